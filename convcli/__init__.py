@@ -1,0 +1,19 @@
+"""convcli: convolution and cross-correlation side by side, exactly.
+
+>>> from convcli import convolve, correlate
+>>> convolve([2, 1, 3, 5, 4], [1, -1]), correlate([2, 1, 3, 5, 4], [1, -1])
+(array([-1,  2,  2, -1]), array([ 1, -2, -2,  1]))
+"""
+
+from convcli.engine import Comparison, compare, convolve, correlate, kernel_symmetry
+from convcli.errors import ConvcliError, InputError
+
+__all__ = [
+    "Comparison",
+    "ConvcliError",
+    "InputError",
+    "compare",
+    "convolve",
+    "correlate",
+    "kernel_symmetry",
+]

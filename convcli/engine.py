@@ -1,0 +1,449 @@
+"""The numeric core: N-dimensional convolution and cross-correlation in numpy.
+
+Numbers in, numbers out: nothing here reads files, parses command lines or
+draws tables. Both operations slide a kernel over the (padded) signal and take
+a dot product at each stop; convolution first flips the kernel along every
+axis, correlation instead conjugates it. Everything else (padding, stride,
+dilation, method) is the same for the two, so it is planned once, in
+:func:`plan`, and both share one computation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from convcli.errors import ConvcliError
+
+__all__ = [
+    "METHODS",
+    "NAMED_PADDINGS",
+    "PAD_MODES",
+    "Comparison",
+    "Geometry",
+    "compare",
+    "convolve",
+    "correlate",
+    "count_nonfinite",
+    "kernel_symmetry",
+    "parse_padding",
+    "parse_per_axis",
+    "plan",
+]
+
+Symmetry = Literal["symmetric", "antisymmetric", "none"]
+Pads = tuple[tuple[int, int], ...]
+PaddingSpec = str | int | Sequence[int | Sequence[int]]
+PerAxis = int | str | Sequence[int]
+
+NAMED_PADDINGS = ("valid", "same", "full")
+#: convcli's pad modes and the numpy.pad mode that implements each.
+PAD_MODES: dict[str, str] = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "symmetric": "symmetric",
+    "replicate": "edge",
+    "circular": "wrap",
+}
+METHODS = ("auto", "direct")
+
+_INT64_MAX = np.iinfo(np.int64).max
+_SYMMETRY_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where the kernel stops on the signal: padding, stride and dilation per axis.
+
+    Both operations share one geometry, which is why padding is a property of
+    the input rather than of convolution or correlation.
+    """
+
+    pads: Pads
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_mode: str
+    padded_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Convolution and correlation of one signal with one kernel, and how they relate.
+
+    ``identical`` and ``negated`` compare the two results (exactly for integers,
+    to a tight relative tolerance for floats); ``differing`` counts the output
+    positions where they are not equal; ``kernel_symmetry`` is the kernel's own
+    verdict, which decides the relation for every possible signal.
+    """
+
+    signal: np.ndarray
+    kernel: np.ndarray
+    flipped_kernel: np.ndarray
+    convolution: np.ndarray
+    correlation: np.ndarray
+    kernel_symmetry: Symmetry
+    identical: bool
+    negated: bool
+    differing: int
+    geometry: Geometry
+    method: str
+
+
+def parse_padding(spec: PaddingSpec) -> str | Pads:
+    """Normalise a padding spec to a name or to (before, after) pairs.
+
+    Accepts what ``--padding`` accepts: ``"valid"``, ``"same"``, ``"full"``, an
+    int for every side, ``"1:2"`` for before:after, and a comma between axes
+    (``"1,2"``, ``"0:1,1:0"``); also an int or a sequence of ints or pairs. One
+    pair applies to every axis; otherwise there is one pair per axis.
+
+    >>> parse_padding("same")
+    'same'
+    >>> parse_padding("0:1,2")
+    ((0, 1), (2, 2))
+    """
+    if isinstance(spec, str):
+        text = spec.strip().lower()
+        if text in NAMED_PADDINGS:
+            return text
+        if not re.fullmatch(r"\s*-?\d+\s*(:\s*-?\d+\s*)?(,\s*-?\d+\s*(:\s*-?\d+\s*)?)*", text):
+            raise ConvcliError(
+                f"padding {spec!r} is not valid, same, full, an integer, "
+                "BEFORE:AFTER, or one of those per axis separated by commas"
+            )
+        axes = [tuple(int(n) for n in axis.split(":")) for axis in text.split(",")]
+    elif isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        axes = [(int(spec),)]
+    elif isinstance(spec, Sequence) and len(spec) > 0:
+        axes = [_as_pad_pair(axis) for axis in spec]
+    else:
+        raise ConvcliError(f"padding {spec!r} is not a name, an integer or a sequence of them")
+    pairs = tuple((axis[0], axis[-1]) for axis in axes)
+    if any(n < 0 for pair in pairs for n in pair):
+        raise ConvcliError(
+            f"padding {spec!r} is negative; padding adds cells, it cannot remove them"
+        )
+    return pairs
+
+
+def _as_pad_pair(axis: object) -> tuple[int, ...]:
+    """One axis of a padding sequence: an int, or a (before, after) pair."""
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return (int(axis),)
+    if (
+        isinstance(axis, Sequence)
+        and len(axis) == 2
+        and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in axis)
+    ):
+        return (int(axis[0]), int(axis[1]))
+    raise ConvcliError(f"padding entry {axis!r} is not an integer or a (before, after) pair")
+
+
+def parse_per_axis(value: PerAxis, name: str) -> tuple[int, ...]:
+    """Normalise a stride or dilation (an int, ``"2,1"``, or a sequence) to positive ints.
+
+    >>> parse_per_axis("2,1", "stride")
+    (2, 1)
+    """
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",")]
+        if not all(re.fullmatch(r"[+-]?\d+", part) for part in parts):
+            raise ConvcliError(
+                f"{name} {value!r} is not an integer or integers separated by commas"
+            )
+        numbers = tuple(int(part) for part in parts)
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        numbers = (int(value),)
+    elif (
+        isinstance(value, Sequence)
+        and len(value) > 0
+        and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in value)
+    ):
+        numbers = tuple(int(n) for n in value)
+    else:
+        raise ConvcliError(f"{name} {value!r} is not an integer or a sequence of integers")
+    if any(n < 1 for n in numbers):
+        raise ConvcliError(f"{name} must be at least 1, got {value!r}")
+    return numbers
+
+
+def _per_axis(values: tuple, ndim: int, name: str) -> tuple:
+    """Broadcast a one-entry tuple to every axis, or check there is one entry per axis."""
+    if len(values) == 1:
+        return values * ndim
+    if len(values) != ndim:
+        raise ConvcliError(f"{name} gives {len(values)} values but the signal has {ndim} axes")
+    return values
+
+
+def plan(
+    signal_shape: tuple[int, ...],
+    kernel_shape: tuple[int, ...],
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+) -> Geometry:
+    """Check the options against the shapes and work out the padding and output shape.
+
+    ``same`` gives ``ceil(N / stride)`` outputs per axis and pads
+    ``max((out - 1) * stride + dilation * (K - 1) + 1 - N, 0)`` in total, the
+    smaller half before (as PyTorch, TensorFlow and MATLAB do); ``full`` pads
+    ``dilation * (K - 1)`` on each side.
+
+    >>> plan((5,), (2,), "same").pads
+    ((0, 1),)
+    >>> plan((7,), (3,), "full", stride=2).output_shape
+    (5,)
+    """
+    ndim = len(signal_shape)
+    if len(kernel_shape) != ndim:
+        raise ConvcliError(
+            f"the kernel has {len(kernel_shape)} dimension(s) but the signal has {ndim}; they must match"
+        )
+    if pad_mode not in PAD_MODES:
+        raise ConvcliError(f"unknown pad mode {pad_mode!r}; choose one of {', '.join(PAD_MODES)}")
+    strides = _per_axis(parse_per_axis(stride, "stride"), ndim, "stride")
+    dilations = _per_axis(parse_per_axis(dilation, "dilation"), ndim, "dilation")
+    spans = tuple(d * (k - 1) + 1 for d, k in zip(dilations, kernel_shape))
+    parsed = parse_padding(padding)
+    if parsed == "valid":
+        pads: Pads = ((0, 0),) * ndim
+    elif parsed == "full":
+        pads = tuple((span - 1, span - 1) for span in spans)
+    elif parsed == "same":
+        pads = tuple(_same_pads(n, span, s) for n, span, s in zip(signal_shape, spans, strides))
+    else:
+        pads = _per_axis(parsed, ndim, "padding")
+    padded_shape = tuple(n + before + after for n, (before, after) in zip(signal_shape, pads))
+    too_big = [axis for axis in range(ndim) if spans[axis] > padded_shape[axis]]
+    if too_big:
+        axis = too_big[0]
+        raise ConvcliError(
+            f"the kernel spans {spans[axis]} cells on axis {axis} but the padded signal has only "
+            f"{padded_shape[axis]}; use a larger padding (e.g. --padding full) or a smaller kernel"
+        )
+    output_shape = tuple((p - span) // s + 1 for p, span, s in zip(padded_shape, spans, strides))
+    return Geometry(pads, strides, dilations, pad_mode, padded_shape, output_shape)
+
+
+def _same_pads(length: int, span: int, stride: int) -> tuple[int, int]:
+    """Padding that gives ceil(length / stride) outputs, the smaller half before."""
+    outputs = -(-length // stride)
+    total = max((outputs - 1) * stride + span - length, 0)
+    return (total // 2, total - total // 2)
+
+
+def _as_numeric(values: object, role: str) -> np.ndarray:
+    """An array of int64, float64 or complex128 (or exact Python ints), with a clear error otherwise."""
+    array = np.asarray(values)
+    if array.ndim == 0:
+        raise ConvcliError(f"the {role} must have at least one dimension, got a single number")
+    if array.size == 0:
+        raise ConvcliError(f"the {role} is empty (shape {array.shape})")
+    kind = array.dtype.kind
+    exact_ints = kind == "O" and all(isinstance(v, int) for v in array.flat)
+    if kind in "bui" or exact_ints:
+        return array
+    if kind not in "fc":
+        raise ConvcliError(f"the {role} must be numbers, not {array.dtype} values")
+    return array.astype(np.complex128 if kind == "c" else np.float64, copy=False)
+
+
+def _working_dtype(signal: np.ndarray, kernel: np.ndarray) -> np.dtype | type:
+    """The dtype the sum is computed in: exact integers where both inputs are integers.
+
+    int64 unless the largest possible output, max|f| * sum|h|, might not fit,
+    in which case Python's unbounded ints (an object array) keep it exact.
+    """
+    kinds = {signal.dtype.kind, kernel.dtype.kind}
+    if "c" in kinds:
+        return np.complex128
+    if "f" in kinds:
+        return np.float64
+    signal_max = max(abs(int(signal.max())), abs(int(signal.min())))
+    kernel_sum = float(np.abs(kernel.astype(np.float64)).sum())
+    if signal_max * kernel_sum < 2.0**62:
+        return np.int64
+    exact_sum = sum(abs(int(v)) for v in kernel.flat)
+    return np.int64 if signal_max * exact_sum <= _INT64_MAX else object
+
+
+def _slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """Sum of weights[k] * padded[i * stride + k * dilation] over k, for every output i.
+
+    One vectorised multiply-add per kernel cell, so memory stays at one output
+    array and only the strided outputs are ever computed.
+    """
+    out = np.zeros(geometry.output_shape, dtype=padded.dtype)
+    for cell in np.ndindex(weights.shape):
+        window = tuple(
+            slice(k * d, k * d + (n - 1) * s + 1, s)
+            for k, d, s, n in zip(cell, geometry.dilation, geometry.stride, geometry.output_shape)
+        )
+        out += weights[cell] * padded[window]
+    return out
+
+
+_SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = {
+    "direct": _slide_direct,
+}
+
+
+def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...]) -> str:
+    """The method ``auto`` picks for this geometry: the only one so far is ``direct``.
+
+    >>> choose_method(plan((5,), (2,)), (2,))
+    'direct'
+    """
+    return "direct"
+
+
+def _slide(
+    signal: object,
+    kernel: object,
+    flip: bool,
+    padding: PaddingSpec,
+    stride: PerAxis,
+    dilation: PerAxis,
+    pad_mode: str,
+    method: str,
+) -> tuple[np.ndarray, Geometry, str]:
+    """Shared body of convolve and correlate: check, pad, then slide the (flipped or conjugated) kernel."""
+    f = _as_numeric(signal, "signal")
+    h = _as_numeric(kernel, "kernel")
+    if method not in METHODS:
+        raise ConvcliError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
+    chosen = choose_method(geometry, h.shape) if method == "auto" else method
+    dtype = _working_dtype(f, h)
+    weights = np.flip(h) if flip else np.conj(h)
+    padded = np.pad(f.astype(dtype), geometry.pads, mode=PAD_MODES[pad_mode])
+    return _SLIDERS[chosen](padded, weights.astype(dtype), geometry), geometry, chosen
+
+
+def convolve(
+    signal: object,
+    kernel: object,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+) -> np.ndarray:
+    """Convolution: slide the kernel, flipped along every axis, over the padded signal.
+
+    ``y[i] = sum_k p[i*stride + k*dilation] * flip(h)[k]``, where ``p`` is the
+    signal padded as ``padding`` and ``pad_mode`` say. Equal to
+    ``correlate(signal, conj(flip(kernel)))``. Integer inputs give exact
+    integers (int64, or Python ints where int64 could overflow).
+
+    >>> convolve([2, 1, 3, 5, 4], [1, -1])
+    array([-1,  2,  2, -1])
+    >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="full")
+    array([ 2, -1,  2,  2, -1, -4])
+    """
+    return _slide(signal, kernel, True, padding, stride, dilation, pad_mode, method)[0]
+
+
+def correlate(
+    signal: object,
+    kernel: object,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+) -> np.ndarray:
+    """Cross-correlation: slide the kernel as given (conjugated) over the padded signal.
+
+    ``y[i] = sum_k p[i*stride + k*dilation] * conj(h[k])``: what CNN layers
+    call convolution. Complex kernels are conjugated, as numpy, scipy and
+    MATLAB do.
+
+    >>> correlate([2, 1, 3, 5, 4], [1, -1])
+    array([ 1, -2, -2,  1])
+    >>> correlate([[1, 2], [3, 4]], [[1, 0], [0, 1]])
+    array([[5]])
+    """
+    return _slide(signal, kernel, False, padding, stride, dilation, pad_mode, method)[0]
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise equality: exact for integers, within a tight tolerance of the scale for floats."""
+    if a.dtype.kind in "biuO" and b.dtype.kind in "biuO":
+        return np.asarray(a == b, dtype=bool)
+    finite = np.concatenate([np.abs(a[np.isfinite(a)]), np.abs(b[np.isfinite(b)])])
+    scale = float(finite.max()) if finite.size else 0.0
+    return np.isclose(a, b, rtol=0.0, atol=_SYMMETRY_RTOL * scale, equal_nan=True) | (a == b)
+
+
+def kernel_symmetry(kernel: object) -> Symmetry:
+    """Whether convolution and correlation with this kernel agree for every signal.
+
+    ``symmetric`` when ``flip(h) == conj(h)`` (conv == corr), ``antisymmetric``
+    when ``flip(h) == -conj(h)`` (conv == -corr), otherwise ``none``.
+
+    >>> kernel_symmetry([1, -1]), kernel_symmetry([-1, 2, -1]), kernel_symmetry([1, 2])
+    ('antisymmetric', 'symmetric', 'none')
+    """
+    h = _as_numeric(kernel, "kernel")
+    flipped, conjugated = np.flip(h), np.conj(h)
+    if _close(flipped, conjugated).all():
+        return "symmetric"
+    if _close(flipped, -conjugated).all():
+        return "antisymmetric"
+    return "none"
+
+
+def compare(
+    signal: object,
+    kernel: object,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+) -> Comparison:
+    """Convolve and correlate with the same options, and say how the two results relate.
+
+    >>> result = compare([2, 1, 3, 5, 4], [1, -1])
+    >>> result.convolution, result.correlation
+    (array([-1,  2,  2, -1]), array([ 1, -2, -2,  1]))
+    >>> result.kernel_symmetry, result.identical, result.negated
+    ('antisymmetric', False, True)
+    """
+    options = (padding, stride, dilation, pad_mode, method)
+    convolution, geometry, chosen = _slide(signal, kernel, True, *options)
+    correlation = _slide(signal, kernel, False, *options)[0]
+    equal = _close(convolution, correlation)
+    h = _as_numeric(kernel, "kernel")
+    return Comparison(
+        signal=_as_numeric(signal, "signal"),
+        kernel=h,
+        flipped_kernel=np.flip(h),
+        convolution=convolution,
+        correlation=correlation,
+        kernel_symmetry=kernel_symmetry(h),
+        identical=bool(equal.all()),
+        negated=bool(_close(convolution, -correlation).all()),
+        differing=int(equal.size - np.count_nonzero(equal)),
+        geometry=geometry,
+        method=chosen,
+    )
+
+
+def count_nonfinite(values: np.ndarray) -> int:
+    """How many values are nan or infinite (always 0 for integers).
+
+    >>> count_nonfinite(np.array([1.0, np.nan, np.inf]))
+    2
+    """
+    if values.dtype.kind not in "fc":
+        return 0
+    return int(values.size - np.count_nonzero(np.isfinite(values)))

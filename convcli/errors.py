@@ -1,0 +1,13 @@
+"""Exceptions for mistakes in the user's data or options.
+
+They subclass ValueError, as numpy's and scipy's argument errors do, so library
+users can catch them the usual way; the CLI prints their message as one line.
+"""
+
+
+class ConvcliError(ValueError):
+    """Bad data or a bad option: the message says which and why, in one line."""
+
+
+class InputError(ConvcliError):
+    """Text, a file or a stream that cannot be read as a signal or a kernel."""
