@@ -25,7 +25,9 @@ __all__ = [
     "PAD_MODES",
     "Comparison",
     "Geometry",
+    "Result",
     "compare",
+    "compute",
     "convolve",
     "correlate",
     "count_nonfinite",
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 Symmetry = Literal["symmetric", "antisymmetric", "none"]
+Operation = Literal["convolution", "correlation"]
 Pads = tuple[tuple[int, int], ...]
 PaddingSpec = str | int | Sequence[int | Sequence[int]]
 PerAxis = int | str | Sequence[int]
@@ -50,6 +53,7 @@ PAD_MODES: dict[str, str] = {
     "circular": "wrap",
 }
 METHODS = ("auto", "direct")
+OPERATIONS = ("convolution", "correlation")
 
 _INT64_MAX = np.iinfo(np.int64).max
 _SYMMETRY_RTOL = 1e-9
@@ -60,15 +64,28 @@ class Geometry:
     """Where the kernel stops on the signal: padding, stride and dilation per axis.
 
     Both operations share one geometry, which is why padding is a property of
-    the input rather than of convolution or correlation.
+    the input rather than of convolution or correlation. ``padding`` is the
+    rule's name (``valid``, ``same``, ``full`` or ``explicit``), ``pads`` its
+    (before, after) cells per axis.
     """
 
+    padding: str
     pads: Pads
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
     pad_mode: str
     padded_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """One operation's output with the geometry and method that produced it."""
+
+    operation: Operation
+    values: np.ndarray
+    geometry: Geometry
+    method: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,7 +246,8 @@ def plan(
             f"{padded_shape[axis]}; use a larger padding (e.g. --padding full) or a smaller kernel"
         )
     output_shape = tuple((p - span) // s + 1 for p, span, s in zip(padded_shape, spans, strides))
-    return Geometry(pads, strides, dilations, pad_mode, padded_shape, output_shape)
+    name = parsed if isinstance(parsed, str) else "explicit"
+    return Geometry(name, pads, strides, dilations, pad_mode, padded_shape, output_shape)
 
 
 def _same_pads(length: int, span: int, stride: int) -> tuple[int, int]:
@@ -304,17 +322,28 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...]) -> str:
     return "direct"
 
 
-def _slide(
+def compute(
     signal: object,
     kernel: object,
-    flip: bool,
-    padding: PaddingSpec,
-    stride: PerAxis,
-    dilation: PerAxis,
-    pad_mode: str,
-    method: str,
-) -> tuple[np.ndarray, Geometry, str]:
-    """Shared body of convolve and correlate: check, pad, then slide the (flipped or conjugated) kernel."""
+    operation: Operation,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+) -> Result:
+    """Convolve or correlate, keeping the geometry and method used with the values.
+
+    This is the one place both operations run: check, pad, then slide the
+    kernel flipped (convolution) or conjugated (correlation).
+
+    >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same").values
+    array([ 1, -2, -2,  1,  4])
+    """
+    if operation not in OPERATIONS:
+        raise ConvcliError(
+            f"unknown operation {operation!r}; choose one of {', '.join(OPERATIONS)}"
+        )
     f = _as_numeric(signal, "signal")
     h = _as_numeric(kernel, "kernel")
     if method not in METHODS:
@@ -322,9 +351,10 @@ def _slide(
     geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
     chosen = choose_method(geometry, h.shape) if method == "auto" else method
     dtype = _working_dtype(f, h)
-    weights = np.flip(h) if flip else np.conj(h)
+    weights = np.flip(h) if operation == "convolution" else np.conj(h)
     padded = np.pad(f.astype(dtype), geometry.pads, mode=PAD_MODES[pad_mode])
-    return _SLIDERS[chosen](padded, weights.astype(dtype), geometry), geometry, chosen
+    values = _SLIDERS[chosen](padded, weights.astype(dtype), geometry)
+    return Result(operation, values, geometry, chosen)
 
 
 def convolve(
@@ -348,7 +378,9 @@ def convolve(
     >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="full")
     array([ 2, -1,  2,  2, -1, -4])
     """
-    return _slide(signal, kernel, True, padding, stride, dilation, pad_mode, method)[0]
+    return compute(
+        signal, kernel, "convolution", padding, stride, dilation, pad_mode, method
+    ).values
 
 
 def correlate(
@@ -371,7 +403,9 @@ def correlate(
     >>> correlate([[1, 2], [3, 4]], [[1, 0], [0, 1]])
     array([[5]])
     """
-    return _slide(signal, kernel, False, padding, stride, dilation, pad_mode, method)[0]
+    return compute(
+        signal, kernel, "correlation", padding, stride, dilation, pad_mode, method
+    ).values
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -419,8 +453,11 @@ def compare(
     ('antisymmetric', False, True)
     """
     options = (padding, stride, dilation, pad_mode, method)
-    convolution, geometry, chosen = _slide(signal, kernel, True, *options)
-    correlation = _slide(signal, kernel, False, *options)[0]
+    convolved = compute(signal, kernel, "convolution", *options)
+    convolution, correlation = (
+        convolved.values,
+        compute(signal, kernel, "correlation", *options).values,
+    )
     equal = _close(convolution, correlation)
     h = _as_numeric(kernel, "kernel")
     return Comparison(
@@ -433,8 +470,8 @@ def compare(
         identical=bool(equal.all()),
         negated=bool(_close(convolution, -correlation).all()),
         differing=int(equal.size - np.count_nonzero(equal)),
-        geometry=geometry,
-        method=chosen,
+        geometry=convolved.geometry,
+        method=convolved.method,
     )
 
 

@@ -1,0 +1,425 @@
+"""Text and files in and out: reading SIGNAL/KERNEL arguments, writing CSV and JSON.
+
+This is the only module that touches files and streams. Reading keeps integers
+exact (int64) and floats and complex numbers exactly as written; writing uses
+the shortest text that reads back to the same value, so a CSV written here and
+read again gives the same array, bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from convcli.engine import Comparison, Result
+from convcli.errors import InputError
+
+__all__ = [
+    "FORMATS",
+    "choose_format",
+    "comparison_csv",
+    "comparison_json",
+    "format_number",
+    "parse_delimiter",
+    "parse_numbers",
+    "read_array",
+    "result_csv",
+    "result_json",
+    "write_text",
+]
+
+FORMATS = ("auto", "table", "csv", "json")
+STDIN = "-"
+_DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
+_INT64 = np.iinfo(np.int64)
+_LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Numeric cells of a CSV text, with their line numbers and optional header."""
+
+    header: list[str] | None
+    rows: list[list[str]]
+    line_numbers: list[int]
+
+
+def parse_delimiter(name: str) -> str | None:
+    r"""The delimiter a ``--delimiter`` value names; ``None`` means runs of whitespace.
+
+    >>> parse_delimiter("tab"), parse_delimiter(";"), parse_delimiter("space")
+    ('\t', ';', None)
+    """
+    if name.lower() in _DELIMITER_NAMES:
+        return _DELIMITER_NAMES[name.lower()]
+    if name == "\\t":
+        return "\t"
+    if len(name) != 1 or name in '"#' or name.isalnum() or name in ".+-":
+        raise InputError(
+            f"delimiter {name!r} is not one character (or comma, tab, semicolon, space) "
+            "that cannot be part of a number"
+        )
+    return name
+
+
+def read_array(
+    source: str,
+    role: str = "signal",
+    delimiter: str | None = ",",
+    stdin: BinaryIO | None = None,
+) -> np.ndarray:
+    """Read a SIGNAL or KERNEL argument: a CSV file, ``FILE:COLUMN``, ``-`` (stdin) or inline numbers.
+
+    A file path wins over inline numbers. One row or one column is 1-D; more
+    rows and columns are 2-D. ``role`` names the argument in error messages.
+
+    >>> read_array("2,1,3,5,4")
+    array([2, 1, 3, 5, 4])
+    >>> read_array("[[1, 2.5], [3, 4]]")
+    array([[1. , 2.5],
+           [3. , 4. ]])
+    """
+    path, column = _split_column(source)
+    if path is None:
+        return _parse_inline(source, role)
+    text = _read_source_text(path, role, stdin)
+    name = "standard input" if path == STDIN else path
+    table = _split_csv(text, delimiter, name)
+    if column is not None:
+        index = _column_index(table, column, name)
+        cells = [row[index] for row in table.rows]
+        positions = [(line, index + 1) for line in table.line_numbers]
+        return parse_numbers(cells, positions, name)
+    return _to_array(table, name)
+
+
+def _split_column(source: str) -> tuple[str | None, str | None]:
+    """Which file (or stdin) a source names, and the column after ``:`` if any; (None, None) for inline text."""
+    if source == STDIN or Path(source).exists():
+        return source, None
+    path, colon, column = source.rpartition(":")
+    if colon and column and (path == STDIN or Path(path).exists()):
+        return path, column
+    return None, None
+
+
+def _read_source_text(path: str, role: str, stdin: BinaryIO | None) -> str:
+    """The text of a file or of standard input: BOM removed, UTF-8 or else Latin-1."""
+    if path == STDIN:
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        if stream.isatty():
+            raise InputError(
+                f"the {role} is '-' but standard input is a terminal; pipe data in or give a file"
+            )
+        data = stream.read()
+        name = "standard input"
+    else:
+        if Path(path).is_dir():
+            raise InputError(f"{path} is a directory, not a file of numbers")
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            raise InputError(f"cannot read {path}: {error.strerror or error}") from None
+        name = path
+    if b"\x00" in data:
+        raise InputError(f"{name} looks like a binary file, not CSV text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _split_cells(line: str, delimiter: str | None) -> list[str]:
+    """The cells of one line, stripped of spaces and of surrounding double quotes."""
+    cells = [cell.strip().strip('"').strip() for cell in line.split(delimiter)]
+    if len(cells) > 1 and cells[-1] == "" and delimiter is not None:
+        cells.pop()  # a trailing delimiter, as some spreadsheets write
+    return cells
+
+
+def _split_csv(text: str, delimiter: str | None, name: str) -> _Table:
+    """Cells of every non-blank, non-comment line, with the header split off if there is one."""
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            rows.append(_split_cells(stripped, delimiter))
+            line_numbers.append(number)
+    if not rows:
+        raise InputError(f"{name} has no numbers (it is empty or only blank and comment lines)")
+    header = None
+    if not any(_is_number(cell) for cell in rows[0]):
+        header = rows.pop(0)
+        line_numbers.pop(0)
+        if not rows:
+            raise InputError(f"{name} has a header but no rows of numbers")
+    return _Table(header, rows, line_numbers)
+
+
+def _column_index(table: _Table, column: str, name: str) -> int:
+    """0-based index of a column given by header name (exact, then any case) or 1-based number."""
+    width = len(table.rows[0])
+    if table.header is not None:
+        if column in table.header:
+            return table.header.index(column)
+        lowered = [cell.lower() for cell in table.header]
+        if column.lower() in lowered:
+            return lowered.index(column.lower())
+    if column.isdigit() and 1 <= int(column) <= width:
+        return int(column) - 1
+    known = f"its columns are {', '.join(table.header)}" if table.header else f"it has {width}"
+    raise InputError(f"no column {column!r} in {name}; {known} (give a name or a number from 1)")
+
+
+def _to_array(table: _Table, name: str) -> np.ndarray:
+    """All cells as a 1-D array (one row or one column) or a 2-D one, refusing ragged rows."""
+    width = len(table.rows[0])
+    for row, line in zip(table.rows, table.line_numbers):
+        if len(row) != width:
+            raise InputError(
+                f"{name}, line {line} has {len(row)} value(s) but line "
+                f"{table.line_numbers[0]} has {width} (rows must all be the same length)"
+            )
+    cells = [cell for row in table.rows for cell in row]
+    positions = [(line, column) for line in table.line_numbers for column in range(1, width + 1)]
+    values = parse_numbers(cells, positions, name)
+    if len(table.rows) == 1 or width == 1:
+        return values
+    return values.reshape(len(table.rows), width)
+
+
+def _parse_inline(source: str, role: str) -> np.ndarray:
+    """Numbers typed on the command line: ``2,1,3``, ``"2 1 3"``, ``[2, 1, 3]``, ``"1,2;3,4"``, ``[[1,2],[3,4]]``."""
+    text = source.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1].strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = re.sub(r"\]\s*,?\s*\[", ";", text[1:-1])
+    rows = [row.strip() for row in re.split(r"[;\n]", text)]
+    rows = [re.split(r"[,\s]+", row) for row in rows if row]
+    if not rows or not all(all(_is_number(cell) for cell in row) for row in rows):
+        if _LOOKS_LIKE_PATH.search(source) or not rows:
+            raise InputError(f"no such file: {source} (the {role} is neither a file nor numbers)")
+        bad = next(cell for row in rows for cell in row if not _is_number(cell))
+        raise InputError(
+            f"the {role} {source!r} is not a file, and {bad!r} is not a number "
+            '(give a CSV file, - for standard input, or numbers like 2,1,3 or "1,2;3,4")'
+        )
+    table = _Table(None, rows, list(range(1, len(rows) + 1)))
+    return _to_array(table, f"the {role} {source!r}")
+
+
+def _as_complex_text(cell: str) -> str:
+    """MATLAB's ``2+3i`` written as Python's ``2+3j``; other text unchanged."""
+    if cell[-1:] in "iI" and not cell.lower().endswith("inf"):
+        return cell[:-1] + "j"
+    return cell
+
+
+def _parse_cell(cell: str) -> int | float | complex:
+    """One number: an int if it is written as one, else a float, else a complex."""
+    for parse in (int, float):
+        try:
+            return parse(cell)
+        except ValueError:
+            pass
+    return complex(_as_complex_text(cell))
+
+
+def _is_number(cell: str) -> bool:
+    """Whether a cell reads as a number."""
+    try:
+        _parse_cell(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_numbers(
+    cells: list[str], positions: list[tuple[int, int]], name: str = "input"
+) -> np.ndarray:
+    """Cells as one array: int64 if all are integers, else float64, else complex128.
+
+    ``positions`` gives each cell's (line, column) for error messages.
+
+    >>> parse_numbers(["1", "-2"], [(1, 1), (2, 1)])
+    array([ 1, -2])
+    >>> parse_numbers(["1", "2.5", "1+2i"], [(1, 1), (2, 1), (3, 1)])
+    array([1. +0.j, 2.5+0.j, 1. +2.j])
+    """
+    values = []
+    for cell, (line, column) in zip(cells, positions):
+        try:
+            value = _parse_cell(cell)
+        except ValueError:
+            shown = f"{cell!r} is not a number" if cell else "the cell is empty"
+            raise InputError(f"{name}, line {line}, column {column}: {shown}") from None
+        if isinstance(value, int) and not _INT64.min <= value <= _INT64.max:
+            raise InputError(
+                f"{name}, line {line}, column {column}: {cell} does not fit in a 64-bit integer; "
+                "write it as a float (e.g. 1e20) to compute approximately"
+            )
+        if not isinstance(value, int) and not np.isfinite(value) and "inf" not in cell.lower():
+            raise InputError(
+                f"{name}, line {line}, column {column}: {cell} overflows a 64-bit float"
+            )
+        values.append(value)
+    kinds = {type(value) for value in values}
+    dtype = np.complex128 if complex in kinds else np.float64 if float in kinds else np.int64
+    return np.array(values, dtype=dtype)
+
+
+def format_number(value: int | float | complex) -> str:
+    """The shortest text that Python's int(), float() or complex() reads back to the same value.
+
+    >>> format_number(3), format_number(0.1), format_number(-1e300), format_number(1 - 0.5j)
+    ('3', '0.1', '-1e+300', '1.0-0.5j')
+    """
+    if isinstance(value, complex):
+        imaginary = repr(value.imag)
+        sign = "" if imaginary.startswith("-") else "+"
+        return f"{value.real!r}{sign}{imaginary}j"
+    return repr(value)
+
+
+def result_csv(values: np.ndarray) -> str:
+    """CSV of one result, no header: one value a line (1-D) or one row a line (2-D).
+
+    >>> print(result_csv(np.array([[1, 2], [3, 4]])), end="")
+    1,2
+    3,4
+    """
+    rows = values.reshape(values.shape[0], -1).tolist()
+    return "".join(",".join(map(format_number, row)) + "\n" for row in rows)
+
+
+def comparison_csv(comparison: Comparison) -> str:
+    """CSV of a comparison: ``index,convolution,correlation`` (2-D: ``row,col,...``).
+
+    >>> from convcli.engine import compare
+    >>> print(comparison_csv(compare([2, 1, 3], [1, -1])), end="")
+    index,convolution,correlation
+    0,-1,1
+    1,2,-2
+    """
+    convolution, correlation = comparison.convolution, comparison.correlation
+    axes = (
+        ["index"]
+        if convolution.ndim == 1
+        else ["row", "col", *map("axis{}".format, range(2, convolution.ndim))]
+    )
+    lines = [",".join([*axes, "convolution", "correlation"])]
+    for position in np.ndindex(convolution.shape):
+        pair = (convolution[position].item(), correlation[position].item())
+        lines.append(",".join([*map(str, position), *map(format_number, pair)]))
+    return "\n".join(lines) + "\n"
+
+
+def _json_ready(value: Any) -> Any:
+    """Nested lists of JSON values: complex numbers and nan/inf as strings complex()/float() read."""
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, complex) or (isinstance(value, float) and not np.isfinite(value)):
+        return format_number(value)
+    return value
+
+
+def _array_json(values: np.ndarray) -> Any:
+    """An array as nested JSON lists (tolist gives Python numbers, whose repr round-trips)."""
+    return _json_ready(values.tolist())
+
+
+def _options_json(result: Result | Comparison) -> dict[str, Any]:
+    """The options a result was computed with, as JSON values."""
+    geometry = result.geometry
+    return {
+        "padding": geometry.padding,
+        "pads": [list(pair) for pair in geometry.pads],
+        "pad_mode": geometry.pad_mode,
+        "stride": list(geometry.stride),
+        "dilation": list(geometry.dilation),
+        "method": result.method,
+    }
+
+
+def result_json(result: Result) -> str:
+    """JSON of one result: the operation, its values, their shape and the options used."""
+    document = {
+        "operation": result.operation,
+        "shape": list(result.values.shape),
+        "result": _array_json(result.values),
+        "options": _options_json(result),
+    }
+    return json.dumps(document, allow_nan=False) + "\n"
+
+
+def comparison_json(comparison: Comparison) -> str:
+    """JSON of a comparison: both results, the verdict, the inputs and the options used."""
+    document = {
+        "convolution": _array_json(comparison.convolution),
+        "correlation": _array_json(comparison.correlation),
+        "kernel_symmetry": comparison.kernel_symmetry,
+        "identical": comparison.identical,
+        "negated": comparison.negated,
+        "differing": comparison.differing,
+        "shape": list(comparison.convolution.shape),
+        "signal": _array_json(comparison.signal),
+        "kernel": _array_json(comparison.kernel),
+        "flipped_kernel": _array_json(comparison.flipped_kernel),
+        "options": _options_json(comparison),
+    }
+    return json.dumps(document, allow_nan=False) + "\n"
+
+
+def choose_format(requested: str, output: str | None, interactive: bool) -> str:
+    """Resolve ``--format auto``: by the ``-o`` file's extension, else a table on a terminal, CSV in a pipe.
+
+    >>> choose_format("auto", "out.json", True), choose_format("auto", None, False)
+    ('json', 'csv')
+    """
+    if requested != "auto":
+        return requested
+    if output is not None:
+        return "json" if output.lower().endswith(".json") else "csv"
+    return "table" if interactive else "csv"
+
+
+def _current_umask() -> int:
+    """The process umask (read by setting and restoring it), so new files get the usual mode."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_text(text: str, output: str | None) -> None:
+    """Write to standard output, or atomically to a file: all of it or, on any error, nothing."""
+    if output is None or output == STDIN:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise InputError(f"cannot write to {output}: it is a directory")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise InputError(f"cannot write to {output}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o666 & ~_current_umask())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
