@@ -92,10 +92,10 @@ class Result:
 class Comparison:
     """Convolution and correlation of one signal with one kernel, and how they relate.
 
-    ``identical`` and ``negated`` compare the two results (exactly for integers,
-    to a tight relative tolerance for floats); ``differing`` counts the output
-    positions where they are not equal; ``kernel_symmetry`` is the kernel's own
-    verdict, which decides the relation for every possible signal.
+    ``equal`` and ``opposite`` mark, per output position, where the two results
+    are equal and where they are negatives of each other (exactly for integers,
+    to a tight relative tolerance for floats). ``kernel_symmetry`` is the
+    kernel's own verdict, which decides the relation for every possible signal.
     """
 
     signal: np.ndarray
@@ -104,11 +104,25 @@ class Comparison:
     convolution: np.ndarray
     correlation: np.ndarray
     kernel_symmetry: Symmetry
-    identical: bool
-    negated: bool
-    differing: int
+    equal: np.ndarray
+    opposite: np.ndarray
     geometry: Geometry
     method: str
+
+    @property
+    def identical(self) -> bool:
+        """Whether convolution equals correlation at every position."""
+        return bool(self.equal.all())
+
+    @property
+    def negated(self) -> bool:
+        """Whether convolution equals minus correlation at every position."""
+        return bool(self.opposite.all())
+
+    @property
+    def differing(self) -> int:
+        """How many positions have convolution != correlation."""
+        return int(self.equal.size - np.count_nonzero(self.equal))
 
 
 def parse_padding(spec: PaddingSpec) -> str | Pads:
@@ -458,7 +472,6 @@ def compare(
         convolved.values,
         compute(signal, kernel, "correlation", *options).values,
     )
-    equal = _close(convolution, correlation)
     h = _as_numeric(kernel, "kernel")
     return Comparison(
         signal=_as_numeric(signal, "signal"),
@@ -467,9 +480,8 @@ def compare(
         convolution=convolution,
         correlation=correlation,
         kernel_symmetry=kernel_symmetry(h),
-        identical=bool(equal.all()),
-        negated=bool(_close(convolution, -correlation).all()),
-        differing=int(equal.size - np.count_nonzero(equal)),
+        equal=_close(convolution, correlation),
+        opposite=_close(convolution, -correlation),
         geometry=convolved.geometry,
         method=convolved.method,
     )

@@ -33,6 +33,7 @@ __all__ = [
     "read_array",
     "result_csv",
     "result_json",
+    "uses_stdin",
     "write_text",
 ]
 
@@ -99,6 +100,15 @@ def read_array(
         positions = [(line, index + 1) for line in table.line_numbers]
         return parse_numbers(cells, positions, name)
     return _to_array(table, name)
+
+
+def uses_stdin(source: str) -> bool:
+    """Whether a SIGNAL/KERNEL argument reads standard input (``-`` or ``-:COLUMN``).
+
+    >>> uses_stdin("-"), uses_stdin("-:2"), uses_stdin("-1,1")
+    (True, True, False)
+    """
+    return _split_column(source)[0] == STDIN
 
 
 def _split_column(source: str) -> tuple[str | None, str | None]:
@@ -380,7 +390,7 @@ def comparison_json(comparison: Comparison) -> str:
     return json.dumps(document, allow_nan=False) + "\n"
 
 
-def choose_format(requested: str, output: str | None, interactive: bool) -> str:
+def choose_format(requested: str, output: str | None, interactive: bool | None = None) -> str:
     """Resolve ``--format auto``: by the ``-o`` file's extension, else a table on a terminal, CSV in a pipe.
 
     >>> choose_format("auto", "out.json", True), choose_format("auto", None, False)
@@ -390,6 +400,8 @@ def choose_format(requested: str, output: str | None, interactive: bool) -> str:
         return requested
     if output is not None:
         return "json" if output.lower().endswith(".json") else "csv"
+    if interactive is None:
+        interactive = sys.stdout.isatty()
     return "table" if interactive else "csv"
 
 

@@ -1,0 +1,301 @@
+"""The command line: click wiring that reads with io, computes with engine, shows with render or io.
+
+No arithmetic lives here. Each command reads SIGNAL and KERNEL, calls one
+engine function and hands the result to one writer. Errors in data or options
+arrive as ConvcliError and leave as one line on stderr (exit 1 for bad data,
+2 for bad usage); rich is imported only when a table is drawn.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+import numpy as np
+
+from convcli import engine, io
+from convcli.errors import ConvcliError
+
+_NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
+_INTERRUPTED = 130
+
+INPUTS_HELP = (
+    "SIGNAL and KERNEL are each a CSV file, FILE:COLUMN (a column by header name or "
+    'number), - for standard input, or numbers: 2,1,3 or "2 1 3" or [2,1,3]; '
+    '"1,2;3,4" is a 2-D matrix. Negative numbers work as they are: -1,1.'
+)
+
+
+class NumbersCommand(click.Command):
+    """A command whose arguments may be negative numbers, and whose data errors are one line.
+
+    ``convcli conv 2,1,3 -1,1`` would otherwise fail as an unknown option
+    ``-1``; here every token that is not an option or an option's value is
+    passed on as an argument, in order.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Put arguments after ``--`` so that ``-1,1`` reaches SIGNAL or KERNEL as written."""
+        takes_value = {
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for name in param.opts
+        }
+        options: list[str] = []
+        arguments: list[str] = []
+        tokens = iter(args)
+        for token in tokens:
+            if token == "--":
+                arguments.extend(tokens)
+            elif token.startswith("-") and token != io.STDIN and not _NEGATIVE_NUMBER.match(token):
+                options.append(token)
+                value = next(tokens, None) if token in takes_value else None
+                if value is not None:
+                    options.append(value)
+            else:
+                arguments.append(token)
+        return super().parse_args(ctx, [*options, "--", *arguments])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, turning bad data into a one-line error (exit 1)."""
+        try:
+            return super().invoke(ctx)
+        except ConvcliError as error:
+            raise click.ClickException(str(error)) from None
+
+
+class _Checked(click.ParamType):
+    """An option value checked by a parser from the engine or io; its error is a usage error."""
+
+    def __init__(self, name: str, parse: Callable[[str], object], keep_text: bool) -> None:
+        self.name = name
+        self.parse = parse
+        self.keep_text = keep_text
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Parse the value, failing as click does (exit 2) with the parser's message."""
+        if not isinstance(value, str):
+            return value
+        try:
+            parsed = self.parse(value)
+        except ConvcliError as error:
+            self.fail(str(error), param, ctx)
+        return value if self.keep_text else parsed
+
+
+def computation_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options every computing command takes: geometry, method, input and output."""
+    options = [
+        click.option(
+            "--padding",
+            type=_Checked("padding", engine.parse_padding, keep_text=True),
+            default="valid",
+            show_default=True,
+            help="valid, same, full, N (every side), BEFORE:AFTER, or one per axis: 1,2 or 0:1,1:0.",
+        ),
+        click.option(
+            "--pad-mode",
+            type=click.Choice(list(engine.PAD_MODES)),
+            default="zeros",
+            show_default=True,
+            help="What the padded cells hold.",
+        ),
+        click.option(
+            "--stride",
+            type=_Checked("stride", lambda text: engine.parse_per_axis(text, "stride"), False),
+            default="1",
+            show_default=True,
+            help="Step between outputs: N, or one per axis (2,1).",
+        ),
+        click.option(
+            "--dilation",
+            type=_Checked("dilation", lambda text: engine.parse_per_axis(text, "dilation"), False),
+            default="1",
+            show_default=True,
+            help="Spacing between kernel taps: N, or one per axis.",
+        ),
+        click.option(
+            "--method",
+            type=click.Choice(engine.METHODS),
+            default="auto",
+            show_default=True,
+            help="How to compute: auto picks per case.",
+        ),
+        click.option(
+            "--delimiter",
+            type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
+            default=",",
+            help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
+        ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(io.FORMATS),
+            default="auto",
+            show_default=True,
+            help="auto: a table on a terminal, CSV in a pipe (or by the -o file's extension).",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Write to this file (atomically: all or nothing) instead of standard output.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Read both arguments and note on stderr any nan or inf they hold."""
+    if io.uses_stdin(signal) and io.uses_stdin(kernel):
+        raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
+    arrays = (
+        io.read_array(signal, "signal", delimiter),
+        io.read_array(kernel, "kernel", delimiter),
+    )
+    for role, values in zip(("signal", "kernel"), arrays):
+        count = engine.count_nonfinite(values)
+        if count:
+            click.echo(
+                f"note: the {role} holds {count} nan/inf value(s); "
+                "only the outputs whose window covers them are affected",
+                err=True,
+            )
+    return arrays
+
+
+def _emit(
+    output_format: str,
+    output: str | None,
+    table: Callable[[Any], Any],
+    csv: Callable[[], str],
+    json: Callable[[], str],
+) -> None:
+    """Show a result in the chosen format, on standard output or in the -o file."""
+    chosen = io.choose_format(output_format, output)
+    if chosen == "table":
+        from convcli import render
+
+        view = table(render)
+        if output is None:
+            render.print_view(view)
+            return
+        text = render.view_text(view)
+    else:
+        text = csv() if chosen == "csv" else json()
+    io.write_text(text, output)
+
+
+def _run_single(
+    operation: engine.Operation,
+    signal: str,
+    kernel: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    **geometry: Any,
+) -> None:
+    """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
+    f, h = _read_inputs(signal, kernel, delimiter)
+    result = engine.compute(f, h, operation, **geometry)
+    _emit(
+        output_format,
+        output,
+        table=lambda render: render.result_view(result, signal, kernel),
+        csv=lambda: io.result_csv(result.values),
+        json=lambda: io.result_json(result),
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="convcli", prog_name="convcli")
+def cli() -> None:
+    """Convolution and cross-correlation of a signal with a kernel, side by side.
+
+    Both slide the kernel over the signal and take dot products; convolution
+    flips the kernel first, correlation (what CNN layers compute) does not.
+
+    \b
+    Example:
+        convcli compare 2,1,3,5,4 1,-1
+    """
+
+
+@cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
+@click.argument("signal")
+@click.argument("kernel")
+@computation_options
+def compare(
+    signal: str,
+    kernel: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    **geometry: Any,
+) -> None:
+    """Convolution and correlation side by side, and whether they agree.
+
+    The verdict says whether the kernel is symmetric (the two are equal),
+    antisymmetric (one is minus the other) or neither.
+
+    \b
+    Example:
+        convcli compare 2,1,3,5,4 1,-1
+        convcli compare samples/f.csv samples/h.csv --padding full
+    """
+    f, h = _read_inputs(signal, kernel, delimiter)
+    comparison = engine.compare(f, h, **geometry)
+    _emit(
+        output_format,
+        output,
+        table=lambda render: render.comparison_view(comparison, signal, kernel),
+        csv=lambda: io.comparison_csv(comparison),
+        json=lambda: io.comparison_json(comparison),
+    )
+
+
+@cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
+@click.argument("signal")
+@click.argument("kernel")
+@computation_options
+def conv(**arguments: Any) -> None:
+    """Convolution: slide the flipped kernel over the signal.
+
+    \b
+    Example:
+        convcli conv 2,1,3,5,4 1,-1 --padding full
+    """
+    _run_single("convolution", **arguments)
+
+
+@cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
+@click.argument("signal")
+@click.argument("kernel")
+@computation_options
+def corr(**arguments: Any) -> None:
+    """Cross-correlation: slide the kernel as given (conjugated) over the signal.
+
+    \b
+    Example:
+        convcli corr 2,1,3,5,4 1,-1 --format json
+    """
+    _run_single("correlation", **arguments)
+
+
+def main() -> None:
+    """Console entry point: click's errors as one line, Ctrl-C as exit 130, never a traceback."""
+    try:
+        code = cli.main(prog_name="convcli", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        sys.exit(_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)
