@@ -8,6 +8,7 @@ arrive as ConvcliError and leave as one line on stderr (exit 1 for bad data,
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from convcli.errors import ConvcliError
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
+_INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
 INPUTS_HELP = (
     "SIGNAL and KERNEL are each a CSV file, FILE:COLUMN (a column by header name or "
@@ -298,4 +300,16 @@ def main() -> None:
         sys.exit(error.exit_code)
     except (click.Abort, KeyboardInterrupt):
         sys.exit(_INTERRUPTED)
+    except MemoryError:
+        click.echo("Error: not enough memory for this computation", err=True)
+        sys.exit(1)
+    except Exception as error:
+        if os.environ.get("CONVCLI_DEBUG"):
+            raise
+        click.echo(
+            f"Error: internal error ({type(error).__name__}: {error}); please report it "
+            "with the command that caused it (CONVCLI_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(_INTERNAL_ERROR)
     sys.exit(code if isinstance(code, int) else 0)

@@ -18,7 +18,7 @@ from convcli.engine import Comparison, Geometry, Result
 
 __all__ = ["comparison_view", "print_view", "result_view", "view_text"]
 
-_SHOWN_SIGNAL_SIZE = 40
+_SHOWN_SIGNAL_SIZE = 64
 _RELATION_MARKS = {"equal": ("=", "green"), "opposite": ("-", "yellow"), "different": ("≠", "red")}
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
@@ -47,9 +47,9 @@ def _vector(values: np.ndarray) -> str:
     return "[" + ", ".join(format_cell(v) for v in values.tolist()) + "]"
 
 
-def _matrix(values: np.ndarray, title: str | None = None) -> Table:
+def _matrix(values: np.ndarray) -> Table:
     """A 2-D array as a borderless grid of right-aligned numbers."""
-    grid = Table(title=title, show_header=False, box=None, padding=(0, 1), title_style="bold")
+    grid = Table(show_header=False, box=None, padding=(0, 1))
     for _ in range(values.shape[1]):
         grid.add_column(justify="right")
     for row in values.tolist():
@@ -57,15 +57,11 @@ def _matrix(values: np.ndarray, title: str | None = None) -> Table:
     return grid
 
 
-def _array_view(values: np.ndarray, title: str | None = None) -> RenderableType:
+def _array_view(values: np.ndarray) -> RenderableType:
     """A small array as a line (1-D) or a grid (2-D and up, shown as rows)."""
     if values.ndim == 1:
-        return (
-            Text(_vector(values))
-            if title is None
-            else Text.assemble((title, "bold"), " ", _vector(values))
-        )
-    return _matrix(values.reshape(values.shape[0], -1), title)
+        return Text(_vector(values))
+    return _matrix(values.reshape(values.shape[0], -1))
 
 
 def _options_line(geometry: Geometry, method: str) -> Text:
@@ -92,7 +88,7 @@ def result_view(result: Result, signal_label: str, kernel_label: str) -> Rendera
             table.add_row(str(index), format_cell(value))
         body: RenderableType = table
     else:
-        body = _array_view(values, title)
+        body = Group(Text(title, style="bold"), _array_view(values))
     return Group(body, _options_line(result.geometry, result.method))
 
 
