@@ -132,7 +132,8 @@ def _signal_view(comparison: Comparison, signal_label: str) -> RenderableType:
 
 def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
     """The signal, the kernel as correlation slides it, and the flipped kernel convolution slides."""
-    conjugated = "conj(h)" if comparison.kernel.dtype.kind == "c" else "h as given"
+    complex_kernel = comparison.kernel.dtype.kind == "c"
+    conjugated = "conj(h)" if complex_kernel else "h as given"
     signal, kernel = _signal_view(comparison, signal_label), _array_view(comparison.kernel)
     flipped = _array_view(comparison.flipped_kernel)
     if comparison.kernel.ndim == 1:
@@ -146,8 +147,8 @@ def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
         return grid
     return _side_by_side(
         ("f", signal),
-        (f"h: correlation slides {conjugated}", kernel),
-        ("flip(h): convolution slides it", flipped),
+        ("h (correlation conjugates it)" if complex_kernel else "h (correlation)", kernel),
+        ("flip(h) (convolution)", flipped),
     )
 
 
