@@ -328,8 +328,8 @@ def comparison_csv(comparison: Comparison) -> str:
         else ["row", "col", *map("axis{}".format, range(2, convolution.ndim))]
     )
     lines = [",".join([*axes, "convolution", "correlation"])]
-    for position in np.ndindex(convolution.shape):
-        pair = (convolution[position].item(), correlation[position].item())
+    pairs = zip(convolution.reshape(-1).tolist(), correlation.reshape(-1).tolist())
+    for position, pair in zip(np.ndindex(convolution.shape), pairs):
         lines.append(",".join([*map(str, position), *map(format_number, pair)]))
     return "\n".join(lines) + "\n"
 
