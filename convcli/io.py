@@ -41,6 +41,7 @@ FORMATS = ("auto", "table", "csv", "json")
 STDIN = "-"
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
 _INT64 = np.iinfo(np.int64)
+_HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
 
 
@@ -94,6 +95,7 @@ def read_array(
     text = _read_source_text(path, role, stdin)
     name = "standard input" if path == STDIN else path
     table = _split_csv(text, delimiter, name)
+    _check_widths(table, name)
     if column is not None:
         index = _column_index(table, column, name)
         cells = [row[index] for row in table.rows]
@@ -190,8 +192,8 @@ def _column_index(table: _Table, column: str, name: str) -> int:
     raise InputError(f"no column {column!r} in {name}; {known} (give a name or a number from 1)")
 
 
-def _to_array(table: _Table, name: str) -> np.ndarray:
-    """All cells as a 1-D array (one row or one column) or a 2-D one, refusing ragged rows."""
+def _check_widths(table: _Table, name: str) -> None:
+    """Refuse ragged rows, naming the first row whose length differs from the first's."""
     width = len(table.rows[0])
     for row, line in zip(table.rows, table.line_numbers):
         if len(row) != width:
@@ -199,6 +201,11 @@ def _to_array(table: _Table, name: str) -> np.ndarray:
                 f"{name}, line {line} has {len(row)} value(s) but line "
                 f"{table.line_numbers[0]} has {width} (rows must all be the same length)"
             )
+
+
+def _to_array(table: _Table, name: str) -> np.ndarray:
+    """All cells as a 1-D array (one row or one column) or a 2-D one."""
+    width = len(table.rows[0])
     cells = [cell for row in table.rows for cell in row]
     positions = [(line, column) for line in table.line_numbers for column in range(1, width + 1)]
     values = parse_numbers(cells, positions, name)
@@ -225,24 +232,37 @@ def _parse_inline(source: str, role: str) -> np.ndarray:
             '(give a CSV file, - for standard input, or numbers like 2,1,3 or "1,2;3,4")'
         )
     table = _Table(None, rows, list(range(1, len(rows) + 1)))
+    _check_widths(table, f"the {role} {source!r}")
     return _to_array(table, f"the {role} {source!r}")
 
 
 def _as_complex_text(cell: str) -> str:
     """MATLAB's ``2+3i`` written as Python's ``2+3j``; other text unchanged."""
-    if cell[-1:] in "iI" and not cell.lower().endswith("inf"):
+    if cell[-1:] in ("i", "I") and not cell.lower().endswith("inf"):
         return cell[:-1] + "j"
     return cell
 
 
 def _parse_cell(cell: str) -> int | float | complex:
-    """One number: an int if it is written as one, else a float, else a complex."""
+    """One number: an int if it is written as one, else a float, else a complex.
+
+    A lone ``j`` or ``i`` is a column name, not the imaginary unit.
+    """
     for parse in (int, float):
         try:
             return parse(cell)
         except ValueError:
             pass
+    if not _HAS_MAGNITUDE.search(cell):
+        raise ValueError(f"{cell!r} has no digits")
     return complex(_as_complex_text(cell))
+
+
+def _overflowed(cell: str, value: float | complex) -> bool:
+    """Whether a float or complex came out infinite where the text wrote no ``inf``."""
+    parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+    infinite = sum(1 for part in parts if np.isinf(part))
+    return infinite > cell.lower().count("inf")
 
 
 def _is_number(cell: str) -> bool:
@@ -278,7 +298,7 @@ def parse_numbers(
                 f"{name}, line {line}, column {column}: {cell} does not fit in a 64-bit integer; "
                 "write it as a float (e.g. 1e20) to compute approximately"
             )
-        if not isinstance(value, int) and not np.isfinite(value) and "inf" not in cell.lower():
+        if not isinstance(value, int) and _overflowed(cell, value):
             raise InputError(
                 f"{name}, line {line}, column {column}: {cell} overflows a 64-bit float"
             )

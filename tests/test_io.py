@@ -1,0 +1,1020 @@
+"""Tests for convcli.io: reading SIGNAL/KERNEL arguments, writing CSV and JSON, write_text.
+
+Hand-worked cases for every input form and every error, exact round trips
+(property-based) for the writers, the comparison writers against
+engine.compare, and the atomicity and permissions of write_text.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import math
+import os
+import stat
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from convcli import io as cio
+from convcli.engine import Result, compare, compute, plan
+from convcli.errors import ConvcliError, InputError
+
+INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def write(directory: Path, name: str, content: str | bytes) -> str:
+    """Write a file (text as UTF-8 with \\n line ends, or exact bytes) and return its path."""
+    path = directory / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode("utf-8"))
+    return str(path)
+
+
+def float_bits(value: float) -> int:
+    """The IEEE-754 bit pattern of a float, so -0.0 and 0.0 differ."""
+    return struct.unpack("<Q", struct.pack("<d", value))[0]
+
+
+def same_float(actual: float, expected: float) -> bool:
+    """Bitwise equal, except that any nan matches any nan."""
+    if math.isnan(expected):
+        return math.isnan(actual)
+    return float_bits(actual) == float_bits(expected)
+
+
+def assert_identical(actual: np.ndarray, expected: np.ndarray) -> None:
+    """Same dtype, shape and values, bit for bit (nan only has to stay nan)."""
+    assert actual.dtype == expected.dtype
+    assert actual.shape == expected.shape
+    if expected.dtype.kind in "fc":
+        a = np.ascontiguousarray(actual).view(np.float64)
+        b = np.ascontiguousarray(expected).view(np.float64)
+        nan = np.isnan(b)
+        assert np.array_equal(np.isnan(a), nan)
+        assert np.array_equal(a.view(np.uint64)[~nan], b.view(np.uint64)[~nan])
+    else:
+        assert np.array_equal(actual, expected)
+
+
+def strict_json(text: str) -> object:
+    """json.loads that fails on NaN/Infinity tokens (not valid JSON)."""
+
+    def refuse(token: str) -> object:
+        raise AssertionError(f"non-standard JSON token {token!r}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+class TTYStream(io.BytesIO):
+    """A binary stream that claims to be a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+# --------------------------------------------------------------------------- inline numbers
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("2,1,3,5,4", np.array([2, 1, 3, 5, 4], dtype=np.int64)),
+        ("2 1 3 5 4", np.array([2, 1, 3, 5, 4], dtype=np.int64)),
+        ("  2, 1,  3 ", np.array([2, 1, 3], dtype=np.int64)),
+        ("[2, 1, 3]", np.array([2, 1, 3], dtype=np.int64)),
+        ("-1,1", np.array([-1, 1], dtype=np.int64)),
+        ("-1", np.array([-1], dtype=np.int64)),
+        ("5", np.array([5], dtype=np.int64)),
+        ("1;2;3", np.array([1, 2, 3], dtype=np.int64)),
+        ("1,2;3,4", np.array([[1, 2], [3, 4]], dtype=np.int64)),
+        ("1 2; 3 4", np.array([[1, 2], [3, 4]], dtype=np.int64)),
+        ("[[1,2],[3,4]]", np.array([[1, 2], [3, 4]], dtype=np.int64)),
+        ("[[1, 2.5], [3, 4]]", np.array([[1, 2.5], [3, 4]], dtype=np.float64)),
+        ("1e-3,2", np.array([0.001, 2.0], dtype=np.float64)),
+        ("-0.0", np.array([-0.0], dtype=np.float64)),
+        ("1+2j,3", np.array([1 + 2j, 3], dtype=np.complex128)),
+        ("1+2i,3-4i", np.array([1 + 2j, 3 - 4j], dtype=np.complex128)),
+        ("inf,-inf,1", np.array([np.inf, -np.inf, 1.0], dtype=np.float64)),
+        (f"{INT64_MAX},{INT64_MIN}", np.array([INT64_MAX, INT64_MIN], dtype=np.int64)),
+    ],
+)
+def test_inline_numbers(source, expected):
+    assert_identical(cio.read_array(source), expected)
+
+
+def test_inline_nan_is_a_number():
+    # spec: floats may be nan; nan is not an overflow
+    assert_identical(cio.read_array("1,nan"), np.array([1.0, np.nan]))
+
+
+def test_inline_ragged_rows_are_refused():
+    with pytest.raises(InputError, match=r"line 2 has 1 value\(s\) but line 1 has 2"):
+        cio.read_array("1,2;3", role="kernel")
+
+
+def test_inline_garbage_names_the_role_and_the_bad_token():
+    with pytest.raises(InputError) as caught:
+        cio.read_array("1,abc,3", role="kernel")
+    message = str(caught.value)
+    assert "kernel" in message
+    assert "'abc' is not a number" in message
+    assert "\n" not in message
+
+
+def test_inline_that_looks_like_a_path_is_a_missing_file():
+    with pytest.raises(InputError, match=r"no such file: data\.csv") as caught:
+        cio.read_array("data.csv", role="signal")
+    assert "signal" in str(caught.value)
+
+
+def test_input_error_is_a_value_error():
+    assert issubclass(InputError, ConvcliError)
+    assert issubclass(InputError, ValueError)
+    with pytest.raises(ValueError):
+        cio.read_array("not numbers")
+
+
+# --------------------------------------------------------------------------- CSV files
+
+
+def test_file_one_column_is_1d(tmp_path):
+    path = write(tmp_path, "f.csv", "2\n1\n3\n5\n4\n")
+    assert_identical(cio.read_array(path), np.array([2, 1, 3, 5, 4], dtype=np.int64))
+
+
+def test_file_one_row_is_1d(tmp_path):
+    path = write(tmp_path, "f.csv", "2,1,3,5,4\n")
+    assert_identical(cio.read_array(path), np.array([2, 1, 3, 5, 4], dtype=np.int64))
+
+
+def test_file_rows_and_columns_is_2d(tmp_path):
+    path = write(tmp_path, "f.csv", "1,2,3\n4,5,6\n")
+    assert_identical(cio.read_array(path), np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int64))
+
+
+def test_file_without_final_newline(tmp_path):
+    path = write(tmp_path, "f.csv", "1,2\n3,4")
+    assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
+
+
+def test_file_header_is_skipped(tmp_path):
+    path = write(tmp_path, "f.csv", "time,value\n0,1.5\n1,2.5\n")
+    assert_identical(cio.read_array(path), np.array([[0, 1.5], [1, 2.5]]))
+
+
+def test_file_header_and_one_row_is_1d(tmp_path):
+    path = write(tmp_path, "f.csv", "a,b,c\n1,2,3\n")
+    assert_identical(cio.read_array(path), np.array([1, 2, 3], dtype=np.int64))
+
+
+def test_file_blank_and_comment_lines_are_ignored(tmp_path):
+    text = "# made by hand\n\n1,2\n   \n  # indented comment\n3,4\n\n"
+    path = write(tmp_path, "f.csv", text)
+    assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
+
+
+def test_file_wins_over_inline_numbers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "1,2", "7\n8\n9\n")
+    assert_identical(cio.read_array("1,2"), np.array([7, 8, 9], dtype=np.int64))
+
+
+def test_excel_bom_and_crlf(tmp_path):
+    data = b"\xef\xbb\xbftime,Value\r\n0,1.5\r\n1,-2\r\n"
+    path = write(tmp_path, "excel.csv", data)
+    assert_identical(cio.read_array(f"{path}:Value"), np.array([1.5, -2.0]))
+    # the BOM must not stick to the first header name
+    assert_identical(cio.read_array(f"{path}:time"), np.array([0, 1], dtype=np.int64))
+
+
+def test_bom_before_a_number(tmp_path):
+    path = write(tmp_path, "f.csv", b"\xef\xbb\xbf1\r\n2\r\n")
+    assert_identical(cio.read_array(path), np.array([1, 2], dtype=np.int64))
+
+
+def test_quoted_cells(tmp_path):
+    path = write(tmp_path, "f.csv", '"a","b"\n"1.5","2"\n"3",4\n')
+    assert_identical(cio.read_array(path), np.array([[1.5, 2.0], [3.0, 4.0]]))
+
+
+def test_trailing_delimiter_is_tolerated(tmp_path):
+    path = write(tmp_path, "f.csv", "a,b,\n1,2,\n3,4,\n")
+    assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("tab", "1\t2\n3\t4\n"),
+        ("\\t", "1\t2\n3\t4\n"),
+        (";", "1;2\n3;4\n"),
+        ("semicolon", "1; 2\n3 ;4\n"),
+        ("space", "1  2\n 3 4\n"),
+        ("whitespace", "1 \t 2\n3\t4\n"),
+        ("|", "1|2\n3|4\n"),
+    ],
+)
+def test_delimiters(tmp_path, name, text):
+    path = write(tmp_path, "f.txt", text)
+    delimiter = cio.parse_delimiter(name)
+    assert_identical(
+        cio.read_array(path, delimiter=delimiter), np.array([[1, 2], [3, 4]], dtype=np.int64)
+    )
+
+
+def test_semicolon_file_read_with_default_comma_is_an_error(tmp_path):
+    path = write(tmp_path, "f.csv", "1;2\n3;4\n")
+    with pytest.raises(InputError, match="'3;4' is not a number"):
+        cio.read_array(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("comma", ","),
+        (",", ","),
+        ("tab", "\t"),
+        ("TAB", "\t"),
+        ("\\t", "\t"),
+        (";", ";"),
+        ("semicolon", ";"),
+        ("|", "|"),
+        ("space", None),
+        ("whitespace", None),
+    ],
+)
+def test_parse_delimiter(name, expected):
+    assert cio.parse_delimiter(name) == expected
+
+
+@pytest.mark.parametrize("name", ["ab", "", ".", "-", "+", "e", "1", '"', "#"])
+def test_parse_delimiter_refuses_what_could_be_part_of_a_number(name):
+    with pytest.raises(InputError, match="delimiter"):
+        cio.parse_delimiter(name)
+
+
+def test_number_kinds_and_dtypes(tmp_path):
+    ints = write(tmp_path, "i.csv", "1\n-2\n+3\n")
+    floats = write(tmp_path, "f.csv", "1\n1e-3\n-inf\n")
+    complexes = write(tmp_path, "c.csv", "1\n2.5\n1+2i\n0-3j\n")
+    assert_identical(cio.read_array(ints), np.array([1, -2, 3], dtype=np.int64))
+    assert_identical(cio.read_array(floats), np.array([1.0, 0.001, -np.inf]))
+    assert_identical(cio.read_array(complexes), np.array([1, 2.5, 1 + 2j, complex(0, -3)]))
+
+
+def test_nan_in_a_file(tmp_path):
+    path = write(tmp_path, "f.csv", "1.5\nnan\n")
+    assert_identical(cio.read_array(path), np.array([1.5, np.nan]))
+
+
+def test_latin1_file_is_read(tmp_path):
+    path = write(tmp_path, "f.csv", "caf\xe9,x\n1,2\n3,4\n".encode("latin-1"))
+    assert_identical(cio.read_array(f"{path}:café"), np.array([1, 3], dtype=np.int64))
+
+
+def test_parse_numbers_positions_and_dtype():
+    values = cio.parse_numbers(["1", "2.5", "1+2i"], [(1, 1), (2, 1), (3, 1)])
+    assert_identical(values, np.array([1, 2.5, 1 + 2j]))
+    with pytest.raises(InputError, match=r"^data, line 7, column 3: 'x' is not a number$"):
+        cio.parse_numbers(["1", "x"], [(6, 3), (7, 3)], "data")
+
+
+# --------------------------------------------------------------------------- FILE:COLUMN
+
+
+@pytest.fixture
+def table_csv(tmp_path):
+    return write(tmp_path, "t.csv", "time,Value,other\n0,10,-1\n1,20,-2\n2,30,-3\n")
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("Value", [10, 20, 30]),
+        ("value", [10, 20, 30]),
+        ("VALUE", [10, 20, 30]),
+        ("time", [0, 1, 2]),
+        ("1", [0, 1, 2]),
+        ("2", [10, 20, 30]),
+        ("3", [-1, -2, -3]),
+    ],
+)
+def test_column_by_name_or_index(table_csv, column, expected):
+    actual = cio.read_array(f"{table_csv}:{column}")
+    assert_identical(actual, np.array(expected, dtype=np.int64))
+
+
+def test_exact_column_name_wins_over_case_insensitive(tmp_path):
+    path = write(tmp_path, "f.csv", "a,A\n1,2\n3,4\n")
+    assert_identical(cio.read_array(f"{path}:A"), np.array([2, 4], dtype=np.int64))
+    assert_identical(cio.read_array(f"{path}:a"), np.array([1, 3], dtype=np.int64))
+
+
+def test_column_by_index_without_header(tmp_path):
+    path = write(tmp_path, "f.csv", "1,2\n3,4\n5,6\n")
+    assert_identical(cio.read_array(f"{path}:2"), np.array([2, 4, 6], dtype=np.int64))
+
+
+def test_column_of_mixed_file_keeps_that_columns_dtype(tmp_path):
+    path = write(tmp_path, "f.csv", "n,x\n1,0.5\n2,1.5\n")
+    assert_identical(cio.read_array(f"{path}:n"), np.array([1, 2], dtype=np.int64))
+    assert_identical(cio.read_array(f"{path}:x"), np.array([0.5, 1.5]))
+
+
+def test_bad_cell_in_a_column_names_its_real_line_and_column(tmp_path):
+    path = write(tmp_path, "f.csv", "a,b\n# note\n1,2\n3,oops\n")
+    with pytest.raises(InputError, match=r"line 4, column 2: 'oops' is not a number"):
+        cio.read_array(f"{path}:b")
+
+
+@pytest.mark.parametrize("column", ["i", "j"])
+def test_header_with_a_column_named_like_the_imaginary_unit(tmp_path, column):
+    # "i" and "j" are common index names; a header row of names is still a header
+    path = write(tmp_path, "f.csv", f"{column},value\n0,2\n1,3\n")
+    assert_identical(cio.read_array(f"{path}:value"), np.array([2, 3], dtype=np.int64))
+
+
+# --------------------------------------------------------------------------- standard input
+
+
+def test_stdin():
+    stream = io.BytesIO(b"2\n1\n3\n5\n4\n")
+    assert_identical(cio.read_array("-", stdin=stream), np.array([2, 1, 3, 5, 4], dtype=np.int64))
+
+
+def test_stdin_2d_crlf_and_bom():
+    stream = io.BytesIO(b"\xef\xbb\xbf1,2\r\n3,4\r\n")
+    assert_identical(cio.read_array("-", stdin=stream), np.array([[1, 2], [3, 4]], dtype=np.int64))
+
+
+def test_stdin_column():
+    stream = io.BytesIO(b"t,y\n0,1.5\n1,2.5\n")
+    assert_identical(cio.read_array("-:y", stdin=stream), np.array([1.5, 2.5]))
+
+
+def test_stdin_with_delimiter():
+    stream = io.BytesIO(b"1\t2\n3\t4\n")
+    actual = cio.read_array("-", delimiter="\t", stdin=stream)
+    assert_identical(actual, np.array([[1, 2], [3, 4]], dtype=np.int64))
+
+
+def test_stdin_terminal_is_refused():
+    with pytest.raises(InputError, match="terminal") as caught:
+        cio.read_array("-", role="kernel", stdin=TTYStream(b"1,2\n"))
+    assert "kernel" in str(caught.value)
+
+
+def test_empty_stdin():
+    with pytest.raises(InputError, match="standard input has no numbers"):
+        cio.read_array("-", stdin=io.BytesIO(b""))
+
+
+def test_bad_cell_on_stdin_names_standard_input():
+    with pytest.raises(InputError, match=r"^standard input, line 2, column 1: 'x'"):
+        cio.read_array("-", stdin=io.BytesIO(b"1\nx\n"))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_missing_file(tmp_path):
+    path = str(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="no such file") as caught:
+        cio.read_array(path)
+    assert path in str(caught.value)
+
+
+def test_missing_file_with_column(tmp_path):
+    path = str(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="no such file") as caught:
+        cio.read_array(f"{path}:value")
+    assert "nope.csv" in str(caught.value)
+
+
+def test_directory(tmp_path):
+    with pytest.raises(InputError, match="is a directory") as caught:
+        cio.read_array(str(tmp_path))
+    assert str(tmp_path) in str(caught.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"# only a comment\n\n", b"\xef\xbb\xbf"])
+def test_empty_file(tmp_path, content):
+    path = write(tmp_path, "empty.csv", content)
+    with pytest.raises(InputError, match="has no numbers") as caught:
+        cio.read_array(path)
+    assert "empty.csv" in str(caught.value)
+
+
+def test_header_only_file(tmp_path):
+    path = write(tmp_path, "head.csv", "time,value\n# no data yet\n")
+    with pytest.raises(InputError, match="header but no rows") as caught:
+        cio.read_array(path)
+    assert "head.csv" in str(caught.value)
+
+
+def test_non_numeric_cell_names_line_and_column(tmp_path):
+    path = write(tmp_path, "bad.csv", "# comment\n1,2\n\n3,x\n")
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    message = str(caught.value)
+    assert "bad.csv" in message
+    assert "line 4, column 2" in message
+    assert "'x' is not a number" in message
+    assert "\n" not in message
+
+
+def test_empty_cell_is_an_error_not_a_number(tmp_path):
+    # an empty cell must be reported, never read as a value (e.g. as 1j)
+    path = write(tmp_path, "gap.csv", "1,,2\n")
+    with pytest.raises(InputError, match=r"line 1, column 2: the cell is empty"):
+        cio.read_array(path)
+
+
+def test_ragged_rows(tmp_path):
+    path = write(tmp_path, "ragged.csv", "1,2\n3,4\n5\n")
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    message = str(caught.value)
+    assert "ragged.csv" in message
+    assert "line 3 has 1 value(s) but line 1 has 2" in message
+
+
+def test_ragged_rows_with_a_column(tmp_path):
+    # taking a column that a short row lacks is an InputError, not an IndexError
+    path = write(tmp_path, "ragged.csv", "a,b\n1,2\n3\n")
+    with pytest.raises(InputError, match="line 3"):
+        cio.read_array(f"{path}:b")
+
+
+def test_unknown_column_lists_the_columns(table_csv):
+    with pytest.raises(InputError) as caught:
+        cio.read_array(f"{table_csv}:speed")
+    message = str(caught.value)
+    assert "'speed'" in message
+    assert "time, Value, other" in message
+
+
+@pytest.mark.parametrize("column", ["0", "3", "x"])
+def test_unknown_column_without_header_gives_the_width(tmp_path, column):
+    path = write(tmp_path, "f.csv", "1,2\n3,4\n")
+    with pytest.raises(InputError, match="it has 2") as caught:
+        cio.read_array(f"{path}:{column}")
+    assert f"no column {column!r}" in str(caught.value)
+
+
+@pytest.mark.parametrize("number", [str(INT64_MAX + 1), str(INT64_MIN - 1), "1" + "0" * 30])
+def test_integer_beyond_int64(tmp_path, number):
+    path = write(tmp_path, "big.csv", f"1\n{number}\n")
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    message = str(caught.value)
+    assert "line 2, column 1" in message
+    assert "64-bit integer" in message
+    with pytest.raises(InputError, match="64-bit integer"):
+        cio.read_array(f"1,{number}")
+
+
+@pytest.mark.parametrize("literal", ["1e400", "-1e400", "1e400j", "2+1e999j"])
+def test_float_literal_overflow(tmp_path, literal):
+    path = write(tmp_path, "huge.csv", f"1.5,{literal}\n")
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    message = str(caught.value)
+    assert "line 1, column 2" in message
+    assert "overflows" in message
+    with pytest.raises(InputError, match="overflows"):
+        cio.read_array(f"1.5,{literal}")
+
+
+def test_binary_file(tmp_path):
+    path = write(tmp_path, "blob.bin", b"1,2\x00\x00\x7fELF\n")
+    with pytest.raises(InputError, match="binary") as caught:
+        cio.read_array(path)
+    assert "blob.bin" in str(caught.value)
+
+
+def test_binary_stdin():
+    with pytest.raises(InputError, match="standard input looks like a binary"):
+        cio.read_array("-", stdin=io.BytesIO(b"\x00\x01\x02"))
+
+
+# --------------------------------------------------------------------------- format_number
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (3, "3"),
+        (-7, "-7"),
+        (0.1, "0.1"),
+        (1.0, "1.0"),
+        (-0.0, "-0.0"),
+        (-1e300, "-1e+300"),
+        (math.inf, "inf"),
+        (-math.inf, "-inf"),
+        (math.nan, "nan"),
+        (5e-324, "5e-324"),
+        (1 - 0.5j, "1.0-0.5j"),
+        (complex(0.0, -0.0), "0.0-0.0j"),
+    ],
+)
+def test_format_number_examples(value, text):
+    assert cio.format_number(value) == text
+
+
+EDGE_FLOATS = [
+    0.0,
+    -0.0,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    2.225073858507201e-308,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    1e-300,
+    1e16,
+    2.0**53 + 2,
+    0.1,
+    1 / 3,
+    math.inf,
+    -math.inf,
+    math.nan,
+]
+
+
+@pytest.mark.parametrize("value", EDGE_FLOATS)
+def test_format_number_edge_floats(value):
+    assert same_float(float(cio.format_number(value)), value)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True))
+def test_format_number_float_round_trip(value):
+    text = cio.format_number(value)
+    assert same_float(float(text), value)
+    assert len(text) <= len(repr(value))  # never longer than Python's shortest repr
+
+
+@given(st.integers())
+def test_format_number_int_round_trip(value):
+    assert int(cio.format_number(value)) == value
+
+
+@given(st.builds(complex, st.floats(), st.floats()))
+def test_format_number_complex_round_trip(value):
+    back = complex(cio.format_number(value))
+    assert same_float(back.real, value.real)
+    assert same_float(back.imag, value.imag)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [complex(-0.0, -0.0), complex(-0.0, 0.0), complex(math.inf, -math.inf), complex(1e-320, 1e308)],
+)
+def test_format_number_complex_edges(value):
+    back = complex(cio.format_number(value))
+    assert same_float(back.real, value.real)
+    assert same_float(back.imag, value.imag)
+
+
+# --------------------------------------------------------------------------- CSV round trips
+
+FINITE_FLOATS = st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True)
+ALL_FLOATS = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
+INT64S = st.integers(INT64_MIN, INT64_MAX)
+
+
+def round_trip(directory: Path, values: np.ndarray) -> np.ndarray:
+    """Write with result_csv, read back with read_array."""
+    path = directory / "values.csv"
+    path.write_text(cio.result_csv(values), encoding="utf-8")
+    return cio.read_array(str(path))
+
+
+def test_result_csv_layout():
+    assert cio.result_csv(np.array([1, -2, 3])) == "1\n-2\n3\n"
+    assert cio.result_csv(np.array([[1.5, 2.0], [3.0, -0.0]])) == "1.5,2.0\n3.0,-0.0\n"
+    assert cio.result_csv(np.array([1 + 2j])) == "1.0+2.0j\n"
+
+
+@pytest.mark.parametrize("value", EDGE_FLOATS)
+def test_csv_round_trip_edge_floats(tmp_path, value):
+    values = np.array([value, 1.5])
+    assert_identical(round_trip(tmp_path, values), values)
+
+
+@given(st.lists(INT64S, min_size=1, max_size=20))
+def test_csv_round_trip_int64(tmp_path_factory, values):
+    array = np.array(values, dtype=np.int64)
+    assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
+
+
+@given(st.lists(FINITE_FLOATS, min_size=1, max_size=20))
+def test_csv_round_trip_finite_floats(tmp_path_factory, values):
+    array = np.array(values, dtype=np.float64)
+    assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
+
+
+@given(st.lists(ALL_FLOATS, min_size=1, max_size=20))
+def test_csv_round_trip_every_float(tmp_path_factory, values):
+    array = np.array(values, dtype=np.float64)
+    assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
+
+
+@given(st.lists(st.builds(complex, FINITE_FLOATS, FINITE_FLOATS), min_size=1, max_size=20))
+def test_csv_round_trip_finite_complex(tmp_path_factory, values):
+    array = np.array(values, dtype=np.complex128)
+    assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
+
+
+@given(st.lists(st.builds(complex, ALL_FLOATS, ALL_FLOATS), min_size=1, max_size=20))
+def test_csv_round_trip_every_complex(tmp_path_factory, values):
+    array = np.array(values, dtype=np.complex128)
+    assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
+
+
+SHAPES_2D = hnp.array_shapes(min_dims=2, max_dims=2, min_side=2, max_side=5)
+
+
+@given(
+    st.one_of(
+        hnp.arrays(np.int64, SHAPES_2D, elements=INT64S),
+        hnp.arrays(np.float64, SHAPES_2D, elements=FINITE_FLOATS),
+        hnp.arrays(
+            np.complex128, SHAPES_2D, elements=st.builds(complex, FINITE_FLOATS, FINITE_FLOATS)
+        ),
+    )
+)
+def test_csv_round_trip_2d(tmp_path_factory, array):
+    assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
+
+
+@given(
+    st.one_of(
+        hnp.arrays(np.float64, SHAPES_2D, elements=ALL_FLOATS),
+        hnp.arrays(np.complex128, SHAPES_2D, elements=st.builds(complex, ALL_FLOATS, ALL_FLOATS)),
+    )
+)
+def test_csv_round_trip_2d_non_finite(tmp_path_factory, array):
+    assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
+
+
+# --------------------------------------------------------------------------- JSON round trips
+
+
+def decode(item: object, kind: str) -> object:
+    """A JSON value back to a Python number of the array's kind."""
+    if kind == "c":
+        assert isinstance(item, str)
+        return complex(item)
+    if kind == "f":
+        if isinstance(item, str):
+            value = float(item)
+            assert not math.isfinite(value)  # only non-finite floats become strings
+            return value
+        assert isinstance(item, float)
+        return item
+    assert isinstance(item, int)
+    return item
+
+
+def decode_array(items: list, dtype: np.dtype) -> np.ndarray:
+    def walk(node):
+        return [walk(x) for x in node] if isinstance(node, list) else decode(node, dtype.kind)
+
+    return np.array(walk(items), dtype=dtype)
+
+
+def make_result(values: np.ndarray) -> Result:
+    geometry = plan(values.shape, (1,) * values.ndim)
+    return Result("convolution", values, geometry, "direct")
+
+
+@given(
+    st.one_of(
+        hnp.arrays(np.int64, hnp.array_shapes(max_dims=2, max_side=5), elements=INT64S),
+        hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=5), elements=ALL_FLOATS),
+        hnp.arrays(
+            np.complex128,
+            hnp.array_shapes(max_dims=2, max_side=5),
+            elements=st.builds(complex, ALL_FLOATS, ALL_FLOATS),
+        ),
+    )
+)
+def test_result_json_is_strict_and_exact(values):
+    document = strict_json(cio.result_json(make_result(values)))
+    assert document["operation"] == "convolution"
+    assert document["shape"] == list(values.shape)
+    assert_identical(decode_array(document["result"], values.dtype), values)
+
+
+def test_result_json_fields():
+    result = compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same")
+    document = strict_json(cio.result_json(result))
+    assert document == {
+        "operation": "correlation",
+        "shape": [5],
+        "result": [1, -2, -2, 1, 4],
+        "options": {
+            "padding": "same",
+            "pads": [[0, 1]],
+            "pad_mode": "zeros",
+            "stride": [1],
+            "dilation": [1],
+            "method": "direct",
+        },
+    }
+
+
+def test_result_json_non_finite_are_strings():
+    values = np.array([np.nan, np.inf, -np.inf, -0.0, 1.5])
+    document = strict_json(cio.result_json(make_result(values)))
+    assert document["result"][:3] == ["nan", "inf", "-inf"]
+    assert document["result"][4] == 1.5
+    assert same_float(document["result"][3], -0.0)
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+def test_comparison_csv_worked_example():
+    comparison = compare([2, 1, 3, 5, 4], [1, -1])
+    assert cio.comparison_csv(comparison) == (
+        "index,convolution,correlation\n0,-1,1\n1,2,-2\n2,2,-2\n3,-1,1\n"
+    )
+
+
+def test_comparison_csv_columns_read_back(tmp_path):
+    comparison = compare([2, 1, 3, 5, 4], [1, -1])
+    path = write(tmp_path, "cmp.csv", cio.comparison_csv(comparison))
+    assert_identical(cio.read_array(f"{path}:convolution"), comparison.convolution)
+    assert_identical(cio.read_array(f"{path}:correlation"), comparison.correlation)
+    assert_identical(cio.read_array(f"{path}:index"), np.arange(4, dtype=np.int64))
+
+
+def test_comparison_json_worked_example():
+    comparison = compare([2, 1, 3, 5, 4], [1, -1])
+    document = strict_json(cio.comparison_json(comparison))
+    assert document == {
+        "convolution": [-1, 2, 2, -1],
+        "correlation": [1, -2, -2, 1],
+        "kernel_symmetry": "antisymmetric",
+        "identical": False,
+        "negated": True,
+        "differing": 4,
+        "shape": [4],
+        "signal": [2, 1, 3, 5, 4],
+        "kernel": [1, -1],
+        "flipped_kernel": [-1, 1],
+        "options": {
+            "padding": "valid",
+            "pads": [[0, 0]],
+            "pad_mode": "zeros",
+            "stride": [1],
+            "dilation": [1],
+            "method": "direct",
+        },
+    }
+    # and it agrees with the Comparison it was made from
+    assert document["convolution"] == comparison.convolution.tolist()
+    assert document["correlation"] == comparison.correlation.tolist()
+    assert document["differing"] == comparison.differing
+
+
+def test_comparison_csv_2d():
+    signal = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    comparison = compare(signal, [[1, 2], [3, 4]])
+    text = cio.comparison_csv(comparison)
+    assert text == ("row,col,convolution,correlation\n0,0,23,37\n0,1,33,47\n1,0,53,67\n1,1,63,77\n")
+    lines = text.splitlines()[1:]
+    assert len(lines) == comparison.convolution.size
+    for line in lines:
+        row, col, conv, corr = map(int, line.split(","))
+        assert comparison.convolution[row, col] == conv
+        assert comparison.correlation[row, col] == corr
+
+
+def test_comparison_json_2d():
+    signal = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    comparison = compare(signal, [[1, 2], [3, 4]], padding="full", stride=2)
+    document = strict_json(cio.comparison_json(comparison))
+    assert document["convolution"] == comparison.convolution.tolist()
+    assert document["correlation"] == comparison.correlation.tolist()
+    assert document["shape"] == list(comparison.convolution.shape) == [2, 2]
+    assert document["kernel_symmetry"] == "none"
+    assert document["identical"] is False
+    assert document["negated"] is False
+    assert document["differing"] == comparison.differing
+    assert document["signal"] == signal
+    assert document["kernel"] == [[1, 2], [3, 4]]
+    assert document["flipped_kernel"] == [[4, 3], [2, 1]]
+    assert document["options"]["padding"] == "full"
+    assert document["options"]["pads"] == [[1, 1], [1, 1]]
+    assert document["options"]["stride"] == [2, 2]
+
+
+def test_comparison_with_non_finite_and_complex_values_is_strict_json(tmp_path):
+    comparison = compare([1.0, 2.0, np.nan, 3.0, np.inf], [1.0, 2.0])
+    document = strict_json(cio.comparison_json(comparison))
+    conv = decode_array(document["convolution"], np.dtype(np.float64))
+    assert_identical(conv, comparison.convolution)
+    assert document["convolution"][0] == 4.0
+    assert document["convolution"][1] == "nan"
+
+    complex_comparison = compare([1 + 2j, 3, -1j], [1j, 1])
+    document = strict_json(cio.comparison_json(complex_comparison))
+    for key in ("convolution", "correlation", "signal", "kernel", "flipped_kernel"):
+        expected = getattr(complex_comparison, key)
+        assert_identical(decode_array(document[key], expected.dtype), expected)
+    # the CSV's columns read back as the same complex values
+    path = write(tmp_path, "c.csv", cio.comparison_csv(complex_comparison))
+    assert_identical(cio.read_array(f"{path}:correlation"), complex_comparison.correlation)
+
+
+def test_comparison_writers_with_exact_big_integers():
+    # the engine switches to Python ints (object arrays) where int64 could overflow
+    comparison = compare([2**62, 2**62, 1], [1, 1])
+    assert comparison.convolution.dtype == object
+    document = strict_json(cio.comparison_json(comparison))
+    assert document["convolution"] == [2**63, 2**62 + 1]
+    assert cio.comparison_csv(comparison) == (
+        f"index,convolution,correlation\n0,{2**63},{2**63}\n1,{2**62 + 1},{2**62 + 1}\n"
+    )
+
+
+# --------------------------------------------------------------------------- choose_format
+
+
+@pytest.mark.parametrize(
+    ("requested", "output", "interactive", "expected"),
+    [
+        ("csv", "out.json", True, "csv"),
+        ("json", None, True, "json"),
+        ("table", "out.csv", False, "table"),
+        ("auto", "out.json", False, "json"),
+        ("auto", "OUT.JSON", True, "json"),
+        ("auto", "out.csv", True, "csv"),
+        ("auto", "out.txt", True, "csv"),
+        ("auto", None, True, "table"),
+        ("auto", None, False, "csv"),
+    ],
+)
+def test_choose_format(requested, output, interactive, expected):
+    assert cio.choose_format(requested, output, interactive) == expected
+
+
+@pytest.mark.parametrize(("tty", "expected"), [(True, "table"), (False, "csv")])
+def test_choose_format_asks_stdout_when_not_told(monkeypatch, tty, expected):
+    monkeypatch.setattr(cio.sys.stdout, "isatty", lambda: tty)
+    assert cio.choose_format("auto", None) == expected
+    assert cio.choose_format("auto", "x.json") == "json"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [("-", True), ("-:2", True), ("-:y", True), ("-1,1", False), ("1,2", False)],
+)
+def test_uses_stdin(source, expected):
+    assert cio.uses_stdin(source) is expected
+
+
+def test_formats():
+    assert cio.FORMATS == ("auto", "table", "csv", "json")
+
+
+# --------------------------------------------------------------------------- write_text
+
+
+@pytest.mark.parametrize("output", [None, "-"])
+def test_write_text_to_stdout(capsys, output):
+    cio.write_text("index,value\n0,1\n", output)
+    assert capsys.readouterr().out == "index,value\n0,1\n"
+
+
+def test_write_text_to_a_file(tmp_path):
+    target = tmp_path / "out.csv"
+    cio.write_text("a\r\nb\n1\n", str(target))
+    assert target.read_bytes() == b"a\r\nb\n1\n"  # exactly the text, no newline translation
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_write_text_replaces_an_existing_file(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old old old old\n")
+    cio.write_text("new\n", str(target))
+    assert target.read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_write_text_relative_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cio.write_text("1\n", "rel.csv")
+    assert (tmp_path / "rel.csv").read_text() == "1\n"
+
+
+def test_write_text_unicode(tmp_path):
+    target = tmp_path / "u.json"
+    cio.write_text('{"name": "café ✓"}\n', str(target))
+    assert target.read_bytes() == '{"name": "café ✓"}\n'.encode()
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_write_text_failure_mid_write_leaves_nothing(tmp_path, monkeypatch, existing):
+    target = tmp_path / "out.csv"
+    if existing:
+        target.write_text("precious\n")
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.stream.close()
+            return False
+
+        def write(self, text):
+            self.stream.write(text[: len(text) // 2])
+            self.stream.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
+    with pytest.raises(OSError, match="No space left"):
+        cio.write_text("1,2,3\n" * 1000, str(target))
+    remaining = sorted(p.name for p in tmp_path.iterdir())
+    if existing:
+        assert remaining == ["out.csv"]
+        assert target.read_text() == "precious\n"
+    else:
+        assert remaining == []
+
+
+def test_write_text_unencodable_text_leaves_nothing(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n")
+    with pytest.raises(UnicodeEncodeError):
+        cio.write_text("1\n2\n\ud800\n", str(target))
+    assert target.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+@pytest.mark.parametrize("error", [OSError(errno.EXDEV, "cross-device link"), KeyboardInterrupt()])
+def test_write_text_failed_rename_leaves_nothing(tmp_path, monkeypatch, error):
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n")
+    sources = []
+
+    def failing_replace(source, destination):
+        sources.append(Path(source))
+        raise error
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(type(error)):
+        cio.write_text("new\n", str(target))
+    # the temporary file was next to the target (so the rename is atomic) and is gone
+    assert len(sources) == 1
+    assert sources[0].parent == tmp_path
+    assert sources[0] != target
+    assert not sources[0].exists()
+    assert target.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_write_text_mode_follows_umask(tmp_path, umask, mode):
+    target = tmp_path / "out.csv"
+    previous = os.umask(umask)
+    try:
+        cio.write_text("1\n", str(target))
+        assert os.umask(umask) == umask  # write_text restored the umask it read
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+
+
+def test_write_text_to_a_directory(tmp_path):
+    with pytest.raises(InputError, match="is a directory") as caught:
+        cio.write_text("1\n", str(tmp_path))
+    assert str(tmp_path) in str(caught.value)
+
+
+def test_write_text_missing_parent_directory(tmp_path):
+    target = tmp_path / "no" / "such" / "out.csv"
+    with pytest.raises(InputError, match="cannot write to") as caught:
+        cio.write_text("1\n", str(target))
+    assert str(target) in str(caught.value)
+    assert not target.parent.exists()
