@@ -55,8 +55,8 @@ PAD_MODES: dict[str, str] = {
 METHODS = ("auto", "direct")
 OPERATIONS = ("convolution", "correlation")
 
-_INT64_MAX = np.iinfo(np.int64).max
-_SYMMETRY_RTOL = 1e-9
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -272,19 +272,50 @@ def _same_pads(length: int, span: int, stride: int) -> tuple[int, int]:
 
 
 def _as_numeric(values: object, role: str) -> np.ndarray:
-    """An array of int64, float64 or complex128 (or exact Python ints), with a clear error otherwise."""
-    array = np.asarray(values)
+    """The values as int64, float64 or complex128, with a clear error for anything else.
+
+    Integers that do not fit in int64 (or lists whose Python ints numpy would
+    turn into floats) become an object array of Python ints, which stays exact.
+    """
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError, OverflowError):
+        raise ConvcliError(f"the {role} must be a rectangular array of numbers") from None
+    if not isinstance(values, np.ndarray) and array.dtype.kind in "fuO":
+        array = _python_ints(values, array)
     if array.ndim == 0:
         raise ConvcliError(f"the {role} must have at least one dimension, got a single number")
     if array.size == 0:
         raise ConvcliError(f"the {role} is empty (shape {array.shape})")
     kind = array.dtype.kind
-    exact_ints = kind == "O" and all(isinstance(v, int) for v in array.flat)
-    if kind in "bui" or exact_ints:
-        return array
+    if kind in "buiO":
+        if kind == "O" and not all(isinstance(v, (int, np.integer)) for v in array.flat):
+            raise ConvcliError(f"the {role} must be numbers, not {array.dtype} values")
+        return _exact_integers(array)
     if kind not in "fc":
         raise ConvcliError(f"the {role} must be numbers, not {array.dtype} values")
     return array.astype(np.complex128 if kind == "c" else np.float64, copy=False)
+
+
+def _python_ints(values: object, array: np.ndarray) -> np.ndarray:
+    """Nested Python ints as an object array, where numpy made floats or uint64 of them."""
+    try:
+        cells = np.array(values, dtype=object)
+    except (ValueError, TypeError):
+        return array
+    if cells.shape == array.shape and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, np.floating) for v in cells.flat
+    ):
+        return cells
+    return array
+
+
+def _exact_integers(array: np.ndarray) -> np.ndarray:
+    """Integers (of any dtype) as int64 where they fit, else as exact Python ints."""
+    low, high = int(array.min()), int(array.max())
+    if low >= _INT64_MIN and high <= _INT64_MAX:
+        return array.astype(np.int64, copy=False)
+    return np.array([int(v) for v in array.flat], dtype=object).reshape(array.shape)
 
 
 def _working_dtype(signal: np.ndarray, kernel: np.ndarray) -> np.dtype | type:
@@ -299,11 +330,22 @@ def _working_dtype(signal: np.ndarray, kernel: np.ndarray) -> np.dtype | type:
     if "f" in kinds:
         return np.float64
     signal_max = max(abs(int(signal.max())), abs(int(signal.min())))
-    kernel_sum = float(np.abs(kernel.astype(np.float64)).sum())
-    if signal_max * kernel_sum < 2.0**62:
-        return np.int64
+    if "O" not in kinds:
+        kernel_sum = float(np.abs(kernel.astype(np.float64)).sum())
+        if signal_max * kernel_sum < 2.0**62:
+            return np.int64
     exact_sum = sum(abs(int(v)) for v in kernel.flat)
     return np.int64 if signal_max * exact_sum <= _INT64_MAX else object
+
+
+def _pad(signal: np.ndarray, pads: Pads, pad_mode: str) -> np.ndarray:
+    """The signal padded per axis; zeros are the dtype's own (Python 0 in an object array)."""
+    if pad_mode != "zeros":
+        return np.pad(signal, pads, mode=PAD_MODES[pad_mode])
+    shape = tuple(n + before + after for n, (before, after) in zip(signal.shape, pads))
+    padded = np.zeros(shape, dtype=signal.dtype)
+    padded[tuple(slice(before, before + n) for n, (before, _) in zip(signal.shape, pads))] = signal
+    return padded
 
 
 def _slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
@@ -366,7 +408,7 @@ def compute(
     chosen = choose_method(geometry, h.shape) if method == "auto" else method
     dtype = _working_dtype(f, h)
     weights = np.flip(h) if operation == "convolution" else np.conj(h)
-    padded = np.pad(f.astype(dtype), geometry.pads, mode=PAD_MODES[pad_mode])
+    padded = _pad(f.astype(dtype), geometry.pads, pad_mode)
     values = _SLIDERS[chosen](padded, weights.astype(dtype), geometry)
     return Result(operation, values, geometry, chosen)
 
@@ -422,13 +464,23 @@ def correlate(
     ).values
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise equality: exact for integers, within a tight tolerance of the scale for floats."""
-    if a.dtype.kind in "biuO" and b.dtype.kind in "biuO":
+def _kernels_match(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two kernels are equal: exactly for integers; for floats to a relative 1e-9,
+    with rounding noise near zero allowed up to 16 eps of the kernel's largest value."""
+    if a.dtype.kind in "iO":
+        return bool(np.all(a == b))
+    finite = np.abs(a[np.isfinite(a)])
+    noise = 16 * np.finfo(np.float64).eps * (float(finite.max()) if finite.size else 0.0)
+    return bool(np.all(np.isclose(a, b, rtol=_RTOL, atol=noise, equal_nan=True)))
+
+
+def _agree(a: np.ndarray, b: np.ndarray, magnitude: np.ndarray | None) -> np.ndarray:
+    """Per-position equality of two results: exactly for integers; for floats within 1e-9
+    of the position's ``sum_k |p| |h|``, the scale of that output's rounding error."""
+    if magnitude is None:
         return np.asarray(a == b, dtype=bool)
-    finite = np.concatenate([np.abs(a[np.isfinite(a)]), np.abs(b[np.isfinite(b)])])
-    scale = float(finite.max()) if finite.size else 0.0
-    return np.isclose(a, b, rtol=0.0, atol=_SYMMETRY_RTOL * scale, equal_nan=True) | (a == b)
+    with np.errstate(invalid="ignore"):
+        return (a == b) | (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= _RTOL * magnitude)
 
 
 def kernel_symmetry(kernel: object) -> Symmetry:
@@ -442,9 +494,9 @@ def kernel_symmetry(kernel: object) -> Symmetry:
     """
     h = _as_numeric(kernel, "kernel")
     flipped, conjugated = np.flip(h), np.conj(h)
-    if _close(flipped, conjugated).all():
+    if _kernels_match(flipped, conjugated):
         return "symmetric"
-    if _close(flipped, -conjugated).all():
+    if _kernels_match(flipped, -conjugated):
         return "antisymmetric"
     return "none"
 
@@ -466,22 +518,27 @@ def compare(
     >>> result.kernel_symmetry, result.identical, result.negated
     ('antisymmetric', False, True)
     """
+    f, h = _as_numeric(signal, "signal"), _as_numeric(kernel, "kernel")
     options = (padding, stride, dilation, pad_mode, method)
-    convolved = compute(signal, kernel, "convolution", *options)
-    convolution, correlation = (
-        convolved.values,
-        compute(signal, kernel, "correlation", *options).values,
-    )
-    h = _as_numeric(kernel, "kernel")
+    convolved = compute(f, h, "convolution", *options)
+    convolution = convolved.values
+    correlation = compute(f, h, "correlation", *options).values
+    magnitude = None
+    if convolution.dtype.kind in "fc":
+        f_size, h_size = np.abs(f), np.abs(h)
+        magnitude = np.fmax(
+            compute(f_size, h_size, "convolution", *options).values,
+            compute(f_size, h_size, "correlation", *options).values,
+        )
     return Comparison(
-        signal=_as_numeric(signal, "signal"),
+        signal=f,
         kernel=h,
         flipped_kernel=np.flip(h),
         convolution=convolution,
         correlation=correlation,
         kernel_symmetry=kernel_symmetry(h),
-        equal=_close(convolution, correlation),
-        opposite=_close(convolution, -correlation),
+        equal=_agree(convolution, correlation, magnitude),
+        opposite=_agree(convolution, -correlation, magnitude),
         geometry=convolved.geometry,
         method=convolved.method,
     )
