@@ -31,8 +31,35 @@ INPUTS_HELP = (
 )
 
 
-class NumbersCommand(click.Command):
-    """A command whose arguments may be negative numbers, and whose data errors are one line.
+class _OneLineErrors:
+    """Errors as one line on stderr: usage errors without click's usage banner (exit 2),
+    bad data from the engine or io as a ClickException (exit 1)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        """Parse the command line; a usage error loses its banner but keeps exit code 2."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            error.ctx = None
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, turning bad data into a one-line error (exit 1)."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            error.ctx = None
+            raise
+        except ConvcliError as error:
+            raise click.ClickException(str(error)) from None
+
+
+class ConvcliGroup(_OneLineErrors, click.Group):
+    """The ``convcli`` group: one-line errors for unknown commands too."""
+
+
+class NumbersCommand(_OneLineErrors, click.Command):
+    """A command whose arguments may be negative numbers (and ``-:COLUMN`` for stdin).
 
     ``convcli conv 2,1,3 -1,1`` would otherwise fail as an unknown option
     ``-1``; here every token that is not an option or an option's value is
@@ -53,7 +80,11 @@ class NumbersCommand(click.Command):
         for token in tokens:
             if token == "--":
                 arguments.extend(tokens)
-            elif token.startswith("-") and token != io.STDIN and not _NEGATIVE_NUMBER.match(token):
+            elif (
+                token.startswith("-")
+                and not io.uses_stdin(token)
+                and not _NEGATIVE_NUMBER.match(token)
+            ):
                 options.append(token)
                 value = next(tokens, None) if token in takes_value else None
                 if value is not None:
@@ -61,13 +92,6 @@ class NumbersCommand(click.Command):
             else:
                 arguments.append(token)
         return super().parse_args(ctx, [*options, "--", *arguments])
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Run the command, turning bad data into a one-line error (exit 1)."""
-        try:
-            return super().invoke(ctx)
-        except ConvcliError as error:
-            raise click.ClickException(str(error)) from None
 
 
 class _Checked(click.ParamType):
@@ -142,6 +166,12 @@ def computation_options(command: Callable[..., None]) -> Callable[..., None]:
             help="auto: a table on a terminal, CSV in a pipe (or by the -o file's extension).",
         ),
         click.option(
+            "--all",
+            "show_all",
+            is_flag=True,
+            help="In a table, show every row and column (else long results show both ends).",
+        ),
+        click.option(
             "-o",
             "--output",
             type=click.Path(dir_okay=False),
@@ -202,6 +232,7 @@ def _run_single(
     delimiter: str | None,
     output_format: str,
     output: str | None,
+    show_all: bool,
     **geometry: Any,
 ) -> None:
     """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
@@ -210,13 +241,13 @@ def _run_single(
     _emit(
         output_format,
         output,
-        table=lambda render: render.result_view(result, signal, kernel),
+        table=lambda render: render.result_view(result, signal, kernel, show_all),
         csv=lambda: io.result_csv(result.values),
         json=lambda: io.result_json(result),
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ConvcliGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="convcli", prog_name="convcli")
 def cli() -> None:
     """Convolution and cross-correlation of a signal with a kernel, side by side.
@@ -240,6 +271,7 @@ def compare(
     delimiter: str | None,
     output_format: str,
     output: str | None,
+    show_all: bool,
     **geometry: Any,
 ) -> None:
     """Convolution and correlation side by side, and whether they agree.
@@ -257,7 +289,7 @@ def compare(
     _emit(
         output_format,
         output,
-        table=lambda render: render.comparison_view(comparison, signal, kernel),
+        table=lambda render: render.comparison_view(comparison, signal, show_all),
         csv=lambda: io.comparison_csv(comparison),
         json=lambda: io.comparison_json(comparison),
     )

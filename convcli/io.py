@@ -115,12 +115,20 @@ def uses_stdin(source: str) -> bool:
 
 def _split_column(source: str) -> tuple[str | None, str | None]:
     """Which file (or stdin) a source names, and the column after ``:`` if any; (None, None) for inline text."""
-    if source == STDIN or Path(source).exists():
+    if source == STDIN or _exists(source):
         return source, None
     path, colon, column = source.rpartition(":")
-    if colon and column and (path == STDIN or Path(path).exists()):
+    if colon and column and (path == STDIN or _exists(path)):
         return path, column
     return None, None
+
+
+def _exists(path: str) -> bool:
+    """Whether a path names something on disk; text too long to be a path names nothing."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _read_source_text(path: str, role: str, stdin: BinaryIO | None) -> str:

@@ -3,22 +3,28 @@
 Functions here take finished results (arrays and the engine's dataclasses) and
 return renderables; nothing is computed. Colour and width are rich's to decide,
 so NO_COLOR, COLUMNS and non-terminal output behave as in any rich program.
+Long results show their first and last rows (and columns) unless ``show_all``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import StringIO
 
 import numpy as np
+from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from convcli.engine import Comparison, Geometry, Result
 
-__all__ = ["comparison_view", "print_view", "result_view", "view_text"]
+__all__ = ["comparison_view", "format_cell", "print_view", "result_view", "view_text"]
 
 _SHOWN_SIGNAL_SIZE = 64
+_SHOWN_ROWS = 40
+_SHOWN_COLUMNS = 12
+_LABEL_LENGTH = 40
 _RELATION_MARKS = {"equal": ("=", "green"), "opposite": ("-", "yellow"), "different": ("≠", "red")}
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
@@ -27,6 +33,9 @@ _VERDICTS = {
     "-correlation for every signal",
     "none": "[bold red]kernel symmetry: none[/]: flip(h) ≠ ±{h}",
 }
+
+#: Index positions to show along one axis; None marks the gap where the middle is left out.
+Shown = list[int | None]
 
 
 def format_cell(value: object) -> str:
@@ -42,26 +51,73 @@ def format_cell(value: object) -> str:
     return f"{value:.10g}"
 
 
-def _vector(values: np.ndarray) -> str:
-    """A 1-D array as ``[a, b, c]``."""
-    return "[" + ", ".join(format_cell(v) for v in values.tolist()) + "]"
+def _shown(length: int, limit: int | None) -> Shown:
+    """The first and last indices of an axis, with None for the elided middle.
+
+    >>> _shown(5, None), _shown(10, 4)
+    ([0, 1, 2, 3, 4], [0, 1, None, 8, 9])
+    """
+    if limit is None or length <= limit:
+        return list(range(length))
+    head = limit // 2
+    return [*range(head), None, *range(length - (limit - head), length)]
 
 
-def _matrix(values: np.ndarray) -> Table:
-    """A 2-D array as a borderless grid of right-aligned numbers."""
+def _left_out(length: int, shown: Shown, what: str) -> Text | None:
+    """A dim note saying how many rows or columns were elided, or None if none were."""
+    if None not in shown:
+        return None
+    hidden = length - (len(shown) - 1)
+    return Text(f"{hidden} {what} left out in the middle; --all shows them", style="dim")
+
+
+def _grid_axes(shape: tuple[int, ...], show_all: bool) -> tuple[Shown, Shown]:
+    """The rows and columns a grid of this shape shows."""
+    rows = _shown(shape[0], None if show_all else _SHOWN_ROWS)
+    return rows, _shown(shape[1], None if show_all else _SHOWN_COLUMNS)
+
+
+def _grid_note(shape: tuple[int, ...], show_all: bool) -> RenderableType:
+    """What a grid of this shape leaves out, if anything."""
+    rows, columns = _grid_axes(shape, show_all)
+    notes = [_left_out(shape[0], rows, "rows"), _left_out(shape[1], columns, "columns")]
+    return Group(*(note for note in notes if note is not None))
+
+
+def _grid(shape: tuple[int, int], cell: Callable[[int, int], str | Text], show_all: bool) -> Table:
+    """A borderless grid of right-aligned cells, its middle elided when large."""
+    rows, columns = _grid_axes(shape, show_all)
     grid = Table(show_header=False, box=None, padding=(0, 1))
-    for _ in range(values.shape[1]):
+    for _ in columns:
         grid.add_column(justify="right")
-    for row in values.tolist():
-        grid.add_row(*map(format_cell, row))
+    for row in rows:
+        grid.add_row(
+            *(
+                "⋮" if row is None else "…" if column is None else cell(row, column)
+                for column in columns
+            )
+        )
     return grid
 
 
-def _array_view(values: np.ndarray) -> RenderableType:
-    """A small array as a line (1-D) or a grid (2-D and up, shown as rows)."""
+def _as_rows(values: np.ndarray) -> np.ndarray:
+    """An array of 2 or more dimensions as rows (the first axis) of flattened cells."""
+    return values.reshape(values.shape[0], -1)
+
+
+def _array_view(values: np.ndarray, show_all: bool = False) -> RenderableType:
+    """An array as ``[a, b, c]`` (1-D) or as a grid of rows (2-D and up)."""
     if values.ndim == 1:
-        return Text(_vector(values))
-    return _matrix(values.reshape(values.shape[0], -1))
+        shown = _shown(values.size, None if show_all else _SHOWN_ROWS)
+        cells = ("…" if index is None else format_cell(values[index]) for index in shown)
+        return Text("[" + ", ".join(cells) + "]")
+    rows = _as_rows(values)
+    return _grid(rows.shape, lambda row, column: format_cell(rows[row, column]), show_all)
+
+
+def _short(label: str) -> str:
+    """A source label cut to a readable length (long inline numbers would fill the screen)."""
+    return label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + "…"
 
 
 def _options_line(geometry: Geometry, method: str) -> Text:
@@ -76,20 +132,38 @@ def _options_line(geometry: Geometry, method: str) -> Text:
     )
 
 
-def result_view(result: Result, signal_label: str, kernel_label: str) -> RenderableType:
+def _indexed_table(
+    columns: list[str], length: int, cells: Callable[[int], list[str | Text]], show_all: bool
+) -> Group:
+    """A table with an index column and one row per output, its middle elided when long."""
+    table = Table()
+    table.add_column("index", justify="right", style="dim")
+    for name in columns:
+        table.add_column(name, justify="center" if not name else "right")
+    shown = _shown(length, None if show_all else _SHOWN_ROWS)
+    for index in shown:
+        table.add_row(
+            *(["⋮"] * (len(columns) + 1) if index is None else [str(index), *cells(index)])
+        )
+    note = _left_out(length, shown, "rows")
+    return Group(table) if note is None else Group(table, note)
+
+
+def result_view(
+    result: Result, signal_label: str, kernel_label: str, show_all: bool = False
+) -> RenderableType:
     """One operation's output: an index/value table (1-D) or a matrix (2-D)."""
-    title = f"{result.operation} of {signal_label} with {kernel_label}"
+    title = Text(
+        f"{result.operation} of {_short(signal_label)} with {_short(kernel_label)}", style="bold"
+    )
     values = result.values
     if values.ndim == 1:
-        table = Table(title=title, title_style="bold")
-        table.add_column("index", justify="right", style="dim")
-        table.add_column(result.operation, justify="right")
-        for index, value in enumerate(values.tolist()):
-            table.add_row(str(index), format_cell(value))
-        body: RenderableType = table
+        body = _indexed_table(
+            [result.operation], values.size, lambda i: [format_cell(values[i])], show_all
+        )
     else:
-        body = Group(Text(title, style="bold"), _array_view(values))
-    return Group(body, _options_line(result.geometry, result.method))
+        body = Group(_array_view(values, show_all), _grid_note(_as_rows(values).shape, show_all))
+    return Group(title, body, _options_line(result.geometry, result.method))
 
 
 def _relation(equal: bool, opposite: bool) -> Text:
@@ -113,13 +187,11 @@ def _verdict(comparison: Comparison) -> Text:
     return line
 
 
-def _side_by_side(*panes: tuple[str, RenderableType]) -> Table:
-    """Renderables in a row, each under a bold heading."""
-    row = Table(box=None, header_style="bold", padding=(0, 3, 0, 0))
-    for heading, _ in panes:
-        row.add_column(heading)
-    row.add_row(*(pane for _, pane in panes))
-    return row
+def _side_by_side(*panes: tuple[str, RenderableType]) -> Columns:
+    """Renderables in a row, each under a bold heading; they wrap when the row is too wide."""
+    return Columns(
+        [Group(Text(heading, style="bold"), pane) for heading, pane in panes], padding=(0, 4)
+    )
 
 
 def _signal_view(comparison: Comparison, signal_label: str) -> RenderableType:
@@ -127,7 +199,7 @@ def _signal_view(comparison: Comparison, signal_label: str) -> RenderableType:
     if comparison.signal.size <= _SHOWN_SIGNAL_SIZE:
         return _array_view(comparison.signal)
     shape = "x".join(map(str, comparison.signal.shape))
-    return Text(f"{signal_label} ({shape} values)")
+    return Text(f"{_short(signal_label)} ({shape} values)")
 
 
 def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
@@ -141,7 +213,7 @@ def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
         grid.add_column(style="bold")
         grid.add_column()
         grid.add_column(style="dim")
-        grid.add_row("f", signal, signal_label)
+        grid.add_row("f", signal, _short(signal_label))
         grid.add_row("h", kernel, f"correlation slides {conjugated}")
         grid.add_row("flip(h)", flipped, "convolution slides the flipped kernel")
         return grid
@@ -152,42 +224,43 @@ def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
     )
 
 
-def _results_view(comparison: Comparison) -> RenderableType:
+def _results_view(comparison: Comparison, show_all: bool) -> RenderableType:
     """The two results side by side: columns of a table (1-D) or matrices (2-D)."""
     convolution, correlation = comparison.convolution, comparison.correlation
+    equal, opposite = comparison.equal, comparison.opposite
     if convolution.ndim == 1:
-        table = Table()
-        table.add_column("index", justify="right", style="dim")
-        table.add_column("convolution", justify="right")
-        table.add_column("correlation", justify="right")
-        table.add_column("", justify="center")
-        for index in range(convolution.size):
-            table.add_row(
-                str(index),
-                format_cell(convolution[index]),
-                format_cell(correlation[index]),
-                _relation(comparison.equal[index], comparison.opposite[index]),
-            )
-        return table
-    rows = convolution.shape[0]
-    marks = Table(show_header=False, box=None, padding=(0, 1))
-    for equal, opposite in zip(
-        comparison.equal.reshape(rows, -1).tolist(), comparison.opposite.reshape(rows, -1).tolist()
-    ):
-        marks.add_row(*map(_relation, equal, opposite))
-    return _side_by_side(
-        ("convolution", _array_view(convolution)),
-        ("correlation", _array_view(correlation)),
+        return _indexed_table(
+            ["convolution", "correlation", ""],
+            convolution.size,
+            lambda i: [
+                format_cell(convolution[i]),
+                format_cell(correlation[i]),
+                _relation(equal[i], opposite[i]),
+            ],
+            show_all,
+        )
+    equal_rows, opposite_rows = _as_rows(equal), _as_rows(opposite)
+    marks = _grid(
+        equal_rows.shape,
+        lambda row, column: _relation(equal_rows[row, column], opposite_rows[row, column]),
+        show_all,
+    )
+    side_by_side = _side_by_side(
+        ("convolution", _array_view(convolution, show_all)),
+        ("correlation", _array_view(correlation, show_all)),
         ("relation", marks),
     )
+    return Group(side_by_side, _grid_note(equal_rows.shape, show_all))
 
 
-def comparison_view(comparison: Comparison, signal_label: str, kernel_label: str) -> RenderableType:
+def comparison_view(
+    comparison: Comparison, signal_label: str, show_all: bool = False
+) -> RenderableType:
     """Convolution and correlation side by side, with the flipped kernel and the verdict."""
     return Group(
         _inputs_view(comparison, signal_label),
         Text(""),
-        _results_view(comparison),
+        _results_view(comparison, show_all),
         _options_line(comparison.geometry, comparison.method),
         _verdict(comparison),
     )

@@ -1,0 +1,877 @@
+"""The command line, in-process through click's CliRunner.
+
+Most tests run a command and compare what it prints (parsed from CSV or JSON)
+with what the library returns for the same call, as sqlite-utils' tests do;
+the rest check every option form, the three formats, ``-o``, standard input,
+``FILE:COLUMN`` and every error with its exit code and message.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+import convcli
+from convcli.cli import cli
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+F = [2, 1, 3, 5, 4]
+H = [1, -1]
+H2 = [-1, 2, -1]
+IMAGE = np.loadtxt(SAMPLES / "image.csv", delimiter=",", dtype=np.int64)
+SOBEL = np.loadtxt(SAMPLES / "kernel3x3.csv", delimiter=",", dtype=np.int64)
+LIBRARY = {"conv": convcli.convolve, "corr": convcli.correlate}
+COLOUR_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    """Run ``convcli ARGS`` in-process with a wide terminal and no colour."""
+    runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None})
+    return runner.invoke(cli, list(args), input=input)
+
+
+def succeed(*args: str, input: str | None = None) -> Result:
+    """Run a command that must succeed, showing its stderr if it does not."""
+    result = invoke(*args, input=input)
+    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
+    return result
+
+
+def number(cell: str) -> int | float | complex:
+    """One CSV cell or JSON string as the number Python reads it as."""
+    for parse in (int, float, complex):
+        try:
+            return parse(cell)
+        except ValueError:
+            pass
+    raise AssertionError(f"{cell!r} is not a number int(), float() or complex() reads")
+
+
+def from_json(value: object) -> object:
+    """JSON values back to numbers: complex and nan/inf arrive as strings."""
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    if isinstance(value, str):
+        return number(value)
+    return value
+
+
+def strict_json(text: str) -> dict:
+    """Parse JSON, refusing the non-standard NaN/Infinity literals."""
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def assert_same(values: list, expected: np.ndarray) -> None:
+    """Parsed output equals the library's array, values and kind (ints stay ints)."""
+    expected = np.asarray(expected)
+    flat = np.asarray(values, dtype=object).reshape(-1).tolist()
+    assert len(flat) == expected.size
+    if expected.dtype.kind in "iuO":
+        assert all(type(v) is int for v in flat), flat
+    got = np.array(flat, dtype=expected.dtype).reshape(expected.shape)
+    np.testing.assert_array_equal(got, expected)
+
+
+def csv_rows(text: str) -> list[list[int | float | complex]]:
+    """A headerless CSV text as rows of numbers."""
+    assert text.endswith("\n")
+    return [[number(cell) for cell in line.split(",")] for line in text.splitlines()]
+
+
+def assert_csv(text: str, expected: np.ndarray) -> None:
+    """A conv/corr CSV: one value a line (1-D) or one row a line (2-D), no header."""
+    expected = np.asarray(expected)
+    rows = csv_rows(text)
+    width = 1 if expected.ndim == 1 else expected.shape[1]
+    assert [len(row) for row in rows] == [width] * expected.shape[0], text
+    assert_same(rows, expected)
+
+
+def assert_comparison_json(document: dict, expected: convcli.Comparison) -> None:
+    """A compare JSON document says what the library's Comparison says."""
+    assert_same(from_json(document["convolution"]), expected.convolution)
+    assert_same(from_json(document["correlation"]), expected.correlation)
+    assert document["kernel_symmetry"] == expected.kernel_symmetry
+    assert document["identical"] is expected.identical
+    assert document["negated"] is expected.negated
+    assert document["differing"] == expected.differing
+    options = document["options"]
+    geometry = expected.geometry
+    assert options["padding"] == geometry.padding
+    assert options["pads"] == [list(pair) for pair in geometry.pads]
+    assert options["pad_mode"] == geometry.pad_mode
+    assert options["stride"] == list(geometry.stride)
+    assert options["dilation"] == list(geometry.dilation)
+    assert options["method"] == expected.method
+
+
+def error_line(result: Result) -> str:
+    """The ``Error:`` line of a failed command, after checking it failed cleanly."""
+    assert isinstance(result.exception, SystemExit), result.exception  # not a traceback
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines, "nothing on stderr"
+    assert lines[-1].startswith("Error: "), result.stderr
+    return lines[-1]
+
+
+def matrix(rows: list[list[int]]) -> str:
+    """A 2-D inline argument: ``1,2;3,4``."""
+    return ";".join(",".join(map(str, row)) for row in rows)
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# ------------------------------------------------------- the worked example
+
+
+def test_worked_example_convolution():
+    assert succeed("conv", "2,1,3,5,4", "1,-1", "--format", "csv").stdout == "-1\n2\n2\n-1\n"
+
+
+def test_worked_example_correlation():
+    assert succeed("corr", "2,1,3,5,4", "1,-1", "--format", "csv").stdout == "1\n-2\n-2\n1\n"
+
+
+def test_worked_example_compare_csv():
+    result = succeed("compare", "2,1,3,5,4", "1,-1", "--format", "csv")
+    assert result.stdout == ("index,convolution,correlation\n0,-1,1\n1,2,-2\n2,2,-2\n3,-1,1\n")
+
+
+def test_worked_example_compare_json_antisymmetric():
+    document = strict_json(succeed("compare", "2,1,3,5,4", "1,-1", "--format", "json").stdout)
+    assert document["convolution"] == [-1, 2, 2, -1]
+    assert document["correlation"] == [1, -2, -2, 1]
+    assert document["kernel_symmetry"] == "antisymmetric"
+    assert document["identical"] is False
+    assert document["negated"] is True
+    assert document["differing"] == 4
+    assert_comparison_json(document, convcli.compare(F, H))
+
+
+def test_worked_example_compare_json_symmetric():
+    document = strict_json(succeed("compare", "2,1,3,5,4", "-1,2,-1", "--format", "json").stdout)
+    assert document["convolution"] == document["correlation"] == [-3, 0, 3]
+    assert document["kernel_symmetry"] == "symmetric"
+    assert document["identical"] is True
+    assert document["differing"] == 0
+    assert_comparison_json(document, convcli.compare(F, H2))
+
+
+def test_sample_files_give_the_worked_example():
+    f, h, h2 = (str(SAMPLES / name) for name in ("f.csv", "h.csv", "h2.csv"))
+    assert succeed("conv", f, h, "--format", "csv").stdout == "-1\n2\n2\n-1\n"
+    assert succeed("corr", f, h, "--format", "csv").stdout == "1\n-2\n-2\n1\n"
+    document = strict_json(succeed("compare", f, h2, "--format", "json").stdout)
+    assert document["convolution"] == document["correlation"] == [-3, 0, 3]
+    assert document["kernel_symmetry"] == "symmetric"
+
+
+# ------------------------------------------- the CLI agrees with the library
+
+CASES_1D = [
+    ((), {}),
+    (("--padding", "valid"), {"padding": "valid"}),
+    (("--padding", "same"), {"padding": "same"}),
+    (("--padding", "full"), {"padding": "full"}),
+    (("--padding", "2"), {"padding": 2}),
+    (("--padding", "1:3"), {"padding": [(1, 3)]}),
+    (("--padding", "FULL"), {"padding": "full"}),
+    (("--stride", "2"), {"stride": 2}),
+    (("--stride", "3", "--padding", "full"), {"stride": 3, "padding": "full"}),
+    (("--dilation", "2"), {"dilation": 2}),
+    (("--dilation", "2", "--padding", "same"), {"dilation": 2, "padding": "same"}),
+    (("--method", "auto"), {"method": "auto"}),
+    (("--method", "direct"), {"method": "direct"}),
+    *(
+        (("--padding", "2", "--pad-mode", mode), {"padding": 2, "pad_mode": mode})
+        for mode in ("zeros", "reflect", "symmetric", "replicate", "circular")
+    ),
+    (
+        ("--padding=full", "--stride=2", "--dilation=2"),
+        {"padding": "full", "stride": 2, "dilation": 2},
+    ),
+]
+SIGNAL_1D = [3, -1, 4, 1, -5, 9, 2, -6, 5, 3]
+KERNEL_1D = [2, 7, -1]
+
+
+@pytest.mark.parametrize("command", ["conv", "corr"])
+@pytest.mark.parametrize(("options", "kwargs"), CASES_1D)
+def test_1d_options_match_library(command, options, kwargs):
+    result = succeed(command, "3,-1,4,1,-5,9,2,-6,5,3", "2,7,-1", *options, "--format", "csv")
+    assert_csv(result.stdout, LIBRARY[command](SIGNAL_1D, KERNEL_1D, **kwargs))
+
+
+CASES_2D = [
+    ((), {}),
+    (("--padding", "same"), {"padding": "same"}),
+    (("--padding", "full"), {"padding": "full"}),
+    (("--padding", "1,2"), {"padding": [1, 2]}),
+    (("--padding", "0:1,1:0"), {"padding": [(0, 1), (1, 0)]}),
+    (("--stride", "2"), {"stride": 2}),
+    (("--stride", "2,1"), {"stride": (2, 1)}),
+    (("--dilation", "2"), {"dilation": 2}),
+    (("--dilation", "2,1"), {"dilation": (2, 1)}),
+    *(
+        (("--padding", "same", "--pad-mode", mode), {"padding": "same", "pad_mode": mode})
+        for mode in ("zeros", "reflect", "symmetric", "replicate", "circular")
+    ),
+    (
+        ("--padding", "full", "--stride", "1,3", "--dilation", "1,2"),
+        {"padding": "full", "stride": (1, 3), "dilation": (1, 2)},
+    ),
+]
+
+
+@pytest.mark.parametrize("command", ["conv", "corr"])
+@pytest.mark.parametrize(("options", "kwargs"), CASES_2D)
+def test_2d_options_match_library(command, options, kwargs):
+    image, kernel = str(SAMPLES / "image.csv"), str(SAMPLES / "kernel3x3.csv")
+    result = succeed(command, image, kernel, *options, "--format", "csv")
+    assert_csv(result.stdout, LIBRARY[command](IMAGE, SOBEL, **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("options", "kwargs"),
+    [
+        ((), {}),
+        (
+            ("--padding", "same", "--pad-mode", "circular"),
+            {"padding": "same", "pad_mode": "circular"},
+        ),
+        (("--padding", "full", "--stride", "2"), {"padding": "full", "stride": 2}),
+        (("--dilation", "2", "--method", "direct"), {"dilation": 2, "method": "direct"}),
+    ],
+)
+def test_compare_json_matches_library(options, kwargs):
+    result = succeed("compare", "3,-1,4,1,-5,9,2,-6,5,3", "2,7,-1", *options, "--format", "json")
+    assert_comparison_json(
+        strict_json(result.stdout), convcli.compare(SIGNAL_1D, KERNEL_1D, **kwargs)
+    )
+
+
+def test_compare_json_2d_matches_library():
+    image, kernel = str(SAMPLES / "image.csv"), str(SAMPLES / "kernel3x3.csv")
+    result = succeed(
+        "compare", image, kernel, "--padding", "0:1,1:0", "--stride", "2,1", "--format", "json"
+    )
+    expected = convcli.compare(IMAGE, SOBEL, padding=[(0, 1), (1, 0)], stride=(2, 1))
+    document = strict_json(result.stdout)
+    assert_comparison_json(document, expected)
+    assert document["kernel_symmetry"] == "antisymmetric"
+    assert document["negated"] is True
+
+
+def test_compare_csv_1d_matches_library():
+    expected = convcli.compare(SIGNAL_1D, KERNEL_1D, padding="full")
+    lines = succeed(
+        "compare", "3,-1,4,1,-5,9,2,-6,5,3", "2,7,-1", "--padding", "full", "--format", "csv"
+    ).stdout.splitlines()
+    assert lines[0] == "index,convolution,correlation"
+    rows = [[number(cell) for cell in line.split(",")] for line in lines[1:]]
+    assert [row[0] for row in rows] == list(range(expected.convolution.size))
+    assert_same([row[1] for row in rows], expected.convolution)
+    assert_same([row[2] for row in rows], expected.correlation)
+
+
+def test_compare_csv_2d_matches_library():
+    image, kernel = str(SAMPLES / "image.csv"), str(SAMPLES / "kernel3x3.csv")
+    expected = convcli.compare(IMAGE, SOBEL, padding="same")
+    lines = succeed(
+        "compare", image, kernel, "--padding", "same", "--format", "csv"
+    ).stdout.splitlines()
+    assert lines[0] == "row,col,convolution,correlation"
+    rows = [[number(cell) for cell in line.split(",")] for line in lines[1:]]
+    assert len(rows) == expected.convolution.size
+    for row, col, convolution, correlation in rows:
+        assert convolution == expected.convolution[row, col]
+        assert correlation == expected.correlation[row, col]
+    assert {(row, col) for row, col, *_ in rows} == set(np.ndindex(expected.convolution.shape))
+
+
+# -------------------------------------------------------- SIGNAL and KERNEL
+
+
+@pytest.mark.parametrize(
+    "signal", ["2,1,3,5,4", "2 1 3 5 4", "[2,1,3,5,4]", "[2, 1, 3, 5, 4]", " 2, 1, 3, 5, 4 "]
+)
+def test_inline_signal_forms(signal):
+    assert succeed("conv", signal, "1,-1", "--format", "csv").stdout == "-1\n2\n2\n-1\n"
+
+
+@pytest.mark.parametrize("signal", ["1,2,3;4,5,6;7,8,9", "[[1,2,3],[4,5,6],[7,8,9]]"])
+def test_inline_2d_signal_forms(signal):
+    result = succeed("corr", signal, "1,0;0,-1", "--format", "csv")
+    expected = convcli.correlate([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 0], [0, -1]])
+    assert_csv(result.stdout, expected)
+    assert result.stdout == "-4,-4\n-4,-4\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["conv", "2,1,3,5,4", "-1,1"],
+        ["conv", "--padding", "valid", "2,1,3,5,4", "-1,1"],
+        ["conv", "2,1,3,5,4", "--padding", "valid", "-1,1"],
+        ["conv", "2,1,3,5,4", "-1,1", "--padding", "valid"],
+        ["conv", "--format", "csv", "2,1,3,5,4", "-1,1", "--stride", "1"],
+        ["conv", "2,1,3,5,4", "-1 1"],
+        ["conv", "2,1,3,5,4", "[-1,1]"],
+        ["conv", "--", "2,1,3,5,4", "-1,1"],
+    ],
+)
+def test_negative_kernel_as_argument(args):
+    # flip([-1, 1]) = [1, -1], so convolving with -1,1 is correlating with 1,-1
+    command, *rest = args
+    assert succeed(command, "--format", "csv", *rest).stdout == "1\n-2\n-2\n1\n"
+
+
+@pytest.mark.parametrize(
+    ("signal", "kernel", "expected_signal", "expected_kernel"),
+    [
+        ("-2,1,-3", "-1", [-2, 1, -3], [-1]),
+        ("-2,-1,-3,-5", "-1,-1", [-2, -1, -3, -5], [-1, -1]),
+        ("-.5,1.5,2", "-0.25,.5", [-0.5, 1.5, 2.0], [-0.25, 0.5]),
+        ("-1,0;0,1", "-1,2;3,-4", [[-1, 0], [0, 1]], [[-1, 2], [3, -4]]),
+        ("-1e3,2,3", "-2", [-1e3, 2.0, 3.0], [-2]),
+    ],
+)
+@pytest.mark.parametrize("command", ["conv", "corr"])
+def test_negative_signal_and_kernel(command, signal, kernel, expected_signal, expected_kernel):
+    for args in (
+        [command, signal, kernel],
+        [command, "--padding", "full", signal, kernel],
+        [command, signal, kernel, "--padding", "full"],
+    ):
+        result = succeed(*args, "--format", "csv")
+        padding = "valid" if len(args) == 3 else "full"
+        assert_csv(
+            result.stdout, LIBRARY[command](expected_signal, expected_kernel, padding=padding)
+        )
+
+
+def test_output_file_name_starting_with_minus(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    succeed("conv", "2,1,3,5,4", "-1,1", "-o", "-1.csv")
+    assert (tmp_path / "-1.csv").read_text() == "1\n-2\n-2\n1\n"
+
+
+def test_csv_file_with_header_and_comment_equals_inline():
+    from_file = succeed("compare", str(SAMPLES / "f.csv"), "1,2,3", "--format", "json").stdout
+    inline = succeed("compare", "2,1,3,5,4", "1,2,3", "--format", "json").stdout
+    assert strict_json(from_file)["convolution"] == strict_json(inline)["convolution"]
+    assert strict_json(from_file)["correlation"] == strict_json(inline)["correlation"]
+
+
+@pytest.mark.parametrize("column", ["b", "B", "2"])
+def test_file_column(tmp_path, column):
+    path = write(tmp_path / "table.csv", "a,b,c\n1,2,3\n4,-5,6\n7,8,9\n10,11,12\n")
+    result = succeed("conv", f"{path}:{column}", "1,-1", "--format", "csv")
+    assert_csv(result.stdout, convcli.convolve([2, -5, 8, 11], [1, -1]))
+
+
+def test_file_column_for_the_kernel(tmp_path):
+    path = write(tmp_path / "kernels.csv", "h,h2\n1,-1\n-1,2\n0,-1\n")
+    result = succeed("compare", "2,1,3,5,4", f"{path}:h2", "--format", "json")
+    assert strict_json(result.stdout)["convolution"] == [-3, 0, 3]
+
+
+def test_sample_file_column_by_name():
+    result = succeed("corr", f"{SAMPLES / 'f.csv'}:f", "1,-1", "--format", "csv")
+    assert result.stdout == "1\n-2\n-2\n1\n"
+
+
+def test_signal_from_stdin():
+    result = succeed("conv", "-", "1,-1", "--format", "csv", input="2\n1\n3\n5\n4\n")
+    assert result.stdout == "-1\n2\n2\n-1\n"
+
+
+def test_kernel_from_stdin():
+    result = succeed("compare", "2,1,3,5,4", "-", "--format", "json", input="-1,2,-1\n")
+    document = strict_json(result.stdout)
+    assert document["convolution"] == [-3, 0, 3]
+    assert document["kernel_symmetry"] == "symmetric"
+
+
+def test_2d_signal_from_stdin():
+    text = (SAMPLES / "image.csv").read_text()
+    result = succeed("corr", "-", str(SAMPLES / "kernel3x3.csv"), "--format", "csv", input=text)
+    assert_csv(result.stdout, convcli.correlate(IMAGE, SOBEL))
+
+
+def test_stdin_column():
+    result = succeed("conv", "-:b", "1,1", "--format", "csv", input="a,b\n1,2\n3,4\n5,6\n")
+    assert_csv(result.stdout, convcli.convolve([2, 4, 6], [1, 1]))
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "separator"),
+    [("tab", "\t"), ("\\t", "\t"), (";", ";"), ("semicolon", ";"), ("space", " "), ("|", "|")],
+)
+def test_delimiter(tmp_path, delimiter, separator):
+    path = write(
+        tmp_path / "image.txt", "\n".join(separator.join(map(str, row)) for row in IMAGE.tolist())
+    )
+    kernel = matrix(SOBEL.tolist())  # inline numbers: --delimiter is for files only
+    result = succeed("conv", path, kernel, "--delimiter", delimiter, "--format", "csv")
+    assert_csv(result.stdout, convcli.convolve(IMAGE, SOBEL))
+
+
+# ---------------------------------------------------------- number formats
+
+
+def test_floats_are_shortest_round_trip():
+    result = succeed("conv", "0.1,0.2,0.7", "1,1", "--format", "csv")
+    assert result.stdout == "0.30000000000000004\n0.8999999999999999\n"
+    assert_csv(result.stdout, convcli.convolve([0.1, 0.2, 0.7], [1, 1]))
+
+
+def test_ints_stay_ints_even_beyond_int64():
+    big = 2**62
+    result = succeed("conv", f"{big},{big}", "2,2", "--format", "csv")
+    assert result.stdout == f"{2**64}\n"
+    document = strict_json(succeed("conv", f"{big},{big}", "2,2", "--format", "json").stdout)
+    assert document["result"] == [2**64]
+
+
+def test_integer_results_have_no_decimal_point():
+    result = succeed("compare", "2,1,3,5,4", "1,-1", "--padding", "full", "--format", "csv")
+    assert "." not in result.stdout
+
+
+def test_complex_values_read_back_with_complex():
+    result = succeed("conv", "1+2j,3,-1j", "1j,2", "--format", "csv")
+    expected = convcli.convolve([1 + 2j, 3, -1j], [1j, 2])
+    assert_csv(result.stdout, expected)
+    document = strict_json(succeed("corr", "1+2j,3,-1j", "1j,2", "--format", "json").stdout)
+    assert_same(from_json(document["result"]), convcli.correlate([1 + 2j, 3, -1j], [1j, 2]))
+
+
+def test_complex_compare_conjugates_for_correlation():
+    document = strict_json(succeed("compare", "1,2,3", "1j,1j", "--format", "json").stdout)
+    expected = convcli.compare([1, 2, 3], [1j, 1j])
+    assert_comparison_json(document, expected)
+    assert document["kernel_symmetry"] == "antisymmetric"  # flip(h) = h = -conj(h)
+
+
+@pytest.mark.parametrize("special", ["inf", "-inf", "nan"])
+def test_nonfinite_input_is_accepted_with_a_note(special):
+    result = succeed("conv", f"1,{special},3,4", "1,1", "--format", "csv")
+    assert "nan/inf" in result.stderr
+    assert "note" in result.stderr.lower()
+    assert_csv(result.stdout, convcli.convolve([1.0, float(special), 3.0, 4.0], [1, 1]))
+
+
+def test_nonfinite_json_is_strict_json():
+    result = succeed("conv", "1,inf,3,4", "1,1", "--format", "json")
+    document = strict_json(result.stdout)
+    assert from_json(document["result"]) == [float("inf"), float("inf"), 7.0]
+
+
+def test_finite_input_has_no_note():
+    assert succeed("conv", "1.5,2,3", "1,1", "--format", "csv").stderr == ""
+
+
+# ----------------------------------------------------------------- formats
+
+
+def test_auto_format_is_csv_when_not_a_terminal():
+    # CliRunner's stdout is not a terminal, so auto means CSV
+    auto = succeed("compare", "2,1,3,5,4", "1,-1").stdout
+    assert auto == succeed("compare", "2,1,3,5,4", "1,-1", "--format", "csv").stdout
+    assert succeed("conv", "2,1,3,5,4", "1,-1", "--format", "auto").stdout == "-1\n2\n2\n-1\n"
+
+
+@pytest.mark.parametrize("command", ["conv", "corr"])
+def test_json_of_one_operation(command):
+    document = strict_json(
+        succeed(
+            command, "3,-1,4,1,-5,9,2,-6,5,3", "2,7,-1", "--padding", "same", "--format", "json"
+        ).stdout
+    )
+    expected = LIBRARY[command](SIGNAL_1D, KERNEL_1D, padding="same")
+    assert document["operation"] == {"conv": "convolution", "corr": "correlation"}[command]
+    assert_same(from_json(document["result"]), expected)
+    assert document["shape"] == list(expected.shape)
+
+
+def test_json_2d_result_is_nested_rows():
+    document = strict_json(
+        succeed(
+            "corr", str(SAMPLES / "image.csv"), str(SAMPLES / "kernel3x3.csv"), "--format", "json"
+        ).stdout
+    )
+    assert document["result"] == convcli.correlate(IMAGE, SOBEL).tolist()
+
+
+def table_lines(text: str) -> list[list[str]]:
+    """Each line's numbers (integers, maybe negative) as strings."""
+    return [re.findall(r"-?\d+(?:\.\d+)?", line) for line in text.splitlines()]
+
+
+def test_compare_table_1d_antisymmetric():
+    text = succeed("compare", "2,1,3,5,4", "1,-1", "--format", "table").stdout
+    assert not COLOUR_CODE.search(text)
+    header = next(
+        line for line in text.splitlines() if "convolution" in line and "correlation" in line
+    )
+    assert "index" in header
+    assert header.index("index") < header.index("convolution") < header.index("correlation")
+    rows = table_lines(text)
+    for index, (convolution, correlation) in enumerate(zip([-1, 2, 2, -1], [1, -2, -2, 1])):
+        assert [str(index), str(convolution), str(correlation)] in rows
+    flip_line = next(line for line in text.splitlines() if "flip(h)" in line)
+    assert "[-1, 1]" in flip_line
+    assert "antisymmetric" in text
+
+
+def test_compare_table_1d_symmetric():
+    text = succeed("compare", "2,1,3,5,4", "-1,2,-1", "--format", "table").stdout
+    rows = table_lines(text)
+    for index, value in enumerate([-3, 0, 3]):
+        assert [str(index), str(value), str(value)] in rows
+    assert "symmetric" in text
+    assert "antisymmetric" not in text
+    assert "flip(h)" in text
+
+
+def test_compare_table_verdict_none_counts_differences():
+    expected = convcli.compare([1, 2, 1, 5, 4], [1, 0, 2])
+    assert expected.differing == 2  # equal at index 0 only
+    text = succeed("compare", "1,2,1,5,4", "1,0,2", "--format", "table").stdout
+    flat = " ".join(text.split())
+    assert "none" in flat
+    assert "symmetric kernel" not in flat
+    assert "2 of 3" in flat
+    flip_line = next(line for line in text.splitlines() if "flip(h)" in line)
+    assert "[2, 0, 1]" in flip_line
+
+
+def test_compare_table_2d_side_by_side():
+    result = convcli.compare(IMAGE, SOBEL)
+    text = succeed(
+        "compare", str(SAMPLES / "image.csv"), str(SAMPLES / "kernel3x3.csv"), "--format", "table"
+    ).stdout
+    lines = text.splitlines()
+    assert any("convolution" in line and "correlation" in line for line in lines)
+    rows = table_lines(text)
+    for convolution, correlation in zip(result.convolution.tolist(), result.correlation.tolist()):
+        assert list(map(str, convolution + correlation)) in rows
+    assert "flip(h)" in text
+    # the kernel and the flipped kernel appear side by side, after the signal's row
+    for signal_row, kernel_row, flipped_row in zip(
+        IMAGE.tolist(), SOBEL.tolist(), np.flip(SOBEL).tolist()
+    ):
+        assert list(map(str, signal_row + kernel_row + flipped_row)) in rows
+    assert "antisymmetric" in text
+
+
+def test_conv_table_shows_index_and_values():
+    text = succeed("conv", "2,1,3,5,4", "1,-1", "--format", "table").stdout
+    assert "convolution" in text
+    rows = table_lines(text)
+    for index, value in enumerate([-1, 2, 2, -1]):
+        assert [str(index), str(value)] in rows
+
+
+def test_table_names_the_options_used():
+    text = succeed(
+        "compare",
+        "3,-1,4,1,-5,9,2,-6,5,3",
+        "2,7,-1",
+        "--padding",
+        "same",
+        "--pad-mode",
+        "reflect",
+        "--stride",
+        "2",
+        "--dilation",
+        "2",
+        "--format",
+        "table",
+    ).stdout
+    flat = " ".join(text.split())
+    for word in ("same", "reflect", "stride 2", "dilation 2"):
+        assert word in flat
+
+
+# ------------------------------------------------------------------ -o FILE
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("out.csv", "csv"),
+        ("out.txt", "csv"),
+        ("out", "csv"),
+        ("out.json", "json"),
+        ("OUT.JSON", "json"),
+    ],
+)
+def test_output_format_by_extension(tmp_path, name, kind):
+    target = tmp_path / name
+    result = succeed("compare", "2,1,3,5,4", "1,-1", "-o", str(target))
+    assert result.stdout == ""
+    expected = succeed("compare", "2,1,3,5,4", "1,-1", "--format", kind).stdout
+    assert target.read_text() == expected
+    assert sorted(os.listdir(tmp_path)) == [name]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("command", ["conv", "corr"])
+def test_output_json_for_one_operation(tmp_path, command):
+    target = tmp_path / "result.json"
+    succeed(command, "2,1,3,5,4", "1,-1", "--output", str(target))
+    document = strict_json(target.read_text())
+    assert_same(from_json(document["result"]), LIBRARY[command](F, H))
+
+
+def test_explicit_format_beats_extension(tmp_path):
+    target = tmp_path / "out.csv"
+    succeed("compare", "2,1,3,5,4", "1,-1", "--format", "json", "-o", str(target))
+    assert strict_json(target.read_text())["kernel_symmetry"] == "antisymmetric"
+    target = tmp_path / "out.json"
+    succeed("conv", "2,1,3,5,4", "1,-1", "--format", "csv", "-o", str(target))
+    assert target.read_text() == "-1\n2\n2\n-1\n"
+
+
+@pytest.mark.parametrize("dimensions", [1, 2])
+def test_output_table_is_plain_text(tmp_path, dimensions):
+    target = tmp_path / "view.txt"
+    args = (
+        ("2,1,3,5,4", "1,-1")
+        if dimensions == 1
+        else (str(SAMPLES / "image.csv"), str(SAMPLES / "kernel3x3.csv"))
+    )
+    result = succeed("compare", *args, "--format", "table", "-o", str(target))
+    assert result.stdout == ""
+    text = target.read_text(encoding="utf-8")
+    assert "\x1b" not in text
+    assert "flip(h)" in text
+    assert "antisymmetric" in text
+    assert "convolution" in text and "correlation" in text
+
+
+def test_output_overwrites_existing_file(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old contents that are longer than the new ones\n" * 10)
+    succeed("conv", "2,1,3,5,4", "1,-1", "-o", str(target))
+    assert target.read_text() == "-1\n2\n2\n-1\n"
+    assert os.listdir(tmp_path) == ["out.csv"]
+
+
+# ------------------------------------------------------------------ errors
+
+DATA_ERRORS = [
+    # (arguments, files to create, words the message must contain)
+    (["conv", "{tmp}/missing.csv", "1,-1"], {}, ["missing.csv"]),
+    (["conv", "{tmp}/empty.csv", "1,-1"], {"empty.csv": ""}, ["empty.csv"]),
+    (["conv", "{tmp}/comments.csv", "1"], {"comments.csv": "# nothing\n\n"}, ["comments.csv"]),
+    (
+        ["conv", "{tmp}/bad.csv", "1"],
+        {"bad.csv": "1,2\n3,4\n5,x\n"},
+        ["bad.csv", "line 3", "column 2", "x"],
+    ),
+    (
+        ["corr", "1", "{tmp}/bad.csv"],
+        {"bad.csv": "1\n\n2\nabc\n"},
+        ["bad.csv", "line 4", "column 1", "abc"],
+    ),
+    (["conv", "{tmp}/ragged.csv", "1"], {"ragged.csv": "1,2,3\n4,5\n"}, ["ragged.csv", "line 2"]),
+    (["conv", "1,2,3;4,5", "1"], {}, ["line 2"]),
+    (["conv", "1,2", "1,2,3"], {}, ["kernel", "padding"]),
+    (["compare", "1,2;3,4", "1,2,3;4,5,6;7,8,9"], {}, ["kernel", "padding"]),
+    (["conv", "{tmp}/t.csv:zzz", "1"], {"t.csv": "a,b\n1,2\n"}, ["zzz", "t.csv"]),
+    (["conv", "{tmp}/t.csv:3", "1"], {"t.csv": "a,b\n1,2\n"}, ["'3'", "t.csv"]),
+    (["conv", "1,2;3,4", "1,1"], {}, ["dimension"]),
+    (["compare", "1,2,3", "1,0;0,1"], {}, ["dimension"]),
+    (["conv", "1,2,abc", "1"], {}, ["abc"]),
+]
+
+
+@pytest.mark.parametrize(("args", "files", "words"), DATA_ERRORS)
+def test_data_errors_exit_1(tmp_path, args, files, words):
+    for name, text in files.items():
+        write(tmp_path / name, text)
+    result = invoke(*(arg.format(tmp=tmp_path) for arg in args))
+    assert result.exit_code == 1, result.output
+    line = error_line(result)
+    for word in words:
+        assert word in line
+
+
+def test_empty_stdin_is_a_data_error():
+    result = invoke("conv", "-", "1", input="")
+    assert result.exit_code == 1
+    assert "standard input" in error_line(result)
+
+
+USAGE_ERRORS = [
+    (["conv", "1,2,3", "1", "--stride", "0"], ["stride"]),
+    (["conv", "1,2,3", "1", "--stride", "-1"], ["stride", "-1"]),
+    (["conv", "--stride", "-2", "1,2,3", "1"], ["stride", "-2"]),
+    (["conv", "1,2,3", "1", "--stride", "1,0"], ["stride"]),
+    (["corr", "1,2,3", "1", "--dilation", "0"], ["dilation"]),
+    (["corr", "1,2,3", "1", "--dilation", "-1"], ["dilation", "-1"]),
+    (["compare", "1,2,3", "1", "--padding", "-1"], ["padding", "negative"]),
+    (["compare", "1,2,3", "1", "--padding", "1:-1"], ["padding", "negative"]),
+    (["compare", "1,2,3", "1", "--padding", "sideways"], ["padding", "sideways"]),
+    (["conv", "1,2,3", "1", "--pad-mode", "mirror"], ["mirror"]),
+    (["conv", "1,2,3", "1", "--method", "fft"], ["fft"]),
+    (["conv", "1,2,3", "1", "--format", "xml"], ["xml"]),
+    (["conv", "1,2,3", "1", "--bogus"], ["--bogus"]),
+    (["conv", "1,2,3", "1", "-q"], ["-q"]),
+    (["conv", "-", "-"], ["standard input"]),
+    (["conv", "1,2,3"], ["KERNEL"]),
+    (["conv", "1,2,3", "1", "--stride"], ["--stride"]),
+    (["conv", "1,2,3", "1", "--delimiter", "ab"], ["delimiter"]),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), USAGE_ERRORS)
+def test_usage_errors_exit_2(args, words):
+    result = invoke(*args, input="1\n2\n")
+    assert result.exit_code == 2, result.output
+    line = error_line(result)
+    for word in words:
+        assert word in line
+
+
+ONE_LINE_CASES = [
+    DATA_ERRORS[0][0],  # missing file
+    ["conv", "1,2,3", "1", "--stride", "0"],  # bad option value
+    ["conv", "1,2,3", "1", "--pad-mode", "mirror"],  # not one of the choices
+    ["conv", "1,2,3", "1", "--bogus"],  # unknown option
+    ["conv", "-", "-"],  # both from standard input
+]
+
+
+@pytest.mark.parametrize("args", ONE_LINE_CASES, ids=" ".join)
+def test_errors_are_one_line(tmp_path, args):
+    result = invoke(*(arg.format(tmp=tmp_path) for arg in args), input="1\n2\n")
+    assert result.exit_code in (1, 2)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("Error: ")
+
+
+def test_unknown_command_is_a_usage_error():
+    result = invoke("convolve", "1,2", "1")
+    assert result.exit_code == 2
+    assert "convolve" in error_line(result)
+
+
+# ---------------------------------------------- no partial file on failure
+
+FAILING = [
+    ["conv", "{tmp}/missing.csv", "1,-1"],
+    ["conv", "1,2,x", "1"],
+    ["conv", "1,2", "1,2,3"],
+    ["conv", "1,2;3,4", "1,1"],
+    ["conv", "1,2,3", "1", "--stride", "0"],
+    ["compare", "1,2,3", "1", "--pad-mode", "mirror"],
+]
+
+
+@pytest.mark.parametrize("args", FAILING)
+@pytest.mark.parametrize("name", ["out.csv", "out.json", "out.txt"])
+def test_failure_leaves_existing_output_untouched(tmp_path, args, name):
+    target = tmp_path / name
+    target.write_text("precious\n")
+    before = sorted(os.listdir(tmp_path))
+    result = invoke(*(arg.format(tmp=tmp_path) for arg in args), "-o", str(target))
+    assert result.exit_code in (1, 2)
+    error_line(result)
+    assert target.read_text() == "precious\n"
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("args", FAILING)
+def test_failure_creates_no_output_file(tmp_path, args):
+    result = invoke(*(arg.format(tmp=tmp_path) for arg in args), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code in (1, 2)
+    assert os.listdir(tmp_path) == []
+
+
+def test_failure_while_writing_leaves_no_partial_or_temp_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    monkeypatch.setattr(os, "rename", disk_full)
+    result = invoke("conv", "2,1,3,5,4", "1,-1", "-o", str(target))
+    assert result.exit_code != 0
+    assert target.read_text() == "precious\n"
+    assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_output_in_missing_directory(tmp_path):
+    target = tmp_path / "no" / "such" / "dir" / "out.csv"
+    result = invoke("conv", "2,1,3,5,4", "1,-1", "-o", str(target))
+    assert result.exit_code == 1
+    assert "out.csv" in error_line(result)
+    assert not (tmp_path / "no").exists()
+
+
+def test_output_is_a_directory(tmp_path):
+    result = invoke("conv", "2,1,3,5,4", "1,-1", "-o", str(tmp_path))
+    assert result.exit_code in (1, 2)
+    assert str(tmp_path) in error_line(result)
+    assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------- version and help
+
+
+def test_version():
+    result = succeed("--version")
+    assert version("convcli") in result.stdout
+    assert "convcli" in result.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["compare"], ["conv"], ["corr"]])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_shows_an_example(command, flag):
+    text = succeed(*command, flag).stdout
+    assert "Example" in text
+    name = command[0] if command else "compare"
+    assert re.search(rf"convcli {name} \S+ \S+", text), text
+
+
+@pytest.mark.parametrize("command", ["compare", "conv", "corr"])
+def test_help_lists_every_option(command):
+    text = succeed(command, "--help").stdout
+    for option in (
+        "--padding",
+        "--pad-mode",
+        "--stride",
+        "--dilation",
+        "--method",
+        "--delimiter",
+        "--format",
+        "-o",
+    ):
+        assert option in text
+    for mode in ("zeros", "reflect", "symmetric", "replicate", "circular"):
+        assert mode in text

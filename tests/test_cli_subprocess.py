@@ -1,0 +1,187 @@
+"""The command line as a shell runs it: real processes, pipes, exit codes and a terminal.
+
+Each Python start costs a fraction of a second, so these tests are few; the
+in-process tests in test_cli.py cover the options and the errors in detail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+import convcli
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+TIMEOUT = 60
+PYTHON_M = [sys.executable, "-m", "convcli"]
+SCRIPT = shutil.which("convcli")
+COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
+COMMANDS = [pytest.param(PYTHON_M, id="python-m")] + (
+    [pytest.param([SCRIPT], id="console-script")] if SCRIPT else []
+)
+
+
+def environment(**changes: str) -> dict[str, str]:
+    """The current environment without colour forcing, with some changes."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "CONVCLI_DEBUG")
+    }
+    env.update(changes)
+    return env
+
+
+def run(command: list[str], *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=ROOT,
+        env=environment(),
+        check=False,
+        **kwargs,
+    )
+
+
+def assert_clean_stderr(stderr: str) -> None:
+    assert "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr
+    assert "Exception ignored" not in stderr
+
+
+def test_pipe_conv_into_corr_through_stdin():
+    """``convcli conv ... --format csv | convcli corr - ...``, the second in auto format (a pipe: CSV)."""
+    first_command = [SCRIPT] if SCRIPT else PYTHON_M
+    first = subprocess.Popen(
+        [*first_command, "conv", "2,1,3,5,4", "-1,2,-1", "--padding", "full", "--format", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(),
+    )
+    second = subprocess.run(
+        [*PYTHON_M, "corr", "-", "1,-1"],
+        stdin=first.stdout,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=ROOT,
+        env=environment(),
+        check=False,
+    )
+    first.stdout.close()
+    assert first.wait(timeout=TIMEOUT) == 0, first.stderr.read()
+    first.stderr.close()
+    assert second.returncode == 0, second.stderr
+    middle = convcli.convolve([2, 1, 3, 5, 4], [-1, 2, -1], padding="full")
+    expected = convcli.correlate(middle, [1, -1])
+    assert second.stdout == "".join(f"{value}\n" for value in expected.tolist())
+    assert second.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["conv", "samples/missing.csv", "1,-1"], 1, ["missing.csv"]),
+        (["conv", "2,1,3,5,4", "1,-1", "--stride", "0"], 2, ["stride"]),
+    ],
+    ids=["data-error", "usage-error"],
+)
+def test_errors_exit_code_and_one_stderr_line(args, code, words):
+    result = run(PYTHON_M, *args)
+    assert result.returncode == code
+    assert result.stdout == ""
+    assert_clean_stderr(result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_version(command):
+    result = run(command, "--version")
+    assert result.returncode == 0
+    assert version("convcli") in result.stdout
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "single"),
+    [
+        (["conv", "{big}", "1,-1"], True),
+        (["compare", "{big}", "1,-1"], False),
+    ],
+    ids=["conv", "compare"],
+)
+def test_reader_closing_the_pipe_early(tmp_path, args, single):
+    """``convcli conv big.csv 1,-1 | head -1``: no traceback when the reader goes away."""
+    values = [(i * 7919) % 19 - 9 for i in range(200_000)]
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join(map(str, values)) + "\n")
+    process = subprocess.Popen(
+        [*PYTHON_M, *(arg.format(big=big) for arg in args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(COLUMNS="100"),
+    )
+    line = process.stdout.readline().decode()
+    process.stdout.close()
+    try:
+        stderr = process.stderr.read().decode()
+        process.wait(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    # auto format in a pipe is CSV; convolving with 1,-1 gives f[i+1] - f[i]
+    if single:
+        assert line == f"{values[1] - values[0]}\n"
+    else:
+        assert line == "index,convolution,correlation\n"
+    assert_clean_stderr(stderr)
+    assert process.returncode in (0, 1, 141, -13), (process.returncode, stderr)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_auto_format_is_a_table_on_a_terminal_and_no_color_is_respected():
+    import pty
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [*PYTHON_M, "compare", "2,1,3,5,4", "1,-1"],
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(NO_COLOR="1", TERM="xterm-256color", COLUMNS="100"),
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    assert process.wait(timeout=TIMEOUT) == 0
+    process.stderr.close()
+    out = b"".join(chunks).decode("utf-8")
+    assert "index,convolution" not in out  # not CSV
+    assert "flip(h)" in out
+    assert "antisymmetric" in out
+    header = next(
+        line for line in out.splitlines() if "convolution" in line and "correlation" in line
+    )
+    assert header.index("convolution") < header.index("correlation")
+    assert not COLOUR_CODE.search(out), repr(out)

@@ -1,0 +1,274 @@
+"""The rich views: values, the flipped kernel and the verdict, in plain text and on a terminal."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import convcli
+from convcli import engine, render
+
+F = [2, 1, 3, 5, 4]
+IMAGE = np.array(
+    [
+        [0, 0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 9, 9, 9, 9, 0],
+        [0, 0, 0, 9, 5, 5, 9, 0],
+        [0, 0, 0, 9, 5, 5, 9, 0],
+        [0, 0, 0, 9, 9, 9, 9, 0],
+        [0, 0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0, 0],
+    ]
+)
+SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+ESCAPE = "\x1b"
+COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
+
+
+def compare_text(signal, kernel, width: int = 200, **options) -> str:
+    comparison = convcli.compare(signal, kernel, **options)
+    return render.view_text(render.comparison_view(comparison, "f.csv", "h.csv"), width=width)
+
+
+def numbers(line: str) -> list[str]:
+    """The numbers on a line, as written."""
+    return re.findall(r"-?\d+(?:\.\d+)?", line)
+
+
+def rows_of_numbers(text: str) -> list[list[str]]:
+    return [numbers(line) for line in text.splitlines()]
+
+
+def line_with(text: str, needle: str) -> str:
+    matches = [line for line in text.splitlines() if needle in line]
+    assert matches, f"no line contains {needle!r}:\n{text}"
+    return matches[0]
+
+
+def flat(text: str) -> str:
+    """Whitespace (including rich's line wrapping) collapsed to single spaces."""
+    return " ".join(text.split())
+
+
+# ------------------------------------------------------ comparison_view, 1-D
+
+
+def test_antisymmetric_worked_example():
+    text = compare_text(F, [1, -1])
+    assert "[2, 1, 3, 5, 4]" in line_with(text, "f.csv")
+    assert "[1, -1]" in text
+    assert "[-1, 1]" in line_with(text, "flip(h)")
+    header = line_with(text, "convolution ┃")
+    assert header.index("index") < header.index("convolution") < header.index("correlation")
+    rows = rows_of_numbers(text)
+    for index, (convolution, correlation) in enumerate(zip([-1, 2, 2, -1], [1, -2, -2, 1])):
+        assert [str(index), str(convolution), str(correlation)] in rows
+    assert "antisymmetric" in text
+    assert "negatives of each other at all 4 positions" in flat(text)
+
+
+def test_symmetric_worked_example():
+    text = compare_text(F, [-1, 2, -1])
+    assert "[-1, 2, -1]" in line_with(text, "flip(h)")
+    rows = rows_of_numbers(text)
+    for index, value in enumerate([-3, 0, 3]):
+        assert [str(index), str(value), str(value)] in rows
+    assert "symmetric kernel" in text
+    assert "antisymmetric" not in text
+    assert "identical at all 3 positions" in flat(text)
+
+
+def test_verdict_none_says_how_many_positions_differ():
+    comparison = convcli.compare([1, 2, 1, 5, 4], [1, 0, 2])
+    assert (comparison.differing, comparison.convolution.size) == (2, 3)
+    text = flat(render.view_text(render.comparison_view(comparison, "f", "h"), width=200))
+    assert "none" in text
+    assert "symmetric kernel" not in text
+    assert "differ at 2 of 3 positions" in text
+    assert "[2, 0, 1]" in text  # the flipped kernel
+
+
+def test_relation_marks_per_position():
+    comparison = convcli.compare([1, 2, 1, 5, 4], [1, 0, 2])
+    text = render.view_text(render.comparison_view(comparison, "f", "h"), width=200)
+    table_rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert len(table_rows) == 3
+    assert table_rows[0].rstrip("│ ").endswith("=")  # 3 == 3
+    assert all(row.rstrip("│ ").endswith("≠") for row in table_rows[1:])
+    antisymmetric = compare_text(F, [1, -1])
+    marks = [line.rstrip("│ ")[-1] for line in antisymmetric.splitlines() if line.startswith("│")]
+    assert marks == ["-"] * 4
+
+
+def test_options_used_are_shown():
+    text = flat(compare_text(F, [1, -1], padding="full", stride=2, dilation=2, pad_mode="reflect"))
+    for words in ("padding full", "pad mode reflect", "stride 2", "dilation 2", "method direct"):
+        assert words in text
+
+
+def test_complex_kernel_mentions_the_conjugate():
+    comparison = convcli.compare([1, 2, 3], [1j, 2])
+    text = render.view_text(render.comparison_view(comparison, "f", "h"), width=200)
+    assert "conj(h)" in text
+    for value in comparison.convolution.tolist() + comparison.correlation.tolist():
+        assert render.format_cell(value) in text
+
+
+def test_float_results_are_shown_readably():
+    text = compare_text([0.1, 0.2, 0.7], [1, 1])
+    assert "0.3" in text
+    assert "0.30000000000000004" not in text  # tables round; CSV and JSON are exact
+    assert "0.9" in text
+
+
+def test_long_signal_is_not_dumped_in_full():
+    signal = np.arange(300)
+    text = compare_text(signal, [1, -1], width=200)
+    assert "f.csv" in text
+    assert ["298", "1", "-1"] in rows_of_numbers(text)  # every output is still listed
+    assert "[0, 1, 2, 3" not in text
+
+
+# ------------------------------------------------------ comparison_view, 2-D
+
+
+def test_2d_results_side_by_side():
+    comparison = convcli.compare(IMAGE, SOBEL_X)
+    text = render.view_text(
+        render.comparison_view(comparison, "image.csv", "kernel3x3.csv"), width=200
+    )
+    assert any("convolution" in line and "correlation" in line for line in text.splitlines())
+    rows = rows_of_numbers(text)
+    for convolution, correlation in zip(
+        comparison.convolution.tolist(), comparison.correlation.tolist()
+    ):
+        assert list(map(str, convolution + correlation)) in rows
+    assert "antisymmetric" in text
+    assert "36 positions" in flat(text)
+
+
+def test_2d_kernel_and_flipped_kernel_shown():
+    comparison = convcli.compare(IMAGE, SOBEL_X)
+    text = render.view_text(
+        render.comparison_view(comparison, "image.csv", "kernel3x3.csv"), width=200
+    )
+    assert "flip(h)" in text
+    rows = rows_of_numbers(text)
+    flipped = np.flip(SOBEL_X).tolist()
+    assert flipped == [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    for image_row, kernel_row, flipped_row in zip(IMAGE.tolist(), SOBEL_X.tolist(), flipped):
+        assert list(map(str, image_row + kernel_row + flipped_row)) in rows
+
+
+def test_2d_symmetric_verdict():
+    laplacian = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
+    text = flat(compare_text(IMAGE, laplacian, padding="same"))
+    assert "symmetric kernel" in text
+    assert "antisymmetric" not in text
+    assert "identical at all 64 positions" in text
+
+
+# ------------------------------------------------------------ result_view
+
+
+@pytest.mark.parametrize("operation", ["convolution", "correlation"])
+def test_result_view_1d(operation):
+    result = engine.compute(F, [1, -1], operation, padding="full")
+    text = render.view_text(render.result_view(result, "f.csv", "h.csv"))
+    assert operation in text
+    assert "f.csv" in text and "h.csv" in text
+    rows = rows_of_numbers(text)
+    for index, value in enumerate(result.values.tolist()):
+        assert [str(index), str(value)] in rows
+    assert "padding full" in text
+
+
+def test_result_view_2d():
+    result = engine.compute(IMAGE, SOBEL_X, "correlation", stride=(2, 1))
+    text = render.view_text(render.result_view(result, "image.csv", "kernel3x3.csv"))
+    assert "correlation" in text
+    rows = rows_of_numbers(text)
+    for row in result.values.tolist():
+        assert list(map(str, row)) in rows
+    assert "stride 2,1" in text
+
+
+# ---------------------------------------------------------- plain and colour
+
+
+@pytest.mark.parametrize("kernel", [[1, -1], [-1, 2, -1], [1, 2]])
+def test_view_text_is_plain(kernel):
+    assert ESCAPE not in compare_text(F, kernel)
+    result = engine.compute(F, kernel, "convolution")
+    assert ESCAPE not in render.view_text(render.result_view(result, "f", "h"))
+
+
+def test_view_text_width():
+    text = compare_text(np.arange(30), [1, 2, 3], width=60)
+    assert max(map(len, text.splitlines())) <= 60
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """Make rich believe standard output is a colour terminal."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+
+
+def test_print_view_uses_colour_on_a_terminal(terminal, capsys):
+    render.print_view(render.comparison_view(convcli.compare(F, [1, -1]), "f", "h"))
+    out = capsys.readouterr().out
+    assert COLOUR_CODE.search(out), out  # the check below can fail
+    assert "antisymmetric" in out
+
+
+def test_print_view_respects_no_color(terminal, monkeypatch, capsys):
+    monkeypatch.setenv("NO_COLOR", "1")
+    for kernel in ([1, -1], [-1, 2, -1], [1, 2]):
+        render.print_view(render.comparison_view(convcli.compare(F, kernel), "f", "h"))
+    out = capsys.readouterr().out
+    assert not COLOUR_CODE.search(out), repr(out[:500])
+    assert "flip(h)" in out
+
+
+def test_print_view_in_a_pipe_is_plain(monkeypatch, capsys):
+    for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    render.print_view(render.comparison_view(convcli.compare(F, [1, -1]), "f", "h"))
+    out = capsys.readouterr().out
+    assert ESCAPE not in out
+    assert "[-1, 1]" in out
+
+
+# ------------------------------------------------------------- format_cell
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (3, "3"),
+        (-3, "-3"),
+        (np.int64(-3), "-3"),
+        (2**70, "1180591620717411303424"),
+        (2.0, "2"),
+        (np.float64(2.5), "2.5"),
+        (0.1 + 0.2, "0.3"),
+        (1 / 3, "0.3333333333"),
+        (-1 / 3, "-0.3333333333"),
+        (1e20, "1e+20"),
+        (float("inf"), "inf"),
+        (float("-inf"), "-inf"),
+        (float("nan"), "nan"),
+        (complex(1, -0.5), "1-0.5j"),
+        (np.complex128(2 + 3j), "2+3j"),
+        (complex(0, 1), "0+1j"),
+    ],
+)
+def test_format_cell(value, text):
+    assert render.format_cell(value) == text
