@@ -17,12 +17,19 @@ from typing import Any
 import click
 import numpy as np
 
-from convcli import engine, io
+from convcli import engine, io, steps
 from convcli.errors import ConvcliError
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
+
+EXPLAIN_FORMATS = ("auto", "text", "json")
+OPERATION_CHOICES: dict[str, tuple[engine.Operation, ...]] = {
+    "conv": ("convolution",),
+    "corr": ("correlation",),
+    "both": ("convolution", "correlation"),
+}
 
 INPUTS_HELP = (
     "SIGNAL and KERNEL are each a CSV file, FILE:COLUMN (a column by header name or "
@@ -113,63 +120,79 @@ class _Checked(click.ParamType):
         return value if self.keep_text else parsed
 
 
-def computation_options(command: Callable[..., None]) -> Callable[..., None]:
-    """The options every computing command takes: geometry, method, input and output."""
-    options = [
-        click.option(
-            "--padding",
-            type=_Checked("padding", engine.parse_padding, keep_text=True),
-            default="valid",
-            show_default=True,
-            help="valid, same, full, N (every side), BEFORE:AFTER, or one per axis: 1,2 or 0:1,1:0.",
-        ),
-        click.option(
-            "--pad-mode",
-            type=click.Choice(list(engine.PAD_MODES)),
-            default="zeros",
-            show_default=True,
-            help="What the padded cells hold.",
-        ),
-        click.option(
-            "--stride",
-            type=_Checked("stride", lambda text: engine.parse_per_axis(text, "stride"), False),
-            default="1",
-            show_default=True,
-            help="Step between outputs: N, or one per axis (2,1).",
-        ),
-        click.option(
-            "--dilation",
-            type=_Checked("dilation", lambda text: engine.parse_per_axis(text, "dilation"), False),
-            default="1",
-            show_default=True,
-            help="Spacing between kernel taps: N, or one per axis.",
-        ),
-        click.option(
-            "--method",
-            type=click.Choice(engine.METHODS),
-            default="auto",
-            show_default=True,
-            help="How to compute: auto picks per case.",
-        ),
-        click.option(
-            "--delimiter",
-            type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
-            default=",",
-            help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
-        ),
+def _stack(*options: Callable[[Callable[..., None]], Callable[..., None]]) -> Callable:
+    """One decorator applying click options in the order they are listed."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+geometry_options = _stack(
+    click.option(
+        "--padding",
+        type=_Checked("padding", engine.parse_padding, keep_text=True),
+        default="valid",
+        show_default=True,
+        help="valid, same, full, N (every side), BEFORE:AFTER, or one per axis: 1,2 or 0:1,1:0.",
+    ),
+    click.option(
+        "--pad-mode",
+        type=click.Choice(list(engine.PAD_MODES)),
+        default="zeros",
+        show_default=True,
+        help="What the padded cells hold.",
+    ),
+    click.option(
+        "--stride",
+        type=_Checked("stride", lambda text: engine.parse_per_axis(text, "stride"), False),
+        default="1",
+        show_default=True,
+        help="Step between outputs: N, or one per axis (2,1).",
+    ),
+    click.option(
+        "--dilation",
+        type=_Checked("dilation", lambda text: engine.parse_per_axis(text, "dilation"), False),
+        default="1",
+        show_default=True,
+        help="Spacing between kernel taps: N, or one per axis.",
+    ),
+    click.option(
+        "--delimiter",
+        type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
+        default=",",
+        help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
+    ),
+)
+
+method_option = click.option(
+    "--method",
+    type=click.Choice(engine.METHODS),
+    default="auto",
+    show_default=True,
+    help="How to compute: auto picks per case.",
+)
+
+
+def output_options(formats: tuple[str, ...], format_help: str) -> Callable:
+    """--format (from these choices), --all and -o FILE."""
+    return _stack(
         click.option(
             "--format",
             "output_format",
-            type=click.Choice(io.FORMATS),
+            type=click.Choice(formats),
             default="auto",
             show_default=True,
-            help="auto: a table on a terminal, CSV in a pipe (or by the -o file's extension).",
+            help=format_help,
         ),
         click.option(
             "--all",
             "show_all",
             is_flag=True,
-            help="In a table, show every row and column (else long results show both ends).",
+            help="Show every row, column or step (long output otherwise shows both ends).",
         ),
         click.option(
             "-o",
@@ -178,10 +201,12 @@ def computation_options(command: Callable[..., None]) -> Callable[..., None]:
             default=None,
             help="Write to this file (atomically: all or nothing) instead of standard output.",
         ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    )
+
+
+result_output_options = output_options(
+    io.FORMATS, "auto: a table on a terminal, CSV in a pipe (or by the -o file's extension)."
+)
 
 
 def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -204,25 +229,27 @@ def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.nd
 
 
 def _emit(
-    output_format: str,
-    output: str | None,
-    table: Callable[[Any], Any],
-    csv: Callable[[], str],
-    json: Callable[[], str],
+    chosen: str, output: str | None, view: Callable[[], Any], **writers: Callable[[], str]
 ) -> None:
-    """Show a result in the chosen format, on standard output or in the -o file."""
-    chosen = io.choose_format(output_format, output)
-    if chosen == "table":
-        from convcli import render
+    """Show a result: a rich view (chosen "table" or "text"), or the writer named ``chosen``.
 
-        view = table(render)
-        if output is None:
-            render.print_view(view)
-            return
-        text = render.view_text(view)
+    The view is built only when it is shown, so rich is imported only then.
+    """
+    if chosen in writers:
+        io.write_text(writers[chosen](), output)
+        return
+    render = _render()
+    if output is None:
+        render.print_view(view())
     else:
-        text = csv() if chosen == "csv" else json()
-    io.write_text(text, output)
+        io.write_text(render.view_text(view()), output)
+
+
+def _render() -> Any:
+    """The rich rendering module, imported on first use to keep start-up fast."""
+    from convcli import render
+
+    return render
 
 
 def _run_single(
@@ -239,9 +266,9 @@ def _run_single(
     f, h = _read_inputs(signal, kernel, delimiter)
     result = engine.compute(f, h, operation, **geometry)
     _emit(
-        output_format,
+        io.choose_format(output_format, output),
         output,
-        table=lambda render: render.result_view(result, signal, kernel, show_all),
+        lambda: _render().result_view(result, signal, kernel, show_all),
         csv=lambda: io.result_csv(result.values),
         json=lambda: io.result_json(result),
     )
@@ -264,7 +291,9 @@ def cli() -> None:
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @click.argument("signal")
 @click.argument("kernel")
-@computation_options
+@geometry_options
+@method_option
+@result_output_options
 def compare(
     signal: str,
     kernel: str,
@@ -287,9 +316,9 @@ def compare(
     f, h = _read_inputs(signal, kernel, delimiter)
     comparison = engine.compare(f, h, **geometry)
     _emit(
-        output_format,
+        io.choose_format(output_format, output),
         output,
-        table=lambda render: render.comparison_view(comparison, signal, show_all),
+        lambda: _render().comparison_view(comparison, signal, show_all),
         csv=lambda: io.comparison_csv(comparison),
         json=lambda: io.comparison_json(comparison),
     )
@@ -298,7 +327,9 @@ def compare(
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @click.argument("signal")
 @click.argument("kernel")
-@computation_options
+@geometry_options
+@method_option
+@result_output_options
 def conv(**arguments: Any) -> None:
     """Convolution: slide the flipped kernel over the signal.
 
@@ -312,7 +343,9 @@ def conv(**arguments: Any) -> None:
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @click.argument("signal")
 @click.argument("kernel")
-@computation_options
+@geometry_options
+@method_option
+@result_output_options
 def corr(**arguments: Any) -> None:
     """Cross-correlation: slide the kernel as given (conjugated) over the signal.
 
@@ -321,6 +354,77 @@ def corr(**arguments: Any) -> None:
         convcli corr 2,1,3,5,4 1,-1 --format json
     """
     _run_single("correlation", **arguments)
+
+
+@cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
+@click.argument("signal")
+@click.argument("kernel")
+@click.option(
+    "--op",
+    "operations",
+    type=click.Choice(["conv", "corr", "both"]),
+    default="both",
+    show_default=True,
+    help="Which operation to write out.",
+)
+@geometry_options
+@output_options(
+    EXPLAIN_FORMATS, "auto: the worked steps as text (JSON by a -o file's .json extension)."
+)
+@click.option(
+    "--animate",
+    is_flag=True,
+    help="Slide the window across the signal on the terminal (static text elsewhere).",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=0.6,
+    show_default=True,
+    help="Seconds per step of --animate.",
+)
+def explain(
+    signal: str,
+    kernel: str,
+    operations: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    show_all: bool,
+    animate: bool,
+    delay: float,
+    **geometry: Any,
+) -> None:
+    """Write out every output as a worked sum of products, as on a blackboard.
+
+    \b
+    Example:
+        convcli explain 2,1,3,5,4 1,-1
+        convcli explain 2,1,3,5,4 1,2,1 --op corr --padding same --animate
+    """
+    f, h = _read_inputs(signal, kernel, delimiter)
+    chosen_operations = OPERATION_CHOICES[operations]
+    explanations = [steps.explain(f, h, operation, **geometry) for operation in chosen_operations]
+    chosen = io.choose_format(output_format, output, screen="text", plain="text")
+    if animate and chosen == "text" and output is None and io.stdout_is_terminal():
+        from convcli import render_steps
+
+        for explanation in explanations:
+            render_steps.animate(explanation, delay)
+        return
+    _emit(
+        chosen,
+        output,
+        lambda: _render_steps().explanations_view(explanations, show_all),
+        json=lambda: io.explanations_json(explanations),
+    )
+
+
+def _render_steps() -> Any:
+    """The rich views of explain, imported on first use."""
+    from convcli import render_steps
+
+    return render_steps
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "Comparison",
     "Geometry",
     "Result",
+    "Setup",
     "compare",
     "compute",
     "convolve",
@@ -35,6 +36,7 @@ __all__ = [
     "parse_padding",
     "parse_per_axis",
     "plan",
+    "setup",
 ]
 
 Symmetry = Literal["symmetric", "antisymmetric", "none"]
@@ -378,6 +380,59 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...]) -> str:
     return "direct"
 
 
+@dataclass(frozen=True, eq=False)
+class Setup:
+    """Everything an operation slides: the padded signal, the kernel as slid, the geometry.
+
+    ``weights`` is the kernel flipped along every axis (convolution) or
+    conjugated (correlation); ``in_signal`` marks the padded cells that are
+    real signal cells rather than padding.
+    """
+
+    operation: Operation
+    signal: np.ndarray
+    kernel: np.ndarray
+    padded: np.ndarray
+    in_signal: np.ndarray
+    weights: np.ndarray
+    geometry: Geometry
+
+
+def setup(
+    signal: object,
+    kernel: object,
+    operation: Operation,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+) -> Setup:
+    """Check the inputs and options, pad the signal and orient the kernel for one operation.
+
+    >>> prepared = setup([2, 1, 3], [1, -1], "convolution", padding=1)
+    >>> prepared.padded, prepared.weights, prepared.in_signal
+    (array([0, 2, 1, 3, 0]), array([-1,  1]), array([False,  True,  True,  True, False]))
+    """
+    if operation not in OPERATIONS:
+        raise ConvcliError(
+            f"unknown operation {operation!r}; choose one of {', '.join(OPERATIONS)}"
+        )
+    f = _as_numeric(signal, "signal")
+    h = _as_numeric(kernel, "kernel")
+    geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
+    dtype = _working_dtype(f, h)
+    weights = np.flip(h) if operation == "convolution" else np.conj(h)
+    return Setup(
+        operation=operation,
+        signal=f,
+        kernel=h,
+        padded=_pad(f.astype(dtype), geometry.pads, pad_mode),
+        in_signal=_pad(np.ones(f.shape, dtype=bool), geometry.pads, "zeros"),
+        weights=weights.astype(dtype),
+        geometry=geometry,
+    )
+
+
 def compute(
     signal: object,
     kernel: object,
@@ -390,26 +445,18 @@ def compute(
 ) -> Result:
     """Convolve or correlate, keeping the geometry and method used with the values.
 
-    This is the one place both operations run: check, pad, then slide the
-    kernel flipped (convolution) or conjugated (correlation).
+    This is the one place both operations run: set up (check, pad, orient the
+    kernel), then slide the kernel with the chosen method.
 
     >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same").values
     array([ 1, -2, -2,  1,  4])
     """
-    if operation not in OPERATIONS:
-        raise ConvcliError(
-            f"unknown operation {operation!r}; choose one of {', '.join(OPERATIONS)}"
-        )
-    f = _as_numeric(signal, "signal")
-    h = _as_numeric(kernel, "kernel")
     if method not in METHODS:
         raise ConvcliError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
-    chosen = choose_method(geometry, h.shape) if method == "auto" else method
-    dtype = _working_dtype(f, h)
-    weights = np.flip(h) if operation == "convolution" else np.conj(h)
-    padded = _pad(f.astype(dtype), geometry.pads, pad_mode)
-    values = _SLIDERS[chosen](padded, weights.astype(dtype), geometry)
+    prepared = setup(signal, kernel, operation, padding, stride, dilation, pad_mode)
+    geometry = prepared.geometry
+    chosen = choose_method(geometry, prepared.kernel.shape) if method == "auto" else method
+    values = _SLIDERS[chosen](prepared.padded, prepared.weights, geometry)
     return Result(operation, values, geometry, chosen)
 
 

@@ -21,18 +21,21 @@ import numpy as np
 
 from convcli.engine import Comparison, Result
 from convcli.errors import InputError
+from convcli.steps import Explanation, Step
 
 __all__ = [
     "FORMATS",
     "choose_format",
     "comparison_csv",
     "comparison_json",
+    "explanations_json",
     "format_number",
     "parse_delimiter",
     "parse_numbers",
     "read_array",
     "result_csv",
     "result_json",
+    "stdout_is_terminal",
     "uses_stdin",
     "write_text",
 ]
@@ -362,6 +365,38 @@ def comparison_csv(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
+def explanations_json(explanations: list[Explanation]) -> str:
+    """JSON of ``explain``: every step's cells, values, products and result, per operation."""
+    first = explanations[0].setup
+    document = {
+        "signal": _array_json(first.signal),
+        "kernel": _array_json(first.kernel),
+        "options": _options_json(explanations[0]),
+        "operations": [
+            {
+                "operation": explanation.operation,
+                "weights": _array_json(explanation.setup.weights),
+                "output": _array_json(explanation.output),
+                "steps": [_step_json(explanation.step(p)) for p in explanation.positions()],
+            }
+            for explanation in explanations
+        ],
+    }
+    return json.dumps(document, allow_nan=False) + "\n"
+
+
+def _step_json(step: Step) -> dict[str, Any]:
+    """One step's terms: the signal cells read (padding marked), values, products, result."""
+    return {
+        "index": list(step.position),
+        "cells": step.cells.tolist(),
+        "padding": step.padding.tolist(),
+        "values": _array_json(step.values),
+        "products": _array_json(step.products),
+        "result": _json_ready(step.total),
+    }
+
+
 def _json_ready(value: Any) -> Any:
     """Nested lists of JSON values: complex numbers and nan/inf as strings complex()/float() read."""
     if isinstance(value, list):
@@ -376,7 +411,7 @@ def _array_json(values: np.ndarray) -> Any:
     return _json_ready(values.tolist())
 
 
-def _options_json(result: Result | Comparison) -> dict[str, Any]:
+def _options_json(result: Result | Comparison | Explanation) -> dict[str, Any]:
     """The options a result was computed with, as JSON values."""
     geometry = result.geometry
     return {
@@ -418,8 +453,15 @@ def comparison_json(comparison: Comparison) -> str:
     return json.dumps(document, allow_nan=False) + "\n"
 
 
-def choose_format(requested: str, output: str | None, interactive: bool | None = None) -> str:
-    """Resolve ``--format auto``: by the ``-o`` file's extension, else a table on a terminal, CSV in a pipe.
+def choose_format(
+    requested: str,
+    output: str | None,
+    interactive: bool | None = None,
+    screen: str = "table",
+    plain: str = "csv",
+) -> str:
+    """Resolve ``--format auto``: JSON for a ``-o`` file ending in .json, ``screen`` on a
+    terminal, ``plain`` in a pipe or another file.
 
     >>> choose_format("auto", "out.json", True), choose_format("auto", None, False)
     ('json', 'csv')
@@ -427,10 +469,15 @@ def choose_format(requested: str, output: str | None, interactive: bool | None =
     if requested != "auto":
         return requested
     if output is not None:
-        return "json" if output.lower().endswith(".json") else "csv"
+        return "json" if output.lower().endswith(".json") else plain
     if interactive is None:
-        interactive = sys.stdout.isatty()
-    return "table" if interactive else "csv"
+        interactive = stdout_is_terminal()
+    return screen if interactive else plain
+
+
+def stdout_is_terminal() -> bool:
+    """Whether standard output is a terminal (where tables and animations make sense)."""
+    return sys.stdout.isatty()
 
 
 def _current_umask() -> int:

@@ -19,7 +19,17 @@ from rich.text import Text
 
 from convcli.engine import Comparison, Geometry, Result
 
-__all__ = ["comparison_view", "format_cell", "print_view", "result_view", "view_text"]
+__all__ = [
+    "Shown",
+    "comparison_view",
+    "format_cell",
+    "options_line",
+    "print_view",
+    "result_view",
+    "shown",
+    "side_by_side",
+    "view_text",
+]
 
 _SHOWN_SIGNAL_SIZE = 64
 _SHOWN_ROWS = 40
@@ -51,10 +61,10 @@ def format_cell(value: object) -> str:
     return f"{value:.10g}"
 
 
-def _shown(length: int, limit: int | None) -> Shown:
+def shown(length: int, limit: int | None) -> Shown:
     """The first and last indices of an axis, with None for the elided middle.
 
-    >>> _shown(5, None), _shown(10, 4)
+    >>> shown(5, None), shown(10, 4)
     ([0, 1, 2, 3, 4], [0, 1, None, 8, 9])
     """
     if limit is None or length <= limit:
@@ -73,8 +83,8 @@ def _left_out(length: int, shown: Shown, what: str) -> Text | None:
 
 def _grid_axes(shape: tuple[int, ...], show_all: bool) -> tuple[Shown, Shown]:
     """The rows and columns a grid of this shape shows."""
-    rows = _shown(shape[0], None if show_all else _SHOWN_ROWS)
-    return rows, _shown(shape[1], None if show_all else _SHOWN_COLUMNS)
+    rows = shown(shape[0], None if show_all else _SHOWN_ROWS)
+    return rows, shown(shape[1], None if show_all else _SHOWN_COLUMNS)
 
 
 def _grid_note(shape: tuple[int, ...], show_all: bool) -> RenderableType:
@@ -108,8 +118,8 @@ def _as_rows(values: np.ndarray) -> np.ndarray:
 def _array_view(values: np.ndarray, show_all: bool = False) -> RenderableType:
     """An array as ``[a, b, c]`` (1-D) or as a grid of rows (2-D and up)."""
     if values.ndim == 1:
-        shown = _shown(values.size, None if show_all else _SHOWN_ROWS)
-        cells = ("…" if index is None else format_cell(values[index]) for index in shown)
+        indices = shown(values.size, None if show_all else _SHOWN_ROWS)
+        cells = ("…" if index is None else format_cell(values[index]) for index in indices)
         return Text("[" + ", ".join(cells) + "]")
     rows = _as_rows(values)
     return _grid(rows.shape, lambda row, column: format_cell(rows[row, column]), show_all)
@@ -120,7 +130,7 @@ def _short(label: str) -> str:
     return label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + "…"
 
 
-def _options_line(geometry: Geometry, method: str) -> Text:
+def options_line(geometry: Geometry, method: str) -> Text:
     """One dim line naming every option that shaped the result."""
     pads = ",".join(f"{before}:{after}" for before, after in geometry.pads)
     stride = ",".join(map(str, geometry.stride))
@@ -140,12 +150,12 @@ def _indexed_table(
     table.add_column("index", justify="right", style="dim")
     for name in columns:
         table.add_column(name, justify="center" if not name else "right")
-    shown = _shown(length, None if show_all else _SHOWN_ROWS)
-    for index in shown:
+    indices = shown(length, None if show_all else _SHOWN_ROWS)
+    for index in indices:
         table.add_row(
             *(["⋮"] * (len(columns) + 1) if index is None else [str(index), *cells(index)])
         )
-    note = _left_out(length, shown, "rows")
+    note = _left_out(length, indices, "rows")
     return Group(table) if note is None else Group(table, note)
 
 
@@ -163,7 +173,7 @@ def result_view(
         )
     else:
         body = Group(_array_view(values, show_all), _grid_note(_as_rows(values).shape, show_all))
-    return Group(title, body, _options_line(result.geometry, result.method))
+    return Group(title, body, options_line(result.geometry, result.method))
 
 
 def _relation(equal: bool, opposite: bool) -> Text:
@@ -187,7 +197,7 @@ def _verdict(comparison: Comparison) -> Text:
     return line
 
 
-def _side_by_side(*panes: tuple[str, RenderableType]) -> Columns:
+def side_by_side(*panes: tuple[str, RenderableType]) -> Columns:
     """Renderables in a row, each under a bold heading; they wrap when the row is too wide."""
     return Columns(
         [Group(Text(heading, style="bold"), pane) for heading, pane in panes], padding=(0, 4)
@@ -217,7 +227,7 @@ def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
         grid.add_row("h", kernel, f"correlation slides {conjugated}")
         grid.add_row("flip(h)", flipped, "convolution slides the flipped kernel")
         return grid
-    return _side_by_side(
+    return side_by_side(
         ("f", signal),
         ("h (correlation conjugates it)" if complex_kernel else "h (correlation)", kernel),
         ("flip(h) (convolution)", flipped),
@@ -245,12 +255,12 @@ def _results_view(comparison: Comparison, show_all: bool) -> RenderableType:
         lambda row, column: _relation(equal_rows[row, column], opposite_rows[row, column]),
         show_all,
     )
-    side_by_side = _side_by_side(
+    results = side_by_side(
         ("convolution", _array_view(convolution, show_all)),
         ("correlation", _array_view(correlation, show_all)),
         ("relation", marks),
     )
-    return Group(side_by_side, _grid_note(equal_rows.shape, show_all))
+    return Group(results, _grid_note(equal_rows.shape, show_all))
 
 
 def comparison_view(
@@ -261,7 +271,7 @@ def comparison_view(
         _inputs_view(comparison, signal_label),
         Text(""),
         _results_view(comparison, show_all),
-        _options_line(comparison.geometry, comparison.method),
+        options_line(comparison.geometry, comparison.method),
         _verdict(comparison),
     )
 
