@@ -35,6 +35,10 @@ _SHOWN_SIGNAL_SIZE = 64
 _SHOWN_ROWS = 40
 _SHOWN_COLUMNS = 12
 _LABEL_LENGTH = 40
+_SPARKS = "▁▂▃▄▅▆▇█"
+_SPARK_WIDTH = 64
+_SHADES = "░▒▓█"
+_HEAT_MAP_SIZE = 24
 _RELATION_MARKS = {"equal": ("=", "green"), "opposite": ("-", "yellow"), "different": ("≠", "red")}
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
@@ -263,14 +267,106 @@ def _results_view(comparison: Comparison, show_all: bool) -> RenderableType:
     return Group(results, _grid_note(equal_rows.shape, show_all))
 
 
+def _magnitudes(values: np.ndarray) -> np.ndarray:
+    """What a picture shows of each value: itself, or its modulus when complex."""
+    return np.abs(values) if values.dtype.kind == "c" else values.astype(np.float64)
+
+
+def _scale(*arrays: np.ndarray) -> tuple[float, float]:
+    """The finite range shared by the arrays drawn on one scale (0, 0 if none is finite)."""
+    finite = np.concatenate([a[np.isfinite(a)] for a in arrays])
+    return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+
+
+def _levels(values: np.ndarray, low: float, high: float, count: int) -> list[int | None]:
+    """Each value's level from 0 to count - 1 on the scale low..high (the middle one for a
+    flat scale); None for nan and infinities."""
+    span = high - low
+    levels: list[int | None] = []
+    for value in values.tolist():
+        if not np.isfinite(value):
+            levels.append(None)
+        elif span == 0:
+            levels.append(count // 2)
+        else:
+            levels.append(min(count - 1, max(0, round((value - low) / span * (count - 1)))))
+    return levels
+
+
+def _sparkline(values: np.ndarray, low: float, high: float) -> Text:
+    """A 1-D array as one line of bar glyphs, sampled down to a screen's width."""
+    picks = np.unique(np.linspace(0, values.size - 1, min(values.size, _SPARK_WIDTH)).round())
+    levels = _levels(values[picks.astype(int)], low, high, len(_SPARKS))
+    return Text("".join(" " if level is None else _SPARKS[level] for level in levels))
+
+
+def _heat_colour(value: float, low: float, high: float) -> str:
+    """A rich colour for a heat-map cell: blue below zero, red above, paler near zero."""
+    reach = max(abs(low), abs(high)) or 1.0
+    strength = min(1.0, abs(value) / reach)
+    fade = int(255 * (1 - strength))
+    red, blue = (255, fade) if value >= 0 else (fade, 255)
+    return f"rgb({red},{fade},{blue})"
+
+
+def _heat_map(values: np.ndarray, low: float, high: float) -> Table:
+    """A small 2-D array as shaded cells: glyph density for the value (readable without
+    colour), colour for its sign and size."""
+    rows = _as_rows(values)
+    levels = np.array(_levels(rows.reshape(-1), low, high, len(_SHADES)), dtype=object)
+    grid = Table.grid()
+    for _ in range(rows.shape[1]):
+        grid.add_column()
+    for row, row_levels in zip(rows.tolist(), levels.reshape(rows.shape).tolist()):
+        grid.add_row(
+            *(
+                Text("  ")
+                if level is None
+                else Text(_SHADES[level] * 2, style=_heat_colour(value, low, high))
+                for value, level in zip(row, row_levels)
+            )
+        )
+    return grid
+
+
+def _pictures(comparison: Comparison) -> RenderableType | None:
+    """Sparklines of the signal and both results (1-D), or heat maps of small 2-D results,
+    the two results on one shared scale."""
+    convolution, correlation = map(_magnitudes, (comparison.convolution, comparison.correlation))
+    low, high = _scale(convolution, correlation)
+    if convolution.ndim == 1:
+        signal = _magnitudes(comparison.signal)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        grid.add_row("f", _sparkline(signal, *_scale(signal)))
+        grid.add_row("convolution", _sparkline(convolution, low, high))
+        grid.add_row("correlation", _sparkline(correlation, low, high))
+        return grid
+    if max(_as_rows(convolution).shape) > _HEAT_MAP_SIZE:
+        return None
+    maps = side_by_side(
+        ("convolution", _heat_map(convolution, low, high)),
+        ("correlation", _heat_map(correlation, low, high)),
+    )
+    legend = Text(
+        f"heat maps on one scale: {_SHADES[0]} low ({format_cell(low)}) to "
+        f"{_SHADES[-1]} high ({format_cell(high)})",
+        style="dim",
+    )
+    return Group(maps, legend)
+
+
 def comparison_view(
     comparison: Comparison, signal_label: str, show_all: bool = False
 ) -> RenderableType:
-    """Convolution and correlation side by side, with the flipped kernel and the verdict."""
+    """Convolution and correlation side by side, with the flipped kernel, pictures and the verdict."""
+    pictures = _pictures(comparison)
     return Group(
         _inputs_view(comparison, signal_label),
         Text(""),
         _results_view(comparison, show_all),
+        *([] if pictures is None else [pictures]),
         options_line(comparison.geometry, comparison.method),
         _verdict(comparison),
     )
