@@ -7,11 +7,14 @@
 
 from convcli.engine import Comparison, compare, convolve, correlate, kernel_symmetry
 from convcli.errors import ConvcliError, InputError
+from convcli.gradients import Backward, backward
 
 __all__ = [
+    "Backward",
     "Comparison",
     "ConvcliError",
     "InputError",
+    "backward",
     "compare",
     "convolve",
     "correlate",

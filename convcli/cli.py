@@ -229,20 +229,25 @@ def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.nd
 
 
 def _emit(
-    chosen: str, output: str | None, view: Callable[[], Any], **writers: Callable[[], str]
+    chosen: str,
+    output: str | None,
+    view: Callable[[], Any],
+    wide: bool = False,
+    **writers: Callable[[], str],
 ) -> None:
     """Show a result: a rich view (chosen "table" or "text"), or the writer named ``chosen``.
 
-    The view is built only when it is shown, so rich is imported only then.
+    The view is built only when it is shown, so rich is imported only then; a ``wide``
+    view keeps its long lines unwrapped in pipes and files.
     """
     if chosen in writers:
         io.write_text(writers[chosen](), output)
         return
     render = _render()
     if output is None:
-        render.print_view(view())
+        render.print_view(view(), wide)
     else:
-        io.write_text(render.view_text(view()), output)
+        io.write_text(render.view_text(view(), wide), output)
 
 
 def _render() -> Any:
@@ -416,6 +421,7 @@ def explain(
         chosen,
         output,
         lambda: _render_steps().explanations_view(explanations, show_all),
+        wide=True,
         json=lambda: io.explanations_json(explanations),
     )
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from convcli.engine import Comparison, Result
 from convcli.errors import InputError
+from convcli.kernels import kernel_names, named_kernel
 from convcli.steps import Explanation, Step
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "parse_delimiter",
     "parse_numbers",
     "read_array",
+    "read_kernel",
     "result_csv",
     "result_json",
     "stdout_is_terminal",
@@ -46,6 +48,7 @@ _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, 
 _INT64 = np.iinfo(np.int64)
 _HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
+_BARE_WORD = re.compile(r"[A-Za-z][^\s,;\[\]]*")
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,43 @@ def read_array(
         positions = [(line, index + 1) for line in table.line_numbers]
         return parse_numbers(cells, positions, name)
     return _to_array(table, name)
+
+
+def read_kernel(
+    source: str,
+    signal_ndim: int,
+    delimiter: str | None = ",",
+    stdin: BinaryIO | None = None,
+) -> np.ndarray:
+    """Read a KERNEL argument: a file (``FILE:COLUMN``, ``-``), a kernel name, or inline numbers.
+
+    In that order: a file path always wins over a kernel name, and a name over
+    numbers. Names (``box:3``, ``sobel-x``, ...; see :mod:`convcli.kernels`)
+    resolve against the signal's ``signal_ndim`` dimensions. A single word that
+    is none of these is refused with the list of kernel names.
+
+    >>> read_kernel("sobel-y", 2)
+    array([[ 1,  2,  1],
+           [ 0,  0,  0],
+           [-1, -2, -1]])
+    >>> read_kernel("diff", 1), read_kernel("1,-2,1", 1)
+    (array([ 1, -1]), array([ 1, -2,  1]))
+    """
+    if _split_column(source)[0] is None:
+        kernel = named_kernel(source, signal_ndim)
+        if kernel is not None:
+            return kernel
+        text = source.strip()
+        if (
+            _BARE_WORD.fullmatch(text)
+            and not _is_number(text)
+            and not _LOOKS_LIKE_PATH.search(text)
+        ):
+            raise InputError(
+                f"the kernel {source!r} is not a file, a kernel name or numbers; "
+                f"kernels: {', '.join(kernel_names())}"
+            )
+    return read_array(source, "kernel", delimiter, stdin)
 
 
 def uses_stdin(source: str) -> bool:

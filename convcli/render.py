@@ -21,6 +21,7 @@ from convcli.engine import Comparison, Geometry, Result
 
 __all__ = [
     "Shown",
+    "as_rows",
     "comparison_view",
     "format_cell",
     "options_line",
@@ -39,6 +40,8 @@ _SPARKS = "▁▂▃▄▅▆▇█"
 _SPARK_WIDTH = 64
 _SHADES = "░▒▓█"
 _HEAT_MAP_SIZE = 24
+_FILE_WIDTH = 100
+_UNWRAPPED_WIDTH = 10_000
 _RELATION_MARKS = {"equal": ("=", "green"), "opposite": ("-", "yellow"), "different": ("≠", "red")}
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
@@ -61,7 +64,7 @@ def format_cell(value: object) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (complex, np.complexfloating)):
-        return f"{value.real:.10g}{value.imag:+.10g}j"
+        return f"{value.real + 0.0:.10g}{value.imag + 0.0:+.10g}j"  # + 0.0 turns -0 into 0
     return f"{value:.10g}"
 
 
@@ -114,7 +117,7 @@ def _grid(shape: tuple[int, int], cell: Callable[[int, int], str | Text], show_a
     return grid
 
 
-def _as_rows(values: np.ndarray) -> np.ndarray:
+def as_rows(values: np.ndarray) -> np.ndarray:
     """An array of 2 or more dimensions as rows (the first axis) of flattened cells."""
     return values.reshape(values.shape[0], -1)
 
@@ -125,7 +128,7 @@ def _array_view(values: np.ndarray, show_all: bool = False) -> RenderableType:
         indices = shown(values.size, None if show_all else _SHOWN_ROWS)
         cells = ("…" if index is None else format_cell(values[index]) for index in indices)
         return Text("[" + ", ".join(cells) + "]")
-    rows = _as_rows(values)
+    rows = as_rows(values)
     return _grid(rows.shape, lambda row, column: format_cell(rows[row, column]), show_all)
 
 
@@ -176,7 +179,7 @@ def result_view(
             [result.operation], values.size, lambda i: [format_cell(values[i])], show_all
         )
     else:
-        body = Group(_array_view(values, show_all), _grid_note(_as_rows(values).shape, show_all))
+        body = Group(_array_view(values, show_all), _grid_note(as_rows(values).shape, show_all))
     return Group(title, body, options_line(result.geometry, result.method))
 
 
@@ -253,7 +256,7 @@ def _results_view(comparison: Comparison, show_all: bool) -> RenderableType:
             ],
             show_all,
         )
-    equal_rows, opposite_rows = _as_rows(equal), _as_rows(opposite)
+    equal_rows, opposite_rows = as_rows(equal), as_rows(opposite)
     marks = _grid(
         equal_rows.shape,
         lambda row, column: _relation(equal_rows[row, column], opposite_rows[row, column]),
@@ -312,7 +315,7 @@ def _heat_colour(value: float, low: float, high: float) -> str:
 def _heat_map(values: np.ndarray, low: float, high: float) -> Table:
     """A small 2-D array as shaded cells: glyph density for the value (readable without
     colour), colour for its sign and size."""
-    rows = _as_rows(values)
+    rows = as_rows(values)
     levels = np.array(_levels(rows.reshape(-1), low, high, len(_SHADES)), dtype=object)
     grid = Table.grid()
     for _ in range(rows.shape[1]):
@@ -343,7 +346,7 @@ def _pictures(comparison: Comparison) -> RenderableType | None:
         grid.add_row("convolution", _sparkline(convolution, low, high))
         grid.add_row("correlation", _sparkline(correlation, low, high))
         return grid
-    if max(_as_rows(convolution).shape) > _HEAT_MAP_SIZE:
+    if max(as_rows(convolution).shape) > _HEAT_MAP_SIZE:
         return None
     maps = side_by_side(
         ("convolution", _heat_map(convolution, low, high)),
@@ -372,13 +375,22 @@ def comparison_view(
     )
 
 
-def print_view(view: RenderableType) -> None:
-    """Print to standard output, with colour only where rich finds a terminal that wants it."""
-    Console().print(view)
+def print_view(view: RenderableType, wide: bool = False) -> None:
+    """Print to standard output, with colour only where rich finds a terminal that wants it.
+
+    ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
+    so each line stays one line in a pipe.
+    """
+    console = Console()
+    if wide and not console.is_terminal:
+        console = Console(width=_UNWRAPPED_WIDTH)
+    console.print(view)
 
 
-def view_text(view: RenderableType, width: int = 100) -> str:
-    """The view as plain text (for ``--format table -o FILE``): no colour, a fixed width."""
+def view_text(view: RenderableType, wide: bool = False, width: int = _FILE_WIDTH) -> str:
+    """The view as plain text (for ``--format table -o FILE``): no colour, ``width``
+    columns, or lines never wrapped if ``wide``."""
     buffer = StringIO()
+    width = _UNWRAPPED_WIDTH if wide else width
     Console(file=buffer, width=width, color_system=None, force_terminal=False).print(view)
     return buffer.getvalue()

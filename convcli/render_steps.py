@@ -15,13 +15,14 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.render import Shown, format_cell, options_line, shown, side_by_side
+from convcli.render import Shown, as_rows, format_cell, options_line, shown, side_by_side
 from convcli.steps import Explanation, Step
 
 __all__ = ["animate", "explanation_view", "explanations_view"]
 
 _SHOWN_STEPS_1D = 6
 _SHOWN_STEPS_2D = 3
+_SHOWN_CELLS = 40
 _NAMES = {"convolution": "g", "correlation": "r"}
 _HEADINGS = {
     "convolution": "convolution g = f * h: flip h, slide it over f, multiply and add",
@@ -151,15 +152,19 @@ def _inputs(explanation: Explanation) -> RenderableType:
     elif prepared.kernel.dtype.kind == "c":
         rows.append(("conj(h)", prepared.weights, None))
     for name, values, padding in rows:
+        padding = np.zeros(values.shape, dtype=bool) if padding is None else padding
         if values.ndim == 1:
-            marks = padding.tolist() if padding is not None else [False] * values.size
-            cells = ", ".join(
-                _term(v, pad) if pad else format_cell(v) for v, pad in zip(values.tolist(), marks)
+            cells = (
+                "…"
+                if i is None
+                else _term(values[i], True)
+                if padding[i]
+                else format_cell(values[i])
+                for i in shown(values.size, _SHOWN_CELLS)
             )
-            lines.add_row(name, f"[{cells}]")
+            lines.add_row(name, "[" + ", ".join(cells) + "]")
         else:
-            grid = _window_grid(values, padding) if padding is not None else _plain_grid(values)
-            lines.add_row(name, grid)
+            lines.add_row(name, _window_grid(as_rows(values), as_rows(padding)))
     return lines
 
 

@@ -30,7 +30,7 @@ COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?
 
 def compare_text(signal, kernel, width: int = 200, **options) -> str:
     comparison = convcli.compare(signal, kernel, **options)
-    return render.view_text(render.comparison_view(comparison, "f.csv", "h.csv"), width=width)
+    return render.view_text(render.comparison_view(comparison, "f.csv"), width=width)
 
 
 def numbers(line: str) -> list[str]:
@@ -84,7 +84,7 @@ def test_symmetric_worked_example():
 def test_verdict_none_says_how_many_positions_differ():
     comparison = convcli.compare([1, 2, 1, 5, 4], [1, 0, 2])
     assert (comparison.differing, comparison.convolution.size) == (2, 3)
-    text = flat(render.view_text(render.comparison_view(comparison, "f", "h"), width=200))
+    text = flat(render.view_text(render.comparison_view(comparison, "f"), width=200))
     assert "none" in text
     assert "symmetric kernel" not in text
     assert "differ at 2 of 3 positions" in text
@@ -93,7 +93,7 @@ def test_verdict_none_says_how_many_positions_differ():
 
 def test_relation_marks_per_position():
     comparison = convcli.compare([1, 2, 1, 5, 4], [1, 0, 2])
-    text = render.view_text(render.comparison_view(comparison, "f", "h"), width=200)
+    text = render.view_text(render.comparison_view(comparison, "f"), width=200)
     table_rows = [line for line in text.splitlines() if line.startswith("│")]
     assert len(table_rows) == 3
     assert table_rows[0].rstrip("│ ").endswith("=")  # 3 == 3
@@ -111,7 +111,7 @@ def test_options_used_are_shown():
 
 def test_complex_kernel_mentions_the_conjugate():
     comparison = convcli.compare([1, 2, 3], [1j, 2])
-    text = render.view_text(render.comparison_view(comparison, "f", "h"), width=200)
+    text = render.view_text(render.comparison_view(comparison, "f"), width=200)
     assert "conj(h)" in text
     for value in comparison.convolution.tolist() + comparison.correlation.tolist():
         assert render.format_cell(value) in text
@@ -138,7 +138,7 @@ def test_long_signal_is_not_dumped_in_full():
 def test_2d_results_side_by_side():
     comparison = convcli.compare(IMAGE, SOBEL_X)
     text = render.view_text(
-        render.comparison_view(comparison, "image.csv", "kernel3x3.csv"), width=200
+        render.comparison_view(comparison, "image.csv"), width=200
     )
     assert any("convolution" in line and "correlation" in line for line in text.splitlines())
     rows = rows_of_numbers(text)
@@ -153,7 +153,7 @@ def test_2d_results_side_by_side():
 def test_2d_kernel_and_flipped_kernel_shown():
     comparison = convcli.compare(IMAGE, SOBEL_X)
     text = render.view_text(
-        render.comparison_view(comparison, "image.csv", "kernel3x3.csv"), width=200
+        render.comparison_view(comparison, "image.csv"), width=200
     )
     assert "flip(h)" in text
     rows = rows_of_numbers(text)
@@ -222,7 +222,7 @@ def terminal(monkeypatch):
 
 
 def test_print_view_uses_colour_on_a_terminal(terminal, capsys):
-    render.print_view(render.comparison_view(convcli.compare(F, [1, -1]), "f", "h"))
+    render.print_view(render.comparison_view(convcli.compare(F, [1, -1]), "f"))
     out = capsys.readouterr().out
     assert COLOUR_CODE.search(out), out  # the check below can fail
     assert "antisymmetric" in out
@@ -231,7 +231,7 @@ def test_print_view_uses_colour_on_a_terminal(terminal, capsys):
 def test_print_view_respects_no_color(terminal, monkeypatch, capsys):
     monkeypatch.setenv("NO_COLOR", "1")
     for kernel in ([1, -1], [-1, 2, -1], [1, 2]):
-        render.print_view(render.comparison_view(convcli.compare(F, kernel), "f", "h"))
+        render.print_view(render.comparison_view(convcli.compare(F, kernel), "f"))
     out = capsys.readouterr().out
     assert not COLOUR_CODE.search(out), repr(out[:500])
     assert "flip(h)" in out
@@ -240,7 +240,7 @@ def test_print_view_respects_no_color(terminal, monkeypatch, capsys):
 def test_print_view_in_a_pipe_is_plain(monkeypatch, capsys):
     for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         monkeypatch.delenv(name, raising=False)
-    render.print_view(render.comparison_view(convcli.compare(F, [1, -1]), "f", "h"))
+    render.print_view(render.comparison_view(convcli.compare(F, [1, -1]), "f"))
     out = capsys.readouterr().out
     assert ESCAPE not in out
     assert "[-1, 1]" in out

@@ -1,0 +1,178 @@
+"""Image file content to and from arrays: PNG and JPEG as grayscale 2-D signals.
+
+Bytes in, bytes out: nothing here opens a file, so :mod:`convcli.io` stays the
+only module that touches files (and writes atomically). Pillow, which comes
+with the ``plot`` extra (matplotlib depends on it), is imported only when an
+image is actually read or written, so plain ``convcli`` works without it.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from types import ModuleType
+
+import numpy as np
+
+from convcli.errors import ConvcliError, InputError
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MISSING_PILLOW",
+    "decode_image",
+    "encode_png",
+    "gray_levels",
+    "is_image_name",
+]
+
+#: File name endings (lower case) that are read as images rather than as text.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MISSING_PILLOW = (
+    "reading images needs Pillow, which comes with matplotlib: pip install 'convcli[plot]'"
+)
+#: Pillow modes of 16- and 32-bit integer grayscale, read as their exact pixel values.
+_WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+_MID_GRAY = 128
+
+
+def is_image_name(name: str) -> bool:
+    """Whether a file name ends in one of :data:`IMAGE_SUFFIXES` (any letter case).
+
+    >>> is_image_name("photo.JPG"), is_image_name("edges.png"), is_image_name("image.csv")
+    (True, True, False)
+    """
+    return name.lower().endswith(IMAGE_SUFFIXES)
+
+
+def _pillow() -> ModuleType:
+    """PIL.Image, or a ConvcliError that says how to install it."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ConvcliError(MISSING_PILLOW) from None
+    return Image
+
+
+def decode_image(data: bytes, name: str) -> np.ndarray:
+    """The pixels of a PNG or JPEG file's content as a 2-D int64 grayscale array.
+
+    Colour, palette and bilevel images become 8-bit luma (Pillow's ``convert("L")``:
+    exact integers 0..255, alpha dropped); 16-bit grayscale PNGs keep their exact
+    values 0..65535 rather than being clipped to 255. The EXIF orientation, if
+    any, is applied, so photos come out the way viewers show them. ``name`` is
+    only used in error messages.
+    """
+    pil_image = _pillow()
+    from PIL import ImageOps
+
+    try:
+        with pil_image.open(BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened)
+            if image.mode in _WIDE_GRAY_MODES:
+                pixels = np.asarray(image, dtype=np.int64)
+            elif image.mode == "F":
+                raise InputError(
+                    f"{name} has floating-point pixels, which convcli does not read; "
+                    "save it as an 8- or 16-bit grayscale PNG"
+                )
+            else:
+                pixels = np.asarray(image.convert("L"), dtype=np.int64)
+    except InputError:
+        raise
+    except pil_image.DecompressionBombError as error:
+        raise InputError(f"{name} is too large an image to read: {error}") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        reason = str(error) or type(error).__name__
+        raise InputError(f"{name} is not a PNG or JPEG image convcli can read: {reason}") from None
+    if pixels.ndim != 2 or pixels.size == 0:
+        raise InputError(f"{name} did not decode to a 2-D grayscale image (shape {pixels.shape})")
+    return pixels
+
+
+def gray_levels(values: np.ndarray) -> np.ndarray:
+    """A 2-D real array min-max scaled to 8-bit grey levels, as :func:`encode_png` writes it.
+
+    The smallest finite value becomes 0 and the largest 255, rounding to the
+    nearest level, so the scaling is monotone and a 0..255 image comes back
+    unchanged. A constant array becomes mid-grey (128); nan becomes 0, +inf 255
+    and -inf 0. Integers are scaled exactly, however large.
+
+    >>> gray_levels(np.array([[0, 5, 10], [-10, 0, 10]]))
+    array([[128, 191, 255],
+           [  0, 128, 255]], dtype=uint8)
+    >>> gray_levels(np.array([[7, 7]])), gray_levels(np.array([[np.nan, 1.0, 2.0, np.inf]]))
+    (array([[128, 128]], dtype=uint8), array([[  0,   0, 255, 255]], dtype=uint8))
+    """
+    array = np.asarray(values)
+    if array.dtype.kind == "c":
+        raise ConvcliError(
+            "a complex result cannot be written as a grayscale image; "
+            "write it as CSV or JSON, or take its real part or magnitude first"
+        )
+    if array.dtype.kind not in "biufO":
+        raise ConvcliError(f"only numbers can be written as an image, not {array.dtype} values")
+    if array.ndim != 2:
+        raise ConvcliError(
+            f"only a 2-D result can be written as an image; this one is {array.ndim}-D"
+        )
+    if array.size == 0:
+        raise ConvcliError(f"an empty result (shape {array.shape}) cannot be written as an image")
+    if array.dtype.kind in "biuO":
+        return _integer_levels(array)
+    return _float_levels(array.astype(np.float64, copy=False))
+
+
+def _integer_levels(array: np.ndarray) -> np.ndarray:
+    """Exact min-max scaling of integers to 0..255 (half-way cases round up)."""
+    if array.dtype.kind == "O":
+        cells = [int(v) for v in array.flat]
+        low, high = min(cells), max(cells)
+        if low == high:
+            return np.full(array.shape, _MID_GRAY, dtype=np.uint8)
+        span = high - low
+        levels = [(510 * (v - low) + span) // (2 * span) for v in cells]
+        return np.array(levels, dtype=np.uint8).reshape(array.shape)
+    low, high = int(array.min()), int(array.max())
+    if low == high:
+        return np.full(array.shape, _MID_GRAY, dtype=np.uint8)
+    span = high - low
+    if span < 2**53:
+        # value - low fits in int64 and is exact as a float64, so only the final division rounds
+        offsets = (array.astype(np.int64) - np.int64(low)).astype(np.float64)
+        return np.floor(offsets * (255 / span) + 0.5).clip(0, 255).astype(np.uint8)
+    offsets = array.astype(np.float64) - float(low)
+    return (
+        np.floor(offsets * (255 / (float(high) - float(low))) + 0.5).clip(0, 255).astype(np.uint8)
+    )
+
+
+def _float_levels(array: np.ndarray) -> np.ndarray:
+    """Min-max scaling of the finite floats to 0..255; nan 0, -inf 0, +inf 255."""
+    finite = np.isfinite(array)
+    levels = np.where(array == np.inf, 255, 0).astype(np.uint8)
+    if not finite.any():
+        return levels
+    low, high = float(array[finite].min()), float(array[finite].max())
+    if low == high:
+        levels[finite] = _MID_GRAY
+        return levels
+    with np.errstate(over="ignore"):
+        span = high - low
+        if np.isinf(span):  # e.g. -1e308 and 1e308: scale both ends first
+            scaled = (array[finite] / 2 - low / 2) / (high / 2 - low / 2)
+        else:
+            scaled = (array[finite] - low) / span
+    levels[finite] = np.floor(scaled * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    return levels
+
+
+def encode_png(values: np.ndarray) -> bytes:
+    """A 2-D real result as the content of an 8-bit grayscale PNG file (see :func:`gray_levels`).
+
+    Complex, non-2-D and empty results are refused with a ConvcliError; the
+    scaling is for looking at, so keep CSV or JSON for the exact numbers.
+    """
+    levels = gray_levels(values)
+    pil_image = _pillow()
+    buffer = BytesIO()
+    pil_image.fromarray(np.ascontiguousarray(levels)).save(buffer, format="PNG")
+    return buffer.getvalue()

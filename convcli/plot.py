@@ -1,0 +1,383 @@
+"""One figure of a comparison: signal, kernel, flipped kernel, convolution and correlation.
+
+1-D comparisons are drawn as stem plots, 2-D ones as images side by side with
+convolution and correlation on one shared colour scale. The figure comes back
+as the bytes of a PNG, SVG, PDF or JPEG file, so :mod:`convcli.io` writes it
+(atomically) and this module never opens a file. matplotlib is the optional
+``plot`` extra: it is imported only when a figure is drawn, on the Agg canvas,
+without pyplot, so no global plotting state is touched.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from convcli.engine import Comparison
+from convcli.errors import ConvcliError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "DPI",
+    "MISSING_MATPLOTLIB",
+    "PLOT_FORMATS",
+    "figure_bytes",
+    "figure_inches",
+    "figure_size",
+    "plot_format",
+]
+
+MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install 'convcli[plot]'"
+#: Formats figure_bytes writes; ``jpeg`` is the same as ``jpg``.
+PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
+#: Dots per inch of PNG and JPEG figures (SVG and PDF are vector graphics).
+DPI = 100
+
+_INCHES_1D = (9.0, 7.5)
+_WIDTH_2D = 16.0
+_HEIGHT_2D_ROW = 3.6
+_HEIGHT_2D_TITLE = 0.9
+_ANNOTATE_CELLS = 8  # 2-D panels at most this many cells wide and high show their values
+_LONG_STEMS = 60  # more samples than this: smaller markers
+_REAL, _IMAGINARY = "C0", "C3"
+_NONFINITE_COLOUR = "gold"
+_PANELS = ("signal", "kernel", "flipped", "convolution", "correlation")
+_TITLES = {
+    "signal": "signal $f$",
+    "kernel": "kernel $h$",
+    "flipped": "flipped kernel flip($h$)",
+    "convolution": "convolution $f * h$",
+    "correlation": r"correlation $f \star h$",
+}
+_DEFAULT_TITLE = r"convolution $f * h$ and correlation $f \star h$"
+
+
+def plot_format(name: str) -> str:
+    """The figure format a file name or format name asks for: png, svg, pdf or jpg.
+
+    >>> plot_format("fig.PNG"), plot_format("edges.jpeg"), plot_format("svg")
+    ('png', 'jpg', 'svg')
+    """
+    text = name.strip().lower()
+    suffix = text.rsplit(".", 1)[-1]
+    if suffix not in PLOT_FORMATS:
+        raise ConvcliError(
+            f"cannot tell the figure format from {name!r}; "
+            f"use a name ending in .{', .'.join(PLOT_FORMATS)}"
+        )
+    return "jpg" if suffix == "jpeg" else suffix
+
+
+def figure_inches(comparison: Comparison) -> tuple[float, float]:
+    """Width and height of the comparison's figure in inches.
+
+    1-D: 9 x 7.5. 2-D: 16 wide, 4.5 high, or 8.1 high for complex values
+    (a row of real parts and a row of imaginary parts).
+    """
+    ndim = _check_dimensions(comparison)
+    if ndim == 1:
+        return _INCHES_1D
+    rows = len(_parts_names(comparison))
+    return (_WIDTH_2D, _HEIGHT_2D_TITLE + rows * _HEIGHT_2D_ROW)
+
+
+def figure_size(comparison: Comparison, dpi: float = DPI) -> tuple[int, int]:
+    """Width and height in pixels of the PNG or JPEG figure_bytes makes at this dpi.
+
+    >>> from convcli.engine import compare
+    >>> figure_size(compare([2, 1, 3, 5, 4], [1, -1]))
+    (900, 750)
+    >>> figure_size(compare(np.eye(8), np.ones((3, 3))), dpi=50)
+    (800, 225)
+    """
+    width, height = figure_inches(comparison)
+    return (round(width * dpi), round(height * dpi))
+
+
+def figure_bytes(
+    comparison: Comparison, image_format: str, title: str | None = None, *, dpi: float = DPI
+) -> bytes:
+    """Draw the comparison as one figure and return the content of its file.
+
+    ``image_format`` is ``png``, ``svg``, ``pdf`` or ``jpg`` (or a file name
+    ending in one); ``title`` replaces the default first line of the figure's
+    title, whose second line is always the kernel's symmetry verdict. Complex
+    values are drawn as real and imaginary parts, and labelled so.
+    """
+    kind = plot_format(image_format)
+    ndim = _check_dimensions(comparison)
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ConvcliError(MISSING_MATPLOTLIB) from None
+    figure = Figure(figsize=figure_inches(comparison), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    if ndim == 1:
+        _draw_1d(figure, comparison)
+    else:
+        _draw_2d(figure, comparison)
+    figure.suptitle(f"{title or _DEFAULT_TITLE}\n{_verdict(comparison)}", fontsize=12)
+    options: dict[str, Any] = {"format": kind, "dpi": dpi}
+    if kind in ("svg", "pdf"):
+        options["metadata"] = {"Date": None} if kind == "svg" else {"CreationDate": None}
+    if kind == "jpg":
+        options["pil_kwargs"] = {"quality": 92}
+    buffer = BytesIO()
+    figure.savefig(buffer, **options)
+    return buffer.getvalue()
+
+
+def _check_dimensions(comparison: Comparison) -> int:
+    """The comparison's number of axes, which must be 1 or 2."""
+    ndim = comparison.signal.ndim
+    if ndim not in (1, 2):
+        raise ConvcliError(f"plot draws 1-D and 2-D signals; this one is {ndim}-D")
+    return ndim
+
+
+def _is_complex(comparison: Comparison) -> bool:
+    """Whether any array of the comparison is complex, so parts must be drawn."""
+    arrays = (comparison.signal, comparison.kernel, comparison.convolution)
+    return any(array.dtype.kind == "c" for array in arrays)
+
+
+def _parts_names(comparison: Comparison) -> tuple[str, ...]:
+    """The parts drawn of every value: the value itself, or real and imaginary parts."""
+    return ("real part", "imaginary part") if _is_complex(comparison) else ("",)
+
+
+def _as_float(values: np.ndarray) -> np.ndarray:
+    """Values as float64 (complex128 stays complex); exact big integers beyond float become inf."""
+    if values.dtype.kind == "c":
+        return values.astype(np.complex128)
+    if values.dtype.kind == "O":
+        return np.array([_big_float(v) for v in values.flat], dtype=np.float64).reshape(
+            values.shape
+        )
+    return values.astype(np.float64)
+
+
+def _big_float(value: int) -> float:
+    """A Python int as the nearest float, or +-inf past the float range."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+def _parts(values: np.ndarray, complex_figure: bool) -> list[np.ndarray]:
+    """The float arrays drawn for one array: itself, or its real and imaginary parts."""
+    floats = _as_float(values)
+    if not complex_figure:
+        return [floats]
+    return [np.real(floats).astype(np.float64), np.imag(floats).astype(np.float64)]
+
+
+def _panel_arrays(comparison: Comparison) -> dict[str, np.ndarray]:
+    """The five arrays of the figure, by panel name."""
+    return {
+        "signal": comparison.signal,
+        "kernel": comparison.kernel,
+        "flipped": comparison.flipped_kernel,
+        "convolution": comparison.convolution,
+        "correlation": comparison.correlation,
+    }
+
+
+def _verdict(comparison: Comparison) -> str:
+    """The kernel's symmetry and what it means for the two results, in one line."""
+    h = "conj($h$)" if comparison.kernel.dtype.kind == "c" else "$h$"
+    if comparison.kernel_symmetry == "symmetric":
+        verdict = f"symmetric kernel: flip($h$) = {h}, so convolution = correlation"
+    elif comparison.kernel_symmetry == "antisymmetric":
+        verdict = f"antisymmetric kernel: flip($h$) = \u2212{h}, so convolution = \u2212correlation"
+    else:
+        verdict = f"kernel neither symmetric nor antisymmetric: flip($h$) \u2260 \u00b1{h}"
+        if comparison.identical:
+            verdict += "; the results happen to agree for this signal"
+        elif comparison.negated:
+            verdict += "; the results happen to be opposite for this signal"
+        else:
+            verdict += (
+                f"; the results differ at {comparison.differing} of "
+                f"{comparison.equal.size} positions"
+            )
+    return f"{verdict}   ({_options_text(comparison)})"
+
+
+def _options_text(comparison: Comparison) -> str:
+    """The geometry options, leaving out those at their defaults."""
+    geometry = comparison.geometry
+    words = [f"padding {geometry.padding}"]
+    if geometry.padding == "explicit":
+        words[0] = "padding " + ", ".join(f"{a}:{b}" for a, b in geometry.pads)
+    if geometry.pad_mode != "zeros" and any(n for pair in geometry.pads for n in pair):
+        words.append(f"pad mode {geometry.pad_mode}")
+    if any(s != 1 for s in geometry.stride):
+        words.append("stride " + ",".join(map(str, geometry.stride)))
+    if any(d != 1 for d in geometry.dilation):
+        words.append("dilation " + ",".join(map(str, geometry.dilation)))
+    return ", ".join(words)
+
+
+def _nonfinite_note(parts: list[np.ndarray], what: str) -> str:
+    """A title suffix counting the nan and inf values, which cannot be drawn as stems."""
+    count = sum(int(np.count_nonzero(~np.isfinite(part))) for part in parts)
+    return f"\n({count} nan/inf {what})" if count else ""
+
+
+# 1-D: stem plots ---------------------------------------------------------------------------
+
+
+def _draw_1d(figure: Figure, comparison: Comparison) -> None:
+    """Signal across the top; kernel and flipped kernel; convolution and correlation."""
+    from matplotlib.ticker import MaxNLocator
+
+    complex_figure = _is_complex(comparison)
+    grid = figure.add_gridspec(3, 2)
+    signal_axes = figure.add_subplot(grid[0, :])
+    kernel_axes = figure.add_subplot(grid[1, 0])
+    flipped_axes = figure.add_subplot(grid[1, 1], sharey=kernel_axes)
+    convolution_axes = figure.add_subplot(grid[2, 0])
+    correlation_axes = figure.add_subplot(grid[2, 1], sharey=convolution_axes)
+    panels = {
+        "signal": (signal_axes, "index $n$"),
+        "kernel": (kernel_axes, "index $k$"),
+        "flipped": (flipped_axes, "index $k$"),
+        "convolution": (convolution_axes, "output index $i$"),
+        "correlation": (correlation_axes, "output index $i$"),
+    }
+    arrays = _panel_arrays(comparison)
+    for name, (axes, xlabel) in panels.items():
+        parts = _parts(arrays[name], complex_figure)
+        _stems(axes, parts)
+        title = _TITLES[name] + _nonfinite_note(parts, "not drawn")
+        axes.set_title(title, fontsize=11)
+        axes.set_xlabel(xlabel)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.axhline(0, color="0.6", linewidth=0.8, zorder=0)
+        axes.grid(axis="y", color="0.9", linewidth=0.6)
+        axes.set_axisbelow(True)
+    if complex_figure:
+        handles = signal_axes.get_legend_handles_labels()
+        figure.legend(*handles, loc="outside lower center", ncols=2, fontsize=9)
+
+
+def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
+    """Stem plot of one array, or of its real and imaginary parts side by side."""
+    length = parts[0].size
+    styles = [(_REAL, "o", "real part"), (_IMAGINARY, "D", "imaginary part")]
+    offsets = [0.0] if len(parts) == 1 else [-0.12, 0.12]
+    for part, offset, (colour, marker, label) in zip(parts, offsets, styles):
+        shown = np.where(np.isfinite(part), part, np.nan)
+        stems = axes.stem(
+            np.arange(length) + offset,
+            shown,
+            linefmt=colour,
+            markerfmt=marker,
+            basefmt=" ",
+            label=label if len(parts) > 1 else None,
+        )
+        stems.markerline.set_color(colour)
+        stems.markerline.set_markersize(6 if length <= _LONG_STEMS else 2.5)
+        stems.stemlines.set_linewidth(1.5 if length <= _LONG_STEMS else 0.8)
+    axes.set_xlim(-0.6, length - 0.4)
+
+
+# 2-D: images side by side ------------------------------------------------------------------
+
+
+def _draw_2d(figure: Figure, comparison: Comparison) -> None:
+    """Five images in a row (two rows for complex values), three colour scales.
+
+    The signal has its own scale, kernel and flipped kernel share one, and
+    convolution and correlation share one, so equal colours mean equal values.
+    """
+    complex_figure = _is_complex(comparison)
+    row_names = _parts_names(comparison)
+    grid = figure.subplots(len(row_names), len(_PANELS), squeeze=False)
+    arrays = _panel_arrays(comparison)
+    parts = {name: _parts(arrays[name], complex_figure) for name in _PANELS}
+    groups = (("signal",), ("kernel", "flipped"), ("convolution", "correlation"))
+    for group in groups:
+        columns = [_PANELS.index(name) for name in group]
+        colourmap, low, high = _colour_scale([part for name in group for part in parts[name]])
+        image = None
+        for name, column in zip(group, columns):
+            for row, row_name in enumerate(row_names):
+                axes = grid[row, column]
+                values = parts[name][row]
+                image = axes.imshow(values, cmap=colourmap, vmin=low, vmax=high)
+                _style_image_axes(axes, values, row_name, name, row == 0 and column == 0)
+                if max(values.shape) <= _ANNOTATE_CELLS:
+                    _annotate(axes, values, image)
+        figure.colorbar(image, ax=grid[:, columns].ravel().tolist(), shrink=0.8, aspect=25)
+
+
+def _colour_scale(parts: list[np.ndarray]) -> tuple[Any, float, float]:
+    """Colour map and limits for arrays drawn on one scale.
+
+    Values of both signs get a diverging map centred on 0 (white), so the sign
+    is visible at a glance; one-signed values are grey from their smallest
+    to their largest value, as an image viewer shows them. nan and inf cells
+    are drawn in gold.
+    """
+    from matplotlib import colormaps
+
+    finite = np.concatenate([part[np.isfinite(part)] for part in parts])
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    if low < 0 < high:
+        name = "RdBu_r"
+        low, high = -max(-low, high), max(-low, high)
+    else:
+        name = "gray"
+        if low == high:
+            low, high = low - 1, high + 1
+    return colormaps[name].with_extremes(bad=_NONFINITE_COLOUR), low, high
+
+
+def _style_image_axes(
+    axes: Axes, values: np.ndarray, part: str, name: str, label_axes: bool
+) -> None:
+    """Title with the panel's name, shape and part; integer ticks; row/column labels once."""
+    from matplotlib.ticker import MaxNLocator
+
+    rows, columns = values.shape
+    title = f"{_TITLES[name]}, {rows}\u00d7{columns}"
+    if name == "flipped":
+        title = f"{_TITLES[name]} (rotated 180\u00b0)"
+    if part:
+        title += f"\n{part}"
+    title += _nonfinite_note([values], "in gold")
+    axes.set_title(title, fontsize=10)
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    axes.tick_params(labelsize=8)
+    if max(rows, columns) > 6 * min(rows, columns):
+        axes.set_aspect("auto")
+    if label_axes:
+        axes.set_xlabel("column", fontsize=9)
+        axes.set_ylabel("row", fontsize=9)
+
+
+def _annotate(axes: Axes, values: np.ndarray, image: Any) -> None:
+    """Write each cell's value on it, black or white, whichever reads better on its colour."""
+    cells = max(values.shape)
+    for (row, column), value in np.ndenumerate(values):
+        red, green, blue, _ = image.cmap(image.norm(value)) if np.isfinite(value) else (1, 1, 1, 1)
+        luma = 0.299 * red + 0.587 * green + 0.114 * blue
+        axes.text(
+            column,
+            row,
+            format(value, ".4g"),
+            ha="center",
+            va="center",
+            fontsize=9 if cells <= 5 else 7,
+            color="black" if luma > 0.5 else "white",
+        )

@@ -1,0 +1,538 @@
+"""``convcli explain``: the worked steps on the command line, and its animation.
+
+CliRunner runs the command in-process (standard output is not a terminal, so
+--animate falls back to the static listing); the animation itself is run on a
+rich Console forced to be a terminal, writing to a StringIO.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from io import StringIO
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from rich.console import Console
+
+from convcli import convolve, correlate, render_steps, steps
+from convcli.cli import cli
+
+F = "2,1,3,5,4"
+H = "1,-1"
+CONVOLUTION_LINES = [
+    "g[0] = (-1)*2 + 1*1 = -1",
+    "g[1] = (-1)*1 + 1*3 = 2",
+    "g[2] = (-1)*3 + 1*5 = 2",
+    "g[3] = (-1)*5 + 1*4 = -1",
+]
+CORRELATION_LINES = [
+    "r[0] = 1*2 + (-1)*1 = 1",
+    "r[1] = 1*1 + (-1)*3 = -2",
+    "r[2] = 1*3 + (-1)*5 = -2",
+    "r[3] = 1*5 + (-1)*4 = 1",
+]
+STEP_LINE = re.compile(r"^(?P<sum>[gr]\[[\d,]+\] = .*) reads f\[(?P<reads>[^\]]*)\]$")
+COLOUR_CODE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def invoke(*args: str) -> Result:
+    """Run ``convcli ARGS`` in-process with a wide terminal and no colour."""
+    runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None})
+    return runner.invoke(cli, list(args))
+
+
+def succeed(*args: str) -> Result:
+    result = invoke(*args)
+    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
+    return result
+
+
+def normalised(text: str) -> list[str]:
+    """Every line with runs of spaces (column padding) collapsed and the ends stripped."""
+    return [" ".join(line.split()) for line in text.splitlines()]
+
+
+def step_lines(text: str) -> dict[str, str]:
+    """The 1-D step lines: the written-out sum (``g[0] = ... = -1``) -> the cells it reads."""
+    found = {}
+    for line in normalised(text):
+        match = STEP_LINE.match(line)
+        if match:
+            found[match["sum"]] = match["reads"]
+    return found
+
+
+def strict_json(text: str) -> dict:
+    """Parse JSON, refusing the non-standard NaN/Infinity literals."""
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def from_json(value: object) -> object:
+    """JSON values back to numbers: complex numbers arrive as strings."""
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    if isinstance(value, str):
+        return complex(value)
+    return value
+
+
+def assert_one_line_error(result: Result, exit_code: int, fragment: str) -> None:
+    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error:"), lines[0]
+    assert fragment in lines[0], lines[0]
+
+
+# ---------------------------------------------------------------- the worked example
+
+
+def test_worked_example_both_operations() -> None:
+    result = succeed("explain", F, H)
+    found = step_lines(result.stdout)
+    assert list(found) == CONVOLUTION_LINES + CORRELATION_LINES
+    assert list(found.values()) == ["0 1", "1 2", "2 3", "3 4"] * 2
+    lines = normalised(result.stdout)
+    assert "flip(h) [-1, 1]" in lines
+    assert "h [1, -1]" in lines
+    assert "f [2, 1, 3, 5, 4]" in lines
+    assert lines[0].startswith("convolution g = f * h")
+    assert any(line.startswith("correlation r = f ⋆ h") for line in lines)
+    assert result.stderr == ""
+
+
+def test_first_line_is_exactly_the_blackboard_sum() -> None:
+    lines = normalised(succeed("explain", F, H, "--op", "conv").stdout)
+    [line] = [line for line in lines if line.startswith("g[0]")]
+    assert line.split(" reads ")[0] == "g[0] = (-1)*2 + 1*1 = -1"
+
+
+def test_op_conv_only() -> None:
+    result = succeed("explain", F, H, "--op", "conv")
+    assert list(step_lines(result.stdout)) == CONVOLUTION_LINES
+    assert "correlation" not in result.stdout
+    assert "flip(h) [-1, 1]" in normalised(result.stdout)
+
+
+def test_op_corr_only_shows_no_flip() -> None:
+    result = succeed("explain", F, H, "--op", "corr")
+    assert list(step_lines(result.stdout)) == CORRELATION_LINES
+    assert "convolution" not in result.stdout
+    assert "flip(h)" not in result.stdout
+
+
+def test_negative_values_in_parentheses() -> None:
+    result = succeed("explain", "-2,3", "1", "--op", "conv")
+    assert list(step_lines(result.stdout)) == ["g[0] = 1*(-2) = -2", "g[1] = 1*3 = 3"]
+
+
+# ---------------------------------------------------------------- options
+
+
+def test_padding_marked_with_brackets_and_legend() -> None:
+    result = succeed("explain", F, "1,2,1", "--op", "corr", "--padding", "same")
+    lines = normalised(result.stdout)
+    assert "padded f [[0], 2, 1, 3, 5, 4, [0]]" in lines
+    assert "[ ] marks padding" in lines
+    found = step_lines(result.stdout)
+    assert found == {
+        "r[0] = 1*[0] + 2*2 + 1*1 = 5": "pad 0 1",
+        "r[1] = 1*2 + 2*1 + 1*3 = 7": "0 1 2",
+        "r[2] = 1*1 + 2*3 + 1*5 = 12": "1 2 3",
+        "r[3] = 1*3 + 2*5 + 1*4 = 17": "2 3 4",
+        "r[4] = 1*5 + 2*4 + 1*[0] = 13": "3 4 pad",
+    }
+
+
+def test_no_padding_no_legend() -> None:
+    result = succeed("explain", F, H)
+    assert "marks padding" not in result.stdout
+    assert "padded f" not in result.stdout
+    assert "*[" not in result.stdout
+    assert "pad" not in "".join(step_lines(result.stdout).values())
+
+
+@pytest.mark.parametrize(
+    ("pad_mode", "first", "last"),
+    [
+        ("replicate", "r[0] = 1*[2] + 2*2 + 1*1 = 7", "r[4] = 1*5 + 2*4 + 1*[4] = 17"),
+        ("reflect", "r[0] = 1*[1] + 2*2 + 1*1 = 6", "r[4] = 1*5 + 2*4 + 1*[5] = 18"),
+        ("circular", "r[0] = 1*[4] + 2*2 + 1*1 = 9", "r[4] = 1*5 + 2*4 + 1*[2] = 15"),
+    ],
+)
+def test_pad_modes_mark_copied_cells(pad_mode: str, first: str, last: str) -> None:
+    result = succeed(
+        "explain", F, "1,2,1", "--op", "corr", "--padding", "same", "--pad-mode", pad_mode
+    )
+    found = step_lines(result.stdout)
+    assert found[first] == "pad 0 1"
+    assert found[last] == "3 4 pad"
+    assert "[ ] marks padding" in normalised(result.stdout)
+
+
+def test_stride_and_dilation_read_the_right_cells() -> None:
+    result = succeed("explain", F, H, "--op", "corr", "--stride", "2", "--dilation", "2")
+    assert step_lines(result.stdout) == {
+        "r[0] = 1*2 + (-1)*3 = -1": "0 2",
+        "r[1] = 1*3 + (-1)*4 = -1": "2 4",
+    }
+    assert "stride 2" in result.stdout and "dilation 2" in result.stdout
+
+
+def test_stride_with_padding_reads_padding_and_signal() -> None:
+    result = succeed("explain", F, "1,1,1", "--op", "conv", "--padding", "full", "--stride", "3")
+    assert step_lines(result.stdout) == {
+        "g[0] = 1*[0] + 1*[0] + 1*2 = 2": "pad pad 0",
+        "g[1] = 1*1 + 1*3 + 1*5 = 9": "1 2 3",
+        "g[2] = 1*4 + 1*[0] + 1*[0] = 4": "4 pad pad",
+    }
+
+
+def test_2d_one_block_per_output() -> None:
+    result = succeed("explain", "1,2,3;4,5,6;7,8,9", "1,0;0,-1", "--op", "conv", "--all")
+    lines = normalised(result.stdout)
+    headings = [line for line in lines if "sum of the products" in line]
+    assert headings == [
+        "g[0,0] = sum of the products = 4",
+        "g[0,1] = sum of the products = 4",
+        "g[1,0] = sum of the products = 4",
+        "g[1,1] = sum of the products = 4",
+    ]
+    # Each block: the window, flip(h) and the products side by side.
+    for heading, window in zip(headings, ([1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9])):
+        at = lines.index(heading)
+        assert lines[at + 1] == "window of f flip(h) products"
+        a, b, c, d = window
+        assert lines[at + 2] == f"{a} {b} -1 0 {-a} 0"
+        assert lines[at + 3] == f"{c} {d} 0 1 0 {d}"
+    assert "left out" not in result.stdout
+
+
+def test_2d_correlation_with_padding() -> None:
+    result = succeed(
+        "explain", "1,2;3,4", "1,1;1,1", "--op", "corr", "--padding", "1:0,0:1", "--all"
+    )
+    lines = normalised(result.stdout)
+    at = lines.index("r[0,1] = sum of the products = 2")
+    assert lines[at + 1] == "window of f h products"
+    assert lines[at + 2] == "[0] [0] 1 1 0 0"
+    assert lines[at + 3] == "2 [0] 1 1 2 0"
+    assert "[ ] marks padding" in lines
+
+
+def test_complex_values() -> None:
+    result = succeed("explain", "1+2j,3,-1j", "1j,2")
+    lines = normalised(result.stdout)
+    assert "conj(h) [0-1j, 2+0j]" in lines
+    assert "flip(h) [2+0j, 0+1j]" in lines
+    found = step_lines(result.stdout)
+    assert "g[0] = (2+0j)*(1+2j) + (0+1j)*(3+0j) = 2+7j" in found
+    assert "r[0] = (0-1j)*(1+2j) + (2+0j)*(3+0j) = 8-1j" in found
+    assert len(found) == 4
+
+
+LONG_F = "1.123456,2.25,3.5,-4.75,5.125,6,7,8,9,10"
+LONG_H = "0.125,-0.25,0.5,1.75,-2.5,3"
+
+
+def assert_every_step_on_one_line(text: str) -> None:
+    """Each of the five steps of LONG_F * LONG_H is one whole line: six products, the total."""
+    expected = convolve(
+        [1.123456, 2.25, 3.5, -4.75, 5.125, 6, 7, 8, 9, 10], [0.125, -0.25, 0.5, 1.75, -2.5, 3]
+    )
+    found = step_lines(text)
+    assert len(found) == 5, text
+    for line, total in zip(found, expected):
+        assert line.count("*") == 6, line
+        assert float(line.rsplit("= ", 1)[1]) == pytest.approx(total)
+
+
+def test_long_sums_stay_on_one_line_in_a_pipe() -> None:
+    """Off a terminal (a pipe: rich's default width of 80) no step may wrap."""
+    runner = CliRunner(env={"COLUMNS": None, "LINES": None, "NO_COLOR": "1"})
+    result = runner.invoke(cli, ["explain", LONG_F, LONG_H, "--op", "conv"])
+    assert result.exit_code == 0, result.stderr
+    assert_every_step_on_one_line(result.stdout)
+
+
+def test_long_sums_stay_on_one_line_in_a_text_file(tmp_path) -> None:
+    target = tmp_path / "steps.txt"
+    succeed("explain", LONG_F, LONG_H, "--op", "conv", "-o", str(target))
+    assert_every_step_on_one_line(target.read_text())
+
+
+# ---------------------------------------------------------------- long runs
+
+
+def test_long_run_elides_the_middle_with_counts() -> None:
+    signal = ",".join(map(str, range(1, 21)))
+    result = succeed("explain", signal, H, "--op", "conv")
+    found = step_lines(result.stdout)
+    names = [line.split(" =")[0] for line in found]
+    assert names == ["g[0]", "g[1]", "g[2]", "g[16]", "g[17]", "g[18]"]
+    assert "… 13 steps left out; --all prints every step" in normalised(result.stdout)
+    assert "⋮" in result.stdout
+
+
+def test_all_prints_every_step() -> None:
+    signal = ",".join(map(str, range(1, 21)))
+    result = succeed("explain", signal, H, "--op", "conv", "--all")
+    found = step_lines(result.stdout)
+    assert [line.split(" =")[0] for line in found] == [f"g[{i}]" for i in range(19)]
+    assert all(line.endswith("= 1") for line in found)
+    assert "left out" not in result.stdout
+    assert "⋮" not in result.stdout
+
+
+def test_2d_long_run_elides_blocks() -> None:
+    signal = "1,2,3,4;5,6,7,8;9,10,11,12"
+    result = succeed("explain", signal, "1,1;1,1", "--op", "corr")
+    lines = normalised(result.stdout)
+    blocks = [line for line in lines if "sum of the products" in line]
+    assert len(blocks) == 3
+    assert "… 3 steps left out; --all prints every step" in lines
+    every = normalised(succeed("explain", signal, "1,1;1,1", "--op", "corr", "--all").stdout)
+    assert len([line for line in every if "sum of the products" in line]) == 6
+    assert not any("left out" in line for line in every)
+
+
+def test_one_step_left_out_is_singular() -> None:
+    result = succeed("explain", "1,2,3;4,5,6;7,8,9", "1,0;0,-1", "--op", "conv")
+    # 4 outputs, 3 blocks shown in 2-D
+    assert "… 1 step left out; --all prints every step" in normalised(result.stdout)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def check_json_against_library(document: dict, f: object, h: object, **options: object) -> None:
+    names = {"convolution": convolve, "correlation": correlate}
+    assert [op["operation"] for op in document["operations"]] == list(names)
+    for entry in document["operations"]:
+        explanation = steps.explain(f, h, entry["operation"], **options)
+        expected = names[entry["operation"]](f, h, **options)
+        assert np.array_equal(np.array(from_json(entry["output"])), expected)
+        assert np.array_equal(np.array(from_json(entry["weights"])), explanation.setup.weights)
+        assert len(entry["steps"]) == explanation.count
+        for position, step_json in zip(explanation.positions(), entry["steps"]):
+            step = explanation.step(position)
+            assert tuple(step_json["index"]) == position
+            assert step_json["cells"] == step.cells.tolist()
+            assert step_json["padding"] == step.padding.tolist()
+            values = np.array(from_json(step_json["values"]))
+            products = np.array(from_json(step_json["products"]))
+            assert np.array_equal(values, step.values)
+            assert np.array_equal(products, step.products)
+            assert np.array_equal(products, explanation.setup.weights * values)
+            assert from_json(step_json["result"]) == expected[position] == step.total
+            assert np.sum(products) == step.total
+
+
+def test_json_worked_example() -> None:
+    result = succeed("explain", F, H, "--format", "json")
+    document = strict_json(result.stdout)
+    assert document["signal"] == [2, 1, 3, 5, 4]
+    assert document["kernel"] == [1, -1]
+    first = document["operations"][0]["steps"][0]
+    assert first == {
+        "index": [0],
+        "cells": [[0], [1]],
+        "padding": [False, False],
+        "values": [2, 1],
+        "products": [-2, 1],
+        "result": -1,
+    }
+    check_json_against_library(document, [2, 1, 3, 5, 4], [1, -1])
+
+
+def test_json_with_every_option() -> None:
+    args = ["--padding", "2:1", "--pad-mode", "reflect", "--stride", "2", "--dilation", "2"]
+    result = succeed("explain", "3,-1,4,1,-5,9,2", "1,2,-3", "--format", "json", *args)
+    document = strict_json(result.stdout)
+    assert document["options"]["pads"] == [[2, 1]]
+    assert document["options"]["pad_mode"] == "reflect"
+    assert any(any(s["padding"]) for op in document["operations"] for s in op["steps"])
+    check_json_against_library(
+        document,
+        [3, -1, 4, 1, -5, 9, 2],
+        [1, 2, -3],
+        padding="2:1",
+        pad_mode="reflect",
+        stride=2,
+        dilation=2,
+    )
+
+
+def test_json_2d_and_complex() -> None:
+    result = succeed("explain", "1,2j,3;4,5,-6j", "1,-1j;2,0", "--padding", "1", "--format", "json")
+    document = strict_json(result.stdout)
+    f = [[1, 2j, 3], [4, 5, -6j]]
+    h = [[1, -1j], [2, 0]]
+    check_json_against_library(document, f, h, padding=1)
+    correlation = document["operations"][1]
+    assert from_json(correlation["weights"]) == [[1, 1j], [2, 0]]  # conj(h)
+
+
+def test_output_file_json_by_extension(tmp_path) -> None:
+    target = tmp_path / "out.json"
+    result = succeed("explain", F, H, "-o", str(target))
+    assert result.stdout == ""
+    document = strict_json(target.read_text())
+    check_json_against_library(document, [2, 1, 3, 5, 4], [1, -1])
+
+
+def test_output_file_text_otherwise(tmp_path) -> None:
+    target = tmp_path / "out.txt"
+    result = succeed("explain", F, H, "-o", str(target))
+    assert result.stdout == ""
+    assert list(step_lines(target.read_text())) == CONVOLUTION_LINES + CORRELATION_LINES
+
+
+# ---------------------------------------------------------------- --animate
+
+
+def test_animate_off_a_terminal_gives_the_static_listing(monkeypatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("animate called without a terminal")
+
+    monkeypatch.setattr(render_steps, "animate", refuse)
+    static = succeed("explain", F, "1,2,1", "--padding", "same")
+    animated = succeed("explain", F, "1,2,1", "--padding", "same", "--animate", "--delay", "0")
+    assert animated.stdout == static.stdout
+    assert "r[4] = 1*5 + 2*4 + 1*[0] = 13" in step_lines(animated.stdout)
+
+
+def test_animate_on_a_terminal_animates_each_operation(monkeypatch) -> None:
+    calls = []
+    monkeypatch.setattr("convcli.io.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(render_steps, "animate", lambda e, delay: calls.append((e, delay)))
+    result = succeed("explain", F, H, "--animate", "--delay", "0.25")
+    assert result.stdout == ""
+    assert [(e.operation, delay) for e, delay in calls] == [
+        ("convolution", 0.25),
+        ("correlation", 0.25),
+    ]
+    assert calls[0][0].output.tolist() == [-1, 2, 2, -1]
+
+
+def test_animate_with_json_format_writes_json(monkeypatch) -> None:
+    monkeypatch.setattr("convcli.io.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(render_steps, "animate", lambda *a: pytest.fail("animated JSON"))
+    result = succeed("explain", F, H, "--animate", "--format", "json")
+    check_json_against_library(strict_json(result.stdout), [2, 1, 3, 5, 4], [1, -1])
+
+
+def terminal(buffer: StringIO) -> Console:
+    return Console(file=buffer, force_terminal=True, width=120, color_system="standard")
+
+
+def test_animate_slides_over_a_terminal(monkeypatch) -> None:
+    buffer = StringIO()
+    monkeypatch.setattr(render_steps, "Console", lambda *a, **k: terminal(buffer))
+    explanation = steps.explain([2, 1, 3, 5, 4], [1, 2, 1], "correlation", padding="same")
+    render_steps.animate(explanation, 0)
+    raw = buffer.getvalue()
+    assert "\x1b[7m" in raw or "\x1b[1;7m" in raw  # reverse video: the lit window
+    text = COLOUR_CODE.sub("", raw)
+    for done in range(1, 6):
+        values = [5, 7, 12, 17, 13]
+        row = ", ".join([str(v) for v in values[:done]] + ["·"] * (5 - done))
+        assert f"r = [{row}]" in text
+    assert "r[4] = 1*5 + 2*4 + 1*[0] = 13" in " ".join(text.split())
+
+
+def test_animate_sleeps_delay_per_step(monkeypatch) -> None:
+    slept = []
+    monkeypatch.setattr(render_steps, "Console", lambda *a, **k: terminal(StringIO()))
+    monkeypatch.setattr(render_steps.time, "sleep", slept.append)
+    explanation = steps.explain([2, 1, 3, 5, 4], [1, -1], "convolution")
+    render_steps.animate(explanation, 0.125)
+    assert slept == [0.125] * 4
+
+
+def reversed_segments(renderable: object) -> list[str]:
+    """The text of every segment drawn in reverse video (the lit window), stripped."""
+    console = terminal(StringIO())
+    return [
+        segment.text.strip()
+        for segment in console.render(renderable)
+        if segment.style is not None and segment.style.reverse and segment.text.strip()
+    ]
+
+
+def plain_lines(renderable: object) -> list[str]:
+    console = Console(file=StringIO(), width=120, color_system=None)
+    console.print(renderable)
+    return console.file.getvalue().splitlines()
+
+
+def test_frame_1d_lights_the_window_and_aligns_the_kernel() -> None:
+    explanation = steps.explain([2, 1, 3, 5, 4], [1, -1], "correlation", stride=2, dilation=2)
+    step = explanation.step((1,))  # reads f[2] and f[4]
+    frame = render_steps._frame(explanation, step, 2)
+    assert reversed_segments(frame) == ["3", "4"]
+    lines = plain_lines(frame)
+    [signal_line] = [line for line in lines if line.strip().startswith("f ")]
+    [kernel_line] = [line for line in lines if line.strip().startswith("kernel")]
+    [product_line] = [line for line in lines if line.strip().startswith("products")]
+    ends = [m.end() for m in re.finditer(r"\S+", signal_line)][1:]  # one per signal cell
+    assert [m.group() for m in re.finditer(r"\S+", kernel_line)][1:] == ["1", "-1"]
+    assert [m.end() for m in re.finditer(r"\S+", kernel_line)][1:] == [ends[2], ends[4]]
+    assert [m.group() for m in re.finditer(r"\S+", product_line)][1:] == ["3", "-4"]
+    assert [m.end() for m in re.finditer(r"\S+", product_line)][1:] == [ends[2], ends[4]]
+    assert "r = [-1, -1]" in lines
+    assert "r[1] = 1*3 + (-1)*4 = -1 reads f[2 4]" in normalised("\n".join(lines))
+
+
+def test_frame_1d_output_filled_up_to_the_step() -> None:
+    explanation = steps.explain([2, 1, 3, 5, 4], [1, 2, 1], "convolution", padding="same")
+    frame = render_steps._frame(explanation, explanation.step((0,)), 1)
+    assert reversed_segments(frame) == ["[0]", "2", "1"]  # padding lit too
+    assert "g = [5, ·, ·, ·, ·]" in plain_lines(frame)
+
+
+def test_frame_2d_lights_the_window_and_fills_the_output() -> None:
+    f = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    explanation = steps.explain(f, [[1, 0], [0, -1]], "convolution", padding=1)
+    frame = render_steps._frame(explanation, explanation.step((1, 2)), 7)
+    assert reversed_segments(frame) == ["2", "3", "5", "6"]
+    lines = normalised("\n".join(plain_lines(frame)))
+    output = explanation.output.tolist()
+    assert output[1][2] == 4
+    at = lines.index("g")
+    shown = [line.split() for line in lines[at + 1 : at + 5]]
+    flat = [v for row in output for v in row]
+    expected = [str(v) if i < 7 else "·" for i, v in enumerate(flat)]
+    assert [cell for row in shown for cell in row] == expected
+    assert "g[1,2] = sum of the products = 4" in lines
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "fragment"),
+    [
+        (["1,x,3", "1"], 1, "signal"),
+        (["1,2", "1,2,3"], 1, "kernel spans"),
+        (["1,2;3,4", "1,2"], 1, "dimension"),
+        (["1,2,3", "1", "--op", "sum"], 2, "--op"),
+        (["1,2,3", "1", "--delay", "-1"], 2, "--delay"),
+        (["1,2,3", "1", "--stride", "0"], 2, "stride"),
+        (["1,2,3", "1", "--padding", "-1"], 2, "padding"),
+        (["1,2,3", "1", "--format", "csv"], 2, "--format"),
+        (["1,2,3"], 2, "KERNEL"),
+    ],
+)
+def test_bad_input_is_one_line_error(args: list[str], exit_code: int, fragment: str) -> None:
+    assert_one_line_error(invoke("explain", *args), exit_code, fragment)
