@@ -19,12 +19,14 @@ import numpy as np
 
 from convcli import engine, io, steps
 from convcli.errors import ConvcliError
+from convcli.gradients import backward as engine_backward
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
 EXPLAIN_FORMATS = ("auto", "text", "json")
+BACKWARD_FORMATS = ("auto", "table", "json")
 OPERATION_CHOICES: dict[str, tuple[engine.Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
@@ -423,6 +425,65 @@ def explain(
         lambda: _render_steps().explanations_view(explanations, show_all),
         wide=True,
         json=lambda: io.explanations_json(explanations),
+    )
+
+
+@cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
+@click.argument("signal")
+@click.argument("kernel")
+@click.option(
+    "--grad",
+    "upstream",
+    default=None,
+    help="The upstream gradient G = dL/dy, shaped like y (numbers, a file or -); "
+    "all ones by default.",
+)
+@click.option(
+    "--forward",
+    type=click.Choice(["corr", "conv"]),
+    default="corr",
+    show_default=True,
+    help="The forward operation: corr as in CNN layers, or conv.",
+)
+@geometry_options
+@output_options(
+    BACKWARD_FORMATS, "auto: the formulas and gradients as text (JSON by a -o .json file)."
+)
+def backward(
+    signal: str,
+    kernel: str,
+    upstream: str | None,
+    forward: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    show_all: bool,
+    **geometry: Any,
+) -> None:
+    """Correlation forward, convolution backward: both gradients and where they come from.
+
+    For y = corr(x, w), dL/dx is the full convolution of G with w and dL/dw the
+    correlation of x with G; both are checked against the operator's matrix.
+
+    \b
+    Example:
+        convcli backward 2,1,3,5,4 1,-1
+        convcli backward 2,1,3,5,4 1,-1 --grad 1,0,0,0 --forward conv --format json
+    """
+    f, h = _read_inputs(signal, kernel, delimiter)
+    if (
+        upstream is not None
+        and io.uses_stdin(upstream)
+        and (io.uses_stdin(signal) or io.uses_stdin(kernel))
+    ):
+        raise click.UsageError("only one of SIGNAL, KERNEL and --grad can be read from stdin")
+    grad = None if upstream is None else io.read_array(upstream, "gradient", delimiter)
+    gradients = engine_backward(f, h, grad, forward=forward, **geometry)
+    _emit(
+        io.choose_format(output_format, output, screen="table", plain="table"),
+        output,
+        lambda: _render().backward_view(gradients),
+        json=lambda: io.backward_json(gradients),
     )
 
 

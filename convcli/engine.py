@@ -27,6 +27,7 @@ __all__ = [
     "Geometry",
     "Result",
     "Setup",
+    "as_numeric",
     "compare",
     "compute",
     "convolve",
@@ -273,7 +274,7 @@ def _same_pads(length: int, span: int, stride: int) -> tuple[int, int]:
     return (total // 2, total - total // 2)
 
 
-def _as_numeric(values: object, role: str) -> np.ndarray:
+def as_numeric(values: object, role: str) -> np.ndarray:
     """The values as int64, float64 or complex128, with a clear error for anything else.
 
     Integers that do not fit in int64 (or lists whose Python ints numpy would
@@ -417,8 +418,8 @@ def setup(
         raise ConvcliError(
             f"unknown operation {operation!r}; choose one of {', '.join(OPERATIONS)}"
         )
-    f = _as_numeric(signal, "signal")
-    h = _as_numeric(kernel, "kernel")
+    f = as_numeric(signal, "signal")
+    h = as_numeric(kernel, "kernel")
     geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
     dtype = _working_dtype(f, h)
     weights = np.flip(h) if operation == "convolution" else np.conj(h)
@@ -539,7 +540,7 @@ def kernel_symmetry(kernel: object) -> Symmetry:
     >>> kernel_symmetry([1, -1]), kernel_symmetry([-1, 2, -1]), kernel_symmetry([1, 2])
     ('antisymmetric', 'symmetric', 'none')
     """
-    h = _as_numeric(kernel, "kernel")
+    h = as_numeric(kernel, "kernel")
     flipped, conjugated = np.flip(h), np.conj(h)
     if _kernels_match(flipped, conjugated):
         return "symmetric"
@@ -565,7 +566,7 @@ def compare(
     >>> result.kernel_symmetry, result.identical, result.negated
     ('antisymmetric', False, True)
     """
-    f, h = _as_numeric(signal, "signal"), _as_numeric(kernel, "kernel")
+    f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
     options = (padding, stride, dilation, pad_mode, method)
     convolved = compute(f, h, "convolution", *options)
     convolution = convolved.values

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convcli import engine
-from convcli.engine import Geometry, Operation, PaddingSpec, PerAxis, _as_numeric
+from convcli.engine import Geometry, Operation, PaddingSpec, PerAxis, as_numeric
 from convcli.errors import ConvcliError
 
 __all__ = [
@@ -181,8 +181,8 @@ def backward(
     array([13, 11])
     """
     operation = _operation(forward)
-    x = _real(_as_numeric(signal, "signal"), "signal")
-    w = _real(_as_numeric(kernel, "kernel"), "kernel")
+    x = _real(as_numeric(signal, "signal"), "signal")
+    w = _real(as_numeric(kernel, "kernel"), "kernel")
     result = engine.compute(x, w, operation, padding, stride, dilation, pad_mode)
     y, geometry = result.values, result.geometry
     g = _upstream(grad, y.shape)
@@ -268,7 +268,7 @@ def _upstream(grad: object, shape: tuple[int, ...]) -> np.ndarray:
     """G as numbers shaped like the output: all ones by default."""
     if grad is None:
         return np.ones(shape, dtype=np.int64)
-    g = _real(_as_numeric(grad, "upstream gradient"), "upstream gradient")
+    g = _real(as_numeric(grad, "upstream gradient"), "upstream gradient")
     if g.shape != shape:
         raise ConvcliError(
             f"the upstream gradient has shape {g.shape} but the output y has shape {shape}; "

@@ -21,11 +21,13 @@ import numpy as np
 
 from convcli.engine import Comparison, Result
 from convcli.errors import InputError
+from convcli.gradients import Backward
 from convcli.kernels import kernel_names, named_kernel
 from convcli.steps import Explanation, Step
 
 __all__ = [
     "FORMATS",
+    "backward_json",
     "choose_format",
     "comparison_csv",
     "comparison_json",
@@ -451,17 +453,43 @@ def _array_json(values: np.ndarray) -> Any:
     return _json_ready(values.tolist())
 
 
-def _options_json(result: Result | Comparison | Explanation) -> dict[str, Any]:
+def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[str, Any]:
     """The options a result was computed with, as JSON values."""
     geometry = result.geometry
-    return {
+    options: dict[str, Any] = {
         "padding": geometry.padding,
         "pads": [list(pair) for pair in geometry.pads],
         "pad_mode": geometry.pad_mode,
         "stride": list(geometry.stride),
         "dilation": list(geometry.dilation),
-        "method": result.method,
     }
+    if not isinstance(result, Backward):
+        options["method"] = result.method
+    return options
+
+
+def backward_json(gradients: Backward) -> str:
+    """JSON of ``backward``: the forward result, both gradients, their formulas and the check."""
+    document = {
+        "forward": gradients.forward,
+        "output": _array_json(gradients.output),
+        "upstream": _array_json(gradients.upstream),
+        "grad_signal": _array_json(gradients.grad_signal),
+        "grad_kernel": _array_json(gradients.grad_kernel),
+        "formulas": {
+            "output": gradients.output_formula,
+            "grad_signal": gradients.grad_signal_formula,
+            "grad_kernel": gradients.grad_kernel_formula,
+        },
+        "check": {
+            "method": gradients.check_method,
+            "largest_difference": _json_ready(gradients.largest_difference),
+            "checked_cells": gradients.checked_cells,
+        },
+        "notes": list(gradients.notes),
+        "options": _options_json(gradients),
+    }
+    return json.dumps(document, allow_nan=False) + "\n"
 
 
 def result_json(result: Result) -> str:

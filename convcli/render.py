@@ -18,10 +18,12 @@ from rich.table import Table
 from rich.text import Text
 
 from convcli.engine import Comparison, Geometry, Result
+from convcli.gradients import Backward
 
 __all__ = [
     "Shown",
     "as_rows",
+    "backward_view",
     "comparison_view",
     "format_cell",
     "options_line",
@@ -137,14 +139,15 @@ def _short(label: str) -> str:
     return label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + "…"
 
 
-def options_line(geometry: Geometry, method: str) -> Text:
+def options_line(geometry: Geometry, method: str | None = None) -> Text:
     """One dim line naming every option that shaped the result."""
     pads = ",".join(f"{before}:{after}" for before, after in geometry.pads)
     stride = ",".join(map(str, geometry.stride))
     dilation = ",".join(map(str, geometry.dilation))
     return Text(
         f"padding {geometry.padding} ({pads}) · pad mode {geometry.pad_mode} · "
-        f"stride {stride} · dilation {dilation} · method {method}",
+        f"stride {stride} · dilation {dilation}"
+        + ("" if method is None else f" · method {method}"),
         style="dim",
     )
 
@@ -373,6 +376,39 @@ def comparison_view(
         options_line(comparison.geometry, comparison.method),
         _verdict(comparison),
     )
+
+
+def _labelled_array(label: str, values: np.ndarray) -> RenderableType:
+    """``label = [a, b, c]`` on one line (1-D), or the label over a grid (2-D)."""
+    if values.ndim == 1:
+        return Text.assemble((label, "bold"), " = ", _array_view(values))
+    return Group(Text(label, style="bold"), _array_view(values))
+
+
+def backward_view(gradients: Backward) -> RenderableType:
+    """The forward result, the upstream gradient and both gradients, each under the
+    formula it came from, then the independent check."""
+    forward = "correlation" if gradients.forward == "correlation" else "convolution"
+    backward_name = "convolution" if forward == "correlation" else "correlation"
+    heading = Text(f"{forward} forward, {backward_name} backward", style="bold underline")
+    parts: list[RenderableType] = [heading]
+    for formula, label, values in (
+        (gradients.output_formula, "y", gradients.output),
+        ("G = dL/dy, the gradient arriving from above", "G", gradients.upstream),
+        (gradients.grad_signal_formula, "dL/dx", gradients.grad_signal),
+        (gradients.grad_kernel_formula, "dL/dw", gradients.grad_kernel),
+    ):
+        parts.extend([Text(formula, style="cyan"), _labelled_array(label, values), Text("")])
+    parts.extend(Text(f"note: {note}", style="dim") for note in gradients.notes)
+    parts.append(
+        Text(
+            f"check against the {gradients.check_method} ({gradients.checked_cells} gradient "
+            f"cells): largest difference {format_cell(gradients.largest_difference)}",
+            style="green" if gradients.largest_difference == 0 else "",
+        )
+    )
+    parts.append(options_line(gradients.geometry))
+    return Group(*parts)
 
 
 def print_view(view: RenderableType, wide: bool = False) -> None:
