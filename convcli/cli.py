@@ -20,6 +20,7 @@ import numpy as np
 from convcli import engine, io, steps
 from convcli.errors import ConvcliError
 from convcli.gradients import backward as engine_backward
+from convcli.kernels import catalogue
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
@@ -27,6 +28,7 @@ _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
 EXPLAIN_FORMATS = ("auto", "text", "json")
 BACKWARD_FORMATS = ("auto", "table", "json")
+KERNELS_FORMATS = ("auto", "table", "json")
 OPERATION_CHOICES: dict[str, tuple[engine.Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
@@ -215,10 +217,8 @@ def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.nd
     """Read both arguments and note on stderr any nan or inf they hold."""
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
-    arrays = (
-        io.read_array(signal, "signal", delimiter),
-        io.read_array(kernel, "kernel", delimiter),
-    )
+    values = io.read_array(signal, "signal", delimiter)
+    arrays = (values, io.read_kernel(kernel, values.ndim, delimiter))
     for role, values in zip(("signal", "kernel"), arrays):
         count = engine.count_nonfinite(values)
         if count:
@@ -484,6 +484,28 @@ def backward(
         output,
         lambda: _render().backward_view(gradients),
         json=lambda: io.backward_json(gradients),
+    )
+
+
+@cli.command()
+@output_options(KERNELS_FORMATS, "auto: a table on a terminal, JSON in a pipe or a file.")
+def kernels(output_format: str, output: str | None, show_all: bool) -> None:
+    """List the named kernels, with their values and symmetry verdicts.
+
+    A name works anywhere a KERNEL goes; box, gaussian and identity take the
+    signal's dimensions, the 1-D kernels act along rows of a 2-D signal.
+
+    \b
+    Example:
+        convcli kernels
+        convcli compare 0,0,0,1,1,1 diff
+    """
+    listing = catalogue()
+    _emit(
+        io.choose_format(output_format, output, plain="json"),
+        output,
+        lambda: _render().kernels_view(listing),
+        json=lambda: io.kernels_json(listing),
     )
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from convcli.engine import Comparison, Result
 from convcli.errors import InputError
 from convcli.gradients import Backward
-from convcli.kernels import kernel_names, named_kernel
+from convcli.kernels import KernelInfo, kernel_names, named_kernel
 from convcli.steps import Explanation, Step
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "comparison_json",
     "explanations_json",
     "format_number",
+    "kernels_json",
     "parse_delimiter",
     "parse_numbers",
     "read_array",
@@ -437,6 +438,21 @@ def _step_json(step: Step) -> dict[str, Any]:
         "products": _array_json(step.products),
         "result": _json_ready(step.total),
     }
+
+
+def kernels_json(listing: list[KernelInfo]) -> str:
+    """JSON of ``convcli kernels``: each name with its description, example, values and verdict."""
+    document = [
+        {
+            "name": info.name,
+            "description": info.description,
+            "example": info.example,
+            "values": _array_json(info.values),
+            "symmetry": info.symmetry,
+        }
+        for info in listing
+    ]
+    return json.dumps(document, allow_nan=False) + "\n"
 
 
 def _json_ready(value: Any) -> Any:

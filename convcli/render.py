@@ -19,6 +19,7 @@ from rich.text import Text
 
 from convcli.engine import Comparison, Geometry, Result
 from convcli.gradients import Backward
+from convcli.kernels import KernelInfo
 
 __all__ = [
     "Shown",
@@ -26,6 +27,7 @@ __all__ = [
     "backward_view",
     "comparison_view",
     "format_cell",
+    "kernels_view",
     "options_line",
     "print_view",
     "result_view",
@@ -36,11 +38,12 @@ __all__ = [
 
 _SHOWN_SIGNAL_SIZE = 64
 _SHOWN_ROWS = 40
+_SHOWN_MATRIX_ROWS = 16
 _SHOWN_COLUMNS = 12
 _LABEL_LENGTH = 40
 _SPARKS = "▁▂▃▄▅▆▇█"
 _SPARK_WIDTH = 64
-_SHADES = "░▒▓█"
+_SHADES = "·░▒▓█"
 _HEAT_MAP_SIZE = 24
 _FILE_WIDTH = 100
 _UNWRAPPED_WIDTH = 10_000
@@ -92,7 +95,7 @@ def _left_out(length: int, shown: Shown, what: str) -> Text | None:
 
 def _grid_axes(shape: tuple[int, ...], show_all: bool) -> tuple[Shown, Shown]:
     """The rows and columns a grid of this shape shows."""
-    rows = shown(shape[0], None if show_all else _SHOWN_ROWS)
+    rows = shown(shape[0], None if show_all else _SHOWN_MATRIX_ROWS)
     return rows, shown(shape[1], None if show_all else _SHOWN_COLUMNS)
 
 
@@ -233,7 +236,7 @@ def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
         grid.add_column(style="bold")
         grid.add_column()
         grid.add_column(style="dim")
-        grid.add_row("f", signal, _short(signal_label))
+        grid.add_row("f", signal, Text(_short(signal_label)))
         grid.add_row("h", kernel, f"correlation slides {conjugated}")
         grid.add_row("flip(h)", flipped, "convolution slides the flipped kernel")
         return grid
@@ -409,6 +412,26 @@ def backward_view(gradients: Backward) -> RenderableType:
     )
     parts.append(options_line(gradients.geometry))
     return Group(*parts)
+
+
+def kernels_view(listing: list[KernelInfo]) -> Table:
+    """The named kernels: name, what it does, an example's values and its symmetry."""
+    table = Table(title="named kernels (anywhere a KERNEL goes)", title_style="bold")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("what it does")
+    table.add_column("example values")
+    table.add_column("symmetry")
+    styles = {"symmetric": "green", "antisymmetric": "yellow", "none": "red"}
+    for info in listing:
+        example = info.example if info.example != info.name else ""
+        values = _array_view(info.values)
+        table.add_row(
+            info.name,
+            Text(info.description),
+            Group(Text(example, style="dim"), values) if example else values,
+            Text(info.symmetry, style=styles[info.symmetry]),
+        )
+    return table
 
 
 def print_view(view: RenderableType, wide: bool = False) -> None:

@@ -137,9 +137,7 @@ def test_long_signal_is_not_dumped_in_full():
 
 def test_2d_results_side_by_side():
     comparison = convcli.compare(IMAGE, SOBEL_X)
-    text = render.view_text(
-        render.comparison_view(comparison, "image.csv"), width=200
-    )
+    text = render.view_text(render.comparison_view(comparison, "image.csv"), width=200)
     assert any("convolution" in line and "correlation" in line for line in text.splitlines())
     rows = rows_of_numbers(text)
     for convolution, correlation in zip(
@@ -152,9 +150,7 @@ def test_2d_results_side_by_side():
 
 def test_2d_kernel_and_flipped_kernel_shown():
     comparison = convcli.compare(IMAGE, SOBEL_X)
-    text = render.view_text(
-        render.comparison_view(comparison, "image.csv"), width=200
-    )
+    text = render.view_text(render.comparison_view(comparison, "image.csv"), width=200)
     assert "flip(h)" in text
     rows = rows_of_numbers(text)
     flipped = np.flip(SOBEL_X).tolist()
