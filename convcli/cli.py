@@ -20,7 +20,8 @@ import numpy as np
 from convcli import engine, io, steps
 from convcli.errors import ConvcliError
 from convcli.gradients import backward as engine_backward
-from convcli.kernels import catalogue
+from convcli.kernels import catalogue, named_kernel
+from convcli.plot import figure_bytes, plot_format
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
@@ -209,7 +210,9 @@ def output_options(formats: tuple[str, ...], format_help: str) -> Callable:
 
 
 result_output_options = output_options(
-    io.FORMATS, "auto: a table on a terminal, CSV in a pipe (or by the -o file's extension)."
+    io.FORMATS,
+    "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
+    "(.json, .png for 2-D results).",
 )
 
 
@@ -235,7 +238,7 @@ def _emit(
     output: str | None,
     view: Callable[[], Any],
     wide: bool = False,
-    **writers: Callable[[], str],
+    **writers: Callable[[], str | bytes],
 ) -> None:
     """Show a result: a rich view (chosen "table" or "text"), or the writer named ``chosen``.
 
@@ -278,6 +281,7 @@ def _run_single(
         lambda: _render().result_view(result, signal, kernel, show_all),
         csv=lambda: io.result_csv(result.values),
         json=lambda: io.result_json(result),
+        png=lambda: io.result_png(result.values),
     )
 
 
@@ -328,6 +332,7 @@ def compare(
         lambda: _render().comparison_view(comparison, signal, show_all),
         csv=lambda: io.comparison_csv(comparison),
         json=lambda: io.comparison_json(comparison),
+        png=lambda: io.comparison_png(comparison),
     )
 
 
@@ -507,6 +512,110 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
         lambda: _render().kernels_view(listing),
         json=lambda: io.kernels_json(listing),
     )
+
+
+@cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
+@click.argument("signal")
+@click.argument("kernel")
+@geometry_options
+@method_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The figure file: .png, .svg, .pdf or .jpg.",
+)
+@click.option("--title", default=None, help="A title over the figure.")
+def plot(
+    signal: str,
+    kernel: str,
+    delimiter: str | None,
+    output: str,
+    title: str | None,
+    **geometry: Any,
+) -> None:
+    """Draw the signal, kernel, flipped kernel, convolution and correlation in one figure.
+
+    1-D inputs give stem plots; 2-D inputs give images side by side, the two
+    results on one shared colour scale. Needs the plot extra:
+    pip install 'convcli[plot]'.
+
+    \b
+    Example:
+        convcli plot samples/f.csv samples/h.csv -o figure.png
+        convcli plot samples/image32.csv sobel-x -o edges.svg
+    """
+    figure_format = plot_format(output)
+    f, h = _read_inputs(signal, kernel, delimiter)
+    comparison = engine.compare(f, h, **geometry)
+    io.write_bytes(figure_bytes(comparison, figure_format, title), output)
+
+
+_DEMO_SIGNAL = [2, 1, 3, 5, 4]
+_DEMO_IMAGE = [
+    [0, 0, 0, 0, 0, 0],
+    [0, 9, 9, 9, 9, 0],
+    [0, 9, 5, 5, 9, 0],
+    [0, 9, 5, 5, 9, 0],
+    [0, 9, 9, 9, 9, 0],
+    [0, 0, 0, 0, 0, 0],
+]
+_DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
+    (
+        "1. Convolution flips the kernel; correlation does not",
+        "f = [2, 1, 3, 5, 4] and the difference kernel h = [1, -1]. Flipping h gives -h: the "
+        "kernel is antisymmetric, so convolution is minus correlation at every position.",
+        lambda: _render().comparison_view(engine.compare(_DEMO_SIGNAL, [1, -1]), ""),
+    ),
+    (
+        "2. A symmetric kernel gives the same answer both ways",
+        "h2 = [-1, 2, -1] reads the same backwards, so the flip changes nothing: "
+        "[-3, 0, 3] for both.",
+        lambda: _render().comparison_view(engine.compare(_DEMO_SIGNAL, [-1, 2, -1]), ""),
+    ),
+    (
+        "3. The sums behind example 1",
+        "Each output is a dot product of a window of f with the kernel as slid.",
+        lambda: _render_steps().explanations_view(
+            [steps.explain(_DEMO_SIGNAL, [1, -1], op) for op in OPERATION_CHOICES["both"]]
+        ),
+    ),
+    (
+        "4. In 2-D: a Gaussian blur of a small image",
+        "gaussian:3 is symmetric along both axes, so blurring by convolution or by correlation "
+        "(what a CNN layer computes) is the same.",
+        lambda: _render().comparison_view(
+            engine.compare(_DEMO_IMAGE, named_kernel("gaussian:3", 2), padding="same"), "image"
+        ),
+    ),
+    (
+        "5. Correlation forward, convolution backward",
+        "A CNN layer computes y = corr(x, w). Its gradient with respect to x is a full "
+        "convolution of the upstream gradient G with w, and with respect to w a correlation "
+        "of x with G.",
+        lambda: _render().backward_view(engine_backward(_DEMO_SIGNAL, [1, -1])),
+    ),
+]
+
+
+@cli.command()
+def demo() -> None:
+    """Walk through the classic explanation, step by step.
+
+    On a terminal it waits for a key between steps; in a pipe it runs straight
+    through.
+
+    \b
+    Example:
+        convcli demo
+    """
+    render = _render()
+    for number, (title, story, view) in enumerate(_DEMO_STEPS, start=1):
+        render.print_view(render.heading(title, story))
+        render.print_view(view())
+        if number < len(_DEMO_STEPS):
+            click.pause("Press any key for the next step (Ctrl-C stops)…")
 
 
 def _render_steps() -> Any:

@@ -358,12 +358,15 @@ def _slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -
     array and only the strided outputs are ever computed.
     """
     out = np.zeros(geometry.output_shape, dtype=padded.dtype)
-    for cell in np.ndindex(weights.shape):
-        window = tuple(
-            slice(k * d, k * d + (n - 1) * s + 1, s)
-            for k, d, s, n in zip(cell, geometry.dilation, geometry.stride, geometry.output_shape)
-        )
-        out += weights[cell] * padded[window]
+    with np.errstate(invalid="ignore"):  # 0 * inf is nan, as the sum defines it
+        for cell in np.ndindex(weights.shape):
+            window = tuple(
+                slice(k * d, k * d + (n - 1) * s + 1, s)
+                for k, d, s, n in zip(
+                    cell, geometry.dilation, geometry.stride, geometry.output_shape
+                )
+            )
+            out += weights[cell] * padded[window]
     return out
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from convcli.engine import Comparison, Result
 from convcli.errors import InputError
 from convcli.gradients import Backward
+from convcli.images import decode_image, encode_png, is_image_name
 from convcli.kernels import KernelInfo, kernel_names, named_kernel
 from convcli.steps import Explanation, Step
 
@@ -31,6 +32,7 @@ __all__ = [
     "choose_format",
     "comparison_csv",
     "comparison_json",
+    "comparison_png",
     "explanations_json",
     "format_number",
     "kernels_json",
@@ -40,12 +42,14 @@ __all__ = [
     "read_kernel",
     "result_csv",
     "result_json",
+    "result_png",
     "stdout_is_terminal",
     "uses_stdin",
+    "write_bytes",
     "write_text",
 ]
 
-FORMATS = ("auto", "table", "csv", "json")
+FORMATS = ("auto", "table", "csv", "json", "png")
 STDIN = "-"
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
 _INT64 = np.iinfo(np.int64)
@@ -90,7 +94,8 @@ def read_array(
     """Read a SIGNAL or KERNEL argument: a CSV file, ``FILE:COLUMN``, ``-`` (stdin) or inline numbers.
 
     A file path wins over inline numbers. One row or one column is 1-D; more
-    rows and columns are 2-D. ``role`` names the argument in error messages.
+    rows and columns are 2-D. A .png or .jpg file is read as a grayscale 2-D
+    signal (with the ``plot`` extra). ``role`` names the argument in error messages.
 
     >>> read_array("2,1,3,5,4")
     array([2, 1, 3, 5, 4])
@@ -101,9 +106,10 @@ def read_array(
     path, column = _split_column(source)
     if path is None:
         return _parse_inline(source, role)
-    text = _read_source_text(path, role, stdin)
-    name = "standard input" if path == STDIN else path
-    table = _split_csv(text, delimiter, name)
+    data, name = _read_source_bytes(path, role, stdin)
+    if column is None and is_image_name(path):
+        return decode_image(data, name)
+    table = _split_csv(_decode_text(data, name), delimiter, name)
     _check_widths(table, name)
     if column is not None:
         index = _column_index(table, column, name)
@@ -177,8 +183,8 @@ def _exists(path: str) -> bool:
         return False
 
 
-def _read_source_text(path: str, role: str, stdin: BinaryIO | None) -> str:
-    """The text of a file or of standard input: BOM removed, UTF-8 or else Latin-1."""
+def _read_source_bytes(path: str, role: str, stdin: BinaryIO | None) -> tuple[bytes, str]:
+    """The bytes of a file or of standard input, and the name to use in messages."""
     if path == STDIN:
         stream = stdin if stdin is not None else sys.stdin.buffer
         if stream.isatty():
@@ -195,6 +201,11 @@ def _read_source_text(path: str, role: str, stdin: BinaryIO | None) -> str:
         except OSError as error:
             raise InputError(f"cannot read {path}: {error.strerror or error}") from None
         name = path
+    return data, name
+
+
+def _decode_text(data: bytes, name: str) -> str:
+    """CSV bytes as text: BOM removed, UTF-8 or else Latin-1; binary data refused."""
     if b"\x00" in data:
         raise InputError(f"{name} looks like a binary file, not CSV text")
     try:
@@ -553,7 +564,8 @@ def choose_format(
     if requested != "auto":
         return requested
     if output is not None:
-        return "json" if output.lower().endswith(".json") else plain
+        suffix = Path(output).suffix.lower()
+        return {".json": "json", ".png": "png"}.get(suffix, plain)
     if interactive is None:
         interactive = stdout_is_terminal()
     return screen if interactive else plain
@@ -571,12 +583,36 @@ def _current_umask() -> int:
     return mask
 
 
-def write_text(text: str, output: str | None) -> None:
+def result_png(values: np.ndarray) -> bytes:
+    """A 2-D result as an 8-bit grayscale PNG, its values min-max scaled to 0..255."""
+    return encode_png(values)
+
+
+def comparison_png(comparison: Comparison) -> bytes:
+    """Both 2-D results in one grayscale PNG, convolution left and correlation right,
+    on one shared scale with a black column between them."""
+    convolution, correlation = comparison.convolution, comparison.correlation
+    if convolution.ndim != 2:
+        return encode_png(convolution)  # refused there with the reason
+    gap = np.full((convolution.shape[0], 1), np.nan)
+    return encode_png(np.hstack([convolution.astype(float), gap, correlation.astype(float)]))
+
+
+def write_text(text: str | bytes, output: str | None) -> None:
     """Write to standard output, or atomically to a file: all of it or, on any error, nothing."""
     if output is None or output == STDIN:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return
+    write_bytes(text.encode("utf-8") if isinstance(text, str) else text, output)
+
+
+def write_bytes(data: bytes, output: str) -> None:
+    """Write a file atomically (a temporary file renamed into place), with the usual mode."""
     target = Path(output)
     if target.is_dir():
         raise InputError(f"cannot write to {output}: it is a directory")
@@ -587,8 +623,8 @@ def write_text(text: str, output: str | None) -> None:
     except OSError as error:
         raise InputError(f"cannot write to {output}: {error.strerror or error}") from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.chmod(temporary, 0o666 & ~_current_umask())
         os.replace(temporary, target)
     except BaseException:

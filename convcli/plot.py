@@ -40,10 +40,11 @@ DPI = 100
 
 _INCHES_1D = (9.0, 7.5)
 _WIDTH_2D = 16.0
-_HEIGHT_2D_ROW = 3.6
-_HEIGHT_2D_TITLE = 0.9
+_HEIGHT_2D_ROW = 3.4
+_HEIGHT_2D_TITLE = 1.0
 _ANNOTATE_CELLS = 8  # 2-D panels at most this many cells wide and high show their values
 _LONG_STEMS = 60  # more samples than this: smaller markers
+_LINE_SAMPLES = 400  # more samples than this: a line instead of stems
 _REAL, _IMAGINARY = "C0", "C3"
 _NONFINITE_COLOUR = "gold"
 _PANELS = ("signal", "kernel", "flipped", "convolution", "correlation")
@@ -76,7 +77,7 @@ def plot_format(name: str) -> str:
 def figure_inches(comparison: Comparison) -> tuple[float, float]:
     """Width and height of the comparison's figure in inches.
 
-    1-D: 9 x 7.5. 2-D: 16 wide, 4.5 high, or 8.1 high for complex values
+    1-D: 9 x 7.5. 2-D: 16 wide, 4.4 high, or 7.8 high for complex values
     (a row of real parts and a row of imaginary parts).
     """
     ndim = _check_dimensions(comparison)
@@ -93,7 +94,7 @@ def figure_size(comparison: Comparison, dpi: float = DPI) -> tuple[int, int]:
     >>> figure_size(compare([2, 1, 3, 5, 4], [1, -1]))
     (900, 750)
     >>> figure_size(compare(np.eye(8), np.ones((3, 3))), dpi=50)
-    (800, 225)
+    (800, 220)
     """
     width, height = figure_inches(comparison)
     return (round(width * dpi), round(height * dpi))
@@ -105,9 +106,11 @@ def figure_bytes(
     """Draw the comparison as one figure and return the content of its file.
 
     ``image_format`` is ``png``, ``svg``, ``pdf`` or ``jpg`` (or a file name
-    ending in one); ``title`` replaces the default first line of the figure's
-    title, whose second line is always the kernel's symmetry verdict. Complex
-    values are drawn as real and imaginary parts, and labelled so.
+    ending in one); ``title`` (plain text, ``$`` is not math) replaces the first
+    line of the figure's title, which is followed by the kernel's symmetry
+    verdict and the padding options. Complex values are drawn as real and
+    imaginary parts, and labelled so. ``dpi`` sets the pixel size of PNG and
+    JPEG figures (:func:`figure_size`).
     """
     kind = plot_format(image_format)
     ndim = _check_dimensions(comparison)
@@ -122,7 +125,9 @@ def figure_bytes(
         _draw_1d(figure, comparison)
     else:
         _draw_2d(figure, comparison)
-    figure.suptitle(f"{title or _DEFAULT_TITLE}\n{_verdict(comparison)}", fontsize=12)
+    heading = _DEFAULT_TITLE if title is None else title.replace("$", r"\$")
+    lines = (heading, _verdict(comparison), _options_text(comparison))
+    figure.suptitle("\n".join(lines), fontsize=11)
     options: dict[str, Any] = {"format": kind, "dpi": dpi}
     if kind in ("svg", "pdf"):
         options["metadata"] = {"Date": None} if kind == "svg" else {"CreationDate": None}
@@ -194,21 +199,16 @@ def _verdict(comparison: Comparison) -> str:
     """The kernel's symmetry and what it means for the two results, in one line."""
     h = "conj($h$)" if comparison.kernel.dtype.kind == "c" else "$h$"
     if comparison.kernel_symmetry == "symmetric":
-        verdict = f"symmetric kernel: flip($h$) = {h}, so convolution = correlation"
-    elif comparison.kernel_symmetry == "antisymmetric":
-        verdict = f"antisymmetric kernel: flip($h$) = \u2212{h}, so convolution = \u2212correlation"
-    else:
-        verdict = f"kernel neither symmetric nor antisymmetric: flip($h$) \u2260 \u00b1{h}"
-        if comparison.identical:
-            verdict += "; the results happen to agree for this signal"
-        elif comparison.negated:
-            verdict += "; the results happen to be opposite for this signal"
-        else:
-            verdict += (
-                f"; the results differ at {comparison.differing} of "
-                f"{comparison.equal.size} positions"
-            )
-    return f"{verdict}   ({_options_text(comparison)})"
+        return f"symmetric kernel: flip($h$) = {h}, so convolution = correlation"
+    if comparison.kernel_symmetry == "antisymmetric":
+        return f"antisymmetric kernel: flip($h$) = \u2212{h}, so convolution = \u2212correlation"
+    verdict = f"kernel symmetry none: flip($h$) \u2260 \u00b1{h}"
+    if comparison.identical:
+        return f"{verdict}, yet the results agree for this signal"
+    if comparison.negated:
+        return f"{verdict}, yet the results are opposite for this signal"
+    differing, positions = comparison.differing, comparison.equal.size
+    return f"{verdict}, so the results differ at {differing} of {positions} positions"
 
 
 def _options_text(comparison: Comparison) -> str:
@@ -219,10 +219,10 @@ def _options_text(comparison: Comparison) -> str:
         words[0] = "padding " + ", ".join(f"{a}:{b}" for a, b in geometry.pads)
     if geometry.pad_mode != "zeros" and any(n for pair in geometry.pads for n in pair):
         words.append(f"pad mode {geometry.pad_mode}")
-    if any(s != 1 for s in geometry.stride):
-        words.append("stride " + ",".join(map(str, geometry.stride)))
-    if any(d != 1 for d in geometry.dilation):
-        words.append("dilation " + ",".join(map(str, geometry.dilation)))
+    for name, values in (("stride", geometry.stride), ("dilation", geometry.dilation)):
+        if any(n != 1 for n in values):
+            shown = values[:1] if len(set(values)) == 1 else values
+            words.append(f"{name} {','.join(map(str, shown))}")
     return ", ".join(words)
 
 
@@ -261,6 +261,8 @@ def _draw_1d(figure: Figure, comparison: Comparison) -> None:
         axes.set_title(title, fontsize=11)
         axes.set_xlabel(xlabel)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if all(_whole_numbers(part) for part in parts):
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.axhline(0, color="0.6", linewidth=0.8, zorder=0)
         axes.grid(axis="y", color="0.9", linewidth=0.6)
         axes.set_axisbelow(True)
@@ -270,19 +272,27 @@ def _draw_1d(figure: Figure, comparison: Comparison) -> None:
 
 
 def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
-    """Stem plot of one array, or of its real and imaginary parts side by side."""
+    """Stem plot of one array, or of its real and imaginary parts side by side.
+
+    Past a few hundred samples stems merge into a solid band (and make huge
+    SVG files), so long arrays are drawn as lines through the values instead.
+    """
     length = parts[0].size
     styles = [(_REAL, "o", "real part"), (_IMAGINARY, "D", "imaginary part")]
-    offsets = [0.0] if len(parts) == 1 else [-0.12, 0.12]
+    offsets = [0.0] if len(parts) == 1 or length > _LINE_SAMPLES else [-0.12, 0.12]
     for part, offset, (colour, marker, label) in zip(parts, offsets, styles):
         shown = np.where(np.isfinite(part), part, np.nan)
+        label = label if len(parts) > 1 else None
+        if length > _LINE_SAMPLES:
+            axes.plot(np.arange(length), shown, color=colour, linewidth=0.8, label=label)
+            continue
         stems = axes.stem(
             np.arange(length) + offset,
             shown,
             linefmt=colour,
             markerfmt=marker,
             basefmt=" ",
-            label=label if len(parts) > 1 else None,
+            label=label,
         )
         stems.markerline.set_color(colour)
         stems.markerline.set_markersize(6 if length <= _LONG_STEMS else 2.5)
@@ -299,6 +309,8 @@ def _draw_2d(figure: Figure, comparison: Comparison) -> None:
     The signal has its own scale, kernel and flipped kernel share one, and
     convolution and correlation share one, so equal colours mean equal values.
     """
+    from matplotlib.ticker import MaxNLocator
+
     complex_figure = _is_complex(comparison)
     row_names = _parts_names(comparison)
     grid = figure.subplots(len(row_names), len(_PANELS), squeeze=False)
@@ -317,7 +329,15 @@ def _draw_2d(figure: Figure, comparison: Comparison) -> None:
                 _style_image_axes(axes, values, row_name, name, row == 0 and column == 0)
                 if max(values.shape) <= _ANNOTATE_CELLS:
                     _annotate(axes, values, image)
-        figure.colorbar(image, ax=grid[:, columns].ravel().tolist(), shrink=0.8, aspect=25)
+        bar = figure.colorbar(image, ax=grid[:, columns].ravel().tolist(), shrink=0.8, aspect=25)
+        if all(_whole_numbers(part) for name in group for part in parts[name]):
+            bar.locator = MaxNLocator(integer=True)
+
+
+def _whole_numbers(values: np.ndarray) -> bool:
+    """Whether every finite value is a whole number, so colour bar ticks should be too."""
+    finite = values[np.isfinite(values)]
+    return bool(np.all(finite == np.round(finite)))
 
 
 def _colour_scale(parts: list[np.ndarray]) -> tuple[Any, float, float]:
@@ -367,7 +387,10 @@ def _style_image_axes(
 
 
 def _annotate(axes: Axes, values: np.ndarray, image: Any) -> None:
-    """Write each cell's value on it, black or white, whichever reads better on its colour."""
+    """Write each cell's value on it, black or white, whichever reads better on its colour.
+
+    Minus signs are U+2212, as on the axes and colour bars.
+    """
     cells = max(values.shape)
     for (row, column), value in np.ndenumerate(values):
         red, green, blue, _ = image.cmap(image.norm(value)) if np.isfinite(value) else (1, 1, 1, 1)
@@ -375,9 +398,10 @@ def _annotate(axes: Axes, values: np.ndarray, image: Any) -> None:
         axes.text(
             column,
             row,
-            format(value, ".4g"),
+            format(value, ".4g").replace("-", "\u2212"),
             ha="center",
             va="center",
             fontsize=9 if cells <= 5 else 7,
             color="black" if luma > 0.5 else "white",
-        )
+            clip_on=True,
+        ).set_in_layout(False)  # inside the axes anyway; measuring every cell is slow

@@ -14,6 +14,7 @@ from io import StringIO
 import numpy as np
 from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -27,6 +28,7 @@ __all__ = [
     "backward_view",
     "comparison_view",
     "format_cell",
+    "heading",
     "kernels_view",
     "options_line",
     "print_view",
@@ -432,6 +434,11 @@ def kernels_view(listing: list[KernelInfo]) -> Table:
             Text(info.symmetry, style=styles[info.symmetry]),
         )
     return table
+
+
+def heading(title: str, story: str) -> RenderableType:
+    """A section heading: a rule with the title, then a sentence or two of explanation."""
+    return Group(Text(""), Rule(title, style="bold"), Text(story))
 
 
 def print_view(view: RenderableType, wide: bool = False) -> None:

@@ -889,8 +889,13 @@ def test_uses_stdin(source, expected):
     assert cio.uses_stdin(source) is expected
 
 
-def test_formats():
-    assert cio.FORMATS == ("auto", "table", "csv", "json")
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [("out.json", "json"), ("edges.PNG", "png"), ("out.csv", "csv"), ("out.txt", "csv")],
+)
+def test_auto_format_follows_the_output_extension(output, expected):
+    assert cio.choose_format("auto", output, interactive=True) == expected
+    assert expected in cio.FORMATS
 
 
 # --------------------------------------------------------------------------- write_text
