@@ -15,27 +15,14 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import pytest
+from examples import IMAGE, SOBEL_X, F
 
 from convcli import engine, plot
 from convcli.errors import ConvcliError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DPI = 40
-F = [2, 1, 3, 5, 4]
 H = [1, -1]
-IMAGE = np.array(
-    [
-        [0, 0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 0, 9, 9, 9, 9, 0],
-        [0, 0, 0, 9, 5, 5, 9, 0],
-        [0, 0, 0, 9, 5, 5, 9, 0],
-        [0, 0, 0, 9, 9, 9, 9, 0],
-        [0, 0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0, 0],
-    ]
-)
-SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
 
 
 @pytest.fixture(scope="module")

@@ -6,24 +6,11 @@ import re
 
 import numpy as np
 import pytest
+from examples import IMAGE, SOBEL_X, F
 
 import convcli
 from convcli import engine, render
 
-F = [2, 1, 3, 5, 4]
-IMAGE = np.array(
-    [
-        [0, 0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 0, 9, 9, 9, 9, 0],
-        [0, 0, 0, 9, 5, 5, 9, 0],
-        [0, 0, 0, 9, 5, 5, 9, 0],
-        [0, 0, 0, 9, 9, 9, 9, 0],
-        [0, 0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0, 0],
-    ]
-)
-SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
 ESCAPE = "\x1b"
 COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
 
