@@ -248,6 +248,11 @@ def _emit(
     if chosen in writers:
         io.write_text(writers[chosen](), output)
         return
+    if chosen not in ("table", "text"):
+        raise ConvcliError(
+            f"this command cannot write {chosen.upper()}; choose another -o extension "
+            f"({', '.join('.' + name for name in writers)} or plain text)"
+        )
     render = _render()
     if output is None:
         render.print_view(view(), wide)
@@ -487,7 +492,8 @@ def backward(
     _emit(
         io.choose_format(output_format, output, screen="table", plain="table"),
         output,
-        lambda: _render().backward_view(gradients),
+        lambda: _render().backward_view(gradients, show_all),
+        wide=True,
         json=lambda: io.backward_json(gradients),
     )
 
@@ -614,8 +620,10 @@ def demo() -> None:
     for number, (title, story, view) in enumerate(_DEMO_STEPS, start=1):
         render.print_view(render.heading(title, story))
         render.print_view(view())
-        if number < len(_DEMO_STEPS):
-            click.pause("Press any key for the next step (Ctrl-C stops)…")
+        if number < len(_DEMO_STEPS) and io.stdin_is_terminal() and io.stdout_is_terminal():
+            click.echo("Press any key for the next step (Ctrl-C stops)…", nl=False)
+            click.getchar()  # raises KeyboardInterrupt on Ctrl-C: the demo stops
+            click.echo()
 
 
 def _render_steps() -> Any:

@@ -43,6 +43,7 @@ __all__ = [
     "result_csv",
     "result_json",
     "result_png",
+    "stdin_is_terminal",
     "stdout_is_terminal",
     "uses_stdin",
     "write_bytes",
@@ -51,6 +52,15 @@ __all__ = [
 
 FORMATS = ("auto", "table", "csv", "json", "png")
 STDIN = "-"
+#: Output formats a -o file's extension asks for (anything else is the command's plain text).
+_FORMATS_BY_SUFFIX = {
+    ".json": "json",
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".svg": "svg",
+    ".pdf": "pdf",
+}
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
 _INT64 = np.iinfo(np.int64)
 _HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
@@ -565,7 +575,7 @@ def choose_format(
         return requested
     if output is not None:
         suffix = Path(output).suffix.lower()
-        return {".json": "json", ".png": "png"}.get(suffix, plain)
+        return _FORMATS_BY_SUFFIX.get(suffix, plain)
     if interactive is None:
         interactive = stdout_is_terminal()
     return screen if interactive else plain
@@ -574,6 +584,11 @@ def choose_format(
 def stdout_is_terminal() -> bool:
     """Whether standard output is a terminal (where tables and animations make sense)."""
     return sys.stdout.isatty()
+
+
+def stdin_is_terminal() -> bool:
+    """Whether standard input is a terminal (someone who can press a key)."""
+    return sys.stdin.isatty()
 
 
 def _current_umask() -> int:

@@ -383,14 +383,14 @@ def comparison_view(
     )
 
 
-def _labelled_array(label: str, values: np.ndarray) -> RenderableType:
+def _labelled_array(label: str, values: np.ndarray, show_all: bool) -> RenderableType:
     """``label = [a, b, c]`` on one line (1-D), or the label over a grid (2-D)."""
     if values.ndim == 1:
-        return Text.assemble((label, "bold"), " = ", _array_view(values))
-    return Group(Text(label, style="bold"), _array_view(values))
+        return Text.assemble((label, "bold"), " = ", _array_view(values, show_all))
+    return Group(Text(label, style="bold"), _array_view(values, show_all))
 
 
-def backward_view(gradients: Backward) -> RenderableType:
+def backward_view(gradients: Backward, show_all: bool = False) -> RenderableType:
     """The forward result, the upstream gradient and both gradients, each under the
     formula it came from, then the independent check."""
     forward = "correlation" if gradients.forward == "correlation" else "convolution"
@@ -403,7 +403,9 @@ def backward_view(gradients: Backward) -> RenderableType:
         (gradients.grad_signal_formula, "dL/dx", gradients.grad_signal),
         (gradients.grad_kernel_formula, "dL/dw", gradients.grad_kernel),
     ):
-        parts.extend([Text(formula, style="cyan"), _labelled_array(label, values), Text("")])
+        parts.extend(
+            [Text(formula, style="cyan"), _labelled_array(label, values, show_all), Text("")]
+        )
     parts.extend(Text(f"note: {note}", style="dim") for note in gradients.notes)
     parts.append(
         Text(
