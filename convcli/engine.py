@@ -10,6 +10,7 @@ dilation, method) is the same for the two, so it is planned once, in
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from convcli import fft
 from convcli.errors import ConvcliError
 
 __all__ = [
@@ -34,10 +36,13 @@ __all__ = [
     "correlate",
     "count_nonfinite",
     "kernel_symmetry",
+    "pad_signal",
     "parse_padding",
     "parse_per_axis",
     "plan",
     "setup",
+    "slide_direct",
+    "working_dtype",
 ]
 
 Symmetry = Literal["symmetric", "antisymmetric", "none"]
@@ -55,7 +60,7 @@ PAD_MODES: dict[str, str] = {
     "replicate": "edge",
     "circular": "wrap",
 }
-METHODS = ("auto", "direct")
+METHODS = ("auto", "direct", "fft")
 OPERATIONS = ("convolution", "correlation")
 
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
@@ -321,7 +326,7 @@ def _exact_integers(array: np.ndarray) -> np.ndarray:
     return np.array([int(v) for v in array.flat], dtype=object).reshape(array.shape)
 
 
-def _working_dtype(signal: np.ndarray, kernel: np.ndarray) -> np.dtype | type:
+def working_dtype(signal: np.ndarray, kernel: np.ndarray) -> np.dtype | type:
     """The dtype the sum is computed in: exact integers where both inputs are integers.
 
     int64 unless the largest possible output, max|f| * sum|h|, might not fit,
@@ -341,8 +346,13 @@ def _working_dtype(signal: np.ndarray, kernel: np.ndarray) -> np.dtype | type:
     return np.int64 if signal_max * exact_sum <= _INT64_MAX else object
 
 
-def _pad(signal: np.ndarray, pads: Pads, pad_mode: str) -> np.ndarray:
-    """The signal padded per axis; zeros are the dtype's own (Python 0 in an object array)."""
+def pad_signal(signal: np.ndarray, pads: Pads, pad_mode: str) -> np.ndarray:
+    """The signal padded per axis; zeros are the dtype's own (Python 0 in an object array).
+
+    With no padding at all this is the signal itself, not a copy.
+    """
+    if not any(before or after for before, after in pads):
+        return signal
     if pad_mode != "zeros":
         return np.pad(signal, pads, mode=PAD_MODES[pad_mode])
     shape = tuple(n + before + after for n, (before, after) in zip(signal.shape, pads))
@@ -351,12 +361,16 @@ def _pad(signal: np.ndarray, pads: Pads, pad_mode: str) -> np.ndarray:
     return padded
 
 
-def _slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
+def slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
     """Sum of weights[k] * padded[i * stride + k * dilation] over k, for every output i.
 
-    One vectorised multiply-add per kernel cell, so memory stays at one output
-    array and only the strided outputs are ever computed.
+    Only the outputs the stride keeps are computed. One-dimensional sums of
+    machine numbers run in numpy's compiled ``convolve`` (split into phases for
+    a stride or a dilation); the rest take one vectorised multiply-add per
+    kernel cell.
     """
+    if padded.ndim == 1 and padded.dtype != object and _compiled_1d(geometry):
+        return _slide_compiled_1d(padded, weights, geometry.stride[0], geometry.dilation[0])
     out = np.zeros(geometry.output_shape, dtype=padded.dtype)
     with np.errstate(invalid="ignore"):  # 0 * inf is nan, as the sum defines it
         for cell in np.ndindex(weights.shape):
@@ -370,18 +384,96 @@ def _slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -
     return out
 
 
+def _compiled_1d(geometry: Geometry) -> bool:
+    """Whether a 1-D direct sum can run in numpy.convolve: a stride or a dilation, not both."""
+    return geometry.stride[0] == 1 or geometry.dilation[0] == 1
+
+
+def _slide_compiled_1d(
+    padded: np.ndarray, weights: np.ndarray, stride: int, dilation: int
+) -> np.ndarray:
+    """The 1-D direct sum by numpy.convolve, phase by phase.
+
+    A dilation ``d`` splits the outputs into ``d`` interleaved plain sums over
+    ``padded[r::d]``; a stride ``s`` splits the kernel and the signal into
+    ``s`` phases whose plain sums add up to the strided outputs.
+
+    >>> _slide_compiled_1d(np.arange(8), np.array([1, 10]), 2, 1)
+    array([10, 32, 54, 76])
+    """
+    span = dilation * (len(weights) - 1) + 1
+    outputs = (len(padded) - span) // stride + 1
+    with np.errstate(invalid="ignore"):
+        if dilation > 1:
+            out = np.empty(outputs, dtype=padded.dtype)
+            for phase in range(min(dilation, outputs)):
+                out[phase::dilation] = np.convolve(padded[phase::dilation], weights[::-1], "valid")[
+                    : len(range(phase, outputs, dilation))
+                ]
+            return out
+        out = np.convolve(padded[::stride], weights[::stride][::-1], "valid")[:outputs]
+        for phase in range(1, min(stride, len(weights))):
+            out += np.convolve(padded[phase::stride], weights[phase::stride][::-1], "valid")[
+                :outputs
+            ]
+        return out
+
+
+def _slide_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """The explicit ``fft`` method: FFT sums, exact for integers and nan/inf kept local."""
+    return fft.slide_fft(padded, weights, geometry.stride, geometry.dilation, guard=False)
+
+
+def _slide_auto_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """``auto``'s FFT: as ``fft``, and outputs the FFT would blur are summed directly."""
+    return fft.slide_fft(padded, weights, geometry.stride, geometry.dilation, guard=True)
+
+
 _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = {
-    "direct": _slide_direct,
+    "direct": slide_direct,
+    "fft": _slide_fft,
 }
 
+#: Measured costs in nanoseconds (``python benchmarks/calibrate.py``): per multiply-add of
+#: numpy.convolve and of one vectorised pass, and per ``n (log2 n + 4)`` of an FFT transform pair.
+_NS_PER_COMPILED_MAC = {"i": 0.774, "f": 0.263, "c": 0.849}
+_NS_PER_VECTOR_MAC = {"i": 1.767, "f": 1.744, "c": 4.876}
+_NS_PER_FFT_UNIT = {"i": 1.255, "f": 1.364, "c": 1.892}
 
-def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...]) -> str:
-    """The method ``auto`` picks for this geometry: the only one so far is ``direct``.
+
+def choose_method(
+    geometry: Geometry, kernel_shape: tuple[int, ...], kind: str = "f"
+) -> str:
+    """The method ``auto`` picks: the cheaper of ``direct`` and ``fft`` by a measured cost model.
+
+    ``kind`` is the working dtype's kind (``i``, ``f``, ``c``; ``O`` for
+    Python ints, which only the direct sum keeps exact). For a 1-D signal
+    longer than one FFT block the choice depends on the kernel and options
+    only, so a streamed signal gets the same method as a whole one.
 
     >>> choose_method(plan((5,), (2,)), (2,))
     'direct'
+    >>> choose_method(plan((10**6,), (10**4,)), (10**4,))
+    'fft'
     """
-    return "direct"
+    if kind == "O":
+        return "direct"
+    taps = math.prod(kernel_shape)
+    compiled = len(kernel_shape) == 1 and _compiled_1d(geometry)
+    direct_per_output = taps * (_NS_PER_COMPILED_MAC if compiled else _NS_PER_VECTOR_MAC)[kind]
+    spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
+    if len(spans) == 1:
+        blocks = fft.block_plan(spans[0], geometry.padded_shape[0])
+        if blocks.step < geometry.padded_shape[0] - spans[0] + 1:  # overlap-save: cost per output
+            units = blocks.length * (math.log2(blocks.length) + 4) / blocks.step
+            fft_per_output = units * geometry.stride[0] * _NS_PER_FFT_UNIT[kind]
+            return "fft" if fft_per_output < direct_per_output else "direct"
+        sizes = (blocks.length,)
+    else:
+        sizes = tuple(fft.fast_length(p) for p in geometry.padded_shape)
+    size = math.prod(sizes)
+    fft_cost = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT[kind]
+    return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
 
 
 @dataclass(frozen=True, eq=False)
@@ -389,17 +481,20 @@ class Setup:
     """Everything an operation slides: the padded signal, the kernel as slid, the geometry.
 
     ``weights`` is the kernel flipped along every axis (convolution) or
-    conjugated (correlation); ``in_signal`` marks the padded cells that are
-    real signal cells rather than padding.
+    conjugated (correlation).
     """
 
     operation: Operation
     signal: np.ndarray
     kernel: np.ndarray
     padded: np.ndarray
-    in_signal: np.ndarray
     weights: np.ndarray
     geometry: Geometry
+
+    @property
+    def in_signal(self) -> np.ndarray:
+        """Marks the padded cells that are real signal cells rather than padding."""
+        return pad_signal(np.ones(self.signal.shape, dtype=bool), self.geometry.pads, "zeros")
 
 
 def setup(
@@ -424,14 +519,13 @@ def setup(
     f = as_numeric(signal, "signal")
     h = as_numeric(kernel, "kernel")
     geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
-    dtype = _working_dtype(f, h)
+    dtype = working_dtype(f, h)
     weights = np.flip(h) if operation == "convolution" else np.conj(h)
     return Setup(
         operation=operation,
         signal=f,
         kernel=h,
-        padded=_pad(f.astype(dtype), geometry.pads, pad_mode),
-        in_signal=_pad(np.ones(f.shape, dtype=bool), geometry.pads, "zeros"),
+        padded=pad_signal(f.astype(dtype, copy=False), geometry.pads, pad_mode),
         weights=weights.astype(dtype),
         geometry=geometry,
     )
@@ -459,8 +553,12 @@ def compute(
         raise ConvcliError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     prepared = setup(signal, kernel, operation, padding, stride, dilation, pad_mode)
     geometry = prepared.geometry
-    chosen = choose_method(geometry, prepared.kernel.shape) if method == "auto" else method
-    values = _SLIDERS[chosen](prepared.padded, prepared.weights, geometry)
+    kind = prepared.padded.dtype.kind
+    chosen = choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method
+    if kind == "O":
+        chosen = "direct"  # Python ints stay exact only in the direct sum
+    slide = _slide_auto_fft if method == "auto" and chosen == "fft" else _SLIDERS[chosen]
+    values = slide(prepared.padded, prepared.weights, geometry)
     return Result(operation, values, geometry, chosen)
 
 

@@ -1,0 +1,109 @@
+"""Measure the constants of convcli's method cost model on this machine.
+
+Run ``python benchmarks/calibrate.py`` and copy the three dictionaries it
+prints into ``convcli/engine.py``. Each constant is a median over several runs
+of one representative case per dtype kind:
+
+* compiled MAC: numpy.convolve, 1-D, per multiply-add;
+* vector MAC: one vectorised multiply-add pass, 2-D, per output and kernel cell;
+* FFT unit: the FFT method (with auto's accuracy guard), per ``n (log2 n + 4)``
+  of transform work, 1-D overlap-save and 2-D whole-array alike.
+
+It then prints, for a few kernel sizes, the signal length where ``auto``
+switches from direct to FFT, which the README quotes.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from convcli import engine, fft
+
+KINDS = {"i": np.int64, "f": np.float64, "c": np.complex128}
+
+
+def median_seconds(run: Callable[[], object], repeats: int = 7) -> float:
+    """Median wall time of ``run`` after one warm-up call."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def sample(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.ndarray:
+    """Random test values of one dtype kind (small integers for ``i``)."""
+    if kind == "i":
+        return rng.integers(-100, 100, shape)
+    values = rng.standard_normal(shape)
+    return values + 1j * rng.standard_normal(shape) if kind == "c" else values
+
+
+def compiled_mac(kind: str, rng: np.random.Generator) -> float:
+    """Nanoseconds per multiply-add of the 1-D compiled direct sum."""
+    signal, kernel = sample((200_000,), kind, rng), sample((64,), kind, rng)
+    geometry = engine.plan(signal.shape, kernel.shape)
+    seconds = median_seconds(lambda: engine.slide_direct(signal, kernel, geometry))
+    return seconds * 1e9 / (geometry.output_shape[0] * kernel.size)
+
+
+def vector_mac(kind: str, rng: np.random.Generator) -> float:
+    """Nanoseconds per output and kernel cell of the vectorised direct sum (2-D)."""
+    signal, kernel = sample((1000, 1000), kind, rng), sample((3, 3), kind, rng)
+    geometry = engine.plan(signal.shape, kernel.shape)
+    seconds = median_seconds(lambda: engine.slide_direct(signal, kernel, geometry))
+    return seconds * 1e9 / (math.prod(geometry.output_shape) * kernel.size)
+
+
+def fft_unit(kind: str, rng: np.random.Generator) -> float:
+    """Nanoseconds per ``n (log2 n + 4)`` of FFT work, averaged over a 1-D and a 2-D case."""
+    per_unit = []
+    signal, kernel = sample((1_000_000,), kind, rng), sample((1000,), kind, rng)
+    blocks = fft.block_plan(kernel.size, signal.size)
+    outputs = signal.size - kernel.size + 1
+    units = outputs * blocks.length * (math.log2(blocks.length) + 4) / blocks.step
+    seconds = median_seconds(lambda: fft.slide_fft(signal, kernel, (1,), (1,), guard=True))
+    per_unit.append(seconds * 1e9 / units)
+    signal, kernel = sample((1000, 1000), kind, rng), sample((15, 15), kind, rng)
+    size = math.prod(fft.fast_length(n) for n in signal.shape)
+    seconds = median_seconds(lambda: fft.slide_fft(signal, kernel, (1, 1), (1, 1), guard=True))
+    per_unit.append(seconds * 1e9 / (size * (math.log2(size) + 4)))
+    return statistics.mean(per_unit)
+
+
+def crossover(kernel_size: int, ndim: int) -> str:
+    """The smallest signal side (powers of two) where auto picks the FFT for this kernel side."""
+    for exponent in range(4, 25 if ndim == 1 else 13):
+        side = 1 << exponent
+        if side < kernel_size:
+            continue
+        geometry = engine.plan((side,) * ndim, (kernel_size,) * ndim)
+        if engine.choose_method(geometry, (kernel_size,) * ndim, "f") == "fft":
+            return str(side)
+    return "never"
+
+
+def main() -> None:
+    """Print the constants, then the crossovers they give."""
+    rng = np.random.default_rng(0)
+    for name, measure in (
+        ("_NS_PER_COMPILED_MAC", compiled_mac),
+        ("_NS_PER_VECTOR_MAC", vector_mac),
+        ("_NS_PER_FFT_UNIT", fft_unit),
+    ):
+        constants = {kind: round(measure(kind, rng), 3) for kind in KINDS}
+        print(f"{name} = {constants}")
+    print("\nauto switches to the FFT (float64, valid, stride 1) at signal side >=")
+    for kernel_size in (3, 8, 16, 32, 64, 128, 1000):
+        print(f"  kernel {kernel_size:>5}: 1-D {crossover(kernel_size, 1):>8}   2-D {crossover(kernel_size, 2):>6}")
+
+
+if __name__ == "__main__":
+    main()

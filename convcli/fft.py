@@ -1,0 +1,296 @@
+"""Sliding sums by FFT, without the FFT's usual surprises.
+
+A plain FFT convolution spreads one nan or inf over every output, turns exact
+integers into floats that are only nearly right, and gives every output an
+absolute error of about ``eps * log2(n) * ||f|| * ||h||``, which swamps small
+outputs when the signal spans many orders of magnitude. Here the FFT result is
+repaired where it cannot be trusted:
+
+* outputs whose window touches a nan or inf are recomputed by the direct sum;
+* integer results are rounded only where a proven error bound is below 1/4,
+  otherwise recomputed exactly;
+* with ``guard=True`` (what ``method="auto"`` uses), outputs smaller than the
+  FFT's error bound divided by :data:`ACCURACY` (``2**-26``) are recomputed by
+  the direct sum, so an exact zero stays zero and a tiny output next to huge
+  ones keeps its digits.
+
+One-dimensional signals longer than one block are done by overlap-save on a
+fixed grid of blocks whose length depends only on the kernel, so that every
+output is computed from the same numbers however the signal arrives: streamed
+in pieces or read whole, the results are the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache, partial
+
+import numpy as np
+
+__all__ = ["ACCURACY", "BlockPlan", "block_plan", "fast_length", "slide_fft", "sliding_sums"]
+
+_EPS = float(np.finfo(np.float64).eps)
+#: ``guard=True`` keeps an FFT output only where its error bound is at most this
+#: fraction of the output's magnitude (half of float64's 53 bits).
+ACCURACY = 2.0**-26
+#: Integer results are rounded from the FFT only where the proven error bound is below this.
+_ROUNDING_MARGIN = 0.25
+#: Values per chunk of overlap-save blocks transformed at once (about 8 MB of float64).
+_CHUNK_VALUES = 1 << 20
+
+Transform = Callable[[np.ndarray], np.ndarray]
+
+
+@lru_cache(maxsize=256)
+def fast_length(n: int) -> int:
+    """The smallest ``2**a * 3**b * 5**c`` at least ``n``: a length numpy's FFT does quickly.
+
+    >>> fast_length(1000), fast_length(1025), fast_length(1)
+    (1000, 1080, 1)
+    """
+    best = 1 << max(n - 1, 0).bit_length()
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            length = power35
+            while length < n:
+                length *= 2
+            best = min(best, length)
+            power35 *= 3
+        power5 *= 5
+    return best
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """How a 1-D FFT sliding sum is cut: transforms of ``length`` giving ``step`` outputs each."""
+
+    length: int
+    step: int
+
+
+def block_plan(span: int, padded_length: int) -> BlockPlan:
+    """One transform for short signals, else overlap-save blocks sized for the kernel alone.
+
+    The block length depends only on ``span`` (the dilated kernel's extent), so
+    a long signal is cut on the same grid whether it is streamed or read whole.
+
+    >>> block_plan(3, 100)
+    BlockPlan(length=100, step=98)
+    >>> block_plan(10_000, 10**7)
+    BlockPlan(length=131072, step=121073)
+    """
+    length = _block_length(span)
+    if padded_length <= length:
+        return BlockPlan(fast_length(padded_length), padded_length - span + 1)
+    return BlockPlan(length, length - span + 1)
+
+
+@lru_cache(maxsize=256)
+def _block_length(span: int) -> int:
+    """The block length with the least FFT work per output, ``L log2 L / (L - span + 1)``.
+
+    Blocks shorter than 4096 pay more in per-call overhead than they save.
+    """
+    candidates = [
+        fast_length(n) for n in (1 << e for e in range(12, 25)) if fast_length(n) > 2 * span
+    ] or [fast_length(4 * span)]
+    return min(candidates, key=lambda n: n * (math.log2(n) + 4) / (n - span + 1))
+
+
+def slide_fft(
+    padded: np.ndarray,
+    weights: np.ndarray,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    guard: bool,
+) -> np.ndarray:
+    """``sum_k weights[k] * padded[i * stride + k * dilation]`` for every output ``i``, by FFT.
+
+    ``padded`` and ``weights`` are int64, float64 or complex128 of the same
+    dtype; the result has that dtype, and equals the direct sum exactly for
+    integers and wherever a window holds a nan or inf.
+
+    >>> slide_fft(np.array([2, 1, 3, 5, 4]), np.array([-1, 1]), (1,), (1,), guard=True)
+    array([-1,  2,  2, -1])
+    """
+    values = sliding_sums(padded, weights, dilation, guard)
+    return np.ascontiguousarray(values[tuple(slice(None, None, s) for s in stride)])
+
+
+def sliding_sums(
+    padded: np.ndarray,
+    weights: np.ndarray,
+    dilation: tuple[int, ...],
+    guard: bool,
+    blocks: BlockPlan | None = None,
+) -> np.ndarray:
+    """Every stride-1 output of :func:`slide_fft`; 1-D signals in ``blocks`` (default: planned).
+
+    A streamed signal passes the plan of the whole, so each block is the same.
+
+    >>> sliding_sums(np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0]), (1,), guard=True)
+    array([3., 6.])
+    """
+    taps = _dilated(weights, dilation)
+    integers = padded.dtype.kind == "i"
+    signal = padded.astype(np.complex128 if padded.dtype.kind == "c" else np.float64, copy=False)
+    finite = np.isfinite(signal)
+    has_nonfinite = not finite.all()
+    if has_nonfinite:
+        signal = np.where(finite, signal, 0)
+    sliding = _SlidingFFT(signal, taps.astype(signal.dtype), integers, guard)
+    if padded.ndim == 1:
+        values, suspect = sliding.overlap_save(blocks or block_plan(taps.size, padded.size))
+    else:
+        values, suspect = sliding.whole()
+    if has_nonfinite:
+        suspect |= _window_sums(~finite, taps.shape) > 0
+    if integers:
+        with np.errstate(invalid="ignore"):  # outputs past the bound are recomputed below
+            values = np.rint(values).astype(np.int64)
+    _recompute(values, suspect, padded, weights, dilation)
+    return values
+
+
+def _dilated(weights: np.ndarray, dilation: tuple[int, ...]) -> np.ndarray:
+    """The kernel with ``dilation - 1`` zeros between taps on every axis."""
+    if all(d == 1 for d in dilation):
+        return weights
+    shape = tuple(d * (k - 1) + 1 for d, k in zip(dilation, weights.shape))
+    taps = np.zeros(shape, dtype=weights.dtype)
+    taps[tuple(slice(None, None, d) for d in dilation)] = weights
+    return taps
+
+
+@dataclass
+class _SlidingFFT:
+    """Stride-1 valid sliding sums of ``taps`` over ``signal`` (finite values only), by FFT.
+
+    Each method returns the sums and a mask of the outputs the FFT cannot be
+    trusted with (see the module docstring), which the caller recomputes.
+    """
+
+    signal: np.ndarray
+    taps: np.ndarray
+    integers: bool
+    guard: bool
+
+    def _transforms(
+        self, shape: tuple[int, ...], axes: tuple[int, ...]
+    ) -> tuple[Transform, Transform, np.ndarray]:
+        """Forward and inverse transforms over ``axes`` for this dtype, and the kernel's spectrum."""
+        lengths = tuple(shape[axis] for axis in axes)
+        complex_ = self.signal.dtype.kind == "c"
+        forward = partial(np.fft.fftn if complex_ else np.fft.rfftn, s=lengths, axes=axes)
+        inverse = partial(np.fft.ifftn if complex_ else np.fft.irfftn, s=lengths, axes=axes)
+        leading = (1,) * (len(shape) - self.taps.ndim)
+        return forward, inverse, forward(np.flip(self.taps).reshape(leading + self.taps.shape))
+
+    def whole(self) -> tuple[np.ndarray, np.ndarray]:
+        """One N-dimensional transform of the whole signal, at fast lengths per axis."""
+        shape = tuple(fast_length(n) for n in self.signal.shape)
+        forward, inverse, kernel_spectrum = self._transforms(shape, tuple(range(len(shape))))
+        full = inverse(forward(self.signal) * kernel_spectrum)
+        valid = tuple(slice(k - 1, n) for k, n in zip(self.taps.shape, self.signal.shape))
+        values = np.ascontiguousarray(full[valid])
+        squares = _squared(self.signal)
+        return values, self._suspect(values, squares, math.prod(shape), whole=True)
+
+    def overlap_save(self, plan: BlockPlan) -> tuple[np.ndarray, np.ndarray]:
+        """Overlap-save over blocks of ``plan.length``, many blocks per transform call."""
+        span = self.taps.size
+        outputs = self.signal.size - span + 1
+        blocks = -(-outputs // plan.step)
+        forward, inverse, kernel_spectrum = self._transforms((1, plan.length), (1,))
+        values = np.empty(blocks * plan.step, dtype=self.signal.dtype)
+        suspect = np.empty(blocks * plan.step, dtype=bool)
+        rows_per_chunk = max(1, _CHUNK_VALUES // plan.length)
+        for first in range(0, blocks, rows_per_chunk):
+            rows = min(rows_per_chunk, blocks - first)
+            start, stop = first * plan.step, (first + rows) * plan.step
+            frames = self._frames(start, rows, plan)
+            sums = inverse(forward(frames) * kernel_spectrum)[:, span - 1 :]
+            values[start:stop] = sums.reshape(-1)
+            suspect[start:stop] = self._suspect(sums, frames, plan.length, whole=False).reshape(-1)
+        return values[:outputs], suspect[:outputs]
+
+    def _frames(self, start: int, rows: int, plan: BlockPlan) -> np.ndarray:
+        """``rows`` overlapping blocks of ``plan.length`` from ``start``, zero past the end."""
+        needed = (rows - 1) * plan.step + plan.length
+        piece = self.signal[start : start + needed]
+        if piece.size < needed:
+            piece = np.concatenate([piece, np.zeros(needed - piece.size, dtype=piece.dtype)])
+        return np.lib.stride_tricks.sliding_window_view(piece, plan.length)[:: plan.step]
+
+    def _suspect(
+        self, sums: np.ndarray, inputs: np.ndarray, length: int, whole: bool
+    ) -> np.ndarray:
+        """Outputs whose FFT value is not good enough, as the module docstring says.
+
+        ``inputs`` is what was transformed: the whole signal (``whole``), or
+        one block per row, each judged by its own norm.
+        """
+        if not (self.integers or self.guard):
+            return np.zeros(sums.shape, dtype=bool)
+        squares = _squared(inputs)
+        energy = squares.sum() if whole else squares.sum(axis=1, keepdims=True)
+        kernel_norm = float(np.sqrt(np.vdot(self.taps, self.taps).real))
+        log_length = max(math.log2(length), 1.0)
+        if self.integers:
+            bound = np.sqrt(energy) * kernel_norm * _EPS * (26 * math.ceil(log_length) + 5)
+            return np.broadcast_to(bound >= _ROUNDING_MARGIN, sums.shape).copy()
+        bound = np.sqrt(energy) * kernel_norm * _EPS * log_length
+        return np.abs(sums) * ACCURACY < bound
+
+
+def _squared(values: np.ndarray) -> np.ndarray:
+    """``|values|**2`` as float64."""
+    return values.real**2 + values.imag**2 if values.dtype.kind == "c" else values * values
+
+
+def _window_sums(values: np.ndarray, window: tuple[int, ...]) -> np.ndarray:
+    """Sums of ``values`` over every ``window``-shaped box that fits (a valid box filter)."""
+    sums = values.astype(np.int64 if values.dtype.kind == "b" else np.float64)
+    for axis, size in enumerate(window):
+        totals = np.cumsum(sums, axis=axis)
+        zero = np.zeros_like(np.take(totals, [0], axis=axis))
+        totals = np.concatenate([zero, totals], axis=axis)
+        n = totals.shape[axis]
+        sums = np.take(totals, range(size, n), axis=axis) - np.take(
+            totals, range(n - size), axis=axis
+        )
+    return sums
+
+
+def _recompute(
+    values: np.ndarray,
+    suspect: np.ndarray,
+    padded: np.ndarray,
+    weights: np.ndarray,
+    dilation: tuple[int, ...],
+) -> None:
+    """Overwrite the suspect stride-1 outputs with the direct sum, in place.
+
+    Each output's window is gathered into a row and summed on its own, so its
+    value does not depend on which other outputs are recomputed with it.
+    """
+    corners = np.flatnonzero(suspect)
+    if corners.size == 0:
+        return
+    flat = padded.reshape(-1)
+    corner_offsets = np.ravel_multi_index(np.unravel_index(corners, suspect.shape), padded.shape)
+    cells = np.indices(weights.shape).reshape(weights.ndim, -1)
+    cell_offsets = np.ravel_multi_index(
+        tuple(axis * d for axis, d in zip(cells, dilation)), padded.shape
+    )
+    taps = weights.reshape(-1)
+    rows = max(1, _CHUNK_VALUES // taps.size)
+    with np.errstate(invalid="ignore"):  # 0 * inf is nan, as the sum defines it
+        for first in range(0, corners.size, rows):
+            chosen = slice(first, first + rows)
+            windows = flat[corner_offsets[chosen, None] + cell_offsets[None, :]]
+            values.reshape(-1)[corners[chosen]] = (windows * taps).sum(axis=1)

@@ -1,0 +1,67 @@
+"""A progress bar for long ``--stream`` runs: bytes read and the rate, on standard error.
+
+Kept apart from :mod:`convcli.render` so a streamed run that never shows a bar
+(stderr not a terminal) never imports rich's live display.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+
+__all__ = ["byte_progress"]
+
+#: Seconds before the bar appears, so that quick runs never flash one.
+_QUIET_SECONDS = 0.5
+
+
+@contextmanager
+def byte_progress(
+    label: str, total: int | None, clock: Callable[[], float] = time.monotonic
+) -> Iterator[Callable[[int], None]]:
+    """Yield ``advance_to(bytes_read)``; a bar on stderr appears once a run passes half a second.
+
+    ``total`` is the input's size when known (a file), else ``None`` (a pipe),
+    which shows a pulsing bar with the byte count and rate.
+
+    >>> with byte_progress("signal.csv", 100, clock=lambda: 0.0) as advance_to:
+    ...     advance_to(50)
+    """
+    started = clock()
+    progress: Progress | None = None
+    task = None
+
+    def advance_to(done: int) -> None:
+        nonlocal progress, task
+        if progress is None:
+            if clock() - started < _QUIET_SECONDS:
+                return
+            progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            progress.start()
+            task = progress.add_task(label, total=total)
+        progress.update(task, completed=done)
+
+    try:
+        yield advance_to
+    finally:
+        if progress is not None:
+            progress.stop()

@@ -1,0 +1,235 @@
+"""Convolution and correlation of a 1-D signal that arrives in pieces.
+
+Numbers in, numbers out, like the engine: :class:`Stream` takes the signal a
+block at a time and gives back each output as soon as every value in its
+window has arrived, holding only a bounded window of the signal however long
+it is. The outputs are the same bits the engine gives for the whole signal:
+a signal short enough to buffer is handed to the engine whole, and a longer
+one is cut on the engine's own block grid, with each output computed from the
+same numbers in the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from convcli import engine, fft
+from convcli.engine import Operation, PaddingSpec, PerAxis
+from convcli.errors import ConvcliError
+
+__all__ = ["Stream"]
+
+#: Padded values gathered before a batch of outputs is computed.
+_BATCH = 1 << 18
+_KIND_NAMES = {"i": "integers", "O": "integers", "f": "decimals", "c": "complex numbers"}
+
+
+class Stream:
+    """Feed a 1-D signal in blocks; get its convolution or correlation in blocks.
+
+    The options mean what they mean for :func:`convcli.convolve`. Pad modes that
+    need the far end of the signal before the first output (``circular`` padding
+    before the signal, ``same`` padding with a stride, whose split depends on
+    the length) are refused when the stream is made.
+
+    >>> stream = Stream([1, -1], "convolution", padding="full")
+    >>> stream.feed(np.array([2, 1, 3])), stream.feed(np.array([5, 4])), stream.finish()
+    (array([], dtype=int64), array([], dtype=int64), array([ 2, -1,  2,  2, -1, -4]))
+    """
+
+    def __init__(
+        self,
+        kernel: object,
+        operation: Operation,
+        padding: PaddingSpec = "valid",
+        stride: PerAxis = 1,
+        dilation: PerAxis = 1,
+        pad_mode: str = "zeros",
+        method: str = "auto",
+    ) -> None:
+        self._kernel = engine.as_numeric(kernel, "kernel")
+        if self._kernel.ndim != 1:
+            raise ConvcliError(f"--stream takes a 1-D kernel, got {self._kernel.ndim} dimensions")
+        if method not in engine.METHODS:
+            raise ConvcliError(
+                f"unknown method {method!r}; choose one of {', '.join(engine.METHODS)}"
+            )
+        self._options = (operation, padding, stride, dilation, pad_mode)
+        self._method = method
+        self._span = 1
+        long = self._long_geometry()
+        self._geometry = long
+        self._span = long.dilation[0] * (len(self._kernel) - 1) + 1
+        self._before, self._after = long.pads[0]
+        if pad_mode == "circular" and self._before > 0:
+            raise ConvcliError(
+                "--stream cannot pad circularly before the signal: that padding is the "
+                "signal's end; pad after only (e.g. --padding 0:2) or drop --stream"
+            )
+        self._buffer_limit = max(
+            4 * fft.block_plan(self._span, 1 << 62).length,
+            4 * (self._before + self._after + self._span),
+            _BATCH,
+        )
+        self._chunks: list[np.ndarray] = []
+        self._fed = 0
+        self._streaming = False
+        self._head = np.empty(0)
+        self._tail = np.empty(0)
+        self._pending = np.empty(0)
+        self._start = 0  # padded index of self._pending[0]
+        self._next = 0  # next output (for fft: next stride-1 output) to give
+
+    def _long_geometry(self) -> engine.Geometry:
+        """The geometry for a signal too long to buffer, checked to stream at all."""
+        operation, padding, stride, dilation, pad_mode = self._options
+        span = engine.parse_per_axis(dilation, "dilation")[0] * (len(self._kernel) - 1) + 1
+        length = max(fft.block_plan(span, 1 << 62).length, 4 * span, 1 << 20)
+        geometry = engine.plan((length,), self._kernel.shape, padding, stride, dilation, pad_mode)
+        if geometry.padding == "same" and geometry.stride[0] > 1:
+            raise ConvcliError(
+                "--stream cannot use --padding same with a stride: its split depends on the "
+                "signal's length; give the padding as BEFORE:AFTER instead"
+            )
+        if operation not in engine.OPERATIONS:
+            raise ConvcliError(
+                f"unknown operation {operation!r}; choose one of {', '.join(engine.OPERATIONS)}"
+            )
+        return geometry
+
+    def feed(self, values: np.ndarray) -> np.ndarray:
+        """Take the next block of the signal; return the outputs it completes."""
+        values = engine.as_numeric(values, "signal") if len(values) else np.asarray(values)
+        if not self._streaming:
+            self._chunks.append(values)
+            self._fed += len(values)
+            if self._fed <= self._buffer_limit:
+                return self._empty()
+            self._begin(np.concatenate(self._chunks))
+            self._chunks = []
+            return self._advance(final=False)
+        if values.dtype.kind != self._pending.dtype.kind and len(values):
+            raise ConvcliError(
+                f"the signal changed from {_KIND_NAMES[self._pending.dtype.kind]} to "
+                f"{_KIND_NAMES[values.dtype.kind]} after {self._fed} values; --stream needs one "
+                "number type throughout (write 1.0 rather than 1, or drop --stream)"
+            )
+        self._fed += len(values)
+        self._tail = np.concatenate([self._tail, values])[-(self._after + 1) :]
+        self._append(values)
+        return self._advance(final=False) if len(self._pending) >= _BATCH else self._empty()
+
+    def finish(self) -> np.ndarray:
+        """The signal has ended: return the remaining outputs."""
+        if not self._streaming:
+            signal = np.concatenate(self._chunks) if self._chunks else np.empty(0)
+            operation, padding, stride, dilation, pad_mode = self._options
+            return engine.compute(
+                signal, self._kernel, operation, padding, stride, dilation, pad_mode, self._method
+            ).values
+        self._append(self._end_padding())
+        return self._advance(final=True)
+
+    def _empty(self) -> np.ndarray:
+        """No outputs yet, in the dtype outputs will have."""
+        return np.empty(0, dtype=np.float64 if self._kernel.dtype.kind == "f" else np.int64)
+
+    def _begin(self, head: np.ndarray) -> None:
+        """Switch to streaming: pad the start, choose the method, keep what the end needs."""
+        self._streaming = True
+        self._head = head[: self._after + 1]
+        self._tail = head[-(self._after + 1) :]
+        pad_mode = self._options[4]
+        if pad_mode == "zeros":
+            before = np.zeros(self._before, dtype=head.dtype)
+        else:
+            before = engine.pad_signal(head[: self._before + 1], ((self._before, 0),), pad_mode)
+            before = before[: self._before]
+        self._pending = np.concatenate([before, head])
+        kind = engine.working_dtype(head, self._kernel)
+        self._kind = np.dtype(kind).kind
+        if self._method == "auto":
+            self._chosen = engine.choose_method(self._geometry, self._kernel.shape, self._kind)
+        else:
+            self._chosen = self._method
+        operation = self._options[0]
+        self._weights = np.flip(self._kernel) if operation == "convolution" else np.conj(self._kernel)
+
+    def _end_padding(self) -> np.ndarray:
+        """The padding after the signal, as numpy.pad makes it from the signal's ends."""
+        pad_mode = self._options[4]
+        if self._after == 0:
+            return np.empty(0, dtype=self._tail.dtype)
+        if pad_mode == "zeros":
+            return np.zeros(self._after, dtype=self._tail.dtype)
+        if pad_mode == "circular":
+            return self._head[: self._after]
+        return engine.pad_signal(self._tail, ((0, self._after),), pad_mode)[-self._after :]
+
+    def _append(self, values: np.ndarray) -> None:
+        """Add padded values to the pending window."""
+        self._pending = np.concatenate([self._pending, values]) if len(values) else self._pending
+
+    def _advance(self, final: bool) -> np.ndarray:
+        """Compute every output whose window has fully arrived (all of them when ``final``)."""
+        if self._chosen == "fft":
+            return self._advance_fft(final)
+        return self._advance_direct()
+
+    def _advance_direct(self) -> np.ndarray:
+        """Direct sums for every output whose window is pending; drop what no output needs."""
+        stride, dilation = self._geometry.stride[0], self._geometry.dilation[0]
+        end = self._start + len(self._pending)
+        last = (end - self._span) // stride  # last output whose window has arrived
+        if last < self._next:
+            return self._empty()
+        first_cell = self._next * stride - self._start
+        segment = self._pending[first_cell : (last * stride - self._start) + self._span]
+        outputs = self._slide_direct(segment, stride, dilation)
+        self._next = last + 1
+        self._drop_before(self._next * stride)
+        return outputs
+
+    def _slide_direct(self, segment: np.ndarray, stride: int, dilation: int) -> np.ndarray:
+        """The engine's direct sum over one segment, in the dtype the engine would use."""
+        dtype = engine.working_dtype(segment, self._kernel)
+        geometry = engine.plan(segment.shape, self._kernel.shape, "valid", stride, dilation)
+        return engine.slide_direct(segment.astype(dtype), self._weights.astype(dtype), geometry)
+
+    def _advance_fft(self, final: bool) -> np.ndarray:
+        """Whole FFT blocks on the engine's grid (the last, partial one when ``final``)."""
+        blocks = fft.block_plan(self._span, 1 << 62)
+        stride, dilation = self._geometry.stride[0], self._geometry.dilation[0]
+        end = self._start + len(self._pending)
+        first_block = self._next // blocks.step
+        if final:
+            stop = end
+            if stop - first_block * blocks.step < self._span:
+                return self._empty()
+        else:
+            whole_blocks = (end - blocks.length) // blocks.step + 1 - first_block
+            if whole_blocks <= 0:
+                return self._empty()
+            stop = (first_block + whole_blocks - 1) * blocks.step + blocks.length
+        first = first_block * blocks.step
+        segment = self._pending[first - self._start : stop - self._start]
+        skip = (-first) % stride  # the first stride-1 output in the segment that is kept
+        dtype = engine.working_dtype(segment, self._kernel)
+        self._next = first + len(segment) - self._span + 1
+        self._drop_before(self._next)
+        if dtype is object:  # integers too large for int64: the exact direct sum
+            return self._slide_direct(segment[skip:], stride, dilation)
+        sums = fft.sliding_sums(
+            segment.astype(dtype),
+            self._weights.astype(dtype),
+            (dilation,),
+            guard=self._method == "auto",
+            blocks=blocks,
+        )
+        return sums[skip::stride]
+
+    def _drop_before(self, position: int) -> None:
+        """Forget pending values before padded index ``position``."""
+        drop = max(0, min(position - self._start, len(self._pending)))
+        self._pending = self._pending[drop:].copy()
+        self._start += drop
