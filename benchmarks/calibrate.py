@@ -102,7 +102,9 @@ def main() -> None:
         print(f"{name} = {constants}")
     print("\nauto switches to the FFT (float64, valid, stride 1) at signal side >=")
     for kernel_size in (3, 8, 16, 32, 64, 128, 1000):
-        print(f"  kernel {kernel_size:>5}: 1-D {crossover(kernel_size, 1):>8}   2-D {crossover(kernel_size, 2):>6}")
+        print(
+            f"  kernel {kernel_size:>5}: 1-D {crossover(kernel_size, 1):>8}   2-D {crossover(kernel_size, 2):>6}"
+        )
 
 
 if __name__ == "__main__":

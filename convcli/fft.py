@@ -10,7 +10,7 @@ repaired where it cannot be trusted:
 * integer results are rounded only where a proven error bound is below 1/4,
   otherwise recomputed exactly;
 * with ``guard=True`` (what ``method="auto"`` uses), outputs smaller than the
-  FFT's error bound divided by :data:`ACCURACY` (``2**-26``) are recomputed by
+  FFT's error bound divided by :data:`ACCURACY` (``2**-20``) are recomputed by
   the direct sum, so an exact zero stays zero and a tiny output next to huge
   ones keeps its digits.
 
@@ -33,8 +33,9 @@ __all__ = ["ACCURACY", "BlockPlan", "block_plan", "fast_length", "slide_fft", "s
 
 _EPS = float(np.finfo(np.float64).eps)
 #: ``guard=True`` keeps an FFT output only where its error bound is at most this
-#: fraction of the output's magnitude (half of float64's 53 bits).
-ACCURACY = 2.0**-26
+#: fraction of the output's magnitude (a millionth; the bound is pessimistic, the
+#: error seen is typically a hundred times smaller).
+ACCURACY = 2.0**-20
 #: Integer results are rounded from the FFT only where the proven error bound is below this.
 _ROUNDING_MARGIN = 0.25
 #: Values per chunk of overlap-save blocks transformed at once (about 8 MB of float64).

@@ -153,7 +153,9 @@ class Stream:
         else:
             self._chosen = self._method
         operation = self._options[0]
-        self._weights = np.flip(self._kernel) if operation == "convolution" else np.conj(self._kernel)
+        self._weights = (
+            np.flip(self._kernel) if operation == "convolution" else np.conj(self._kernel)
+        )
 
     def _end_padding(self) -> np.ndarray:
         """The padding after the signal, as numpy.pad makes it from the signal's ends."""

@@ -1,0 +1,1289 @@
+"""Benchmark convcli against numpy, scipy and torch, and check the targets of issue 4.
+
+Run it from the project folder, with convcli installed (``pip install -e '.[bench]'``
+brings scipy; torch is measured too whenever it is importable, never installed)::
+
+    python benchmarks/run.py                 # the full run: about 10 minutes on 2 cores
+    python benchmarks/run.py --quick         # small sizes, under a minute: a smoke test
+    python benchmarks/run.py --only 'N=1e6' --repeats 9
+    python benchmarks/run.py --methods auto,direct,fft   # also rows with a forced method
+
+The report goes to standard output as markdown, ready to paste into the README;
+progress goes to standard error. ``--json FILE`` also saves every measurement.
+
+What is measured, and how:
+
+* Engine: ``convcli.convolve(signal, kernel, stride=, dilation=, method=)`` in valid
+  mode on float64 random data, against ``numpy.convolve``, ``scipy.signal.convolve``
+  (method auto), ``scipy.signal.oaconvolve``, ``scipy.signal.fftconvolve`` and
+  ``torch.nn.functional.conv1d``/``conv2d`` (float64 tensors of the same data, kernel
+  flipped, since torch computes a correlation). Where a reference has no stride or
+  dilation (numpy, scipy), it computes what a user would write: the full valid result
+  then a slice, or a zero-stuffed kernel. Each implementation runs in a worker process:
+  one call as a warm-up, then ``--repeats`` timed samples (each long enough to time
+  reliably), stopping early once a time budget is spent; a time is the median sample.
+  convcli runs in a fresh process per case, and its peak memory is the rise of that
+  process's peak resident set size (VmHWM, reset through ``/proc/self/clear_refs`` after
+  imports and data creation) during the warm-up call, so it counts the output array too.
+* Command line, end to end: ``convcli conv big.csv kernel.csv --format csv > out.csv``
+  on CSV files of random floats written with ``repr``, against a script doing
+  ``numpy.loadtxt`` + ``numpy.convolve(valid)`` + ``numpy.savetxt('%.17g')``; and
+  start-up (``convcli conv 1,2,3 1,1 --format csv`` and ``convcli compare 1,2,3 1,1
+  --format table``) against ``python -c "import numpy"``. Each is a subprocess; its
+  time is wall-clock, its peak memory the whole process's ``ru_maxrss`` from
+  ``os.wait4`` (started by a small launcher process: a child's ``ru_maxrss`` counts its
+  parent's memory at the fork).
+* Stream: ``convcli conv - kernel.csv --stream --format csv > /dev/null`` reading 10^8
+  values piped from a generator process, with its peak memory and throughput against
+  the non-streamed CSV path on 10^7 values.
+
+Columns of the engine table:
+
+* ``convcli``: median time of ``convolve`` (``*``: one cold run only, the first call
+  took longer than the time budget).
+* ``peak MB``: convcli's peak memory as above, in 10^6 bytes.
+* one column per reference: convcli's time divided by the reference's time, so below
+  1x means convcli is faster. ``-`` is a reference skipped as too slow or too big
+  (numpy.convolve predicted over 10 s, torch's float64 im2col buffer over 3 GB),
+  ``n/a`` one that does not apply (numpy.convolve is 1-D only), ``!`` a result that
+  differs from convcli's.
+* ``best``: convcli's time divided by the fastest reference's.
+
+The command-line and stream tables give times, peak memory and ratios the same way.
+The report ends with each target of issue 4 (met, MISSED or not measured in this run)
+and a one-line tally. ``--quick`` runs smaller sizes (1-D up to 10^5, 2-D 300x300, CSV
+of 10^5 values, a stream of 10^6), so most targets are not measured by it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import platform
+import re
+import resource
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from signal import SIGKILL
+from typing import IO, Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 20240604
+
+#: Reference columns of the engine table: name -> (library, header).
+REFERENCES: dict[str, tuple[str, str]] = {
+    "numpy": ("numpy", "numpy.convolve"),
+    "scipy": ("scipy", "scipy auto"),
+    "oaconvolve": ("scipy", "oaconvolve"),
+    "fftconvolve": ("scipy", "fftconvolve"),
+    "torch": ("torch", "torch conv"),
+}
+NUMPY_LIMIT_SECONDS = 10.0  # skip numpy.convolve where it is predicted to take longer
+TORCH_LIMIT_BYTES = 3e9  # skip torch where its float64 im2col buffer would be larger
+MIN_SAMPLE_SECONDS = 0.01  # a timed sample loops the call until it lasts this long
+STREAM_KERNEL = 31  # kernel length of the command-line and stream cases
+
+
+# ---------------------------------------------------------------- settings and cases
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much to run: sizes, repeats, time budgets and the case filter."""
+
+    quick: bool
+    repeats: int
+    budget: float  # seconds of timed samples per implementation and case
+    engine_timeout: float
+    process_timeout: float
+    stream_timeout: float
+    startup_runs: int
+    cli_sizes: tuple[int, ...]
+    stream_values: int
+    methods: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+
+    def selected(self, name: str) -> bool:
+        """Whether ``--only`` selects a case of this name (every case without it)."""
+        return not self.patterns or any(pattern.search(name) for pattern in self.patterns)
+
+
+@dataclass(frozen=True)
+class EngineCase:
+    """One engine measurement: signal and kernel shapes, stride and dilation."""
+
+    shape: tuple[int, ...]
+    kernel: tuple[int, ...]
+    stride: int = 1
+    dilation: int = 1
+
+    @property
+    def name(self) -> str:
+        if len(self.shape) == 1:
+            name = f"1-D N={count(self.shape[0])} K={count(self.kernel[0])}"
+        else:
+            name = f"2-D {'x'.join(map(str, self.shape))} K={'x'.join(map(str, self.kernel))}"
+        if self.stride != 1:
+            name += f" stride={self.stride}"
+        if self.dilation != 1:
+            name += f" dilation={self.dilation}"
+        return name
+
+    @property
+    def cells(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def reach(self) -> tuple[int, ...]:
+        """The dilated kernel's extent per axis."""
+        return tuple(self.dilation * (k - 1) + 1 for k in self.kernel)
+
+    @property
+    def full_output(self) -> tuple[int, ...]:
+        """The valid output's shape before the stride's slice."""
+        return tuple(n - r + 1 for n, r in zip(self.shape, self.reach))
+
+    @property
+    def output(self) -> tuple[int, ...]:
+        return tuple((n - 1) // self.stride + 1 for n in self.full_output)
+
+    def spec(self, impl: str, method: str, settings: Settings) -> dict[str, Any]:
+        """The request a worker process runs."""
+        return {
+            "impl": impl,
+            "shape": self.shape,
+            "kernel": self.kernel,
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "method": method,
+            "repeats": settings.repeats,
+            "budget": settings.budget,
+        }
+
+
+def count(n: int) -> str:
+    """10**k as 1ek, anything else as it is."""
+    exponent = round(math.log10(n)) if n > 0 else 0
+    return f"1e{exponent}" if n >= 1000 and 10**exponent == n else str(n)
+
+
+def engine_cases(quick: bool) -> list[EngineCase]:
+    """1-D sizes by kernel sizes, 2-D square kernels, then strided and dilated 1-D."""
+    lengths = [10**e for e in (range(3, 6) if quick else range(3, 8))]
+    kernels = (3, 31, 1000) if quick else (3, 31, 1000, 10_000)
+    cases = [EngineCase((n,), (k,)) for n in lengths for k in kernels if k <= n]
+    side, squares = (300, (3, 15)) if quick else (2000, (3, 15, 101))
+    cases += [EngineCase((side, side), (k, k)) for k in squares]
+    n, sizes = (10**5, (31,)) if quick else (10**6, (31, 1000))
+    for k in sizes:
+        cases += [EngineCase((n,), (k,), stride=s) for s in (2, 4)]
+        cases += [EngineCase((n,), (k,), dilation=d) for d in (2, 8)]
+    return cases
+
+
+# ---------------------------------------------------------------- worker side
+
+
+def worker_main() -> None:
+    """Answer each JSON request line on stdin with one JSON line of results."""
+    sys.path.insert(0, str(ROOT))
+    protocol, sys.stdout = sys.stdout, sys.stderr  # keep library chatter off the protocol
+    for line in sys.stdin:
+        spec = json.loads(line)
+        try:
+            answer = run_spec(spec)
+        except Exception as error:
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        protocol.write(json.dumps(answer) + "\n")
+        protocol.flush()
+
+
+def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Make the case's data, build the implementation's call and time it."""
+    rng = np.random.default_rng(SEED)
+    signal = rng.standard_normal(tuple(spec["shape"]))
+    kernel = rng.standard_normal(tuple(spec["kernel"]))
+    call = BUILDERS[spec["impl"]](signal, kernel, spec)
+    return measure(call, spec["repeats"], spec["budget"])
+
+
+def build_convcli(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
+    from convcli import convolve
+
+    options = {"stride": spec["stride"], "dilation": spec["dilation"], "method": spec["method"]}
+    return lambda: convolve(signal, kernel, **options)
+
+
+def dilated(kernel: np.ndarray, dilation: int) -> np.ndarray:
+    """The kernel with dilation - 1 zeros between taps along every axis."""
+    if dilation == 1:
+        return kernel
+    stuffed = np.zeros(tuple(dilation * (k - 1) + 1 for k in kernel.shape))
+    stuffed[(slice(None, None, dilation),) * kernel.ndim] = kernel
+    return stuffed
+
+
+def strided(values: np.ndarray, stride: int) -> np.ndarray:
+    return values[(slice(None, None, stride),) * values.ndim]
+
+
+def build_numpy(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
+    taps, stride = dilated(kernel, spec["dilation"]), spec["stride"]
+    return lambda: strided(np.convolve(signal, taps, "valid"), stride)
+
+
+def build_scipy(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
+    from scipy import signal as scipy_signal
+
+    function = {
+        "scipy": lambda f, h: scipy_signal.convolve(f, h, mode="valid", method="auto"),
+        "oaconvolve": lambda f, h: scipy_signal.oaconvolve(f, h, mode="valid"),
+        "fftconvolve": lambda f, h: scipy_signal.fftconvolve(f, h, mode="valid"),
+    }[spec["impl"]]
+    taps, stride = dilated(kernel, spec["dilation"]), spec["stride"]
+    return lambda: strided(function(signal, taps), stride)
+
+
+def build_torch(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
+    import torch
+    import torch.nn.functional as functional
+
+    conv = functional.conv1d if signal.ndim == 1 else functional.conv2d
+    inputs = torch.from_numpy(signal)[None, None]
+    weights = torch.from_numpy(np.flip(kernel).copy())[None, None]
+    options = {"stride": spec["stride"], "dilation": spec["dilation"]}
+
+    return lambda: conv(inputs, weights, **options)[0, 0].numpy()
+
+
+BUILDERS: dict[str, Callable[[np.ndarray, np.ndarray, dict], Callable[[], Any]]] = {
+    "convcli": build_convcli,
+    "numpy": build_numpy,
+    "scipy": build_scipy,
+    "oaconvolve": build_scipy,
+    "fftconvolve": build_scipy,
+    "torch": build_torch,
+}
+
+
+def peak_rss() -> int:
+    """This process's peak resident set size so far, in bytes.
+
+    VmHWM where Linux has it, else ru_maxrss (which on Linux also counts the
+    parent's memory at the fork that started this process).
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    match = re.search(r"^VmHWM:\s*(\d+) kB", status, flags=re.MULTILINE)
+    kib = int(match.group(1)) if match else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib * 1024
+
+
+def reset_peak_rss() -> None:
+    """Lower the peak RSS to the current RSS (Linux >= 4.0), so imports and data creation
+    before a call do not hide the memory the call needs; elsewhere a no-op."""
+    try:
+        with open("/proc/self/clear_refs", "w") as control:
+            control.write("5")
+    except OSError:
+        pass
+
+
+def measure(call: Callable[[], Any], repeats: int, budget: float) -> dict[str, Any]:
+    """Warm up (measuring the peak memory of that first call), then time the repeats."""
+    reset_peak_rss()
+    before = peak_rss()
+    start = time.perf_counter()
+    values = np.asarray(call())
+    first = time.perf_counter() - start
+    peak = max(peak_rss() - before, 0)
+    times = timed_samples(call, first, repeats, budget)
+    return {
+        "seconds": statistics.median(times) if times else first,
+        "runs": len(times),
+        "peak": peak,
+        "shape": list(values.shape),
+        "sample": sample(values),
+    }
+
+
+def timed_samples(call: Callable[[], Any], first: float, repeats: int, budget: float) -> list:
+    """Seconds per call of up to ``repeats`` samples, none once the budget is spent."""
+    if first > budget:
+        return []
+    number = min(max(1, math.ceil(MIN_SAMPLE_SECONDS / max(first, 1e-7))), 100_000)
+    deadline = time.perf_counter() + budget
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        times.append((time.perf_counter() - start) / number)
+        if time.perf_counter() > deadline:
+            break
+    return times
+
+
+def sample(values: np.ndarray, size: int = 64) -> list[float]:
+    """Evenly spaced output values, to check that every implementation agrees."""
+    flat = values.reshape(-1)
+    if flat.size == 0:
+        return []
+    return [float(v) for v in flat[np.linspace(0, flat.size - 1, size).astype(int)]]
+
+
+# ---------------------------------------------------------------- main side: processes
+
+
+@dataclass
+class Measured:
+    """One implementation's result on one case, as the tables show it."""
+
+    seconds: float | None = None  # the median time (or the one cold run)
+    runs: int = 0  # timed samples behind the median; 0 means one cold run
+    peak: int | None = None  # bytes
+    error: str | None = None
+    skipped: str | None = None  # why it was not run ("n/a" when it does not apply)
+    shape: list[int] | None = None
+    sample: list[float] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.seconds is not None and self.error is None and self.skipped is None
+
+    @classmethod
+    def from_answer(cls, answer: dict[str, Any]) -> Measured:
+        return cls(**{key: answer[key] for key in cls.__dataclass_fields__ if key in answer})
+
+
+class Worker:
+    """A worker process answering measurement requests, started when first asked."""
+
+    def __init__(self, library: str, log: Path) -> None:
+        self.library = library
+        self.log = log
+        self.process: subprocess.Popen[str] | None = None
+
+    def ask(self, spec: dict[str, Any], timeout: float) -> Measured:
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        assert self.process is not None and self.process.stdin and self.process.stdout
+        try:
+            self.process.stdin.write(json.dumps(spec) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            return Measured(error=self.died())
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            self.close()
+            return Measured(error=f"timeout (> {timeout:g} s)")
+        line = self.process.stdout.readline()
+        if not line:
+            return Measured(error=self.died())
+        return Measured.from_answer(json.loads(line))
+
+    def start(self) -> None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", self.library]
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
+            )
+
+    def died(self) -> str:
+        self.close()
+        lines = self.log.read_text(errors="replace").strip().splitlines()
+        return f"worker died: {lines[-1] if lines else 'no message'}"
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                if stream is not None:
+                    stream.close()
+            self.process = None
+
+
+@dataclass
+class ProcessRun:
+    """One finished subprocess: wall-clock seconds, peak RSS in bytes, any error."""
+
+    seconds: float
+    peak: int
+    error: str | None = None
+
+
+#: Runs argv[2:] and writes "seconds peak-bytes" of it to the file argv[1]. A process's
+#: ru_maxrss on Linux includes its parent's resident memory at the fork, so commands are
+#: started by this small launcher rather than by the benchmark itself, whose memory is
+#: larger than what it measures; its own time is not counted either.
+LAUNCHER = """\
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except OSError as error:
+        sys.stderr.write(f"{sys.argv[2]}: {error}\\n")
+    os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as report:
+    report.write(f"{seconds!r} {usage.ru_maxrss * 1024}")
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def run_process(
+    command: Sequence[str],
+    timeout: float,
+    stdin: IO[bytes] | int = subprocess.DEVNULL,
+    stdout: IO[bytes] | int = subprocess.DEVNULL,
+) -> ProcessRun:
+    """Run a command to its end: its wall-clock time and peak memory (os.wait4)."""
+    descriptor, name = tempfile.mkstemp(prefix="convcli-bench-", suffix=".run")
+    os.close(descriptor)
+    report = Path(name)
+    launcher = [sys.executable, "-S", "-c", LAUNCHER, str(report), *command]
+    try:
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(
+                launcher,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=errors,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+            killed = wait_for(process, timeout)
+            return finished(process, report.read_text(), errors, timeout, killed)
+    finally:
+        report.unlink(missing_ok=True)
+
+
+def wait_for(process: subprocess.Popen, timeout: float) -> bool:
+    """Wait for a process, killing its process group after ``timeout`` seconds;
+    whether it had to be killed."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, SIGKILL)
+        process.wait()
+        return True
+    return False
+
+
+def finished(
+    process: subprocess.Popen, report: str, errors: IO[bytes], timeout: float, killed: bool
+) -> ProcessRun:
+    """The launcher's report of one run, or what went wrong."""
+    words = report.split()
+    run = ProcessRun(float(words[0]), int(words[1])) if len(words) == 2 else ProcessRun(0.0, 0)
+    if killed:
+        run.error = f"timeout (> {timeout:g} s)"
+    elif process.returncode != 0 or len(words) != 2:
+        errors.seek(0)
+        lines = errors.read().decode(errors="replace").strip().splitlines()
+        run.error = f"exit {process.returncode}: {lines[-1] if lines else 'no message'}"
+    return run
+
+
+def repeat_process(run: Callable[[], ProcessRun], repeats: int, budget: float) -> Measured:
+    """A warm-up run, then up to ``repeats`` runs within the budget; the median time."""
+    warm = run()
+    if warm.error:
+        return Measured(error=warm.error)
+    if warm.seconds > budget:
+        return Measured(seconds=warm.seconds, runs=0, peak=warm.peak)
+    runs, deadline = [], time.perf_counter() + budget
+    for _ in range(repeats):
+        runs.append(run())
+        if runs[-1].error:
+            return Measured(error=runs[-1].error)
+        if time.perf_counter() > deadline:
+            break
+    return Measured(
+        seconds=statistics.median(r.seconds for r in runs),
+        runs=len(runs),
+        peak=max(r.peak for r in runs),
+    )
+
+
+def convcli_command() -> list[str]:
+    """The console script of this Python environment, else ``python -m convcli``."""
+    script = Path(sys.executable).parent / "convcli"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "convcli"]
+
+
+# ---------------------------------------------------------------- engine benchmark
+
+
+@dataclass
+class EngineRow:
+    case: str
+    method: str
+    cells: int
+    convcli: Measured
+    references: dict[str, Measured]
+    differs: list[str] = field(default_factory=list)
+
+
+def convcli_methods() -> tuple[str, ...]:
+    """The methods this convcli has (``fft`` is being added in parallel)."""
+    sys.path.insert(0, str(ROOT))
+    from convcli import engine
+
+    return tuple(engine.METHODS)
+
+
+def numpy_cost() -> float:
+    """Seconds per multiply-add of numpy.convolve on this machine (best of 3)."""
+    rng = np.random.default_rng(SEED)
+    signal, kernel = rng.standard_normal(200_000), rng.standard_normal(500)
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        np.convolve(signal, kernel, "valid")
+        best = min(best, time.perf_counter() - start)
+    return best / ((200_000 - 500 + 1) * 500)
+
+
+def skip_reason(impl: str, case: EngineCase, cost: float) -> str | None:
+    """Why a reference is not run on a case: n/a, or too slow or too big."""
+    if impl == "numpy":
+        if len(case.shape) != 1:
+            return "n/a"
+        predicted = cost * math.prod(case.full_output) * math.prod(case.reach)
+        if predicted > NUMPY_LIMIT_SECONDS:
+            return f"predicted {predicted:.0f} s"
+    if impl == "torch":
+        im2col = 8 * math.prod(case.kernel) * math.prod(case.output)
+        if im2col > TORCH_LIMIT_BYTES:
+            return f"im2col {im2col / 1e9:.0f} GB"
+    return None
+
+
+def agrees(reference: Measured, convcli: Measured) -> bool:
+    """The same output shape and values up to floating-point rounding."""
+    if reference.shape != convcli.shape or reference.sample is None or convcli.sample is None:
+        return False
+    ours, theirs = np.array(convcli.sample), np.array(reference.sample)
+    scale = max(float(np.abs(ours).max(initial=0.0)), 1e-300)
+    return bool(np.allclose(theirs, ours, rtol=1e-7, atol=1e-9 * scale))
+
+
+def run_engine(
+    settings: Settings, libraries: Iterable[str], log_dir: Path, progress: Progress
+) -> list[EngineRow]:
+    """Every selected engine case: convcli in a fresh process, references in shared ones."""
+    cases = [case for case in engine_cases(settings.quick) if settings.selected(case.name)]
+    if not cases:
+        return []
+    cost = numpy_cost()
+    workers = {name: Worker(name, log_dir / f"{name}.log") for name in libraries}
+    rows = []
+    try:
+        for case in cases:
+            progress(case.name)
+            references = measure_references(case, settings, workers, cost)
+            for method in settings.methods:
+                rows.append(engine_row(case, method, settings, references, log_dir))
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return rows
+
+
+def measure_references(
+    case: EngineCase, settings: Settings, workers: dict[str, Worker], cost: float
+) -> dict[str, Measured]:
+    results = {}
+    for impl, (library, _) in REFERENCES.items():
+        if library not in workers:
+            continue
+        reason = skip_reason(impl, case, cost)
+        if reason is not None:
+            results[impl] = Measured(skipped=reason)
+            continue
+        spec = case.spec(impl, "auto", settings)
+        results[impl] = workers[library].ask(spec, settings.engine_timeout)
+    return results
+
+
+def engine_row(
+    case: EngineCase,
+    method: str,
+    settings: Settings,
+    references: dict[str, Measured],
+    log_dir: Path,
+) -> EngineRow:
+    if method in convcli_methods():
+        worker = Worker("convcli", log_dir / "convcli.log")
+        try:
+            ours = worker.ask(case.spec("convcli", method, settings), settings.engine_timeout)
+        finally:
+            worker.close()
+    else:
+        ours = Measured(skipped="not available")
+    differs = [
+        impl
+        for impl, theirs in references.items()
+        if theirs.ok and ours.ok and not agrees(theirs, ours)
+    ]
+    name = case.name if method == "auto" else f"{case.name} [{method}]"
+    return EngineRow(name, method, case.cells, ours, references, differs)
+
+
+# ---------------------------------------------------------------- command-line benchmarks
+
+
+@dataclass
+class CliRow:
+    case: str
+    values: int
+    convcli: Measured
+    reference: Measured
+    reference_label: str
+    differs: bool = False
+
+
+REFERENCE_SCRIPT = """\
+import sys
+
+import numpy as np
+
+signal = np.loadtxt(sys.argv[1])
+kernel = np.loadtxt(sys.argv[2])
+np.savetxt(sys.argv[3], np.convolve(signal, kernel, "valid"), fmt="%.17g")
+"""
+
+GENERATOR = """\
+import sys
+
+data = open(sys.argv[1], "rb").read()
+out = sys.stdout.buffer
+try:
+    for _ in range(int(sys.argv[2])):
+        out.write(data)
+    out.flush()
+except BrokenPipeError:
+    sys.stderr.close()
+"""
+
+
+def write_csv(path: Path, size: int, seed: int, chunk: int = 10**6) -> None:
+    """Random floats one a line, written with repr so they read back exactly."""
+    rng = np.random.default_rng(seed)
+    with path.open("w") as out:
+        for start in range(0, size, chunk):
+            values = rng.standard_normal(min(chunk, size - start))
+            out.write("\n".join(map(repr, values.tolist())) + "\n")
+
+
+def csv_digest(path: Path) -> tuple[int, list[float]]:
+    """A CSV output's line count and first values, to check two outputs agree."""
+    lines = 0
+    with path.open("rb") as data:
+        head = [float(data.readline()) for _ in range(3)]
+        data.seek(0)
+        while block := data.read(1 << 24):
+            lines += block.count(b"\n")
+    return lines, head
+
+
+def run_cli(settings: Settings, folder: Path, progress: Progress) -> list[CliRow]:
+    """convcli conv on CSV files against the loadtxt + convolve + savetxt script."""
+    sizes = [n for n in settings.cli_sizes if settings.selected(cli_name(n))]
+    if not sizes:
+        return []
+    kernel = folder / "kernel.csv"
+    write_csv(kernel, STREAM_KERNEL, SEED + 1)
+    script = folder / "reference.py"
+    script.write_text(REFERENCE_SCRIPT)
+    rows = []
+    for n in sizes:
+        progress(cli_name(n))
+        signal = folder / f"signal-{n}.csv"
+        write_csv(signal, n, SEED)
+        rows.append(cli_row(n, signal, kernel, script, settings))
+        signal.unlink()
+    return rows
+
+
+def cli_name(n: int) -> str:
+    return f"CLI CSV N={count(n)} K={STREAM_KERNEL}"
+
+
+def cli_row(n: int, signal: Path, kernel: Path, script: Path, settings: Settings) -> CliRow:
+    ours_out, theirs_out = signal.with_suffix(".convcli.out"), signal.with_suffix(".numpy.out")
+    command = [*convcli_command(), "conv", str(signal), str(kernel), "--format", "csv"]
+
+    def convcli_run() -> ProcessRun:
+        with ours_out.open("wb") as out:
+            return run_process(command, settings.process_timeout, stdout=out)
+
+    reference = [sys.executable, str(script), str(signal), str(kernel), str(theirs_out)]
+    ours = repeat_process(convcli_run, settings.repeats, settings.budget)
+    theirs = repeat_process(
+        lambda: run_process(reference, settings.process_timeout),
+        settings.repeats,
+        settings.budget,
+    )
+    differs = ours.ok and theirs.ok and not same_csv(ours_out, theirs_out)
+    for path in (ours_out, theirs_out):
+        path.unlink(missing_ok=True)
+    label = "loadtxt + convolve + savetxt script"
+    return CliRow(cli_name(n), n, ours, theirs, label, differs)
+
+
+def same_csv(ours: Path, theirs: Path) -> bool:
+    (our_lines, our_head), (their_lines, their_head) = csv_digest(ours), csv_digest(theirs)
+    return our_lines == their_lines and bool(np.allclose(our_head, their_head, rtol=1e-9))
+
+
+STARTUP = {
+    "start-up conv": ["conv", "1,2,3", "1,1", "--format", "csv"],
+    "start-up compare": ["compare", "1,2,3", "1,1", "--format", "table"],
+}
+
+
+def run_startup(settings: Settings, progress: Progress) -> list[CliRow]:
+    """Small commands against ``python -c "import numpy"``, interleaved, median of runs."""
+    names = [name for name in STARTUP if settings.selected(name)]
+    if not names:
+        return []
+    progress("start-up")
+    commands = {name: [*convcli_command(), *STARTUP[name]] for name in names}
+    commands["import numpy"] = [sys.executable, "-c", "import numpy"]
+    runs: dict[str, list[ProcessRun]] = {name: [] for name in commands}
+    for round_ in range(settings.startup_runs + 1):
+        for name, command in commands.items():
+            run = run_process(command, settings.process_timeout)
+            if round_ > 0 or run.error:  # the first round is a warm-up
+                runs[name].append(run)
+    baseline = summarize(runs.pop("import numpy"))
+    label = 'python -c "import numpy"'
+    return [CliRow(name, 0, summarize(done), baseline, label) for name, done in runs.items()]
+
+
+def summarize(runs: list[ProcessRun]) -> Measured:
+    errors = [run.error for run in runs if run.error]
+    if errors:
+        return Measured(error=errors[0])
+    return Measured(
+        seconds=statistics.median(run.seconds for run in runs),
+        runs=len(runs),
+        peak=max(run.peak for run in runs),
+    )
+
+
+@dataclass
+class StreamRow:
+    case: str
+    values: int
+    available: bool
+    convcli: Measured
+
+
+def stream_available() -> bool:
+    """Whether this convcli has ``conv --stream`` (it is being added in parallel)."""
+    run = subprocess.run(
+        [*convcli_command(), "conv", "--help"], capture_output=True, text=True, check=False
+    )
+    return "--stream" in run.stdout
+
+
+def run_stream(settings: Settings, folder: Path, progress: Progress) -> list[StreamRow]:
+    """``convcli conv - kernel.csv --stream`` on values piped from a generator process."""
+    total = settings.stream_values
+    name = f"stream N={count(total)} K={STREAM_KERNEL}"
+    if not settings.selected(name):
+        return []
+    progress(name)
+    if not stream_available():
+        return [StreamRow(name, total, False, Measured(skipped="not available"))]
+    chunk = min(total, 10**6)
+    block, kernel = folder / "block.csv", folder / "kernel.csv"
+    write_csv(block, chunk, SEED)
+    write_csv(kernel, STREAM_KERNEL, SEED + 1)
+    generator = [sys.executable, "-c", GENERATOR, str(block), str(total // chunk)]
+    command = [*convcli_command(), "conv", "-", str(kernel), "--stream", "--format", "csv"]
+    run = run_pipeline(generator, command, settings.stream_timeout)
+    measured = Measured(seconds=run.seconds, runs=0, peak=run.peak, error=run.error)
+    return [StreamRow(name, total, True, measured)]
+
+
+def run_pipeline(generator: list[str], command: list[str], timeout: float) -> ProcessRun:
+    """``generator | command > /dev/null``, timing and measuring the command alone."""
+    source = subprocess.Popen(generator, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert source.stdout is not None
+    try:
+        return run_process(command, timeout, stdin=source.stdout)
+    finally:
+        source.stdout.close()
+        source.kill()
+        source.wait()
+
+
+# ---------------------------------------------------------------- report
+
+
+Progress = Callable[[str], None]
+
+
+def progress_printer() -> Progress:
+    """Progress lines on stderr, with the time since the start."""
+    start = time.perf_counter()
+
+    def report(message: str) -> None:
+        print(f"[{time.perf_counter() - start:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def seconds_text(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def ratio_text(ratio: float) -> str:
+    if ratio >= 100:
+        return f"{ratio:.0f}x"
+    if ratio >= 1:
+        return f"{ratio:.2f}x"
+    return f"{ratio:.2g}x"
+
+
+def megabytes(size: int | None) -> str:
+    if size is None:
+        return "-"
+    return f"{size / 1e6:.1f}" if size < 10e6 else f"{size / 1e6:.0f}"
+
+
+def time_cell(measured: Measured) -> str:
+    if measured.skipped:
+        return measured.skipped
+    if measured.error or measured.seconds is None:
+        return f"error: {measured.error}"
+    return seconds_text(measured.seconds) + ("*" if measured.runs == 0 else "")
+
+
+def ratio_cell(ours: Measured, theirs: Measured | None, differs: bool = False) -> str:
+    if theirs is None or theirs.skipped == "n/a":
+        return "n/a"
+    if theirs.skipped:
+        return "-"
+    if theirs.error:
+        return "timeout" if theirs.error.startswith("timeout") else "error"
+    if not ours.ok or theirs.seconds is None:
+        return "-"
+    assert ours.seconds is not None
+    return ratio_text(ours.seconds / theirs.seconds) + ("!" if differs else "")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], left: Sequence[int] = (0,)) -> str:
+    """A markdown table: the ``left`` columns (text) left-aligned, the others right-aligned."""
+    rows = [list(row) for row in rows]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            cell.ljust(width) if i in left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = ["-" * w if i in left else "-" * (w - 1) + ":" for i, w in enumerate(widths)]
+    return "\n".join([line(headers), line(rule), *map(line, rows)])
+
+
+def fastest(references: dict[str, Measured]) -> float | None:
+    times = [m.seconds for m in references.values() if m.ok and m.seconds is not None]
+    return min(times) if times else None
+
+
+def best_ratio(row: EngineRow) -> float | None:
+    reference = fastest(row.references)
+    if reference is None or not row.convcli.ok or row.convcli.seconds is None:
+        return None
+    return row.convcli.seconds / reference
+
+
+def engine_section(rows: list[EngineRow], columns: list[str], settings: Settings) -> str:
+    headers = ["case", "convcli", "peak MB", *(REFERENCES[c][1] for c in columns), "best"]
+    body = []
+    for row in rows:
+        best = best_ratio(row)
+        body.append(
+            [
+                row.case,
+                time_cell(row.convcli),
+                megabytes(row.convcli.peak) if row.convcli.ok else "-",
+                *(
+                    ratio_cell(row.convcli, row.references.get(c), c in row.differs)
+                    for c in columns
+                ),
+                ratio_text(best) if best is not None else "-",
+            ]
+        )
+    skipped = sorted(
+        {
+            f"{REFERENCES[impl][1]} {m.skipped}"
+            for row in rows
+            for impl, m in row.references.items()
+            if m.skipped and m.skipped != "n/a"
+        }
+    )
+    notes = [
+        f"Engine: `convolve(signal, kernel)`, valid, float64 random data. Times: median of up "
+        f"to {settings.repeats} timed samples after a warm-up (`*`: one cold run). Peak MB: "
+        "rise of the peak RSS (VmHWM) of a fresh process during convcli's first call, after "
+        "imports and data creation. Ratios: convcli time / reference time (below 1x: convcli "
+        "is faster); best: against the fastest reference; `-`: skipped, `!`: result differs.",
+    ]
+    if skipped:
+        notes.append("Skipped: " + "; ".join(skipped) + ".")
+    return "\n\n".join([*notes, table(headers, body)])
+
+
+def cli_section(rows: list[CliRow]) -> str:
+    headers = ["case", "convcli", "peak MB", "reference", "reference time", "peak MB", "ratio"]
+    body = [
+        [
+            row.case,
+            time_cell(row.convcli),
+            megabytes(row.convcli.peak),
+            row.reference_label,
+            time_cell(row.reference),
+            megabytes(row.reference.peak),
+            ratio_cell(row.convcli, row.reference, row.differs),
+        ]
+        for row in rows
+    ]
+    note = (
+        "Command line: each run a subprocess, wall-clock time, peak MB = the process's "
+        "peak RSS (ru_maxrss from os.wait4). CLI rows: `convcli conv signal.csv kernel.csv --format csv > "
+        "out.csv` against the script, median of runs after a warm-up; start-up rows: median "
+        "of interleaved runs. Ratio: convcli time / reference time."
+    )
+    return note + "\n\n" + table(headers, body, left=(0, 3))
+
+
+def throughput(values: int, measured: Measured) -> float | None:
+    if not measured.ok or not measured.seconds:
+        return None
+    return values / measured.seconds
+
+
+def non_streamed(cli_rows: list[CliRow]) -> CliRow | None:
+    """The largest CLI CSV case: the non-streamed path the stream is compared with."""
+    candidates = [row for row in cli_rows if row.values and row.convcli.ok]
+    return max(candidates, key=lambda row: row.values) if candidates else None
+
+
+def stream_section(rows: list[StreamRow], cli_rows: list[CliRow]) -> str:
+    base = non_streamed(cli_rows)
+    base_rate = throughput(base.values, base.convcli) if base else None
+    headers = ["case", "convcli", "values/s", "peak MB", "non-streamed values/s", "ratio"]
+    body = []
+    for row in rows:
+        rate = throughput(row.values, row.convcli)
+        body.append(
+            [
+                row.case,
+                time_cell(row.convcli) if row.available else "not available",
+                f"{rate:.3g}" if rate else "-",
+                megabytes(row.convcli.peak) if row.convcli.ok else "-",
+                f"{base_rate:.3g} ({base.case})" if base and base_rate else "-",
+                ratio_text(rate / base_rate) if rate and base_rate else "-",
+            ]
+        )
+    note = (
+        "Stream: `generator | convcli conv - kernel.csv --stream --format csv > /dev/null`, "
+        "one run; peak MB = convcli's peak RSS (ru_maxrss from os.wait4). Ratio: streamed throughput / non-streamed "
+        "throughput (at least 1x is the target)."
+    )
+    return note + "\n\n" + table(headers, body)
+
+
+# ---------------------------------------------------------------- targets
+
+
+@dataclass
+class Target:
+    label: str
+    status: str  # "met", "MISSED" or "not measured"
+    detail: str
+
+    def line(self) -> str:
+        return f"- {self.label}: {self.status} ({self.detail})"
+
+
+def check(label: str, value: float | None, limit: float, detail: str, *, at_most: bool) -> Target:
+    if value is None:
+        return Target(label, "not measured", detail)
+    met = value <= limit if at_most else value >= limit
+    return Target(label, "met" if met else "MISSED", detail)
+
+
+def engine_targets(rows: list[EngineRow]) -> list[Target]:
+    label = "engine 1-D/2-D, N >= 1e5: at most 1.1x the fastest reference on every case"
+    large = [(best_ratio(r), r) for r in rows if r.method == "auto" and r.cells >= 10**5]
+    large = [(ratio, row) for ratio, row in large if ratio is not None]
+    if large:
+        worst, row = max(large, key=lambda pair: pair[0])
+        above = sum(ratio > 1.1 for ratio, _ in large)
+        detail = f"worst {ratio_text(worst)} on {row.case}; {above} of {len(large)} cases above"
+        targets = [check(label, worst, 1.1, detail, at_most=True)]
+    else:
+        targets = [check(label, None, 1.1, "no case with N >= 1e5 in this run", at_most=True)]
+    label = "at least 20x faster than numpy.convolve at N = 1e6, K = 1e4"
+    match = [r for r in rows if r.case == "1-D N=1e6 K=1e4" and r.method == "auto"]
+    ratio = None
+    if match and match[0].convcli.ok and match[0].references.get("numpy", Measured()).ok:
+        ratio = match[0].convcli.seconds / match[0].references["numpy"].seconds
+    detail = f"{1 / ratio:.1f}x faster" if ratio else "case not in this run"
+    return [*targets, check(label, ratio, 0.05, detail, at_most=True)]
+
+
+def cli_targets(rows: list[CliRow]) -> list[Target]:
+    targets = []
+    wanted = [
+        ("CLI CSV N=1e6 K=31", "CLI on 1e6 CSV values: at most 0.4x the script", 0.4),
+        ("start-up conv", "start-up `conv ... --format csv`: at most 1.25x import numpy", 1.25),
+        ("start-up compare", "start-up `compare ... --format table`: at most 1.5x", 1.5),
+    ]
+    for case, label, limit in wanted:
+        match = [r for r in rows if r.case == case and r.convcli.ok and r.reference.ok]
+        ratio = None
+        if match:
+            ratio = match[0].convcli.seconds / match[0].reference.seconds
+        detail = ratio_text(ratio) if ratio else "case not in this run"
+        targets.append(check(label, ratio, limit, detail, at_most=True))
+    return targets
+
+
+def stream_targets(rows: list[StreamRow], cli_rows: list[CliRow]) -> list[Target]:
+    label_memory = "stream of 1e8 values: peak memory under 100 MB"
+    label_rate = "stream of 1e8 values: throughput at least the non-streamed CSV path (1e7)"
+    match = [r for r in rows if r.values == 10**8]
+    if not match or not match[0].convcli.ok:
+        why = "not available" if match and not match[0].available else "case not in this run"
+        if match and match[0].convcli.error:
+            why = match[0].convcli.error
+        return [
+            check(label_memory, None, 0, why, at_most=True),
+            check(label_rate, None, 0, why, at_most=False),
+        ]
+    stream = match[0].convcli
+    assert stream.peak is not None
+    peak = f"{megabytes(stream.peak)} MB"
+    memory = Target(label_memory, "met" if stream.peak < 100e6 else "MISSED", peak)
+    base = [r for r in cli_rows if r.values == 10**7 and r.convcli.ok]
+    rate = throughput(10**8, stream)
+    ratio = rate / throughput(10**7, base[0].convcli) if base and rate else None
+    detail = (
+        f"{ratio_text(ratio)} the non-streamed rate" if ratio else "no 1e7 CLI case in this run"
+    )
+    return [memory, check(label_rate, ratio, 1.0, detail, at_most=False)]
+
+
+def targets_section(targets: list[Target]) -> str:
+    tally = {
+        status: sum(t.status == status for t in targets)
+        for status in ("met", "MISSED", "not measured")
+    }
+    summary = (
+        f"targets: {tally['met']} met, {tally['MISSED']} missed, "
+        f"{tally['not measured']} not measured"
+    )
+    return "\n".join(["Targets (issue 4):", "", *(t.line() for t in targets), "", summary])
+
+
+# ---------------------------------------------------------------- machine
+
+
+def version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    match = re.search(r"^model name\s*:\s*(.+)$", text, flags=re.MULTILINE)
+    return match.group(1).strip() if match else platform.processor() or "unknown CPU"
+
+
+def memory_total() -> str:
+    try:
+        match = re.search(r"MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text())
+    except OSError:
+        return "? GB RAM"
+    return f"{int(match.group(1)) * 1024 / 1e9:.0f} GB RAM" if match else "? GB RAM"
+
+
+def git_revision() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"git {head}" + (" with uncommitted changes" if dirty else "")
+
+
+def machine_section(settings: Settings, libraries: Sequence[str]) -> str:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    packages = ", ".join(
+        f"{name} {version(name) or 'not installed'}" for name in ("numpy", "scipy", "torch")
+    )
+    run = "quick run (small sizes; not for the README)" if settings.quick else "full run"
+    return "\n".join(
+        [
+            f"convcli benchmark, {run}, {time.strftime('%Y-%m-%d')}",
+            "",
+            f"- machine: {cpu_model()}, {os.cpu_count()} cores ({usable} usable), "
+            f"{memory_total()}, {platform.system()} {platform.release()}",
+            f"- software: Python {platform.python_version()}, {packages}",
+            f"- convcli {version('convcli') or '?'} ({git_revision()}); methods: "
+            f"{', '.join(convcli_methods())}; --stream: "
+            f"{'available' if stream_available() else 'not available'}; "
+            f"references measured: {', '.join(libraries)}",
+        ]
+    )
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark convcli against numpy, scipy and torch (see the module docstring)."
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: a smoke run under a minute"
+    )
+    parser.add_argument("--repeats", type=int, help="timed samples after the warm-up (5; quick 3)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only the cases whose name matches this regular expression (repeatable)",
+    )
+    parser.add_argument(
+        "--methods",
+        default="auto",
+        help="convcli methods to measure, comma-separated: auto (default), direct, fft",
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also save every measurement")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def make_settings(arguments: argparse.Namespace) -> Settings:
+    quick = arguments.quick
+    methods = tuple(m.strip() for m in arguments.methods.split(",") if m.strip())
+    unknown = set(methods) - {"auto", "direct", "fft"}
+    if unknown or not methods:
+        raise SystemExit(f"--methods: choose from auto, direct, fft (got {arguments.methods!r})")
+    repeats = arguments.repeats if arguments.repeats is not None else (3 if quick else 5)
+    if repeats < 1:
+        raise SystemExit("--repeats must be at least 1")
+    return Settings(
+        quick=quick,
+        repeats=repeats,
+        budget=1.0 if quick else 10.0,
+        engine_timeout=30.0 if quick else 180.0,
+        process_timeout=60.0 if quick else 300.0,
+        stream_timeout=60.0 if quick else 900.0,
+        startup_runs=5 if quick else 20,
+        cli_sizes=(10**5,) if quick else (10**6, 10**7),
+        stream_values=10**6 if quick else 10**8,
+        methods=methods,
+        patterns=tuple(re.compile(p, flags=re.IGNORECASE) for p in arguments.only),
+    )
+
+
+def available_libraries() -> list[str]:
+    """The reference libraries importable here: numpy always, scipy and torch if installed."""
+    return [name for name in ("numpy", "scipy", "torch") if importlib.util.find_spec(name)]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = parse_arguments(argv)
+    if arguments.worker:
+        worker_main()
+        return
+    settings = make_settings(arguments)
+    libraries = available_libraries()
+    progress = progress_printer()
+    sections = [machine_section(settings, libraries)]
+    with tempfile.TemporaryDirectory(prefix="convcli-bench-") as temporary:
+        folder = Path(temporary)
+        engine_rows = run_engine(settings, libraries, folder, progress)
+        cli_rows = run_cli(settings, folder, progress)
+        startup_rows = run_startup(settings, progress)
+        stream_rows = run_stream(settings, folder, progress)
+    columns = [impl for impl, (library, _) in REFERENCES.items() if library in libraries]
+    if engine_rows:
+        sections.append(engine_section(engine_rows, columns, settings))
+    if cli_rows or startup_rows:
+        sections.append(cli_section(cli_rows + startup_rows))
+    if stream_rows:
+        sections.append(stream_section(stream_rows, cli_rows))
+    targets = engine_targets(engine_rows)
+    targets += cli_targets(cli_rows + startup_rows)
+    targets += stream_targets(stream_rows, cli_rows)
+    sections.append(targets_section(targets))
+    print("\n\n".join(sections))
+    if arguments.json:
+        save_json(arguments.json, engine_rows, cli_rows + startup_rows, stream_rows)
+
+
+def save_json(path: Path, *groups: list) -> None:
+    """Every row as JSON (without the output samples), for later analysis."""
+    rows = [asdict(row) for group in groups for row in group]
+    text = json.dumps(rows, indent=1, default=str)
+    path.write_text(re.sub(r'"sample": \[[^\]]*\]', '"sample": null', text))
+
+
+if __name__ == "__main__":
+    main()
