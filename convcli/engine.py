@@ -337,11 +337,12 @@ def working_dtype(signal: np.ndarray, kernel: np.ndarray) -> np.dtype | type:
         return np.complex128
     if "f" in kinds:
         return np.float64
+    if "O" in kinds:  # values past int64 already; a sum of them may be anything
+        return object
     signal_max = max(abs(int(signal.max())), abs(int(signal.min())))
-    if "O" not in kinds:
-        kernel_sum = float(np.abs(kernel.astype(np.float64)).sum())
-        if signal_max * kernel_sum < 2.0**62:
-            return np.int64
+    kernel_sum = float(np.abs(kernel.astype(np.float64)).sum())
+    if signal_max * kernel_sum < 2.0**62:
+        return np.int64
     exact_sum = sum(abs(int(v)) for v in kernel.flat)
     return np.int64 if signal_max * exact_sum <= _INT64_MAX else object
 
@@ -441,9 +442,11 @@ _NS_PER_VECTOR_MAC = {"i": 1.767, "f": 1.744, "c": 4.876}
 _NS_PER_FFT_UNIT = {"i": 1.255, "f": 1.364, "c": 1.892}
 
 
-def choose_method(
-    geometry: Geometry, kernel_shape: tuple[int, ...], kind: str = "f"
-) -> str:
+#: Sums this small take microseconds directly; an FFT costs more just to plan.
+_ALWAYS_DIRECT_MACS = 4096
+
+
+def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str = "f") -> str:
     """The method ``auto`` picks: the cheaper of ``direct`` and ``fft`` by a measured cost model.
 
     ``kind`` is the working dtype's kind (``i``, ``f``, ``c``; ``O`` for
@@ -456,9 +459,9 @@ def choose_method(
     >>> choose_method(plan((10**6,), (10**4,)), (10**4,))
     'fft'
     """
-    if kind == "O":
-        return "direct"
     taps = math.prod(kernel_shape)
+    if kind == "O" or taps * math.prod(geometry.output_shape) < _ALWAYS_DIRECT_MACS:
+        return "direct"
     compiled = len(kernel_shape) == 1 and _compiled_1d(geometry)
     direct_per_output = taps * (_NS_PER_COMPILED_MAC if compiled else _NS_PER_VECTOR_MAC)[kind]
     spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))

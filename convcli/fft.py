@@ -198,8 +198,7 @@ class _SlidingFFT:
         full = inverse(forward(self.signal) * kernel_spectrum)
         valid = tuple(slice(k - 1, n) for k, n in zip(self.taps.shape, self.signal.shape))
         values = np.ascontiguousarray(full[valid])
-        squares = _squared(self.signal)
-        return values, self._suspect(values, squares, math.prod(shape), whole=True)
+        return values, self._suspect(values, self.signal, math.prod(shape), whole=True)
 
     def overlap_save(self, plan: BlockPlan) -> tuple[np.ndarray, np.ndarray]:
         """Overlap-save over blocks of ``plan.length``, many blocks per transform call."""
@@ -214,7 +213,7 @@ class _SlidingFFT:
             rows = min(rows_per_chunk, blocks - first)
             start, stop = first * plan.step, (first + rows) * plan.step
             frames = self._frames(start, rows, plan)
-            sums = inverse(forward(frames) * kernel_spectrum)[:, span - 1 :]
+            sums = inverse(forward(frames) * kernel_spectrum)[:, span - 1 : span - 1 + plan.step]
             values[start:stop] = sums.reshape(-1)
             suspect[start:stop] = self._suspect(sums, frames, plan.length, whole=False).reshape(-1)
         return values[:outputs], suspect[:outputs]
@@ -237,20 +236,25 @@ class _SlidingFFT:
         """
         if not (self.integers or self.guard):
             return np.zeros(sums.shape, dtype=bool)
-        squares = _squared(inputs)
-        energy = squares.sum() if whole else squares.sum(axis=1, keepdims=True)
-        kernel_norm = float(np.sqrt(np.vdot(self.taps, self.taps).real))
+        norm = _norms(inputs) if whole else _norms(inputs, axis=1)
+        kernel_norm = float(_norms(self.taps))
         log_length = max(math.log2(length), 1.0)
         if self.integers:
-            bound = np.sqrt(energy) * kernel_norm * _EPS * (26 * math.ceil(log_length) + 5)
+            bound = norm * kernel_norm * _EPS * (26 * math.ceil(log_length) + 5)
             return np.broadcast_to(bound >= _ROUNDING_MARGIN, sums.shape).copy()
-        bound = np.sqrt(energy) * kernel_norm * _EPS * log_length
-        return np.abs(sums) * ACCURACY < bound
+        with np.errstate(over="ignore"):  # an infinite bound rightly sends every output direct
+            bound = norm * kernel_norm * (_EPS * log_length / ACCURACY)
+        return np.abs(sums) < bound
 
 
-def _squared(values: np.ndarray) -> np.ndarray:
-    """``|values|**2`` as float64."""
-    return values.real**2 + values.imag**2 if values.dtype.kind == "c" else values * values
+def _norms(values: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """Euclidean norms (of the whole array, or along ``axis`` keeping it), scaled by the
+    largest magnitude first so that squaring neither underflows nor overflows."""
+    magnitudes = np.abs(values)
+    largest = magnitudes.max(axis=axis, keepdims=axis is not None)
+    scale = np.where(largest > 0, largest, 1.0)
+    scaled = magnitudes / scale
+    return scale * np.sqrt(np.sum(scaled * scaled, axis=axis, keepdims=axis is not None))
 
 
 def _window_sums(values: np.ndarray, window: tuple[int, ...]) -> np.ndarray:

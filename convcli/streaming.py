@@ -99,25 +99,24 @@ class Stream:
 
     def feed(self, values: np.ndarray) -> np.ndarray:
         """Take the next block of the signal; return the outputs it completes."""
-        values = engine.as_numeric(values, "signal") if len(values) else np.asarray(values)
+        if len(values) == 0:
+            return self._empty()
+        values = engine.as_numeric(values, "signal")
+        self._fed += len(values)
         if not self._streaming:
             self._chunks.append(values)
-            self._fed += len(values)
             if self._fed <= self._buffer_limit:
                 return self._empty()
             self._begin(np.concatenate(self._chunks))
             self._chunks = []
             return self._advance(final=False)
-        if values.dtype.kind != self._pending.dtype.kind and len(values):
-            raise ConvcliError(
-                f"the signal changed from {_KIND_NAMES[self._pending.dtype.kind]} to "
-                f"{_KIND_NAMES[values.dtype.kind]} after {self._fed} values; --stream needs one "
-                "number type throughout (write 1.0 rather than 1, or drop --stream)"
-            )
-        self._fed += len(values)
+        values = self._as_pending_kind(values)
         self._tail = np.concatenate([self._tail, values])[-(self._after + 1) :]
-        self._append(values)
-        return self._advance(final=False) if len(self._pending) >= _BATCH else self._empty()
+        self._chunks.append(values)
+        if sum(map(len, self._chunks)) < _BATCH:
+            return self._empty()
+        self._take_chunks()
+        return self._advance(final=False)
 
     def finish(self) -> np.ndarray:
         """The signal has ended: return the remaining outputs."""
@@ -127,8 +126,32 @@ class Stream:
             return engine.compute(
                 signal, self._kernel, operation, padding, stride, dilation, pad_mode, self._method
             ).values
-        self._append(self._end_padding())
+        self._chunks.append(self._end_padding())
+        self._take_chunks()
         return self._advance(final=True)
+
+    def _as_pending_kind(self, values: np.ndarray) -> np.ndarray:
+        """A block in the number type of the signal so far, as reading it whole would give.
+
+        Integers after decimals become decimals (the whole column would be read
+        as floats); decimals after integers cannot be, since outputs written as
+        integers are already out, so they are refused.
+        """
+        had, has = self._pending.dtype.kind, values.dtype.kind
+        if had == "f" and has in "iO":
+            return values.astype(np.float64)
+        if had != has and {had, has} != {"i", "O"}:
+            raise ConvcliError(
+                f"the signal changed from {_KIND_NAMES[had]} to {_KIND_NAMES[has]} after "
+                f"{self._fed - len(values)} values; --stream needs one number type throughout "
+                "(write 1.0 rather than 1 from the start, or drop --stream)"
+            )
+        return values
+
+    def _take_chunks(self) -> None:
+        """Move the blocks fed since the last batch to the end of the pending window."""
+        self._pending = np.concatenate([self._pending, *self._chunks])
+        self._chunks = []
 
     def _empty(self) -> np.ndarray:
         """No outputs yet, in the dtype outputs will have."""
@@ -167,10 +190,6 @@ class Stream:
         if pad_mode == "circular":
             return self._head[: self._after]
         return engine.pad_signal(self._tail, ((0, self._after),), pad_mode)[-self._after :]
-
-    def _append(self, values: np.ndarray) -> None:
-        """Add padded values to the pending window."""
-        self._pending = np.concatenate([self._pending, values]) if len(values) else self._pending
 
     def _advance(self, final: bool) -> np.ndarray:
         """Compute every output whose window has fully arrived (all of them when ``final``)."""

@@ -736,7 +736,7 @@ USAGE_ERRORS = [
     (["compare", "1,2,3", "1", "--padding", "1:-1"], ["padding", "negative"]),
     (["compare", "1,2,3", "1", "--padding", "sideways"], ["padding", "sideways"]),
     (["conv", "1,2,3", "1", "--pad-mode", "mirror"], ["mirror"]),
-    (["conv", "1,2,3", "1", "--method", "fft"], ["fft"]),
+    (["conv", "1,2,3", "1", "--method", "winograd"], ["winograd"]),
     (["conv", "1,2,3", "1", "--format", "xml"], ["xml"]),
     (["conv", "1,2,3", "1", "--bogus"], ["--bogus"]),
     (["conv", "1,2,3", "1", "-q"], ["-q"]),

@@ -1,0 +1,736 @@
+"""Every method ("auto", "direct", "fft") against the naive reference in
+tests/reference.py and against numpy and scipy: random small cases in 1-D, 2-D
+and 3-D with every padding, pad mode, stride and dilation; exact integers at
+every size; nan/inf placement; long signals cut into overlap-save blocks;
+auto's accuracy guard; the method auto chooses; tiny inputs."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, note, settings
+from hypothesis import strategies as st
+
+from convcli import ConvcliError, engine, fft
+from convcli.engine import METHODS, choose_method, compute, plan
+
+try:
+    from reference import (
+        PAD_MODE_NAMES,
+        reference_output_shape,
+        reference_pad,
+        reference_pads,
+        reference_slide,
+    )
+except ImportError:  # tests/ imported as a package
+    from tests.reference import (
+        PAD_MODE_NAMES,
+        reference_output_shape,
+        reference_pad,
+        reference_pads,
+        reference_slide,
+    )
+
+EPS = float(np.finfo(np.float64).eps)
+OPERATIONS = ("convolution", "correlation")
+NUMPY_PAD_MODES = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "symmetric": "symmetric",
+    "replicate": "edge",
+    "circular": "wrap",
+}
+DTYPES = {"int": np.int64, "float": np.float64, "complex": np.complex128}
+VALUES = {
+    "int": st.integers(-9, 9),
+    "float": st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+    "complex": st.builds(
+        complex,
+        st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+        st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+    ),
+}
+#: (largest signal side, largest kernel side) per number of dimensions
+SIDES = {1: (16, 6), 2: (7, 3), 3: (4, 2)}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class Case:
+    """One problem: the inputs, the options as the engine takes them, and as the reference does."""
+
+    signal: np.ndarray
+    kernel: np.ndarray
+    operation: str
+    padding: str  # the engine's spec: valid, same, full or "B:A[,B:A]"
+    reference_padding: object  # the reference's normalised form
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_mode: str
+
+    def options(self, method: str) -> dict:
+        """Keyword arguments for engine.compute."""
+        return {
+            "padding": self.padding,
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "pad_mode": self.pad_mode,
+            "method": method,
+        }
+
+    def reference_options(self) -> dict:
+        """Keyword arguments for reference_slide."""
+        return {
+            "padding": self.reference_padding,
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "pad_mode": self.pad_mode,
+        }
+
+    def pads(self) -> tuple[tuple[int, int], ...]:
+        """(before, after) per axis, by the reference's rules."""
+        return reference_pads(
+            self.signal.shape, self.kernel.shape, self.reference_padding, self.stride, self.dilation
+        )
+
+    def run(self, method: str) -> engine.Result:
+        """engine.compute on this case with ``method``."""
+        return compute(self.signal, self.kernel, self.operation, **self.options(method))
+
+    def reference(self) -> tuple[np.ndarray, np.ndarray]:
+        """The naive reference's values (Python scalars) and per-output sum |p| |h|."""
+        return reference_slide(self.signal, self.kernel, self.operation, **self.reference_options())
+
+
+def norm(values: np.ndarray) -> float:
+    """||values||_2 with nan/inf counted as 0, scaled first so tiny values do not underflow."""
+    values = np.abs(values.astype(np.complex128).ravel())
+    values = np.where(np.isfinite(values), values, 0.0)
+    top = float(values.max(initial=0.0))
+    return top * float(np.sqrt(np.sum((values / top) ** 2))) if top > 0 else 0.0
+
+
+def fft_error_scale(case: Case) -> float:
+    """eps * log2(n) * ||p||_2 * ||h||_2: the absolute error an FFT sum may have in any
+    output, ``p`` the padded signal with nan/inf as 0 (what the FFT transforms)."""
+    signal = case.signal.astype(np.complex128)
+    signal = np.where(np.isfinite(signal), signal, 0)
+    padded = np.pad(signal, case.pads(), mode=NUMPY_PAD_MODES[case.pad_mode])
+    log_size = math.log2(4 * padded.size)
+    return EPS * log_size * norm(padded) * norm(case.kernel)
+
+
+def assert_exact_integers(actual: np.ndarray, expected: np.ndarray) -> None:
+    """int64 or an object array of Python ints, equal to ``expected`` as Python ints."""
+    assert actual.shape == expected.shape
+    assert actual.dtype.kind in "iO", actual.dtype
+    if actual.dtype.kind == "O":
+        assert all(type(v) is int for v in actual.flat), "object results must be Python ints"
+    assert [int(v) for v in actual.flat] == [int(v) for v in expected.flat]
+
+
+def assert_nonfinite_placement(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """The same outputs are nan, +inf and -inf as in the reference; returns the finite mask."""
+    expected = np.asarray(expected, dtype=np.complex128 if actual.dtype.kind == "c" else float)
+    for predicate in (np.isnan, np.isposinf, np.isneginf):
+        if actual.dtype.kind == "c":
+            for part in ("real", "imag"):
+                got, want = predicate(getattr(actual, part)), predicate(getattr(expected, part))
+                assert np.array_equal(got, want), f"{predicate.__name__} ({part}) differs"
+        else:
+            got, want = predicate(actual), predicate(expected)
+            assert np.array_equal(got, want), (
+                f"{predicate.__name__} at {np.argwhere(got).tolist()}, "
+                f"reference at {np.argwhere(want).tolist()}"
+            )
+    return np.isfinite(expected)
+
+
+def assert_close(
+    actual: np.ndarray, expected: np.ndarray, magnitude: np.ndarray, slack: np.ndarray | float
+) -> None:
+    """Non-finite outputs placed as in the reference; finite ones within 1e-12 of the
+    window's sum |p| |h| plus ``slack`` (the FFT's absolute error, where it applies)."""
+    assert actual.shape == expected.shape
+    assert actual.dtype.kind in "fc", actual.dtype
+    finite = assert_nonfinite_placement(actual, expected)
+    want = np.asarray(expected, dtype=np.complex128)
+    with np.errstate(invalid="ignore"):  # inf - inf where both are inf
+        diff = np.abs(actual.astype(np.complex128) - want)
+    bound = 1e-12 * magnitude + slack + 1e-300
+    bad = finite & ~(diff <= bound)
+    assert not bad.any(), (
+        f"differs at {np.argwhere(bad).tolist()[:10]}: got {actual[bad][:5]}, "
+        f"want {want[bad][:5]}, allowed {np.broadcast_to(bound, bad.shape)[bad][:5]}"
+    )
+
+
+def slack_for(case: Case, method: str, used: str, expected: np.ndarray) -> np.ndarray | float:
+    """How far a float result may stray beyond the direct sum's rounding.
+
+    ``direct``: nothing. ``fft``: the FFT's absolute error in every output.
+    ``auto`` when it used the FFT: no more than that, and at most 4 * fft.ACCURACY of
+    the output itself (its guard recomputes outputs the FFT would blur).
+    """
+    if used == "direct":
+        return 0.0
+    scale = 8 * fft_error_scale(case)
+    if method == "fft":
+        return scale
+    size = np.abs(np.asarray(expected, dtype=np.complex128))
+    return np.minimum(scale, 4 * fft.ACCURACY * np.where(np.isfinite(size), size, 0))
+
+
+def check_every_method(case: Case) -> None:
+    """Each method against the naive reference: exactly for integers, else within tolerance."""
+    expected, magnitude = case.reference()
+    integers = case.signal.dtype.kind in "iO" and case.kernel.dtype.kind in "iO"
+    for method in METHODS:
+        result = case.run(method)
+        assert result.method in ("direct", "fft")
+        if method != "auto":
+            assert result.method == method or result.values.dtype == object
+        if integers:
+            assert_exact_integers(result.values, expected)
+        else:
+            slack = slack_for(case, method, result.method, expected)
+            assert_close(result.values, expected, magnitude, slack)
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+@st.composite
+def cases(
+    draw,
+    ndims: tuple[int, ...] = (1, 1, 2),
+    kinds: tuple[str, ...] = ("int", "float", "complex"),
+    values: dict | None = None,
+) -> Case:
+    """A random problem that fits: any padding form, pad mode, stride and dilation."""
+    ndim = draw(st.sampled_from(ndims))
+    max_n, max_k = SIDES[ndim]
+    kernel_shape = tuple(draw(st.integers(1, max_k)) for _ in range(ndim))
+    signal_shape = tuple(draw(st.integers(1, max_n)) for _ in range(ndim))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+    dilation = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+    form = draw(st.sampled_from(["valid", "same", "full", "explicit", "explicit"]))
+    if form == "explicit":
+        pairs = [(draw(st.integers(0, 4)), draw(st.integers(0, 4))) for _ in range(ndim)]
+        padding = ",".join(f"{b}:{a}" for b, a in pairs)
+        reference_padding: object = pairs
+    else:
+        padding = reference_padding = form
+    out = reference_output_shape(signal_shape, kernel_shape, reference_padding, stride, dilation)
+    assume(all(n > 0 for n in out))
+    elements = values or VALUES
+    signal_kind, kernel_kind = draw(st.sampled_from(kinds)), draw(st.sampled_from(kinds))
+
+    def array(shape: tuple[int, ...], kind: str) -> np.ndarray:
+        cells = draw(st.lists(elements[kind], min_size=math.prod(shape), max_size=math.prod(shape)))
+        dtype = DTYPES[kind] if all(abs(v) < 2**63 for v in cells) else object
+        flat = np.empty(len(cells), dtype=dtype)
+        flat[:] = cells
+        return flat.reshape(shape)
+
+    case = Case(
+        signal=array(signal_shape, signal_kind),
+        kernel=array(kernel_shape, kernel_kind),
+        operation=draw(st.sampled_from(OPERATIONS)),
+        padding=padding,
+        reference_padding=reference_padding,
+        stride=stride,
+        dilation=dilation,
+        pad_mode=draw(st.sampled_from(PAD_MODE_NAMES)),
+    )
+    note(repr(case))
+    return case
+
+
+# --------------------------------------------------------------------------- random cases vs the reference
+
+
+@given(cases())
+def test_every_method_matches_reference(case: Case):
+    check_every_method(case)
+
+
+@given(cases(ndims=(3,)))
+@settings(max_examples=15)
+def test_every_method_matches_reference_3d(case: Case):
+    check_every_method(case)
+
+
+@given(cases(ndims=(1, 2), kinds=("int",)))
+def test_integers_exact_under_every_method(case: Case):
+    """Small integers: the FFT's rounding is proven exact, so fft rounds; still exactly equal."""
+    check_every_method(case)
+    for method in METHODS:
+        assert case.run(method).values.dtype == np.int64
+
+
+@st.composite
+def large_integer_cases(draw) -> Case:
+    """Signals up to 2**40 with kernels up to 2**12: outputs past 2**53, which no float
+    FFT result can round to; one cell at full size so the FFT's error bound fails."""
+    case = draw(
+        cases(
+            kinds=("int",),
+            values={"int": st.integers(-(2**40), 2**40)},
+        )
+    )
+    kernel_values = draw(
+        st.lists(st.integers(-(2**12), 2**12), min_size=case.kernel.size, max_size=case.kernel.size)
+    )
+    case.kernel = np.array(kernel_values, dtype=np.int64).reshape(case.kernel.shape)
+    case.signal.flat[0] = 2**40 - 1
+    case.kernel.flat[-1] = 2**12
+    return case
+
+
+@given(large_integer_cases())
+def test_large_integers_exact_where_fft_cannot_round(case: Case):
+    check_every_method(case)
+    for method in METHODS:
+        assert case.run(method).values.dtype == np.int64  # max|f| sum|h| < 2**62
+
+
+@given(cases(ndims=(1, 2), kinds=("int",), values={"int": st.integers(-(2**70), 2**70)}))
+@settings(max_examples=30)
+def test_huge_integers_exact_as_python_ints(case: Case):
+    """Values past int64 (or products that could overflow it): object arrays of Python ints,
+    summed directly whatever the method asked for."""
+    case.signal = np.array(case.signal.tolist(), dtype=object)
+    case.signal.flat[0] = 2**66 + 1  # at least one value past int64, whatever was drawn
+    case.kernel.flat[-1] = case.kernel.flat[-1] or 1  # a zero kernel: see the test below
+    check_every_method(case)
+    for method in METHODS:
+        result = case.run(method)
+        assert result.values.dtype == object
+        assert result.method == "direct"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_huge_signal_with_zero_kernel_gives_exact_zeros(method: str):
+    """max|f| * sum|h| is 0 for an all-zero kernel, yet the signal itself does not fit int64."""
+    values = compute([2**64, 1], [0], "convolution", method=method).values
+    assert values.tolist() == [0, 0]
+
+
+def test_int64_inputs_whose_products_overflow_int64_stay_exact():
+    signal = np.array([2**62, -(2**62), 2**61 + 3, 7, -(2**62)], dtype=np.int64)
+    kernel = np.array([2**20, 3, -(2**19)], dtype=np.int64)
+    for operation in OPERATIONS:
+        case = Case(signal, kernel, operation, "full", "full", (1,), (1,), "zeros")
+        expected = case.reference()[0]
+        for method in METHODS:
+            result = case.run(method)
+            assert result.values.dtype == object
+            assert_exact_integers(result.values, expected)
+
+
+# --------------------------------------------------------------------------- nan / inf placement
+
+
+@st.composite
+def nonfinite_cases(draw) -> Case:
+    """Float signals with a few nan, +inf and -inf; kernels with some zero taps (0 * inf)."""
+    case = draw(
+        cases(
+            kinds=("float",),
+            values={"float": st.sampled_from([0.0, 1.0, -2.0, 0.5]) | VALUES["float"]},
+        )
+    )
+    count = draw(st.integers(1, min(4, case.signal.size)))
+    cells = draw(st.lists(st.integers(0, case.signal.size - 1), min_size=count, max_size=count))
+    for cell in cells:
+        case.signal.flat[cell] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    return case
+
+
+@given(nonfinite_cases())
+def test_nonfinite_outputs_placed_as_the_direct_sum_says(case: Case):
+    check_every_method(case)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nonfinite_stays_local_under_fft(method: str):
+    """One inf: only windows touching it are inf; inf and -inf in one window give nan;
+    0 * inf gives nan; everything else is finite (scipy's FFT would spread nan everywhere)."""
+    signal = np.arange(1.0, 41.0)
+    signal[10], signal[25], signal[27] = np.inf, np.inf, -np.inf
+    kernel = np.array([1.0, 0.0, 2.0, 1.0])
+    case = Case(signal, kernel, "correlation", "valid", "valid", (1,), (1,), "zeros")
+    values = case.run(method).values
+    expected = case.reference()[0]
+    assert_close(values, expected, case.reference()[1], 8 * fft_error_scale(case))
+    assert np.isnan(values[9])  # the kernel's zero tap on the inf
+    assert np.isposinf(values[[7, 8, 10, 22, 23]]).all()
+    assert np.isnan(values[[24, 25, 26]]).all()  # 0 * inf, and inf - inf in one window
+    assert np.isneginf(values[27])
+    assert np.isfinite(values[:7]).all() and np.isfinite(values[11:22]).all()
+    assert np.isfinite(values[28:]).all()
+
+
+# --------------------------------------------------------------------------- numpy and scipy
+
+
+@given(
+    st.sampled_from(["int", "float", "complex"]),
+    st.integers(1, 40),
+    st.integers(1, 9),
+    st.sampled_from(["valid", "full", "same"]),
+    st.data(),
+)
+def test_1d_matches_numpy(kind: str, n: int, k: int, mode: str, data: st.DataObject):
+    """numpy.convolve / numpy.correlate (valid and full; same with odd kernels, where
+    numpy centres as convcli does)."""
+    assume(n >= k)
+    assume(mode != "same" or k % 2 == 1)
+    f = np.array(data.draw(st.lists(VALUES[kind], min_size=n, max_size=n)), dtype=DTYPES[kind])
+    h = np.array(data.draw(st.lists(VALUES[kind], min_size=k, max_size=k)), dtype=DTYPES[kind])
+    case_norm = EPS * math.log2(4 * (n + 2 * k)) * norm(f) * norm(h)
+    atol = 1e-12 * float(np.abs(f).sum() * np.abs(h).sum() + 1) + 8 * case_norm
+    for operation, numpy_function in (("convolution", np.convolve), ("correlation", np.correlate)):
+        expected = numpy_function(f, h, mode)
+        for method in METHODS:
+            actual = compute(f, h, operation, padding=mode, method=method).values
+            assert actual.dtype == expected.dtype
+            if kind == "int":
+                assert actual.tolist() == expected.tolist()
+            else:
+                np.testing.assert_allclose(actual, expected, rtol=0, atol=atol)
+
+
+@given(
+    st.sampled_from(["int", "float", "complex"]),
+    st.sampled_from([1, 2, 2, 3]),
+    st.sampled_from(["valid", "full", "same"]),
+    st.data(),
+)
+def test_matches_scipy(kind: str, ndim: int, mode: str, data: st.DataObject):
+    """scipy.signal.convolve / correlate (direct, so integers compare exactly) in 1-D to 3-D."""
+    signal_module = pytest.importorskip("scipy.signal")
+    max_n = {1: 30, 2: 9, 3: 5}[ndim]
+    max_k = {1: 7, 2: 5, 3: 3}[ndim]
+    signal_shape = tuple(data.draw(st.integers(1, max_n)) for _ in range(ndim))
+    choices = st.sampled_from([1, 3, 5]) if mode == "same" else st.integers(1, max_k)
+    kernel_shape = tuple(min(data.draw(choices), n) for n in signal_shape)
+    assume(mode != "same" or all(k % 2 for k in kernel_shape))
+    size_f, size_h = math.prod(signal_shape), math.prod(kernel_shape)
+    f = np.array(
+        data.draw(st.lists(VALUES[kind], min_size=size_f, max_size=size_f)), dtype=DTYPES[kind]
+    ).reshape(signal_shape)
+    h = np.array(
+        data.draw(st.lists(VALUES[kind], min_size=size_h, max_size=size_h)), dtype=DTYPES[kind]
+    ).reshape(kernel_shape)
+    cells = math.prod(n + 2 * k for n, k in zip(signal_shape, kernel_shape))
+    case_norm = EPS * math.log2(4 * cells) * norm(f) * norm(h)
+    atol = 1e-12 * float(np.abs(f).sum() * np.abs(h).sum() + 1) + 8 * case_norm
+    for operation, scipy_function in (
+        ("convolution", signal_module.convolve),
+        ("correlation", signal_module.correlate),
+    ):
+        expected = scipy_function(f, h, mode, method="direct")
+        for method in METHODS:
+            actual = compute(f, h, operation, padding=mode, method=method).values
+            assert actual.shape == expected.shape
+            assert actual.dtype.kind == expected.dtype.kind
+            if kind == "int":
+                assert actual.tolist() == expected.tolist()
+            else:
+                np.testing.assert_allclose(actual, expected, rtol=0, atol=atol)
+
+
+# --------------------------------------------------------------------------- long signals
+
+
+def sliding_reference(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """The whole result by vectorised numpy (np.pad, then one shifted slice per tap), exact
+    for int64, and its per-output sum |p| |h|: independent of convcli, fast on long signals."""
+    padded = np.pad(case.signal, case.pads(), mode=NUMPY_PAD_MODES[case.pad_mode])
+    weights = np.flip(case.kernel) if case.operation == "convolution" else np.conj(case.kernel)
+    (stride,), (dilation,) = case.stride, case.dilation
+    span = dilation * (len(weights) - 1) + 1
+    outputs = (len(padded) - span) // stride + 1
+    values = np.zeros(outputs, dtype=np.result_type(padded, weights))
+    magnitude = np.zeros(outputs)
+    with np.errstate(invalid="ignore"):
+        for k, w in enumerate(weights):
+            window = padded[k * dilation : k * dilation + (outputs - 1) * stride + 1 : stride]
+            values += w * window
+            magnitude += abs(w) * np.abs(window)
+    return values, magnitude
+
+
+def reference_at(case: Case, outputs: np.ndarray) -> np.ndarray:
+    """The naive reference's value for each output index in ``outputs`` (a 1-D case),
+    each from its own window of the reference's padded signal."""
+    padded = reference_pad(case.signal, case.pads(), case.pad_mode).tolist()
+    (stride,), (dilation,) = case.stride, case.dilation
+    span = dilation * (len(case.kernel) - 1) + 1
+    values = [
+        reference_slide(
+            padded[i * stride : i * stride + span],
+            case.kernel,
+            case.operation,
+            dilation=dilation,
+        )[0][0]
+        for i in outputs
+    ]
+    return np.array(values, dtype=object)
+
+
+def long_case(
+    n: int,
+    k: int,
+    kind: str,
+    operation: str,
+    padding: str,
+    pad_mode: str,
+    stride: int,
+    dilation: int,
+    nonfinite: int,
+    seed: int,
+) -> Case:
+    """A seeded long 1-D case; ``int:B`` kinds draw values below 2**B."""
+    rng = np.random.default_rng(seed)
+    if kind.startswith("int"):
+        bits = int(kind.split(":")[1])
+        signal = rng.integers(-(2**bits), 2**bits, n)
+        kernel = rng.integers(-(2 ** min(bits, 10)), 2 ** min(bits, 10), k)
+    elif kind == "float":
+        signal, kernel = rng.normal(size=n), rng.normal(size=k)
+    else:
+        signal = rng.normal(size=n) + 1j * rng.normal(size=n)
+        kernel = rng.normal(size=k) + 1j * rng.normal(size=k)
+    for cell, value in zip(rng.integers(0, n, nonfinite), [np.nan, np.inf, -np.inf] * nonfinite):
+        signal[cell] = value
+    if padding in ("valid", "same", "full"):
+        reference_padding: object = padding
+    else:
+        reference_padding = [tuple(int(p) for p in padding.split(":"))]
+    return Case(
+        signal, kernel, operation, padding, reference_padding, (stride,), (dilation,), pad_mode
+    )
+
+
+LONG_CASES = {
+    "float-valid-nan": (20_000, 300, "float", "convolution", "valid", "zeros", 1, 1, 3, 1),
+    "int-full": (50_000, 120, "int:10", "correlation", "full", "zeros", 1, 1, 0, 2),
+    "float-same-reflect-stride": (70_000, 51, "float", "correlation", "same", "reflect", 3, 1, 0, 3),
+    "complex-circular-dilated": (30_000, 200, "complex", "convolution", "7:130", "circular", 1, 2, 0, 4),
+    "int-exact-path": (40_000, 64, "int:34", "convolution", "40:3", "replicate", 2, 3, 0, 5),
+    "float-symmetric-nan": (65_000, 257, "float", "correlation", "full", "symmetric", 2, 2, 4, 6),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(LONG_CASES))
+def test_long_signals_in_overlap_save_blocks(name: str):
+    case = long_case(*LONG_CASES[name])
+    span = case.dilation[0] * (len(case.kernel) - 1) + 1
+    padded_length = len(case.signal) + sum(case.pads()[0])
+    assert padded_length > fft.block_plan(span, padded_length).length  # really in blocks
+    expected, magnitude = sliding_reference(case)
+    rng = np.random.default_rng(0)
+    sample = np.unique(
+        np.concatenate([[0, len(expected) - 1], rng.integers(0, len(expected), 150)])
+    )
+    naive = reference_at(case, sample)
+    for method in METHODS:
+        result = case.run(method)
+        values = result.values
+        assert values.shape == expected.shape
+        if case.signal.dtype.kind == "i":
+            assert values.dtype == np.int64
+            assert np.array_equal(values, expected)
+            assert_exact_integers(values[sample], naive)
+        else:
+            slack = slack_for(case, method, result.method, expected)
+            assert_close(values, expected, magnitude, slack)
+            slack = slack if np.ndim(slack) == 0 else slack[sample]
+            assert_close(values[sample], naive, magnitude[sample], slack)
+
+
+def test_auto_uses_fft_for_long_kernels_on_long_signals():
+    case = long_case(*LONG_CASES["float-valid-nan"])
+    assert case.run("auto").method == "fft"
+
+
+# --------------------------------------------------------------------------- auto's accuracy guard
+
+
+def guard_signal(ndim: int, scale: float) -> tuple[np.ndarray, np.ndarray, tuple, tuple]:
+    """Values ~scale with a stretch of 1e12 * scale (scipy issue 22390) and a stretch of
+    zeros; a kernel long enough for auto to choose fft. Returns the signal, the kernel,
+    the region of outputs whose windows hold only the small values, and the all-zero region."""
+    rng = np.random.default_rng(22390)
+    if ndim == 1:
+        signal = rng.uniform(0.5, 1.5, 20_000)
+        signal[:5_000] = 1e12
+        signal[12_000:13_000] = 0.0
+        kernel = rng.uniform(0.5, 1.5, 300)
+        return signal * scale, kernel, (slice(5_000, 11_700),), (slice(12_000, 12_701),)
+    signal = rng.uniform(0.5, 1.5, (96, 96))
+    signal[:30] = 1e12
+    signal[70:90] = 0.0
+    kernel = rng.uniform(0.5, 1.5, (15, 15))
+    return signal * scale, kernel, (slice(30, 55), slice(None)), (slice(70, 76), slice(None))
+
+
+def sampled_reference(signal: np.ndarray, kernel: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """The naive reference's valid correlation at each output cell (rows of ``cells``)."""
+    values = []
+    for cell in cells:
+        window = tuple(slice(i, i + k) for i, k in zip(cell, kernel.shape))
+        values.append(float(reference_slide(signal[window], kernel, "correlation")[0].flat[0]))
+    return np.array(values)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-18, 1e-200], ids=["unit", "tiny", "underflow"])
+@pytest.mark.parametrize("ndim", [1, 2])
+def test_auto_guard_keeps_small_outputs_exact(ndim: int, scale: float):
+    """Outputs next to huge ones keep their digits under auto (relative 1e-12) although
+    the plain FFT gets them measurably wrong; the guard must not depend on the units
+    (1e-200: the guard's squared norms must not underflow to 0)."""
+    signal, kernel, small, zero = guard_signal(ndim, scale)
+    auto = compute(signal, kernel, "correlation", method="auto")
+    plain = compute(signal, kernel, "correlation", method="fft").values
+    assert auto.method == "fft"
+    region = np.zeros(auto.values.shape, dtype=bool)
+    region[small] = True
+    cells = np.argwhere(region)
+    cells = cells[np.random.default_rng(1).choice(len(cells), 150, replace=False)]
+    expected = sampled_reference(signal, kernel, cells)
+    index = tuple(cells.T)
+    auto_error = np.max(np.abs(auto.values[index] - expected) / np.abs(expected))
+    plain_error = np.max(np.abs(plain[index] - expected) / np.abs(expected))
+    assert auto_error <= 1e-12, f"auto {auto_error:.3g}, fft {plain_error:.3g}"
+    assert plain_error > 1e-8, "without the guard the FFT should lose these digits"
+    assert np.all(auto.values[zero] == 0.0)  # exactly zero by the direct sum, and by auto
+    assert np.all(compute(signal, kernel, "correlation", method="direct").values[zero] == 0.0)
+
+
+@pytest.mark.parametrize("ndim", [1, 2])
+def test_auto_guard_on_huge_finite_values_warns_nothing(ndim: int):
+    """Values near 1e200 are finite and so are their sums: no overflow RuntimeWarning
+    from squaring them for the guard's error bound, and the results are still right."""
+    signal, kernel, small, zero = guard_signal(ndim, 1e-12)
+    signal = signal * 1e200  # a stretch at 1e200, the rest ~1e188
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = compute(signal, kernel, "correlation", method="auto")
+    assert auto.method == "fft"
+    assert np.all(auto.values[zero] == 0.0)
+    expected = compute(signal, kernel, "correlation", method="direct").values
+    np.testing.assert_allclose(auto.values[small], expected[small], rtol=1e-12)
+
+
+def test_auto_guard_keeps_exact_zeros_in_short_signals():
+    """A zero stretch inside a signal handled by one transform: zero outputs stay 0.0."""
+    rng = np.random.default_rng(7)
+    signal = rng.normal(size=3_000) * 1e6
+    signal[1_000:1_600] = 0.0
+    kernel = rng.normal(size=400)
+    result = compute(signal, kernel, "convolution", method="auto")
+    assert result.method == "fft"
+    assert np.all(result.values[1_000:1_201] == 0.0)
+
+
+# --------------------------------------------------------------------------- choose_method
+
+
+@pytest.mark.parametrize("kind", ["i", "f", "c"])
+def test_choose_method_small_kernels_direct_long_kernels_fft(kind: str):
+    assert choose_method(plan((1_000,), (3,)), (3,), kind) == "direct"
+    assert choose_method(plan((10**6,), (5,)), (5,), kind) == "direct"
+    assert choose_method(plan((10**6,), (10**4,)), (10**4,), kind) == "fft"
+    assert choose_method(plan((10**5,), (2_000,), "full"), (2_000,), kind) == "fft"
+    assert choose_method(plan((200, 200), (2, 2)), (2, 2), kind) == "direct"
+    assert choose_method(plan((300, 300), (31, 31)), (31, 31), kind) == "fft"
+
+
+def test_choose_method_python_ints_always_direct():
+    assert choose_method(plan((10**6,), (10**4,)), (10**4,), "O") == "direct"
+    assert choose_method(plan((300, 300), (31, 31)), (31, 31), "O") == "direct"
+
+
+def test_result_reports_method_used():
+    rng = np.random.default_rng(3)
+    short, long_kernel = rng.normal(size=1_000), rng.normal(size=1_500)
+    signal = rng.normal(size=30_000)
+    assert compute(short, [1.0, 2.0, 1.0], "convolution").method == "direct"
+    assert compute(signal, long_kernel, "convolution").method == "fft"
+    assert compute(signal, long_kernel, "convolution", method="direct").method == "direct"
+    assert compute(short, [1.0, 2.0], "convolution", method="fft").method == "fft"
+    huge = [2**70 + i for i in range(1_000)]
+    for method in METHODS:
+        result = compute(huge, list(range(1, 301)), "correlation", method=method)
+        assert result.method == "direct"  # Python ints: only the direct sum is exact
+        assert result.values.dtype == object
+        assert result.values[0] == sum((2**70 + i) * (i + 1) for i in range(300))
+    geometry = plan((30_000,), (1_500,))
+    assert compute(signal, long_kernel, "correlation").method == choose_method(
+        geometry, (1_500,), "f"
+    )
+
+
+def test_unknown_method_refused():
+    with pytest.raises(ConvcliError, match="unknown method"):
+        compute([1, 2], [1], "convolution", method="fast")
+
+
+# --------------------------------------------------------------------------- tiny inputs
+
+
+@pytest.mark.parametrize("n", [4, 5, 7, 11, 13, 97])
+@pytest.mark.parametrize("kind", ["int", "float"])
+def test_fft_on_lengths_that_are_not_fast(n: int, kind: str):
+    """One transform of fast_length(n) >= n cells: only n - span + 1 of its sums are outputs."""
+    signal, kernel = np.arange(n, dtype=DTYPES[kind]), np.array([1, 2], dtype=DTYPES[kind])
+    values = compute(signal, kernel, "convolution", method="fft").values
+    expected = np.convolve(signal, kernel, "valid")
+    assert values.dtype == expected.dtype
+    if kind == "int":
+        assert values.tolist() == expected.tolist()
+    else:
+        np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12 * n * n)
+
+
+TINY = [
+    # (signal, kernel, padding, pad_mode)
+    ([3], [2], "valid", "zeros"),
+    ([3.5], [-2.0], "full", "zeros"),
+    ([1 + 2j], [3 - 1j], "same", "zeros"),
+    ([4, -1, 2, 5], [1, 2, 3, 4, 5, 6], "1:1", "zeros"),  # kernel as long as the padded signal
+    ([4, -1, 2], [1, 2, 3, 4, 5], "full", "reflect"),
+    ([4, -1, 2], [1, -2, 3, 4, 5], "2:0", "circular"),
+    ([2.0, -1.0, 0.5], [1.0, -3.0, 2.0], "valid", "zeros"),
+    ([[7]], [[3]], "valid", "zeros"),
+    ([[1, 2], [3, 4]], [[1, -1], [2, 5]], "valid", "zeros"),
+    ([[1, 2], [3, 4]], [[1, -1, 2], [2, 5, 1]], "full", "symmetric"),
+    ([[[1, 2]], [[3, 4]]], [[[1, 1]], [[2, -1]]], "same", "replicate"),
+]
+
+
+@pytest.mark.parametrize(("signal", "kernel", "padding", "pad_mode"), TINY)
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_fft_on_tiny_inputs(signal, kernel, padding: str, pad_mode: str, operation: str):
+    f, h = np.array(signal), np.array(kernel)
+    reference_padding = padding if ":" not in padding else [tuple(map(int, padding.split(":")))]
+    case = Case(f, h, operation, padding, reference_padding, (1,), (1,), pad_mode)
+    result = case.run("fft")
+    assert result.method == "fft"
+    expected, magnitude = case.reference()
+    if f.dtype.kind == "i" and h.dtype.kind == "i":
+        assert result.values.dtype == np.int64
+        assert_exact_integers(result.values, expected)
+    else:
+        assert_close(result.values, expected, magnitude, 8 * fft_error_scale(case))
+    check_every_method(case)
