@@ -12,16 +12,19 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
 
-from convcli import engine, io, steps
+from convcli import __version__, engine, io
 from convcli.errors import ConvcliError
-from convcli.gradients import backward as engine_backward
-from convcli.kernels import catalogue, named_kernel
-from convcli.plot import figure_bytes, plot_format
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Start-up: only what every command needs is imported here (click, and numpy through
+# engine and io). rich, steps, gradients, kernels and plot are imported by the commands
+# that use them; tests/test_startup.py checks it.
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
@@ -291,7 +294,7 @@ def _run_single(
 
 
 @click.group(cls=ConvcliGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="convcli", prog_name="convcli")
+@click.version_option(__version__, prog_name="convcli")
 def cli() -> None:
     """Convolution and cross-correlation of a signal with a kernel, side by side.
 
@@ -419,6 +422,8 @@ def explain(
         convcli explain 2,1,3,5,4 1,-1
         convcli explain 2,1,3,5,4 1,2,1 --op corr --padding same --animate
     """
+    from convcli import steps
+
     f, h = _read_inputs(signal, kernel, delimiter)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, **geometry) for operation in chosen_operations]
@@ -480,6 +485,8 @@ def backward(
         convcli backward 2,1,3,5,4 1,-1
         convcli backward 2,1,3,5,4 1,-1 --grad 1,0,0,0 --forward conv --format json
     """
+    from convcli.gradients import backward as engine_backward
+
     f, h = _read_inputs(signal, kernel, delimiter)
     if (
         upstream is not None
@@ -511,6 +518,8 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
         convcli kernels
         convcli compare 0,0,0,1,1,1 diff
     """
+    from convcli.kernels import catalogue
+
     listing = catalogue()
     _emit(
         io.choose_format(output_format, output, plain="json"),
@@ -552,6 +561,8 @@ def plot(
         convcli plot samples/f.csv samples/h.csv -o figure.png
         convcli plot samples/image32.csv sobel-x -o edges.svg
     """
+    from convcli.plot import figure_bytes, plot_format
+
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
     comparison = engine.compare(f, h, **geometry)
@@ -584,7 +595,10 @@ _DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
         "3. The sums behind example 1",
         "Each output is a dot product of a window of f with the kernel as slid.",
         lambda: _render_steps().explanations_view(
-            [steps.explain(_DEMO_SIGNAL, [1, -1], op) for op in OPERATION_CHOICES["both"]]
+            [
+                _module("steps").explain(_DEMO_SIGNAL, [1, -1], op)
+                for op in OPERATION_CHOICES["both"]
+            ]
         ),
     ),
     (
@@ -592,7 +606,10 @@ _DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
         "gaussian:3 is symmetric along both axes, so blurring by convolution or by correlation "
         "(what a CNN layer computes) is the same.",
         lambda: _render().comparison_view(
-            engine.compare(_DEMO_IMAGE, named_kernel("gaussian:3", 2), padding="same"), "image"
+            engine.compare(
+                _DEMO_IMAGE, _module("kernels").named_kernel("gaussian:3", 2), padding="same"
+            ),
+            "image",
         ),
     ),
     (
@@ -600,7 +617,7 @@ _DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
         "A CNN layer computes y = corr(x, w). Its gradient with respect to x is a full "
         "convolution of the upstream gradient G with w, and with respect to w a correlation "
         "of x with G.",
-        lambda: _render().backward_view(engine_backward(_DEMO_SIGNAL, [1, -1])),
+        lambda: _render().backward_view(_module("gradients").backward(_DEMO_SIGNAL, [1, -1])),
     ),
 ]
 
@@ -631,6 +648,13 @@ def _render_steps() -> Any:
     from convcli import render_steps
 
     return render_steps
+
+
+def _module(name: str) -> Any:
+    """A convcli module (steps, kernels, gradients) imported on first use, for the demo."""
+    from importlib import import_module
+
+    return import_module(f"convcli.{name}")
 
 
 def main() -> None:

@@ -8,23 +8,22 @@ read again gives the same array, bit for bit.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from convcli.engine import Comparison, Result
 from convcli.errors import InputError
-from convcli.gradients import Backward
-from convcli.images import decode_image, encode_png, is_image_name
-from convcli.kernels import KernelInfo, kernel_names, named_kernel
-from convcli.steps import Explanation, Step
+
+if TYPE_CHECKING:  # annotations only: json, pathlib, tempfile, gradients, images, kernels
+    # and steps are imported where they are used, to keep start-up fast
+    from convcli.gradients import Backward
+    from convcli.kernels import KernelInfo
+    from convcli.steps import Explanation, Step
 
 __all__ = [
     "FORMATS",
@@ -117,6 +116,8 @@ def read_array(
     if path is None:
         return _parse_inline(source, role)
     data, name = _read_source_bytes(path, role, stdin)
+    from convcli.images import decode_image, is_image_name
+
     if column is None and is_image_name(path):
         return decode_image(data, name)
     table = _split_csv(_decode_text(data, name), delimiter, name)
@@ -149,11 +150,14 @@ def read_kernel(
     >>> read_kernel("diff", 1), read_kernel("1,-2,1", 1)
     (array([ 1, -1]), array([ 1, -2,  1]))
     """
-    if _split_column(source)[0] is None:
+    text = source.strip()
+    # Every kernel name starts with a letter: numbers need no look-up (nor convcli.kernels).
+    if text[:1].isalpha() and _split_column(source)[0] is None:
+        from convcli.kernels import kernel_names, named_kernel
+
         kernel = named_kernel(source, signal_ndim)
         if kernel is not None:
             return kernel
-        text = source.strip()
         if (
             _BARE_WORD.fullmatch(text)
             and not _is_number(text)
@@ -188,7 +192,7 @@ def _split_column(source: str) -> tuple[str | None, str | None]:
 def _exists(path: str) -> bool:
     """Whether a path names something on disk; text too long to be a path names nothing."""
     try:
-        return Path(path).exists()
+        return os.path.exists(path)
     except (OSError, ValueError):
         return False
 
@@ -204,10 +208,11 @@ def _read_source_bytes(path: str, role: str, stdin: BinaryIO | None) -> tuple[by
         data = stream.read()
         name = "standard input"
     else:
-        if Path(path).is_dir():
+        if os.path.isdir(path):
             raise InputError(f"{path} is a directory, not a file of numbers")
         try:
-            data = Path(path).read_bytes()
+            with open(path, "rb") as stream:
+                data = stream.read()
         except OSError as error:
             raise InputError(f"cannot read {path}: {error.strerror or error}") from None
         name = path
@@ -446,7 +451,7 @@ def explanations_json(explanations: list[Explanation]) -> str:
             for explanation in explanations
         ],
     }
-    return json.dumps(document, allow_nan=False) + "\n"
+    return _json_text(document)
 
 
 def _step_json(step: Step) -> dict[str, Any]:
@@ -473,6 +478,13 @@ def kernels_json(listing: list[KernelInfo]) -> str:
         }
         for info in listing
     ]
+    return _json_text(document)
+
+
+def _json_text(document: Any) -> str:
+    """A JSON document as one line of text (no nan or inf: _json_ready spells them out)."""
+    import json
+
     return json.dumps(document, allow_nan=False) + "\n"
 
 
@@ -500,8 +512,9 @@ def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[
         "stride": list(geometry.stride),
         "dilation": list(geometry.dilation),
     }
-    if not isinstance(result, Backward):
-        options["method"] = result.method
+    method = getattr(result, "method", None)  # a Backward has none
+    if method is not None:
+        options["method"] = method
     return options
 
 
@@ -526,7 +539,7 @@ def backward_json(gradients: Backward) -> str:
         "notes": list(gradients.notes),
         "options": _options_json(gradients),
     }
-    return json.dumps(document, allow_nan=False) + "\n"
+    return _json_text(document)
 
 
 def result_json(result: Result) -> str:
@@ -537,7 +550,7 @@ def result_json(result: Result) -> str:
         "result": _array_json(result.values),
         "options": _options_json(result),
     }
-    return json.dumps(document, allow_nan=False) + "\n"
+    return _json_text(document)
 
 
 def comparison_json(comparison: Comparison) -> str:
@@ -555,7 +568,7 @@ def comparison_json(comparison: Comparison) -> str:
         "flipped_kernel": _array_json(comparison.flipped_kernel),
         "options": _options_json(comparison),
     }
-    return json.dumps(document, allow_nan=False) + "\n"
+    return _json_text(document)
 
 
 def choose_format(
@@ -574,6 +587,8 @@ def choose_format(
     if requested != "auto":
         return requested
     if output is not None:
+        from pathlib import Path
+
         suffix = Path(output).suffix.lower()
         return _FORMATS_BY_SUFFIX.get(suffix, plain)
     if interactive is None:
@@ -600,12 +615,16 @@ def _current_umask() -> int:
 
 def result_png(values: np.ndarray) -> bytes:
     """A 2-D result as an 8-bit grayscale PNG, its values min-max scaled to 0..255."""
+    from convcli.images import encode_png
+
     return encode_png(values)
 
 
 def comparison_png(comparison: Comparison) -> bytes:
     """Both 2-D results in one grayscale PNG, convolution left and correlation right,
     on one shared scale with a black column between them."""
+    from convcli.images import encode_png
+
     convolution, correlation = comparison.convolution, comparison.correlation
     if convolution.ndim != 2:
         return encode_png(convolution)  # refused there with the reason
@@ -628,6 +647,9 @@ def write_text(text: str | bytes, output: str | None) -> None:
 
 def write_bytes(data: bytes, output: str) -> None:
     """Write a file atomically (a temporary file renamed into place), with the usual mode."""
+    import tempfile
+    from pathlib import Path
+
     target = Path(output)
     if target.is_dir():
         raise InputError(f"cannot write to {output}: it is a directory")

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from io import StringIO
+from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
-from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from convcli.engine import Comparison, Geometry, Result
-from convcli.gradients import Backward
-from convcli.kernels import KernelInfo
+if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would slow start-up
+    from rich.columns import Columns
+
+    from convcli.engine import Comparison, Geometry, Result
+    from convcli.gradients import Backward
+    from convcli.kernels import KernelInfo
 
 __all__ = [
     "Shown",
@@ -201,7 +203,7 @@ def _relation(equal: bool, opposite: bool) -> Text:
 def _verdict(comparison: Comparison) -> Text:
     """The kernel's symmetry and what it means for these results."""
     conjugate = "conj(h)" if comparison.kernel.dtype.kind == "c" else "h"
-    line = Text.from_markup(_VERDICTS[comparison.kernel_symmetry].format(h=conjugate))
+    line = Text.from_markup(_VERDICTS[comparison.kernel_symmetry].format(h=conjugate), emoji=False)
     total = comparison.equal.size
     if comparison.identical:
         line.append(f"; the results are identical at all {total} positions")
@@ -214,6 +216,8 @@ def _verdict(comparison: Comparison) -> Text:
 
 def side_by_side(*panes: tuple[str, RenderableType]) -> Columns:
     """Renderables in a row, each under a bold heading; they wrap when the row is too wide."""
+    from rich.columns import Columns  # only 2-D views need it
+
     return Columns(
         [Group(Text(heading, style="bold"), pane) for heading, pane in panes], padding=(0, 4)
     )
@@ -306,8 +310,10 @@ def _levels(values: np.ndarray, low: float, high: float, count: int) -> list[int
 
 def _sparkline(values: np.ndarray, low: float, high: float) -> Text:
     """A 1-D array as one line of bar glyphs, sampled down to a screen's width."""
-    picks = np.unique(np.linspace(0, values.size - 1, min(values.size, _SPARK_WIDTH)).round())
-    levels = _levels(values[picks.astype(int)], low, high, len(_SPARKS))
+    positions = np.linspace(0, values.size - 1, min(values.size, _SPARK_WIDTH)).round()
+    # Rising, so repeats are neighbours; not np.unique, which imports numpy.ma (~10 ms).
+    picks = list(dict.fromkeys(positions.astype(int).tolist()))
+    levels = _levels(values[picks], low, high, len(_SPARKS))
     return Text("".join(" " if level is None else _SPARKS[level] for level in levels))
 
 
@@ -440,6 +446,8 @@ def kernels_view(listing: list[KernelInfo]) -> Table:
 
 def heading(title: str, story: str) -> RenderableType:
     """A section heading: a rule with the title, then a sentence or two of explanation."""
+    from rich.rule import Rule  # only the demo needs it
+
     return Group(Text(""), Rule(title, style="bold"), Text(story))
 
 
@@ -447,11 +455,12 @@ def print_view(view: RenderableType, wide: bool = False) -> None:
     """Print to standard output, with colour only where rich finds a terminal that wants it.
 
     ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
-    so each line stays one line in a pipe.
+    so each line stays one line in a pipe. Text like ``:smile:`` (in a file name, say) is
+    printed as written: no emoji codes, whose table would also take ~3 ms to import.
     """
-    console = Console()
+    console = Console(emoji=False)
     if wide and not console.is_terminal:
-        console = Console(width=_UNWRAPPED_WIDTH)
+        console = Console(width=_UNWRAPPED_WIDTH, emoji=False)
     console.print(view)
 
 
@@ -460,5 +469,8 @@ def view_text(view: RenderableType, wide: bool = False, width: int = _FILE_WIDTH
     columns, or lines never wrapped if ``wide``."""
     buffer = StringIO()
     width = _UNWRAPPED_WIDTH if wide else width
-    Console(file=buffer, width=width, color_system=None, force_terminal=False).print(view)
+    console = Console(
+        file=buffer, width=width, color_system=None, force_terminal=False, emoji=False
+    )
+    console.print(view)
     return buffer.getvalue()

@@ -1,0 +1,161 @@
+"""Start-up (issue 4, section 4): a small command imports numpy and click and nothing else.
+
+Each test runs the command line in a fresh interpreter under ``python -X importtime``
+and reads back which modules it imported, after the interpreter's own start-up
+(``site``). No timings are asserted here (machines are noisy); what is checked is
+what makes start-up slow: rich only where a table is drawn, and the teaching
+modules, matplotlib, Pillow, scipy, json, pathlib and tempfile only where used.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import convcli
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+RUN_MAIN = "import sys; sys.argv[0] = 'convcli'; from convcli.cli import main; main()"
+
+#: Never imported by ``convcli conv 1,2,3 1,1 --format csv``.
+NOT_ON_THE_CSV_PATH = (
+    "rich",
+    "convcli.render",
+    "convcli.render_steps",
+    "convcli.gradients",
+    "convcli.steps",
+    "convcli.kernels",
+    "convcli.plot",
+    "convcli.images",
+    "matplotlib",
+    "PIL",
+    "scipy",
+    "numpy.fft",
+    "numpy.ma",
+    "json",
+    "pathlib",
+    "tempfile",
+    "importlib.metadata",
+)
+
+
+def imports(code: str, *args: str) -> dict[str, str | None]:
+    """The modules ``python -c code args...`` imports after start-up, each with its importer
+    (None for an import made by the code itself); fails if the process fails."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=ROOT,  # -c puts the working directory first on sys.path: this tree's convcli
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # "import time: self | cumulative |   name", children listed before their parent,
+    # nested two spaces deeper.
+    entries = [
+        (len(name) - len(name.lstrip(" ")), name.strip())
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+        for name in [line.split("|")[2]]
+        if name.strip() != "imported package"
+    ]
+    start = next(
+        (i + 1 for i, (depth, name) in enumerate(entries) if (depth, name) == (1, "site")), 0
+    )
+    entries = entries[start:]
+    importers: dict[str, str | None] = {}
+    for index, (depth, name) in enumerate(entries):
+        parent = next((other for level, other in entries[index + 1 :] if level < depth), None)
+        importers[name] = parent
+    return importers
+
+
+def command_imports(*args: str) -> dict[str, str | None]:
+    """What ``convcli args...`` imports, run as the console script runs it."""
+    return imports(RUN_MAIN, *args)
+
+
+def matching(importers: dict[str, str | None], prefixes: tuple[str, ...]) -> list[str]:
+    """The imported modules that are one of ``prefixes`` or inside one, each with its
+    importer; only the first of a chain (json, not json.decoder under it)."""
+
+    def matches(name: str | None) -> bool:
+        return name is not None and any(
+            name == prefix or name.startswith(prefix + ".") for prefix in prefixes
+        )
+
+    return [
+        f"{name} (imported by {importers[name] or 'the command'})"
+        for name in importers
+        if matches(name) and not matches(importers[name])
+    ]
+
+
+def assert_not_imported(importers: dict[str, str | None], prefixes: tuple[str, ...]) -> None:
+    """Fail, naming each one and its importer, if any of these modules was imported."""
+    found = matching(importers, prefixes)
+    assert not found, f"imported, but should not be: {'; '.join(found)}"
+
+
+def test_the_parser_reads_importtime_output() -> None:
+    importers = imports("import json")
+    assert "json" in importers
+    assert importers["json.decoder"] == "json"
+    assert importers["json"] is None
+
+
+def test_conv_csv_imports_only_numpy_click_and_what_it_uses() -> None:
+    importers = command_imports("conv", "1,2,3", "1,1", "--format", "csv")
+    assert {"numpy", "click", "convcli.cli", "convcli.engine", "convcli.io"} <= set(importers)
+    assert_not_imported(importers, NOT_ON_THE_CSV_PATH)
+
+
+def test_conv_with_a_named_kernel_imports_kernels_but_not_rich() -> None:
+    importers = command_imports("corr", "1,2,3", "diff", "--format", "csv")
+    assert "convcli.kernels" in importers
+    assert_not_imported(importers, ("rich", "convcli.render", "convcli.gradients"))
+
+
+def test_a_table_imports_rich() -> None:
+    importers = command_imports("compare", "1,2,3", "1,1", "--format", "table")
+    assert {"rich", "rich.console", "rich.table", "convcli.render"} <= set(importers)
+    assert_not_imported(importers, ("convcli.gradients", "convcli.plot", "matplotlib", "scipy"))
+    # np.unique imports numpy.ma (~10 ms); the sparklines do without it.
+    assert_not_imported(importers, ("numpy.ma",))
+
+
+def test_version_reads_no_package_metadata() -> None:
+    importers = command_imports("--version")
+    assert_not_imported(importers, ("importlib.metadata", "rich"))
+
+
+def test_import_convcli_leaves_gradients_until_used() -> None:
+    code = (
+        "import sys, convcli; assert 'convcli.gradients' not in sys.modules; "
+        "from convcli import Backward, backward; import convcli.gradients as g; "
+        "assert (backward, Backward) == (g.backward, g.Backward)"
+    )
+    importers = imports(code)
+    assert importers["convcli.gradients"] is None  # imported by the from-import, not before
+    assert_not_imported(importers, ("rich", "click"))
+
+
+def test_public_names_are_all_importable() -> None:
+    for name in convcli.__all__:
+        assert getattr(convcli, name) is not None
+    assert set(convcli.__all__) <= set(dir(convcli))
+    with pytest.raises(AttributeError):
+        _ = convcli.no_such_name
+
+
+def test_version_constant_matches_pyproject() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    declared = re.search(r'^version\s*=\s*"([^"]+)"', pyproject, re.MULTILINE)
+    assert declared is not None
+    assert convcli.__version__ == declared.group(1)
