@@ -437,9 +437,9 @@ _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = 
 
 #: Measured costs in nanoseconds (``python benchmarks/calibrate.py``): per multiply-add of
 #: numpy.convolve and of one vectorised pass, and per ``n (log2 n + 4)`` of an FFT transform pair.
-_NS_PER_COMPILED_MAC = {"i": 0.774, "f": 0.263, "c": 0.849}
-_NS_PER_VECTOR_MAC = {"i": 1.767, "f": 1.744, "c": 4.876}
-_NS_PER_FFT_UNIT = {"i": 1.255, "f": 1.364, "c": 1.892}
+_NS_PER_COMPILED_MAC = {"i": 0.538, "f": 0.171, "c": 0.587}
+_NS_PER_VECTOR_MAC = {"i": 1.367, "f": 1.205, "c": 2.862}
+_NS_PER_FFT_UNIT = {"i": 1.271, "f": 1.02, "c": 1.828}
 
 
 #: Sums this small take microseconds directly; an FFT costs more just to plan.
