@@ -1,9 +1,17 @@
-"""Text and files in and out: reading SIGNAL/KERNEL arguments, writing CSV and JSON.
+"""Text and files in and out: reading SIGNAL/KERNEL arguments, writing CSV, JSON and .npy.
 
 This is the only module that touches files and streams. Reading keeps integers
 exact (int64) and floats and complex numbers exactly as written; writing uses
 the shortest text that reads back to the same value, so a CSV written here and
 read again gives the same array, bit for bit.
+
+Large CSV files take a fast path: plain numbers are read and written a block
+at a time by :mod:`convcli.numtext` (numpy instead of one Python call per
+number), with the same results, byte for byte and bit for bit, as the careful
+cell-by-cell reader, which takes over for anything unusual and names the line
+and column of a bad cell. ``.npy`` files hold arrays of any shape;
+:func:`iter_signal_blocks` and :func:`output_sink` read and write a long 1-D
+signal a block at a time (``--stream``).
 """
 
 from __future__ import annotations
@@ -11,16 +19,17 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from convcli.engine import Comparison, Result
-from convcli.errors import InputError
+from convcli import numtext
+from convcli.engine import Comparison, Result, as_numeric
+from convcli.errors import ConvcliError, InputError
 
-if TYPE_CHECKING:  # annotations only: json, pathlib, tempfile, gradients, images, kernels
-    # and steps are imported where they are used, to keep start-up fast
+if TYPE_CHECKING:  # imported where used, to keep start-up fast
     from convcli.gradients import Backward
     from convcli.kernels import KernelInfo
     from convcli.steps import Explanation, Step
@@ -31,17 +40,23 @@ __all__ = [
     "choose_format",
     "comparison_csv",
     "comparison_json",
+    "comparison_npy",
     "comparison_png",
     "explanations_json",
     "format_number",
+    "iter_signal_blocks",
     "kernels_json",
+    "output_sink",
     "parse_delimiter",
     "parse_numbers",
     "read_array",
     "read_kernel",
     "result_csv",
     "result_json",
+    "result_npy",
     "result_png",
+    "source_size",
+    "stderr_is_terminal",
     "stdin_is_terminal",
     "stdout_is_terminal",
     "uses_stdin",
@@ -49,7 +64,7 @@ __all__ = [
     "write_text",
 ]
 
-FORMATS = ("auto", "table", "csv", "json", "png")
+FORMATS = ("auto", "table", "csv", "json", "png", "npy")
 STDIN = "-"
 #: Output formats a -o file's extension asks for (anything else is the command's plain text).
 _FORMATS_BY_SUFFIX = {
@@ -59,21 +74,21 @@ _FORMATS_BY_SUFFIX = {
     ".jpeg": "jpeg",
     ".svg": "svg",
     ".pdf": "pdf",
+    ".npy": "npy",
 }
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
 _INT64 = np.iinfo(np.int64)
 _HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
 _BARE_WORD = re.compile(r"[A-Za-z][^\s,;\[\]]*")
-
-
-@dataclass(frozen=True)
-class _Table:
-    """Numeric cells of a CSV text, with their line numbers and optional header."""
-
-    header: list[str] | None
-    rows: list[list[str]]
-    line_numbers: list[int]
+_BOM = b"\xef\xbb\xbf"
+_NPY_MAGIC = b"\x93NUMPY"
+#: The bytes a CSV body may hold for the fast reader (with the delimiter): anything else,
+#: such as quotes, comment lines or non-ASCII text, goes to the careful reader.
+_PLAIN = b"0123456789+-.eE naifNAIFtyTY\t\r\n"
+_CHUNK = 1 << 21  # bytes of CSV read at a time (then up to the end of the line)
+#: Values written at a time by result_csv, and characters encoded at a time by output_sink.
+_WRITE_BLOCK = _WRITE_PIECE = 1 << 20
 
 
 def parse_delimiter(name: str) -> str | None:
@@ -100,11 +115,14 @@ def read_array(
     delimiter: str | None = ",",
     stdin: BinaryIO | None = None,
 ) -> np.ndarray:
-    """Read a SIGNAL or KERNEL argument: a CSV file, ``FILE:COLUMN``, ``-`` (stdin) or inline numbers.
+    """Read a SIGNAL or KERNEL argument: a CSV or .npy file, ``FILE:COLUMN``, ``-`` (stdin)
+    or inline numbers.
 
-    A file path wins over inline numbers. One row or one column is 1-D; more
-    rows and columns are 2-D. A .png or .jpg file is read as a grayscale 2-D
-    signal (with the ``plot`` extra). ``role`` names the argument in error messages.
+    A file path wins over inline numbers. In CSV, one row or one column is
+    1-D and more rows and columns are 2-D. A .npy file (or standard input
+    holding one) gives its array, of any shape, as integers, floats or
+    complex numbers. A .png or .jpg file is read as a grayscale 2-D signal
+    (with the ``plot`` extra). ``role`` names the argument in error messages.
 
     >>> read_array("2,1,3,5,4")
     array([2, 1, 3, 5, 4])
@@ -115,19 +133,27 @@ def read_array(
     path, column = _split_column(source)
     if path is None:
         return _parse_inline(source, role)
-    data, name = _read_source_bytes(path, role, stdin)
     from convcli.images import decode_image, is_image_name
 
-    if column is None and is_image_name(path):
-        return decode_image(data, name)
-    table = _split_csv(_decode_text(data, name), delimiter, name)
-    _check_widths(table, name)
-    if column is not None:
-        index = _column_index(table, column, name)
-        cells = [row[index] for row in table.rows]
-        positions = [(line, index + 1) for line in table.line_numbers]
-        return parse_numbers(cells, positions, name)
-    return _to_array(table, name)
+    with _open_source(path, role, stdin) as (stream, name):
+        first = _next_chunk(stream, _CHUNK)
+        if column is None and is_image_name(path):
+            return decode_image(first + stream.read(), name)
+        if path.lower().endswith(".npy") or first.startswith(_NPY_MAGIC):
+            if column is not None:
+                raise InputError(f"{name} is a .npy file, which has no named columns")
+            return _npy_array(first + stream.read(), name, role)
+        reader = _CsvReader(delimiter, column, name)
+        pieces = []
+        chunk = first
+        while chunk:
+            pieces.append(reader.feed(chunk))
+            chunk = _next_chunk(stream, _CHUNK)
+    reader.finish()
+    values = np.concatenate(pieces)
+    if column is None and reader.rows > 1 and reader.width > 1:
+        return values.reshape(reader.rows, reader.width)
+    return values
 
 
 def read_kernel(
@@ -151,8 +177,7 @@ def read_kernel(
     (array([ 1, -1]), array([ 1, -2,  1]))
     """
     text = source.strip()
-    # Every kernel name starts with a letter: numbers need no look-up (nor convcli.kernels).
-    if text[:1].isalpha() and _split_column(source)[0] is None:
+    if _split_column(source)[0] is None and text[:1].isalpha():  # names start with a letter
         from convcli.kernels import kernel_names, named_kernel
 
         kernel = named_kernel(source, signal_ndim)
@@ -197,34 +222,230 @@ def _exists(path: str) -> bool:
         return False
 
 
-def _read_source_bytes(path: str, role: str, stdin: BinaryIO | None) -> tuple[bytes, str]:
-    """The bytes of a file or of standard input, and the name to use in messages."""
-    if path == STDIN:
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        if stream.isatty():
-            raise InputError(
-                f"the {role} is '-' but standard input is a terminal; pipe data in or give a file"
-            )
-        data = stream.read()
-        name = "standard input"
-    else:
+@contextmanager
+def _open_source(path: str, role: str, stdin: BinaryIO | None) -> Iterator[tuple[BinaryIO, str]]:
+    """A file or standard input opened for reading bytes, and the name to use in messages."""
+    if path != STDIN:
         if os.path.isdir(path):
             raise InputError(f"{path} is a directory, not a file of numbers")
         try:
-            with open(path, "rb") as stream:
-                data = stream.read()
+            stream = open(path, "rb")  # noqa: SIM115 (closed below)
         except OSError as error:
             raise InputError(f"cannot read {path}: {error.strerror or error}") from None
-        name = path
-    return data, name
+        with stream:
+            yield stream, path
+        return
+    stream = stdin if stdin is not None else sys.stdin.buffer
+    if stream.isatty():
+        raise InputError(
+            f"the {role} is '-' but standard input is a terminal; pipe data in or give a file"
+        )
+    yield stream, "standard input"
 
 
-def _decode_text(data: bytes, name: str) -> str:
-    """CSV bytes as text: BOM removed, UTF-8 or else Latin-1; binary data refused."""
-    if b"\x00" in data:
-        raise InputError(f"{name} looks like a binary file, not CSV text")
+def _next_chunk(stream: BinaryIO, size: int) -> bytes:
+    """About ``size`` bytes of a stream, up to the end of a line (b"" at the end)."""
+    return stream.read(size) + stream.readline()
+
+
+def _npy_array(data: bytes, name: str, role: str) -> np.ndarray:
+    """The numbers of a .npy file's content (never unpickling anything), as the engine takes them."""
+    from io import BytesIO
+
     try:
-        return data.decode("utf-8-sig")
+        array = np.load(BytesIO(data), allow_pickle=False)
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise InputError(
+                f"{name} holds Python objects, which convcli does not unpickle; "
+                "save numbers (integers, floats or complex)"
+            ) from None
+        raise InputError(f"{name} is not a readable .npy file ({error})") from None
+    except (OSError, EOFError, SyntaxError, TypeError) as error:
+        raise InputError(f"{name} is not a readable .npy file ({error})") from None
+    if not isinstance(array, np.ndarray):
+        raise InputError(f"{name} is an .npz archive, not one .npy array")
+    if array.dtype.kind not in "biufc":
+        raise InputError(
+            f"{name} holds {array.dtype} values; convcli reads .npy arrays of booleans, "
+            "integers, floats or complex numbers"
+        )
+    try:
+        return as_numeric(array, role)
+    except ConvcliError as error:
+        raise InputError(f"{name}: {error}") from None
+
+
+class _CsvReader:
+    """CSV text read in pieces of whole lines; what the first rows say holds for the rest.
+
+    The file's first non-blank, non-comment row is a header if none of its
+    cells is a number; the first row of numbers sets the width every row must
+    have. Each piece goes to the fast reader (plain numbers in regular rows)
+    or, if anything in it is unusual, to the careful one, which reports a bad
+    cell by line and column. Both give the same numbers for the same text.
+    """
+
+    def __init__(self, delimiter: str | None, column: str | None, name: str) -> None:
+        self.delimiter = delimiter
+        self.column = column
+        self.name = name
+        self.header: list[str] | None = None
+        self.width = 0  # cells in the first row of numbers; 0 until it is read
+        self.width_line = 0  # that row's line number
+        self.lines = 0  # lines read so far
+        self.rows = 0  # rows of numbers read so far
+        self.started = False
+
+    def feed(self, data: bytes) -> np.ndarray:
+        """The numbers in a piece of whole lines: every cell, row by row, or the column's."""
+        if not self.started:
+            self.started = True
+            data = data.removeprefix(_BOM)
+        if b"\x00" in data:
+            raise InputError(f"{self.name} looks like a binary file, not CSV text")
+        values = self._fast(data)
+        return self._careful(data) if values is None else values
+
+    def finish(self) -> None:
+        """Refuse text without a row of numbers."""
+        if not self.rows:
+            if self.header is not None:
+                raise InputError(f"{self.name} has a header but no rows of numbers")
+            raise InputError(
+                f"{self.name} has no numbers (it is empty or only blank and comment lines)"
+            )
+
+    def _first_rows(self, data: bytes) -> tuple[list[str] | None, int, int, int] | None:
+        """For the fast reader: the header, the first row of numbers' width and line, and
+        where that row starts in ``data``; None if the piece has no such row or odd lines."""
+        header, line, position = self.header, self.lines, 0
+        while position < len(data):
+            end = data.find(b"\n", position)
+            stop = len(data) if end < 0 else end + 1
+            raw = data[position:stop]
+            line += 1
+            text = raw.decode("ascii") if raw.isascii() else ""
+            if not text or len(text.splitlines()) > 1:
+                return None  # how to decode it, or where its lines break, is the careful reader's
+            stripped = text.strip()
+            if stripped and not stripped.startswith("#"):
+                cells = _split_cells(stripped, self.delimiter)
+                if header is not None or any(_is_number(cell) for cell in cells):
+                    return header, len(cells), line, position
+                header = cells
+            position = stop
+        return None
+
+    def _fast(self, data: bytes) -> np.ndarray | None:
+        """The numbers of a piece of plain numbers in regular rows; None if it is anything else."""
+        header, width, width_line, start = self.header, self.width, self.width_line, 0
+        if not width:
+            found = self._first_rows(data)
+            if found is None:
+                return None
+            header, width, width_line, start = found
+        body = data[start:].rstrip(b" \t\r\n")
+        separator = _delimiter_byte(self.delimiter)
+        if not body or separator is None or body.translate(None, _PLAIN + separator):
+            return None
+        if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
+            return None  # a lone \r ends a line too, for the careful reader
+        if self.delimiter is None and (b" " in body or b"\t" in body):
+            return None
+        bounds = _cell_bounds(body, separator, width)
+        if bounds is None:
+            return None
+        starts, ends = bounds
+        rows = len(ends) // width
+        if self.column is not None:
+            try:
+                index = _column_index(header, width, self.column, self.name)
+            except InputError:
+                return None  # the careful reader says which problem comes first
+            starts, ends = starts[index::width], ends[index::width]
+        values = _plain_numbers(body, starts, ends)
+        if values is not None:
+            self.header, self.width, self.width_line = header, width, width_line
+            # lines: those before the body, the body's, and the blank ones after it
+            self.lines += (
+                data.count(b"\n", 0, start) + rows - 1 + data.count(b"\n", start + len(body))
+            )
+            self.rows += rows
+        return values
+
+    def _careful(self, data: bytes) -> np.ndarray:
+        """The numbers of a piece, cell by cell, with errors naming line and column."""
+        text = _decode_text(data)
+        rows, line_numbers = _rows(text, self.delimiter, self.lines)
+        self.lines += len(text.splitlines())
+        if rows and not self.width:
+            if self.header is None and not any(_is_number(cell) for cell in rows[0]):
+                self.header = rows.pop(0)
+                line_numbers.pop(0)
+            if rows:
+                self.width, self.width_line = len(rows[0]), line_numbers[0]
+        _check_widths(rows, line_numbers, self.width, self.width_line, self.name)
+        self.rows += len(rows)
+        if self.column is not None and rows:
+            index = _column_index(self.header, self.width, self.column, self.name)
+            cells = [row[index] for row in rows]
+            positions = [(line, index + 1) for line in line_numbers]
+        else:
+            cells = [cell for row in rows for cell in row]
+            positions = [
+                (line, column) for line in line_numbers for column in range(1, self.width + 1)
+            ]
+        return parse_numbers(cells, positions, self.name)
+
+
+def _delimiter_byte(delimiter: str | None) -> bytes | None:
+    """The delimiter as the one byte the fast reader splits on (b"\\n" for whitespace, where
+    it reads one column); None if it is not one ASCII character."""
+    if delimiter is None:
+        return b"\n"
+    return delimiter.encode() if delimiter.isascii() else None
+
+
+def _cell_bounds(body: bytes, separator: bytes, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where each cell of a body of ``width``-cell rows starts and ends (a line's \\r left
+    out); None if some row has another number of cells or a cell is empty."""
+    text = np.frombuffer(body, np.uint8)
+    breaks = text == ord("\n")
+    if separator != b"\n":
+        breaks |= text == separator[0]
+    stops = np.flatnonzero(breaks)
+    if (len(stops) + 1) % width or not np.array_equal(
+        text[stops] == ord("\n"), (np.arange(1, len(stops) + 1) % width) == 0
+    ):
+        return None
+    starts = np.concatenate([[0], stops + 1])
+    ends = np.concatenate([stops, [len(body)]])
+    ends -= text[ends - 1] == ord("\r")
+    if (ends <= starts).any():
+        return None
+    return starts, ends
+
+
+def _plain_numbers(body: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """The numbers in ``body[starts[i]:ends[i]]`` as parse_numbers gives them; None if a cell
+    is not a number parse_numbers takes (the careful reader then says where and why)."""
+    values, unread = numtext.parse_cells(body, starts, ends)
+    if len(unread):
+        cells = [body[starts[i] : ends[i]].decode("ascii") for i in unread]
+        try:
+            parsed = parse_numbers(cells, [(0, 0)] * len(cells))
+        except InputError:
+            return None
+        values = values.astype(np.result_type(values, parsed))
+        values[unread] = parsed
+    return values
+
+
+def _decode_text(data: bytes) -> str:
+    """CSV bytes as text: UTF-8, or else Latin-1."""
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
 
@@ -237,61 +458,42 @@ def _split_cells(line: str, delimiter: str | None) -> list[str]:
     return cells
 
 
-def _split_csv(text: str, delimiter: str | None, name: str) -> _Table:
-    """Cells of every non-blank, non-comment line, with the header split off if there is one."""
+def _rows(text: str, delimiter: str | None, lines_before: int) -> tuple[list[list[str]], list[int]]:
+    """Cells of every non-blank, non-comment line, and the line numbers (after ``lines_before``)."""
     rows: list[list[str]] = []
     line_numbers: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=lines_before + 1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             rows.append(_split_cells(stripped, delimiter))
             line_numbers.append(number)
-    if not rows:
-        raise InputError(f"{name} has no numbers (it is empty or only blank and comment lines)")
-    header = None
-    if not any(_is_number(cell) for cell in rows[0]):
-        header = rows.pop(0)
-        line_numbers.pop(0)
-        if not rows:
-            raise InputError(f"{name} has a header but no rows of numbers")
-    return _Table(header, rows, line_numbers)
+    return rows, line_numbers
 
 
-def _column_index(table: _Table, column: str, name: str) -> int:
+def _column_index(header: list[str] | None, width: int, column: str, name: str) -> int:
     """0-based index of a column given by header name (exact, then any case) or 1-based number."""
-    width = len(table.rows[0])
-    if table.header is not None:
-        if column in table.header:
-            return table.header.index(column)
-        lowered = [cell.lower() for cell in table.header]
+    if header is not None:
+        if column in header:
+            return header.index(column)
+        lowered = [cell.lower() for cell in header]
         if column.lower() in lowered:
             return lowered.index(column.lower())
     if column.isdigit() and 1 <= int(column) <= width:
         return int(column) - 1
-    known = f"its columns are {', '.join(table.header)}" if table.header else f"it has {width}"
+    known = f"its columns are {', '.join(header)}" if header else f"it has {width}"
     raise InputError(f"no column {column!r} in {name}; {known} (give a name or a number from 1)")
 
 
-def _check_widths(table: _Table, name: str) -> None:
-    """Refuse ragged rows, naming the first row whose length differs from the first's."""
-    width = len(table.rows[0])
-    for row, line in zip(table.rows, table.line_numbers):
+def _check_widths(
+    rows: list[list[str]], line_numbers: list[int], width: int, width_line: int, name: str
+) -> None:
+    """Refuse ragged rows, naming the first row whose length differs from the first row's."""
+    for row, line in zip(rows, line_numbers):
         if len(row) != width:
             raise InputError(
                 f"{name}, line {line} has {len(row)} value(s) but line "
-                f"{table.line_numbers[0]} has {width} (rows must all be the same length)"
+                f"{width_line} has {width} (rows must all be the same length)"
             )
-
-
-def _to_array(table: _Table, name: str) -> np.ndarray:
-    """All cells as a 1-D array (one row or one column) or a 2-D one."""
-    width = len(table.rows[0])
-    cells = [cell for row in table.rows for cell in row]
-    positions = [(line, column) for line in table.line_numbers for column in range(1, width + 1)]
-    values = parse_numbers(cells, positions, name)
-    if len(table.rows) == 1 or width == 1:
-        return values
-    return values.reshape(len(table.rows), width)
 
 
 def _parse_inline(source: str, role: str) -> np.ndarray:
@@ -311,9 +513,13 @@ def _parse_inline(source: str, role: str) -> np.ndarray:
             f"the {role} {source!r} is not a file, and {bad!r} is not a number "
             '(give a CSV file, - for standard input, or numbers like 2,1,3 or "1,2;3,4")'
         )
-    table = _Table(None, rows, list(range(1, len(rows) + 1)))
-    _check_widths(table, f"the {role} {source!r}")
-    return _to_array(table, f"the {role} {source!r}")
+    name, width = f"the {role} {source!r}", len(rows[0])
+    line_numbers = list(range(1, len(rows) + 1))
+    _check_widths(rows, line_numbers, width, 1, name)
+    cells = [cell for row in rows for cell in row]
+    positions = [(line, column) for line in line_numbers for column in range(1, width + 1)]
+    values = parse_numbers(cells, positions, name)
+    return values if len(rows) == 1 or width == 1 else values.reshape(len(rows), width)
 
 
 def _as_complex_text(cell: str) -> str:
@@ -388,6 +594,126 @@ def parse_numbers(
     return np.array(values, dtype=dtype)
 
 
+def iter_signal_blocks(
+    source: str,
+    block_size: int,
+    delimiter: str | None = ",",
+    stdin: BinaryIO | None = None,
+) -> Iterator[tuple[np.ndarray, int]]:
+    """Read a 1-D signal a block at a time: (about ``block_size`` values, bytes read so far).
+
+    For ``--stream``: a one-column CSV file, ``FILE:COLUMN`` or ``-`` (standard
+    input) is read in pieces of whole lines, so memory does not grow with the
+    file; the rules and messages are read_array's (header, comments, bad cells
+    by line and column), and the blocks joined are read_array's array. A 1-D
+    .npy file is read through a memory map; inline numbers come as one block.
+
+    The number type is fixed by the first block, since output is written
+    before the rest is read: integers stay int64 only if every value is an
+    integer, so integers followed later by a decimal such as ``2.5`` are
+    refused (write them as ``1.0``, or do without ``--stream``); decimals
+    followed by integers give floats, as read_array does.
+
+    >>> from io import BytesIO
+    >>> [block for block, _ in iter_signal_blocks("-", 2, stdin=BytesIO(b"v\\n1\\n2\\n3\\n"))]
+    [array([1, 2, 3])]
+    """
+    path, column = _split_column(source)
+    if path is None:
+        values = read_array(source, "signal", delimiter)
+        yield _one_dimensional(values, source), 0
+        return
+    with _open_source(path, "signal", stdin) as (stream, name):
+        if path.lower().endswith(".npy"):
+            yield from _npy_blocks(path, block_size, column)
+            return
+        first = _next_chunk(stream, block_size * 12)
+        if first.startswith(_NPY_MAGIC):
+            data = first + stream.read()
+            yield _one_dimensional(_npy_array(data, name, "signal"), name), len(data)
+            return
+        reader = _CsvReader(delimiter, column, name)
+        kind, seen, read = None, 0, 0
+        chunk = first
+        while chunk:
+            lines_before = reader.lines
+            read += len(chunk)
+            values = reader.feed(chunk)
+            if column is None and reader.width > 1:
+                raise InputError(
+                    f"{name} has {reader.width} columns; --stream reads one value a line "
+                    "(choose a column as FILE:COLUMN)"
+                )
+            if len(values):
+                if kind is None:
+                    kind = values.dtype
+                elif np.result_type(values, kind) != kind:
+                    raise _switch_error(chunk, lines_before, reader, kind)
+                seen += len(values)
+                yield values.astype(kind, copy=False), read
+            chunk = _next_chunk(stream, block_size * max(1, -(-read // max(seen, 1))))
+        reader.finish()
+
+
+def _one_dimensional(values: np.ndarray, name: str) -> np.ndarray:
+    """A signal for --stream, which reads 1-D signals only."""
+    if values.ndim != 1:
+        raise InputError(f"{name} is {values.ndim}-D; --stream reads a 1-D signal")
+    return values
+
+
+def _npy_blocks(path: str, block_size: int, column: str | None) -> Iterator[tuple[np.ndarray, int]]:
+    """Blocks of a 1-D .npy file read through a memory map, converted as read_array does."""
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError):
+        array = None  # read_array says what is wrong with it
+    if column is not None or array is None or array.dtype.kind not in "biufc" or not array.size:
+        values = read_array(path if column is None else f"{path}:{column}")
+        yield _one_dimensional(values, path), os.path.getsize(path)
+        return
+    _one_dimensional(array, path)
+    if array.dtype.kind == "u" and array.max() > _INT64.max:
+        raise InputError(f"{path} holds integers beyond int64; --stream cannot keep them exact")
+    total = os.path.getsize(path)
+    for start in range(0, len(array), block_size):
+        block = as_numeric(np.asarray(array[start : start + block_size]), "signal")
+        yield block, total - array.nbytes + array.itemsize * (start + len(block))
+
+
+#: The number types a stream may hold, narrowest first, as Python and numpy name them.
+_KINDS = (
+    (int, np.dtype(np.int64), "integer"),
+    (float, np.dtype(np.float64), "decimal"),
+    (complex, np.dtype(np.complex128), "complex number"),
+)
+
+
+def _switch_error(
+    chunk: bytes, lines_before: int, reader: _CsvReader, kind: np.dtype
+) -> InputError:
+    """The error for a number wider than the first block's type (a decimal after integers,
+    say), naming its line."""
+    rank = next(i for i, (_, dtype, _) in enumerate(_KINDS) if dtype == kind)
+    text = _decode_text(chunk.removeprefix(_BOM))
+    rows, line_numbers = _rows(text, reader.delimiter, lines_before)
+    index = 0
+    if reader.column is not None:
+        index = _column_index(reader.header, reader.width, reader.column, reader.name)
+    line, cell, wider = next(
+        (line, row[index], word)
+        for row, line in zip(rows, line_numbers)
+        if _is_number(row[index])
+        for python_type, _, word in _KINDS[rank + 1 :]
+        if isinstance(_parse_cell(row[index]), python_type)
+    )
+    return InputError(
+        f"{reader.name}, line {line}: {cell} is a {wider}, but --stream already wrote the "
+        f"numbers before it as {_KINDS[rank][2]}s; write every number as a {wider} "
+        "or run without --stream"
+    )
+
+
 def format_number(value: int | float | complex) -> str:
     """The shortest text that Python's int(), float() or complex() reads back to the same value.
 
@@ -404,12 +730,32 @@ def format_number(value: int | float | complex) -> str:
 def result_csv(values: np.ndarray) -> str:
     """CSV of one result, no header: one value a line (1-D) or one row a line (2-D).
 
+    Each cell is format_number's text. Rows are written independently, so
+    the CSV of consecutive blocks of rows, joined, is the CSV of the whole
+    array (``--stream`` relies on it). Large int64, float64 and complex128
+    arrays are written by :func:`convcli.numtext.format_cells`, which gives
+    the same text a block at a time.
+
     >>> print(result_csv(np.array([[1, 2], [3, 4]])), end="")
     1,2
     3,4
     """
-    rows = values.reshape(values.shape[0], -1).tolist()
-    return "".join(",".join(map(format_number, row)) + "\n" for row in rows)
+    if not values.size:
+        return ""
+    rows = values.reshape(values.shape[0], -1)
+    if values.size < numtext.SMALL or values.dtype not in _FAST_DTYPES:
+        return "".join(",".join(map(format_number, row)) + "\n" for row in rows.tolist())
+    width = rows.shape[1]
+    flat = rows.reshape(-1)
+    step = max(1, _WRITE_BLOCK // width) * width  # whole rows at a time
+    return "".join(
+        numtext.format_cells(flat[start : start + step], width).decode("ascii")
+        for start in range(0, flat.size, step)
+    )
+
+
+#: The dtypes numtext.format_cells writes (results are these, or object arrays of big ints).
+_FAST_DTYPES = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.complex128))
 
 
 def comparison_csv(comparison: Comparison) -> str:
@@ -434,6 +780,13 @@ def comparison_csv(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _dumps(document: Any) -> str:
+    """A document as one line of strict JSON (no NaN or Infinity tokens)."""
+    import json
+
+    return json.dumps(document, allow_nan=False) + "\n"
+
+
 def explanations_json(explanations: list[Explanation]) -> str:
     """JSON of ``explain``: every step's cells, values, products and result, per operation."""
     first = explanations[0].setup
@@ -451,7 +804,7 @@ def explanations_json(explanations: list[Explanation]) -> str:
             for explanation in explanations
         ],
     }
-    return _json_text(document)
+    return _dumps(document)
 
 
 def _step_json(step: Step) -> dict[str, Any]:
@@ -478,14 +831,7 @@ def kernels_json(listing: list[KernelInfo]) -> str:
         }
         for info in listing
     ]
-    return _json_text(document)
-
-
-def _json_text(document: Any) -> str:
-    """A JSON document as one line of text (no nan or inf: _json_ready spells them out)."""
-    import json
-
-    return json.dumps(document, allow_nan=False) + "\n"
+    return _dumps(document)
 
 
 def _json_ready(value: Any) -> Any:
@@ -539,7 +885,7 @@ def backward_json(gradients: Backward) -> str:
         "notes": list(gradients.notes),
         "options": _options_json(gradients),
     }
-    return _json_text(document)
+    return _dumps(document)
 
 
 def result_json(result: Result) -> str:
@@ -550,7 +896,7 @@ def result_json(result: Result) -> str:
         "result": _array_json(result.values),
         "options": _options_json(result),
     }
-    return _json_text(document)
+    return _dumps(document)
 
 
 def comparison_json(comparison: Comparison) -> str:
@@ -568,7 +914,43 @@ def comparison_json(comparison: Comparison) -> str:
         "flipped_kernel": _array_json(comparison.flipped_kernel),
         "options": _options_json(comparison),
     }
-    return _json_text(document)
+    return _dumps(document)
+
+
+def result_npy(values: np.ndarray) -> bytes:
+    """A result, of any shape, as the content of a .npy file (int64, float64 or complex128).
+
+    >>> from io import BytesIO
+    >>> np.load(BytesIO(result_npy(np.array([[1, 2], [3, 4]]))))
+    array([[1, 2],
+           [3, 4]])
+    """
+    from io import BytesIO
+
+    if values.dtype == object:  # exact Python ints: fine if they all fit in int64
+        try:
+            values = values.astype(np.int64)
+        except OverflowError:
+            raise InputError(
+                "the result has integers beyond 64 bits, which .npy cannot hold without "
+                "pickling; write CSV or JSON instead (-o result.csv)"
+            ) from None
+    buffer = BytesIO()
+    np.save(buffer, values, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def comparison_npy(comparison: Comparison) -> bytes:
+    """Both results of a comparison in one .npy array: ``[0]`` the convolution and ``[1]``
+    the correlation (the order of comparison_csv's columns), each of the results' shape.
+
+    >>> from io import BytesIO
+    >>> from convcli.engine import compare
+    >>> np.load(BytesIO(comparison_npy(compare([2, 1, 3], [1, -1]))))
+    array([[-1,  2],
+           [ 1, -2]])
+    """
+    return result_npy(np.stack([comparison.convolution, comparison.correlation]))
 
 
 def choose_format(
@@ -578,22 +960,29 @@ def choose_format(
     screen: str = "table",
     plain: str = "csv",
 ) -> str:
-    """Resolve ``--format auto``: JSON for a ``-o`` file ending in .json, ``screen`` on a
-    terminal, ``plain`` in a pipe or another file.
+    """Resolve ``--format auto``: by a ``-o`` file's extension (.json, .npy, ...), else
+    ``screen`` on a terminal and ``plain`` in a pipe or another file.
+
+    NPY is binary, so it is refused on a terminal (give ``-o FILE.npy`` or redirect).
 
     >>> choose_format("auto", "out.json", True), choose_format("auto", None, False)
     ('json', 'csv')
     """
-    if requested != "auto":
-        return requested
-    if output is not None:
-        from pathlib import Path
-
-        suffix = Path(output).suffix.lower()
-        return _FORMATS_BY_SUFFIX.get(suffix, plain)
+    if output is not None and output != STDIN:
+        chosen = requested
+        if requested == "auto":
+            chosen = _FORMATS_BY_SUFFIX.get(os.path.splitext(output)[1].lower(), plain)
+        return chosen
     if interactive is None:
         interactive = stdout_is_terminal()
-    return screen if interactive else plain
+    if requested == "auto":
+        return screen if interactive else plain
+    if requested == "npy" and interactive:
+        raise InputError(
+            "NPY is binary data, not for a terminal; write it to a file with -o FILE.npy "
+            "or redirect standard output to one"
+        )
+    return requested
 
 
 def stdout_is_terminal() -> bool:
@@ -604,6 +993,23 @@ def stdout_is_terminal() -> bool:
 def stdin_is_terminal() -> bool:
     """Whether standard input is a terminal (someone who can press a key)."""
     return sys.stdin.isatty()
+
+
+def stderr_is_terminal() -> bool:
+    """Whether standard error is a terminal (where a progress bar can be drawn)."""
+    return sys.stderr.isatty()
+
+
+def source_size(source: str) -> int | None:
+    """The size in bytes of the file a SIGNAL argument names; None for stdin or inline numbers.
+
+    >>> source_size("-") is None, source_size("1,2,3") is None
+    (True, True)
+    """
+    path, _ = _split_column(source)
+    if path is None or path == STDIN:
+        return None
+    return os.path.getsize(path)
 
 
 def _current_umask() -> int:
@@ -634,36 +1040,105 @@ def comparison_png(comparison: Comparison) -> bytes:
 
 def write_text(text: str | bytes, output: str | None) -> None:
     """Write to standard output, or atomically to a file: all of it or, on any error, nothing."""
-    if output is None or output == STDIN:
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-            sys.stdout.buffer.flush()
-        else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        return
-    write_bytes(text.encode("utf-8") if isinstance(text, str) else text, output)
+    with output_sink(output) as write:
+        write(text)
 
 
 def write_bytes(data: bytes, output: str) -> None:
     """Write a file atomically (a temporary file renamed into place), with the usual mode."""
-    import tempfile
-    from pathlib import Path
+    with _atomic_file(output) as stream:
+        stream.write(data)
 
-    target = Path(output)
-    if target.is_dir():
+
+@contextmanager
+def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
+    """A function writing text (or bytes) in pieces to standard output or to the file ``output``.
+
+    The file is written atomically: into a temporary file next to it, renamed
+    into place when the ``with`` block ends, and removed instead if it ends
+    with an error, so the file is all of the output or untouched. On standard
+    output, a reader that stops early (``| head``) ends the block quietly.
+
+    >>> with output_sink(None) as write:
+    ...     write("1\\n")
+    ...     write("2\\n")
+    1
+    2
+    """
+    if output is not None and output != STDIN:
+        with _atomic_file(output) as stream:
+
+            def write_file(text: str | bytes) -> None:
+                for piece in _pieces(text):
+                    stream.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+
+            yield write_file
+        return
+    closed = False  # set when standard output's reader has gone
+
+    def guarded(action: Callable[[], object]) -> None:
+        nonlocal closed
+        try:
+            action()
+        except BrokenPipeError:
+            closed = True
+            raise
+
+    def write(text: str | bytes) -> None:
+        if isinstance(text, bytes):
+            guarded(sys.stdout.flush)
+            guarded(lambda: sys.stdout.buffer.write(text))
+        else:
+            for piece in _pieces(text):
+                guarded(lambda piece=piece: sys.stdout.write(piece))
+
+    try:
+        yield write
+        guarded(sys.stdout.flush)
+    except BrokenPipeError:
+        if not closed:
+            raise
+        _discard_stdout()
+
+
+def _pieces(text: str | bytes) -> Iterator[str | bytes]:
+    """Long text in pieces of a mebibyte, so that it is never encoded all at once."""
+    if isinstance(text, bytes) or len(text) <= _WRITE_PIECE:
+        yield text
+        return
+    for start in range(0, len(text), _WRITE_PIECE):
+        yield text[start : start + _WRITE_PIECE]
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that nothing more fails to reach a reader
+    that has gone (Python would otherwise report the pipe at exit)."""
+    with suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+@contextmanager
+def _atomic_file(output: str) -> Iterator[BinaryIO]:
+    """A binary stream into a temporary file that replaces ``output`` at the end (none on error)."""
+    import tempfile
+
+    if os.path.isdir(output):
         raise InputError(f"cannot write to {output}: it is a directory")
+    directory, name = os.path.split(output)
     try:
         handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+            dir=directory or ".", prefix=f".{name}.", suffix=".tmp"
         )
     except OSError as error:
         raise InputError(f"cannot write to {output}: {error.strerror or error}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            yield stream
         os.chmod(temporary, 0o666 & ~_current_umask())
-        os.replace(temporary, target)
+        os.replace(temporary, output)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise

@@ -1,4 +1,6 @@
-"""Worked examples shared by several test modules: the classic 1-D pair and an 8x8 image."""
+"""Shared by several test modules: the classic 1-D pair, an 8x8 image, and a bitwise array check."""
+
+import math
 
 import numpy as np
 
@@ -16,3 +18,38 @@ IMAGE = np.array(
     ]
 )
 SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+
+
+def assert_identical(actual: np.ndarray, expected: np.ndarray) -> None:
+    """Same dtype, shape and values, bit for bit (any nan matches any nan)."""
+    assert actual.dtype == expected.dtype
+    assert actual.shape == expected.shape
+    if expected.dtype.kind in "fc":
+        a = np.ascontiguousarray(actual).view(np.float64)
+        b = np.ascontiguousarray(expected).view(np.float64)
+        nan = np.isnan(b)
+        assert np.array_equal(np.isnan(a), nan)
+        assert np.array_equal(a.view(np.uint64)[~nan], b.view(np.uint64)[~nan])
+    else:
+        assert np.array_equal(actual, expected)
+
+
+#: Floats whose text is easy to get wrong: signed zeros, subnormals, the extremes, nan, inf.
+EDGE_FLOATS = [
+    0.0,
+    -0.0,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    2.225073858507201e-308,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    1e-300,
+    1e16,
+    2.0**53 + 2,
+    0.1,
+    1 / 3,
+    math.inf,
+    -math.inf,
+    math.nan,
+]

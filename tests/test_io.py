@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from examples import EDGE_FLOATS, assert_identical
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -52,20 +53,6 @@ def same_float(actual: float, expected: float) -> bool:
     if math.isnan(expected):
         return math.isnan(actual)
     return float_bits(actual) == float_bits(expected)
-
-
-def assert_identical(actual: np.ndarray, expected: np.ndarray) -> None:
-    """Same dtype, shape and values, bit for bit (nan only has to stay nan)."""
-    assert actual.dtype == expected.dtype
-    assert actual.shape == expected.shape
-    if expected.dtype.kind in "fc":
-        a = np.ascontiguousarray(actual).view(np.float64)
-        b = np.ascontiguousarray(expected).view(np.float64)
-        nan = np.isnan(b)
-        assert np.array_equal(np.isnan(a), nan)
-        assert np.array_equal(a.view(np.uint64)[~nan], b.view(np.uint64)[~nan])
-    else:
-        assert np.array_equal(actual, expected)
 
 
 def strict_json(text: str) -> object:
@@ -532,26 +519,6 @@ def test_binary_stdin():
 )
 def test_format_number_examples(value, text):
     assert cio.format_number(value) == text
-
-
-EDGE_FLOATS = [
-    0.0,
-    -0.0,
-    5e-324,
-    -5e-324,
-    2.2250738585072014e-308,
-    2.225073858507201e-308,
-    1.7976931348623157e308,
-    -1.7976931348623157e308,
-    1e-300,
-    1e16,
-    2.0**53 + 2,
-    0.1,
-    1 / 3,
-    math.inf,
-    -math.inf,
-    math.nan,
-]
 
 
 @pytest.mark.parametrize("value", EDGE_FLOATS)
