@@ -8,10 +8,11 @@ arrive as ConvcliError and leave as one line on stderr (exit 1 for bad data,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -40,7 +41,7 @@ OPERATION_CHOICES: dict[str, tuple[engine.Operation, ...]] = {
 }
 
 INPUTS_HELP = (
-    "SIGNAL and KERNEL are each a CSV file, FILE:COLUMN (a column by header name or "
+    "SIGNAL and KERNEL are each a CSV or .npy file, FILE:COLUMN (a column by header name or "
     'number), - for standard input, or numbers: 2,1,3 or "2 1 3" or [2,1,3]; '
     '"1,2;3,4" is a 2-D matrix. Negative numbers work as they are: -1,1.'
 )
@@ -176,6 +177,13 @@ geometry_options = _stack(
     ),
 )
 
+stream_option = click.option(
+    "--stream",
+    is_flag=True,
+    help="Read a 1-D signal (file, FILE:COLUMN or -) in blocks and write CSV as it goes, "
+    "in memory independent of its length.",
+)
+
 method_option = click.option(
     "--method",
     type=click.Choice(engine.METHODS),
@@ -215,7 +223,7 @@ def output_options(formats: tuple[str, ...], format_help: str) -> Callable:
 result_output_options = output_options(
     io.FORMATS,
     "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
-    "(.json, .png for 2-D results).",
+    "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked).",
 )
 
 
@@ -278,9 +286,13 @@ def _run_single(
     output_format: str,
     output: str | None,
     show_all: bool,
+    stream: bool,
     **geometry: Any,
 ) -> None:
     """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
+    if stream:
+        _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
+        return
     f, h = _read_inputs(signal, kernel, delimiter)
     result = engine.compute(f, h, operation, **geometry)
     _emit(
@@ -290,7 +302,53 @@ def _run_single(
         csv=lambda: io.result_csv(result.values),
         json=lambda: io.result_json(result),
         png=lambda: io.result_png(result.values),
+        npy=lambda: io.result_npy(result.values),
     )
+
+
+#: Values read per block by --stream.
+_STREAM_BLOCK = 1 << 16
+
+
+def _run_stream(
+    operation: engine.Operation,
+    sources: tuple[str, str],
+    delimiter: str | None,
+    destination: tuple[str, str | None],
+    geometry: dict[str, Any],
+) -> None:
+    """``--stream``: read the signal in blocks and write each block of outputs as CSV at once.
+
+    ``sources`` are SIGNAL and KERNEL, ``destination`` the --format and -o values.
+    """
+    from convcli.streaming import Stream
+
+    signal, kernel = sources
+    output_format, output = destination
+
+    if io.choose_format(output_format, output, interactive=False) != "csv":
+        raise click.UsageError("--stream writes CSV: use --format csv (or leave it out)")
+    if io.uses_stdin(signal) and io.uses_stdin(kernel):
+        raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
+    streamer = Stream(io.read_kernel(kernel, 1, delimiter), operation, **geometry)
+    blocks = io.iter_signal_blocks(signal, _STREAM_BLOCK, delimiter)
+    with io.output_sink(output) as write, _progress(signal) as advance_to:
+        for values, read in blocks:
+            write(io.result_csv(streamer.feed(values)))
+            advance_to(read)
+        write(io.result_csv(streamer.finish()))
+
+
+@contextlib.contextmanager
+def _progress(signal: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; otherwise nothing at all."""
+    if not io.stderr_is_terminal():
+        yield lambda read: None
+        return
+    from convcli.render_progress import byte_progress
+
+    with byte_progress(signal, io.source_size(signal)) as advance_to:
+        yield advance_to
 
 
 @click.group(cls=ConvcliGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -341,6 +399,7 @@ def compare(
         csv=lambda: io.comparison_csv(comparison),
         json=lambda: io.comparison_json(comparison),
         png=lambda: io.comparison_png(comparison),
+        npy=lambda: io.comparison_npy(comparison),
     )
 
 
@@ -349,6 +408,7 @@ def compare(
 @click.argument("kernel")
 @geometry_options
 @method_option
+@stream_option
 @result_output_options
 def conv(**arguments: Any) -> None:
     """Convolution: slide the flipped kernel over the signal.
@@ -356,6 +416,7 @@ def conv(**arguments: Any) -> None:
     \b
     Example:
         convcli conv 2,1,3,5,4 1,-1 --padding full
+        convcli conv recording.csv:voltage box:5 --stream -o smooth.csv
     """
     _run_single("convolution", **arguments)
 
@@ -365,6 +426,7 @@ def conv(**arguments: Any) -> None:
 @click.argument("kernel")
 @geometry_options
 @method_option
+@stream_option
 @result_output_options
 def corr(**arguments: Any) -> None:
     """Cross-correlation: slide the kernel as given (conjugated) over the signal.
