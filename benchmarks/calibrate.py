@@ -1,13 +1,13 @@
 """Measure the constants of convcli's method cost model on this machine.
 
-Run ``python benchmarks/calibrate.py`` and copy the three dictionaries it
+Run ``python benchmarks/calibrate.py`` and copy the dictionaries it
 prints into ``convcli/engine.py``. Each constant is a median over several runs
 of one representative case per dtype kind:
 
-* compiled MAC: numpy.convolve, 1-D, per multiply-add;
+* compiled output: numpy.convolve, 1-D, per output at several kernel lengths;
 * vector MAC: one vectorised multiply-add pass, 2-D, per output and kernel cell;
-* FFT unit: the FFT method (with auto's accuracy guard), per ``n (log2 n + 4)``
-  of transform work, 1-D overlap-save and 2-D whole-array alike.
+* FFT units: the FFT method (with auto's accuracy guard), per ``n (log2 n + 4)``
+  of transform work, for 1-D overlap-save blocks and for 2-D whole transforms.
 
 It then prints, for a few kernel sizes, the signal length where ``auto``
 switches from direct to FFT, which the README quotes.
@@ -19,6 +19,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -46,12 +47,16 @@ def sample(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.nd
     return values + 1j * rng.standard_normal(shape) if kind == "c" else values
 
 
-def compiled_mac(kind: str, rng: np.random.Generator) -> float:
-    """Nanoseconds per multiply-add of the 1-D compiled direct sum."""
-    signal, kernel = sample((200_000,), kind, rng), sample((64,), kind, rng)
-    geometry = engine.plan(signal.shape, kernel.shape)
-    seconds = median_seconds(lambda: engine.slide_direct(signal, kernel, geometry))
-    return seconds * 1e9 / (geometry.output_shape[0] * kernel.size)
+def compiled_output(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
+    """Nanoseconds per output of the 1-D compiled direct sum, at each of COMPILED_TAPS."""
+    signal = sample((200_000,), kind, rng)
+    costs = []
+    for taps in engine.COMPILED_TAPS:
+        kernel = sample((taps,), kind, rng)
+        geometry = engine.plan(signal.shape, kernel.shape)
+        seconds = median_seconds(partial(engine.slide_direct, signal, kernel, geometry))
+        costs.append(round(seconds * 1e9 / geometry.output_shape[0], 3))
+    return tuple(costs)
 
 
 def vector_mac(kind: str, rng: np.random.Generator) -> float:
@@ -59,23 +64,30 @@ def vector_mac(kind: str, rng: np.random.Generator) -> float:
     signal, kernel = sample((1000, 1000), kind, rng), sample((3, 3), kind, rng)
     geometry = engine.plan(signal.shape, kernel.shape)
     seconds = median_seconds(lambda: engine.slide_direct(signal, kernel, geometry))
-    return seconds * 1e9 / (math.prod(geometry.output_shape) * kernel.size)
+    return round(seconds * 1e9 / (math.prod(geometry.output_shape) * kernel.size), 3)
 
 
-def fft_unit(kind: str, rng: np.random.Generator) -> float:
-    """Nanoseconds per ``n (log2 n + 4)`` of FFT work, averaged over a 1-D and a 2-D case."""
+def fft_unit_1d(kind: str, rng: np.random.Generator) -> float:
+    """Nanoseconds per ``n (log2 n + 4)`` of 1-D overlap-save work (with auto's guard),
+    averaged over a short and a long kernel."""
     per_unit = []
-    signal, kernel = sample((1_000_000,), kind, rng), sample((1000,), kind, rng)
-    blocks = fft.block_plan(kernel.size, signal.size)
-    outputs = signal.size - kernel.size + 1
-    units = outputs * blocks.length * (math.log2(blocks.length) + 4) / blocks.step
-    seconds = median_seconds(lambda: fft.slide_fft(signal, kernel, (1,), (1,), guard=True))
-    per_unit.append(seconds * 1e9 / units)
+    signal = sample((1_000_000,), kind, rng)
+    for taps in (31, 1000):
+        kernel = sample((taps,), kind, rng)
+        blocks = fft.block_plan(taps, signal.size)
+        outputs = signal.size - taps + 1
+        units = outputs * blocks.length * (math.log2(blocks.length) + 4) / blocks.step
+        seconds = median_seconds(partial(fft.slide_fft, signal, kernel, (1,), (1,), guard=True))
+        per_unit.append(seconds * 1e9 / units)
+    return round(statistics.mean(per_unit), 3)
+
+
+def fft_unit_nd(kind: str, rng: np.random.Generator) -> float:
+    """Nanoseconds per ``n (log2 n + 4)`` of one 2-D transform pair (with auto's guard)."""
     signal, kernel = sample((1000, 1000), kind, rng), sample((15, 15), kind, rng)
     size = math.prod(fft.fast_length(n) for n in signal.shape)
     seconds = median_seconds(lambda: fft.slide_fft(signal, kernel, (1, 1), (1, 1), guard=True))
-    per_unit.append(seconds * 1e9 / (size * (math.log2(size) + 4)))
-    return statistics.mean(per_unit)
+    return round(seconds * 1e9 / (size * (math.log2(size) + 4)), 3)
 
 
 def crossover(kernel_size: int, ndim: int) -> str:
@@ -94,11 +106,12 @@ def main() -> None:
     """Print the constants, then the crossovers they give."""
     rng = np.random.default_rng(0)
     for name, measure in (
-        ("_NS_PER_COMPILED_MAC", compiled_mac),
+        ("_NS_COMPILED_OUTPUT", compiled_output),
         ("_NS_PER_VECTOR_MAC", vector_mac),
-        ("_NS_PER_FFT_UNIT", fft_unit),
+        ("_NS_PER_FFT_UNIT_1D", fft_unit_1d),
+        ("_NS_PER_FFT_UNIT_ND", fft_unit_nd),
     ):
-        constants = {kind: round(measure(kind, rng), 3) for kind in KINDS}
+        constants = {kind: measure(kind, rng) for kind in KINDS}
         print(f"{name} = {constants}")
     print("\nauto switches to the FFT (float64, valid, stride 1) at signal side >=")
     for kernel_size in (3, 8, 16, 32, 64, 128, 1000):

@@ -435,11 +435,37 @@ _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = 
     "fft": _slide_fft,
 }
 
-#: Measured costs in nanoseconds (``python benchmarks/calibrate.py``): per multiply-add of
-#: numpy.convolve and of one vectorised pass, and per ``n (log2 n + 4)`` of an FFT transform pair.
-_NS_PER_COMPILED_MAC = {"i": 0.538, "f": 0.171, "c": 0.587}
-_NS_PER_VECTOR_MAC = {"i": 1.367, "f": 1.205, "c": 2.862}
-_NS_PER_FFT_UNIT = {"i": 1.271, "f": 1.02, "c": 1.828}
+#: Measured costs in nanoseconds (``python benchmarks/calibrate.py``): numpy.convolve per
+#: output at the kernel lengths COMPILED_TAPS, one vectorised pass per output and kernel
+#: cell, and per ``n (log2 n + 4)`` of FFT work for 1-D overlap-save blocks and N-D transforms.
+COMPILED_TAPS = (3, 8, 16, 32, 64, 128, 256, 512)
+_NS_COMPILED_OUTPUT = {
+    "i": (2.252, 4.478, 8.544, 17.145, 34.476, 69.914, 140.68, 286.401),
+    "f": (0.536, 1.403, 6.683, 7.959, 12.148, 17.147, 33.515, 52.95),
+    "c": (20.842, 19.713, 20.279, 22.497, 37.328, 54.53, 76.42, 119.068),
+}
+_NS_PER_VECTOR_MAC = {"i": 1.277, "f": 1.266, "c": 3.0}
+_NS_PER_FFT_UNIT_1D = {"i": 1.081, "f": 0.96, "c": 1.628}
+_NS_PER_FFT_UNIT_ND = {"i": 1.086, "f": 1.041, "c": 1.822}
+
+
+def _compiled_cost(taps: int, kind: str) -> float:
+    """Nanoseconds per output of numpy.convolve with ``taps`` taps, interpolated from the
+    measured table and extended along its last slope."""
+    costs = _NS_COMPILED_OUTPUT[kind]
+    if taps <= COMPILED_TAPS[-1]:
+        return float(np.interp(taps, COMPILED_TAPS, costs))
+    slope = (costs[-1] - costs[-2]) / (COMPILED_TAPS[-1] - COMPILED_TAPS[-2])
+    return costs[-1] + slope * (taps - COMPILED_TAPS[-1])
+
+
+def _direct_cost(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -> float:
+    """Nanoseconds per kept output of the direct sum for this geometry."""
+    taps = math.prod(kernel_shape)
+    if len(kernel_shape) == 1 and _compiled_1d(geometry):
+        stride = geometry.stride[0]  # a stride splits the kernel into ``stride`` phases
+        return stride * _compiled_cost(-(-taps // stride), kind)
+    return taps * _NS_PER_VECTOR_MAC[kind]
 
 
 #: Sums this small take microseconds directly; an FFT costs more just to plan.
@@ -462,20 +488,18 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str =
     taps = math.prod(kernel_shape)
     if kind == "O" or taps * math.prod(geometry.output_shape) < _ALWAYS_DIRECT_MACS:
         return "direct"
-    compiled = len(kernel_shape) == 1 and _compiled_1d(geometry)
-    direct_per_output = taps * (_NS_PER_COMPILED_MAC if compiled else _NS_PER_VECTOR_MAC)[kind]
+    direct_per_output = _direct_cost(geometry, kernel_shape, kind)
     spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
     if len(spans) == 1:
         blocks = fft.block_plan(spans[0], geometry.padded_shape[0])
-        if blocks.step < geometry.padded_shape[0] - spans[0] + 1:  # overlap-save: cost per output
-            units = blocks.length * (math.log2(blocks.length) + 4) / blocks.step
-            fft_per_output = units * geometry.stride[0] * _NS_PER_FFT_UNIT[kind]
+        units = blocks.length * (math.log2(blocks.length) + 4) / blocks.step
+        fft_per_output = units * geometry.stride[0] * _NS_PER_FFT_UNIT_1D[kind]
+        if blocks.step < geometry.padded_shape[0] - spans[0] + 1:  # overlap-save: per output
             return "fft" if fft_per_output < direct_per_output else "direct"
-        sizes = (blocks.length,)
+        fft_cost = fft_per_output * blocks.step / geometry.stride[0]
     else:
-        sizes = tuple(fft.fast_length(p) for p in geometry.padded_shape)
-    size = math.prod(sizes)
-    fft_cost = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT[kind]
+        size = math.prod(fft.fast_length(p) for p in geometry.padded_shape)
+        fft_cost = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT_ND[kind]
     return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
 
 

@@ -42,6 +42,9 @@ _ROUNDING_MARGIN = 0.25
 _CHUNK_VALUES = 1 << 20
 
 Transform = Callable[[np.ndarray], np.ndarray]
+#: Sums of squares between these are free of underflow and overflow (squares of values
+#: near 1e-154 or 1e154 would not be).
+_TINY_ENERGY, _HUGE_ENERGY = 2.0**-900, 2.0**900
 
 
 @lru_cache(maxsize=256)
@@ -248,13 +251,24 @@ class _SlidingFFT:
 
 
 def _norms(values: np.ndarray, axis: int | None = None) -> np.ndarray:
-    """Euclidean norms (of the whole array, or along ``axis`` keeping it), scaled by the
-    largest magnitude first so that squaring neither underflows nor overflows."""
-    magnitudes = np.abs(values)
-    largest = magnitudes.max(axis=axis, keepdims=axis is not None)
-    scale = np.where(largest > 0, largest, 1.0)
-    scaled = magnitudes / scale
-    return scale * np.sqrt(np.sum(scaled * scaled, axis=axis, keepdims=axis is not None))
+    """Euclidean norms, of the whole array or along ``axis`` (kept): one pass of sums of
+    squares, redone scaled by the largest magnitude where squaring under- or overflowed."""
+    reals = values.view(np.float64) if values.dtype.kind == "c" else values
+    keep = axis is not None
+    if keep:
+        energy = np.einsum("ij,ij->i", reals, reals)[:, None]
+    else:
+        energy = np.array(np.vdot(reals.reshape(-1), reals.reshape(-1)))
+    norms = np.sqrt(energy, out=np.empty_like(energy))
+    unsafe = ~((energy > _TINY_ENERGY) & (energy < _HUGE_ENERGY))
+    if unsafe.any():
+        rows = np.nonzero(unsafe[:, 0])[0] if keep else ...
+        magnitudes = np.abs(reals[rows])
+        largest = magnitudes.max(axis=axis, keepdims=keep)
+        scale = np.where(largest > 0, largest, 1.0)
+        scaled = magnitudes / scale
+        norms[rows] = scale * np.sqrt(np.sum(scaled * scaled, axis=axis, keepdims=keep))
+    return norms
 
 
 def _window_sums(values: np.ndarray, window: tuple[int, ...]) -> np.ndarray:

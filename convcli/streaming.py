@@ -56,11 +56,9 @@ class Stream:
             )
         self._options = (operation, padding, stride, dilation, pad_mode)
         self._method = method
-        self._span = 1
-        long = self._long_geometry()
-        self._geometry = long
-        self._span = long.dilation[0] * (len(self._kernel) - 1) + 1
-        self._before, self._after = long.pads[0]
+        self._geometry = self._long_geometry()
+        self._span = self._geometry.dilation[0] * (len(self._kernel) - 1) + 1
+        self._before, self._after = self._geometry.pads[0]
         if pad_mode == "circular" and self._before > 0:
             raise ConvcliError(
                 "--stream cannot pad circularly before the signal: that padding is the "
@@ -71,7 +69,8 @@ class Stream:
             4 * (self._before + self._after + self._span),
             _BATCH,
         )
-        self._chunks: list[np.ndarray] = []
+        self._chunks: list[np.ndarray] = []  # fed, not yet in the pending window
+        self._chunked = 0  # values in self._chunks once streaming
         self._fed = 0
         self._streaming = False
         self._head = np.empty(0)
@@ -81,10 +80,11 @@ class Stream:
         self._next = 0  # next output (for fft: next stride-1 output) to give
 
     def _long_geometry(self) -> engine.Geometry:
-        """The geometry for a signal too long to buffer, checked to stream at all."""
+        """The geometry for a signal too long to buffer (longer than one FFT block, so the
+        method and blocks are a long signal's), checked to stream at all."""
         operation, padding, stride, dilation, pad_mode = self._options
         span = engine.parse_per_axis(dilation, "dilation")[0] * (len(self._kernel) - 1) + 1
-        length = max(fft.block_plan(span, 1 << 62).length, 4 * span, 1 << 20)
+        length = 2 * fft.block_plan(span, 1 << 62).length + 4 * span
         geometry = engine.plan((length,), self._kernel.shape, padding, stride, dilation, pad_mode)
         if geometry.padding == "same" and geometry.stride[0] > 1:
             raise ConvcliError(
@@ -113,7 +113,8 @@ class Stream:
         values = self._as_pending_kind(values)
         self._tail = np.concatenate([self._tail, values])[-(self._after + 1) :]
         self._chunks.append(values)
-        if sum(map(len, self._chunks)) < _BATCH:
+        self._chunked += len(values)
+        if self._chunked < _BATCH:
             return self._empty()
         self._take_chunks()
         return self._advance(final=False)
@@ -151,7 +152,7 @@ class Stream:
     def _take_chunks(self) -> None:
         """Move the blocks fed since the last batch to the end of the pending window."""
         self._pending = np.concatenate([self._pending, *self._chunks])
-        self._chunks = []
+        self._chunks, self._chunked = [], 0
 
     def _empty(self) -> np.ndarray:
         """No outputs yet, in the dtype outputs will have."""
@@ -169,10 +170,9 @@ class Stream:
             before = engine.pad_signal(head[: self._before + 1], ((self._before, 0),), pad_mode)
             before = before[: self._before]
         self._pending = np.concatenate([before, head])
-        kind = engine.working_dtype(head, self._kernel)
-        self._kind = np.dtype(kind).kind
+        kind = np.dtype(engine.working_dtype(head, self._kernel)).kind
         if self._method == "auto":
-            self._chosen = engine.choose_method(self._geometry, self._kernel.shape, self._kind)
+            self._chosen = engine.choose_method(self._geometry, self._kernel.shape, kind)
         else:
             self._chosen = self._method
         operation = self._options[0]
@@ -239,7 +239,12 @@ class Stream:
         self._next = first + len(segment) - self._span + 1
         self._drop_before(self._next)
         if dtype is object:  # integers too large for int64: the exact direct sum
-            return self._slide_direct(segment[skip:], stride, dilation)
+            kept = segment[skip:]
+            return (
+                self._slide_direct(kept, stride, dilation)
+                if len(kept) >= self._span
+                else self._empty()
+            )
         sums = fft.sliding_sums(
             segment.astype(dtype),
             self._weights.astype(dtype),
