@@ -18,7 +18,6 @@ from typing import Literal
 
 import numpy as np
 
-from convcli import fft
 from convcli.errors import ConvcliError
 
 __all__ = [
@@ -422,11 +421,15 @@ def _slide_compiled_1d(
 
 def _slide_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
     """The explicit ``fft`` method: FFT sums, exact for integers and nan/inf kept local."""
+    from convcli import fft  # here, not at the top: start-up
+
     return fft.slide_fft(padded, weights, geometry.stride, geometry.dilation, guard=False)
 
 
 def _slide_auto_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
     """``auto``'s FFT: as ``fft``, and outputs the FFT would blur are summed directly."""
+    from convcli import fft
+
     return fft.slide_fft(padded, weights, geometry.stride, geometry.dilation, guard=True)
 
 
@@ -488,6 +491,8 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str =
     taps = math.prod(kernel_shape)
     if kind == "O" or taps * math.prod(geometry.output_shape) < _ALWAYS_DIRECT_MACS:
         return "direct"
+    from convcli import fft
+
     direct_per_output = _direct_cost(geometry, kernel_shape, kind)
     spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
     if len(spans) == 1:

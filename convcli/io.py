@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from convcli import numtext
 from convcli.engine import Comparison, Result, as_numeric
 from convcli.errors import ConvcliError, InputError
 
@@ -430,6 +429,8 @@ def _cell_bounds(body: bytes, separator: bytes, width: int) -> tuple[np.ndarray,
 def _plain_numbers(body: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
     """The numbers in ``body[starts[i]:ends[i]]`` as parse_numbers gives them; None if a cell
     is not a number parse_numbers takes (the careful reader then says where and why)."""
+    from convcli import numtext  # here, not at the top: start-up
+
     values, unread = numtext.parse_cells(body, starts, ends)
     if len(unread):
         cells = [body[starts[i] : ends[i]].decode("ascii") for i in unread]
@@ -743,8 +744,10 @@ def result_csv(values: np.ndarray) -> str:
     if not values.size:
         return ""
     rows = values.reshape(values.shape[0], -1)
-    if values.size < numtext.SMALL or values.dtype not in _FAST_DTYPES:
+    if values.size < _SMALL_ARRAY or values.dtype not in _FAST_DTYPES:
         return "".join(",".join(map(format_number, row)) + "\n" for row in rows.tolist())
+    from convcli import numtext  # here, not at the top: start-up
+
     width = rows.shape[1]
     flat = rows.reshape(-1)
     step = max(1, _WRITE_BLOCK // width) * width  # whole rows at a time
@@ -754,6 +757,8 @@ def result_csv(values: np.ndarray) -> str:
     )
 
 
+#: Below this many values, text one value at a time (numtext's set-up costs more).
+_SMALL_ARRAY = 64
 #: The dtypes numtext.format_cells writes (results are these, or object arrays of big ints).
 _FAST_DTYPES = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.complex128))
 

@@ -24,10 +24,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["CELL", "SMALL", "format_cells", "parse_cells"]
+__all__ = ["CELL", "format_cells", "parse_cells"]
 
-#: Beyond this, an array goes through Python one value at a time (numpy's set-up costs more).
-SMALL = 64
 #: From this many values on, work arrays are worth keeping (see _reuse_memory).
 _LARGE = 4096
 #: Most values formatted or parsed per round (per thread).

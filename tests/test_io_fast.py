@@ -131,7 +131,7 @@ def powers_and_neighbours() -> np.ndarray:
 
 
 def test_format_cells_hard_values():
-    values = np.array(HARD_FLOATS * 3)  # more than numtext.SMALL, so blocks are formatted
+    values = np.array(HARD_FLOATS * 3)  # more than io._SMALL_ARRAY, so blocks are formatted
     assert numtext.format_cells(values, 1) == reference_cells(values)
 
 
@@ -171,7 +171,7 @@ def test_format_cells_halfway_cases_go_to_python():
     assert numtext.format_cells(values, 1) == reference_cells(values)
 
 
-@given(st.lists(ALL_FLOATS, min_size=numtext.SMALL, max_size=300))
+@given(st.lists(ALL_FLOATS, min_size=cio._SMALL_ARRAY, max_size=300))
 def test_format_cells_any_floats(values):
     array = np.array(values, dtype=np.float64)
     assert numtext.format_cells(array, 1) == reference_cells(array)
@@ -229,7 +229,7 @@ def test_result_csv_fast_path_matches_format_number(values):
     st.lists(st.integers(0, 150), max_size=6),
 )
 def test_result_csv_of_blocks_joined_is_result_csv_of_the_whole(values, cuts):
-    # what --stream relies on: blocks on either side of numtext.SMALL, and empty ones
+    # what --stream relies on: blocks on either side of io._SMALL_ARRAY, and empty ones
     edges = sorted({0, len(values), *[min(cut, len(values)) for cut in cuts]})
     blocks = [values[a:b] for a, b in pairwise(edges)] + [values[:0]]
     assert "".join(cio.result_csv(block) for block in blocks) == cio.result_csv(values)
