@@ -140,6 +140,17 @@ def _stack(*options: Callable[[Callable[..., None]], Callable[..., None]]) -> Ca
     return decorate
 
 
+def _per_axis_option(name: str, help_text: str) -> Callable:
+    """``--NAME``: a positive integer, or one per axis, checked by the engine's parser."""
+    return click.option(
+        f"--{name}",
+        type=_Checked(name, lambda text: engine.parse_per_axis(text, name), False),
+        default="1",
+        show_default=True,
+        help=help_text,
+    )
+
+
 geometry_options = _stack(
     click.option(
         "--padding",
@@ -155,20 +166,8 @@ geometry_options = _stack(
         show_default=True,
         help="What the padded cells hold.",
     ),
-    click.option(
-        "--stride",
-        type=_Checked("stride", lambda text: engine.parse_per_axis(text, "stride"), False),
-        default="1",
-        show_default=True,
-        help="Step between outputs: N, or one per axis (2,1).",
-    ),
-    click.option(
-        "--dilation",
-        type=_Checked("dilation", lambda text: engine.parse_per_axis(text, "dilation"), False),
-        default="1",
-        show_default=True,
-        help="Spacing between kernel taps: N, or one per axis.",
-    ),
+    _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
+    _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
     click.option(
         "--delimiter",
         type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
@@ -351,6 +350,17 @@ def _progress(signal: str) -> Iterator[Callable[[int], None]]:
         yield advance_to
 
 
+#: Arguments and options of ``conv`` and ``corr``, which differ only in the operation.
+single_operation_options = _stack(
+    click.argument("signal"),
+    click.argument("kernel"),
+    geometry_options,
+    method_option,
+    stream_option,
+    result_output_options,
+)
+
+
 @click.group(cls=ConvcliGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="convcli")
 def cli() -> None:
@@ -404,30 +414,20 @@ def compare(
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
-@geometry_options
-@method_option
-@stream_option
-@result_output_options
+@single_operation_options
 def conv(**arguments: Any) -> None:
     """Convolution: slide the flipped kernel over the signal.
 
     \b
     Example:
         convcli conv 2,1,3,5,4 1,-1 --padding full
-        convcli conv recording.csv:voltage box:5 --stream -o smooth.csv
+        convcli conv samples/noisy-sine.csv box:5 --stream -o smooth.csv
     """
     _run_single("convolution", **arguments)
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
-@geometry_options
-@method_option
-@stream_option
-@result_output_options
+@single_operation_options
 def corr(**arguments: Any) -> None:
     """Cross-correlation: slide the kernel as given (conjugated) over the signal.
 

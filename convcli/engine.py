@@ -29,12 +29,14 @@ __all__ = [
     "Result",
     "Setup",
     "as_numeric",
+    "check_choice",
     "compare",
     "compute",
     "convolve",
     "correlate",
     "count_nonfinite",
     "kernel_symmetry",
+    "oriented_kernel",
     "pad_signal",
     "parse_padding",
     "parse_per_axis",
@@ -244,8 +246,7 @@ def plan(
         raise ConvcliError(
             f"the kernel has {len(kernel_shape)} dimension(s) but the signal has {ndim}; they must match"
         )
-    if pad_mode not in PAD_MODES:
-        raise ConvcliError(f"unknown pad mode {pad_mode!r}; choose one of {', '.join(PAD_MODES)}")
+    check_choice(pad_mode, tuple(PAD_MODES), "pad mode")
     strides = _per_axis(parse_per_axis(stride, "stride"), ndim, "stride")
     dilations = _per_axis(parse_per_axis(dilation, "dilation"), ndim, "dilation")
     spans = tuple(d * (k - 1) + 1 for d, k in zip(dilations, kernel_shape))
@@ -269,6 +270,15 @@ def plan(
     output_shape = tuple((p - span) // s + 1 for p, span, s in zip(padded_shape, spans, strides))
     name = parsed if isinstance(parsed, str) else "explicit"
     return Geometry(name, pads, strides, dilations, pad_mode, padded_shape, output_shape)
+
+
+def check_choice(value: str, choices: Sequence[str], name: str) -> None:
+    """Refuse a value that is not one of the choices, naming them.
+
+    >>> check_choice("fft", METHODS, "method")
+    """
+    if value not in choices:
+        raise ConvcliError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
 
 
 def _same_pads(length: int, span: int, stride: int) -> tuple[int, int]:
@@ -529,6 +539,16 @@ class Setup:
         return pad_signal(np.ones(self.signal.shape, dtype=bool), self.geometry.pads, "zeros")
 
 
+def oriented_kernel(kernel: np.ndarray, operation: Operation) -> np.ndarray:
+    """The kernel as it is slid: flipped along every axis (convolution) or conjugated
+    (correlation).
+
+    >>> oriented_kernel(np.array([1, 2, 3]), "convolution")
+    array([3, 2, 1])
+    """
+    return np.flip(kernel) if operation == "convolution" else np.conj(kernel)
+
+
 def setup(
     signal: object,
     kernel: object,
@@ -544,15 +564,12 @@ def setup(
     >>> prepared.padded, prepared.weights, prepared.in_signal
     (array([0, 2, 1, 3, 0]), array([-1,  1]), array([False,  True,  True,  True, False]))
     """
-    if operation not in OPERATIONS:
-        raise ConvcliError(
-            f"unknown operation {operation!r}; choose one of {', '.join(OPERATIONS)}"
-        )
+    check_choice(operation, OPERATIONS, "operation")
     f = as_numeric(signal, "signal")
     h = as_numeric(kernel, "kernel")
     geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
     dtype = working_dtype(f, h)
-    weights = np.flip(h) if operation == "convolution" else np.conj(h)
+    weights = oriented_kernel(h, operation)
     return Setup(
         operation=operation,
         signal=f,
@@ -581,8 +598,7 @@ def compute(
     >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same").values
     array([ 1, -2, -2,  1,  4])
     """
-    if method not in METHODS:
-        raise ConvcliError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    check_choice(method, METHODS, "method")
     prepared = setup(signal, kernel, operation, padding, stride, dilation, pad_mode)
     geometry = prepared.geometry
     kind = prepared.padded.dtype.kind

@@ -29,7 +29,15 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-__all__ = ["ACCURACY", "BlockPlan", "block_plan", "fast_length", "slide_fft", "sliding_sums"]
+__all__ = [
+    "ACCURACY",
+    "BlockPlan",
+    "block_plan",
+    "fast_length",
+    "overlap_save_plan",
+    "slide_fft",
+    "sliding_sums",
+]
 
 _EPS = float(np.finfo(np.float64).eps)
 #: ``guard=True`` keeps an FFT output only where its error bound is at most this
@@ -87,9 +95,19 @@ def block_plan(span: int, padded_length: int) -> BlockPlan:
     >>> block_plan(10_000, 10**7)
     BlockPlan(length=131072, step=121073)
     """
-    length = _block_length(span)
-    if padded_length <= length:
+    blocks = overlap_save_plan(span)
+    if padded_length <= blocks.length:
         return BlockPlan(fast_length(padded_length), padded_length - span + 1)
+    return blocks
+
+
+def overlap_save_plan(span: int) -> BlockPlan:
+    """The blocks of any signal longer than one block: they depend on the kernel alone.
+
+    >>> overlap_save_plan(3)
+    BlockPlan(length=4096, step=4094)
+    """
+    length = _block_length(span)
     return BlockPlan(length, length - span + 1)
 
 

@@ -50,11 +50,15 @@ class Stream:
         self._kernel = engine.as_numeric(kernel, "kernel")
         if self._kernel.ndim != 1:
             raise ConvcliError(f"--stream takes a 1-D kernel, got {self._kernel.ndim} dimensions")
-        if method not in engine.METHODS:
-            raise ConvcliError(
-                f"unknown method {method!r}; choose one of {', '.join(engine.METHODS)}"
-            )
-        self._options = (operation, padding, stride, dilation, pad_mode)
+        engine.check_choice(method, engine.METHODS, "method")
+        engine.check_choice(operation, engine.OPERATIONS, "operation")
+        self._operation = operation
+        self._options = {
+            "padding": padding,
+            "stride": stride,
+            "dilation": dilation,
+            "pad_mode": pad_mode,
+        }
         self._method = method
         self._geometry = self._long_geometry()
         self._span = self._geometry.dilation[0] * (len(self._kernel) - 1) + 1
@@ -65,7 +69,7 @@ class Stream:
                 "signal's end; pad after only (e.g. --padding 0:2) or drop --stream"
             )
         self._buffer_limit = max(
-            4 * fft.block_plan(self._span, 1 << 62).length,
+            4 * fft.overlap_save_plan(self._span).length,
             4 * (self._before + self._after + self._span),
             _BATCH,
         )
@@ -82,18 +86,14 @@ class Stream:
     def _long_geometry(self) -> engine.Geometry:
         """The geometry for a signal too long to buffer (longer than one FFT block, so the
         method and blocks are a long signal's), checked to stream at all."""
-        operation, padding, stride, dilation, pad_mode = self._options
-        span = engine.parse_per_axis(dilation, "dilation")[0] * (len(self._kernel) - 1) + 1
-        length = 2 * fft.block_plan(span, 1 << 62).length + 4 * span
-        geometry = engine.plan((length,), self._kernel.shape, padding, stride, dilation, pad_mode)
+        dilation = engine.parse_per_axis(self._options["dilation"], "dilation")[0]
+        span = dilation * (len(self._kernel) - 1) + 1
+        length = 2 * fft.overlap_save_plan(span).length + 4 * span
+        geometry = engine.plan((length,), self._kernel.shape, **self._options)
         if geometry.padding == "same" and geometry.stride[0] > 1:
             raise ConvcliError(
                 "--stream cannot use --padding same with a stride: its split depends on the "
                 "signal's length; give the padding as BEFORE:AFTER instead"
-            )
-        if operation not in engine.OPERATIONS:
-            raise ConvcliError(
-                f"unknown operation {operation!r}; choose one of {', '.join(engine.OPERATIONS)}"
             )
         return geometry
 
@@ -123,9 +123,8 @@ class Stream:
         """The signal has ended: return the remaining outputs."""
         if not self._streaming:
             signal = np.concatenate(self._chunks) if self._chunks else np.empty(0)
-            operation, padding, stride, dilation, pad_mode = self._options
             return engine.compute(
-                signal, self._kernel, operation, padding, stride, dilation, pad_mode, self._method
+                signal, self._kernel, self._operation, **self._options, method=self._method
             ).values
         self._chunks.append(self._end_padding())
         self._take_chunks()
@@ -163,7 +162,7 @@ class Stream:
         self._streaming = True
         self._head = head[: self._after + 1]
         self._tail = head[-(self._after + 1) :]
-        pad_mode = self._options[4]
+        pad_mode = self._options["pad_mode"]
         if pad_mode == "zeros":
             before = np.zeros(self._before, dtype=head.dtype)
         else:
@@ -175,14 +174,11 @@ class Stream:
             self._chosen = engine.choose_method(self._geometry, self._kernel.shape, kind)
         else:
             self._chosen = self._method
-        operation = self._options[0]
-        self._weights = (
-            np.flip(self._kernel) if operation == "convolution" else np.conj(self._kernel)
-        )
+        self._weights = engine.oriented_kernel(self._kernel, self._operation)
 
     def _end_padding(self) -> np.ndarray:
         """The padding after the signal, as numpy.pad makes it from the signal's ends."""
-        pad_mode = self._options[4]
+        pad_mode = self._options["pad_mode"]
         if self._after == 0:
             return np.empty(0, dtype=self._tail.dtype)
         if pad_mode == "zeros":
@@ -219,7 +215,7 @@ class Stream:
 
     def _advance_fft(self, final: bool) -> np.ndarray:
         """Whole FFT blocks on the engine's grid (the last, partial one when ``final``)."""
-        blocks = fft.block_plan(self._span, 1 << 62)
+        blocks = fft.overlap_save_plan(self._span)
         stride, dilation = self._geometry.stride[0], self._geometry.dilation[0]
         end = self._start + len(self._pending)
         first_block = self._next // blocks.step

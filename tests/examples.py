@@ -53,3 +53,12 @@ EDGE_FLOATS = [
     -math.inf,
     math.nan,
 ]
+
+
+def assert_matches(actual: np.ndarray, expected: np.ndarray, atol: float) -> None:
+    """Same shape; integer results equal exactly, float and complex ones within ``atol``."""
+    assert actual.shape == expected.shape
+    if expected.dtype.kind in "iuO":
+        assert actual.tolist() == expected.tolist()
+    else:
+        np.testing.assert_allclose(actual, expected, rtol=0, atol=atol)
