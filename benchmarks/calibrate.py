@@ -1,13 +1,15 @@
 """Measure the constants of convcli's method cost model on this machine.
 
 Run ``python benchmarks/calibrate.py`` and copy the dictionaries it
-prints into ``convcli/engine.py``. Each constant is a median over several runs
-of one representative case per dtype kind:
+prints into ``convcli/engine.py``. Each constant is the least of several runs
+of one representative case per dtype kind, with malloc keeping freed memory as
+``engine.compute`` has it do for large work:
 
 * compiled output: numpy.convolve, 1-D, per output at several kernel lengths;
 * vector MAC: one vectorised multiply-add pass, 2-D, per output and kernel cell;
-* FFT units: the FFT method (with auto's accuracy guard), per ``n (log2 n + 4)``
-  of transform work, for 1-D overlap-save blocks and for 2-D whole transforms.
+* FFT units: the FFT method (with auto's accuracy guard), per unit of transform
+  work (``fft.transform_work`` for 1-D overlap-save blocks, ``n (log2 n + 4)`` for
+  2-D whole transforms).
 
 It then prints, for a few kernel sizes, the signal length where ``auto``
 switches from direct to FFT, which the README quotes.
@@ -24,19 +26,21 @@ from functools import partial
 import numpy as np
 
 from convcli import engine, fft
+from convcli.memory import reuse_freed_memory
 
 KINDS = {"i": np.int64, "f": np.float64, "c": np.complex128}
 
 
-def median_seconds(run: Callable[[], object], repeats: int = 7) -> float:
-    """Median wall time of ``run`` after one warm-up call."""
+def least_seconds(run: Callable[[], object], repeats: int = 7) -> float:
+    """Least wall time of ``run`` after one warm-up call: other work on the machine
+    only ever adds time, so the least is the steadiest estimate of the cost."""
     run()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def sample(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -54,7 +58,7 @@ def compiled_output(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
     for taps in engine.COMPILED_TAPS:
         kernel = sample((taps,), kind, rng)
         geometry = engine.plan(signal.shape, kernel.shape)
-        seconds = median_seconds(partial(engine.slide_direct, signal, kernel, geometry))
+        seconds = least_seconds(partial(engine.slide_direct, signal, kernel, geometry))
         costs.append(round(seconds * 1e9 / geometry.output_shape[0], 3))
     return tuple(costs)
 
@@ -63,12 +67,12 @@ def vector_mac(kind: str, rng: np.random.Generator) -> float:
     """Nanoseconds per output and kernel cell of the vectorised direct sum (2-D)."""
     signal, kernel = sample((1000, 1000), kind, rng), sample((3, 3), kind, rng)
     geometry = engine.plan(signal.shape, kernel.shape)
-    seconds = median_seconds(lambda: engine.slide_direct(signal, kernel, geometry))
+    seconds = least_seconds(lambda: engine.slide_direct(signal, kernel, geometry))
     return round(seconds * 1e9 / (math.prod(geometry.output_shape) * kernel.size), 3)
 
 
 def fft_unit_1d(kind: str, rng: np.random.Generator) -> float:
-    """Nanoseconds per ``n (log2 n + 4)`` of 1-D overlap-save work (with auto's guard),
+    """Nanoseconds per unit of ``fft.transform_work`` in 1-D overlap-save (with auto's guard),
     averaged over a short and a long kernel."""
     per_unit = []
     signal = sample((1_000_000,), kind, rng)
@@ -76,8 +80,8 @@ def fft_unit_1d(kind: str, rng: np.random.Generator) -> float:
         kernel = sample((taps,), kind, rng)
         blocks = fft.block_plan(taps, signal.size)
         outputs = signal.size - taps + 1
-        units = outputs * blocks.length * (math.log2(blocks.length) + 4) / blocks.step
-        seconds = median_seconds(partial(fft.slide_fft, signal, kernel, (1,), (1,), guard=True))
+        units = outputs * fft.transform_work(blocks.length) / blocks.step
+        seconds = least_seconds(partial(fft.slide_fft, signal, kernel, (1,), (1,), guard=True))
         per_unit.append(seconds * 1e9 / units)
     return round(statistics.mean(per_unit), 3)
 
@@ -86,7 +90,7 @@ def fft_unit_nd(kind: str, rng: np.random.Generator) -> float:
     """Nanoseconds per ``n (log2 n + 4)`` of one 2-D transform pair (with auto's guard)."""
     signal, kernel = sample((1000, 1000), kind, rng), sample((15, 15), kind, rng)
     size = math.prod(fft.fast_length(n) for n in signal.shape)
-    seconds = median_seconds(lambda: fft.slide_fft(signal, kernel, (1, 1), (1, 1), guard=True))
+    seconds = least_seconds(lambda: fft.slide_fft(signal, kernel, (1, 1), (1, 1), guard=True))
     return round(seconds * 1e9 / (size * (math.log2(size) + 4)), 3)
 
 
@@ -104,6 +108,7 @@ def crossover(kernel_size: int, ndim: int) -> str:
 
 def main() -> None:
     """Print the constants, then the crossovers they give."""
+    reuse_freed_memory()  # as compute() does before large work
     rng = np.random.default_rng(0)
     for name, measure in (
         ("_NS_COMPILED_OUTPUT", compiled_output),

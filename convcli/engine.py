@@ -14,11 +14,13 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
 from convcli.errors import ConvcliError
+from convcli.memory import LARGE_WORK, reuse_freed_memory
 
 __all__ = [
     "METHODS",
@@ -272,6 +274,25 @@ def plan(
     return Geometry(name, pads, strides, dilations, pad_mode, padded_shape, output_shape)
 
 
+#: plan() for options given as plain ints and strings, remembered: on small arrays
+#: checking the options costs more than the sum itself.
+_remembered_plan = lru_cache(maxsize=256, typed=True)(plan)
+
+
+def _planned(
+    signal_shape: tuple[int, ...],
+    kernel_shape: tuple[int, ...],
+    padding: PaddingSpec,
+    stride: PerAxis,
+    dilation: PerAxis,
+    pad_mode: str,
+) -> Geometry:
+    """:func:`plan`, remembered where every option is a plain int or string."""
+    if all(type(option) in (int, str) for option in (padding, stride, dilation, pad_mode)):
+        return _remembered_plan(signal_shape, kernel_shape, padding, stride, dilation, pad_mode)
+    return plan(signal_shape, kernel_shape, padding, stride, dilation, pad_mode)
+
+
 def check_choice(value: str, choices: Sequence[str], name: str) -> None:
     """Refuse a value that is not one of the choices, naming them.
 
@@ -450,16 +471,68 @@ _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = 
 
 #: Measured costs in nanoseconds (``python benchmarks/calibrate.py``): numpy.convolve per
 #: output at the kernel lengths COMPILED_TAPS, one vectorised pass per output and kernel
-#: cell, and per ``n (log2 n + 4)`` of FFT work for 1-D overlap-save blocks and N-D transforms.
-COMPILED_TAPS = (3, 8, 16, 32, 64, 128, 256, 512)
+#: cell, and per unit of FFT work: ``fft.transform_work`` for 1-D blocks, ``n (log2 n + 4)``
+#: for N-D transforms.
+COMPILED_TAPS = (3, 8, 11, 12, 15, 16, 24, 31, 32, 47, 48, 63, 64, 128, 256, 512)
 _NS_COMPILED_OUTPUT = {
-    "i": (2.252, 4.478, 8.544, 17.145, 34.476, 69.914, 140.68, 286.401),
-    "f": (0.536, 1.403, 6.683, 7.959, 12.148, 17.147, 33.515, 52.95),
-    "c": (20.842, 19.713, 20.279, 22.497, 37.328, 54.53, 76.42, 119.068),
+    "i": (
+        2.228,
+        4.397,
+        5.884,
+        6.372,
+        7.873,
+        8.373,
+        12.604,
+        16.407,
+        16.961,
+        25.027,
+        25.516,
+        33.658,
+        34.109,
+        69.325,
+        140.103,
+        283.999,
+    ),
+    "f": (
+        0.509,
+        1.406,
+        2.753,
+        8.19,
+        8.885,
+        6.571,
+        8.581,
+        11.623,
+        7.76,
+        14.398,
+        10.163,
+        14.938,
+        11.018,
+        19.199,
+        53.494,
+        91.807,
+    ),
+    "c": (
+        29.279,
+        19.881,
+        20.796,
+        20.778,
+        21.749,
+        20.112,
+        20.742,
+        41.538,
+        22.357,
+        73.941,
+        25.461,
+        70.286,
+        72.138,
+        94.15,
+        136.733,
+        225.34,
+    ),
 }
-_NS_PER_VECTOR_MAC = {"i": 1.277, "f": 1.266, "c": 3.0}
-_NS_PER_FFT_UNIT_1D = {"i": 1.081, "f": 0.96, "c": 1.628}
-_NS_PER_FFT_UNIT_ND = {"i": 1.086, "f": 1.041, "c": 1.822}
+_NS_PER_VECTOR_MAC = {"i": 0.845, "f": 0.927, "c": 2.412}
+_NS_PER_FFT_UNIT_1D = {"i": 0.885, "f": 0.495, "c": 1.36}
+_NS_PER_FFT_UNIT_ND = {"i": 2.359, "f": 0.995, "c": 3.405}
 
 
 def _compiled_cost(taps: int, kind: str) -> float:
@@ -507,7 +580,7 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str =
     spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
     if len(spans) == 1:
         blocks = fft.block_plan(spans[0], geometry.padded_shape[0])
-        units = blocks.length * (math.log2(blocks.length) + 4) / blocks.step
+        units = fft.transform_work(blocks.length) / blocks.step
         fft_per_output = units * geometry.stride[0] * _NS_PER_FFT_UNIT_1D[kind]
         if blocks.step < geometry.padded_shape[0] - spans[0] + 1:  # overlap-save: per output
             return "fft" if fft_per_output < direct_per_output else "direct"
@@ -567,7 +640,7 @@ def setup(
     check_choice(operation, OPERATIONS, "operation")
     f = as_numeric(signal, "signal")
     h = as_numeric(kernel, "kernel")
-    geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
+    geometry = _planned(f.shape, h.shape, padding, stride, dilation, pad_mode)
     dtype = working_dtype(f, h)
     weights = oriented_kernel(h, operation)
     return Setup(
@@ -600,6 +673,8 @@ def compute(
     """
     check_choice(method, METHODS, "method")
     prepared = setup(signal, kernel, operation, padding, stride, dilation, pad_mode)
+    if prepared.padded.size >= LARGE_WORK:
+        reuse_freed_memory()
     geometry = prepared.geometry
     kind = prepared.padded.dtype.kind
     chosen = choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method

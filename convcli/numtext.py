@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from convcli.memory import LARGE_WORK, reuse_freed_memory
+
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -26,8 +28,6 @@ T = TypeVar("T")
 
 __all__ = ["CELL", "format_cells", "parse_cells"]
 
-#: From this many values on, work arrays are worth keeping (see _reuse_memory).
-_LARGE = 4096
 #: Most values formatted or parsed per round (per thread).
 _BLOCK = 1 << 16
 _TOL = 2.0**-20  # margin (in units of the 17th digit) below which a decision goes to Python
@@ -66,13 +66,13 @@ def _in_blocks(work: Callable[[int], T], starts: range) -> list[T]:
     blocks (numpy lets other threads run while it computes)."""
     if len(starts) < 2:
         return [work(start) for start in starts]
-    _reuse_memory()
+    reuse_freed_memory()
     return list(_workers().map(work, starts))
 
 
 def _block_size(count: int) -> int:
     """Values per block: up to _BLOCK, and small enough that every processor gets one."""
-    return max(_LARGE, min(_BLOCK, -(-count // (os.cpu_count() or 1))))
+    return max(LARGE_WORK, min(_BLOCK, -(-count // (os.cpu_count() or 1))))
 
 
 @cache
@@ -81,19 +81,6 @@ def _workers() -> ThreadPoolExecutor:
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(min(8, os.cpu_count() or 1), thread_name_prefix="convcli")
-
-
-@cache
-def _reuse_memory() -> None:
-    """Have malloc keep the memory of freed work arrays for the next block.
-
-    glibc returns large freed blocks to the system at once and faults fresh
-    pages in for the next ones, which costs about a sixth of the time here;
-    its thresholds for doing so rise to the size of a large block once one is
-    freed, so freeing one 16 MiB array (never touched) keeps later work arrays
-    in reused memory. Elsewhere this does nothing.
-    """
-    np.empty(1 << 24, np.uint8)
 
 
 def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

