@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from convcli import __version__, engine, io
 from convcli.errors import ConvcliError
@@ -62,6 +63,7 @@ class _OneLineErrors:
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, turning bad data into a one-line error (exit 1)."""
         try:
+            _refuse_overwriting_inputs(ctx)
             return super().invoke(ctx)
         except click.UsageError as error:
             error.ctx = None
@@ -151,6 +153,19 @@ def _per_axis_option(name: str, help_text: str) -> Callable:
     )
 
 
+#: Where options that no command takes as an argument keep their values (click's ctx.meta).
+_DECIMAL, _FORCE = "convcli.decimal", "convcli.force"
+
+
+def _remembered(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """An option callback keeping the option's value in ``ctx.meta[key]``."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        ctx.meta[key] = value
+
+    return remember
+
+
 geometry_options = _stack(
     click.option(
         "--padding",
@@ -174,7 +189,64 @@ geometry_options = _stack(
         default=",",
         help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
     ),
+    click.option(
+        "--decimal",
+        type=click.Choice([".", ","]),
+        default=".",
+        show_default=True,
+        expose_value=False,
+        callback=_remembered(_DECIMAL),
+        help="Decimal mark of input numbers. With , (European CSV: 1,5) cells are separated "
+        "by ; unless --delimiter says otherwise, and inline numbers by spaces: '0,25 0,5'.",
+    ),
 )
+
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    expose_value=False,
+    callback=_remembered(_FORCE),
+    help="Let -o replace a file the command reads its input from.",
+)
+
+
+def _csv_dialect(delimiter: str | None) -> dict[str, Any]:
+    """io's ``delimiter`` and ``decimal`` for this command's --delimiter and --decimal: a
+    decimal comma makes ; the default delimiter and cannot go with a comma delimiter."""
+    ctx = click.get_current_context()
+    decimal = ctx.meta.get(_DECIMAL, ".")
+    if decimal != ".":
+        if ctx.get_parameter_source("delimiter") in (ParameterSource.DEFAULT, None):
+            delimiter = ";"
+        elif delimiter == decimal:
+            raise click.UsageError(
+                f"--decimal {decimal} reads 1{decimal}5 as one number, so {decimal!r} cannot also "
+                "separate cells; give --delimiter ';' (the default with it), tab or space"
+            )
+    return {"delimiter": delimiter, "decimal": decimal}
+
+
+def _refuse_overwriting_inputs(ctx: click.Context) -> None:
+    """A -o file that is one of the command's own inputs is a usage error unless --force."""
+    output = ctx.params.get("output")
+    roles = {"signal": "signal", "kernel": "kernel", "upstream": "--grad"}
+    sources = {role: ctx.params.get(name) for name, role in roles.items()}
+    role = io.overwritten_input(output, sources)
+    if role is not None and not ctx.meta.get(_FORCE):
+        raise click.UsageError(
+            f"-o {output} is the file the {role} is read from; give --force to replace it "
+            "with the result"
+        )
+
+
+def _check_memory(
+    f: np.ndarray, h: np.ndarray, options: dict[str, Any], chosen: str, show_all: bool, **kind: bool
+) -> None:
+    """Refuse a computation and output larger than the memory available (see convcli.limits)."""
+    from convcli import limits
+
+    limits.check_memory(f, h, options, chosen, show_all, **kind)
+
 
 stream_option = click.option(
     "--stream",
@@ -192,9 +264,12 @@ method_option = click.option(
 )
 
 
-def output_options(formats: tuple[str, ...], format_help: str) -> Callable:
-    """--format (from these choices), --all and -o FILE."""
+def output_options(
+    formats: tuple[str, ...], format_help: str, reads_files: bool = True
+) -> Callable:
+    """--format (from these choices), --all, -o FILE and (for commands with inputs) --force."""
     return _stack(
+        *([force_option] if reads_files else []),
         click.option(
             "--format",
             "output_format",
@@ -230,8 +305,9 @@ def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.nd
     """Read both arguments and note on stderr any nan or inf they hold."""
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
-    values = io.read_array(signal, "signal", delimiter)
-    arrays = (values, io.read_kernel(kernel, values.ndim, delimiter))
+    dialect = _csv_dialect(delimiter)
+    values = io.read_array(signal, "signal", **dialect)
+    arrays = (values, io.read_kernel(kernel, values.ndim, **dialect))
     for role, values in zip(("signal", "kernel"), arrays):
         count = engine.count_nonfinite(values)
         if count:
@@ -293,9 +369,11 @@ def _run_single(
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
         return
     f, h = _read_inputs(signal, kernel, delimiter)
+    chosen = io.choose_format(output_format, output)
+    _check_memory(f, h, geometry, chosen, show_all)
     result = engine.compute(f, h, operation, **geometry)
     _emit(
-        io.choose_format(output_format, output),
+        chosen,
         output,
         lambda: _render().result_view(result, signal, kernel, show_all),
         csv=lambda: io.result_csv(result.values),
@@ -329,8 +407,9 @@ def _run_stream(
         raise click.UsageError("--stream writes CSV: use --format csv (or leave it out)")
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
-    streamer = Stream(io.read_kernel(kernel, 1, delimiter), operation, **geometry)
-    blocks = io.iter_signal_blocks(signal, _STREAM_BLOCK, delimiter)
+    dialect = _csv_dialect(delimiter)
+    streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, **geometry)
+    blocks = io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect)
     with io.output_sink(output) as write, _progress(signal) as advance_to:
         for values, read in blocks:
             write(io.result_csv(streamer.feed(values)))
@@ -401,9 +480,11 @@ def compare(
         convcli compare samples/f.csv samples/h.csv --padding full
     """
     f, h = _read_inputs(signal, kernel, delimiter)
+    chosen = io.choose_format(output_format, output)
+    _check_memory(f, h, geometry, chosen, show_all, comparing=True)
     comparison = engine.compare(f, h, **geometry)
     _emit(
-        io.choose_format(output_format, output),
+        chosen,
         output,
         lambda: _render().comparison_view(comparison, signal, show_all),
         csv=lambda: io.comparison_csv(comparison),
@@ -487,6 +568,7 @@ def explain(
     from convcli import steps
 
     f, h = _read_inputs(signal, kernel, delimiter)
+    _check_memory(f, h, geometry, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, **geometry) for operation in chosen_operations]
     chosen = io.choose_format(output_format, output, screen="text", plain="text")
@@ -556,7 +638,9 @@ def backward(
         and (io.uses_stdin(signal) or io.uses_stdin(kernel))
     ):
         raise click.UsageError("only one of SIGNAL, KERNEL and --grad can be read from stdin")
-    grad = None if upstream is None else io.read_array(upstream, "gradient", delimiter)
+    _check_memory(f, h, geometry, output_format, show_all, comparing=True)
+    dialect = _csv_dialect(delimiter)
+    grad = None if upstream is None else io.read_array(upstream, "gradient", **dialect)
     gradients = engine_backward(f, h, grad, forward=forward, **geometry)
     _emit(
         io.choose_format(output_format, output, screen="table", plain="table"),
@@ -568,7 +652,9 @@ def backward(
 
 
 @cli.command()
-@output_options(KERNELS_FORMATS, "auto: a table on a terminal, JSON in a pipe or a file.")
+@output_options(
+    KERNELS_FORMATS, "auto: a table on a terminal, JSON in a pipe or a file.", reads_files=False
+)
 def kernels(output_format: str, output: str | None, show_all: bool) -> None:
     """List the named kernels, with their values and symmetry verdicts.
 
@@ -604,6 +690,7 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
     help="The figure file: .png, .svg, .pdf or .jpg.",
 )
 @click.option("--title", default=None, help="A title over the figure.")
+@force_option
 def plot(
     signal: str,
     kernel: str,
@@ -627,6 +714,7 @@ def plot(
 
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
+    _check_memory(f, h, geometry, "png", False, comparing=True)
     comparison = engine.compare(f, h, **geometry)
     io.write_bytes(figure_bytes(comparison, figure_format, title), output)
 
