@@ -28,7 +28,9 @@ _UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a number near 2**63
 
 
 def available_memory(
-    meminfo: str = "/proc/meminfo", cgroups: str = "/proc/self/cgroup"
+    meminfo: str = "/proc/meminfo",
+    cgroups: str = "/proc/self/cgroup",
+    cgroup_root: str = "/sys/fs/cgroup",
 ) -> int | None:
     """Bytes of memory this process can take now without swapping: MemAvailable, or less
     where its cgroup's limit leaves less room; sysconf's free pages elsewhere; None if unknown.
@@ -46,13 +48,13 @@ def available_memory(
         with_sysconf = ("SC_AVPHYS_PAGES", "SC_PAGE_SIZE")
         if all(name in os.sysconf_names for name in with_sysconf):
             available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    room = _cgroup_room(cgroups)
+    room = _cgroup_room(cgroups, cgroup_root)
     if room is not None:
         available = room if available is None else min(available, room)
     return available
 
 
-def _cgroup_room(cgroups: str) -> int | None:
+def _cgroup_room(cgroups: str, root: str) -> int | None:
     """Bytes left under this process's cgroup memory limit (v2 or v1); None if it has none."""
     try:
         with open(cgroups) as lines:
@@ -64,10 +66,10 @@ def _cgroup_room(cgroups: str) -> int | None:
             continue
         _, controllers, path = entry
         if controllers == "":
-            files = (f"/sys/fs/cgroup{path}", "memory.max", "memory.current")
+            files = (f"{root}{path}", "memory.max", "memory.current")
         elif "memory" in controllers.split(","):
             files = (
-                f"/sys/fs/cgroup/memory{path}",
+                f"{root}/memory{path}",
                 "memory.limit_in_bytes",
                 "memory.usage_in_bytes",
             )
