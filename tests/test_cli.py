@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import re
+import shlex
 from importlib.metadata import version
 from pathlib import Path
 
@@ -1089,3 +1090,56 @@ def test_all_prints_every_row(tmp_path):
     assert "left out" not in result.stdout
     rows = [line for line in result.stdout.splitlines() if re.match(r"[│|]\s+\d+ [│|]", line)]
     assert [int(re.findall(r"\d+", row)[0]) for row in rows] == list(range(299))
+
+
+# ------------------------------------------------------------ the README's error table
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLE_FILES: dict[str, str | bytes] = {
+    "data.csv": "1,2\n3,4\n5,x\n",
+    "ragged.csv": "1,2,3\n4,5\n",
+    "huge.csv": "1\n1e400\n",
+    "big.csv": "1\n99999999999999999999\n",
+    "eu.csv": "1,5;2\n3;4,25\n",
+    "eu2.csv": "1;2\n3;1.500\n",
+    "blob.bin": b"\x7fELF\x00\x01",
+}
+
+
+def error_table() -> list[tuple[str, str, int]]:
+    """(example command, first `code` span of the message cell, exit code) per table row."""
+    text = README.read_text(encoding="utf-8")
+    table = text.split("<!-- error-table", 1)[1].split("\n\n", 1)[0]
+    rows = []
+    for line in table.splitlines()[3:]:
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+        command = re.fullmatch(r"`(convcli .*)`", cells[1]).group(1)
+        message = re.search(r"`([^`]*)`", cells[2]).group(1)
+        rows.append((command, message, int(cells[3])))
+    return rows
+
+
+def test_the_error_table_is_there():
+    assert len(error_table()) >= 20
+
+
+@pytest.mark.parametrize(("command", "message", "code"), error_table(), ids=lambda v: str(v)[:40])
+def test_readme_error_table(tmp_path, monkeypatch, command, message, code):
+    """Each row of README's error table: the example gives the message shown and exit code."""
+    from convcli import limits
+
+    if "/proc/" in command and not os.path.exists("/proc/self/mem"):
+        pytest.skip("needs Linux /proc")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(limits, "available_memory", lambda: 24_200_000_000)
+    for name, content in TABLE_FILES.items():
+        data = content.encode() if isinstance(content, str) else content
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "folder").mkdir()
+    np.save(tmp_path / "k.npy", np.zeros((3, 0)))
+    result = invoke(*shlex.split(command)[1:], input="")
+    assert result.exit_code == code, result.output
+    if code == 0:
+        assert message in result.stdout.split()
+    else:
+        assert error_line(result) == message
