@@ -240,12 +240,17 @@ def _refuse_overwriting_inputs(ctx: click.Context) -> None:
 
 
 def _check_memory(
-    f: np.ndarray, h: np.ndarray, options: dict[str, Any], chosen: str, show_all: bool, **kind: bool
+    f: np.ndarray,
+    h: np.ndarray,
+    options: dict[str, Any],
+    chosen: str,
+    show_all: bool,
+    comparing: bool = False,
 ) -> None:
     """Refuse a computation and output larger than the memory available (see convcli.limits)."""
     from convcli import limits
 
-    limits.check_memory(f, h, options, chosen, show_all, **kind)
+    limits.check_memory(f, h, options, chosen, show_all, comparing)
 
 
 stream_option = click.option(

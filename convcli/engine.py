@@ -631,6 +631,8 @@ def memory_estimate(
         sums = math.prod(p - span + 1 for p, span in zip(geometry.padded_shape, spans))
         value = 16 if kind == "c" else 8
         total += (padded + sums) * (value + 1)  # float copy and finite mask; sums and suspects
+        if kind == "i":
+            total += sums * 8  # the sums rounded, before they become integers
         if len(spans) == 1:  # transforms of a few blocks at a time
             total += 6 * 16 * max(fft.overlap_save_plan(spans[0]).length, 1 << 18)
         else:  # spectra of the signal, the kernel and their product, and the inverse
