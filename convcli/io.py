@@ -78,7 +78,10 @@ _FORMATS_BY_SUFFIX = {
 }
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
 _INT64 = np.iinfo(np.int64)
+_BEYOND_INT64 = int(_INT64.max) + 1  # stands for an integer too long for int() to read
 _HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_SHOWN_CHARACTERS = 60  # longer cells are cut short in error messages
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
 _BARE_WORD = re.compile(r"[A-Za-z][^\s,;\[\]]*")
 _BOM = b"\xef\xbb\xbf"
@@ -193,7 +196,7 @@ def read_kernel(
             and not _LOOKS_LIKE_PATH.search(text)
         ):
             raise InputError(
-                f"the kernel {source!r} is not a file, a kernel name or numbers; "
+                f"the kernel {_shown(source)} is not a file, a kernel name or numbers; "
                 f"kernels: {', '.join(kernel_names())}"
             )
     return read_array(source, "kernel", delimiter, stdin, decimal)
@@ -528,7 +531,7 @@ def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1].strip()
         if not text:
-            raise InputError(f"the {role} {source!r} is empty; give at least one number")
+            raise InputError(f"the {role} {_shown(source)} is empty; give at least one number")
         if text.startswith("[") and text.endswith("]"):
             text = re.sub(r"\]\s*,?\s*\[", ";", text[1:-1])
     rows = [row.strip() for row in re.split(r"[;\n]", text)]
@@ -538,12 +541,12 @@ def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
             raise InputError(f"no such file: {source} (the {role} is neither a file nor numbers)")
         bad = next(cell for row in rows for cell in row if not _is_number(cell, decimal))
         if decimal != "." and "." in bad:
-            raise InputError(f"the {role} {source!r}: {_not_a_number(bad, decimal)}")
+            raise InputError(f"the {role} {_shown(source)}: {_not_a_number(bad, decimal)}")
         raise InputError(
-            f"the {role} {source!r} is not a file, and {bad!r} is not a number "
+            f"the {role} {_shown(source)} is not a file, and {_shown(bad)} is not a number "
             '(give a CSV file, - for standard input, or numbers like 2,1,3 or "1,2;3,4")'
         )
-    name, width = f"the {role} {source!r}", len(rows[0])
+    name, width = f"the {role} {_shown(source)}", len(rows[0])
     line_numbers = list(range(1, len(rows) + 1))
     _check_widths(rows, line_numbers, width, 1, name)
     cells = [cell for row in rows for cell in row]
@@ -570,11 +573,15 @@ def _parse_cell(cell: str, decimal: str = ".") -> int | float | complex:
         if "." in cell:
             raise ValueError(f"{cell!r} has a '.' but the decimal mark is {decimal!r}")
         cell = cell.replace(decimal, ".")
-    for parse in (int, float):
-        try:
-            return parse(cell)
-        except ValueError:
-            pass
+    try:
+        return int(cell)
+    except ValueError:
+        if _INTEGER.fullmatch(cell):  # past int()'s 4300 digits, so far past int64 too
+            return _BEYOND_INT64
+    try:
+        return float(cell)
+    except ValueError:
+        pass
     if not _HAS_MAGNITUDE.search(cell):
         raise ValueError(f"{cell!r} has no digits")
     return complex(_as_complex_text(cell))
@@ -596,6 +603,19 @@ def _is_number(cell: str, decimal: str = ".") -> bool:
     return True
 
 
+def _shown(text: str, quote: bool = True) -> str:
+    """Text for an error message: quoted as repr() does, and cut short if long, so that one
+    bad cell of a megabyte still makes a one-line message.
+
+    >>> _shown("x"), _shown("7" * 500, quote=False)
+    ("'x'", '777777777777777777777777777777… (500 characters)')
+    """
+    if len(text) <= _SHOWN_CHARACTERS:
+        return repr(text) if quote else text
+    start = text[: _SHOWN_CHARACTERS // 2]
+    return f"{start!r}… ({len(text)} characters)" if quote else f"{start}… ({len(text)} characters)"
+
+
 def _not_a_number(cell: str, decimal: str) -> str:
     """Why a cell is not a number, with a hint where the decimal mark or delimiter is the cause.
 
@@ -606,15 +626,15 @@ def _not_a_number(cell: str, decimal: str) -> str:
         return "the cell is empty"
     if decimal != "." and "." in cell:
         return (
-            f"{cell!r} has a '.' but the decimal mark is {decimal!r} (--decimal {decimal}), "
+            f"{_shown(cell)} has a '.' but the decimal mark is {decimal!r} (--decimal {decimal}), "
             "where '.' may group thousands"
         )
     if ";" in cell:
         return (
-            f"{cell!r} is not a number (cells separated by ';'? give --delimiter ';', "
+            f"{_shown(cell)} is not a number (cells separated by ';'? give --delimiter ';', "
             "and --decimal , if commas mark decimals)"
         )
-    return f"{cell!r} is not a number"
+    return f"{_shown(cell)} is not a number"
 
 
 def parse_numbers(
@@ -639,12 +659,14 @@ def parse_numbers(
             raise InputError(f"{name}, line {line}, column {column}: {shown}") from None
         if isinstance(value, int) and not _INT64.min <= value <= _INT64.max:
             raise InputError(
-                f"{name}, line {line}, column {column}: {cell} does not fit in a 64-bit integer; "
+                f"{name}, line {line}, column {column}: {_shown(cell, quote=False)} does not fit "
+                "in a 64-bit integer; "
                 "write it as a float (e.g. 1e20) to compute approximately"
             )
         if not isinstance(value, int) and _overflowed(cell, value):
             raise InputError(
-                f"{name}, line {line}, column {column}: {cell} overflows a 64-bit float"
+                f"{name}, line {line}, column {column}: {_shown(cell, quote=False)} overflows a "
+                "64-bit float"
             )
         values.append(value)
     kinds = {type(value) for value in values}
@@ -767,7 +789,8 @@ def _switch_error(
         if isinstance(_parse_cell(row[index], reader.decimal), python_type)
     )
     return InputError(
-        f"{reader.name}, line {line}: {cell} is a {wider}, but --stream already wrote the "
+        f"{reader.name}, line {line}: {_shown(cell, quote=False)} is a {wider}, but --stream "
+        "already wrote the "
         f"numbers before it as {_KINDS[rank][2]}s; write every number as a {wider} "
         "or run without --stream"
     )

@@ -881,8 +881,10 @@ def test_help_lists_every_option(command):
         "--dilation",
         "--method",
         "--delimiter",
+        "--decimal",
         "--format",
         "-o",
+        "--force",
     ):
         assert option in text
     for mode in ("zeros", "reflect", "symmetric", "replicate", "circular"):
