@@ -609,7 +609,7 @@ def memory_estimate(
     :func:`as_numeric` returns them.
 
     >>> memory_estimate(np.ones(1000), np.ones(3), plan((1000,), (3,)), "direct")
-    23968
+    1083723
     """
     dtype = np.dtype(working_dtype(signal, kernel))
     kind = dtype.kind
@@ -623,7 +623,7 @@ def memory_estimate(
     chosen = choose_method(geometry, kernel.shape, kind) if method == "auto" else method
     total = padded * item + outputs * item  # the padded signal and the result
     if chosen == "direct" or kind == "O":
-        total += outputs * item  # one product array added into the result
+        total += 2 * outputs * item  # a product added into the result, or a phase's copy and sums
     else:
         from convcli import fft
 
@@ -639,7 +639,7 @@ def memory_estimate(
             total += 4 * value * math.prod(fft.fast_length(p) for p in geometry.padded_shape)
     if comparing:  # the other result, two magnitudes for floats, and the equality masks
         total += outputs * (item + 2) + (3 * outputs * 8 + signal.size * 8 if kind in "fc" else 0)
-    return total
+    return total + total // 10 + (1 << 20)  # and numpy's and Python's own bookkeeping
 
 
 def _largest_bits(values: np.ndarray) -> int:

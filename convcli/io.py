@@ -530,10 +530,10 @@ def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     text = source.strip()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1].strip()
-        if not text:
-            raise InputError(f"the {role} {_shown(source)} is empty; give at least one number")
         if text.startswith("[") and text.endswith("]"):
             text = re.sub(r"\]\s*,?\s*\[", ";", text[1:-1])
+        if not text.strip():
+            raise InputError(f"the {role} {_shown(source)} is empty; give at least one number")
     rows = [row.strip() for row in re.split(r"[;\n]", text)]
     rows = [re.split(r"\s+" if decimal != "." else r"[,\s]+", row) for row in rows if row]
     if not rows or not all(all(_is_number(cell, decimal) for cell in row) for row in rows):

@@ -138,7 +138,7 @@ def check_memory(
     >>> options = {"padding": "full"}
     >>> check_memory(matrix, matrix, options, "csv", available=8 * 10**9)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    convcli.errors.ConvcliError: the 39999x39999 result needs about 284 GB of memory but 8 GB is...
+    convcli.errors.ConvcliError: the 39999x39999 result needs about 304 GB of memory but 8 GB is...
     """
     geometry_names = ("padding", "stride", "dilation", "pad_mode")
     geometry = engine.plan(

@@ -128,14 +128,14 @@ def test_estimate_covers_what_numpy_allocates(
 
 
 def test_estimate_of_python_integers_counts_their_objects():
-    signal = np.array([2**70] * 10_000, dtype=object)
+    signal = np.array([2**70] * 100_000, dtype=object)
     kernel = np.array([3, 1], dtype=object)
     geometry = engine.plan(signal.shape, kernel.shape)
     estimate = engine.memory_estimate(signal, kernel, geometry)
     peak = allocated_peak(lambda: engine.compute(signal, kernel, "convolution"))
     assert peak <= estimate <= 12 * peak
     int64 = engine.memory_estimate(signal.astype(float), kernel.astype(float), geometry)
-    assert estimate > 4 * int64
+    assert estimate > 3 * int64
 
 
 def test_estimate_grows_with_the_padding_not_the_inputs():
