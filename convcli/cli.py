@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 # that use them; tests/test_startup.py checks it.
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # escaped in messages, which stay one line
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
@@ -46,6 +47,11 @@ INPUTS_HELP = (
     'number), - for standard input, or numbers: 2,1,3 or "2 1 3" or [2,1,3]; '
     '"1,2;3,4" is a 2-D matrix. Negative numbers work as they are: -1,1.'
 )
+
+
+def _escaped(match: re.Match[str]) -> str:
+    """A control character as repr() writes it (a file name's newline becomes \\n)."""
+    return repr(match.group())[1:-1]
 
 
 class _OneLineErrors:
@@ -69,7 +75,7 @@ class _OneLineErrors:
             error.ctx = None
             raise
         except ConvcliError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(_CONTROL.sub(_escaped, str(error))) from None
 
 
 class ConvcliGroup(_OneLineErrors, click.Group):

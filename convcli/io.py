@@ -538,7 +538,10 @@ def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     rows = [re.split(r"\s+" if decimal != "." else r"[,\s]+", row) for row in rows if row]
     if not rows or not all(all(_is_number(cell, decimal) for cell in row) for row in rows):
         if _LOOKS_LIKE_PATH.search(source) or not rows:
-            raise InputError(f"no such file: {source} (the {role} is neither a file nor numbers)")
+            raise InputError(
+                f"no such file: {_shown(source, quote=False)} (the {role} is neither a file "
+                "nor numbers)"
+            )
         bad = next(cell for row in rows for cell in row if not _is_number(cell, decimal))
         if decimal != "." and "." in bad:
             raise InputError(f"the {role} {_shown(source)}: {_not_a_number(bad, decimal)}")
@@ -604,12 +607,15 @@ def _is_number(cell: str, decimal: str = ".") -> bool:
 
 
 def _shown(text: str, quote: bool = True) -> str:
-    """Text for an error message: quoted as repr() does, and cut short if long, so that one
-    bad cell of a megabyte still makes a one-line message.
+    """Text for an error message: quoted as repr() does (or, unquoted, with control
+    characters escaped as repr() does), and cut short if long, so that even a bad cell of a
+    megabyte makes a one-line message.
 
-    >>> _shown("x"), _shown("7" * 500, quote=False)
-    ("'x'", '777777777777777777777777777777… (500 characters)')
+    >>> _shown("x"), _shown("7" * 500, quote=False), _shown("a\rb", quote=False)
+    ("'x'", '777777777777777777777777777777… (500 characters)', 'a\\rb')
     """
+    if not quote and not text.isprintable():
+        text = repr(text)[1:-1]
     if len(text) <= _SHOWN_CHARACTERS:
         return repr(text) if quote else text
     start = text[: _SHOWN_CHARACTERS // 2]

@@ -1145,3 +1145,12 @@ def test_readme_error_table(tmp_path, monkeypatch, command, message, code):
         assert message in result.stdout.split()
     else:
         assert error_line(result) == message
+
+
+def test_a_file_name_with_a_newline_still_makes_one_error_line(tmp_path):
+    bad = tmp_path / "a\nb.csv"
+    bad.write_text("1\nx\n")
+    result = invoke("conv", str(bad), "1")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert error_line(result).endswith("a\\nb.csv, line 2, column 1: 'x' is not a number")
