@@ -81,7 +81,6 @@ _INT64 = np.iinfo(np.int64)
 _BEYOND_INT64 = int(_INT64.max) + 1  # stands for an integer too long for int() to read
 _HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
-_SHOWN_CHARACTERS = 60  # longer cells are cut short in error messages
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
 _BARE_WORD = re.compile(r"[A-Za-z][^\s,;\[\]]*")
 _BOM = b"\xef\xbb\xbf"
@@ -538,10 +537,8 @@ def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     rows = [re.split(r"\s+" if decimal != "." else r"[,\s]+", row) for row in rows if row]
     if not rows or not all(all(_is_number(cell, decimal) for cell in row) for row in rows):
         if _LOOKS_LIKE_PATH.search(source) or not rows:
-            raise InputError(
-                f"no such file: {_shown(source, quote=False)} (the {role} is neither a file "
-                "nor numbers)"
-            )
+            shown = _shown(source, quote=False, limit=4096)
+            raise InputError(f"no such file: {shown} (the {role} is neither a file nor numbers)")
         bad = next(cell for row in rows for cell in row if not _is_number(cell, decimal))
         if decimal != "." and "." in bad:
             raise InputError(f"the {role} {_shown(source)}: {_not_a_number(bad, decimal)}")
@@ -606,20 +603,20 @@ def _is_number(cell: str, decimal: str = ".") -> bool:
     return True
 
 
-def _shown(text: str, quote: bool = True) -> str:
-    """Text for an error message: quoted as repr() does (or, unquoted, with control
-    characters escaped as repr() does), and cut short if long, so that even a bad cell of a
-    megabyte makes a one-line message.
+def _shown(text: str, quote: bool = True, limit: int = 60) -> str:
+    r"""Text for an error message: quoted as repr() does (or, unquoted, with control
+    characters escaped as repr() does), and cut short past ``limit`` characters, so that even
+    a bad cell of a megabyte makes a one-line message.
 
     >>> _shown("x"), _shown("7" * 500, quote=False), _shown("a\rb", quote=False)
     ("'x'", '777777777777777777777777777777… (500 characters)', 'a\\rb')
     """
     if not quote and not text.isprintable():
         text = repr(text)[1:-1]
-    if len(text) <= _SHOWN_CHARACTERS:
+    if len(text) <= limit:
         return repr(text) if quote else text
-    start = text[: _SHOWN_CHARACTERS // 2]
-    return f"{start!r}… ({len(text)} characters)" if quote else f"{start}… ({len(text)} characters)"
+    start = repr(text[: limit // 2]) if quote else text[: limit // 2]
+    return f"{start}… ({len(text)} characters)"
 
 
 def _not_a_number(cell: str, decimal: str) -> str:
