@@ -68,6 +68,7 @@ OPERATIONS = ("convolution", "correlation")
 
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 _RTOL = 1e-9
+_MACHINE_FLOATS = (np.dtype(np.float64), np.dtype(np.complex128))
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,13 @@ def as_numeric(values: object, role: str) -> np.ndarray:
     Integers that do not fit in int64 (or lists whose Python ints numpy would
     turn into floats) become an object array of Python ints, which stays exact.
     """
+    if (
+        type(values) is np.ndarray
+        and values.dtype in _MACHINE_FLOATS
+        and values.ndim
+        and values.size
+    ):
+        return values  # the common case of a library call, with no conversion to do
     try:
         array = np.asarray(values)
     except (ValueError, TypeError, OverflowError):
@@ -565,7 +573,7 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str =
 
     ``kind`` is the working dtype's kind (``i``, ``f``, ``c``; ``O`` for
     Python ints, which only the direct sum keeps exact). For a 1-D signal
-    longer than one FFT block the choice depends on the kernel and options
+    longer than ``fft.WHOLE_BLOCKS`` FFT blocks the choice depends on the kernel and options
     only, so a streamed signal gets the same method as a whole one.
 
     >>> choose_method(plan((5,), (2,)), (2,))
@@ -573,6 +581,13 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str =
     >>> choose_method(plan((10**6,), (10**4,)), (10**4,))
     'fft'
     """
+    return _cheaper_method(geometry, tuple(kernel_shape), kind)
+
+
+@lru_cache(maxsize=256)
+def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -> str:
+    """choose_method's answer, remembered: a script calling convolve in a loop on inputs of
+    one shape pays for the cost model once (it costs about a fifth of a short sum)."""
     taps = math.prod(kernel_shape)
     if kind == "O" or taps * math.prod(geometry.output_shape) < _ALWAYS_DIRECT_MACS:
         return "direct"
@@ -621,7 +636,9 @@ def oriented_kernel(kernel: np.ndarray, operation: Operation) -> np.ndarray:
     >>> oriented_kernel(np.array([1, 2, 3]), "convolution")
     array([3, 2, 1])
     """
-    return np.flip(kernel) if operation == "convolution" else np.conj(kernel)
+    if operation == "convolution":
+        return kernel[(slice(None, None, -1),) * kernel.ndim]  # np.flip, without its checks
+    return np.conj(kernel)
 
 
 def setup(

@@ -51,6 +51,9 @@ _ROUNDING_MARGIN = 0.25
 #: stays in cache between the passes over it (8 MB chunks took twice as long).
 _CHUNK_VALUES = 1 << 18
 
+#: Signals of up to this many overlap-save blocks may take one transform instead.
+WHOLE_BLOCKS = 4
+
 Transform = Callable[[np.ndarray], np.ndarray]
 #: Sums of squares between these are free of underflow and overflow (squares of values
 #: near 1e-154 or 1e154 would not be).
@@ -91,15 +94,20 @@ def block_plan(span: int, padded_length: int) -> BlockPlan:
 
     The block length depends only on ``span`` (the dilated kernel's extent), so
     a long signal is cut on the same grid whether it is streamed or read whole.
+    A signal of up to WHOLE_BLOCKS blocks takes one transform instead where that
+    is less work (a stream holds that much before it starts, so it agrees).
 
     >>> block_plan(3, 100)
     BlockPlan(length=100, step=98)
-    >>> block_plan(10_000, 10**7)
-    BlockPlan(length=65536, step=55537)
+    >>> block_plan(10_000, 10**5), block_plan(10_000, 10**7)
+    (BlockPlan(length=100000, step=90001), BlockPlan(length=65536, step=55537))
     """
     blocks = overlap_save_plan(span)
-    if padded_length <= blocks.length:
-        return BlockPlan(fast_length(padded_length), padded_length - span + 1)
+    if padded_length <= WHOLE_BLOCKS * blocks.length:
+        whole = BlockPlan(fast_length(padded_length), padded_length - span + 1)
+        block_count = -(-whole.step // blocks.step)
+        if transform_work(whole.length) <= block_count * transform_work(blocks.length):
+            return whole
     return blocks
 
 
