@@ -494,6 +494,10 @@ _NS_COMPILED_OUTPUT = {
           23.267, 21.211, 35.406, 64.199, 113.092),
 }
 # fmt: on
+#: A stride or a dilation splits the 1-D sum into phases: strided copies of the signal in,
+#: strided writes out. What that adds per output at these splits (interpolated between).
+PHASE_SPLITS = (2, 8)
+_NS_PHASE_EXTRA = {"i": (1.797, 5.066), "f": (2.06, 5.298), "c": (2.901, 8.917)}
 _NS_PER_VECTOR_MAC = {"i": 1.303, "f": 1.28, "c": 2.493}
 _NS_PER_FFT_UNIT_1D = {"i": 0.735, "f": 0.639, "c": 1.172}
 _NS_PER_FFT_UNIT_ND = {"i": 1.027, "f": 0.768, "c": 2.246}
@@ -513,8 +517,14 @@ def _direct_cost(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -
     """Nanoseconds per kept output of the direct sum for this geometry."""
     taps = math.prod(kernel_shape)
     if len(kernel_shape) == 1 and _compiled_1d(geometry):
-        stride = geometry.stride[0]  # a stride splits the kernel into ``stride`` phases
-        return stride * _compiled_cost(-(-taps // stride), kind)
+        stride, dilation = geometry.stride[0], geometry.dilation[0]
+        if stride == dilation == 1:
+            return _compiled_cost(taps, kind)
+        # A stride splits the kernel and the signal into ``stride`` phases, each summed for
+        # every kept output; a dilation splits the outputs into ``dilation`` phases.
+        phases = max(stride, dilation)
+        split = float(np.interp(phases, PHASE_SPLITS, _NS_PHASE_EXTRA[kind]))
+        return stride * (_compiled_cost(-(-taps // stride), kind) + split)
     return taps * _NS_PER_VECTOR_MAC[kind]
 
 
