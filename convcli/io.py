@@ -757,7 +757,7 @@ def result_csv_pieces(values: np.ndarray) -> Iterator[str | bytes]:
     :func:`convcli.numtext.format_cells` (ASCII bytes), a block of rows at a time.
 
     >>> list(result_csv_pieces(np.array([1.5, -2.0])))
-    ['1.5\n-2.0\n']
+    ['1.5\\n-2.0\\n']
     """
     if not values.size:
         return
