@@ -236,7 +236,7 @@ class _SlidingFFT:
         """One N-dimensional transform of the whole signal, at fast lengths per axis."""
         shape = tuple(fast_length(n) for n in self.signal.shape)
         forward, inverse, kernel_spectrum = self._transforms(shape, tuple(range(len(shape))))
-        full = inverse(forward(self.signal) * kernel_spectrum)
+        full = inverse(_times(forward(self.signal), kernel_spectrum))
         valid = tuple(slice(k - 1, n) for k, n in zip(self.taps.shape, self.signal.shape))
         values = np.ascontiguousarray(full[valid])
         return values, self._suspect(values, self.signal, math.prod(shape), whole=True)
@@ -254,7 +254,8 @@ class _SlidingFFT:
             rows = min(rows_per_chunk, blocks - first)
             start, stop = first * plan.step, (first + rows) * plan.step
             frames = self._frames(start, rows, plan)
-            sums = inverse(forward(frames) * kernel_spectrum)[:, span - 1 : span - 1 + plan.step]
+            spectrum = _times(forward(frames), kernel_spectrum)
+            sums = inverse(spectrum)[:, span - 1 : span - 1 + plan.step]
             values[start:stop] = sums.reshape(-1)
             suspect[start:stop] = self._suspect(sums, frames, plan.length, whole=False).reshape(-1)
         return values[:outputs], suspect[:outputs]
@@ -286,6 +287,12 @@ class _SlidingFFT:
         with np.errstate(over="ignore"):  # an infinite bound rightly sends every output direct
             bound = norm * kernel_norm * (_EPS * log_length / ACCURACY)
         return np.abs(sums) < bound
+
+
+def _times(spectrum: np.ndarray, kernel_spectrum: np.ndarray) -> np.ndarray:
+    """The product of two spectra, made in the first one (no new array of the signal's size)."""
+    spectrum *= kernel_spectrum
+    return spectrum
 
 
 def _norms(values: np.ndarray, axis: int | None = None) -> np.ndarray:
