@@ -6,6 +6,8 @@ of one representative case per dtype kind, with malloc keeping freed memory as
 ``engine.compute`` has it do for large work:
 
 * compiled output: numpy.convolve, 1-D, per output at several kernel lengths;
+* phase extra: what a stride or dilation adds per output by splitting the 1-D sum
+  into phases, at dilations 2 and 8;
 * vector MAC: one vectorised multiply-add pass, 2-D, per output and kernel cell;
 * FFT units: the FFT method (with auto's accuracy guard), per unit of transform
   work (``fft.transform_work`` for 1-D overlap-save blocks, ``n (log2 n + 4)`` for
@@ -63,6 +65,21 @@ def compiled_output(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
     return tuple(costs)
 
 
+def phase_extra(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
+    """Nanoseconds per output that splitting a 1-D sum into phases adds (strided copies in,
+    strided writes out), at each of PHASE_SPLITS dilations."""
+    signal, kernel = sample((1_000_000,), kind, rng), sample((16,), kind, rng)
+    extras = []
+    for dilation in engine.PHASE_SPLITS:
+        per_output = []
+        for step in (1, dilation):
+            geometry = engine.plan(signal.shape, kernel.shape, dilation=step)
+            seconds = least_seconds(partial(engine.slide_direct, signal, kernel, geometry))
+            per_output.append(seconds * 1e9 / geometry.output_shape[0])
+        extras.append(round(max(per_output[1] - per_output[0], 0.0), 3))
+    return tuple(extras)
+
+
 def vector_mac(kind: str, rng: np.random.Generator) -> float:
     """Nanoseconds per output and kernel cell of the vectorised direct sum (2-D)."""
     signal, kernel = sample((1000, 1000), kind, rng), sample((3, 3), kind, rng)
@@ -112,6 +129,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     for name, measure in (
         ("_NS_COMPILED_OUTPUT", compiled_output),
+        ("_NS_PHASE_EXTRA", phase_extra),
         ("_NS_PER_VECTOR_MAC", vector_mac),
         ("_NS_PER_FFT_UNIT_1D", fft_unit_1d),
         ("_NS_PER_FFT_UNIT_ND", fft_unit_nd),

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from convcli.engine import Comparison, compare, convolve, correlate, kernel_symmetry
-from convcli.errors import ConvcliError, InputError
-
 if TYPE_CHECKING:
+    from convcli.engine import Comparison, compare, convolve, correlate, kernel_symmetry
+    from convcli.errors import ConvcliError, InputError
     from convcli.gradients import Backward, backward
 
 __all__ = [
@@ -31,21 +30,33 @@ __all__ = [
 #: importlib.metadata, which is slow to import, so ``convcli --version`` starts fast).
 __version__ = "0.1.0"
 
-#: Public names of convcli.gradients, imported on first use to keep ``import convcli`` fast.
-_LAZY = ("Backward", "backward")
+#: The module of each public name. Each is imported on first use, so ``import convcli``
+#: is instant and the ``convcli`` command can tune start-up before numpy loads
+#: (convcli.launch).
+_HOMES = {
+    "Backward": "gradients",
+    "backward": "gradients",
+    "Comparison": "engine",
+    "compare": "engine",
+    "convolve": "engine",
+    "correlate": "engine",
+    "kernel_symmetry": "engine",
+    "ConvcliError": "errors",
+    "InputError": "errors",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """``convcli.backward`` and ``convcli.Backward``, importing convcli.gradients on first use."""
-    if name in _LAZY:
-        from convcli import gradients  # an import statement, so -X importtime shows it
-
-        value = getattr(gradients, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """A public name such as ``convcli.convolve``, importing its module on first use."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # __import__ rather than importlib.import_module, so -X importtime shows the import.
+    home = __import__(f"convcli.{_HOMES[name]}", fromlist=[name])
+    value = getattr(home, name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
     """The module's names, the lazy ones included."""
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_HOMES})

@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -335,7 +335,7 @@ def _emit(
     output: str | None,
     view: Callable[[], Any],
     wide: bool = False,
-    **writers: Callable[[], str | bytes],
+    **writers: Callable[[], str | bytes | Iterable[str | bytes]],
 ) -> None:
     """Show a result: a rich view (chosen "table" or "text"), or the writer named ``chosen``.
 
@@ -387,7 +387,7 @@ def _run_single(
         chosen,
         output,
         lambda: _render().result_view(result, signal, kernel, show_all),
-        csv=lambda: io.result_csv(result.values),
+        csv=lambda: io.result_csv_pieces(result.values),
         json=lambda: io.result_json(result),
         png=lambda: io.result_png(result.values),
         npy=lambda: io.result_npy(result.values),
@@ -423,9 +423,11 @@ def _run_stream(
     blocks = io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect)
     with io.output_sink(output) as write, _progress(signal) as advance_to:
         for values, read in blocks:
-            write(io.result_csv(streamer.feed(values)))
+            for piece in io.result_csv_pieces(streamer.feed(values)):
+                write(piece)
             advance_to(read)
-        write(io.result_csv(streamer.finish()))
+        for piece in io.result_csv_pieces(streamer.finish()):
+            write(piece)
 
 
 @contextlib.contextmanager

@@ -69,6 +69,7 @@ OPERATIONS = ("convolution", "correlation")
 
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 _RTOL = 1e-9
+_MACHINE_FLOATS = (np.dtype(np.float64), np.dtype(np.complex128))
 
 
 @dataclass(frozen=True)
@@ -316,6 +317,13 @@ def as_numeric(values: object, role: str) -> np.ndarray:
     Integers that do not fit in int64 (or lists whose Python ints numpy would
     turn into floats) become an object array of Python ints, which stays exact.
     """
+    if (
+        type(values) is np.ndarray
+        and values.dtype in _MACHINE_FLOATS
+        and values.ndim
+        and values.size
+    ):
+        return values  # the common case of a library call, with no conversion to do
     try:
         array = np.asarray(values)
     except (ValueError, TypeError, OverflowError):
@@ -477,65 +485,23 @@ _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = 
 #: cell, and per unit of FFT work: ``fft.transform_work`` for 1-D blocks, ``n (log2 n + 4)``
 #: for N-D transforms.
 COMPILED_TAPS = (3, 8, 11, 12, 15, 16, 24, 31, 32, 47, 48, 63, 64, 128, 256, 512)
+# fmt: off
 _NS_COMPILED_OUTPUT = {
-    "i": (
-        2.228,
-        4.397,
-        5.884,
-        6.372,
-        7.873,
-        8.373,
-        12.604,
-        16.407,
-        16.961,
-        25.027,
-        25.516,
-        33.658,
-        34.109,
-        69.325,
-        140.103,
-        283.999,
-    ),
-    "f": (
-        0.509,
-        1.406,
-        2.753,
-        8.19,
-        8.885,
-        6.571,
-        8.581,
-        11.623,
-        7.76,
-        14.398,
-        10.163,
-        14.938,
-        11.018,
-        19.199,
-        53.494,
-        91.807,
-    ),
-    "c": (
-        29.279,
-        19.881,
-        20.796,
-        20.778,
-        21.749,
-        20.112,
-        20.742,
-        41.538,
-        22.357,
-        73.941,
-        25.461,
-        70.286,
-        72.138,
-        94.15,
-        136.733,
-        225.34,
-    ),
+    "i": (1.951, 3.368, 5.274, 5.991, 5.189, 5.471, 7.802, 9.935, 10.229, 17.721, 18.198,
+          25.562, 25.589, 45.732, 87.269, 170.982),
+    "f": (0.546, 1.246, 1.94, 7.904, 10.336, 5.044, 6.969, 9.173, 6.121, 12.257, 6.949,
+          12.96, 7.427, 12.156, 22.597, 30.559),
+    "c": (14.889, 16.14, 17.238, 17.564, 18.903, 17.159, 17.709, 20.701, 18.48, 21.561, 19.79,
+          23.267, 21.211, 35.406, 64.199, 113.092),
 }
-_NS_PER_VECTOR_MAC = {"i": 0.845, "f": 0.927, "c": 2.412}
-_NS_PER_FFT_UNIT_1D = {"i": 0.885, "f": 0.495, "c": 1.36}
-_NS_PER_FFT_UNIT_ND = {"i": 2.359, "f": 0.995, "c": 3.405}
+# fmt: on
+#: A stride or a dilation splits the 1-D sum into phases: strided copies of the signal in,
+#: strided writes out. What that adds per output at these splits (interpolated between).
+PHASE_SPLITS = (2, 8)
+_NS_PHASE_EXTRA = {"i": (1.797, 5.066), "f": (2.06, 5.298), "c": (2.901, 8.917)}
+_NS_PER_VECTOR_MAC = {"i": 1.303, "f": 1.28, "c": 2.493}
+_NS_PER_FFT_UNIT_1D = {"i": 0.735, "f": 0.639, "c": 1.172}
+_NS_PER_FFT_UNIT_ND = {"i": 1.027, "f": 0.768, "c": 2.246}
 
 
 def _compiled_cost(taps: int, kind: str) -> float:
@@ -552,8 +518,14 @@ def _direct_cost(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -
     """Nanoseconds per kept output of the direct sum for this geometry."""
     taps = math.prod(kernel_shape)
     if len(kernel_shape) == 1 and _compiled_1d(geometry):
-        stride = geometry.stride[0]  # a stride splits the kernel into ``stride`` phases
-        return stride * _compiled_cost(-(-taps // stride), kind)
+        stride, dilation = geometry.stride[0], geometry.dilation[0]
+        if stride == dilation == 1:
+            return _compiled_cost(taps, kind)
+        # A stride splits the kernel and the signal into ``stride`` phases, each summed for
+        # every kept output; a dilation splits the outputs into ``dilation`` phases.
+        phases = max(stride, dilation)
+        split = float(np.interp(phases, PHASE_SPLITS, _NS_PHASE_EXTRA[kind]))
+        return stride * (_compiled_cost(-(-taps // stride), kind) + split)
     return taps * _NS_PER_VECTOR_MAC[kind]
 
 
@@ -566,7 +538,7 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str =
 
     ``kind`` is the working dtype's kind (``i``, ``f``, ``c``; ``O`` for
     Python ints, which only the direct sum keeps exact). For a 1-D signal
-    longer than one FFT block the choice depends on the kernel and options
+    longer than ``fft.WHOLE_BLOCKS`` FFT blocks the choice depends on the kernel and options
     only, so a streamed signal gets the same method as a whole one.
 
     >>> choose_method(plan((5,), (2,)), (2,))
@@ -574,6 +546,13 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str =
     >>> choose_method(plan((10**6,), (10**4,)), (10**4,))
     'fft'
     """
+    return _cheaper_method(geometry, tuple(kernel_shape), kind)
+
+
+@lru_cache(maxsize=256)
+def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -> str:
+    """choose_method's answer, remembered: a script calling convolve in a loop on inputs of
+    one shape pays for the cost model once (it costs about a fifth of a short sum)."""
     taps = math.prod(kernel_shape)
     if kind == "O" or taps * math.prod(geometry.output_shape) < _ALWAYS_DIRECT_MACS:
         return "direct"
@@ -675,7 +654,9 @@ def oriented_kernel(kernel: np.ndarray, operation: Operation) -> np.ndarray:
     >>> oriented_kernel(np.array([1, 2, 3]), "convolution")
     array([3, 2, 1])
     """
-    return np.flip(kernel) if operation == "convolution" else np.conj(kernel)
+    if operation == "convolution":
+        return kernel[(slice(None, None, -1),) * kernel.ndim]  # np.flip, without its checks
+    return np.conj(kernel)
 
 
 def setup(

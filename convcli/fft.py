@@ -51,6 +51,9 @@ _ROUNDING_MARGIN = 0.25
 #: stays in cache between the passes over it (8 MB chunks took twice as long).
 _CHUNK_VALUES = 1 << 18
 
+#: Signals of up to this many overlap-save blocks may take one transform instead.
+WHOLE_BLOCKS = 4
+
 Transform = Callable[[np.ndarray], np.ndarray]
 #: Sums of squares between these are free of underflow and overflow (squares of values
 #: near 1e-154 or 1e154 would not be).
@@ -91,15 +94,20 @@ def block_plan(span: int, padded_length: int) -> BlockPlan:
 
     The block length depends only on ``span`` (the dilated kernel's extent), so
     a long signal is cut on the same grid whether it is streamed or read whole.
+    A signal of up to WHOLE_BLOCKS blocks takes one transform instead where that
+    is less work (a stream holds that much before it starts, so it agrees).
 
     >>> block_plan(3, 100)
     BlockPlan(length=100, step=98)
-    >>> block_plan(10_000, 10**7)
-    BlockPlan(length=65536, step=55537)
+    >>> block_plan(10_000, 10**5), block_plan(10_000, 10**7)
+    (BlockPlan(length=100000, step=90001), BlockPlan(length=65536, step=55537))
     """
     blocks = overlap_save_plan(span)
-    if padded_length <= blocks.length:
-        return BlockPlan(fast_length(padded_length), padded_length - span + 1)
+    if padded_length <= WHOLE_BLOCKS * blocks.length:
+        whole = BlockPlan(fast_length(padded_length), padded_length - span + 1)
+        block_count = -(-whole.step // blocks.step)
+        if transform_work(whole.length) <= block_count * transform_work(blocks.length):
+            return whole
     return blocks
 
 
@@ -228,7 +236,7 @@ class _SlidingFFT:
         """One N-dimensional transform of the whole signal, at fast lengths per axis."""
         shape = tuple(fast_length(n) for n in self.signal.shape)
         forward, inverse, kernel_spectrum = self._transforms(shape, tuple(range(len(shape))))
-        full = inverse(forward(self.signal) * kernel_spectrum)
+        full = inverse(_times(forward(self.signal), kernel_spectrum))
         valid = tuple(slice(k - 1, n) for k, n in zip(self.taps.shape, self.signal.shape))
         values = np.ascontiguousarray(full[valid])
         return values, self._suspect(values, self.signal, math.prod(shape), whole=True)
@@ -246,7 +254,8 @@ class _SlidingFFT:
             rows = min(rows_per_chunk, blocks - first)
             start, stop = first * plan.step, (first + rows) * plan.step
             frames = self._frames(start, rows, plan)
-            sums = inverse(forward(frames) * kernel_spectrum)[:, span - 1 : span - 1 + plan.step]
+            spectrum = _times(forward(frames), kernel_spectrum)
+            sums = inverse(spectrum)[:, span - 1 : span - 1 + plan.step]
             values[start:stop] = sums.reshape(-1)
             suspect[start:stop] = self._suspect(sums, frames, plan.length, whole=False).reshape(-1)
         return values[:outputs], suspect[:outputs]
@@ -278,6 +287,12 @@ class _SlidingFFT:
         with np.errstate(over="ignore"):  # an infinite bound rightly sends every output direct
             bound = norm * kernel_norm * (_EPS * log_length / ACCURACY)
         return np.abs(sums) < bound
+
+
+def _times(spectrum: np.ndarray, kernel_spectrum: np.ndarray) -> np.ndarray:
+    """The product of two spectra, made in the first one (no new array of the signal's size)."""
+    spectrum *= kernel_spectrum
+    return spectrum
 
 
 def _norms(values: np.ndarray, axis: int | None = None) -> np.ndarray:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -52,6 +52,7 @@ __all__ = [
     "read_array",
     "read_kernel",
     "result_csv",
+    "result_csv_pieces",
     "result_json",
     "result_npy",
     "result_png",
@@ -89,8 +90,11 @@ _NPY_MAGIC = b"\x93NUMPY"
 #: such as quotes, comment lines or non-ASCII text, goes to the careful reader.
 _PLAIN = b"0123456789+-.eE naifNAIFtyTY\t\r\n"
 _CHUNK = 1 << 21  # bytes of CSV read at a time (then up to the end of the line)
-#: Values written at a time by result_csv, and characters encoded at a time by output_sink.
-_WRITE_BLOCK = _WRITE_PIECE = 1 << 20
+#: Values formatted at a time by result_csv_pieces (a block per processor; larger pieces
+#: only hold more text in memory at once).
+_WRITE_BLOCK = 1 << 17
+#: Characters encoded at a time by output_sink.
+_WRITE_PIECE = 1 << 20
 
 
 def parse_delimiter(name: str) -> str | None:
@@ -817,28 +821,41 @@ def result_csv(values: np.ndarray) -> str:
 
     Each cell is format_number's text. Rows are written independently, so
     the CSV of consecutive blocks of rows, joined, is the CSV of the whole
-    array (``--stream`` relies on it). Large int64, float64 and complex128
-    arrays are written by :func:`convcli.numtext.format_cells`, which gives
-    the same text a block at a time.
+    array (``--stream`` relies on it). This is result_csv_pieces, joined.
 
     >>> print(result_csv(np.array([[1, 2], [3, 4]])), end="")
     1,2
     3,4
     """
+    return "".join(
+        piece if isinstance(piece, str) else piece.decode("ascii")
+        for piece in result_csv_pieces(values)
+    )
+
+
+def result_csv_pieces(values: np.ndarray) -> Iterator[str | bytes]:
+    """result_csv's text in pieces of whole rows, each made as it is asked for, so that a
+    large result is written without its whole text in memory at once.
+
+    Large int64, float64 and complex128 arrays are written by
+    :func:`convcli.numtext.format_cells` (ASCII bytes), a block of rows at a time.
+
+    >>> list(result_csv_pieces(np.array([1.5, -2.0])))
+    ['1.5\\n-2.0\\n']
+    """
     if not values.size:
-        return ""
+        return
     rows = values.reshape(values.shape[0], -1)
     if values.size < _SMALL_ARRAY or values.dtype not in _FAST_DTYPES:
-        return "".join(",".join(map(format_number, row)) + "\n" for row in rows.tolist())
+        yield "".join(",".join(map(format_number, row)) + "\n" for row in rows.tolist())
+        return
     from convcli import numtext  # here, not at the top: start-up
 
     width = rows.shape[1]
     flat = rows.reshape(-1)
     step = max(1, _WRITE_BLOCK // width) * width  # whole rows at a time
-    return "".join(
-        numtext.format_cells(flat[start : start + step], width).decode("ascii")
-        for start in range(0, flat.size, step)
-    )
+    for start in range(0, flat.size, step):
+        yield numtext.format_cells(flat[start : start + step], width)
 
 
 #: Below this many values, text one value at a time (numtext's set-up costs more).
@@ -1127,10 +1144,12 @@ def comparison_png(comparison: Comparison) -> bytes:
     return encode_png(np.hstack([convolution.astype(float), gap, correlation.astype(float)]))
 
 
-def write_text(text: str | bytes, output: str | None) -> None:
-    """Write to standard output, or atomically to a file: all of it or, on any error, nothing."""
+def write_text(text: str | bytes | Iterable[str | bytes], output: str | None) -> None:
+    """Write text, bytes or a series of pieces of either to standard output, or atomically to
+    a file: all of it or, on any error, nothing."""
     with output_sink(output) as write:
-        write(text)
+        for piece in (text,) if isinstance(text, (str, bytes)) else text:
+            write(piece)
 
 
 def write_bytes(data: bytes, output: str) -> None:

@@ -24,7 +24,10 @@ __all__ = ["available_memory", "check_memory", "human_bytes", "output_bytes"]
 _ALWAYS_FITS = 64 << 20
 #: Characters of one value as text (the longest float repr is 24, plus a delimiter).
 _TEXT_CHARACTERS = {"i": 21, "O": 40, "f": 25, "c": 50}
-_UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a number near 2**63
+_UNLIMITED = 1 << 60
+_CSV_PIECE_VALUES = (
+    1 << 17
+)  # values io formats at a time for the CSV of one result  # cgroup v1 writes "no limit" as a number near 2**63
 
 
 def available_memory(
@@ -90,19 +93,25 @@ def _read_text(path: str) -> str:
         return stream.read().strip()
 
 
-def output_bytes(output_format: str, values: int, kind: str, show_all: bool = False) -> int:
-    """Bytes writing ``values`` result values of dtype kind ``kind`` takes in ``output_format``:
-    CSV and JSON text is built whole before it is written (and JSON from Python numbers),
-    a table holds only the rows it shows unless ``show_all``.
+def output_bytes(
+    output_format: str, values: int, kind: str, show_all: bool = False, comparing: bool = False
+) -> int:
+    """Bytes writing ``values`` values of dtype kind ``kind`` takes in ``output_format``.
 
-    >>> output_bytes("csv", 1000, "f"), output_bytes("table", 10**9, "f")
-    (50000, 0)
+    The CSV of one result is written a block of rows at a time; compare's CSV
+    and every JSON document are built whole from Python numbers first; a table
+    holds only the rows it shows unless ``show_all``.
+
+    >>> output_bytes("csv", 10**9, "f"), output_bytes("csv", 1000, "f", comparing=True)
+    (41943040, 110000)
     """
     text = _TEXT_CHARACTERS.get(kind, 50)
+    if output_format == "csv" and not comparing:  # numtext's work arrays for one block
+        return min(values, _CSV_PIECE_VALUES) * 320
     per_value = {
-        "csv": 2 * text,
-        "json": 40 + 2 * text,
-        "npy": 32,
+        "csv": 60 + 2 * text,  # Python numbers, one line's text per position, the whole text
+        "json": 60 + 3 * text,  # Python numbers (complex ones as strings) and the document
+        "npy": 40,  # the array in a buffer, and the buffer's bytes
         "png": 10,
     }.get(output_format, 400 if show_all else 0)
     return values * per_value
@@ -138,7 +147,7 @@ def check_memory(
     >>> options = {"padding": "full"}
     >>> check_memory(matrix, matrix, options, "csv", available=8 * 10**9)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    convcli.errors.ConvcliError: the 39999x39999 result needs about 304 GB of memory but 8 GB is...
+    convcli.errors.ConvcliError: the 39999x39999 result needs about 224 GB of memory but 8 GB is...
     """
     geometry_names = ("padding", "stride", "dilation", "pad_mode")
     geometry = engine.plan(
@@ -147,10 +156,12 @@ def check_memory(
         **{name: options[name] for name in geometry_names if name in options},
     )
     method = options.get("method", "auto")
-    values = math.prod(geometry.output_shape) * (2 if comparing else 1)
+    values = math.prod(geometry.output_shape)
+    if comparing:  # both results, and compare's JSON holds the inputs too
+        values = 2 * values + signal.size + kernel.size
     kind = np.result_type(signal, kernel).kind
     needed = engine.memory_estimate(signal, kernel, geometry, method, comparing)
-    needed += output_bytes(output_format, values, kind, show_all)
+    needed += output_bytes(output_format, values, kind, show_all, comparing)
     if needed < _ALWAYS_FITS:
         return
     if available is None:

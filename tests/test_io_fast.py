@@ -235,6 +235,17 @@ def test_result_csv_of_blocks_joined_is_result_csv_of_the_whole(values, cuts):
     assert "".join(cio.result_csv(block) for block in blocks) == cio.result_csv(values)
 
 
+def test_result_csv_pieces_are_whole_rows_that_join_to_result_csv(monkeypatch):
+    monkeypatch.setattr(cio, "_WRITE_BLOCK", 1000)  # several pieces from a small array
+    values = np.random.default_rng(3).standard_normal((700, 7))
+    pieces = list(cio.result_csv_pieces(values))
+    assert len(pieces) == 5  # 142 rows (994 values) a piece
+    assert all(piece.endswith(b"\n") and piece.count(b"\n") <= 142 for piece in pieces)
+    assert b"".join(pieces).decode("ascii") == cio.result_csv(values)
+    rows = values.tolist()
+    assert cio.result_csv(values) == "".join(",".join(map(repr, row)) + "\n" for row in rows)
+
+
 def test_result_csv_big_python_integers():
     values = np.array([2**70, -(2**64), 3] * 30, dtype=object)
     assert cio.result_csv(values) == "".join(f"{v}\n" for v in values.tolist())

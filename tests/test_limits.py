@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convcli import engine, limits
+from convcli import engine, io, limits
 from convcli.errors import ConvcliError
 from convcli.memory import reuse_freed_memory
 
@@ -152,11 +152,43 @@ def test_estimate_grows_with_the_padding_not_the_inputs():
 
 
 def test_output_bytes():
-    assert limits.output_bytes("csv", 10, "f") == 500
-    assert limits.output_bytes("csv", 10, "c") > limits.output_bytes("csv", 10, "f")
-    assert limits.output_bytes("json", 10, "f") > limits.output_bytes("csv", 10, "f")
+    assert limits.output_bytes("csv", 10**9, "f") == limits.output_bytes("csv", 10**6, "f")
+    assert limits.output_bytes("csv", 10, "c", comparing=True) > limits.output_bytes(
+        "csv", 10, "f", comparing=True
+    )
+    assert limits.output_bytes("json", 10**6, "f") > 10**6 * 8
     assert limits.output_bytes("table", 10**9, "f") == 0
     assert limits.output_bytes("table", 10, "f", show_all=True) > 0
+
+
+WRITERS = {
+    False: {
+        "csv": lambda result: io.result_csv_pieces(result.values),
+        "json": io.result_json,
+        "npy": lambda result: io.result_npy(result.values),
+    },
+    True: {"csv": io.comparison_csv, "json": io.comparison_json, "npy": io.comparison_npy},
+}
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json", "npy"])
+@pytest.mark.parametrize("comparing", [False, True], ids=["conv", "compare"])
+@pytest.mark.parametrize("dtype", [np.int64, np.float64, np.complex128])
+def test_output_estimate_covers_what_writing_allocates(tmp_path, output_format, comparing, dtype):
+    signal = (np.random.default_rng(0).standard_normal(300_000) * 1000).astype(dtype)
+    kernel = np.array([1, -1], dtype=dtype)
+    if comparing:
+        result = engine.compare(signal, kernel)
+        values = 2 * result.convolution.size + signal.size + kernel.size
+    else:
+        result = engine.compute(signal, kernel, "convolution")
+        values = result.values.size
+    target = str(tmp_path / f"out.{output_format}")
+    write = WRITERS[comparing][output_format]
+    peak = allocated_peak(lambda: io.write_text(write(result), target))
+    kind = np.dtype(dtype).kind
+    estimate = limits.output_bytes(output_format, values, kind, comparing=comparing)
+    assert peak <= estimate, (peak, estimate)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +217,7 @@ def test_check_memory_asks_the_machine_only_for_large_work(monkeypatch):
     limits.check_memory(np.ones(1000), np.ones(3), {}, "csv")
     assert asked == []
     with pytest.raises(ConvcliError, match="1 MB is available"):
-        limits.check_memory(np.ones(10**6), np.ones(3), {}, "csv")
+        limits.check_memory(np.ones(3 * 10**6), np.ones(3), {}, "csv")
     assert asked == [1]
 
 

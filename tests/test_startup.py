@@ -20,7 +20,7 @@ import convcli
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
-RUN_MAIN = "import sys; sys.argv[0] = 'convcli'; from convcli.cli import main; main()"
+RUN_MAIN = "import sys; sys.argv[0] = 'convcli'; from convcli.launch import main; main()"
 
 #: Never imported by ``convcli conv 1,2,3 1,1 --format csv``.
 NOT_ON_THE_CSV_PATH = (
@@ -138,15 +138,38 @@ def test_version_reads_no_package_metadata() -> None:
     assert_not_imported(importers, ("importlib.metadata", "rich"))
 
 
-def test_import_convcli_leaves_gradients_until_used() -> None:
+def test_import_convcli_imports_each_module_on_first_use() -> None:
     code = (
-        "import sys, convcli; assert 'convcli.gradients' not in sys.modules; "
+        "import sys, convcli; assert 'numpy' not in sys.modules; "
+        "from convcli import convolve; import convcli.engine as e; assert convolve is e.convolve; "
+        "assert 'convcli.gradients' not in sys.modules; "
         "from convcli import Backward, backward; import convcli.gradients as g; "
         "assert (backward, Backward) == (g.backward, g.Backward)"
     )
     importers = imports(code)
-    assert importers["convcli.gradients"] is None  # imported by the from-import, not before
+    assert importers["convcli.engine"] is None  # imported by the from-import, not before
+    assert importers["convcli.gradients"] is None
     assert_not_imported(importers, ("rich", "click"))
+
+
+def test_the_console_script_loads_with_the_collector_paused_and_runs_with_it_on() -> None:
+    code = (
+        "import atexit, gc, sys; "
+        "atexit.register(lambda: print(gc.isenabled(), gc.get_freeze_count(), file=sys.stderr)); "
+        + RUN_MAIN
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "conv", "1,2,3", "1,1", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=ROOT,
+        check=False,
+    )
+    assert (result.returncode, result.stdout.split()) == (0, ["3", "5"]), result.stderr
+    enabled, frozen = result.stderr.split()
+    assert enabled == "True"
+    assert int(frozen) > 10_000  # numpy's, click's and convcli's objects, out of the scans
 
 
 def test_public_names_are_all_importable() -> None:
