@@ -110,7 +110,7 @@ def output_bytes(
         return min(values, _CSV_PIECE_VALUES) * 320
     per_value = {
         "csv": 60 + 2 * text,  # Python numbers, one line's text per position, the whole text
-        "json": 60 + 3 * text,  # Python numbers (complex ones as strings) and the document
+        "json": 80 + 4 * text,  # Python numbers (complex ones as strings) and the document
         "npy": 40,  # the array in a buffer, and the buffer's bytes
         "png": 10,
     }.get(output_format, 400 if show_all else 0)
