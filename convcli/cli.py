@@ -280,7 +280,6 @@ def output_options(
 ) -> Callable:
     """--format (from these choices), --all, -o FILE and (for commands with inputs) --force."""
     return _stack(
-        *([force_option] if reads_files else []),
         click.option(
             "--format",
             "output_format",
@@ -302,6 +301,7 @@ def output_options(
             default=None,
             help="Write to this file (atomically: all or nothing) instead of standard output.",
         ),
+        *([force_option] if reads_files else []),
     )
 
 
