@@ -705,7 +705,7 @@ def compare(
     )
 
 
-def _agree(a: np.ndarray, b: np.ndarray) -> bool:
+def _same_result(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two libraries' results are the same: exactly for integers, to a relative
     1e-9 of the larger magnitude for floats."""
     if a.shape != b.shape:
@@ -730,7 +730,7 @@ def _rows(f: np.ndarray, h: np.ndarray, operation: Operation, options: tuple) ->
     for index, answer in enumerate(answers):
         if isinstance(answer, str):
             continue
-        group = next((g for g in groups if _agree(answers[g[0]].values, answer.values)), None)
+        group = next((g for g in groups if _same_result(answers[g[0]].values, answer.values)), None)
         if group is None:
             groups.append([index])
         else:
