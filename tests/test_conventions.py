@@ -18,7 +18,7 @@ from hypothesis.extra.numpy import arrays
 import convcli
 from convcli import ConvcliError
 from convcli.conventions import CONVENTIONS, ConventionError, compare, compute, lineup
-from tests.examples import F, IMAGE, SOBEL_X
+from tests.examples import IMAGE, SOBEL_X, F
 
 OPERATIONS = ("convolution", "correlation")
 MODES = ("full", "same", "valid")
@@ -404,10 +404,8 @@ def tf_same_pads(length: int, taps: int, stride: int, dilation: int) -> tuple[in
     """The total 'SAME' padding as TensorFlow's padding notes write it, split as they say
     (the filter size being the dilated one)."""
     size = (taps - 1) * dilation + 1
-    if length % stride == 0:
-        total = max(size - stride, 0)
-    else:
-        total = max(size - length % stride, 0)
+    remainder = length % stride
+    total = max(size - stride, 0) if remainder == 0 else max(size - remainder, 0)
     return total // 2, total - total // 2
 
 
@@ -415,7 +413,9 @@ def tf_same_pads(length: int, taps: int, stride: int, dilation: int) -> tuple[in
 def test_tensorflow_same_pads_as_its_padding_notes_say(length, taps, stride, dilation):
     if stride > 1 and dilation > 1:
         dilation = 1
-    result = compute(np.ones(length), np.ones(taps), "tensorflow", "convolution", "same", stride, dilation)
+    result = compute(
+        np.ones(length), np.ones(taps), "tensorflow", "convolution", "same", stride, dilation
+    )
     assert result.geometry.pads == (tf_same_pads(length, taps, stride, dilation),)
     assert result.values.shape == (-(-length // stride),)
 
@@ -442,7 +442,9 @@ def test_tensorflow_documented_explicit_padding_example():
     assert_same(result.values, values(padded, filters, "tensorflow", "correlation", "valid"))
 
 
-@given(signals(1, kinds="if"), st.integers(1, 3), st.integers(1, 3), st.sampled_from(["same", "valid"]))
+@given(
+    signals(1, kinds="if"), st.integers(1, 3), st.integers(1, 3), st.sampled_from(["same", "valid"])
+)
 def test_tensorflow_is_the_documented_sum(pair, stride, dilation, padding):
     # output[i] = sum_k padded_input[i * stride + k * dilation] * filter[k]
     f, h = pair
@@ -461,6 +463,30 @@ def test_tensorflow_is_the_documented_sum(pair, stride, dilation, padding):
     ]
     got = values(f, h, "tensorflow", "convolution", padding, stride, dilation)
     assert_same(got, np.array(expected).astype(got.dtype))
+
+
+@given(
+    signals(2, kinds="if", longest=6),
+    st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    st.sampled_from(["SAME", "VALID"]),
+)
+def test_tensorflow_conv2d_is_the_documented_sum(pair, strides, padding):
+    # SAME: each axis padded as the notes say; then a valid correlation, every stride-th output.
+    f, h = pair
+    pads = [
+        tf_same_pads(n, k, s, 1) if padding == "SAME" else (0, 0)
+        for n, k, s in zip(f.shape, h.shape, strides)
+    ]
+    padded = np.pad(f, pads)
+    if any(p < k for p, k in zip(padded.shape, h.shape)):
+        with pytest.raises(ConvcliError):
+            compute(f, h, "tensorflow", "correlation", padding.lower(), strides)
+        return
+    expected = scipy.signal.correlate(padded, h, "valid", method="direct")[
+        :: strides[0], :: strides[1]
+    ]
+    got = values(f, h, "tensorflow", "correlation", padding.lower(), strides)
+    assert_same(got, expected.astype(got.dtype))
 
 
 def test_tensorflow_refusals():
@@ -496,7 +522,9 @@ def test_classic_example_under_every_convention(convention):
         ]  # fmt: skip
     else:
         assert convcli.correlate(f, h, convention=convention).tolist() == corr
-    symmetric = convcli.convolve(F, [-1, 2, -1], convention=convention if convention != "scipy2d" else "scipy")
+    symmetric = convcli.convolve(
+        F, [-1, 2, -1], convention=convention if convention != "scipy2d" else "scipy"
+    )
     assert symmetric.tolist() == [-3, 0, 3]
 
 

@@ -17,9 +17,10 @@ import scipy.signal
 import convcli
 from convcli.conventions import CONVENTIONS, lineup
 from tests.test_cli import (
-    F,
     IMAGE,
+    SAMPLES,
     SOBEL,
+    F,
     assert_csv,
     error_line,
     from_json,
@@ -47,7 +48,9 @@ def test_corr_numpy_with_a_longer_kernel_is_numpy_correlate(padding):
 
 def test_corr_scipy_2d_same():
     h = [[1, 2], [3, 4]]
-    result = succeed("corr", "samples/image.csv", matrix(h), "--convention", "scipy", "--padding", "same")
+    result = succeed(
+        "corr", str(SAMPLES / "image.csv"), matrix(h), "--convention", "scipy", "--padding", "same"
+    )
     assert_csv(result.stdout, scipy.signal.correlate(IMAGE, h, "same"))
 
 
@@ -62,7 +65,15 @@ def test_conv_torch_gives_the_correlation_column():
 
 def test_conv_table_shows_the_call_and_the_note():
     result = succeed(
-        "conv", "2,1,3,5,4", "1,-1", "--convention", "numpy", "--padding", "same", "--format", "table"
+        "conv",
+        "2,1,3,5,4",
+        "1,-1",
+        "--convention",
+        "numpy",
+        "--padding",
+        "same",
+        "--format",
+        "table",
     )
     assert 'numpy: np.convolve(f, h, mode="same")' in result.stdout
     assert "note: numpy keeps the left centre for even kernels" in result.stdout
@@ -80,7 +91,9 @@ def test_conv_matlab_valid_with_a_longer_kernel_is_empty():
 def test_compare_torch_json():
     result = succeed("compare", "2,1,3,5,4", "1,-1", "--convention", "torch", "--format", "json")
     document = strict_json(result.stdout)
-    assert from_json(document["convolution"]) == from_json(document["correlation"]) == [1, -2, -2, 1]
+    assert (
+        from_json(document["convolution"]) == from_json(document["correlation"]) == [1, -2, -2, 1]
+    )
     assert document["identical"] is True
     assert document["options"]["calls"] == {
         "convolution": "F.conv1d(f, h)",
@@ -97,7 +110,8 @@ def test_compare_torch_table_explains_the_single_function():
 
 def test_compare_scipy2d_sobel_csv():
     result = succeed(
-        "compare", "samples/image.csv", "samples/kernel3x3.csv", "--convention", "scipy2d",
+        "compare", str(SAMPLES / "image.csv"), str(SAMPLES / "kernel3x3.csv"),
+        "--convention", "scipy2d",
         "--padding", "same", "--pad-mode", "symmetric", "--format", "csv",
     )  # fmt: skip
     lines = result.stdout.splitlines()
@@ -112,7 +126,8 @@ def test_compare_scipy2d_sobel_csv():
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["conv", "samples/image.csv", "sobel-x", "--convention", "numpy"], "numpy.convolve takes 1-D"),
+        (["conv", matrix(IMAGE.tolist()), "sobel-x", "--convention", "numpy"],
+         "numpy.convolve takes 1-D"),
         (["corr", "2,1,3", "1,1", "--convention", "matlab"], "xcorr has no shape argument"),
         (["conv", "2,1,3", "1,1", "--convention", "torch", "--padding", "same", "--stride", "2"],
          "not supported for strided convolutions"),
@@ -175,7 +190,17 @@ def test_conventions_csv_in_a_pipe():
 
 
 def test_conventions_table_2d():
-    result = succeed("conventions", "samples/image.csv", "1,2;3,4", "--op", "corr", "--padding", "same", "--format", "table")
+    result = succeed(
+        "conventions",
+        str(SAMPLES / "image.csv"),
+        "1,2;3,4",
+        "--op",
+        "corr",
+        "--padding",
+        "same",
+        "--format",
+        "table",
+    )
     out = result.stdout
     assert 'signal.correlate2d(f, h, mode="same")' in out
     assert "numpy.correlate takes 1-D arrays only" in out
@@ -198,3 +223,18 @@ def test_conventions_writes_a_json_file(tmp_path):
     succeed("conventions", "2,1,3,5,4", "1,-1", "-o", str(target))
     document = strict_json(target.read_text(encoding="utf-8"))
     assert document["rows"][0]["result"] == convcli.convolve(F, [1, -1]).tolist()
+
+
+@pytest.mark.parametrize("command", ["conv", "corr", "compare"])
+def test_help_lists_the_conventions(command):
+    text = succeed(command, "--help").stdout
+    assert "--convention" in text
+    for convention in CONVENTIONS:
+        assert convention in text
+
+
+def test_conventions_help_shows_an_example():
+    text = succeed("conventions", "--help").stdout
+    assert "convcli conventions 2,1,3,5,4 1,-1 --padding same" in text
+    for option in ("--op", "--padding", "--stride", "--method", "--format", "-o"):
+        assert option in text
