@@ -643,9 +643,12 @@ def compute(
         chosen = "direct" if method == "auto" else method
     else:
         weights = np.conj(h) if mapping.conjugate_kernel else h
+        # A 'valid' result is padded only where a library swapped in a larger kernel, and
+        # then the cells outside the signal are the kernel's zeros, whatever the boundary.
+        padded_with = "zeros" if mapping.padding == "valid" else pad_mode
         result = engine.compute(
             f, weights, mapping.operation, mapping.pads, request.stride, request.dilation,
-            pad_mode, method,
+            padded_with, method,
         )  # fmt: skip
         values = np.conj(result.values) if mapping.conjugate_result else result.values
         geometry = dataclasses.replace(result.geometry, padding=mapping.padding)

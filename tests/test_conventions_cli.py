@@ -84,7 +84,9 @@ def test_conv_matlab_valid_with_a_longer_kernel_is_empty():
     result = succeed("conv", "1,2", "1,2,3", "--convention", "matlab", "--format", "json")
     assert strict_json(result.stdout)["result"] == []
     assert succeed("conv", "1,2", "1,2,3", "--convention", "matlab", "--format", "csv").stdout == ""
-    table = succeed("conv", "1;2", "1;2;3", "--convention", "matlab", "--format", "table").stdout
+    table = succeed(
+        "conv", "1,2;3,4", "1,1;1,1;1,1", "--convention", "matlab", "--format", "table"
+    ).stdout
     assert "[] (empty, shape 0x1)" in table
 
 
