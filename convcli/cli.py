@@ -203,6 +203,18 @@ convention_option = click.option(
 )
 
 
+def operations_option(help_text: str) -> Callable:
+    """--op conv, corr or both (the default)."""
+    return click.option(
+        "--op",
+        "operations",
+        type=click.Choice(list(OPERATION_CHOICES)),
+        default="both",
+        show_default=True,
+        help=help_text,
+    )
+
+
 def output_options(formats: tuple[str, ...], format_help: str) -> Callable:
     """--format (from these choices), --all and -o FILE."""
     return _stack(
@@ -458,14 +470,7 @@ def corr(**arguments: Any) -> None:
 @cli.command("conventions", cls=NumbersCommand, epilog=INPUTS_HELP)
 @click.argument("signal")
 @click.argument("kernel")
-@click.option(
-    "--op",
-    "operations",
-    type=click.Choice(["conv", "corr", "both"]),
-    default="both",
-    show_default=True,
-    help="Which operation to line up.",
-)
+@operations_option("Which operation to line up.")
 @geometry_options
 @method_option
 @output_options(
@@ -509,14 +514,7 @@ def conventions_command(
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @click.argument("signal")
 @click.argument("kernel")
-@click.option(
-    "--op",
-    "operations",
-    type=click.Choice(["conv", "corr", "both"]),
-    default="both",
-    show_default=True,
-    help="Which operation to write out.",
-)
+@operations_option("Which operation to write out.")
 @geometry_options
 @output_options(
     EXPLAIN_FORMATS, "auto: the worked steps as text (JSON by a -o file's .json extension)."
