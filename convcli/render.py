@@ -486,7 +486,12 @@ def lineup_view(lineup: Lineup, show_all: bool = False) -> RenderableType:
     from the majority (=, ≠) or refuses the request (✗), with the reason."""
     parts: list[RenderableType] = []
     for operation in dict.fromkeys(row.operation for row in lineup.rows):
-        table = Table(title=operation, title_style="bold", title_justify="left")
+        table = Table(
+            title=operation,
+            title_style="bold",
+            title_justify="left",
+            show_lines=lineup.signal.ndim > 1,  # a rule between libraries' matrices
+        )
         table.add_column("library", style="bold", no_wrap=True)
         table.add_column("call", no_wrap=True)
         table.add_column("result")

@@ -68,6 +68,24 @@ def test_numpy_matches_numpy(pair, mode, operation):
     assert_same(values(f, h, "numpy", operation, mode), function(f, h, mode))
 
 
+@given(
+    st.sampled_from("ic").flatmap(
+        lambda kind: st.integers(1, 6).flatmap(
+            lambda n: st.tuples(
+                arrays(DTYPES[kind], n, elements=ELEMENTS[kind]),
+                arrays(DTYPES[kind], st.integers(n + 1, 12), elements=ELEMENTS[kind]),
+            )
+        )
+    ),
+    st.sampled_from(MODES),
+    st.sampled_from(OPERATIONS),
+)
+def test_numpy_with_a_longer_kernel_matches_numpy(pair, mode, operation):
+    f, h = pair
+    function = np.convolve if operation == "convolution" else np.correlate
+    assert_same(values(f, h, "numpy", operation, mode), function(f, h, mode))
+
+
 @pytest.mark.parametrize("length", [4, 5])
 def test_numpy_correlate_swap_moves_the_same_window(length):
     # numpy.correlate swaps in a longer kernel, then reverses: for an even signal its
