@@ -33,6 +33,7 @@ _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
 EXPLAIN_FORMATS = ("auto", "text", "json")
 BACKWARD_FORMATS = ("auto", "table", "json")
+CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
 OPERATION_CHOICES: dict[str, tuple[engine.Operation, ...]] = {
     "conv": ("convolution",),
@@ -191,6 +192,28 @@ method_option = click.option(
     help="How to compute: auto picks per case.",
 )
 
+convention_option = click.option(
+    "--convention",
+    type=click.Choice(engine.CONVENTIONS),
+    default="convcli",
+    show_default=True,
+    help="Return what this library's function gives for the same request "
+    "(numpy.convolve, scipy.signal.convolve or convolve2d, MATLAB conv/xcorr, "
+    "torch F.conv1d, tf.nn.conv1d); convcli conventions shows them all.",
+)
+
+
+def operations_option(help_text: str) -> Callable:
+    """--op conv, corr or both (the default)."""
+    return click.option(
+        "--op",
+        "operations",
+        type=click.Choice(list(OPERATION_CHOICES)),
+        default="both",
+        show_default=True,
+        help=help_text,
+    )
+
 
 def output_options(formats: tuple[str, ...], format_help: str) -> Callable:
     """--format (from these choices), --all and -o FILE."""
@@ -290,6 +313,8 @@ def _run_single(
 ) -> None:
     """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
     if stream:
+        if geometry.pop("convention") != "convcli":
+            raise click.UsageError("--stream computes convcli's own convention only")
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
         return
     f, h = _read_inputs(signal, kernel, delimiter)
@@ -358,6 +383,7 @@ single_operation_options = _stack(
     click.argument("kernel"),
     geometry_options,
     method_option,
+    convention_option,
     stream_option,
     result_output_options,
 )
@@ -382,6 +408,7 @@ def cli() -> None:
 @click.argument("kernel")
 @geometry_options
 @method_option
+@convention_option
 @result_output_options
 def compare(
     signal: str,
@@ -401,6 +428,7 @@ def compare(
     Example:
         convcli compare 2,1,3,5,4 1,-1
         convcli compare samples/f.csv samples/h.csv --padding full
+        convcli compare 2,1,3,5,4 1,-1 --convention torch
     """
     f, h = _read_inputs(signal, kernel, delimiter)
     comparison = engine.compare(f, h, **geometry)
@@ -423,6 +451,7 @@ def conv(**arguments: Any) -> None:
     \b
     Example:
         convcli conv 2,1,3,5,4 1,-1 --padding full
+        convcli conv 2,1,3,5,4 1,-1 --padding same --convention numpy
         convcli conv samples/noisy-sine.csv box:5 --stream -o smooth.csv
     """
     _run_single("convolution", **arguments)
@@ -440,17 +469,54 @@ def corr(**arguments: Any) -> None:
     _run_single("correlation", **arguments)
 
 
+@cli.command("conventions", cls=NumbersCommand, epilog=INPUTS_HELP)
+@click.argument("signal")
+@click.argument("kernel")
+@operations_option("Which operation to line up.")
+@geometry_options
+@method_option
+@output_options(
+    CONVENTIONS_FORMATS,
+    "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension (.json).",
+)
+def conventions_command(
+    signal: str,
+    kernel: str,
+    operations: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    show_all: bool,
+    **geometry: Any,
+) -> None:
+    """The same request in numpy, scipy, MATLAB, PyTorch and TensorFlow, side by side.
+
+    Each row is the call a user of that library would write and what it returns;
+    results that differ from the majority are marked with the reason.
+
+    \b
+    Example:
+        convcli conventions 2,1,3,5,4 1,-1 --padding same
+        convcli conventions samples/image.csv sobel-x --op corr --format json
+    """
+    from convcli.conventions import lineup
+
+    f, h = _read_inputs(signal, kernel, delimiter)
+    table = lineup(f, h, OPERATION_CHOICES[operations], **geometry)
+    _emit(
+        io.choose_format(output_format, output),
+        output,
+        lambda: _render().lineup_view(table, show_all),
+        wide=True,
+        csv=lambda: io.lineup_csv(table),
+        json=lambda: io.lineup_json(table),
+    )
+
+
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @click.argument("signal")
 @click.argument("kernel")
-@click.option(
-    "--op",
-    "operations",
-    type=click.Choice(["conv", "corr", "both"]),
-    default="both",
-    show_default=True,
-    help="Which operation to write out.",
-)
+@operations_option("Which operation to write out.")
 @geometry_options
 @output_options(
     EXPLAIN_FORMATS, "auto: the worked steps as text (JSON by a -o file's .json extension)."

@@ -29,6 +29,7 @@ from convcli.engine import Comparison, Result, as_numeric
 from convcli.errors import ConvcliError, InputError
 
 if TYPE_CHECKING:  # imported where used, to keep start-up fast
+    from convcli.conventions import Lineup
     from convcli.gradients import Backward
     from convcli.kernels import KernelInfo
     from convcli.steps import Explanation, Step
@@ -45,6 +46,8 @@ __all__ = [
     "format_number",
     "iter_signal_blocks",
     "kernels_json",
+    "lineup_csv",
+    "lineup_json",
     "output_sink",
     "parse_delimiter",
     "parse_numbers",
@@ -883,7 +886,75 @@ def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[
     method = getattr(result, "method", None)  # a Backward has none
     if method is not None:
         options["method"] = method
+    convention = getattr(result, "convention", None)  # set by convcli.conventions
+    if convention is not None:
+        options["convention"] = convention
+        calls = getattr(result, "calls", None)
+        if calls is None:
+            options["call"] = result.call
+        else:
+            options["calls"] = dict(zip(("convolution", "correlation"), calls))
+        options["notes"] = list(result.notes)
     return options
+
+
+def _lineup_records(lineup: Lineup) -> list[dict[str, Any]]:
+    """One record per library and operation of ``convcli conventions``."""
+    return [
+        {
+            "operation": row.operation,
+            "convention": row.convention,
+            "function": row.function,
+            "call": row.call,
+            "shape": None if row.values is None else list(row.values.shape),
+            "result": None if row.values is None else _array_json(row.values),
+            "agrees": row.agrees,
+            "reason": row.reason,
+        }
+        for row in lineup.rows
+    ]
+
+
+def lineup_json(lineup: Lineup) -> str:
+    """JSON of ``convcli conventions``: the inputs, the options and one record per row
+    (``agrees`` null and ``result`` null where the library refuses the request)."""
+    padding = lineup.padding
+    document = {
+        "signal": _array_json(lineup.signal),
+        "kernel": _array_json(lineup.kernel),
+        "options": {
+            "padding": padding if isinstance(padding, str) else [list(p) for p in padding],
+            "pad_mode": lineup.pad_mode,
+            "stride": list(lineup.stride),
+            "dilation": list(lineup.dilation),
+            "method": lineup.method,
+        },
+        "rows": _lineup_records(lineup),
+    }
+    return _dumps(document)
+
+
+def lineup_csv(lineup: Lineup) -> str:
+    """CSV of ``convcli conventions``: one line per library and operation; the result is
+    its JSON text (nested lists), empty where the library refuses the request."""
+    import csv
+    import json
+    from io import StringIO
+
+    buffer = StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = ["operation", "convention", "function", "call", "agrees", "shape", "result"]
+    writer.writerow([*columns, "reason"])
+    for record in _lineup_records(lineup):
+        cells = [record[name] for name in columns]
+        writer.writerow(
+            [
+                "" if cell is None else json.dumps(cell) if isinstance(cell, (list, bool)) else cell
+                for cell in cells
+            ]
+            + [record["reason"]]
+        )
+    return buffer.getvalue()
 
 
 def backward_json(gradients: Backward) -> str:

@@ -20,6 +20,7 @@ from rich.text import Text
 if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would slow start-up
     from rich.columns import Columns
 
+    from convcli.conventions import Lineup, Row
     from convcli.engine import Comparison, Geometry, Result
     from convcli.gradients import Backward
     from convcli.kernels import KernelInfo
@@ -32,6 +33,7 @@ __all__ = [
     "format_cell",
     "heading",
     "kernels_view",
+    "lineup_view",
     "options_line",
     "print_view",
     "result_view",
@@ -133,6 +135,8 @@ def as_rows(values: np.ndarray) -> np.ndarray:
 
 def _array_view(values: np.ndarray, show_all: bool = False) -> RenderableType:
     """An array as ``[a, b, c]`` (1-D) or as a grid of rows (2-D and up)."""
+    if values.size == 0 and values.ndim > 1:
+        return Text(f"[] (empty, shape {'x'.join(map(str, values.shape))})")
     if values.ndim == 1:
         indices = shown(values.size, None if show_all else _SHOWN_ROWS)
         cells = ("…" if index is None else format_cell(values[index]) for index in indices)
@@ -188,9 +192,24 @@ def result_view(
         body = _indexed_table(
             [result.operation], values.size, lambda i: [format_cell(values[i])], show_all
         )
+    elif values.size == 0:
+        body = _array_view(values)
     else:
         body = Group(_array_view(values, show_all), _grid_note(as_rows(values).shape, show_all))
-    return Group(title, body, options_line(result.geometry, result.method))
+    return Group(
+        title, *_convention_lines(result), body, options_line(result.geometry, result.method)
+    )
+
+
+def _convention_lines(result: Result | Comparison) -> list[Text]:
+    """For a result computed by a library's rules (convcli.conventions): each call that
+    computes it there, then how the library departs from convcli here."""
+    calls = getattr(result, "calls", None) or (getattr(result, "call", None),)
+    if not calls[0]:
+        return []
+    labels = ("convolution", "correlation") if len(calls) == 2 else (result.convention,)
+    lines = [Text.assemble((f"{label}: ", "bold"), call) for label, call in zip(labels, calls)]
+    return lines + [Text(f"note: {note}", style="dim") for note in result.notes]
 
 
 def _relation(equal: bool, opposite: bool) -> Text:
@@ -379,13 +398,15 @@ def comparison_view(
 ) -> RenderableType:
     """Convolution and correlation side by side, with the flipped kernel, pictures and the verdict."""
     pictures = _pictures(comparison)
+    verdict = getattr(comparison, "verdict", "")
     return Group(
         _inputs_view(comparison, signal_label),
+        *_convention_lines(comparison),
         Text(""),
         _results_view(comparison, show_all),
         *([] if pictures is None else [pictures]),
         options_line(comparison.geometry, comparison.method),
-        _verdict(comparison),
+        Text(verdict, style="bold") if verdict else _verdict(comparison),
     )
 
 
@@ -442,6 +463,69 @@ def kernels_view(listing: list[KernelInfo]) -> Table:
             Text(info.symmetry, style=styles[info.symmetry]),
         )
     return table
+
+
+_LINEUP_MARKS = {True: ("=", "green"), False: ("≠", "red"), None: ("✗", "dim")}
+
+
+def _lineup_row(row: Row, show_all: bool) -> list[RenderableType]:
+    """One library's cells: name, call, result, mark and why it differs or is refused."""
+    from convcli.conventions import LIBRARIES
+
+    mark, style = _LINEUP_MARKS[row.agrees]
+    if row.values is None:
+        call, result = Text(row.function, style="dim"), Text("-", style="dim")
+    else:
+        call, result = Text(row.call), _array_view(row.values, show_all)
+    reason = Text(row.reason, style="dim" if row.values is None else "")
+    return [LIBRARIES[row.convention], call, result, Text(mark, style=style), reason]
+
+
+def lineup_view(lineup: Lineup, show_all: bool = False) -> RenderableType:
+    """One table per operation: each library's call and result, marked where it differs
+    from the majority (=, ≠) or refuses the request (✗), with the reason."""
+    parts: list[RenderableType] = []
+    for operation in dict.fromkeys(row.operation for row in lineup.rows):
+        table = Table(
+            title=operation,
+            title_style="bold",
+            title_justify="left",
+            show_lines=lineup.signal.ndim > 1,  # a rule between libraries' matrices
+        )
+        table.add_column("library", style="bold", no_wrap=True)
+        table.add_column("call", no_wrap=True)
+        table.add_column("result")
+        table.add_column("", justify="center")
+        table.add_column("why it differs")
+        for row in lineup.rows:
+            if row.operation == operation:
+                table.add_row(*_lineup_row(row, show_all))
+        parts.append(table)
+    padding = lineup.padding
+    if not isinstance(padding, str):
+        padding = ",".join(f"{before}:{after}" for before, after in padding)
+
+    def shaped(*axes: int) -> str:
+        return "(" + ", ".join(map(str, axes)) + ")"
+
+    f, h = lineup.signal.shape, lineup.kernel.shape
+    parts.append(
+        Text(
+            "np = numpy, signal = scipy.signal, F = torch.nn.functional; f and h are tensors "
+            f"shaped {shaped(1, 1, *f)} and {shaped(1, 1, *h)} for torch, {shaped(1, *f, 1)} "
+            f"and {shaped(*h, 1, 1)} for TensorFlow",
+            style="dim",
+        )
+    )
+    parts.append(
+        Text(
+            f"padding {padding} · pad mode {lineup.pad_mode} · stride "
+            f"{','.join(map(str, lineup.stride))} · dilation "
+            f"{','.join(map(str, lineup.dilation))} · method {lineup.method}",
+            style="dim",
+        )
+    )
+    return Group(*parts)
 
 
 def heading(title: str, story: str) -> RenderableType:
