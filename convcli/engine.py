@@ -25,6 +25,7 @@ from convcli.memory import LARGE_WORK, reuse_freed_memory
 __all__ = [
     "METHODS",
     "NAMED_PADDINGS",
+    "NORMALIZATIONS",
     "PAD_MODES",
     "Comparison",
     "Geometry",
@@ -64,6 +65,8 @@ PAD_MODES: dict[str, str] = {
     "circular": "wrap",
 }
 METHODS = ("auto", "direct", "fft")
+#: Scalings of correlation outputs (convcli.xcorr): MATLAB xcorr's and zero-normalized.
+NORMALIZATIONS = ("none", "biased", "unbiased", "coeff", "zncc")
 OPERATIONS = ("convolution", "correlation")
 
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
@@ -91,12 +94,18 @@ class Geometry:
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """One operation's output with the geometry and method that produced it."""
+    """One operation's output with the geometry and method that produced it.
+
+    ``normalize`` names the scaling applied to the sums (see :mod:`convcli.xcorr`),
+    ``notes`` what a reader should know about the values (e.g. flat windows).
+    """
 
     operation: Operation
     values: np.ndarray
     geometry: Geometry
     method: str
+    normalize: str = "none"
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,6 +128,8 @@ class Comparison:
     opposite: np.ndarray
     geometry: Geometry
     method: str
+    normalize: str = "none"
+    notes: tuple[str, ...] = ()
 
     @property
     def identical(self) -> bool:
