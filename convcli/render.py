@@ -304,6 +304,7 @@ def _results_view(comparison: Comparison, show_all: bool, lags: Lags | None) -> 
         equal_rows.shape,
         lambda row, column: _relation(equal_rows[row, column], opposite_rows[row, column]),
         show_all,
+        lags if equal.ndim == 2 else None,
     )
     results = side_by_side(
         ("convolution", _array_view(convolution, show_all, lags)),
