@@ -104,7 +104,15 @@ def test_lags_match_scipy_correlation_lags(mode):
             if mode == "same" and k % 2 == 0:
                 # convcli's same keeps the smaller half of the padding before (PyTorch,
                 # MATLAB), scipy's correlate the larger: one lag apart for even kernels.
+                # (scipy's correlation_lags itself follows correlate only for even n.)
                 assert ours.tolist() == list(range(-(k // 2) + 1, n - k // 2 + 1))
+                f, h = np.arange(1, n + 1) ** 2, np.arange(k) - 7
+                full = signal_module.correlate(f, h, mode="full")
+                full_lags = signal_module.correlation_lags(n, k, mode="full").tolist()
+                start = full_lags.index(int(ours[0]) - 1)
+                assert signal_module.correlate(f, h, mode="same").tolist() == (
+                    full[start : start + n].tolist()
+                )
                 continue
             assert ours.tolist() == theirs.tolist(), (n, k)
             assert ours.dtype.kind == "i"
