@@ -602,6 +602,9 @@ def delay(
     show_default=True,
     help="Seconds per step of --animate.",
 )
+@click.option(
+    "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
+)
 def explain(
     signal: str,
     kernel: str,
@@ -612,6 +615,7 @@ def explain(
     show_all: bool,
     animate: bool,
     delay: float,
+    lags: bool,
     **geometry: Any,
 ) -> None:
     """Write out every output as a worked sum of products, as on a blackboard.
@@ -631,14 +635,14 @@ def explain(
         from convcli import render_steps
 
         for explanation in explanations:
-            render_steps.animate(explanation, delay)
+            render_steps.animate(explanation, delay, lags)
         return
     _emit(
         chosen,
         output,
-        lambda: _render_steps().explanations_view(explanations, show_all),
+        lambda: _render_steps().explanations_view(explanations, show_all, lags),
         wide=True,
-        json=lambda: io.explanations_json(explanations),
+        json=lambda: io.explanations_json(explanations, lags),
     )
 
 
@@ -741,12 +745,14 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
     help="The figure file: .png, .svg, .pdf or .jpg.",
 )
 @click.option("--title", default=None, help="A title over the figure.")
+@click.option("--lags", is_flag=True, help="Label the results' axes with lags, not indices.")
 def plot(
     signal: str,
     kernel: str,
     delimiter: str | None,
     output: str,
     title: str | None,
+    lags: bool,
     **geometry: Any,
 ) -> None:
     """Draw the signal, kernel, flipped kernel, convolution and correlation in one figure.
@@ -765,7 +771,7 @@ def plot(
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
     comparison = engine.compare(f, h, **geometry)
-    io.write_bytes(figure_bytes(comparison, figure_format, title), output)
+    io.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
 
 
 _DEMO_SIGNAL = [2, 1, 3, 5, 4]

@@ -816,8 +816,9 @@ def _dumps(document: Any) -> str:
     return json.dumps(document, allow_nan=False) + "\n"
 
 
-def explanations_json(explanations: list[Explanation]) -> str:
-    """JSON of ``explain``: every step's cells, values, products and result, per operation."""
+def explanations_json(explanations: list[Explanation], lags: bool = False) -> str:
+    """JSON of ``explain``: every step's cells, values, products and result, per operation;
+    with ``lags``, each step's lag too."""
     first = explanations[0].setup
     document = {
         "signal": _array_json(first.signal),
@@ -828,7 +829,10 @@ def explanations_json(explanations: list[Explanation]) -> str:
                 "operation": explanation.operation,
                 "weights": _array_json(explanation.setup.weights),
                 "output": _array_json(explanation.output),
-                "steps": [_step_json(explanation.step(p)) for p in explanation.positions()],
+                "steps": [
+                    _step_json(explanation.step(p), explanation, lags)
+                    for p in explanation.positions()
+                ],
             }
             for explanation in explanations
         ],
@@ -836,10 +840,12 @@ def explanations_json(explanations: list[Explanation]) -> str:
     return _dumps(document)
 
 
-def _step_json(step: Step) -> dict[str, Any]:
+def _step_json(step: Step, explanation: Explanation, lags: bool) -> dict[str, Any]:
     """One step's terms: the signal cells read (padding marked), values, products, result."""
+    lag = {"lag": list(explanation.lag(step.position))} if lags else {}
     return {
         "index": list(step.position),
+        **lag,
         "cells": step.cells.tolist(),
         "padding": step.padding.tolist(),
         "values": _array_json(step.values),

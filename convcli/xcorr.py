@@ -46,6 +46,7 @@ __all__ = [
     "normalize_result",
     "normalized_compute",
     "normalized_correlate",
+    "output_lags",
 ]
 
 #: A window counts as flat when all its values are equal, or when its spread (n times its
@@ -54,16 +55,27 @@ __all__ = [
 _FLAT_ROUNDING = 16 * np.finfo(np.float64).eps
 
 
+def output_lags(geometry: Geometry, position: tuple) -> tuple:
+    """The lag along each axis of the output at ``position`` (ints, or arrays of indices):
+    ``index * stride - pad_before``.
+
+    >>> output_lags(plan((5,), (2,), "full", stride=2), (2,))
+    (3,)
+    """
+    return tuple(
+        index * stride - before
+        for index, stride, (before, _) in zip(position, geometry.stride, geometry.pads)
+    )
+
+
 def geometry_lags(geometry: Geometry) -> tuple[np.ndarray, ...]:
-    """The lag of every output along each axis: ``i * stride - pad_before``.
+    """The lag of every output along each axis.
 
     >>> geometry_lags(plan((5,), (2,), "full", stride=2))
     (array([-1,  1,  3]),)
     """
-    return tuple(
-        np.arange(count, dtype=np.int64) * stride - before
-        for count, stride, (before, _) in zip(geometry.output_shape, geometry.stride, geometry.pads)
-    )
+    indices = tuple(np.arange(count, dtype=np.int64) for count in geometry.output_shape)
+    return output_lags(geometry, indices)
 
 
 def correlation_lags(

@@ -228,3 +228,37 @@ def test_labelled_csv_of_a_long_result_is_the_cell_by_cell_text():
         for c in range(40)
     )
     assert labelled_csv({"correlation": values}, lags) == expected
+
+
+# --------------------------------------------------------------------------- explain and plot
+
+
+def test_explain_labels_each_sum_with_its_lag():
+    text = succeed(
+        "explain", "2,1,3,5,4", "1,-1", "--op", "corr", "--padding", "full", "--lags"
+    ).stdout
+    assert "r[0] (lag -1) = 1*[0] + (-1)*2 = -2" in text
+    assert "r[5] (lag 4) = 1*4 + (-1)*[0]" in text
+    assert "(lag" not in succeed("explain", "2,1,3,5,4", "1,-1", "--op", "corr").stdout
+    args = ("explain", "1,2,3,4,5,6,7", "1,1", "--op", "corr", "--padding", "2:1", "--stride", "3")
+    document = strict_json(succeed(*args, "--lags", "--format", "json").stdout)
+    steps = document["operations"][0]["steps"]
+    assert [step["lag"] for step in steps] == [[m] for m in correlation_lags(7, 2, "2:1", 3)]
+    grid = succeed("explain", "1,2;3,4", "1,0;0,1", "--op", "corr", "--padding", "full", "--lags")
+    assert "r[2,1] (lag 1,0) = sum of the products = 3" in grid.stdout
+
+
+def test_plot_labels_the_results_with_lags(tmp_path):
+    pytest.importorskip("matplotlib")
+    from convcli.engine import plan
+    from convcli.plot import lag_label
+
+    geometry = plan((8, 8), (3, 3), [(1, 2), (0, 0)], stride=(2, 1))
+    assert [lag_label(geometry, 0)(i, None) for i in range(3)] == ["\u22121", "1", "3"]
+    assert [lag_label(geometry, 1)(float(i), None) for i in range(3)] == ["0", "1", "2"]
+    target = tmp_path / "figure.png"
+    succeed("plot", "2,1,3,5,4", "1,-1", "--padding", "full", "--lags", "-o", str(target))
+    plain = tmp_path / "plain.png"
+    succeed("plot", "2,1,3,5,4", "1,-1", "--padding", "full", "-o", str(plain))
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert target.read_bytes() != plain.read_bytes()  # the result axes read lags, not indices
