@@ -53,6 +53,8 @@ __all__ = [
 #: variance) is below this many rounding units of its sum of squares per cell, where the
 #: sums cannot tell it from 0.
 _FLAT_ROUNDING = 16 * np.finfo(np.float64).eps
+#: Float correlation peaks this close (relative to the largest) count as equal in find_delay.
+_EQUAL_PEAKS = 1e-9
 
 
 def output_lags(geometry: Geometry, position: tuple) -> tuple:
@@ -450,8 +452,8 @@ def find_delay(
 
     A signal that is the reference delayed by ``d`` samples gives ``lag == d``
     (MATLAB's ``finddelay(reference, signal)``; the peak of ``xcorr(signal,
-    reference)``). Only lags within ``±max_lag`` are searched; equal peaks go to
-    the lag nearest 0. The correlation takes the engine's fast method for long
+    reference)``). Only lags within ``±max_lag`` are searched; equal peaks (to a
+    relative 1e-9 for floats) go to the lag nearest 0. The correlation takes the engine's fast method for long
     signals, computing only the searched lags.
 
     >>> delay = find_delay([0, 0, 0, 1, 2, 1, 0], [1, 2, 1, 0, 0, 0, 0])
@@ -474,7 +476,10 @@ def find_delay(
     result = compute(f[start:stop], r, "correlation", [(before, after)], method=method)
     values = result.values
     magnitudes = np.abs(values)
-    candidates = np.flatnonzero(magnitudes == magnitudes.max())
+    largest = magnitudes.max()
+    if values.dtype.kind in "fc":  # peaks equal but for rounding (an FFT's) are equal
+        largest = largest * (1 - _EQUAL_PEAKS)
+    candidates = np.flatnonzero(magnitudes >= largest)
     index = int(min(candidates, key=lambda i: (abs(low + int(i)), low + int(i))))
     peak = values[index]
     peak = peak.item() if isinstance(peak, np.generic) else peak

@@ -536,6 +536,9 @@ def test_matlab_finddelay_documented_examples():
     assert find_delay(noisy, [0, 0, 1, 2, 3, 0]).lag == 0  # aligned, with noise
     periodic = [1, 2, 3, 0, 0, 0, 0, 1, 2, 3, 0, 0]
     assert find_delay(periodic, [0, 1, 2, 3]).lag == -1  # the smallest possible delay
+    # the same in floats through the FFT, whose rounding must not split the tie
+    floats = np.array(periodic, dtype=float) / 3
+    assert find_delay(floats, np.array([0, 1, 2, 3]) / 7, method="fft").lag == -1
 
 
 def test_delay_errors():
