@@ -35,6 +35,7 @@ EXPLAIN_FORMATS = ("auto", "text", "json")
 BACKWARD_FORMATS = ("auto", "table", "json")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
+DELAY_FORMATS = ("auto", "table", "csv", "json")
 OPERATION_CHOICES: dict[str, tuple[engine.Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
@@ -152,6 +153,13 @@ def _per_axis_option(name: str, help_text: str) -> Callable:
     )
 
 
+delimiter_option = click.option(
+    "--delimiter",
+    type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
+    default=",",
+    help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
+)
+
 geometry_options = _stack(
     click.option(
         "--padding",
@@ -169,12 +177,7 @@ geometry_options = _stack(
     ),
     _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
     _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
-    click.option(
-        "--delimiter",
-        type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
-        default=",",
-        help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
-    ),
+    delimiter_option,
 )
 
 stream_option = click.option(
@@ -183,6 +186,30 @@ stream_option = click.option(
     help="Read a 1-D signal (file, FILE:COLUMN or -) in blocks and write CSV as it goes, "
     "in memory independent of its length.",
 )
+
+
+def correlation_options(hidden: bool = False) -> Callable:
+    """--lags and --normalize, which label and scale correlation outputs (``hidden`` on
+    conv, which refuses them with a pointer to corr and compare)."""
+    return _stack(
+        click.option(
+            "--lags",
+            is_flag=True,
+            hidden=hidden,
+            help="Label each output with its lag, as scipy.signal.correlation_lags and MATLAB "
+            "xcorr do: a lag column (per axis in 2-D) in tables, CSV and JSON.",
+        ),
+        click.option(
+            "--normalize",
+            type=click.Choice(engine.NORMALIZATIONS),
+            default="none",
+            show_default=True,
+            hidden=hidden,
+            help="Scale as MATLAB xcorr (biased: /N, unbiased: /(N-|lag|), coeff: /(||f|| ||h||); "
+            "same-shape inputs) or zncc: each window's zero-normalized correlation, in [-1, 1].",
+        ),
+    )
+
 
 method_option = click.option(
     "--method",
@@ -309,25 +336,78 @@ def _run_single(
     output: str | None,
     show_all: bool,
     stream: bool,
+    lags: bool,
+    normalize: str,
     **geometry: Any,
 ) -> None:
     """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
+    labelled = lags or normalize != "none"
+    if operation == "convolution" and labelled:
+        raise click.UsageError(
+            "--lags and --normalize apply to correlation outputs: use corr, or compare to "
+            "see the convolution beside the correlation"
+        )
+    _refuse_labels_with_convention(labelled, geometry["convention"])
     if stream:
         if geometry.pop("convention") != "convcli":
             raise click.UsageError("--stream computes convcli's own convention only")
+        if labelled:
+            raise click.UsageError("--stream writes plain values: leave out --lags and --normalize")
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
         return
     f, h = _read_inputs(signal, kernel, delimiter)
-    result = engine.compute(f, h, operation, **geometry)
+    if normalize == "none":
+        result = engine.compute(f, h, operation, **geometry)
+    else:
+        from convcli.xcorr import normalized_compute
+
+        geometry.pop("convention")
+        result = normalized_compute(f, h, normalize, operation, **geometry)
+        _notes(result.notes)
+    chosen = io.choose_format(output_format, output)
+    lag_axes = _lags(result.geometry, lags, chosen)
     _emit(
-        io.choose_format(output_format, output),
+        chosen,
         output,
-        lambda: _render().result_view(result, signal, kernel, show_all),
-        csv=lambda: io.result_csv_pieces(result.values),
-        json=lambda: io.result_json(result),
+        lambda: _render().result_view(result, signal, kernel, show_all, lag_axes),
+        csv=lambda: (
+            io.result_csv_pieces(result.values)
+            if lag_axes is None
+            else io.labelled_csv({result.operation: result.values}, lag_axes)
+        ),
+        json=lambda: io.result_json(result, lag_axes),
         png=lambda: io.result_png(result.values),
         npy=lambda: io.result_npy(result.values),
     )
+
+
+def _refuse_labels_with_convention(labelled: bool, convention: str) -> None:
+    """--lags and --normalize label convcli's own outputs; another library's result may be
+    swapped or cut differently, so they do not combine with --convention."""
+    if labelled and convention != "convcli":
+        raise click.UsageError(
+            "--lags and --normalize label convcli's own results: leave out --convention "
+            f"{convention} (convcli conventions shows where the libraries' results differ)"
+        )
+
+
+def _notes(notes: tuple[str, ...]) -> None:
+    """What the reader of a result should know, one ``note:`` line each on stderr."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
+def _lags(geometry: engine.Geometry, wanted: bool, chosen: str) -> tuple[np.ndarray, ...] | None:
+    """The lags along each axis when --lags asks for them (for table, CSV and JSON only)."""
+    if not wanted:
+        return None
+    if chosen in ("png", "npy"):
+        raise click.UsageError(
+            f"--lags labels table, CSV and JSON output; {chosen.upper()} holds the values alone"
+        )
+    from convcli.xcorr import geometry_lags
+
+    return geometry_lags(geometry)
 
 
 #: Values read per block by --stream.
@@ -377,7 +457,8 @@ def _progress(signal: str) -> Iterator[Callable[[int], None]]:
         yield advance_to
 
 
-#: Arguments and options of ``conv`` and ``corr``, which differ only in the operation.
+#: Arguments and options of ``conv`` and ``corr``, which differ only in the operation
+#: (and in whether --lags and --normalize are offered).
 single_operation_options = _stack(
     click.argument("signal"),
     click.argument("kernel"),
@@ -409,6 +490,7 @@ def cli() -> None:
 @geometry_options
 @method_option
 @convention_option
+@correlation_options()
 @result_output_options
 def compare(
     signal: str,
@@ -417,27 +499,40 @@ def compare(
     output_format: str,
     output: str | None,
     show_all: bool,
+    lags: bool,
+    normalize: str,
     **geometry: Any,
 ) -> None:
     """Convolution and correlation side by side, and whether they agree.
 
     The verdict says whether the kernel is symmetric (the two are equal),
-    antisymmetric (one is minus the other) or neither.
+    antisymmetric (one is minus the other) or neither. --normalize scales both
+    columns alike (the convolution as the correlation with the flipped kernel).
 
     \b
     Example:
         convcli compare 2,1,3,5,4 1,-1
-        convcli compare samples/f.csv samples/h.csv --padding full
+        convcli compare samples/f.csv samples/h.csv --padding full --lags
         convcli compare 2,1,3,5,4 1,-1 --convention torch
     """
+    _refuse_labels_with_convention(lags or normalize != "none", geometry["convention"])
     f, h = _read_inputs(signal, kernel, delimiter)
-    comparison = engine.compare(f, h, **geometry)
+    if normalize == "none":
+        comparison = engine.compare(f, h, **geometry)
+    else:
+        from convcli.xcorr import compare_normalized
+
+        geometry.pop("convention")
+        comparison = compare_normalized(f, h, normalize, **geometry)
+        _notes(comparison.notes)
+    chosen = io.choose_format(output_format, output)
+    lag_axes = _lags(comparison.geometry, lags, chosen)
     _emit(
-        io.choose_format(output_format, output),
+        chosen,
         output,
-        lambda: _render().comparison_view(comparison, signal, show_all),
-        csv=lambda: io.comparison_csv(comparison),
-        json=lambda: io.comparison_json(comparison),
+        lambda: _render().comparison_view(comparison, signal, show_all, lag_axes),
+        csv=lambda: io.comparison_csv(comparison, lag_axes),
+        json=lambda: io.comparison_json(comparison, lag_axes),
         png=lambda: io.comparison_png(comparison),
         npy=lambda: io.comparison_npy(comparison),
     )
@@ -445,6 +540,7 @@ def compare(
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @single_operation_options
+@correlation_options(hidden=True)
 def conv(**arguments: Any) -> None:
     """Convolution: slide the flipped kernel over the signal.
 
@@ -459,12 +555,14 @@ def conv(**arguments: Any) -> None:
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @single_operation_options
+@correlation_options()
 def corr(**arguments: Any) -> None:
     """Cross-correlation: slide the kernel as given (conjugated) over the signal.
 
     \b
     Example:
         convcli corr 2,1,3,5,4 1,-1 --format json
+        convcli corr 1,2,3 1,2,3 --padding full --lags --normalize coeff
     """
     _run_single("correlation", **arguments)
 
@@ -513,6 +611,59 @@ def conventions_command(
     )
 
 
+@cli.command(cls=NumbersCommand, epilog=INPUTS_HELP.replace("KERNEL", "REFERENCE"))
+@click.argument("signal")
+@click.argument("reference")
+@click.option(
+    "--max-lag",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Search only the lags from -N to N (default: every lag with overlap).",
+)
+@method_option
+@delimiter_option
+@output_options(DELAY_FORMATS, "auto: a table on a terminal, CSV in a pipe or by -o's extension.")
+def delay(
+    signal: str,
+    reference: str,
+    max_lag: int | None,
+    method: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    show_all: bool,
+) -> None:
+    """The shift that best aligns SIGNAL with REFERENCE: the peak of their cross-correlation.
+
+    A positive lag d means SIGNAL is REFERENCE delayed by d samples
+    (SIGNAL[n] ~ REFERENCE[n - d]), as the peak of MATLAB's xcorr(SIGNAL,
+    REFERENCE); the refined lag interpolates a parabola through the peak. The
+    normalized peak is the peak over both norms, in [-1, 1] (-1: an inverted copy).
+
+    \b
+    Example:
+        convcli delay 0,0,0,1,2,1,0 1,2,1,0,0,0,0
+        convcli delay samples/recording.csv samples/pattern.csv --max-lag 30 --format json
+    """
+    from convcli.xcorr import find_delay
+
+    if io.uses_stdin(signal) and io.uses_stdin(reference):
+        raise click.UsageError("only one of SIGNAL and REFERENCE can be read from standard input")
+    found = find_delay(
+        io.read_array(signal, "signal", delimiter),
+        io.read_array(reference, "reference", delimiter),
+        max_lag,
+        method,
+    )
+    _emit(
+        io.choose_format(output_format, output),
+        output,
+        lambda: _render().delay_view(found, signal, reference),
+        csv=lambda: io.delay_csv(found),
+        json=lambda: io.delay_json(found),
+    )
+
+
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @click.argument("signal")
 @click.argument("kernel")
@@ -533,6 +684,9 @@ def conventions_command(
     show_default=True,
     help="Seconds per step of --animate.",
 )
+@click.option(
+    "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
+)
 def explain(
     signal: str,
     kernel: str,
@@ -543,6 +697,7 @@ def explain(
     show_all: bool,
     animate: bool,
     delay: float,
+    lags: bool,
     **geometry: Any,
 ) -> None:
     """Write out every output as a worked sum of products, as on a blackboard.
@@ -562,14 +717,14 @@ def explain(
         from convcli import render_steps
 
         for explanation in explanations:
-            render_steps.animate(explanation, delay)
+            render_steps.animate(explanation, delay, lags)
         return
     _emit(
         chosen,
         output,
-        lambda: _render_steps().explanations_view(explanations, show_all),
+        lambda: _render_steps().explanations_view(explanations, show_all, lags),
         wide=True,
-        json=lambda: io.explanations_json(explanations),
+        json=lambda: io.explanations_json(explanations, lags),
     )
 
 
@@ -672,12 +827,14 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
     help="The figure file: .png, .svg, .pdf or .jpg.",
 )
 @click.option("--title", default=None, help="A title over the figure.")
+@click.option("--lags", is_flag=True, help="Label the results' axes with lags, not indices.")
 def plot(
     signal: str,
     kernel: str,
     delimiter: str | None,
     output: str,
     title: str | None,
+    lags: bool,
     **geometry: Any,
 ) -> None:
     """Draw the signal, kernel, flipped kernel, convolution and correlation in one figure.
@@ -696,7 +853,7 @@ def plot(
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
     comparison = engine.compare(f, h, **geometry)
-    io.write_bytes(figure_bytes(comparison, figure_format, title), output)
+    io.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
 
 
 _DEMO_SIGNAL = [2, 1, 3, 5, 4]

@@ -124,12 +124,12 @@ class Mapping:
 
 @dataclass(frozen=True, eq=False)
 class ConventionResult(Result):
-    """A result as one library computes it, with the call that computes it there."""
+    """A result as one library computes it, with the call that computes it there; its
+    ``notes`` say how the library departs from convcli for this request."""
 
     convention: str = "convcli"
     function: str = ""
     call: str = ""
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +139,6 @@ class ConventionComparison(Comparison):
 
     convention: str = "convcli"
     calls: tuple[str, str] = ("", "")
-    notes: tuple[str, ...] = ()
     verdict: str = ""
 
 
@@ -699,12 +698,9 @@ def compare(
     fields = {
         field.name: getattr(comparison, field.name) for field in dataclasses.fields(comparison)
     }
+    fields["notes"] = tuple(dict.fromkeys(convolved.notes + correlated.notes))
     return ConventionComparison(
-        **fields,
-        convention=convention,
-        calls=(convolved.call, correlated.call),
-        notes=tuple(dict.fromkeys(convolved.notes + correlated.notes)),
-        verdict=verdict,
+        **fields, convention=convention, calls=(convolved.call, correlated.call), verdict=verdict
     )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "CONVENTIONS",
     "METHODS",
     "NAMED_PADDINGS",
+    "NORMALIZATIONS",
     "PAD_MODES",
     "Comparison",
     "Geometry",
@@ -66,6 +67,8 @@ PAD_MODES: dict[str, str] = {
     "circular": "wrap",
 }
 METHODS = ("auto", "direct", "fft")
+#: Scalings of correlation outputs (convcli.xcorr): MATLAB xcorr's and zero-normalized.
+NORMALIZATIONS = ("none", "biased", "unbiased", "coeff", "zncc")
 OPERATIONS = ("convolution", "correlation")
 #: Whose rules a result follows: convcli's own, or a library's (see convcli/conventions.py).
 CONVENTIONS = ("convcli", "numpy", "scipy", "scipy2d", "matlab", "torch", "tensorflow")
@@ -96,12 +99,18 @@ class Geometry:
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """One operation's output with the geometry and method that produced it."""
+    """One operation's output with the geometry and method that produced it.
+
+    ``normalize`` names the scaling applied to the sums (see :mod:`convcli.xcorr`),
+    ``notes`` what a reader should know about the values (e.g. flat windows).
+    """
 
     operation: Operation
     values: np.ndarray
     geometry: Geometry
     method: str
+    normalize: str = "none"
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +133,8 @@ class Comparison:
     opposite: np.ndarray
     geometry: Geometry
     method: str
+    normalize: str = "none"
+    notes: tuple[str, ...] = ()
 
     @property
     def identical(self) -> bool:
