@@ -13,17 +13,22 @@ if TYPE_CHECKING:
     from convcli.engine import Comparison, compare, convolve, correlate, kernel_symmetry
     from convcli.errors import ConvcliError, InputError
     from convcli.gradients import Backward, backward
+    from convcli.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
 
 __all__ = [
     "Backward",
     "Comparison",
     "ConvcliError",
+    "Delay",
     "InputError",
     "backward",
     "compare",
     "convolve",
     "correlate",
+    "correlation_lags",
+    "find_delay",
     "kernel_symmetry",
+    "normalized_correlate",
 ]
 
 #: The package version, the same as pyproject.toml's (read here rather than through
@@ -43,6 +48,10 @@ _HOMES = {
     "kernel_symmetry": "engine",
     "ConvcliError": "errors",
     "InputError": "errors",
+    "Delay": "xcorr",
+    "correlation_lags": "xcorr",
+    "find_delay": "xcorr",
+    "normalized_correlate": "xcorr",
 }
 
 

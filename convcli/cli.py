@@ -35,7 +35,9 @@ _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
 EXPLAIN_FORMATS = ("auto", "text", "json")
 BACKWARD_FORMATS = ("auto", "table", "json")
+CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
+DELAY_FORMATS = ("auto", "table", "csv", "json")
 OPERATION_CHOICES: dict[str, tuple[engine.Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
@@ -172,6 +174,26 @@ def _remembered(key: str) -> Callable[[click.Context, click.Parameter, Any], Non
     return remember
 
 
+#: --delimiter and --decimal, which say how input files are read.
+delimiter_option = _stack(
+    click.option(
+        "--delimiter",
+        type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
+        default=",",
+        help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
+    ),
+    click.option(
+        "--decimal",
+        type=click.Choice([".", ","]),
+        default=".",
+        show_default=True,
+        expose_value=False,
+        callback=_remembered(_DECIMAL),
+        help="Decimal mark of input numbers. With , (European CSV: 1,5) cells are separated "
+        "by ; unless --delimiter says otherwise, and inline numbers by spaces: '0,25 0,5'.",
+    ),
+)
+
 geometry_options = _stack(
     click.option(
         "--padding",
@@ -189,22 +211,7 @@ geometry_options = _stack(
     ),
     _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
     _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
-    click.option(
-        "--delimiter",
-        type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
-        default=",",
-        help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
-    ),
-    click.option(
-        "--decimal",
-        type=click.Choice([".", ","]),
-        default=".",
-        show_default=True,
-        expose_value=False,
-        callback=_remembered(_DECIMAL),
-        help="Decimal mark of input numbers. With , (European CSV: 1,5) cells are separated "
-        "by ; unless --delimiter says otherwise, and inline numbers by spaces: '0,25 0,5'.",
-    ),
+    delimiter_option,
 )
 
 force_option = click.option(
@@ -235,7 +242,7 @@ def _csv_dialect(delimiter: str | None) -> dict[str, Any]:
 def _refuse_overwriting_inputs(ctx: click.Context) -> None:
     """A -o file that is one of the command's own inputs is a usage error unless --force."""
     output = ctx.params.get("output")
-    roles = {"signal": "signal", "kernel": "kernel", "upstream": "--grad"}
+    roles = {"signal": "signal", "kernel": "kernel", "reference": "reference", "upstream": "--grad"}
     sources = {role: ctx.params.get(name) for name, role in roles.items()}
     role = io.overwritten_input(output, sources)
     if role is not None and not ctx.meta.get(_FORCE):
@@ -266,6 +273,30 @@ stream_option = click.option(
     "in memory independent of its length.",
 )
 
+
+def correlation_options(hidden: bool = False) -> Callable:
+    """--lags and --normalize, which label and scale correlation outputs (``hidden`` on
+    conv, which refuses them with a pointer to corr and compare)."""
+    return _stack(
+        click.option(
+            "--lags",
+            is_flag=True,
+            hidden=hidden,
+            help="Label each output with its lag, as scipy.signal.correlation_lags and MATLAB "
+            "xcorr do: a lag column (per axis in 2-D) in tables, CSV and JSON.",
+        ),
+        click.option(
+            "--normalize",
+            type=click.Choice(engine.NORMALIZATIONS),
+            default="none",
+            show_default=True,
+            hidden=hidden,
+            help="Scale as MATLAB xcorr (biased: /N, unbiased: /(N-|lag|), coeff: /(||f|| ||h||); "
+            "same-shape inputs) or zncc: each window's zero-normalized correlation, in [-1, 1].",
+        ),
+    )
+
+
 method_option = click.option(
     "--method",
     type=click.Choice(engine.METHODS),
@@ -273,6 +304,28 @@ method_option = click.option(
     show_default=True,
     help="How to compute: auto picks per case.",
 )
+
+convention_option = click.option(
+    "--convention",
+    type=click.Choice(engine.CONVENTIONS),
+    default="convcli",
+    show_default=True,
+    help="Return what this library's function gives for the same request "
+    "(numpy.convolve, scipy.signal.convolve or convolve2d, MATLAB conv/xcorr, "
+    "torch F.conv1d, tf.nn.conv1d); convcli conventions shows them all.",
+)
+
+
+def operations_option(help_text: str) -> Callable:
+    """--op conv, corr or both (the default)."""
+    return click.option(
+        "--op",
+        "operations",
+        type=click.Choice(list(OPERATION_CHOICES)),
+        default="both",
+        show_default=True,
+        help=help_text,
+    )
 
 
 def output_options(
@@ -373,25 +426,79 @@ def _run_single(
     output: str | None,
     show_all: bool,
     stream: bool,
+    lags: bool,
+    normalize: str,
     **geometry: Any,
 ) -> None:
     """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
+    labelled = lags or normalize != "none"
+    if operation == "convolution" and labelled:
+        raise click.UsageError(
+            "--lags and --normalize apply to correlation outputs: use corr, or compare to "
+            "see the convolution beside the correlation"
+        )
+    _refuse_labels_with_convention(labelled, geometry["convention"])
     if stream:
+        if geometry.pop("convention") != "convcli":
+            raise click.UsageError("--stream computes convcli's own convention only")
+        if labelled:
+            raise click.UsageError("--stream writes plain values: leave out --lags and --normalize")
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
         return
     f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
     _check_memory(f, h, geometry, chosen, show_all)
-    result = engine.compute(f, h, operation, **geometry)
+    if normalize == "none":
+        result = engine.compute(f, h, operation, **geometry)
+    else:
+        from convcli.xcorr import normalized_compute
+
+        geometry.pop("convention")
+        result = normalized_compute(f, h, normalize, operation, **geometry)
+        _notes(result.notes)
+    lag_axes = _lags(result.geometry, lags, chosen)
     _emit(
         chosen,
         output,
-        lambda: _render().result_view(result, signal, kernel, show_all),
-        csv=lambda: io.result_csv_pieces(result.values),
-        json=lambda: io.result_json(result),
+        lambda: _render().result_view(result, signal, kernel, show_all, lag_axes),
+        csv=lambda: (
+            io.result_csv_pieces(result.values)
+            if lag_axes is None
+            else io.labelled_csv({result.operation: result.values}, lag_axes)
+        ),
+        json=lambda: io.result_json(result, lag_axes),
         png=lambda: io.result_png(result.values),
         npy=lambda: io.result_npy(result.values),
     )
+
+
+def _refuse_labels_with_convention(labelled: bool, convention: str) -> None:
+    """--lags and --normalize label convcli's own outputs; another library's result may be
+    swapped or cut differently, so they do not combine with --convention."""
+    if labelled and convention != "convcli":
+        raise click.UsageError(
+            "--lags and --normalize label convcli's own results: leave out --convention "
+            f"{convention} (convcli conventions shows where the libraries' results differ)"
+        )
+
+
+def _notes(notes: tuple[str, ...]) -> None:
+    """What the reader of a result should know, one ``note:`` line each on stderr."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
+def _lags(geometry: engine.Geometry, wanted: bool, chosen: str) -> tuple[np.ndarray, ...] | None:
+    """The lags along each axis when --lags asks for them (for table, CSV and JSON only)."""
+    if not wanted:
+        return None
+    if chosen in ("png", "npy"):
+        raise click.UsageError(
+            f"--lags labels table, CSV and JSON output; {chosen.upper()} holds the values alone"
+        )
+    from convcli.xcorr import geometry_lags
+
+    return geometry_lags(geometry)
 
 
 #: Values read per block by --stream.
@@ -442,12 +549,14 @@ def _progress(signal: str) -> Iterator[Callable[[int], None]]:
         yield advance_to
 
 
-#: Arguments and options of ``conv`` and ``corr``, which differ only in the operation.
+#: Arguments and options of ``conv`` and ``corr``, which differ only in the operation
+#: (and in whether --lags and --normalize are offered).
 single_operation_options = _stack(
     click.argument("signal"),
     click.argument("kernel"),
     geometry_options,
     method_option,
+    convention_option,
     stream_option,
     result_output_options,
 )
@@ -472,6 +581,8 @@ def cli() -> None:
 @click.argument("kernel")
 @geometry_options
 @method_option
+@convention_option
+@correlation_options()
 @result_output_options
 def compare(
     signal: str,
@@ -480,28 +591,41 @@ def compare(
     output_format: str,
     output: str | None,
     show_all: bool,
+    lags: bool,
+    normalize: str,
     **geometry: Any,
 ) -> None:
     """Convolution and correlation side by side, and whether they agree.
 
     The verdict says whether the kernel is symmetric (the two are equal),
-    antisymmetric (one is minus the other) or neither.
+    antisymmetric (one is minus the other) or neither. --normalize scales both
+    columns alike (the convolution as the correlation with the flipped kernel).
 
     \b
     Example:
         convcli compare 2,1,3,5,4 1,-1
-        convcli compare samples/f.csv samples/h.csv --padding full
+        convcli compare samples/f.csv samples/h.csv --padding full --lags
+        convcli compare 2,1,3,5,4 1,-1 --convention torch
     """
+    _refuse_labels_with_convention(lags or normalize != "none", geometry["convention"])
     f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
     _check_memory(f, h, geometry, chosen, show_all, comparing=True)
-    comparison = engine.compare(f, h, **geometry)
+    if normalize == "none":
+        comparison = engine.compare(f, h, **geometry)
+    else:
+        from convcli.xcorr import compare_normalized
+
+        geometry.pop("convention")
+        comparison = compare_normalized(f, h, normalize, **geometry)
+        _notes(comparison.notes)
+    lag_axes = _lags(comparison.geometry, lags, chosen)
     _emit(
         chosen,
         output,
-        lambda: _render().comparison_view(comparison, signal, show_all),
-        csv=lambda: io.comparison_csv(comparison),
-        json=lambda: io.comparison_json(comparison),
+        lambda: _render().comparison_view(comparison, signal, show_all, lag_axes),
+        csv=lambda: io.comparison_csv(comparison, lag_axes),
+        json=lambda: io.comparison_json(comparison, lag_axes),
         png=lambda: io.comparison_png(comparison),
         npy=lambda: io.comparison_npy(comparison),
     )
@@ -509,12 +633,14 @@ def compare(
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @single_operation_options
+@correlation_options(hidden=True)
 def conv(**arguments: Any) -> None:
     """Convolution: slide the flipped kernel over the signal.
 
     \b
     Example:
         convcli conv 2,1,3,5,4 1,-1 --padding full
+        convcli conv 2,1,3,5,4 1,-1 --padding same --convention numpy
         convcli conv samples/noisy-sine.csv box:5 --stream -o smooth.csv
     """
     _run_single("convolution", **arguments)
@@ -522,27 +648,120 @@ def conv(**arguments: Any) -> None:
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @single_operation_options
+@correlation_options()
 def corr(**arguments: Any) -> None:
     """Cross-correlation: slide the kernel as given (conjugated) over the signal.
 
     \b
     Example:
         convcli corr 2,1,3,5,4 1,-1 --format json
+        convcli corr 1,2,3 1,2,3 --padding full --lags --normalize coeff
     """
     _run_single("correlation", **arguments)
+
+
+@cli.command("conventions", cls=NumbersCommand, epilog=INPUTS_HELP)
+@click.argument("signal")
+@click.argument("kernel")
+@operations_option("Which operation to line up.")
+@geometry_options
+@method_option
+@output_options(
+    CONVENTIONS_FORMATS,
+    "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension (.json).",
+)
+def conventions_command(
+    signal: str,
+    kernel: str,
+    operations: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    show_all: bool,
+    **geometry: Any,
+) -> None:
+    """The same request in numpy, scipy, MATLAB, PyTorch and TensorFlow, side by side.
+
+    Each row is the call a user of that library would write and what it returns;
+    results that differ from the majority are marked with the reason.
+
+    \b
+    Example:
+        convcli conventions 2,1,3,5,4 1,-1 --padding same
+        convcli conventions samples/image.csv sobel-x --op corr --format json
+    """
+    from convcli.conventions import lineup
+
+    f, h = _read_inputs(signal, kernel, delimiter)
+    table = lineup(f, h, OPERATION_CHOICES[operations], **geometry)
+    _emit(
+        io.choose_format(output_format, output),
+        output,
+        lambda: _render().lineup_view(table, show_all),
+        wide=True,
+        csv=lambda: io.lineup_csv(table),
+        json=lambda: io.lineup_json(table),
+    )
+
+
+@cli.command(cls=NumbersCommand, epilog=INPUTS_HELP.replace("KERNEL", "REFERENCE"))
+@click.argument("signal")
+@click.argument("reference")
+@click.option(
+    "--max-lag",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Search only the lags from -N to N (default: every lag with overlap).",
+)
+@method_option
+@delimiter_option
+@output_options(DELAY_FORMATS, "auto: a table on a terminal, CSV in a pipe or by -o's extension.")
+def delay(
+    signal: str,
+    reference: str,
+    max_lag: int | None,
+    method: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    show_all: bool,
+) -> None:
+    """The shift that best aligns SIGNAL with REFERENCE: the peak of their cross-correlation.
+
+    A positive lag d means SIGNAL is REFERENCE delayed by d samples
+    (SIGNAL[n] ~ REFERENCE[n - d]), as the peak of MATLAB's xcorr(SIGNAL,
+    REFERENCE); the refined lag interpolates a parabola through the peak. The
+    normalized peak is the peak over both norms, in [-1, 1] (-1: an inverted copy).
+
+    \b
+    Example:
+        convcli delay 0,0,0,1,2,1,0 1,2,1,0,0,0,0
+        convcli delay samples/recording.csv samples/pattern.csv --max-lag 30 --format json
+    """
+    from convcli.xcorr import find_delay
+
+    if io.uses_stdin(signal) and io.uses_stdin(reference):
+        raise click.UsageError("only one of SIGNAL and REFERENCE can be read from standard input")
+    dialect = _csv_dialect(delimiter)
+    found = find_delay(
+        io.read_array(signal, "signal", **dialect),
+        io.read_array(reference, "reference", **dialect),
+        max_lag,
+        method,
+    )
+    _emit(
+        io.choose_format(output_format, output),
+        output,
+        lambda: _render().delay_view(found, signal, reference),
+        csv=lambda: io.delay_csv(found),
+        json=lambda: io.delay_json(found),
+    )
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @click.argument("signal")
 @click.argument("kernel")
-@click.option(
-    "--op",
-    "operations",
-    type=click.Choice(["conv", "corr", "both"]),
-    default="both",
-    show_default=True,
-    help="Which operation to write out.",
-)
+@operations_option("Which operation to write out.")
 @geometry_options
 @output_options(
     EXPLAIN_FORMATS, "auto: the worked steps as text (JSON by a -o file's .json extension)."
@@ -559,6 +778,9 @@ def corr(**arguments: Any) -> None:
     show_default=True,
     help="Seconds per step of --animate.",
 )
+@click.option(
+    "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
+)
 def explain(
     signal: str,
     kernel: str,
@@ -569,6 +791,7 @@ def explain(
     show_all: bool,
     animate: bool,
     delay: float,
+    lags: bool,
     **geometry: Any,
 ) -> None:
     """Write out every output as a worked sum of products, as on a blackboard.
@@ -589,14 +812,14 @@ def explain(
         from convcli import render_steps
 
         for explanation in explanations:
-            render_steps.animate(explanation, delay)
+            render_steps.animate(explanation, delay, lags)
         return
     _emit(
         chosen,
         output,
-        lambda: _render_steps().explanations_view(explanations, show_all),
+        lambda: _render_steps().explanations_view(explanations, show_all, lags),
         wide=True,
-        json=lambda: io.explanations_json(explanations),
+        json=lambda: io.explanations_json(explanations, lags),
     )
 
 
@@ -703,6 +926,7 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
     help="The figure file: .png, .svg, .pdf or .jpg.",
 )
 @click.option("--title", default=None, help="A title over the figure.")
+@click.option("--lags", is_flag=True, help="Label the results' axes with lags, not indices.")
 @force_option
 def plot(
     signal: str,
@@ -710,6 +934,7 @@ def plot(
     delimiter: str | None,
     output: str,
     title: str | None,
+    lags: bool,
     **geometry: Any,
 ) -> None:
     """Draw the signal, kernel, flipped kernel, convolution and correlation in one figure.
@@ -729,7 +954,7 @@ def plot(
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, geometry, "png", False, comparing=True)
     comparison = engine.compare(f, h, **geometry)
-    io.write_bytes(figure_bytes(comparison, figure_format, title), output)
+    io.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
 
 
 _DEMO_SIGNAL = [2, 1, 3, 5, 4]

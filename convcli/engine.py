@@ -23,8 +23,10 @@ from convcli.errors import ConvcliError
 from convcli.memory import LARGE_WORK, reuse_freed_memory
 
 __all__ = [
+    "CONVENTIONS",
     "METHODS",
     "NAMED_PADDINGS",
+    "NORMALIZATIONS",
     "PAD_MODES",
     "Comparison",
     "Geometry",
@@ -33,6 +35,7 @@ __all__ = [
     "as_numeric",
     "check_choice",
     "compare",
+    "compare_with",
     "compute",
     "convolve",
     "correlate",
@@ -65,7 +68,11 @@ PAD_MODES: dict[str, str] = {
     "circular": "wrap",
 }
 METHODS = ("auto", "direct", "fft")
+#: Scalings of correlation outputs (convcli.xcorr): MATLAB xcorr's and zero-normalized.
+NORMALIZATIONS = ("none", "biased", "unbiased", "coeff", "zncc")
 OPERATIONS = ("convolution", "correlation")
+#: Whose rules a result follows: convcli's own, or a library's (see convcli/conventions.py).
+CONVENTIONS = ("convcli", "numpy", "scipy", "scipy2d", "matlab", "torch", "tensorflow")
 
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 _RTOL = 1e-9
@@ -93,12 +100,18 @@ class Geometry:
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """One operation's output with the geometry and method that produced it."""
+    """One operation's output with the geometry and method that produced it.
+
+    ``normalize`` names the scaling applied to the sums (see :mod:`convcli.xcorr`),
+    ``notes`` what a reader should know about the values (e.g. flat windows).
+    """
 
     operation: Operation
     values: np.ndarray
     geometry: Geometry
     method: str
+    normalize: str = "none"
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +134,8 @@ class Comparison:
     opposite: np.ndarray
     geometry: Geometry
     method: str
+    normalize: str = "none"
+    notes: tuple[str, ...] = ()
 
     @property
     def identical(self) -> bool:
@@ -699,15 +714,23 @@ def compute(
     dilation: PerAxis = 1,
     pad_mode: str = "zeros",
     method: str = "auto",
+    convention: str = "convcli",
 ) -> Result:
     """Convolve or correlate, keeping the geometry and method used with the values.
 
     This is the one place both operations run: set up (check, pad, orient the
-    kernel), then slide the kernel with the chosen method.
+    kernel), then slide the kernel with the chosen method. Another ``convention``
+    returns what that library computes for the same request (convcli/conventions.py).
 
     >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same").values
     array([ 1, -2, -2,  1,  4])
     """
+    if convention != "convcli":
+        from convcli import conventions  # here, not at the top: start-up
+
+        return conventions.compute(
+            signal, kernel, convention, operation, padding, stride, dilation, pad_mode, method
+        )
     check_choice(method, METHODS, "method")
     prepared = setup(signal, kernel, operation, padding, stride, dilation, pad_mode)
     if prepared.padded.size >= LARGE_WORK:
@@ -730,21 +753,26 @@ def convolve(
     dilation: PerAxis = 1,
     pad_mode: str = "zeros",
     method: str = "auto",
+    convention: str = "convcli",
 ) -> np.ndarray:
     """Convolution: slide the kernel, flipped along every axis, over the padded signal.
 
     ``y[i] = sum_k p[i*stride + k*dilation] * flip(h)[k]``, where ``p`` is the
     signal padded as ``padding`` and ``pad_mode`` say. Equal to
     ``correlate(signal, conj(flip(kernel)))``. Integer inputs give exact
-    integers (int64, or Python ints where int64 could overflow).
+    integers (int64, or Python ints where int64 could overflow). ``convention``
+    (``numpy``, ``scipy``, ``matlab``, ``torch``, ...) returns what that library's
+    convolution gives for the same request.
 
     >>> convolve([2, 1, 3, 5, 4], [1, -1])
     array([-1,  2,  2, -1])
     >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="full")
     array([ 2, -1,  2,  2, -1, -4])
+    >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
+    array([ 2, -1,  2,  2, -1])
     """
     return compute(
-        signal, kernel, "convolution", padding, stride, dilation, pad_mode, method
+        signal, kernel, "convolution", padding, stride, dilation, pad_mode, method, convention
     ).values
 
 
@@ -756,20 +784,23 @@ def correlate(
     dilation: PerAxis = 1,
     pad_mode: str = "zeros",
     method: str = "auto",
+    convention: str = "convcli",
 ) -> np.ndarray:
     """Cross-correlation: slide the kernel as given (conjugated) over the padded signal.
 
     ``y[i] = sum_k p[i*stride + k*dilation] * conj(h[k])``: what CNN layers
     call convolution. Complex kernels are conjugated, as numpy, scipy and
-    MATLAB do.
+    MATLAB do. ``convention`` returns what that library's correlation gives.
 
     >>> correlate([2, 1, 3, 5, 4], [1, -1])
     array([ 1, -2, -2,  1])
     >>> correlate([[1, 2], [3, 4]], [[1, 0], [0, 1]])
     array([[5]])
+    >>> correlate([2, 1, 3], [1, -1], padding="full", convention="matlab")  # xcorr
+    array([ 0, -2,  1, -2,  3])
     """
     return compute(
-        signal, kernel, "correlation", padding, stride, dilation, pad_mode, method
+        signal, kernel, "correlation", padding, stride, dilation, pad_mode, method, convention
     ).values
 
 
@@ -818,8 +849,12 @@ def compare(
     dilation: PerAxis = 1,
     pad_mode: str = "zeros",
     method: str = "auto",
+    convention: str = "convcli",
 ) -> Comparison:
     """Convolve and correlate with the same options, and say how the two results relate.
+
+    Another ``convention`` compares that library's two results
+    (:func:`convcli.conventions.compare`).
 
     >>> result = compare([2, 1, 3, 5, 4], [1, -1])
     >>> result.convolution, result.correlation
@@ -827,17 +862,40 @@ def compare(
     >>> result.kernel_symmetry, result.identical, result.negated
     ('antisymmetric', False, True)
     """
-    f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
+    if convention != "convcli":
+        from convcli import conventions
+
+        return conventions.compare(
+            signal, kernel, convention, padding, stride, dilation, pad_mode, method
+        )
     options = (padding, stride, dilation, pad_mode, method)
-    convolved = compute(f, h, "convolution", *options)
+    return compare_with(signal, kernel, lambda f, h, operation: compute(f, h, operation, *options))
+
+
+def compare_with(
+    signal: object, kernel: object, run: Callable[[np.ndarray, np.ndarray, Operation], Result]
+) -> Comparison:
+    """The comparison of the two results ``run(f, h, operation)`` gives, whatever rules it
+    follows; float verdicts are scaled by the same run on ``|f|`` and ``|h|``.
+
+    >>> compare_with([2, 1], [1], lambda f, h, op: compute(f, h, op)).identical
+    True
+    """
+    f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
+    convolved = run(f, h, "convolution")
     convolution = convolved.values
-    correlation = compute(f, h, "correlation", *options).values
+    correlation = run(f, h, "correlation").values
+    if convolution.shape != correlation.shape:
+        raise ConvcliError(
+            f"the convolution has shape {convolution.shape} and the correlation "
+            f"{correlation.shape}, so they cannot be compared position by position; "
+            "run conv and corr separately"
+        )
     magnitude = None
     if convolution.dtype.kind in "fc":
         f_size, h_size = np.abs(f), np.abs(h)
         magnitude = np.fmax(
-            compute(f_size, h_size, "convolution", *options).values,
-            compute(f_size, h_size, "correlation", *options).values,
+            run(f_size, h_size, "convolution").values, run(f_size, h_size, "correlation").values
         )
     return Comparison(
         signal=f,

@@ -29,9 +29,11 @@ from convcli.engine import Comparison, Result, as_numeric
 from convcli.errors import ConvcliError, InputError
 
 if TYPE_CHECKING:  # imported where used, to keep start-up fast
+    from convcli.conventions import Lineup
     from convcli.gradients import Backward
     from convcli.kernels import KernelInfo
     from convcli.steps import Explanation, Step
+    from convcli.xcorr import Delay
 
 __all__ = [
     "FORMATS",
@@ -41,10 +43,15 @@ __all__ = [
     "comparison_json",
     "comparison_npy",
     "comparison_png",
+    "delay_csv",
+    "delay_json",
     "explanations_json",
     "format_number",
     "iter_signal_blocks",
     "kernels_json",
+    "labelled_csv",
+    "lineup_csv",
+    "lineup_json",
     "output_sink",
     "overwritten_input",
     "parse_delimiter",
@@ -864,8 +871,9 @@ _SMALL_ARRAY = 64
 _FAST_DTYPES = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.complex128))
 
 
-def comparison_csv(comparison: Comparison) -> str:
-    """CSV of a comparison: ``index,convolution,correlation`` (2-D: ``row,col,...``).
+def comparison_csv(comparison: Comparison, lags: tuple[np.ndarray, ...] | None = None) -> str:
+    """CSV of a comparison: ``index,convolution,correlation`` (2-D: ``row,col,...``), or
+    with ``lags`` (see :func:`labelled_csv`) ``lag,convolution,correlation``.
 
     >>> from convcli.engine import compare
     >>> print(comparison_csv(compare([2, 1, 3], [1, -1])), end="")
@@ -873,17 +881,36 @@ def comparison_csv(comparison: Comparison) -> str:
     0,-1,1
     1,2,-2
     """
-    convolution, correlation = comparison.convolution, comparison.correlation
-    axes = (
+    columns = {"convolution": comparison.convolution, "correlation": comparison.correlation}
+    return labelled_csv(columns, lags)
+
+
+def labelled_csv(columns: dict[str, np.ndarray], lags: tuple[np.ndarray, ...] | None = None) -> str:
+    """CSV with a header, one row per output: its position, then one cell per column.
+
+    The position is the index (``index``; ``row,col,axis2,...`` for 2-D and up) or,
+    given the lags along each axis, the lag (``lag``; ``row_lag,col_lag,...``).
+
+    >>> print(labelled_csv({"correlation": np.array([1, -2])}, (np.array([-1, 0]),)), end="")
+    lag,correlation
+    -1,1
+    0,-2
+    """
+    shape = next(iter(columns.values())).shape
+    names = (
         ["index"]
-        if convolution.ndim == 1
-        else ["row", "col", *map("axis{}".format, range(2, convolution.ndim))]
+        if len(shape) == 1
+        else ["row", "col", *map("axis{}".format, range(2, len(shape)))]
     )
-    lines = [",".join([*axes, "convolution", "correlation"])]
-    pairs = zip(convolution.reshape(-1).tolist(), correlation.reshape(-1).tolist())
-    for position, pair in zip(np.ndindex(convolution.shape), pairs):
-        lines.append(",".join([*map(str, position), *map(format_number, pair)]))
-    return "\n".join(lines) + "\n"
+    if lags is None:
+        lags = tuple(np.arange(n) for n in shape)
+    else:
+        names = ["lag"] if len(shape) == 1 else [f"{name}_lag" for name in names]
+    grids = np.meshgrid(*lags, indexing="ij")
+    positions = result_csv(np.stack([grid.reshape(-1) for grid in grids], axis=1)).splitlines()
+    cells = result_csv(np.stack([c.reshape(-1) for c in columns.values()], axis=1)).splitlines()
+    header = ",".join([*names, *columns])
+    return header + "\n" + "".join(f"{a},{b}\n" for a, b in zip(positions, cells))
 
 
 def _dumps(document: Any) -> str:
@@ -893,8 +920,9 @@ def _dumps(document: Any) -> str:
     return json.dumps(document, allow_nan=False) + "\n"
 
 
-def explanations_json(explanations: list[Explanation]) -> str:
-    """JSON of ``explain``: every step's cells, values, products and result, per operation."""
+def explanations_json(explanations: list[Explanation], lags: bool = False) -> str:
+    """JSON of ``explain``: every step's cells, values, products and result, per operation;
+    with ``lags``, each step's lag too."""
     first = explanations[0].setup
     document = {
         "signal": _array_json(first.signal),
@@ -905,7 +933,10 @@ def explanations_json(explanations: list[Explanation]) -> str:
                 "operation": explanation.operation,
                 "weights": _array_json(explanation.setup.weights),
                 "output": _array_json(explanation.output),
-                "steps": [_step_json(explanation.step(p)) for p in explanation.positions()],
+                "steps": [
+                    _step_json(explanation.step(p), explanation, lags)
+                    for p in explanation.positions()
+                ],
             }
             for explanation in explanations
         ],
@@ -913,10 +944,12 @@ def explanations_json(explanations: list[Explanation]) -> str:
     return _dumps(document)
 
 
-def _step_json(step: Step) -> dict[str, Any]:
+def _step_json(step: Step, explanation: Explanation, lags: bool) -> dict[str, Any]:
     """One step's terms: the signal cells read (padding marked), values, products, result."""
+    lag = {"lag": list(explanation.lag(step.position))} if lags else {}
     return {
         "index": list(step.position),
+        **lag,
         "cells": step.cells.tolist(),
         "padding": step.padding.tolist(),
         "values": _array_json(step.values),
@@ -967,7 +1000,83 @@ def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[
     method = getattr(result, "method", None)  # a Backward has none
     if method is not None:
         options["method"] = method
+    convention = getattr(result, "convention", None)  # set by convcli.conventions
+    if convention is not None:
+        options["convention"] = convention
+        calls = getattr(result, "calls", None)
+        if calls is None:
+            options["call"] = result.call
+        else:
+            options["calls"] = dict(zip(("convolution", "correlation"), calls))
+        options["notes"] = list(result.notes)
+    normalize = getattr(result, "normalize", "none")
+    if normalize != "none":
+        options["normalize"] = normalize
     return options
+
+
+def _lineup_records(lineup: Lineup) -> list[dict[str, Any]]:
+    """One record per library and operation of ``convcli conventions``."""
+    return [
+        {
+            "operation": row.operation,
+            "convention": row.convention,
+            "function": row.function,
+            "call": row.call,
+            "shape": None if row.values is None else list(row.values.shape),
+            "result": None if row.values is None else _array_json(row.values),
+            "agrees": row.agrees,
+            "reason": row.reason,
+        }
+        for row in lineup.rows
+    ]
+
+
+def lineup_json(lineup: Lineup) -> str:
+    """JSON of ``convcli conventions``: the inputs, the options and one record per row
+    (``agrees`` null and ``result`` null where the library refuses the request)."""
+    padding = lineup.padding
+    document = {
+        "signal": _array_json(lineup.signal),
+        "kernel": _array_json(lineup.kernel),
+        "options": {
+            "padding": padding if isinstance(padding, str) else [list(p) for p in padding],
+            "pad_mode": lineup.pad_mode,
+            "stride": list(lineup.stride),
+            "dilation": list(lineup.dilation),
+            "method": lineup.method,
+        },
+        "rows": _lineup_records(lineup),
+    }
+    return _dumps(document)
+
+
+def lineup_csv(lineup: Lineup) -> str:
+    """CSV of ``convcli conventions``: one line per library and operation; the result is
+    its JSON text (nested lists), empty where the library refuses the request."""
+    import csv
+    import json
+    from io import StringIO
+
+    buffer = StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = ["operation", "convention", "function", "call", "agrees", "shape", "result"]
+    writer.writerow([*columns, "reason"])
+    for record in _lineup_records(lineup):
+        cells = [record[name] for name in columns]
+        writer.writerow(
+            [
+                "" if cell is None else json.dumps(cell) if isinstance(cell, (list, bool)) else cell
+                for cell in cells
+            ]
+            + [record["reason"]]
+        )
+    return buffer.getvalue()
+
+
+def _lags_json(lags: tuple[np.ndarray, ...] | None) -> dict[str, Any]:
+    """``{"lags": [[...] per axis]}`` when lags are asked for, else nothing."""
+    return {} if lags is None else {"lags": [axis.tolist() for axis in lags]}
 
 
 def backward_json(gradients: Backward) -> str:
@@ -994,19 +1103,22 @@ def backward_json(gradients: Backward) -> str:
     return _dumps(document)
 
 
-def result_json(result: Result) -> str:
-    """JSON of one result: the operation, its values, their shape and the options used."""
+def result_json(result: Result, lags: tuple[np.ndarray, ...] | None = None) -> str:
+    """JSON of one result: the operation, its values, their shape, the lags along each axis
+    (if given) and the options used."""
     document = {
         "operation": result.operation,
         "shape": list(result.values.shape),
         "result": _array_json(result.values),
+        **_lags_json(lags),
         "options": _options_json(result),
     }
     return _dumps(document)
 
 
-def comparison_json(comparison: Comparison) -> str:
-    """JSON of a comparison: both results, the verdict, the inputs and the options used."""
+def comparison_json(comparison: Comparison, lags: tuple[np.ndarray, ...] | None = None) -> str:
+    """JSON of a comparison: both results, the verdict, the inputs, the lags along each
+    axis (if given) and the options used."""
     document = {
         "convolution": _array_json(comparison.convolution),
         "correlation": _array_json(comparison.correlation),
@@ -1018,9 +1130,28 @@ def comparison_json(comparison: Comparison) -> str:
         "signal": _array_json(comparison.signal),
         "kernel": _array_json(comparison.kernel),
         "flipped_kernel": _array_json(comparison.flipped_kernel),
+        **_lags_json(lags),
         "options": _options_json(comparison),
     }
     return _dumps(document)
+
+
+def delay_json(delay: Delay) -> str:
+    """JSON of ``delay``: the lag, refined lag, peak and normalized peak, and the options."""
+    document = {
+        "lag": delay.lag,
+        "refined_lag": delay.refined_lag,
+        "peak": _json_ready(delay.peak),
+        "normalized_peak": _json_ready(delay.normalized_peak),
+        "options": {"max_lag": delay.max_lag, "method": delay.method},
+    }
+    return _dumps(document)
+
+
+def delay_csv(delay: Delay) -> str:
+    """CSV of ``delay``: a header and one row, ``lag,refined_lag,peak,normalized_peak``."""
+    cells = (delay.lag, delay.refined_lag, delay.peak, delay.normalized_peak)
+    return "lag,refined_lag,peak,normalized_peak\n" + ",".join(map(format_number, cells)) + "\n"
 
 
 def result_npy(values: np.ndarray) -> bytes:

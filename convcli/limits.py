@@ -103,13 +103,13 @@ def output_bytes(
     holds only the rows it shows unless ``show_all``.
 
     >>> output_bytes("csv", 10**9, "f"), output_bytes("csv", 1000, "f", comparing=True)
-    (41943040, 110000)
+    (41943040, 170000)
     """
     text = _TEXT_CHARACTERS.get(kind, 50)
     if output_format == "csv" and not comparing:  # numtext's work arrays for one block
         return min(values, _CSV_PIECE_VALUES) * 320
     per_value = {
-        "csv": 60 + 2 * text,  # Python numbers, one line's text per position, the whole text
+        "csv": 120 + 2 * text,  # Python numbers, one line's text per position, the whole text
         "json": 80 + 4 * text,  # Python numbers (complex ones as strings) and the document
         "npy": 40,  # the array in a buffer, and the buffer's bytes
         "png": 10,
@@ -149,6 +149,10 @@ def check_memory(
     Traceback (most recent call last):
     convcli.errors.ConvcliError: the 39999x39999 result needs about 224 GB of memory but 8 GB is...
     """
+    if options.get("convention", "convcli") != "convcli":
+        # another library's rules (convcli/conventions.py) give at most every output where
+        # the inputs overlap, whichever is longer: the full padding, without a stride
+        options = {**options, "padding": "full", "stride": 1}
     geometry_names = ("padding", "stride", "dilation", "pad_mode")
     geometry = engine.plan(
         signal.shape,

@@ -10,12 +10,13 @@ without pyplot, so no global plotting state is touched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from convcli.engine import Comparison
+from convcli.engine import Comparison, Geometry
 from convcli.errors import ConvcliError
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ _LINE_SAMPLES = 400  # more samples than this: a line instead of stems
 _REAL, _IMAGINARY = "C0", "C3"
 _NONFINITE_COLOUR = "gold"
 _PANELS = ("signal", "kernel", "flipped", "convolution", "correlation")
+_RESULTS = ("convolution", "correlation")
 _TITLES = {
     "signal": "signal $f$",
     "kernel": "kernel $h$",
@@ -101,7 +103,12 @@ def figure_size(comparison: Comparison, dpi: float = DPI) -> tuple[int, int]:
 
 
 def figure_bytes(
-    comparison: Comparison, image_format: str, title: str | None = None, *, dpi: float = DPI
+    comparison: Comparison,
+    image_format: str,
+    title: str | None = None,
+    *,
+    dpi: float = DPI,
+    lags: bool = False,
 ) -> bytes:
     """Draw the comparison as one figure and return the content of its file.
 
@@ -110,7 +117,8 @@ def figure_bytes(
     line of the figure's title, which is followed by the kernel's symmetry
     verdict and the padding options. Complex values are drawn as real and
     imaginary parts, and labelled so. ``dpi`` sets the pixel size of PNG and
-    JPEG figures (:func:`figure_size`).
+    JPEG figures (:func:`figure_size`). With ``lags``, the results' axes are
+    labelled with each output's lag instead of its index.
     """
     kind = plot_format(image_format)
     ndim = _check_dimensions(comparison)
@@ -122,9 +130,9 @@ def figure_bytes(
     figure = Figure(figsize=figure_inches(comparison), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
     if ndim == 1:
-        _draw_1d(figure, comparison)
+        _draw_1d(figure, comparison, lags)
     else:
-        _draw_2d(figure, comparison)
+        _draw_2d(figure, comparison, lags)
     heading = _DEFAULT_TITLE if title is None else title.replace("$", r"\$")
     lines = (heading, _verdict(comparison), _options_text(comparison))
     figure.suptitle("\n".join(lines), fontsize=11)
@@ -235,8 +243,9 @@ def _nonfinite_note(parts: list[np.ndarray], what: str) -> str:
 # 1-D: stem plots ---------------------------------------------------------------------------
 
 
-def _draw_1d(figure: Figure, comparison: Comparison) -> None:
-    """Signal across the top; kernel and flipped kernel; convolution and correlation."""
+def _draw_1d(figure: Figure, comparison: Comparison, lags: bool) -> None:
+    """Signal across the top; kernel and flipped kernel; convolution and correlation (their
+    axes in lags if ``lags``)."""
     from matplotlib.ticker import MaxNLocator
 
     complex_figure = _is_complex(comparison)
@@ -261,6 +270,8 @@ def _draw_1d(figure: Figure, comparison: Comparison) -> None:
         axes.set_title(title, fontsize=11)
         axes.set_xlabel(xlabel)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if lags and name in _RESULTS:
+            _label_lags(axes, comparison.geometry)
         if all(_whole_numbers(part) for part in parts):
             axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.axhline(0, color="0.6", linewidth=0.8, zorder=0)
@@ -300,11 +311,42 @@ def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
     axes.set_xlim(-0.6, length - 0.4)
 
 
+def lag_label(geometry: Geometry, axis: int) -> Callable[[float, object], str]:
+    """A tick formatter that shows the lag of the output at an index along ``axis`` (with
+    matplotlib's minus sign).
+
+    >>> from convcli.engine import plan
+    >>> lag_label(plan((5,), (2,), "full"), 0)(3.0, None)
+    '2'
+    """
+    from convcli.xcorr import output_lags
+
+    def label(index: float, _position: object) -> str:
+        position = [0] * len(geometry.stride)
+        position[axis] = round(index)
+        return str(output_lags(geometry, tuple(position))[axis]).replace("-", "\u2212")
+
+    return label
+
+
+def _label_lags(axes: Axes, geometry: Geometry) -> None:
+    """Label a result's axes with lags: ``lag m`` (1-D), row and column lags (2-D)."""
+    from matplotlib.ticker import FuncFormatter
+
+    ndim = len(geometry.stride)
+    axes.xaxis.set_major_formatter(FuncFormatter(lag_label(geometry, ndim - 1)))
+    axes.set_xlabel("lag $m$" if ndim == 1 else "column lag", fontsize=9)
+    if ndim == 2:
+        axes.yaxis.set_major_formatter(FuncFormatter(lag_label(geometry, 0)))
+        axes.set_ylabel("row lag", fontsize=9)
+
+
 # 2-D: images side by side ------------------------------------------------------------------
 
 
-def _draw_2d(figure: Figure, comparison: Comparison) -> None:
-    """Five images in a row (two rows for complex values), three colour scales.
+def _draw_2d(figure: Figure, comparison: Comparison, lags: bool) -> None:
+    """Five images in a row (two rows for complex values), three colour scales; the
+    results' axes in lags if ``lags``.
 
     The signal has its own scale, kernel and flipped kernel share one, and
     convolution and correlation share one, so equal colours mean equal values.
@@ -327,6 +369,8 @@ def _draw_2d(figure: Figure, comparison: Comparison) -> None:
                 values = parts[name][row]
                 image = axes.imshow(values, cmap=colourmap, vmin=low, vmax=high)
                 _style_image_axes(axes, values, row_name, name, row == 0 and column == 0)
+                if lags and name in _RESULTS:
+                    _label_lags(axes, comparison.geometry)
                 if max(values.shape) <= _ANNOTATE_CELLS:
                     _annotate(axes, values, image)
         bar = figure.colorbar(image, ax=grid[:, columns].ravel().tolist(), shrink=0.8, aspect=25)

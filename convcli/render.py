@@ -20,18 +20,22 @@ from rich.text import Text
 if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would slow start-up
     from rich.columns import Columns
 
+    from convcli.conventions import Lineup, Row
     from convcli.engine import Comparison, Geometry, Result
     from convcli.gradients import Backward
     from convcli.kernels import KernelInfo
+    from convcli.xcorr import Delay
 
 __all__ = [
     "Shown",
     "as_rows",
     "backward_view",
     "comparison_view",
+    "delay_view",
     "format_cell",
     "heading",
     "kernels_view",
+    "lineup_view",
     "options_line",
     "print_view",
     "result_view",
@@ -62,6 +66,8 @@ _VERDICTS = {
 
 #: Index positions to show along one axis; None marks the gap where the middle is left out.
 Shown = list[int | None]
+#: The lags of a result's outputs, one array per axis (see convcli.xcorr.geometry_lags).
+Lags = tuple[np.ndarray, ...]
 
 
 def format_cell(value: object) -> str:
@@ -110,18 +116,29 @@ def _grid_note(shape: tuple[int, ...], show_all: bool) -> RenderableType:
     return Group(*(note for note in notes if note is not None))
 
 
-def _grid(shape: tuple[int, int], cell: Callable[[int, int], str | Text], show_all: bool) -> Table:
-    """A borderless grid of right-aligned cells, its middle elided when large."""
+def _grid(
+    shape: tuple[int, int],
+    cell: Callable[[int, int], str | Text],
+    show_all: bool,
+    labels: Lags | None = None,
+) -> Table:
+    """A borderless grid of right-aligned cells, its middle elided when large; ``labels``
+    (the row and column lags) head the rows and columns, dimmed."""
     rows, columns = _grid_axes(shape, show_all)
-    grid = Table(show_header=False, box=None, padding=(0, 1))
-    for _ in columns:
-        grid.add_column(justify="right")
+    grid = Table(show_header=labels is not None, box=None, padding=(0, 1), header_style="dim")
+    if labels is not None:
+        grid.add_column("lag", justify="right", style="dim")
+    for column in columns:
+        heading = "…" if labels is None or column is None else str(labels[1][column])
+        grid.add_column(heading, justify="right")
     for row in rows:
+        label = [] if labels is None else ["⋮" if row is None else str(labels[0][row])]
         grid.add_row(
+            *label,
             *(
                 "⋮" if row is None else "…" if column is None else cell(row, column)
                 for column in columns
-            )
+            ),
         )
     return grid
 
@@ -131,14 +148,20 @@ def as_rows(values: np.ndarray) -> np.ndarray:
     return values.reshape(values.shape[0], -1)
 
 
-def _array_view(values: np.ndarray, show_all: bool = False) -> RenderableType:
-    """An array as ``[a, b, c]`` (1-D) or as a grid of rows (2-D and up)."""
+def _array_view(
+    values: np.ndarray, show_all: bool = False, lags: Lags | None = None
+) -> RenderableType:
+    """An array as ``[a, b, c]`` (1-D) or as a grid of rows (2-D and up; a 2-D grid
+    headed by its row and column lags if given)."""
+    if values.size == 0 and values.ndim > 1:
+        return Text(f"[] (empty, shape {'x'.join(map(str, values.shape))})")
     if values.ndim == 1:
         indices = shown(values.size, None if show_all else _SHOWN_ROWS)
         cells = ("…" if index is None else format_cell(values[index]) for index in indices)
         return Text("[" + ", ".join(cells) + "]")
     rows = as_rows(values)
-    return _grid(rows.shape, lambda row, column: format_cell(rows[row, column]), show_all)
+    labels = lags if lags is not None and values.ndim == 2 else None
+    return _grid(rows.shape, lambda row, column: format_cell(rows[row, column]), show_all, labels)
 
 
 def _short(label: str) -> str:
@@ -146,7 +169,7 @@ def _short(label: str) -> str:
     return label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + "…"
 
 
-def options_line(geometry: Geometry, method: str | None = None) -> Text:
+def options_line(geometry: Geometry, method: str | None = None, normalize: str = "none") -> Text:
     """One dim line naming every option that shaped the result."""
     pads = ",".join(f"{before}:{after}" for before, after in geometry.pads)
     stride = ",".join(map(str, geometry.stride))
@@ -154,43 +177,72 @@ def options_line(geometry: Geometry, method: str | None = None) -> Text:
     return Text(
         f"padding {geometry.padding} ({pads}) · pad mode {geometry.pad_mode} · "
         f"stride {stride} · dilation {dilation}"
-        + ("" if method is None else f" · method {method}"),
+        + ("" if method is None else f" · method {method}")
+        + ("" if normalize == "none" else f" · normalize {normalize}"),
         style="dim",
     )
 
 
 def _indexed_table(
-    columns: list[str], length: int, cells: Callable[[int], list[str | Text]], show_all: bool
+    columns: list[str],
+    length: int,
+    cells: Callable[[int], list[str | Text]],
+    show_all: bool,
+    lags: Lags | None = None,
 ) -> Group:
-    """A table with an index column and one row per output, its middle elided when long."""
+    """A table with an index (or, given lags, a lag) column and one row per output, its
+    middle elided when long."""
     table = Table()
-    table.add_column("index", justify="right", style="dim")
+    table.add_column("index" if lags is None else "lag", justify="right", style="dim")
     for name in columns:
         table.add_column(name, justify="center" if not name else "right")
     indices = shown(length, None if show_all else _SHOWN_ROWS)
     for index in indices:
-        table.add_row(
-            *(["⋮"] * (len(columns) + 1) if index is None else [str(index), *cells(index)])
-        )
+        label = "" if index is None else str(index if lags is None else lags[0][index])
+        table.add_row(*(["⋮"] * (len(columns) + 1) if index is None else [label, *cells(index)]))
     note = _left_out(length, indices, "rows")
     return Group(table) if note is None else Group(table, note)
 
 
 def result_view(
-    result: Result, signal_label: str, kernel_label: str, show_all: bool = False
+    result: Result,
+    signal_label: str,
+    kernel_label: str,
+    show_all: bool = False,
+    lags: Lags | None = None,
 ) -> RenderableType:
-    """One operation's output: an index/value table (1-D) or a matrix (2-D)."""
+    """One operation's output: an index (or lag) and value table (1-D) or a matrix (2-D)."""
     title = Text(
         f"{result.operation} of {_short(signal_label)} with {_short(kernel_label)}", style="bold"
     )
     values = result.values
     if values.ndim == 1:
         body = _indexed_table(
-            [result.operation], values.size, lambda i: [format_cell(values[i])], show_all
+            [result.operation], values.size, lambda i: [format_cell(values[i])], show_all, lags
         )
+    elif values.size == 0:
+        body = _array_view(values)
     else:
-        body = Group(_array_view(values, show_all), _grid_note(as_rows(values).shape, show_all))
-    return Group(title, body, options_line(result.geometry, result.method))
+        body = Group(
+            _array_view(values, show_all, lags), _grid_note(as_rows(values).shape, show_all)
+        )
+    return Group(
+        title,
+        *_convention_lines(result),
+        body,
+        options_line(result.geometry, result.method, result.normalize),
+    )
+
+
+def _convention_lines(result: Result | Comparison) -> list[Text]:
+    """For a result computed by a library's rules (convcli.conventions): each call that
+    computes it there, then how the library departs from convcli here."""
+    calls = getattr(result, "calls", None) or (getattr(result, "call", None),)
+    if not calls[0]:
+        return []
+    labels = ("convolution", "correlation") if len(calls) == 2 else (result.convention,)
+    lines = [Text.assemble((f"{label}: ", "bold"), call) for label, call in zip(labels, calls)]
+    return lines + [Text(f"note: {note}", style="dim") for note in result.notes]
 
 
 def _relation(equal: bool, opposite: bool) -> Text:
@@ -253,7 +305,7 @@ def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
     )
 
 
-def _results_view(comparison: Comparison, show_all: bool) -> RenderableType:
+def _results_view(comparison: Comparison, show_all: bool, lags: Lags | None) -> RenderableType:
     """The two results side by side: columns of a table (1-D) or matrices (2-D)."""
     convolution, correlation = comparison.convolution, comparison.correlation
     equal, opposite = comparison.equal, comparison.opposite
@@ -267,16 +319,18 @@ def _results_view(comparison: Comparison, show_all: bool) -> RenderableType:
                 _relation(equal[i], opposite[i]),
             ],
             show_all,
+            lags,
         )
     equal_rows, opposite_rows = as_rows(equal), as_rows(opposite)
     marks = _grid(
         equal_rows.shape,
         lambda row, column: _relation(equal_rows[row, column], opposite_rows[row, column]),
         show_all,
+        lags if equal.ndim == 2 else None,
     )
     results = side_by_side(
-        ("convolution", _array_view(convolution, show_all)),
-        ("correlation", _array_view(correlation, show_all)),
+        ("convolution", _array_view(convolution, show_all, lags)),
+        ("correlation", _array_view(correlation, show_all, lags)),
         ("relation", marks),
     )
     return Group(results, _grid_note(equal_rows.shape, show_all))
@@ -375,17 +429,20 @@ def _pictures(comparison: Comparison) -> RenderableType | None:
 
 
 def comparison_view(
-    comparison: Comparison, signal_label: str, show_all: bool = False
+    comparison: Comparison, signal_label: str, show_all: bool = False, lags: Lags | None = None
 ) -> RenderableType:
-    """Convolution and correlation side by side, with the flipped kernel, pictures and the verdict."""
+    """Convolution and correlation side by side, with the flipped kernel, pictures and the
+    verdict; ``lags`` label the positions."""
     pictures = _pictures(comparison)
+    verdict = getattr(comparison, "verdict", "")
     return Group(
         _inputs_view(comparison, signal_label),
+        *_convention_lines(comparison),
         Text(""),
-        _results_view(comparison, show_all),
+        _results_view(comparison, show_all, lags),
         *([] if pictures is None else [pictures]),
-        options_line(comparison.geometry, comparison.method),
-        _verdict(comparison),
+        options_line(comparison.geometry, comparison.method, comparison.normalize),
+        Text(verdict, style="bold") if verdict else _verdict(comparison),
     )
 
 
@@ -442,6 +499,99 @@ def kernels_view(listing: list[KernelInfo]) -> Table:
             Text(info.symmetry, style=styles[info.symmetry]),
         )
     return table
+
+
+_LINEUP_MARKS = {True: ("=", "green"), False: ("≠", "red"), None: ("✗", "dim")}
+
+
+def _lineup_row(row: Row, show_all: bool) -> list[RenderableType]:
+    """One library's cells: name, call, result, mark and why it differs or is refused."""
+    from convcli.conventions import LIBRARIES
+
+    mark, style = _LINEUP_MARKS[row.agrees]
+    if row.values is None:
+        call, result = Text(row.function, style="dim"), Text("-", style="dim")
+    else:
+        call, result = Text(row.call), _array_view(row.values, show_all)
+    reason = Text(row.reason, style="dim" if row.values is None else "")
+    return [LIBRARIES[row.convention], call, result, Text(mark, style=style), reason]
+
+
+def lineup_view(lineup: Lineup, show_all: bool = False) -> RenderableType:
+    """One table per operation: each library's call and result, marked where it differs
+    from the majority (=, ≠) or refuses the request (✗), with the reason."""
+    parts: list[RenderableType] = []
+    for operation in dict.fromkeys(row.operation for row in lineup.rows):
+        table = Table(
+            title=operation,
+            title_style="bold",
+            title_justify="left",
+            show_lines=lineup.signal.ndim > 1,  # a rule between libraries' matrices
+        )
+        table.add_column("library", style="bold", no_wrap=True)
+        table.add_column("call", no_wrap=True)
+        table.add_column("result")
+        table.add_column("", justify="center")
+        table.add_column("why it differs")
+        for row in lineup.rows:
+            if row.operation == operation:
+                table.add_row(*_lineup_row(row, show_all))
+        parts.append(table)
+    padding = lineup.padding
+    if not isinstance(padding, str):
+        padding = ",".join(f"{before}:{after}" for before, after in padding)
+
+    def shaped(*axes: int) -> str:
+        return "(" + ", ".join(map(str, axes)) + ")"
+
+    f, h = lineup.signal.shape, lineup.kernel.shape
+    parts.append(
+        Text(
+            "np = numpy, signal = scipy.signal, F = torch.nn.functional; f and h are tensors "
+            f"shaped {shaped(1, 1, *f)} and {shaped(1, 1, *h)} for torch, {shaped(1, *f, 1)} "
+            f"and {shaped(*h, 1, 1)} for TensorFlow",
+            style="dim",
+        )
+    )
+    parts.append(
+        Text(
+            f"padding {padding} · pad mode {lineup.pad_mode} · stride "
+            f"{','.join(map(str, lineup.stride))} · dilation "
+            f"{','.join(map(str, lineup.dilation))} · method {lineup.method}",
+            style="dim",
+        )
+    )
+    return Group(*parts)
+
+
+def delay_view(delay: Delay, signal_label: str, reference_label: str) -> RenderableType:
+    """The lag that best aligns the signal with the reference, what its sign means, and the
+    peak it was read from."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column(style="dim")
+    table.add_row("lag", str(delay.lag), "samples, the largest |correlation|")
+    table.add_row("refined lag", format_cell(delay.refined_lag), "parabola through the peak")
+    table.add_row("peak", format_cell(delay.peak), "correlation at the lag")
+    table.add_row(
+        "normalized peak", format_cell(delay.normalized_peak), "peak / (||signal|| ||reference||)"
+    )
+    signal, reference = _short(signal_label), _short(reference_label)
+    if delay.peak == 0:
+        meaning = f"no lag searched correlates {signal} with {reference}: every sum is 0"
+    elif delay.lag > 0:
+        meaning = f"{signal} is {reference} delayed by {delay.lag} sample(s)"
+    elif delay.lag < 0:
+        meaning = f"{signal} is {reference} advanced by {-delay.lag} sample(s)"
+    else:
+        meaning = f"{signal} and {reference} are aligned"
+    searched = "every lag" if delay.max_lag is None else f"lags within ±{delay.max_lag}"
+    return Group(
+        Text(meaning, style="bold"),
+        table,
+        Text(f"searched {searched} · method {delay.method}", style="dim"),
+    )
 
 
 def heading(title: str, story: str) -> RenderableType:

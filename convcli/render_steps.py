@@ -46,6 +46,12 @@ def _index(position: tuple[int, ...]) -> str:
     return ",".join(map(str, position))
 
 
+def _label(explanation: Explanation, step: Step, lags: bool) -> str:
+    """``r[0]``, and with ``lags`` the lag of that output too: ``r[0] (lag -1)``."""
+    label = f"{_NAMES[explanation.operation]}[{_index(step.position)}]"
+    return f"{label} (lag {_index(explanation.lag(step.position))})" if lags else label
+
+
 def _reads(step: Step) -> str:
     """Which signal cells a 1-D step reads, padding shown as ``pad``."""
     cells = [
@@ -55,7 +61,7 @@ def _reads(step: Step) -> str:
     return "reads f[" + " ".join(cells) + "]"
 
 
-def _sum_row(explanation: Explanation, step: Step) -> list[Text]:
+def _sum_row(explanation: Explanation, step: Step, lags: bool = False) -> list[Text]:
     """``g[0] =``, ``(-1)*2 + 1*1``, ``= -1`` and the cells read, for a 1-D step."""
     expression = Text()
     terms = zip(step.weights.tolist(), step.values.tolist(), step.padding.tolist())
@@ -65,7 +71,7 @@ def _sum_row(explanation: Explanation, step: Step) -> list[Text]:
         expression.append(f"{_term(weight)}*")
         expression.append(_term(value, padding), style=_PAD_STYLE if padding else "")
     return [
-        Text(f"{_NAMES[explanation.operation]}[{_index(step.position)}]"),
+        Text(_label(explanation, step, lags)),
         Text("="),
         expression,
         Text(f"= {format_cell(step.total)}", style="bold"),
@@ -119,14 +125,13 @@ def _plain_grid(values: np.ndarray) -> Table:
     return _window_grid(values, np.zeros(values.shape, dtype=bool))
 
 
-def _block(explanation: Explanation, step: Step) -> RenderableType:
+def _block(explanation: Explanation, step: Step, lags: bool = False) -> RenderableType:
     """A 2-D step: the window, the kernel as slid and their products, then the sum."""
     kernel_name = "flip(h)" if explanation.operation == "convolution" else "h"
     if explanation.setup.kernel.dtype.kind == "c" and explanation.operation == "correlation":
         kernel_name = "conj(h)"
     total = Text(
-        f"{_NAMES[explanation.operation]}[{_index(step.position)}] = sum of the products = "
-        f"{format_cell(step.total)}",
+        f"{_label(explanation, step, lags)} = sum of the products = {format_cell(step.total)}",
         style="bold",
     )
     panes = side_by_side(
@@ -168,8 +173,11 @@ def _inputs(explanation: Explanation) -> RenderableType:
     return lines
 
 
-def explanation_view(explanation: Explanation, show_all: bool = False) -> RenderableType:
-    """The worked example: inputs, then one line (1-D) or block (2-D) per output."""
+def explanation_view(
+    explanation: Explanation, show_all: bool = False, lags: bool = False
+) -> RenderableType:
+    """The worked example: inputs, then one line (1-D) or block (2-D) per output, each
+    labelled with its lag too if ``lags``."""
     one_dimensional = explanation.output.ndim == 1
     limit = None if show_all else _SHOWN_STEPS_1D if one_dimensional else _SHOWN_STEPS_2D
     positions = list(explanation.positions())
@@ -188,23 +196,25 @@ def explanation_view(explanation: Explanation, show_all: bool = False) -> Render
             if not one_dimensional:
                 parts.append(note)
         elif one_dimensional:
-            lines.add_row(*_sum_row(explanation, explanation.step(positions[index])))
+            lines.add_row(*_sum_row(explanation, explanation.step(positions[index]), lags))
         else:
-            parts.append(_block(explanation, explanation.step(positions[index])))
+            parts.append(_block(explanation, explanation.step(positions[index]), lags))
     if one_dimensional:
         parts.extend([lines, *notes])
     parts.append(options_line(explanation.geometry, explanation.method))
     return Group(*parts)
 
 
-def explanations_view(explanations: list[Explanation], show_all: bool = False) -> RenderableType:
+def explanations_view(
+    explanations: list[Explanation], show_all: bool = False, lags: bool = False
+) -> RenderableType:
     """The worked steps of one or more operations, one after the other."""
-    views = [explanation_view(explanation, show_all) for explanation in explanations]
+    views = [explanation_view(explanation, show_all, lags) for explanation in explanations]
     spaced = [part for view in views for part in (view, Text(""))][:-1]
     return Group(*spaced)
 
 
-def _frame(explanation: Explanation, step: Step, done: int) -> RenderableType:
+def _frame(explanation: Explanation, step: Step, done: int, lags: bool = False) -> RenderableType:
     """One frame of the animation: the window lit up over the signal, the kernel under it,
     the products, and the output filled in up to this step."""
     prepared = explanation.setup
@@ -224,14 +234,14 @@ def _frame(explanation: Explanation, step: Step, done: int) -> RenderableType:
             [["f", *signal], ["kernel", *weights], ["products", *products]]
         )
         expression: RenderableType = _sum_table()
-        expression.add_row(*_sum_row(explanation, step))
+        expression.add_row(*_sum_row(explanation, step, lags))
         result: RenderableType = Text(f"{name} = [" + ", ".join(filled) + "]")
     else:
         picture = side_by_side(
             ("f", _window_grid(prepared.padded, ~prepared.in_signal, lit)),
             ("kernel as slid", _plain_grid(step.weights)),
         )
-        expression = _block(explanation, step)
+        expression = _block(explanation, step, lags)
         columns = explanation.output.reshape(explanation.output.shape[0], -1).shape[1]
         rows = [filled[start : start + columns] for start in range(0, len(filled), columns)]
         result = side_by_side((name, _cells_grid(rows)))
@@ -245,11 +255,12 @@ def _before(explanation: Explanation) -> np.ndarray:
     return np.array(pads).reshape((-1,) + (1,) * len(pads))
 
 
-def animate(explanation: Explanation, delay: float) -> None:
-    """Slide the window across the signal on the terminal, one output per ``delay`` seconds."""
+def animate(explanation: Explanation, delay: float, lags: bool = False) -> None:
+    """Slide the window across the signal on the terminal, one output per ``delay`` seconds
+    (each sum labelled with its lag too if ``lags``)."""
     console = Console()
     positions = list(explanation.positions())
     with Live(console=console, auto_refresh=False, transient=False) as live:
         for done, position in enumerate(positions, start=1):
-            live.update(_frame(explanation, explanation.step(position), done), refresh=True)
+            live.update(_frame(explanation, explanation.step(position), done, lags), refresh=True)
             time.sleep(delay)

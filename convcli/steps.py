@@ -64,6 +64,16 @@ class Explanation:
         """Every output position, in row-major order."""
         return np.ndindex(self.output.shape)
 
+    def lag(self, position: tuple[int, ...]) -> tuple[int, ...]:
+        """The lag of the output at ``position``, per axis (see :mod:`convcli.xcorr`).
+
+        >>> explain([2, 1, 3, 5, 4], [1, -1], "correlation", padding="full").lag((0,))
+        (-1,)
+        """
+        from convcli.xcorr import output_lags  # here, not at the top: start-up
+
+        return output_lags(self.geometry, position)
+
     def step(self, position: tuple[int, ...]) -> Step:
         """The window, weights, products and total of the output at ``position``.
 

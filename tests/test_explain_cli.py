@@ -415,7 +415,9 @@ def test_animate_off_a_terminal_gives_the_static_listing(monkeypatch) -> None:
 def test_animate_on_a_terminal_animates_each_operation(monkeypatch) -> None:
     calls = []
     monkeypatch.setattr("convcli.io.stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(render_steps, "animate", lambda e, delay: calls.append((e, delay)))
+    monkeypatch.setattr(
+        render_steps, "animate", lambda e, delay, lags=False: calls.append((e, delay))
+    )
     result = succeed("explain", F, H, "--animate", "--delay", "0.25")
     assert result.stdout == ""
     assert [(e.operation, delay) for e, delay in calls] == [

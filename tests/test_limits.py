@@ -5,6 +5,7 @@ available memory is injected."""
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 from pathlib import Path
 
@@ -78,9 +79,12 @@ def test_the_real_machine_reports_something():
 
 
 def allocated_peak(run) -> int:
-    """The most bytes numpy and Python held at once while ``run()`` ran (tracemalloc), after
-    the one untouched array that memory.reuse_freed_memory frees once per process."""
+    """The most bytes numpy and Python held at once while ``run()`` ran (tracemalloc), run
+    once before, so that imports, caches and the one untouched array that
+    memory.reuse_freed_memory frees once per process are not counted."""
     reuse_freed_memory()
+    run()
+    gc.collect()
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()

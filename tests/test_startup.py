@@ -35,6 +35,7 @@ NOT_ON_THE_CSV_PATH = (
     "convcli.fft",
     "convcli.numtext",
     "convcli.streaming",
+    "convcli.xcorr",
     "matplotlib",
     "PIL",
     "scipy",

@@ -1,0 +1,781 @@
+"""What numpy, scipy, MATLAB, PyTorch and TensorFlow return for the same convolution request.
+
+The libraries agree on the sum and differ in the bookkeeping around it: which window
+``same`` keeps for an even kernel, what happens when the kernel is longer than the
+signal, whether "conv" flips the kernel at all and whether correlation conjugates it,
+and which options exist. Each (library, operation, options) request is mapped here onto
+one engine call - a padding per axis, and the kernel conjugated where a library slides
+it as given - so the numbers are the engine's (exact for integers, every method
+available) and only the mapping is per library. A request a library cannot express is
+refused with a message naming the library.
+
+Under ``torch`` and ``tensorflow``, which have one sliding operation (``conv1d``,
+``conv2d``) that neither flips nor conjugates the kernel, ``conv`` and ``corr`` both run
+that function: their "convolution" is the correlation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from convcli import engine
+from convcli.engine import (
+    CONVENTIONS,
+    OPERATIONS,
+    Comparison,
+    Geometry,
+    Operation,
+    PaddingSpec,
+    Pads,
+    PerAxis,
+    Result,
+)
+from convcli.errors import ConvcliError
+
+__all__ = [
+    "CONVENTIONS",
+    "LIBRARIES",
+    "ConventionComparison",
+    "ConventionError",
+    "ConventionResult",
+    "Lineup",
+    "Row",
+    "compare",
+    "compute",
+    "function_name",
+    "lineup",
+]
+
+#: Each convention's library as people name it.
+LIBRARIES: dict[str, str] = {
+    "convcli": "convcli",
+    "numpy": "NumPy",
+    "scipy": "SciPy",
+    "scipy2d": "SciPy 2-D",
+    "matlab": "MATLAB",
+    "torch": "PyTorch",
+    "tensorflow": "TensorFlow",
+}
+#: scipy.signal.convolve2d's boundary= for convcli's pad modes.
+_SCIPY_BOUNDARIES = {"zeros": "fill", "circular": "wrap", "symmetric": "symm"}
+_TORCH_PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+#: Results of two libraries agree to this relative tolerance (floats are summed in different orders).
+_RTOL = 1e-9
+
+
+class ConventionError(ConvcliError):
+    """A request the chosen library cannot express; the message names the library."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """A convolution or correlation as asked for, its options given per axis."""
+
+    operation: Operation
+    signal_shape: tuple[int, ...]
+    kernel_shape: tuple[int, ...]
+    padding: str | Pads
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_mode: str
+    is_complex: bool
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes."""
+        return len(self.signal_shape)
+
+    @property
+    def axes(self) -> list[tuple[int, int]]:
+        """(signal length, kernel length) per axis."""
+        return list(zip(self.signal_shape, self.kernel_shape))
+
+    @property
+    def convolving(self) -> bool:
+        """Whether the request is a convolution (else a correlation)."""
+        return self.operation == "convolution"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One library's answer to a request, as one engine call.
+
+    The engine computes ``operation`` with ``pads`` (and the request's stride,
+    dilation and pad mode) on the kernel, conjugated first if ``conjugate_kernel``
+    (libraries that slide a complex kernel as given); ``conjugate_result`` undoes a
+    library's conjugated output; ``empty_shape`` is an empty result the library returns
+    without computing. ``notes`` say how the library departs from convcli here.
+    """
+
+    function: str
+    call: str
+    operation: Operation
+    pads: Pads
+    padding: str
+    conjugate_kernel: bool = False
+    conjugate_result: bool = False
+    empty_shape: tuple[int, ...] | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class ConventionResult(Result):
+    """A result as one library computes it, with the call that computes it there; its
+    ``notes`` say how the library departs from convcli for this request."""
+
+    convention: str = "convcli"
+    function: str = ""
+    call: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class ConventionComparison(Comparison):
+    """Both operations as one library computes them; ``verdict`` replaces the kernel's
+    symmetry verdict where the library's "convolution" is not one (torch, tensorflow)."""
+
+    convention: str = "convcli"
+    calls: tuple[str, str] = ("", "")
+    verdict: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Row:
+    """One library's line in :func:`lineup`: its call and result, or why it has none.
+
+    ``agrees`` is whether the result matches the majority (None when the library
+    refuses the request); ``reason`` says why it differs, or why it was refused.
+    """
+
+    operation: Operation
+    convention: str
+    function: str
+    call: str
+    values: np.ndarray | None
+    agrees: bool | None
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class Lineup:
+    """Every library's answer to one request, per operation, for ``convcli conventions``."""
+
+    signal: np.ndarray
+    kernel: np.ndarray
+    rows: tuple[Row, ...]
+    padding: str | Pads
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_mode: str
+    method: str
+
+
+def function_name(convention: str, operation: Operation, ndim: int) -> str:
+    """The function a library computes this operation with, for arrays of ``ndim`` axes.
+
+    >>> function_name("matlab", "correlation", 1), function_name("torch", "convolution", 2)
+    ('xcorr', 'torch.nn.functional.conv2d')
+    """
+    convolving = operation == "convolution"
+    if convention == "matlab":
+        if convolving:
+            return {1: "conv", 2: "conv2"}.get(ndim, "convn")
+        return "xcorr2" if ndim == 2 else "xcorr"
+    if convention == "torch":
+        return f"torch.nn.functional.conv{ndim}d"
+    if convention == "tensorflow":
+        return f"tf.nn.conv{ndim}d"
+    prefix = {
+        "convcli": "convcli.",
+        "numpy": "numpy.",
+        "scipy": "scipy.signal.",
+        "scipy2d": "scipy.signal.",
+    }[convention]
+    suffix = "2d" if convention == "scipy2d" else ""
+    return prefix + ("convolve" if convolving else "correlate") + suffix
+
+
+def _request(
+    f: np.ndarray,
+    h: np.ndarray,
+    operation: Operation,
+    padding: PaddingSpec,
+    stride: PerAxis,
+    dilation: PerAxis,
+    pad_mode: str,
+) -> Request:
+    """Check the options as convcli does and give them per axis."""
+    engine.check_choice(operation, OPERATIONS, "operation")
+    # "full" always fits, so this checks dimensions, stride, dilation and pad mode only.
+    outline = engine.plan(f.shape, h.shape, "full", stride, dilation, pad_mode)
+    parsed = engine.parse_padding(padding)
+    if not isinstance(parsed, str):
+        parsed = engine._per_axis(parsed, f.ndim, "padding")
+    return Request(
+        operation,
+        f.shape,
+        h.shape,
+        parsed,
+        outline.stride,
+        outline.dilation,
+        pad_mode,
+        "c" in (f.dtype.kind, h.dtype.kind),
+    )
+
+
+def _plan(request: Request, padding: PaddingSpec) -> Geometry:
+    """convcli's own geometry for the request with this padding."""
+    return engine.plan(
+        request.signal_shape,
+        request.kernel_shape,
+        padding,
+        request.stride,
+        request.dilation,
+        request.pad_mode,
+    )
+
+
+def _window(length: int, taps: int, start: int, outputs: int) -> tuple[int, int]:
+    """The (before, after) padding whose outputs are the full result's ``start`` to
+    ``start + outputs`` (a negative start reaches further left than the full result).
+
+    >>> _window(5, 2, 0, 5)  # numpy's 'same' for an even kernel: the first 5 of 6
+    (1, 0)
+    """
+    before = taps - 1 - start
+    return before, outputs + taps - 1 - length - before
+
+
+def _windows(request: Request, start: Callable[[int, int], int], outputs: Callable) -> Pads:
+    """Per axis, the padding that keeps ``outputs(N, K)`` values from ``start(N, K)`` on."""
+    return tuple(_window(n, k, start(n, k), outputs(n, k)) for n, k in request.axes)
+
+
+def _full(request: Request) -> Pads:
+    """The full result's padding: kernel length - 1 on both sides of every axis."""
+    return tuple((k - 1, k - 1) for k in request.kernel_shape)
+
+
+def _valid(request: Request, function: str) -> tuple[Pads, bool]:
+    """numpy's and scipy's 'valid', and whether they swapped the inputs for it.
+
+    Both swap when the kernel is at least as large as the signal along every axis (the
+    windows where the signal lies inside the kernel); scipy refuses a mixed case.
+    """
+    if all(n >= k for n, k in request.axes):
+        return ((0, 0),) * request.ndim, False
+    if all(k >= n for n, k in request.axes):
+        return _windows(request, lambda n, k: n - 1, lambda n, k: k - n + 1), True
+    raise ConventionError(
+        f"{function}: in 'valid' mode one input must be at least as large as the other "
+        "in every dimension"
+    )
+
+
+def _zeros_only(request: Request, function: str, hint: str = "") -> None:
+    """Refuse a pad mode other than zeros, for functions that pad with zeros only."""
+    if request.pad_mode != "zeros":
+        raise ConventionError(f"{function} pads with zeros only, not {request.pad_mode}{hint}")
+
+
+def _mode(request: Request, function: str) -> str:
+    """The mode name (full, same, valid) of a function that has no stride or dilation."""
+    if any(s > 1 for s in request.stride) or any(d > 1 for d in request.dilation):
+        raise ConventionError(
+            f"{function} has no stride or dilation (they are neural-network options: "
+            "try --convention torch)"
+        )
+    if not isinstance(request.padding, str):
+        raise ConventionError(
+            f"{function} takes mode 'full', 'same' or 'valid', not explicit padding"
+        )
+    return request.padding
+
+
+def _even_notes(request: Request, library: str) -> tuple[str, ...]:
+    """The note for a 'same' whose window starts left of convcli's for an even kernel."""
+    if any(k % 2 == 0 for k in request.kernel_shape):
+        return (f"{library} keeps the left centre for even kernels",)
+    return ()
+
+
+def _ints(values: Sequence[int]) -> str:
+    """One int when every axis has the same value, else a tuple: ``2`` or ``(2, 1)``."""
+    if len(set(values)) == 1:
+        return str(values[0])
+    return "(" + ", ".join(map(str, values)) + ")"
+
+
+def _convcli(request: Request) -> Mapping:
+    """convcli's own rules: the engine as it is."""
+    function = function_name("convcli", request.operation, request.ndim)
+    geometry = _plan(request, request.padding)
+    arguments = ["f", "h"]
+    padding = request.padding
+    if padding != "valid":
+        arguments.append(
+            f'padding="{padding}"' if isinstance(padding, str) else f"padding={padding}"
+        )
+    for name, values in (("stride", request.stride), ("dilation", request.dilation)):
+        if any(v > 1 for v in values):
+            arguments.append(f"{name}={_ints(values)}")
+    if request.pad_mode != "zeros":
+        arguments.append(f'pad_mode="{request.pad_mode}"')
+    name = function.split(".")[-1]
+    return Mapping(
+        function,
+        f"{name}({', '.join(arguments)})",
+        request.operation,
+        geometry.pads,
+        geometry.padding,
+    )
+
+
+def _numpy(request: Request) -> Mapping:
+    """numpy.convolve and numpy.correlate: 1-D, zeros, modes full/same/valid.
+
+    'same' gives max(N, K) values from the full result's index (min(N, K) - 1) // 2, the
+    left centre for an even kernel; a longer kernel is swapped in (numpy.correlate then
+    reverses its result, which moves an even-length signal's window to index N // 2).
+    """
+    function = function_name("numpy", request.operation, request.ndim)
+    if request.ndim != 1:
+        raise ConventionError(
+            f"{function} takes 1-D arrays only; numpy has no 2-D convolution "
+            "(try --convention scipy)"
+        )
+    _zeros_only(request, function)
+    mode = _mode(request, function)
+    ((n, k),) = request.axes
+    notes: tuple[str, ...] = ()
+    if mode == "same":
+        swapped_correlation = not request.convolving and k > n
+        start = n // 2 if swapped_correlation else (min(n, k) - 1) // 2
+        pads = (_window(n, k, start, max(n, k)),)
+        notes = _even_notes(request, "numpy") if k <= n else ()
+    elif mode == "valid":
+        pads, _ = _valid(request, function)
+    else:
+        pads = _full(request)
+    if k > n and mode != "full":
+        reverses = "" if request.convolving else ", then reverses the result"
+        notes = (f"numpy swaps in a kernel longer than the signal{reverses}",)
+    name = function.split(".")[-1]
+    return Mapping(
+        function, f'np.{name}(f, h, mode="{mode}")', request.operation, pads, mode, notes=notes
+    )
+
+
+def _scipy(request: Request) -> Mapping:
+    """scipy.signal.convolve and correlate: any dimensions, zeros, modes full/same/valid.
+
+    'same' gives the signal's shape from the full result's index (K - 1) // 2 per axis,
+    the left centre for an even kernel; 'valid' swaps in a kernel larger along every axis.
+    """
+    function = function_name("scipy", request.operation, request.ndim)
+    _zeros_only(
+        request, function, "; convolve2d's boundary= can wrap or mirror: --convention scipy2d"
+    )
+    mode = _mode(request, function)
+    notes: tuple[str, ...] = ()
+    if mode == "same":
+        pads = _windows(request, lambda n, k: (k - 1) // 2, lambda n, k: n)
+        notes = _even_notes(request, "scipy")
+    elif mode == "valid":
+        pads, swapped = _valid(request, function)
+        notes = ("scipy swaps the inputs when the kernel is the larger",) if swapped else ()
+    else:
+        pads = _full(request)
+    name = function.split(".")[-1]
+    return Mapping(
+        function, f'signal.{name}(f, h, mode="{mode}")', request.operation, pads, mode, notes=notes
+    )
+
+
+def _scipy2d(request: Request) -> Mapping:
+    """scipy.signal.convolve2d and correlate2d: 2-D, boundary fill/wrap/symm.
+
+    Their 'same' differs from scipy.signal.convolve's for an even kernel: convolve2d keeps
+    the left centre, correlate2d the right. Swapping a larger kernel in 'valid' mode,
+    correlate2d reverses its output but does not conjugate it back.
+    """
+    function = function_name("scipy2d", request.operation, request.ndim)
+    if request.ndim != 2:
+        raise ConventionError(f"{function} takes 2-D arrays only (try --convention scipy)")
+    boundary = _SCIPY_BOUNDARIES.get(request.pad_mode)
+    if boundary is None:
+        raise ConventionError(
+            f"{function} pads with boundary 'fill' (zeros), 'wrap' (circular) or 'symm' "
+            f"(symmetric), not {request.pad_mode}"
+        )
+    mode = _mode(request, function)
+    notes: tuple[str, ...] = ()
+    conjugate_result = False
+    if mode == "same":
+        if request.convolving:
+            pads = _windows(request, lambda n, k: (k - 1) // 2, lambda n, k: n)
+            notes = _even_notes(request, "convolve2d")
+        else:
+            pads = _windows(request, lambda n, k: k // 2, lambda n, k: n)
+    elif mode == "valid":
+        pads, swapped = _valid(request, function)
+        if swapped:
+            notes = ("scipy swaps the inputs when the kernel is the larger",)
+        if swapped and request.is_complex and not request.convolving:
+            conjugate_result = True
+            notes = ("correlate2d swaps in a larger kernel and returns the conjugate",)
+    else:
+        pads = _full(request)
+    name = function.split(".")[-1]
+    extra = "" if boundary == "fill" else f', boundary="{boundary}"'
+    return Mapping(
+        function,
+        f'signal.{name}(f, h, mode="{mode}"{extra})',
+        request.operation,
+        pads,
+        mode,
+        conjugate_result=conjugate_result,
+        notes=notes,
+    )
+
+
+def _matlab(request: Request) -> Mapping:
+    """MATLAB conv/conv2/convn (shape full/same/valid) and xcorr/xcorr2 (all lags).
+
+    conv's 'same' keeps the full result from index floor(K / 2), as convcli does; its
+    'valid' is empty when the kernel is longer. xcorr has no shape: it pads the shorter
+    input to max(N, K) and returns all 2 max(N, K) - 1 lags.
+    """
+    function = function_name("matlab", request.operation, request.ndim)
+    _zeros_only(request, function, " (pad first with padarray)")
+    mode = _mode(request, function)
+    if request.convolving:
+        shape = "" if mode == "full" else f", '{mode}'"
+        call = f"{function}(f, h{shape})"
+        if mode == "valid" and any(k > n for n, k in request.axes):
+            empty = tuple(max(n - k + 1, 0) for n, k in request.axes)
+            note = "MATLAB returns an empty array when the kernel is longer in 'valid'"
+            pads = ((0, 0),) * request.ndim
+            return Mapping(
+                function, call, request.operation, pads, mode, empty_shape=empty, notes=(note,)
+            )
+        pads = _full(request) if mode == "full" else _plan(request, mode).pads
+        return Mapping(function, call, request.operation, pads, mode)
+    if request.ndim > 2:
+        raise ConventionError("MATLAB correlates vectors (xcorr) and matrices (xcorr2) only")
+    if mode != "full":
+        raise ConventionError(
+            f"MATLAB's {function} has no shape argument: it returns every lag; use --padding full"
+        )
+    if request.ndim == 2:
+        return Mapping(function, "xcorr2(f, h)", request.operation, _full(request), mode)
+    ((n, k),) = request.axes
+    lags = max(n, k)
+    notes = () if n == k else ("xcorr pads the shorter input: 2*max(N, K)-1 lags",)
+    pads = (_window(n, k, k - lags, 2 * lags - 1),)
+    return Mapping(function, "xcorr(f, h)", request.operation, pads, mode, notes=notes)
+
+
+def _symmetric_pads(request: Request, function: str) -> tuple[Pads, str]:
+    """torch's padding (valid, same, an int or one per axis) and how the call writes it."""
+    padding = request.padding
+    if padding == "same":
+        if any(s > 1 for s in request.stride):
+            raise ConventionError(
+                f"{function}: padding='same' is not supported for strided convolutions"
+            )
+        return _plan(request, "same").pads, '"same"'
+    if padding == "valid":
+        return ((0, 0),) * request.ndim, '"valid"'
+    pads = _plan(request, "full").pads if padding == "full" else padding
+    if any(before != after for before, after in pads):
+        raise ConventionError(
+            f"{function} pads both ends of an axis alike (padding=int or one per axis); "
+            f"padding {padding} needs F.pad first"
+        )
+    return pads, _ints([before for before, _ in pads])
+
+
+def _torch(request: Request) -> Mapping:
+    """torch.nn.functional.conv1d/2d/3d and nn.Conv*d's padding_mode: a correlation that
+    neither flips nor conjugates the kernel."""
+    function = function_name("torch", request.operation, request.ndim)
+    if request.ndim > 3:
+        raise ConventionError("PyTorch has conv1d, conv2d and conv3d only")
+    if request.pad_mode not in _TORCH_PAD_MODES:
+        raise ConventionError(
+            f"nn.Conv{request.ndim}d's padding_mode is zeros, reflect, replicate or "
+            f"circular, not {request.pad_mode}"
+        )
+    pads, written = _symmetric_pads(request, function)
+    for (before, after), n in zip(pads, request.signal_shape):
+        if request.pad_mode == "reflect" and max(before, after) >= n:
+            raise ConventionError(
+                f"PyTorch: reflect padding size should be less than the input dimension "
+                f"(padding {max(before, after)}, size {n})"
+            )
+        if request.pad_mode == "circular" and max(before, after) > n:
+            raise ConventionError(
+                "PyTorch: circular padding value causes wrapping around more than once "
+                f"(padding {max(before, after)}, size {n})"
+            )
+    options = []
+    if any(s > 1 for s in request.stride):
+        options.append(f"stride={_ints(request.stride)}")
+    signal = "f"
+    if request.pad_mode != "zeros" and any(before or after for before, after in pads):
+        # nn.Conv*d pads with F.pad (last axis first) and then convolves unpadded.
+        reverse = ", ".join(f"{b}, {a}" for b, a in reversed(pads))
+        signal = f'F.pad(f, ({reverse}), mode="{request.pad_mode}")'
+    elif written != '"valid"':
+        options.append(f"padding={written}")
+    if any(d > 1 for d in request.dilation):
+        options.append(f"dilation={_ints(request.dilation)}")
+    call = f"F.conv{request.ndim}d({', '.join([signal, 'h', *options])})"
+    return Mapping(
+        function,
+        call,
+        "correlation",
+        pads,
+        request.padding if isinstance(request.padding, str) else "explicit",
+        conjugate_kernel=True,
+        notes=_unflipped_notes(request, "PyTorch", conjugates=False),
+    )
+
+
+def _unflipped_notes(request: Request, library: str, conjugates: bool) -> tuple[str, ...]:
+    """Why a CNN library's conv differs from convcli's convolution or correlation."""
+    if request.convolving:
+        return (f"{library}'s conv{request.ndim}d does not flip the kernel: a correlation",)
+    if request.is_complex and not conjugates:
+        return (f"{library} does not conjugate a complex kernel",)
+    return ()
+
+
+def _tensorflow(request: Request) -> Mapping:
+    """tf.nn.conv1d/2d/3d: a correlation, padding 'SAME' or 'VALID' (conv2d also explicit),
+    zeros, real tensors, no stride together with dilation."""
+    function = function_name("tensorflow", request.operation, request.ndim)
+    if request.ndim > 3:
+        raise ConventionError("TensorFlow has conv1d, conv2d and conv3d only")
+    if request.is_complex:
+        raise ConventionError(f"{function} takes real tensors only, not complex ones")
+    _zeros_only(request, function, " (pad first with tf.pad)")
+    if any(s > 1 for s in request.stride) and any(d > 1 for d in request.dilation):
+        raise ConventionError(
+            f"{function}: TensorFlow does not support strides > 1 together with dilations > 1"
+        )
+    padding = request.padding
+    if padding in ("same", "valid"):
+        pads = _plan(request, padding).pads
+        written = f'"{padding.upper()}"'
+    elif request.ndim != 2:
+        raise ConventionError(
+            f"{function} takes padding 'SAME' or 'VALID' only (explicit padding is conv2d's)"
+        )
+    else:
+        pads = _plan(request, "full").pads if padding == "full" else padding
+        written = "[[0, 0], " + ", ".join(f"[{b}, {a}]" for b, a in pads) + ", [0, 0]]"
+    stride_name = "stride" if request.ndim == 1 else "strides"
+    options = [f"{stride_name}={_ints(request.stride)}", f"padding={written}"]
+    if any(d > 1 for d in request.dilation):
+        options.append(f"dilations={_ints(request.dilation)}")
+    return Mapping(
+        function,
+        f"tf.nn.conv{request.ndim}d(f, h, {', '.join(options)})",
+        "correlation",
+        pads,
+        padding if isinstance(padding, str) else "explicit",
+        notes=_unflipped_notes(request, "TensorFlow", conjugates=True),
+    )
+
+
+_MAPPERS: dict[str, Callable[[Request], Mapping]] = {
+    "convcli": _convcli,
+    "numpy": _numpy,
+    "scipy": _scipy,
+    "scipy2d": _scipy2d,
+    "matlab": _matlab,
+    "torch": _torch,
+    "tensorflow": _tensorflow,
+}
+
+
+def compute(
+    signal: object,
+    kernel: object,
+    convention: str,
+    operation: Operation,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+) -> ConventionResult:
+    """What the convention's library returns for this operation and these options.
+
+    >>> compute([2, 1, 3, 5, 4], [1, -1], "numpy", "convolution", "same").values
+    array([ 2, -1,  2,  2, -1])
+    >>> result = compute([2, 1, 3, 5, 4], [1, -1], "torch", "convolution")
+    >>> result.call, result.values
+    ('F.conv1d(f, h)', array([ 1, -2, -2,  1]))
+    """
+    engine.check_choice(convention, CONVENTIONS, "convention")
+    engine.check_choice(method, engine.METHODS, "method")
+    f, h = engine.as_numeric(signal, "signal"), engine.as_numeric(kernel, "kernel")
+    request = _request(f, h, operation, padding, stride, dilation, pad_mode)
+    mapping = _MAPPERS[convention](request)
+    if mapping.empty_shape is not None:
+        values = np.zeros(mapping.empty_shape, dtype=engine.working_dtype(f, h))
+        geometry = Geometry(
+            mapping.padding,
+            mapping.pads,
+            request.stride,
+            request.dilation,
+            pad_mode,
+            f.shape,
+            mapping.empty_shape,
+        )
+        chosen = "direct" if method == "auto" else method
+    else:
+        weights = np.conj(h) if mapping.conjugate_kernel else h
+        # A 'valid' result is padded only where a library swapped in a larger kernel, and
+        # then the cells outside the signal are the kernel's zeros, whatever the boundary.
+        padded_with = "zeros" if mapping.padding == "valid" else pad_mode
+        result = engine.compute(
+            f, weights, mapping.operation, mapping.pads, request.stride, request.dilation,
+            padded_with, method,
+        )  # fmt: skip
+        values = np.conj(result.values) if mapping.conjugate_result else result.values
+        geometry = dataclasses.replace(result.geometry, padding=mapping.padding)
+        chosen = result.method
+    return ConventionResult(
+        operation,
+        values,
+        geometry,
+        chosen,
+        convention=convention,
+        function=mapping.function,
+        call=mapping.call,
+        notes=mapping.notes,
+    )
+
+
+def compare(
+    signal: object,
+    kernel: object,
+    convention: str,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+) -> ConventionComparison:
+    """The convention's convolution and correlation side by side, with the calls.
+
+    >>> result = compare([2, 1, 3, 5, 4], [1, -1], "tensorflow")
+    >>> result.convolution, result.identical, result.calls[0]
+    (array([ 1, -2, -2,  1]), True, 'tf.nn.conv1d(f, h, stride=1, padding="VALID")')
+    """
+    options = (padding, stride, dilation, pad_mode, method)
+    results: list[ConventionResult] = []
+
+    def run(f: np.ndarray, h: np.ndarray, operation: Operation) -> Result:
+        results.append(compute(f, h, convention, operation, *options))
+        return results[-1]
+
+    comparison = engine.compare_with(signal, kernel, run)
+    convolved, correlated = results[:2]  # compare_with runs the convolution first
+    verdict = ""
+    if convention in ("torch", "tensorflow"):
+        verdict = (
+            f"{LIBRARIES[convention]}'s {convolved.function.split('.')[-1]} does not flip "
+            f"the kernel: both columns are {convolved.call}, a correlation"
+        )
+    fields = {
+        field.name: getattr(comparison, field.name) for field in dataclasses.fields(comparison)
+    }
+    fields["notes"] = tuple(dict.fromkeys(convolved.notes + correlated.notes))
+    return ConventionComparison(
+        **fields, convention=convention, calls=(convolved.call, correlated.call), verdict=verdict
+    )
+
+
+def _same_result(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two libraries' results are the same: exactly for integers, to a relative
+    1e-9 of the larger magnitude for floats."""
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "iuO" and b.dtype.kind in "iuO":
+        return bool(np.array_equal(a, b))
+    scale = max((float(np.nanmax(np.abs(x), initial=0.0)) for x in (a, b)), default=0.0)
+    with np.errstate(invalid="ignore"):
+        return bool(np.allclose(a, b, rtol=_RTOL, atol=_RTOL * scale, equal_nan=True))
+
+
+def _rows(f: np.ndarray, h: np.ndarray, operation: Operation, options: tuple) -> list[Row]:
+    """Every library's row for one operation, each marked against the majority result."""
+    conventions = [c for c in CONVENTIONS if c != "scipy2d" or f.ndim == 2]
+    answers: list[ConventionResult | str] = []
+    for convention in conventions:
+        try:
+            answers.append(compute(f, h, convention, operation, *options))
+        except ConvcliError as error:
+            answers.append(str(error))
+    groups: list[list[int]] = []
+    for index, answer in enumerate(answers):
+        if isinstance(answer, str):
+            continue
+        group = next((g for g in groups if _same_result(answers[g[0]].values, answer.values)), None)
+        if group is None:
+            groups.append([index])
+        else:
+            group.append(index)
+    # The largest group is the majority; of equal groups, the one holding convcli's result.
+    majority = max(groups, key=lambda g: (len(g), 0 in g), default=[])
+    agreeing = ", ".join(LIBRARIES[conventions[i]] for i in majority)
+    rows = []
+    for index, (convention, answer) in enumerate(zip(conventions, answers)):
+        function = function_name(convention, operation, f.ndim)
+        if isinstance(answer, str):
+            rows.append(Row(operation, convention, function, "", None, None, answer))
+            continue
+        agrees = index in majority
+        reason = "" if agrees else "; ".join(answer.notes) or f"differs from {agreeing}"
+        rows.append(
+            Row(operation, convention, function, answer.call, answer.values, agrees, reason)
+        )
+    return rows
+
+
+def lineup(
+    signal: object,
+    kernel: object,
+    operations: Sequence[Operation] = OPERATIONS,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+) -> Lineup:
+    """Every library's call and result for one request, marked where they disagree.
+
+    >>> table = lineup([2, 1, 3, 5, 4], [1, -1], ["convolution"], padding="same")
+    >>> [(row.convention, row.agrees) for row in table.rows][:3]
+    [('convcli', True), ('numpy', False), ('scipy', False)]
+    >>> table.rows[1].reason
+    'numpy keeps the left centre for even kernels'
+    """
+    f, h = engine.as_numeric(signal, "signal"), engine.as_numeric(kernel, "kernel")
+    for operation in operations:
+        engine.check_choice(operation, OPERATIONS, "operation")
+    engine.check_choice(method, engine.METHODS, "method")
+    request = _request(f, h, "correlation", padding, stride, dilation, pad_mode)
+    options = (padding, stride, dilation, pad_mode, method)
+    rows = [row for operation in operations for row in _rows(f, h, operation, options)]
+    return Lineup(
+        f, h, tuple(rows), request.padding, request.stride, request.dilation, pad_mode, method
+    )
