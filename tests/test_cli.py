@@ -1154,3 +1154,22 @@ def test_a_file_name_with_a_newline_still_makes_one_error_line(tmp_path):
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert error_line(result).endswith("a\\nb.csv, line 2, column 1: 'x' is not a number")
+
+
+def test_delay_reads_decimal_commas_and_guards_its_reference(tmp_path):
+    reference = write(tmp_path / "ref.csv", "0,5\n2\n0,5\n0\n0\n0\n")
+    signal = write(tmp_path / "sig.csv", "0\n0\n0,5\n2\n0,5\n0\n")
+    result = succeed("delay", signal, reference, "--decimal", ",", "--format", "json")
+    assert json.loads(result.stdout)["lag"] == 2
+    refused = invoke("delay", signal, reference, "-o", reference)
+    assert refused.exit_code == 2
+    assert "reference" in error_line(refused)
+
+
+def test_memory_check_lets_another_convention_swap_a_longer_kernel(monkeypatch):
+    """numpy's convention takes a kernel longer than the signal; the check must not refuse it."""
+    from convcli import limits
+
+    monkeypatch.setattr(limits, "available_memory", lambda: 10**6)
+    result = succeed("conv", "1,2", ",".join(["1"] * 30_000), "--convention", "numpy")
+    assert result.stdout.splitlines() == ["3"] * 29_999

@@ -235,3 +235,13 @@ def test_check_memory_passes_when_the_machine_does_not_say(monkeypatch):
 def test_check_memory_keeps_the_engine_errors():
     with pytest.raises(ConvcliError, match="kernel spans"):
         limits.check_memory(np.ones(3), np.ones(5), {}, "csv")
+
+
+def test_check_memory_bounds_another_convention_by_the_full_overlap():
+    """Another library's rules may swap a longer kernel in and pad it fully: checked as the
+    full overlap, which is refused here, where convcli's own rules refuse the kernel."""
+    short, long = np.ones(2), np.broadcast_to(1.0, (10**8,))
+    with pytest.raises(ConvcliError, match=r"the 100000001 result needs about"):
+        limits.check_memory(short, long, {"convention": "numpy"}, "csv", available=10**9)
+    with pytest.raises(ConvcliError, match="kernel spans"):
+        limits.check_memory(short, long, {}, "csv", available=10**9)
