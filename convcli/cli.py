@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from convcli import __version__, engine, io
 from convcli.errors import ConvcliError
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 # that use them; tests/test_startup.py checks it.
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # escaped in messages, which stay one line
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
@@ -49,6 +51,11 @@ INPUTS_HELP = (
 )
 
 
+def _escaped(match: re.Match[str]) -> str:
+    """A control character as repr() writes it (a file name's newline becomes \\n)."""
+    return repr(match.group())[1:-1]
+
+
 class _OneLineErrors:
     """Errors as one line on stderr: usage errors without click's usage banner (exit 2),
     bad data from the engine or io as a ClickException (exit 1)."""
@@ -64,12 +71,13 @@ class _OneLineErrors:
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, turning bad data into a one-line error (exit 1)."""
         try:
+            _refuse_overwriting_inputs(ctx)
             return super().invoke(ctx)
         except click.UsageError as error:
             error.ctx = None
             raise
         except ConvcliError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(_CONTROL.sub(_escaped, str(error))) from None
 
 
 class ConvcliGroup(_OneLineErrors, click.Group):
@@ -153,11 +161,37 @@ def _per_axis_option(name: str, help_text: str) -> Callable:
     )
 
 
-delimiter_option = click.option(
-    "--delimiter",
-    type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
-    default=",",
-    help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
+#: Where options that no command takes as an argument keep their values (click's ctx.meta).
+_DECIMAL, _FORCE = "convcli.decimal", "convcli.force"
+
+
+def _remembered(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """An option callback keeping the option's value in ``ctx.meta[key]``."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        ctx.meta[key] = value
+
+    return remember
+
+
+#: --delimiter and --decimal, which say how input files are read.
+delimiter_option = _stack(
+    click.option(
+        "--delimiter",
+        type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
+        default=",",
+        help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
+    ),
+    click.option(
+        "--decimal",
+        type=click.Choice([".", ","]),
+        default=".",
+        show_default=True,
+        expose_value=False,
+        callback=_remembered(_DECIMAL),
+        help="Decimal mark of input numbers. With , (European CSV: 1,5) cells are separated "
+        "by ; unless --delimiter says otherwise, and inline numbers by spaces: '0,25 0,5'.",
+    ),
 )
 
 geometry_options = _stack(
@@ -179,6 +213,58 @@ geometry_options = _stack(
     _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
     delimiter_option,
 )
+
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    expose_value=False,
+    callback=_remembered(_FORCE),
+    help="Let -o replace a file the command reads its input from.",
+)
+
+
+def _csv_dialect(delimiter: str | None) -> dict[str, Any]:
+    """io's ``delimiter`` and ``decimal`` for this command's --delimiter and --decimal: a
+    decimal comma makes ; the default delimiter and cannot go with a comma delimiter."""
+    ctx = click.get_current_context()
+    decimal = ctx.meta.get(_DECIMAL, ".")
+    if decimal != ".":
+        if ctx.get_parameter_source("delimiter") in (ParameterSource.DEFAULT, None):
+            delimiter = ";"
+        elif delimiter == decimal:
+            raise click.UsageError(
+                f"--decimal {decimal} reads 1{decimal}5 as one number, so {decimal!r} cannot also "
+                "separate cells; give --delimiter ';' (the default with it), tab or space"
+            )
+    return {"delimiter": delimiter, "decimal": decimal}
+
+
+def _refuse_overwriting_inputs(ctx: click.Context) -> None:
+    """A -o file that is one of the command's own inputs is a usage error unless --force."""
+    output = ctx.params.get("output")
+    roles = {"signal": "signal", "kernel": "kernel", "reference": "reference", "upstream": "--grad"}
+    sources = {role: ctx.params.get(name) for name, role in roles.items()}
+    role = io.overwritten_input(output, sources)
+    if role is not None and not ctx.meta.get(_FORCE):
+        raise click.UsageError(
+            f"-o {output} is the file the {role} is read from; give --force to replace it "
+            "with the result"
+        )
+
+
+def _check_memory(
+    f: np.ndarray,
+    h: np.ndarray,
+    options: dict[str, Any],
+    chosen: str,
+    show_all: bool,
+    comparing: bool = False,
+) -> None:
+    """Refuse a computation and output larger than the memory available (see convcli.limits)."""
+    from convcli import limits
+
+    limits.check_memory(f, h, options, chosen, show_all, comparing)
+
 
 stream_option = click.option(
     "--stream",
@@ -242,8 +328,10 @@ def operations_option(help_text: str) -> Callable:
     )
 
 
-def output_options(formats: tuple[str, ...], format_help: str) -> Callable:
-    """--format (from these choices), --all and -o FILE."""
+def output_options(
+    formats: tuple[str, ...], format_help: str, reads_files: bool = True
+) -> Callable:
+    """--format (from these choices), --all, -o FILE and (for commands with inputs) --force."""
     return _stack(
         click.option(
             "--format",
@@ -266,6 +354,7 @@ def output_options(formats: tuple[str, ...], format_help: str) -> Callable:
             default=None,
             help="Write to this file (atomically: all or nothing) instead of standard output.",
         ),
+        *([force_option] if reads_files else []),
     )
 
 
@@ -280,8 +369,9 @@ def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.nd
     """Read both arguments and note on stderr any nan or inf they hold."""
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
-    values = io.read_array(signal, "signal", delimiter)
-    arrays = (values, io.read_kernel(kernel, values.ndim, delimiter))
+    dialect = _csv_dialect(delimiter)
+    values = io.read_array(signal, "signal", **dialect)
+    arrays = (values, io.read_kernel(kernel, values.ndim, **dialect))
     for role, values in zip(("signal", "kernel"), arrays):
         count = engine.count_nonfinite(values)
         if count:
@@ -356,6 +446,8 @@ def _run_single(
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
         return
     f, h = _read_inputs(signal, kernel, delimiter)
+    chosen = io.choose_format(output_format, output)
+    _check_memory(f, h, geometry, chosen, show_all)
     if normalize == "none":
         result = engine.compute(f, h, operation, **geometry)
     else:
@@ -364,7 +456,6 @@ def _run_single(
         geometry.pop("convention")
         result = normalized_compute(f, h, normalize, operation, **geometry)
         _notes(result.notes)
-    chosen = io.choose_format(output_format, output)
     lag_axes = _lags(result.geometry, lags, chosen)
     _emit(
         chosen,
@@ -434,8 +525,9 @@ def _run_stream(
         raise click.UsageError("--stream writes CSV: use --format csv (or leave it out)")
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
-    streamer = Stream(io.read_kernel(kernel, 1, delimiter), operation, **geometry)
-    blocks = io.iter_signal_blocks(signal, _STREAM_BLOCK, delimiter)
+    dialect = _csv_dialect(delimiter)
+    streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, **geometry)
+    blocks = io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect)
     with io.output_sink(output) as write, _progress(signal) as advance_to:
         for values, read in blocks:
             for piece in io.result_csv_pieces(streamer.feed(values)):
@@ -517,6 +609,8 @@ def compare(
     """
     _refuse_labels_with_convention(lags or normalize != "none", geometry["convention"])
     f, h = _read_inputs(signal, kernel, delimiter)
+    chosen = io.choose_format(output_format, output)
+    _check_memory(f, h, geometry, chosen, show_all, comparing=True)
     if normalize == "none":
         comparison = engine.compare(f, h, **geometry)
     else:
@@ -525,7 +619,6 @@ def compare(
         geometry.pop("convention")
         comparison = compare_normalized(f, h, normalize, **geometry)
         _notes(comparison.notes)
-    chosen = io.choose_format(output_format, output)
     lag_axes = _lags(comparison.geometry, lags, chosen)
     _emit(
         chosen,
@@ -649,9 +742,10 @@ def delay(
 
     if io.uses_stdin(signal) and io.uses_stdin(reference):
         raise click.UsageError("only one of SIGNAL and REFERENCE can be read from standard input")
+    dialect = _csv_dialect(delimiter)
     found = find_delay(
-        io.read_array(signal, "signal", delimiter),
-        io.read_array(reference, "reference", delimiter),
+        io.read_array(signal, "signal", **dialect),
+        io.read_array(reference, "reference", **dialect),
         max_lag,
         method,
     )
@@ -710,6 +804,7 @@ def explain(
     from convcli import steps
 
     f, h = _read_inputs(signal, kernel, delimiter)
+    _check_memory(f, h, geometry, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, **geometry) for operation in chosen_operations]
     chosen = io.choose_format(output_format, output, screen="text", plain="text")
@@ -779,7 +874,9 @@ def backward(
         and (io.uses_stdin(signal) or io.uses_stdin(kernel))
     ):
         raise click.UsageError("only one of SIGNAL, KERNEL and --grad can be read from stdin")
-    grad = None if upstream is None else io.read_array(upstream, "gradient", delimiter)
+    _check_memory(f, h, geometry, output_format, show_all, comparing=True)
+    dialect = _csv_dialect(delimiter)
+    grad = None if upstream is None else io.read_array(upstream, "gradient", **dialect)
     gradients = engine_backward(f, h, grad, forward=forward, **geometry)
     _emit(
         io.choose_format(output_format, output, screen="table", plain="table"),
@@ -791,7 +888,9 @@ def backward(
 
 
 @cli.command()
-@output_options(KERNELS_FORMATS, "auto: a table on a terminal, JSON in a pipe or a file.")
+@output_options(
+    KERNELS_FORMATS, "auto: a table on a terminal, JSON in a pipe or a file.", reads_files=False
+)
 def kernels(output_format: str, output: str | None, show_all: bool) -> None:
     """List the named kernels, with their values and symmetry verdicts.
 
@@ -828,6 +927,7 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
 )
 @click.option("--title", default=None, help="A title over the figure.")
 @click.option("--lags", is_flag=True, help="Label the results' axes with lags, not indices.")
+@force_option
 def plot(
     signal: str,
     kernel: str,
@@ -852,6 +952,7 @@ def plot(
 
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
+    _check_memory(f, h, geometry, "png", False, comparing=True)
     comparison = engine.compare(f, h, **geometry)
     io.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
 

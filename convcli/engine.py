@@ -41,6 +41,7 @@ __all__ = [
     "correlate",
     "count_nonfinite",
     "kernel_symmetry",
+    "memory_estimate",
     "oriented_kernel",
     "pad_signal",
     "parse_padding",
@@ -585,6 +586,59 @@ def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str
         size = math.prod(fft.fast_length(p) for p in geometry.padded_shape)
         fft_cost = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT_ND[kind]
     return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
+
+
+def memory_estimate(
+    signal: np.ndarray,
+    kernel: np.ndarray,
+    geometry: Geometry,
+    method: str = "auto",
+    comparing: bool = False,
+) -> int:
+    """Bytes that :func:`compute` (or :func:`compare`, when ``comparing``) may hold at its
+    peak besides the inputs: the padded signal, the results and the method's work arrays.
+
+    An estimate made without allocating, so that a caller can refuse work larger
+    than the machine before starting it. ``signal`` and ``kernel`` are as
+    :func:`as_numeric` returns them.
+
+    >>> memory_estimate(np.ones(1000), np.ones(3), plan((1000,), (3,)), "direct")
+    1083723
+    """
+    dtype = np.dtype(working_dtype(signal, kernel))
+    kind = dtype.kind
+    item = dtype.itemsize
+    if kind == "O":  # a pointer and a Python int object of the result's size
+        kernel_sum = sum(abs(int(v)) for v in kernel.flat)
+        bits = _largest_bits(signal) + kernel_sum.bit_length()
+        item = 8 + 28 + 4 * -(-bits // 30)
+    padded = math.prod(geometry.padded_shape)
+    outputs = math.prod(geometry.output_shape)
+    chosen = choose_method(geometry, kernel.shape, kind) if method == "auto" else method
+    total = padded * item + outputs * item  # the padded signal and the result
+    if chosen == "direct" or kind == "O":
+        total += 2 * outputs * item  # a product added into the result, or a phase's copy and sums
+    else:
+        from convcli import fft
+
+        spans = [d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel.shape)]
+        sums = math.prod(p - span + 1 for p, span in zip(geometry.padded_shape, spans))
+        value = 16 if kind == "c" else 8
+        total += (padded + sums) * (value + 1)  # float copy and finite mask; sums and suspects
+        if kind == "i":
+            total += sums * 8  # the sums rounded, before they become integers
+        if len(spans) == 1:  # transforms of a few blocks at a time
+            total += 6 * 16 * max(fft.overlap_save_plan(spans[0]).length, 1 << 18)
+        else:  # spectra of the signal, the kernel and their product, and the inverse
+            total += 4 * value * math.prod(fft.fast_length(p) for p in geometry.padded_shape)
+    if comparing:  # the other result, two magnitudes for floats, and the equality masks
+        total += outputs * (item + 2) + (3 * outputs * 8 + signal.size * 8 if kind in "fc" else 0)
+    return total + total // 10 + (1 << 20)  # and numpy's and Python's own bookkeeping
+
+
+def _largest_bits(values: np.ndarray) -> int:
+    """Bits of the largest magnitude among integers (Python ints in object arrays too)."""
+    return max(abs(int(values.max())).bit_length(), abs(int(values.min())).bit_length())
 
 
 @dataclass(frozen=True, eq=False)

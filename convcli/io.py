@@ -53,6 +53,7 @@ __all__ = [
     "lineup_csv",
     "lineup_json",
     "output_sink",
+    "overwritten_input",
     "parse_delimiter",
     "parse_numbers",
     "read_array",
@@ -85,7 +86,9 @@ _FORMATS_BY_SUFFIX = {
 }
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
 _INT64 = np.iinfo(np.int64)
+_BEYOND_INT64 = int(_INT64.max) + 1  # stands for an integer too long for int() to read
 _HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
 _BARE_WORD = re.compile(r"[A-Za-z][^\s,;\[\]]*")
 _BOM = b"\xef\xbb\xbf"
@@ -124,6 +127,7 @@ def read_array(
     role: str = "signal",
     delimiter: str | None = ",",
     stdin: BinaryIO | None = None,
+    decimal: str = ".",
 ) -> np.ndarray:
     """Read a SIGNAL or KERNEL argument: a CSV or .npy file, ``FILE:COLUMN``, ``-`` (stdin)
     or inline numbers.
@@ -133,6 +137,8 @@ def read_array(
     holding one) gives its array, of any shape, as integers, floats or
     complex numbers. A .png or .jpg file is read as a grayscale 2-D signal
     (with the ``plot`` extra). ``role`` names the argument in error messages.
+    ``decimal=","`` reads European numbers (``1,5``); inline cells are then
+    separated by spaces.
 
     >>> read_array("2,1,3,5,4")
     array([2, 1, 3, 5, 4])
@@ -142,7 +148,7 @@ def read_array(
     """
     path, column = _split_column(source)
     if path is None:
-        return _parse_inline(source, role)
+        return _parse_inline(source, role, decimal)
     from convcli.images import decode_image, is_image_name
 
     with _open_source(path, role, stdin) as (stream, name):
@@ -153,7 +159,7 @@ def read_array(
             if column is not None:
                 raise InputError(f"{name} is a .npy file, which has no named columns")
             return _npy_array(first + stream.read(), name, role)
-        reader = _CsvReader(delimiter, column, name)
+        reader = _CsvReader(delimiter, column, name, decimal)
         pieces = []
         chunk = first
         while chunk:
@@ -171,6 +177,7 @@ def read_kernel(
     signal_ndim: int,
     delimiter: str | None = ",",
     stdin: BinaryIO | None = None,
+    decimal: str = ".",
 ) -> np.ndarray:
     """Read a KERNEL argument: a file (``FILE:COLUMN``, ``-``), a kernel name, or inline numbers.
 
@@ -199,10 +206,10 @@ def read_kernel(
             and not _LOOKS_LIKE_PATH.search(text)
         ):
             raise InputError(
-                f"the kernel {source!r} is not a file, a kernel name or numbers; "
+                f"the kernel {_shown(source)} is not a file, a kernel name or numbers; "
                 f"kernels: {', '.join(kernel_names())}"
             )
-    return read_array(source, "kernel", delimiter, stdin)
+    return read_array(source, "kernel", delimiter, stdin, decimal)
 
 
 def uses_stdin(source: str) -> bool:
@@ -234,15 +241,17 @@ def _exists(path: str) -> bool:
 
 @contextmanager
 def _open_source(path: str, role: str, stdin: BinaryIO | None) -> Iterator[tuple[BinaryIO, str]]:
-    """A file or standard input opened for reading bytes, and the name to use in messages."""
+    """A file or standard input opened for reading bytes, and the name to use in messages.
+
+    Failing to open or to read it (no permission, an I/O error, a directory on
+    standard input) is an InputError naming it.
+    """
     if path != STDIN:
         if os.path.isdir(path):
             raise InputError(f"{path} is a directory, not a file of numbers")
-        try:
+        with _read_errors(path):
             stream = open(path, "rb")  # noqa: SIM115 (closed below)
-        except OSError as error:
-            raise InputError(f"cannot read {path}: {error.strerror or error}") from None
-        with stream:
+        with stream, _read_errors(path):
             yield stream, path
         return
     stream = stdin if stdin is not None else sys.stdin.buffer
@@ -250,7 +259,17 @@ def _open_source(path: str, role: str, stdin: BinaryIO | None) -> Iterator[tuple
         raise InputError(
             f"the {role} is '-' but standard input is a terminal; pipe data in or give a file"
         )
-    yield stream, "standard input"
+    with _read_errors("standard input"):
+        yield stream, "standard input"
+
+
+@contextmanager
+def _read_errors(name: str) -> Iterator[None]:
+    """Turn an operating system error while opening or reading ``name`` into an InputError."""
+    try:
+        yield
+    except OSError as error:
+        raise InputError(f"cannot read {name}: {error.strerror or error}") from None
 
 
 def _next_chunk(stream: BinaryIO, size: int) -> bytes:
@@ -296,8 +315,11 @@ class _CsvReader:
     cell by line and column. Both give the same numbers for the same text.
     """
 
-    def __init__(self, delimiter: str | None, column: str | None, name: str) -> None:
+    def __init__(
+        self, delimiter: str | None, column: str | None, name: str, decimal: str = "."
+    ) -> None:
         self.delimiter = delimiter
+        self.decimal = decimal
         self.column = column
         self.name = name
         self.header: list[str] | None = None
@@ -341,7 +363,7 @@ class _CsvReader:
             stripped = text.strip()
             if stripped and not stripped.startswith("#"):
                 cells = _split_cells(stripped, self.delimiter)
-                if header is not None or any(_is_number(cell) for cell in cells):
+                if header is not None or any(_is_number(cell, self.decimal) for cell in cells):
                     return header, len(cells), line, position
                 header = cells
             position = stop
@@ -356,6 +378,10 @@ class _CsvReader:
                 return None
             header, width, width_line, start = found
         body = data[start:].rstrip(b" \t\r\n")
+        if self.decimal != ".":  # decimal commas read as points; a "." is the careful reader's
+            if b"." in body:
+                return None
+            body = body.replace(self.decimal.encode(), b".")
         separator = _delimiter_byte(self.delimiter)
         if not body or separator is None or body.translate(None, _PLAIN + separator):
             return None
@@ -390,7 +416,7 @@ class _CsvReader:
         rows, line_numbers = _rows(text, self.delimiter, self.lines)
         self.lines += len(text.splitlines())
         if rows and not self.width:
-            if self.header is None and not any(_is_number(cell) for cell in rows[0]):
+            if self.header is None and not any(_is_number(cell, self.decimal) for cell in rows[0]):
                 self.header = rows.pop(0)
                 line_numbers.pop(0)
             if rows:
@@ -406,7 +432,7 @@ class _CsvReader:
             positions = [
                 (line, column) for line in line_numbers for column in range(1, self.width + 1)
             ]
-        return parse_numbers(cells, positions, self.name)
+        return parse_numbers(cells, positions, self.name, self.decimal)
 
 
 def _delimiter_byte(delimiter: str | None) -> bytes | None:
@@ -508,29 +534,35 @@ def _check_widths(
             )
 
 
-def _parse_inline(source: str, role: str) -> np.ndarray:
-    """Numbers typed on the command line: ``2,1,3``, ``"2 1 3"``, ``[2, 1, 3]``, ``"1,2;3,4"``, ``[[1,2],[3,4]]``."""
+def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
+    """Numbers typed on the command line: ``2,1,3``, ``"2 1 3"``, ``[2, 1, 3]``, ``"1,2;3,4"``,
+    ``[[1,2],[3,4]]``; with a decimal comma, cells are separated by spaces: ``"0,5 1,5"``."""
     text = source.strip()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1].strip()
         if text.startswith("[") and text.endswith("]"):
             text = re.sub(r"\]\s*,?\s*\[", ";", text[1:-1])
+        if not text.strip():
+            raise InputError(f"the {role} {_shown(source)} is empty; give at least one number")
     rows = [row.strip() for row in re.split(r"[;\n]", text)]
-    rows = [re.split(r"[,\s]+", row) for row in rows if row]
-    if not rows or not all(all(_is_number(cell) for cell in row) for row in rows):
+    rows = [re.split(r"\s+" if decimal != "." else r"[,\s]+", row) for row in rows if row]
+    if not rows or not all(all(_is_number(cell, decimal) for cell in row) for row in rows):
         if _LOOKS_LIKE_PATH.search(source) or not rows:
-            raise InputError(f"no such file: {source} (the {role} is neither a file nor numbers)")
-        bad = next(cell for row in rows for cell in row if not _is_number(cell))
+            shown = _shown(source, quote=False, limit=4096)
+            raise InputError(f"no such file: {shown} (the {role} is neither a file nor numbers)")
+        bad = next(cell for row in rows for cell in row if not _is_number(cell, decimal))
+        if decimal != "." and "." in bad:
+            raise InputError(f"the {role} {_shown(source)}: {_not_a_number(bad, decimal)}")
         raise InputError(
-            f"the {role} {source!r} is not a file, and {bad!r} is not a number "
+            f"the {role} {_shown(source)} is not a file, and {_shown(bad)} is not a number "
             '(give a CSV file, - for standard input, or numbers like 2,1,3 or "1,2;3,4")'
         )
-    name, width = f"the {role} {source!r}", len(rows[0])
+    name, width = f"the {role} {_shown(source)}", len(rows[0])
     line_numbers = list(range(1, len(rows) + 1))
     _check_widths(rows, line_numbers, width, 1, name)
     cells = [cell for row in rows for cell in row]
     positions = [(line, column) for line in line_numbers for column in range(1, width + 1)]
-    values = parse_numbers(cells, positions, name)
+    values = parse_numbers(cells, positions, name, decimal)
     return values if len(rows) == 1 or width == 1 else values.reshape(len(rows), width)
 
 
@@ -541,16 +573,26 @@ def _as_complex_text(cell: str) -> str:
     return cell
 
 
-def _parse_cell(cell: str) -> int | float | complex:
+def _parse_cell(cell: str, decimal: str = ".") -> int | float | complex:
     """One number: an int if it is written as one, else a float, else a complex.
 
-    A lone ``j`` or ``i`` is a column name, not the imaginary unit.
+    A lone ``j`` or ``i`` is a column name, not the imaginary unit. With a
+    decimal comma, ``1,5`` is 1.5 and a cell holding a ``.`` is refused: there
+    it may be a thousands separator (``1.500``), which must not read as 1.5.
     """
-    for parse in (int, float):
-        try:
-            return parse(cell)
-        except ValueError:
-            pass
+    if decimal != ".":
+        if "." in cell:
+            raise ValueError(f"{cell!r} has a '.' but the decimal mark is {decimal!r}")
+        cell = cell.replace(decimal, ".")
+    try:
+        return int(cell)
+    except ValueError:
+        if _INTEGER.fullmatch(cell):  # past int()'s 4300 digits, so far past int64 too
+            return _BEYOND_INT64
+    try:
+        return float(cell)
+    except ValueError:
+        pass
     if not _HAS_MAGNITUDE.search(cell):
         raise ValueError(f"{cell!r} has no digits")
     return complex(_as_complex_text(cell))
@@ -563,21 +605,59 @@ def _overflowed(cell: str, value: float | complex) -> bool:
     return infinite > cell.lower().count("inf")
 
 
-def _is_number(cell: str) -> bool:
+def _is_number(cell: str, decimal: str = ".") -> bool:
     """Whether a cell reads as a number."""
     try:
-        _parse_cell(cell)
+        _parse_cell(cell, decimal)
     except ValueError:
         return False
     return True
 
 
+def _shown(text: str, quote: bool = True, limit: int = 60) -> str:
+    r"""Text for an error message: quoted as repr() does (or, unquoted, with control
+    characters escaped as repr() does), and cut short past ``limit`` characters, so that even
+    a bad cell of a megabyte makes a one-line message.
+
+    >>> _shown("x"), _shown("7" * 500, quote=False), _shown("a\rb", quote=False)
+    ("'x'", '777777777777777777777777777777… (500 characters)', 'a\\rb')
+    """
+    if not quote and not text.isprintable():
+        text = repr(text)[1:-1]
+    if len(text) <= limit:
+        return repr(text) if quote else text
+    start = repr(text[: limit // 2]) if quote else text[: limit // 2]
+    return f"{start}… ({len(text)} characters)"
+
+
+def _not_a_number(cell: str, decimal: str) -> str:
+    """Why a cell is not a number, with a hint where the decimal mark or delimiter is the cause.
+
+    >>> _not_a_number("1.500", ",")
+    "'1.500' has a '.' but the decimal mark is ',' (--decimal ,), where '.' may group thousands"
+    """
+    if not cell:
+        return "the cell is empty"
+    if decimal != "." and "." in cell:
+        return (
+            f"{_shown(cell)} has a '.' but the decimal mark is {decimal!r} (--decimal {decimal}), "
+            "where '.' may group thousands"
+        )
+    if ";" in cell:
+        return (
+            f"{_shown(cell)} is not a number (cells separated by ';'? give --delimiter ';', "
+            "and --decimal , if commas mark decimals)"
+        )
+    return f"{_shown(cell)} is not a number"
+
+
 def parse_numbers(
-    cells: list[str], positions: list[tuple[int, int]], name: str = "input"
+    cells: list[str], positions: list[tuple[int, int]], name: str = "input", decimal: str = "."
 ) -> np.ndarray:
     """Cells as one array: int64 if all are integers, else float64, else complex128.
 
-    ``positions`` gives each cell's (line, column) for error messages.
+    ``positions`` gives each cell's (line, column) for error messages;
+    ``decimal`` is the decimal mark (``.`` or ``,``).
 
     >>> parse_numbers(["1", "-2"], [(1, 1), (2, 1)])
     array([ 1, -2])
@@ -587,18 +667,20 @@ def parse_numbers(
     values = []
     for cell, (line, column) in zip(cells, positions):
         try:
-            value = _parse_cell(cell)
+            value = _parse_cell(cell, decimal)
         except ValueError:
-            shown = f"{cell!r} is not a number" if cell else "the cell is empty"
+            shown = _not_a_number(cell, decimal)
             raise InputError(f"{name}, line {line}, column {column}: {shown}") from None
         if isinstance(value, int) and not _INT64.min <= value <= _INT64.max:
             raise InputError(
-                f"{name}, line {line}, column {column}: {cell} does not fit in a 64-bit integer; "
+                f"{name}, line {line}, column {column}: {_shown(cell, quote=False)} does not fit "
+                "in a 64-bit integer; "
                 "write it as a float (e.g. 1e20) to compute approximately"
             )
         if not isinstance(value, int) and _overflowed(cell, value):
             raise InputError(
-                f"{name}, line {line}, column {column}: {cell} overflows a 64-bit float"
+                f"{name}, line {line}, column {column}: {_shown(cell, quote=False)} overflows a "
+                "64-bit float"
             )
         values.append(value)
     kinds = {type(value) for value in values}
@@ -611,6 +693,7 @@ def iter_signal_blocks(
     block_size: int,
     delimiter: str | None = ",",
     stdin: BinaryIO | None = None,
+    decimal: str = ".",
 ) -> Iterator[tuple[np.ndarray, int]]:
     """Read a 1-D signal a block at a time: (about ``block_size`` values, bytes read so far).
 
@@ -632,7 +715,7 @@ def iter_signal_blocks(
     """
     path, column = _split_column(source)
     if path is None:
-        values = read_array(source, "signal", delimiter)
+        values = read_array(source, "signal", delimiter, decimal=decimal)
         yield _one_dimensional(values, source), 0
         return
     with _open_source(path, "signal", stdin) as (stream, name):
@@ -644,7 +727,7 @@ def iter_signal_blocks(
             data = first + stream.read()
             yield _one_dimensional(_npy_array(data, name, "signal"), name), len(data)
             return
-        reader = _CsvReader(delimiter, column, name)
+        reader = _CsvReader(delimiter, column, name, decimal)
         kind, seen, read = None, 0, 0
         chunk = first
         while chunk:
@@ -715,12 +798,13 @@ def _switch_error(
     line, cell, wider = next(
         (line, row[index], word)
         for row, line in zip(rows, line_numbers)
-        if _is_number(row[index])
+        if _is_number(row[index], reader.decimal)
         for python_type, _, word in _KINDS[rank + 1 :]
-        if isinstance(_parse_cell(row[index]), python_type)
+        if isinstance(_parse_cell(row[index], reader.decimal), python_type)
     )
     return InputError(
-        f"{reader.name}, line {line}: {cell} is a {wider}, but --stream already wrote the "
+        f"{reader.name}, line {line}: {_shown(cell, quote=False)} is a {wider}, but --stream "
+        "already wrote the "
         f"numbers before it as {_KINDS[rank][2]}s; write every number as a {wider} "
         "or run without --stream"
     )
@@ -1201,8 +1285,26 @@ def write_text(text: str | bytes | Iterable[str | bytes], output: str | None) ->
 
 def write_bytes(data: bytes, output: str) -> None:
     """Write a file atomically (a temporary file renamed into place), with the usual mode."""
-    with _atomic_file(output) as stream:
+    with _atomic_file(output) as stream, _write_errors(output):
         stream.write(data)
+
+
+def overwritten_input(output: str | None, sources: dict[str, str | None]) -> str | None:
+    """Which input (a key of ``sources``, whose values are SIGNAL/KERNEL arguments) the file
+    ``output`` is, compared as files on disk (so through symlinks and hard links); None if none.
+
+    >>> overwritten_input(os.devnull, {"signal": "1,2,3", "kernel": f"{os.devnull}:2"})
+    'kernel'
+    """
+    if output is None or output == STDIN or not _exists(output):
+        return None
+    for role, source in sources.items():
+        path = None if source is None else _split_column(source)[0]
+        if path is not None and path != STDIN:
+            with suppress(OSError):
+                if os.path.samefile(path, output):
+                    return role
+    return None
 
 
 @contextmanager
@@ -1224,8 +1326,9 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
         with _atomic_file(output) as stream:
 
             def write_file(text: str | bytes) -> None:
-                for piece in _pieces(text):
-                    stream.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+                with _write_errors(output):
+                    for piece in _pieces(text):
+                        stream.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
 
             yield write_file
         return
@@ -1276,24 +1379,39 @@ def _discard_stdout() -> None:
 
 @contextmanager
 def _atomic_file(output: str) -> Iterator[BinaryIO]:
-    """A binary stream into a temporary file that replaces ``output`` at the end (none on error)."""
+    """A binary stream into a temporary file that replaces ``output`` at the end (none on error).
+
+    A symlink is written through, as the shell's ``>`` does: its target is replaced.
+    """
     import tempfile
 
     if os.path.isdir(output):
         raise InputError(f"cannot write to {output}: it is a directory")
-    directory, name = os.path.split(output)
-    try:
+    target = os.path.realpath(output) if os.path.islink(output) else output
+    directory, name = os.path.split(target)
+    with _write_errors(output):
         handle, temporary = tempfile.mkstemp(
             dir=directory or ".", prefix=f".{name}.", suffix=".tmp"
         )
-    except OSError as error:
-        raise InputError(f"cannot write to {output}: {error.strerror or error}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream
-        os.chmod(temporary, 0o666 & ~_current_umask())
-        os.replace(temporary, output)
+            with _write_errors(output):
+                stream.flush()
+        with _write_errors(output):
+            os.chmod(temporary, 0o666 & ~_current_umask())
+            os.replace(temporary, target)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+@contextmanager
+def _write_errors(output: str) -> Iterator[None]:
+    """Turn an operating system error while writing ``output`` (a full disk, say) into an
+    InputError naming it."""
+    try:
+        yield
+    except OSError as error:
+        raise InputError(f"cannot write to {output}: {error.strerror or error}") from None

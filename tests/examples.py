@@ -1,4 +1,5 @@
-"""Shared by several test modules: the classic 1-D pair, an 8x8 image, and a bitwise array check."""
+"""Shared by several test modules: the classic 1-D pair, an 8x8 image, a bitwise array check,
+and the error bound of an FFT sum."""
 
 import math
 
@@ -62,3 +63,20 @@ def assert_matches(actual: np.ndarray, expected: np.ndarray, atol: float) -> Non
         assert actual.tolist() == expected.tolist()
     else:
         np.testing.assert_allclose(actual, expected, rtol=0, atol=atol)
+
+
+EPS = float(np.finfo(np.float64).eps)
+
+
+def norm(values: np.ndarray) -> float:
+    """||values||_2 with nan/inf counted as 0, scaled first so tiny values do not underflow."""
+    values = np.abs(values.astype(np.complex128).ravel())
+    values = np.where(np.isfinite(values), values, 0.0)
+    top = float(values.max(initial=0.0))
+    return top * float(np.sqrt(np.sum((values / top) ** 2))) if top > 0 else 0.0
+
+
+def fft_error_bound(padded: np.ndarray, kernel: np.ndarray) -> float:
+    """eps * log2(n) * ||p||_2 * ||h||_2: the absolute error an FFT sum may have in any
+    output, ``p`` the padded signal with nan/inf as 0 (what the FFT transforms)."""
+    return EPS * math.log2(4 * padded.size) * norm(padded) * norm(kernel)

@@ -12,12 +12,15 @@ import errno
 import json
 import os
 import re
+import shlex
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 import convcli
 from convcli.cli import cli
@@ -705,6 +708,12 @@ DATA_ERRORS = [
     (["conv", "1,2;3,4", "1,1"], {}, ["dimension"]),
     (["compare", "1,2,3", "1,0;0,1"], {}, ["dimension"]),
     (["conv", "1,2,abc", "1"], {}, ["abc"]),
+    (["conv", "{tmp}/huge.csv", "1"], {"huge.csv": "1\n1e400\n"}, ["line 2", "1e400", "overflows"]),
+    (["conv", "1,1e400", "1"], {}, ["1e400", "overflows"]),
+    (["conv", "1,2", "[]"], {}, ["kernel", "empty"]),
+    (["conv", "{tmp}", "1"], {}, ["directory"]),
+    (["conv", "{tmp}/eu.csv", "1", "--decimal", ","], {"eu.csv": "1,5\n1.500\n"}, ["'1.500'"]),
+    (["conv", "{tmp}/eu.csv", "1"], {"eu.csv": "1,5;2\n"}, ["--delimiter ';'", "--decimal ,"]),
 ]
 
 
@@ -744,6 +753,8 @@ USAGE_ERRORS = [
     (["conv", "1,2,3"], ["KERNEL"]),
     (["conv", "1,2,3", "1", "--stride"], ["--stride"]),
     (["conv", "1,2,3", "1", "--delimiter", "ab"], ["delimiter"]),
+    (["conv", "1,2,3", "1", "--decimal", ",", "--delimiter", ","], ["--decimal", "--delimiter"]),
+    (["conv", "1,2,3", "1", "--decimal", ";"], ["--decimal", "';'"]),
 ]
 
 
@@ -821,7 +832,8 @@ def test_failure_while_writing_leaves_no_partial_or_temp_file(tmp_path, monkeypa
     monkeypatch.setattr(os, "replace", disk_full)
     monkeypatch.setattr(os, "rename", disk_full)
     result = invoke("conv", "2,1,3,5,4", "1,-1", "-o", str(target))
-    assert result.exit_code != 0
+    assert result.exit_code == 1
+    assert "No space left on device" in error_line(result)
     assert target.read_text() == "precious\n"
     assert os.listdir(tmp_path) == ["out.csv"]
 
@@ -869,9 +881,295 @@ def test_help_lists_every_option(command):
         "--dilation",
         "--method",
         "--delimiter",
+        "--decimal",
         "--format",
         "-o",
+        "--force",
     ):
         assert option in text
     for mode in ("zeros", "reflect", "symmetric", "replicate", "circular"):
         assert mode in text
+
+
+# ------------------------------------------------------------ hostile input
+
+CSV_CHARACTERS = '0123456789+-.eEjin ,;\t\r\n"#x\ufeff'
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from(CSV_CHARACTERS), max_size=80) | st.text(max_size=40),
+    options=st.sampled_from([[], ["--decimal", ","], ["--delimiter", ";"], ["--stream"]]),
+)
+def test_fuzz_stdin_gives_output_or_one_line_error(text, options):
+    """Whatever arrives on standard input: CSV output (exit 0) or one Error line (exit 1)."""
+    result = invoke("conv", "-", "1", "--format", "csv", *options, input=text)
+    assert result.exit_code in (0, 1), (result.exit_code, result.exception)
+    if result.exit_code == 0:
+        assert result.stderr.startswith("note:") or result.stderr == ""
+        assert csv_rows(result.stdout)
+    else:
+        error_line(result)
+        assert result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x7fELF\x02\x01\x01\x00\x00", os.urandom(64) + b"\x00", b"\x89PNG\r\n\x1a\n"]
+)
+def test_binary_garbage_is_a_data_error(tmp_path, data):
+    path = tmp_path / "blob.csv"
+    path.write_bytes(data)
+    result = invoke("conv", str(path), "1")
+    assert result.exit_code == 1
+    assert "blob.csv" in error_line(result)
+
+
+@pytest.mark.parametrize("shape", [(0,), (2, 0)])
+def test_kernel_with_a_zero_dimension_is_a_data_error(tmp_path, shape):
+    kernel = tmp_path / "k.npy"
+    np.save(kernel, np.zeros(shape))
+    signal = "1,2,3" if len(shape) == 1 else "1,2;3,4"
+    result = invoke("conv", signal, str(kernel))
+    assert result.exit_code == 1
+    line = error_line(result)
+    assert "kernel is empty" in line and str(shape) in line
+
+
+def test_decimal_comma_end_to_end(tmp_path):
+    data = write(tmp_path / "eu.csv", "\ufeffZeit;Wert\r\n0;1,5\r\n1;-2,25\r\n2;4\r\n")
+    result = succeed("conv", f"{data}:Wert", "0,5 0,5", "--decimal", ",", "--format", "csv")
+    assert csv_rows(result.stdout) == [[-0.375], [0.875]]
+    tabbed = write(tmp_path / "eu.tsv", "1,5\t2\n")
+    result = succeed("corr", tabbed, "1", "--decimal", ",", "--delimiter", "tab")
+    assert csv_rows(result.stdout) == [[1.5], [2.0]]
+
+
+def test_decimal_comma_stream(tmp_path):
+    data = write(tmp_path / "eu.csv", "".join(f"{i},5\n" for i in range(50)))
+    whole = succeed("conv", data, "1 -1", "--decimal", ",", "--format", "csv").stdout
+    streamed = succeed("conv", data, "1 -1", "--decimal", ",", "--stream").stdout
+    assert streamed == whole == "1.0\n" * 49
+
+
+INT64_PAIRS = [
+    # signal, kernel: products or sums past int64 from int64 inputs
+    ([2**62, 2**62, 3], [2, 1]),
+    ([-(2**63), 5, 2**63 - 1], [3, -1]),
+    ([2**40] * 9, [2**23 + 1] * 5),
+]
+
+
+@pytest.mark.parametrize(("signal", "kernel"), INT64_PAIRS)
+@pytest.mark.parametrize("method", ["direct", "fft", "auto"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_int64_overflow_exact_on_the_command_line(signal, kernel, method, stream):
+    """Never a wrapped number: every method and the stream path write the exact integers."""
+    arguments = ["conv", ",".join(map(str, signal)), ",".join(map(str, kernel))]
+    options = ["--method", method, "--padding", "full", "--format", "csv"]
+    result = succeed(*arguments, *options, *(["--stream"] if stream else []))
+    expected = [
+        sum(signal[i - k] * kernel[k] for k in range(len(kernel)) if 0 <= i - k < len(signal))
+        for i in range(len(signal) + len(kernel) - 1)
+    ]
+    assert [int(line) for line in result.stdout.splitlines()] == expected
+    assert all(re.fullmatch(r"-?\d+", line) for line in result.stdout.splitlines())
+
+
+def test_int64_overflow_exact_in_a_long_stream(tmp_path):
+    """Past the stream's buffer, with blocks summed by FFT where int64 is safe."""
+    values = [(i % 7 - 3) * 2**60 for i in range(300_000)]
+    data = write(tmp_path / "big.csv", "\n".join(map(str, values)) + "\n")
+    streamed = succeed("corr", data, "4,4,1", "--stream", "--padding", "1:1").stdout.splitlines()
+    padded = [0, *values, 0]
+    for index in (0, 1, 12345, len(values) - 1):
+        window = padded[index : index + 3]
+        assert int(streamed[index]) == 4 * window[0] + 4 * window[1] + window[2]
+    assert len(streamed) == len(values)
+
+
+# ------------------------------------------------------------ -o and its inputs
+
+
+@pytest.mark.parametrize("command", ["conv", "compare", "explain", "backward"])
+def test_output_refuses_to_replace_an_input(tmp_path, command):
+    data = write(tmp_path / "data.csv", "2\n1\n3\n5\n4\n")
+    result = invoke(command, data, "1,-1", "-o", data)
+    assert result.exit_code == 2
+    line = error_line(result)
+    assert "data.csv" in line and "signal" in line and "--force" in line
+    assert Path(data).read_text() == "2\n1\n3\n5\n4\n"
+    assert sorted(os.listdir(tmp_path)) == ["data.csv"]
+
+
+def test_output_refuses_an_input_through_a_symlink_or_a_column(tmp_path):
+    kernel = write(tmp_path / "k.csv", "a,b\n1,-1\n")
+    link = tmp_path / "out.csv"
+    link.symlink_to("k.csv")
+    result = invoke("corr", "2,1,3", f"{kernel}:a", "-o", str(link))
+    assert result.exit_code == 2
+    assert "kernel" in error_line(result)
+    grad = write(tmp_path / "g.csv", "1\n1\n")
+    result = invoke("backward", "2,1,3", "1,-1", "--grad", grad, "-o", grad)
+    assert result.exit_code == 2
+    assert "--grad" in error_line(result)
+
+
+def test_force_replaces_an_input(tmp_path):
+    data = write(tmp_path / "data.csv", "2\n1\n3\n5\n4\n")
+    succeed("conv", data, "1,-1", "-o", data, "--force")
+    assert Path(data).read_text() == "-1\n2\n2\n-1\n"
+    streamed = write(tmp_path / "s.csv", "2\n1\n3\n5\n4\n")
+    succeed("conv", streamed, "1,-1", "-o", streamed, "--force", "--stream")
+    assert Path(streamed).read_text() == "-1\n2\n2\n-1\n"
+    assert sorted(os.listdir(tmp_path)) == ["data.csv", "s.csv"]
+
+
+def test_kernels_has_no_force_option():
+    assert invoke("kernels", "--force").exit_code == 2
+
+
+# ------------------------------------------------------------ limits
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["conv", "{big}", "{big}", "--padding", "full"], ["3999x3999", "--stream", "--padding"]),
+        (["compare", "{big}", "1,1;1,1"], ["1999x1999"]),
+        (["conv", "{long}", "{long}", "--padding", "full"], ["1999999 result"]),
+    ],
+)
+def test_too_large_for_the_memory_is_refused_before_computing(tmp_path, monkeypatch, args, words):
+    """With 50 MB available (as the machine would say), a few hundred MB is refused at once:
+    one line naming the size, the memory available and what to try instead."""
+    from convcli import engine, limits
+
+    monkeypatch.setattr(limits, "available_memory", lambda: 50_000_000)
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed although refused")
+
+    monkeypatch.setattr(engine, "compute", never)
+    monkeypatch.setattr(engine, "compare", never)
+    big, long = tmp_path / "big.npy", tmp_path / "long.npy"
+    np.save(big, np.ones((2000, 2000)))
+    np.save(long, np.ones(1_000_000))
+    result = invoke(*(arg.format(big=big, long=long) for arg in args))
+    assert result.exit_code == 1
+    line = error_line(result)
+    assert re.search(r"needs about [\d.]+ [MG]B of memory but 50 MB is available", line), line
+    for word in words:
+        assert word in line
+
+
+def test_small_runs_never_ask_for_the_memory(monkeypatch):
+    from convcli import limits
+
+    def unknown():
+        raise AssertionError("asked")
+
+    monkeypatch.setattr(limits, "available_memory", unknown)
+    assert succeed("conv", "2,1,3,5,4", "1,-1").stdout == "-1\n2\n2\n-1\n"
+
+
+# ------------------------------------------------------------ long tables
+
+
+@pytest.mark.parametrize("command", ["conv", "compare"])
+def test_a_table_of_a_million_rows_shows_both_ends(tmp_path, command):
+    signal = tmp_path / "long.npy"
+    np.save(signal, np.arange(1_000_001))
+    result = succeed(command, str(signal), "1,-1", "--format", "table")
+    lines = result.stdout.splitlines()
+    assert len(lines) < 80
+    assert re.search(r"\b999960 rows left out in the middle; --all shows them", result.stdout)
+    rows = [line for line in lines if re.match(r"[│|]\s+\d+ [│|]", line)]
+    indices = [int(re.findall(r"\d+", row)[0]) for row in rows]
+    assert indices[:3] == [0, 1, 2] and indices[-1] == 999_999
+
+
+def test_all_prints_every_row(tmp_path):
+    result = succeed("conv", ",".join(["1"] * 300), "1,-1", "--format", "table", "--all")
+    assert "left out" not in result.stdout
+    rows = [line for line in result.stdout.splitlines() if re.match(r"[│|]\s+\d+ [│|]", line)]
+    assert [int(re.findall(r"\d+", row)[0]) for row in rows] == list(range(299))
+
+
+# ------------------------------------------------------------ the README's error table
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLE_FILES: dict[str, str | bytes] = {
+    "data.csv": "1,2\n3,4\n5,x\n",
+    "ragged.csv": "1,2,3\n4,5\n",
+    "huge.csv": "1\n1e400\n",
+    "big.csv": "1\n99999999999999999999\n",
+    "eu.csv": "1,5;2\n3;4,25\n",
+    "eu2.csv": "1;2\n3;1.500\n",
+    "blob.bin": b"\x7fELF\x00\x01",
+}
+
+
+def error_table() -> list[tuple[str, str, int]]:
+    """(example command, first `code` span of the message cell, exit code) per table row."""
+    text = README.read_text(encoding="utf-8")
+    table = text.split("<!-- error-table", 1)[1].split("\n\n", 1)[0]
+    rows = []
+    for line in table.splitlines()[3:]:
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+        command = re.fullmatch(r"`(convcli .*)`", cells[1]).group(1)
+        message = re.search(r"`([^`]*)`", cells[2]).group(1)
+        rows.append((command, message, int(cells[3])))
+    return rows
+
+
+def test_the_error_table_is_there():
+    assert len(error_table()) >= 20
+
+
+@pytest.mark.parametrize(("command", "message", "code"), error_table(), ids=lambda v: str(v)[:40])
+def test_readme_error_table(tmp_path, monkeypatch, command, message, code):
+    """Each row of README's error table: the example gives the message shown and exit code."""
+    from convcli import limits
+
+    if "/proc/" in command and not os.path.exists("/proc/self/mem"):
+        pytest.skip("needs Linux /proc")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(limits, "available_memory", lambda: 24_200_000_000)
+    for name, content in TABLE_FILES.items():
+        data = content.encode() if isinstance(content, str) else content
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "folder").mkdir()
+    np.save(tmp_path / "k.npy", np.zeros((3, 0)))
+    result = invoke(*shlex.split(command)[1:], input="")
+    assert result.exit_code == code, result.output
+    if code == 0:
+        assert message in result.stdout.split()
+    else:
+        assert error_line(result) == message
+
+
+def test_a_file_name_with_a_newline_still_makes_one_error_line(tmp_path):
+    bad = tmp_path / "a\nb.csv"
+    bad.write_text("1\nx\n")
+    result = invoke("conv", str(bad), "1")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert error_line(result).endswith("a\\nb.csv, line 2, column 1: 'x' is not a number")
+
+
+def test_delay_reads_decimal_commas_and_guards_its_reference(tmp_path):
+    reference = write(tmp_path / "ref.csv", "0,5\n2\n0,5\n0\n0\n0\n")
+    signal = write(tmp_path / "sig.csv", "0\n0\n0,5\n2\n0,5\n0\n")
+    result = succeed("delay", signal, reference, "--decimal", ",", "--format", "json")
+    assert json.loads(result.stdout)["lag"] == 2
+    refused = invoke("delay", signal, reference, "-o", reference)
+    assert refused.exit_code == 2
+    assert "reference" in error_line(refused)
+
+
+def test_memory_check_lets_another_convention_swap_a_longer_kernel(monkeypatch):
+    """numpy's convention takes a kernel longer than the signal; the check must not refuse it."""
+    from convcli import limits
+
+    monkeypatch.setattr(limits, "available_memory", lambda: 10**6)
+    result = succeed("conv", "1,2", ",".join(["1"] * 30_000), "--convention", "numpy")
+    assert result.stdout.splitlines() == ["3"] * 29_999

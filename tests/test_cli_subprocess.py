@@ -6,11 +6,14 @@ in-process tests in test_cli.py cover the options and the errors in detail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -185,3 +188,91 @@ def test_auto_format_is_a_table_on_a_terminal_and_no_color_is_respected():
     )
     assert header.index("convolution") < header.index("correlation")
     assert not COLOUR_CODE.search(out), repr(out)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("head") is None, reason="bash")
+def test_head_3_in_a_shell_pipeline_exits_quietly(tmp_path):
+    """``convcli conv big.csv h | head -3`` under pipefail: three lines, nothing on stderr,
+    and convcli's own exit status 0 (the reader leaving early is not an error)."""
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join(str(i % 13) for i in range(300_000)) + "\n")
+    convcli = " ".join(PYTHON_M)
+    result = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {convcli} conv '{big}' 1,-1 | head -3"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=ROOT,
+        env=environment(),
+        check=False,
+    )
+    assert result.stdout == "1\n1\n1\n"
+    assert result.stderr == ""
+    assert result.returncode == 0
+
+
+def _interrupt_when(process: subprocess.Popen, ready) -> None:
+    """Send SIGINT (Ctrl-C) to the process once ``ready()`` holds."""
+    deadline = time.monotonic() + TIMEOUT
+    while not ready():
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the command never got ready"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+def test_ctrl_c_exits_130_without_a_traceback_or_a_partial_file(tmp_path, stream):
+    """Ctrl-C while the signal is still arriving on stdin: exit 130, nothing on stderr but
+    at most a newline, the existing -o file untouched and no temporary file left."""
+    output = tmp_path / "out.csv"
+    output.write_text("precious\n")
+    process = subprocess.Popen(
+        [*PYTHON_M, "conv", "-", "1,1", "-o", str(output), *(["--stream"] if stream else [])],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        process.stdin.write(b"1\n2\n3\n" * 1000)
+        process.stdin.flush()
+        if stream:  # the run is writing: its temporary file is there
+            _interrupt_when(process, lambda: len(os.listdir(tmp_path)) > 1)
+        else:  # still reading: give it time to start and block on stdin
+            started = time.monotonic()
+            _interrupt_when(process, lambda: _reading_stdin(process.pid, started))
+        _, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert_clean_stderr(stderr.decode())
+    assert "KeyboardInterrupt" not in stderr.decode()
+    assert stderr.strip() == b""
+    assert output.read_text() == "precious\n"
+    assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def _reading_stdin(pid: int, started: float) -> bool:
+    """Whether the process is asleep reading a pipe (Linux /proc), or has had three seconds
+    to get there where /proc does not say."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/wchan") as wchan:
+        if "pipe" in wchan.read():
+            return True
+    return time.monotonic() - started > 3
+
+
+def test_too_large_a_result_is_refused_not_killed():
+    """A padding of 10^5 around a 2x2 matrix asks for a 200002x200002 result (320 GB of
+    float64 alone): refused at once with the size on the real machine, never started."""
+    result = run(PYTHON_M, "conv", "1.5,2;3,4", "identity:1", "--padding", "100000")
+    assert result.returncode == 1
+    assert_clean_stderr(result.stderr)
+    assert re.fullmatch(
+        r"Error: the 200002x200002 result needs about [\d.]+ TB of memory but [\d.]+ [MGT]B "
+        r"is available; use --stream .*\n",
+        result.stderr,
+    )

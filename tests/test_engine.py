@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from examples import assert_matches
+from examples import assert_matches, fft_error_bound
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
@@ -58,12 +58,13 @@ def is_exact_integer_array(values: np.ndarray) -> bool:
 
 
 def assert_close_to_reference(
-    actual: np.ndarray, expected: np.ndarray, magnitude: np.ndarray
+    actual: np.ndarray, expected: np.ndarray, magnitude: np.ndarray, slack: float = 0.0
 ) -> None:
-    """Equal to the reference within a few ulps of sum |p|*|h| over each window."""
+    """Equal to the reference within a few ulps of sum |p|*|h| over each window, plus
+    ``slack`` (the FFT's absolute error, where it applies: see fft_slack)."""
     assert actual.shape == expected.shape
     diff = np.abs(actual.astype(np.complex128) - expected.astype(np.complex128))
-    bound = 1e-12 * magnitude + 1e-300
+    bound = 1e-12 * magnitude + slack + 1e-300
     bad = ~(diff <= bound)
     assert not bad.any(), (
         f"differs from the reference at {np.argwhere(bad).tolist()}:\n"
@@ -222,6 +223,18 @@ class Problem:
     def fits(self) -> bool:
         return all(n > 0 for n in self.reference_shape)
 
+    def fft_slack(self, signal: np.ndarray | None = None) -> float:
+        """The absolute error the explicit ``fft`` method may add to any output (0 for the
+        others): 8 eps log2(n) ||p|| ||h||, ``p`` the padded ``signal`` (default: this one's)."""
+        if self.options.get("method") != "fft":
+            return 0.0
+        signal = self.signal if signal is None else signal
+        pads = reference_pads(
+            signal.shape, self.kernel.shape, self.padding, self.stride, self.dilation
+        )
+        padded = np.array(reference_pad(signal, pads, self.pad_mode).tolist(), dtype=complex)
+        return 8 * fft_error_bound(padded, self.kernel)
+
 
 @st.composite
 def problems(
@@ -230,6 +243,7 @@ def problems(
     kinds: tuple[str, ...] = ("int", "float", "complex"),
     exact: bool = False,
     kernel_builder=None,
+    methods: tuple[str | None, ...] = (None, "auto", "direct", "fft"),
 ) -> Problem:
     signal_shape, kernel_shape = draw(shapes(ndim))
     ndim = len(signal_shape)
@@ -245,7 +259,7 @@ def problems(
     pad_mode = draw(st.sampled_from(PAD_MODE_NAMES))
     if pad_mode != "zeros" or draw(st.booleans()):
         options["pad_mode"] = pad_mode
-    method = draw(st.sampled_from([None, "auto", "direct"]))
+    method = draw(st.sampled_from(methods))
     if method is not None:
         options["method"] = method
     problem = Problem(
@@ -538,7 +552,7 @@ def test_matches_reference(problem):
         if kind == "int":
             assert actual.tolist() == expected.tolist()
         else:
-            assert_close_to_reference(actual, expected, magnitude)
+            assert_close_to_reference(actual, expected, magnitude, problem.fft_slack())
 
 
 @given(problems(ndim=1, kinds=("int",)))
@@ -562,7 +576,7 @@ def test_matches_reference_2d(problem):
         expected, magnitude = reference_slide(
             problem.signal, problem.kernel, operation, **problem.reference_options
         )
-        assert_close_to_reference(actual, expected, magnitude)
+        assert_close_to_reference(actual, expected, magnitude, problem.fft_slack())
 
 
 @given(problems())
@@ -629,9 +643,10 @@ def test_compare_agrees_with_convolve_and_correlate(problem):
         assert isinstance(result.method, str) and result.method != "auto"
 
 
-@given(problems(exact=True))
+@given(problems(exact=True, methods=(None, "auto", "direct")))
 def test_compare_counts_differences_exactly(problem):
-    """Integer-valued data makes every sum exact, so the verdicts must be exact too."""
+    """Integer-valued data makes every sum exact, so the verdicts must be exact too
+    (the FFT's sums of decimals are not exact, so it is left out)."""
     assume(problem.fits)
     result = compare(problem.signal, problem.kernel, **problem.options)
     conv = result.convolution.astype(np.complex128)
@@ -659,7 +674,7 @@ def test_symmetric_kernels_give_identical_results(problem):
     )
 
 
-@given(problems(kernel_builder=antisymmetric_part, exact=True))
+@given(problems(kernel_builder=antisymmetric_part, exact=True, methods=(None, "auto", "direct")))
 def test_antisymmetric_kernels_give_negated_results(problem):
     assume(problem.fits)
     result = compare(problem.signal, problem.kernel, **problem.options)
@@ -830,7 +845,8 @@ def test_nonfinite_values_stay_in_their_windows(problem, data, bad):
         assert (~np.isfinite(actual) == touched).all(), (actual, touched)
         assert count_nonfinite(actual) == int(touched.sum())
         # the untouched outputs are unaffected
-        assert_close_to_reference(actual[~touched], expected[~touched], magnitude[~touched])
+        slack = problem.fft_slack(signal)
+        assert_close_to_reference(actual[~touched], expected[~touched], magnitude[~touched], slack)
     result = compare(signal, kernel, **problem.options)
     assert count_nonfinite(result.convolution) == count_nonfinite(result.correlation)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from examples import EDGE_FLOATS, assert_identical
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -560,6 +560,9 @@ def test_format_number_complex_edges(value):
 FINITE_FLOATS = st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True)
 ALL_FLOATS = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
 INT64S = st.integers(INT64_MIN, INT64_MAX)
+#: Lists up to this long cover both writers: one value at a time, and numtext's blocks
+#: (from io._SMALL_ARRAY values on).
+ROUND_TRIP_SIZE = 150
 
 
 def round_trip(directory: Path, values: np.ndarray) -> np.ndarray:
@@ -581,7 +584,7 @@ def test_csv_round_trip_edge_floats(tmp_path, value):
     assert_identical(round_trip(tmp_path, values), values)
 
 
-@given(st.lists(INT64S, min_size=1, max_size=20))
+@given(st.lists(INT64S, min_size=1, max_size=ROUND_TRIP_SIZE))
 def test_csv_round_trip_int64(tmp_path_factory, values):
     array = np.array(values, dtype=np.int64)
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
@@ -593,7 +596,7 @@ def test_csv_round_trip_finite_floats(tmp_path_factory, values):
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
 
 
-@given(st.lists(ALL_FLOATS, min_size=1, max_size=20))
+@given(st.lists(ALL_FLOATS, min_size=1, max_size=ROUND_TRIP_SIZE))
 def test_csv_round_trip_every_float(tmp_path_factory, values):
     array = np.array(values, dtype=np.float64)
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
@@ -605,7 +608,7 @@ def test_csv_round_trip_finite_complex(tmp_path_factory, values):
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
 
 
-@given(st.lists(st.builds(complex, ALL_FLOATS, ALL_FLOATS), min_size=1, max_size=20))
+@given(st.lists(st.builds(complex, ALL_FLOATS, ALL_FLOATS), min_size=1, max_size=ROUND_TRIP_SIZE))
 def test_csv_round_trip_every_complex(tmp_path_factory, values):
     array = np.array(values, dtype=np.complex128)
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
@@ -925,7 +928,7 @@ def test_write_text_failure_mid_write_leaves_nothing(tmp_path, monkeypatch, exis
             raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(InputError, match=r"^cannot write to .*out\.csv: No space left on device$"):
         cio.write_text("1,2,3\n" * 1000, str(target))
     remaining = sorted(p.name for p in tmp_path.iterdir())
     if existing:
@@ -944,8 +947,14 @@ def test_write_text_unencodable_text_leaves_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
-@pytest.mark.parametrize("error", [OSError(errno.EXDEV, "cross-device link"), KeyboardInterrupt()])
-def test_write_text_failed_rename_leaves_nothing(tmp_path, monkeypatch, error):
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [
+        (OSError(errno.EXDEV, "cross-device link"), InputError),
+        (KeyboardInterrupt(), KeyboardInterrupt),
+    ],
+)
+def test_write_text_failed_rename_leaves_nothing(tmp_path, monkeypatch, error, raised):
     target = tmp_path / "out.csv"
     target.write_text("precious\n")
     sources = []
@@ -955,7 +964,7 @@ def test_write_text_failed_rename_leaves_nothing(tmp_path, monkeypatch, error):
         raise error
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(type(error)):
+    with pytest.raises(raised):
         cio.write_text("new\n", str(target))
     # the temporary file was next to the target (so the rename is atomic) and is gone
     assert len(sources) == 1
@@ -990,3 +999,257 @@ def test_write_text_missing_parent_directory(tmp_path):
         cio.write_text("1\n", str(target))
     assert str(target) in str(caught.value)
     assert not target.parent.exists()
+
+
+# --------------------------------------------------------------------------- hostile input
+
+#: Characters CSV-like garbage is made of: number parts, separators, quotes, line ends, a BOM.
+CSV_CHARACTERS = '0123456789+-.eEjinfaIN ,;\t\r\n"#[]x\ufeff\x00é'
+CSV_LIKE_TEXT = st.text(alphabet=st.sampled_from(CSV_CHARACTERS), max_size=120)
+#: (delimiter, decimal mark) pairs the command line allows.
+DIALECTS = st.sampled_from(
+    [(",", "."), (";", "."), ("\t", "."), (None, "."), (";", ","), (None, ",")]
+)
+
+
+def parsed_or_one_line_error(read) -> np.ndarray | None:
+    """What ``read()`` returns, which must be a 1-D or 2-D array of int64, float64 or
+    complex128 numbers; or None when it raised the clean error (a ConvcliError of one line,
+    as InputError is). Any other exception fails the test."""
+    try:
+        values = read()
+    except ConvcliError as error:
+        message = str(error)
+        assert message.strip() and "\n" not in message and "\r" not in message, repr(message)
+        return None
+    assert values.ndim in (1, 2) and values.size > 0
+    assert values.dtype in (np.int64, np.float64, np.complex128), values.dtype
+    return values
+
+
+@given(data=st.one_of(CSV_LIKE_TEXT.map(str.encode), st.binary(max_size=200)), dialect=DIALECTS)
+def test_fuzz_files_parse_or_fail_cleanly(tmp_path_factory, data, dialect):
+    """Random text and random bytes, as a file, a file's column and standard input: numbers
+    or the one-line error, nothing else; the fast reader agrees with the careful one."""
+    delimiter, decimal = dialect
+    path = write(tmp_path_factory.mktemp("fuzz"), "f.csv", data)
+    for source in (path, f"{path}:1"):
+        values = parsed_or_one_line_error(
+            lambda source=source: cio.read_array(source, delimiter=delimiter, decimal=decimal)
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(cio._CsvReader, "_fast", lambda self, data: None)
+            careful = parsed_or_one_line_error(
+                lambda source=source: cio.read_array(source, delimiter=delimiter, decimal=decimal)
+            )
+        assert (values is None) == (careful is None)
+        if values is not None:
+            assert_identical(values, careful)
+    piped = parsed_or_one_line_error(
+        lambda: cio.read_array("-", delimiter=delimiter, decimal=decimal, stdin=io.BytesIO(data))
+    )
+    from_file = parsed_or_one_line_error(
+        lambda: cio.read_array(path, delimiter=delimiter, decimal=decimal)
+    )
+    assert (piped is None) == (from_file is None)
+    if piped is not None:
+        assert_identical(piped, from_file)
+
+
+@given(text=st.one_of(CSV_LIKE_TEXT, st.text(max_size=60)), decimal=st.sampled_from(".,"))
+def test_fuzz_inline_numbers_parse_or_fail_cleanly(text, decimal):
+    assume("\x00" not in text)  # not possible in a command-line argument
+    for role in ("signal", "kernel"):
+        parsed_or_one_line_error(lambda role=role: cio.read_array(text, role, decimal=decimal))
+    parsed_or_one_line_error(lambda: cio.read_kernel(text, 1, decimal=decimal))
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=30))
+def test_fuzz_stream_blocks_agree_with_the_whole_file(tmp_path_factory, values):
+    """Written floats read back in blocks: the blocks joined are read_array's array."""
+    path = write(tmp_path_factory.mktemp("blocks"), "f.csv", cio.result_csv(np.array(values)))
+    blocks = [block for block, _ in cio.iter_signal_blocks(path, 4)]
+    assert_identical(np.concatenate(blocks), cio.read_array(path))
+
+
+def test_messy_excel_export(tmp_path):
+    """BOM, CRLF, spaces and tabs around cells, quoted cells and a trailing comma at once."""
+    data = '\ufefftime , "value",\r\n 0,\t"1.5" ,\r\n1 ,  -2\t,\r\n'.encode()
+    path = write(tmp_path, "excel.csv", data)
+    assert_identical(cio.read_array(path), np.array([[0.0, 1.5], [1.0, -2.0]]))
+    assert_identical(cio.read_array(f"{path}:value"), np.array([1.5, -2.0]))
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter", "expected"),
+    [
+        ("a;b\n1,5;2\n-3;4,25\n", ";", [[1.5, 2.0], [-3.0, 4.25]]),
+        ('"1,5";"2,5"\r\n', ";", [1.5, 2.5]),
+        ("1,5\t2\n3\t4,0\n", "\t", [[1.5, 2.0], [3.0, 4.0]]),
+        ("1,5 2\n3  4,0\n", None, [[1.5, 2.0], [3.0, 4.0]]),
+        ("1e3;1,5e-3;-inf;nan\n", ";", [1000.0, 0.0015, -math.inf, math.nan]),
+        ("1,5+2,5j;3\n", ";", [1.5 + 2.5j, 3 + 0j]),
+        ("1;2\n3;4\n", ";", [[1, 2], [3, 4]]),
+    ],
+)
+def test_decimal_comma(tmp_path, text, delimiter, expected):
+    path = write(tmp_path, "eu.csv", text)
+    assert_identical(cio.read_array(path, delimiter=delimiter, decimal=","), np.array(expected))
+
+
+def test_decimal_comma_on_a_long_file_takes_the_fast_reader(tmp_path):
+    values = np.arange(-2000, 2000) / 8
+    text = "".join(f"{i};{v!r}\n".replace(".", ",") for i, v in enumerate(values.tolist()))
+    path = write(tmp_path, "eu.csv", text)
+    assert_identical(cio.read_array(f"{path}:2", delimiter=";", decimal=","), values)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cio, "parse_numbers", None)  # the careful reader would fail
+        assert_identical(cio.read_array(f"{path}:2", delimiter=";", decimal=","), values)
+
+
+@pytest.mark.parametrize("cell", ["1.500", "1.5", "1.500,25"])
+def test_decimal_comma_refuses_a_point(tmp_path, cell):
+    """A '.' in a European file may group thousands (1.500 is 1500): never read it as 1.5."""
+    path = write(tmp_path, "eu.csv", f"1;2\n3;{cell}\n")
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path, delimiter=";", decimal=",")
+    message = str(caught.value)
+    assert "line 2, column 2" in message
+    assert f"{cell!r} has a '.'" in message and "decimal mark is ','" in message
+    with pytest.raises(InputError, match=r"has a '\.'"):
+        cio.read_array(f"1 {cell}", decimal=",")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("0,25 0,5 0,25", [0.25, 0.5, 0.25]),
+        ("1 2;3 4", [[1, 2], [3, 4]]),
+        ("[1,5 -2]", [1.5, -2.0]),
+        ("-1 1", [-1, 1]),
+    ],
+)
+def test_decimal_comma_inline(source, expected):
+    assert_identical(cio.read_array(source, decimal=","), np.array(expected))
+
+
+def test_european_file_read_as_plain_csv_says_what_to_do(tmp_path):
+    path = write(tmp_path, "eu.csv", "1,5;2\n3;4,25\n")
+    with pytest.raises(InputError, match=r"--delimiter ';'.*--decimal ,"):
+        cio.read_array(path)
+
+
+def test_decimal_comma_stream_blocks(tmp_path):
+    path = write(tmp_path, "eu.csv", "value\n" + "".join(f"{i},5\n" for i in range(100)))
+    blocks = [block for block, _ in cio.iter_signal_blocks(path, 8, ";", decimal=",")]
+    assert_identical(np.concatenate(blocks), np.arange(100) + 0.5)
+
+
+def test_overlong_line_is_one_row(tmp_path):
+    """A single line of a million cells (about 7 MB, past any read chunk) is a 1-D signal."""
+    values = np.arange(1_000_000) % 1000 - 500
+    path = write(tmp_path, "wide.csv", ",".join(map(str, values.tolist())) + "\n")
+    assert_identical(cio.read_array(path), values)
+
+
+@pytest.mark.parametrize("digits", [30, 5000, 100_000])
+def test_overlong_integer_cell_is_refused_as_beyond_int64(tmp_path, digits):
+    """Even past int()'s 4300-digit limit: the int64 message, with the cell cut short."""
+    path = write(tmp_path, "long.csv", "1\n" + "7" * digits + "\n")
+    with pytest.raises(InputError, match="line 2, column 1") as caught:
+        cio.read_array(path)
+    message = str(caught.value)
+    assert "does not fit in a 64-bit integer" in message
+    assert len(message) < 250
+
+
+@pytest.mark.parametrize("cell", ["x" * 100_000, "1.5" + "0" * 5000 + "e400", '"' + "9" * 9999])
+def test_overlong_bad_cell_makes_a_short_message(tmp_path, cell):
+    path = write(tmp_path, "long.csv", f"1\n{cell}\n")
+    with pytest.raises(InputError, match=r"line 2, column 1: .*… \(\d+ characters\)") as caught:
+        cio.read_array(path)
+    assert len(str(caught.value)) < 250
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs a Unix socket")
+def test_unopenable_file_is_a_clean_error(tmp_path):
+    """A file that exists but cannot be opened (a Unix socket: this fails even as root)."""
+    import socket
+
+    path = tmp_path / "s.csv"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(path))
+        with pytest.raises(InputError, match=r"^cannot read .*s\.csv: ") as caught:
+            cio.read_array(str(path))
+    finally:
+        server.close()
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_is_a_clean_error(tmp_path):
+    path = tmp_path / "secret.csv"
+    path.write_text("1\n2\n")
+    path.chmod(0)
+    with pytest.raises(InputError, match=r"cannot read .*secret\.csv: Permission denied"):
+        cio.read_array(str(path))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux /proc")
+def test_read_error_after_opening_is_a_clean_error():
+    """/proc/self/mem opens but fails to read at offset 0 (an I/O error), even for root."""
+    with pytest.raises(InputError, match=r"^cannot read /proc/self/mem: "):
+        cio.read_array("/proc/self/mem")
+
+
+def test_read_error_on_stdin_is_a_clean_error():
+    class Failing(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            raise OSError(errno.EIO, "Input/output error")
+
+    with pytest.raises(InputError, match=r"^cannot read standard input: Input/output error$"):
+        cio.read_array("-", stdin=Failing())
+
+
+@pytest.mark.parametrize("source", ["[]", "[[]]", " [ ] "])
+def test_empty_brackets_are_an_empty_input(source):
+    with pytest.raises(InputError, match="is empty"):
+        cio.read_array(source, "kernel")
+
+
+@pytest.mark.parametrize("shape", [(0,), (3, 0), (0, 2)])
+def test_npy_kernel_with_a_zero_dimension(tmp_path, shape):
+    path = tmp_path / "k.npy"
+    np.save(path, np.zeros(shape))
+    with pytest.raises(InputError, match=r"kernel is empty \(shape") as caught:
+        cio.read_kernel(str(path), len(shape))
+    assert "k.npy" in str(caught.value)
+
+
+def test_output_through_a_symlink_replaces_its_target(tmp_path):
+    target = tmp_path / "data.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target.name)
+    cio.write_text("new\n", str(link))
+    assert link.is_symlink()
+    assert target.read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "link.csv"]
+
+
+def test_overwritten_input(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("1\n2\n")
+    (tmp_path / "link.csv").symlink_to("data.csv")
+    os.link(data, tmp_path / "hard.csv")
+    other = tmp_path / "other.csv"
+    other.write_text("1\n")
+    sources = {"signal": "1,2,3", "kernel": f"{data}:1"}
+    for output in ("data.csv", "link.csv", "hard.csv", "./sub/../data.csv"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        assert cio.overwritten_input(str(tmp_path / output), sources) == "kernel"
+    assert cio.overwritten_input(str(other), sources) is None
+    assert cio.overwritten_input(str(tmp_path / "new.csv"), sources) is None
+    assert cio.overwritten_input(None, sources) is None
+    assert cio.overwritten_input("-", {"signal": "-"}) is None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from examples import assert_matches
+from examples import EPS, assert_matches, fft_error_bound, norm
 from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
@@ -36,7 +36,6 @@ except ImportError:  # tests/ imported as a package
         reference_slide,
     )
 
-EPS = float(np.finfo(np.float64).eps)
 OPERATIONS = ("convolution", "correlation")
 NUMPY_PAD_MODES = {
     "zeros": "constant",
@@ -109,22 +108,11 @@ class Case:
         return reference_slide(self.signal, self.kernel, self.operation, **self.reference_options())
 
 
-def norm(values: np.ndarray) -> float:
-    """||values||_2 with nan/inf counted as 0, scaled first so tiny values do not underflow."""
-    values = np.abs(values.astype(np.complex128).ravel())
-    values = np.where(np.isfinite(values), values, 0.0)
-    top = float(values.max(initial=0.0))
-    return top * float(np.sqrt(np.sum((values / top) ** 2))) if top > 0 else 0.0
-
-
 def fft_error_scale(case: Case) -> float:
-    """eps * log2(n) * ||p||_2 * ||h||_2: the absolute error an FFT sum may have in any
-    output, ``p`` the padded signal with nan/inf as 0 (what the FFT transforms)."""
+    """The absolute error an FFT sum may have in any output of this case (see fft_error_bound)."""
     signal = case.signal.astype(np.complex128)
-    signal = np.where(np.isfinite(signal), signal, 0)
     padded = np.pad(signal, case.pads(), mode=NUMPY_PAD_MODES[case.pad_mode])
-    log_size = math.log2(4 * padded.size)
-    return EPS * log_size * norm(padded) * norm(case.kernel)
+    return fft_error_bound(padded, case.kernel)
 
 
 def assert_exact_integers(actual: np.ndarray, expected: np.ndarray) -> None:

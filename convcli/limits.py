@@ -1,0 +1,179 @@
+"""Work too large for the machine, refused before it starts.
+
+The engine says how many bytes a computation holds (:func:`convcli.engine.memory_estimate`,
+pure arithmetic on the shapes); this module adds what writing the result takes and
+compares the sum with the memory the machine has available now (``MemAvailable``
+in /proc/meminfo, within this process's cgroup limit; sysconf elsewhere). Past it,
+the run stops with one line naming the size instead of being killed by the
+operating system halfway through.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from convcli import engine
+from convcli.errors import ConvcliError
+
+__all__ = ["available_memory", "check_memory", "human_bytes", "output_bytes"]
+
+#: Below this many bytes nothing is checked: any machine running Python has that much.
+_ALWAYS_FITS = 64 << 20
+#: Characters of one value as text (the longest float repr is 24, plus a delimiter).
+_TEXT_CHARACTERS = {"i": 21, "O": 40, "f": 25, "c": 50}
+_UNLIMITED = 1 << 60
+_CSV_PIECE_VALUES = (
+    1 << 17
+)  # values io formats at a time for the CSV of one result  # cgroup v1 writes "no limit" as a number near 2**63
+
+
+def available_memory(
+    meminfo: str = "/proc/meminfo",
+    cgroups: str = "/proc/self/cgroup",
+    cgroup_root: str = "/sys/fs/cgroup",
+) -> int | None:
+    """Bytes of memory this process can take now without swapping: MemAvailable, or less
+    where its cgroup's limit leaves less room; sysconf's free pages elsewhere; None if unknown.
+
+    >>> memory = available_memory()
+    >>> memory is None or memory > 0
+    True
+    """
+    available = None
+    try:
+        with open(meminfo) as lines:
+            fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        available = int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError, IndexError):
+        with_sysconf = ("SC_AVPHYS_PAGES", "SC_PAGE_SIZE")
+        if all(name in os.sysconf_names for name in with_sysconf):
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    room = _cgroup_room(cgroups, cgroup_root)
+    if room is not None:
+        available = room if available is None else min(available, room)
+    return available
+
+
+def _cgroup_room(cgroups: str, root: str) -> int | None:
+    """Bytes left under this process's cgroup memory limit (v2 or v1); None if it has none."""
+    try:
+        with open(cgroups) as lines:
+            entries = [line.rstrip("\n").split(":", 2) for line in lines]
+    except OSError:
+        return None
+    for entry in entries:
+        if len(entry) != 3:
+            continue
+        _, controllers, path = entry
+        if controllers == "":
+            files = (f"{root}{path}", "memory.max", "memory.current")
+        elif "memory" in controllers.split(","):
+            files = (
+                f"{root}/memory{path}",
+                "memory.limit_in_bytes",
+                "memory.usage_in_bytes",
+            )
+        else:
+            continue
+        try:
+            limit, usage = (_read_text(os.path.join(files[0], name)) for name in files[1:])
+            if limit.isdigit() and int(limit) < _UNLIMITED:
+                return max(int(limit) - int(usage), 0)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _read_text(path: str) -> str:
+    """A small file's text, stripped."""
+    with open(path) as stream:
+        return stream.read().strip()
+
+
+def output_bytes(
+    output_format: str, values: int, kind: str, show_all: bool = False, comparing: bool = False
+) -> int:
+    """Bytes writing ``values`` values of dtype kind ``kind`` takes in ``output_format``.
+
+    The CSV of one result is written a block of rows at a time; compare's CSV
+    and every JSON document are built whole from Python numbers first; a table
+    holds only the rows it shows unless ``show_all``.
+
+    >>> output_bytes("csv", 10**9, "f"), output_bytes("csv", 1000, "f", comparing=True)
+    (41943040, 170000)
+    """
+    text = _TEXT_CHARACTERS.get(kind, 50)
+    if output_format == "csv" and not comparing:  # numtext's work arrays for one block
+        return min(values, _CSV_PIECE_VALUES) * 320
+    per_value = {
+        "csv": 120 + 2 * text,  # Python numbers, one line's text per position, the whole text
+        "json": 80 + 4 * text,  # Python numbers (complex ones as strings) and the document
+        "npy": 40,  # the array in a buffer, and the buffer's bytes
+        "png": 10,
+    }.get(output_format, 400 if show_all else 0)
+    return values * per_value
+
+
+def human_bytes(size: int) -> str:
+    """A size as people read it, in decimal units.
+
+    >>> human_bytes(999), human_bytes(12_800_000_000)
+    ('999 bytes', '12.8 GB')
+    """
+    if size < 1000:
+        return f"{size} bytes"
+    exponent = min(int(math.log10(size) // 3), 5)
+    return f"{size / 1000**exponent:.3g} {'kMGTP'[exponent - 1]}B"
+
+
+def check_memory(
+    signal: np.ndarray,
+    kernel: np.ndarray,
+    options: dict,
+    output_format: str,
+    show_all: bool = False,
+    comparing: bool = False,
+    available: int | None = None,
+) -> None:
+    """Refuse, before any work, a computation and output larger than the memory available.
+
+    ``options`` are the engine's keyword arguments (padding, stride, dilation,
+    pad_mode, method); ``available`` replaces what the machine reports.
+
+    >>> matrix = np.broadcast_to(1.0, (20000, 20000))  # no memory behind it
+    >>> options = {"padding": "full"}
+    >>> check_memory(matrix, matrix, options, "csv", available=8 * 10**9)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    convcli.errors.ConvcliError: the 39999x39999 result needs about 224 GB of memory but 8 GB is...
+    """
+    if options.get("convention", "convcli") != "convcli":
+        # another library's rules (convcli/conventions.py) give at most every output where
+        # the inputs overlap, whichever is longer: the full padding, without a stride
+        options = {**options, "padding": "full", "stride": 1}
+    geometry_names = ("padding", "stride", "dilation", "pad_mode")
+    geometry = engine.plan(
+        signal.shape,
+        kernel.shape,
+        **{name: options[name] for name in geometry_names if name in options},
+    )
+    method = options.get("method", "auto")
+    values = math.prod(geometry.output_shape)
+    if comparing:  # both results, and compare's JSON holds the inputs too
+        values = 2 * values + signal.size + kernel.size
+    kind = np.result_type(signal, kernel).kind
+    needed = engine.memory_estimate(signal, kernel, geometry, method, comparing)
+    needed += output_bytes(output_format, values, kind, show_all, comparing)
+    if needed < _ALWAYS_FITS:
+        return
+    if available is None:
+        available = available_memory()
+    if available is not None and needed > available:
+        shape = "x".join(map(str, geometry.output_shape))
+        raise ConvcliError(
+            f"the {shape} result needs about {human_bytes(needed)} of memory but "
+            f"{human_bytes(available)} is available; use --stream (conv and corr of a 1-D "
+            "signal), a smaller --padding (valid adds none) or smaller inputs"
+        )
