@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # imported where used, to keep start-up fast
     from convcli.xcorr import Delay
 
 __all__ = [
+    "CSV_PIECE_VALUES",
     "FORMATS",
     "backward_json",
     "choose_format",
@@ -99,7 +100,7 @@ _PLAIN = b"0123456789+-.eE naifNAIFtyTY\t\r\n"
 _CHUNK = 1 << 21  # bytes of CSV read at a time (then up to the end of the line)
 #: Values formatted at a time by result_csv_pieces (a block per processor; larger pieces
 #: only hold more text in memory at once).
-_WRITE_BLOCK = 1 << 17
+CSV_PIECE_VALUES = 1 << 17
 #: Characters encoded at a time by output_sink.
 _WRITE_PIECE = 1 << 20
 
@@ -860,7 +861,7 @@ def result_csv_pieces(values: np.ndarray) -> Iterator[str | bytes]:
 
     width = rows.shape[1]
     flat = rows.reshape(-1)
-    step = max(1, _WRITE_BLOCK // width) * width  # whole rows at a time
+    step = max(1, CSV_PIECE_VALUES // width) * width  # whole rows at a time
     for start in range(0, flat.size, step):
         yield numtext.format_cells(flat[start : start + step], width)
 

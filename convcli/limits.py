@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from convcli import engine
+from convcli import engine, io
 from convcli.errors import ConvcliError
 
 __all__ = ["available_memory", "check_memory", "human_bytes", "output_bytes"]
@@ -24,10 +24,7 @@ __all__ = ["available_memory", "check_memory", "human_bytes", "output_bytes"]
 _ALWAYS_FITS = 64 << 20
 #: Characters of one value as text (the longest float repr is 24, plus a delimiter).
 _TEXT_CHARACTERS = {"i": 21, "O": 40, "f": 25, "c": 50}
-_UNLIMITED = 1 << 60
-_CSV_PIECE_VALUES = (
-    1 << 17
-)  # values io formats at a time for the CSV of one result  # cgroup v1 writes "no limit" as a number near 2**63
+_UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a number near 2**63
 
 
 def available_memory(
@@ -107,7 +104,7 @@ def output_bytes(
     """
     text = _TEXT_CHARACTERS.get(kind, 50)
     if output_format == "csv" and not comparing:  # numtext's work arrays for one block
-        return min(values, _CSV_PIECE_VALUES) * 320
+        return min(values, io.CSV_PIECE_VALUES) * 320
     per_value = {
         "csv": 120 + 2 * text,  # Python numbers, one line's text per position, the whole text
         "json": 80 + 4 * text,  # Python numbers (complex ones as strings) and the document

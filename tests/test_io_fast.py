@@ -236,7 +236,7 @@ def test_result_csv_of_blocks_joined_is_result_csv_of_the_whole(values, cuts):
 
 
 def test_result_csv_pieces_are_whole_rows_that_join_to_result_csv(monkeypatch):
-    monkeypatch.setattr(cio, "_WRITE_BLOCK", 1000)  # several pieces from a small array
+    monkeypatch.setattr(cio, "CSV_PIECE_VALUES", 1000)  # several pieces from a small array
     values = np.random.default_rng(3).standard_normal((700, 7))
     pieces = list(cio.result_csv_pieces(values))
     assert len(pieces) == 5  # 142 rows (994 values) a piece
