@@ -527,7 +527,7 @@ def _run_stream(
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
     dialect = _csv_dialect(delimiter)
     streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, **geometry)
-    blocks = io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect)
+    blocks = io.read_ahead(io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect))
     with io.output_sink(output) as write, _progress(signal) as advance_to:
         for values, read in blocks:
             for piece in io.result_csv_pieces(streamer.feed(values)):

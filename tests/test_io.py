@@ -14,6 +14,7 @@ import math
 import os
 import stat
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -1253,3 +1254,41 @@ def test_overwritten_input(tmp_path):
     assert cio.overwritten_input(str(tmp_path / "new.csv"), sources) is None
     assert cio.overwritten_input(None, sources) is None
     assert cio.overwritten_input("-", {"signal": "-"}) is None
+
+
+# --------------------------------------------------------------------------- read_ahead
+
+
+@given(st.lists(st.integers(), max_size=50), st.integers(1, 4))
+def test_read_ahead_gives_every_item_in_order(items, depth):
+    assert list(cio.read_ahead(iter(items), depth)) == items
+
+
+def test_read_ahead_raises_an_error_where_its_item_would_have_come():
+    def blocks():
+        yield 1
+        yield 2
+        raise InputError("line 3: bad cell")
+
+    seen = []
+    with pytest.raises(InputError, match="line 3"):
+        for item in cio.read_ahead(blocks()):
+            seen.append(item)
+    assert seen == [1, 2]
+
+
+def test_read_ahead_stops_reading_when_the_caller_stops():
+    pulled = []
+
+    def blocks():
+        for number in range(1000):
+            pulled.append(number)
+            yield number
+
+    ahead = cio.read_ahead(blocks(), depth=2)
+    assert next(ahead) == 0
+    ahead.close()  # as a consumer does when its pipe closes or it fails
+    time.sleep(0.3)  # the thread notices within its 0.1 s wait to hand an item over
+    settled = len(pulled)
+    time.sleep(0.3)
+    assert len(pulled) == settled <= 5  # one handed over, two queued, one waiting, no more
