@@ -197,15 +197,7 @@ def test_head_3_in_a_shell_pipeline_exits_quietly(tmp_path):
     big = tmp_path / "big.csv"
     big.write_text("\n".join(str(i % 13) for i in range(300_000)) + "\n")
     convcli = " ".join(PYTHON_M)
-    result = subprocess.run(
-        ["bash", "-c", f"set -o pipefail; {convcli} conv '{big}' 1,-1 | head -3"],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=ROOT,
-        env=environment(),
-        check=False,
-    )
+    result = run(["bash", "-c", f"set -o pipefail; {convcli} conv '{big}' 1,-1 | head -3"])
     assert result.stdout == "1\n1\n1\n"
     assert result.stderr == ""
     assert result.returncode == 0
