@@ -1047,16 +1047,24 @@ def _module(name: str) -> Any:
 
 def main() -> None:
     """Console entry point: click's errors as one line, Ctrl-C as exit 130, never a traceback."""
+    code = _run()
+    if io.background_reader_alive():  # a --stream reader still blocked on standard input
+        io.exit_now(code)
+    sys.exit(code)
+
+
+def _run() -> int:
+    """Run the command line; the exit code, with any error already reported on stderr."""
     try:
         code = cli.main(prog_name="convcli", standalone_mode=False)
     except click.ClickException as error:
         error.show()
-        sys.exit(error.exit_code)
+        return error.exit_code
     except (click.Abort, KeyboardInterrupt):
-        sys.exit(_INTERRUPTED)
+        return _INTERRUPTED
     except MemoryError:
         click.echo("Error: not enough memory for this computation", err=True)
-        sys.exit(1)
+        return 1
     except Exception as error:
         if os.environ.get("CONVCLI_DEBUG"):
             raise
@@ -1065,5 +1073,5 @@ def main() -> None:
             "with the command that caused it (CONVCLI_DEBUG=1 shows the traceback)",
             err=True,
         )
-        sys.exit(_INTERNAL_ERROR)
-    sys.exit(code if isinstance(code, int) else 0)
+        return _INTERNAL_ERROR
+    return code if isinstance(code, int) else 0

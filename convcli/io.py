@@ -21,7 +21,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # imported where used, to keep start-up fast
 __all__ = [
     "CSV_PIECE_VALUES",
     "FORMATS",
+    "background_reader_alive",
     "backward_json",
     "choose_format",
     "comparison_csv",
@@ -46,6 +47,7 @@ __all__ = [
     "comparison_png",
     "delay_csv",
     "delay_json",
+    "exit_now",
     "explanations_json",
     "format_number",
     "iter_signal_blocks",
@@ -786,7 +788,9 @@ def read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
             return
         offer((_END, None))
 
-    threading.Thread(target=produce, name="convcli-read-ahead", daemon=True).start()
+    reader = threading.Thread(target=produce, name="convcli-read-ahead", daemon=True)
+    _background_readers.append(reader)
+    reader.start()
     try:
         while True:
             item, error = handoff.get()
@@ -801,6 +805,29 @@ def read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 
 #: Marks the end of read_ahead's items.
 _END = object()
+
+#: read_ahead's threads, for background_reader_alive.
+_background_readers: list[Any] = []
+
+
+def background_reader_alive() -> bool:
+    """Whether a read_ahead thread may still be blocked reading (standard input from a slow
+    writer, after an error or Ctrl-C). Python cannot then shut down normally: closing
+    standard input waits for the lock that thread holds, and ends in a fatal error.
+
+    >>> background_reader_alive()
+    False
+    """
+    return any(reader.is_alive() for reader in _background_readers)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with ``code`` at once, after flushing standard output and error,
+    without the interpreter's shutdown (for when background_reader_alive)."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe: what it missed is lost anyway
+            stream.flush()
+    os._exit(code)
 
 
 def _one_dimensional(values: np.ndarray, name: str) -> np.ndarray:

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -188,6 +189,37 @@ def test_auto_format_is_a_table_on_a_terminal_and_no_color_is_respected():
     )
     assert header.index("convolution") < header.index("correlation")
     assert not COLOUR_CODE.search(out), repr(out)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX pipes")
+def test_stream_leaves_quietly_while_its_writer_keeps_stdin_open():
+    """``producer | convcli conv - 1,1 --stream | head -1`` with a producer that has not
+    finished: convcli leaves quietly, although its read-ahead thread is still blocked
+    reading standard input (Python's shutdown would abort on that thread's lock)."""
+    process = subprocess.Popen(
+        [*PYTHON_M, "conv", "-", "1,1", "--stream"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(),
+    )
+    # a first block and part of a second: the reader waits for the rest of the second
+    producer = threading.Thread(target=process.stdin.write, args=(b"1\n" * 500_000,))
+    producer.start()
+    try:
+        line = process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        process.wait(timeout=TIMEOUT)
+    finally:
+        process.kill()
+        producer.join(TIMEOUT)
+        process.stdin.close()
+    assert line == b"2\n"
+    assert_clean_stderr(stderr)
+    assert stderr == ""
+    assert process.returncode in (0, 1, 141, -13), (process.returncode, stderr)
 
 
 @pytest.mark.skipif(shutil.which("bash") is None or shutil.which("head") is None, reason="bash")
