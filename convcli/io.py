@@ -789,7 +789,7 @@ def read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
         offer((_END, None))
 
     reader = threading.Thread(target=produce, name="convcli-read-ahead", daemon=True)
-    _background_readers.append(reader)
+    _background_readers[:] = [*filter(threading.Thread.is_alive, _background_readers), reader]
     reader.start()
     try:
         while True:
@@ -806,7 +806,7 @@ def read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 #: Marks the end of read_ahead's items.
 _END = object()
 
-#: read_ahead's threads, for background_reader_alive.
+#: read_ahead's threads that were running when the last one started, and that one.
 _background_readers: list[Any] = []
 
 

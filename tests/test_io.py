@@ -14,6 +14,7 @@ import math
 import os
 import stat
 import struct
+import threading
 import time
 from pathlib import Path
 
@@ -1275,6 +1276,28 @@ def test_read_ahead_raises_an_error_where_its_item_would_have_come():
         for item in cio.read_ahead(blocks()):
             seen.append(item)
     assert seen == [1, 2]
+
+
+def test_background_reader_alive_while_a_read_ahead_thread_is_blocked():
+    """As on a standard input whose writer has gone quiet: the thread is alive until
+    its read returns, and the command line must then end the process by exit_now."""
+    released = threading.Event()
+
+    def blocks():
+        yield 1
+        released.wait(10)
+        yield 2
+
+    ahead = cio.read_ahead(blocks())
+    assert next(ahead) == 1
+    time.sleep(0.05)  # the thread is now waiting in blocks()
+    assert cio.background_reader_alive()
+    ahead.close()
+    released.set()
+    deadline = time.monotonic() + 10
+    while cio.background_reader_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not cio.background_reader_alive()
 
 
 def test_read_ahead_stops_reading_when_the_caller_stops():
