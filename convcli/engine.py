@@ -76,7 +76,8 @@ CONVENTIONS = ("convcli", "numpy", "scipy", "scipy2d", "matlab", "torch", "tenso
 
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 _RTOL = 1e-9
-_MACHINE_FLOATS = (np.dtype(np.float64), np.dtype(np.complex128))
+_FLOAT64 = np.dtype(np.float64)
+_MACHINE_FLOATS = (_FLOAT64, np.dtype(np.complex128))
 
 
 @dataclass(frozen=True)
@@ -771,6 +772,9 @@ def convolve(
     >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
     array([ 2, -1,  2,  2, -1])
     """
+    plain = _plain_sum(signal, kernel, "convolution", padding, stride, dilation, method, convention)
+    if plain is not None:
+        return plain
     return compute(
         signal, kernel, "convolution", padding, stride, dilation, pad_mode, method, convention
     ).values
@@ -799,9 +803,60 @@ def correlate(
     >>> correlate([2, 1, 3], [1, -1], padding="full", convention="matlab")  # xcorr
     array([ 0, -2,  1, -2,  3])
     """
+    plain = _plain_sum(signal, kernel, "correlation", padding, stride, dilation, method, convention)
+    if plain is not None:
+        return plain
     return compute(
         signal, kernel, "correlation", padding, stride, dilation, pad_mode, method, convention
     ).values
+
+
+#: ``auto`` sums a 1-D float64 kernel of up to this many taps directly at every signal
+#: length (the cost model never prices the FFT lower for it; tests check that), so such
+#: a request with default options skips the general set-up, which on short signals
+#: costs several times the sum itself.
+PLAIN_TAPS = 8
+
+
+def _plain_sum(
+    signal: object,
+    kernel: object,
+    operation: Operation,
+    padding: PaddingSpec,
+    stride: PerAxis,
+    dilation: PerAxis,
+    method: str,
+    convention: str,
+) -> np.ndarray | None:
+    """The operation by the shortest route where the request is plain: a valid 1-D sum
+    of float64 arrays, a kernel of at most PLAIN_TAPS taps, no stride, dilation or other
+    convention. The values are :func:`compute`'s bit for bit (numpy.convolve with the same
+    taps in the same order); None for any other request.
+
+    >>> _plain_sum(np.array([2.0, 1.0, 3.0]), np.array([1.0, -1.0]), "convolution",
+    ...            "valid", 1, 1, "auto", "convcli")
+    array([-1.,  2.])
+    """
+    if not (
+        type(signal) is np.ndarray
+        and type(kernel) is np.ndarray
+        and signal.dtype == _FLOAT64
+        and kernel.dtype == _FLOAT64
+        and signal.ndim == kernel.ndim == 1
+        and 0 < kernel.size <= min(PLAIN_TAPS, signal.size)
+        and type(padding) is str
+        and padding == "valid"
+        and type(stride) is int
+        and stride == 1
+        and type(dilation) is int
+        and dilation == 1
+        and method in ("auto", "direct")
+        and convention == "convcli"
+    ):
+        return None
+    if signal.size >= LARGE_WORK:
+        reuse_freed_memory()
+    return np.convolve(signal, kernel if operation == "convolution" else kernel[::-1], "valid")
 
 
 def _kernels_match(a: np.ndarray, b: np.ndarray) -> bool:

@@ -644,6 +644,65 @@ def test_choose_method_python_ints_always_direct():
     assert choose_method(plan((300, 300), (31, 31)), (31, 31), "O") == "direct"
 
 
+@pytest.mark.parametrize("taps", range(1, engine.PLAIN_TAPS + 1))
+def test_auto_sums_plain_short_kernels_directly_at_every_length(taps: int):
+    """What lets convolve and correlate send such requests straight to numpy.convolve."""
+    lengths = [taps, taps + 1, *(round(10**e) for e in np.arange(1, 10.01, 0.25))]
+    for n in lengths:
+        assert choose_method(plan((n,), (taps,)), (taps,), "f") == "direct", n
+
+
+@settings(deadline=None)
+@given(
+    n=st.integers(1, 300),
+    taps=st.integers(1, engine.PLAIN_TAPS),
+    method=st.sampled_from(["auto", "direct"]),
+    data=st.data(),
+)
+def test_plain_requests_give_the_general_paths_values_bit_for_bit(
+    n: int, taps: int, method: str, data: st.DataObject
+):
+    assume(taps <= n)
+    cells = st.floats(allow_nan=True, allow_infinity=True, width=64)
+    signal = np.array(data.draw(st.lists(cells, min_size=n, max_size=n)), dtype=np.float64)
+    kernel = np.array(data.draw(st.lists(cells, min_size=taps, max_size=taps)))
+    with np.errstate(all="ignore"):
+        for operation, function in (
+            ("convolution", engine.convolve),
+            ("correlation", engine.correlate),
+        ):
+            expected = compute(signal, kernel, operation, method=method).values
+            got = function(signal, kernel, method=method)
+            assert got.dtype == expected.dtype
+            assert got.tobytes() == expected.tobytes()
+
+
+def test_plain_route_taken_only_for_plain_requests():
+    signal, kernel = np.arange(10.0), np.array([1.0, -2.0, 0.5])
+    plain = engine._plain_sum
+    assert plain(signal, kernel, "correlation", "valid", 1, 1, "auto", "convcli") is not None
+    refused = [
+        (signal.tolist(), kernel, "valid", 1, 1, "auto", "convcli"),  # a list
+        (signal.astype(int), kernel, "valid", 1, 1, "auto", "convcli"),  # integers stay exact
+        (signal, kernel.astype(complex), "valid", 1, 1, "auto", "convcli"),
+        (signal.reshape(2, 5), kernel.reshape(1, 3), "valid", 1, 1, "auto", "convcli"),
+        (signal, np.ones(engine.PLAIN_TAPS + 1), "valid", 1, 1, "auto", "convcli"),
+        (signal[:2], kernel, "valid", 1, 1, "auto", "convcli"),  # kernel longer: an error
+        (signal, kernel, "same", 1, 1, "auto", "convcli"),
+        (signal, kernel, ((0, 0),), 1, 1, "auto", "convcli"),
+        (signal, kernel, "valid", 2, 1, "auto", "convcli"),
+        (signal, kernel, "valid", (1,), 1, "auto", "convcli"),
+        (signal, kernel, "valid", 1, 2, "auto", "convcli"),
+        (signal, kernel, "valid", 1, 1, "fft", "convcli"),
+        (signal, kernel, "valid", 1, 1, "auto", "numpy"),
+    ]
+    for signal_, kernel_, padding, stride, dilation, method, convention in refused:
+        assert (
+            plain(signal_, kernel_, "convolution", padding, stride, dilation, method, convention)
+            is None
+        )
+
+
 def test_result_reports_method_used():
     rng = np.random.default_rng(3)
     short, long_kernel = rng.normal(size=1_000), rng.normal(size=1_500)
