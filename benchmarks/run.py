@@ -20,8 +20,10 @@ What is measured, and how:
   flipped, since torch computes a correlation). Where a reference has no stride or
   dilation (numpy, scipy), it computes what a user would write: the full valid result
   then a slice, or a zero-stuffed kernel. Each implementation runs in a worker process:
-  one call as a warm-up, then ``--repeats`` timed samples (each long enough to time
+  one call as a warm-up, then up to ``--repeats`` timed samples (each long enough to time
   reliably), stopping early once a time budget is spent; a time is the median sample.
+  The samples are taken in rounds, one of every implementation per round, so that a
+  spell in which a shared machine runs slower weighs on all of them alike.
   convcli runs in a fresh process per case, and its peak memory is the rise of that
   process's peak resident set size (VmHWM, reset through ``/proc/self/clear_refs`` after
   imports and data creation) during the warm-up call, so it counts the output array too.
@@ -160,8 +162,8 @@ class EngineCase:
     def output(self) -> tuple[int, ...]:
         return tuple((n - 1) // self.stride + 1 for n in self.full_output)
 
-    def spec(self, impl: str, method: str, settings: Settings) -> dict[str, Any]:
-        """The request a worker process runs."""
+    def spec(self, impl: str, method: str) -> dict[str, Any]:
+        """What a worker process prepares and times."""
         return {
             "impl": impl,
             "shape": self.shape,
@@ -169,8 +171,6 @@ class EngineCase:
             "stride": self.stride,
             "dilation": self.dilation,
             "method": method,
-            "repeats": settings.repeats,
-            "budget": settings.budget,
         }
 
 
@@ -209,23 +209,34 @@ def worker_main() -> None:
     sys.path.insert(0, str(ROOT))
     np.empty(1 << 24, np.uint8)
     protocol, sys.stdout = sys.stdout, sys.stderr  # keep library chatter off the protocol
+    prepared: dict[str, Any] = {}
     for line in sys.stdin:
-        spec = json.loads(line)
+        request = json.loads(line)
         try:
-            answer = run_spec(spec)
+            answer = run_request(request, prepared)
         except Exception as error:
             answer = {"error": f"{type(error).__name__}: {error}"}
         protocol.write(json.dumps(answer) + "\n")
         protocol.flush()
 
 
-def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    """Make the case's data, build the implementation's call and time it."""
-    rng = np.random.default_rng(SEED)
-    signal = rng.standard_normal(tuple(spec["shape"]))
-    kernel = rng.standard_normal(tuple(spec["kernel"]))
-    call = BUILDERS[spec["impl"]](signal, kernel, spec)
-    return measure(call, spec["repeats"], spec["budget"])
+def run_request(request: dict[str, Any], prepared: dict[str, Any]) -> dict[str, Any]:
+    """Time ``request["samples"]`` samples of the case ``request["spec"]``. A case not
+    prepared last is prepared first: its data made, its call built and called once as a
+    warm-up, which measures the call's peak memory (the answer's ``first``, ``peak``,
+    ``shape`` and ``sample``, repeated in every answer on that case)."""
+    spec = request["spec"]
+    if prepared.get("spec") != spec:
+        prepared.clear()
+        rng = np.random.default_rng(SEED)
+        signal = rng.standard_normal(tuple(spec["shape"]))
+        kernel = rng.standard_normal(tuple(spec["kernel"]))
+        call = BUILDERS[spec["impl"]](signal, kernel, spec)
+        prepared.update(spec=spec, call=call, **warm_up(call))
+    call, number = prepared["call"], prepared["number"]
+    times = [timed_sample(call, number) for _ in range(request["samples"])]
+    facts = {key: prepared[key] for key in ("first", "peak", "shape", "sample")}
+    return {**facts, "times": times}
 
 
 def build_convcli(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
@@ -312,39 +323,30 @@ def reset_peak_rss() -> None:
         pass
 
 
-def measure(call: Callable[[], Any], repeats: int, budget: float) -> dict[str, Any]:
-    """Warm up (measuring the peak memory of that first call), then time the repeats."""
+def warm_up(call: Callable[[], Any]) -> dict[str, Any]:
+    """The first call: its time, the rise of the peak memory during it, its output's shape
+    and a sample of its values, and how many calls a timed sample loops."""
     reset_peak_rss()
     before = peak_rss()
     start = time.perf_counter()
     values = np.asarray(call())
     first = time.perf_counter() - start
     peak = max(peak_rss() - before, 0)
-    times = timed_samples(call, first, repeats, budget)
     return {
-        "seconds": statistics.median(times) if times else first,
-        "runs": len(times),
+        "first": first,
         "peak": peak,
         "shape": list(values.shape),
         "sample": sample(values),
+        "number": min(max(1, math.ceil(MIN_SAMPLE_SECONDS / max(first, 1e-7))), 100_000),
     }
 
 
-def timed_samples(call: Callable[[], Any], first: float, repeats: int, budget: float) -> list:
-    """Seconds per call of up to ``repeats`` samples, none once the budget is spent."""
-    if first > budget:
-        return []
-    number = min(max(1, math.ceil(MIN_SAMPLE_SECONDS / max(first, 1e-7))), 100_000)
-    deadline = time.perf_counter() + budget
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            call()
-        times.append((time.perf_counter() - start) / number)
-        if time.perf_counter() > deadline:
-            break
-    return times
+def timed_sample(call: Callable[[], Any], number: int) -> float:
+    """Seconds per call over ``number`` calls in a row."""
+    start = time.perf_counter()
+    for _ in range(number):
+        call()
+    return (time.perf_counter() - start) / number
 
 
 def sample(values: np.ndarray, size: int = 64) -> list[float]:
@@ -374,10 +376,6 @@ class Measured:
     def ok(self) -> bool:
         return self.seconds is not None and self.error is None and self.skipped is None
 
-    @classmethod
-    def from_answer(cls, answer: dict[str, Any]) -> Measured:
-        return cls(**{key: answer[key] for key in cls.__dataclass_fields__ if key in answer})
-
 
 class Worker:
     """A worker process answering measurement requests, started when first asked."""
@@ -387,23 +385,24 @@ class Worker:
         self.log = log
         self.process: subprocess.Popen[str] | None = None
 
-    def ask(self, spec: dict[str, Any], timeout: float) -> Measured:
+    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """The worker's answer to one request; ``{"error": ...}`` if it died or timed out."""
         if self.process is None or self.process.poll() is not None:
             self.start()
         assert self.process is not None and self.process.stdin and self.process.stdout
         try:
-            self.process.stdin.write(json.dumps(spec) + "\n")
+            self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
         except BrokenPipeError:
-            return Measured(error=self.died())
+            return {"error": self.died()}
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
             self.close()
-            return Measured(error=f"timeout (> {timeout:g} s)")
+            return {"error": f"timeout (> {timeout:g} s)"}
         line = self.process.stdout.readline()
         if not line:
-            return Measured(error=self.died())
-        return Measured.from_answer(json.loads(line))
+            return {"error": self.died()}
+        return json.loads(line)
 
     def start(self) -> None:
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", self.library]
@@ -607,50 +606,87 @@ def run_engine(
         return []
     cost = numpy_cost()
     workers = {name: Worker(name, log_dir / f"{name}.log") for name in libraries}
+    methods = [method for method in settings.methods if method in convcli_methods()]
     rows = []
     try:
         for case in cases:
             progress(case.name)
-            references = measure_references(case, settings, workers, cost)
+            references: dict[str, Measured] = {}
+            timed: dict[str, tuple[Worker, dict[str, Any]]] = {}
+            for impl, (library, _) in REFERENCES.items():
+                if library not in workers:
+                    continue
+                reason = skip_reason(impl, case, cost)
+                if reason is None:
+                    timed[impl] = (workers[library], case.spec(impl, "auto"))
+                else:
+                    references[impl] = Measured(skipped=reason)
+            ours = {method: Worker("convcli", log_dir / "convcli.log") for method in methods}
+            try:
+                for method, worker in ours.items():
+                    timed[f"convcli {method}"] = (worker, case.spec("convcli", method))
+                results = measure_in_rounds(timed, settings)
+            finally:
+                for worker in ours.values():
+                    worker.close()
+            references.update({impl: results[impl] for impl in REFERENCES if impl in results})
             for method in settings.methods:
-                rows.append(engine_row(case, method, settings, references, log_dir))
+                convcli = results.get(f"convcli {method}", Measured(skipped="not available"))
+                rows.append(engine_row(case, method, convcli, references))
     finally:
         for worker in workers.values():
             worker.close()
     return rows
 
 
-def measure_references(
-    case: EngineCase, settings: Settings, workers: dict[str, Worker], cost: float
+def measure_in_rounds(
+    timed: dict[str, tuple[Worker, dict[str, Any]]], settings: Settings
 ) -> dict[str, Measured]:
-    results = {}
-    for impl, (library, _) in REFERENCES.items():
-        if library not in workers:
-            continue
-        reason = skip_reason(impl, case, cost)
-        if reason is not None:
-            results[impl] = Measured(skipped=reason)
-            continue
-        spec = case.spec(impl, "auto", settings)
-        results[impl] = workers[library].ask(spec, settings.engine_timeout)
-    return results
+    """Time the implementations of one case in turn: a warm-up of each, then rounds of
+    one sample of each, so that a spell in which the machine runs slower weighs on all of
+    them alike. An implementation stops after ``settings.repeats`` samples or once its
+    samples have used ``settings.budget`` seconds; one whose warm-up took longer than the
+    budget keeps that one cold run."""
+    answers, times, spent = {}, {name: [] for name in timed}, dict.fromkeys(timed, 0.0)
+    for name, (worker, spec) in timed.items():
+        answers[name] = worker.ask({"spec": spec, "samples": 0}, settings.engine_timeout)
+    active = [
+        name
+        for name, answer in answers.items()
+        if "error" not in answer and answer["first"] <= settings.budget
+    ]
+    for _ in range(settings.repeats):
+        for name in list(active):
+            worker, spec = timed[name]
+            start = time.perf_counter()
+            answer = worker.ask({"spec": spec, "samples": 1}, settings.engine_timeout)
+            spent[name] += time.perf_counter() - start
+            if "error" in answer:
+                answers[name], active = answer, [other for other in active if other != name]
+                continue
+            times[name] += answer["times"]
+            if spent[name] > settings.budget:
+                active.remove(name)
+    return {name: measured(answers[name], times[name]) for name in timed}
+
+
+def measured(answer: dict[str, Any], times: list[float]) -> Measured:
+    """An implementation's Measured from its worker's answer and its timed samples: the
+    median sample, or the warm-up's time where there is none."""
+    if "error" in answer:
+        return Measured(error=answer["error"])
+    return Measured(
+        seconds=statistics.median(times) if times else answer["first"],
+        runs=len(times),
+        peak=answer["peak"],
+        shape=answer["shape"],
+        sample=answer["sample"],
+    )
 
 
 def engine_row(
-    case: EngineCase,
-    method: str,
-    settings: Settings,
-    references: dict[str, Measured],
-    log_dir: Path,
+    case: EngineCase, method: str, ours: Measured, references: dict[str, Measured]
 ) -> EngineRow:
-    if method in convcli_methods():
-        worker = Worker("convcli", log_dir / "convcli.log")
-        try:
-            ours = worker.ask(case.spec("convcli", method, settings), settings.engine_timeout)
-        finally:
-            worker.close()
-    else:
-        ours = Measured(skipped="not available")
     differs = [
         impl
         for impl, theirs in references.items()
@@ -965,7 +1001,8 @@ def engine_section(rows: list[EngineRow], columns: list[str], settings: Settings
     )
     notes = [
         f"Engine: `convolve(signal, kernel)`, valid, float64 random data. Times: median of up "
-        f"to {settings.repeats} timed samples after a warm-up (`*`: one cold run). Peak MB: "
+        f"to {settings.repeats} timed samples after a warm-up, taken in rounds of one sample "
+        "of every implementation (`*`: one cold run). Peak MB: "
         "rise of the peak RSS (VmHWM) of a fresh process during convcli's first call, after "
         "imports and data creation. Ratios: convcli time / reference time (below 1x: convcli "
         "is faster); best: against the fastest reference; `-`: skipped, `!`: result differs.",
