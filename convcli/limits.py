@@ -100,13 +100,13 @@ def output_bytes(
     holds only the rows it shows unless ``show_all``.
 
     >>> output_bytes("csv", 10**9, "f"), output_bytes("csv", 1000, "f", comparing=True)
-    (41943040, 170000)
+    (47185920, 200000)
     """
     text = _TEXT_CHARACTERS.get(kind, 50)
     if output_format == "csv" and not comparing:  # numtext's work arrays for one block
-        return min(values, io.CSV_PIECE_VALUES) * 320
+        return min(values, io.CSV_PIECE_VALUES) * 360
     per_value = {
-        "csv": 120 + 2 * text,  # Python numbers, one line's text per position, the whole text
+        "csv": 150 + 2 * text,  # Python numbers, one line's text per position, the whole text
         "json": 80 + 4 * text,  # Python numbers (complex ones as strings) and the document
         "npy": 40,  # the array in a buffer, and the buffer's bytes
         "png": 10,
