@@ -23,7 +23,9 @@ What is measured, and how:
   one call as a warm-up, then up to ``--repeats`` timed samples (each long enough to time
   reliably), stopping early once a time budget is spent; a time is the median sample.
   The samples are taken in rounds, one of every implementation per round, so that a
-  spell in which a shared machine runs slower weighs on all of them alike.
+  spell in which a shared machine runs slower weighs on all of them alike; each sample
+  follows one untimed call, which brings the caches back from the implementation that
+  ran before (without it, whichever ran after torch or numpy.convolve paid for them).
   convcli runs in a fresh process per case, and its peak memory is the rise of that
   process's peak resident set size (VmHWM, reset through ``/proc/self/clear_refs`` after
   imports and data creation) during the warm-up call, so it counts the output array too.
@@ -221,22 +223,30 @@ def worker_main() -> None:
 
 
 def run_request(request: dict[str, Any], prepared: dict[str, Any]) -> dict[str, Any]:
-    """Time ``request["samples"]`` samples of the case ``request["spec"]``. A case not
-    prepared last is prepared first: its data made, its call built and called once as a
-    warm-up, which measures the call's peak memory (the answer's ``first``, ``peak``,
-    ``shape`` and ``sample``, repeated in every answer on that case)."""
+    """Time ``request["samples"]`` samples of the call ``request["spec"]`` describes.
+
+    A call is prepared once per case: its data made, the call built and made once as a
+    warm-up, which measures its peak memory (the answer's ``first``, ``peak``, ``shape``
+    and ``sample``, repeated in every answer on it). ``prepared`` keeps the calls of the
+    current case, one per implementation and method, and is emptied when another begins.
+    """
     spec = request["spec"]
-    if prepared.get("spec") != spec:
+    case = {key: value for key, value in spec.items() if key not in ("impl", "method")}
+    if prepared.get("case") != case:
         prepared.clear()
+        prepared["case"] = case
+    key = f"{spec['impl']} {spec['method']}"
+    if key not in prepared:
         rng = np.random.default_rng(SEED)
         signal = rng.standard_normal(tuple(spec["shape"]))
         kernel = rng.standard_normal(tuple(spec["kernel"]))
         call = BUILDERS[spec["impl"]](signal, kernel, spec)
-        prepared.update(spec=spec, call=call, **warm_up(call))
-    call, number = prepared["call"], prepared["number"]
-    times = [timed_sample(call, number) for _ in range(request["samples"])]
-    facts = {key: prepared[key] for key in ("first", "peak", "shape", "sample")}
-    return {**facts, "times": times}
+        prepared[key] = {"call": call, **warm_up(call)}
+    facts = prepared[key]
+    if request["samples"]:
+        facts["call"]()  # untimed: caches and CPU back from the implementation that ran before
+    times = [timed_sample(facts["call"], facts["number"]) for _ in range(request["samples"])]
+    return {**{name: facts[name] for name in ("first", "peak", "shape", "sample")}, "times": times}
 
 
 def build_convcli(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
@@ -325,19 +335,26 @@ def reset_peak_rss() -> None:
 
 def warm_up(call: Callable[[], Any]) -> dict[str, Any]:
     """The first call: its time, the rise of the peak memory during it, its output's shape
-    and a sample of its values, and how many calls a timed sample loops."""
+    and a sample of its values; and how many calls a timed sample loops, from the time of
+    a second call where the first was short enough (a first call also pays for lazy
+    imports and caches, so it would make samples of too few calls)."""
     reset_peak_rss()
     before = peak_rss()
     start = time.perf_counter()
     values = np.asarray(call())
     first = time.perf_counter() - start
     peak = max(peak_rss() - before, 0)
+    typical = first
+    if first < MIN_SAMPLE_SECONDS:
+        start = time.perf_counter()
+        call()
+        typical = time.perf_counter() - start
     return {
         "first": first,
         "peak": peak,
         "shape": list(values.shape),
         "sample": sample(values),
-        "number": min(max(1, math.ceil(MIN_SAMPLE_SECONDS / max(first, 1e-7))), 100_000),
+        "number": min(max(1, math.ceil(MIN_SAMPLE_SECONDS / max(typical, 1e-7))), 100_000),
     }
 
 
@@ -662,7 +679,8 @@ def measure_in_rounds(
             answer = worker.ask({"spec": spec, "samples": 1}, settings.engine_timeout)
             spent[name] += time.perf_counter() - start
             if "error" in answer:
-                answers[name], active = answer, [other for other in active if other != name]
+                answers[name] = answer
+                active.remove(name)
                 continue
             times[name] += answer["times"]
             if spent[name] > settings.budget:
