@@ -26,9 +26,11 @@ What is measured, and how:
   spell in which a shared machine runs slower weighs on all of them alike; each sample
   follows one untimed call, which brings the caches back from the implementation that
   ran before (without it, whichever ran after torch or numpy.convolve paid for them).
-  convcli runs in a fresh process per case, and its peak memory is the rise of that
-  process's peak resident set size (VmHWM, reset through ``/proc/self/clear_refs`` after
-  imports and data creation) during the warm-up call, so it counts the output array too.
+  convcli's times, like the references', come from a worker that serves every case (a
+  fresh process per case ran the same calls up to a third slower: its memory was new).
+  Its peak memory is measured in a fresh process per case: the rise of that process's
+  peak resident set size (VmHWM, reset through ``/proc/self/clear_refs`` after imports
+  and data creation) during its first call, so it counts the output array too.
 * Command line, end to end: ``convcli conv big.csv kernel.csv --format csv > out.csv``
   on CSV files of random floats written with ``repr``, against a script doing
   ``numpy.loadtxt`` + ``numpy.convolve(valid)`` + ``numpy.savetxt('%.17g')``; and
@@ -622,7 +624,7 @@ def run_engine(
     if not cases:
         return []
     cost = numpy_cost()
-    workers = {name: Worker(name, log_dir / f"{name}.log") for name in libraries}
+    workers = {name: Worker(name, log_dir / f"{name}.log") for name in [*libraries, "convcli"]}
     methods = [method for method in settings.methods if method in convcli_methods()]
     rows = []
     try:
@@ -638,14 +640,13 @@ def run_engine(
                     timed[impl] = (workers[library], case.spec(impl, "auto"))
                 else:
                     references[impl] = Measured(skipped=reason)
-            ours = {method: Worker("convcli", log_dir / "convcli.log") for method in methods}
-            try:
-                for method, worker in ours.items():
-                    timed[f"convcli {method}"] = (worker, case.spec("convcli", method))
-                results = measure_in_rounds(timed, settings)
-            finally:
-                for worker in ours.values():
-                    worker.close()
+            for method in methods:
+                timed[f"convcli {method}"] = (workers["convcli"], case.spec("convcli", method))
+            results = measure_in_rounds(timed, settings)
+            for method in methods:
+                ours = results[f"convcli {method}"]
+                if ours.ok:
+                    ours.peak = first_call_peak(case.spec("convcli", method), settings, log_dir)
             references.update({impl: results[impl] for impl in REFERENCES if impl in results})
             for method in settings.methods:
                 convcli = results.get(f"convcli {method}", Measured(skipped="not available"))
@@ -654,6 +655,15 @@ def run_engine(
         for worker in workers.values():
             worker.close()
     return rows
+
+
+def first_call_peak(spec: dict[str, Any], settings: Settings, log_dir: Path) -> int | None:
+    """The rise of a fresh worker process's peak memory during its first call of ``spec``."""
+    worker = Worker("convcli", log_dir / "convcli.log")
+    try:
+        return worker.ask({"spec": spec, "samples": 0}, settings.engine_timeout).get("peak")
+    finally:
+        worker.close()
 
 
 def measure_in_rounds(
