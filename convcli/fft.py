@@ -90,25 +90,34 @@ class BlockPlan:
 
 
 def block_plan(span: int, padded_length: int) -> BlockPlan:
-    """One transform for short signals, else overlap-save blocks sized for the kernel alone.
+    """Overlap-save blocks sized for the kernel alone, or for a short signal the cheapest
+    of one transform and blocks of any candidate length.
 
-    The block length depends only on ``span`` (the dilated kernel's extent), so
-    a long signal is cut on the same grid whether it is streamed or read whole.
-    A signal of up to WHOLE_BLOCKS blocks takes one transform instead where that
-    is less work (a stream holds that much before it starts, so it agrees).
+    The blocks of a long signal depend only on ``span`` (the dilated kernel's
+    extent), so it is cut on the same grid whether it is streamed or read whole.
+    A signal of up to WHOLE_BLOCKS such blocks (which a stream holds before it
+    starts, so it agrees) takes the plan of least transform work, the kernel's
+    own transform counted: one transform of the whole signal costs as much again
+    for the kernel, where blocks need the kernel's only at their length.
 
     >>> block_plan(3, 100)
     BlockPlan(length=100, step=98)
     >>> block_plan(10_000, 10**5), block_plan(10_000, 10**7)
-    (BlockPlan(length=100000, step=90001), BlockPlan(length=65536, step=55537))
+    (BlockPlan(length=32768, step=22769), BlockPlan(length=65536, step=55537))
     """
     blocks = overlap_save_plan(span)
-    if padded_length <= WHOLE_BLOCKS * blocks.length:
-        whole = BlockPlan(fast_length(padded_length), padded_length - span + 1)
-        block_count = -(-whole.step // blocks.step)
-        if transform_work(whole.length) <= block_count * transform_work(blocks.length):
-            return whole
-    return blocks
+    if padded_length > WHOLE_BLOCKS * blocks.length:
+        return blocks
+    outputs = padded_length - span + 1
+    whole = BlockPlan(fast_length(padded_length), outputs)
+    shorter = [BlockPlan(n, n - span + 1) for n in _block_lengths(span) if n < whole.length]
+    return min([whole, *shorter], key=lambda plan: _plan_work(plan, outputs))
+
+
+def _plan_work(plan: BlockPlan, outputs: int) -> float:
+    """Transform work of ``outputs`` outputs in ``plan``'s blocks: a transform pair a
+    block, and the kernel's transform at the block length (half a pair)."""
+    return (-(-outputs // plan.step) + 0.5) * transform_work(plan.length)
 
 
 def overlap_save_plan(span: int) -> BlockPlan:
@@ -135,12 +144,14 @@ def transform_work(length: int) -> float:
 
 @lru_cache(maxsize=256)
 def _block_length(span: int) -> int:
-    """The block length with the least transform work per output, from 2**7 to 2**17
-    points (longer only when the kernel needs it)."""
-    candidates = [
-        fast_length(n) for n in (1 << e for e in range(7, 18)) if fast_length(n) > 2 * span
-    ] or [fast_length(4 * span)]
-    return min(candidates, key=lambda n: transform_work(n) / (n - span + 1))
+    """The block length with the least transform work per output."""
+    return min(_block_lengths(span), key=lambda n: transform_work(n) / (n - span + 1))
+
+
+def _block_lengths(span: int) -> list[int]:
+    """Block lengths worth considering: powers of two from 2**7 to 2**17 points longer than
+    twice the kernel (a longer one only when the kernel needs it)."""
+    return [n for n in (1 << e for e in range(7, 18)) if n > 2 * span] or [fast_length(4 * span)]
 
 
 def slide_fft(
