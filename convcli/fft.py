@@ -89,6 +89,7 @@ class BlockPlan:
     step: int
 
 
+@lru_cache(maxsize=256)
 def block_plan(span: int, padded_length: int) -> BlockPlan:
     """Overlap-save blocks sized for the kernel alone, or for a short signal the cheapest
     of one transform and blocks of any candidate length.
