@@ -772,7 +772,9 @@ def convolve(
     >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
     array([ 2, -1,  2,  2, -1])
     """
-    plain = _plain_sum(signal, kernel, "convolution", padding, stride, dilation, method, convention)
+    plain = _plain_sum(
+        signal, kernel, "convolution", padding, stride, dilation, pad_mode, method, convention
+    )
     if plain is not None:
         return plain
     return compute(
@@ -803,7 +805,9 @@ def correlate(
     >>> correlate([2, 1, 3], [1, -1], padding="full", convention="matlab")  # xcorr
     array([ 0, -2,  1, -2,  3])
     """
-    plain = _plain_sum(signal, kernel, "correlation", padding, stride, dilation, method, convention)
+    plain = _plain_sum(
+        signal, kernel, "correlation", padding, stride, dilation, pad_mode, method, convention
+    )
     if plain is not None:
         return plain
     return compute(
@@ -825,16 +829,17 @@ def _plain_sum(
     padding: PaddingSpec,
     stride: PerAxis,
     dilation: PerAxis,
+    pad_mode: str,
     method: str,
     convention: str,
 ) -> np.ndarray | None:
     """The operation by the shortest route where the request is plain: a valid 1-D sum
-    of float64 arrays, a kernel of at most PLAIN_TAPS taps, no stride, dilation or other
-    convention. The values are :func:`compute`'s bit for bit (numpy.convolve with the same
+    of float64 arrays, a kernel of at most PLAIN_TAPS taps, every other option its
+    default. The values are :func:`compute`'s bit for bit (numpy.convolve with the same
     taps in the same order); None for any other request.
 
     >>> _plain_sum(np.array([2.0, 1.0, 3.0]), np.array([1.0, -1.0]), "convolution",
-    ...            "valid", 1, 1, "auto", "convcli")
+    ...            "valid", 1, 1, "zeros", "auto", "convcli")
     array([-1.,  2.])
     """
     if not (
@@ -850,6 +855,7 @@ def _plain_sum(
         and stride == 1
         and type(dilation) is int
         and dilation == 1
+        and pad_mode == "zeros"
         and method in ("auto", "direct")
         and convention == "convcli"
     ):

@@ -679,28 +679,42 @@ def test_plain_requests_give_the_general_paths_values_bit_for_bit(
 
 def test_plain_route_taken_only_for_plain_requests():
     signal, kernel = np.arange(10.0), np.array([1.0, -2.0, 0.5])
-    plain = engine._plain_sum
-    assert plain(signal, kernel, "correlation", "valid", 1, 1, "auto", "convcli") is not None
-    refused = [
-        (signal.tolist(), kernel, "valid", 1, 1, "auto", "convcli"),  # a list
-        (signal.astype(int), kernel, "valid", 1, 1, "auto", "convcli"),  # integers stay exact
-        (signal, kernel.astype(complex), "valid", 1, 1, "auto", "convcli"),
-        (signal.reshape(2, 5), kernel.reshape(1, 3), "valid", 1, 1, "auto", "convcli"),
-        (signal, np.ones(engine.PLAIN_TAPS + 1), "valid", 1, 1, "auto", "convcli"),
-        (signal[:2], kernel, "valid", 1, 1, "auto", "convcli"),  # kernel longer: an error
-        (signal, kernel, "same", 1, 1, "auto", "convcli"),
-        (signal, kernel, ((0, 0),), 1, 1, "auto", "convcli"),
-        (signal, kernel, "valid", 2, 1, "auto", "convcli"),
-        (signal, kernel, "valid", (1,), 1, "auto", "convcli"),
-        (signal, kernel, "valid", 1, 2, "auto", "convcli"),
-        (signal, kernel, "valid", 1, 1, "fft", "convcli"),
-        (signal, kernel, "valid", 1, 1, "auto", "numpy"),
-    ]
-    for signal_, kernel_, padding, stride, dilation, method, convention in refused:
-        assert (
-            plain(signal_, kernel_, "convolution", padding, stride, dilation, method, convention)
-            is None
-        )
+    defaults = {
+        "padding": "valid",
+        "stride": 1,
+        "dilation": 1,
+        "pad_mode": "zeros",
+        "method": "auto",
+        "convention": "convcli",
+    }
+
+    def plain(signal_=signal, kernel_=kernel, **changes):
+        return engine._plain_sum(signal_, kernel_, "convolution", **{**defaults, **changes})
+
+    assert plain() is not None
+    for signal_, kernel_ in [
+        (signal.tolist(), kernel),  # a list
+        (signal.astype(int), kernel),  # integers stay exact
+        (signal, kernel.astype(complex)),
+        (signal.reshape(2, 5), kernel.reshape(1, 3)),
+        (signal, np.ones(engine.PLAIN_TAPS + 1)),
+        (signal[:2], kernel),  # a kernel longer than the signal: an error
+    ]:
+        assert plain(signal_, kernel_) is None
+    for changes in [
+        {"padding": "same"},
+        {"padding": ((0, 0),)},
+        {"stride": 2},
+        {"stride": (1,)},
+        {"dilation": 2},
+        {"pad_mode": "reflect"},
+        {"pad_mode": "mirror"},  # no such pad mode
+        {"method": "fft"},
+        {"convention": "numpy"},
+    ]:
+        assert plain(**changes) is None, changes
+    with pytest.raises(ConvcliError, match="unknown pad mode"):  # refused as ever
+        engine.convolve(signal, kernel, pad_mode="mirror")
 
 
 def test_result_reports_method_used():
