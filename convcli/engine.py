@@ -772,14 +772,9 @@ def convolve(
     >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
     array([ 2, -1,  2,  2, -1])
     """
-    plain = _plain_sum(
+    return _values(
         signal, kernel, "convolution", padding, stride, dilation, pad_mode, method, convention
     )
-    if plain is not None:
-        return plain
-    return compute(
-        signal, kernel, "convolution", padding, stride, dilation, pad_mode, method, convention
-    ).values
 
 
 def correlate(
@@ -805,13 +800,30 @@ def correlate(
     >>> correlate([2, 1, 3], [1, -1], padding="full", convention="matlab")  # xcorr
     array([ 0, -2,  1, -2,  3])
     """
-    plain = _plain_sum(
+    return _values(
         signal, kernel, "correlation", padding, stride, dilation, pad_mode, method, convention
+    )
+
+
+def _values(
+    signal: object,
+    kernel: object,
+    operation: Operation,
+    padding: PaddingSpec,
+    stride: PerAxis,
+    dilation: PerAxis,
+    pad_mode: str,
+    method: str,
+    convention: str,
+) -> np.ndarray:
+    """The values of :func:`compute`, by the plain route where the request allows it."""
+    plain = _plain_sum(
+        signal, kernel, operation, padding, stride, dilation, pad_mode, method, convention
     )
     if plain is not None:
         return plain
     return compute(
-        signal, kernel, "correlation", padding, stride, dilation, pad_mode, method, convention
+        signal, kernel, operation, padding, stride, dilation, pad_mode, method, convention
     ).values
 
 
@@ -835,8 +847,9 @@ def _plain_sum(
 ) -> np.ndarray | None:
     """The operation by the shortest route where the request is plain: a valid 1-D sum
     of float64 arrays, a kernel of at most PLAIN_TAPS taps, every other option its
-    default. The values are :func:`compute`'s bit for bit (numpy.convolve with the same
-    taps in the same order); None for any other request.
+    default. The values are :func:`compute`'s bit for bit: the same kernel orientation and
+    the same compiled sum, without the checks and the bookkeeping; None for any other
+    request.
 
     >>> _plain_sum(np.array([2.0, 1.0, 3.0]), np.array([1.0, -1.0]), "convolution",
     ...            "valid", 1, 1, "zeros", "auto", "convcli")
@@ -862,7 +875,7 @@ def _plain_sum(
         return None
     if signal.size >= LARGE_WORK:
         reuse_freed_memory()
-    return np.convolve(signal, kernel if operation == "convolution" else kernel[::-1], "valid")
+    return _slide_compiled_1d(signal, oriented_kernel(kernel, operation), 1, 1)
 
 
 def _kernels_match(a: np.ndarray, b: np.ndarray) -> bool:

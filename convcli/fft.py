@@ -51,7 +51,8 @@ _ROUNDING_MARGIN = 0.25
 #: stays in cache between the passes over it (8 MB chunks took twice as long).
 _CHUNK_VALUES = 1 << 18
 
-#: Signals of up to this many overlap-save blocks may take one transform instead.
+#: Signals of up to this many kernel-sized overlap-save blocks may take another plan:
+#: one transform, or blocks of another length (block_plan).
 WHOLE_BLOCKS = 4
 
 Transform = Callable[[np.ndarray], np.ndarray]
