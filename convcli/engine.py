@@ -499,25 +499,26 @@ _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = 
 #: Measured costs in nanoseconds (``python benchmarks/calibrate.py``): numpy.convolve per
 #: output at the kernel lengths COMPILED_TAPS, one vectorised pass per output and kernel
 #: cell, and per unit of FFT work: ``fft.transform_work`` for 1-D blocks, ``n (log2 n + 4)``
-#: for N-D transforms.
+#: for N-D transforms. Each the least of four runs on the machine of the README's benchmark
+#: (AMD EPYC, 2 cores, 2026-12-02).
 COMPILED_TAPS = (3, 8, 11, 12, 15, 16, 24, 31, 32, 47, 48, 63, 64, 128, 256, 512)
 # fmt: off
 _NS_COMPILED_OUTPUT = {
-    "i": (1.951, 3.368, 5.274, 5.991, 5.189, 5.471, 7.802, 9.935, 10.229, 17.721, 18.198,
-          25.562, 25.589, 45.732, 87.269, 170.982),
-    "f": (0.546, 1.246, 1.94, 7.904, 10.336, 5.044, 6.969, 9.173, 6.121, 12.257, 6.949,
-          12.96, 7.427, 12.156, 22.597, 30.559),
-    "c": (14.889, 16.14, 17.238, 17.564, 18.903, 17.159, 17.709, 20.701, 18.48, 21.561, 19.79,
-          23.267, 21.211, 35.406, 64.199, 113.092),
+    "i": (2.249, 4.381, 5.985, 6.437, 8.088, 8.485, 12.728, 16.774, 16.977, 25.171, 25.592,
+          34.121, 34.597, 70.41, 140.402, 283.995),
+    "f": (0.496, 1.389, 2.739, 8.022, 8.94, 6.595, 8.692, 11.774, 7.866, 14.795, 10.655,
+          14.985, 10.764, 16.638, 28.033, 62.156),
+    "c": (18.931, 20.981, 21.233, 21.539, 22.414, 21.175, 21.716, 41.277, 22.829, 47.38, 25.533,
+          50.663, 38.459, 54.062, 75.006, 119.957),
 }
 # fmt: on
 #: A stride or a dilation splits the 1-D sum into phases: strided copies of the signal in,
 #: strided writes out. What that adds per output at these splits (interpolated between).
 PHASE_SPLITS = (2, 8)
-_NS_PHASE_EXTRA = {"i": (1.797, 5.066), "f": (2.06, 5.298), "c": (2.901, 8.917)}
-_NS_PER_VECTOR_MAC = {"i": 1.303, "f": 1.28, "c": 2.493}
-_NS_PER_FFT_UNIT_1D = {"i": 0.735, "f": 0.639, "c": 1.172}
-_NS_PER_FFT_UNIT_ND = {"i": 1.027, "f": 0.768, "c": 2.246}
+_NS_PHASE_EXTRA = {"i": (0.531, 5.04), "f": (1.79, 4.166), "c": (3.92, 9.277)}
+_NS_PER_VECTOR_MAC = {"i": 1.09, "f": 1.03, "c": 2.716}
+_NS_PER_FFT_UNIT_1D = {"i": 0.412, "f": 0.374, "c": 0.851}
+_NS_PER_FFT_UNIT_ND = {"i": 1.15, "f": 0.809, "c": 1.987}
 
 
 def _compiled_cost(taps: int, kind: str) -> float:

@@ -329,7 +329,9 @@ def test_int64_inputs_whose_products_overflow_int64_stay_exact():
 
 @st.composite
 def nonfinite_cases(draw) -> Case:
-    """Float signals with a few nan, +inf and -inf; kernels with some zero taps (0 * inf)."""
+    """Float signals with a few nan, +inf and -inf; kernels with some zero taps (0 * inf),
+    and now and then, where nothing is padded, a nan or inf of their own (in every window
+    then; the engine multiplies padded zeros too, which the reference skips)."""
     case = draw(
         cases(
             kinds=("float",),
@@ -340,6 +342,10 @@ def nonfinite_cases(draw) -> Case:
     cells = draw(st.lists(st.integers(0, case.signal.size - 1), min_size=count, max_size=count))
     for cell in cells:
         case.signal.flat[cell] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    unpadded = all(pads == (0, 0) for pads in case.pads())
+    if unpadded and draw(st.integers(0, 3)) == 0:
+        cell = draw(st.integers(0, case.kernel.size - 1))
+        case.kernel.flat[cell] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     return case
 
 
@@ -365,6 +371,22 @@ def test_nonfinite_stays_local_under_fft(method: str):
     assert np.isneginf(values[27])
     assert np.isfinite(values[:7]).all() and np.isfinite(values[11:22]).all()
     assert np.isfinite(values[28:]).all()
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_nonfinite_kernel_gives_what_the_direct_sum_does(method: str, bad: float):
+    """A kernel's inf is in every window: each output is +-inf by the sign it meets, or nan
+    where it meets a zero, not the nan everywhere of a plain FFT (long enough for blocks)."""
+    rng = np.random.default_rng(5)
+    signal = rng.integers(-3, 4, 3000).astype(float)
+    kernel = rng.standard_normal(40)
+    kernel[7] = bad
+    case = Case(signal, kernel, "correlation", "valid", "valid", (1,), (1,), "zeros")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no FFT of the inf, and so no warning of it
+        values = case.run(method).values
+    assert_nonfinite_placement(values, case.reference()[0])
 
 
 # --------------------------------------------------------------------------- numpy and scipy
