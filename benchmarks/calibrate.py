@@ -11,7 +11,9 @@ of one representative case per dtype kind, with malloc keeping freed memory as
 * vector MAC: one vectorised multiply-add pass, 2-D, per output and kernel cell;
 * FFT units: the FFT method (with auto's accuracy guard), per unit of transform
   work (``fft.transform_work`` for 1-D overlap-save blocks, ``n (log2 n + 4)`` for
-  2-D whole transforms).
+  2-D whole transforms);
+* FFT call: the FFT method on a tiny signal, the fixed cost of a call, which decides
+  short signals.
 
 It then prints, for a few kernel sizes, the signal length where ``auto``
 switches from direct to FFT, which the README quotes.
@@ -103,6 +105,14 @@ def fft_unit_1d(kind: str, rng: np.random.Generator) -> float:
     return round(statistics.mean(per_unit), 3)
 
 
+def fft_call(kind: str, rng: np.random.Generator) -> float:
+    """Nanoseconds of an FFT sum (with auto's guard) on a signal of 64 values: what a call
+    costs besides its transforms' work (set-up, the calls into numpy, the guard's checks)."""
+    signal, kernel = sample((64,), kind, rng), sample((3,), kind, rng)
+    seconds = least_seconds(partial(fft.slide_fft, signal, kernel, (1,), (1,), guard=True))
+    return round(seconds * 1e9, 1)
+
+
 def fft_unit_nd(kind: str, rng: np.random.Generator) -> float:
     """Nanoseconds per ``n (log2 n + 4)`` of one 2-D transform pair (with auto's guard)."""
     signal, kernel = sample((1000, 1000), kind, rng), sample((15, 15), kind, rng)
@@ -133,6 +143,7 @@ def main() -> None:
         ("_NS_PER_VECTOR_MAC", vector_mac),
         ("_NS_PER_FFT_UNIT_1D", fft_unit_1d),
         ("_NS_PER_FFT_UNIT_ND", fft_unit_nd),
+        ("_NS_FFT_CALL", fft_call),
     ):
         constants = {kind: measure(kind, rng) for kind in KINDS}
         print(f"{name} = {constants}")

@@ -1273,7 +1273,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="small sizes: a smoke run under a minute"
     )
-    parser.add_argument("--repeats", type=int, help="timed samples after the warm-up (5; quick 3)")
+    parser.add_argument("--repeats", type=int, help="timed samples after the warm-up (11; quick 3)")
     parser.add_argument(
         "--only",
         action="append",
@@ -1297,7 +1297,7 @@ def make_settings(arguments: argparse.Namespace) -> Settings:
     unknown = set(methods) - {"auto", "direct", "fft"}
     if unknown or not methods:
         raise SystemExit(f"--methods: choose from auto, direct, fft (got {arguments.methods!r})")
-    repeats = arguments.repeats if arguments.repeats is not None else (3 if quick else 5)
+    repeats = arguments.repeats if arguments.repeats is not None else (3 if quick else 11)
     if repeats < 1:
         raise SystemExit("--repeats must be at least 1")
     return Settings(

@@ -22,7 +22,6 @@ in pieces or read whole, the results are the same bits.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +53,7 @@ _CHUNK_VALUES = 1 << 18
 
 #: Signals of up to this many kernel-sized overlap-save blocks may take another plan:
 #: one transform, or blocks of another length (block_plan).
-WHOLE_BLOCKS = 4
+WHOLE_BLOCKS = 16
 
 Transform = Callable[[np.ndarray], np.ndarray]
 #: Sums of squares between these are free of underflow and overflow (squares of values
@@ -256,8 +255,12 @@ class _SlidingFFT:
         """Forward and inverse transforms over ``axes`` for this dtype, and the kernel's spectrum."""
         lengths = tuple(shape[axis] for axis in axes)
         complex_ = self.signal.dtype.kind == "c"
-        forward = partial(np.fft.fftn if complex_ else np.fft.rfftn, s=lengths, axes=axes)
-        inverse = partial(np.fft.ifftn if complex_ else np.fft.irfftn, s=lengths, axes=axes)
+        if len(axes) == 1:  # numpy's 1-D functions: the N-D ones cost more to call
+            pair = (np.fft.fft, np.fft.ifft) if complex_ else (np.fft.rfft, np.fft.irfft)
+            forward, inverse = (partial(f, n=lengths[0], axis=axes[0]) for f in pair)
+        else:
+            pair = (np.fft.fftn, np.fft.ifftn) if complex_ else (np.fft.rfftn, np.fft.irfftn)
+            forward, inverse = (partial(f, s=lengths, axes=axes) for f in pair)
         leading = (1,) * (len(shape) - self.taps.ndim)
         return forward, inverse, forward(np.flip(self.taps).reshape(leading + self.taps.shape))
 
@@ -279,11 +282,9 @@ class _SlidingFFT:
         values = np.empty(blocks * plan.step, dtype=self.signal.dtype)
         suspect = [np.empty(0, dtype=np.intp)]
         rows_per_chunk = max(1, _CHUNK_VALUES // plan.length)
-        inside = max(0, (self.signal.size - plan.length) // plan.step + 1)  # need no zeros
-        firsts = sorted({*range(0, inside, rows_per_chunk), inside, blocks})
-        for first, last in itertools.pairwise(firsts):
-            rows = last - first
-            start, stop = first * plan.step, last * plan.step
+        for first in range(0, blocks, rows_per_chunk):
+            rows = min(rows_per_chunk, blocks - first)
+            start, stop = first * plan.step, (first + rows) * plan.step
             frames = self._frames(start, rows, plan)
             spectrum = _times(forward(frames), kernel_spectrum)
             sums = inverse(spectrum)[:, span - 1 : span - 1 + plan.step]
@@ -301,7 +302,10 @@ class _SlidingFFT:
         piece = self.signal[start : start + needed]
         if piece.size < needed:
             piece = np.concatenate([piece, np.zeros(needed - piece.size, dtype=piece.dtype)])
-        return np.lib.stride_tricks.sliding_window_view(piece, plan.length)[:: plan.step]
+        item = piece.itemsize  # a view: sliding_window_view's checks cost more than this
+        return np.lib.stride_tricks.as_strided(
+            piece, (rows, plan.length), (plan.step * item, item), writeable=False
+        )
 
     def _suspect(
         self, sums: np.ndarray, covered: np.ndarray, blocks: np.ndarray | None, length: int

@@ -661,6 +661,18 @@ def test_choose_method_small_kernels_direct_long_kernels_fft(kind: str):
     assert choose_method(plan((300, 300), (31, 31)), (31, 31), kind) == "fft"
 
 
+@pytest.mark.parametrize("kind", ["i", "f", "c"])
+def test_choose_method_counts_the_fft_calls_fixed_cost_on_short_signals(kind: str):
+    """Per output the FFT beats the sum with 31 taps, but a short signal cannot pay for an
+    FFT call's set-up: a thousand values are summed directly, a million by FFT."""
+    geometry = plan((10**6,), (31,))
+    blocks = fft.block_plan(31, 10**6)
+    per_output = fft.transform_work(blocks.length) / blocks.step * engine._NS_PER_FFT_UNIT_1D[kind]
+    assert per_output < engine._direct_cost(geometry, (31,), kind)
+    assert choose_method(geometry, (31,), kind) == "fft"
+    assert choose_method(plan((1_000,), (31,)), (31,), kind) == "direct"
+
+
 def test_choose_method_python_ints_always_direct():
     assert choose_method(plan((10**6,), (10**4,)), (10**4,), "O") == "direct"
     assert choose_method(plan((300, 300), (31, 31)), (31, 31), "O") == "direct"
