@@ -19,14 +19,18 @@ What is measured, and how:
   ``torch.nn.functional.conv1d``/``conv2d`` (float64 tensors of the same data, kernel
   flipped, since torch computes a correlation). Where a reference has no stride or
   dilation (numpy, scipy), it computes what a user would write: the full valid result
-  then a slice, or a zero-stuffed kernel. Each implementation runs in a worker process:
-  one call as a warm-up, then up to ``--repeats`` timed samples (each long enough to time
-  reliably), stopping early once a time budget is spent; a time is the median sample.
+  then a slice, or a zero-stuffed kernel. Each implementation runs in two worker
+  processes: one call as a warm-up in each, then up to ``--repeats`` timed samples (each
+  long enough to time reliably), alternating between the two, stopping early once a
+  time budget is spent; a time is the median sample. Two processes, because the same
+  call ran up to a third slower in one process than in another for minutes on end.
   The samples are taken in rounds, one of every implementation per round, so that a
   spell in which a shared machine runs slower weighs on all of them alike; each sample
   follows one untimed call, which brings the caches back from the implementation that
-  ran before (without it, whichever ran after torch or numpy.convolve paid for them).
-  convcli's times, like the references', come from a worker that serves every case (a
+  ran before (without it, whichever ran after torch or numpy.convolve paid for them),
+  and a sample of torch is followed by a pause of a tenth of a second, in which its
+  threads stop spinning (without it, the next sample took up to twice its time).
+  convcli's times, like the references', come from workers that serve every case (a
   fresh process per case ran the same calls up to a third slower: its memory was new).
   Its peak memory is measured in a fresh process per case: the rise of that process's
   peak resident set size (VmHWM, reset through ``/proc/self/clear_refs`` after imports
@@ -100,6 +104,11 @@ REFERENCES: dict[str, tuple[str, str]] = {
 NUMPY_LIMIT_SECONDS = 10.0  # skip numpy.convolve where it is predicted to take longer
 TORCH_LIMIT_BYTES = 3e9  # skip torch where its float64 im2col buffer would be larger
 MIN_SAMPLE_SECONDS = 0.01  # a timed sample loops the call until it lasts this long
+#: Libraries whose worker threads keep a core busy for a while after a call (torch's
+#: thread pool): after each of their samples the next waits this long. Without the wait,
+#: the sample right after torch's took up to twice its time (N=1e5, K=31).
+THREADED_LIBRARIES = {"torch"}
+SETTLE_SECONDS = 0.1
 STREAM_KERNEL = 31  # kernel length of the command-line and stream cases
 
 
@@ -619,19 +628,23 @@ def agrees(reference: Measured, convcli: Measured) -> bool:
 def run_engine(
     settings: Settings, libraries: Iterable[str], log_dir: Path, progress: Progress
 ) -> list[EngineRow]:
-    """Every selected engine case: convcli in a fresh process, references in shared ones."""
+    """Every selected engine case, each implementation timed in two worker processes of its
+    library that serve every case (see measure_in_rounds)."""
     cases = [case for case in engine_cases(settings.quick) if settings.selected(case.name)]
     if not cases:
         return []
     cost = numpy_cost()
-    workers = {name: Worker(name, log_dir / f"{name}.log") for name in [*libraries, "convcli"]}
+    workers = {
+        name: (Worker(name, log_dir / f"{name}.log"), Worker(name, log_dir / f"{name}.log"))
+        for name in [*libraries, "convcli"]
+    }
     methods = [method for method in settings.methods if method in convcli_methods()]
     rows = []
     try:
         for case in cases:
             progress(case.name)
             references: dict[str, Measured] = {}
-            timed: dict[str, tuple[Worker, dict[str, Any]]] = {}
+            timed: dict[str, tuple[tuple[Worker, Worker], dict[str, Any]]] = {}
             for impl, (library, _) in REFERENCES.items():
                 if library not in workers:
                     continue
@@ -652,8 +665,9 @@ def run_engine(
                 convcli = results.get(f"convcli {method}", Measured(skipped="not available"))
                 rows.append(engine_row(case, method, convcli, references))
     finally:
-        for worker in workers.values():
-            worker.close()
+        for pair in workers.values():
+            for worker in pair:
+                worker.close()
     return rows
 
 
@@ -667,26 +681,35 @@ def first_call_peak(spec: dict[str, Any], settings: Settings, log_dir: Path) -> 
 
 
 def measure_in_rounds(
-    timed: dict[str, tuple[Worker, dict[str, Any]]], settings: Settings
+    timed: dict[str, tuple[tuple[Worker, Worker], dict[str, Any]]], settings: Settings
 ) -> dict[str, Measured]:
     """Time the implementations of one case in turn: a warm-up of each, then rounds of
     one sample of each, so that a spell in which the machine runs slower weighs on all of
-    them alike. An implementation stops after ``settings.repeats`` samples or once its
-    samples have used ``settings.budget`` seconds; one whose warm-up took longer than the
-    budget keeps that one cold run."""
+    them alike. Rounds alternate between an implementation's two worker processes: the
+    same call ran up to a third slower in one process than in another for minutes on end
+    (where the machine put its memory, it seems), and a median over two processes is
+    not decided by one of them. An implementation stops after ``settings.repeats``
+    samples or once its samples have used ``settings.budget`` seconds; one whose warm-up
+    took longer than the budget keeps that one cold run."""
     answers, times, spent = {}, {name: [] for name in timed}, dict.fromkeys(timed, 0.0)
-    for name, (worker, spec) in timed.items():
-        answers[name] = worker.ask({"spec": spec, "samples": 0}, settings.engine_timeout)
+    for name, (pair, spec) in timed.items():
+        answers[name] = pair[0].ask({"spec": spec, "samples": 0}, settings.engine_timeout)
     active = [
         name
         for name, answer in answers.items()
         if "error" not in answer and answer["first"] <= settings.budget
     ]
-    for _ in range(settings.repeats):
+    for name in list(active):  # the second process's warm-up
+        pair, spec = timed[name]
+        answer = pair[1].ask({"spec": spec, "samples": 0}, settings.engine_timeout)
+        if "error" in answer:
+            answers[name] = answer
+            active.remove(name)
+    for round_ in range(settings.repeats):
         for name in list(active):
-            worker, spec = timed[name]
+            pair, spec = timed[name]
             start = time.perf_counter()
-            answer = worker.ask({"spec": spec, "samples": 1}, settings.engine_timeout)
+            answer = pair[round_ % 2].ask({"spec": spec, "samples": 1}, settings.engine_timeout)
             spent[name] += time.perf_counter() - start
             if "error" in answer:
                 answers[name] = answer
@@ -695,6 +718,8 @@ def measure_in_rounds(
             times[name] += answer["times"]
             if spent[name] > settings.budget:
                 active.remove(name)
+            if pair[0].library in THREADED_LIBRARIES:
+                time.sleep(SETTLE_SECONDS)
     return {name: measured(answers[name], times[name]) for name in timed}
 
 
@@ -1030,7 +1055,8 @@ def engine_section(rows: list[EngineRow], columns: list[str], settings: Settings
     notes = [
         f"Engine: `convolve(signal, kernel)`, valid, float64 random data. Times: median of up "
         f"to {settings.repeats} timed samples after a warm-up, taken in rounds of one sample "
-        "of every implementation (`*`: one cold run). Peak MB: "
+        "of every implementation, alternating between two worker processes of each "
+        "(`*`: one cold run). Peak MB: "
         "rise of the peak RSS (VmHWM) of a fresh process during convcli's first call, after "
         "imports and data creation. Ratios: convcli time / reference time (below 1x: convcli "
         "is faster); best: against the fastest reference; `-`: skipped, `!`: result differs.",
