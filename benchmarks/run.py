@@ -29,7 +29,10 @@ What is measured, and how:
   follows one untimed call, which brings the caches back from the implementation that
   ran before (without it, whichever ran after torch or numpy.convolve paid for them),
   and a sample of torch is followed by a pause of a tenth of a second, in which its
-  threads stop spinning (without it, the next sample took up to twice its time).
+  threads stop spinning (without it, the next sample took up to twice its time). The
+  single-threaded workers (numpy, scipy, convcli) all run on one core, the same for
+  every one: on a shared machine one core ran the same call a third slower than the
+  other for many seconds at a time, by turns. torch keeps every core for its threads.
   convcli's times, like the references', come from workers that serve every case (a
   fresh process per case ran the same calls up to a third slower: its memory was new).
   Its peak memory is measured in a fresh process per case: the rise of that process's
@@ -84,6 +87,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from signal import SIGKILL
 from typing import IO, Any
@@ -103,7 +107,7 @@ REFERENCES: dict[str, tuple[str, str]] = {
 }
 NUMPY_LIMIT_SECONDS = 10.0  # skip numpy.convolve where it is predicted to take longer
 TORCH_LIMIT_BYTES = 3e9  # skip torch where its float64 im2col buffer would be larger
-MIN_SAMPLE_SECONDS = 0.01  # a timed sample loops the call until it lasts this long
+MIN_SAMPLE_SECONDS = 0.05  # a timed sample loops the call until it lasts this long
 #: Libraries whose worker threads keep a core busy for a while after a call (torch's
 #: thread pool): after each of their samples the next waits this long. Without the wait,
 #: the sample right after torch's took up to twice its time (N=1e5, K=31).
@@ -434,9 +438,15 @@ class Worker:
 
     def start(self) -> None:
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", self.library]
+        pin = None if self.library in THREADED_LIBRARIES else engine_core()
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                preexec_fn=None if pin is None else partial(os.sched_setaffinity, 0, {pin}),
             )
 
     def died(self) -> str:
@@ -453,6 +463,16 @@ class Worker:
                 if stream is not None:
                     stream.close()
             self.process = None
+
+
+def engine_core() -> int | None:
+    """The one core every single-threaded engine worker runs on (None where processes
+    cannot be pinned). On a shared machine one core can run slower than the other for
+    many seconds at a time (measured: the same call 0.7 ms on one, 0.9 ms on the other,
+    then the other way round); on one core, rounds share its spells alike."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    return max(os.sched_getaffinity(0))
 
 
 @dataclass
@@ -1055,8 +1075,8 @@ def engine_section(rows: list[EngineRow], columns: list[str], settings: Settings
     notes = [
         f"Engine: `convolve(signal, kernel)`, valid, float64 random data. Times: median of up "
         f"to {settings.repeats} timed samples after a warm-up, taken in rounds of one sample "
-        "of every implementation, alternating between two worker processes of each "
-        "(`*`: one cold run). Peak MB: "
+        "of every implementation, alternating between two worker processes of each, all "
+        "but torch's on one core (`*`: one cold run). Peak MB: "
         "rise of the peak RSS (VmHWM) of a fresh process during convcli's first call, after "
         "imports and data creation. Ratios: convcli time / reference time (below 1x: convcli "
         "is faster); best: against the fastest reference; `-`: skipped, `!`: result differs.",
