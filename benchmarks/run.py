@@ -3,7 +3,7 @@
 Run it from the project folder, with convcli installed (``pip install -e '.[bench]'``
 brings scipy; torch is measured too whenever it is importable, never installed)::
 
-    python benchmarks/run.py                 # the full run: 4 to 8 minutes on 2 cores
+    python benchmarks/run.py                 # the full run: about 9 minutes on 2 cores
     python benchmarks/run.py --quick         # small sizes, under a minute: a smoke test
     python benchmarks/run.py --only 'N=1e6' --repeats 9
     python benchmarks/run.py --methods auto,direct,fft   # also rows with a forced method
