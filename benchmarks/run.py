@@ -23,7 +23,8 @@ What is measured, and how:
   processes: one call as a warm-up in each, then up to ``--repeats`` timed samples (each
   long enough to time reliably), alternating between the two, stopping early once a
   time budget is spent; a time is the median sample. Two processes, because the same
-  call ran up to a third slower in one process than in another for minutes on end.
+  call ran up to a third slower in one process than in another for minutes on end (much
+  of it the core each ran on; see below).
   The samples are taken in rounds, one of every implementation per round, so that a
   spell in which a shared machine runs slower weighs on all of them alike; each sample
   follows one untimed call, which brings the caches back from the implementation that
@@ -707,10 +708,10 @@ def measure_in_rounds(
     one sample of each, so that a spell in which the machine runs slower weighs on all of
     them alike. Rounds alternate between an implementation's two worker processes: the
     same call ran up to a third slower in one process than in another for minutes on end
-    (where the machine put its memory, it seems), and a median over two processes is
-    not decided by one of them. An implementation stops after ``settings.repeats``
-    samples or once its samples have used ``settings.budget`` seconds; one whose warm-up
-    took longer than the budget keeps that one cold run."""
+    (much of it the core each ran on, now one for all: engine_core), and a median over
+    two processes is not decided by one of them. An implementation stops after
+    ``settings.repeats`` samples or once its samples have used ``settings.budget``
+    seconds; one whose warm-up took longer than the budget keeps that one cold run."""
     answers, times, spent = {}, {name: [] for name in timed}, dict.fromkeys(timed, 0.0)
     for name, (pair, spec) in timed.items():
         answers[name] = pair[0].ask({"spec": spec, "samples": 0}, settings.engine_timeout)

@@ -499,8 +499,8 @@ _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = 
 #: Measured costs in nanoseconds (``python benchmarks/calibrate.py``): numpy.convolve per
 #: output at the kernel lengths COMPILED_TAPS, one vectorised pass per output and kernel
 #: cell, and per unit of FFT work: ``fft.transform_work`` for 1-D blocks, ``n (log2 n + 4)``
-#: for N-D transforms. Each the least of four runs on the machine of the README's benchmark
-#: (AMD EPYC, 2 cores, 2026-12-02).
+#: for N-D transforms. Each the least of three or four runs on the machine of the README's
+#: benchmark (AMD EPYC, 2 cores, 2026-12-02).
 COMPILED_TAPS = (3, 8, 11, 12, 15, 16, 24, 31, 32, 47, 48, 63, 64, 128, 256, 512)
 # fmt: off
 _NS_COMPILED_OUTPUT = {
