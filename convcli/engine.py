@@ -583,12 +583,12 @@ def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str
     if len(spans) == 1:
         padded, span = geometry.padded_shape[0], spans[0]
         blocks = fft.block_plan(span, padded)
-        work = fft.transform_work(blocks.length) * _NS_PER_FFT_UNIT_1D[kind]
-        if padded > fft.WHOLE_BLOCKS * fft.overlap_save_plan(span).length:
-            # a long signal: per kept output, the same at every length (a stream agrees)
-            fft_per_output = work / blocks.step * geometry.stride[0]
-            return "fft" if fft_per_output < direct_per_output else "direct"
-        fft_cost = (-(-(padded - span + 1) // blocks.step) + 0.5) * work  # and the kernel's
+        unit = _NS_PER_FFT_UNIT_1D[kind]
+        if fft.is_long(span, padded):
+            # per kept output, the same at every length (a stream agrees)
+            units = fft.transform_work(blocks.length) / blocks.step * geometry.stride[0]
+            return "fft" if units * unit < direct_per_output else "direct"
+        fft_cost = fft.plan_work(blocks, padded - span + 1) * unit
     else:
         size = math.prod(fft.fast_length(p) for p in geometry.padded_shape)
         fft_cost = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT_ND[kind]

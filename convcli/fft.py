@@ -34,7 +34,9 @@ __all__ = [
     "BlockPlan",
     "block_plan",
     "fast_length",
+    "is_long",
     "overlap_save_plan",
+    "plan_work",
     "slide_fft",
     "sliding_sums",
     "transform_work",
@@ -107,18 +109,31 @@ def block_plan(span: int, padded_length: int) -> BlockPlan:
     >>> block_plan(10_000, 10**5), block_plan(10_000, 10**7)
     (BlockPlan(length=32768, step=22769), BlockPlan(length=65536, step=55537))
     """
-    blocks = overlap_save_plan(span)
-    if padded_length > WHOLE_BLOCKS * blocks.length:
-        return blocks
+    if is_long(span, padded_length):
+        return overlap_save_plan(span)
     outputs = padded_length - span + 1
     whole = BlockPlan(fast_length(padded_length), outputs)
     shorter = [BlockPlan(n, n - span + 1) for n in _block_lengths(span) if n < whole.length]
-    return min([whole, *shorter], key=lambda plan: _plan_work(plan, outputs))
+    return min([whole, *shorter], key=lambda plan: plan_work(plan, outputs))
 
 
-def _plan_work(plan: BlockPlan, outputs: int) -> float:
-    """Transform work of ``outputs`` outputs in ``plan``'s blocks: a transform pair a
-    block, and the kernel's transform at the block length (half a pair)."""
+def is_long(span: int, padded_length: int) -> bool:
+    """Whether a signal is longer than WHOLE_BLOCKS of its kernel's own blocks: it is then
+    cut on that grid, and its plan and method depend on the kernel alone.
+
+    >>> is_long(31, 16 * 1024), is_long(31, 16 * 1024 + 1)
+    (False, True)
+    """
+    return padded_length > WHOLE_BLOCKS * overlap_save_plan(span).length
+
+
+def plan_work(plan: BlockPlan, outputs: int) -> float:
+    """Work of ``outputs`` outputs in ``plan``'s blocks: a block's work for each, and the
+    kernel's transform at the block length (half a pair).
+
+    >>> plan_work(BlockPlan(1024, 994), 994)
+    35292.0
+    """
     return (-(-outputs // plan.step) + 0.5) * transform_work(plan.length)
 
 
