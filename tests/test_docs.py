@@ -88,6 +88,8 @@ if __name__ == "__main__":
 def test_test_extra_does_not_pull_torch():
     """torch (gigabytes of CUDA libraries on Linux) is its own extra, never part of `test`."""
     tomllib = pytest.importorskip("tomllib")
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
     assert not any(r.startswith("torch") for r in extras["test"])
     assert any(r.startswith("torch") for r in extras["torch"])
