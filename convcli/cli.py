@@ -1046,8 +1046,10 @@ def _module(name: str) -> Any:
 
 
 def main() -> None:
-    """Console entry point: click's errors as one line, Ctrl-C as exit 130, never a traceback."""
-    code = _run()
+    """Console entry point: click's errors as one line, Ctrl-C as exit 130 and SIGTERM or
+    SIGHUP as 128 + the signal, never a traceback."""
+    with io.stopping_signals():
+        code = _run()
     if io.background_reader_alive():  # a --stream reader still blocked on standard input
         io.exit_now(code)
     sys.exit(code)
@@ -1062,6 +1064,9 @@ def _run() -> int:
         return error.exit_code
     except (click.Abort, KeyboardInterrupt):
         return _INTERRUPTED
+    except io.Stopped as stop:
+        click.echo(f"Error: stopped by {stop.name}", err=True)
+        return 128 + stop.number
     except MemoryError:
         click.echo("Error: not enough memory for this computation", err=True)
         return 1
