@@ -405,7 +405,8 @@ def _emit(
         )
     render = _render()
     if output is None:
-        render.print_view(view(), wide)
+        with io.standard_output_errors():
+            render.print_view(view(), wide)
     else:
         io.write_text(render.view_text(view(), wide), output)
 
@@ -1011,6 +1012,7 @@ _DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
 
 
 @cli.command()
+@io.standard_output_errors()
 def demo() -> None:
     """Walk through the classic explanation, step by step.
 

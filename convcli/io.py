@@ -72,6 +72,7 @@ __all__ = [
     "result_npy",
     "result_png",
     "source_size",
+    "standard_output_errors",
     "stderr_is_terminal",
     "stdin_is_terminal",
     "stdout_is_terminal",
@@ -1470,13 +1471,11 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
     def guarded(action: Callable[[], object]) -> None:
         nonlocal closed
         try:
-            action()
+            with standard_output_errors():
+                action()
         except BrokenPipeError:
             closed = True
             raise
-        except OSError as error:  # a full disk, say: what is left cannot be written either
-            _discard_stdout()
-            raise _write_error("standard output", error) from None
 
     def write(text: str | bytes) -> None:
         _stop_if_caught()
@@ -1494,6 +1493,20 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
         if not closed:
             raise
         _discard_stdout()
+
+
+@contextmanager
+def standard_output_errors() -> Iterator[None]:
+    """Turn an error writing standard output, other than a closed pipe, into an InputError
+    (a full disk: "no space left on device writing standard output"). What is left in its
+    buffer is dropped: it could not be written either."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        _discard_stdout()
+        raise _write_error("standard output", error) from None
 
 
 def _pieces(text: str | bytes) -> Iterator[str | bytes]:

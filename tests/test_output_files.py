@@ -246,10 +246,13 @@ def test_a_folder_closed_to_the_user_is_named(tmp_path):
 # --------------------------------------------------------------------------- full disks
 
 
-def test_standard_output_on_a_full_device():
+@pytest.mark.parametrize(
+    "args", [SMALL, [*SMALL, "--format", "table"], ["demo"]], ids=["csv", "table", "demo"]
+)
+def test_standard_output_on_a_full_device(args):
     with open("/dev/full", "w") as full:
         result = subprocess.run(
-            [*CONVCLI, *SMALL], stdout=full, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT
+            [*CONVCLI, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT
         )
     assert result.returncode == 1
     assert result.stderr == "Error: no space left on device writing standard output\n"
