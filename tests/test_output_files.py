@@ -15,6 +15,7 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -117,6 +118,20 @@ def test_a_fifo_is_written_into_never_replaced(tmp_path):
     assert received == [SMALL_CSV.encode()]
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert sorted(os.listdir(tmp_path)) == ["fifo"]
+
+
+def test_a_socket_is_refused_as_the_shell_refuses_it_never_replaced(tmp_path):
+    path = tmp_path / "socket"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        shell = subprocess.run(
+            ["sh", "-c", "echo x > socket"], cwd=tmp_path, capture_output=True, check=False
+        )
+        result = run(*SMALL, "-o", str(path))
+    assert shell.returncode != 0  # the reference: > cannot open a socket either
+    assert result.returncode == 1
+    assert result.stderr == f"Error: cannot write to {path}: No such device or address\n"
+    assert stat.S_ISSOCK(path.stat().st_mode)
 
 
 @pytest.mark.parametrize(
@@ -365,3 +380,26 @@ def test_a_signal_while_writing_removes_the_temporary(tmp_path, number, stream):
         assert message == f"Error: stopped by {signal.Signals(number).name}\n"
     assert target.read_text() == "precious\n"
     assert os.listdir(output_dir) == ["out.csv"]
+
+
+def test_an_ignored_sighup_stays_ignored(tmp_path):
+    """Under ``nohup`` (SIGHUP ignored) a hang-up changes nothing: the run completes."""
+    target = tmp_path / "out.csv"
+    process = subprocess.Popen(
+        [*CONVCLI, "conv", "-", "1,1", "-o", str(target), "--stream"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(),
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    try:
+        process.stdin.write(b"1\n2\n")
+        process.stdin.flush()
+        _signal_when(process, signal.SIGHUP, lambda: len(os.listdir(tmp_path)) > 0)
+        process.stdin.write(b"3\n")
+        _, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    assert (process.returncode, stderr) == (0, b"")
+    assert target.read_text() == result_csv(convcli.convolve([1, 2, 3], [1, 1]))
