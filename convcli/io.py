@@ -1532,6 +1532,8 @@ def _discard_stdout() -> None:
 #: the shell opened, or replace it).
 _DESCRIPTOR_PATH = re.compile(r"/dev/(stdin|stdout|stderr)|/dev/fd/(\d+)|/proc/self/fd/(\d+)")
 _STANDARD_DESCRIPTORS = {"stdin": 0, "stdout": 1, "stderr": 2}
+#: Opening a file to write bytes as they are (Windows would otherwise translate line ends).
+_WRITE_ONLY = os.O_WRONLY | getattr(os, "O_BINARY", 0)
 
 
 @contextmanager
@@ -1563,10 +1565,10 @@ def _output_file(output: str) -> Iterator[Callable[[bytes], None]]:
         if status is not None and stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, "it is a directory")
         if status is not None and stat.S_ISREG(status.st_mode):  # refused where > would be
-            os.close(os.open(output, os.O_WRONLY))  # (truncating nothing)
+            os.close(os.open(output, _WRITE_ONLY))  # (truncating nothing)
     if status is not None and not stat.S_ISREG(status.st_mode):
         with _write_errors(output):
-            descriptor = os.open(output, os.O_WRONLY)
+            descriptor = os.open(output, _WRITE_ONLY)
         with _descriptor_writer(descriptor, output) as write:
             yield write
         return
@@ -1588,7 +1590,7 @@ def _output_file(output: str) -> Iterator[Callable[[bytes], None]]:
                 os.unlink(path)
         raise
     with _write_errors(output):
-        descriptor = os.open(output, os.O_WRONLY | os.O_TRUNC)
+        descriptor = os.open(output, _WRITE_ONLY | os.O_TRUNC)
     with _descriptor_writer(descriptor, output) as write:
         yield write
 
@@ -1603,7 +1605,7 @@ def _replacement(target: str, status: os.stat_result | None, temporary: list[str
         return None
     directory, name = os.path.split(target)
     prefix = os.path.join(directory, _temporary_prefix(directory, name))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    flags = _WRITE_ONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
         temporary[:] = [f"{prefix}{os.urandom(4).hex()}.tmp"]
         try:
@@ -1616,19 +1618,21 @@ def _replacement(target: str, status: os.stat_result | None, temporary: list[str
             if status is None:  # a new file needs the folder: > would fail too
                 raise
             return None
-    if status is None:
-        os.fchmod(descriptor, 0o666 & ~_current_umask())
-        return descriptor
-    made = os.fstat(descriptor)
     try:
+        if status is None:
+            os.chmod(temporary[0], 0o666 & ~_current_umask())
+            return descriptor
+        made = os.fstat(descriptor)
         if (made.st_uid, made.st_gid) != (status.st_uid, status.st_gid):
             os.fchown(descriptor, status.st_uid, status.st_gid)
-    except PermissionError:
+        os.chmod(temporary[0], stat.S_IMODE(status.st_mode))  # after chown, which clears setuid
+        return descriptor
+    except BaseException as error:
         os.close(descriptor)
-        os.unlink(temporary.pop())
+        if status is None or not isinstance(error, PermissionError):
+            raise
+        os.unlink(temporary.pop())  # the owner cannot be kept: in place, then
         return None
-    os.fchmod(descriptor, stat.S_IMODE(status.st_mode))
-    return descriptor
 
 
 def _temporary_prefix(directory: str, name: str) -> str:

@@ -351,9 +351,9 @@ def test_a_signal_while_writing_removes_the_temporary(tmp_path, number, stream):
     target.write_text("precious\n")
     if stream:  # the signal arrives on stdin, slowly: the temporary waits for more
         source = "-"
-    else:  # ten million outputs take a while to write
+    else:  # five million outputs take a while to write
         source = str(tmp_path / "signal.npy")
-        np.save(source, np.linspace(0.0, 1.0, 10**7))
+        np.save(source, np.linspace(0.0, 1.0, 5 * 10**6))
     process = subprocess.Popen(
         [*CONVCLI, "conv", source, "1,1", "-o", str(target), *(["--stream"] if stream else [])],
         stdin=subprocess.PIPE,
