@@ -405,7 +405,8 @@ def _emit(
         )
     render = _render()
     if output is None:
-        render.print_view(view(), wide)
+        with io.standard_output_errors():
+            render.print_view(view(), wide)
     else:
         io.write_text(render.view_text(view(), wide), output)
 
@@ -1011,6 +1012,7 @@ _DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
 
 
 @cli.command()
+@io.standard_output_errors()
 def demo() -> None:
     """Walk through the classic explanation, step by step.
 
@@ -1046,8 +1048,10 @@ def _module(name: str) -> Any:
 
 
 def main() -> None:
-    """Console entry point: click's errors as one line, Ctrl-C as exit 130, never a traceback."""
-    code = _run()
+    """Console entry point: click's errors as one line, Ctrl-C as exit 130 and SIGTERM or
+    SIGHUP as 128 + the signal, never a traceback."""
+    with io.stopping_signals():
+        code = _run()
     if io.background_reader_alive():  # a --stream reader still blocked on standard input
         io.exit_now(code)
     sys.exit(code)
@@ -1062,6 +1066,9 @@ def _run() -> int:
         return error.exit_code
     except (click.Abort, KeyboardInterrupt):
         return _INTERRUPTED
+    except io.Stopped as stop:
+        click.echo(f"Error: stopped by {stop.name}", err=True)
+        return 128 + stop.number
     except MemoryError:
         click.echo("Error: not enough memory for this computation", err=True)
         return 1

@@ -16,8 +16,11 @@ signal a block at a time (``--stream``).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import signal
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -38,6 +41,7 @@ if TYPE_CHECKING:  # imported where used, to keep start-up fast
 __all__ = [
     "CSV_PIECE_VALUES",
     "FORMATS",
+    "Stopped",
     "background_reader_alive",
     "backward_json",
     "choose_format",
@@ -68,9 +72,11 @@ __all__ = [
     "result_npy",
     "result_png",
     "source_size",
+    "standard_output_errors",
     "stderr_is_terminal",
     "stdin_is_terminal",
     "stdout_is_terminal",
+    "stopping_signals",
     "uses_stdin",
     "write_bytes",
     "write_text",
@@ -830,6 +836,54 @@ def exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP: raised where the run is, so that it unwinds as from Ctrl-C (a
+    temporary -o file is removed); not an Exception, so no ``except Exception`` takes it."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+        self.name = signal.Signals(number).name
+
+
+#: The signals stopping_signals has caught, in order.
+_caught: list[int] = []
+
+
+@contextmanager
+def stopping_signals() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise Stopped and SIGINT KeyboardInterrupt,
+    where the main thread is and again before any more output is written: a handler's
+    exception can be lost in library code that swallows errors (compiling a module, say),
+    and the output must not then be completed. A signal ignored (nohup) stays ignored."""
+    numbers = [getattr(signal, name) for name in _STOPPING if hasattr(signal, name)]
+    replaced = {
+        number: signal.signal(number, _catch)
+        for number in numbers
+        if signal.getsignal(number) in (signal.SIG_DFL, signal.default_int_handler)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in replaced.items():
+            signal.signal(number, handler)
+
+
+#: The signals stopping_signals handles.
+_STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _catch(number: int, frame: object) -> None:
+    _caught.append(number)
+    _stop_if_caught()
+
+
+def _stop_if_caught() -> None:
+    """Raise for the first signal stopping_signals caught, if any."""
+    if _caught:
+        raise KeyboardInterrupt if _caught[0] == signal.SIGINT else Stopped(_caught[0])
+
+
 def _one_dimensional(values: np.ndarray, name: str) -> np.ndarray:
     """A signal for --stream, which reads 1-D signals only."""
     if values.ndim != 1:
@@ -1356,17 +1410,17 @@ def comparison_png(comparison: Comparison) -> bytes:
 
 
 def write_text(text: str | bytes | Iterable[str | bytes], output: str | None) -> None:
-    """Write text, bytes or a series of pieces of either to standard output, or atomically to
-    a file: all of it or, on any error, nothing."""
+    """Write text, bytes or a series of pieces of either to standard output, or to a file as
+    output_sink does (a regular file: all of it or, on any error, nothing)."""
     with output_sink(output) as write:
         for piece in (text,) if isinstance(text, (str, bytes)) else text:
             write(piece)
 
 
 def write_bytes(data: bytes, output: str) -> None:
-    """Write a file atomically (a temporary file renamed into place), with the usual mode."""
-    with _atomic_file(output) as stream, _write_errors(output):
-        stream.write(data)
+    """Write the file ``output`` as output_sink does."""
+    with _output_file(output) as write:
+        write(data)
 
 
 def overwritten_input(output: str | None, sources: dict[str, str | None]) -> str | None:
@@ -1391,10 +1445,11 @@ def overwritten_input(output: str | None, sources: dict[str, str | None]) -> str
 def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
     """A function writing text (or bytes) in pieces to standard output or to the file ``output``.
 
-    The file is written atomically: into a temporary file next to it, renamed
-    into place when the ``with`` block ends, and removed instead if it ends
-    with an error, so the file is all of the output or untouched. On standard
-    output, a reader that stops early (``| head``) ends the block quietly.
+    A regular file is written atomically: into a temporary file next to it,
+    renamed into place when the ``with`` block ends, and removed instead if it
+    ends with an error, so the file is all of the output or untouched (other
+    files are written in place: see _output_file). On standard output, a reader
+    that stops early (``| head``) ends the block quietly.
 
     >>> with output_sink(None) as write:
     ...     write("1\\n")
@@ -1403,12 +1458,11 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
     2
     """
     if output is not None and output != STDIN:
-        with _atomic_file(output) as stream:
+        with _output_file(output) as write_raw:
 
             def write_file(text: str | bytes) -> None:
-                with _write_errors(output):
-                    for piece in _pieces(text):
-                        stream.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+                for piece in _pieces(text):
+                    write_raw(piece.encode("utf-8") if isinstance(piece, str) else piece)
 
             yield write_file
         return
@@ -1417,12 +1471,14 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
     def guarded(action: Callable[[], object]) -> None:
         nonlocal closed
         try:
-            action()
+            with standard_output_errors():
+                action()
         except BrokenPipeError:
             closed = True
             raise
 
     def write(text: str | bytes) -> None:
+        _stop_if_caught()
         if isinstance(text, bytes):
             guarded(sys.stdout.flush)
             guarded(lambda: sys.stdout.buffer.write(text))
@@ -1437,6 +1493,20 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
         if not closed:
             raise
         _discard_stdout()
+
+
+@contextmanager
+def standard_output_errors() -> Iterator[None]:
+    """Turn an error writing standard output, other than a closed pipe, into an InputError
+    (a full disk: "no space left on device writing standard output"). What is left in its
+    buffer is dropped: it could not be written either."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        _discard_stdout()
+        raise _write_error("standard output", error) from None
 
 
 def _pieces(text: str | bytes) -> Iterator[str | bytes]:
@@ -1457,34 +1527,153 @@ def _discard_stdout() -> None:
         os.close(devnull)
 
 
+#: Paths that name a descriptor the process has open (the shell's redirections): written
+#: through that descriptor at its offset, never opened again (which would truncate a file
+#: the shell opened, or replace it).
+_DESCRIPTOR_PATH = re.compile(r"/dev/(stdin|stdout|stderr)|/dev/fd/(\d+)|/proc/self/fd/(\d+)")
+_STANDARD_DESCRIPTORS = {"stdin": 0, "stdout": 1, "stderr": 2}
+#: Opening a file to write bytes as they are (Windows would otherwise translate line ends).
+_WRITE_ONLY = os.O_WRONLY | getattr(os, "O_BINARY", 0)
+
+
 @contextmanager
-def _atomic_file(output: str) -> Iterator[BinaryIO]:
-    """A binary stream into a temporary file that replaces ``output`` at the end (none on error).
+def _output_file(output: str) -> Iterator[Callable[[bytes], None]]:
+    """A function writing bytes to ``output`` where the shell's ``>`` would write them, never
+    replacing what is there by something else (README, "Where -o writes").
 
-    A symlink is written through, as the shell's ``>`` does: its target is replaced.
+    A new file, or a regular file with one link, is written into a temporary file beside it
+    with its mode and owner, synced and renamed into place when the ``with`` block ends, or
+    removed if the block ends with an error: the file is all of the output or as it was. A
+    regular file with several links (every name must see the output), or one whose folder
+    takes no temporary file or whose owner cannot be kept, is written in place as ``>``
+    would. Anything else (a device, a FIFO, ``/dev/stdout``) is written into, never
+    replaced. What ``>`` could not open (a read-only file) is refused.
     """
-    import tempfile
-
-    if os.path.isdir(output):
-        raise InputError(f"cannot write to {output}: it is a directory")
-    target = os.path.realpath(output) if os.path.islink(output) else output
-    directory, name = os.path.split(target)
-    with _write_errors(output):
-        handle, temporary = tempfile.mkstemp(
-            dir=directory or ".", prefix=f".{name}.", suffix=".tmp"
-        )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            yield stream
-            with _write_errors(output):
-                stream.flush()
+    named = _DESCRIPTOR_PATH.fullmatch(output)
+    if named:
+        number = _STANDARD_DESCRIPTORS.get(named[1] or "")
         with _write_errors(output):
-            os.chmod(temporary, 0o666 & ~_current_umask())
-            os.replace(temporary, target)
+            descriptor = os.dup(int(named[2] or named[3]) if number is None else number)
+        with _descriptor_writer(descriptor, output) as write:
+            yield write
+        return
+    with _write_errors(output):
+        try:
+            status: os.stat_result | None = os.stat(output)  # through symlinks, as > goes
+        except FileNotFoundError:
+            status = None
+        if status is not None and stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a directory")
+        if status is not None and stat.S_ISREG(status.st_mode):  # refused where > would be
+            os.close(os.open(output, _WRITE_ONLY))  # (truncating nothing)
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        with _write_errors(output):
+            descriptor = os.open(output, _WRITE_ONLY)
+        with _descriptor_writer(descriptor, output) as write:
+            yield write
+        return
+    target = os.path.realpath(output)
+    temporary: list[str] = []  # its path, known before it exists: a signal cannot leak it
+    try:
+        with _write_errors(output):
+            replacement = _replacement(target, status, temporary)
+        if replacement is not None:
+            with _descriptor_writer(replacement, output, sync=True) as write:
+                yield write
+            _stop_if_caught()
+            with _write_errors(output):
+                os.replace(temporary[0], target)
+            return
     except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary)
+        for path in temporary:
+            with suppress(FileNotFoundError):
+                os.unlink(path)
         raise
+    with _write_errors(output):
+        descriptor = os.open(output, _WRITE_ONLY | os.O_TRUNC)
+    with _descriptor_writer(descriptor, output) as write:
+        yield write
+
+
+def _replacement(target: str, status: os.stat_result | None, temporary: list[str]) -> int | None:
+    """A descriptor of a new temporary file beside ``target`` (its path put in
+    ``temporary``) that can take its place: the old file's mode and owner (``status``; None
+    for a new file, which gets the usual mode). None where the old file must be written in
+    place instead: it has other hard links, its folder takes no new file, or its owner
+    cannot be given to the temporary."""
+    if status is not None and status.st_nlink > 1:
+        return None
+    directory, name = os.path.split(target)
+    prefix = os.path.join(directory, _temporary_prefix(directory, name))
+    flags = _WRITE_ONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        temporary[:] = [f"{prefix}{os.urandom(4).hex()}.tmp"]
+        try:
+            descriptor = os.open(temporary[0], flags, 0o600)
+            break
+        except FileExistsError:  # another file has that name: not ours to remove
+            temporary.clear()
+        except PermissionError:
+            temporary.clear()
+            if status is None:  # a new file needs the folder: > would fail too
+                raise
+            return None
+    try:
+        if status is None:
+            os.chmod(temporary[0], 0o666 & ~_current_umask())
+            return descriptor
+        made = os.fstat(descriptor)
+        if (made.st_uid, made.st_gid) != (status.st_uid, status.st_gid):
+            os.fchown(descriptor, status.st_uid, status.st_gid)
+        os.chmod(temporary[0], stat.S_IMODE(status.st_mode))  # after chown, which clears setuid
+        return descriptor
+    except BaseException as error:
+        os.close(descriptor)
+        if status is None or not isinstance(error, PermissionError):
+            raise
+        os.unlink(temporary.pop())  # the owner cannot be kept: in place, then
+        return None
+
+
+def _temporary_prefix(directory: str, name: str) -> str:
+    """``.NAME.``, with NAME shortened so that the temporary's name (the prefix, eight
+    random characters and ``.tmp``) fits the folder's name limit."""
+    limit = 255
+    with suppress(OSError, ValueError):
+        limit = os.pathconf(directory or ".", "PC_NAME_MAX")
+    room = limit - len("..") - 8 - len(".tmp")
+    return f".{os.fsdecode(os.fsencode(name)[: max(room, 0)])}."
+
+
+@contextmanager
+def _descriptor_writer(
+    descriptor: int, output: str, sync: bool = False
+) -> Iterator[Callable[[bytes], None]]:
+    """A function writing bytes to the open ``descriptor`` (closed at the end), synced to
+    the disk at the end of the ``with`` block if ``sync``."""
+
+    def write(data: bytes) -> None:
+        _stop_if_caught()
+        with _write_errors(output):
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+
+    try:
+        yield write
+        with _write_errors(output):
+            if sync:
+                os.fsync(descriptor)
+    finally:
+        with suppress(OSError):  # Linux closes the descriptor even when close fails
+            os.close(descriptor)
+
+
+def _write_error(output: str, error: OSError) -> InputError:
+    """The one-line error for an operating system error writing ``output``."""
+    if error.errno == errno.ENOSPC:
+        return InputError(f"no space left on device writing {output}")
+    return InputError(f"cannot write to {output}: {error.strerror or error}")
 
 
 @contextmanager
@@ -1494,4 +1683,4 @@ def _write_errors(output: str) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        raise InputError(f"cannot write to {output}: {error.strerror or error}") from None
+        raise _write_error(output, error) from None

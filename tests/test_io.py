@@ -911,27 +911,16 @@ def test_write_text_failure_mid_write_leaves_nothing(tmp_path, monkeypatch, exis
     target = tmp_path / "out.csv"
     if existing:
         target.write_text("precious\n")
-    real_fdopen = os.fdopen
+    real_write = os.write
 
-    class HalfWriter:
-        def __init__(self, stream):
-            self.stream = stream
+    def half_write(descriptor, data):
+        real_write(descriptor, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc_info):
-            self.stream.close()
-            return False
-
-        def write(self, text):
-            self.stream.write(text[: len(text) // 2])
-            self.stream.flush()
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
-    with pytest.raises(InputError, match=r"^cannot write to .*out\.csv: No space left on device$"):
+    monkeypatch.setattr(os, "write", half_write)
+    with pytest.raises(InputError, match=r"^no space left on device writing .*out\.csv$"):
         cio.write_text("1,2,3\n" * 1000, str(target))
+    monkeypatch.undo()
     remaining = sorted(p.name for p in tmp_path.iterdir())
     if existing:
         assert remaining == ["out.csv"]
