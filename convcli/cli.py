@@ -525,8 +525,11 @@ def _run_stream(
         raise click.UsageError("--stream writes CSV: use --format csv (or leave it out)")
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
+    from convcli import limits
+
     dialect = _csv_dialect(delimiter)
     streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, **geometry)
+    limits.check_stream(streamer)
     blocks = io.read_ahead(io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect))
     with io.output_sink(output) as write, _progress(signal) as advance_to:
         for values, read in blocks:
@@ -952,7 +955,7 @@ def plot(
 
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
-    _check_memory(f, h, geometry, "png", False, comparing=True)
+    _check_memory(f, h, geometry, "figure", False, comparing=True)
     comparison = engine.compare(f, h, **geometry)
     io.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
 

@@ -8,8 +8,11 @@ image is actually read or written, so plain ``convcli`` works without it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -26,12 +29,13 @@ __all__ = [
 
 #: File name endings (lower case) that are read as images rather than as text.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-MISSING_PILLOW = (
-    "reading images needs Pillow, which comes with matplotlib: pip install 'convcli[plot]'"
-)
+#: The error without Pillow, for "reading" or "writing".
+MISSING_PILLOW = "{} images needs Pillow, which comes with matplotlib: pip install 'convcli[plot]'"
 #: Pillow modes of 16- and 32-bit integer grayscale, read as their exact pixel values.
 _WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 _MID_GRAY = 128
+#: Pillow modes held in one byte per pixel (others take up to four).
+_BYTE_MODES = ("1", "L", "P")
 
 
 def is_image_name(name: str) -> bool:
@@ -43,13 +47,35 @@ def is_image_name(name: str) -> bool:
     return name.lower().endswith(IMAGE_SUFFIXES)
 
 
-def _pillow() -> ModuleType:
-    """PIL.Image, or a ConvcliError that says how to install it."""
+def _pillow(action: str) -> ModuleType:
+    """PIL.Image, or a ConvcliError that says ``action`` ("reading", "writing") needs it."""
     try:
         from PIL import Image
     except ImportError:
-        raise ConvcliError(MISSING_PILLOW) from None
+        raise ConvcliError(MISSING_PILLOW.format(action)) from None
     return Image
+
+
+@contextmanager
+def _memory_guard_only(pil_image: Any) -> Iterator[None]:
+    """Lift Pillow's fixed pixel limit (a warning past 89 million pixels, an error past
+    twice that) while an image is opened: convcli's memory guard decides instead."""
+    limit = pil_image.MAX_IMAGE_PIXELS
+    pil_image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        pil_image.MAX_IMAGE_PIXELS = limit
+
+
+def _check_size(image: Any, name: str) -> None:
+    """Refuse, from the header alone, an image whose decoding would not fit in memory:
+    Pillow's pixels (and an oriented copy), the grey levels and the int64 array."""
+    from convcli import limits
+
+    width, height = image.size
+    stored = 1 if image.mode in _BYTE_MODES else 4
+    limits.check_image(name, (height, width), 2 * stored + 1 + 8)
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:
@@ -59,13 +85,15 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     exact integers 0..255, alpha dropped); 16-bit grayscale PNGs keep their exact
     values 0..65535 rather than being clipped to 255. The EXIF orientation, if
     any, is applied, so photos come out the way viewers show them. ``name`` is
-    only used in error messages.
+    only used in error messages. An image whose declared size would not fit in the
+    memory available is refused before its pixels are decoded.
     """
-    pil_image = _pillow()
+    pil_image = _pillow("reading")
     from PIL import ImageOps
 
     try:
-        with pil_image.open(BytesIO(data)) as opened:
+        with _memory_guard_only(pil_image), pil_image.open(BytesIO(data)) as opened:
+            _check_size(opened, name)
             image = ImageOps.exif_transpose(opened)
             if image.mode in _WIDE_GRAY_MODES:
                 pixels = np.asarray(image, dtype=np.int64)
@@ -78,8 +106,6 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
                 pixels = np.asarray(image.convert("L"), dtype=np.int64)
     except InputError:
         raise
-    except pil_image.DecompressionBombError as error:
-        raise InputError(f"{name} is too large an image to read: {error}") from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         reason = str(error) or type(error).__name__
         raise InputError(f"{name} is not a PNG or JPEG image convcli can read: {reason}") from None
@@ -172,7 +198,7 @@ def encode_png(values: np.ndarray) -> bytes:
     scaling is for looking at, so keep CSV or JSON for the exact numbers.
     """
     levels = gray_levels(values)
-    pil_image = _pillow()
+    pil_image = _pillow("writing")
     buffer = BytesIO()
     pil_image.fromarray(np.ascontiguousarray(levels)).save(buffer, format="PNG")
     return buffer.getvalue()

@@ -85,6 +85,18 @@ class Stream:
         self._start = 0  # padded index of self._pending[0]
         self._next = 0  # next output (for fft: next stride-1 output) to give
 
+    @property
+    def held_values(self) -> int:
+        """The most values the stream holds at once: the signal it gathers before streaming
+        (at least four times the padding and the window), the padding, and one window."""
+        return self._buffer_limit + self._before + self._after + self._span
+
+    @property
+    def least_outputs(self) -> int:
+        """How many outputs a signal of one value already gives (the padding's outputs)."""
+        stride = self._geometry.stride[0]
+        return max((1 + self._before + self._after - self._span) // stride + 1, 0)
+
     def _long_geometry(self) -> engine.Geometry:
         """The geometry for a signal too long to buffer (longer than one FFT block, so the
         method and blocks are a long signal's), checked to stream at all."""
