@@ -1061,6 +1061,27 @@ def test_too_large_for_the_memory_is_refused_before_computing(tmp_path, monkeypa
         assert word in line
 
 
+def test_plot_counts_the_figure_in_its_memory_check(tmp_path, monkeypatch):
+    """Drawing a 3000x3000 comparison took 870 MB (peak RSS over start-up) for matplotlib's
+    copies of three panels, more than the results alone: 900 MB available is refused."""
+    from convcli import limits, plot
+
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(limits, "available_memory", lambda: 900_000_000)
+
+    def never(*args, **kwargs):
+        raise AssertionError("drawn although refused")
+
+    monkeypatch.setattr(plot, "figure_bytes", never)
+    signal = tmp_path / "big.npy"
+    np.save(signal, np.zeros((3000, 3000), dtype=np.int64))
+    result = invoke("plot", str(signal), "identity:1", "-o", str(tmp_path / "figure.png"))
+    assert result.exit_code == 1
+    line = error_line(result)
+    assert re.search(r"needs about [\d.]+ GB of memory but 900 MB is available", line), line
+    assert "--stream" not in line
+
+
 def test_small_runs_never_ask_for_the_memory(monkeypatch):
     from convcli import limits
 
