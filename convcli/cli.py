@@ -19,7 +19,7 @@ import click
 from click.core import ParameterSource
 
 from convcli import __version__, engine, io
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,6 +56,14 @@ def _escaped(match: re.Match[str]) -> str:
     return repr(match.group())[1:-1]
 
 
+def _one_line(error: click.UsageError) -> click.UsageError:
+    """A usage error without click's usage banner, its control characters escaped."""
+    error.ctx = None
+    if isinstance(error.message, str):
+        error.message = _CONTROL.sub(_escaped, error.message)
+    return error
+
+
 class _OneLineErrors:
     """Errors as one line on stderr: usage errors without click's usage banner (exit 2),
     bad data from the engine or io as a ClickException (exit 1)."""
@@ -65,19 +73,23 @@ class _OneLineErrors:
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as error:
-            error.ctx = None
-            raise
+            raise _one_line(error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command, turning bad data into a one-line error (exit 1)."""
+        """Run the command, turning bad data into a one-line error (exit 1) and options that
+        cannot go together into a usage error (exit 2); notes follow only a success."""
         try:
             _refuse_overwriting_inputs(ctx)
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except click.UsageError as error:
-            error.ctx = None
-            raise
+            raise _one_line(error) from None
+        except OptionError as error:
+            raise _one_line(click.UsageError(str(error))) from None
         except ConvcliError as error:
             raise click.ClickException(_CONTROL.sub(_escaped, str(error))) from None
+        for note in ctx.meta.pop(_NOTES, []):
+            click.echo(f"note: {note}", err=True)
+        return result
 
 
 class ConvcliGroup(_OneLineErrors, click.Group):
@@ -112,8 +124,10 @@ class NumbersCommand(_OneLineErrors, click.Command):
                 and not _NEGATIVE_NUMBER.match(token)
             ):
                 options.append(token)
-                value = next(tokens, None) if token in takes_value else None
-                if value is not None:
+                if token in takes_value:
+                    value = next(tokens, None)
+                    if value is None:  # click says the option needs a value
+                        return super().parse_args(ctx, options)
                     options.append(value)
             else:
                 arguments.append(token)
@@ -161,8 +175,9 @@ def _per_axis_option(name: str, help_text: str) -> Callable:
     )
 
 
-#: Where options that no command takes as an argument keep their values (click's ctx.meta).
-_DECIMAL, _FORCE = "convcli.decimal", "convcli.force"
+#: Where options that no command takes as an argument keep their values (click's ctx.meta),
+#: and where notes wait until the command has succeeded.
+_DECIMAL, _FORCE, _NOTES = "convcli.decimal", "convcli.force", "convcli.notes"
 
 
 def _remembered(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -375,10 +390,11 @@ def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.nd
     for role, values in zip(("signal", "kernel"), arrays):
         count = engine.count_nonfinite(values)
         if count:
-            click.echo(
-                f"note: the {role} holds {count} nan/inf value(s); "
-                "only the outputs whose window covers them are affected",
-                err=True,
+            _notes(
+                (
+                    f"the {role} holds {count} nan/inf value(s); "
+                    "only the outputs whose window covers them are affected",
+                )
             )
     return arrays
 
@@ -483,9 +499,9 @@ def _refuse_labels_with_convention(labelled: bool, convention: str) -> None:
 
 
 def _notes(notes: tuple[str, ...]) -> None:
-    """What the reader of a result should know, one ``note:`` line each on stderr."""
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
+    """What the reader of a result should know, one ``note:`` line each on stderr once the
+    command has succeeded (a command that fails prints its error alone)."""
+    click.get_current_context().meta.setdefault(_NOTES, []).extend(notes)
 
 
 def _lags(geometry: engine.Geometry, wanted: bool, chosen: str) -> tuple[np.ndarray, ...] | None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from convcli import engine, fft
 from convcli.engine import Operation, PaddingSpec, PerAxis
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.memory import reuse_freed_memory
 
 __all__ = ["Stream"]
@@ -66,7 +66,7 @@ class Stream:
         self._span = self._geometry.dilation[0] * (len(self._kernel) - 1) + 1
         self._before, self._after = self._geometry.pads[0]
         if pad_mode == "circular" and self._before > 0:
-            raise ConvcliError(
+            raise OptionError(
                 "--stream cannot pad circularly before the signal: that padding is the "
                 "signal's end; pad after only (e.g. --padding 0:2) or drop --stream"
             )
@@ -105,7 +105,7 @@ class Stream:
         length = (fft.WHOLE_BLOCKS + 1) * fft.overlap_save_plan(span).length + 4 * span
         geometry = engine.plan((length,), self._kernel.shape, **self._options)
         if geometry.padding == "same" and geometry.stride[0] > 1:
-            raise ConvcliError(
+            raise OptionError(
                 "--stream cannot use --padding same with a stride: its split depends on the "
                 "signal's length; give the padding as BEFORE:AFTER instead"
             )

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import convcli
@@ -1194,3 +1194,114 @@ def test_memory_check_lets_another_convention_swap_a_longer_kernel(monkeypatch):
     monkeypatch.setattr(limits, "available_memory", lambda: 10**6)
     result = succeed("conv", "1,2", ",".join(["1"] * 30_000), "--convention", "numpy")
     assert result.stdout.splitlines() == ["3"] * 29_999
+
+
+# ------------------------------------------------------------ option combinations
+
+
+def test_a_value_option_ending_the_line_says_it_needs_a_value():
+    result = invoke("conv", "1,2", "1", "--padding")
+    assert result.exit_code == 2
+    assert error_line(result) == "Error: Option '--padding' requires an argument."
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["conv", "1,2,3", "1", "--convention", "numpy", "--stride", "2"],
+        ["conv", "1,2,3", "1", "--convention", "numpy", "--pad-mode", "circular"],
+        ["conv", "1,2,3", "1", "--convention", "scipy", "--padding", "1"],
+        ["corr", "1,2,3", "1", "--convention", "matlab", "--padding", "same"],
+        ["conv", "1,2,3", "1", "--convention", "torch", "--padding", "same", "--stride", "2"],
+        ["conv", "1,2,3", "1", "--convention", "tensorflow", "--stride", "2", "--dilation", "2"],
+        ["conv", "1,2,3", "1,1", "--stream", "--padding", "1", "--pad-mode", "circular"],
+        ["conv", "1,2,3,4", "1,1", "--stream", "--padding", "same", "--stride", "2"],
+        [
+            "corr",
+            "1,2,3",
+            "1,1,2",
+            "--normalize",
+            "coeff",
+            "--padding",
+            "full",
+            "--pad-mode",
+            "reflect",
+        ],
+        ["corr", "1,2,3", "1,1,2", "--normalize", "biased", "--padding", "full", "--dilation", "2"],
+    ],
+    ids=lambda args: " ".join(args[3:]),
+)
+def test_options_that_cannot_go_together_are_usage_errors(args):
+    """Options that cannot be combined whatever the data exit 2, as the README's table says."""
+    result = invoke(*args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    error_line(result)
+
+
+def test_notes_are_not_printed_when_the_command_then_fails():
+    failed = invoke("conv", "1,nan,3", "1,1,1,1,1")
+    assert failed.exit_code == 1
+    assert failed.stderr.count("\n") == 1, failed.stderr
+    assert "kernel spans 5 cells" in error_line(failed)
+    done = succeed("conv", "1,nan,3", "1", "--format", "csv")
+    assert done.stderr.startswith("note: the signal holds 1 nan/inf value(s)")
+
+
+def test_control_characters_in_usage_errors_are_escaped():
+    result = invoke("conv", "1,2", "1", "a\nb\x1b[31m")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert error_line(result) == "Error: Got unexpected extra argument (a\\nb\\x1b[31m)"
+
+
+FUZZ_OPTIONS = {
+    "--padding": ["valid", "same", "full", "2", "0:3", "1,2", "-1", "x", "--", "1e3", "a\tb"],
+    "--stride": ["1", "2", "0", "2,1", "x"],
+    "--dilation": ["1", "3", "0", "1,2", "\x00"],
+    "--pad-mode": ["zeros", "reflect", "circular", "symmetric", "bogus"],
+    "--method": ["auto", "direct", "fft", "slow"],
+    "--convention": ["convcli", "numpy", "scipy", "matlab", "torch", "tensorflow", "x"],
+    "--format": ["csv", "json", "table", "npy", "png", "svg"],
+    "--normalize": ["none", "coeff", "zncc", "biased", "unbiased", "z"],
+    "--delimiter": [",", ";", "tab", "ab"],
+    "--decimal": [".", ",", ";"],
+    "--scale": ["clip", "stretch", "abs", "log"],
+    "--stream": [],
+    "--lags": [],
+    "--all": [],
+    "--bogus": [],
+}
+FUZZ_INPUTS = ["1,2,3,4,5", "1,nan,3", "1,2;3,4", "1,1", "sobel-x", "box:3", "[]", "a\nb", "-1,1"]
+
+
+@example(command="conv", inputs=["1,nan,3", "1,1,1,1,1"], options=[])
+@example(command="conv", inputs=["1,2", "1", "a\nb"], options=[])
+@example(command="conv", inputs=["1,2", "1"], options=[["--padding"]])
+@given(
+    command=st.sampled_from(["conv", "corr", "compare", "explain", "conventions"]),
+    inputs=st.lists(st.sampled_from(FUZZ_INPUTS), min_size=0, max_size=3),
+    options=st.lists(
+        st.sampled_from(sorted(FUZZ_OPTIONS)).flatmap(
+            lambda name: (
+                st.just([name])
+                if not FUZZ_OPTIONS[name]
+                else st.sampled_from(FUZZ_OPTIONS[name]).map(lambda value: [name, value])
+                | st.just([name])
+            )
+        ),
+        max_size=4,
+    ),
+)
+def test_fuzzed_option_combinations_fail_in_one_line(command, inputs, options):
+    """Any mix of options, values and arguments: output (exit 0) or exactly one Error line
+    (exit 1 or 2), never a traceback or a note before the error."""
+    args = [command, *inputs, *(token for option in options for token in option)]
+    result = invoke(*args, input="")
+    assert isinstance(result.exception, (SystemExit, type(None))), (args, result.exception)
+    if result.exit_code == 0:
+        return
+    assert result.exit_code in (1, 2), (args, result.exit_code, result.stderr)
+    assert result.stderr.count("\n") == 1, (args, result.stderr)
+    assert result.stderr.startswith("Error: "), (args, result.stderr)
