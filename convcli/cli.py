@@ -254,9 +254,10 @@ def _csv_dialect(delimiter: str | None) -> dict[str, Any]:
     return {"delimiter": delimiter, "decimal": decimal}
 
 
-def _refuse_overwriting_inputs(ctx: click.Context) -> None:
-    """A -o file that is one of the command's own inputs is a usage error unless --force."""
-    output = ctx.params.get("output")
+def _refuse_overwriting_inputs(ctx: click.Context, output: str | None = None) -> None:
+    """A -o file (or ``output``, a file written for it) that is one of the command's own
+    inputs is a usage error unless --force."""
+    output = output or ctx.params.get("output")
     roles = {"signal": "signal", "kernel": "kernel", "reference": "reference", "upstream": "--grad"}
     sources = {role: ctx.params.get(name) for name, role in roles.items()}
     role = io.overwritten_input(output, sources)
@@ -373,11 +374,64 @@ def output_options(
     )
 
 
-result_output_options = output_options(
-    io.FORMATS,
-    "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
-    "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked).",
+result_output_options = _stack(
+    output_options(
+        io.FORMATS,
+        "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
+        "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked; "
+        "png: NAME.conv.png and NAME.corr.png).",
+    ),
+    click.option(
+        "--scale",
+        type=click.Choice(["clip", "stretch", "abs"]),
+        default="clip",
+        show_default=True,
+        help="How PNG output shows values as grey levels: clip keeps them as they are (0 "
+        "black, 255 white, beyond clipped), stretch maps min..max to 0..255, abs takes "
+        "magnitudes then clips.",
+    ),
 )
+
+
+def _refuse_scale(chosen: str) -> None:
+    """--scale given for output that is not PNG is a usage error (it would do nothing)."""
+    ctx = click.get_current_context()
+    if chosen != "png" and ctx.get_parameter_source("scale") is not ParameterSource.DEFAULT:
+        raise click.UsageError(
+            f"--scale sets how PNG output shows values; {chosen.upper()} holds them as they are"
+        )
+
+
+def _png(values: np.ndarray, scale: str, what: str = "") -> bytes:
+    """A result as PNG, with a note of how many values its grey levels had to clip."""
+    from convcli.images import clipped_count
+
+    clipped = clipped_count(values, scale)
+    if clipped:
+        _notes(
+            (
+                f"{what}{clipped} of {values.size} values lie outside 0..255 and were clipped to "
+                "0 or 255 (--scale stretch maps their range to 0..255, --scale abs takes "
+                "magnitudes)",
+            )
+        )
+    return io.result_png(values, scale)
+
+
+def _write_comparison_pngs(comparison: engine.Comparison, output: str | None, scale: str) -> None:
+    """compare's PNG: one image per result, NAME.conv.png and NAME.corr.png for -o NAME.png."""
+    if output is None or output == io.STDIN:
+        raise click.UsageError(
+            "compare writes PNG as two images, one per result: give -o NAME.png "
+            "(NAME.conv.png and NAME.corr.png)"
+        )
+    names = io.comparison_png_names(output)
+    ctx = click.get_current_context()
+    for name in names:
+        _refuse_overwriting_inputs(ctx, name)
+    for values, name in zip((comparison.convolution, comparison.correlation), names):
+        io.write_bytes(_png(values, scale, f"{name}: "), name)
+    _notes((f"wrote {names[0]} and {names[1]}",))
 
 
 def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -444,6 +498,7 @@ def _run_single(
     stream: bool,
     lags: bool,
     normalize: str,
+    scale: str,
     **geometry: Any,
 ) -> None:
     """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
@@ -459,10 +514,12 @@ def _run_single(
             raise click.UsageError("--stream computes convcli's own convention only")
         if labelled:
             raise click.UsageError("--stream writes plain values: leave out --lags and --normalize")
+        _refuse_scale("csv")
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
         return
     f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
+    _refuse_scale(chosen)
     _check_memory(f, h, geometry, chosen, show_all)
     if normalize == "none":
         result = engine.compute(f, h, operation, **geometry)
@@ -483,7 +540,7 @@ def _run_single(
             else io.labelled_csv({result.operation: result.values}, lag_axes)
         ),
         json=lambda: io.result_json(result, lag_axes),
-        png=lambda: io.result_png(result.values),
+        png=lambda: _png(result.values, scale),
         npy=lambda: io.result_npy(result.values),
     )
 
@@ -612,6 +669,7 @@ def compare(
     show_all: bool,
     lags: bool,
     normalize: str,
+    scale: str,
     **geometry: Any,
 ) -> None:
     """Convolution and correlation side by side, and whether they agree.
@@ -629,6 +687,7 @@ def compare(
     _refuse_labels_with_convention(lags or normalize != "none", geometry["convention"])
     f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
+    _refuse_scale(chosen)
     _check_memory(f, h, geometry, chosen, show_all, comparing=True)
     if normalize == "none":
         comparison = engine.compare(f, h, **geometry)
@@ -639,13 +698,15 @@ def compare(
         comparison = compare_normalized(f, h, normalize, **geometry)
         _notes(comparison.notes)
     lag_axes = _lags(comparison.geometry, lags, chosen)
+    if chosen == "png":
+        _write_comparison_pngs(comparison, output, scale)
+        return
     _emit(
         chosen,
         output,
         lambda: _render().comparison_view(comparison, signal, show_all, lag_axes),
         csv=lambda: io.comparison_csv(comparison, lag_axes),
         json=lambda: io.comparison_json(comparison, lag_axes),
-        png=lambda: io.comparison_png(comparison),
         npy=lambda: io.comparison_npy(comparison),
     )
 

@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shlex
+import struct
+import zlib
 from importlib.metadata import version
 from pathlib import Path
 
@@ -1118,6 +1120,20 @@ def test_all_prints_every_row(tmp_path):
 # ------------------------------------------------------------ the README's error table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """The start of an 8-bit grayscale PNG declaring width x height pixels (its data cut off)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = zlib.compress(bytes(100))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+
+
 TABLE_FILES: dict[str, str | bytes] = {
     "data.csv": "1,2\n3,4\n5,x\n",
     "ragged.csv": "1,2,3\n4,5\n",
@@ -1126,6 +1142,7 @@ TABLE_FILES: dict[str, str | bytes] = {
     "eu.csv": "1,5;2\n3;4,25\n",
     "eu2.csv": "1;2\n3;1.500\n",
     "blob.bin": b"\x7fELF\x00\x01",
+    "bomb.png": declared_png(100_000, 100_000),
 }
 
 

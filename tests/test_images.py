@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -51,12 +53,12 @@ def test_a_0_to_255_ramp_round_trips_exactly(pil_image):
 
 def test_encode_png_writes_an_8_bit_grayscale_png_of_the_array_shape(pil_image):
     values = np.linspace(-1.0, 1.0, 15).reshape(3, 5)
-    data = images.encode_png(values)
+    data = images.encode_png(values, "stretch")
     assert data.startswith(PNG_SIGNATURE)
     with pil_image.open(io.BytesIO(data)) as image:
         assert (image.format, image.mode, image.size) == ("PNG", "L", (5, 3))
         pixels = np.asarray(image)
-    np.testing.assert_array_equal(pixels, images.gray_levels(values))
+    np.testing.assert_array_equal(pixels, images.gray_levels(values, "stretch"))
     assert pixels.min() == 0 and pixels.max() == 255
 
 
@@ -68,7 +70,7 @@ def test_encode_png_writes_an_8_bit_grayscale_png_of_the_array_shape(pil_image):
     )
 )
 def test_scaling_of_floats_is_monotone_and_spans_0_to_255(values):
-    levels = images.gray_levels(values)
+    levels = images.gray_levels(values, "stretch")
     assert levels.dtype == np.uint8 and levels.shape == values.shape
     order = np.argsort(values, axis=None, kind="stable")
     assert np.all(np.diff(levels.ravel()[order].astype(int)) >= 0)
@@ -94,24 +96,53 @@ def test_scaling_of_integers_is_monotone_exact_at_the_ends_and_works_for_big_one
     expected_ends = (0, 255) if low < high else (128, 128)
     ordered = sorted(range(len(numbers)), key=numbers.__getitem__)
     for values in arrays:
-        levels = images.gray_levels(values).ravel()
+        levels = images.gray_levels(values, "stretch").ravel()
         assert all(levels[a] <= levels[b] for a, b in itertools.pairwise(ordered))
         assert (levels[numbers.index(low)], levels[numbers.index(high)]) == expected_ends
 
 
 def test_extreme_ranges_do_not_overflow():
     values = np.array([[INT64.min, 0, INT64.max]], dtype=np.int64)
-    np.testing.assert_array_equal(images.gray_levels(values), [[0, 128, 255]])
+    np.testing.assert_array_equal(images.gray_levels(values, "stretch"), [[0, 128, 255]])
+    np.testing.assert_array_equal(images.gray_levels(values, "abs"), [[255, 0, 255]])
     values = np.array([[-1e308, 0.0, 1e308]])
-    np.testing.assert_array_equal(images.gray_levels(values), [[0, 128, 255]])
+    np.testing.assert_array_equal(images.gray_levels(values, "stretch"), [[0, 128, 255]])
+    big = np.array([[-(10**40), 3, 10**40]], dtype=object)
+    np.testing.assert_array_equal(images.gray_levels(big), [[0, 3, 255]])
+    np.testing.assert_array_equal(images.gray_levels(big, "abs"), [[255, 3, 255]])
+    assert images.clipped_count(big) == 2
 
 
 def test_constant_nan_and_infinite_values_have_documented_levels():
-    np.testing.assert_array_equal(images.gray_levels(np.full((2, 2), -3.5)), np.full((2, 2), 128))
-    np.testing.assert_array_equal(images.gray_levels(np.full((1, 2), 7)), [[128, 128]])
+    stretched = np.full((2, 2), -3.5)
+    np.testing.assert_array_equal(images.gray_levels(stretched, "stretch"), np.full((2, 2), 128))
+    np.testing.assert_array_equal(images.gray_levels(np.full((1, 2), 7), "stretch"), [[128, 128]])
     values = np.array([[np.nan, -np.inf, 1.0], [2.0, 3.0, np.inf]])
-    np.testing.assert_array_equal(images.gray_levels(values), [[0, 0, 0], [128, 255, 255]])
-    np.testing.assert_array_equal(images.gray_levels(np.full((1, 2), np.nan)), [[0, 0]])
+    np.testing.assert_array_equal(
+        images.gray_levels(values, "stretch"), [[0, 0, 0], [128, 255, 255]]
+    )
+    np.testing.assert_array_equal(images.gray_levels(values), [[0, 0, 1], [2, 3, 255]])
+    assert images.clipped_count(values) == 3
+    nans = np.full((1, 2), np.nan)
+    np.testing.assert_array_equal(images.gray_levels(nans, "stretch"), [[0, 0]])
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, max_side=12),
+        elements=st.floats(-1000, 1000, allow_nan=False),
+    )
+)
+def test_clip_rounds_to_the_nearest_level_and_counts_what_it_clips(values):
+    """Each value's nearest integer when that lies in 0..255, else 0 or 255; abs likewise
+    for the magnitudes (checked against Python's own rounding, cell by cell)."""
+    for scale, cells in (("clip", values), ("abs", np.abs(values))):
+        nearest = [math.floor(Fraction(v) + Fraction(1, 2)) for v in cells.flat]
+        levels = images.gray_levels(values, scale).ravel().tolist()
+        assert levels == [min(max(n, 0), 255) for n in nearest]
+        assert images.clipped_count(values, scale) == sum(not 0 <= n <= 255 for n in nearest)
+    assert images.clipped_count(values, "stretch") == 0
 
 
 @pytest.mark.parametrize(
@@ -209,4 +240,4 @@ def test_without_pillow_each_direction_says_what_needs_it(monkeypatch):
     with pytest.raises(ConvcliError) as raised:
         images.encode_png(np.eye(3))
     assert str(raised.value) == f"writing {expected}"
-    np.testing.assert_array_equal(images.gray_levels(np.eye(2)), [[255, 0], [0, 255]])
+    np.testing.assert_array_equal(images.gray_levels(np.eye(2) * 7), [[7, 0], [0, 7]])
