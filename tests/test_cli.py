@@ -1298,13 +1298,15 @@ FUZZ_INPUTS = ["1,2,3,4,5", "1,nan,3", "1,2;3,4", "1,1", "sobel-x", "box:3", "[]
 @example(command="conv", inputs=["1,2", "1"], options=[["--padding"]])
 @given(
     command=st.sampled_from(["conv", "corr", "compare", "explain", "conventions"]),
-    inputs=st.lists(st.sampled_from(FUZZ_INPUTS), min_size=0, max_size=3),
+    inputs=st.lists(st.sampled_from(FUZZ_INPUTS) | st.text(max_size=6), max_size=3),
     options=st.lists(
         st.sampled_from(sorted(FUZZ_OPTIONS)).flatmap(
             lambda name: (
                 st.just([name])
                 if not FUZZ_OPTIONS[name]
-                else st.sampled_from(FUZZ_OPTIONS[name]).map(lambda value: [name, value])
+                else (st.sampled_from(FUZZ_OPTIONS[name]) | st.text(max_size=4)).map(
+                    lambda value: [name, value]
+                )
                 | st.just([name])
             )
         ),
