@@ -402,24 +402,29 @@ def _refuse_scale(chosen: str) -> None:
         )
 
 
-def _png(values: np.ndarray, scale: str, what: str = "") -> bytes:
+def _clipped_note(clipped: str, size: int) -> str:
+    """The note for PNG grey levels that had to clip ``clipped`` of ``size`` values."""
+    return (
+        f"{clipped} of {size} values lie outside 0..255 and were clipped to 0 or 255 "
+        "(--scale stretch maps their range to 0..255, --scale abs takes magnitudes)"
+    )
+
+
+def _png(values: np.ndarray, scale: str) -> bytes:
     """A result as PNG, with a note of how many values its grey levels had to clip."""
     from convcli.images import clipped_count
 
     clipped = clipped_count(values, scale)
     if clipped:
-        _notes(
-            (
-                f"{what}{clipped} of {values.size} values lie outside 0..255 and were clipped to "
-                "0 or 255 (--scale stretch maps their range to 0..255, --scale abs takes "
-                "magnitudes)",
-            )
-        )
+        _notes((_clipped_note(str(clipped), values.size),))
     return io.result_png(values, scale)
 
 
 def _write_comparison_pngs(comparison: engine.Comparison, output: str | None, scale: str) -> None:
-    """compare's PNG: one image per result, NAME.conv.png and NAME.corr.png for -o NAME.png."""
+    """compare's PNG: one image per result, NAME.conv.png and NAME.corr.png for -o NAME.png,
+    named in one note (with what their grey levels clipped)."""
+    from convcli.images import clipped_count
+
     if output is None or output == io.STDIN:
         raise click.UsageError(
             "compare writes PNG as two images, one per result: give -o NAME.png "
@@ -429,9 +434,14 @@ def _write_comparison_pngs(comparison: engine.Comparison, output: str | None, sc
     ctx = click.get_current_context()
     for name in names:
         _refuse_overwriting_inputs(ctx, name)
-    for values, name in zip((comparison.convolution, comparison.correlation), names):
-        io.write_bytes(_png(values, scale, f"{name}: "), name)
-    _notes((f"wrote {names[0]} and {names[1]}",))
+    results = (comparison.convolution, comparison.correlation)
+    for values, name in zip(results, names):
+        io.write_bytes(io.result_png(values, scale), name)
+    note = f"wrote {names[0]} and {names[1]}"
+    counts = [clipped_count(values, scale) for values in results]
+    if any(counts):
+        note += ": " + _clipped_note(" and ".join(map(str, counts)), results[0].size)
+    _notes((note,))
 
 
 def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.ndarray, np.ndarray]:

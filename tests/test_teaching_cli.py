@@ -736,6 +736,25 @@ def test_compare_png_writes_one_image_per_result(tmp_path):
     np.testing.assert_array_equal(open_png(names[1]), corr)
 
 
+def test_compare_png_counts_what_each_image_clipped_in_its_one_note(tmp_path):
+    image = write_png(tmp_path / "photo.png", PIXELS)
+    target = tmp_path / "edges.png"
+    result = succeed("compare", image, "sobel-x", "-o", str(target))
+    both = convcli.compare(PIXELS.astype(np.int64), named_kernel("sobel-x", 2))
+    counts = [
+        int(np.count_nonzero((r < 0) | (r > 255))) for r in (both.convolution, both.correlation)
+    ]
+    assert result.stderr == (
+        f"note: wrote {tmp_path / 'edges.conv.png'} and {tmp_path / 'edges.corr.png'}: "
+        f"{counts[0]} and {counts[1]} of {both.convolution.size} values lie outside 0..255 and "
+        "were clipped to 0 or 255 (--scale stretch maps their range to 0..255, --scale abs "
+        "takes magnitudes)\n"
+    )
+    np.testing.assert_array_equal(
+        open_png(tmp_path / "edges.corr.png"), np.clip(both.correlation, 0, 255)
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
