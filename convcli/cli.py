@@ -57,11 +57,13 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 def _one_line(error: click.UsageError) -> click.UsageError:
-    """A usage error without click's usage banner, its control characters escaped."""
+    """A usage error without click's usage banner, its control characters escaped (as in an
+    argument holding a newline); the help that a bare command shows is left as it is."""
+    text = error.format_message()
     error.ctx = None
-    if isinstance(error.message, str):
-        error.message = _CONTROL.sub(_escaped, error.message)
-    return error
+    if isinstance(error, click.exceptions.NoArgsIsHelpError) or not _CONTROL.search(text):
+        return error
+    return click.UsageError(_CONTROL.sub(_escaped, text))
 
 
 class _OneLineErrors:

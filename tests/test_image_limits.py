@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("PIL.Image")
+if not sys.platform.startswith("linux"):
+    pytest.skip(
+        "caps the child's address space and reads its peak memory (Linux)", allow_module_level=True
+    )
 
 TIMEOUT = 120
 #: Address space the child may take: far less than decoding the bomb takes in plot.
