@@ -481,7 +481,7 @@ def _emit(
         io.write_text(writers[chosen](), output)
         return
     if chosen not in ("table", "text"):
-        raise ConvcliError(
+        raise click.UsageError(
             f"this command cannot write {chosen.upper()}; choose another -o extension "
             f"({', '.join('.' + name for name in writers)} or plain text)"
         )

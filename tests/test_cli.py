@@ -1246,6 +1246,8 @@ def test_a_value_option_ending_the_line_says_it_needs_a_value():
             "reflect",
         ],
         ["corr", "1,2,3", "1,1,2", "--normalize", "biased", "--padding", "full", "--dilation", "2"],
+        ["explain", "1,2,3", "1,1", "-o", "steps.npy"],
+        ["plot", "1,2,3", "1,1", "-o", "figure.txt"],
     ],
     ids=lambda args: " ".join(args[3:]),
 )
