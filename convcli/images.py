@@ -8,6 +8,7 @@ image is actually read or written, so plain ``convcli`` works without it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BytesIO
@@ -62,13 +63,16 @@ def _pillow(action: str) -> ModuleType:
 
 
 @contextmanager
-def _memory_guard_only(pil_image: Any) -> Iterator[None]:
-    """Lift Pillow's fixed pixel limit (a warning past 89 million pixels, an error past
-    twice that) while an image is opened: convcli's memory guard decides instead."""
+def _quiet_pillow(pil_image: Any) -> Iterator[None]:
+    """Decode without Pillow's fixed pixel limit (a warning past 89 million pixels, an error
+    past twice that), as convcli's memory guard decides instead, and without its warnings
+    (a palette's transparency, corrupt EXIF), which would reach the user as raw text."""
     limit = pil_image.MAX_IMAGE_PIXELS
     pil_image.MAX_IMAGE_PIXELS = None
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     finally:
         pil_image.MAX_IMAGE_PIXELS = limit
 
@@ -97,7 +101,7 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     from PIL import ImageOps
 
     try:
-        with _memory_guard_only(pil_image), pil_image.open(BytesIO(data)) as opened:
+        with _quiet_pillow(pil_image), pil_image.open(BytesIO(data)) as opened:
             _check_size(opened, name)
             image = ImageOps.exif_transpose(opened)
             if image.mode in _WIDE_GRAY_MODES:

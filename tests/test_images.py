@@ -6,6 +6,7 @@ import io
 import itertools
 import math
 import sys
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -175,6 +176,22 @@ def test_colour_palette_alpha_and_bilevel_images_become_exact_8_bit_luma(pil_ima
     np.testing.assert_array_equal(
         images.decode_image(saved(pil_image, bilevel), "1.png"), [[0, 255], [255, 0]]
     )
+
+
+def test_pillows_warnings_never_reach_the_user(pil_image):
+    """A palette PNG with byte transparency makes Pillow warn as it converts it; reading it
+    says nothing (the same holds for Pillow's decompression-bomb warning)."""
+    image = pil_image.fromarray(np.array([[0, 1], [2, 3]], dtype=np.uint8), mode="P")
+    image.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255])
+    data = saved(pil_image, image, transparency=bytes([0, 255, 128, 255]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        decoded = images.decode_image(data, "clear.png")
+    assert caught == []
+    with pil_image.open(io.BytesIO(data)) as opened, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = np.asarray(opened.convert("L"), dtype=np.int64)
+    np.testing.assert_array_equal(decoded, expected)
 
 
 def test_16_bit_grayscale_keeps_its_exact_values_instead_of_clipping(pil_image):
