@@ -385,7 +385,7 @@ result_output_options = _stack(
     ),
     click.option(
         "--scale",
-        type=click.Choice(["clip", "stretch", "abs"]),
+        type=click.Choice(io.PNG_SCALES),
         default="clip",
         show_default=True,
         help="How PNG output shows values as grey levels: clip keeps them as they are (0 "
@@ -422,20 +422,26 @@ def _png(values: np.ndarray, scale: str) -> bytes:
     return io.result_png(values, scale)
 
 
-def _write_comparison_pngs(comparison: engine.Comparison, output: str | None, scale: str) -> None:
-    """compare's PNG: one image per result, NAME.conv.png and NAME.corr.png for -o NAME.png,
-    named in one note (with what their grey levels clipped)."""
-    from convcli.images import clipped_count
-
+def _comparison_png_names(output: str | None) -> tuple[str, str]:
+    """The two files compare writes as PNG for -o NAME.png (one per result), checked before
+    any work: PNG cannot go to standard output, nor over an input without --force."""
     if output is None or output == io.STDIN:
         raise click.UsageError(
             "compare writes PNG as two images, one per result: give -o NAME.png "
             "(NAME.conv.png and NAME.corr.png)"
         )
     names = io.comparison_png_names(output)
-    ctx = click.get_current_context()
     for name in names:
-        _refuse_overwriting_inputs(ctx, name)
+        _refuse_overwriting_inputs(click.get_current_context(), name)
+    return names
+
+
+def _write_comparison_pngs(
+    comparison: engine.Comparison, names: tuple[str, str], scale: str
+) -> None:
+    """compare's PNG images, named in one note (with what their grey levels clipped)."""
+    from convcli.images import clipped_count
+
     results = (comparison.convolution, comparison.correlation)
     for values, name in zip(results, names):
         io.write_bytes(io.result_png(values, scale), name)
@@ -700,6 +706,7 @@ def compare(
     f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
     _refuse_scale(chosen)
+    png_names = _comparison_png_names(output) if chosen == "png" else None
     _check_memory(f, h, geometry, chosen, show_all, comparing=True)
     if normalize == "none":
         comparison = engine.compare(f, h, **geometry)
@@ -710,8 +717,8 @@ def compare(
         comparison = compare_normalized(f, h, normalize, **geometry)
         _notes(comparison.notes)
     lag_axes = _lags(comparison.geometry, lags, chosen)
-    if chosen == "png":
-        _write_comparison_pngs(comparison, output, scale)
+    if png_names is not None:
+        _write_comparison_pngs(comparison, png_names, scale)
         return
     _emit(
         chosen,

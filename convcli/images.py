@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from convcli.errors import ConvcliError, InputError
+from convcli.io import PNG_SCALES
 
 __all__ = [
     "IMAGE_SUFFIXES",
     "MISSING_PILLOW",
-    "SCALES",
     "clipped_count",
     "decode_image",
     "encode_png",
@@ -37,9 +37,6 @@ MISSING_PILLOW = "{} images needs Pillow, which comes with matplotlib: pip insta
 #: Pillow modes of 16- and 32-bit integer grayscale, read as their exact pixel values.
 _WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 _MID_GRAY = 128
-#: How a result's values become grey levels: as they are, clipped to 0..255 (clip); their
-#: range stretched to 0..255 (stretch); their magnitudes, clipped (abs).
-SCALES = ("clip", "stretch", "abs")
 #: Pillow modes held in one byte per pixel (others take up to four).
 _BYTE_MODES = ("1", "L", "P")
 
@@ -161,8 +158,8 @@ def clipped_count(values: np.ndarray, scale: str = "clip") -> int:
 
 def _levels(values: np.ndarray, scale: str) -> tuple[np.ndarray, int]:
     """Grey levels of a 2-D real array by ``scale``, and how many values were clipped."""
-    if scale not in SCALES:
-        raise ConvcliError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    if scale not in PNG_SCALES:
+        raise ConvcliError(f"unknown scale {scale!r}; choose one of {', '.join(PNG_SCALES)}")
     array = np.asarray(values)
     if array.dtype.kind == "c":
         raise ConvcliError(

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # imported where used, to keep start-up fast
 __all__ = [
     "CSV_PIECE_VALUES",
     "FORMATS",
+    "PNG_SCALES",
     "background_reader_alive",
     "backward_json",
     "choose_format",
@@ -77,6 +78,8 @@ __all__ = [
 ]
 
 FORMATS = ("auto", "table", "csv", "json", "png", "npy")
+#: How PNG output makes values grey levels (see convcli.images.gray_levels); clip first.
+PNG_SCALES = ("clip", "stretch", "abs")
 STDIN = "-"
 #: Output formats a -o file's extension asks for (anything else is the command's plain text).
 _FORMATS_BY_SUFFIX = {

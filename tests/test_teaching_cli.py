@@ -839,7 +839,7 @@ def test_plot_without_output_is_a_usage_error():
 @pytest.mark.parametrize("name", ["fig.gif", "fig", "fig.png.txt"])
 def test_plot_to_an_unknown_extension_is_a_clear_error(tmp_path, name):
     target = tmp_path / name
-    line = error_line(invoke("plot", "2,1,3,5,4", "1,-1", "-o", str(target)), 1)
+    line = error_line(invoke("plot", "2,1,3,5,4", "1,-1", "-o", str(target)), 2)
     assert "figure format" in line
     assert ".png" in line
     assert ".svg" in line
@@ -937,3 +937,12 @@ def test_demo_stops_on_ctrl_c_at_a_pause(monkeypatch):
     assert "Ctrl-C stops" in result.stdout
     assert DEMO_TITLES[1] not in result.stdout
     assert result.exit_code != 0
+
+
+def test_compare_png_will_not_write_over_its_input_without_force(tmp_path):
+    image = write_png(tmp_path / "edges.conv.png", PIXELS)
+    result = invoke("compare", image, "identity:1", "-o", str(tmp_path / "edges.png"))
+    assert result.exit_code == 2
+    assert "is the file the signal is read from; give --force" in error_line(result, 2)
+    np.testing.assert_array_equal(open_png(tmp_path / "edges.conv.png"), PIXELS)
+    assert not (tmp_path / "edges.corr.png").exists()
