@@ -19,7 +19,7 @@ import click
 from click.core import ParameterSource
 
 from convcli import __version__, engine, io
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,6 +56,16 @@ def _escaped(match: re.Match[str]) -> str:
     return repr(match.group())[1:-1]
 
 
+def _one_line(error: click.UsageError) -> click.UsageError:
+    """A usage error without click's usage banner, its control characters escaped (as in an
+    argument holding a newline); the help that a bare command shows is left as it is."""
+    text = error.format_message()
+    error.ctx = None
+    if isinstance(error, click.exceptions.NoArgsIsHelpError) or not _CONTROL.search(text):
+        return error
+    return click.UsageError(_CONTROL.sub(_escaped, text))
+
+
 class _OneLineErrors:
     """Errors as one line on stderr: usage errors without click's usage banner (exit 2),
     bad data from the engine or io as a ClickException (exit 1)."""
@@ -65,19 +75,23 @@ class _OneLineErrors:
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as error:
-            error.ctx = None
-            raise
+            raise _one_line(error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command, turning bad data into a one-line error (exit 1)."""
+        """Run the command, turning bad data into a one-line error (exit 1) and options that
+        cannot go together into a usage error (exit 2); notes follow only a success."""
         try:
             _refuse_overwriting_inputs(ctx)
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except click.UsageError as error:
-            error.ctx = None
-            raise
+            raise _one_line(error) from None
+        except OptionError as error:
+            raise _one_line(click.UsageError(str(error))) from None
         except ConvcliError as error:
             raise click.ClickException(_CONTROL.sub(_escaped, str(error))) from None
+        for note in ctx.meta.pop(_NOTES, []):
+            click.echo(f"note: {note}", err=True)
+        return result
 
 
 class ConvcliGroup(_OneLineErrors, click.Group):
@@ -112,8 +126,10 @@ class NumbersCommand(_OneLineErrors, click.Command):
                 and not _NEGATIVE_NUMBER.match(token)
             ):
                 options.append(token)
-                value = next(tokens, None) if token in takes_value else None
-                if value is not None:
+                if token in takes_value:
+                    value = next(tokens, None)
+                    if value is None:  # click says the option needs a value
+                        return super().parse_args(ctx, options)
                     options.append(value)
             else:
                 arguments.append(token)
@@ -161,8 +177,9 @@ def _per_axis_option(name: str, help_text: str) -> Callable:
     )
 
 
-#: Where options that no command takes as an argument keep their values (click's ctx.meta).
-_DECIMAL, _FORCE = "convcli.decimal", "convcli.force"
+#: Where options that no command takes as an argument keep their values (click's ctx.meta),
+#: and where notes wait until the command has succeeded.
+_DECIMAL, _FORCE, _NOTES = "convcli.decimal", "convcli.force", "convcli.notes"
 
 
 def _remembered(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -239,9 +256,10 @@ def _csv_dialect(delimiter: str | None) -> dict[str, Any]:
     return {"delimiter": delimiter, "decimal": decimal}
 
 
-def _refuse_overwriting_inputs(ctx: click.Context) -> None:
-    """A -o file that is one of the command's own inputs is a usage error unless --force."""
-    output = ctx.params.get("output")
+def _refuse_overwriting_inputs(ctx: click.Context, output: str | None = None) -> None:
+    """A -o file (or ``output``, a file written for it) that is one of the command's own
+    inputs is a usage error unless --force."""
+    output = output or ctx.params.get("output")
     roles = {"signal": "signal", "kernel": "kernel", "reference": "reference", "upstream": "--grad"}
     sources = {role: ctx.params.get(name) for name, role in roles.items()}
     role = io.overwritten_input(output, sources)
@@ -358,11 +376,80 @@ def output_options(
     )
 
 
-result_output_options = output_options(
-    io.FORMATS,
-    "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
-    "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked).",
+result_output_options = _stack(
+    output_options(
+        io.FORMATS,
+        "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
+        "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked; "
+        "png: NAME.conv.png and NAME.corr.png).",
+    ),
+    click.option(
+        "--scale",
+        type=click.Choice(io.PNG_SCALES),
+        default="clip",
+        show_default=True,
+        help="How PNG output shows values as grey levels: clip keeps them as they are (0 "
+        "black, 255 white, beyond clipped), stretch maps min..max to 0..255, abs takes "
+        "magnitudes then clips.",
+    ),
 )
+
+
+def _refuse_scale(chosen: str) -> None:
+    """--scale given for output that is not PNG is a usage error (it would do nothing)."""
+    ctx = click.get_current_context()
+    if chosen != "png" and ctx.get_parameter_source("scale") is not ParameterSource.DEFAULT:
+        raise click.UsageError(
+            f"--scale sets how PNG output shows values; {chosen.upper()} holds them as they are"
+        )
+
+
+def _clipped_note(clipped: str, size: int) -> str:
+    """The note for PNG grey levels that had to clip ``clipped`` of ``size`` values."""
+    return (
+        f"{clipped} of {size} values lie outside 0..255 and were clipped to 0 or 255 "
+        "(--scale stretch maps their range to 0..255, --scale abs takes magnitudes)"
+    )
+
+
+def _png(values: np.ndarray, scale: str) -> bytes:
+    """A result as PNG, with a note of how many values its grey levels had to clip."""
+    from convcli.images import clipped_count
+
+    clipped = clipped_count(values, scale)
+    if clipped:
+        _notes((_clipped_note(str(clipped), values.size),))
+    return io.result_png(values, scale)
+
+
+def _comparison_png_names(output: str | None) -> tuple[str, str]:
+    """The two files compare writes as PNG for -o NAME.png (one per result), checked before
+    any work: PNG cannot go to standard output, nor over an input without --force."""
+    if output is None or output == io.STDIN:
+        raise click.UsageError(
+            "compare writes PNG as two images, one per result: give -o NAME.png "
+            "(NAME.conv.png and NAME.corr.png)"
+        )
+    names = io.comparison_png_names(output)
+    for name in names:
+        _refuse_overwriting_inputs(click.get_current_context(), name)
+    return names
+
+
+def _write_comparison_pngs(
+    comparison: engine.Comparison, names: tuple[str, str], scale: str
+) -> None:
+    """compare's PNG images, named in one note (with what their grey levels clipped)."""
+    from convcli.images import clipped_count
+
+    results = (comparison.convolution, comparison.correlation)
+    for values, name in zip(results, names):
+        io.write_bytes(io.result_png(values, scale), name)
+    note = f"wrote {names[0]} and {names[1]}"
+    counts = [clipped_count(values, scale) for values in results]
+    if any(counts):
+        note += ": " + _clipped_note(" and ".join(map(str, counts)), results[0].size)
+    _notes((note,))
 
 
 def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -375,10 +462,11 @@ def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.nd
     for role, values in zip(("signal", "kernel"), arrays):
         count = engine.count_nonfinite(values)
         if count:
-            click.echo(
-                f"note: the {role} holds {count} nan/inf value(s); "
-                "only the outputs whose window covers them are affected",
-                err=True,
+            _notes(
+                (
+                    f"the {role} holds {count} nan/inf value(s); "
+                    "only the outputs whose window covers them are affected",
+                )
             )
     return arrays
 
@@ -399,7 +487,7 @@ def _emit(
         io.write_text(writers[chosen](), output)
         return
     if chosen not in ("table", "text"):
-        raise ConvcliError(
+        raise click.UsageError(
             f"this command cannot write {chosen.upper()}; choose another -o extension "
             f"({', '.join('.' + name for name in writers)} or plain text)"
         )
@@ -429,6 +517,7 @@ def _run_single(
     stream: bool,
     lags: bool,
     normalize: str,
+    scale: str,
     **geometry: Any,
 ) -> None:
     """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
@@ -444,10 +533,12 @@ def _run_single(
             raise click.UsageError("--stream computes convcli's own convention only")
         if labelled:
             raise click.UsageError("--stream writes plain values: leave out --lags and --normalize")
+        _refuse_scale("csv")
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
         return
     f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
+    _refuse_scale(chosen)
     _check_memory(f, h, geometry, chosen, show_all)
     if normalize == "none":
         result = engine.compute(f, h, operation, **geometry)
@@ -468,7 +559,7 @@ def _run_single(
             else io.labelled_csv({result.operation: result.values}, lag_axes)
         ),
         json=lambda: io.result_json(result, lag_axes),
-        png=lambda: io.result_png(result.values),
+        png=lambda: _png(result.values, scale),
         npy=lambda: io.result_npy(result.values),
     )
 
@@ -484,9 +575,9 @@ def _refuse_labels_with_convention(labelled: bool, convention: str) -> None:
 
 
 def _notes(notes: tuple[str, ...]) -> None:
-    """What the reader of a result should know, one ``note:`` line each on stderr."""
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
+    """What the reader of a result should know, one ``note:`` line each on stderr once the
+    command has succeeded (a command that fails prints its error alone)."""
+    click.get_current_context().meta.setdefault(_NOTES, []).extend(notes)
 
 
 def _lags(geometry: engine.Geometry, wanted: bool, chosen: str) -> tuple[np.ndarray, ...] | None:
@@ -526,8 +617,11 @@ def _run_stream(
         raise click.UsageError("--stream writes CSV: use --format csv (or leave it out)")
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
+    from convcli import limits
+
     dialect = _csv_dialect(delimiter)
     streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, **geometry)
+    limits.check_stream(streamer)
     blocks = io.read_ahead(io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect))
     with io.output_sink(output) as write, _progress(signal) as advance_to:
         for values, read in blocks:
@@ -594,6 +688,7 @@ def compare(
     show_all: bool,
     lags: bool,
     normalize: str,
+    scale: str,
     **geometry: Any,
 ) -> None:
     """Convolution and correlation side by side, and whether they agree.
@@ -611,6 +706,8 @@ def compare(
     _refuse_labels_with_convention(lags or normalize != "none", geometry["convention"])
     f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
+    _refuse_scale(chosen)
+    png_names = _comparison_png_names(output) if chosen == "png" else None
     _check_memory(f, h, geometry, chosen, show_all, comparing=True)
     if normalize == "none":
         comparison = engine.compare(f, h, **geometry)
@@ -621,13 +718,15 @@ def compare(
         comparison = compare_normalized(f, h, normalize, **geometry)
         _notes(comparison.notes)
     lag_axes = _lags(comparison.geometry, lags, chosen)
+    if png_names is not None:
+        _write_comparison_pngs(comparison, png_names, scale)
+        return
     _emit(
         chosen,
         output,
         lambda: _render().comparison_view(comparison, signal, show_all, lag_axes),
         csv=lambda: io.comparison_csv(comparison, lag_axes),
         json=lambda: io.comparison_json(comparison, lag_axes),
-        png=lambda: io.comparison_png(comparison),
         npy=lambda: io.comparison_npy(comparison),
     )
 
@@ -953,7 +1052,7 @@ def plot(
 
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
-    _check_memory(f, h, geometry, "png", False, comparing=True)
+    _check_memory(f, h, geometry, "figure", False, comparing=True)
     comparison = engine.compare(f, h, **geometry)
     io.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
 

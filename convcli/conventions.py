@@ -34,7 +34,7 @@ from convcli.engine import (
     PerAxis,
     Result,
 )
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 
 __all__ = [
     "CONVENTIONS",
@@ -69,6 +69,10 @@ _RTOL = 1e-9
 
 class ConventionError(ConvcliError):
     """A request the chosen library cannot express; the message names the library."""
+
+
+class ConventionOptionError(ConventionError, OptionError):
+    """Options the chosen library cannot take, whatever the data."""
 
 
 @dataclass(frozen=True)
@@ -278,18 +282,20 @@ def _valid(request: Request, function: str) -> tuple[Pads, bool]:
 def _zeros_only(request: Request, function: str, hint: str = "") -> None:
     """Refuse a pad mode other than zeros, for functions that pad with zeros only."""
     if request.pad_mode != "zeros":
-        raise ConventionError(f"{function} pads with zeros only, not {request.pad_mode}{hint}")
+        raise ConventionOptionError(
+            f"{function} pads with zeros only, not {request.pad_mode}{hint}"
+        )
 
 
 def _mode(request: Request, function: str) -> str:
     """The mode name (full, same, valid) of a function that has no stride or dilation."""
     if any(s > 1 for s in request.stride) or any(d > 1 for d in request.dilation):
-        raise ConventionError(
+        raise ConventionOptionError(
             f"{function} has no stride or dilation (they are neural-network options: "
             "try --convention torch)"
         )
     if not isinstance(request.padding, str):
-        raise ConventionError(
+        raise ConventionOptionError(
             f"{function} takes mode 'full', 'same' or 'valid', not explicit padding"
         )
     return request.padding
@@ -407,7 +413,7 @@ def _scipy2d(request: Request) -> Mapping:
         raise ConventionError(f"{function} takes 2-D arrays only (try --convention scipy)")
     boundary = _SCIPY_BOUNDARIES.get(request.pad_mode)
     if boundary is None:
-        raise ConventionError(
+        raise ConventionOptionError(
             f"{function} pads with boundary 'fill' (zeros), 'wrap' (circular) or 'symm' "
             f"(symmetric), not {request.pad_mode}"
         )
@@ -467,7 +473,7 @@ def _matlab(request: Request) -> Mapping:
     if request.ndim > 2:
         raise ConventionError("MATLAB correlates vectors (xcorr) and matrices (xcorr2) only")
     if mode != "full":
-        raise ConventionError(
+        raise ConventionOptionError(
             f"MATLAB's {function} has no shape argument: it returns every lag; use --padding full"
         )
     if request.ndim == 2:
@@ -484,7 +490,7 @@ def _symmetric_pads(request: Request, function: str) -> tuple[Pads, str]:
     padding = request.padding
     if padding == "same":
         if any(s > 1 for s in request.stride):
-            raise ConventionError(
+            raise ConventionOptionError(
                 f"{function}: padding='same' is not supported for strided convolutions"
             )
         return _plan(request, "same").pads, '"same"'
@@ -492,7 +498,7 @@ def _symmetric_pads(request: Request, function: str) -> tuple[Pads, str]:
         return ((0, 0),) * request.ndim, '"valid"'
     pads = _plan(request, "full").pads if padding == "full" else padding
     if any(before != after for before, after in pads):
-        raise ConventionError(
+        raise ConventionOptionError(
             f"{function} pads both ends of an axis alike (padding=int or one per axis); "
             f"padding {padding} needs F.pad first"
         )
@@ -506,7 +512,7 @@ def _torch(request: Request) -> Mapping:
     if request.ndim > 3:
         raise ConventionError("PyTorch has conv1d, conv2d and conv3d only")
     if request.pad_mode not in _TORCH_PAD_MODES:
-        raise ConventionError(
+        raise ConventionOptionError(
             f"nn.Conv{request.ndim}d's padding_mode is zeros, reflect, replicate or "
             f"circular, not {request.pad_mode}"
         )
@@ -565,7 +571,7 @@ def _tensorflow(request: Request) -> Mapping:
         raise ConventionError(f"{function} takes real tensors only, not complex ones")
     _zeros_only(request, function, " (pad first with tf.pad)")
     if any(s > 1 for s in request.stride) and any(d > 1 for d in request.dilation):
-        raise ConventionError(
+        raise ConventionOptionError(
             f"{function}: TensorFlow does not support strides > 1 together with dilations > 1"
         )
     padding = request.padding
@@ -573,7 +579,7 @@ def _tensorflow(request: Request) -> Mapping:
         pads = _plan(request, padding).pads
         written = f'"{padding.upper()}"'
     elif request.ndim != 2:
-        raise ConventionError(
+        raise ConventionOptionError(
             f"{function} takes padding 'SAME' or 'VALID' only (explicit padding is conv2d's)"
         )
     else:

@@ -11,3 +11,7 @@ class ConvcliError(ValueError):
 
 class InputError(ConvcliError):
     """Text, a file or a stream that cannot be read as a signal or a kernel."""
+
+
+class OptionError(ConvcliError):
+    """Options that cannot go together whatever the data (the CLI's usage error, exit 2)."""

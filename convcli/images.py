@@ -8,16 +8,22 @@ image is actually read or written, so plain ``convcli`` works without it.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
 from convcli.errors import ConvcliError, InputError
+from convcli.io import PNG_SCALES
 
 __all__ = [
     "IMAGE_SUFFIXES",
     "MISSING_PILLOW",
+    "clipped_count",
     "decode_image",
     "encode_png",
     "gray_levels",
@@ -26,12 +32,13 @@ __all__ = [
 
 #: File name endings (lower case) that are read as images rather than as text.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-MISSING_PILLOW = (
-    "reading images needs Pillow, which comes with matplotlib: pip install 'convcli[plot]'"
-)
+#: The error without Pillow, for "reading" or "writing".
+MISSING_PILLOW = "{} images needs Pillow, which comes with matplotlib: pip install 'convcli[plot]'"
 #: Pillow modes of 16- and 32-bit integer grayscale, read as their exact pixel values.
 _WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 _MID_GRAY = 128
+#: Pillow modes held in one byte per pixel (others take up to four).
+_BYTE_MODES = ("1", "L", "P")
 
 
 def is_image_name(name: str) -> bool:
@@ -43,13 +50,38 @@ def is_image_name(name: str) -> bool:
     return name.lower().endswith(IMAGE_SUFFIXES)
 
 
-def _pillow() -> ModuleType:
-    """PIL.Image, or a ConvcliError that says how to install it."""
+def _pillow(action: str) -> ModuleType:
+    """PIL.Image, or a ConvcliError that says ``action`` ("reading", "writing") needs it."""
     try:
         from PIL import Image
     except ImportError:
-        raise ConvcliError(MISSING_PILLOW) from None
+        raise ConvcliError(MISSING_PILLOW.format(action)) from None
     return Image
+
+
+@contextmanager
+def _quiet_pillow(pil_image: Any) -> Iterator[None]:
+    """Decode without Pillow's fixed pixel limit (a warning past 89 million pixels, an error
+    past twice that), as convcli's memory guard decides instead, and without its warnings
+    (a palette's transparency, corrupt EXIF), which would reach the user as raw text."""
+    limit = pil_image.MAX_IMAGE_PIXELS
+    pil_image.MAX_IMAGE_PIXELS = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        pil_image.MAX_IMAGE_PIXELS = limit
+
+
+def _check_size(image: Any, name: str) -> None:
+    """Refuse, from the header alone, an image whose decoding would not fit in memory:
+    Pillow's pixels (and an oriented copy), the grey levels and the int64 array."""
+    from convcli import limits
+
+    width, height = image.size
+    stored = 1 if image.mode in _BYTE_MODES else 4
+    limits.check_image(name, (height, width), 2 * stored + 1 + 8)
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:
@@ -59,13 +91,15 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     exact integers 0..255, alpha dropped); 16-bit grayscale PNGs keep their exact
     values 0..65535 rather than being clipped to 255. The EXIF orientation, if
     any, is applied, so photos come out the way viewers show them. ``name`` is
-    only used in error messages.
+    only used in error messages. An image whose declared size would not fit in the
+    memory available is refused before its pixels are decoded.
     """
-    pil_image = _pillow()
+    pil_image = _pillow("reading")
     from PIL import ImageOps
 
     try:
-        with pil_image.open(BytesIO(data)) as opened:
+        with _quiet_pillow(pil_image), pil_image.open(BytesIO(data)) as opened:
+            _check_size(opened, name)
             image = ImageOps.exif_transpose(opened)
             if image.mode in _WIDE_GRAY_MODES:
                 pixels = np.asarray(image, dtype=np.int64)
@@ -78,8 +112,6 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
                 pixels = np.asarray(image.convert("L"), dtype=np.int64)
     except InputError:
         raise
-    except pil_image.DecompressionBombError as error:
-        raise InputError(f"{name} is too large an image to read: {error}") from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         reason = str(error) or type(error).__name__
         raise InputError(f"{name} is not a PNG or JPEG image convcli can read: {reason}") from None
@@ -88,20 +120,46 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     return pixels
 
 
-def gray_levels(values: np.ndarray) -> np.ndarray:
-    """A 2-D real array min-max scaled to 8-bit grey levels, as :func:`encode_png` writes it.
+def gray_levels(values: np.ndarray, scale: str = "clip") -> np.ndarray:
+    """A 2-D real array as 8-bit grey levels, as :func:`encode_png` writes it.
 
-    The smallest finite value becomes 0 and the largest 255, rounding to the
-    nearest level, so the scaling is monotone and a 0..255 image comes back
-    unchanged. A constant array becomes mid-grey (128); nan becomes 0, +inf 255
-    and -inf 0. Integers are scaled exactly, however large.
+    ``clip`` keeps the values' own scale, so a 0..255 image comes back
+    unchanged: each value rounded to the nearest level, those below 0 (and nan)
+    written as 0 and those above 255 as 255. ``abs`` does the same with the
+    magnitudes. ``stretch`` maps the smallest finite value to 0 and the largest to
+    255, monotonically (a constant array becomes mid-grey, 128; nan 0, +inf 255,
+    -inf 0), exactly for integers however large.
 
-    >>> gray_levels(np.array([[0, 5, 10], [-10, 0, 10]]))
-    array([[128, 191, 255],
-           [  0, 128, 255]], dtype=uint8)
-    >>> gray_levels(np.array([[7, 7]])), gray_levels(np.array([[np.nan, 1.0, 2.0, np.inf]]))
-    (array([[128, 128]], dtype=uint8), array([[  0,   0, 255, 255]], dtype=uint8))
+    >>> edges = np.array([[0, 5, 10], [-10, 0, 300]])
+    >>> gray_levels(edges)
+    array([[  0,   5,  10],
+           [  0,   0, 255]], dtype=uint8)
+    >>> gray_levels(edges, "abs")
+    array([[  0,   5,  10],
+           [ 10,   0, 255]], dtype=uint8)
+    >>> gray_levels(edges, "stretch")
+    array([[  8,  12,  16],
+           [  0,   8, 255]], dtype=uint8)
+    >>> gray_levels(np.array([[7, 7]]), "stretch"), gray_levels(np.array([[np.nan, 1.5, np.inf]]))
+    (array([[128, 128]], dtype=uint8), array([[  0,   2, 255]], dtype=uint8))
     """
+    return _levels(values, scale)[0]
+
+
+def clipped_count(values: np.ndarray, scale: str = "clip") -> int:
+    """How many values ``clip`` or ``abs`` write as 0 or 255 although they lie outside
+    0..255 (nan included); ``stretch`` clips none.
+
+    >>> clipped_count(np.array([[0, 5, -10, 300]])), clipped_count(np.array([[-10]]), "abs")
+    (2, 0)
+    """
+    return _levels(values, scale)[1]
+
+
+def _levels(values: np.ndarray, scale: str) -> tuple[np.ndarray, int]:
+    """Grey levels of a 2-D real array by ``scale``, and how many values were clipped."""
+    if scale not in PNG_SCALES:
+        raise ConvcliError(f"unknown scale {scale!r}; choose one of {', '.join(PNG_SCALES)}")
     array = np.asarray(values)
     if array.dtype.kind == "c":
         raise ConvcliError(
@@ -116,9 +174,25 @@ def gray_levels(values: np.ndarray) -> np.ndarray:
         )
     if array.size == 0:
         raise ConvcliError(f"an empty result (shape {array.shape}) cannot be written as an image")
+    if scale != "stretch":
+        return _clipped_levels(array, scale == "abs")
     if array.dtype.kind in "biuO":
-        return _integer_levels(array)
-    return _float_levels(array.astype(np.float64, copy=False))
+        return _integer_levels(array), 0
+    return _float_levels(array.astype(np.float64, copy=False)), 0
+
+
+def _clipped_levels(array: np.ndarray, magnitudes: bool) -> tuple[np.ndarray, int]:
+    """Values (or magnitudes) rounded to the nearest level, clipped to 0..255; and the count
+    of those outside 0..255 or nan."""
+    if array.dtype.kind in "iO":  # exact, and beyond +-256 every value clips alike
+        array = np.clip(array, -256, 256)
+    floats = array.astype(np.float64)
+    if magnitudes:
+        floats = np.abs(floats)
+    rounded = np.floor(floats + 0.5)
+    inside = (rounded >= 0) & (rounded <= 255)  # false for nan
+    levels = np.nan_to_num(rounded, nan=0.0, posinf=255.0, neginf=0.0).clip(0, 255)
+    return levels.astype(np.uint8), int(array.size - np.count_nonzero(inside))
 
 
 def _integer_levels(array: np.ndarray) -> np.ndarray:
@@ -165,14 +239,14 @@ def _float_levels(array: np.ndarray) -> np.ndarray:
     return levels
 
 
-def encode_png(values: np.ndarray) -> bytes:
+def encode_png(values: np.ndarray, scale: str = "clip") -> bytes:
     """A 2-D real result as the content of an 8-bit grayscale PNG file (see :func:`gray_levels`).
 
-    Complex, non-2-D and empty results are refused with a ConvcliError; the
-    scaling is for looking at, so keep CSV or JSON for the exact numbers.
+    Complex, non-2-D and empty results are refused with a ConvcliError; grey
+    levels hold at most 256 values, so keep CSV or JSON for the exact numbers.
     """
-    levels = gray_levels(values)
-    pil_image = _pillow()
+    levels = gray_levels(values, scale)
+    pil_image = _pillow("writing")
     buffer = BytesIO()
     pil_image.fromarray(np.ascontiguousarray(levels)).save(buffer, format="PNG")
     return buffer.getvalue()

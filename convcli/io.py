@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # imported where used, to keep start-up fast
 __all__ = [
     "CSV_PIECE_VALUES",
     "FORMATS",
+    "PNG_SCALES",
     "Stopped",
     "background_reader_alive",
     "backward_json",
@@ -48,7 +49,7 @@ __all__ = [
     "comparison_csv",
     "comparison_json",
     "comparison_npy",
-    "comparison_png",
+    "comparison_png_names",
     "delay_csv",
     "delay_json",
     "exit_now",
@@ -83,6 +84,8 @@ __all__ = [
 ]
 
 FORMATS = ("auto", "table", "csv", "json", "png", "npy")
+#: How PNG output makes values grey levels (see convcli.images.gray_levels); clip first.
+PNG_SCALES = ("clip", "stretch", "abs")
 STDIN = "-"
 #: Output formats a -o file's extension asks for (anything else is the command's plain text).
 _FORMATS_BY_SUFFIX = {
@@ -1390,23 +1393,23 @@ def _current_umask() -> int:
     return mask
 
 
-def result_png(values: np.ndarray) -> bytes:
-    """A 2-D result as an 8-bit grayscale PNG, its values min-max scaled to 0..255."""
+def result_png(values: np.ndarray, scale: str = "clip") -> bytes:
+    """A 2-D result as an 8-bit grayscale PNG, its values made grey levels by ``scale``
+    (see :func:`convcli.images.gray_levels`)."""
     from convcli.images import encode_png
 
-    return encode_png(values)
+    return encode_png(values, scale)
 
 
-def comparison_png(comparison: Comparison) -> bytes:
-    """Both 2-D results in one grayscale PNG, convolution left and correlation right,
-    on one shared scale with a black column between them."""
-    from convcli.images import encode_png
+def comparison_png_names(output: str) -> tuple[str, str]:
+    """The files compare writes for ``-o NAME.png``, one per result: NAME.conv.png and
+    NAME.corr.png.
 
-    convolution, correlation = comparison.convolution, comparison.correlation
-    if convolution.ndim != 2:
-        return encode_png(convolution)  # refused there with the reason
-    gap = np.full((convolution.shape[0], 1), np.nan)
-    return encode_png(np.hstack([convolution.astype(float), gap, correlation.astype(float)]))
+    >>> comparison_png_names("out/edges.png")
+    ('out/edges.conv.png', 'out/edges.corr.png')
+    """
+    stem, suffix = os.path.splitext(output)
+    return f"{stem}.conv{suffix}", f"{stem}.corr{suffix}"
 
 
 def write_text(text: str | bytes | Iterable[str | bytes], output: str | None) -> None:

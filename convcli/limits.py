@@ -12,19 +12,32 @@ from __future__ import annotations
 
 import math
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from convcli import engine, io
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, InputError
 
-__all__ = ["available_memory", "check_memory", "human_bytes", "output_bytes"]
+if TYPE_CHECKING:
+    from convcli.streaming import Stream
+
+__all__ = [
+    "available_memory",
+    "check_image",
+    "check_memory",
+    "check_stream",
+    "human_bytes",
+    "output_bytes",
+]
 
 #: Below this many bytes nothing is checked: any machine running Python has that much.
 _ALWAYS_FITS = 64 << 20
 #: Characters of one value as text (the longest float repr is 24, plus a delimiter).
 _TEXT_CHARACTERS = {"i": 21, "O": 40, "f": 25, "c": 50}
 _UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a number near 2**63
+#: Bytes per value a stream holds: the values (complex: 16) and a concatenated copy.
+_STREAM_BYTES = 32
 
 
 def available_memory(
@@ -110,8 +123,36 @@ def output_bytes(
         "json": 80 + 4 * text,  # Python numbers (complex ones as strings) and the document
         "npy": 40,  # the array in a buffer, and the buffer's bytes
         "png": 10,
+        # plot: matplotlib's float copies, masks and colours of every panel drawn
+        "figure": 30,
     }.get(output_format, 400 if show_all else 0)
     return values * per_value
+
+
+def check_image(
+    name: str, shape: tuple[int, int], decoding: int, available: int | None = None
+) -> None:
+    """Refuse, before decoding, an image of ``shape`` pixels that would not fit in memory:
+    ``decoding`` bytes per pixel, and the least any run on it holds (a result of its size).
+
+    >>> check_image("x.png", (13000, 13000), 19, available=1_200_000_000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    convcli.errors.InputError: x.png is 13000x13000 = 169,000,000 pixels; that needs about ...
+    """
+    pixels = math.prod(shape)
+    image, one = np.broadcast_to(np.int64(0), shape), np.ones((1, 1), np.int64)
+    run = engine.memory_estimate(image, one, engine.plan(shape, one.shape), "direct")
+    needed = pixels * decoding + run
+    if needed < _ALWAYS_FITS:
+        return
+    if available is None:
+        available = available_memory()
+    if available is not None and needed > available:
+        height, width = shape
+        raise InputError(
+            f"{name} is {width}x{height} = {pixels:,} pixels; that needs about "
+            f"{human_bytes(needed)}, more than the {human_bytes(available)} available"
+        )
 
 
 def human_bytes(size: int) -> str:
@@ -122,8 +163,8 @@ def human_bytes(size: int) -> str:
     """
     if size < 1000:
         return f"{size} bytes"
-    exponent = min(int(math.log10(size) // 3), 5)
-    return f"{size / 1000**exponent:.3g} {'kMGTP'[exponent - 1]}B"
+    exponent = min(int(math.log10(size) // 3), 8)
+    return f"{size / 1000**exponent:.3g} {'kMGTPEZY'[exponent - 1]}B"
 
 
 def check_memory(
@@ -169,8 +210,34 @@ def check_memory(
         available = available_memory()
     if available is not None and needed > available:
         shape = "x".join(map(str, geometry.output_shape))
+        # a stream holds its padding: advise it only where that fits
+        padding = max(before + after for before, after in geometry.pads)
+        streams = output_format != "figure" and padding * _STREAM_BYTES <= available
+        stream = "--stream (conv and corr of a 1-D signal), " if streams else ""
         raise ConvcliError(
             f"the {shape} result needs about {human_bytes(needed)} of memory but "
-            f"{human_bytes(available)} is available; use --stream (conv and corr of a 1-D "
-            "signal), a smaller --padding (valid adds none) or smaller inputs"
+            f"{human_bytes(available)} is available; use {stream}a smaller --padding "
+            "(valid adds none) or smaller inputs"
+        )
+
+
+def check_stream(stream: Stream, available: int | None = None) -> None:
+    """Refuse a stream whose padding and window alone would not fit in memory.
+
+    >>> from convcli.streaming import Stream
+    >>> check_stream(Stream([1, 1], "convolution", padding=10**12), 10**9)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    convcli.errors.ConvcliError: --stream would hold 10,000,000,000,010 values at once...
+    """
+    needed = stream.held_values * _STREAM_BYTES
+    if needed < _ALWAYS_FITS:
+        return
+    if available is None:
+        available = available_memory()
+    if available is not None and needed > available:
+        raise ConvcliError(
+            f"--stream would hold {stream.held_values:,} values at once, for the padding and "
+            f"the kernel's span: about {human_bytes(needed)}, more than the "
+            f"{human_bytes(available)} available (the result would have at least "
+            f"{stream.least_outputs:,} values); use a smaller --padding or --dilation"
         )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from convcli.engine import Comparison, Geometry
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,7 +69,7 @@ def plot_format(name: str) -> str:
     text = name.strip().lower()
     suffix = text.rsplit(".", 1)[-1]
     if suffix not in PLOT_FORMATS:
-        raise ConvcliError(
+        raise OptionError(
             f"cannot tell the figure format from {name!r}; "
             f"use a name ending in .{', .'.join(PLOT_FORMATS)}"
         )

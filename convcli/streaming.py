@@ -15,7 +15,7 @@ import numpy as np
 
 from convcli import engine, fft
 from convcli.engine import Operation, PaddingSpec, PerAxis
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.memory import reuse_freed_memory
 
 __all__ = ["Stream"]
@@ -66,7 +66,7 @@ class Stream:
         self._span = self._geometry.dilation[0] * (len(self._kernel) - 1) + 1
         self._before, self._after = self._geometry.pads[0]
         if pad_mode == "circular" and self._before > 0:
-            raise ConvcliError(
+            raise OptionError(
                 "--stream cannot pad circularly before the signal: that padding is the "
                 "signal's end; pad after only (e.g. --padding 0:2) or drop --stream"
             )
@@ -85,6 +85,18 @@ class Stream:
         self._start = 0  # padded index of self._pending[0]
         self._next = 0  # next output (for fft: next stride-1 output) to give
 
+    @property
+    def held_values(self) -> int:
+        """The most values the stream holds at once: the signal it gathers before streaming
+        (at least four times the padding and the window), the padding, and one window."""
+        return self._buffer_limit + self._before + self._after + self._span
+
+    @property
+    def least_outputs(self) -> int:
+        """How many outputs a signal of one value already gives (the padding's outputs)."""
+        stride = self._geometry.stride[0]
+        return max((1 + self._before + self._after - self._span) // stride + 1, 0)
+
     def _long_geometry(self) -> engine.Geometry:
         """The geometry for a signal too long to buffer (longer than one FFT block, so the
         method and blocks are a long signal's), checked to stream at all."""
@@ -93,7 +105,7 @@ class Stream:
         length = (fft.WHOLE_BLOCKS + 1) * fft.overlap_save_plan(span).length + 4 * span
         geometry = engine.plan((length,), self._kernel.shape, **self._options)
         if geometry.padding == "same" and geometry.stride[0] > 1:
-            raise ConvcliError(
+            raise OptionError(
                 "--stream cannot use --padding same with a stride: its split depends on the "
                 "signal's length; give the padding as BEFORE:AFTER instead"
             )

@@ -34,7 +34,7 @@ from convcli.engine import (
     pad_signal,
     plan,
 )
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 
 __all__ = [
     "NORMALIZATIONS",
@@ -135,12 +135,12 @@ def _check_matlab_scaling(
             f"{kernel.shape}); zncc normalizes windows for a kernel of any size"
         )
     if geometry.pad_mode != "zeros" and any(any(pair) for pair in geometry.pads):
-        raise ConvcliError(
+        raise OptionError(
             f"{normalize} normalization assumes zero padding, as xcorr's sums do "
             f"(got pad mode {geometry.pad_mode})"
         )
     if any(d > 1 for d in geometry.dilation):
-        raise ConvcliError(
+        raise OptionError(
             f"{normalize} normalization is defined for an undilated kernel: a dilated kernel "
             "is another, longer sequence than the signal"
         )

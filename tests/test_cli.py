@@ -13,13 +13,15 @@ import json
 import os
 import re
 import shlex
+import struct
+import zlib
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import convcli
@@ -1061,6 +1063,27 @@ def test_too_large_for_the_memory_is_refused_before_computing(tmp_path, monkeypa
         assert word in line
 
 
+def test_plot_counts_the_figure_in_its_memory_check(tmp_path, monkeypatch):
+    """Drawing a 3000x3000 comparison took 870 MB (peak RSS over start-up) for matplotlib's
+    copies of three panels, more than the results alone: 900 MB available is refused."""
+    from convcli import limits, plot
+
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(limits, "available_memory", lambda: 900_000_000)
+
+    def never(*args, **kwargs):
+        raise AssertionError("drawn although refused")
+
+    monkeypatch.setattr(plot, "figure_bytes", never)
+    signal = tmp_path / "big.npy"
+    np.save(signal, np.zeros((3000, 3000), dtype=np.int64))
+    result = invoke("plot", str(signal), "identity:1", "-o", str(tmp_path / "figure.png"))
+    assert result.exit_code == 1
+    line = error_line(result)
+    assert re.search(r"needs about [\d.]+ GB of memory but 900 MB is available", line), line
+    assert "--stream" not in line
+
+
 def test_small_runs_never_ask_for_the_memory(monkeypatch):
     from convcli import limits
 
@@ -1097,6 +1120,20 @@ def test_all_prints_every_row(tmp_path):
 # ------------------------------------------------------------ the README's error table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """The start of an 8-bit grayscale PNG declaring width x height pixels (its data cut off)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = zlib.compress(bytes(100))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+
+
 TABLE_FILES: dict[str, str | bytes] = {
     "data.csv": "1,2\n3,4\n5,x\n",
     "ragged.csv": "1,2,3\n4,5\n",
@@ -1105,6 +1142,7 @@ TABLE_FILES: dict[str, str | bytes] = {
     "eu.csv": "1,5;2\n3;4,25\n",
     "eu2.csv": "1;2\n3;1.500\n",
     "blob.bin": b"\x7fELF\x00\x01",
+    "bomb.png": declared_png(100_000, 100_000),
 }
 
 
@@ -1175,3 +1213,118 @@ def test_memory_check_lets_another_convention_swap_a_longer_kernel(monkeypatch):
     monkeypatch.setattr(limits, "available_memory", lambda: 10**6)
     result = succeed("conv", "1,2", ",".join(["1"] * 30_000), "--convention", "numpy")
     assert result.stdout.splitlines() == ["3"] * 29_999
+
+
+# ------------------------------------------------------------ option combinations
+
+
+def test_a_value_option_ending_the_line_says_it_needs_a_value():
+    result = invoke("conv", "1,2", "1", "--padding")
+    assert result.exit_code == 2
+    assert error_line(result) == "Error: Option '--padding' requires an argument."
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["conv", "1,2,3", "1", "--convention", "numpy", "--stride", "2"],
+        ["conv", "1,2,3", "1", "--convention", "numpy", "--pad-mode", "circular"],
+        ["conv", "1,2,3", "1", "--convention", "scipy", "--padding", "1"],
+        ["corr", "1,2,3", "1", "--convention", "matlab", "--padding", "same"],
+        ["conv", "1,2,3", "1", "--convention", "torch", "--padding", "same", "--stride", "2"],
+        ["conv", "1,2,3", "1", "--convention", "tensorflow", "--stride", "2", "--dilation", "2"],
+        ["conv", "1,2,3", "1,1", "--stream", "--padding", "1", "--pad-mode", "circular"],
+        ["conv", "1,2,3,4", "1,1", "--stream", "--padding", "same", "--stride", "2"],
+        [
+            "corr",
+            "1,2,3",
+            "1,1,2",
+            "--normalize",
+            "coeff",
+            "--padding",
+            "full",
+            "--pad-mode",
+            "reflect",
+        ],
+        ["corr", "1,2,3", "1,1,2", "--normalize", "biased", "--padding", "full", "--dilation", "2"],
+        ["explain", "1,2,3", "1,1", "-o", "steps.npy"],
+        ["plot", "1,2,3", "1,1", "-o", "figure.txt"],
+    ],
+    ids=lambda args: " ".join(args[3:]),
+)
+def test_options_that_cannot_go_together_are_usage_errors(args):
+    """Options that cannot be combined whatever the data exit 2, as the README's table says."""
+    result = invoke(*args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    error_line(result)
+
+
+def test_notes_are_not_printed_when_the_command_then_fails():
+    failed = invoke("conv", "1,nan,3", "1,1,1,1,1")
+    assert failed.exit_code == 1
+    assert failed.stderr.count("\n") == 1, failed.stderr
+    assert "kernel spans 5 cells" in error_line(failed)
+    done = succeed("conv", "1,nan,3", "1", "--format", "csv")
+    assert done.stderr.startswith("note: the signal holds 1 nan/inf value(s)")
+
+
+def test_control_characters_in_usage_errors_are_escaped():
+    result = invoke("conv", "1,2", "1", "a\nb\x1b[31m")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert error_line(result) == "Error: Got unexpected extra argument (a\\nb\\x1b[31m)"
+
+
+FUZZ_OPTIONS = {
+    "--padding": ["valid", "same", "full", "2", "0:3", "1,2", "-1", "x", "--", "1e3", "a\tb"],
+    "--stride": ["1", "2", "0", "2,1", "x"],
+    "--dilation": ["1", "3", "0", "1,2", "\x00"],
+    "--pad-mode": ["zeros", "reflect", "circular", "symmetric", "bogus"],
+    "--method": ["auto", "direct", "fft", "slow"],
+    "--convention": ["convcli", "numpy", "scipy", "matlab", "torch", "tensorflow", "x"],
+    "--format": ["csv", "json", "table", "npy", "png", "svg"],
+    "--normalize": ["none", "coeff", "zncc", "biased", "unbiased", "z"],
+    "--delimiter": [",", ";", "tab", "ab"],
+    "--decimal": [".", ",", ";"],
+    "--scale": ["clip", "stretch", "abs", "log"],
+    "--stream": [],
+    "--lags": [],
+    "--all": [],
+    "--bogus": [],
+}
+FUZZ_INPUTS = ["1,2,3,4,5", "1,nan,3", "1,2;3,4", "1,1", "sobel-x", "box:3", "[]", "a\nb", "-1,1"]
+
+
+@example(command="conv", inputs=["1,nan,3", "1,1,1,1,1"], options=[])
+@example(command="conv", inputs=["1,2", "1", "a\nb"], options=[])
+@example(command="conv", inputs=["1,2", "1"], options=[["--padding"]])
+@given(
+    command=st.sampled_from(["conv", "corr", "compare", "explain", "conventions"]),
+    inputs=st.lists(st.sampled_from(FUZZ_INPUTS) | st.text(max_size=6), max_size=3),
+    options=st.lists(
+        st.sampled_from(sorted(FUZZ_OPTIONS)).flatmap(
+            lambda name: (
+                st.just([name])
+                if not FUZZ_OPTIONS[name]
+                else (st.sampled_from(FUZZ_OPTIONS[name]) | st.text(max_size=4)).map(
+                    lambda value: [name, value]
+                )
+                | st.just([name])
+            )
+        ),
+        max_size=4,
+    ),
+)
+def test_fuzzed_option_combinations_fail_in_one_line(command, inputs, options):
+    """Any mix of options, values and arguments: output (exit 0) or exactly one Error line
+    (exit 1 or 2), never a traceback or a note before the error."""
+    args = [command, *inputs, *(token for option in options for token in option)]
+    result = invoke(*args, input="")
+    assert isinstance(result.exception, (SystemExit, type(None))), (args, result.exception)
+    if result.exit_code == 0:
+        return
+    assert result.exit_code in (1, 2), (args, result.exit_code, result.stderr)
+    assert result.stderr.count("\n") == 1, (args, result.stderr)
+    assert result.stderr.startswith("Error: "), (args, result.stderr)

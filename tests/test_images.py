@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import sys
+import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -51,12 +54,12 @@ def test_a_0_to_255_ramp_round_trips_exactly(pil_image):
 
 def test_encode_png_writes_an_8_bit_grayscale_png_of_the_array_shape(pil_image):
     values = np.linspace(-1.0, 1.0, 15).reshape(3, 5)
-    data = images.encode_png(values)
+    data = images.encode_png(values, "stretch")
     assert data.startswith(PNG_SIGNATURE)
     with pil_image.open(io.BytesIO(data)) as image:
         assert (image.format, image.mode, image.size) == ("PNG", "L", (5, 3))
         pixels = np.asarray(image)
-    np.testing.assert_array_equal(pixels, images.gray_levels(values))
+    np.testing.assert_array_equal(pixels, images.gray_levels(values, "stretch"))
     assert pixels.min() == 0 and pixels.max() == 255
 
 
@@ -68,7 +71,7 @@ def test_encode_png_writes_an_8_bit_grayscale_png_of_the_array_shape(pil_image):
     )
 )
 def test_scaling_of_floats_is_monotone_and_spans_0_to_255(values):
-    levels = images.gray_levels(values)
+    levels = images.gray_levels(values, "stretch")
     assert levels.dtype == np.uint8 and levels.shape == values.shape
     order = np.argsort(values, axis=None, kind="stable")
     assert np.all(np.diff(levels.ravel()[order].astype(int)) >= 0)
@@ -94,24 +97,53 @@ def test_scaling_of_integers_is_monotone_exact_at_the_ends_and_works_for_big_one
     expected_ends = (0, 255) if low < high else (128, 128)
     ordered = sorted(range(len(numbers)), key=numbers.__getitem__)
     for values in arrays:
-        levels = images.gray_levels(values).ravel()
+        levels = images.gray_levels(values, "stretch").ravel()
         assert all(levels[a] <= levels[b] for a, b in itertools.pairwise(ordered))
         assert (levels[numbers.index(low)], levels[numbers.index(high)]) == expected_ends
 
 
 def test_extreme_ranges_do_not_overflow():
     values = np.array([[INT64.min, 0, INT64.max]], dtype=np.int64)
-    np.testing.assert_array_equal(images.gray_levels(values), [[0, 128, 255]])
+    np.testing.assert_array_equal(images.gray_levels(values, "stretch"), [[0, 128, 255]])
+    np.testing.assert_array_equal(images.gray_levels(values, "abs"), [[255, 0, 255]])
     values = np.array([[-1e308, 0.0, 1e308]])
-    np.testing.assert_array_equal(images.gray_levels(values), [[0, 128, 255]])
+    np.testing.assert_array_equal(images.gray_levels(values, "stretch"), [[0, 128, 255]])
+    big = np.array([[-(10**40), 3, 10**40]], dtype=object)
+    np.testing.assert_array_equal(images.gray_levels(big), [[0, 3, 255]])
+    np.testing.assert_array_equal(images.gray_levels(big, "abs"), [[255, 3, 255]])
+    assert images.clipped_count(big) == 2
 
 
 def test_constant_nan_and_infinite_values_have_documented_levels():
-    np.testing.assert_array_equal(images.gray_levels(np.full((2, 2), -3.5)), np.full((2, 2), 128))
-    np.testing.assert_array_equal(images.gray_levels(np.full((1, 2), 7)), [[128, 128]])
+    stretched = np.full((2, 2), -3.5)
+    np.testing.assert_array_equal(images.gray_levels(stretched, "stretch"), np.full((2, 2), 128))
+    np.testing.assert_array_equal(images.gray_levels(np.full((1, 2), 7), "stretch"), [[128, 128]])
     values = np.array([[np.nan, -np.inf, 1.0], [2.0, 3.0, np.inf]])
-    np.testing.assert_array_equal(images.gray_levels(values), [[0, 0, 0], [128, 255, 255]])
-    np.testing.assert_array_equal(images.gray_levels(np.full((1, 2), np.nan)), [[0, 0]])
+    np.testing.assert_array_equal(
+        images.gray_levels(values, "stretch"), [[0, 0, 0], [128, 255, 255]]
+    )
+    np.testing.assert_array_equal(images.gray_levels(values), [[0, 0, 1], [2, 3, 255]])
+    assert images.clipped_count(values) == 3
+    nans = np.full((1, 2), np.nan)
+    np.testing.assert_array_equal(images.gray_levels(nans, "stretch"), [[0, 0]])
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, max_side=12),
+        elements=st.floats(-1000, 1000, allow_nan=False),
+    )
+)
+def test_clip_rounds_to_the_nearest_level_and_counts_what_it_clips(values):
+    """Each value's nearest integer when that lies in 0..255, else 0 or 255; abs likewise
+    for the magnitudes (checked against Python's own rounding, cell by cell)."""
+    for scale, cells in (("clip", values), ("abs", np.abs(values))):
+        nearest = [math.floor(Fraction(v) + Fraction(1, 2)) for v in cells.flat]
+        levels = images.gray_levels(values, scale).ravel().tolist()
+        assert levels == [min(max(n, 0), 255) for n in nearest]
+        assert images.clipped_count(values, scale) == sum(not 0 <= n <= 255 for n in nearest)
+    assert images.clipped_count(values, "stretch") == 0
 
 
 @pytest.mark.parametrize(
@@ -144,6 +176,22 @@ def test_colour_palette_alpha_and_bilevel_images_become_exact_8_bit_luma(pil_ima
     np.testing.assert_array_equal(
         images.decode_image(saved(pil_image, bilevel), "1.png"), [[0, 255], [255, 0]]
     )
+
+
+def test_pillows_warnings_never_reach_the_user(pil_image):
+    """A palette PNG with byte transparency makes Pillow warn as it converts it; reading it
+    says nothing (the same holds for Pillow's decompression-bomb warning)."""
+    image = pil_image.fromarray(np.array([[0, 1], [2, 3]], dtype=np.uint8), mode="P")
+    image.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255])
+    data = saved(pil_image, image, transparency=bytes([0, 255, 128, 255]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        decoded = images.decode_image(data, "clear.png")
+    assert caught == []
+    with pil_image.open(io.BytesIO(data)) as opened, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = np.asarray(opened.convert("L"), dtype=np.int64)
+    np.testing.assert_array_equal(decoded, expected)
 
 
 def test_16_bit_grayscale_keeps_its_exact_values_instead_of_clipping(pil_image):
@@ -200,15 +248,13 @@ def hide_module(monkeypatch, name: str) -> None:
     monkeypatch.setitem(sys.modules, name, None)
 
 
-def test_without_pillow_both_directions_say_how_to_install_it(monkeypatch):
+def test_without_pillow_each_direction_says_what_needs_it(monkeypatch):
     hide_module(monkeypatch, "PIL")
-    expected = (
-        "reading images needs Pillow, which comes with matplotlib: pip install 'convcli[plot]'"
-    )
-    assert expected == images.MISSING_PILLOW
+    expected = "images needs Pillow, which comes with matplotlib: pip install 'convcli[plot]'"
     with pytest.raises(ConvcliError) as raised:
         images.decode_image(b"\x89PNG", "photo.png")
-    assert str(raised.value) == expected
-    with pytest.raises(ConvcliError, match=r"pip install 'convcli\[plot\]'"):
+    assert str(raised.value) == f"reading {expected}"
+    with pytest.raises(ConvcliError) as raised:
         images.encode_png(np.eye(3))
-    np.testing.assert_array_equal(images.gray_levels(np.eye(2)), [[255, 0], [0, 255]])
+    assert str(raised.value) == f"writing {expected}"
+    np.testing.assert_array_equal(images.gray_levels(np.eye(2) * 7), [[7, 0], [0, 7]])

@@ -596,7 +596,7 @@ def test_cli_writes_npy_files(tmp_path):
     stacked = np.load(io.BytesIO(result.stdout_bytes))
     assert stacked.tolist() == [[1, 1, 1], [-1, -1, -1]]
     result = runner.invoke(cli, ["explain", "1,2,3", "1,1", "-o", str(tmp_path / "x.npy")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "cannot write NPY" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npy"]
 

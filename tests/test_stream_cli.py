@@ -103,3 +103,32 @@ def test_progress_bar_appears_only_for_long_runs(
     drawn = capsys.readouterr().err
     assert ("signal.csv" in drawn) is shown
     assert ("0.5/1.0 kB" in drawn) is shown  # bytes read of the total
+
+
+@pytest.mark.parametrize(
+    ("options", "outputs"),
+    [
+        (["--padding", str(10**12)], "2,000,000,000,000"),
+        (["--dilation", str(10**18), "--padding", "full"], "1,000,000,000,000,000,001"),
+    ],
+    ids=["padding", "dilation"],
+)
+def test_a_padding_too_large_to_hold_is_refused_naming_the_result_length(
+    options: list[str], outputs: str
+) -> None:
+    """The stream holds its padding: 10^12 zeros on each side (or a dilated kernel's span of
+    10^18) cannot be held on any machine, which one line says before anything is read."""
+    result = CliRunner().invoke(cli, ["conv", "1,2,3", "1,1", "--stream", *options])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("Error: --stream would hold ")
+    assert f"the result would have at least {outputs} values" in result.stderr
+    assert "use a smaller --padding" in result.stderr
+
+
+def test_the_whole_run_advises_stream_only_where_the_padding_fits() -> None:
+    result = CliRunner().invoke(cli, ["conv", "1,2,3", "1,1", "--padding", str(10**12)])
+    assert result.exit_code == 1
+    assert "needs about" in result.stderr
+    assert "--stream" not in result.stderr

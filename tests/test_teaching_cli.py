@@ -25,7 +25,6 @@ import convcli
 from convcli import engine, plot
 from convcli import io as cio
 from convcli.cli import cli
-from convcli.images import gray_levels
 from convcli.kernels import catalogue, kernel_names, named_kernel
 
 F = [2, 1, 3, 5, 4]
@@ -658,46 +657,120 @@ def test_a_jpeg_signal_is_read_as_grayscale(tmp_path):
 
 
 def test_conv_of_an_image_writes_a_png_of_the_result_shape(tmp_path):
+    """A blur of 0..255 pixels stays in 0..255: each value rounded to the nearest level."""
     image = write_png(tmp_path / "photo.png", PIXELS)
     target = tmp_path / "out.png"
-    assert succeed("conv", image, "gaussian:3", "-o", str(target)).stdout == ""
+    result = succeed("conv", image, "gaussian:3", "-o", str(target))
+    assert (result.stdout, result.stderr) == ("", "")
     expected = convcli.convolve(PIXELS.astype(np.int64), named_kernel("gaussian:3", 2))
     assert expected.shape == (4, 5)
     pixels = open_png(target)
     assert pixels.shape == expected.shape  # Pillow: (width, height) = (5, 4)
-    np.testing.assert_array_equal(pixels, gray_levels(expected))
-    assert pixels.min() == 0
-    assert pixels.max() == 255
+    np.testing.assert_array_equal(pixels, np.floor(expected + 0.5))
 
 
-def test_compare_png_puts_conv_gap_and_corr_side_by_side(tmp_path):
-    image = write_png(tmp_path / "photo.png", PIXELS)
-    target = tmp_path / "both.png"
-    succeed("compare", image, "gaussian:3", "--padding", "same", "-o", str(target))
-    expected = convcli.compare(
-        PIXELS.astype(np.int64), named_kernel("gaussian:3", 2), padding="same"
-    )
-    rows, columns = expected.convolution.shape
-    pixels = open_png(target)
-    assert pixels.shape == (rows, 2 * columns + 1)
-    assert (pixels[:, columns] == 0).all()  # the black gap
-    # a symmetric kernel: both halves equal, each the convolution on its own scale
-    np.testing.assert_array_equal(pixels[:, :columns], gray_levels(expected.convolution))
-    np.testing.assert_array_equal(pixels[:, columns + 1 :], pixels[:, :columns])
+def test_an_identity_kernel_gives_back_the_pixels_exactly(tmp_path):
+    """Values 40..231 stay 40..231: the default --scale keeps the values' own scale."""
+    pixels = np.random.default_rng(5).integers(40, 232, (9, 11))
+    pixels[0, :2] = 40, 231
+    image = write_png(tmp_path / "photo.png", pixels)
+    target = tmp_path / "same.png"
+    result = succeed("conv", image, "identity:1", "-o", str(target))
+    assert result.stderr == ""
+    np.testing.assert_array_equal(open_png(target), pixels)
 
 
-def test_compare_png_of_an_antisymmetric_kernel_shows_opposite_halves(tmp_path):
+def test_values_outside_0_to_255_are_clipped_and_counted_on_stderr(tmp_path):
     image = write_png(tmp_path / "photo.png", PIXELS)
     target = tmp_path / "edges.png"
-    succeed("compare", image, "sobel-x", "-o", str(target))
-    expected = convcli.compare(PIXELS.astype(np.int64), named_kernel("sobel-x", 2))
-    rows, columns = expected.convolution.shape
-    pixels = open_png(target).astype(int)
-    assert pixels.shape == (rows, 2 * columns + 1)
-    left, right = pixels[:, :columns], pixels[:, columns + 1 :]
-    # one shared scale -M..M: where convolution is brightest correlation is darkest
-    assert left.max() == 255 or right.max() == 255
-    np.testing.assert_allclose(left + right, 255, atol=1)
+    result = succeed("conv", image, "sobel-x", "-o", str(target))
+    expected = convcli.convolve(PIXELS.astype(np.int64), named_kernel("sobel-x", 2))
+    outside = int(np.count_nonzero((expected < 0) | (expected > 255)))
+    assert 0 < outside < expected.size
+    assert result.stderr == (
+        f"note: {outside} of {expected.size} values lie outside 0..255 and were clipped to 0 "
+        "or 255 (--scale stretch maps their range to 0..255, --scale abs takes magnitudes)\n"
+    )
+    np.testing.assert_array_equal(open_png(target), np.clip(expected, 0, 255))
+
+
+@pytest.mark.parametrize("scale", ["clip", "stretch", "abs"])
+def test_each_scale_maps_values_to_grey_levels_as_documented(tmp_path, scale):
+    image = write_png(tmp_path / "photo.png", PIXELS)
+    target = tmp_path / "edges.png"
+    result = succeed("conv", image, "sobel-x", "--scale", scale, "-o", str(target))
+    values = convcli.convolve(PIXELS.astype(np.int64), named_kernel("sobel-x", 2))
+    low, high = int(values.min()), int(values.max())
+    expected = {
+        "clip": np.clip(values, 0, 255),
+        "stretch": [
+            [(510 * (v - low) + (high - low)) // (2 * (high - low)) for v in row]
+            for row in values.tolist()
+        ],
+        "abs": np.clip(np.abs(values), 0, 255),
+    }[scale]
+    np.testing.assert_array_equal(open_png(target), expected)
+    assert ("clipped" in result.stderr) == (scale != "stretch")
+
+
+def test_compare_png_writes_one_image_per_result(tmp_path):
+    """-o edges.png: edges.conv.png and edges.corr.png, each the result's own values."""
+    image = write_png(tmp_path / "photo.png", PIXELS)
+    shift = "0,1;0,0"  # convolution and correlation shift the image opposite ways
+    result = succeed(
+        "compare", image, shift, "--padding", "same", "-o", str(tmp_path / "edges.png")
+    )
+    names = tmp_path / "edges.conv.png", tmp_path / "edges.corr.png"
+    assert result.stdout == ""
+    assert result.stderr == f"note: wrote {names[0]} and {names[1]}\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "edges.conv.png",
+        "edges.corr.png",
+        "photo.png",
+    ]
+    kernel = np.array([[0, 1], [0, 0]])
+    conv = convcli.convolve(PIXELS.astype(np.int64), kernel, padding="same")
+    corr = convcli.correlate(PIXELS.astype(np.int64), kernel, padding="same")
+    assert not np.array_equal(conv, corr)
+    np.testing.assert_array_equal(open_png(names[0]), conv)
+    np.testing.assert_array_equal(open_png(names[1]), corr)
+
+
+def test_compare_png_counts_what_each_image_clipped_in_its_one_note(tmp_path):
+    image = write_png(tmp_path / "photo.png", PIXELS)
+    target = tmp_path / "edges.png"
+    result = succeed("compare", image, "sobel-x", "-o", str(target))
+    both = convcli.compare(PIXELS.astype(np.int64), named_kernel("sobel-x", 2))
+    counts = [
+        int(np.count_nonzero((r < 0) | (r > 255))) for r in (both.convolution, both.correlation)
+    ]
+    assert result.stderr == (
+        f"note: wrote {tmp_path / 'edges.conv.png'} and {tmp_path / 'edges.corr.png'}: "
+        f"{counts[0]} and {counts[1]} of {both.convolution.size} values lie outside 0..255 and "
+        "were clipped to 0 or 255 (--scale stretch maps their range to 0..255, --scale abs "
+        "takes magnitudes)\n"
+    )
+    np.testing.assert_array_equal(
+        open_png(tmp_path / "edges.corr.png"), np.clip(both.correlation, 0, 255)
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["compare", "1,2;3,4", "identity:1", "--format", "png"], "give -o NAME.png"),
+        (
+            ["conv", "1,2;3,4", "identity:1", "--scale", "abs", "--format", "csv"],
+            "--scale sets how PNG",
+        ),
+        (["conv", "1,2,3", "1", "--scale", "abs", "--stream"], "--scale sets how PNG"),
+    ],
+    ids=["compare-png-to-stdout", "scale-with-csv", "scale-with-stream"],
+)
+def test_png_options_elsewhere_are_usage_errors(args, words):
+    result = invoke(*args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("command", ["conv", "corr", "compare"])
@@ -766,7 +839,7 @@ def test_plot_without_output_is_a_usage_error():
 @pytest.mark.parametrize("name", ["fig.gif", "fig", "fig.png.txt"])
 def test_plot_to_an_unknown_extension_is_a_clear_error(tmp_path, name):
     target = tmp_path / name
-    line = error_line(invoke("plot", "2,1,3,5,4", "1,-1", "-o", str(target)), 1)
+    line = error_line(invoke("plot", "2,1,3,5,4", "1,-1", "-o", str(target)), 2)
     assert "figure format" in line
     assert ".png" in line
     assert ".svg" in line
@@ -864,3 +937,12 @@ def test_demo_stops_on_ctrl_c_at_a_pause(monkeypatch):
     assert "Ctrl-C stops" in result.stdout
     assert DEMO_TITLES[1] not in result.stdout
     assert result.exit_code != 0
+
+
+def test_compare_png_will_not_write_over_its_input_without_force(tmp_path):
+    image = write_png(tmp_path / "edges.conv.png", PIXELS)
+    result = invoke("compare", image, "identity:1", "-o", str(tmp_path / "edges.png"))
+    assert result.exit_code == 2
+    assert "is the file the signal is read from; give --force" in error_line(result, 2)
+    np.testing.assert_array_equal(open_png(tmp_path / "edges.conv.png"), PIXELS)
+    assert not (tmp_path / "edges.corr.png").exists()
