@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from convcli import __version__, engine, io
+from convcli import __version__, engine, glyphs, io
 from convcli.errors import ConvcliError
 
 if TYPE_CHECKING:
@@ -56,6 +56,16 @@ def _escaped(match: re.Match[str]) -> str:
     return repr(match.group())[1:-1]
 
 
+def _one_line(message: str) -> str:
+    """A message as one line that stderr can show: control characters escaped, glyphs as
+    ASCII stand-ins and other characters escaped where stderr's encoding lacks them."""
+    message = _CONTROL.sub(_escaped, message)
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    if glyphs.fits(encoding):
+        return message
+    return glyphs.ascii_text(message).encode(encoding, "backslashreplace").decode(encoding)
+
+
 class _OneLineErrors:
     """Errors as one line on stderr: usage errors without click's usage banner (exit 2),
     bad data from the engine or io as a ClickException (exit 1)."""
@@ -77,7 +87,7 @@ class _OneLineErrors:
             error.ctx = None
             raise
         except ConvcliError as error:
-            raise click.ClickException(_CONTROL.sub(_escaped, str(error))) from None
+            raise click.ClickException(_one_line(str(error))) from None
 
 
 class ConvcliGroup(_OneLineErrors, click.Group):
@@ -162,7 +172,7 @@ def _per_axis_option(name: str, help_text: str) -> Callable:
 
 
 #: Where options that no command takes as an argument keep their values (click's ctx.meta).
-_DECIMAL, _FORCE = "convcli.decimal", "convcli.force"
+_DECIMAL, _FORCE, _DIGITS = "convcli.decimal", "convcli.force", "convcli.digits"
 
 
 def _remembered(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -212,6 +222,16 @@ geometry_options = _stack(
     _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
     _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
     delimiter_option,
+)
+
+digits_option = click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    default=None,
+    expose_value=False,
+    callback=_remembered(_DIGITS),
+    help="Significant digits of numbers that are not whole, in tables and explanations "
+    "(rounded; default 6). CSV, JSON and NPY stay exact.",
 )
 
 force_option = click.option(
@@ -404,10 +424,13 @@ def _emit(
             f"({', '.join('.' + name for name in writers)} or plain text)"
         )
     render = _render()
+    digits = click.get_current_context().meta.get(_DIGITS)
     if output is None:
-        render.print_view(view(), wide)
+        with render.display_options(digits, render.stdout_is_ascii()):
+            render.print_view(view(), wide)
     else:
-        io.write_text(render.view_text(view(), wide), output)
+        with render.display_options(digits):
+            io.write_text(render.view_text(view(), wide), output)
 
 
 def _render() -> Any:
@@ -559,6 +582,7 @@ single_operation_options = _stack(
     convention_option,
     stream_option,
     result_output_options,
+    digits_option,
 )
 
 
@@ -584,6 +608,7 @@ def cli() -> None:
 @convention_option
 @correlation_options()
 @result_output_options
+@digits_option
 def compare(
     signal: str,
     kernel: str,
@@ -670,6 +695,7 @@ def corr(**arguments: Any) -> None:
     CONVENTIONS_FORMATS,
     "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension (.json).",
 )
+@digits_option
 def conventions_command(
     signal: str,
     kernel: str,
@@ -716,6 +742,7 @@ def conventions_command(
 @method_option
 @delimiter_option
 @output_options(DELAY_FORMATS, "auto: a table on a terminal, CSV in a pipe or by -o's extension.")
+@digits_option
 def delay(
     signal: str,
     reference: str,
@@ -781,6 +808,7 @@ def delay(
 @click.option(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
 )
+@digits_option
 def explain(
     signal: str,
     kernel: str,
@@ -844,6 +872,7 @@ def explain(
 @output_options(
     BACKWARD_FORMATS, "auto: the formulas and gradients as text (JSON by a -o .json file)."
 )
+@digits_option
 def backward(
     signal: str,
     kernel: str,
@@ -1047,6 +1076,8 @@ def _module(name: str) -> Any:
 
 def main() -> None:
     """Console entry point: click's errors as one line, Ctrl-C as exit 130, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        glyphs.protect(stream)  # ASCII stand-ins on streams that cannot encode the glyphs
     code = _run()
     if io.background_reader_alive():  # a --stream reader still blocked on standard input
         io.exit_now(code)
