@@ -21,6 +21,7 @@ import numpy as np
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -156,7 +157,7 @@ def aligned(cells: list[str]) -> list[str]:
     right-aligned (complex numbers are left as they are).
 
     >>> aligned(["1.5", "-20", "0.25", "1e-07"])
-    ['1.5  ', '-20   ', '0.25 ', '1e-07']
+    ['1.5  ', '-20    ', '0.25 ', '1e-07']
     """
     if any("j" in cell for cell in cells):
         return cells
@@ -169,6 +170,16 @@ def aligned(cells: list[str]) -> list[str]:
 
     tail = max((len(cell) - split(cell) for cell in cells), default=0)
     return [cell + " " * (tail - (len(cell) - split(cell))) for cell in cells]
+
+
+def _right_aligned(cell: str | Text) -> RenderableType:
+    """A cell of :func:`aligned` for a right-justified column: rich strips trailing spaces
+    before justifying, so they become padding."""
+    if isinstance(cell, Text):
+        return cell
+    number = cell.rstrip(" ")
+    spaces = len(cell) - len(number)
+    return Padding(number, (0, spaces, 0, 0)) if spaces else number
 
 
 def shown(length: int, limit: int | None) -> Shown:
@@ -242,7 +253,7 @@ class _Grid:
             table.add_column(heading, justify="right", no_wrap=True, overflow="fold")
         for row in range(len(self.columns[0]) if self.columns else 0):
             label = [] if self.row_labels is None else [self.row_labels[row]]
-            table.add_row(*label, *(self.columns[index][row] for index in chosen))
+            table.add_row(*label, *(_right_aligned(self.columns[index][row]) for index in chosen))
         return table
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
@@ -358,7 +369,7 @@ def _indexed_table(
         texts = [row[column] for row in rows]
         if all(isinstance(text, str) for text in texts):
             for row, text in zip(rows, aligned(texts)):  # type: ignore[arg-type]
-                row[column] = text
+                row[column] = _right_aligned(text)
     for index, row in zip(indices, rows):
         label = "" if index is None else str(index if lags is None else lags[0][index])
         table.add_row(*(row if index is None else [label, *row]))

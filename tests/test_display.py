@@ -4,6 +4,7 @@ animation and the demo on a pseudo-terminal, and tables at a fixed width."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -82,3 +83,62 @@ def test_error_messages_fit_the_streams_encoding(changes, encoding):
     assert message.startswith("Error: unbiased normalization")
     assert "lag +-2" in message or "lag ±2" in message
     assert len(message.splitlines()) == 1
+
+
+def invoke(*args: str) -> str:
+    from click.testing import CliRunner
+
+    from convcli.cli import cli
+
+    result = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1"}).invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["compare", "0.1,0.2,0.3", "1,1/3"],
+        ["conv", "0.1,0.2,0.3", "1,0.3333333333333"],
+        ["corr", "0.1,0.2,0.3", "1,0.3333333333333"],
+        ["conventions", "0.1,0.2,0.3", "1,0.3333333333333"],
+        ["delay", "0.1,0.2,0.3,0.7", "0.3,0.7"],
+    ],
+    ids=lambda command: command[0],
+)
+@pytest.mark.parametrize("machine", ["csv", "json"])
+def test_digits_leaves_csv_and_json_exact(command, machine):
+    if command[0] == "compare":
+        command = [command[0], command[1], "1,0.3333333333333"]
+    plain = invoke(*command, "--format", machine)
+    assert invoke(*command, "--format", machine, "--digits", "2") == plain
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["compare", "0.1,0.2,0.3", "1,0.3333333333333", "--format", "table"],
+        ["conv", "0.1,0.2,0.3", "1,0.3333333333333", "--format", "table"],
+        ["explain", "0.1,0.2,0.3", "1,0.3333333333333"],
+        ["backward", "0.1,0.2,0.3", "1,0.3333333333333"],
+        ["conventions", "0.1,0.2,0.3", "1,0.3333333333333", "--format", "table"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_digits_rounds_tables_and_explanations(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("third.csv").write_text("1\n0.3333333333333\n")
+    command = [word.replace("1,0.3333333333333", "third.csv") for word in command]
+    default, three = invoke(*command), invoke(*command, "--digits", "3")
+    # f * h and f ⋆ h hold 0.1/3 + 0.2, 0.2/3 + 0.3 and 0.1 + 0.2/3 (and 1/3 itself)
+    assert any(value in default for value in ("0.233333", "0.366667", "0.166667"))
+    assert not re.search(r"\d\.\d{7}", default)  # 6 significant digits by default
+    assert any(value in three for value in ("0.233", "0.367", "0.167"))
+    assert not re.search(r"\d\.\d{4}", three)
+
+
+def test_digits_rounds_the_delay_table():
+    text = invoke("delay", "0,1,2,1,0,0", "1,2,1.1", "--format", "table", "--digits", "3")
+    refined = next(line for line in text.splitlines() if line.startswith("refined lag"))
+    value = refined.split()[2]
+    assert len(value.replace("-", "").replace(".", "").lstrip("0")) <= 3

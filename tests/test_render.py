@@ -255,3 +255,40 @@ def test_print_view_in_a_pipe_is_plain(monkeypatch, capsys):
 )
 def test_format_cell(value, text):
     assert render.format_cell(value) == text
+
+
+# ---------------------------------------------------------------- number display
+
+
+def test_a_2d_float_grid_wider_than_the_screen_folds_instead_of_cutting_numbers():
+    rng = np.random.default_rng(7)
+    signal = rng.uniform(0, 255, (20, 20))
+    result = engine.compute(signal, np.full((3, 3), 1 / 9), "convolution")
+    text = render.view_text(render.result_view(result, "f", "h"), width=80)
+    assert not re.search(r"\d…|…\d", text)  # no number cut short
+    assert max(map(len, text.splitlines())) <= 80
+    shown = {float(token) for token in re.findall(r"-?\d+\.\d+", text)}
+    corners = result.values[:2, :2].ravel().tolist() + result.values[-2:, -2:].ravel().tolist()
+    assert {float(f"{value:.6g}") for value in corners} <= shown
+
+
+def test_numbers_are_rounded_to_the_digits_asked_for():
+    assert render.format_cell(2 / 3) == "0.666667"
+    with render.display_options(digits=3):
+        assert render.format_cell(2 / 3) == "0.667"
+        assert render.format_cell(123456.0) == "123456"  # whole numbers in full
+        assert render.format_cell(np.int64(-12345)) == "-12345"
+        assert render.format_cell(1e-9 / 3) == "3.33e-10"
+    assert render.format_cell(2 / 3) == "0.666667"
+
+
+def test_decimal_points_line_up_in_a_column():
+    result = engine.compute([0.5, 12.25, -3.0, 100.125], [1], "convolution")
+    text = render.view_text(render.result_view(result, "f", "h"))
+    rows = [line for line in text.splitlines() if re.match(r"│\s+\d+ │", line)]
+    cells = [row.split("│")[2] for row in rows]
+    assert [cell.strip() for cell in cells] == ["0.5", "12.25", "-3", "100.125"]
+    points = {cell.index(".") for cell in cells if "." in cell}
+    assert len(points) == 1
+    integer = cells[2]
+    assert integer.index("3") + 1 == points.pop()  # -3 ends where the others' points are
