@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -842,10 +843,12 @@ def explain(
         for explanation in explanations:
             render_steps.animate(explanation, delay, lags)
         return
+    # Steps up to a screenful: the terminal's height, or render_steps' default off a terminal.
+    lines = shutil.get_terminal_size().lines if output is None and io.stdout_is_terminal() else None
     _emit(
         chosen,
         output,
-        lambda: _render_steps().explanations_view(explanations, show_all, lags),
+        lambda: _render_steps().explanations_view(explanations, show_all, lags, lines),
         wide=True,
         json=lambda: io.explanations_json(explanations, lags),
     )

@@ -20,8 +20,9 @@ from convcli.steps import Explanation, Step
 
 __all__ = ["animate", "explanation_view", "explanations_view"]
 
-_SHOWN_STEPS_1D = 6
-_SHOWN_STEPS_2D = 3
+#: Lines the steps of one explanation may fill before the middle ones are left out (a
+#: terminal's height is passed in instead where there is one).
+SCREEN_LINES = 24
 _SHOWN_CELLS = 40
 _NAMES = {"convolution": "g", "correlation": "r"}
 _HEADINGS = {
@@ -173,13 +174,25 @@ def _inputs(explanation: Explanation) -> RenderableType:
     return lines
 
 
+def _step_limit(explanation: Explanation, lines: int) -> int:
+    """How many steps fit in ``lines``: one line each in 1-D; in 2-D a block of the sum's
+    line, the panes' headings and the taller of window and kernel (at least 3 steps)."""
+    if explanation.output.ndim == 1:
+        return max(lines, 6)
+    return max(lines // (as_rows(explanation.setup.weights).shape[0] + 2), 3)
+
+
 def explanation_view(
-    explanation: Explanation, show_all: bool = False, lags: bool = False
+    explanation: Explanation,
+    show_all: bool = False,
+    lags: bool = False,
+    lines: int | None = None,
 ) -> RenderableType:
     """The worked example: inputs, then one line (1-D) or block (2-D) per output, each
-    labelled with its lag too if ``lags``."""
+    labelled with its lag too if ``lags``; steps beyond ``lines`` lines (default
+    :data:`SCREEN_LINES`) are left out in the middle unless ``show_all``."""
     one_dimensional = explanation.output.ndim == 1
-    limit = None if show_all else _SHOWN_STEPS_1D if one_dimensional else _SHOWN_STEPS_2D
+    limit = None if show_all else _step_limit(explanation, lines or SCREEN_LINES)
     positions = list(explanation.positions())
     chosen: Shown = shown(len(positions), limit)
     parts: list[RenderableType] = [Text(_HEADINGS[explanation.operation], style="bold underline")]
@@ -206,10 +219,14 @@ def explanation_view(
 
 
 def explanations_view(
-    explanations: list[Explanation], show_all: bool = False, lags: bool = False
+    explanations: list[Explanation],
+    show_all: bool = False,
+    lags: bool = False,
+    lines: int | None = None,
 ) -> RenderableType:
-    """The worked steps of one or more operations, one after the other."""
-    views = [explanation_view(explanation, show_all, lags) for explanation in explanations]
+    """The worked steps of one or more operations, one after the other (each showing up to
+    ``lines`` lines of steps, :data:`SCREEN_LINES` if None)."""
+    views = [explanation_view(explanation, show_all, lags, lines) for explanation in explanations]
     spaced = [part for view in views for part in (view, Text(""))][:-1]
     return Group(*spaced)
 

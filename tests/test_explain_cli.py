@@ -274,14 +274,42 @@ def test_long_sums_stay_on_one_line_in_a_text_file(tmp_path) -> None:
 # ---------------------------------------------------------------- long runs
 
 
-def test_long_run_elides_the_middle_with_counts() -> None:
-    signal = ",".join(map(str, range(1, 21)))
+def test_long_run_elides_the_middle_beyond_a_screenful() -> None:
+    """Off a terminal a screenful is render_steps.SCREEN_LINES (24) steps of one line."""
+    signal = ",".join(map(str, range(1, 41)))
     result = succeed("explain", signal, H, "--op", "conv")
     found = step_lines(result.stdout)
     names = [line.split(" =")[0] for line in found]
-    assert names == ["g[0]", "g[1]", "g[2]", "g[16]", "g[17]", "g[18]"]
-    assert "… 13 steps left out; --all prints every step" in normalised(result.stdout)
+    assert names == [f"g[{i}]" for i in [*range(12), *range(27, 39)]]
+    assert "… 15 steps left out; --all prints every step" in normalised(result.stdout)
     assert "⋮" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("signal", "kernel", "steps"),
+    [
+        ("1,2,3,4,5,6,7,8,9,10", H, 9),
+        (",".join(map(str, range(25))), H, 24),
+        ("1,2,3;4,5,6;7,8,9", "1,0;0,-1", 4),
+        ("1,2,3,4;5,6,7,8;9,10,11,12", "1,1;1,1", 6),
+    ],
+    ids=["1-D 9 steps", "1-D 24 steps", "2-D 4 steps", "2-D 6 steps"],
+)
+def test_small_examples_show_every_step(signal, kernel, steps) -> None:
+    result = succeed("explain", signal, kernel, "--op", "conv")
+    assert "left out" not in result.stdout
+    shown = len(step_lines(result.stdout)) or result.stdout.count("sum of the products")
+    assert shown == steps
+
+
+def test_a_terminal_shows_the_steps_its_height_holds(monkeypatch) -> None:
+    monkeypatch.setattr("convcli.io.stdout_is_terminal", lambda: True)
+    signal = ",".join(map(str, range(20)))
+    runner = CliRunner(env={"COLUMNS": "200", "LINES": "10", "NO_COLOR": "1"})
+    result = runner.invoke(cli, ["explain", signal, H, "--op", "conv"])
+    assert result.exit_code == 0, result.output
+    assert len(step_lines(result.stdout)) == 10
+    assert "… 9 steps left out" in result.stdout
 
 
 def test_all_prints_every_step() -> None:
@@ -295,20 +323,21 @@ def test_all_prints_every_step() -> None:
 
 
 def test_2d_long_run_elides_blocks() -> None:
-    signal = "1,2,3,4;5,6,7,8;9,10,11,12"
+    """Blocks of a 2x2 kernel take 4 lines: 6 fit in 24, of the 5x5 = 25 steps here."""
+    signal = ";".join(",".join(map(str, range(row, row + 6))) for row in range(6))
     result = succeed("explain", signal, "1,1;1,1", "--op", "corr")
     lines = normalised(result.stdout)
     blocks = [line for line in lines if "sum of the products" in line]
-    assert len(blocks) == 3
-    assert "… 3 steps left out; --all prints every step" in lines
+    assert len(blocks) == 6
+    assert "… 19 steps left out; --all prints every step" in lines
     every = normalised(succeed("explain", signal, "1,1;1,1", "--op", "corr", "--all").stdout)
-    assert len([line for line in every if "sum of the products" in line]) == 6
+    assert len([line for line in every if "sum of the products" in line]) == 25
     assert not any("left out" in line for line in every)
 
 
 def test_one_step_left_out_is_singular() -> None:
-    result = succeed("explain", "1,2,3;4,5,6;7,8,9", "1,0;0,-1", "--op", "conv")
-    # 4 outputs, 3 blocks shown in 2-D
+    result = succeed("explain", ",".join(map(str, range(26))), H, "--op", "conv")
+    # 25 outputs, 24 shown
     assert "… 1 step left out; --all prints every step" in normalised(result.stdout)
 
 
