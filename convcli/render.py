@@ -705,26 +705,65 @@ def _lineup_row(row: Row, show_all: bool) -> list[RenderableType]:
     return [LIBRARIES[row.convention], call, result, Text(glyph(mark), style=style), reason]
 
 
+class _Fitted:
+    """A wide layout where the space allows it, else a narrow one: the wide layout fits
+    when its ``core`` (the columns that must not be squeezed) leaves ``spare`` cells."""
+
+    def __init__(
+        self, wide: RenderableType, narrow: RenderableType, core: RenderableType, spare: int
+    ) -> None:
+        self.wide, self.narrow, self.core, self.spare = wide, narrow, core, spare
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        unlimited = options.update_width(_UNWRAPPED_WIDTH)
+        need = Measurement.get(console, unlimited, self.core).maximum + self.spare
+        yield self.wide if need <= options.max_width else self.narrow
+
+
+_LINEUP_COLUMNS = ("library", "call", "result", "", "why it differs")
+#: Cells the reason column of the lineup table needs beside the others (else it stacks).
+_REASON_WIDTH = 24
+
+
+def _lineup_table(operation: str, rows: list[list[RenderableType]], lines: bool, columns: int) -> Table:
+    """The lineup as a table of the first ``columns`` columns, one row per library."""
+    table = Table(title=operation, title_style="bold", title_justify="left", show_lines=lines)
+    for name in _LINEUP_COLUMNS[:columns]:
+        table.add_column(
+            name,
+            style="bold" if name == "library" else "",
+            no_wrap=name in ("library", "call"),
+            justify="center" if not name else "left",
+        )
+    for row in rows:
+        table.add_row(*row[:columns])
+    return table
+
+
+def _lineup_stack(operation: str, rows: list[list[RenderableType]]) -> Group:
+    """The lineup for a narrow screen: per library its mark and name, then under the name
+    the call, the result and the reason."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for library, call, result, mark, reason in rows:
+        shown = [cell for cell in (call, result, reason) if str(cell) not in ("", "-")]
+        grid.add_row(mark, library, Group(*shown))
+    return Group(Text(operation, style="bold"), grid)
+
+
 def lineup_view(lineup: Lineup, show_all: bool = False) -> RenderableType:
     """One table per operation: each library's call and result, marked where it differs
-    from the majority (=, ≠) or refuses the request (✗), with the reason."""
+    from the majority (=, ≠) or refuses the request (✗), with the reason; on a narrow
+    screen each library's call, result and reason stack under its name."""
     parts: list[RenderableType] = []
+    lines = lineup.signal.ndim > 1  # a rule between libraries' matrices
     for operation in dict.fromkeys(row.operation for row in lineup.rows):
-        table = Table(
-            title=operation,
-            title_style="bold",
-            title_justify="left",
-            show_lines=lineup.signal.ndim > 1,  # a rule between libraries' matrices
-        )
-        table.add_column("library", style="bold", no_wrap=True)
-        table.add_column("call", no_wrap=True)
-        table.add_column("result")
-        table.add_column("", justify="center")
-        table.add_column("why it differs")
-        for row in lineup.rows:
-            if row.operation == operation:
-                table.add_row(*_lineup_row(row, show_all))
-        parts.append(table)
+        rows = [_lineup_row(row, show_all) for row in lineup.rows if row.operation == operation]
+        wide = _lineup_table(operation, rows, lines, len(_LINEUP_COLUMNS))
+        core = _lineup_table(operation, rows, lines, len(_LINEUP_COLUMNS) - 1)
+        parts.append(_Fitted(wide, _lineup_stack(operation, rows), core, _REASON_WIDTH))
     padding = lineup.padding
     if not isinstance(padding, str):
         padding = ",".join(f"{before}:{after}" for before, after in padding)
@@ -795,11 +834,11 @@ def print_view(view: RenderableType, wide: bool = False) -> None:
     """Print to standard output, with colour only where rich finds a terminal that wants it.
 
     ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
-    so each line stays one line in a pipe. Text like ``:smile:`` (in a file name, say) is
+    so each line stays one line in a pipe, unless COLUMNS gives a width. Text like ``:smile:`` (in a file name, say) is
     printed as written: no emoji codes, whose table would also take ~3 ms to import.
     """
     console = Console(emoji=False)
-    if wide and not console.is_terminal:
+    if wide and not console.is_terminal and not os.environ.get("COLUMNS"):
         console = Console(width=_UNWRAPPED_WIDTH, emoji=False)
     console.print(view)
 

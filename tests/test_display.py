@@ -142,3 +142,46 @@ def test_digits_rounds_the_delay_table():
     refined = next(line for line in text.splitlines() if line.startswith("refined lag"))
     value = refined.split()[2]
     assert len(value.replace("-", "").replace(".", "").lstrip("0")) <= 3
+
+
+# ---------------------------------------------------------------- conventions at 80 columns
+
+
+@pytest.mark.parametrize("columns", ["60", "80"])
+@pytest.mark.parametrize(
+    "command",
+    [["2,1,3,5,4", "1,-1"], ["samples/image.csv", "sobel-x", "--op", "corr"]],
+    ids=["1-D", "2-D"],
+)
+def test_conventions_table_fits_columns_in_a_pipe(command, columns, monkeypatch):
+    """A narrow table stacks each library's call, result and reason; nothing is cut."""
+    from click.testing import CliRunner
+
+    from convcli.cli import cli
+
+    monkeypatch.chdir(ROOT)
+    runner = CliRunner(env={"COLUMNS": columns, "NO_COLOR": "1"})
+    result = runner.invoke(cli, ["conventions", *command, "--format", "table"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= int(columns)
+    text = result.stdout
+    for library in ("convcli", "SciPy", "MATLAB", "PyTorch", "TensorFlow"):
+        assert library in text
+    assert "…" not in text
+    if command[0] == "2,1,3,5,4":
+        assert "[-1, 2, 2, -1]" in text and "[1, -2, -2, 1]" in text
+        assert "does not flip the kernel: a correlation" in " ".join(text.split())
+    else:
+        assert " ".join(text.split()).count("0 -27 -23 4 -4 23") >= 3
+
+
+def test_conventions_table_is_a_table_where_it_fits():
+    from click.testing import CliRunner
+
+    from convcli.cli import cli
+
+    runner = CliRunner(env={"COLUMNS": "120", "NO_COLOR": "1"})
+    text = runner.invoke(cli, ["conventions", "2,1,3,5,4", "1,-1", "--format", "table"]).stdout
+    assert "why it differs" in text
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 120
