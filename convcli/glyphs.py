@@ -64,7 +64,9 @@ def _fall_back(error: UnicodeError) -> tuple[str, int]:
         raise error
     bad = error.object[error.start : error.end]
     return (
-        "".join(ASCII.get(char) or char.encode("ascii", "backslashreplace").decode() for char in bad),
+        "".join(
+            ASCII.get(char) or char.encode("ascii", "backslashreplace").decode() for char in bad
+        ),
         error.end,
     )
 

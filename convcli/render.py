@@ -98,7 +98,7 @@ class Display:
     ascii: bool = False
 
 
-_DISPLAY: ContextVar[Display] = ContextVar("convcli_display", default=Display())
+_DISPLAY: ContextVar[Display] = ContextVar("convcli_display", default=Display())  # noqa: B039 (frozen)
 
 
 @contextmanager
@@ -230,7 +230,12 @@ class _Grid:
         headings: list[str] | None = None,
         row_labels: list[str] | None = None,
     ) -> None:
-        self.columns, self.keys, self.headings, self.row_labels = columns, keys, headings, row_labels
+        self.columns, self.keys, self.headings, self.row_labels = (
+            columns,
+            keys,
+            headings,
+            row_labels,
+        )
 
     def _widths(self) -> tuple[int, list[int]]:
         """The width of the row labels (0 if none) and of each column, padding included."""
@@ -295,7 +300,9 @@ def _grid(
     gap, elided = glyph("⋮"), glyph("…")
     cells: list[list[str | Text]] = []
     for column in columns:
-        texts = [gap if row is None else elided if column is None else cell(row, column) for row in rows]
+        texts = [
+            gap if row is None else elided if column is None else cell(row, column) for row in rows
+        ]
         if all(isinstance(text, str) for text in texts):
             texts = list(aligned(texts))  # type: ignore[arg-type]
         cells.append(texts)
@@ -421,7 +428,15 @@ def _convention_lines(result: Result | Comparison) -> list[Text]:
 def _relation(equal: bool, opposite: bool) -> Text:
     """The mark between the two results at one position: = (equal), - (negated), ± (both,
     as zeros are) or ≠."""
-    key = "both" if equal and opposite else "equal" if equal else "opposite" if opposite else "different"
+    key = (
+        "both"
+        if equal and opposite
+        else "equal"
+        if equal
+        else "opposite"
+        if opposite
+        else "different"
+    )
     mark, style = _RELATION_MARKS[key]
     return Text(glyph(mark), style=style)
 
@@ -725,7 +740,9 @@ _LINEUP_COLUMNS = ("library", "call", "result", "", "why it differs")
 _REASON_WIDTH = 24
 
 
-def _lineup_table(operation: str, rows: list[list[RenderableType]], lines: bool, columns: int) -> Table:
+def _lineup_table(
+    operation: str, rows: list[list[RenderableType]], lines: bool, columns: int
+) -> Table:
     """The lineup as a table of the first ``columns`` columns, one row per library."""
     table = Table(title=operation, title_style="bold", title_justify="left", show_lines=lines)
     for name in _LINEUP_COLUMNS[:columns]:

@@ -8,6 +8,7 @@ animation slides the window across the signal on a terminal.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -15,7 +16,15 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.render import Shown, as_rows, format_cell, options_line, shown, side_by_side
+from convcli.render import (
+    Shown,
+    as_rows,
+    format_cell,
+    glyph,
+    options_line,
+    shown,
+    side_by_side,
+)
 from convcli.steps import Explanation, Step
 
 __all__ = ["animate", "explanation_view", "explanations_view"]
@@ -93,11 +102,17 @@ def _left_out(count: int) -> Text:
     return Text(f"… {count} {step_word} left out; --all prints every step", style="dim")
 
 
-def _cells_grid(rows: list[list[str | Text]]) -> Table:
-    """Rows of ready-made cells as a borderless, right-aligned grid."""
+def _cells_grid(
+    rows: list[list[str | Text]], width: int | None = None, labelled: bool = False
+) -> Table:
+    """Rows of ready-made cells as a borderless, right-aligned grid, each column ``width``
+    cells wide if given; ``labelled`` rows start with a bold label."""
     grid = Table(show_header=False, box=None, padding=(0, 1))
-    for _ in range(len(rows[0])):
-        grid.add_column(justify="right")
+    for column in range(len(rows[0])):
+        if labelled and column == 0:
+            grid.add_column(style="bold", no_wrap=True)
+        else:
+            grid.add_column(justify="right", width=width, no_wrap=width is not None)
     for row in rows:
         grid.add_row(*row)
     return grid
@@ -231,15 +246,79 @@ def explanations_view(
     return Group(*spaced)
 
 
-def _frame(explanation: Explanation, step: Step, done: int, lags: bool = False) -> RenderableType:
-    """One frame of the animation: the window lit up over the signal, the kernel under it,
-    the products, and the output filled in up to this step."""
+def _slid_name(explanation: Explanation) -> str:
+    """What the kernel is as slid: flip(h) for convolution, h (conj(h) if complex) else."""
+    if explanation.operation == "convolution":
+        return "flip(h)"
+    return "conj(h)" if explanation.setup.kernel.dtype.kind == "c" else "h"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What stays fixed from frame to frame: the width of every signal cell (the widest
+    value, weight or product of any step) and of every output."""
+
+    cell: int
+    output: int
+
+
+def _layout(explanation: Explanation) -> _Layout:
+    """The fixed widths of an animation of ``explanation``, from every step."""
+    prepared = explanation.setup
+    texts = [
+        _term(value, pad) for value, pad in zip(prepared.padded.flat, (~prepared.in_signal).flat)
+    ]
+    texts += [format_cell(value) for value in prepared.weights.flat]
+    if prepared.padded.ndim == 1:
+        for position in explanation.positions():
+            texts += [format_cell(value) for value in explanation.step(position).products.flat]
+        texts += [str(-prepared.geometry.pads[0][0]), str(prepared.signal.size)]  # the ruler
+    outputs = [format_cell(value) for value in explanation.output.flat]
+    return _Layout(max(map(len, texts)), max(map(len, outputs), default=1))
+
+
+def _visible(total: int, room: int, first: int, last: int) -> range:
+    """The ``room`` cells of ``total`` that show cells ``first`` to ``last``, centred."""
+    if total <= room:
+        return range(total)
+    start = min(max(first - (room - (last - first + 1)) // 2, 0), total - room)
+    return range(start, start + room)
+
+
+def _output_line(name: str, outputs: list[str], done: int, width: int, size: int) -> Text:
+    """``g = [5, 7, ·, ·]``, each output ``size`` wide; when the whole list is wider than
+    ``width``, a window of it around the latest output, … standing for the cut ends."""
+    blank, cut = glyph("·").rjust(size), glyph("…").rjust(size)
+    cells = [text.rjust(size) if index < done else blank for index, text in enumerate(outputs)]
+    room = max((width - len(name) - 5) // (size + 2), 3)
+    window = _visible(len(cells), room, done - 1, done - 1)
+    shown_cells = cells[window.start : window.stop]
+    if window.start > 0:
+        shown_cells[0] = cut
+    if window.stop < len(cells):
+        shown_cells[-1] = cut
+    return Text(f"{name} = [" + ", ".join(shown_cells) + "]")
+
+
+def _frame(
+    explanation: Explanation,
+    step: Step,
+    done: int,
+    lags: bool = False,
+    width: int = 80,
+    layout: _Layout | None = None,
+) -> RenderableType:
+    """One frame of the animation, ``width`` cells wide: the window lit up over the signal
+    (a part of it that fits, scrolled to the window), the kernel as slid under it, the
+    products, and the output filled in up to this step. Cells keep one width throughout."""
+    layout = layout or _layout(explanation)
     prepared = explanation.setup
     lit = np.zeros(prepared.padded.shape, dtype=bool)
     taps = tuple(np.moveaxis(step.cells, -1, 0) + _before(explanation))
     lit[taps] = True
     name = _NAMES[explanation.operation]
-    filled = [format_cell(v) if i < done else "·" for i, v in enumerate(explanation.output.flat)]
+    outputs = [format_cell(value) for value in explanation.output.flat]
+    kernel_name = _slid_name(explanation)
     if prepared.padded.ndim == 1:
         signal = list(map(_cell, prepared.padded.tolist(), (~prepared.in_signal).tolist(), lit))
         weights, products = [""] * lit.size, [""] * lit.size
@@ -247,22 +326,30 @@ def _frame(explanation: Explanation, step: Step, done: int, lags: bool = False) 
             taps[0].tolist(), step.weights.tolist(), step.products.tolist()
         ):
             weights[cell], products[cell] = format_cell(weight), format_cell(product)
-        picture: RenderableType = _cells_grid(
-            [["f", *signal], ["kernel", *weights], ["products", *products]]
-        )
+        before = explanation.geometry.pads[0][0]
+        ruler = [Text(str(index - before), style="dim") for index in range(lit.size)]
+        labels = ["n", "f", kernel_name, "products"]
+        room = max((width - max(map(len, labels)) - 2) // (layout.cell + 2), 1)  # padding 1+1
+        cells = _visible(lit.size, room, int(taps[0].min()), int(taps[0].max()))
+        rows = [
+            [label, *row[cells.start : cells.stop]]
+            for label, row in zip(labels, (ruler, signal, weights, products))
+        ]
+        picture: RenderableType = _cells_grid(rows, layout.cell, labelled=True)
         expression: RenderableType = _sum_table()
         expression.add_row(*_sum_row(explanation, step, lags))
-        result: RenderableType = Text(f"{name} = [" + ", ".join(filled) + "]")
+        result: RenderableType = _output_line(name, outputs, done, width, layout.output)
     else:
         picture = side_by_side(
             ("f", _window_grid(prepared.padded, ~prepared.in_signal, lit)),
-            ("kernel as slid", _plain_grid(step.weights)),
+            (kernel_name, _plain_grid(step.weights)),
         )
         expression = _block(explanation, step, lags)
-        columns = explanation.output.reshape(explanation.output.shape[0], -1).shape[1]
-        rows = [filled[start : start + columns] for start in range(0, len(filled), columns)]
-        result = side_by_side((name, _cells_grid(rows)))
-    heading = Text(_HEADINGS[explanation.operation], style="bold underline")
+        filled = [text if index < done else glyph("·") for index, text in enumerate(outputs)]
+        columns = as_rows(explanation.output).shape[1]
+        grid = [filled[start : start + columns] for start in range(0, len(filled), columns)]
+        result = side_by_side((name, _cells_grid(grid, layout.output)))
+    heading = Text(glyph(_HEADINGS[explanation.operation]), style="bold underline")
     return Group(heading, picture, expression, result)
 
 
@@ -276,8 +363,11 @@ def animate(explanation: Explanation, delay: float, lags: bool = False) -> None:
     """Slide the window across the signal on the terminal, one output per ``delay`` seconds
     (each sum labelled with its lag too if ``lags``)."""
     console = Console()
+    layout = _layout(explanation)
     positions = list(explanation.positions())
     with Live(console=console, auto_refresh=False, transient=False) as live:
         for done, position in enumerate(positions, start=1):
-            live.update(_frame(explanation, explanation.step(position), done, lags), refresh=True)
+            step = explanation.step(position)
+            frame = _frame(explanation, step, done, lags, console.width, layout)
+            live.update(frame, refresh=True)
             time.sleep(delay)
