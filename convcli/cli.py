@@ -1042,25 +1042,46 @@ _DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
 ]
 
 
+#: Keys of the demo's prompt: back a step (b, p or the left arrow), quit (q or Escape).
+_BACK_KEYS = ("b", "B", "p", "P", "\x1b[D", "\x1bOD")
+_QUIT_KEYS = ("q", "Q", "\x1b")
+
+
 @cli.command()
 def demo() -> None:
     """Walk through the classic explanation, step by step.
 
-    On a terminal it waits for a key between steps; in a pipe it runs straight
-    through.
+    On a terminal it waits for a key between steps: any key goes on, b (or p, or
+    the left arrow) goes back a step, q quits; in a pipe it runs straight through.
 
     \b
     Example:
         convcli demo
     """
     render = _render()
-    for number, (title, story, view) in enumerate(_DEMO_STEPS, start=1):
-        render.print_view(render.heading(title, story))
-        render.print_view(view())
-        if number < len(_DEMO_STEPS) and io.stdin_is_terminal() and io.stdout_is_terminal():
-            click.echo("Press any key for the next step (Ctrl-C stops)…", nl=False)
-            click.getchar()  # raises KeyboardInterrupt on Ctrl-C: the demo stops
-            click.echo()
+    interactive = io.stdin_is_terminal() and io.stdout_is_terminal()
+    number = 0
+    with render.display_options(ascii=render.stdout_is_ascii()):
+        while number < len(_DEMO_STEPS):
+            title, story, view = _DEMO_STEPS[number]
+            render.print_view(render.heading(f"{title} ({number + 1}/{len(_DEMO_STEPS)})", story))
+            render.print_view(view())
+            number = _demo_key(number, render.glyph) if interactive else number + 1
+
+
+def _demo_key(number: int, glyph: Callable[[str], str]) -> int:
+    """Wait for a key after step ``number`` (counted from 0) and return the step to show
+    next: one on, one back, or past the end to quit."""
+    last = number == len(_DEMO_STEPS) - 1
+    moves = "b: back · any other key: end" if last else "any key: next · b: back · q: quit"
+    click.echo(glyph(f"Press a key ({moves})… "), nl=False)
+    key = click.getchar()  # raises KeyboardInterrupt on Ctrl-C: the demo stops (exit 130)
+    click.echo()
+    if key in _QUIT_KEYS:
+        return len(_DEMO_STEPS)
+    if key in _BACK_KEYS:
+        return max(number - 1, 0)
+    return len(_DEMO_STEPS) if last else number + 1
 
 
 def _render_steps() -> Any:

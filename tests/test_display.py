@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,91 @@ def test_conventions_table_is_a_table_where_it_fits():
     text = runner.invoke(cli, ["conventions", "2,1,3,5,4", "1,-1", "--format", "table"]).stdout
     assert "why it differs" in text
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 120
+
+
+# ---------------------------------------------------------------- the demo on a terminal
+
+
+def read_some(controller: int, seen: bytearray, seconds: float) -> bool:
+    """Add what the terminal shows within ``seconds`` to ``seen``; False if nothing came
+    (or the child closed the terminal)."""
+    import select
+
+    ready, _, _ = select.select([controller], [], [], seconds)
+    if not ready:
+        return False
+    try:
+        chunk = os.read(controller, 65536)
+    except OSError:  # EIO: the child closed the terminal
+        return False
+    seen.extend(chunk)
+    return bool(chunk)
+
+
+def press(controller: int, key: bytes, seen: bytearray, deadline: float) -> None:
+    """Press ``key`` at the next prompt. Entering raw mode flushes keys typed before it, so
+    a key that brings no answer within a second is pressed again."""
+    prompts = seen.count(b"Press a key")
+    while seen.count(b"Press a key") == prompts:
+        assert time.monotonic() < deadline, bytes(seen[-500:])
+        read_some(controller, seen, 1)
+    while True:
+        assert time.monotonic() < deadline, bytes(seen[-500:])
+        os.write(controller, key)
+        if read_some(controller, seen, 1):
+            return
+
+
+def demo_with_keys(keys: list[bytes]) -> tuple[int, str]:
+    """Run ``convcli demo`` on a pseudo-terminal, pressing each key at the next prompt."""
+    import pty
+    import termios
+
+    controller, terminal = pty.openpty()
+    attributes = termios.tcgetattr(terminal)
+    attributes[3] &= ~termios.ECHO  # a key typed too early is not echoed as if answered
+    termios.tcsetattr(terminal, termios.TCSANOW, attributes)
+    process = subprocess.Popen(
+        [*PYTHON_M, "demo"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(NO_COLOR="1", TERM="xterm", COLUMNS="100", LINES="40"),
+    )
+    os.close(terminal)
+    seen = bytearray()
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        for key in keys:
+            press(controller, key, seen, deadline)
+        code = process.wait(timeout=TIMEOUT)
+        while read_some(controller, seen, 0.1):
+            pass
+    finally:
+        os.close(controller)
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
+    return code, re.sub(r"\x1b\[[0-9;]*m", "", seen.decode("utf-8", errors="replace"))
+
+
+STEP_1, STEP_2 = "1. Convolution flips the kernel", "2. A symmetric kernel"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_demo_quits_on_q():
+    code, text = demo_with_keys([b"q"])
+    assert code == 0
+    assert STEP_1 in text and STEP_2 not in text
+    assert "q: quit" in text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("back", [b"b", b"\x1b[D"], ids=["b", "left arrow"])
+def test_demo_goes_back_a_step(back):
+    code, text = demo_with_keys([b" ", back, b"q"])
+    assert code == 0
+    assert text.count(STEP_1) == 2  # step 1, step 2, step 1 again, then q
+    assert text.count(STEP_2) == 1
+    assert text.index(STEP_2) < text.rindex(STEP_1)
