@@ -371,15 +371,15 @@ def _indexed_table(
         table.add_column(name, justify="center" if not name else "right")
     indices = shown(length, None if show_all else _SHOWN_ROWS)
     gap = glyph("⋮")
-    rows = [[gap] * (len(columns) + 1) if index is None else cells(index) for index in indices]
+    rows = [[gap] * len(columns) if index is None else cells(index) for index in indices]
     for column in range(len(columns)):
         texts = [row[column] for row in rows]
         if all(isinstance(text, str) for text in texts):
             for row, text in zip(rows, aligned(texts)):  # type: ignore[arg-type]
                 row[column] = _right_aligned(text)
     for index, row in zip(indices, rows):
-        label = "" if index is None else str(index if lags is None else lags[0][index])
-        table.add_row(*(row if index is None else [label, *row]))
+        label = gap if index is None else str(index if lags is None else lags[0][index])
+        table.add_row(label, *row)
     note = _left_out(length, indices, "rows")
     return Group(table) if note is None else Group(table, note)
 
