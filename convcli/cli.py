@@ -425,13 +425,21 @@ def _emit(
             f"({', '.join('.' + name for name in writers)} or plain text)"
         )
     render = _render()
-    digits = click.get_current_context().meta.get(_DIGITS)
     if output is None:
-        with render.display_options(digits, render.stdout_is_ascii()):
+        with _display():
             render.print_view(view(), wide)
     else:
-        with render.display_options(digits):
+        with render.display_options(click.get_current_context().meta.get(_DIGITS)):
             io.write_text(render.view_text(view(), wide), output)
+
+
+def _display() -> contextlib.AbstractContextManager[Any]:
+    """Views built and printed inside show --digits digits, in ASCII where standard output
+    cannot encode their glyphs."""
+    render = _render()
+    return render.display_options(
+        click.get_current_context().meta.get(_DIGITS), render.stdout_is_ascii()
+    )
 
 
 def _render() -> Any:
@@ -840,8 +848,9 @@ def explain(
     if animate and chosen == "text" and output is None and io.stdout_is_terminal():
         from convcli import render_steps
 
-        for explanation in explanations:
-            render_steps.animate(explanation, delay, lags)
+        with _display():
+            for explanation in explanations:
+                render_steps.animate(explanation, delay, lags)
         return
     # Steps up to a screenful: the terminal's height, or render_steps' default off a terminal.
     lines = shutil.get_terminal_size().lines if output is None and io.stdout_is_terminal() else None
@@ -1061,7 +1070,7 @@ def demo() -> None:
     render = _render()
     interactive = io.stdin_is_terminal() and io.stdout_is_terminal()
     number = 0
-    with render.display_options(ascii=render.stdout_is_ascii()):
+    with _display():
         while number < len(_DEMO_STEPS):
             title, story, view = _DEMO_STEPS[number]
             render.print_view(render.heading(f"{title} ({number + 1}/{len(_DEMO_STEPS)})", story))

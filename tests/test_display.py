@@ -273,3 +273,34 @@ def test_demo_goes_back_a_step(back):
     assert text.count(STEP_1) == 2  # step 1, step 2, step 1 again, then q
     assert text.count(STEP_2) == 1
     assert text.index(STEP_2) < text.rindex(STEP_1)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("encoding", ["ascii", "cp437"])
+def test_animation_on_a_terminal_that_cannot_show_unicode(encoding):
+    import pty
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [*PYTHON_M, "explain", "samples/recording.csv", "samples/pattern.csv", "--animate"]
+        + ["--op", "conv", "--delay", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(TERM="xterm", COLUMNS="80", LINES="40", PYTHONIOENCODING=encoding),
+    )
+    os.close(terminal)
+    seen = bytearray()
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while read_some(controller, seen, 1) or process.poll() is None:
+            assert time.monotonic() < deadline
+        stderr = process.stderr.read()
+    finally:
+        os.close(controller)
+        process.stderr.close()
+    assert process.wait(timeout=TIMEOUT) == 0, stderr
+    text = seen.decode(encoding)  # strict: every byte is the encoding's
+    assert "flip(h)" in text and "g = [" in text
+    assert "..." in text  # the output row's cut ends, as ASCII
