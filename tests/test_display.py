@@ -275,6 +275,9 @@ def test_demo_goes_back_a_step(back):
     assert text.index(STEP_2) < text.rindex(STEP_1)
 
 
+ANIMATE = ["--animate", "--op", "conv", "--delay", "0"]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 @pytest.mark.parametrize("encoding", ["ascii", "cp437"])
 def test_animation_on_a_terminal_that_cannot_show_unicode(encoding):
@@ -282,8 +285,7 @@ def test_animation_on_a_terminal_that_cannot_show_unicode(encoding):
 
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [*PYTHON_M, "explain", "samples/recording.csv", "samples/pattern.csv", "--animate"]
-        + ["--op", "conv", "--delay", "0"],
+        [*PYTHON_M, "explain", "samples/recording.csv", "samples/pattern.csv", *ANIMATE],
         stdin=subprocess.DEVNULL,
         stdout=terminal,
         stderr=subprocess.PIPE,
