@@ -292,3 +292,15 @@ def test_decimal_points_line_up_in_a_column():
     assert len(points) == 1
     integer = cells[2]
     assert integer.index("3") + 1 == points.pop()  # -3 ends where the others' points are
+
+
+def test_ascii_glyphs_keep_the_columns_aligned():
+    """In ASCII a mark of two characters (!= for ≠) widens its column for every row."""
+    comparison = convcli.compare([0, 1, 0, 0, 2], [1, 0, -2], padding="full")
+    with render.display_options(ascii=True):
+        text = render.view_text(render.comparison_view(comparison, "f"), width=100)
+    assert not set(text) - set(map(chr, range(128))) - set("┏━┳┓┃┡╇┩│└┴┘─")  # rich boxes
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert len({len(row) for row in rows}) == 1
+    assert any(row.rstrip(" │").endswith("!=") for row in rows)
+    assert any(row.rstrip(" │").endswith("+-") for row in rows)  # 0 and 0: both
