@@ -37,6 +37,7 @@ ASCII = {
     "▒": "+",
     "▓": "%",
 }
+_TABLE: dict[int, str | int | None] = {ord(glyph): text for glyph, text in ASCII.items()}
 _ERRORS = "convcli-ascii"
 
 
@@ -46,7 +47,7 @@ def ascii_text(text: str) -> str:
     >>> ascii_text("3 ≠ 4 …")
     '3 != 4 ...'
     """
-    return text.translate(str.maketrans(ASCII))
+    return text.translate(_TABLE)
 
 
 def fits(encoding: str | None) -> bool:

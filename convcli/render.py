@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -104,8 +104,11 @@ _DISPLAY: ContextVar[Display] = ContextVar("convcli_display", default=Display())
 @contextmanager
 def display_options(digits: int | None = None, ascii: bool | None = None) -> Iterator[Display]:
     """Views built inside use these options (as numpy's ``printoptions``); None keeps one."""
-    changes = {"digits": digits, "ascii": ascii}
-    current = replace(_DISPLAY.get(), **{k: v for k, v in changes.items() if v is not None})
+    current = _DISPLAY.get()
+    if digits is not None:
+        current = replace(current, digits=digits)
+    if ascii is not None:
+        current = replace(current, ascii=ascii)
     token = _DISPLAY.set(current)
     try:
         yield current
@@ -240,7 +243,7 @@ class _Grid:
     def _widths(self) -> tuple[int, list[int]]:
         """The width of the row labels (0 if none) and of each column, padding included."""
 
-        def width(cells: list[str | Text], heading: str = "") -> int:
+        def width(cells: Sequence[str | Text], heading: str = "") -> int:
             return max([len(heading), *(cell_len(str(cell)) for cell in cells)]) + 2
 
         label = 0 if self.row_labels is None else width(self.row_labels, "lag")
@@ -303,8 +306,9 @@ def _grid(
         texts = [
             gap if row is None else elided if column is None else cell(row, column) for row in rows
         ]
-        if all(isinstance(text, str) for text in texts):
-            texts = list(aligned(texts))  # type: ignore[arg-type]
+        numbers = [text for text in texts if isinstance(text, str)]
+        if len(numbers) == len(texts):
+            texts = list(aligned(numbers))
         cells.append(texts)
     headings = None
     row_labels = None
@@ -371,11 +375,14 @@ def _indexed_table(
         table.add_column(name, justify="center" if not name else "right")
     indices = shown(length, None if show_all else _SHOWN_ROWS)
     gap = glyph("⋮")
-    rows = [[gap] * len(columns) if index is None else cells(index) for index in indices]
+    rows: list[list[RenderableType]] = [
+        [gap] * len(columns) if index is None else list(cells(index)) for index in indices
+    ]
     for column in range(len(columns)):
         texts = [row[column] for row in rows]
-        if all(isinstance(text, str) for text in texts):
-            for row, text in zip(rows, aligned(texts)):  # type: ignore[arg-type]
+        numbers = [text for text in texts if isinstance(text, str)]
+        if len(numbers) == len(texts):
+            for row, text in zip(rows, aligned(numbers)):
                 row[column] = _right_aligned(text)
     for index, row in zip(indices, rows):
         label = gap if index is None else str(index if lags is None else lags[0][index])

@@ -8,6 +8,7 @@ animation slides the window across the signal on a terminal.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +104,7 @@ def _left_out(count: int) -> Text:
 
 
 def _cells_grid(
-    rows: list[list[str | Text]], width: int | None = None, labelled: bool = False
+    rows: Sequence[Sequence[str | Text]], width: int | None = None, labelled: bool = False
 ) -> Table:
     """Rows of ready-made cells as a borderless, right-aligned grid, each column ``width``
     cells wide if given; ``labelled`` rows start with a bold label."""
@@ -214,21 +215,21 @@ def explanation_view(
     parts.append(_inputs(explanation))
     if not explanation.setup.in_signal.all():
         parts.append(Text("[ ] marks padding", style="dim"))
-    lines, notes = _sum_table(), []
+    sums, notes = _sum_table(), []
     for index in chosen:
         if index is None:
             note = _left_out(len(positions) - (len(chosen) - 1))
             if one_dimensional:
-                lines.add_row("⋮", "", "⋮")
+                sums.add_row("⋮", "", "⋮")
             notes.append(note)
             if not one_dimensional:
                 parts.append(note)
         elif one_dimensional:
-            lines.add_row(*_sum_row(explanation, explanation.step(positions[index]), lags))
+            sums.add_row(*_sum_row(explanation, explanation.step(positions[index]), lags))
         else:
             parts.append(_block(explanation, explanation.step(positions[index]), lags))
     if one_dimensional:
-        parts.extend([lines, *notes])
+        parts.extend([sums, *notes])
     parts.append(options_line(explanation.geometry, explanation.method))
     return Group(*parts)
 
@@ -329,12 +330,10 @@ def _frame(
         before = explanation.geometry.pads[0][0]
         ruler = [Text(str(index - before), style="dim") for index in range(lit.size)]
         labels = ["n", "f", kernel_name, "products"]
+        full_rows: list[Sequence[str | Text]] = [ruler, signal, weights, products]
         room = max((width - max(map(len, labels)) - 2) // (layout.cell + 2), 1)  # padding 1+1
         cells = _visible(lit.size, room, int(taps[0].min()), int(taps[0].max()))
-        rows = [
-            [label, *row[cells.start : cells.stop]]
-            for label, row in zip(labels, (ruler, signal, weights, products))
-        ]
+        rows = [[label, *row[cells.start : cells.stop]] for label, row in zip(labels, full_rows)]
         picture: RenderableType = _cells_grid(rows, layout.cell, labelled=True)
         expression: RenderableType = _sum_table()
         expression.add_row(*_sum_row(explanation, step, lags))
