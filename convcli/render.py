@@ -21,7 +21,7 @@ import numpy as np
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
-from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -175,14 +175,33 @@ def aligned(cells: list[str]) -> list[str]:
     return [cell + " " * (tail - (len(cell) - split(cell))) for cell in cells]
 
 
+class _Aligned:
+    """A number right-aligned in its cell with ``spaces`` after it, so that decimal points
+    line up in the column; a cell too narrow for the spaces drops them, and one too narrow
+    for the number folds it (rich strips trailing spaces of text it justifies)."""
+
+    def __init__(self, number: str, spaces: int) -> None:
+        self.number, self.spaces = number, spaces
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(len(self.number), len(self.number) + self.spaces)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        room = options.max_width - len(self.number)
+        if room < 0:
+            yield Text(self.number, overflow="fold")
+            return
+        spaces = min(self.spaces, room)
+        yield Segment(" " * (room - spaces) + self.number + " " * spaces)
+        yield Segment.line()
+
+
 def _right_aligned(cell: str | Text) -> RenderableType:
-    """A cell of :func:`aligned` for a right-justified column: rich strips trailing spaces
-    before justifying, so they become padding."""
+    """A cell of :func:`aligned` for a right-justified column."""
     if isinstance(cell, Text):
         return cell
     number = cell.rstrip(" ")
-    spaces = len(cell) - len(number)
-    return Padding(number, (0, spaces, 0, 0)) if spaces else number
+    return _Aligned(number, len(cell) - len(number)) if number != cell else number
 
 
 def shown(length: int, limit: int | None) -> Shown:
@@ -371,8 +390,8 @@ def _indexed_table(
     middle elided when long; decimal points line up in each column of numbers."""
     table = Table()
     table.add_column("index" if lags is None else "lag", justify="right", style="dim")
-    for name in columns:
-        table.add_column(name, justify="center" if not name else "right")
+    for name in columns:  # a number too wide for the screen folds, never cut short
+        table.add_column(name, justify="center" if not name else "right", overflow="fold")
     indices = shown(length, None if show_all else _SHOWN_ROWS)
     gap = glyph("⋮")
     rows: list[list[RenderableType]] = [
@@ -491,7 +510,7 @@ def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
     if comparison.kernel.ndim == 1:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
-        grid.add_column()
+        grid.add_column(overflow="fold")  # a number too long for the screen folds, uncut
         grid.add_column(style="dim")
         grid.add_row("f", signal, Text(_short(signal_label)))
         if unflipped:
