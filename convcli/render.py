@@ -75,6 +75,12 @@ _RELATION_MARKS = {
     "opposite": ("-", "yellow"),
     "different": ("≠", "red"),
 }
+_RELATIONS = {
+    (True, True): "both",
+    (True, False): "equal",
+    (False, True): "opposite",
+    (False, False): "different",
+}
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
     "for every signal",
@@ -196,6 +202,12 @@ class _Aligned:
         yield Segment.line()
 
 
+def _aligned_column(cells: list[str | Text]) -> list[str | Text]:
+    """A column's cells, decimal points lined up (see :func:`aligned`) if all are text."""
+    numbers = [cell for cell in cells if isinstance(cell, str)]
+    return list(aligned(numbers)) if len(numbers) == len(cells) else cells
+
+
 def _right_aligned(cell: str | Text) -> RenderableType:
     """A cell of :func:`aligned` for a right-justified column."""
     if isinstance(cell, Text):
@@ -252,12 +264,10 @@ class _Grid:
         headings: list[str] | None = None,
         row_labels: list[str] | None = None,
     ) -> None:
-        self.columns, self.keys, self.headings, self.row_labels = (
-            columns,
-            keys,
-            headings,
-            row_labels,
-        )
+        self.columns = columns
+        self.keys = keys
+        self.headings = headings
+        self.row_labels = row_labels
 
     def _widths(self) -> tuple[int, list[int]]:
         """The width of the row labels (0 if none) and of each column, padding included."""
@@ -325,10 +335,7 @@ def _grid(
         texts = [
             gap if row is None else elided if column is None else cell(row, column) for row in rows
         ]
-        numbers = [text for text in texts if isinstance(text, str)]
-        if len(numbers) == len(texts):
-            texts = list(aligned(numbers))
-        cells.append(texts)
+        cells.append(_aligned_column(texts))
     headings = None
     row_labels = None
     if labels is not None:
@@ -394,18 +401,13 @@ def _indexed_table(
         table.add_column(name, justify="center" if not name else "right", overflow="fold")
     indices = shown(length, None if show_all else _SHOWN_ROWS)
     gap = glyph("⋮")
-    rows: list[list[RenderableType]] = [
-        [gap] * len(columns) if index is None else list(cells(index)) for index in indices
+    rows = [[gap] * len(columns) if index is None else cells(index) for index in indices]
+    aligned_columns = [
+        _aligned_column([row[column] for row in rows]) for column in range(len(columns))
     ]
-    for column in range(len(columns)):
-        texts = [row[column] for row in rows]
-        numbers = [text for text in texts if isinstance(text, str)]
-        if len(numbers) == len(texts):
-            for row, text in zip(rows, aligned(numbers)):
-                row[column] = _right_aligned(text)
-    for index, row in zip(indices, rows):
+    for index, *row in zip(indices, *aligned_columns):
         label = gap if index is None else str(index if lags is None else lags[0][index])
-        table.add_row(label, *row)
+        table.add_row(label, *map(_right_aligned, row))
     note = _left_out(length, indices, "rows")
     return Group(table) if note is None else Group(table, note)
 
@@ -454,16 +456,7 @@ def _convention_lines(result: Result | Comparison) -> list[Text]:
 def _relation(equal: bool, opposite: bool) -> Text:
     """The mark between the two results at one position: = (equal), - (negated), ± (both,
     as zeros are) or ≠."""
-    key = (
-        "both"
-        if equal and opposite
-        else "equal"
-        if equal
-        else "opposite"
-        if opposite
-        else "different"
-    )
-    mark, style = _RELATION_MARKS[key]
+    mark, style = _RELATION_MARKS[_RELATIONS[bool(equal), bool(opposite)]]
     return Text(glyph(mark), style=style)
 
 

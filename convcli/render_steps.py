@@ -100,7 +100,7 @@ def _sum_table() -> Table:
 
 def _left_out(count: int) -> Text:
     step_word = "step" if count == 1 else "steps"
-    return Text(f"… {count} {step_word} left out; --all prints every step", style="dim")
+    return Text(glyph(f"… {count} {step_word} left out; --all prints every step"), style="dim")
 
 
 def _cells_grid(
@@ -144,9 +144,7 @@ def _plain_grid(values: np.ndarray) -> Table:
 
 def _block(explanation: Explanation, step: Step, lags: bool = False) -> RenderableType:
     """A 2-D step: the window, the kernel as slid and their products, then the sum."""
-    kernel_name = "flip(h)" if explanation.operation == "convolution" else "h"
-    if explanation.setup.kernel.dtype.kind == "c" and explanation.operation == "correlation":
-        kernel_name = "conj(h)"
+    kernel_name = _slid_name(explanation)
     total = Text(
         f"{_label(explanation, step, lags)} = sum of the products = {format_cell(step.total)}",
         style="bold",
@@ -177,7 +175,7 @@ def _inputs(explanation: Explanation) -> RenderableType:
         padding = np.zeros(values.shape, dtype=bool) if padding is None else padding
         if values.ndim == 1:
             cells = (
-                "…"
+                glyph("…")
                 if i is None
                 else _term(values[i], True)
                 if padding[i]
@@ -211,7 +209,8 @@ def explanation_view(
     limit = None if show_all else _step_limit(explanation, lines or SCREEN_LINES)
     positions = list(explanation.positions())
     chosen: Shown = shown(len(positions), limit)
-    parts: list[RenderableType] = [Text(_HEADINGS[explanation.operation], style="bold underline")]
+    heading = Text(glyph(_HEADINGS[explanation.operation]), style="bold underline")
+    parts: list[RenderableType] = [heading]
     parts.append(_inputs(explanation))
     if not explanation.setup.in_signal.all():
         parts.append(Text("[ ] marks padding", style="dim"))
@@ -220,7 +219,7 @@ def explanation_view(
         if index is None:
             note = _left_out(len(positions) - (len(chosen) - 1))
             if one_dimensional:
-                sums.add_row("⋮", "", "⋮")
+                sums.add_row(glyph("⋮"), "", glyph("⋮"))
             notes.append(note)
             if not one_dimensional:
                 parts.append(note)
@@ -321,19 +320,23 @@ def _frame(
     outputs = [format_cell(value) for value in explanation.output.flat]
     kernel_name = _slid_name(explanation)
     if prepared.padded.ndim == 1:
-        signal = list(map(_cell, prepared.padded.tolist(), (~prepared.in_signal).tolist(), lit))
-        weights, products = [""] * lit.size, [""] * lit.size
+        labels = ["n", "f", kernel_name, "products"]
+        room = max((width - max(map(len, labels)) - 2) // (layout.cell + 2), 1)  # padding 1+1
+        cells = _visible(lit.size, room, int(taps[0].min()), int(taps[0].max()))
+        seen = slice(cells.start, cells.stop)
+        padding = ~prepared.in_signal[seen]
+        signal = list(map(_cell, prepared.padded[seen].tolist(), padding.tolist(), lit[seen]))
+        weights, products = [""] * len(cells), [""] * len(cells)
         for cell, weight, product in zip(
             taps[0].tolist(), step.weights.tolist(), step.products.tolist()
         ):
-            weights[cell], products[cell] = format_cell(weight), format_cell(product)
+            if cell in cells:  # a kernel wider than the screen shows in part
+                at = cell - cells.start
+                weights[at], products[at] = format_cell(weight), format_cell(product)
         before = explanation.geometry.pads[0][0]
-        ruler = [Text(str(index - before), style="dim") for index in range(lit.size)]
-        labels = ["n", "f", kernel_name, "products"]
-        full_rows: list[Sequence[str | Text]] = [ruler, signal, weights, products]
-        room = max((width - max(map(len, labels)) - 2) // (layout.cell + 2), 1)  # padding 1+1
-        cells = _visible(lit.size, room, int(taps[0].min()), int(taps[0].max()))
-        rows = [[label, *row[cells.start : cells.stop]] for label, row in zip(labels, full_rows)]
+        ruler = [Text(str(index - before), style="dim") for index in cells]
+        shown_rows: tuple[Sequence[str | Text], ...] = (ruler, signal, weights, products)
+        rows = [[label, *row] for label, row in zip(labels, shown_rows)]
         picture: RenderableType = _cells_grid(rows, layout.cell, labelled=True)
         expression: RenderableType = _sum_table()
         expression.add_row(*_sum_row(explanation, step, lags))
