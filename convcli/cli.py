@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from convcli import __version__, engine, io
+from convcli import __version__, engine, glyphs, io
 from convcli.errors import ConvcliError, OptionError
 
 if TYPE_CHECKING:
@@ -56,14 +57,29 @@ def _escaped(match: re.Match[str]) -> str:
     return repr(match.group())[1:-1]
 
 
+#: Since click 8.2, what a group without a command raises to show its help (exit 2).
+_HELP_AS_ERROR: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _one_line_text(message: str) -> str:
+    """A message as one line that stderr can show: control characters escaped, glyphs as
+    ASCII stand-ins and other characters escaped where stderr's encoding lacks them."""
+    message = _CONTROL.sub(_escaped, message)
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    if glyphs.fits(encoding):
+        return message
+    return glyphs.ascii_text(message).encode(encoding, "backslashreplace").decode(encoding)
+
+
 def _one_line(error: click.UsageError) -> click.UsageError:
-    """A usage error without click's usage banner, its control characters escaped (as in an
-    argument holding a newline); the help that a bare command shows is left as it is."""
-    text = error.format_message()
-    error.ctx = None
-    if isinstance(error, click.exceptions.NoArgsIsHelpError) or not _CONTROL.search(text):
+    """A usage error without click's usage banner, as one line stderr can show (an argument
+    may hold a newline); the help that a bare command shows keeps its context."""
+    if isinstance(error, _HELP_AS_ERROR):
         return error
-    return click.UsageError(_CONTROL.sub(_escaped, text))
+    error.ctx = None
+    text = error.format_message()
+    shown = _one_line_text(text)
+    return error if shown == text else click.UsageError(shown)
 
 
 class _OneLineErrors:
@@ -88,7 +104,7 @@ class _OneLineErrors:
         except OptionError as error:
             raise _one_line(click.UsageError(str(error))) from None
         except ConvcliError as error:
-            raise click.ClickException(_CONTROL.sub(_escaped, str(error))) from None
+            raise click.ClickException(_one_line_text(str(error))) from None
         for note in ctx.meta.pop(_NOTES, []):
             click.echo(f"note: {note}", err=True)
         return result
@@ -179,7 +195,12 @@ def _per_axis_option(name: str, help_text: str) -> Callable:
 
 #: Where options that no command takes as an argument keep their values (click's ctx.meta),
 #: and where notes wait until the command has succeeded.
-_DECIMAL, _FORCE, _NOTES = "convcli.decimal", "convcli.force", "convcli.notes"
+_DECIMAL, _FORCE, _DIGITS, _NOTES = (
+    "convcli.decimal",
+    "convcli.force",
+    "convcli.digits",
+    "convcli.notes",
+)
 
 
 def _remembered(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -229,6 +250,16 @@ geometry_options = _stack(
     _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
     _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
     delimiter_option,
+)
+
+digits_option = click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    default=None,
+    expose_value=False,
+    callback=_remembered(_DIGITS),
+    help="Significant digits of numbers that are not whole, in tables and explanations "
+    "(rounded; default 6). CSV, JSON and NPY stay exact.",
 )
 
 force_option = click.option(
@@ -493,10 +524,20 @@ def _emit(
         )
     render = _render()
     if output is None:
-        with io.standard_output_errors():
+        with io.standard_output_errors(), _display():
             render.print_view(view(), wide)
     else:
-        io.write_text(render.view_text(view(), wide), output)
+        with render.display_options(click.get_current_context().meta.get(_DIGITS)):
+            io.write_text(render.view_text(view(), wide), output)
+
+
+def _display() -> contextlib.AbstractContextManager[Any]:
+    """Views built and printed inside show --digits digits, in ASCII where standard output
+    cannot encode their glyphs."""
+    render = _render()
+    return render.display_options(
+        click.get_current_context().meta.get(_DIGITS), render.stdout_is_ascii()
+    )
 
 
 def _render() -> Any:
@@ -654,6 +695,7 @@ single_operation_options = _stack(
     convention_option,
     stream_option,
     result_output_options,
+    digits_option,
 )
 
 
@@ -679,6 +721,7 @@ def cli() -> None:
 @convention_option
 @correlation_options()
 @result_output_options
+@digits_option
 def compare(
     signal: str,
     kernel: str,
@@ -770,6 +813,7 @@ def corr(**arguments: Any) -> None:
     CONVENTIONS_FORMATS,
     "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension (.json).",
 )
+@digits_option
 def conventions_command(
     signal: str,
     kernel: str,
@@ -816,6 +860,7 @@ def conventions_command(
 @method_option
 @delimiter_option
 @output_options(DELAY_FORMATS, "auto: a table on a terminal, CSV in a pipe or by -o's extension.")
+@digits_option
 def delay(
     signal: str,
     reference: str,
@@ -881,6 +926,7 @@ def delay(
 @click.option(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
 )
+@digits_option
 def explain(
     signal: str,
     kernel: str,
@@ -911,13 +957,16 @@ def explain(
     if animate and chosen == "text" and output is None and io.stdout_is_terminal():
         from convcli import render_steps
 
-        for explanation in explanations:
-            render_steps.animate(explanation, delay, lags)
+        with _display():
+            for explanation in explanations:
+                render_steps.animate(explanation, delay, lags)
         return
+    # Steps up to a screenful: the terminal's height, or render_steps' default off a terminal.
+    lines = shutil.get_terminal_size().lines if output is None and io.stdout_is_terminal() else None
     _emit(
         chosen,
         output,
-        lambda: _render_steps().explanations_view(explanations, show_all, lags),
+        lambda: _render_steps().explanations_view(explanations, show_all, lags, lines),
         wide=True,
         json=lambda: io.explanations_json(explanations, lags),
     )
@@ -944,6 +993,7 @@ def explain(
 @output_options(
     BACKWARD_FORMATS, "auto: the formulas and gradients as text (JSON by a -o .json file)."
 )
+@digits_option
 def backward(
     signal: str,
     kernel: str,
@@ -1110,26 +1160,47 @@ _DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
 ]
 
 
+#: Keys of the demo's prompt: back a step (b, p or the left arrow), quit (q or Escape).
+_BACK_KEYS = ("b", "B", "p", "P", "\x1b[D", "\x1bOD")
+_QUIT_KEYS = ("q", "Q", "\x1b")
+
+
 @cli.command()
 @io.standard_output_errors()
 def demo() -> None:
     """Walk through the classic explanation, step by step.
 
-    On a terminal it waits for a key between steps; in a pipe it runs straight
-    through.
+    On a terminal it waits for a key between steps: any key goes on, b (or p, or
+    the left arrow) goes back a step, q quits; in a pipe it runs straight through.
 
     \b
     Example:
         convcli demo
     """
     render = _render()
-    for number, (title, story, view) in enumerate(_DEMO_STEPS, start=1):
-        render.print_view(render.heading(title, story))
-        render.print_view(view())
-        if number < len(_DEMO_STEPS) and io.stdin_is_terminal() and io.stdout_is_terminal():
-            click.echo("Press any key for the next step (Ctrl-C stops)…", nl=False)
-            click.getchar()  # raises KeyboardInterrupt on Ctrl-C: the demo stops
-            click.echo()
+    interactive = io.stdin_is_terminal() and io.stdout_is_terminal()
+    number = 0
+    with _display():
+        while number < len(_DEMO_STEPS):
+            title, story, view = _DEMO_STEPS[number]
+            render.print_view(render.heading(f"{title} ({number + 1}/{len(_DEMO_STEPS)})", story))
+            render.print_view(view())
+            number = _demo_key(number, render.glyph) if interactive else number + 1
+
+
+def _demo_key(number: int, glyph: Callable[[str], str]) -> int:
+    """Wait for a key after step ``number`` (counted from 0) and return the step to show
+    next: one on, one back, or past the end to quit."""
+    last = number == len(_DEMO_STEPS) - 1
+    moves = "b: back · any other key: end" if last else "any key: next · b: back · q: quit"
+    click.echo(glyph(f"Press a key ({moves})… "), nl=False)
+    key = click.getchar()  # raises KeyboardInterrupt on Ctrl-C: the demo stops (exit 130)
+    click.echo()
+    if key in _QUIT_KEYS:
+        return len(_DEMO_STEPS)
+    if key in _BACK_KEYS:
+        return max(number - 1, 0)
+    return len(_DEMO_STEPS) if last else number + 1
 
 
 def _render_steps() -> Any:
@@ -1149,6 +1220,8 @@ def _module(name: str) -> Any:
 def main() -> None:
     """Console entry point: click's errors as one line, Ctrl-C as exit 130 and SIGTERM or
     SIGHUP as 128 + the signal, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        glyphs.protect(stream)  # ASCII stand-ins on streams that cannot encode the glyphs
     with io.stopping_signals():
         code = _run()
     if io.background_reader_alive():  # a --stream reader still blocked on standard input

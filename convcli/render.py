@@ -8,14 +8,24 @@ Long results show their first and last rows (and columns) unless ``show_all``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from io import StringIO
 from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.console import Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+
+from convcli import glyphs
 
 if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would slow start-up
     from rich.columns import Columns
@@ -27,12 +37,16 @@ if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would 
     from convcli.xcorr import Delay
 
 __all__ = [
+    "Display",
     "Shown",
+    "aligned",
     "as_rows",
     "backward_view",
     "comparison_view",
     "delay_view",
+    "display_options",
     "format_cell",
+    "glyph",
     "heading",
     "kernels_view",
     "lineup_view",
@@ -55,7 +69,18 @@ _SHADES = "·░▒▓█"
 _HEAT_MAP_SIZE = 24
 _FILE_WIDTH = 100
 _UNWRAPPED_WIDTH = 10_000
-_RELATION_MARKS = {"equal": ("=", "green"), "opposite": ("-", "yellow"), "different": ("≠", "red")}
+_RELATION_MARKS = {
+    "both": ("±", "cyan"),
+    "equal": ("=", "green"),
+    "opposite": ("-", "yellow"),
+    "different": ("≠", "red"),
+}
+_RELATIONS = {
+    (True, True): "both",
+    (True, False): "equal",
+    (False, True): "opposite",
+    (False, False): "different",
+}
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
     "for every signal",
@@ -70,17 +95,125 @@ Shown = list[int | None]
 Lags = tuple[np.ndarray, ...]
 
 
+@dataclass(frozen=True)
+class Display:
+    """How views show numbers and glyphs: ``digits`` significant digits for numbers that
+    are not whole, and ASCII stand-ins for glyphs the output stream cannot encode."""
+
+    digits: int = 6
+    ascii: bool = False
+
+
+_DISPLAY: ContextVar[Display] = ContextVar("convcli_display", default=Display())  # noqa: B039 (frozen)
+
+
+@contextmanager
+def display_options(digits: int | None = None, ascii: bool | None = None) -> Iterator[Display]:
+    """Views built inside use these options (as numpy's ``printoptions``); None keeps one."""
+    current = _DISPLAY.get()
+    if digits is not None:
+        current = replace(current, digits=digits)
+    if ascii is not None:
+        current = replace(current, ascii=ascii)
+    token = _DISPLAY.set(current)
+    try:
+        yield current
+    finally:
+        _DISPLAY.reset(token)
+
+
+def stdout_is_ascii() -> bool:
+    """Whether standard output cannot encode convcli's glyphs (an ASCII or code-page stream)."""
+    return not glyphs.fits(getattr(sys.stdout, "encoding", None))
+
+
+def glyph(text: str) -> str:
+    """The text as the current display can show it: its glyphs in ASCII where it must."""
+    return glyphs.ascii_text(text) if _DISPLAY.get().ascii else text
+
+
+def _number(value: float, digits: int) -> str:
+    """A float rounded to ``digits`` significant digits; whole numbers (below 2**53) in full."""
+    value += 0.0  # turns -0 into 0
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return f"{value:.{digits}g}"
+
+
 def format_cell(value: object) -> str:
-    """A number as a person reads it: integers in full, floats to 10 significant digits.
+    """A number as a person reads it: integers in full, other numbers rounded to the
+    display's significant digits (6 unless ``--digits`` says otherwise).
 
     >>> format_cell(np.int64(-3)), format_cell(0.1 + 0.2), format_cell(complex(1, -0.5))
     ('-3', '0.3', '1-0.5j')
+    >>> format_cell(2 / 3), format_cell(1e15), format_cell(float("nan"))
+    ('0.666667', '1000000000000000', 'nan')
     """
+    digits = _DISPLAY.get().digits
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (complex, np.complexfloating)):
-        return f"{value.real + 0.0:.10g}{value.imag + 0.0:+.10g}j"  # + 0.0 turns -0 into 0
-    return f"{value:.10g}"
+        imaginary = _number(float(value.imag), digits)
+        sign = "" if imaginary[0] in "-n" else "+"
+        return f"{_number(float(value.real), digits)}{sign}{imaginary}j"
+    if isinstance(value, (float, np.floating)):
+        return _number(float(value), digits)
+    return f"{value:.{digits}g}"
+
+
+def aligned(cells: list[str]) -> list[str]:
+    """A column of numbers padded on the right so that their decimal points line up when
+    right-aligned (complex numbers are left as they are).
+
+    >>> aligned(["1.5", "-20", "0.25", "1e-07"])
+    ['1.5  ', '-20    ', '0.25 ', '1e-07']
+    """
+    if any("j" in cell for cell in cells):
+        return cells
+
+    def split(cell: str) -> int:
+        for index, char in enumerate(cell):
+            if char in ".e":
+                return index
+        return len(cell)
+
+    tail = max((len(cell) - split(cell) for cell in cells), default=0)
+    return [cell + " " * (tail - (len(cell) - split(cell))) for cell in cells]
+
+
+class _Aligned:
+    """A number right-aligned in its cell with ``spaces`` after it, so that decimal points
+    line up in the column; a cell too narrow for the spaces drops them, and one too narrow
+    for the number folds it (rich strips trailing spaces of text it justifies)."""
+
+    def __init__(self, number: str, spaces: int) -> None:
+        self.number, self.spaces = number, spaces
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(len(self.number), len(self.number) + self.spaces)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        room = options.max_width - len(self.number)
+        if room < 0:
+            yield Text(self.number, overflow="fold")
+            return
+        spaces = min(self.spaces, room)
+        yield Segment(" " * (room - spaces) + self.number + " " * spaces)
+        yield Segment.line()
+
+
+def _aligned_column(cells: list[str | Text]) -> list[str | Text]:
+    """A column's cells, decimal points lined up (see :func:`aligned`) if all are text."""
+    numbers = [cell for cell in cells if isinstance(cell, str)]
+    return list(aligned(numbers)) if len(numbers) == len(cells) else cells
+
+
+def _right_aligned(cell: str | Text) -> RenderableType:
+    """A cell of :func:`aligned` for a right-justified column."""
+    if isinstance(cell, Text):
+        return cell
+    number = cell.rstrip(" ")
+    return _Aligned(number, len(cell) - len(number)) if number != cell else number
 
 
 def shown(length: int, limit: int | None) -> Shown:
@@ -116,31 +249,99 @@ def _grid_note(shape: tuple[int, ...], show_all: bool) -> RenderableType:
     return Group(*(note for note in notes if note is not None))
 
 
+class _Grid:
+    """A borderless grid of right-aligned cells, each column as wide as its widest cell.
+
+    Wider than the space it is given, it folds into blocks of columns one under the
+    other (headed by the columns' numbers, or by their own headings), so no number is
+    ever cut; the row labels, if any, start every block.
+    """
+
+    def __init__(
+        self,
+        columns: list[list[str | Text]],
+        keys: Shown,
+        headings: list[str] | None = None,
+        row_labels: list[str] | None = None,
+    ) -> None:
+        self.columns = columns
+        self.keys = keys
+        self.headings = headings
+        self.row_labels = row_labels
+
+    def _widths(self) -> tuple[int, list[int]]:
+        """The width of the row labels (0 if none) and of each column, padding included."""
+
+        def width(cells: Sequence[str | Text], heading: str = "") -> int:
+            return max([len(heading), *(cell_len(str(cell)) for cell in cells)]) + 2
+
+        label = 0 if self.row_labels is None else width(self.row_labels, "lag")
+        headings = self.headings or [""] * len(self.columns)
+        return label, [width(cells, head) for cells, head in zip(self.columns, headings)]
+
+    def _table(self, chosen: list[int]) -> Table:
+        table = Table(
+            show_header=self.headings is not None, box=None, padding=(0, 1), header_style="dim"
+        )
+        if self.row_labels is not None:
+            table.add_column("lag", justify="right", style="dim", no_wrap=True)
+        for index in chosen:
+            heading = "" if self.headings is None else self.headings[index]
+            table.add_column(heading, justify="right", no_wrap=True, overflow="fold")
+        for row in range(len(self.columns[0]) if self.columns else 0):
+            label = [] if self.row_labels is None else [self.row_labels[row]]
+            table.add_row(*label, *(_right_aligned(self.columns[index][row]) for index in chosen))
+        return table
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        label, widths = self._widths()
+        return Measurement(label + max(widths, default=0), label + sum(widths))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        label, widths = self._widths()
+        blocks: list[list[int]] = [[]]
+        used = label
+        for index, width in enumerate(widths):
+            if blocks[-1] and used + width > options.max_width:
+                blocks.append([])
+                used = label
+            blocks[-1].append(index)
+            used += width
+        for block in blocks:
+            if len(blocks) > 1 and self.headings is None:
+                first, last = (self.keys[block[end]] for end in (0, -1))
+                yield Text(glyph(f"columns {_key(first)} to {_key(last)}"), style="dim")
+            yield self._table(block)
+
+
+def _key(index: int | None) -> str:
+    """An index as shown, … for the elided middle."""
+    return "…" if index is None else str(index)
+
+
 def _grid(
     shape: tuple[int, int],
     cell: Callable[[int, int], str | Text],
     show_all: bool,
     labels: Lags | None = None,
-) -> Table:
-    """A borderless grid of right-aligned cells, its middle elided when large; ``labels``
-    (the row and column lags) head the rows and columns, dimmed."""
+) -> _Grid:
+    """A borderless grid of right-aligned cells (decimal points aligned in each column),
+    its middle elided when large; ``labels`` (the row and column lags) head the rows and
+    columns, dimmed."""
     rows, columns = _grid_axes(shape, show_all)
-    grid = Table(show_header=labels is not None, box=None, padding=(0, 1), header_style="dim")
-    if labels is not None:
-        grid.add_column("lag", justify="right", style="dim")
+    gap, elided = glyph("⋮"), glyph("…")
+    cells: list[list[str | Text]] = []
     for column in columns:
-        heading = "…" if labels is None or column is None else str(labels[1][column])
-        grid.add_column(heading, justify="right")
-    for row in rows:
-        label = [] if labels is None else ["⋮" if row is None else str(labels[0][row])]
-        grid.add_row(
-            *label,
-            *(
-                "⋮" if row is None else "…" if column is None else cell(row, column)
-                for column in columns
-            ),
-        )
-    return grid
+        texts = [
+            gap if row is None else elided if column is None else cell(row, column) for row in rows
+        ]
+        cells.append(_aligned_column(texts))
+    headings = None
+    row_labels = None
+    if labels is not None:
+        headings = [elided if column is None else str(labels[1][column]) for column in columns]
+        row_labels = [gap if row is None else str(labels[0][row]) for row in rows]
+    return _Grid(cells, columns, headings, row_labels)
 
 
 def as_rows(values: np.ndarray) -> np.ndarray:
@@ -157,7 +358,7 @@ def _array_view(
         return Text(f"[] (empty, shape {'x'.join(map(str, values.shape))})")
     if values.ndim == 1:
         indices = shown(values.size, None if show_all else _SHOWN_ROWS)
-        cells = ("…" if index is None else format_cell(values[index]) for index in indices)
+        cells = (glyph("…") if index is None else format_cell(values[index]) for index in indices)
         return Text("[" + ", ".join(cells) + "]")
     rows = as_rows(values)
     labels = lags if lags is not None and values.ndim == 2 else None
@@ -166,7 +367,7 @@ def _array_view(
 
 def _short(label: str) -> str:
     """A source label cut to a readable length (long inline numbers would fill the screen)."""
-    return label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + "…"
+    return label if len(label) <= _LABEL_LENGTH else label[: _LABEL_LENGTH - 1] + glyph("…")
 
 
 def options_line(geometry: Geometry, method: str | None = None, normalize: str = "none") -> Text:
@@ -175,10 +376,12 @@ def options_line(geometry: Geometry, method: str | None = None, normalize: str =
     stride = ",".join(map(str, geometry.stride))
     dilation = ",".join(map(str, geometry.dilation))
     return Text(
-        f"padding {geometry.padding} ({pads}) · pad mode {geometry.pad_mode} · "
-        f"stride {stride} · dilation {dilation}"
-        + ("" if method is None else f" · method {method}")
-        + ("" if normalize == "none" else f" · normalize {normalize}"),
+        glyph(
+            f"padding {geometry.padding} ({pads}) · pad mode {geometry.pad_mode} · "
+            f"stride {stride} · dilation {dilation}"
+            + ("" if method is None else f" · method {method}")
+            + ("" if normalize == "none" else f" · normalize {normalize}")
+        ),
         style="dim",
     )
 
@@ -191,15 +394,20 @@ def _indexed_table(
     lags: Lags | None = None,
 ) -> Group:
     """A table with an index (or, given lags, a lag) column and one row per output, its
-    middle elided when long."""
+    middle elided when long; decimal points line up in each column of numbers."""
     table = Table()
     table.add_column("index" if lags is None else "lag", justify="right", style="dim")
-    for name in columns:
-        table.add_column(name, justify="center" if not name else "right")
+    for name in columns:  # a number too wide for the screen folds, never cut short
+        table.add_column(name, justify="center" if not name else "right", overflow="fold")
     indices = shown(length, None if show_all else _SHOWN_ROWS)
-    for index in indices:
-        label = "" if index is None else str(index if lags is None else lags[0][index])
-        table.add_row(*(["⋮"] * (len(columns) + 1) if index is None else [label, *cells(index)]))
+    gap = glyph("⋮")
+    rows = [[gap] * len(columns) if index is None else cells(index) for index in indices]
+    aligned_columns = [
+        _aligned_column([row[column] for row in rows]) for column in range(len(columns))
+    ]
+    for index, *row in zip(indices, *aligned_columns):
+        label = gap if index is None else str(index if lags is None else lags[0][index])
+        table.add_row(label, *map(_right_aligned, row))
     note = _left_out(length, indices, "rows")
     return Group(table) if note is None else Group(table, note)
 
@@ -246,16 +454,17 @@ def _convention_lines(result: Result | Comparison) -> list[Text]:
 
 
 def _relation(equal: bool, opposite: bool) -> Text:
-    """The mark between the two results at one position: = (equal), - (negated) or ≠."""
-    key = "equal" if equal else "opposite" if opposite else "different"
-    mark, style = _RELATION_MARKS[key]
-    return Text(mark, style=style)
+    """The mark between the two results at one position: = (equal), - (negated), ± (both,
+    as zeros are) or ≠."""
+    mark, style = _RELATION_MARKS[_RELATIONS[bool(equal), bool(opposite)]]
+    return Text(glyph(mark), style=style)
 
 
 def _verdict(comparison: Comparison) -> Text:
     """The kernel's symmetry and what it means for these results."""
     conjugate = "conj(h)" if comparison.kernel.dtype.kind == "c" else "h"
-    line = Text.from_markup(_VERDICTS[comparison.kernel_symmetry].format(h=conjugate), emoji=False)
+    verdict = glyph(_VERDICTS[comparison.kernel_symmetry].format(h=conjugate))
+    line = Text.from_markup(verdict, emoji=False)
     total = comparison.equal.size
     if comparison.identical:
         line.append(f"; the results are identical at all {total} positions")
@@ -284,31 +493,44 @@ def _signal_view(comparison: Comparison, signal_label: str) -> RenderableType:
 
 
 def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
-    """The signal, the kernel as correlation slides it, and the flipped kernel convolution slides."""
+    """The signal, the kernel as correlation slides it, and the flipped kernel convolution
+    slides (or, for a library whose "convolution" does not flip, would slide)."""
     complex_kernel = comparison.kernel.dtype.kind == "c"
     conjugated = "conj(h)" if complex_kernel else "h as given"
     signal, kernel = _signal_view(comparison, signal_label), _array_view(comparison.kernel)
     flipped = _array_view(comparison.flipped_kernel)
+    unflipped = bool(getattr(comparison, "verdict", ""))  # torch's and tensorflow's "conv"
     if comparison.kernel.ndim == 1:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
-        grid.add_column()
+        grid.add_column(overflow="fold")  # a number too long for the screen folds, uncut
         grid.add_column(style="dim")
         grid.add_row("f", signal, Text(_short(signal_label)))
-        grid.add_row("h", kernel, f"correlation slides {conjugated}")
-        grid.add_row("flip(h)", flipped, "convolution slides the flipped kernel")
+        if unflipped:
+            grid.add_row("h", kernel, "both columns slide h as given")
+            grid.add_row("flip(h)", flipped, "what a true convolution slides; unused here")
+        else:
+            grid.add_row("h", kernel, f"correlation slides {conjugated}")
+            grid.add_row("flip(h)", flipped, "convolution slides the flipped kernel")
         return grid
-    return side_by_side(
-        ("f", signal),
-        ("h (correlation conjugates it)" if complex_kernel else "h (correlation)", kernel),
-        ("flip(h) (convolution)", flipped),
-    )
+    if unflipped:
+        headings = ("h (both columns)", "flip(h) (a true convolution; unused here)")
+    else:
+        correlation = "h (correlation conjugates it)" if complex_kernel else "h (correlation)"
+        headings = (correlation, "flip(h) (convolution)")
+    return side_by_side(("f", signal), (headings[0], kernel), (headings[1], flipped))
 
 
 def _results_view(comparison: Comparison, show_all: bool, lags: Lags | None) -> RenderableType:
     """The two results side by side: columns of a table (1-D) or matrices (2-D)."""
     convolution, correlation = comparison.convolution, comparison.correlation
     equal, opposite = comparison.equal, comparison.opposite
+    # Zeros are both equal and opposite: marked as the verdict reads (= when the results are
+    # identical, - when negated), else ±.
+    if comparison.identical:
+        opposite = np.zeros_like(opposite)
+    elif comparison.negated:
+        equal = np.zeros_like(equal)
     if convolution.ndim == 1:
         return _indexed_table(
             ["convolution", "correlation", ""],
@@ -368,7 +590,7 @@ def _sparkline(values: np.ndarray, low: float, high: float) -> Text:
     # Rising, so repeats are neighbours; not np.unique, which imports numpy.ma (~10 ms).
     picks = list(dict.fromkeys(positions.astype(int).tolist()))
     levels = _levels(values[picks], low, high, len(_SPARKS))
-    return Text("".join(" " if level is None else _SPARKS[level] for level in levels))
+    return Text(glyph("".join(" " if level is None else _SPARKS[level] for level in levels)))
 
 
 def _heat_colour(value: float, low: float, high: float) -> str:
@@ -393,7 +615,7 @@ def _heat_map(values: np.ndarray, low: float, high: float) -> Table:
             *(
                 Text("  ")
                 if level is None
-                else Text(_SHADES[level] * 2, style=_heat_colour(value, low, high))
+                else Text(glyph(_SHADES[level] * 2), style=_heat_colour(value, low, high))
                 for value, level in zip(row, row_levels)
             )
         )
@@ -514,29 +736,70 @@ def _lineup_row(row: Row, show_all: bool) -> list[RenderableType]:
     else:
         call, result = Text(row.call), _array_view(row.values, show_all)
     reason = Text(row.reason, style="dim" if row.values is None else "")
-    return [LIBRARIES[row.convention], call, result, Text(mark, style=style), reason]
+    return [LIBRARIES[row.convention], call, result, Text(glyph(mark), style=style), reason]
+
+
+class _Fitted:
+    """A wide layout where the space allows it, else a narrow one: the wide layout fits
+    when its ``core`` (the columns that must not be squeezed) leaves ``spare`` cells."""
+
+    def __init__(
+        self, wide: RenderableType, narrow: RenderableType, core: RenderableType, spare: int
+    ) -> None:
+        self.wide, self.narrow, self.core, self.spare = wide, narrow, core, spare
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        unlimited = options.update_width(_UNWRAPPED_WIDTH)
+        need = Measurement.get(console, unlimited, self.core).maximum + self.spare
+        yield self.wide if need <= options.max_width else self.narrow
+
+
+_LINEUP_COLUMNS = ("library", "call", "result", "", "why it differs")
+#: Cells the reason column of the lineup table needs beside the others (else it stacks).
+_REASON_WIDTH = 24
+
+
+def _lineup_table(
+    operation: str, rows: list[list[RenderableType]], lines: bool, columns: int
+) -> Table:
+    """The lineup as a table of the first ``columns`` columns, one row per library."""
+    table = Table(title=operation, title_style="bold", title_justify="left", show_lines=lines)
+    for name in _LINEUP_COLUMNS[:columns]:
+        table.add_column(
+            name,
+            style="bold" if name == "library" else "",
+            no_wrap=name in ("library", "call"),
+            justify="center" if not name else "left",
+        )
+    for row in rows:
+        table.add_row(*row[:columns])
+    return table
+
+
+def _lineup_stack(operation: str, rows: list[list[RenderableType]]) -> Group:
+    """The lineup for a narrow screen: per library its mark and name, then under the name
+    the call, the result and the reason."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for library, call, result, mark, reason in rows:
+        shown = [cell for cell in (call, result, reason) if str(cell) not in ("", "-")]
+        grid.add_row(mark, library, Group(*shown))
+    return Group(Text(operation, style="bold"), grid)
 
 
 def lineup_view(lineup: Lineup, show_all: bool = False) -> RenderableType:
     """One table per operation: each library's call and result, marked where it differs
-    from the majority (=, ≠) or refuses the request (✗), with the reason."""
+    from the majority (=, ≠) or refuses the request (✗), with the reason; on a narrow
+    screen each library's call, result and reason stack under its name."""
     parts: list[RenderableType] = []
+    lines = lineup.signal.ndim > 1  # a rule between libraries' matrices
     for operation in dict.fromkeys(row.operation for row in lineup.rows):
-        table = Table(
-            title=operation,
-            title_style="bold",
-            title_justify="left",
-            show_lines=lineup.signal.ndim > 1,  # a rule between libraries' matrices
-        )
-        table.add_column("library", style="bold", no_wrap=True)
-        table.add_column("call", no_wrap=True)
-        table.add_column("result")
-        table.add_column("", justify="center")
-        table.add_column("why it differs")
-        for row in lineup.rows:
-            if row.operation == operation:
-                table.add_row(*_lineup_row(row, show_all))
-        parts.append(table)
+        rows = [_lineup_row(row, show_all) for row in lineup.rows if row.operation == operation]
+        wide = _lineup_table(operation, rows, lines, len(_LINEUP_COLUMNS))
+        core = _lineup_table(operation, rows, lines, len(_LINEUP_COLUMNS) - 1)
+        parts.append(_Fitted(wide, _lineup_stack(operation, rows), core, _REASON_WIDTH))
     padding = lineup.padding
     if not isinstance(padding, str):
         padding = ",".join(f"{before}:{after}" for before, after in padding)
@@ -555,9 +818,11 @@ def lineup_view(lineup: Lineup, show_all: bool = False) -> RenderableType:
     )
     parts.append(
         Text(
-            f"padding {padding} · pad mode {lineup.pad_mode} · stride "
-            f"{','.join(map(str, lineup.stride))} · dilation "
-            f"{','.join(map(str, lineup.dilation))} · method {lineup.method}",
+            glyph(
+                f"padding {padding} · pad mode {lineup.pad_mode} · stride "
+                f"{','.join(map(str, lineup.stride))} · dilation "
+                f"{','.join(map(str, lineup.dilation))} · method {lineup.method}"
+            ),
             style="dim",
         )
     )
@@ -590,7 +855,7 @@ def delay_view(delay: Delay, signal_label: str, reference_label: str) -> Rendera
     return Group(
         Text(meaning, style="bold"),
         table,
-        Text(f"searched {searched} · method {delay.method}", style="dim"),
+        Text(glyph(f"searched {searched} · method {delay.method}"), style="dim"),
     )
 
 
@@ -605,11 +870,11 @@ def print_view(view: RenderableType, wide: bool = False) -> None:
     """Print to standard output, with colour only where rich finds a terminal that wants it.
 
     ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
-    so each line stays one line in a pipe. Text like ``:smile:`` (in a file name, say) is
+    so each line stays one line in a pipe, unless COLUMNS gives a width. Text like ``:smile:`` (in a file name, say) is
     printed as written: no emoji codes, whose table would also take ~3 ms to import.
     """
     console = Console(emoji=False)
-    if wide and not console.is_terminal:
+    if wide and not console.is_terminal and not os.environ.get("COLUMNS"):
         console = Console(width=_UNWRAPPED_WIDTH, emoji=False)
     console.print(view)
 

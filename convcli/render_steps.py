@@ -8,6 +8,8 @@ animation slides the window across the signal on a terminal.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -15,13 +17,22 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.render import Shown, as_rows, format_cell, options_line, shown, side_by_side
+from convcli.render import (
+    Shown,
+    as_rows,
+    format_cell,
+    glyph,
+    options_line,
+    shown,
+    side_by_side,
+)
 from convcli.steps import Explanation, Step
 
 __all__ = ["animate", "explanation_view", "explanations_view"]
 
-_SHOWN_STEPS_1D = 6
-_SHOWN_STEPS_2D = 3
+#: Lines the steps of one explanation may fill before the middle ones are left out (a
+#: terminal's height is passed in instead where there is one).
+SCREEN_LINES = 24
 _SHOWN_CELLS = 40
 _NAMES = {"convolution": "g", "correlation": "r"}
 _HEADINGS = {
@@ -89,14 +100,20 @@ def _sum_table() -> Table:
 
 def _left_out(count: int) -> Text:
     step_word = "step" if count == 1 else "steps"
-    return Text(f"… {count} {step_word} left out; --all prints every step", style="dim")
+    return Text(glyph(f"… {count} {step_word} left out; --all prints every step"), style="dim")
 
 
-def _cells_grid(rows: list[list[str | Text]]) -> Table:
-    """Rows of ready-made cells as a borderless, right-aligned grid."""
+def _cells_grid(
+    rows: Sequence[Sequence[str | Text]], width: int | None = None, labelled: bool = False
+) -> Table:
+    """Rows of ready-made cells as a borderless, right-aligned grid, each column ``width``
+    cells wide if given; ``labelled`` rows start with a bold label."""
     grid = Table(show_header=False, box=None, padding=(0, 1))
-    for _ in range(len(rows[0])):
-        grid.add_column(justify="right")
+    for column in range(len(rows[0])):
+        if labelled and column == 0:
+            grid.add_column(style="bold", no_wrap=True)
+        else:
+            grid.add_column(justify="right", width=width, no_wrap=width is not None)
     for row in rows:
         grid.add_row(*row)
     return grid
@@ -127,9 +144,7 @@ def _plain_grid(values: np.ndarray) -> Table:
 
 def _block(explanation: Explanation, step: Step, lags: bool = False) -> RenderableType:
     """A 2-D step: the window, the kernel as slid and their products, then the sum."""
-    kernel_name = "flip(h)" if explanation.operation == "convolution" else "h"
-    if explanation.setup.kernel.dtype.kind == "c" and explanation.operation == "correlation":
-        kernel_name = "conj(h)"
+    kernel_name = _slid_name(explanation)
     total = Text(
         f"{_label(explanation, step, lags)} = sum of the products = {format_cell(step.total)}",
         style="bold",
@@ -160,7 +175,7 @@ def _inputs(explanation: Explanation) -> RenderableType:
         padding = np.zeros(values.shape, dtype=bool) if padding is None else padding
         if values.ndim == 1:
             cells = (
-                "…"
+                glyph("…")
                 if i is None
                 else _term(values[i], True)
                 if padding[i]
@@ -173,79 +188,170 @@ def _inputs(explanation: Explanation) -> RenderableType:
     return lines
 
 
+def _step_limit(explanation: Explanation, lines: int) -> int:
+    """How many steps fit in ``lines``: one line each in 1-D; in 2-D a block of the sum's
+    line, the panes' headings and the taller of window and kernel (at least 3 steps)."""
+    if explanation.output.ndim == 1:
+        return max(lines, 6)
+    return max(lines // (as_rows(explanation.setup.weights).shape[0] + 2), 3)
+
+
 def explanation_view(
-    explanation: Explanation, show_all: bool = False, lags: bool = False
+    explanation: Explanation,
+    show_all: bool = False,
+    lags: bool = False,
+    lines: int | None = None,
 ) -> RenderableType:
     """The worked example: inputs, then one line (1-D) or block (2-D) per output, each
-    labelled with its lag too if ``lags``."""
+    labelled with its lag too if ``lags``; steps beyond ``lines`` lines (default
+    :data:`SCREEN_LINES`) are left out in the middle unless ``show_all``."""
     one_dimensional = explanation.output.ndim == 1
-    limit = None if show_all else _SHOWN_STEPS_1D if one_dimensional else _SHOWN_STEPS_2D
+    limit = None if show_all else _step_limit(explanation, lines or SCREEN_LINES)
     positions = list(explanation.positions())
     chosen: Shown = shown(len(positions), limit)
-    parts: list[RenderableType] = [Text(_HEADINGS[explanation.operation], style="bold underline")]
+    heading = Text(glyph(_HEADINGS[explanation.operation]), style="bold underline")
+    parts: list[RenderableType] = [heading]
     parts.append(_inputs(explanation))
     if not explanation.setup.in_signal.all():
         parts.append(Text("[ ] marks padding", style="dim"))
-    lines, notes = _sum_table(), []
+    sums, notes = _sum_table(), []
     for index in chosen:
         if index is None:
             note = _left_out(len(positions) - (len(chosen) - 1))
             if one_dimensional:
-                lines.add_row("⋮", "", "⋮")
+                sums.add_row(glyph("⋮"), "", glyph("⋮"))
             notes.append(note)
             if not one_dimensional:
                 parts.append(note)
         elif one_dimensional:
-            lines.add_row(*_sum_row(explanation, explanation.step(positions[index]), lags))
+            sums.add_row(*_sum_row(explanation, explanation.step(positions[index]), lags))
         else:
             parts.append(_block(explanation, explanation.step(positions[index]), lags))
     if one_dimensional:
-        parts.extend([lines, *notes])
+        parts.extend([sums, *notes])
     parts.append(options_line(explanation.geometry, explanation.method))
     return Group(*parts)
 
 
 def explanations_view(
-    explanations: list[Explanation], show_all: bool = False, lags: bool = False
+    explanations: list[Explanation],
+    show_all: bool = False,
+    lags: bool = False,
+    lines: int | None = None,
 ) -> RenderableType:
-    """The worked steps of one or more operations, one after the other."""
-    views = [explanation_view(explanation, show_all, lags) for explanation in explanations]
+    """The worked steps of one or more operations, one after the other (each showing up to
+    ``lines`` lines of steps, :data:`SCREEN_LINES` if None)."""
+    views = [explanation_view(explanation, show_all, lags, lines) for explanation in explanations]
     spaced = [part for view in views for part in (view, Text(""))][:-1]
     return Group(*spaced)
 
 
-def _frame(explanation: Explanation, step: Step, done: int, lags: bool = False) -> RenderableType:
-    """One frame of the animation: the window lit up over the signal, the kernel under it,
-    the products, and the output filled in up to this step."""
+def _slid_name(explanation: Explanation) -> str:
+    """What the kernel is as slid: flip(h) for convolution, h (conj(h) if complex) else."""
+    if explanation.operation == "convolution":
+        return "flip(h)"
+    return "conj(h)" if explanation.setup.kernel.dtype.kind == "c" else "h"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What stays fixed from frame to frame: the width of every signal cell (the widest
+    value, weight or product of any step) and of every output."""
+
+    cell: int
+    output: int
+
+
+def _layout(explanation: Explanation) -> _Layout:
+    """The fixed widths of an animation of ``explanation``, from every step."""
+    prepared = explanation.setup
+    texts = [
+        _term(value, pad) for value, pad in zip(prepared.padded.flat, (~prepared.in_signal).flat)
+    ]
+    texts += [format_cell(value) for value in prepared.weights.flat]
+    if prepared.padded.ndim == 1:
+        for position in explanation.positions():
+            texts += [format_cell(value) for value in explanation.step(position).products.flat]
+        texts += [str(-prepared.geometry.pads[0][0]), str(prepared.signal.size)]  # the ruler
+    outputs = [format_cell(value) for value in explanation.output.flat]
+    return _Layout(max(map(len, texts)), max(map(len, outputs), default=1))
+
+
+def _visible(total: int, room: int, first: int, last: int) -> range:
+    """The ``room`` cells of ``total`` that show cells ``first`` to ``last``, centred."""
+    if total <= room:
+        return range(total)
+    start = min(max(first - (room - (last - first + 1)) // 2, 0), total - room)
+    return range(start, start + room)
+
+
+def _output_line(name: str, outputs: list[str], done: int, width: int, size: int) -> Text:
+    """``g = [5, 7, ·, ·]``, each output ``size`` wide; when the whole list is wider than
+    ``width``, a window of it around the latest output, … standing for the cut ends."""
+    blank, cut = glyph("·").rjust(size), glyph("…").rjust(size)
+    cells = [text.rjust(size) if index < done else blank for index, text in enumerate(outputs)]
+    room = max((width - len(name) - 5) // (size + 2), 3)
+    window = _visible(len(cells), room, done - 1, done - 1)
+    shown_cells = cells[window.start : window.stop]
+    if window.start > 0:
+        shown_cells[0] = cut
+    if window.stop < len(cells):
+        shown_cells[-1] = cut
+    return Text(f"{name} = [" + ", ".join(shown_cells) + "]")
+
+
+def _frame(
+    explanation: Explanation,
+    step: Step,
+    done: int,
+    lags: bool = False,
+    width: int = 80,
+    layout: _Layout | None = None,
+) -> RenderableType:
+    """One frame of the animation, ``width`` cells wide: the window lit up over the signal
+    (a part of it that fits, scrolled to the window), the kernel as slid under it, the
+    products, and the output filled in up to this step. Cells keep one width throughout."""
+    layout = layout or _layout(explanation)
     prepared = explanation.setup
     lit = np.zeros(prepared.padded.shape, dtype=bool)
     taps = tuple(np.moveaxis(step.cells, -1, 0) + _before(explanation))
     lit[taps] = True
     name = _NAMES[explanation.operation]
-    filled = [format_cell(v) if i < done else "·" for i, v in enumerate(explanation.output.flat)]
+    outputs = [format_cell(value) for value in explanation.output.flat]
+    kernel_name = _slid_name(explanation)
     if prepared.padded.ndim == 1:
-        signal = list(map(_cell, prepared.padded.tolist(), (~prepared.in_signal).tolist(), lit))
-        weights, products = [""] * lit.size, [""] * lit.size
+        labels = ["n", "f", kernel_name, "products"]
+        room = max((width - max(map(len, labels)) - 2) // (layout.cell + 2), 1)  # padding 1+1
+        cells = _visible(lit.size, room, int(taps[0].min()), int(taps[0].max()))
+        seen = slice(cells.start, cells.stop)
+        padding = ~prepared.in_signal[seen]
+        signal = list(map(_cell, prepared.padded[seen].tolist(), padding.tolist(), lit[seen]))
+        weights, products = [""] * len(cells), [""] * len(cells)
         for cell, weight, product in zip(
             taps[0].tolist(), step.weights.tolist(), step.products.tolist()
         ):
-            weights[cell], products[cell] = format_cell(weight), format_cell(product)
-        picture: RenderableType = _cells_grid(
-            [["f", *signal], ["kernel", *weights], ["products", *products]]
-        )
+            if cell in cells:  # a kernel wider than the screen shows in part
+                at = cell - cells.start
+                weights[at], products[at] = format_cell(weight), format_cell(product)
+        before = explanation.geometry.pads[0][0]
+        ruler = [Text(str(index - before), style="dim") for index in cells]
+        shown_rows: tuple[Sequence[str | Text], ...] = (ruler, signal, weights, products)
+        rows = [[label, *row] for label, row in zip(labels, shown_rows)]
+        picture: RenderableType = _cells_grid(rows, layout.cell, labelled=True)
         expression: RenderableType = _sum_table()
         expression.add_row(*_sum_row(explanation, step, lags))
-        result: RenderableType = Text(f"{name} = [" + ", ".join(filled) + "]")
+        result: RenderableType = _output_line(name, outputs, done, width, layout.output)
     else:
         picture = side_by_side(
             ("f", _window_grid(prepared.padded, ~prepared.in_signal, lit)),
-            ("kernel as slid", _plain_grid(step.weights)),
+            (kernel_name, _plain_grid(step.weights)),
         )
         expression = _block(explanation, step, lags)
-        columns = explanation.output.reshape(explanation.output.shape[0], -1).shape[1]
-        rows = [filled[start : start + columns] for start in range(0, len(filled), columns)]
-        result = side_by_side((name, _cells_grid(rows)))
-    heading = Text(_HEADINGS[explanation.operation], style="bold underline")
+        filled = [text if index < done else glyph("·") for index, text in enumerate(outputs)]
+        columns = as_rows(explanation.output).shape[1]
+        grid = [filled[start : start + columns] for start in range(0, len(filled), columns)]
+        result = side_by_side((name, _cells_grid(grid, layout.output)))
+    heading = Text(glyph(_HEADINGS[explanation.operation]), style="bold underline")
     return Group(heading, picture, expression, result)
 
 
@@ -259,8 +365,11 @@ def animate(explanation: Explanation, delay: float, lags: bool = False) -> None:
     """Slide the window across the signal on the terminal, one output per ``delay`` seconds
     (each sum labelled with its lag too if ``lags``)."""
     console = Console()
+    layout = _layout(explanation)
     positions = list(explanation.positions())
     with Live(console=console, auto_refresh=False, transient=False) as live:
         for done, position in enumerate(positions, start=1):
-            live.update(_frame(explanation, explanation.step(position), done, lags), refresh=True)
+            step = explanation.step(position)
+            frame = _frame(explanation, step, done, lags, console.width, layout)
+            live.update(frame, refresh=True)
             time.sleep(delay)

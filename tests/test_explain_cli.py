@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from io import StringIO
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -254,7 +255,7 @@ def assert_every_step_on_one_line(text: str) -> None:
     assert len(found) == 5, text
     for line, total in zip(found, expected):
         assert line.count("*") == 6, line
-        assert float(line.rsplit("= ", 1)[1]) == pytest.approx(total)
+        assert float(line.rsplit("= ", 1)[1]) == pytest.approx(total, rel=1e-5)  # 6 digits
 
 
 def test_long_sums_stay_on_one_line_in_a_pipe() -> None:
@@ -274,14 +275,42 @@ def test_long_sums_stay_on_one_line_in_a_text_file(tmp_path) -> None:
 # ---------------------------------------------------------------- long runs
 
 
-def test_long_run_elides_the_middle_with_counts() -> None:
-    signal = ",".join(map(str, range(1, 21)))
+def test_long_run_elides_the_middle_beyond_a_screenful() -> None:
+    """Off a terminal a screenful is render_steps.SCREEN_LINES (24) steps of one line."""
+    signal = ",".join(map(str, range(1, 41)))
     result = succeed("explain", signal, H, "--op", "conv")
     found = step_lines(result.stdout)
     names = [line.split(" =")[0] for line in found]
-    assert names == ["g[0]", "g[1]", "g[2]", "g[16]", "g[17]", "g[18]"]
-    assert "… 13 steps left out; --all prints every step" in normalised(result.stdout)
+    assert names == [f"g[{i}]" for i in [*range(12), *range(27, 39)]]
+    assert "… 15 steps left out; --all prints every step" in normalised(result.stdout)
     assert "⋮" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("signal", "kernel", "steps"),
+    [
+        ("1,2,3,4,5,6,7,8,9,10", H, 9),
+        (",".join(map(str, range(25))), H, 24),
+        ("1,2,3;4,5,6;7,8,9", "1,0;0,-1", 4),
+        ("1,2,3,4;5,6,7,8;9,10,11,12", "1,1;1,1", 6),
+    ],
+    ids=["1-D 9 steps", "1-D 24 steps", "2-D 4 steps", "2-D 6 steps"],
+)
+def test_small_examples_show_every_step(signal, kernel, steps) -> None:
+    result = succeed("explain", signal, kernel, "--op", "conv")
+    assert "left out" not in result.stdout
+    shown = len(step_lines(result.stdout)) or result.stdout.count("sum of the products")
+    assert shown == steps
+
+
+def test_a_terminal_shows_the_steps_its_height_holds(monkeypatch) -> None:
+    monkeypatch.setattr("convcli.io.stdout_is_terminal", lambda: True)
+    signal = ",".join(map(str, range(20)))
+    runner = CliRunner(env={"COLUMNS": "200", "LINES": "10", "NO_COLOR": "1"})
+    result = runner.invoke(cli, ["explain", signal, H, "--op", "conv"])
+    assert result.exit_code == 0, result.output
+    assert len(step_lines(result.stdout)) == 10
+    assert "… 9 steps left out" in result.stdout
 
 
 def test_all_prints_every_step() -> None:
@@ -295,20 +324,21 @@ def test_all_prints_every_step() -> None:
 
 
 def test_2d_long_run_elides_blocks() -> None:
-    signal = "1,2,3,4;5,6,7,8;9,10,11,12"
+    """Blocks of a 2x2 kernel take 4 lines: 6 fit in 24, of the 5x5 = 25 steps here."""
+    signal = ";".join(",".join(map(str, range(row, row + 6))) for row in range(6))
     result = succeed("explain", signal, "1,1;1,1", "--op", "corr")
     lines = normalised(result.stdout)
     blocks = [line for line in lines if "sum of the products" in line]
-    assert len(blocks) == 3
-    assert "… 3 steps left out; --all prints every step" in lines
+    assert len(blocks) == 6
+    assert "… 19 steps left out; --all prints every step" in lines
     every = normalised(succeed("explain", signal, "1,1;1,1", "--op", "corr", "--all").stdout)
-    assert len([line for line in every if "sum of the products" in line]) == 6
+    assert len([line for line in every if "sum of the products" in line]) == 25
     assert not any("left out" in line for line in every)
 
 
 def test_one_step_left_out_is_singular() -> None:
-    result = succeed("explain", "1,2,3;4,5,6;7,8,9", "1,0;0,-1", "--op", "conv")
-    # 4 outputs, 3 blocks shown in 2-D
+    result = succeed("explain", ",".join(map(str, range(26))), H, "--op", "conv")
+    # 25 outputs, 24 shown
     assert "… 1 step left out; --all prints every step" in normalised(result.stdout)
 
 
@@ -448,8 +478,8 @@ def test_animate_slides_over_a_terminal(monkeypatch) -> None:
     text = COLOUR_CODE.sub("", raw)
     for done in range(1, 6):
         values = [5, 7, 12, 17, 13]
-        row = ", ".join([str(v) for v in values[:done]] + ["·"] * (5 - done))
-        assert f"r = [{row}]" in text
+        row = ", ".join([f"{v:>2}" for v in values[:done]] + [" ·"] * (5 - done))
+        assert f"r = [{row}]" in text  # each output as wide as the widest
     assert "r[4] = 1*5 + 2*4 + 1*[0] = 13" in " ".join(text.split())
 
 
@@ -485,7 +515,7 @@ def test_frame_1d_lights_the_window_and_aligns_the_kernel() -> None:
     assert reversed_segments(frame) == ["3", "4"]
     lines = plain_lines(frame)
     [signal_line] = [line for line in lines if line.strip().startswith("f ")]
-    [kernel_line] = [line for line in lines if line.strip().startswith("kernel")]
+    [kernel_line] = [line for line in lines if line.strip().startswith("h ")]
     [product_line] = [line for line in lines if line.strip().startswith("products")]
     ends = [m.end() for m in re.finditer(r"\S+", signal_line)][1:]  # one per signal cell
     assert [m.group() for m in re.finditer(r"\S+", kernel_line)][1:] == ["1", "-1"]
@@ -500,7 +530,7 @@ def test_frame_1d_output_filled_up_to_the_step() -> None:
     explanation = steps.explain([2, 1, 3, 5, 4], [1, 2, 1], "convolution", padding="same")
     frame = render_steps._frame(explanation, explanation.step((0,)), 1)
     assert reversed_segments(frame) == ["[0]", "2", "1"]  # padding lit too
-    assert "g = [5, ·, ·, ·, ·]" in plain_lines(frame)
+    assert "g = [ 5,  ·,  ·,  ·,  ·]" in plain_lines(frame)
 
 
 def test_frame_2d_lights_the_window_and_fills_the_output() -> None:
@@ -517,6 +547,64 @@ def test_frame_2d_lights_the_window_and_fills_the_output() -> None:
     expected = [str(v) if i < 7 else "·" for i, v in enumerate(flat)]
     assert [cell for row in shown for cell in row] == expected
     assert "g[1,2] = sum of the products = 4" in lines
+
+
+RECORDING = "samples/recording.csv"
+
+
+def frame_lines(explanation, position: tuple[int, ...], done: int, width: int) -> list[str]:
+    frame = render_steps._frame(explanation, explanation.step(position), done, width=width)
+    console = Console(file=StringIO(), width=width, color_system=None)
+    console.print(frame)
+    return console.file.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("operation", ["convolution", "correlation"])
+def test_frames_of_a_long_signal_scroll_with_fixed_columns(operation, monkeypatch) -> None:
+    """recording.csv (40 values) under pattern.csv at 80 columns: every frame shows the
+    window lit over the signal, the kernel as slid under it, in columns that never move."""
+    from convcli import io
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    f = io.read_array(RECORDING, "signal")
+    h = io.read_array("samples/pattern.csv", "kernel")
+    explanation = steps.explain(f, h, operation)
+    slid = np.flip(h) if operation == "convolution" else h
+    name = "flip(h)" if operation == "convolution" else "h"
+    ends, output_lengths = set(), set()
+    for done, position in enumerate(explanation.positions(), start=1):
+        step = explanation.step(position)
+        frame = render_steps._frame(explanation, step, done, width=80)
+        assert reversed_segments(frame) == [str(int(v)) for v in step.values]
+        lines = frame_lines(explanation, position, done, 80)
+        assert max(map(len, lines)) <= 80
+        [ruler] = [line for line in lines if line.startswith(" n ")]
+        [kernel] = [line for line in lines if line.startswith(f" {name} ")]
+        assert kernel.split()[1:] == [str(int(v)) for v in slid]
+        shown = [int(cell) for cell in ruler.split()[1:]]
+        window = step.cells[:, 0].tolist()
+        assert shown[0] <= window[0] and window[-1] <= shown[-1]
+        ends.add(tuple(m.end() for m in re.finditer(r"\S+", ruler))[1:])
+        [output] = [line for line in lines if line.startswith(f"{_NAME[operation]} = [")]
+        output_lengths.add(len(output))
+        assert len(output) <= 80
+    assert len(ends) == 1  # every cell of every frame ends in the same column
+    assert len(output_lengths) == 1
+
+
+_NAME = {"convolution": "g", "correlation": "r"}
+
+
+def test_frame_of_a_2d_output_keeps_its_cell_width() -> None:
+    explanation = steps.explain(
+        [[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 0], [0, -10]], "correlation"
+    )
+    widths = set()
+    for done, position in enumerate(explanation.positions(), start=1):
+        lines = frame_lines(explanation, position, done, 80)
+        at = lines.index(next(line for line in lines if line.strip() == "r"))
+        widths.add(tuple(len(line.rstrip()) for line in lines[at + 1 : at + 3]))
+    assert len(widths) == 1
 
 
 # ---------------------------------------------------------------- errors

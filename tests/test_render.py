@@ -242,8 +242,8 @@ def test_print_view_in_a_pipe_is_plain(monkeypatch, capsys):
         (2.0, "2"),
         (np.float64(2.5), "2.5"),
         (0.1 + 0.2, "0.3"),
-        (1 / 3, "0.3333333333"),
-        (-1 / 3, "-0.3333333333"),
+        (1 / 3, "0.333333"),
+        (-1 / 3, "-0.333333"),
         (1e20, "1e+20"),
         (float("inf"), "inf"),
         (float("-inf"), "-inf"),
@@ -255,3 +255,112 @@ def test_print_view_in_a_pipe_is_plain(monkeypatch, capsys):
 )
 def test_format_cell(value, text):
     assert render.format_cell(value) == text
+
+
+# ---------------------------------------------------------------- number display
+
+
+def test_a_2d_float_grid_wider_than_the_screen_folds_instead_of_cutting_numbers():
+    rng = np.random.default_rng(7)
+    signal = rng.uniform(0, 255, (20, 20))
+    result = engine.compute(signal, np.full((3, 3), 1 / 9), "convolution")
+    text = render.view_text(render.result_view(result, "f", "h"), width=80)
+    assert not re.search(r"\d…|…\d", text)  # no number cut short
+    assert max(map(len, text.splitlines())) <= 80
+    shown = {float(token) for token in re.findall(r"-?\d+\.\d+", text)}
+    corners = result.values[:2, :2].ravel().tolist() + result.values[-2:, -2:].ravel().tolist()
+    assert {float(f"{value:.6g}") for value in corners} <= shown
+
+
+def test_numbers_are_rounded_to_the_digits_asked_for():
+    assert render.format_cell(2 / 3) == "0.666667"
+    with render.display_options(digits=3):
+        assert render.format_cell(2 / 3) == "0.667"
+        assert render.format_cell(123456.0) == "123456"  # whole numbers in full
+        assert render.format_cell(np.int64(-12345)) == "-12345"
+        assert render.format_cell(1e-9 / 3) == "3.33e-10"
+    assert render.format_cell(2 / 3) == "0.666667"
+
+
+def test_decimal_points_line_up_in_a_column():
+    result = engine.compute([0.5, 12.25, -3.0, 100.125], [1], "convolution")
+    text = render.view_text(render.result_view(result, "f", "h"))
+    rows = [line for line in text.splitlines() if re.match(r"│\s+\d+ │", line)]
+    cells = [row.split("│")[2] for row in rows]
+    assert [cell.strip() for cell in cells] == ["0.5", "12.25", "-3", "100.125"]
+    points = {cell.index(".") for cell in cells if "." in cell}
+    assert len(points) == 1
+    integer = cells[2]
+    assert integer.index("3") + 1 == points.pop()  # -3 ends where the others' points are
+
+
+def test_ascii_glyphs_keep_the_columns_aligned():
+    """In ASCII a mark of two characters (!= for ≠) widens its column for every row."""
+    comparison = convcli.compare([0, 1, 0, 0, 2], [1, 0, -2], padding="full")
+    with render.display_options(ascii=True):
+        text = render.view_text(render.comparison_view(comparison, "f"), width=100)
+    assert not set(text) - set(map(chr, range(128))) - set("┏━┳┓┃┡╇┩│└┴┘─")  # rich boxes
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert len({len(row) for row in rows}) == 1
+    assert any(row.rstrip(" │").endswith("!=") for row in rows)
+    assert any(row.rstrip(" │").endswith("+-") for row in rows)  # 0 and 0: both
+
+
+# ---------------------------------------------------------------- no contradictions
+
+
+@pytest.mark.parametrize("convention", ["torch", "tensorflow"])
+@pytest.mark.parametrize(("signal", "kernel"), [(F, [1, -1]), (IMAGE, SOBEL_X)], ids=["1-D", "2-D"])
+def test_a_library_whose_conv_does_not_flip_is_not_said_to_slide_the_flipped_kernel(
+    convention, signal, kernel
+):
+    comparison = engine.compare(signal, kernel, convention=convention)
+    text = flat(render.view_text(render.comparison_view(comparison, "f"), width=200))
+    assert "does not flip the kernel" in text
+    assert "convolution slides the flipped kernel" not in text
+    assert "flip(h) (convolution)" not in text
+    assert "unused here" in text
+
+
+def relation_marks(text: str) -> list[str]:
+    return [line.split("│")[4].strip() for line in text.splitlines() if re.match(r"│\s+\d", line)]
+
+
+def test_zeros_of_negated_results_are_marked_as_the_verdict_reads():
+    """An antisymmetric kernel: 0 and 0 are negatives of each other too, so every mark is -."""
+    comparison = engine.compare([0, 0, 0, 1, 0, 0], [1, 0, -1], padding="full")
+    text = render.view_text(render.comparison_view(comparison, "f"), width=200)
+    assert "negatives of each other at all 8 positions" in flat(text)
+    assert relation_marks(text) == ["-"] * 8
+
+
+def test_zeros_are_marked_both_equal_and_opposite_where_the_results_differ():
+    comparison = engine.compare([0, 1, 0, 0, 2], [1, 0, -2], padding="full")
+    text = render.view_text(render.comparison_view(comparison, "f"), width=200)
+    zeros = [
+        mark
+        for mark, a, b in zip(relation_marks(text), comparison.convolution, comparison.correlation)
+        if a == 0 and b == 0
+    ]
+    assert zeros == ["±"] * 3
+    assert "differ at 4 of 7 positions" in flat(text)
+
+
+def test_the_template_matching_sample_says_what_its_table_shows():
+    """samples/README.md §6: both results peak at index 23 (convolution 125, correlation 130)."""
+    from pathlib import Path
+
+    from convcli import io
+
+    root = Path(__file__).resolve().parent.parent
+    recording = io.read_array(str(root / "samples/recording.csv"), "signal")
+    pattern = io.read_array(str(root / "samples/pattern.csv"), "kernel")
+    comparison = engine.compare(recording, pattern)
+    peaks = [int(np.argmax(values)) for values in (comparison.convolution, comparison.correlation)]
+    assert peaks == [23, 23]
+    highs = [int(comparison.convolution[23]), int(comparison.correlation[23])]
+    section = (root / "samples/README.md").read_text(encoding="utf-8").split("## 6.")[1]
+    story = section.split("```")[0]
+    assert "no such peak" not in story
+    assert "index 23 too" in story
+    assert f"({highs[0]})" in story and f"{highs[1]})" in story

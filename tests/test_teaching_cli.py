@@ -296,8 +296,8 @@ def test_backward_accepts_a_named_kernel():
 def test_backward_all_shows_every_value():
     signal = [(3 * i) % 7 - 3 for i in range(60)]
     expected = convcli.backward(signal, H)
-    text = succeed("backward", as_argument(signal), "1,-1", "--all").stdout
-    assert "…" not in text
+    text = succeed("backward", as_argument(signal), "1,-1", "--all", COLUMNS=None).stdout
+    assert "…" not in text  # and, without COLUMNS, each array on one line in a pipe
     assert_exactly(labelled(text, "dL/dx")[1], expected.grad_signal)
     assert_exactly(labelled(text, "y")[1], expected.output)
 
@@ -875,7 +875,7 @@ def test_demo_in_a_pipe_runs_straight_through():
     positions = [text.find(title) for title in DEMO_TITLES]
     assert all(position >= 0 for position in positions), positions
     assert positions == sorted(positions)
-    assert "Press any key" not in result.output
+    assert "Press a key" not in result.output
     step_1 = section(text, DEMO_TITLES[0], DEMO_TITLES[1])
     rows = table_rows(step_1)
     for index, (convolution, correlation) in enumerate(zip([-1, 2, 2, -1], [1, -2, -2, 1])):
@@ -911,20 +911,21 @@ def terminal(monkeypatch):
     return presses
 
 
-def test_demo_on_a_terminal_pauses_between_steps(terminal):
+def test_demo_on_a_terminal_pauses_after_each_step(terminal):
     text = succeed("demo").stdout
-    assert len(terminal) == len(DEMO_TITLES) - 1
-    assert text.count("Press any key") == len(DEMO_TITLES) - 1
-    # step, key, step, key, ..., step: no pause before the first or after the last
+    assert len(terminal) == len(DEMO_TITLES)
+    assert text.count("any key: next · b: back · q: quit") == len(DEMO_TITLES) - 1
+    assert text.count("b: back · any other key: end") == 1  # after the last step
+    # step, key, step, key, ..., step, key: no pause before the first
     pieces = text.split("<KEY>")
-    assert len(pieces) == len(DEMO_TITLES)
+    assert len(pieces) == len(DEMO_TITLES) + 1
     for piece, title in zip(pieces, DEMO_TITLES):
         assert title in piece
         assert sum(other in piece for other in DEMO_TITLES) == 1
 
 
 def test_demo_stops_on_ctrl_c_at_a_pause(monkeypatch):
-    """The prompt says "Ctrl-C stops"; click's getchar turns Ctrl-C into KeyboardInterrupt."""
+    """click's getchar turns Ctrl-C into KeyboardInterrupt: exit 130, the demo stops."""
 
     def interrupt(echo: bool = False) -> str:
         raise KeyboardInterrupt
@@ -934,7 +935,7 @@ def test_demo_stops_on_ctrl_c_at_a_pause(monkeypatch):
     monkeypatch.setattr(click, "getchar", interrupt)
     result = invoke("demo")
     assert DEMO_TITLES[0] in result.stdout
-    assert "Ctrl-C stops" in result.stdout
+    assert "Press a key" in result.stdout
     assert DEMO_TITLES[1] not in result.stdout
     assert result.exit_code != 0
 
