@@ -56,16 +56,22 @@ def _escaped(match: re.Match[str]) -> str:
     return repr(match.group())[1:-1]
 
 
+#: Since click 8.2, what a group without a command raises to show its help (exit 2).
+_HELP_AS_ERROR: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _OneLineErrors:
     """Errors as one line on stderr: usage errors without click's usage banner (exit 2),
     bad data from the engine or io as a ClickException (exit 1)."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        """Parse the command line; a usage error loses its banner but keeps exit code 2."""
+        """Parse the command line; a usage error loses its banner but keeps exit code 2
+        (bare ``convcli`` keeps its context, which click's help shown as an error needs)."""
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as error:
-            error.ctx = None
+            if not isinstance(error, _HELP_AS_ERROR):
+                error.ctx = None
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
