@@ -40,9 +40,9 @@ def old_click() -> str:
     folder = Path(tempfile.gettempdir()) / f"convcli-tests-click-{OLDEST_CLICK}"
     if not (folder / "click").is_dir():
         staging = Path(tempfile.mkdtemp(prefix=folder.name + "."))
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
         fetched = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
-            + [str(staging), f"click=={OLDEST_CLICK}"],
+            [*pip, "--target", str(staging), f"click=={OLDEST_CLICK}"],
             capture_output=True,
             text=True,
             timeout=300,
