@@ -68,7 +68,8 @@ class _OneLineErrors:
         """Parse the command line; a usage error loses its banner but keeps exit code 2
         (bare ``convcli`` keeps its context, which click's help shown as an error needs)."""
         try:
-            return super().make_context(*args, **kwargs)
+            with _quiet_when_the_reader_goes():
+                return super().make_context(*args, **kwargs)
         except click.UsageError as error:
             if not isinstance(error, _HELP_AS_ERROR):
                 error.ctx = None
@@ -78,12 +79,24 @@ class _OneLineErrors:
         """Run the command, turning bad data into a one-line error (exit 1)."""
         try:
             _refuse_overwriting_inputs(ctx)
-            return super().invoke(ctx)
+            with _quiet_when_the_reader_goes():
+                return super().invoke(ctx)
         except click.UsageError as error:
             error.ctx = None
             raise
         except ConvcliError as error:
             raise click.ClickException(_CONTROL.sub(_escaped, str(error))) from None
+
+
+@contextlib.contextmanager
+def _quiet_when_the_reader_goes() -> Iterator[None]:
+    """End the command with exit 0 and no word when the reader of its output has gone
+    (``| head``), as ``seq``'s death by SIGPIPE does; click alone would exit 1."""
+    try:
+        yield
+    except BrokenPipeError:
+        io.discard_stdout()
+        raise click.exceptions.Exit(0) from None
 
 
 class ConvcliGroup(_OneLineErrors, click.Group):

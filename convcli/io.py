@@ -21,7 +21,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TextIO
 
 import numpy as np
 
@@ -1304,17 +1304,25 @@ def choose_format(
 
 def stdout_is_terminal() -> bool:
     """Whether standard output is a terminal (where tables and animations make sense)."""
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def stdin_is_terminal() -> bool:
     """Whether standard input is a terminal (someone who can press a key)."""
-    return sys.stdin.isatty()
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def stderr_is_terminal() -> bool:
     """Whether standard error is a terminal (where a progress bar can be drawn)."""
-    return sys.stderr.isatty()
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+def standard_output() -> TextIO:
+    """Standard output, to write a result to; an InputError if the process started with it
+    closed (``>&-``), when Python leaves ``sys.stdout`` None."""
+    if sys.stdout is None:
+        raise InputError("standard output is closed; redirect it (> FILE) or give -o FILE")
+    return sys.stdout
 
 
 def source_size(source: str) -> int | None:
@@ -1412,6 +1420,7 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
 
             yield write_file
         return
+    stdout = standard_output()
     closed = False  # set when standard output's reader has gone
 
     def guarded(action: Callable[[], object]) -> None:
@@ -1424,19 +1433,19 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
 
     def write(text: str | bytes) -> None:
         if isinstance(text, bytes):
-            guarded(sys.stdout.flush)
-            guarded(lambda: sys.stdout.buffer.write(text))
+            guarded(stdout.flush)
+            guarded(lambda: stdout.buffer.write(text))
         else:
             for piece in _pieces(text):
-                guarded(lambda piece=piece: sys.stdout.write(piece))
+                guarded(lambda piece=piece: stdout.write(piece))
 
     try:
         yield write
-        guarded(sys.stdout.flush)
+        guarded(stdout.flush)
     except BrokenPipeError:
         if not closed:
             raise
-        _discard_stdout()
+        discard_stdout()
 
 
 def _pieces(text: str | bytes) -> Iterator[str | bytes]:
@@ -1448,7 +1457,7 @@ def _pieces(text: str | bytes) -> Iterator[str | bytes]:
         yield text[start : start + _WRITE_PIECE]
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """Point standard output at the null device, so that nothing more fails to reach a reader
     that has gone (Python would otherwise report the pipe at exit)."""
     with suppress(OSError, ValueError, AttributeError):

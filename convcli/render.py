@@ -8,13 +8,16 @@ Long results show their first and last rows (and columns) unless ``show_all``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from copy import copy
 from io import StringIO
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
+from rich.segment import Segment, Segments
+from rich.table import Column, Table
 from rich.text import Text
 
 if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would slow start-up
@@ -55,6 +58,7 @@ _SHADES = "·░▒▓█"
 _HEAT_MAP_SIZE = 24
 _FILE_WIDTH = 100
 _UNWRAPPED_WIDTH = 10_000
+_PIECE_ROWS = 1000  # longer tables are drawn in pieces (see _table_in_pieces)
 _RELATION_MARKS = {"equal": ("=", "green"), "opposite": ("-", "yellow"), "different": ("≠", "red")}
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
@@ -601,17 +605,89 @@ def heading(title: str, story: str) -> RenderableType:
     return Group(Text(""), Rule(title, style="bold"), Text(story))
 
 
+class _Console(Console):
+    """A rich Console that leaves a reader gone from its pipe to the command line (rich's
+    own handling exits with status 1)."""
+
+    def on_broken_pipe(self) -> None:
+        """Raise BrokenPipeError, which convcli.cli turns into a quiet exit 0."""
+        raise BrokenPipeError
+
+
 def print_view(view: RenderableType, wide: bool = False) -> None:
     """Print to standard output, with colour only where rich finds a terminal that wants it.
 
     ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
     so each line stays one line in a pipe. Text like ``:smile:`` (in a file name, say) is
     printed as written: no emoji codes, whose table would also take ~3 ms to import.
+    A long table is drawn and written a thousand rows at a time, so its first rows
+    appear at once and a reader that stops early (``| head``) ends the command at once.
     """
-    console = Console(emoji=False)
+    from convcli.io import standard_output
+
+    console = _Console(file=standard_output(), emoji=False)
     if wide and not console.is_terminal:
-        console = Console(width=_UNWRAPPED_WIDTH, emoji=False)
-    console.print(view)
+        console = _Console(file=standard_output(), width=_UNWRAPPED_WIDTH, emoji=False)
+    for part in _parts(view):
+        if isinstance(part, Table) and part.row_count > _PIECE_ROWS:
+            for lines in _table_in_pieces(console, part):
+                console.print(Segments([segment for line in lines for segment in line]), end="")
+        else:
+            console.print(part)
+
+
+def _parts(view: RenderableType) -> Iterator[RenderableType]:
+    """The renderables of a view in the order they are drawn: those of groups one by one."""
+    if isinstance(view, Group):
+        for part in view.renderables:
+            yield from _parts(part)
+    else:
+        yield view
+
+
+def _table_in_pieces(console: Console, table: Table) -> Iterator[list[list[Segment]]]:
+    """The lines of a long table, a piece of _PIECE_ROWS rows at a time, drawn as one table.
+
+    rich measures and lays out every cell before drawing a table's first row (seconds
+    to minutes for 10^5 rows); each piece here is a table of its own rows with the
+    whole table's column widths (as rich would measure them where the table fits), and
+    without the edges where pieces meet.
+    """
+    cells = [list(column.cells) for column in table.columns]
+    widths = [_column_width(column) for column in table.columns]
+    edged = table.box is not None and table.show_edge
+    for start in range(0, table.row_count, _PIECE_ROWS):
+        end = min(start + _PIECE_ROWS, table.row_count)
+        piece = copy(table)
+        piece.columns = [column.copy() for column in table.columns]
+        for column, width in zip(piece.columns, widths):
+            column.width = column.width if width is None else width
+        piece.rows = []
+        piece.show_header = table.show_header and start == 0
+        piece.title = table.title if start == 0 else None
+        piece.caption = table.caption if end == table.row_count else None
+        for index in range(start, end):
+            row = table.rows[index]
+            piece.add_row(*(column[index] for column in cells), style=row.style)
+        lines = console.render_lines(piece, pad=False, new_lines=True)
+        yield lines[int(edged and start > 0) : len(lines) - int(edged and end < table.row_count)]
+
+
+def _column_width(column: Column) -> int | None:
+    """The width of a column's widest line of text (its header's too); None if a cell is
+    not text."""
+    lines = []
+    for cell in (column.header, *column.cells):
+        if isinstance(cell, str):
+            text = Text.from_markup(cell, emoji=False).plain if "[" in cell else cell
+        elif isinstance(cell, Text):
+            text = cell.plain
+        else:
+            return None
+        lines.extend(text.split("\n"))
+    if "".join(lines).isascii():  # one cell per character: the common case, and quick
+        return max(map(len, lines))
+    return max(map(cell_len, lines))
 
 
 def view_text(view: RenderableType, wide: bool = False, width: int = _FILE_WIDTH) -> str:
