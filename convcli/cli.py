@@ -1066,6 +1066,7 @@ def _module(name: str) -> Any:
 
 def main() -> None:
     """Console entry point: click's errors as one line, Ctrl-C as exit 130, never a traceback."""
+    io.drop_messages_if_stderr_closed()
     code = _run()
     if io.background_reader_alive():  # a --stream reader still blocked on standard input
         io.exit_now(code)

@@ -258,6 +258,10 @@ def _open_source(path: str, role: str, stdin: BinaryIO | None) -> Iterator[tuple
         with stream, _read_errors(path):
             yield stream, path
         return
+    if stdin is None and sys.stdin is None:  # Python's mark for a descriptor closed at start
+        raise InputError(
+            f"the {role} is '-' but standard input is closed; pipe data in or give a file"
+        )
     stream = stdin if stdin is not None else sys.stdin.buffer
     if stream.isatty():
         raise InputError(
@@ -825,7 +829,7 @@ def exit_now(code: int) -> NoReturn:
     """End the process with ``code`` at once, after flushing standard output and error,
     without the interpreter's shutdown (for when background_reader_alive)."""
     for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a closed pipe: what it missed is lost anyway
+        with suppress(OSError, ValueError, AttributeError):  # a closed pipe or stream (None)
             stream.flush()
     os._exit(code)
 
@@ -1315,6 +1319,13 @@ def stdin_is_terminal() -> bool:
 def stderr_is_terminal() -> bool:
     """Whether standard error is a terminal (where a progress bar can be drawn)."""
     return sys.stderr is not None and sys.stderr.isatty()
+
+
+def drop_messages_if_stderr_closed() -> None:
+    """Give a process started with standard error closed (``2>&-``) a null one: its
+    messages are dropped (click would write them to standard output), its exit codes kept."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (the process's)
 
 
 def standard_output() -> TextIO:

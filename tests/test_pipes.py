@@ -124,3 +124,134 @@ def test_head_1_ends_a_long_output_promptly(big_signal, args):
     assert_clean_stderr(stderr)
     assert (convcli.returncode, stderr) == (0, "")
     assert took < PROMPTLY
+
+
+def run_closed(args: list[str], closed: tuple[int, ...], **kwargs) -> subprocess.CompletedProcess:
+    """``python -m convcli ARGS`` started with these standard descriptors closed (as the
+    shell's ``<&-``, ``>&-`` and ``2>&-`` do); the open ones are captured."""
+
+    def close() -> None:
+        for descriptor in closed:
+            os.close(descriptor)
+
+    return subprocess.run(
+        [*PYTHON_M, *args],
+        stdin=None if 0 in closed else subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if 1 in closed else subprocess.PIPE,
+        stderr=subprocess.DEVNULL if 2 in closed else subprocess.PIPE,
+        preexec_fn=close,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=ROOT,
+        env=environment(),
+        check=False,
+        **kwargs,
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
+@pytest.mark.parametrize(
+    ("args", "role"),
+    [
+        (["conv", "-", "1"], "signal"),
+        (["conv", "-", "1", "--stream"], "signal"),
+        (["corr", "1,2,3", "-"], "kernel"),
+        (["conv", "-:1", "1"], "signal"),
+    ],
+    ids=["whole", "stream", "kernel", "column"],
+)
+def test_closed_standard_input_is_one_line(args, role):
+    result = run_closed(args, closed=(0,))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: the {role} is '-' but standard input is closed; pipe data in or give a file\n"
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
+def test_closed_standard_input_is_no_matter_when_it_is_not_read():
+    result = run_closed(["conv", "1,2,3", "1,1"], closed=(0,))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "3\n5\n", "")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["conv", "1,2", "1"],
+        ["conv", "1,2", "1", "--format", "table"],
+        ["conv", "1,2", "1", "--stream"],
+        ["compare", "1,2", "1"],
+        ["explain", "1,2", "1"],
+        ["kernels"],
+        ["demo"],
+    ],
+    ids=" ".join,
+)
+def test_closed_standard_output_is_one_line(args):
+    result = run_closed(args, closed=(1,))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: standard output is closed; redirect it (> FILE) or give -o FILE\n"
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+def test_closed_standard_output_does_not_matter_with_o(tmp_path, stream):
+    """-o does not need standard output; the file opened for it must not take descriptor 1."""
+    out = tmp_path / "out.csv"
+    result = run_closed(["conv", "1,2,3", "1,1", "-o", str(out), *(["--stream"] * stream)], (1,))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert out.read_text() == "3\n5\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
+@pytest.mark.parametrize(
+    ("args", "code", "stdout"),
+    [
+        (["conv", "1,2,3", "1,1"], 0, "3\n5\n"),
+        (["conv", "1,x", "1"], 1, ""),
+        (["conv", "1,2", "1", "--stride", "0"], 2, ""),
+        (["conv", "1,nan,3", "1"], 0, "1.0\nnan\n3.0\n"),
+    ],
+    ids=["result", "data-error", "usage-error", "note"],
+)
+def test_closed_standard_error_keeps_the_exit_code_and_standard_output_clean(args, code, stdout):
+    """With nowhere to say it, a message is dropped: never written to standard output."""
+    result = run_closed(args, closed=(2,))
+    assert (result.returncode, result.stdout) == (code, stdout)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
+@pytest.mark.parametrize(
+    ("args", "code"), [(["conv", "1,2", "1"], 1), (["conv", "-", "1"], 1), (["--help"], 0)]
+)
+def test_every_standard_stream_closed(args, code):
+    result = run_closed(args, closed=(0, 1, 2))
+    assert result.returncode == code
+
+
+@pytest.mark.skipif(not os.path.isdir("/"), reason="needs a root folder")
+def test_a_directory_as_standard_input_stops_python_before_convcli():
+    """``convcli conv - 1 < /``: Python refuses a directory as standard input before any of
+    convcli runs (README, "Errors and exit codes"); it fails, one way, never as convcli's
+    internal error."""
+    folder = os.open("/", os.O_RDONLY)
+    try:
+        result = subprocess.run(
+            [*PYTHON_M, "conv", "-", "1"],
+            stdin=folder,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            cwd=ROOT,
+            env=environment(),
+            check=False,
+        )
+    finally:
+        os.close(folder)
+    assert result.returncode == 1
+    assert "<stdin> is a directory" in result.stderr
+    assert "internal error" not in result.stderr
