@@ -158,6 +158,26 @@ class _Checked(click.ParamType):
         return value if self.keep_text else parsed
 
 
+def _complete_source(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of SIGNAL, KERNEL or REFERENCE: file names (the shell's own) and
+    the named kernels' examples that begin with what was typed."""
+    from click.shell_completion import CompletionItem
+
+    from convcli.kernels import catalogue
+
+    named = [
+        CompletionItem(info.example, help=info.description)
+        for info in catalogue()
+        if info.example.startswith(incomplete)
+    ]
+    return [CompletionItem(incomplete, type="file"), *named]
+
+
+def source_argument(name: str) -> Callable:
+    """A SIGNAL, KERNEL or REFERENCE argument: numbers, a file or a named kernel."""
+    return click.argument(name, shell_complete=_complete_source)
+
+
 def _stack(*options: Callable[[Callable[..., None]], Callable[..., None]]) -> Callable:
     """One decorator applying click options in the order they are listed."""
 
@@ -571,8 +591,8 @@ def _progress(signal: str) -> Iterator[Callable[[int], None]]:
 #: Arguments and options of ``conv`` and ``corr``, which differ only in the operation
 #: (and in whether --lags and --normalize are offered).
 single_operation_options = _stack(
-    click.argument("signal"),
-    click.argument("kernel"),
+    source_argument("signal"),
+    source_argument("kernel"),
     geometry_options,
     method_option,
     convention_option,
@@ -596,8 +616,8 @@ def cli() -> None:
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @geometry_options
 @method_option
 @convention_option
@@ -680,8 +700,8 @@ def corr(**arguments: Any) -> None:
 
 
 @cli.command("conventions", cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @operations_option("Which operation to line up.")
 @geometry_options
 @method_option
@@ -724,8 +744,8 @@ def conventions_command(
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP.replace("KERNEL", "REFERENCE"))
-@click.argument("signal")
-@click.argument("reference")
+@source_argument("signal")
+@source_argument("reference")
 @click.option(
     "--max-lag",
     type=click.IntRange(min=0),
@@ -778,8 +798,8 @@ def delay(
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @operations_option("Which operation to write out.")
 @geometry_options
 @output_options(
@@ -843,8 +863,8 @@ def explain(
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @click.option(
     "--grad",
     "upstream",
@@ -933,8 +953,8 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @geometry_options
 @method_option
 @click.option(
@@ -1048,6 +1068,32 @@ def demo() -> None:
             click.echo("Press any key for the next step (Ctrl-C stops)…", nl=False)
             click.getchar()  # raises KeyboardInterrupt on Ctrl-C: the demo stops
             click.echo()
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "fish", "zsh"]))
+def completion(shell: str) -> None:
+    """Print the script that lets SHELL complete convcli's commands, options, files and
+    kernel names.
+
+    \b
+    Example:
+        eval "$(convcli completion bash)"      # in ~/.bashrc
+    """
+    from click.shell_completion import BashComplete, get_completion_class
+
+    class FilesToo(BashComplete):
+        """click's bash script, with files added to other suggestions rather than instead
+        of them (a SIGNAL may be a file or a kernel name)."""
+
+        source_template = BashComplete.source_template.replace(
+            "COMPREPLY=()\n            compopt -o default",
+            'compopt -o filenames\n            COMPREPLY+=($(compgen -f -- "$value"))',
+        )
+
+    complete = FilesToo if shell == "bash" else get_completion_class(shell)
+    assert complete is not None  # click knows all three shells
+    click.echo(complete(cli, {}, "convcli", "_CONVCLI_COMPLETE").source())
 
 
 def _render_steps() -> Any:

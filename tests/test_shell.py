@@ -153,3 +153,91 @@ def test_a_result_under_both_clicks(click_path):
     result = run_with(click_path, "conv", "2,1,3", "-1,1", "--padding", "full")
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.split() == ["-2", "1", "-2", "3"]
+
+
+def complete(click_path: str | None, words: str) -> list[tuple[str, str]]:
+    """What ``convcli WORDS<TAB>`` offers in bash, as click's completion script asks for it:
+    (type, value) pairs. The last word of WORDS is the one being completed."""
+    parts = words.split(" ")
+    result = run_with(
+        click_path,
+        _CONVCLI_COMPLETE="bash_complete",
+        COMP_WORDS=" ".join(["convcli", *parts]),
+        COMP_CWORD=str(len(parts)),
+    )
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    return [tuple(line.split(",", 1)) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize(
+    "words", ["conv ", "conv 1,2 ", "compare g", "explain samples/ ", "conv --padding full 1,2 "]
+)
+def test_signal_and_kernel_complete_file_names_and_kernel_names(click_path, words):
+    from convcli.kernels import catalogue
+
+    offered = complete(click_path, words)
+    incomplete = words.split(" ")[-1]
+    assert ("file", incomplete) in offered
+    examples = [info.example for info in catalogue() if info.example.startswith(incomplete)]
+    assert examples
+    assert [value for kind, value in offered if kind == "plain"] == examples
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("conv 1,2 1 --method ", ["auto", "direct", "fft"]),
+        ("conv 1,2 1 --pad-mode r", ["reflect", "replicate"]),
+        ("compare 1,2 1 --format j", ["json"]),
+        ("", None),
+        ("co", ["compare", "completion", "conv", "conventions", "corr"]),
+        ("completion ", ["bash", "fish", "zsh"]),
+    ],
+)
+def test_commands_and_option_choices_complete(click_path, words, expected):
+    offered = complete(click_path, words)
+    values = [value for kind, value in offered if kind == "plain"]
+    if expected is None:
+        assert {"conv", "corr", "compare", "kernels", "completion"} <= set(values)
+    else:
+        assert values == expected
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_prints_the_script_for_each_shell(shell):
+    result = run_with(None, "completion", shell)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "_CONVCLI_COMPLETE" in result.stdout
+    assert f"{shell}_complete" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.skipif(
+    not (Path(sys.executable).parent / "convcli").exists(), reason="needs the console script"
+)
+def test_bash_offers_files_and_kernel_names_together(tmp_path):
+    """The printed bash script, run in bash: both the files and the kernel names that begin
+    with what was typed (click's own script drops the files when anything else matches)."""
+    (tmp_path / "sound.csv").write_text("1\n")
+    (tmp_path / "samples").mkdir()
+    script = run_with(None, "completion", "bash").stdout
+    program = f"""
+        {script}
+        COMP_WORDS=(convcli conv s); COMP_CWORD=2
+        _convcli_completion convcli
+        printf '%s\\n' "${{COMPREPLY[@]}}"
+    """
+    result = subprocess.run(
+        ["bash", "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=tmp_path,
+        env=environment(
+            PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+        ),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    offered = set(result.stdout.split())
+    assert {"sound.csv", "samples", "sharpen", "sobel-x", "sobel-y"} <= offered
