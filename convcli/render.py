@@ -8,14 +8,14 @@ Long results show their first and last rows (and columns) unless ``show_all``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from copy import copy
 from io import StringIO
 from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.cells import cell_len
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.segment import Segment, Segments
 from rich.table import Column, Table
 from rich.text import Text
@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would 
     from convcli.xcorr import Delay
 
 __all__ = [
+    "PIECE_ROWS",
+    "RowsByPiece",
     "Shown",
     "as_rows",
     "backward_view",
@@ -58,7 +60,7 @@ _SHADES = "·░▒▓█"
 _HEAT_MAP_SIZE = 24
 _FILE_WIDTH = 100
 _UNWRAPPED_WIDTH = 10_000
-_PIECE_ROWS = 1000  # longer tables are drawn in pieces (see _table_in_pieces)
+PIECE_ROWS = 1000  # longer tables are drawn in pieces (see RowsByPiece)
 _RELATION_MARKS = {"equal": ("=", "green"), "opposite": ("-", "yellow"), "different": ("≠", "red")}
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
@@ -620,8 +622,8 @@ def print_view(view: RenderableType, wide: bool = False) -> None:
     ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
     so each line stays one line in a pipe. Text like ``:smile:`` (in a file name, say) is
     printed as written: no emoji codes, whose table would also take ~3 ms to import.
-    A long table is drawn and written a thousand rows at a time, so its first rows
-    appear at once and a reader that stops early (``| head``) ends the command at once.
+    A long table is drawn and written a piece of rows at a time (see RowsByPiece), so its
+    first rows appear at once and a reader that stops early (``| head``) ends the command.
     """
     from convcli.io import standard_output
 
@@ -629,8 +631,10 @@ def print_view(view: RenderableType, wide: bool = False) -> None:
     if wide and not console.is_terminal:
         console = _Console(file=standard_output(), width=_UNWRAPPED_WIDTH, emoji=False)
     for part in _parts(view):
-        if isinstance(part, Table) and part.row_count > _PIECE_ROWS:
-            for lines in _table_in_pieces(console, part):
+        if isinstance(part, Table) and part.row_count > PIECE_ROWS:
+            part = RowsByPiece.of(part)
+        if isinstance(part, RowsByPiece):
+            for lines in part.lines(console):
                 console.print(Segments([segment for line in lines for segment in line]), end="")
         else:
             console.print(part)
@@ -645,32 +649,60 @@ def _parts(view: RenderableType) -> Iterator[RenderableType]:
         yield view
 
 
-def _table_in_pieces(console: Console, table: Table) -> Iterator[list[list[Segment]]]:
-    """The lines of a long table, a piece of _PIECE_ROWS rows at a time, drawn as one table.
+class RowsByPiece:
+    """A long table, made and drawn PIECE_ROWS rows at a time by print_view.
 
-    rich measures and lays out every cell before drawing a table's first row (seconds
-    to minutes for 10^5 rows); each piece here is a table of its own rows with the
-    whole table's column widths (as rich would measure them where the table fits), and
-    without the edges where pieces meet.
+    rich measures and lays out every cell of a table before drawing its first row
+    (minutes for 10^5 rows), so print_view draws each piece as a table of its own,
+    without the edges where pieces meet, with the whole table's column widths when
+    they are known (``widths``, as rich measures them where the table fits; None for a
+    column not known) or else the widest met so far. ``row(index)`` makes a row's cells when its piece is drawn;
+    any other console (view_text) gets the whole table at once.
     """
-    cells = [list(column.cells) for column in table.columns]
-    widths = [_column_width(column) for column in table.columns]
-    edged = table.box is not None and table.show_edge
-    for start in range(0, table.row_count, _PIECE_ROWS):
-        end = min(start + _PIECE_ROWS, table.row_count)
-        piece = copy(table)
-        piece.columns = [column.copy() for column in table.columns]
-        for column, width in zip(piece.columns, widths):
-            column.width = column.width if width is None else width
+
+    def __init__(
+        self,
+        table: Table,
+        count: int,
+        row: Callable[[int], Sequence[RenderableType]],
+        widths: list[int | None] | None = None,
+    ) -> None:
+        self.table, self.count, self.row, self.widths = table, count, row, widths
+
+    @classmethod
+    def of(cls, table: Table) -> RowsByPiece:
+        """A table already filled, to be drawn by pieces."""
+        cells = [list(column.cells) for column in table.columns]
+        widths = [_column_width(column) for column in table.columns]
+        return cls(table, table.row_count, lambda index: [cell[index] for cell in cells], widths)
+
+    def piece(self, start: int, end: int) -> Table:
+        """A table of rows ``start`` to ``end`` (the header with the first row only)."""
+        piece = copy(self.table)
+        piece.columns = [column.copy() for column in self.table.columns]
         piece.rows = []
-        piece.show_header = table.show_header and start == 0
-        piece.title = table.title if start == 0 else None
-        piece.caption = table.caption if end == table.row_count else None
+        piece.show_header = self.table.show_header and start == 0
         for index in range(start, end):
-            row = table.rows[index]
-            piece.add_row(*(column[index] for column in cells), style=row.style)
-        lines = console.render_lines(piece, pad=False, new_lines=True)
-        yield lines[int(edged and start > 0) : len(lines) - int(edged and end < table.row_count)]
+            piece.add_row(*self.row(index))
+        return piece
+
+    def lines(self, console: Console) -> Iterator[list[list[Segment]]]:
+        """The table's lines, a piece at a time."""
+        known = self.widths or [None] * len(self.table.columns)
+        widest = [0] * len(known)
+        edged = self.table.box is not None and self.table.show_edge
+        for start in range(0, self.count, PIECE_ROWS):
+            end = min(start + PIECE_ROWS, self.count)
+            piece = self.piece(start, end)
+            for index, (column, width) in enumerate(zip(piece.columns, known)):
+                if width is None:
+                    widest[index] = max(widest[index], _column_width(column) or 0)
+                column.width = width if width is not None else widest[index] or None
+            lines = console.render_lines(piece, pad=False, new_lines=True)
+            yield lines[int(edged and start > 0) : len(lines) - int(edged and end < self.count)]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.piece(0, self.count)
 
 
 def _column_width(column: Column) -> int | None:

@@ -15,7 +15,16 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.render import Shown, as_rows, format_cell, options_line, shown, side_by_side
+from convcli.render import (
+    PIECE_ROWS,
+    RowsByPiece,
+    Shown,
+    as_rows,
+    format_cell,
+    options_line,
+    shown,
+    side_by_side,
+)
 from convcli.steps import Explanation, Step
 
 __all__ = ["animate", "explanation_view", "explanations_view"]
@@ -187,6 +196,18 @@ def explanation_view(
     if not explanation.setup.in_signal.all():
         parts.append(Text("[ ] marks padding", style="dim"))
     lines, notes = _sum_table(), []
+    listing: RenderableType = lines
+    if one_dimensional and len(chosen) > PIECE_ROWS and None not in chosen:
+        # Every step of a long signal: each row is made as it is printed (RowsByPiece).
+        ends = (explanation.step(positions[0]), explanation.step(positions[-1]))
+        label = max(len(_label(explanation, step, lags)) for step in ends)  # the widest
+        listing = RowsByPiece(
+            lines,
+            len(chosen),
+            lambda i: _sum_row(explanation, explanation.step(positions[i]), lags),
+            [label, None, None, None, None],
+        )
+        chosen = []
     for index in chosen:
         if index is None:
             note = _left_out(len(positions) - (len(chosen) - 1))
@@ -200,7 +221,7 @@ def explanation_view(
         else:
             parts.append(_block(explanation, explanation.step(positions[index]), lags))
     if one_dimensional:
-        parts.extend([lines, *notes])
+        parts.extend([listing, *notes])
     parts.append(options_line(explanation.geometry, explanation.method))
     return Group(*parts)
 
