@@ -1004,28 +1004,37 @@ def _dumps(document: Any) -> str:
     return json.dumps(document, allow_nan=False) + "\n"
 
 
-def explanations_json(explanations: list[Explanation], lags: bool = False) -> str:
+def explanations_json(explanations: list[Explanation], lags: bool = False) -> Iterator[str]:
     """JSON of ``explain``: every step's cells, values, products and result, per operation;
-    with ``lags``, each step's lag too."""
+    with ``lags``, each step's lag too. Written a step at a time (the same text as one
+    ``json.dumps``), so a long signal's first steps go out before its last are made."""
+    import json
+
+    def opened(document: dict[str, Any], key: str) -> str:
+        """The document's JSON, left open after a last key ``key`` holding a list."""
+        return _dumps(document)[: -len("}\n")] + f", {json.dumps(key)}: ["
+
     first = explanations[0].setup
-    document = {
-        "signal": _array_json(first.signal),
-        "kernel": _array_json(first.kernel),
-        "options": _options_json(explanations[0]),
-        "operations": [
-            {
-                "operation": explanation.operation,
-                "weights": _array_json(explanation.setup.weights),
-                "output": _array_json(explanation.output),
-                "steps": [
-                    _step_json(explanation.step(p), explanation, lags)
-                    for p in explanation.positions()
-                ],
-            }
-            for explanation in explanations
-        ],
-    }
-    return _dumps(document)
+    yield opened(
+        {
+            "signal": _array_json(first.signal),
+            "kernel": _array_json(first.kernel),
+            "options": _options_json(explanations[0]),
+        },
+        "operations",
+    )
+    for number, explanation in enumerate(explanations):
+        operation = {
+            "operation": explanation.operation,
+            "weights": _array_json(explanation.setup.weights),
+            "output": _array_json(explanation.output),
+        }
+        yield (", " if number else "") + opened(operation, "steps")
+        for count, position in enumerate(explanation.positions()):
+            step = _step_json(explanation.step(position), explanation, lags)
+            yield (", " if count else "") + _dumps(step)[:-1]
+        yield "]}"
+    yield "]}\n"
 
 
 def _step_json(step: Step, explanation: Explanation, lags: bool) -> dict[str, Any]:

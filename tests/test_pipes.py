@@ -88,19 +88,22 @@ def big_signal(tmp_path_factory) -> str:
         ["conv", "{big}", "1,-1", "--format", "table", "--all"],
         ["corr", "{big}", "1,-1", "--lags", "--format", "table", "--all"],
         ["explain", "{big}", "1,-1", "--all"],
-        ["explain", "{big}", "1,-1", "--format", "json"],
+        ["explain", "{big}", "1,-1", "--format", "json", "| head -c 100"],
         ["compare", "{big}", "1,-1", "--format", "csv"],
         ["compare", "{big}", "1,-1", "--format", "json"],
         ["conv", "{big}", "1,-1", "--stream"],
-        ["conventions", "{big}", "1,-1", "--format", "table", "--all"],
-        ["conventions", "{big}", "1,-1", "--format", "csv"],
+        ["conventions", "{big}", "1,-1", "--format", "table"],
         ["backward", "{big}", "1,-1", "--all"],
     ],
     ids=" ".join,
 )
 def test_head_1_ends_a_long_output_promptly(big_signal, args):
     """``convcli … | head -1`` on a long output: head gets its line and leaves, and convcli
-    ends promptly with exit 0 and nothing on standard error, as ``seq 1e9 | head -1`` does."""
+    ends promptly with exit 0 and nothing on standard error, as ``seq 1e9 | head -1`` does.
+    (explain's JSON is one line, so there head takes its first 100 bytes instead.)"""
+    reader = ["head", "-1"]
+    if args[-1].startswith("| "):
+        args, reader = args[:-1], args[-1][2:].split()
     started = time.monotonic()
     convcli = subprocess.Popen(
         [*PYTHON_M, *(arg.format(big=big_signal) for arg in args)],
@@ -109,7 +112,7 @@ def test_head_1_ends_a_long_output_promptly(big_signal, args):
         cwd=ROOT,
         env=environment(COLUMNS="100"),
     )
-    head = subprocess.run(["head", "-1"], stdin=convcli.stdout, capture_output=True, check=False)
+    head = subprocess.run(reader, stdin=convcli.stdout, capture_output=True, check=False)
     convcli.stdout.close()  # head held the only other reading end, and it has gone
     convcli.stdout = None
     try:
