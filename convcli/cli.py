@@ -87,9 +87,11 @@ class _OneLineErrors:
     bad data from the engine or io as a ClickException (exit 1)."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        """Parse the command line; a usage error loses its banner but keeps exit code 2."""
+        """Parse the command line; a usage error loses its banner but keeps exit code 2
+        (bare ``convcli`` keeps its context, which click's help shown as an error needs)."""
         try:
-            return super().make_context(*args, **kwargs)
+            with _quiet_when_the_reader_goes():
+                return super().make_context(*args, **kwargs)
         except click.UsageError as error:
             raise _one_line(error) from None
 
@@ -98,7 +100,8 @@ class _OneLineErrors:
         cannot go together into a usage error (exit 2); notes follow only a success."""
         try:
             _refuse_overwriting_inputs(ctx)
-            result = super().invoke(ctx)
+            with _quiet_when_the_reader_goes():
+                result = super().invoke(ctx)
         except click.UsageError as error:
             raise _one_line(error) from None
         except OptionError as error:
@@ -108,6 +111,17 @@ class _OneLineErrors:
         for note in ctx.meta.pop(_NOTES, []):
             click.echo(f"note: {note}", err=True)
         return result
+
+
+@contextlib.contextmanager
+def _quiet_when_the_reader_goes() -> Iterator[None]:
+    """End the command with exit 0 and no word when the reader of its output has gone
+    (``| head``), as ``seq``'s death by SIGPIPE does; click alone would exit 1."""
+    try:
+        yield
+    except BrokenPipeError:
+        io.discard_stdout()
+        raise click.exceptions.Exit(0) from None
 
 
 class ConvcliGroup(_OneLineErrors, click.Group):
@@ -169,6 +183,26 @@ class _Checked(click.ParamType):
         except ConvcliError as error:
             self.fail(str(error), param, ctx)
         return value if self.keep_text else parsed
+
+
+def _complete_source(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of SIGNAL, KERNEL or REFERENCE: file names (the shell's own) and
+    the named kernels' examples that begin with what was typed."""
+    from click.shell_completion import CompletionItem
+
+    from convcli.kernels import catalogue
+
+    named = [
+        CompletionItem(info.example, help=info.description)
+        for info in catalogue()
+        if info.example.startswith(incomplete)
+    ]
+    return [CompletionItem(incomplete, type="file"), *named]
+
+
+def source_argument(name: str) -> Callable:
+    """A SIGNAL, KERNEL or REFERENCE argument: numbers, a file or a named kernel."""
+    return click.argument(name, shell_complete=_complete_source)
 
 
 def _stack(*options: Callable[[Callable[..., None]], Callable[..., None]]) -> Callable:
@@ -688,8 +722,8 @@ def _progress(signal: str) -> Iterator[Callable[[int], None]]:
 #: Arguments and options of ``conv`` and ``corr``, which differ only in the operation
 #: (and in whether --lags and --normalize are offered).
 single_operation_options = _stack(
-    click.argument("signal"),
-    click.argument("kernel"),
+    source_argument("signal"),
+    source_argument("kernel"),
     geometry_options,
     method_option,
     convention_option,
@@ -714,8 +748,8 @@ def cli() -> None:
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @geometry_options
 @method_option
 @convention_option
@@ -804,8 +838,8 @@ def corr(**arguments: Any) -> None:
 
 
 @cli.command("conventions", cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @operations_option("Which operation to line up.")
 @geometry_options
 @method_option
@@ -849,8 +883,8 @@ def conventions_command(
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP.replace("KERNEL", "REFERENCE"))
-@click.argument("signal")
-@click.argument("reference")
+@source_argument("signal")
+@source_argument("reference")
 @click.option(
     "--max-lag",
     type=click.IntRange(min=0),
@@ -904,8 +938,8 @@ def delay(
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @operations_option("Which operation to write out.")
 @geometry_options
 @output_options(
@@ -973,8 +1007,8 @@ def explain(
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @click.option(
     "--grad",
     "upstream",
@@ -1064,8 +1098,8 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
-@click.argument("signal")
-@click.argument("kernel")
+@source_argument("signal")
+@source_argument("kernel")
 @geometry_options
 @method_option
 @click.option(
@@ -1203,6 +1237,32 @@ def _demo_key(number: int, glyph: Callable[[str], str]) -> int:
     return len(_DEMO_STEPS) if last else number + 1
 
 
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "fish", "zsh"]))
+def completion(shell: str) -> None:
+    """Print the script that lets SHELL complete convcli's commands, options, files and
+    kernel names.
+
+    \b
+    Example:
+        eval "$(convcli completion bash)"      # in ~/.bashrc
+    """
+    from click.shell_completion import BashComplete, get_completion_class
+
+    class FilesToo(BashComplete):
+        """click's bash script, with files added to other suggestions rather than instead
+        of them (a SIGNAL may be a file or a kernel name)."""
+
+        source_template = BashComplete.source_template.replace(
+            "COMPREPLY=()\n            compopt -o default",
+            'compopt -o filenames\n            COMPREPLY+=($(compgen -f -- "$value"))',
+        )
+
+    complete = FilesToo if shell == "bash" else get_completion_class(shell)
+    assert complete is not None  # click knows all three shells
+    click.echo(complete(cli, {}, "convcli", "_CONVCLI_COMPLETE").source())
+
+
 def _render_steps() -> Any:
     """The rich views of explain, imported on first use."""
     from convcli import render_steps
@@ -1220,6 +1280,7 @@ def _module(name: str) -> Any:
 def main() -> None:
     """Console entry point: click's errors as one line, Ctrl-C as exit 130 and SIGTERM or
     SIGHUP as 128 + the signal, never a traceback."""
+    io.drop_messages_if_stderr_closed()
     for stream in (sys.stdout, sys.stderr):
         glyphs.protect(stream)  # ASCII stand-ins on streams that cannot encode the glyphs
     with io.stopping_signals():

@@ -24,7 +24,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TextIO
 
 import numpy as np
 
@@ -267,6 +267,10 @@ def _open_source(path: str, role: str, stdin: BinaryIO | None) -> Iterator[tuple
         with stream, _read_errors(path):
             yield stream, path
         return
+    if stdin is None and sys.stdin is None:  # Python's mark for a descriptor closed at start
+        raise InputError(
+            f"the {role} is '-' but standard input is closed; pipe data in or give a file"
+        )
     stream = stdin if stdin is not None else sys.stdin.buffer
     if stream.isatty():
         raise InputError(
@@ -834,7 +838,7 @@ def exit_now(code: int) -> NoReturn:
     """End the process with ``code`` at once, after flushing standard output and error,
     without the interpreter's shutdown (for when background_reader_alive)."""
     for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a closed pipe: what it missed is lost anyway
+        with suppress(OSError, ValueError, AttributeError):  # a closed pipe or stream (None)
             stream.flush()
     os._exit(code)
 
@@ -1057,28 +1061,37 @@ def _dumps(document: Any) -> str:
     return json.dumps(document, allow_nan=False) + "\n"
 
 
-def explanations_json(explanations: list[Explanation], lags: bool = False) -> str:
+def explanations_json(explanations: list[Explanation], lags: bool = False) -> Iterator[str]:
     """JSON of ``explain``: every step's cells, values, products and result, per operation;
-    with ``lags``, each step's lag too."""
+    with ``lags``, each step's lag too. Written a step at a time (the same text as one
+    ``json.dumps``), so a long signal's first steps go out before its last are made."""
+    import json
+
+    def opened(document: dict[str, Any], key: str) -> str:
+        """The document's JSON, left open after a last key ``key`` holding a list."""
+        return _dumps(document)[: -len("}\n")] + f", {json.dumps(key)}: ["
+
     first = explanations[0].setup
-    document = {
-        "signal": _array_json(first.signal),
-        "kernel": _array_json(first.kernel),
-        "options": _options_json(explanations[0]),
-        "operations": [
-            {
-                "operation": explanation.operation,
-                "weights": _array_json(explanation.setup.weights),
-                "output": _array_json(explanation.output),
-                "steps": [
-                    _step_json(explanation.step(p), explanation, lags)
-                    for p in explanation.positions()
-                ],
-            }
-            for explanation in explanations
-        ],
-    }
-    return _dumps(document)
+    yield opened(
+        {
+            "signal": _array_json(first.signal),
+            "kernel": _array_json(first.kernel),
+            "options": _options_json(explanations[0]),
+        },
+        "operations",
+    )
+    for number, explanation in enumerate(explanations):
+        operation = {
+            "operation": explanation.operation,
+            "weights": _array_json(explanation.setup.weights),
+            "output": _array_json(explanation.output),
+        }
+        yield (", " if number else "") + opened(operation, "steps")
+        for count, position in enumerate(explanation.positions()):
+            step = _step_json(explanation.step(position), explanation, lags)
+            yield (", " if count else "") + _dumps(step)[:-1]
+        yield "]}"
+    yield "]}\n"
 
 
 def _step_json(step: Step, explanation: Explanation, lags: bool) -> dict[str, Any]:
@@ -1361,17 +1374,32 @@ def choose_format(
 
 def stdout_is_terminal() -> bool:
     """Whether standard output is a terminal (where tables and animations make sense)."""
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def stdin_is_terminal() -> bool:
     """Whether standard input is a terminal (someone who can press a key)."""
-    return sys.stdin.isatty()
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def stderr_is_terminal() -> bool:
     """Whether standard error is a terminal (where a progress bar can be drawn)."""
-    return sys.stderr.isatty()
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+def drop_messages_if_stderr_closed() -> None:
+    """Give a process started with standard error closed (``2>&-``) a null one: its
+    messages are dropped (click would write them to standard output), its exit codes kept."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (the process's)
+
+
+def standard_output() -> TextIO:
+    """Standard output, to write a result to; an InputError if the process started with it
+    closed (``>&-``), when Python leaves ``sys.stdout`` None."""
+    if sys.stdout is None:
+        raise InputError("standard output is closed; redirect it (> FILE) or give -o FILE")
+    return sys.stdout
 
 
 def source_size(source: str) -> int | None:
@@ -1469,6 +1497,7 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
 
             yield write_file
         return
+    stdout = standard_output()
     closed = False  # set when standard output's reader has gone
 
     def guarded(action: Callable[[], object]) -> None:
@@ -1483,19 +1512,19 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
     def write(text: str | bytes) -> None:
         _stop_if_caught()
         if isinstance(text, bytes):
-            guarded(sys.stdout.flush)
-            guarded(lambda: sys.stdout.buffer.write(text))
+            guarded(stdout.flush)
+            guarded(lambda: stdout.buffer.write(text))
         else:
             for piece in _pieces(text):
-                guarded(lambda piece=piece: sys.stdout.write(piece))
+                guarded(lambda piece=piece: stdout.write(piece))
 
     try:
         yield write
-        guarded(sys.stdout.flush)
+        guarded(stdout.flush)
     except BrokenPipeError:
         if not closed:
             raise
-        _discard_stdout()
+        discard_stdout()
 
 
 @contextmanager
@@ -1508,7 +1537,7 @@ def standard_output_errors() -> Iterator[None]:
     except BrokenPipeError:
         raise
     except OSError as error:
-        _discard_stdout()
+        discard_stdout()
         raise _write_error("standard output", error) from None
 
 
@@ -1521,7 +1550,7 @@ def _pieces(text: str | bytes) -> Iterator[str | bytes]:
         yield text[start : start + _WRITE_PIECE]
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """Point standard output at the null device, so that nothing more fails to reach a reader
     that has gone (Python would otherwise report the pipe at exit)."""
     with suppress(OSError, ValueError, AttributeError):

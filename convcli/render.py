@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from copy import copy
 from dataclasses import dataclass, replace
 from io import StringIO
 from typing import TYPE_CHECKING
@@ -21,8 +22,8 @@ import numpy as np
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
-from rich.segment import Segment
-from rich.table import Table
+from rich.segment import Segment, Segments
+from rich.table import Column, Table
 from rich.text import Text
 
 from convcli import glyphs
@@ -37,7 +38,9 @@ if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would 
     from convcli.xcorr import Delay
 
 __all__ = [
+    "PIECE_ROWS",
     "Display",
+    "RowsByPiece",
     "Shown",
     "aligned",
     "as_rows",
@@ -81,6 +84,7 @@ _RELATIONS = {
     (False, True): "opposite",
     (False, False): "different",
 }
+PIECE_ROWS = 1000  # longer tables are drawn in pieces (see RowsByPiece)
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
     "for every signal",
@@ -866,17 +870,120 @@ def heading(title: str, story: str) -> RenderableType:
     return Group(Text(""), Rule(title, style="bold"), Text(story))
 
 
+class _Console(Console):
+    """A rich Console that leaves a reader gone from its pipe to the command line (rich's
+    own handling exits with status 1)."""
+
+    def on_broken_pipe(self) -> None:
+        """Raise BrokenPipeError, which convcli.cli turns into a quiet exit 0."""
+        raise BrokenPipeError
+
+
 def print_view(view: RenderableType, wide: bool = False) -> None:
     """Print to standard output, with colour only where rich finds a terminal that wants it.
 
     ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
-    so each line stays one line in a pipe, unless COLUMNS gives a width. Text like ``:smile:`` (in a file name, say) is
-    printed as written: no emoji codes, whose table would also take ~3 ms to import.
+    so each line stays one line in a pipe, unless COLUMNS gives a width. Text like
+    ``:smile:`` (in a file name, say) is printed as written: no emoji codes, whose table
+    would also take ~3 ms to import.
+    A long table is drawn and written a piece of rows at a time (see RowsByPiece), so its
+    first rows appear at once and a reader that stops early (``| head``) ends the command.
     """
-    console = Console(emoji=False)
+    from convcli.io import standard_output
+
+    console = _Console(file=standard_output(), emoji=False)
     if wide and not console.is_terminal and not os.environ.get("COLUMNS"):
-        console = Console(width=_UNWRAPPED_WIDTH, emoji=False)
-    console.print(view)
+        console = _Console(file=standard_output(), width=_UNWRAPPED_WIDTH, emoji=False)
+    for part in _parts(view):
+        if isinstance(part, Table) and part.row_count > PIECE_ROWS:
+            part = RowsByPiece.of(part)
+        if isinstance(part, RowsByPiece):
+            for lines in part.lines(console):
+                console.print(Segments([segment for line in lines for segment in line]), end="")
+        else:
+            console.print(part)
+
+
+def _parts(view: RenderableType) -> Iterator[RenderableType]:
+    """The renderables of a view in the order they are drawn: those of groups one by one."""
+    if isinstance(view, Group):
+        for part in view.renderables:
+            yield from _parts(part)
+    else:
+        yield view
+
+
+class RowsByPiece:
+    """A long table, made and drawn PIECE_ROWS rows at a time by print_view.
+
+    rich measures and lays out every cell of a table before drawing its first row
+    (minutes for 10^5 rows), so print_view draws each piece as a table of its own,
+    without the edges where pieces meet, with the whole table's column widths when
+    they are known (``widths``, as rich measures them where the table fits; None for a
+    column not known) or else the widest met so far. ``row(index)`` makes a row's cells when its piece is drawn;
+    any other console (view_text) gets the whole table at once.
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        count: int,
+        row: Callable[[int], Sequence[RenderableType]],
+        widths: list[int | None] | None = None,
+    ) -> None:
+        self.table, self.count, self.row, self.widths = table, count, row, widths
+
+    @classmethod
+    def of(cls, table: Table) -> RowsByPiece:
+        """A table already filled, to be drawn by pieces."""
+        cells = [list(column.cells) for column in table.columns]
+        widths = [_column_width(column) for column in table.columns]
+        return cls(table, table.row_count, lambda index: [cell[index] for cell in cells], widths)
+
+    def piece(self, start: int, end: int) -> Table:
+        """A table of rows ``start`` to ``end`` (the header with the first row only)."""
+        piece = copy(self.table)
+        piece.columns = [column.copy() for column in self.table.columns]
+        piece.rows = []
+        piece.show_header = self.table.show_header and start == 0
+        for index in range(start, end):
+            piece.add_row(*self.row(index))
+        return piece
+
+    def lines(self, console: Console) -> Iterator[list[list[Segment]]]:
+        """The table's lines, a piece at a time."""
+        known = self.widths or [None] * len(self.table.columns)
+        widest = [0] * len(known)
+        edged = self.table.box is not None and self.table.show_edge
+        for start in range(0, self.count, PIECE_ROWS):
+            end = min(start + PIECE_ROWS, self.count)
+            piece = self.piece(start, end)
+            for index, (column, width) in enumerate(zip(piece.columns, known)):
+                if width is None:
+                    widest[index] = max(widest[index], _column_width(column) or 0)
+                column.width = width if width is not None else widest[index] or None
+            lines = console.render_lines(piece, pad=False, new_lines=True)
+            yield lines[int(edged and start > 0) : len(lines) - int(edged and end < self.count)]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.piece(0, self.count)
+
+
+def _column_width(column: Column) -> int | None:
+    """The width of a column's widest line of text (its header's too); None if a cell is
+    not text."""
+    lines = []
+    for cell in (column.header, *column.cells):
+        if isinstance(cell, str):
+            text = Text.from_markup(cell, emoji=False).plain if "[" in cell else cell
+        elif isinstance(cell, Text):
+            text = cell.plain
+        else:
+            return None
+        lines.extend(text.split("\n"))
+    if "".join(lines).isascii():  # one cell per character: the common case, and quick
+        return max(map(len, lines))
+    return max(map(cell_len, lines))
 
 
 def view_text(view: RenderableType, wide: bool = False, width: int = _FILE_WIDTH) -> str:

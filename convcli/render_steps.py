@@ -18,6 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from convcli.render import (
+    PIECE_ROWS,
+    RowsByPiece,
     Shown,
     as_rows,
     format_cell,
@@ -215,6 +217,18 @@ def explanation_view(
     if not explanation.setup.in_signal.all():
         parts.append(Text("[ ] marks padding", style="dim"))
     sums, notes = _sum_table(), []
+    listing: RenderableType = sums
+    if one_dimensional and len(chosen) > PIECE_ROWS and None not in chosen:
+        # Every step of a long signal: each row is made as it is printed (RowsByPiece).
+        ends = (explanation.step(positions[0]), explanation.step(positions[-1]))
+        label = max(len(_label(explanation, step, lags)) for step in ends)  # the widest
+        listing = RowsByPiece(
+            sums,
+            len(chosen),
+            lambda i: _sum_row(explanation, explanation.step(positions[i]), lags),
+            [label, None, None, None, None],
+        )
+        chosen = []
     for index in chosen:
         if index is None:
             note = _left_out(len(positions) - (len(chosen) - 1))
@@ -228,7 +242,7 @@ def explanation_view(
         else:
             parts.append(_block(explanation, explanation.step(positions[index]), lags))
     if one_dimensional:
-        parts.extend([sums, *notes])
+        parts.extend([listing, *notes])
     parts.append(options_line(explanation.geometry, explanation.method))
     return Group(*parts)
 

@@ -718,7 +718,7 @@ class ClosedPipe(io.StringIO):
 def test_output_sink_reader_gone_ends_quietly(monkeypatch):
     discarded = []
     monkeypatch.setattr(cio.sys, "stdout", ClosedPipe())
-    monkeypatch.setattr(cio, "_discard_stdout", lambda: discarded.append(True))
+    monkeypatch.setattr(cio, "discard_stdout", lambda: discarded.append(True))
     written = []
     with cio.output_sink(None) as write_piece:
         for piece in ("1\n", "2\n"):
