@@ -86,7 +86,7 @@ class TTYStream(io.BytesIO):
         ("-1,1", np.array([-1, 1], dtype=np.int64)),
         ("-1", np.array([-1], dtype=np.int64)),
         ("5", np.array([5], dtype=np.int64)),
-        ("1;2;3", np.array([1, 2, 3], dtype=np.int64)),
+        ("1;2;3", np.array([[1], [2], [3]], dtype=np.int64)),
         ("1,2;3,4", np.array([[1, 2], [3, 4]], dtype=np.int64)),
         ("1 2; 3 4", np.array([[1, 2], [3, 4]], dtype=np.int64)),
         ("[[1,2],[3,4]]", np.array([[1, 2], [3, 4]], dtype=np.int64)),
@@ -101,6 +101,69 @@ class TTYStream(io.BytesIO):
 )
 def test_inline_numbers(source, expected):
     assert_identical(cio.read_array(source), expected)
+
+
+@pytest.mark.parametrize(
+    ("source", "shape"),
+    [
+        ("1,2,3", (3,)),
+        ("[1,2,3]", (3,)),
+        ("1 2 3", (3,)),
+        ("1;1", (2, 1)),
+        ("1;", (1, 1)),
+        ("[[1,1]]", (1, 2)),
+        ("[[1]]", (1, 1)),
+        ("[[1],[2]]", (2, 1)),
+        ("1,2;3,4", (2, 2)),
+    ],
+)
+def test_inline_brackets_and_semicolons_keep_their_dimensions(source, shape):
+    """[[...]] and ; write a matrix, even of one row or one column; 1,2,3 and [1,2,3] are 1-D."""
+    assert cio.read_array(source).shape == shape
+
+
+@pytest.mark.parametrize(
+    ("source", "cell"),
+    [("1,,2", "line 1, column 2"), (",1", "line 1, column 1"), ("1,2;3,,4", None)],
+)
+def test_inline_empty_cell_is_the_files_error(tmp_path, source, cell):
+    """An empty cell typed inline is refused as the same cell in a file is."""
+    path = write(tmp_path, "gap.csv", source.replace(";", "\n") + "\n")
+    with pytest.raises(InputError) as in_file:
+        cio.read_array(path)
+    with pytest.raises(InputError) as inline:
+        cio.read_array(source, role="kernel")
+    file_message, inline_message = str(in_file.value), str(inline.value)
+    assert file_message.startswith(path + ", ")
+    assert inline_message.startswith(f"the kernel {source!r}, ")
+    assert inline_message.removeprefix(f"the kernel {source!r}") == file_message.removeprefix(path)
+    if cell is not None:
+        assert inline_message.endswith(f"{cell}: the cell is empty")
+
+
+def test_inline_trailing_comma_is_tolerated_as_in_a_file():
+    assert_identical(cio.read_array("1,2,"), np.array([1, 2]))
+
+
+@pytest.mark.parametrize(
+    "separator", ["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"]
+)
+def test_line_separators_inside_a_cell_are_no_line_break(tmp_path, separator):
+    """Only \\n, \\r\\n and \\r end a line (as in Python's csv module): another of
+    str.splitlines' separators inside a cell leaves it one cell, which is not a number,
+    inline and in a file alike."""
+    path = write(tmp_path, "sep.csv", f"1\n2{separator}3\n4\n")
+    with pytest.raises(InputError, match=r"sep\.csv, line 2, column 1: .* is not a number"):
+        cio.read_array(path)
+    with pytest.raises(InputError, match="is not a number"):
+        cio.read_array(f"1,2{separator}3,4")
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x1c", "\u2028"])
+def test_a_separator_between_lines_does_not_shift_later_line_numbers(tmp_path, separator):
+    path = write(tmp_path, "ff.csv", f"1\n{separator}2\n{separator}\nx\n")
+    with pytest.raises(InputError, match=r"ff\.csv, line 4, column 1: 'x' is not a number"):
+        cio.read_array(path)
 
 
 def test_inline_nan_is_a_number():
