@@ -16,6 +16,7 @@ signal a block at a time (``--stream``).
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -43,7 +44,10 @@ __all__ = [
     "InputTooLarge",
     "background_reader_alive",
     "backward_json",
+    "check_kernel",
+    "check_output_folder",
     "choose_format",
+    "column_hint",
     "comparison_csv",
     "comparison_json",
     "comparison_npy",
@@ -65,6 +69,7 @@ __all__ = [
     "read_ahead",
     "read_array",
     "read_kernel",
+    "reads_data",
     "result_csv",
     "result_csv_pieces",
     "result_json",
@@ -221,6 +226,70 @@ def read_kernel(
     return read_array(source, "kernel", delimiter, stdin, decimal)
 
 
+def check_kernel(source: str) -> None:
+    """Refuse, before any file is read, a KERNEL argument that is a bad kernel name or bad
+    inline numbers (what read_kernel would refuse after reading the signal).
+
+    >>> check_kernel("box:3"), check_kernel("1,-1")
+    (None, None)
+    """
+    if reads_data(source):
+        return
+    if source.strip()[:1].isalpha():
+        from convcli.kernels import named_kernel
+
+        if named_kernel(source, 2) is not None:  # every name is a kernel of a 2-D signal
+            return
+    read_kernel(source, 1)
+
+
+def reads_data(source: str) -> bool:
+    """Whether a SIGNAL/KERNEL argument is read from a file or standard input (not typed).
+
+    >>> reads_data("-"), reads_data("1,2,3")
+    (True, False)
+    """
+    return _split_column(source)[0] is not None
+
+
+def column_hint(source: str, values: np.ndarray) -> str:
+    """For a 2-D signal from a CSV file read whole: how to take one of its columns instead;
+    "" for any other input.
+
+    >>> column_hint("1,2;3,4", np.ones((2, 2)))
+    ''
+    """
+    path, column = _split_column(source)
+    if path in (None, STDIN) or column is not None or values.ndim != 2:
+        return ""
+    if path.lower().endswith(".npy") or _is_image(path):
+        return ""
+    return f"use {path}:COLUMN to take one of its {values.shape[1]} columns"
+
+
+def _is_image(path: str) -> bool:
+    """Whether a file is read as an image (by its name)."""
+    from convcli.images import is_image_name
+
+    return is_image_name(path)
+
+
+def check_output_folder(output: str | None) -> None:
+    """Refuse, before any input is read, an output file whose folder does not exist (or is
+    not a folder), as the shell's ``>`` would refuse it."""
+    if output is None or output == STDIN or _exists(output):
+        return
+    folder = os.path.dirname(output) or "."
+    try:
+        if os.path.isdir(folder):
+            return
+        os.stat(folder)
+        problem = os.strerror(errno.ENOTDIR)
+    except OSError as error:
+        problem = error.strerror or str(error)
+    raise InputError(f"cannot write to {output}: {problem}")
+
+
 def uses_stdin(source: str) -> bool:
     """Whether a SIGNAL/KERNEL argument reads standard input (``-`` or ``-:COLUMN``).
 
@@ -318,12 +387,13 @@ class _ReadGuard:
         if usable is None:
             return
         what = f"the {self.role} ({self.name})"
-        if self.streaming:
+        line = self.streaming or text > 2 * _CHUNK  # longer than a piece and its last line
+        if line:
             what = f"a line of {what}"
         raise InputTooLarge(
             f"{what} is larger than the memory available ({limits.human_bytes(usable)})",
             self.role,
-            self.streamable and not self.streaming,
+            self.streamable and not line,
         )
 
 
@@ -357,7 +427,8 @@ def _read_rest(stream: BinaryIO, guard: _ReadGuard, read: int, size: int = -1) -
             break
         pieces.append(piece)
         read += len(piece)
-        guard.check(read, read)
+        guard.keep(len(piece), guard.streamable)
+        guard.check(0, guard.kept)  # and a copy of it
     return b"".join(pieces)
 
 
