@@ -1105,7 +1105,21 @@ TABLE_FILES: dict[str, str | bytes] = {
     "eu.csv": "1,5;2\n3;4,25\n",
     "eu2.csv": "1;2\n3;1.500\n",
     "blob.bin": b"\x7fELF\x00\x01",
+    "table.csv": "1,2,3\n4,5,6\n",
+    "wide.csv": "a,b,c\n1,2\n3,4\n",
+    "eu3.csv": "1,5;2,5\n3;4,25\n",
 }
+
+
+def npy_header(shape: tuple[int, ...]) -> bytes:
+    """The header of a .npy file of float64 values of this shape (without the values)."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()
 
 
 def error_table() -> list[tuple[str, str, int]]:
@@ -1139,6 +1153,11 @@ def test_readme_error_table(tmp_path, monkeypatch, command, message, code):
         (tmp_path / name).write_bytes(data)
     (tmp_path / "folder").mkdir()
     np.save(tmp_path / "k.npy", np.zeros((3, 0)))
+    (tmp_path / "cut.npy").write_bytes(npy_header((10**13,)) + bytes(64))
+    with open(tmp_path / "long.npy", "wb") as sparse:  # 32 GB, with no disk space behind it
+        header = npy_header((4 * 10**9,))
+        sparse.write(header)
+        sparse.truncate(len(header) + 32 * 10**9)
     result = invoke(*shlex.split(command)[1:], input="")
     assert result.exit_code == code, result.output
     if code == 0:

@@ -854,3 +854,73 @@ def test_a_quoted_line_break_crosses_a_chunk(tmp_path, monkeypatch):
     assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]]))
     with pytest.raises(InputError, match=r"line 6, column 1: 'x' is not a number"):
         cio.read_array(write(tmp_path, "r.csv", '"time\n(s)",value\n1,"2"\n"3\n",4\nx,1\n'))
+
+
+# --------------------------------------------------------------------------- float64's range
+
+#: Around both ends of float64's range, with what float() gives (inf: refused).
+RANGE_EDGES = [
+    "1e-400",
+    "-1e-400",
+    "2e-324",
+    "3e-324",
+    "2.5e-320",
+    "2.2250738585072011e-308",
+    "1.7976931348623157e308",
+    "1.7976931348623158e308",
+    "1.7976931348623159e308",
+    "-1e400",
+    "1e400",
+]
+
+
+def read_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, literal: str) -> dict:
+    """The value read after 1.5 (or the InputError's message), by each way in."""
+    readers = {
+        "inline": lambda: cio.read_array(f"1.5,{literal}"),
+        "brackets": lambda: cio.read_array(f"[1.5, {literal}]"),
+        "matrix": lambda: cio.read_array(f"[[1.5], [{literal}]]").ravel(),
+    }
+    files = {
+        "file": "1.5\n" + literal + "\n",
+        "long file": "1.5\n" * 20_000 + literal + "\n",
+        "quoted file": f'1.5\n"{literal}"\n',
+    }
+    for name, text in files.items():
+        path = write(tmp_path, f"{name.replace(' ', '-')}.csv", text)
+        readers[name] = lambda path=path: cio.read_array(path)
+        readers[f"{name}, --stream"] = lambda path=path: np.concatenate(
+            [block for block, _ in cio.iter_signal_blocks(path, 64)]
+        )
+    results = {}
+    for name, read in readers.items():
+        for reader in ("fast", "careful"):
+            with monkeypatch.context() as patch:
+                if reader == "careful":
+                    careful(patch)
+                try:
+                    results[name, reader] = read()[-1]
+                except InputError as error:
+                    results[name, reader] = str(error)
+    return results
+
+
+@pytest.mark.parametrize("literal", RANGE_EDGES)
+def test_values_beyond_float64_overflow_and_underflow_alike_everywhere(
+    tmp_path, monkeypatch, literal
+):
+    """The rule of README's Input section: a literal rounds to the nearest float64 as float()
+    rounds it, so one too small becomes a subnormal or a signed zero; one too large would
+    be infinite and is refused, naming it. The same on every way in."""
+    expected = float(literal)
+    for way, got in read_on_every_path(tmp_path, monkeypatch, literal).items():
+        if math.isinf(expected):
+            assert str(got).endswith(f"{literal} overflows a 64-bit float"), (way, got)
+        else:
+            assert not isinstance(got, str), (way, got)
+            assert float_bits(float(got)) == float_bits(expected), (way, got)
+
+
+def float_bits(value: float) -> int:
+    """The IEEE-754 bit pattern of a float, so -0.0 and 0.0 differ."""
+    return struct.unpack("<Q", struct.pack("<d", value))[0]
