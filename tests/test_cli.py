@@ -1192,3 +1192,31 @@ def test_memory_check_lets_another_convention_swap_a_longer_kernel(monkeypatch):
     monkeypatch.setattr(limits, "available_memory", lambda: 10**6)
     result = succeed("conv", "1,2", ",".join(["1"] * 30_000), "--convention", "numpy")
     assert result.stdout.splitlines() == ["3"] * 29_999
+
+
+@pytest.mark.parametrize("command", ["conv", "compare", "explain"])
+def test_a_multi_column_file_with_a_1d_kernel_is_told_to_take_a_column(tmp_path, command):
+    table = write(tmp_path / "data.csv", "t,x,y\n1,2,3\n4,5,6\n")
+    result = invoke(command, table, "1,1")
+    assert result.exit_code == 1
+    assert error_line(result) == (
+        "Error: the kernel has 1 dimension(s) but the signal has 2; "
+        f"use {table}:COLUMN to take one of its 3 columns"
+    )
+    assert succeed(command, f"{table}:x", "1,1").exit_code == 0
+
+
+@pytest.mark.parametrize("signal", ["1,2;3,4", "{npy}"])
+def test_other_2d_signals_get_no_column_hint(tmp_path, signal):
+    npy = tmp_path / "m.npy"
+    np.save(npy, np.ones((2, 2)))
+    result = invoke("conv", signal.format(npy=npy), "1,1")
+    assert error_line(result).endswith("; they must match")
+
+
+def test_an_inline_row_kernel_slides_along_the_rows_of_a_2d_signal():
+    """[[1,-1]] is a 1x2 kernel and "1;-1" a 2x1 one, typed inline (the named diff is 1x2)."""
+    signal = "1,2,4;8,16,32"
+    rows = csv_rows(succeed("conv", signal, "[[1,-1]]").stdout)
+    assert rows == csv_rows(succeed("conv", signal, "diff").stdout) == [[1, 2], [8, 16]]
+    assert csv_rows(succeed("conv", signal, "1;-1").stdout) == [[7, 14, 28]]

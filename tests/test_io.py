@@ -1378,3 +1378,67 @@ def test_read_ahead_stops_reading_when_the_caller_stops():
     settled = len(pulled)
     time.sleep(0.3)
     assert len(pulled) == settled <= 5  # one handed over, two queued, one waiting, no more
+
+
+# --------------------------------------------------------------------------- messages that point the way
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("1,5;2,5\n3;4,25\n", "line 2 has 2 value(s) but line 1 has 3"),
+        ("Zeit;Wert\n0;1,5\n1;2\n", "line 1 (the header) has 1 name(s) but line 2 has 2 value(s)"),
+    ],
+)
+def test_a_european_file_split_into_uneven_rows_gets_the_options(tmp_path, text, where):
+    path = write(tmp_path, "eu.csv", text)
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    message = str(caught.value)
+    assert where in message
+    assert message.endswith("give --delimiter ';' --decimal ,")
+    assert cio.read_array(path, delimiter=";", decimal=",").shape == (2, 2)
+
+
+def test_uneven_rows_without_a_semicolon_get_no_european_hint(tmp_path):
+    with pytest.raises(InputError) as caught:
+        cio.read_array(write(tmp_path, "r.csv", "1,2,3\n4,5\n"))
+    assert str(caught.value).endswith("(rows must all be the same length)")
+
+
+def npy_declaring(shape: tuple[int, ...], data: bytes) -> bytes:
+    """A .npy file of float64 values whose header declares ``shape``, followed by ``data``."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue() + data
+
+
+@pytest.mark.parametrize("shape", [(10**13,), (10**6, 10**7), (3,)])
+def test_a_truncated_npy_file_is_named_so_not_out_of_memory(tmp_path, shape):
+    """A header declaring more values than the file holds (10^13 with 64 bytes of data):
+    truncated or corrupt, from the file's size, whatever the memory."""
+    path = write(tmp_path, "cut.npy", npy_declaring(shape, bytes(16)))
+    count = math.prod(shape)
+    expected = (
+        f"{path} is truncated or corrupt: its header declares {count} values of float64 "
+        f"({128 + 8 * count} bytes with the header) but the file has {128 + 16} bytes"
+    )
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    assert str(caught.value) == expected
+    if len(shape) == 1:
+        with pytest.raises(InputError) as caught:
+            list(cio.iter_signal_blocks(path, 64))
+        assert str(caught.value) == expected
+    with open(path, "rb") as stdin, pytest.raises(InputError, match="truncated or corrupt"):
+        cio.read_array("-", stdin=stdin)
+
+
+def test_npy_from_a_pipe_stops_where_its_header_says():
+    """Standard input holding a .npy file is read up to the end its header declares."""
+    data = npy_declaring((3,), np.array([1.5, 2.0, -3.0]).tobytes())
+    assert_identical(cio.read_array("-", stdin=io.BytesIO(data)), np.array([1.5, 2.0, -3.0]))
+    with pytest.raises(InputError, match=r"standard input is truncated: .* declares 152 bytes"):
+        cio.read_array("-", stdin=io.BytesIO(data[:-1]))
