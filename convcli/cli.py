@@ -770,12 +770,14 @@ def delay(
     if io.uses_stdin(signal) and io.uses_stdin(reference):
         raise click.UsageError("only one of SIGNAL and REFERENCE can be read from standard input")
     dialect = _csv_dialect(delimiter)
-    found = find_delay(
-        io.read_array(signal, "signal", **dialect),
-        io.read_array(reference, "reference", **dialect),
-        max_lag,
-        method,
-    )
+    sources = ((signal, "signal"), (reference, "reference"))
+    # numbers typed inline first, so that a mistake there never waits for standard input
+    typed = [None if io.reads_data(s) else io.read_array(s, role, **dialect) for s, role in sources]
+    arrays = [
+        io.read_array(s, role, **dialect) if values is None else values
+        for values, (s, role) in zip(typed, sources)
+    ]
+    found = find_delay(arrays[0], arrays[1], max_lag, method)
     _emit(
         io.choose_format(output_format, output),
         output,
@@ -900,10 +902,14 @@ def backward(
         and (io.uses_stdin(signal) or io.uses_stdin(kernel))
     ):
         raise click.UsageError("only one of SIGNAL, KERNEL and --grad can be read from stdin")
+    dialect = _csv_dialect(delimiter)
+    grad = None
+    if upstream is not None and not io.reads_data(upstream):  # typed: checked before reading
+        grad = io.read_array(upstream, "gradient", **dialect)
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, geometry, output_format, show_all, comparing=True)
-    dialect = _csv_dialect(delimiter)
-    grad = None if upstream is None else io.read_array(upstream, "gradient", **dialect)
+    if upstream is not None and grad is None:
+        grad = io.read_array(upstream, "gradient", **dialect)
     gradients = engine_backward(f, h, grad, forward=forward, **geometry)
     _emit(
         io.choose_format(output_format, output, screen="table", plain="table"),

@@ -1045,7 +1045,7 @@ def iter_signal_blocks(
         if first.startswith(_NPY_MAGIC):
             guard.streaming = False  # read whole
             values = _read_npy(stream, first, guard)
-            yield _one_dimensional(values, name), stream.tell() if stream.seekable() else 0
+            yield _one_dimensional(values, name), values.nbytes
             return
         reader = _CsvReader(delimiter, column, name, decimal)
         kind, seen, read = None, 0, 0

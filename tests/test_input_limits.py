@@ -190,6 +190,8 @@ def test_a_npy_header_declaring_more_than_the_memory_is_refused_before_its_data(
         (["conv", "-", "1,x"], "Error: the kernel '1,x' is not a file, and 'x' is not a number"),
         (["compare", "-", "1", "-o", "nowhere/out.csv"], "Error: cannot write to nowhere/out.csv"),
         (["conv", "-", "1", "--lags"], "Error: --lags and --normalize apply to correlation"),
+        (["delay", "-", "1,x"], "Error: the reference '1,x' is not a file"),
+        (["backward", "-", "1", "--grad", "1,x"], "Error: the gradient '1,x' is not a file"),
         (["corr", "-", "1", "--lags", "--format", "npy", "-o", "x.npy"], "Error: --lags labels"),
         (["compare", "-", "1", "--lags", "-o", "x.png"], "Error: --lags labels"),
     ],
