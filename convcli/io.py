@@ -780,8 +780,12 @@ def _records(
             cells = next(reader)
         except StopIteration:
             break
-        except csv.Error as error:
-            raise InputError(f"{name}, line {start[0]}: {error} (a quote never closed?)") from None
+        except csv.Error:  # the only one it raises unless strict: a cell past its size limit
+            quoted = '"' in text[start[1] :].split("\n", 1)[0]
+            raise InputError(
+                f"{name}, line {start[0]}: a cell longer than {csv.field_size_limit()} characters"
+                + (" (a quote never closed?)" if quoted else "")
+            ) from None
         if open_at_end and not final:
             line = start[0] - 1
             return rows, line_numbers, line - lines_before, text[start[1] :]

@@ -1442,3 +1442,15 @@ def test_npy_from_a_pipe_stops_where_its_header_says():
     assert_identical(cio.read_array("-", stdin=io.BytesIO(data)), np.array([1.5, 2.0, -3.0]))
     with pytest.raises(InputError, match=r"standard input is truncated: .* declares 152 bytes"):
         cio.read_array("-", stdin=io.BytesIO(data[:-1]))
+
+
+def test_a_quote_never_closed_is_named_where_it_opens(tmp_path):
+    """The csv module reads a quoted cell to its closing quote; one that never comes swallows
+    the file until the module's cell size limit, which names the line the cell starts on."""
+    path = write(tmp_path, "open.csv", '1\n"2\n' + "3\n" * 100_000)
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    assert str(caught.value) == (
+        f"{path}, line 2: a cell longer than 131072 characters (a quote never closed?)"
+    )
+    assert_identical(cio.read_array(write(tmp_path, "end.csv", '1\n"2\n')), np.array([1, 2]))
