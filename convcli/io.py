@@ -262,16 +262,11 @@ def column_hint(source: str, values: np.ndarray) -> str:
     path, column = _split_column(source)
     if path in (None, STDIN) or column is not None or values.ndim != 2:
         return ""
-    if path.lower().endswith(".npy") or _is_image(path):
-        return ""
-    return f"use {path}:COLUMN to take one of its {values.shape[1]} columns"
-
-
-def _is_image(path: str) -> bool:
-    """Whether a file is read as an image (by its name)."""
     from convcli.images import is_image_name
 
-    return is_image_name(path)
+    if path.lower().endswith(".npy") or is_image_name(path):
+        return ""
+    return f"use {path}:COLUMN to take one of its {values.shape[1]} columns"
 
 
 def check_output_folder(output: str | None) -> None:
