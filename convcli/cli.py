@@ -100,6 +100,7 @@ class _OneLineErrors:
         cannot go together into a usage error (exit 2); notes follow only a success."""
         try:
             _refuse_overwriting_inputs(ctx)
+            io.check_output_folder(ctx.params.get("output"))
             with _quiet_when_the_reader_goes():
                 result = super().invoke(ctx)
         except click.UsageError as error:
@@ -517,13 +518,32 @@ def _write_comparison_pngs(
     _notes((note,))
 
 
-def _read_inputs(signal: str, kernel: str, delimiter: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Read both arguments and note on stderr any nan or inf they hold."""
+def _read_inputs(
+    signal: str, kernel: str, delimiter: str | None, streamable: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read both arguments and note on stderr any nan or inf they hold.
+
+    What can be checked without reading a file (numbers typed inline, a kernel name) is
+    checked first, so a mistake there never waits for an endless standard input; a signal
+    too large for the memory gets the hint of --stream where ``streamable`` (conv, corr).
+    """
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
     dialect = _csv_dialect(delimiter)
-    values = io.read_array(signal, "signal", **dialect)
-    arrays = (values, io.read_kernel(kernel, values.ndim, **dialect))
+    typed = None if io.reads_data(signal) else io.read_array(signal, "signal", **dialect)
+    io.check_kernel(kernel)
+    try:
+        values = io.read_array(signal, "signal", **dialect) if typed is None else typed
+        arrays = (values, io.read_kernel(kernel, values.ndim, **dialect))
+    except io.InputTooLarge as error:
+        if streamable and error.role == "signal" and error.streamable:
+            raise ConvcliError(f"{error}; use --stream") from None
+        raise
+    hint = io.column_hint(signal, values)
+    if hint and arrays[1].ndim == 1:
+        raise ConvcliError(
+            f"the kernel has 1 dimension(s) but the signal has {values.ndim}; {hint}"
+        )
     for role, values in zip(("signal", "kernel"), arrays):
         count = engine.count_nonfinite(values)
         if count:
@@ -611,9 +631,10 @@ def _run_single(
         _refuse_scale("csv")
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
         return
-    f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
     _refuse_scale(chosen)
+    _lags_format(lags, chosen)
+    f, h = _read_inputs(signal, kernel, delimiter, streamable=True)
     _check_memory(f, h, geometry, chosen, show_all)
     if normalize == "none":
         result = engine.compute(f, h, operation, **geometry)
@@ -655,14 +676,19 @@ def _notes(notes: tuple[str, ...]) -> None:
     click.get_current_context().meta.setdefault(_NOTES, []).extend(notes)
 
 
+def _lags_format(wanted: bool, chosen: str) -> None:
+    """Refuse --lags with an output format that has no place for them."""
+    if wanted and chosen in ("png", "npy"):
+        raise click.UsageError(
+            f"--lags labels table, CSV and JSON output; {chosen.upper()} holds the values alone"
+        )
+
+
 def _lags(geometry: engine.Geometry, wanted: bool, chosen: str) -> tuple[np.ndarray, ...] | None:
     """The lags along each axis when --lags asks for them (for table, CSV and JSON only)."""
     if not wanted:
         return None
-    if chosen in ("png", "npy"):
-        raise click.UsageError(
-            f"--lags labels table, CSV and JSON output; {chosen.upper()} holds the values alone"
-        )
+    _lags_format(wanted, chosen)
     from convcli.xcorr import geometry_lags
 
     return geometry_lags(geometry)
@@ -781,10 +807,11 @@ def compare(
         convcli compare 2,1,3,5,4 1,-1 --convention torch
     """
     _refuse_labels_with_convention(lags or normalize != "none", geometry["convention"])
-    f, h = _read_inputs(signal, kernel, delimiter)
     chosen = io.choose_format(output_format, output)
     _refuse_scale(chosen)
     png_names = _comparison_png_names(output) if chosen == "png" else None
+    _lags_format(lags, chosen)
+    f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, geometry, chosen, show_all, comparing=True)
     if normalize == "none":
         comparison = engine.compare(f, h, **geometry)
@@ -922,12 +949,14 @@ def delay(
     if io.uses_stdin(signal) and io.uses_stdin(reference):
         raise click.UsageError("only one of SIGNAL and REFERENCE can be read from standard input")
     dialect = _csv_dialect(delimiter)
-    found = find_delay(
-        io.read_array(signal, "signal", **dialect),
-        io.read_array(reference, "reference", **dialect),
-        max_lag,
-        method,
-    )
+    sources = ((signal, "signal"), (reference, "reference"))
+    # numbers typed inline first, so that a mistake there never waits for standard input
+    typed = [None if io.reads_data(s) else io.read_array(s, role, **dialect) for s, role in sources]
+    arrays = [
+        io.read_array(s, role, **dialect) if values is None else values
+        for values, (s, role) in zip(typed, sources)
+    ]
+    found = find_delay(arrays[0], arrays[1], max_lag, method)
     _emit(
         io.choose_format(output_format, output),
         output,
@@ -983,11 +1012,11 @@ def explain(
     """
     from convcli import steps
 
+    chosen = io.choose_format(output_format, output, screen="text", plain="text")
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, geometry, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, **geometry) for operation in chosen_operations]
-    chosen = io.choose_format(output_format, output, screen="text", plain="text")
     if animate and chosen == "text" and output is None and io.stdout_is_terminal():
         from convcli import render_steps
 
@@ -1051,16 +1080,20 @@ def backward(
     """
     from convcli.gradients import backward as engine_backward
 
-    f, h = _read_inputs(signal, kernel, delimiter)
     if (
         upstream is not None
         and io.uses_stdin(upstream)
         and (io.uses_stdin(signal) or io.uses_stdin(kernel))
     ):
         raise click.UsageError("only one of SIGNAL, KERNEL and --grad can be read from stdin")
-    _check_memory(f, h, geometry, output_format, show_all, comparing=True)
     dialect = _csv_dialect(delimiter)
-    grad = None if upstream is None else io.read_array(upstream, "gradient", **dialect)
+    grad = None
+    if upstream is not None and not io.reads_data(upstream):  # typed: checked before reading
+        grad = io.read_array(upstream, "gradient", **dialect)
+    f, h = _read_inputs(signal, kernel, delimiter)
+    _check_memory(f, h, geometry, output_format, show_all, comparing=True)
+    if upstream is not None and grad is None:
+        grad = io.read_array(upstream, "gradient", **dialect)
     gradients = engine_backward(f, h, grad, forward=forward, **geometry)
     _emit(
         io.choose_format(output_format, output, screen="table", plain="table"),

@@ -17,6 +17,7 @@ signal a block at a time (``--stream``).
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import signal
@@ -42,10 +43,14 @@ __all__ = [
     "CSV_PIECE_VALUES",
     "FORMATS",
     "PNG_SCALES",
+    "InputTooLarge",
     "Stopped",
     "background_reader_alive",
     "backward_json",
+    "check_kernel",
+    "check_output_folder",
     "choose_format",
+    "column_hint",
     "comparison_csv",
     "comparison_json",
     "comparison_npy",
@@ -67,6 +72,7 @@ __all__ = [
     "read_ahead",
     "read_array",
     "read_kernel",
+    "reads_data",
     "result_csv",
     "result_csv_pieces",
     "result_json",
@@ -165,20 +171,22 @@ def read_array(
     from convcli.images import decode_image, is_image_name
 
     with _open_source(path, role, stdin) as (stream, name):
-        first = _next_chunk(stream, _CHUNK)
+        guard = _ReadGuard(role, name)
+        first = _next_chunk(stream, _CHUNK, guard)
         if column is None and is_image_name(path):
-            return decode_image(first + stream.read(), name)
+            return decode_image(first + _read_rest(stream, guard, len(first)), name)
         if path.lower().endswith(".npy") or first.startswith(_NPY_MAGIC):
             if column is not None:
                 raise InputError(f"{name} is a .npy file, which has no named columns")
-            return _npy_array(first + stream.read(), name, role)
+            return _read_npy(stream, first, guard)
         reader = _CsvReader(delimiter, column, name, decimal)
         pieces = []
         chunk = first
         while chunk:
             pieces.append(reader.feed(chunk))
-            chunk = _next_chunk(stream, _CHUNK)
-    reader.finish()
+            guard.keep(pieces[-1].nbytes, column is not None or reader.width <= 1)
+            chunk = _next_chunk(stream, _CHUNK, guard)
+        pieces.append(reader.finish())
     values = np.concatenate(pieces)
     if column is None and reader.rows > 1 and reader.width > 1:
         return values.reshape(reader.rows, reader.width)
@@ -223,6 +231,65 @@ def read_kernel(
                 f"kernels: {', '.join(kernel_names())}"
             )
     return read_array(source, "kernel", delimiter, stdin, decimal)
+
+
+def check_kernel(source: str) -> None:
+    """Refuse, before any file is read, a KERNEL argument that is a bad kernel name or bad
+    inline numbers (what read_kernel would refuse after reading the signal).
+
+    >>> check_kernel("box:3"), check_kernel("1,-1")
+    (None, None)
+    """
+    if reads_data(source):
+        return
+    if source.strip()[:1].isalpha():
+        from convcli.kernels import named_kernel
+
+        if named_kernel(source, 2) is not None:  # every name is a kernel of a 2-D signal
+            return
+    read_kernel(source, 1)
+
+
+def reads_data(source: str) -> bool:
+    """Whether a SIGNAL/KERNEL argument is read from a file or standard input (not typed).
+
+    >>> reads_data("-"), reads_data("1,2,3")
+    (True, False)
+    """
+    return _split_column(source)[0] is not None
+
+
+def column_hint(source: str, values: np.ndarray) -> str:
+    """For a 2-D signal from a CSV file read whole: how to take one of its columns instead;
+    "" for any other input.
+
+    >>> column_hint("1,2;3,4", np.ones((2, 2)))
+    ''
+    """
+    path, column = _split_column(source)
+    if path in (None, STDIN) or column is not None or values.ndim != 2:
+        return ""
+    from convcli.images import is_image_name
+
+    if path.lower().endswith(".npy") or is_image_name(path):
+        return ""
+    return f"use {path}:COLUMN to take one of its {values.shape[1]} columns"
+
+
+def check_output_folder(output: str | None) -> None:
+    """Refuse, before any input is read, an output file whose folder does not exist (or is
+    not a folder), as the shell's ``>`` would refuse it."""
+    if output is None or output == STDIN or _exists(output):
+        return
+    folder = os.path.dirname(output) or "."
+    try:
+        if os.path.isdir(folder):
+            return
+        os.stat(folder)
+        problem = os.strerror(errno.ENOTDIR)
+    except OSError as error:
+        problem = error.strerror or str(error)
+    raise InputError(f"cannot write to {output}: {problem}")
 
 
 def uses_stdin(source: str) -> bool:
@@ -289,9 +356,141 @@ def _read_errors(name: str) -> Iterator[None]:
         raise InputError(f"cannot read {name}: {error.strerror or error}") from None
 
 
-def _next_chunk(stream: BinaryIO, size: int) -> bytes:
-    """About ``size`` bytes of a stream, up to the end of a line (b"" at the end)."""
-    return stream.read(size) + stream.readline()
+class InputTooLarge(InputError):
+    """An input larger than the memory available, refused while it is read."""
+
+    def __init__(self, message: str, role: str, streamable: bool) -> None:
+        super().__init__(message)
+        self.role = role
+        self.streamable = streamable  # a 1-D signal so far, which --stream could read
+
+
+class _ReadGuard:
+    """Stops reading an input (a signal from an endless pipe, say) as soon as what it
+    holds, and what reading it needs on top, could not fit in the memory available."""
+
+    def __init__(self, role: str, name: str, streaming: bool = False) -> None:
+        self.role = role
+        self.name = name
+        self.streaming = streaming  # values are handed on, not kept: only a line can grow
+        self.kept = 0  # bytes of the values read so far
+        self.streamable = True
+
+    def keep(self, size: int, streamable: bool = True) -> None:
+        """Count ``size`` more bytes of values kept (1-D so far if ``streamable``)."""
+        self.kept += size
+        self.streamable = streamable
+
+    def check(self, text: int, needed: int | None = None) -> None:
+        """Refuse if the values kept and ``text`` bytes read and not yet parsed leave too
+        little room: ``needed`` more bytes, by default parsing the text and joining the
+        values."""
+        from convcli import limits
+
+        if needed is None:
+            needed = self.kept + 4 * text + _READ_WORK
+        usable = limits.usable_memory(needed, self.kept + text)
+        if usable is None:
+            return
+        what = f"the {self.role} ({self.name})"
+        line = self.streaming or text > 2 * _CHUNK  # longer than a piece and its last line
+        if line:
+            what = f"a line of {what}"
+        raise InputTooLarge(
+            f"{what} is larger than the memory available ({limits.human_bytes(usable)})",
+            self.role,
+            self.streamable and not line,
+        )
+
+
+#: Bytes of work that parsing one piece of CSV may take, beyond its text and values.
+_READ_WORK = 32 << 20
+
+
+def _next_chunk(stream: BinaryIO, size: int, guard: _ReadGuard) -> bytes:
+    """About ``size`` bytes of a stream, up to the end of a line (b"" at the end).
+
+    A long line is read a piece at a time, checked against the memory available, and
+    no further than a NUL byte (binary data, which the CSV reader refuses).
+    """
+    pieces = [stream.read(size)]
+    read = len(pieces[0])
+    guard.check(read)
+    while pieces[-1] and not pieces[-1].endswith(b"\n") and b"\x00" not in pieces[-1]:
+        pieces.append(stream.readline(_CHUNK))
+        read += len(pieces[-1])
+        guard.check(read)
+    return b"".join(pieces)
+
+
+def _read_rest(stream: BinaryIO, guard: _ReadGuard, read: int, size: int = -1) -> bytes:
+    """The rest of a stream (or its next ``size`` bytes), a piece at a time, checked
+    against the memory available."""
+    pieces = []
+    while size < 0 or read < size:
+        piece = stream.read(_CHUNK if size < 0 else min(_CHUNK, size - read))
+        if not piece:
+            break
+        pieces.append(piece)
+        read += len(piece)
+        guard.keep(len(piece), guard.streamable)
+        guard.check(0, guard.kept)  # and a copy of it
+    return b"".join(pieces)
+
+
+def _read_npy(stream: BinaryIO, first: bytes, guard: _ReadGuard) -> np.ndarray:
+    """The numbers of a .npy file whose first bytes are ``first``, as the engine takes them:
+    as many bytes as its header declares, refused before reading them if the file is
+    shorter (truncated or corrupt) or the memory available too small."""
+    from io import BytesIO
+
+    from numpy.lib import format as npy_format
+
+    name, role = guard.name, guard.role
+    header = BytesIO(first)
+    try:
+        version = npy_format.read_magic(header)
+        read_header = {(1, 0): npy_format.read_array_header_1_0}.get(
+            version, npy_format.read_array_header_2_0
+        )
+        shape, fortran_order, dtype = read_header(header)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError):
+        dtype = None  # np.load says what is wrong
+    if dtype is None or dtype.hasobject:
+        return _npy_array(first + _read_rest(stream, guard, len(first)), name, role)
+    count = math.prod(shape)
+    start = header.tell()
+    size = start + count * dtype.itemsize
+    on_disk = _regular_file_size(stream)
+    if on_disk is not None and on_disk < size:
+        raise InputError(
+            f"{name} is truncated or corrupt: its header declares {count} values of {dtype} "
+            f"({size} bytes with the header) but the file has {on_disk} bytes"
+        )
+    guard.streamable = len(shape) == 1
+    converted = 0 if dtype in _ENGINE_DTYPES else count * (16 if dtype.kind == "c" else 8)
+    guard.check(len(first), size - len(first) + converted)
+    data = first[:size] + _read_rest(stream, guard, len(first), size)
+    if len(data) < size:
+        raise InputError(
+            f"{name} is truncated: its .npy header declares {size} bytes but it ends after "
+            f"{len(data)}"
+        )
+    array = np.frombuffer(data, dtype, count, start)
+    return _npy_numbers(array.reshape(shape, order="F" if fortran_order else "C"), name, role)
+
+
+#: The dtypes the engine computes with, which a .npy array keeps without a copy.
+_ENGINE_DTYPES = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.complex128))
+
+
+def _regular_file_size(stream: BinaryIO) -> int | None:
+    """The size of the regular file a stream reads; None for a pipe or a device."""
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 def _npy_array(data: bytes, name: str, role: str) -> np.ndarray:
@@ -311,6 +510,11 @@ def _npy_array(data: bytes, name: str, role: str) -> np.ndarray:
         raise InputError(f"{name} is not a readable .npy file ({error})") from None
     if not isinstance(array, np.ndarray):
         raise InputError(f"{name} is an .npz archive, not one .npy array")
+    return _npy_numbers(array, name, role)
+
+
+def _npy_numbers(array: np.ndarray, name: str, role: str) -> np.ndarray:
+    """A .npy file's array as the engine takes it, refused unless it holds numbers."""
     if array.dtype.kind not in "biufc":
         raise InputError(
             f"{name} holds {array.dtype} values; convcli reads .npy arrays of booleans, "
@@ -326,10 +530,13 @@ class _CsvReader:
     """CSV text read in pieces of whole lines; what the first rows say holds for the rest.
 
     The file's first non-blank, non-comment row is a header if none of its
-    cells is a number; the first row of numbers sets the width every row must
-    have. Each piece goes to the fast reader (plain numbers in regular rows)
-    or, if anything in it is unusual, to the careful one, which reports a bad
-    cell by line and column. Both give the same numbers for the same text.
+    cells is a number; the first row of numbers sets the width every row, and
+    the header, must have. Cells are split as Python's csv module splits them
+    (RFC 4180 quotes, a quoted cell may hold the delimiter or a line break);
+    lines end at ``\n``, ``\r\n`` or ``\r`` only. Each piece goes to the fast
+    reader (plain numbers in regular rows) or, if anything in it is unusual, to
+    the careful one, which reports a bad cell by line and column. Both give the
+    same numbers for the same text.
     """
 
     def __init__(
@@ -340,11 +547,13 @@ class _CsvReader:
         self.column = column
         self.name = name
         self.header: list[str] | None = None
+        self.header_line = 0  # the header's line number
         self.width = 0  # cells in the first row of numbers; 0 until it is read
         self.width_line = 0  # that row's line number
         self.lines = 0  # lines read so far
         self.rows = 0  # rows of numbers read so far
         self.started = False
+        self.pending = ""  # a record whose quoted cell goes on in the next piece
 
     def feed(self, data: bytes) -> np.ndarray:
         """The numbers in a piece of whole lines: every cell, row by row, or the column's."""
@@ -353,47 +562,54 @@ class _CsvReader:
             data = data.removeprefix(_BOM)
         if b"\x00" in data:
             raise InputError(f"{self.name} looks like a binary file, not CSV text")
-        values = self._fast(data)
+        values = None if self.pending else self._fast(data)
         return self._careful(data) if values is None else values
 
-    def finish(self) -> None:
-        """Refuse text without a row of numbers."""
+    def finish(self) -> np.ndarray:
+        """The numbers of a record left open at the end (a quote never closed reads to the
+        end, as in the csv module); refuse text without a row of numbers."""
+        values = self._careful(b"", final=True) if self.pending else np.zeros(0, np.int64)
         if not self.rows:
             if self.header is not None:
                 raise InputError(f"{self.name} has a header but no rows of numbers")
             raise InputError(
                 f"{self.name} has no numbers (it is empty or only blank and comment lines)"
             )
+        return values
 
-    def _first_rows(self, data: bytes) -> tuple[list[str] | None, int, int, int] | None:
-        """For the fast reader: the header, the first row of numbers' width and line, and
-        where that row starts in ``data``; None if the piece has no such row or odd lines."""
-        header, line, position = self.header, self.lines, 0
+    def _first_rows(self, data: bytes) -> tuple[list[str] | None, int, int, int, int] | None:
+        """For the fast reader: the header and its line, the first row of numbers' width and
+        line, and where that row starts in ``data``; None if the piece has no such row, or
+        odd lines (quotes among them)."""
+        header, header_line, line, position = self.header, self.header_line, self.lines, 0
         while position < len(data):
             end = data.find(b"\n", position)
             stop = len(data) if end < 0 else end + 1
             raw = data[position:stop]
             line += 1
             text = raw.decode("ascii") if raw.isascii() else ""
-            if not text or len(text.splitlines()) > 1:
-                return None  # how to decode it, or where its lines break, is the careful reader's
+            if not text or len(text.splitlines()) > 1 or '"' in text:
+                return None  # decoding, line breaks and quotes are the careful reader's
             stripped = text.strip()
             if stripped and not stripped.startswith("#"):
                 cells = _split_cells(stripped, self.delimiter)
                 if header is not None or any(_is_number(cell, self.decimal) for cell in cells):
-                    return header, len(cells), line, position
-                header = cells
+                    return header, header_line, len(cells), line, position
+                header, header_line = cells, line
             position = stop
         return None
 
     def _fast(self, data: bytes) -> np.ndarray | None:
         """The numbers of a piece of plain numbers in regular rows; None if it is anything else."""
-        header, width, width_line, start = self.header, self.width, self.width_line, 0
+        header, header_line = self.header, self.header_line
+        width, width_line, start = self.width, self.width_line, 0
         if not width:
             found = self._first_rows(data)
             if found is None:
                 return None
-            header, width, width_line, start = found
+            header, header_line, width, width_line, start = found
+            if header is not None and len(header) != width:
+                return None  # the careful reader refuses it
         body = data[start:].rstrip(b" \t\r\n")
         if self.decimal != ".":  # decimal commas read as points; a "." is the careful reader's
             if b"." in body:
@@ -419,7 +635,8 @@ class _CsvReader:
             starts, ends = starts[index::width], ends[index::width]
         values = _plain_numbers(body, starts, ends)
         if values is not None:
-            self.header, self.width, self.width_line = header, width, width_line
+            self.header, self.header_line = header, header_line
+            self.width, self.width_line = width, width_line
             # lines: those before the body, the body's, and the blank ones after it
             self.lines += (
                 data.count(b"\n", 0, start) + rows - 1 + data.count(b"\n", start + len(body))
@@ -427,18 +644,27 @@ class _CsvReader:
             self.rows += rows
         return values
 
-    def _careful(self, data: bytes) -> np.ndarray:
+    def _careful(self, data: bytes, final: bool = False) -> np.ndarray:
         """The numbers of a piece, cell by cell, with errors naming line and column."""
-        text = _decode_text(data)
-        rows, line_numbers = _rows(text, self.delimiter, self.lines)
-        self.lines += len(text.splitlines())
+        text = self.pending + _decode_text(data)
+        rows, line_numbers, lines, self.pending = _records(
+            text, self.delimiter, self.lines, self.name, final
+        )
+        self.lines += lines
         if rows and not self.width:
             if self.header is None and not any(_is_number(cell, self.decimal) for cell in rows[0]):
                 self.header = rows.pop(0)
-                line_numbers.pop(0)
+                self.header_line = line_numbers.pop(0)
             if rows:
                 self.width, self.width_line = len(rows[0]), line_numbers[0]
-        _check_widths(rows, line_numbers, self.width, self.width_line, self.name)
+                if self.header is not None and len(self.header) != self.width:
+                    raise InputError(
+                        f"{self.name}, line {self.header_line} (the header) has "
+                        f"{len(self.header)} name(s) but line {self.width_line} has "
+                        f"{self.width} value(s) (give one name per column)"
+                        + _semicolon_hint([self.header, rows[0]], self.delimiter)
+                    )
+        _check_widths(rows, line_numbers, self.width, self.width_line, self.name, self.delimiter)
         self.rows += len(rows)
         if self.column is not None and rows:
             index = _column_index(self.header, self.width, self.column, self.name)
@@ -506,23 +732,73 @@ def _decode_text(data: bytes) -> str:
 
 
 def _split_cells(line: str, delimiter: str | None) -> list[str]:
-    """The cells of one line, stripped of spaces and of surrounding double quotes."""
-    cells = [cell.strip().strip('"').strip() for cell in line.split(delimiter)]
-    if len(cells) > 1 and cells[-1] == "" and delimiter is not None:
-        cells.pop()  # a trailing delimiter, as some spreadsheets write
-    return cells
+    """The cells of one line without quotes, stripped of spaces."""
+    cells = line.split(delimiter) if delimiter is not None else _BLANKS.split(line)
+    return _without_trailing_empty([cell.strip() for cell in cells])
 
 
-def _rows(text: str, delimiter: str | None, lines_before: int) -> tuple[list[list[str]], list[int]]:
-    """Cells of every non-blank, non-comment line, and the line numbers (after ``lines_before``)."""
+#: What separates cells when the delimiter is whitespace: runs of spaces and tabs.
+_BLANKS = re.compile(r"[ \t]+")
+
+
+def _records(
+    text: str, delimiter: str | None, lines_before: int, name: str, final: bool = True
+) -> tuple[list[list[str]], list[int], int, str]:
+    """The cells of every non-blank, non-comment record of ``text`` as Python's csv module
+    splits them, stripped of spaces; each record's first line number (after
+    ``lines_before``); how many lines the complete records and the lines between them take;
+    and, unless ``final``, the text of a last record whose quoted cell is still open. Tabs
+    count as spaces (unless they are the delimiter), so a quote after one opens a cell too.
+
+    >>> _records('a,"b,c"\\n# note\\n1,2\\n', ",", 0, "f.csv")
+    ([['a', 'b,c'], ['1', '2']], [1, 3], 3, '')
+    """
+    import csv
+    from io import StringIO
+
     rows: list[list[str]] = []
     line_numbers: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=lines_before + 1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            rows.append(_split_cells(stripped, delimiter))
-            line_numbers.append(number)
-    return rows, line_numbers
+    line = lines_before
+    at_start = True  # the next line read begins a record
+    start = (0, 0)  # where the record being read begins: line number and offset in text
+    offset = 0
+    open_at_end = False  # the text ended inside a quoted cell
+
+    def lines() -> Iterator[str]:
+        nonlocal line, at_start, start, offset, open_at_end
+        for raw in StringIO(text, newline=""):  # lines end at \n, \r\n or \r only
+            line += 1
+            if at_start:
+                stripped = raw.strip()
+                if not stripped or stripped.startswith("#"):
+                    offset += len(raw)
+                    continue
+                at_start, start = False, (line, offset)
+                raw = raw.lstrip()
+            offset += len(raw)
+            yield raw if delimiter == "\t" else raw.replace("\t", " ")
+        open_at_end = not at_start
+
+    dialect = {"delimiter": delimiter or " ", "skipinitialspace": True}
+    reader = csv.reader(lines(), **dialect)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # the only one it raises unless strict: a cell past its size limit
+            quoted = '"' in text[start[1] :].split("\n", 1)[0]
+            raise InputError(
+                f"{name}, line {start[0]}: a cell longer than {csv.field_size_limit()} characters"
+                + (" (a quote never closed?)" if quoted else "")
+            ) from None
+        if open_at_end and not final:
+            line = start[0] - 1
+            return rows, line_numbers, line - lines_before, text[start[1] :]
+        rows.append(_without_trailing_empty([cell.strip() for cell in cells]))
+        line_numbers.append(start[0])
+        at_start = True
+    return rows, line_numbers, line - lines_before, ""
 
 
 def _column_index(header: list[str] | None, width: int, column: str, name: str) -> int:
@@ -540,7 +816,12 @@ def _column_index(header: list[str] | None, width: int, column: str, name: str) 
 
 
 def _check_widths(
-    rows: list[list[str]], line_numbers: list[int], width: int, width_line: int, name: str
+    rows: list[list[str]],
+    line_numbers: list[int],
+    width: int,
+    width_line: int,
+    name: str,
+    delimiter: str | None = None,
 ) -> None:
     """Refuse ragged rows, naming the first row whose length differs from the first row's."""
     for row, line in zip(rows, line_numbers):
@@ -548,26 +829,43 @@ def _check_widths(
             raise InputError(
                 f"{name}, line {line} has {len(row)} value(s) but line "
                 f"{width_line} has {width} (rows must all be the same length)"
+                + _semicolon_hint([row, rows[0]], delimiter)
             )
+
+
+def _semicolon_hint(rows: list[list[str]], delimiter: str | None) -> str:
+    """For rows of unequal lengths read with the comma delimiter: if a cell holds a ``;``,
+    the hint that the text is European (``1,5;2,5``, split at its decimal commas)."""
+    if delimiter == "," and any(";" in cell for row in rows for cell in row):
+        return "; cells separated by ';' with decimal commas? give --delimiter ';' --decimal ,"
+    return ""
 
 
 def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     """Numbers typed on the command line: ``2,1,3``, ``"2 1 3"``, ``[2, 1, 3]``, ``"1,2;3,4"``,
-    ``[[1,2],[3,4]]``; with a decimal comma, cells are separated by spaces: ``"0,5 1,5"``."""
+    ``[[1,2],[3,4]]``; with a decimal comma, cells are separated by spaces: ``"0,5 1,5"``.
+
+    Brackets within brackets and ``;`` write a matrix, of one row or one column too
+    (``[[1,1]]`` is 1x2, ``"1;1"`` 2x1); otherwise one row or one column is 1-D, as in a
+    file, and so are the cell rules: an empty cell is an error, a trailing comma is not.
+    """
     text = source.strip()
+    matrix = ";" in text
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1].strip()
         if text.startswith("[") and text.endswith("]"):
             text = re.sub(r"\]\s*,?\s*\[", ";", text[1:-1])
+            matrix = True
         if not text.strip():
             raise InputError(f"the {role} {_shown(source)} is empty; give at least one number")
-    rows = [row.strip() for row in re.split(r"[;\n]", text)]
-    rows = [re.split(r"\s+" if decimal != "." else r"[,\s]+", row) for row in rows if row]
-    if not rows or not all(all(_is_number(cell, decimal) for cell in row) for row in rows):
+    cells = _INLINE_CELLS[decimal == "."]
+    rows = [row.strip() for row in _INLINE_ROWS.split(text)]
+    rows = [_without_trailing_empty(cells.split(row)) for row in rows if row]
+    bad = next((cell for row in rows for cell in row if not _is_number(cell, decimal)), None)
+    if not rows or bad:
         if _LOOKS_LIKE_PATH.search(source) or not rows:
             shown = _shown(source, quote=False, limit=4096)
             raise InputError(f"no such file: {shown} (the {role} is neither a file nor numbers)")
-        bad = next(cell for row in rows for cell in row if not _is_number(cell, decimal))
         if decimal != "." and "." in bad:
             raise InputError(f"the {role} {_shown(source)}: {_not_a_number(bad, decimal)}")
         raise InputError(
@@ -580,7 +878,20 @@ def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     cells = [cell for row in rows for cell in row]
     positions = [(line, column) for line in line_numbers for column in range(1, width + 1)]
     values = parse_numbers(cells, positions, name, decimal)
-    return values if len(rows) == 1 or width == 1 else values.reshape(len(rows), width)
+    if matrix or (len(rows) > 1 and width > 1):
+        return values.reshape(len(rows), width)
+    return values
+
+
+#: Inline rows end at ``;`` or a line break (only those a CSV file's lines end at).
+_INLINE_ROWS = re.compile(r";|\r\n|\r|\n")
+#: Inline cells: by a comma or spaces and tabs ([True]); by spaces and tabs with a decimal comma.
+_INLINE_CELLS = {True: re.compile(r"[ \t]*,[ \t]*|[ \t]+"), False: re.compile(r"[ \t]+")}
+
+
+def _without_trailing_empty(cells: list[str]) -> list[str]:
+    """Cells without the empty one a trailing delimiter leaves, as some spreadsheets write."""
+    return cells[:-1] if len(cells) > 1 and cells[-1] == "" else cells
 
 
 def _as_complex_text(cell: str) -> str:
@@ -739,18 +1050,20 @@ def iter_signal_blocks(
         if path.lower().endswith(".npy"):
             yield from _npy_blocks(path, block_size, column)
             return
-        first = _next_chunk(stream, block_size * 12)
+        guard = _ReadGuard("signal", name, streaming=True)
+        first = _next_chunk(stream, block_size * 12, guard)
         if first.startswith(_NPY_MAGIC):
-            data = first + stream.read()
-            yield _one_dimensional(_npy_array(data, name, "signal"), name), len(data)
+            guard.streaming = False  # read whole
+            values = _read_npy(stream, first, guard)
+            yield _one_dimensional(values, name), values.nbytes
             return
         reader = _CsvReader(delimiter, column, name, decimal)
         kind, seen, read = None, 0, 0
         chunk = first
-        while chunk:
-            lines_before = reader.lines
+        while True:
+            lines_before, pending = reader.lines, reader.pending
             read += len(chunk)
-            values = reader.feed(chunk)
+            values = reader.feed(chunk) if chunk else reader.finish()
             if column is None and reader.width > 1:
                 raise InputError(
                     f"{name} has {reader.width} columns; --stream reads one value a line "
@@ -760,11 +1073,12 @@ def iter_signal_blocks(
                 if kind is None:
                     kind = values.dtype
                 elif np.result_type(values, kind) != kind:
-                    raise _switch_error(chunk, lines_before, reader, kind)
+                    raise _switch_error(pending, chunk, lines_before, reader, kind)
                 seen += len(values)
                 yield values.astype(kind, copy=False), read
-            chunk = _next_chunk(stream, block_size * max(1, -(-read // max(seen, 1))))
-        reader.finish()
+            if not chunk:
+                return
+            chunk = _next_chunk(stream, block_size * max(1, -(-read // max(seen, 1))), guard)
 
 
 def read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
@@ -926,13 +1240,13 @@ _KINDS = (
 
 
 def _switch_error(
-    chunk: bytes, lines_before: int, reader: _CsvReader, kind: np.dtype
+    pending: str, chunk: bytes, lines_before: int, reader: _CsvReader, kind: np.dtype
 ) -> InputError:
     """The error for a number wider than the first block's type (a decimal after integers,
-    say), naming its line."""
+    say) in ``chunk`` (after the ``pending`` text of an open record), naming its line."""
     rank = next(i for i, (_, dtype, _) in enumerate(_KINDS) if dtype == kind)
-    text = _decode_text(chunk.removeprefix(_BOM))
-    rows, line_numbers = _rows(text, reader.delimiter, lines_before)
+    text = pending + _decode_text(chunk.removeprefix(_BOM))
+    rows, line_numbers, _, _ = _records(text, reader.delimiter, lines_before, reader.name)
     index = 0
     if reader.column is not None:
         index = _column_index(reader.header, reader.width, reader.column, reader.name)

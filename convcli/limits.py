@@ -3,7 +3,8 @@
 The engine says how many bytes a computation holds (:func:`convcli.engine.memory_estimate`,
 pure arithmetic on the shapes); this module adds what writing the result takes and
 compares the sum with the memory the machine has available now (``MemAvailable``
-in /proc/meminfo, within this process's cgroup limit; sysconf elsewhere). Past it,
+in /proc/meminfo, within this process's cgroup limit and address-space limit, ``ulimit -v``;
+sysconf elsewhere). Past it,
 the run stops with one line naming the size instead of being killed by the
 operating system halfway through.
 """
@@ -29,6 +30,7 @@ __all__ = [
     "check_stream",
     "human_bytes",
     "output_bytes",
+    "usable_memory",
 ]
 
 #: Below this many bytes nothing is checked: any machine running Python has that much.
@@ -44,9 +46,11 @@ def available_memory(
     meminfo: str = "/proc/meminfo",
     cgroups: str = "/proc/self/cgroup",
     cgroup_root: str = "/sys/fs/cgroup",
+    status: str = "/proc/self/status",
 ) -> int | None:
     """Bytes of memory this process can take now without swapping: MemAvailable, or less
-    where its cgroup's limit leaves less room; sysconf's free pages elsewhere; None if unknown.
+    where its cgroup's limit or its address-space limit (RLIMIT_AS, less the VmSize it
+    has mapped) leaves less room; sysconf's free pages elsewhere; None if unknown.
 
     >>> memory = available_memory()
     >>> memory is None or memory > 0
@@ -61,10 +65,27 @@ def available_memory(
         with_sysconf = ("SC_AVPHYS_PAGES", "SC_PAGE_SIZE")
         if all(name in os.sysconf_names for name in with_sysconf):
             available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    room = _cgroup_room(cgroups, cgroup_root)
-    if room is not None:
-        available = room if available is None else min(available, room)
+    for room in (_cgroup_room(cgroups, cgroup_root), _address_space_room(status)):
+        if room is not None:
+            available = room if available is None else min(available, room)
     return available
+
+
+def _address_space_room(status: str) -> int | None:
+    """Bytes this process may still map under its address-space limit; None if it has none."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return None
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open(status) as lines:
+            mapped = next(int(line.split()[1]) for line in lines if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    return max(limit - mapped * 1024, 0)
 
 
 def _cgroup_room(cgroups: str, root: str) -> int | None:
@@ -153,6 +174,22 @@ def check_image(
             f"{name} is {width}x{height} = {pixels:,} pixels; that needs about "
             f"{human_bytes(needed)}, more than the {human_bytes(available)} available"
         )
+
+
+def usable_memory(needed: int, held: int = 0) -> int | None:
+    """If ``needed`` more bytes do not fit in the memory available now, the memory this
+    process can use (``held``, the bytes it holds already, and what is available); None if
+    they fit or the machine does not say. Below 64 MB in all, the machine is not asked.
+
+    >>> usable_memory(1000, 1000) is None
+    True
+    """
+    if needed + held < _ALWAYS_FITS:
+        return None
+    available = available_memory()
+    if available is None or needed <= available:
+        return None
+    return held + available
 
 
 def human_bytes(size: int) -> str:

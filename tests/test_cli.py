@@ -1145,7 +1145,21 @@ TABLE_FILES: dict[str, str | bytes] = {
     "eu2.csv": "1;2\n3;1.500\n",
     "blob.bin": b"\x7fELF\x00\x01",
     "bomb.png": declared_png(100_000, 100_000),
+    "table.csv": "1,2,3\n4,5,6\n",
+    "wide.csv": "a,b,c\n1,2\n3,4\n",
+    "eu3.csv": "1,5;2,5\n3;4,25\n",
 }
+
+
+def npy_header(shape: tuple[int, ...]) -> bytes:
+    """The header of a .npy file of float64 values of this shape (without the values)."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()
 
 
 def error_table() -> list[tuple[str, str, int]]:
@@ -1181,6 +1195,11 @@ def test_readme_error_table(tmp_path, monkeypatch, command, message, code):
         (tmp_path / name).write_bytes(data)
     (tmp_path / "folder").mkdir()
     np.save(tmp_path / "k.npy", np.zeros((3, 0)))
+    (tmp_path / "cut.npy").write_bytes(npy_header((10**13,)) + bytes(64))
+    with open(tmp_path / "long.npy", "wb") as sparse:  # 32 GB, with no disk space behind it
+        header = npy_header((4 * 10**9,))
+        sparse.write(header)
+        sparse.truncate(len(header) + 32 * 10**9)
     if re.search(r"[<>]&-", command):  # a closed descriptor: only a real process has one
         shell = command.replace("convcli", f"{shlex.quote(sys.executable)} -m convcli", 1)
         done = subprocess.run(
@@ -1342,3 +1361,31 @@ def test_fuzzed_option_combinations_fail_in_one_line(command, inputs, options):
     assert result.exit_code in (1, 2), (args, result.exit_code, result.stderr)
     assert result.stderr.count("\n") == 1, (args, result.stderr)
     assert result.stderr.startswith("Error: "), (args, result.stderr)
+
+
+@pytest.mark.parametrize("command", ["conv", "compare", "explain"])
+def test_a_multi_column_file_with_a_1d_kernel_is_told_to_take_a_column(tmp_path, command):
+    table = write(tmp_path / "data.csv", "t,x,y\n1,2,3\n4,5,6\n")
+    result = invoke(command, table, "1,1")
+    assert result.exit_code == 1
+    assert error_line(result) == (
+        "Error: the kernel has 1 dimension(s) but the signal has 2; "
+        f"use {table}:COLUMN to take one of its 3 columns"
+    )
+    assert succeed(command, f"{table}:x", "1,1").exit_code == 0
+
+
+@pytest.mark.parametrize("signal", ["1,2;3,4", "{npy}"])
+def test_other_2d_signals_get_no_column_hint(tmp_path, signal):
+    npy = tmp_path / "m.npy"
+    np.save(npy, np.ones((2, 2)))
+    result = invoke("conv", signal.format(npy=npy), "1,1")
+    assert error_line(result).endswith("; they must match")
+
+
+def test_an_inline_row_kernel_slides_along_the_rows_of_a_2d_signal():
+    """[[1,-1]] is a 1x2 kernel and "1;-1" a 2x1 one, typed inline (the named diff is 1x2)."""
+    signal = "1,2,4;8,16,32"
+    rows = csv_rows(succeed("conv", signal, "[[1,-1]]").stdout)
+    assert rows == csv_rows(succeed("conv", signal, "diff").stdout) == [[1, 2], [8, 16]]
+    assert csv_rows(succeed("conv", signal, "1;-1").stdout) == [[7, 14, 28]]

@@ -86,7 +86,7 @@ class TTYStream(io.BytesIO):
         ("-1,1", np.array([-1, 1], dtype=np.int64)),
         ("-1", np.array([-1], dtype=np.int64)),
         ("5", np.array([5], dtype=np.int64)),
-        ("1;2;3", np.array([1, 2, 3], dtype=np.int64)),
+        ("1;2;3", np.array([[1], [2], [3]], dtype=np.int64)),
         ("1,2;3,4", np.array([[1, 2], [3, 4]], dtype=np.int64)),
         ("1 2; 3 4", np.array([[1, 2], [3, 4]], dtype=np.int64)),
         ("[[1,2],[3,4]]", np.array([[1, 2], [3, 4]], dtype=np.int64)),
@@ -101,6 +101,69 @@ class TTYStream(io.BytesIO):
 )
 def test_inline_numbers(source, expected):
     assert_identical(cio.read_array(source), expected)
+
+
+@pytest.mark.parametrize(
+    ("source", "shape"),
+    [
+        ("1,2,3", (3,)),
+        ("[1,2,3]", (3,)),
+        ("1 2 3", (3,)),
+        ("1;1", (2, 1)),
+        ("1;", (1, 1)),
+        ("[[1,1]]", (1, 2)),
+        ("[[1]]", (1, 1)),
+        ("[[1],[2]]", (2, 1)),
+        ("1,2;3,4", (2, 2)),
+    ],
+)
+def test_inline_brackets_and_semicolons_keep_their_dimensions(source, shape):
+    """[[...]] and ; write a matrix, even of one row or one column; 1,2,3 and [1,2,3] are 1-D."""
+    assert cio.read_array(source).shape == shape
+
+
+@pytest.mark.parametrize(
+    ("source", "cell"),
+    [("1,,2", "line 1, column 2"), (",1", "line 1, column 1"), ("1,2;3,,4", None)],
+)
+def test_inline_empty_cell_is_the_files_error(tmp_path, source, cell):
+    """An empty cell typed inline is refused as the same cell in a file is."""
+    path = write(tmp_path, "gap.csv", source.replace(";", "\n") + "\n")
+    with pytest.raises(InputError) as in_file:
+        cio.read_array(path)
+    with pytest.raises(InputError) as inline:
+        cio.read_array(source, role="kernel")
+    file_message, inline_message = str(in_file.value), str(inline.value)
+    assert file_message.startswith(path + ", ")
+    assert inline_message.startswith(f"the kernel {source!r}, ")
+    assert inline_message.removeprefix(f"the kernel {source!r}") == file_message.removeprefix(path)
+    if cell is not None:
+        assert inline_message.endswith(f"{cell}: the cell is empty")
+
+
+def test_inline_trailing_comma_is_tolerated_as_in_a_file():
+    assert_identical(cio.read_array("1,2,"), np.array([1, 2]))
+
+
+@pytest.mark.parametrize(
+    "separator", ["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"]
+)
+def test_line_separators_inside_a_cell_are_no_line_break(tmp_path, separator):
+    """Only \\n, \\r\\n and \\r end a line (as in Python's csv module): another of
+    str.splitlines' separators inside a cell leaves it one cell, which is not a number,
+    inline and in a file alike."""
+    path = write(tmp_path, "sep.csv", f"1\n2{separator}3\n4\n")
+    with pytest.raises(InputError, match=r"sep\.csv, line 2, column 1: .* is not a number"):
+        cio.read_array(path)
+    with pytest.raises(InputError, match="is not a number"):
+        cio.read_array(f"1,2{separator}3,4")
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x1c", "\u2028"])
+def test_a_separator_between_lines_does_not_shift_later_line_numbers(tmp_path, separator):
+    path = write(tmp_path, "ff.csv", f"1\n{separator}2\n{separator}\nx\n")
+    with pytest.raises(InputError, match=r"ff\.csv, line 4, column 1: 'x' is not a number"):
+        cio.read_array(path)
 
 
 def test_inline_nan_is_a_number():
@@ -1304,3 +1367,79 @@ def test_read_ahead_stops_reading_when_the_caller_stops():
     settled = len(pulled)
     time.sleep(0.3)
     assert len(pulled) == settled <= 5  # one handed over, two queued, one waiting, no more
+
+
+# --------------------------------------------------------------------------- messages that point the way
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("1,5;2,5\n3;4,25\n", "line 2 has 2 value(s) but line 1 has 3"),
+        ("Zeit;Wert\n0;1,5\n1;2\n", "line 1 (the header) has 1 name(s) but line 2 has 2 value(s)"),
+    ],
+)
+def test_a_european_file_split_into_uneven_rows_gets_the_options(tmp_path, text, where):
+    path = write(tmp_path, "eu.csv", text)
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    message = str(caught.value)
+    assert where in message
+    assert message.endswith("give --delimiter ';' --decimal ,")
+    assert cio.read_array(path, delimiter=";", decimal=",").shape == (2, 2)
+
+
+def test_uneven_rows_without_a_semicolon_get_no_european_hint(tmp_path):
+    with pytest.raises(InputError) as caught:
+        cio.read_array(write(tmp_path, "r.csv", "1,2,3\n4,5\n"))
+    assert str(caught.value).endswith("(rows must all be the same length)")
+
+
+def npy_declaring(shape: tuple[int, ...], data: bytes) -> bytes:
+    """A .npy file of float64 values whose header declares ``shape``, followed by ``data``."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue() + data
+
+
+@pytest.mark.parametrize("shape", [(10**13,), (10**6, 10**7), (3,)])
+def test_a_truncated_npy_file_is_named_so_not_out_of_memory(tmp_path, shape):
+    """A header declaring more values than the file holds (10^13 with 64 bytes of data):
+    truncated or corrupt, from the file's size, whatever the memory."""
+    path = write(tmp_path, "cut.npy", npy_declaring(shape, bytes(16)))
+    count = math.prod(shape)
+    expected = (
+        f"{path} is truncated or corrupt: its header declares {count} values of float64 "
+        f"({128 + 8 * count} bytes with the header) but the file has {128 + 16} bytes"
+    )
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    assert str(caught.value) == expected
+    if len(shape) == 1:
+        with pytest.raises(InputError) as caught:
+            list(cio.iter_signal_blocks(path, 64))
+        assert str(caught.value) == expected
+    with open(path, "rb") as stdin, pytest.raises(InputError, match="truncated or corrupt"):
+        cio.read_array("-", stdin=stdin)
+
+
+def test_npy_from_a_pipe_stops_where_its_header_says():
+    """Standard input holding a .npy file is read up to the end its header declares."""
+    data = npy_declaring((3,), np.array([1.5, 2.0, -3.0]).tobytes())
+    assert_identical(cio.read_array("-", stdin=io.BytesIO(data)), np.array([1.5, 2.0, -3.0]))
+    with pytest.raises(InputError, match=r"standard input is truncated: .* declares 152 bytes"):
+        cio.read_array("-", stdin=io.BytesIO(data[:-1]))
+
+
+def test_a_quote_never_closed_is_named_where_it_opens(tmp_path):
+    """The csv module reads a quoted cell to its closing quote; one that never comes swallows
+    the file until the module's cell size limit, which names the line the cell starts on."""
+    path = write(tmp_path, "open.csv", '1\n"2\n' + "3\n" * 100_000)
+    with pytest.raises(InputError) as caught:
+        cio.read_array(path)
+    assert str(caught.value) == (
+        f"{path}, line 2: a cell longer than 131072 characters (a quote never closed?)"
+    )
+    assert_identical(cio.read_array(write(tmp_path, "end.csv", '1\n"2\n')), np.array([1, 2]))

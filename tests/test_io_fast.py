@@ -730,3 +730,197 @@ def test_output_sink_reader_gone_ends_quietly(monkeypatch):
 def test_output_sink_other_broken_pipes_are_not_swallowed(capsys):
     with pytest.raises(BrokenPipeError), cio.output_sink(None):
         raise BrokenPipeError("not ours")
+
+
+# --------------------------------------------------------------------------- quoted CSV
+
+
+@st.composite
+def quoted_csv(draw) -> tuple[str, str, int]:
+    """CSV text as Python's csv module writes it: a header of names that may hold the
+    delimiter, quotes, spaces and line breaks, then rows of numbers, quoted or not; the
+    delimiter, and the header's width less the rows' (0 for most)."""
+    import csv
+
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    width = draw(st.integers(1, 4))
+    header_width = width + draw(st.sampled_from([0, 0, 0, -1, 1]))
+    terminator = draw(st.sampled_from(["\n", "\r\n"]))
+    # the writer quotes a cell holding a line break only if the break is in its terminator
+    breaks = "\n\r" if terminator == "\r\n" else "\n"
+    names = st.text(alphabet='ab ,;|"' + breaks, max_size=6).map(lambda name: "x" + name)
+    header = draw(st.lists(names, min_size=header_width, max_size=header_width, unique=True))
+    numbers = draw(  # of one kind: --stream refuses integers followed by decimals
+        st.sampled_from(
+            [st.integers(-(10**6), 10**6), st.floats(allow_nan=False, allow_infinity=False)]
+        )
+    )
+    rows = draw(st.lists(st.lists(numbers, min_size=width, max_size=width), min_size=1, max_size=8))
+    quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]))
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(
+        buffer,
+        delimiter=delimiter,
+        quoting=quoting,
+        lineterminator=terminator,
+    )
+    if header_width:
+        writer.writerow(header)
+    writer.writerows([[repr(value) for value in row] for row in rows])
+    return buffer.getvalue(), delimiter, header_width - width if header_width else 0
+
+
+def csv_module_reading(text: str, delimiter: str) -> tuple[list[str] | None, np.ndarray]:
+    """The header and the numbers of CSV text as Python's csv module splits it."""
+    import csv
+
+    records = list(
+        csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    )
+    header = None
+    if not cio._is_number(records[0][0].strip()):
+        header = [cell.strip() for cell in records.pop(0)]
+    cells = [cell.strip() for row in records for cell in row]
+    return header, cio.parse_numbers(cells, [(0, 0)] * len(cells))
+
+
+@given(quoted_csv(), st.sampled_from([None, 7]))
+def test_quoted_csv_reads_as_the_csv_module_reads_it(tmp_path_factory, written, chunk):
+    """Every reader (fast, careful, in tiny chunks, and --stream's in blocks) splits quoted
+    cells as Python's csv module does, in the header and the rows; a header of another
+    width than the rows is an error naming both widths."""
+    text, delimiter, header_excess = written
+    path = write(tmp_path_factory.mktemp("quoted"), "q.csv", text)
+    with pytest.MonkeyPatch.context() as patch:
+        if chunk:
+            patch.setattr(cio, "_CHUNK", chunk)
+        if header_excess:
+            with pytest.raises(InputError, match=r"\(the header\) has \d+ name\(s\) but line"):
+                cio.read_array(path, delimiter=delimiter)
+            return
+        header, values = csv_module_reading(text, delimiter)
+        width = len(header) if header else None
+        whole = cio.read_array(path, delimiter=delimiter)
+        rows = len(values) // (width or len(values) or 1) if width else None
+        expected = values if whole.ndim == 1 else values.reshape(-1, whole.shape[1])
+        assert_identical(whole, expected)
+        if header:
+            for index, name in enumerate(header):
+                if header.index(name) == index and ":" not in name:
+                    column = values.reshape(-1, len(header))[:, index]
+                    read = cio.read_array(f"{path}:{name}", delimiter=delimiter)
+                    assert_identical(read, column.astype(read.dtype))
+                    if rows:
+                        blocks = cio.iter_signal_blocks(f"{path}:{name}", 1, delimiter=delimiter)
+                        streamed = np.concatenate([block for block, _ in blocks])
+                        assert np.array_equal(streamed, column)
+        careful(patch)
+        assert_identical(cio.read_array(path, delimiter=delimiter), whole)
+
+
+@pytest.mark.parametrize("chunk", [None, 64])
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+def test_a_header_wider_or_narrower_than_the_rows_is_one_error(
+    tmp_path, monkeypatch, chunk, quoted
+):
+    """On the fast path and the careful one (a quote sends a file there), whole or by column:
+    one line naming both widths, never an IndexError or a wrong column."""
+    if chunk:
+        monkeypatch.setattr(cio, "_CHUNK", chunk)
+    for header, width in (("a,b,c", 3), ("a", 1)):
+        row = '"1",2' if quoted else "1,2"
+        path = write(tmp_path, "wide.csv", f"{header}\n" + f"{row}\n" * 50)
+        for source in (path, f"{path}:a", f"{path}:2"):
+            with pytest.raises(InputError) as caught:
+                cio.read_array(source)
+            assert str(caught.value) == (
+                f"{path}, line 1 (the header) has {width} name(s) but line 2 has 2 value(s) "
+                "(give one name per column)"
+            )
+
+
+@pytest.mark.parametrize("size", [10, 5000])
+def test_a_quoted_header_cell_holding_the_delimiter_is_one_column(tmp_path, size):
+    path = write(tmp_path, "q.csv", '"a,b",c\n' + "".join(f"{i},{-i}\n" for i in range(size)))
+    assert_identical(cio.read_array(f"{path}:c"), -np.arange(size))
+    assert_identical(cio.read_array(f"{path}:a,b"), np.arange(size))
+
+
+def test_a_quoted_line_break_crosses_a_chunk(tmp_path, monkeypatch):
+    """A quoted cell holding a line break, where a chunk of the file ends inside it."""
+    monkeypatch.setattr(cio, "_CHUNK", 3)
+    path = write(tmp_path, "q.csv", '"time\n(s)",value\n1,"2"\n"3\n",4\n')
+    assert_identical(cio.read_array(f"{path}:value"), np.array([2, 4]))
+    assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]]))
+    with pytest.raises(InputError, match=r"line 6, column 1: 'x' is not a number"):
+        cio.read_array(write(tmp_path, "r.csv", '"time\n(s)",value\n1,"2"\n"3\n",4\nx,1\n'))
+
+
+# --------------------------------------------------------------------------- float64's range
+
+#: Around both ends of float64's range, with what float() gives (inf: refused).
+RANGE_EDGES = [
+    "1e-400",
+    "-1e-400",
+    "2e-324",
+    "3e-324",
+    "2.5e-320",
+    "2.2250738585072011e-308",
+    "1.7976931348623157e308",
+    "1.7976931348623158e308",
+    "1.7976931348623159e308",
+    "-1e400",
+    "1e400",
+]
+
+
+def read_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, literal: str) -> dict:
+    """The value read after 1.5 (or the InputError's message), by each way in."""
+    readers = {
+        "inline": lambda: cio.read_array(f"1.5,{literal}"),
+        "brackets": lambda: cio.read_array(f"[1.5, {literal}]"),
+        "matrix": lambda: cio.read_array(f"[[1.5], [{literal}]]").ravel(),
+    }
+    files = {
+        "file": "1.5\n" + literal + "\n",
+        "long file": "1.5\n" * 20_000 + literal + "\n",
+        "quoted file": f'1.5\n"{literal}"\n',
+    }
+    for name, text in files.items():
+        path = write(tmp_path, f"{name.replace(' ', '-')}.csv", text)
+        readers[name] = lambda path=path: cio.read_array(path)
+        readers[f"{name}, --stream"] = lambda path=path: np.concatenate(
+            [block for block, _ in cio.iter_signal_blocks(path, 64)]
+        )
+    results = {}
+    for name, read in readers.items():
+        for reader in ("fast", "careful"):
+            with monkeypatch.context() as patch:
+                if reader == "careful":
+                    careful(patch)
+                try:
+                    results[name, reader] = read()[-1]
+                except InputError as error:
+                    results[name, reader] = str(error)
+    return results
+
+
+@pytest.mark.parametrize("literal", RANGE_EDGES)
+def test_values_beyond_float64_overflow_and_underflow_alike_everywhere(
+    tmp_path, monkeypatch, literal
+):
+    """The rule of README's Input section: a literal rounds to the nearest float64 as float()
+    rounds it, so one too small becomes a subnormal or a signed zero; one too large would
+    be infinite and is refused, naming it. The same on every way in."""
+    expected = float(literal)
+    for way, got in read_on_every_path(tmp_path, monkeypatch, literal).items():
+        if math.isinf(expected):
+            assert str(got).endswith(f"{literal} overflows a 64-bit float"), (way, got)
+        else:
+            assert not isinstance(got, str), (way, got)
+            assert float_bits(float(got)) == float_bits(expected), (way, got)
+
+
+def float_bits(value: float) -> int:
+    """The IEEE-754 bit pattern of a float, so -0.0 and 0.0 differ."""
+    return struct.unpack("<Q", struct.pack("<d", value))[0]
