@@ -2025,8 +2025,11 @@ def _write_error(output: str, error: OSError) -> InputError:
 @contextmanager
 def _write_errors(output: str) -> Iterator[None]:
     """Turn an operating system error while writing ``output`` (a full disk, say) into an
-    InputError naming it."""
+    InputError naming it; a pipe whose reader has gone (``-o /dev/stdout | head``) stays a
+    BrokenPipeError, which ends the command quietly as on standard output."""
     try:
         yield
+    except BrokenPipeError:
+        raise
     except OSError as error:
         raise _write_error(output, error) from None

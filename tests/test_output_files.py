@@ -162,6 +162,29 @@ def test_a_descriptor_path_writes_where_the_shell_opened_it(tmp_path, path, desc
     assert sorted(os.listdir(tmp_path)) == ["log"]
 
 
+@pytest.mark.parametrize("path", ["/dev/stdout", "fifo"])
+def test_a_reader_gone_from_a_pipe_named_by_o_ends_quietly(tmp_path, path):
+    """``-o /dev/stdout`` or ``-o FIFO`` whose reader has gone ends as ``| head`` does:
+    exit 0, no message (the reader left on purpose)."""
+    (tmp_path / "long.csv").write_text("1\n" * 300_000)
+    command = shlex.join([*CONVCLI, "conv", "long.csv", "1", "-o", path])
+    if path == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        script = f"{command} & head -c 1 fifo; wait $!"
+    else:
+        script = f"{command} | head -c 1; exit ${{PIPESTATUS[0]}}"
+    result = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=tmp_path,
+        env=environment(),
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+
+
 # --------------------------------------------------------------------------- regular files
 
 
