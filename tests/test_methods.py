@@ -636,6 +636,37 @@ def test_auto_guard_on_huge_finite_values_warns_nothing(ndim: int):
     np.testing.assert_allclose(auto.values[small], expected[small], rtol=1e-12)
 
 
+#: OpenBLAS computes a dot product of more than this many values on several threads,
+#: which fight over the one core of a pinned process (issue 14: auto ten times slower).
+BLAS_ONE_THREAD = 10_000
+
+
+@pytest.mark.parametrize("ndim", [1, 2])
+def test_auto_guard_makes_no_multithreaded_blas_call(monkeypatch, ndim: int):
+    """The guard's norms (and nothing else on the FFT path) hand BLAS no vector longer
+    than OpenBLAS's single-thread limit."""
+    longest = [0]
+
+    def spy(function):
+        def call(*arrays, **options):
+            longest[0] = max([longest[0], *(np.shape(a)[-1] for a in arrays if np.ndim(a))])
+            return function(*arrays, **options)
+
+        return call
+
+    for name in ("dot", "vdot", "inner", "matmul", "tensordot", "vecdot"):
+        if hasattr(np, name):
+            monkeypatch.setattr(np, name, spy(getattr(np, name)))
+    shape, taps = ((10**5,), (31,)) if ndim == 1 else ((400, 400), (9, 9))
+    rng = np.random.default_rng(5)
+    signal, kernel = rng.normal(size=shape), rng.normal(size=taps)
+    result = compute(signal, kernel, "convolution", method="auto")
+    assert result.method == "fft"
+    assert longest[0] <= BLAS_ONE_THREAD
+    expected = compute(signal, kernel, "convolution", method="direct").values
+    np.testing.assert_allclose(result.values, expected, rtol=1e-9, atol=1e-9)
+
+
 def test_auto_guard_keeps_exact_zeros_in_short_signals():
     """A zero stretch inside a signal handled by one transform: zero outputs stay 0.0."""
     rng = np.random.default_rng(7)
