@@ -41,6 +41,7 @@ __all__ = [
     "correlate",
     "count_nonfinite",
     "kernel_symmetry",
+    "leave_out_padding",
     "memory_estimate",
     "oriented_kernel",
     "pad_signal",
@@ -440,6 +441,58 @@ def slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) ->
     return out
 
 
+#: Values gathered at once where outputs are summed window by window.
+_GATHERED = 1 << 18
+
+
+def leave_out_padding(
+    values: np.ndarray,
+    padded: np.ndarray,
+    weights: np.ndarray,
+    geometry: Geometry,
+    signal_box: tuple[tuple[int, int], ...],
+) -> None:
+    """Where the kernel holds a nan or inf, sum every output whose window reaches past
+    ``signal_box`` again without the cells outside it, in place: those are zero padding,
+    which is no term of the sum (0 * inf would make the output nan).
+
+    ``signal_box`` gives per axis the (start, stop) of the signal's cells in ``padded``
+    (a start below 0 or a stop past the end: the signal goes on beyond ``padded``).
+    Every method calls this on the same outputs, so they agree there bit for bit.
+    """
+    if np.isfinite(weights).all():
+        return
+    interior = []
+    for (start, stop), s, d, k in zip(
+        signal_box, geometry.stride, geometry.dilation, weights.shape
+    ):
+        first = max(-(-start // s), 0)  # the first output whose window starts in the signal
+        interior.append(slice(first, max((stop - d * (k - 1) - 1) // s + 1, first)))
+    border = np.ones(geometry.output_shape, dtype=bool)
+    border[tuple(interior)] = False
+    outputs = np.flatnonzero(border)
+    if outputs.size == 0:
+        return
+    real = np.zeros(padded.shape, dtype=bool)
+    real[tuple(slice(max(start, 0), stop) for start, stop in signal_box)] = True
+    starts = np.unravel_index(outputs, geometry.output_shape)
+    corners = np.ravel_multi_index(
+        tuple(i * s for i, s in zip(starts, geometry.stride)), padded.shape
+    )
+    cells = np.indices(weights.shape).reshape(weights.ndim, -1)
+    offsets = np.ravel_multi_index(
+        tuple(axis * d for axis, d in zip(cells, geometry.dilation)), padded.shape
+    )
+    taps, flat, flat_real = weights.reshape(-1), padded.reshape(-1), real.reshape(-1)
+    rows = max(1, _GATHERED // taps.size)
+    with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf, dropped; inf - inf is nan
+        for first in range(0, outputs.size, rows):
+            positions = corners[first : first + rows, None] + offsets[None, :]
+            terms = np.where(flat_real[positions], flat[positions] * taps, -0.0)
+            chosen = outputs[first : first + rows]
+            values[np.unravel_index(chosen, values.shape)] = terms.sum(axis=1)
+
+
 def _compiled_1d(geometry: Geometry) -> bool:
     """Whether a 1-D direct sum can run in numpy.convolve: a stride or a dilation, not both."""
     return geometry.stride[0] == 1 or geometry.dilation[0] == 1
@@ -723,12 +776,16 @@ def compute(
     pad_mode: str = "zeros",
     method: str = "auto",
     convention: str = "convcli",
+    multiply_padding: bool = False,
 ) -> Result:
     """Convolve or correlate, keeping the geometry and method used with the values.
 
     This is the one place both operations run: set up (check, pad, orient the
     kernel), then slide the kernel with the chosen method. Another ``convention``
     returns what that library computes for the same request (convcli/conventions.py).
+    A cell of zero padding is no term of the sum, so a nan or inf tap over it adds
+    nothing; ``multiply_padding`` multiplies it instead (0 * inf is nan), as PyTorch
+    and TensorFlow do.
 
     >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same").values
     array([ 1, -2, -2,  1,  4])
@@ -750,6 +807,16 @@ def compute(
         chosen = "direct"  # Python ints stay exact only in the direct sum
     slide = _slide_auto_fft if method == "auto" and chosen == "fft" else _SLIDERS[chosen]
     values = slide(prepared.padded, prepared.weights, geometry)
+    if (
+        not multiply_padding
+        and pad_mode == "zeros"
+        and kind in "fc"
+        and any(map(any, geometry.pads))
+    ):
+        box = tuple(
+            (before, before + n) for (before, _), n in zip(geometry.pads, prepared.signal.shape)
+        )
+        leave_out_padding(values, prepared.padded, prepared.weights, geometry, box)
     return Result(operation, values, geometry, chosen)
 
 

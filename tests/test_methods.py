@@ -330,8 +330,8 @@ def test_int64_inputs_whose_products_overflow_int64_stay_exact():
 @st.composite
 def nonfinite_cases(draw) -> Case:
     """Float signals with a few nan, +inf and -inf; kernels with some zero taps (0 * inf),
-    and now and then, where nothing is padded, a nan or inf of their own (in every window
-    then; the engine multiplies padded zeros too, which the reference skips)."""
+    and now and then a nan or inf of their own (in every window then; over zero padding
+    it is no term of the sum, as in the reference)."""
     case = draw(
         cases(
             kinds=("float",),
@@ -342,8 +342,7 @@ def nonfinite_cases(draw) -> Case:
     cells = draw(st.lists(st.integers(0, case.signal.size - 1), min_size=count, max_size=count))
     for cell in cells:
         case.signal.flat[cell] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
-    unpadded = all(pads == (0, 0) for pads in case.pads())
-    if unpadded and draw(st.integers(0, 3)) == 0:
+    if draw(st.integers(0, 3)) == 0:
         cell = draw(st.integers(0, case.kernel.size - 1))
         case.kernel.flat[cell] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     return case
@@ -387,6 +386,51 @@ def test_nonfinite_kernel_gives_what_the_direct_sum_does(method: str, bad: float
         warnings.simplefilter("error")  # no FFT of the inf, and so no warning of it
         values = case.run(method).values
     assert_nonfinite_placement(values, case.reference()[0])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("padding", ["full", "same", "3:1"])
+def test_nonfinite_kernel_over_zero_padding_leaves_those_terms_out(
+    method: str, bad: float, padding: str
+):
+    """Zero padding is no term of the sum: a kernel's nan or inf over it adds nothing, as
+    numpy.convolve and scipy's direct sum give (issue 14: 0 * inf made those outputs nan)."""
+    rng = np.random.default_rng(3)
+    signal = rng.integers(-3, 4, 3000).astype(float)
+    kernel = rng.standard_normal(40)
+    kernel[[1, 38]] = bad  # near both ends: where they meet the padding, outputs are finite
+    case = Case(signal, kernel, "convolution", padding, padding, (1,), (1,), "zeros")
+    if padding == "3:1":
+        case.reference_padding = [(3, 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = case.run(method).values
+    assert_nonfinite_placement(values, case.reference()[0])
+    if padding == "full":
+        with np.errstate(invalid="ignore"):
+            assert_nonfinite_placement(values, np.convolve(signal, kernel, "full"))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nonfinite_kernel_over_padding_by_hand(method: str):
+    """The examples of issue 14, against numpy and scipy's direct sums."""
+    from scipy import signal as scipy_signal
+
+    full = engine.convolve([1.0, 2.0], [1.0, np.inf], padding="full", method=method)
+    assert full.tolist() == [1.0, np.inf, np.inf]
+    assert full.tolist() == np.convolve([1.0, 2.0], [1.0, np.inf], "full").tolist()
+    numpy_same = engine.correlate(
+        [1.0, 2.0, 3.0], [np.nan, 1.0], padding="same", convention="numpy", method=method
+    )
+    assert_nonfinite_placement(numpy_same, np.array([1.0, np.nan, np.nan]))
+    assert numpy_same[0] == 1.0
+    with np.errstate(invalid="ignore"):
+        assert_nonfinite_placement(numpy_same, np.correlate([1.0, 2.0, 3.0], [np.nan, 1.0], "same"))
+        expected = scipy_signal.convolve([1.0, 2.0, 3.0], [2.0, np.inf], "full", method="direct")
+    assert_nonfinite_placement(
+        engine.convolve([1.0, 2.0, 3.0], [2.0, np.inf], padding="full", method=method), expected
+    )
 
 
 # --------------------------------------------------------------------------- numpy and scipy

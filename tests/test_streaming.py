@@ -378,3 +378,21 @@ def test_kernel_longer_than_a_short_signal_refused_at_finish(n: int, extra: int)
     stream.feed(np.ones(n))
     with pytest.raises(ConvcliError, match="kernel"):
         stream.finish()
+
+
+@pytest.mark.parametrize("method", engine.METHODS)
+@pytest.mark.parametrize("padding", ["full", "3:5"])
+def test_nonfinite_kernel_over_zero_padding_in_a_long_stream(method: str, padding: str):
+    """A kernel's inf over zero padding is no term of the sum in a stream either: the
+    same bits as the whole signal, whose ends numpy.convolve confirms."""
+    rng = np.random.default_rng(12)
+    signal, kernel = rng.normal(size=BUFFER_AT_LEAST + 5_000), rng.normal(size=40)
+    kernel[[1, 38]] = [np.inf, -np.inf]
+    options = {"operation": "convolution", "padding": padding, "method": method}
+    expected = whole(signal, kernel, options)
+    assert_identical(run_stream(signal, kernel, [70_000, 3, 100_000], options).values, expected)
+    if padding == "full":
+        with np.errstate(invalid="ignore"):
+            numpy = np.convolve(signal, kernel, "full")
+        assert np.isfinite(expected[[0, -1]]).all()
+        np.testing.assert_allclose(expected[[0, -1]], numpy[[0, -1]], rtol=1e-12)
