@@ -429,7 +429,7 @@ def slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) ->
     if padded.ndim == 1 and padded.dtype != object and _compiled_1d(geometry):
         return _slide_compiled_1d(padded, weights, geometry.stride[0], geometry.dilation[0])
     out = np.zeros(geometry.output_shape, dtype=padded.dtype)
-    with np.errstate(invalid="ignore"):  # 0 * inf is nan, as the sum defines it
+    with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
         for cell in np.ndindex(weights.shape):
             window = tuple(
                 slice(k * d, k * d + (n - 1) * s + 1, s)
@@ -514,7 +514,7 @@ def _slide_compiled_1d(
         return np.convolve(padded, weights[::-1], "valid")  # numpy.convolve never warns
     span = dilation * (len(weights) - 1) + 1
     outputs = (len(padded) - span) // stride + 1
-    with np.errstate(invalid="ignore"):  # for the ``+=`` of strided phases: inf - inf
+    with np.errstate(invalid="ignore", over="ignore"):  # the ``+=`` of strided phases
         if dilation > 1:
             out = np.empty(outputs, dtype=padded.dtype)
             for phase in range(min(dilation, outputs)):

@@ -722,6 +722,89 @@ def test_auto_guard_keeps_exact_zeros_in_short_signals():
     assert np.all(result.values[1_000:1_201] == 0.0)
 
 
+# --------------------------------------------------------------------------- huge and tiny values
+
+
+def power_of_two(values: np.ndarray, exponent: int) -> np.ndarray:
+    """``values * 2**exponent``, exactly (the results here are normal numbers)."""
+    return values * 2.0**exponent
+
+
+@settings(deadline=None)
+@given(
+    cases(
+        kinds=("float", "complex"),
+        values={
+            "float": st.sampled_from([0.0, 0.5, -1.0, 3.0])
+            | st.floats(-8, 8).filter(lambda x: x == 0 or abs(x) >= 0.5),
+            "complex": st.builds(
+                complex, st.sampled_from([0.0, 0.75, -2.0, 5.5]), st.sampled_from([0.0, -0.5, 7.0])
+            ),
+        },
+    ),
+    st.integers(-1000, 1000),
+    st.integers(-1000, 1000),
+)
+def test_powers_of_two_change_no_digit(case: Case, signal_exponent: int, kernel_exponent: int):
+    """Scaling the signal by 2**a and the kernel by 2**b scales every output by 2**(a + b)
+    exactly, however near float64's limits the operands are: the FFT neither overflows
+    (issue 14: inf where the sums were 1e8) nor loses digits to it, and warns nothing."""
+    assume(abs(signal_exponent + kernel_exponent) <= 900)
+    check_every_method(case)
+    big_signal = power_of_two(case.signal, signal_exponent)
+    big_kernel = power_of_two(case.kernel, kernel_exponent)
+    for method in METHODS:
+        expected = power_of_two(case.run(method).values, signal_exponent + kernel_exponent)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = compute(big_signal, big_kernel, case.operation, **case.options(method)).values
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_sums_of_huge_values_by_tiny_ones_by_hand(method: str):
+    """The example of issue 14: sums of 1e8 and 2e8, not inf, by every method."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = engine.convolve(
+            np.array([1e308, 1e308]), np.array([1e-300, 1e-300]), padding="full", method=method
+        )
+    expected = reference_slide([1e308, 1e308], [1e-300, 1e-300], "convolution", "full")[0]
+    np.testing.assert_allclose(values, expected.astype(float), rtol=1e-15)
+    np.testing.assert_allclose(values, [1e8, 2e8, 1e8], rtol=1e-15)
+
+
+@pytest.mark.parametrize("spike", [1e300, 1e308])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ndim", [1, 2])
+def test_one_huge_value_in_a_normal_signal(method: str, spike: float, ndim: int):
+    """One value of 1e300 or 1e308 among values near 1: the nan and inf are where the direct
+    sum (numpy's, scipy's) has them; every FFT output keeps at least its leading digit
+    (explicit fft: it was wrong by a factor of 1e286) and auto's keep twelve; no warning."""
+    from scipy import signal as scipy_signal
+
+    rng = np.random.default_rng(4)
+    shape, taps = ((20_000,), (300,)) if ndim == 1 else ((150, 150), (20, 20))
+    signal, kernel = rng.normal(size=shape), rng.normal(size=taps)
+    signal[(40,) * ndim] = spike
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = compute(signal, kernel, "convolution", method=method).values
+    with np.errstate(over="ignore", invalid="ignore"):
+        if ndim == 1:
+            expected = np.convolve(signal, kernel, "valid")
+            magnitude = np.convolve(np.abs(signal), np.abs(kernel), "valid")
+        else:
+            expected = scipy_signal.convolve(signal, kernel, "valid", method="direct")
+            magnitude = scipy_signal.convolve(np.abs(signal), np.abs(kernel), "valid", "direct")
+    finite = assert_nonfinite_placement(values, expected)
+    error = np.abs(values[finite] - expected[finite])
+    if method == "fft":
+        assert (error < np.abs(expected[finite])).all()
+    else:
+        assert (error <= 1e-12 * magnitude[finite]).all()
+
+
 # --------------------------------------------------------------------------- choose_method
 
 

@@ -6,6 +6,7 @@ dilation and method; and the options and inputs a stream refuses."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -396,3 +397,22 @@ def test_nonfinite_kernel_over_zero_padding_in_a_long_stream(method: str, paddin
             numpy = np.convolve(signal, kernel, "full")
         assert np.isfinite(expected[[0, -1]]).all()
         np.testing.assert_allclose(expected[[0, -1]], numpy[[0, -1]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["auto", "fft"])
+def test_huge_values_in_a_long_stream(method: str):
+    """Values whose FFT would overflow are scaled in a stream as in a whole run: the same
+    bits, finite where numpy.convolve's direct sum is, and no warning."""
+    rng = np.random.default_rng(13)
+    signal = rng.uniform(1, 2, BUFFER_AT_LEAST + 5_000) * 1e306
+    kernel = rng.normal(size=31) * 1e-300
+    options = {"operation": "convolution", "padding": "full", "method": method}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = whole(signal, kernel, options)
+        streamed = run_stream(signal, kernel, [70_000, 3, 100_000], options)
+    assert_identical(streamed.values, expected)
+    reference = np.convolve(signal, kernel, "full")
+    assert np.isfinite(expected).all()
+    scale = np.convolve(np.abs(signal), np.abs(kernel), "full")
+    assert (np.abs(expected - reference) <= 1e-6 * scale).all()
