@@ -40,6 +40,7 @@ __all__ = [
     "convolve",
     "correlate",
     "count_nonfinite",
+    "estimated_seconds",
     "kernel_symmetry",
     "leave_out_padding",
     "memory_estimate",
@@ -429,15 +430,21 @@ def slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) ->
     if padded.ndim == 1 and padded.dtype != object and _compiled_1d(geometry):
         return _slide_compiled_1d(padded, weights, geometry.stride[0], geometry.dilation[0])
     out = np.zeros(geometry.output_shape, dtype=padded.dtype)
+    # pieces of output rows, each pass over one priced at most PIECE_NS: see _convolve_valid
+    per_row = math.prod(geometry.output_shape[1:]) * _NS_PER_VECTOR_MAC[padded.dtype.kind]
+    rows = max(1, int(PIECE_NS / per_row))
+    strides, dilations = geometry.stride, geometry.dilation
     with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
-        for cell in np.ndindex(weights.shape):
-            window = tuple(
-                slice(k * d, k * d + (n - 1) * s + 1, s)
-                for k, d, s, n in zip(
-                    cell, geometry.dilation, geometry.stride, geometry.output_shape
+        for first in range(0, len(out), rows):
+            piece = out[first : first + rows]
+            for cell in np.ndindex(weights.shape):
+                window = tuple(
+                    slice(k * d + start * s, k * d + (start + n - 1) * s + 1, s)
+                    for k, d, s, n, start in zip(
+                        cell, dilations, strides, piece.shape, (first,) + (0,) * (out.ndim - 1)
+                    )
                 )
-            )
-            out += weights[cell] * padded[window]
+                piece += weights[cell] * padded[window]
     return out
 
 
@@ -511,23 +518,68 @@ def _slide_compiled_1d(
     array([10, 32, 54, 76])
     """
     if stride == dilation == 1:  # the common case, without the phase bookkeeping
-        return np.convolve(padded, weights[::-1], "valid")  # numpy.convolve never warns
+        return _convolve_valid(padded, weights[::-1])  # numpy.convolve never warns
     span = dilation * (len(weights) - 1) + 1
     outputs = (len(padded) - span) // stride + 1
     with np.errstate(invalid="ignore", over="ignore"):  # the ``+=`` of strided phases
         if dilation > 1:
             out = np.empty(outputs, dtype=padded.dtype)
             for phase in range(min(dilation, outputs)):
-                out[phase::dilation] = np.convolve(padded[phase::dilation], weights[::-1], "valid")[
+                out[phase::dilation] = _convolve_valid(padded[phase::dilation], weights[::-1])[
                     : len(range(phase, outputs, dilation))
                 ]
             return out
-        out = np.convolve(padded[::stride], weights[::stride][::-1], "valid")[:outputs]
+        out = _convolve_valid(padded[::stride], weights[::stride][::-1])[:outputs]
         for phase in range(1, min(stride, len(weights))):
-            out += np.convolve(padded[phase::stride], weights[phase::stride][::-1], "valid")[
-                :outputs
-            ]
+            out += _convolve_valid(padded[phase::stride], weights[phase::stride][::-1])[:outputs]
         return out
+
+
+#: Sums of up to this many multiply-adds (times at least 3 taps' worth per output) take
+#: under 0.11 s at the slowest measured rate (complex, 3 taps: 6.3 ns each): one call.
+_ONE_PIECE_MACS = 1 << 24
+#: A longer valid sum runs in pieces the cost model prices at this many nanoseconds, so
+#: that Ctrl-C (which Python sees only between numpy calls) stops it within a second.
+PIECE_NS = 0.1e9
+#: Taps per numpy.convolve call: numpy takes each window's dot product by BLAS, and
+#: OpenBLAS splits one of more than 10**4 values over threads, which on a busy or pinned
+#: machine fight for the cores (a sum of 10**5 taps took 5 to 100 times as long).
+BLAS_ROW = 8192
+
+
+def _convolve_valid(values: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """``numpy.convolve(values, taps, "valid")``, in pieces of about PIECE_NS each where
+    it is long. Each output is the same sum of the same numbers whichever piece computes
+    it, so the values are the same bits as one piece's.
+
+    >>> _convolve_valid(np.arange(6.0), np.array([1.0, 2.0]))
+    array([ 1.,  4.,  7., 10., 13.])
+    """
+    outputs = len(values) - len(taps) + 1
+    if outputs * max(len(taps), 3) <= _ONE_PIECE_MACS and len(taps) <= BLAS_ROW:
+        return np.convolve(values, taps, "valid")
+    kind = np.result_type(values, taps).kind
+    step = max(1, int(PIECE_NS / _compiled_cost(len(taps), kind)))
+    out = np.empty(max(outputs, 0), dtype=np.result_type(values, taps))
+    for start in range(0, outputs, step):
+        stop = min(start + step, outputs)
+        out[start:stop] = _window_sums(values[start : stop + len(taps) - 1], taps)
+    return out
+
+
+def _window_sums(values: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """``numpy.convolve(values, taps, "valid")`` as the sum of the convolutions with runs
+    of at most BLAS_ROW taps, each of which BLAS computes on one thread."""
+    if len(taps) <= BLAS_ROW:
+        return np.convolve(values, taps, "valid")
+    outputs = len(values) - len(taps) + 1
+    total = None
+    for first in range(0, len(taps), BLAS_ROW):
+        run = taps[first : first + BLAS_ROW]
+        start = len(taps) - first - len(run)  # where the windows of this run begin
+        part = np.convolve(values[start : start + outputs + len(run) - 1], run, "valid")
+        total = part if total is None else np.add(total, part, out=total)
+    return total
 
 
 def _slide_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
@@ -569,7 +621,7 @@ _NS_COMPILED_OUTPUT = {
 #: strided writes out. What that adds per output at these splits (interpolated between).
 PHASE_SPLITS = (2, 8)
 _NS_PHASE_EXTRA = {"i": (0.531, 5.04), "f": (1.79, 4.166), "c": (3.92, 9.277)}
-_NS_PER_VECTOR_MAC = {"i": 1.09, "f": 1.03, "c": 2.716}
+_NS_PER_VECTOR_MAC = {"i": 1.09, "f": 1.03, "c": 2.716, "O": 200.0}  # "O": timed by hand
 _NS_PER_FFT_UNIT_1D = {"i": 0.356, "f": 0.334, "c": 0.866}
 _NS_PER_FFT_UNIT_ND = {"i": 1.15, "f": 0.809, "c": 1.987}
 #: What an FFT sum costs besides its transforms' work: the set-up, the calls into numpy
@@ -590,7 +642,7 @@ def _compiled_cost(taps: int, kind: str) -> float:
 def _direct_cost(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -> float:
     """Nanoseconds per kept output of the direct sum for this geometry."""
     taps = math.prod(kernel_shape)
-    if len(kernel_shape) == 1 and _compiled_1d(geometry):
+    if kind != "O" and len(kernel_shape) == 1 and _compiled_1d(geometry):
         stride, dilation = geometry.stride[0], geometry.dilation[0]
         if stride == dilation == 1:
             return _compiled_cost(taps, kind)
@@ -633,20 +685,44 @@ def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str
 
     direct_per_output = _direct_cost(geometry, kernel_shape, kind)
     spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
+    if len(spans) == 1 and fft.is_long(spans[0], geometry.padded_shape[0]):
+        # per kept output, the same at every length (a stream agrees)
+        blocks = fft.overlap_save_plan(spans[0])
+        units = fft.transform_work(blocks.length) / blocks.step * geometry.stride[0]
+        return "fft" if units * _NS_PER_FFT_UNIT_1D[kind] < direct_per_output else "direct"
+    fft_cost = _fft_cost(geometry, spans, kind)
+    return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
+
+
+def _fft_cost(geometry: Geometry, spans: tuple[int, ...], kind: str) -> float:
+    """Nanoseconds of an FFT sum: its transforms' work and an FFT call's fixed cost."""
+    from convcli import fft
+
     if len(spans) == 1:
         padded, span = geometry.padded_shape[0], spans[0]
         blocks = fft.block_plan(span, padded)
-        unit = _NS_PER_FFT_UNIT_1D[kind]
-        if fft.is_long(span, padded):
-            # per kept output, the same at every length (a stream agrees)
-            units = fft.transform_work(blocks.length) / blocks.step * geometry.stride[0]
-            return "fft" if units * unit < direct_per_output else "direct"
-        fft_cost = fft.plan_work(blocks, padded - span + 1) * unit
+        work = fft.plan_work(blocks, padded - span + 1) * _NS_PER_FFT_UNIT_1D[kind]
     else:
         size = math.prod(fft.fast_length(p) for p in geometry.padded_shape)
-        fft_cost = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT_ND[kind]
-    fft_cost += _NS_FFT_CALL[kind]
-    return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
+        work = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT_ND[kind]
+    return work + _NS_FFT_CALL[kind]
+
+
+def estimated_seconds(
+    geometry: Geometry, kernel_shape: tuple[int, ...], kind: str, method: str
+) -> float:
+    """Seconds the cost model expects one sum by ``method`` to take (``auto``: by the
+    method it picks), for a warning before a long run.
+
+    >>> round(estimated_seconds(plan((10**7,), (10**6,)), (10**6,), "f", "direct"))
+    1200
+    """
+    chosen = choose_method(geometry, kernel_shape, kind) if method == "auto" else method
+    if chosen == "direct" or kind == "O":
+        direct = _direct_cost(geometry, kernel_shape, kind)
+        return math.prod(geometry.output_shape) * direct * 1e-9
+    spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
+    return _fft_cost(geometry, spans, kind) * 1e-9
 
 
 def memory_estimate(

@@ -33,6 +33,8 @@ from functools import cached_property, lru_cache, partial
 
 import numpy as np
 
+from convcli.engine import BLAS_ROW
+
 __all__ = [
     "ACCURACY",
     "BlockPlan",
@@ -60,9 +62,6 @@ _CHUNK_VALUES = 1 << 18
 #: Signals of up to this many kernel-sized overlap-save blocks may take another plan:
 #: one transform, or blocks of another length (block_plan).
 WHOLE_BLOCKS = 16
-
-#: Values per BLAS dot product: OpenBLAS computes up to 10**4 on one thread.
-_BLAS_ROW = 8192
 
 Transform = Callable[[np.ndarray], np.ndarray]
 #: Sums of squares between these are free of underflow and overflow (squares of values
@@ -401,13 +400,13 @@ def _norm(values: np.ndarray) -> float:
     """The Euclidean norm of the whole array, redone scaled where squaring under- or
     overflowed.
 
-    Dot products (BLAS, twice the speed of einsum's) of rows of _BLAS_ROW values: OpenBLAS
+    Dot products (BLAS, twice the speed of einsum's) of rows of BLAS_ROW values: OpenBLAS
     splits a longer one over threads, which in a process pinned to one core fight over it
     (one dot product of 10**5 values then took milliseconds instead of 20 us).
     """
     flat = _reals(values).reshape(-1)
-    whole = flat.size - flat.size % _BLAS_ROW
-    rows, rest = flat[:whole].reshape(-1, _BLAS_ROW), flat[whole:]
+    whole = flat.size - flat.size % BLAS_ROW
+    rows, rest = flat[:whole].reshape(-1, BLAS_ROW), flat[whole:]
     with np.errstate(over="ignore"):  # an overflow is redone scaled below
         energy = float(np.matmul(rows[:, None, :], rows[:, :, None]).sum() + np.dot(rest, rest))
     if _TINY_ENERGY < energy < _HUGE_ENERGY:
