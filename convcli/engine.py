@@ -433,15 +433,16 @@ def slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) ->
     # pieces of output rows, each pass over one priced at most PIECE_NS: see _convolve_valid
     per_row = math.prod(geometry.output_shape[1:]) * _NS_PER_VECTOR_MAC[padded.dtype.kind]
     rows = max(1, int(PIECE_NS / per_row))
-    strides, dilations = geometry.stride, geometry.dilation
     with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
         for first in range(0, len(out), rows):
             piece = out[first : first + rows]
+            origins = (first * geometry.stride[0],) + (0,) * (out.ndim - 1)
+            reaches = tuple((n - 1) * s + 1 for n, s in zip(piece.shape, geometry.stride))
             for cell in np.ndindex(weights.shape):
                 window = tuple(
-                    slice(k * d + start * s, k * d + (start + n - 1) * s + 1, s)
-                    for k, d, s, n, start in zip(
-                        cell, dilations, strides, piece.shape, (first,) + (0,) * (out.ndim - 1)
+                    slice(o + k * d, o + k * d + reach, s)
+                    for o, k, d, reach, s in zip(
+                        origins, cell, geometry.dilation, reaches, geometry.stride
                     )
                 )
                 piece += weights[cell] * padded[window]
@@ -518,7 +519,9 @@ def _slide_compiled_1d(
     array([10, 32, 54, 76])
     """
     if stride == dilation == 1:  # the common case, without the phase bookkeeping
-        return _convolve_valid(padded, weights[::-1])  # numpy.convolve never warns
+        if padded.size * (weights.size + 2) <= _ONE_PIECE_MACS:  # one piece (see below)
+            return np.convolve(padded, weights[::-1], "valid")  # numpy.convolve never warns
+        return _convolve_valid(padded, weights[::-1])
     span = dilation * (len(weights) - 1) + 1
     outputs = (len(padded) - span) // stride + 1
     with np.errstate(invalid="ignore", over="ignore"):  # the ``+=`` of strided phases
@@ -1023,9 +1026,11 @@ def _plain_sum(
         and convention == "convcli"
     ):
         return None
-    if signal.size >= LARGE_WORK:
-        reuse_freed_memory()
-    return _slide_compiled_1d(signal, oriented_kernel(kernel, operation), 1, 1)
+    weights = oriented_kernel(kernel, operation)
+    if signal.size < LARGE_WORK:  # far from needing pieces: _slide_compiled_1d's one call
+        return np.convolve(signal, weights[::-1], "valid")
+    reuse_freed_memory()
+    return _slide_compiled_1d(signal, weights, 1, 1)
 
 
 def _kernels_match(a: np.ndarray, b: np.ndarray) -> bool:
