@@ -816,8 +816,8 @@ def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: in
     output the same bits as one piece, and both match the reference."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "BLAS_ROW", row)
-        whole = case.run("direct").values
-        patch.setattr(engine, "_ONE_PIECE_MACS", 0)
+        patch.setattr(engine, "_ONE_PIECE_MACS", 0)  # every sum by the pieces' route
+        whole = case.run("direct").values  # in one piece
         patch.setattr(engine, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
         patch.setattr(engine, "_NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
         pieces = case.run("direct").values
