@@ -566,23 +566,24 @@ def _convolve_valid(values: np.ndarray, taps: np.ndarray) -> np.ndarray:
     out = np.empty(max(outputs, 0), dtype=np.result_type(values, taps))
     for start in range(0, outputs, step):
         stop = min(start + step, outputs)
-        out[start:stop] = _window_sums(values[start : stop + len(taps) - 1], taps)
+        out[start:stop] = _convolve_in_runs(values[start : stop + len(taps) - 1], taps)
     return out
 
 
-def _window_sums(values: np.ndarray, taps: np.ndarray) -> np.ndarray:
+def _convolve_in_runs(values: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """``numpy.convolve(values, taps, "valid")`` as the sum of the convolutions with runs
     of at most BLAS_ROW taps, each of which BLAS computes on one thread."""
     if len(taps) <= BLAS_ROW:
         return np.convolve(values, taps, "valid")
     outputs = len(values) - len(taps) + 1
-    total = None
+    parts = []
     for first in range(0, len(taps), BLAS_ROW):
         run = taps[first : first + BLAS_ROW]
         start = len(taps) - first - len(run)  # where the windows of this run begin
-        part = np.convolve(values[start : start + outputs + len(run) - 1], run, "valid")
-        total = part if total is None else np.add(total, part, out=total)
-    return total
+        parts.append(np.convolve(values[start : start + outputs + len(run) - 1], run, "valid"))
+        if len(parts) == 2:  # added as they come: two outputs' worth of memory at most
+            parts = [np.add(parts[0], parts[1], out=parts[0])]
+    return parts[0]
 
 
 def _slide_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
