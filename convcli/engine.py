@@ -544,6 +544,9 @@ _ONE_PIECE_MACS = 1 << 24
 #: A longer valid sum runs in pieces the cost model prices at this many nanoseconds, so
 #: that Ctrl-C (which Python sees only between numpy calls) stops it within a second.
 PIECE_NS = 0.1e9
+#: A sum priced at up to this runs in one call all the same: Ctrl-C waits at most that
+#: long, and copying pieces into the result would cost 5-7% of a sum of 31 taps.
+ONE_CALL_NS = 0.5e9
 #: Taps per numpy.convolve call: numpy takes each window's dot product by BLAS, and
 #: OpenBLAS splits one of more than 10**4 values over threads, which on a busy or pinned
 #: machine fight for the cores (a sum of 10**5 taps took 5 to 100 times as long).
@@ -563,7 +566,9 @@ def _convolve_valid(values: np.ndarray, taps: np.ndarray) -> np.ndarray:
         return np.convolve(values, taps, "valid")
     kind = np.result_type(values, taps).kind
     step = max(1, int(PIECE_NS / _compiled_cost(len(taps), kind)))
-    out = np.empty(max(outputs, 0), dtype=np.result_type(values, taps))
+    if step * (ONE_CALL_NS / PIECE_NS) >= outputs:  # no copies of pieces into a result
+        return _convolve_in_runs(values, taps)
+    out = np.empty(outputs, dtype=np.result_type(values, taps))
     for start in range(0, outputs, step):
         stop = min(start + step, outputs)
         out[start:stop] = _convolve_in_runs(values[start : stop + len(taps) - 1], taps)

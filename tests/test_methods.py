@@ -819,6 +819,7 @@ def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: in
         patch.setattr(engine, "_ONE_PIECE_MACS", 0)  # every sum by the pieces' route
         whole = case.run("direct").values  # in one piece
         patch.setattr(engine, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
+        patch.setattr(engine, "ONE_CALL_NS", 0.0)
         patch.setattr(engine, "_NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
         pieces = case.run("direct").values
         check_every_method(case)
@@ -829,7 +830,8 @@ def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: in
 
 
 def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
-    """The cost model sizes the pieces: a sum it prices at 4 * PIECE_NS takes 4 calls."""
+    """The cost model sizes the pieces: a sum it prices at 3.9 PIECE_NS takes 4 calls (past
+    ONE_CALL_NS, which is larger than that in use)."""
     calls = []
     convolve = np.convolve
     monkeypatch.setattr(np, "convolve", lambda *a: calls.append(1) or convolve(*a))
@@ -837,6 +839,7 @@ def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
     signal, kernel = rng.normal(size=200_000), rng.normal(size=300)
     outputs = signal.size - kernel.size + 1
     monkeypatch.setattr(engine, "PIECE_NS", engine._compiled_cost(300, "f") * outputs / 3.9)
+    monkeypatch.setattr(engine, "ONE_CALL_NS", engine.PIECE_NS)
     values = engine.convolve(signal, kernel, method="direct")
     assert len(calls) == 4
     np.testing.assert_array_equal(values, convolve(signal, kernel, "valid"))
