@@ -47,6 +47,11 @@ What is measured, and how:
   time is wall-clock, its peak memory the whole process's ``ru_maxrss`` from
   ``os.wait4`` (started by a small launcher process: a child's ``ru_maxrss`` counts its
   parent's memory at the fork).
+* Pinned: ``convolve(method=auto)`` against ``fft`` and ``direct`` in one process whose
+  every thread is pinned to one core after its imports, as a container's CPU quota or
+  ``xargs -P`` leave a process whose libraries started a thread per core (issue 14: a
+  multi-threaded BLAS call in auto's FFT guard made auto ten times slower than either
+  method there). Interleaved rounds of one sample of each method; medians and ratios.
 * Stream: ``convcli conv - kernel.csv --stream --format csv > /dev/null`` reading 10^8
   values piped from a generator process, with its peak memory and throughput against
   the non-streamed CSV path on 10^7 values.
@@ -770,6 +775,103 @@ def engine_row(
     return EngineRow(name, method, case.cells, ours, references, differs)
 
 
+# ---------------------------------------------------------------- pinned to one core
+
+PINNED_CASE = EngineCase((10**5,), (31,))
+PINNED_METHODS = ("auto", "fft", "direct")
+#: auto's time at most this times the faster method's (its guard costs about a third of an FFT)
+PINNED_LIMIT = 1.5
+
+
+def pinned_main(repeats: int) -> None:
+    """Time PINNED_METHODS in interleaved rounds in this process, every thread of which is
+    first pinned to one core; print the medians as JSON."""
+    sys.path.insert(0, str(ROOT))
+    from convcli import convolve
+
+    rng = np.random.default_rng(SEED)
+    signal, kernel = rng.standard_normal(PINNED_CASE.shape), rng.standard_normal(PINNED_CASE.kernel)
+    np.dot(signal, signal)  # BLAS has started its threads
+    core = engine_core()
+    if core is not None:
+        for thread in os.listdir("/proc/self/task"):
+            os.sched_setaffinity(int(thread), {core})
+    calls = {method: partial(convolve, signal, kernel, method=method) for method in PINNED_METHODS}
+    numbers = {method: warm_up(call)["number"] for method, call in calls.items()}
+    times: dict[str, list[float]] = {method: [] for method in calls}
+    for _ in range(repeats):
+        for method, call in calls.items():
+            call()  # untimed: caches back from the method before
+            times[method].append(timed_sample(call, numbers[method]))
+    medians = {method: statistics.median(values) for method, values in times.items()}
+    print(json.dumps({"pinned": core is not None, "seconds": medians}))
+
+
+@dataclass
+class PinnedRow:
+    case: str
+    pinned: bool
+    seconds: dict[str, float]
+    error: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        """auto's time over the faster of the other methods'."""
+        if self.error or not self.seconds:
+            return None
+        return self.seconds["auto"] / min(self.seconds["fft"], self.seconds["direct"])
+
+
+def run_pinned(settings: Settings, progress: Progress) -> list[PinnedRow]:
+    """The pinned comparison in a fresh process (see pinned_main)."""
+    name = f"pinned {PINNED_CASE.name}"
+    if not settings.selected(name):
+        return []
+    progress(name)
+    command = [sys.executable, str(Path(__file__).resolve()), "--pinned", str(settings.repeats)]
+    try:
+        run = subprocess.run(
+            command, capture_output=True, text=True, timeout=settings.engine_timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return [PinnedRow(name, False, {}, f"timeout (> {settings.engine_timeout:g} s)")]
+    if run.returncode != 0:
+        lines = run.stderr.strip().splitlines()
+        return [PinnedRow(name, False, {}, f"exit {run.returncode}: {lines[-1] if lines else ''}")]
+    answer = json.loads(run.stdout)
+    return [PinnedRow(name, answer["pinned"], answer["seconds"])]
+
+
+def pinned_section(rows: list[PinnedRow]) -> str:
+    headers = ["case", *PINNED_METHODS, "auto / fft", "auto / direct"]
+    body = []
+    for row in rows:
+        if row.error:
+            body.append([row.case, row.error, *["-"] * (len(headers) - 2)])
+            continue
+        times = row.seconds
+        body.append(
+            [
+                row.case if row.pinned else f"{row.case} (could not pin)",
+                *(seconds_text(times[method]) for method in PINNED_METHODS),
+                ratio_text(times["auto"] / times["fft"]),
+                ratio_text(times["auto"] / times["direct"]),
+            ]
+        )
+    note = (
+        "Pinned: `convolve(method=...)` in one process whose every thread is pinned to one "
+        "core after its imports (BLAS has a thread per core), median of interleaved rounds."
+    )
+    return note + "\n\n" + table(headers, body)
+
+
+def pinned_targets(rows: list[PinnedRow]) -> list[Target]:
+    label = f"auto pinned to one core: at most {PINNED_LIMIT}x the faster of fft and direct"
+    ratio = rows[0].ratio if rows else None
+    detail = ratio_text(ratio) if ratio else (rows[0].error if rows else "case not in this run")
+    return [check(label, ratio, PINNED_LIMIT, detail or "", at_most=True)]
+
+
 # ---------------------------------------------------------------- command-line benchmarks
 
 
@@ -1335,6 +1437,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also save every measurement")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--pinned", type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -1372,6 +1475,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if arguments.worker:
         worker_main()
         return
+    if arguments.pinned:
+        pinned_main(arguments.pinned)
+        return
     settings = make_settings(arguments)
     libraries = available_libraries()
     progress = progress_printer()
@@ -1379,23 +1485,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="convcli-bench-") as temporary:
         folder = Path(temporary)
         engine_rows = run_engine(settings, libraries, folder, progress)
+        pinned_rows = run_pinned(settings, progress)
         cli_rows = run_cli(settings, folder, progress)
         startup_rows = run_startup(settings, progress)
         stream_rows = run_stream(settings, folder, progress)
     columns = [impl for impl, (library, _) in REFERENCES.items() if library in libraries]
     if engine_rows:
         sections.append(engine_section(engine_rows, columns, settings))
+    if pinned_rows:
+        sections.append(pinned_section(pinned_rows))
     if cli_rows or startup_rows:
         sections.append(cli_section(cli_rows + startup_rows))
     if stream_rows:
         sections.append(stream_section(stream_rows, cli_rows))
     targets = engine_targets(engine_rows)
+    targets += pinned_targets(pinned_rows)
     targets += cli_targets(cli_rows + startup_rows)
     targets += stream_targets(stream_rows, cli_rows)
     sections.append(targets_section(targets))
     print("\n\n".join(sections))
     if arguments.json:
-        save_json(arguments.json, engine_rows, cli_rows + startup_rows, stream_rows)
+        save_json(arguments.json, engine_rows, pinned_rows, cli_rows + startup_rows, stream_rows)
 
 
 def save_json(path: Path, *groups: list) -> None:

@@ -348,6 +348,51 @@ def _check_memory(
     from convcli import limits
 
     limits.check_memory(f, h, options, chosen, show_all, comparing)
+    _announce_long_run(f, h, options, comparing)
+
+
+#: Runs the cost model expects to take longer than this are announced on a terminal.
+_LONG_RUN_SECONDS = 60.0
+
+
+def _announce_long_run(
+    f: np.ndarray, h: np.ndarray, options: dict[str, Any], comparing: bool
+) -> None:
+    """On a terminal, one line before a run that the cost model (engine.estimated_seconds)
+    expects to take over a minute: how long, and how long ``--method auto`` would take
+    where that is much shorter. compare sums twice, and twice more for float verdicts."""
+    if not io.stderr_is_terminal():
+        return
+    import numpy as np  # loaded already, through engine
+
+    kind = np.dtype(engine.working_dtype(f, h)).kind
+    runs = (4 if kind in "fc" else 2) if comparing else 1
+    names = ("padding", "stride", "dilation", "pad_mode")
+    try:
+        geometry = engine.plan(f.shape, h.shape, **{name: options[name] for name in names})
+    except ConvcliError:  # the run itself says what is wrong
+        return
+    method = options["method"]
+    seconds = runs * engine.estimated_seconds(geometry, h.shape, kind, method)
+    if seconds <= _LONG_RUN_SECONDS:
+        return
+    line = f"note: about {_duration(seconds)} with --method {method}"
+    auto = runs * engine.estimated_seconds(geometry, h.shape, kind, "auto")
+    if method != "auto" and auto < seconds / 2:
+        line += f"; --method auto would take {_duration(auto)}"
+    click.echo(line, err=True)
+
+
+def _duration(seconds: float) -> str:
+    """A rough duration as people say it.
+
+    >>> _duration(0.3), _duration(2.4), _duration(1200), _duration(10800), _duration(4e5)
+    ('under a second', '2 s', '20 min', '3 h', '5 days')
+    """
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= 1.5 * size or (unit == "s" and seconds >= 1):
+            return f"{seconds / size:.0f} {unit}"
+    return "under a second"
 
 
 stream_option = click.option(

@@ -63,6 +63,9 @@ LIBRARIES: dict[str, str] = {
 #: scipy.signal.convolve2d's boundary= for convcli's pad modes.
 _SCIPY_BOUNDARIES = {"zeros": "fill", "circular": "wrap", "symmetric": "symm"}
 _TORCH_PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+#: Libraries that multiply the kernel by the zeros of their padding (float64 convolution
+#: is im2col and a matrix product there), so a nan or inf tap over it gives nan.
+_MULTIPLYING_PADDING = ("torch", "tensorflow")
 #: Results of two libraries agree to this relative tolerance (floats are summed in different orders).
 _RTOL = 1e-9
 
@@ -653,7 +656,7 @@ def compute(
         padded_with = "zeros" if mapping.padding == "valid" else pad_mode
         result = engine.compute(
             f, weights, mapping.operation, mapping.pads, request.stride, request.dilation,
-            padded_with, method,
+            padded_with, method, multiply_padding=convention in _MULTIPLYING_PADDING,
         )  # fmt: skip
         values = np.conj(result.values) if mapping.conjugate_result else result.values
         geometry = dataclasses.replace(result.geometry, padding=mapping.padding)

@@ -40,7 +40,9 @@ __all__ = [
     "convolve",
     "correlate",
     "count_nonfinite",
+    "estimated_seconds",
     "kernel_symmetry",
+    "leave_out_padding",
     "memory_estimate",
     "oriented_kernel",
     "pad_signal",
@@ -428,16 +430,75 @@ def slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) ->
     if padded.ndim == 1 and padded.dtype != object and _compiled_1d(geometry):
         return _slide_compiled_1d(padded, weights, geometry.stride[0], geometry.dilation[0])
     out = np.zeros(geometry.output_shape, dtype=padded.dtype)
-    with np.errstate(invalid="ignore"):  # 0 * inf is nan, as the sum defines it
-        for cell in np.ndindex(weights.shape):
-            window = tuple(
-                slice(k * d, k * d + (n - 1) * s + 1, s)
-                for k, d, s, n in zip(
-                    cell, geometry.dilation, geometry.stride, geometry.output_shape
+    # pieces of output rows, each pass over one priced at most PIECE_NS: see _convolve_valid
+    per_row = math.prod(geometry.output_shape[1:]) * _NS_PER_VECTOR_MAC[padded.dtype.kind]
+    rows = max(1, int(PIECE_NS / per_row))
+    with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
+        for first in range(0, len(out), rows):
+            piece = out[first : first + rows]
+            origins = (first * geometry.stride[0],) + (0,) * (out.ndim - 1)
+            reaches = tuple((n - 1) * s + 1 for n, s in zip(piece.shape, geometry.stride))
+            for cell in np.ndindex(weights.shape):
+                window = tuple(
+                    slice(o + k * d, o + k * d + reach, s)
+                    for o, k, d, reach, s in zip(
+                        origins, cell, geometry.dilation, reaches, geometry.stride
+                    )
                 )
-            )
-            out += weights[cell] * padded[window]
+                piece += weights[cell] * padded[window]
     return out
+
+
+#: Values gathered at once where outputs are summed window by window.
+_GATHERED = 1 << 18
+
+
+def leave_out_padding(
+    values: np.ndarray,
+    padded: np.ndarray,
+    weights: np.ndarray,
+    geometry: Geometry,
+    signal_box: tuple[tuple[int, int], ...],
+) -> None:
+    """Where the kernel holds a nan or inf, sum every output whose window reaches past
+    ``signal_box`` again without the cells outside it, in place: those are zero padding,
+    which is no term of the sum (0 * inf would make the output nan).
+
+    ``signal_box`` gives per axis the (start, stop) of the signal's cells in ``padded``
+    (a start below 0 or a stop past the end: the signal goes on beyond ``padded``).
+    Every method calls this on the same outputs, so they agree there bit for bit.
+    """
+    if np.isfinite(weights).all():
+        return
+    interior = []
+    for (start, stop), s, d, k in zip(
+        signal_box, geometry.stride, geometry.dilation, weights.shape
+    ):
+        first = max(-(-start // s), 0)  # the first output whose window starts in the signal
+        interior.append(slice(first, max((stop - d * (k - 1) - 1) // s + 1, first)))
+    border = np.ones(geometry.output_shape, dtype=bool)
+    border[tuple(interior)] = False
+    outputs = np.flatnonzero(border)
+    if outputs.size == 0:
+        return
+    real = np.zeros(padded.shape, dtype=bool)
+    real[tuple(slice(max(start, 0), stop) for start, stop in signal_box)] = True
+    starts = np.unravel_index(outputs, geometry.output_shape)
+    corners = np.ravel_multi_index(
+        tuple(i * s for i, s in zip(starts, geometry.stride)), padded.shape
+    )
+    cells = np.indices(weights.shape).reshape(weights.ndim, -1)
+    offsets = np.ravel_multi_index(
+        tuple(axis * d for axis, d in zip(cells, geometry.dilation)), padded.shape
+    )
+    taps, flat, flat_real = weights.reshape(-1), padded.reshape(-1), real.reshape(-1)
+    rows = max(1, _GATHERED // taps.size)
+    with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf, dropped; inf - inf is nan
+        for first in range(0, outputs.size, rows):
+            positions = corners[first : first + rows, None] + offsets[None, :]
+            terms = np.where(flat_real[positions], flat[positions] * taps, -0.0)
+            chosen = outputs[first : first + rows]
+            values[np.unravel_index(chosen, values.shape)] = terms.sum(axis=1)
 
 
 def _compiled_1d(geometry: Geometry) -> bool:
@@ -458,23 +519,76 @@ def _slide_compiled_1d(
     array([10, 32, 54, 76])
     """
     if stride == dilation == 1:  # the common case, without the phase bookkeeping
-        return np.convolve(padded, weights[::-1], "valid")  # numpy.convolve never warns
+        if padded.size * (weights.size + 2) <= _ONE_PIECE_MACS:  # one piece (see below)
+            return np.convolve(padded, weights[::-1], "valid")  # numpy.convolve never warns
+        return _convolve_valid(padded, weights[::-1])
     span = dilation * (len(weights) - 1) + 1
     outputs = (len(padded) - span) // stride + 1
-    with np.errstate(invalid="ignore"):  # for the ``+=`` of strided phases: inf - inf
+    with np.errstate(invalid="ignore", over="ignore"):  # the ``+=`` of strided phases
         if dilation > 1:
             out = np.empty(outputs, dtype=padded.dtype)
             for phase in range(min(dilation, outputs)):
-                out[phase::dilation] = np.convolve(padded[phase::dilation], weights[::-1], "valid")[
+                out[phase::dilation] = _convolve_valid(padded[phase::dilation], weights[::-1])[
                     : len(range(phase, outputs, dilation))
                 ]
             return out
-        out = np.convolve(padded[::stride], weights[::stride][::-1], "valid")[:outputs]
+        out = _convolve_valid(padded[::stride], weights[::stride][::-1])[:outputs]
         for phase in range(1, min(stride, len(weights))):
-            out += np.convolve(padded[phase::stride], weights[phase::stride][::-1], "valid")[
-                :outputs
-            ]
+            out += _convolve_valid(padded[phase::stride], weights[phase::stride][::-1])[:outputs]
         return out
+
+
+#: Sums of up to this many multiply-adds (times at least 3 taps' worth per output) take
+#: under 0.11 s at the slowest measured rate (complex, 3 taps: 6.3 ns each): one call.
+_ONE_PIECE_MACS = 1 << 24
+#: A longer valid sum runs in pieces the cost model prices at this many nanoseconds, so
+#: that Ctrl-C (which Python sees only between numpy calls) stops it within a second.
+PIECE_NS = 0.1e9
+#: A sum priced at up to this runs in one call all the same: Ctrl-C waits at most that
+#: long, and copying pieces into the result would cost 5-7% of a sum of 31 taps.
+ONE_CALL_NS = 0.5e9
+#: Taps per numpy.convolve call: numpy takes each window's dot product by BLAS, and
+#: OpenBLAS splits one of more than 10**4 values over threads, which on a busy or pinned
+#: machine fight for the cores (a sum of 10**5 taps took 5 to 100 times as long).
+BLAS_ROW = 8192
+
+
+def _convolve_valid(values: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """``numpy.convolve(values, taps, "valid")``, in pieces of about PIECE_NS each where
+    it is long. Each output is the same sum of the same numbers whichever piece computes
+    it, so the values are the same bits as one piece's.
+
+    >>> _convolve_valid(np.arange(6.0), np.array([1.0, 2.0]))
+    array([ 1.,  4.,  7., 10., 13.])
+    """
+    outputs = len(values) - len(taps) + 1
+    if outputs * max(len(taps), 3) <= _ONE_PIECE_MACS and len(taps) <= BLAS_ROW:
+        return np.convolve(values, taps, "valid")
+    kind = np.result_type(values, taps).kind
+    step = max(1, int(PIECE_NS / _compiled_cost(len(taps), kind)))
+    if step * (ONE_CALL_NS / PIECE_NS) >= outputs:  # no copies of pieces into a result
+        return _convolve_in_runs(values, taps)
+    out = np.empty(outputs, dtype=np.result_type(values, taps))
+    for start in range(0, outputs, step):
+        stop = min(start + step, outputs)
+        out[start:stop] = _convolve_in_runs(values[start : stop + len(taps) - 1], taps)
+    return out
+
+
+def _convolve_in_runs(values: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """``numpy.convolve(values, taps, "valid")`` as the sum of the convolutions with runs
+    of at most BLAS_ROW taps, each of which BLAS computes on one thread."""
+    if len(taps) <= BLAS_ROW:
+        return np.convolve(values, taps, "valid")
+    outputs = len(values) - len(taps) + 1
+    parts = []
+    for first in range(0, len(taps), BLAS_ROW):
+        run = taps[first : first + BLAS_ROW]
+        start = len(taps) - first - len(run)  # where the windows of this run begin
+        parts.append(np.convolve(values[start : start + outputs + len(run) - 1], run, "valid"))
+        if len(parts) == 2:  # added as they come: two outputs' worth of memory at most
+            parts = [np.add(parts[0], parts[1], out=parts[0])]
+    return parts[0]
 
 
 def _slide_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
@@ -516,7 +630,7 @@ _NS_COMPILED_OUTPUT = {
 #: strided writes out. What that adds per output at these splits (interpolated between).
 PHASE_SPLITS = (2, 8)
 _NS_PHASE_EXTRA = {"i": (0.531, 5.04), "f": (1.79, 4.166), "c": (3.92, 9.277)}
-_NS_PER_VECTOR_MAC = {"i": 1.09, "f": 1.03, "c": 2.716}
+_NS_PER_VECTOR_MAC = {"i": 1.09, "f": 1.03, "c": 2.716, "O": 200.0}  # "O": timed by hand
 _NS_PER_FFT_UNIT_1D = {"i": 0.356, "f": 0.334, "c": 0.866}
 _NS_PER_FFT_UNIT_ND = {"i": 1.15, "f": 0.809, "c": 1.987}
 #: What an FFT sum costs besides its transforms' work: the set-up, the calls into numpy
@@ -537,7 +651,7 @@ def _compiled_cost(taps: int, kind: str) -> float:
 def _direct_cost(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -> float:
     """Nanoseconds per kept output of the direct sum for this geometry."""
     taps = math.prod(kernel_shape)
-    if len(kernel_shape) == 1 and _compiled_1d(geometry):
+    if kind != "O" and len(kernel_shape) == 1 and _compiled_1d(geometry):
         stride, dilation = geometry.stride[0], geometry.dilation[0]
         if stride == dilation == 1:
             return _compiled_cost(taps, kind)
@@ -580,20 +694,44 @@ def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str
 
     direct_per_output = _direct_cost(geometry, kernel_shape, kind)
     spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
+    if len(spans) == 1 and fft.is_long(spans[0], geometry.padded_shape[0]):
+        # per kept output, the same at every length (a stream agrees)
+        blocks = fft.overlap_save_plan(spans[0])
+        units = fft.transform_work(blocks.length) / blocks.step * geometry.stride[0]
+        return "fft" if units * _NS_PER_FFT_UNIT_1D[kind] < direct_per_output else "direct"
+    fft_cost = _fft_cost(geometry, spans, kind)
+    return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
+
+
+def _fft_cost(geometry: Geometry, spans: tuple[int, ...], kind: str) -> float:
+    """Nanoseconds of an FFT sum: its transforms' work and an FFT call's fixed cost."""
+    from convcli import fft
+
     if len(spans) == 1:
         padded, span = geometry.padded_shape[0], spans[0]
         blocks = fft.block_plan(span, padded)
-        unit = _NS_PER_FFT_UNIT_1D[kind]
-        if fft.is_long(span, padded):
-            # per kept output, the same at every length (a stream agrees)
-            units = fft.transform_work(blocks.length) / blocks.step * geometry.stride[0]
-            return "fft" if units * unit < direct_per_output else "direct"
-        fft_cost = fft.plan_work(blocks, padded - span + 1) * unit
+        work = fft.plan_work(blocks, padded - span + 1) * _NS_PER_FFT_UNIT_1D[kind]
     else:
         size = math.prod(fft.fast_length(p) for p in geometry.padded_shape)
-        fft_cost = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT_ND[kind]
-    fft_cost += _NS_FFT_CALL[kind]
-    return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
+        work = size * (math.log2(size) + 4) * _NS_PER_FFT_UNIT_ND[kind]
+    return work + _NS_FFT_CALL[kind]
+
+
+def estimated_seconds(
+    geometry: Geometry, kernel_shape: tuple[int, ...], kind: str, method: str
+) -> float:
+    """Seconds the cost model expects one sum by ``method`` to take (``auto``: by the
+    method it picks), for a warning before a long run.
+
+    >>> round(estimated_seconds(plan((10**7,), (10**6,)), (10**6,), "f", "direct"))
+    1200
+    """
+    chosen = choose_method(geometry, kernel_shape, kind) if method == "auto" else method
+    if chosen == "direct" or kind == "O":
+        direct = _direct_cost(geometry, kernel_shape, kind)
+        return math.prod(geometry.output_shape) * direct * 1e-9
+    spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
+    return _fft_cost(geometry, spans, kind) * 1e-9
 
 
 def memory_estimate(
@@ -723,12 +861,16 @@ def compute(
     pad_mode: str = "zeros",
     method: str = "auto",
     convention: str = "convcli",
+    multiply_padding: bool = False,
 ) -> Result:
     """Convolve or correlate, keeping the geometry and method used with the values.
 
     This is the one place both operations run: set up (check, pad, orient the
     kernel), then slide the kernel with the chosen method. Another ``convention``
     returns what that library computes for the same request (convcli/conventions.py).
+    A cell of zero padding is no term of the sum, so a nan or inf tap over it adds
+    nothing; ``multiply_padding`` multiplies it instead (0 * inf is nan), as PyTorch
+    and TensorFlow do.
 
     >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same").values
     array([ 1, -2, -2,  1,  4])
@@ -750,6 +892,16 @@ def compute(
         chosen = "direct"  # Python ints stay exact only in the direct sum
     slide = _slide_auto_fft if method == "auto" and chosen == "fft" else _SLIDERS[chosen]
     values = slide(prepared.padded, prepared.weights, geometry)
+    if (
+        not multiply_padding
+        and pad_mode == "zeros"
+        and kind in "fc"
+        and any(map(any, geometry.pads))
+    ):
+        box = tuple(
+            (before, before + n) for (before, _), n in zip(geometry.pads, prepared.signal.shape)
+        )
+        leave_out_padding(values, prepared.padded, prepared.weights, geometry, box)
     return Result(operation, values, geometry, chosen)
 
 
@@ -880,9 +1032,11 @@ def _plain_sum(
         and convention == "convcli"
     ):
         return None
-    if signal.size >= LARGE_WORK:
-        reuse_freed_memory()
-    return _slide_compiled_1d(signal, oriented_kernel(kernel, operation), 1, 1)
+    weights = oriented_kernel(kernel, operation)
+    if signal.size < LARGE_WORK:  # far from needing pieces: _slide_compiled_1d's one call
+        return np.convolve(signal, weights[::-1], "valid")
+    reuse_freed_memory()
+    return _slide_compiled_1d(signal, weights, 1, 1)
 
 
 def _kernels_match(a: np.ndarray, b: np.ndarray) -> bool:

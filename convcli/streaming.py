@@ -83,6 +83,7 @@ class Stream:
         self._tail = np.empty(0)
         self._pending = np.empty(0)
         self._start = 0  # padded index of self._pending[0]
+        self._signal_end: int | None = None  # padded index past the signal, once it ended
         self._next = 0  # next output (for fft: next stride-1 output) to give
 
     @property
@@ -140,6 +141,7 @@ class Stream:
             return engine.compute(
                 signal, self._kernel, self._operation, **self._options, method=self._method
             ).values
+        self._signal_end = self._before + self._fed
         self._chunks.append(self._end_padding())
         self._take_chunks()
         return self._advance(final=True)
@@ -218,6 +220,7 @@ class Stream:
         first_cell = self._next * stride - self._start
         segment = self._pending[first_cell : (last * stride - self._start) + self._span]
         outputs = self._slide_direct(segment, stride, dilation)
+        self._leave_out_padding(outputs, segment, self._next * stride, stride, dilation)
         self._next = last + 1
         self._drop_before(self._next * stride)
         return outputs
@@ -263,7 +266,23 @@ class Stream:
             guard=self._method == "auto",
             blocks=blocks,
         )
+        self._leave_out_padding(sums, segment, first, 1, dilation)
         return sums[skip::stride]
+
+    def _leave_out_padding(
+        self, values: np.ndarray, segment: np.ndarray, first: int, stride: int, dilation: int
+    ) -> None:
+        """engine.leave_out_padding on the outputs of ``segment``, which starts at padded
+        index ``first``: the engine's sums where a nan or inf tap meets zero padding."""
+        stop = len(segment) if self._signal_end is None else self._signal_end - first
+        start = self._before - first
+        if self._options["pad_mode"] != "zeros" or values.dtype.kind not in "fc":
+            return
+        if start <= 0 and stop >= len(segment):
+            return
+        geometry = engine.plan(segment.shape, self._kernel.shape, "valid", stride, dilation)
+        padded, weights = segment.astype(values.dtype), self._weights.astype(values.dtype)
+        engine.leave_out_padding(values, padded, weights, geometry, ((start, stop),))
 
     def _drop_before(self, position: int) -> None:
         """Forget pending values before padded index ``position``."""

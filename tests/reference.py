@@ -181,9 +181,13 @@ def reference_slide(
     stride: int | tuple[int, ...] = 1,
     dilation: int | tuple[int, ...] = 1,
     pad_mode: str = "zeros",
+    multiply_padding: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The operation's values (object array of Python scalars) and, per output,
-    sum |p| * |h| over the window (a float array: the scale of rounding errors)."""
+    sum |p| * |h| over the window (a float array: the scale of rounding errors).
+
+    A cell of zero padding is no term of the sum, unless ``multiply_padding`` (as
+    PyTorch and TensorFlow do: 0 * inf is nan there)."""
     f, h = to_nested(signal), to_nested(kernel)
     f_shape, h_shape = shape_of(f), shape_of(h)
     out_shape, windows = window_sources(f_shape, h_shape, padding, stride, dilation, pad_mode)
@@ -193,15 +197,17 @@ def reference_slide(
         total = 0
         scale = 0.0
         for k, src in taps:
-            if src is None:
-                continue
-            x = get(f, src)
             if operation == "convolution":
                 w = get(h, tuple(n - 1 - i for n, i in zip(h_shape, k)))
             elif operation == "correlation":
                 w = get(h, k).conjugate()
             else:
                 raise ValueError(operation)
+            if src is None:
+                if multiply_padding:
+                    total = total + 0 * w
+                continue
+            x = get(f, src)
             total = total + x * w
             scale += abs(complex(x)) * abs(complex(w))
         values[out] = total

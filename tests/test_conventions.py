@@ -19,6 +19,7 @@ import convcli
 from convcli import ConvcliError
 from convcli.conventions import CONVENTIONS, ConventionError, compare, compute, lineup
 from tests.examples import IMAGE, SOBEL_X, F
+from tests.reference import reference_slide
 
 OPERATIONS = ("convolution", "correlation")
 MODES = ("full", "same", "valid")
@@ -413,6 +414,42 @@ def test_torch_calls_are_what_a_user_writes():
     assert call == "F.conv2d(f, h, stride=(2, 1), padding=2)"
     call = compute(IMAGE, SOBEL_X, "torch", "correlation", "1,2", pad_mode="reflect").call
     assert call == 'F.conv2d(F.pad(f, (2, 2, 1, 1), mode="reflect"), h)'
+
+
+@pytest.mark.parametrize("method", ["auto", "direct", "fft"])
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+@pytest.mark.parametrize(
+    ("convention", "operation", "padding"),
+    [
+        ("numpy", "convolution", "full"),
+        ("numpy", "correlation", "same"),
+        ("scipy", "convolution", "same"),
+        ("matlab", "convolution", "full"),
+        ("matlab", "correlation", "full"),
+        ("torch", "correlation", "same"),
+        ("torch", "convolution", 2),
+        ("tensorflow", "correlation", "same"),
+    ],
+)
+def test_nonfinite_tap_over_zero_padding(convention, operation, padding, bad, method):
+    """numpy, scipy and MATLAB leave zero padding out of the sum; PyTorch and TensorFlow
+    multiply its zeros (float64 convolution is im2col and a matrix product there), so a
+    nan or inf tap over them gives nan. The reference computes the request's padding as
+    the engine reports it, each way."""
+    f = np.array([1.0, 2.0, 0.5, 3.0, -1.0])
+    h = np.array([bad, 1.0, 2.0])
+    result = compute(f, h, convention, operation, padding, method=method)
+    multiplies = convention in ("torch", "tensorflow")
+    weights = h if multiplies else (np.flip(h) if operation == "convolution" else h)
+    expected = reference_slide(
+        f, weights, "correlation", padding=list(result.geometry.pads), multiply_padding=multiplies
+    )[0].astype(float)
+    assert np.array_equal(np.isnan(result.values), np.isnan(expected))
+    assert np.array_equal(result.values[~np.isnan(expected)], expected[~np.isnan(expected)])
+    if multiplies:
+        assert np.isnan(result.values[0])  # the tap on a padded zero
+    else:  # the output whose window holds the bad tap over padding and nothing else bad
+        assert np.isfinite(result.values[-1 if operation == "convolution" else 0])
 
 
 # ---------------------------------------------------------------- TensorFlow

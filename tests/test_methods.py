@@ -330,8 +330,8 @@ def test_int64_inputs_whose_products_overflow_int64_stay_exact():
 @st.composite
 def nonfinite_cases(draw) -> Case:
     """Float signals with a few nan, +inf and -inf; kernels with some zero taps (0 * inf),
-    and now and then, where nothing is padded, a nan or inf of their own (in every window
-    then; the engine multiplies padded zeros too, which the reference skips)."""
+    and now and then a nan or inf of their own (in every window then; over zero padding
+    it is no term of the sum, as in the reference)."""
     case = draw(
         cases(
             kinds=("float",),
@@ -342,8 +342,7 @@ def nonfinite_cases(draw) -> Case:
     cells = draw(st.lists(st.integers(0, case.signal.size - 1), min_size=count, max_size=count))
     for cell in cells:
         case.signal.flat[cell] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
-    unpadded = all(pads == (0, 0) for pads in case.pads())
-    if unpadded and draw(st.integers(0, 3)) == 0:
+    if draw(st.integers(0, 3)) == 0:
         cell = draw(st.integers(0, case.kernel.size - 1))
         case.kernel.flat[cell] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     return case
@@ -387,6 +386,51 @@ def test_nonfinite_kernel_gives_what_the_direct_sum_does(method: str, bad: float
         warnings.simplefilter("error")  # no FFT of the inf, and so no warning of it
         values = case.run(method).values
     assert_nonfinite_placement(values, case.reference()[0])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("padding", ["full", "same", "3:1"])
+def test_nonfinite_kernel_over_zero_padding_leaves_those_terms_out(
+    method: str, bad: float, padding: str
+):
+    """Zero padding is no term of the sum: a kernel's nan or inf over it adds nothing, as
+    numpy.convolve and scipy's direct sum give (issue 14: 0 * inf made those outputs nan)."""
+    rng = np.random.default_rng(3)
+    signal = rng.integers(-3, 4, 3000).astype(float)
+    kernel = rng.standard_normal(40)
+    kernel[[1, 38]] = bad  # near both ends: where they meet the padding, outputs are finite
+    case = Case(signal, kernel, "convolution", padding, padding, (1,), (1,), "zeros")
+    if padding == "3:1":
+        case.reference_padding = [(3, 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = case.run(method).values
+    assert_nonfinite_placement(values, case.reference()[0])
+    if padding == "full":
+        with np.errstate(invalid="ignore"):
+            assert_nonfinite_placement(values, np.convolve(signal, kernel, "full"))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nonfinite_kernel_over_padding_by_hand(method: str):
+    """The examples of issue 14, against numpy and scipy's direct sums."""
+    from scipy import signal as scipy_signal
+
+    full = engine.convolve([1.0, 2.0], [1.0, np.inf], padding="full", method=method)
+    assert full.tolist() == [1.0, np.inf, np.inf]
+    assert full.tolist() == np.convolve([1.0, 2.0], [1.0, np.inf], "full").tolist()
+    numpy_same = engine.correlate(
+        [1.0, 2.0, 3.0], [np.nan, 1.0], padding="same", convention="numpy", method=method
+    )
+    assert_nonfinite_placement(numpy_same, np.array([1.0, np.nan, np.nan]))
+    assert numpy_same[0] == 1.0
+    with np.errstate(invalid="ignore"):
+        assert_nonfinite_placement(numpy_same, np.correlate([1.0, 2.0, 3.0], [np.nan, 1.0], "same"))
+        expected = scipy_signal.convolve([1.0, 2.0, 3.0], [2.0, np.inf], "full", method="direct")
+    assert_nonfinite_placement(
+        engine.convolve([1.0, 2.0, 3.0], [2.0, np.inf], padding="full", method=method), expected
+    )
 
 
 # --------------------------------------------------------------------------- numpy and scipy
@@ -636,6 +680,37 @@ def test_auto_guard_on_huge_finite_values_warns_nothing(ndim: int):
     np.testing.assert_allclose(auto.values[small], expected[small], rtol=1e-12)
 
 
+#: OpenBLAS computes a dot product of more than this many values on several threads,
+#: which fight over the one core of a pinned process (issue 14: auto ten times slower).
+BLAS_ONE_THREAD = 10_000
+
+
+@pytest.mark.parametrize("ndim", [1, 2])
+def test_auto_guard_makes_no_multithreaded_blas_call(monkeypatch, ndim: int):
+    """The guard's norms (and nothing else on the FFT path) hand BLAS no vector longer
+    than OpenBLAS's single-thread limit."""
+    longest = [0]
+
+    def spy(function):
+        def call(*arrays, **options):
+            longest[0] = max([longest[0], *(np.shape(a)[-1] for a in arrays if np.ndim(a))])
+            return function(*arrays, **options)
+
+        return call
+
+    for name in ("dot", "vdot", "inner", "matmul", "tensordot", "vecdot"):
+        if hasattr(np, name):
+            monkeypatch.setattr(np, name, spy(getattr(np, name)))
+    shape, taps = ((10**5,), (31,)) if ndim == 1 else ((400, 400), (9, 9))
+    rng = np.random.default_rng(5)
+    signal, kernel = rng.normal(size=shape), rng.normal(size=taps)
+    result = compute(signal, kernel, "convolution", method="auto")
+    assert result.method == "fft"
+    assert longest[0] <= BLAS_ONE_THREAD
+    expected = compute(signal, kernel, "convolution", method="direct").values
+    np.testing.assert_allclose(result.values, expected, rtol=1e-9, atol=1e-9)
+
+
 def test_auto_guard_keeps_exact_zeros_in_short_signals():
     """A zero stretch inside a signal handled by one transform: zero outputs stay 0.0."""
     rng = np.random.default_rng(7)
@@ -645,6 +720,134 @@ def test_auto_guard_keeps_exact_zeros_in_short_signals():
     result = compute(signal, kernel, "convolution", method="auto")
     assert result.method == "fft"
     assert np.all(result.values[1_000:1_201] == 0.0)
+
+
+# --------------------------------------------------------------------------- huge and tiny values
+
+
+def power_of_two(values: np.ndarray, exponent: int) -> np.ndarray:
+    """``values * 2**exponent``, exactly (the results here are normal numbers)."""
+    return values * 2.0**exponent
+
+
+@settings(deadline=None)
+@given(
+    cases(
+        kinds=("float", "complex"),
+        values={
+            "float": st.sampled_from([0.0, 0.5, -1.0, 3.0])
+            | st.floats(-8, 8).filter(lambda x: x == 0 or abs(x) >= 0.5),
+            "complex": st.builds(
+                complex, st.sampled_from([0.0, 0.75, -2.0, 5.5]), st.sampled_from([0.0, -0.5, 7.0])
+            ),
+        },
+    ),
+    st.integers(-1000, 1000),
+    st.integers(-1000, 1000),
+)
+def test_powers_of_two_change_no_digit(case: Case, signal_exponent: int, kernel_exponent: int):
+    """Scaling the signal by 2**a and the kernel by 2**b scales every output by 2**(a + b)
+    exactly, however near float64's limits the operands are: the FFT neither overflows
+    (issue 14: inf where the sums were 1e8) nor loses digits to it, and warns nothing."""
+    assume(abs(signal_exponent + kernel_exponent) <= 900)
+    check_every_method(case)
+    big_signal = power_of_two(case.signal, signal_exponent)
+    big_kernel = power_of_two(case.kernel, kernel_exponent)
+    for method in METHODS:
+        expected = power_of_two(case.run(method).values, signal_exponent + kernel_exponent)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = compute(big_signal, big_kernel, case.operation, **case.options(method)).values
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_sums_of_huge_values_by_tiny_ones_by_hand(method: str):
+    """The example of issue 14: sums of 1e8 and 2e8, not inf, by every method."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = engine.convolve(
+            np.array([1e308, 1e308]), np.array([1e-300, 1e-300]), padding="full", method=method
+        )
+    expected = reference_slide([1e308, 1e308], [1e-300, 1e-300], "convolution", "full")[0]
+    np.testing.assert_allclose(values, expected.astype(float), rtol=1e-15)
+    np.testing.assert_allclose(values, [1e8, 2e8, 1e8], rtol=1e-15)
+
+
+@pytest.mark.parametrize("spike", [1e300, 1e308])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ndim", [1, 2])
+def test_one_huge_value_in_a_normal_signal(method: str, spike: float, ndim: int):
+    """One value of 1e300 or 1e308 among values near 1: the nan and inf are where the direct
+    sum (numpy's, scipy's) has them; every FFT output keeps at least its leading digit
+    (explicit fft: it was wrong by a factor of 1e286) and auto's keep twelve; no warning."""
+    from scipy import signal as scipy_signal
+
+    rng = np.random.default_rng(4)
+    shape, taps = ((20_000,), (300,)) if ndim == 1 else ((150, 150), (20, 20))
+    signal, kernel = rng.normal(size=shape), rng.normal(size=taps)
+    signal[(40,) * ndim] = spike
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = compute(signal, kernel, "convolution", method=method).values
+    with np.errstate(over="ignore", invalid="ignore"):
+        if ndim == 1:
+            expected = np.convolve(signal, kernel, "valid")
+            magnitude = np.convolve(np.abs(signal), np.abs(kernel), "valid")
+        else:
+            expected = scipy_signal.convolve(signal, kernel, "valid", method="direct")
+            magnitude = scipy_signal.convolve(np.abs(signal), np.abs(kernel), "valid", "direct")
+    finite = assert_nonfinite_placement(values, expected)
+    error = np.abs(values[finite] - expected[finite])
+    if method == "fft":
+        assert (error < np.abs(expected[finite])).all()
+    else:
+        assert (error <= 1e-12 * magnitude[finite]).all()
+
+
+# --------------------------------------------------------------------------- long direct sums
+
+
+@settings(deadline=None, max_examples=60)
+@given(cases(), st.integers(1, 3), st.sampled_from([1, 2, 8192]))
+def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: int, row: int):
+    """Long direct sums run in pieces that return to Python (for Ctrl-C), and long kernels
+    in runs of ``BLAS_ROW`` taps (BLAS keeps those on one thread): tiny pieces give every
+    output the same bits as one piece, and both match the reference."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "BLAS_ROW", row)
+        patch.setattr(engine, "_ONE_PIECE_MACS", 0)  # every sum by the pieces' route
+        whole = case.run("direct").values  # in one piece
+        patch.setattr(engine, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
+        patch.setattr(engine, "ONE_CALL_NS", 0.0)
+        patch.setattr(engine, "_NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
+        pieces = case.run("direct").values
+        check_every_method(case)
+    if whole.dtype.kind in "fc":
+        np.testing.assert_array_equal(pieces.view(np.uint8), whole.view(np.uint8))
+    else:
+        assert [int(v) for v in pieces.flat] == [int(v) for v in whole.flat]
+
+
+def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
+    """The cost model sizes the pieces: a sum it prices at 3.9 PIECE_NS takes 4 calls (past
+    ONE_CALL_NS, which is larger than that in use)."""
+    calls = []
+    convolve = np.convolve
+    monkeypatch.setattr(np, "convolve", lambda *a: calls.append(1) or convolve(*a))
+    rng = np.random.default_rng(1)
+    signal, kernel = rng.normal(size=200_000), rng.normal(size=300)
+    outputs = signal.size - kernel.size + 1
+    monkeypatch.setattr(engine, "PIECE_NS", engine._compiled_cost(300, "f") * outputs / 3.9)
+    monkeypatch.setattr(engine, "ONE_CALL_NS", engine.PIECE_NS)
+    values = engine.convolve(signal, kernel, method="direct")
+    assert len(calls) == 4
+    np.testing.assert_array_equal(values, convolve(signal, kernel, "valid"))
+    calls.clear()
+    monkeypatch.setattr(engine, "BLAS_ROW", 100)  # three runs of taps a piece
+    values = engine.convolve(signal, kernel, method="direct")
+    assert len(calls) == 12
+    np.testing.assert_allclose(values, convolve(signal, kernel, "valid"), rtol=1e-12, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- choose_method

@@ -6,6 +6,7 @@ dilation and method; and the options and inputs a stream refuses."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -378,3 +379,40 @@ def test_kernel_longer_than_a_short_signal_refused_at_finish(n: int, extra: int)
     stream.feed(np.ones(n))
     with pytest.raises(ConvcliError, match="kernel"):
         stream.finish()
+
+
+@pytest.mark.parametrize("method", engine.METHODS)
+@pytest.mark.parametrize("padding", ["full", "3:5"])
+def test_nonfinite_kernel_over_zero_padding_in_a_long_stream(method: str, padding: str):
+    """A kernel's inf over zero padding is no term of the sum in a stream either: the
+    same bits as the whole signal, whose ends numpy.convolve confirms."""
+    rng = np.random.default_rng(12)
+    signal, kernel = rng.normal(size=BUFFER_AT_LEAST + 5_000), rng.normal(size=40)
+    kernel[[1, 38]] = [np.inf, -np.inf]
+    options = {"operation": "convolution", "padding": padding, "method": method}
+    expected = whole(signal, kernel, options)
+    assert_identical(run_stream(signal, kernel, [70_000, 3, 100_000], options).values, expected)
+    if padding == "full":
+        with np.errstate(invalid="ignore"):
+            numpy = np.convolve(signal, kernel, "full")
+        assert np.isfinite(expected[[0, -1]]).all()
+        np.testing.assert_allclose(expected[[0, -1]], numpy[[0, -1]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["auto", "fft"])
+def test_huge_values_in_a_long_stream(method: str):
+    """Values whose FFT would overflow are scaled in a stream as in a whole run: the same
+    bits, finite where numpy.convolve's direct sum is, and no warning."""
+    rng = np.random.default_rng(13)
+    signal = rng.uniform(1, 2, BUFFER_AT_LEAST + 5_000) * 1e306
+    kernel = rng.normal(size=31) * 1e-300
+    options = {"operation": "convolution", "padding": "full", "method": method}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = whole(signal, kernel, options)
+        streamed = run_stream(signal, kernel, [70_000, 3, 100_000], options)
+    assert_identical(streamed.values, expected)
+    reference = np.convolve(signal, kernel, "full")
+    assert np.isfinite(expected).all()
+    scale = np.convolve(np.abs(signal), np.abs(kernel), "full")
+    assert (np.abs(expected - reference) <= 1e-6 * scale).all()
