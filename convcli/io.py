@@ -245,7 +245,11 @@ def check_kernel(source: str) -> None:
     if source.strip()[:1].isalpha():
         from convcli.kernels import named_kernel
 
-        if named_kernel(source, 2) is not None:  # every name is a kernel of a 2-D signal
+        try:  # a name fits a 1-D signal (box:100000), a 2-D one (sobel-x) or neither
+            named = named_kernel(source, 1)
+        except ConvcliError:
+            named = named_kernel(source, 2)
+        if named is not None:
             return
     read_kernel(source, 1)
 

@@ -1443,3 +1443,12 @@ def test_a_quote_never_closed_is_named_where_it_opens(tmp_path):
         f"{path}, line 2: a cell longer than 131072 characters (a quote never closed?)"
     )
     assert_identical(cio.read_array(write(tmp_path, "end.csv", '1\n"2\n')), np.array([1, 2]))
+
+
+def test_check_kernel_accepts_a_name_that_fits_some_signal():
+    """box:100000 is too large for a 2-D signal but a fine 1-D kernel: checked before the
+    signal is read, it must not be refused as if the signal were 2-D."""
+    assert cio.check_kernel("box:100000") is None
+    assert cio.check_kernel("sobel-x") is None  # a 2-D kernel only
+    with pytest.raises(ConvcliError, match="too large"):
+        cio.check_kernel("box:100000000")
