@@ -16,30 +16,18 @@ import sys
 import threading
 import time
 from importlib.metadata import version
-from pathlib import Path
 
 import pytest
 
 import convcli
+from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-TIMEOUT = 60
-PYTHON_M = [sys.executable, "-m", "convcli"]
 SCRIPT = shutil.which("convcli")
 COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
 COMMANDS = [pytest.param(PYTHON_M, id="python-m")] + (
     [pytest.param([SCRIPT], id="console-script")] if SCRIPT else []
 )
-
-
-def environment(**changes: str) -> dict[str, str]:
-    """The current environment without colour forcing, with some changes."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "CONVCLI_DEBUG")
-    }
-    env.update(changes)
-    return env
 
 
 def run(command: list[str], *args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -53,12 +41,6 @@ def run(command: list[str], *args: str, **kwargs) -> subprocess.CompletedProcess
         check=False,
         **kwargs,
     )
-
-
-def assert_clean_stderr(stderr: str) -> None:
-    assert "Traceback" not in stderr
-    assert "BrokenPipeError" not in stderr
-    assert "Exception ignored" not in stderr
 
 
 def test_pipe_conv_into_corr_through_stdin():

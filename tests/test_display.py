@@ -12,18 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON_M = [sys.executable, "-m", "convcli"]
-TIMEOUT = 60
-
-
-def environment(**changes: str) -> dict[str, str]:
-    """The current environment without colour forcing or debugging, with some changes."""
-    drop = ("FORCE_COLOR", "NO_COLOR", "CONVCLI_DEBUG", "PYTHONIOENCODING", "COLUMNS", "LINES")
-    env = {key: value for key, value in os.environ.items() if key not in drop}
-    env.update(changes)
-    return env
-
+from tests.processes import PYTHON_M, ROOT, TIMEOUT, environment
 
 ENCODINGS = [
     pytest.param({"PYTHONIOENCODING": "ascii"}, "ascii", id="ascii"),

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import environment
+
 pytest.importorskip("PIL.Image")
 if not sys.platform.startswith("linux"):
     pytest.skip(
@@ -57,13 +59,12 @@ def run_limited(available: int, *args: str, cwd: Path) -> tuple[int, str, int]:
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    env = {k: v for k, v in os.environ.items() if k != "CONVCLI_DEBUG"}
     process = subprocess.Popen(
         [sys.executable, "-c", RUNNER, str(available), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=cwd,
-        env=env,
+        env=environment(),
         preexec_fn=cap,
     )
     stderr = process.stderr.read().decode()

@@ -15,13 +15,13 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import PYTHON_M, ROOT, environment
+
 TIMEOUT = 30
-PYTHON_M = [sys.executable, "-m", "convcli"]
+
 #: convcli with the memory available reported as 20 MB.
 LOW_MEMORY = [
     sys.executable,
@@ -67,7 +67,7 @@ def run(command: list[str], *args: str, limit: int | None = None, **kwargs):
         cwd=ROOT,
         preexec_fn=None if limit is None else lower,
         check=False,
-        **kwargs,
+        **{"env": environment(), **kwargs},
     )
     return result, time.monotonic() - start
 

@@ -15,17 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON_M = [sys.executable, "-m", "convcli"]
+from tests.processes import PYTHON_M, environment
+
 TIMEOUT = 30
-
-
-def environment(**changes: str) -> dict[str, str]:
-    """The current environment without colour forcing or debugging, with some changes."""
-    drop = ("FORCE_COLOR", "NO_COLOR", "CONVCLI_DEBUG", "PYTHONWARNINGS")
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(changes)
-    return env
 
 
 @pytest.mark.parametrize("method", ["auto", "fft", "direct"])

@@ -29,22 +29,15 @@ import pytest
 
 import convcli
 from convcli.io import result_csv
+from tests.processes import PYTHON_M as CONVCLI
+from tests.processes import ROOT, TIMEOUT, environment
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX files and signals")
 
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 60
-CONVCLI = [sys.executable, "-m", "convcli"]
 NOBODY = 65534
 #: conv 1,2,3 1,1 and the CSV it writes, from the library and its writer.
 SMALL = ["conv", "1,2,3", "1,1"]
 SMALL_CSV = result_csv(convcli.convolve([1, 2, 3], [1, 1]))
-
-
-def environment() -> dict[str, str]:
-    """The current environment without colour forcing or the debug switch."""
-    drop = ("FORCE_COLOR", "NO_COLOR", "CONVCLI_DEBUG")
-    return {name: value for name, value in os.environ.items() if name not in drop}
 
 
 def run(*args: str, limited: bool = False, **options) -> subprocess.CompletedProcess:

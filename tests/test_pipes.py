@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.test_cli_subprocess import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment
+from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment
 
 #: Seconds a command may take, from its start, to end once its reader has gone: enough for a
 #: loaded machine to start Python and read the input, far less than writing every row takes.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_subprocess import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment
+from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment
 
 #: The oldest click that pyproject's ``click>=8.1`` lets in.
 OLDEST_CLICK = "8.1.0"
