@@ -372,7 +372,7 @@ def _announce_long_run(
         geometry = engine.plan(f.shape, h.shape, **{name: options[name] for name in names})
     except ConvcliError:  # the run itself says what is wrong
         return
-    method = options["method"]
+    method = options.get("method", "auto")  # explain and backward take no --method
     seconds = runs * engine.estimated_seconds(geometry, h.shape, kind, method)
     if seconds <= _LONG_RUN_SECONDS:
         return

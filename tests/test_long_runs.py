@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.processes import PYTHON_M, environment
+from tests.processes import PYTHON_M, ROOT, environment
 
 TIMEOUT = 30
 
@@ -135,3 +135,45 @@ def test_long_run_estimate_on_a_terminal_only(tmp_path):
     process.stderr.close()
     assert process.returncode == 130
     assert "about" not in stderr, stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explain", "2,1,3", "1,-1"],
+        ["backward", "2,1,3", "1,-1"],
+        ["compare", "2,1,3", "1,-1"],
+        ["conventions", "2,1,3", "1,-1"],
+        ["delay", "2,1,3", "1,-1"],
+        ["plot", "2,1,3", "1,-1", "-o", "{tmp}/figure.svg"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_every_command_runs_with_standard_error_on_a_terminal(tmp_path, args):
+    """What a terminal on standard error changes (the long-run note) works for every
+    command, not only for those that take --method."""
+    if args[0] == "plot":
+        pytest.importorskip("matplotlib")
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [*PYTHON_M, *(arg.format(tmp=tmp_path) for arg in args)],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=TIMEOUT,
+            cwd=ROOT,
+            env=environment(),
+            check=False,
+        )
+        os.set_blocking(controller, False)
+        try:
+            stderr = os.read(controller, 65536).decode()
+        except BlockingIOError:
+            stderr = ""
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert (result.returncode, stderr) == (0, ""), stderr
