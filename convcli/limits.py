@@ -161,7 +161,9 @@ def check_image(
     convcli.errors.InputError: x.png is 13000x13000 = 169,000,000 pixels; that needs about ...
     """
     pixels = math.prod(shape)
-    image, one = np.broadcast_to(np.int64(0), shape), np.ones((1, 1), np.int64)
+    # float64 holds a pixel in the 8 bytes int64 grey levels take, and unlike int64 asks
+    # engine.working_dtype for no scan of the values (of a view as large as the header says)
+    image, one = np.broadcast_to(np.float64(0), shape), np.ones((1, 1))
     run = engine.memory_estimate(image, one, engine.plan(shape, one.shape), "direct")
     needed = pixels * decoding + run
     if needed < _ALWAYS_FITS:

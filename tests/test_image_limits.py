@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import environment
+from tests.processes import PYTHON_M, ROOT, environment
 
 pytest.importorskip("PIL.Image")
 if not sys.platform.startswith("linux"):
@@ -113,3 +113,24 @@ def test_an_image_that_fits_is_read_without_pillows_warning(tmp_path):
         20_000_000_000, "conv", "wide.png", "identity:1", "--stride", "5000", cwd=tmp_path
     )
     assert (code, stderr) == (0, "")
+
+
+def test_a_header_declaring_a_trillion_pixels_is_refused_at_once(tmp_path):
+    """A 74-byte header declaring 1,000,000x1,000,000 pixels: the check reads the header's
+    numbers, never a value per pixel (which took minutes and could not be interrupted)."""
+    from tests.test_cli import declared_png
+
+    (tmp_path / "huge.png").write_bytes(declared_png(10**6, 10**6))
+    result = subprocess.run(
+        [*PYTHON_M, "conv", str(tmp_path / "huge.png"), "identity:1"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=ROOT,
+        env=environment(),
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(
+        f"Error: {tmp_path / 'huge.png'} is 1000000x1000000 = 1,000,000,000,000 pixels;"
+    ), result.stderr
