@@ -90,10 +90,12 @@ class _OneLineErrors:
         """Parse the command line; a usage error loses its banner but keeps exit code 2
         (bare ``convcli`` keeps its context, which click's help shown as an error needs)."""
         try:
-            with _quiet_when_the_reader_goes():
+            with _quiet_when_the_reader_goes(), io.standard_output_errors():  # --help, --version
                 return super().make_context(*args, **kwargs)
         except click.UsageError as error:
             raise _one_line(error) from None
+        except ConvcliError as error:
+            raise click.ClickException(_one_line_text(str(error))) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, turning bad data into a one-line error (exit 1) and options that
@@ -1317,6 +1319,7 @@ def _demo_key(number: int, glyph: Callable[[str], str]) -> int:
 
 @cli.command()
 @click.argument("shell", type=click.Choice(["bash", "fish", "zsh"]))
+@io.standard_output_errors()
 def completion(shell: str) -> None:
     """Print the script that lets SHELL complete convcli's commands, options, files and
     kernel names.

@@ -278,7 +278,18 @@ def test_a_folder_closed_to_the_user_is_named(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args", [SMALL, [*SMALL, "--format", "table"], ["demo"]], ids=["csv", "table", "demo"]
+    "args",
+    [
+        SMALL,
+        [*SMALL, "--format", "table"],
+        ["demo"],
+        ["--help"],
+        ["conv", "--help"],
+        ["--version"],
+        ["completion", "bash"],
+        ["kernels"],
+    ],
+    ids=["csv", "table", "demo", "help", "conv-help", "version", "completion", "kernels"],
 )
 def test_standard_output_on_a_full_device(args):
     with open("/dev/full", "w") as full:
