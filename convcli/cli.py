@@ -537,8 +537,9 @@ def _png(values: np.ndarray, scale: str) -> bytes:
 
 def _comparison_png_names(output: str | None) -> tuple[str, str]:
     """The two files compare writes as PNG for -o NAME.png (one per result), checked before
-    any work: PNG cannot go to standard output, nor over an input without --force."""
-    if output is None or output == io.STDIN:
+    any work: PNG cannot go to standard output, a device or a FIFO (there is no room beside
+    it for two files), nor over an input without --force."""
+    if output is None or output == io.STDIN or not io.names_a_file(output):
         raise click.UsageError(
             "compare writes PNG as two images, one per result: give -o NAME.png "
             "(NAME.conv.png and NAME.corr.png)"

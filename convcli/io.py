@@ -65,6 +65,7 @@ __all__ = [
     "labelled_csv",
     "lineup_csv",
     "lineup_json",
+    "names_a_file",
     "output_sink",
     "overwritten_input",
     "parse_delimiter",
@@ -1745,6 +1746,21 @@ def result_png(values: np.ndarray, scale: str = "clip") -> bytes:
     from convcli.images import encode_png
 
     return encode_png(values, scale)
+
+
+def names_a_file(output: str) -> bool:
+    """Whether ``output`` names a regular file or none yet: not a device, a FIFO or a
+    descriptor the shell opened (``/dev/stdout``), beside which no other file belongs.
+
+    >>> names_a_file("out/edges.png"), names_a_file("/dev/null"), names_a_file("/dev/fd/1")
+    (True, False, False)
+    """
+    if _DESCRIPTOR_PATH.fullmatch(output):
+        return False
+    try:
+        return stat.S_ISREG(os.stat(output).st_mode)
+    except OSError:  # nothing there yet (or nothing reachable: writing will say why)
+        return True
 
 
 def comparison_png_names(output: str) -> tuple[str, str]:

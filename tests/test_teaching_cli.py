@@ -11,6 +11,7 @@ since matplotlib is the slow part.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -947,3 +948,16 @@ def test_compare_png_will_not_write_over_its_input_without_force(tmp_path):
     assert "is the file the signal is read from; give --force" in error_line(result, 2)
     np.testing.assert_array_equal(open_png(tmp_path / "edges.conv.png"), PIXELS)
     assert not (tmp_path / "edges.corr.png").exists()
+
+
+@pytest.mark.parametrize("target", ["/dev/stdout", "/dev/null", "/dev/fd/1", "{tmp}/fifo"])
+def test_compare_png_to_a_device_or_pipe_is_refused_not_written_beside_it(tmp_path, target):
+    """NAME.conv.png and NAME.corr.png are files beside a file NAME.png: for a device, a
+    FIFO or a descriptor there is nowhere to put them (no /dev/null.conv is ever made)."""
+    os.mkfifo(tmp_path / "fifo")
+    target = target.format(tmp=tmp_path)
+    image = write_png(tmp_path / "photo.png", PIXELS)
+    before = set(os.listdir(os.path.dirname(target)))
+    result = invoke("compare", image, "identity:1", "--format", "png", "-o", target)
+    assert error_line(result, 2).startswith("Error: compare writes PNG as two images")
+    assert set(os.listdir(os.path.dirname(target))) == before
