@@ -682,6 +682,7 @@ def _run_single(
     chosen = io.choose_format(output_format, output)
     _refuse_scale(chosen)
     _lags_format(lags, chosen)
+    _check_convention(geometry, (operation,))
     f, h = _read_inputs(signal, kernel, delimiter, streamable=True)
     _check_memory(f, h, geometry, chosen, show_all)
     if normalize == "none":
@@ -706,6 +707,18 @@ def _run_single(
         png=lambda: _png(result.values, scale),
         npy=lambda: io.result_npy(result.values),
     )
+
+
+def _check_convention(geometry: dict[str, Any], operations: tuple[engine.Operation, ...]) -> None:
+    """A library's refusal of these options whatever the data (--convention numpy
+    --stride 2), before any input is read."""
+    if geometry["convention"] != "convcli":
+        from convcli.conventions import check_options
+
+        names = ("padding", "stride", "dilation", "pad_mode")
+        check_options(
+            geometry["convention"], operations, **{name: geometry[name] for name in names}
+        )
 
 
 def _refuse_labels_with_convention(labelled: bool, convention: str) -> None:
@@ -859,6 +872,7 @@ def compare(
     _refuse_scale(chosen)
     png_names = _comparison_png_names(output) if chosen == "png" else None
     _lags_format(lags, chosen)
+    _check_convention(geometry, ("convolution", "correlation"))
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, geometry, chosen, show_all, comparing=True)
     if normalize == "none":

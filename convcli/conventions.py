@@ -44,6 +44,7 @@ __all__ = [
     "ConventionResult",
     "Lineup",
     "Row",
+    "check_options",
     "compare",
     "compute",
     "function_name",
@@ -611,6 +612,40 @@ _MAPPERS: dict[str, Callable[[Request], Mapping]] = {
     "torch": _torch,
     "tensorflow": _tensorflow,
 }
+
+
+def check_options(
+    convention: str,
+    operations: tuple[Operation, ...],
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+) -> None:
+    """Raise the options error the convention's library would give whatever the data, so
+    that it comes before any input is read; anything that depends on the data is left to
+    compute. The options are tried on small 1-D and 2-D inputs; an error is raised only
+    if neither takes them.
+
+    >>> check_options("numpy", ("convolution",), stride=2)
+    Traceback (most recent call last):
+    convcli.conventions.ConventionOptionError: numpy.convolve has no stride or dilation (they are neural-network options: try --convention torch)
+    >>> check_options("torch", ("convolution", "correlation"), padding="same")
+    """
+    refusal: ConventionOptionError | None = None
+    for ndim in (1, 2):
+        f, h = np.zeros((8,) * ndim), np.zeros((3,) * ndim)
+        try:
+            for operation in operations:
+                _MAPPERS[convention](_request(f, h, operation, padding, stride, dilation, pad_mode))
+        except ConventionOptionError as error:
+            refusal = refusal or error
+        except ConvcliError:  # this shape does not fit: the data will say
+            continue
+        else:
+            return
+    if refusal is not None:
+        raise refusal
 
 
 def compute(

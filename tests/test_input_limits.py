@@ -194,6 +194,13 @@ def test_a_npy_header_declaring_more_than_the_memory_is_refused_before_its_data(
         (["backward", "-", "1", "--grad", "1,x"], "Error: the gradient '1,x' is not a file"),
         (["corr", "-", "1", "--lags", "--format", "npy", "-o", "x.npy"], "Error: --lags labels"),
         (["compare", "-", "1", "--lags", "-o", "x.png"], "Error: --lags labels"),
+        (["conv", "-", "1", "--convention", "numpy", "--stride", "2"], "Error: numpy.convolve"),
+        (["corr", "-", "1", "--convention", "numpy", "--padding", "5"], "Error: numpy.correlate"),
+        (["compare", "-", "1", "--convention", "matlab", "--padding", "same"], "Error: "),
+        (
+            ["conv", "-", "1", "--convention", "torch", "--padding", "same", "--stride", "2"],
+            "Error: ",
+        ),
     ],
 )
 def test_what_needs_no_reading_is_checked_before_standard_input(args, message):
