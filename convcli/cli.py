@@ -557,8 +557,11 @@ def _write_comparison_pngs(
     from convcli.images import clipped_count
 
     results = (comparison.convolution, comparison.correlation)
-    for values, name in zip(results, names):
-        io.write_bytes(io.result_png(values, scale), name)
+    # both files opened before either is put in place: one that cannot be written leaves
+    # the other as it was
+    with io.output_sink(names[0]) as conv, io.output_sink(names[1]) as corr:
+        conv(io.result_png(results[0], scale))
+        corr(io.result_png(results[1], scale))
     note = f"wrote {names[0]} and {names[1]}"
     counts = [clipped_count(values, scale) for values in results]
     if any(counts):

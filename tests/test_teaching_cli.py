@@ -961,3 +961,19 @@ def test_compare_png_to_a_device_or_pipe_is_refused_not_written_beside_it(tmp_pa
     result = invoke("compare", image, "identity:1", "--format", "png", "-o", target)
     assert error_line(result, 2).startswith("Error: compare writes PNG as two images")
     assert set(os.listdir(os.path.dirname(target))) == before
+
+
+def test_compare_png_changes_neither_image_when_one_cannot_be_written(tmp_path):
+    """The two images are one output: if edges.corr.png cannot be written (here a folder
+    stands in its place), edges.conv.png keeps what it held."""
+    image = write_png(tmp_path / "photo.png", PIXELS)
+    (tmp_path / "edges.conv.png").write_bytes(b"old")
+    (tmp_path / "edges.corr.png").mkdir()
+    result = invoke("compare", image, "identity:1", "-o", str(tmp_path / "edges.png"))
+    assert "edges.corr.png" in error_line(result, 1)
+    assert (tmp_path / "edges.conv.png").read_bytes() == b"old"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "edges.conv.png",
+        "edges.corr.png",
+        "photo.png",
+    ]
