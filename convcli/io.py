@@ -784,8 +784,7 @@ def _records(
             yield raw if delimiter == "\t" else raw.replace("\t", " ")
         open_at_end = not at_start
 
-    dialect = {"delimiter": delimiter or " ", "skipinitialspace": True}
-    reader = csv.reader(lines(), **dialect)
+    reader = csv.reader(lines(), delimiter=delimiter or " ", skipinitialspace=True)
     while True:
         try:
             cells = next(reader)
@@ -867,10 +866,10 @@ def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     rows = [row.strip() for row in _INLINE_ROWS.split(text)]
     rows = [_without_trailing_empty(cells.split(row)) for row in rows if row]
     bad = next((cell for row in rows for cell in row if not _is_number(cell, decimal)), None)
-    if not rows or bad:
-        if _LOOKS_LIKE_PATH.search(source) or not rows:
-            shown = _shown(source, quote=False, limit=4096)
-            raise InputError(f"no such file: {shown} (the {role} is neither a file nor numbers)")
+    if not rows or (bad and _LOOKS_LIKE_PATH.search(source)):
+        shown = _shown(source, quote=False, limit=4096)
+        raise InputError(f"no such file: {shown} (the {role} is neither a file nor numbers)")
+    if bad:
         if decimal != "." and "." in bad:
             raise InputError(f"the {role} {_shown(source)}: {_not_a_number(bad, decimal)}")
         raise InputError(
@@ -880,9 +879,9 @@ def _parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     name, width = f"the {role} {_shown(source)}", len(rows[0])
     line_numbers = list(range(1, len(rows) + 1))
     _check_widths(rows, line_numbers, width, 1, name)
-    cells = [cell for row in rows for cell in row]
+    flat = [cell for row in rows for cell in row]
     positions = [(line, column) for line in line_numbers for column in range(1, width + 1)]
-    values = parse_numbers(cells, positions, name, decimal)
+    values = parse_numbers(flat, positions, name, decimal)
     if matrix or (len(rows) > 1 and width > 1):
         return values.reshape(len(rows), width)
     return values
