@@ -1866,12 +1866,11 @@ def standard_output_errors() -> Iterator[None]:
     (a full disk: "no space left on device writing standard output"). What is left in its
     buffer is dropped: it could not be written either."""
     try:
-        yield
-    except BrokenPipeError:
-        raise
-    except OSError as error:
+        with _write_errors("standard output"):
+            yield
+    except InputError:
         discard_stdout()
-        raise _write_error("standard output", error) from None
+        raise
 
 
 def _pieces(text: str | bytes) -> Iterator[str | bytes]:
@@ -1919,43 +1918,38 @@ def _output_file(output: str) -> Iterator[Callable[[bytes], None]]:
         number = _STANDARD_DESCRIPTORS.get(named[1] or "")
         with _write_errors(output):
             descriptor = os.dup(int(named[2] or named[3]) if number is None else number)
-        with _descriptor_writer(descriptor, output) as write:
-            yield write
-        return
-    with _write_errors(output):
-        try:
-            status: os.stat_result | None = os.stat(output)  # through symlinks, as > goes
-        except FileNotFoundError:
-            status = None
-        if status is not None and stat.S_ISDIR(status.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "it is a directory")
-        if status is not None and stat.S_ISREG(status.st_mode):  # refused where > would be
-            os.close(os.open(output, _WRITE_ONLY))  # (truncating nothing)
-    if status is not None and not stat.S_ISREG(status.st_mode):
+    else:
         with _write_errors(output):
-            descriptor = os.open(output, _WRITE_ONLY)
-        with _descriptor_writer(descriptor, output) as write:
-            yield write
-        return
-    target = os.path.realpath(output)
-    temporary: list[str] = []  # its path, known before it exists: a signal cannot leak it
-    try:
+            try:
+                status: os.stat_result | None = os.stat(output)  # through symlinks, as > goes
+            except FileNotFoundError:
+                status = None
+            if status is not None and stat.S_ISDIR(status.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "it is a directory")
+            if status is not None and stat.S_ISREG(status.st_mode):  # refused where > would be
+                os.close(os.open(output, _WRITE_ONLY))  # (truncating nothing)
+        flags = _WRITE_ONLY  # a device or a FIFO: written into
+        if status is None or stat.S_ISREG(status.st_mode):
+            target = os.path.realpath(output)
+            temporary: list[str] = []  # its path, known before it exists: no signal leaks it
+            try:
+                with _write_errors(output):
+                    replacement = _replacement(target, status, temporary)
+                if replacement is not None:
+                    with _descriptor_writer(replacement, output, sync=True) as write:
+                        yield write
+                    _stop_if_caught()
+                    with _write_errors(output):
+                        os.replace(temporary[0], target)
+                    return
+            except BaseException:
+                for path in temporary:
+                    with suppress(FileNotFoundError):
+                        os.unlink(path)
+                raise
+            flags |= os.O_TRUNC  # a regular file that cannot be replaced: rewritten in place
         with _write_errors(output):
-            replacement = _replacement(target, status, temporary)
-        if replacement is not None:
-            with _descriptor_writer(replacement, output, sync=True) as write:
-                yield write
-            _stop_if_caught()
-            with _write_errors(output):
-                os.replace(temporary[0], target)
-            return
-    except BaseException:
-        for path in temporary:
-            with suppress(FileNotFoundError):
-                os.unlink(path)
-        raise
-    with _write_errors(output):
-        descriptor = os.open(output, _WRITE_ONLY | os.O_TRUNC)
+            descriptor = os.open(output, flags)
     with _descriptor_writer(descriptor, output) as write:
         yield write
 
