@@ -773,14 +773,15 @@ def _records(
         nonlocal line, at_start, start, offset, open_at_end
         for raw in StringIO(text, newline=""):  # lines end at \n, \r\n or \r only
             line += 1
+            offset += len(raw)
             if at_start:
                 stripped = raw.strip()
                 if not stripped or stripped.startswith("#"):
-                    offset += len(raw)
                     continue
-                at_start, start = False, (line, offset)
+                at_start, start = False, (line, offset - len(raw))
                 raw = raw.lstrip()
-            offset += len(raw)
+            content = raw.rstrip("\r\n")
+            raw = content.rstrip(" \t") + raw[len(content) :]  # blanks at the end: no cells
             yield raw if delimiter == "\t" else raw.replace("\t", " ")
         open_at_end = not at_start
 

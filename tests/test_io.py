@@ -1452,3 +1452,23 @@ def test_check_kernel_accepts_a_name_that_fits_some_signal():
     assert cio.check_kernel("sobel-x") is None  # a 2-D kernel only
     with pytest.raises(ConvcliError, match="too large"):
         cio.check_kernel("box:100000000")
+
+
+def test_records_left_open_resume_where_their_record_begins():
+    """A piece ending inside a quoted cell hands on exactly the open record's text, also
+    after a record that began with spaces (which once shifted where it was cut)."""
+    rows, _, lines, pending = cio._records('   1\n"2,\n', ",", 0, "f.csv", final=False)
+    assert (rows, lines, pending) == ([["1"]], 1, '"2,\n')
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ",", None])
+def test_spaces_and_tabs_ending_a_line_are_no_cells(tmp_path, delimiter):
+    """Blanks after a line's last cell are no empty cells, on the fast reader and the careful
+    one alike (as blanks before the first one are not)."""
+    separator = delimiter or " "
+    path = write(tmp_path, "f.csv", f"0{separator}1\t\t \n2{separator}3 \t\t".encode())
+    fast = cio.read_array(path, delimiter=delimiter)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cio._CsvReader, "_fast", lambda self, data: None)
+        careful = cio.read_array(path, delimiter=delimiter)
+    assert fast.tolist() == careful.tolist() == [[0, 1], [2, 3]]
