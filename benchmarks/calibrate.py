@@ -29,8 +29,12 @@ from functools import partial
 
 import numpy as np
 
-from convcli import engine, fft
-from convcli.memory import reuse_freed_memory
+from convcli.engine import fft
+from convcli.engine.calibration import COMPILED_TAPS, PHASE_SPLITS
+from convcli.engine.cost import choose_method
+from convcli.engine.direct import slide_direct
+from convcli.engine.geometry import plan
+from convcli.engine.memory import reuse_freed_memory
 
 KINDS = {"i": np.int64, "f": np.float64, "c": np.complex128}
 
@@ -59,10 +63,10 @@ def compiled_output(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
     """Nanoseconds per output of the 1-D compiled direct sum, at each of COMPILED_TAPS."""
     signal = sample((200_000,), kind, rng)
     costs = []
-    for taps in engine.COMPILED_TAPS:
+    for taps in COMPILED_TAPS:
         kernel = sample((taps,), kind, rng)
-        geometry = engine.plan(signal.shape, kernel.shape)
-        seconds = least_seconds(partial(engine.slide_direct, signal, kernel, geometry))
+        geometry = plan(signal.shape, kernel.shape)
+        seconds = least_seconds(partial(slide_direct, signal, kernel, geometry))
         costs.append(round(seconds * 1e9 / geometry.output_shape[0], 3))
     return tuple(costs)
 
@@ -72,11 +76,11 @@ def phase_extra(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
     strided writes out), at each of PHASE_SPLITS dilations."""
     signal, kernel = sample((1_000_000,), kind, rng), sample((16,), kind, rng)
     extras = []
-    for dilation in engine.PHASE_SPLITS:
+    for dilation in PHASE_SPLITS:
         per_output = []
         for step in (1, dilation):
-            geometry = engine.plan(signal.shape, kernel.shape, dilation=step)
-            seconds = least_seconds(partial(engine.slide_direct, signal, kernel, geometry))
+            geometry = plan(signal.shape, kernel.shape, dilation=step)
+            seconds = least_seconds(partial(slide_direct, signal, kernel, geometry))
             per_output.append(seconds * 1e9 / geometry.output_shape[0])
         extras.append(round(max(per_output[1] - per_output[0], 0.0), 3))
     return tuple(extras)
@@ -85,8 +89,8 @@ def phase_extra(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
 def vector_mac(kind: str, rng: np.random.Generator) -> float:
     """Nanoseconds per output and kernel cell of the vectorised direct sum (2-D)."""
     signal, kernel = sample((1000, 1000), kind, rng), sample((3, 3), kind, rng)
-    geometry = engine.plan(signal.shape, kernel.shape)
-    seconds = least_seconds(lambda: engine.slide_direct(signal, kernel, geometry))
+    geometry = plan(signal.shape, kernel.shape)
+    seconds = least_seconds(lambda: slide_direct(signal, kernel, geometry))
     return round(seconds * 1e9 / (math.prod(geometry.output_shape) * kernel.size), 3)
 
 
@@ -127,8 +131,8 @@ def crossover(kernel_size: int, ndim: int) -> str:
         side = 1 << exponent
         if side < kernel_size:
             continue
-        geometry = engine.plan((side,) * ndim, (kernel_size,) * ndim)
-        if engine.choose_method(geometry, (kernel_size,) * ndim, "f") == "fft":
+        geometry = plan((side,) * ndim, (kernel_size,) * ndim)
+        if choose_method(geometry, (kernel_size,) * ndim, "f") == "fft":
             return str(side)
     return "never"
 
@@ -138,12 +142,12 @@ def main() -> None:
     reuse_freed_memory()  # as compute() does before large work
     rng = np.random.default_rng(0)
     for name, measure in (
-        ("_NS_COMPILED_OUTPUT", compiled_output),
-        ("_NS_PHASE_EXTRA", phase_extra),
-        ("_NS_PER_VECTOR_MAC", vector_mac),
-        ("_NS_PER_FFT_UNIT_1D", fft_unit_1d),
-        ("_NS_PER_FFT_UNIT_ND", fft_unit_nd),
-        ("_NS_FFT_CALL", fft_call),
+        ("NS_COMPILED_OUTPUT", compiled_output),
+        ("NS_PHASE_EXTRA", phase_extra),
+        ("NS_PER_VECTOR_MAC", vector_mac),
+        ("NS_PER_FFT_UNIT_1D", fft_unit_1d),
+        ("NS_PER_FFT_UNIT_ND", fft_unit_nd),
+        ("NS_FFT_CALL", fft_call),
     ):
         constants = {kind: measure(kind, rng) for kind in KINDS}
         print(f"{name} = {constants}")

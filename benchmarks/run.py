@@ -224,7 +224,7 @@ def worker_main() -> None:
     """Answer each JSON request line on stdin with one JSON line of results.
 
     Every worker first frees one untouched 16 MiB array, as convcli does before
-    large work (convcli/memory.py), so that malloc keeps freed arrays for every
+    large work (convcli/engine/memory.py), so that malloc keeps freed arrays for every
     implementation alike: without it the references would pay page faults on
     each call that convcli does not, and their times would depend on which
     cases the worker happened to run before.
@@ -610,9 +610,9 @@ class EngineRow:
 def convcli_methods() -> tuple[str, ...]:
     """The methods this convcli has (``fft`` is being added in parallel)."""
     sys.path.insert(0, str(ROOT))
-    from convcli import engine
+    from convcli.options import METHODS
 
-    return tuple(engine.METHODS)
+    return tuple(METHODS)
 
 
 def numpy_cost() -> float:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from convcli.engine import Comparison, compare, convolve, correlate, kernel_symmetry
+    from convcli.analysis.gradients import Backward, backward
+    from convcli.analysis.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
+    from convcli.engine.core import Comparison, compare, convolve, correlate, kernel_symmetry
     from convcli.errors import ConvcliError, InputError
-    from convcli.gradients import Backward, backward
-    from convcli.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
 
 __all__ = [
     "Backward",
@@ -37,21 +37,21 @@ __version__ = "0.1.0"
 
 #: The module of each public name. Each is imported on first use, so ``import convcli``
 #: is instant and the ``convcli`` command can tune start-up before numpy loads
-#: (convcli.launch).
+#: (convcli.cli.launch).
 _HOMES = {
-    "Backward": "gradients",
-    "backward": "gradients",
-    "Comparison": "engine",
-    "compare": "engine",
-    "convolve": "engine",
-    "correlate": "engine",
-    "kernel_symmetry": "engine",
+    "Backward": "analysis.gradients",
+    "backward": "analysis.gradients",
+    "Comparison": "engine.core",
+    "compare": "engine.core",
+    "convolve": "engine.core",
+    "correlate": "engine.core",
+    "kernel_symmetry": "engine.core",
     "ConvcliError": "errors",
     "InputError": "errors",
-    "Delay": "xcorr",
-    "correlation_lags": "xcorr",
-    "find_delay": "xcorr",
-    "normalized_correlate": "xcorr",
+    "Delay": "analysis.xcorr",
+    "correlation_lags": "analysis.xcorr",
+    "find_delay": "analysis.xcorr",
+    "normalized_correlate": "analysis.xcorr",
 }
 
 

@@ -1,6 +1,6 @@
 """``python -m convcli``: the same as the ``convcli`` command."""
 
-from convcli.launch import main
+from convcli.cli.launch import main
 
 if __name__ == "__main__":
     main()

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from convcli.cli.main import cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import convcli
-from convcli.cli import cli
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 F = [2, 1, 3, 5, 4]
@@ -1045,7 +1045,8 @@ def test_kernels_has_no_force_option():
 def test_too_large_for_the_memory_is_refused_before_computing(tmp_path, monkeypatch, args, words):
     """With 50 MB available (as the machine would say), a few hundred MB is refused at once:
     one line naming the size, the memory available and what to try instead."""
-    from convcli import engine, limits
+    from convcli.cli import limits
+    from convcli.engine import core as engine
 
     monkeypatch.setattr(limits, "available_memory", lambda: 50_000_000)
 
@@ -1068,7 +1069,8 @@ def test_too_large_for_the_memory_is_refused_before_computing(tmp_path, monkeypa
 def test_plot_counts_the_figure_in_its_memory_check(tmp_path, monkeypatch):
     """Drawing a 3000x3000 comparison took 870 MB (peak RSS over start-up) for matplotlib's
     copies of three panels, more than the results alone: 900 MB available is refused."""
-    from convcli import limits, plot
+    from convcli.cli import limits
+    from convcli.render import plot
 
     pytest.importorskip("matplotlib")
     monkeypatch.setattr(limits, "available_memory", lambda: 900_000_000)
@@ -1087,7 +1089,7 @@ def test_plot_counts_the_figure_in_its_memory_check(tmp_path, monkeypatch):
 
 
 def test_small_runs_never_ask_for_the_memory(monkeypatch):
-    from convcli import limits
+    from convcli.cli import limits
 
     def unknown():
         raise AssertionError("asked")
@@ -1182,7 +1184,7 @@ def test_the_error_table_is_there():
 @pytest.mark.parametrize(("command", "message", "code"), error_table(), ids=lambda v: str(v)[:40])
 def test_readme_error_table(tmp_path, monkeypatch, command, message, code):
     """Each row of README's error table: the example gives the message shown and exit code."""
-    from convcli import limits
+    from convcli.cli import limits
 
     if "/proc/" in command and not os.path.exists("/proc/self/mem"):
         pytest.skip("needs Linux /proc")
@@ -1241,7 +1243,7 @@ def test_delay_reads_decimal_commas_and_guards_its_reference(tmp_path):
 
 def test_memory_check_lets_another_convention_swap_a_longer_kernel(monkeypatch):
     """numpy's convention takes a kernel longer than the signal; the check must not refuse it."""
-    from convcli import limits
+    from convcli.cli import limits
 
     monkeypatch.setattr(limits, "available_memory", lambda: 10**6)
     result = succeed("conv", "1,2", ",".join(["1"] * 30_000), "--convention", "numpy")

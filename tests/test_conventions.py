@@ -1,4 +1,4 @@
-"""Library conventions (convcli/conventions.py) against the libraries themselves.
+"""Library conventions (convcli/analysis/conventions.py) against the libraries themselves.
 
 numpy and scipy are called directly, torch where it is installed; MATLAB and
 TensorFlow, which are not, are checked against their documented definitions and
@@ -17,7 +17,7 @@ from hypothesis.extra.numpy import arrays
 
 import convcli
 from convcli import ConvcliError
-from convcli.conventions import CONVENTIONS, ConventionError, compare, compute, lineup
+from convcli.analysis.conventions import CONVENTIONS, ConventionError, compare, compute, lineup
 from tests.examples import IMAGE, SOBEL_X, F
 from tests.reference import reference_slide
 

@@ -1,7 +1,7 @@
 """--convention on conv, corr and compare, and ``convcli conventions``, through click's CliRunner.
 
 Each command's output is parsed and compared with what numpy, scipy and the
-library (convcli.conventions) return for the same request.
+library (convcli.analysis.conventions) return for the same request.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 import scipy.signal
 
 import convcli
-from convcli.conventions import CONVENTIONS, lineup
+from convcli.analysis.conventions import CONVENTIONS, lineup
 from tests.test_cli import (
     IMAGE,
     SAMPLES,

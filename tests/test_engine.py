@@ -14,7 +14,9 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from convcli import ConvcliError, compare, convolve, correlate, kernel_symmetry
-from convcli.engine import count_nonfinite, parse_padding, parse_per_axis, plan
+from convcli.engine.core import count_nonfinite
+from convcli.engine.geometry import plan
+from convcli.options import parse_padding, parse_per_axis
 
 try:
     from reference import (

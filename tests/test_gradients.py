@@ -1,4 +1,4 @@
-"""Tests for convcli.gradients: hand-worked backward passes, property tests against
+"""Tests for convcli.analysis.gradients: hand-worked backward passes, property tests against
 a naive loop built on tests/reference.py (which shares no code with convcli),
 the adjoint identity, the independent checks, exact integers and every error."""
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import convcli
 from convcli import ConvcliError, backward, correlate
-from convcli.gradients import FINITE_DIFFERENCES, OPERATOR_MATRIX, Backward
+from convcli.analysis.gradients import FINITE_DIFFERENCES, OPERATOR_MATRIX, Backward
 
 try:
     from reference import PAD_MODE_NAMES, reference_output_shape, window_sources

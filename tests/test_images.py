@@ -16,8 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from convcli import engine, images
+from convcli.engine import core as engine
 from convcli.errors import ConvcliError, InputError
+from convcli.formats import images
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

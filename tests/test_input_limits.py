@@ -3,7 +3,7 @@ outgrow the memory available, and never waited for when another argument is wron
 
 The memory is lowered for the child alone: by an address-space limit (RLIMIT_AS, which
 convcli counts as ``ulimit -v``), or, where reading as much as the limit leaves would take
-long, by replacing what convcli.limits reports. Endless inputs come from ``yes``.
+long, by replacing what convcli.cli.limits reports. Endless inputs come from ``yes``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for convcli.io: reading SIGNAL/KERNEL arguments, writing CSV and JSON, write_text.
+"""Tests for convcli.formats.io: reading SIGNAL/KERNEL arguments, writing CSV and JSON, write_text.
 
 Hand-worked cases for every input form and every error, exact round trips
 (property-based) for the writers, the comparison writers against
@@ -25,9 +25,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from convcli import io as cio
-from convcli.engine import Result, compare, compute, plan
+from convcli.engine.core import Result, compare, compute
+from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError
+from convcli.formats import io as cio
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 

@@ -1,4 +1,4 @@
-"""Tests for convcli.kernels (named kernels) and io.read_kernel (file, name, numbers).
+"""Tests for convcli.analysis.kernels (named kernels) and io.read_kernel (file, name, numbers).
 
 Hand-checked values for every kernel, shapes per number of dimensions, the
 Gaussian against its formula, symmetry verdicts, every error, and the order in
@@ -16,10 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcli import io as cio
-from convcli.engine import compare, convolve, correlate, kernel_symmetry
-from convcli.errors import ConvcliError, InputError
-from convcli.kernels import (
+from convcli.analysis.kernels import (
     MAX_CELLS,
     KernelInfo,
     catalogue,
@@ -27,6 +24,9 @@ from convcli.kernels import (
     kernel_names,
     named_kernel,
 )
+from convcli.engine.core import compare, convolve, correlate, kernel_symmetry
+from convcli.errors import ConvcliError, InputError
+from convcli.formats import io as cio
 
 
 def assert_same(actual: np.ndarray | None, expected: np.ndarray) -> None:

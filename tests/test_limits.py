@@ -12,9 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convcli import engine, io, limits
+from convcli.cli import limits
+from convcli.engine import core as engine
+from convcli.engine.cost import memory_estimate
+from convcli.engine.geometry import plan
+from convcli.engine.memory import reuse_freed_memory
 from convcli.errors import ConvcliError
-from convcli.memory import reuse_freed_memory
+from convcli.formats import io
+from convcli.options import METHODS
 
 MEMINFO = "MemTotal:       32000000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\n"
 
@@ -109,7 +114,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("signal_shape", "kernel_shape", "dtype", "options"), CASES)
-@pytest.mark.parametrize("method", engine.METHODS)
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("comparing", [False, True], ids=["compute", "compare"])
 def test_estimate_covers_what_numpy_allocates(
     signal_shape, kernel_shape, dtype, options, method, comparing
@@ -119,8 +124,8 @@ def test_estimate_covers_what_numpy_allocates(
         dtype
     )
     kernel = rng.integers(-9, 9, kernel_shape).astype(dtype)
-    geometry = engine.plan(signal.shape, kernel.shape, **options)
-    estimate = engine.memory_estimate(signal, kernel, geometry, method, comparing)
+    geometry = plan(signal.shape, kernel.shape, **options)
+    estimate = memory_estimate(signal, kernel, geometry, method, comparing)
     if comparing:
         peak = allocated_peak(lambda: engine.compare(signal, kernel, **options, method=method))
     else:
@@ -134,11 +139,11 @@ def test_estimate_covers_what_numpy_allocates(
 def test_estimate_of_python_integers_counts_their_objects():
     signal = np.array([2**70] * 100_000, dtype=object)
     kernel = np.array([3, 1], dtype=object)
-    geometry = engine.plan(signal.shape, kernel.shape)
-    estimate = engine.memory_estimate(signal, kernel, geometry)
+    geometry = plan(signal.shape, kernel.shape)
+    estimate = memory_estimate(signal, kernel, geometry)
     peak = allocated_peak(lambda: engine.compute(signal, kernel, "convolution"))
     assert peak <= estimate <= 12 * peak
-    int64 = engine.memory_estimate(signal.astype(float), kernel.astype(float), geometry)
+    int64 = memory_estimate(signal.astype(float), kernel.astype(float), geometry)
     assert estimate > 3 * int64
 
 
@@ -146,11 +151,9 @@ def test_estimate_grows_with_the_padding_not_the_inputs():
     """A 2x2 matrix padded by 10^5 on every side: a 200002x200002 result, estimated without
     allocating anything."""
     signal, kernel = np.ones((2, 2)), np.ones((1, 1))
-    geometry = engine.plan(signal.shape, kernel.shape, padding=100_000)
+    geometry = plan(signal.shape, kernel.shape, padding=100_000)
     estimates = []
-    peak = allocated_peak(
-        lambda: estimates.append(engine.memory_estimate(signal, kernel, geometry))
-    )
+    peak = allocated_peak(lambda: estimates.append(memory_estimate(signal, kernel, geometry)))
     assert peak < 10**5
     assert estimates[0] >= 2 * 200_002**2 * 8
 

@@ -16,8 +16,13 @@ from examples import EPS, assert_matches, fft_error_bound, norm
 from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
-from convcli import ConvcliError, engine, fft
-from convcli.engine import METHODS, choose_method, compute, plan
+from convcli import ConvcliError
+from convcli.engine import core as engine
+from convcli.engine import fft
+from convcli.engine.core import compute
+from convcli.engine.cost import choose_method
+from convcli.engine.geometry import plan
+from convcli.options import METHODS
 
 try:
     from reference import (
@@ -820,7 +825,7 @@ def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: in
         whole = case.run("direct").values  # in one piece
         patch.setattr(engine, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
         patch.setattr(engine, "ONE_CALL_NS", 0.0)
-        patch.setattr(engine, "_NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
+        patch.setattr(engine, "NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
         pieces = case.run("direct").values
         check_every_method(case)
     if whole.dtype.kind in "fc":
@@ -838,7 +843,7 @@ def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
     rng = np.random.default_rng(1)
     signal, kernel = rng.normal(size=200_000), rng.normal(size=300)
     outputs = signal.size - kernel.size + 1
-    monkeypatch.setattr(engine, "PIECE_NS", engine._compiled_cost(300, "f") * outputs / 3.9)
+    monkeypatch.setattr(engine, "PIECE_NS", engine.compiled_cost(300, "f") * outputs / 3.9)
     monkeypatch.setattr(engine, "ONE_CALL_NS", engine.PIECE_NS)
     values = engine.convolve(signal, kernel, method="direct")
     assert len(calls) == 4
@@ -870,7 +875,7 @@ def test_choose_method_counts_the_fft_calls_fixed_cost_on_short_signals(kind: st
     FFT call's set-up: a thousand values are summed directly, a million by FFT."""
     geometry = plan((10**6,), (31,))
     blocks = fft.block_plan(31, 10**6)
-    per_output = fft.transform_work(blocks.length) / blocks.step * engine._NS_PER_FFT_UNIT_1D[kind]
+    per_output = fft.transform_work(blocks.length) / blocks.step * engine.NS_PER_FFT_UNIT_1D[kind]
     assert per_output < engine._direct_cost(geometry, (31,), kind)
     assert choose_method(geometry, (31,), kind) == "fft"
     assert choose_method(plan((1_000,), (31,)), (31,), kind) == "direct"

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from examples import IMAGE, SOBEL_X, F
 
-from convcli import engine, plot
+from convcli.engine import core as engine
 from convcli.errors import ConvcliError
+from convcli.render import plot
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DPI = 40

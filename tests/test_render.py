@@ -9,7 +9,8 @@ import pytest
 from examples import IMAGE, SOBEL_X, F
 
 import convcli
-from convcli import engine, render
+from convcli.engine import core as engine
+from convcli.render import tables as render
 
 ESCAPE = "\x1b"
 COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
@@ -350,7 +351,7 @@ def test_the_template_matching_sample_says_what_its_table_shows():
     """samples/README.md §6: both results peak at index 23 (convolution 125, correlation 130)."""
     from pathlib import Path
 
-    from convcli import io
+    from convcli.formats import io
 
     root = Path(__file__).resolve().parent.parent
     recording = io.read_array(str(root / "samples/recording.csv"), "signal")

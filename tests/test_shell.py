@@ -173,7 +173,7 @@ def complete(click_path: str | None, words: str) -> list[tuple[str, str]]:
     "words", ["conv ", "conv 1,2 ", "compare g", "explain samples/ ", "conv --padding full 1,2 "]
 )
 def test_signal_and_kernel_complete_file_names_and_kernel_names(click_path, words):
-    from convcli.kernels import catalogue
+    from convcli.analysis.kernels import catalogue
 
     offered = complete(click_path, words)
     incomplete = words.split(" ")[-1]

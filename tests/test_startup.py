@@ -20,22 +20,22 @@ import convcli
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
-RUN_MAIN = "import sys; sys.argv[0] = 'convcli'; from convcli.launch import main; main()"
+RUN_MAIN = "import sys; sys.argv[0] = 'convcli'; from convcli.cli.launch import main; main()"
 
 #: Never imported by ``convcli conv 1,2,3 1,1 --format csv``.
 NOT_ON_THE_CSV_PATH = (
     "rich",
-    "convcli.render",
-    "convcli.render_steps",
-    "convcli.gradients",
-    "convcli.steps",
-    "convcli.kernels",
-    "convcli.plot",
-    "convcli.images",
-    "convcli.fft",
-    "convcli.numtext",
-    "convcli.streaming",
-    "convcli.xcorr",
+    "convcli.render.tables",
+    "convcli.render.explain",
+    "convcli.analysis.gradients",
+    "convcli.analysis.steps",
+    "convcli.analysis.kernels",
+    "convcli.render.plot",
+    "convcli.formats.images",
+    "convcli.engine.fft",
+    "convcli.formats.numtext",
+    "convcli.engine.streaming",
+    "convcli.analysis.xcorr",
     "matplotlib",
     "PIL",
     "scipy",
@@ -116,20 +116,24 @@ def test_the_parser_reads_importtime_output() -> None:
 
 def test_conv_csv_imports_only_numpy_click_and_what_it_uses() -> None:
     importers = command_imports("conv", "1,2,3", "1,1", "--format", "csv")
-    assert {"numpy", "click", "convcli.cli", "convcli.engine", "convcli.io"} <= set(importers)
+    assert {"numpy", "click", "convcli.cli.main", "convcli.engine", "convcli.formats.io"} <= set(
+        importers
+    )
     assert_not_imported(importers, NOT_ON_THE_CSV_PATH)
 
 
 def test_conv_with_a_named_kernel_imports_kernels_but_not_rich() -> None:
     importers = command_imports("corr", "1,2,3", "diff", "--format", "csv")
-    assert "convcli.kernels" in importers
-    assert_not_imported(importers, ("rich", "convcli.render", "convcli.gradients"))
+    assert "convcli.analysis.kernels" in importers
+    assert_not_imported(importers, ("rich", "convcli.render.tables", "convcli.analysis.gradients"))
 
 
 def test_a_table_imports_rich() -> None:
     importers = command_imports("compare", "1,2,3", "1,1", "--format", "table")
-    assert {"rich", "rich.console", "rich.table", "convcli.render"} <= set(importers)
-    assert_not_imported(importers, ("convcli.gradients", "convcli.plot", "matplotlib", "scipy"))
+    assert {"rich", "rich.console", "rich.table", "convcli.render.tables"} <= set(importers)
+    assert_not_imported(
+        importers, ("convcli.analysis.gradients", "convcli.render.plot", "matplotlib", "scipy")
+    )
     # np.unique imports numpy.ma (~10 ms); the sparklines do without it.
     assert_not_imported(importers, ("numpy.ma",))
 
@@ -142,14 +146,14 @@ def test_version_reads_no_package_metadata() -> None:
 def test_import_convcli_imports_each_module_on_first_use() -> None:
     code = (
         "import sys, convcli; assert 'numpy' not in sys.modules; "
-        "from convcli import convolve; import convcli.engine as e; assert convolve is e.convolve; "
-        "assert 'convcli.gradients' not in sys.modules; "
-        "from convcli import Backward, backward; import convcli.gradients as g; "
+        "from convcli import convolve; import convcli.engine.core as e; assert convolve is e.convolve; "
+        "assert 'convcli.analysis.gradients' not in sys.modules; "
+        "from convcli import Backward, backward; import convcli.analysis.gradients as g; "
         "assert (backward, Backward) == (g.backward, g.Backward)"
     )
     importers = imports(code)
-    assert importers["convcli.engine"] is None  # imported by the from-import, not before
-    assert importers["convcli.gradients"] is None
+    assert importers["convcli.engine.core"] is None  # imported by the from-import, not before
+    assert importers["convcli.analysis.gradients"] is None
     assert_not_imported(importers, ("rich", "click"))
 
 

@@ -1,4 +1,4 @@
-"""Tests for convcli.steps: every Step of ``explain`` as a sum of products.
+"""Tests for convcli.analysis.steps: every Step of ``explain`` as a sum of products.
 
 Property tests draw 1-D and 2-D cases (every padding form, pad mode, stride and
 dilation; int, float and complex values) and check each step against itself
@@ -17,8 +17,9 @@ import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from convcli import ConvcliError, engine
-from convcli.steps import Explanation, Step, explain
+from convcli import ConvcliError
+from convcli.analysis.steps import Explanation, Step, explain
+from convcli.engine import core as engine
 
 try:
     from reference import (

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from convcli.cli import cli
-from convcli.render_progress import byte_progress
+from convcli.cli.main import cli
+from convcli.render.progress import byte_progress
 
 #: Longer than Stream's buffer, so the signal really is processed in pieces.
 LONG = 400_000

@@ -1,4 +1,4 @@
-"""Tests for convcli.streaming.Stream: a 1-D signal fed in blocks of any size
+"""Tests for convcli.engine.streaming.Stream: a 1-D signal fed in blocks of any size
 gives exactly the engine's result for the whole signal (the same dtype kind and,
 for floats, the same bits), for short signals (handled whole) and long ones
 (streamed past the internal buffer), every padding form, pad mode, stride,
@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from convcli import ConvcliError, engine
-from convcli.streaming import Stream
+from convcli import ConvcliError
+from convcli.engine import core as engine
+from convcli.engine.streaming import Stream
+from convcli.options import METHODS
 
 #: The stream handles at least this many values whole before it starts streaming.
 BUFFER_AT_LEAST = 2**18
@@ -107,7 +109,7 @@ def stream_options(draw) -> dict:
         "stride": stride,
         "dilation": draw(st.integers(1, 3)),
         "pad_mode": pad_mode,
-        "method": draw(st.sampled_from(engine.METHODS)),
+        "method": draw(st.sampled_from(METHODS)),
     }
 
 
@@ -142,7 +144,7 @@ def test_short_signals_in_any_blocks_match_the_engine(data: st.DataObject):
     assert_identical(streamed.values, expected)
 
 
-@pytest.mark.parametrize("method", engine.METHODS)
+@pytest.mark.parametrize("method", METHODS)
 def test_one_value_blocks(method: str):
     rng = np.random.default_rng(11)
     signal = rng.normal(size=200)
@@ -381,7 +383,7 @@ def test_kernel_longer_than_a_short_signal_refused_at_finish(n: int, extra: int)
         stream.finish()
 
 
-@pytest.mark.parametrize("method", engine.METHODS)
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("padding", ["full", "3:5"])
 def test_nonfinite_kernel_over_zero_padding_in_a_long_stream(method: str, padding: str):
     """A kernel's inf over zero padding is no term of the sum in a stream either: the

@@ -21,12 +21,13 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from convcli.cli.main import cli
 
 import convcli
-from convcli import engine, plot
-from convcli import io as cio
-from convcli.cli import cli
-from convcli.kernels import catalogue, kernel_names, named_kernel
+from convcli.analysis.kernels import catalogue, kernel_names, named_kernel
+from convcli.engine import core as engine
+from convcli.formats import io as cio
+from convcli.render import plot
 
 F = [2, 1, 3, 5, 4]
 H = [1, -1]

@@ -1,4 +1,4 @@
-"""Tests for convcli.xcorr: lags against scipy.signal.correlation_lags and against the
+"""Tests for convcli.analysis.xcorr: lags against scipy.signal.correlation_lags and against the
 definition of a lag, MATLAB xcorr's normalizations and zncc against naive sums written
 here, the values in MATLAB's, Altair's and scikit-image's documented examples, and
 find_delay's sign convention, refinement and search window."""
@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 import convcli
 from convcli import ConvcliError, Delay, correlation_lags, find_delay, normalized_correlate
-from convcli.engine import compute, plan
-from convcli.xcorr import compare_normalized, geometry_lags, normalized_compute
+from convcli.analysis.xcorr import compare_normalized, geometry_lags, normalized_compute
+from convcli.engine.core import compute
+from convcli.engine.geometry import plan
 
 try:
     from reference import get, shape_of, to_nested, window_sources

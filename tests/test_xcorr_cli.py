@@ -218,7 +218,7 @@ def test_delay_max_lag_and_its_refusals():
 
 
 def test_labelled_csv_of_a_long_result_is_the_cell_by_cell_text():
-    from convcli.io import format_number, labelled_csv
+    from convcli.formats.io import format_number, labelled_csv
 
     values = np.random.default_rng(2).normal(size=(30, 40)) * 1e3
     lags = (np.arange(30) - 7, np.arange(40) * 2 - 3)
@@ -250,8 +250,9 @@ def test_explain_labels_each_sum_with_its_lag():
 
 def test_plot_labels_the_results_with_lags(tmp_path):
     pytest.importorskip("matplotlib")
-    from convcli.engine import plan
-    from convcli.plot import lag_label
+    from convcli.render.plot import lag_label
+
+    from convcli.engine.geometry import plan
 
     geometry = plan((8, 8), (3, 3), [(1, 2), (0, 0)], stride=(2, 1))
     assert [lag_label(geometry, 0)(i, None) for i in range(3)] == ["\u22121", "1", "3"]

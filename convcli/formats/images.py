@@ -1,6 +1,6 @@
 """Image file content to and from arrays: PNG and JPEG as grayscale 2-D signals.
 
-Bytes in, bytes out: nothing here opens a file, so :mod:`convcli.io` stays the
+Bytes in, bytes out: nothing here opens a file, so :mod:`convcli.formats.io` stays the
 only module that touches files (and writes atomically). Pillow, which comes
 with the ``plot`` extra (matplotlib depends on it), is imported only when an
 image is actually read or written, so plain ``convcli`` works without it.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from convcli.errors import ConvcliError, InputError
-from convcli.io import PNG_SCALES
+from convcli.formats.io import PNG_SCALES
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -77,7 +77,7 @@ def _quiet_pillow(pil_image: Any) -> Iterator[None]:
 def _check_size(image: Any, name: str) -> None:
     """Refuse, from the header alone, an image whose decoding would not fit in memory:
     Pillow's pixels (and an oriented copy), the grey levels and the int64 array."""
-    from convcli import limits
+    from convcli.cli import limits
 
     width, height = image.size
     stored = 1 if image.mode in _BYTE_MODES else 4

@@ -13,10 +13,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from convcli import engine, fft
-from convcli.engine import Operation, PaddingSpec, PerAxis
+from convcli.engine import core as engine
+from convcli.engine import fft
+from convcli.engine.cost import choose_method
+from convcli.engine.direct import leave_out_padding, slide_direct
+from convcli.engine.geometry import Geometry, pad_signal, plan
+from convcli.engine.memory import reuse_freed_memory
+from convcli.engine.numbers import as_numeric, working_dtype
 from convcli.errors import ConvcliError, OptionError
-from convcli.memory import reuse_freed_memory
+from convcli.options import (
+    METHODS,
+    OPERATIONS,
+    Operation,
+    PaddingSpec,
+    PerAxis,
+    check_choice,
+    parse_per_axis,
+)
 
 __all__ = ["Stream"]
 
@@ -49,11 +62,11 @@ class Stream:
         pad_mode: str = "zeros",
         method: str = "auto",
     ) -> None:
-        self._kernel = engine.as_numeric(kernel, "kernel")
+        self._kernel = as_numeric(kernel, "kernel")
         if self._kernel.ndim != 1:
             raise ConvcliError(f"--stream takes a 1-D kernel, got {self._kernel.ndim} dimensions")
-        engine.check_choice(method, engine.METHODS, "method")
-        engine.check_choice(operation, engine.OPERATIONS, "operation")
+        check_choice(method, METHODS, "method")
+        check_choice(operation, OPERATIONS, "operation")
         self._operation = operation
         self._options = {
             "padding": padding,
@@ -98,13 +111,13 @@ class Stream:
         stride = self._geometry.stride[0]
         return max((1 + self._before + self._after - self._span) // stride + 1, 0)
 
-    def _long_geometry(self) -> engine.Geometry:
+    def _long_geometry(self) -> Geometry:
         """The geometry for a signal too long to buffer (longer than one FFT block, so the
         method and blocks are a long signal's), checked to stream at all."""
-        dilation = engine.parse_per_axis(self._options["dilation"], "dilation")[0]
+        dilation = parse_per_axis(self._options["dilation"], "dilation")[0]
         span = dilation * (len(self._kernel) - 1) + 1
         length = (fft.WHOLE_BLOCKS + 1) * fft.overlap_save_plan(span).length + 4 * span
-        geometry = engine.plan((length,), self._kernel.shape, **self._options)
+        geometry = plan((length,), self._kernel.shape, **self._options)
         if geometry.padding == "same" and geometry.stride[0] > 1:
             raise OptionError(
                 "--stream cannot use --padding same with a stride: its split depends on the "
@@ -116,7 +129,7 @@ class Stream:
         """Take the next block of the signal; return the outputs it completes."""
         if len(values) == 0:
             return self._empty()
-        values = engine.as_numeric(values, "signal")
+        values = as_numeric(values, "signal")
         self._fed += len(values)
         if not self._streaming:
             self._chunks.append(values)
@@ -183,12 +196,12 @@ class Stream:
         if pad_mode == "zeros":
             before = np.zeros(self._before, dtype=head.dtype)
         else:
-            before = engine.pad_signal(head[: self._before + 1], ((self._before, 0),), pad_mode)
+            before = pad_signal(head[: self._before + 1], ((self._before, 0),), pad_mode)
             before = before[: self._before]
         self._pending = np.concatenate([before, head])
-        kind = np.dtype(engine.working_dtype(head, self._kernel)).kind
+        kind = np.dtype(working_dtype(head, self._kernel)).kind
         if self._method == "auto":
-            self._chosen = engine.choose_method(self._geometry, self._kernel.shape, kind)
+            self._chosen = choose_method(self._geometry, self._kernel.shape, kind)
         else:
             self._chosen = self._method
         self._weights = engine.oriented_kernel(self._kernel, self._operation)
@@ -202,7 +215,7 @@ class Stream:
             return np.zeros(self._after, dtype=self._tail.dtype)
         if pad_mode == "circular":
             return self._head[: self._after]
-        return engine.pad_signal(self._tail, ((0, self._after),), pad_mode)[-self._after :]
+        return pad_signal(self._tail, ((0, self._after),), pad_mode)[-self._after :]
 
     def _advance(self, final: bool) -> np.ndarray:
         """Compute every output whose window has fully arrived (all of them when ``final``)."""
@@ -227,9 +240,9 @@ class Stream:
 
     def _slide_direct(self, segment: np.ndarray, stride: int, dilation: int) -> np.ndarray:
         """The engine's direct sum over one segment, in the dtype the engine would use."""
-        dtype = engine.working_dtype(segment, self._kernel)
-        geometry = engine.plan(segment.shape, self._kernel.shape, "valid", stride, dilation)
-        return engine.slide_direct(segment.astype(dtype), self._weights.astype(dtype), geometry)
+        dtype = working_dtype(segment, self._kernel)
+        geometry = plan(segment.shape, self._kernel.shape, "valid", stride, dilation)
+        return slide_direct(segment.astype(dtype), self._weights.astype(dtype), geometry)
 
     def _advance_fft(self, final: bool) -> np.ndarray:
         """Whole FFT blocks on the engine's grid (the last, partial one when ``final``)."""
@@ -249,7 +262,7 @@ class Stream:
         first = first_block * blocks.step
         segment = self._pending[first - self._start : stop - self._start]
         skip = (-first) % stride  # the first stride-1 output in the segment that is kept
-        dtype = engine.working_dtype(segment, self._kernel)
+        dtype = working_dtype(segment, self._kernel)
         self._next = first + len(segment) - self._span + 1
         self._drop_before(self._next)
         if dtype is object:  # integers too large for int64: the exact direct sum
@@ -272,7 +285,7 @@ class Stream:
     def _leave_out_padding(
         self, values: np.ndarray, segment: np.ndarray, first: int, stride: int, dilation: int
     ) -> None:
-        """engine.leave_out_padding on the outputs of ``segment``, which starts at padded
+        """leave_out_padding on the outputs of ``segment``, which starts at padded
         index ``first``: the engine's sums where a nan or inf tap meets zero padding."""
         stop = len(segment) if self._signal_end is None else self._signal_end - first
         start = self._before - first
@@ -280,9 +293,9 @@ class Stream:
             return
         if start <= 0 and stop >= len(segment):
             return
-        geometry = engine.plan(segment.shape, self._kernel.shape, "valid", stride, dilation)
+        geometry = plan(segment.shape, self._kernel.shape, "valid", stride, dilation)
         padded, weights = segment.astype(values.dtype), self._weights.astype(values.dtype)
-        engine.leave_out_padding(values, padded, weights, geometry, ((start, stop),))
+        leave_out_padding(values, padded, weights, geometry, ((start, stop),))
 
     def _drop_before(self, position: int) -> None:
         """Forget pending values before padded index ``position``."""

@@ -2,7 +2,7 @@
 
 1-D comparisons are drawn as stem plots, 2-D ones as images side by side with
 convolution and correlation on one shared colour scale. The figure comes back
-as the bytes of a PNG, SVG, PDF or JPEG file, so :mod:`convcli.io` writes it
+as the bytes of a PNG, SVG, PDF or JPEG file, so :mod:`convcli.formats.io` writes it
 (atomically) and this module never opens a file. matplotlib is the optional
 ``plot`` extra: it is imported only when a figure is drawn, on the Agg canvas,
 without pyplot, so no global plotting state is touched.
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from convcli.engine import Comparison, Geometry
+from convcli.engine.core import Comparison
+from convcli.engine.geometry import Geometry
 from convcli.errors import ConvcliError, OptionError
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def figure_inches(comparison: Comparison) -> tuple[float, float]:
 def figure_size(comparison: Comparison, dpi: float = DPI) -> tuple[int, int]:
     """Width and height in pixels of the PNG or JPEG figure_bytes makes at this dpi.
 
-    >>> from convcli.engine import compare
+    >>> from convcli import compare
     >>> figure_size(compare([2, 1, 3, 5, 4], [1, -1]))
     (900, 750)
     >>> figure_size(compare(np.eye(8), np.ones((3, 3))), dpi=50)
@@ -315,11 +316,11 @@ def lag_label(geometry: Geometry, axis: int) -> Callable[[float, object], str]:
     """A tick formatter that shows the lag of the output at an index along ``axis`` (with
     matplotlib's minus sign).
 
-    >>> from convcli.engine import plan
+    >>> from convcli.engine.geometry import plan
     >>> lag_label(plan((5,), (2,), "full"), 0)(3.0, None)
     '2'
     """
-    from convcli.xcorr import output_lags
+    from convcli.analysis.xcorr import output_lags
 
     def label(index: float, _position: object) -> str:
         position = [0] * len(geometry.stride)

@@ -33,7 +33,7 @@ from functools import cached_property, lru_cache, partial
 
 import numpy as np
 
-from convcli.engine import BLAS_ROW
+from convcli.engine.memory import BLAS_ROW
 
 __all__ = [
     "ACCURACY",

@@ -17,7 +17,7 @@ def main() -> None:
     """Load the command line with the collector paused, then run it (convcli.cli.main)."""
     gc.disable()
     try:
-        from convcli.cli import main as run_command_line
+        from convcli.cli.main import main as run_command_line
     finally:
         gc.freeze()
         gc.enable()

@@ -19,8 +19,23 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from convcli import __version__, engine, glyphs, io
+from convcli import __version__
+from convcli.engine import core as engine
+from convcli.engine.cost import estimated_seconds
+from convcli.engine.geometry import Geometry, plan
+from convcli.engine.numbers import working_dtype
 from convcli.errors import ConvcliError, OptionError
+from convcli.formats import io
+from convcli.options import (
+    CONVENTIONS,
+    METHODS,
+    NORMALIZATIONS,
+    PAD_MODES,
+    Operation,
+    parse_padding,
+    parse_per_axis,
+)
+from convcli.render import glyphs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,7 +54,7 @@ BACKWARD_FORMATS = ("auto", "table", "json")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
 DELAY_FORMATS = ("auto", "table", "csv", "json")
-OPERATION_CHOICES: dict[str, tuple[engine.Operation, ...]] = {
+OPERATION_CHOICES: dict[str, tuple[Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
     "both": ("convolution", "correlation"),
@@ -193,7 +208,7 @@ def _complete_source(ctx: click.Context, param: click.Parameter, incomplete: str
     the named kernels' examples that begin with what was typed."""
     from click.shell_completion import CompletionItem
 
-    from convcli.kernels import catalogue
+    from convcli.analysis.kernels import catalogue
 
     named = [
         CompletionItem(info.example, help=info.description)
@@ -223,7 +238,7 @@ def _per_axis_option(name: str, help_text: str) -> Callable:
     """``--NAME``: a positive integer, or one per axis, checked by the engine's parser."""
     return click.option(
         f"--{name}",
-        type=_Checked(name, lambda text: engine.parse_per_axis(text, name), False),
+        type=_Checked(name, lambda text: parse_per_axis(text, name), False),
         default="1",
         show_default=True,
         help=help_text,
@@ -272,14 +287,14 @@ delimiter_option = _stack(
 geometry_options = _stack(
     click.option(
         "--padding",
-        type=_Checked("padding", engine.parse_padding, keep_text=True),
+        type=_Checked("padding", parse_padding, keep_text=True),
         default="valid",
         show_default=True,
         help="valid, same, full, N (every side), BEFORE:AFTER, or one per axis: 1,2 or 0:1,1:0.",
     ),
     click.option(
         "--pad-mode",
-        type=click.Choice(list(engine.PAD_MODES)),
+        type=click.Choice(list(PAD_MODES)),
         default="zeros",
         show_default=True,
         help="What the padded cells hold.",
@@ -346,8 +361,8 @@ def _check_memory(
     show_all: bool,
     comparing: bool = False,
 ) -> None:
-    """Refuse a computation and output larger than the memory available (see convcli.limits)."""
-    from convcli import limits
+    """Refuse a computation and output larger than the memory available (see convcli.cli.limits)."""
+    from convcli.cli import limits
 
     limits.check_memory(f, h, options, chosen, show_all, comparing)
     _announce_long_run(f, h, options, comparing)
@@ -360,26 +375,26 @@ _LONG_RUN_SECONDS = 60.0
 def _announce_long_run(
     f: np.ndarray, h: np.ndarray, options: dict[str, Any], comparing: bool
 ) -> None:
-    """On a terminal, one line before a run that the cost model (engine.estimated_seconds)
+    """On a terminal, one line before a run that the cost model (estimated_seconds)
     expects to take over a minute: how long, and how long ``--method auto`` would take
     where that is much shorter. compare sums twice, and twice more for float verdicts."""
     if not io.stderr_is_terminal():
         return
     import numpy as np  # loaded already, through engine
 
-    kind = np.dtype(engine.working_dtype(f, h)).kind
+    kind = np.dtype(working_dtype(f, h)).kind
     runs = (4 if kind in "fc" else 2) if comparing else 1
     names = ("padding", "stride", "dilation", "pad_mode")
     try:
-        geometry = engine.plan(f.shape, h.shape, **{name: options[name] for name in names})
+        geometry = plan(f.shape, h.shape, **{name: options[name] for name in names})
     except ConvcliError:  # the run itself says what is wrong
         return
     method = options.get("method", "auto")  # explain and backward take no --method
-    seconds = runs * engine.estimated_seconds(geometry, h.shape, kind, method)
+    seconds = runs * estimated_seconds(geometry, h.shape, kind, method)
     if seconds <= _LONG_RUN_SECONDS:
         return
     line = f"note: about {_duration(seconds)} with --method {method}"
-    auto = runs * engine.estimated_seconds(geometry, h.shape, kind, "auto")
+    auto = runs * estimated_seconds(geometry, h.shape, kind, "auto")
     if method != "auto" and auto < seconds / 2:
         line += f"; --method auto would take {_duration(auto)}"
     click.echo(line, err=True)
@@ -418,7 +433,7 @@ def correlation_options(hidden: bool = False) -> Callable:
         ),
         click.option(
             "--normalize",
-            type=click.Choice(engine.NORMALIZATIONS),
+            type=click.Choice(NORMALIZATIONS),
             default="none",
             show_default=True,
             hidden=hidden,
@@ -430,7 +445,7 @@ def correlation_options(hidden: bool = False) -> Callable:
 
 method_option = click.option(
     "--method",
-    type=click.Choice(engine.METHODS),
+    type=click.Choice(METHODS),
     default="auto",
     show_default=True,
     help="How to compute: auto picks per case.",
@@ -438,7 +453,7 @@ method_option = click.option(
 
 convention_option = click.option(
     "--convention",
-    type=click.Choice(engine.CONVENTIONS),
+    type=click.Choice(CONVENTIONS),
     default="convcli",
     show_default=True,
     help="Return what this library's function gives for the same request "
@@ -527,7 +542,7 @@ def _clipped_note(clipped: str, size: int) -> str:
 
 def _png(values: np.ndarray, scale: str) -> bytes:
     """A result as PNG, with a note of how many values its grey levels had to clip."""
-    from convcli.images import clipped_count
+    from convcli.formats.images import clipped_count
 
     clipped = clipped_count(values, scale)
     if clipped:
@@ -554,7 +569,7 @@ def _write_comparison_pngs(
     comparison: engine.Comparison, names: tuple[str, str], scale: str
 ) -> None:
     """compare's PNG images, named in one note (with what their grey levels clipped)."""
-    from convcli.images import clipped_count
+    from convcli.formats.images import clipped_count
 
     results = (comparison.convolution, comparison.correlation)
     # both files opened before either is put in place: one that cannot be written leaves
@@ -647,13 +662,13 @@ def _display() -> contextlib.AbstractContextManager[Any]:
 
 def _render() -> Any:
     """The rich rendering module, imported on first use to keep start-up fast."""
-    from convcli import render
+    from convcli.render import tables as render
 
     return render
 
 
 def _run_single(
-    operation: engine.Operation,
+    operation: Operation,
     signal: str,
     kernel: str,
     delimiter: str | None,
@@ -691,7 +706,7 @@ def _run_single(
     if normalize == "none":
         result = engine.compute(f, h, operation, **geometry)
     else:
-        from convcli.xcorr import normalized_compute
+        from convcli.analysis.xcorr import normalized_compute
 
         geometry.pop("convention")
         result = normalized_compute(f, h, normalize, operation, **geometry)
@@ -712,11 +727,11 @@ def _run_single(
     )
 
 
-def _check_convention(geometry: dict[str, Any], operations: tuple[engine.Operation, ...]) -> None:
+def _check_convention(geometry: dict[str, Any], operations: tuple[Operation, ...]) -> None:
     """A library's refusal of these options whatever the data (--convention numpy
     --stride 2), before any input is read."""
     if geometry["convention"] != "convcli":
-        from convcli.conventions import check_options
+        from convcli.analysis.conventions import check_options
 
         names = ("padding", "stride", "dilation", "pad_mode")
         check_options(
@@ -748,12 +763,12 @@ def _lags_format(wanted: bool, chosen: str) -> None:
         )
 
 
-def _lags(geometry: engine.Geometry, wanted: bool, chosen: str) -> tuple[np.ndarray, ...] | None:
+def _lags(geometry: Geometry, wanted: bool, chosen: str) -> tuple[np.ndarray, ...] | None:
     """The lags along each axis when --lags asks for them (for table, CSV and JSON only)."""
     if not wanted:
         return None
     _lags_format(wanted, chosen)
-    from convcli.xcorr import geometry_lags
+    from convcli.analysis.xcorr import geometry_lags
 
     return geometry_lags(geometry)
 
@@ -763,7 +778,7 @@ _STREAM_BLOCK = 1 << 16
 
 
 def _run_stream(
-    operation: engine.Operation,
+    operation: Operation,
     sources: tuple[str, str],
     delimiter: str | None,
     destination: tuple[str, str | None],
@@ -773,7 +788,7 @@ def _run_stream(
 
     ``sources`` are SIGNAL and KERNEL, ``destination`` the --format and -o values.
     """
-    from convcli.streaming import Stream
+    from convcli.engine.streaming import Stream
 
     signal, kernel = sources
     output_format, output = destination
@@ -782,7 +797,7 @@ def _run_stream(
         raise click.UsageError("--stream writes CSV: use --format csv (or leave it out)")
     if io.uses_stdin(signal) and io.uses_stdin(kernel):
         raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
-    from convcli import limits
+    from convcli.cli import limits
 
     dialect = _csv_dialect(delimiter)
     streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, **geometry)
@@ -803,7 +818,7 @@ def _progress(signal: str) -> Iterator[Callable[[int], None]]:
     if not io.stderr_is_terminal():
         yield lambda read: None
         return
-    from convcli.render_progress import byte_progress
+    from convcli.render.progress import byte_progress
 
     with byte_progress(signal, io.source_size(signal)) as advance_to:
         yield advance_to
@@ -881,7 +896,7 @@ def compare(
     if normalize == "none":
         comparison = engine.compare(f, h, **geometry)
     else:
-        from convcli.xcorr import compare_normalized
+        from convcli.analysis.xcorr import compare_normalized
 
         geometry.pop("convention")
         comparison = compare_normalized(f, h, normalize, **geometry)
@@ -960,7 +975,7 @@ def conventions_command(
         convcli conventions 2,1,3,5,4 1,-1 --padding same
         convcli conventions samples/image.csv sobel-x --op corr --format json
     """
-    from convcli.conventions import lineup
+    from convcli.analysis.conventions import lineup
 
     f, h = _read_inputs(signal, kernel, delimiter)
     table = lineup(f, h, OPERATION_CHOICES[operations], **geometry)
@@ -1009,7 +1024,7 @@ def delay(
         convcli delay 0,0,0,1,2,1,0 1,2,1,0,0,0,0
         convcli delay samples/recording.csv samples/pattern.csv --max-lag 30 --format json
     """
-    from convcli.xcorr import find_delay
+    from convcli.analysis.xcorr import find_delay
 
     if io.uses_stdin(signal) and io.uses_stdin(reference):
         raise click.UsageError("only one of SIGNAL and REFERENCE can be read from standard input")
@@ -1075,7 +1090,7 @@ def explain(
         convcli explain 2,1,3,5,4 1,-1
         convcli explain 2,1,3,5,4 1,2,1 --op corr --padding same --animate
     """
-    from convcli import steps
+    from convcli.analysis import steps
 
     chosen = io.choose_format(output_format, output, screen="text", plain="text")
     f, h = _read_inputs(signal, kernel, delimiter)
@@ -1083,7 +1098,7 @@ def explain(
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, **geometry) for operation in chosen_operations]
     if animate and chosen == "text" and output is None and io.stdout_is_terminal():
-        from convcli import render_steps
+        from convcli.render import explain as render_steps
 
         with _display():
             for explanation in explanations:
@@ -1143,7 +1158,7 @@ def backward(
         convcli backward 2,1,3,5,4 1,-1
         convcli backward 2,1,3,5,4 1,-1 --grad 1,0,0,0 --forward conv --format json
     """
-    from convcli.gradients import backward as engine_backward
+    from convcli.analysis.gradients import backward as engine_backward
 
     if (
         upstream is not None
@@ -1184,7 +1199,7 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
         convcli kernels
         convcli compare 0,0,0,1,1,1 diff
     """
-    from convcli.kernels import catalogue
+    from convcli.analysis.kernels import catalogue
 
     listing = catalogue()
     _emit(
@@ -1230,7 +1245,7 @@ def plot(
         convcli plot samples/f.csv samples/h.csv -o figure.png
         convcli plot samples/image32.csv sobel-x -o edges.svg
     """
-    from convcli.plot import figure_bytes, plot_format
+    from convcli.render.plot import figure_bytes, plot_format
 
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
@@ -1364,7 +1379,7 @@ def completion(shell: str) -> None:
 
 def _render_steps() -> Any:
     """The rich views of explain, imported on first use."""
-    from convcli import render_steps
+    from convcli.render import explain as render_steps
 
     return render_steps
 

@@ -33,9 +33,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convcli import engine
-from convcli.engine import Geometry, Operation, PaddingSpec, PerAxis, as_numeric
+from convcli.engine import core as engine
+from convcli.engine.geometry import Geometry
+from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError
+from convcli.options import PAD_MODES, Operation, PaddingSpec, Pads, PerAxis
 
 __all__ = [
     "FORWARD_NAMES",
@@ -312,7 +314,7 @@ def _grad_signal(
     # same way to learn which, and add every padded cell's gradient onto it.
     size = int(np.prod(shape))
     sources = np.pad(
-        np.arange(size).reshape(shape), geometry.pads, mode=engine.PAD_MODES[geometry.pad_mode]
+        np.arange(size).reshape(shape), geometry.pads, mode=PAD_MODES[geometry.pad_mode]
     ).ravel()
     flat = grad_padded.ravel()
     if flat.dtype == np.int64 and flat.size:
@@ -334,7 +336,7 @@ def _grad_kernel(
 ) -> np.ndarray:
     """dL/dw: the correlation of the (covered part of the) padded x with dilate(G),
     stepping by the dilation; flipped for conv forward."""
-    padded = np.pad(x, geometry.pads, mode=engine.PAD_MODES[geometry.pad_mode])
+    padded = np.pad(x, geometry.pads, mode=PAD_MODES[geometry.pad_mode])
     padded = padded[tuple(slice(0, c) for c in covered)]
     grad = engine.compute(
         padded, g, "correlation", "valid", geometry.dilation, geometry.stride
@@ -347,7 +349,7 @@ def _grad_kernel(
 # --------------------------------------------------------------------------- the checks
 
 
-Options = tuple[engine.Pads, tuple[int, ...], tuple[int, ...], str]
+Options = tuple[Pads, tuple[int, ...], tuple[int, ...], str]
 
 
 def _matrix_affordable(signal_size: int, kernel_size: int, output_size: int) -> bool:
@@ -486,7 +488,7 @@ def _axes(values: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(v) for v in values) + ")"
 
 
-def _pads_text(pads: engine.Pads) -> str:
+def _pads_text(pads: Pads) -> str:
     """Padding as the CLI writes it: ``1``, ``0:1`` or ``1,0:1``."""
     pairs = [str(b) if b == a else f"{b}:{a}" for b, a in pads]
     return pairs[0] if len(set(pairs)) == 1 else ",".join(pairs)

@@ -1,6 +1,6 @@
 """Work too large for the machine, refused before it starts.
 
-The engine says how many bytes a computation holds (:func:`convcli.engine.memory_estimate`,
+The engine says how many bytes a computation holds (:func:`convcli.memory_estimate`,
 pure arithmetic on the shapes); this module adds what writing the result takes and
 compares the sum with the memory the machine has available now (``MemAvailable``
 in /proc/meminfo, within this process's cgroup limit and address-space limit, ``ulimit -v``;
@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from convcli import engine, io
+from convcli.engine.cost import memory_estimate
+from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError
+from convcli.formats import io
 
 if TYPE_CHECKING:
-    from convcli.streaming import Stream
+    from convcli.engine.streaming import Stream
 
 __all__ = [
     "available_memory",
@@ -162,9 +164,9 @@ def check_image(
     """
     pixels = math.prod(shape)
     # float64 holds a pixel in the 8 bytes int64 grey levels take, and unlike int64 asks
-    # engine.working_dtype for no scan of the values (of a view as large as the header says)
+    # working_dtype for no scan of the values (of a view as large as the header says)
     image, one = np.broadcast_to(np.float64(0), shape), np.ones((1, 1))
-    run = engine.memory_estimate(image, one, engine.plan(shape, one.shape), "direct")
+    run = memory_estimate(image, one, plan(shape, one.shape), "direct")
     needed = pixels * decoding + run
     if needed < _ALWAYS_FITS:
         return
@@ -227,11 +229,11 @@ def check_memory(
     convcli.errors.ConvcliError: the 39999x39999 result needs about 224 GB of memory but 8 GB is...
     """
     if options.get("convention", "convcli") != "convcli":
-        # another library's rules (convcli/conventions.py) give at most every output where
+        # another library's rules (convcli/analysis/conventions.py) give at most every output where
         # the inputs overlap, whichever is longer: the full padding, without a stride
         options = {**options, "padding": "full", "stride": 1}
     geometry_names = ("padding", "stride", "dilation", "pad_mode")
-    geometry = engine.plan(
+    geometry = plan(
         signal.shape,
         kernel.shape,
         **{name: options[name] for name in geometry_names if name in options},
@@ -241,7 +243,7 @@ def check_memory(
     if comparing:  # both results, and compare's JSON holds the inputs too
         values = 2 * values + signal.size + kernel.size
     kind = np.result_type(signal, kernel).kind
-    needed = engine.memory_estimate(signal, kernel, geometry, method, comparing)
+    needed = memory_estimate(signal, kernel, geometry, method, comparing)
     needed += output_bytes(output_format, values, kind, show_all, comparing)
     if needed < _ALWAYS_FITS:
         return
@@ -263,7 +265,7 @@ def check_memory(
 def check_stream(stream: Stream, available: int | None = None) -> None:
     """Refuse a stream whose padding and window alone would not fit in memory.
 
-    >>> from convcli.streaming import Stream
+    >>> from convcli.engine.streaming import Stream
     >>> check_stream(Stream([1, 1], "convolution", padding=10**12), 10**9)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     convcli.errors.ConvcliError: --stream would hold 10,000,000,000,010 values at once...

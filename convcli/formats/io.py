@@ -6,7 +6,7 @@ the shortest text that reads back to the same value, so a CSV written here and
 read again gives the same array, bit for bit.
 
 Large CSV files take a fast path: plain numbers are read and written a block
-at a time by :mod:`convcli.numtext` (numpy instead of one Python call per
+at a time by :mod:`convcli.formats.numtext` (numpy instead of one Python call per
 number), with the same results, byte for byte and bit for bit, as the careful
 cell-by-cell reader, which takes over for anything unusual and names the line
 and column of a bad cell. ``.npy`` files hold arrays of any shape;
@@ -29,15 +29,16 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TextIO
 
 import numpy as np
 
-from convcli.engine import Comparison, Result, as_numeric
+from convcli.engine.core import Comparison, Result
+from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError, InputError
 
 if TYPE_CHECKING:  # imported where used, to keep start-up fast
-    from convcli.conventions import Lineup
-    from convcli.gradients import Backward
-    from convcli.kernels import KernelInfo
-    from convcli.steps import Explanation, Step
-    from convcli.xcorr import Delay
+    from convcli.analysis.conventions import Lineup
+    from convcli.analysis.gradients import Backward
+    from convcli.analysis.kernels import KernelInfo
+    from convcli.analysis.steps import Explanation, Step
+    from convcli.analysis.xcorr import Delay
 
 __all__ = [
     "CSV_PIECE_VALUES",
@@ -91,7 +92,7 @@ __all__ = [
 ]
 
 FORMATS = ("auto", "table", "csv", "json", "png", "npy")
-#: How PNG output makes values grey levels (see convcli.images.gray_levels); clip first.
+#: How PNG output makes values grey levels (see convcli.formats.images.gray_levels); clip first.
 PNG_SCALES = ("clip", "stretch", "abs")
 STDIN = "-"
 #: Output formats a -o file's extension asks for (anything else is the command's plain text).
@@ -169,7 +170,7 @@ def read_array(
     path, column = _split_column(source)
     if path is None:
         return _parse_inline(source, role, decimal)
-    from convcli.images import decode_image, is_image_name
+    from convcli.formats.images import decode_image, is_image_name
 
     with _open_source(path, role, stdin) as (stream, name):
         guard = _ReadGuard(role, name)
@@ -204,7 +205,7 @@ def read_kernel(
     """Read a KERNEL argument: a file (``FILE:COLUMN``, ``-``), a kernel name, or inline numbers.
 
     In that order: a file path always wins over a kernel name, and a name over
-    numbers. Names (``box:3``, ``sobel-x``, ...; see :mod:`convcli.kernels`)
+    numbers. Names (``box:3``, ``sobel-x``, ...; see :mod:`convcli.analysis.kernels`)
     resolve against the signal's ``signal_ndim`` dimensions. A single word that
     is none of these is refused with the list of kernel names.
 
@@ -217,7 +218,7 @@ def read_kernel(
     """
     text = source.strip()
     if _split_column(source)[0] is None and text[:1].isalpha():  # names start with a letter
-        from convcli.kernels import kernel_names, named_kernel
+        from convcli.analysis.kernels import kernel_names, named_kernel
 
         kernel = named_kernel(source, signal_ndim)
         if kernel is not None:
@@ -244,7 +245,7 @@ def check_kernel(source: str) -> None:
     if reads_data(source):
         return
     if source.strip()[:1].isalpha():
-        from convcli.kernels import named_kernel
+        from convcli.analysis.kernels import named_kernel
 
         try:  # a name fits a 1-D signal (box:100000), a 2-D one (sobel-x) or neither
             named = named_kernel(source, 1)
@@ -274,7 +275,7 @@ def column_hint(source: str, values: np.ndarray) -> str:
     path, column = _split_column(source)
     if path in (None, STDIN) or column is not None or values.ndim != 2:
         return ""
-    from convcli.images import is_image_name
+    from convcli.formats.images import is_image_name
 
     if path.lower().endswith(".npy") or is_image_name(path):
         return ""
@@ -390,7 +391,7 @@ class _ReadGuard:
         """Refuse if the values kept and ``text`` bytes read and not yet parsed leave too
         little room: ``needed`` more bytes, by default parsing the text and joining the
         values."""
-        from convcli import limits
+        from convcli.cli import limits
 
         if needed is None:
             needed = self.kept + 4 * text + _READ_WORK
@@ -714,7 +715,7 @@ def _cell_bounds(body: bytes, separator: bytes, width: int) -> tuple[np.ndarray,
 def _plain_numbers(body: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
     """The numbers in ``body[starts[i]:ends[i]]`` as parse_numbers gives them; None if a cell
     is not a number parse_numbers takes (the careful reader then says where and why)."""
-    from convcli import numtext  # here, not at the top: start-up
+    from convcli.formats import numtext  # here, not at the top: start-up
 
     values, unread = numtext.parse_cells(body, starts, ends)
     if len(unread):
@@ -1305,7 +1306,7 @@ def result_csv_pieces(values: np.ndarray) -> Iterator[str | bytes]:
     large result is written without its whole text in memory at once.
 
     Large int64, float64 and complex128 arrays are written by
-    :func:`convcli.numtext.format_cells` (ASCII bytes), a block of rows at a time.
+    :func:`convcli.formats.numtext.format_cells` (ASCII bytes), a block of rows at a time.
 
     >>> list(result_csv_pieces(np.array([1.5, -2.0])))
     ['1.5\\n-2.0\\n']
@@ -1316,7 +1317,7 @@ def result_csv_pieces(values: np.ndarray) -> Iterator[str | bytes]:
     if values.size < _SMALL_ARRAY or values.dtype not in _FAST_DTYPES:
         yield "".join(",".join(map(format_number, row)) + "\n" for row in rows.tolist())
         return
-    from convcli import numtext  # here, not at the top: start-up
+    from convcli.formats import numtext  # here, not at the top: start-up
 
     width = rows.shape[1]
     flat = rows.reshape(-1)
@@ -1335,7 +1336,7 @@ def comparison_csv(comparison: Comparison, lags: tuple[np.ndarray, ...] | None =
     """CSV of a comparison: ``index,convolution,correlation`` (2-D: ``row,col,...``), or
     with ``lags`` (see :func:`labelled_csv`) ``lag,convolution,correlation``.
 
-    >>> from convcli.engine import compare
+    >>> from convcli import compare
     >>> print(comparison_csv(compare([2, 1, 3], [1, -1])), end="")
     index,convolution,correlation
     0,-1,1
@@ -1469,7 +1470,7 @@ def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[
     method = getattr(result, "method", None)  # a Backward has none
     if method is not None:
         options["method"] = method
-    convention = getattr(result, "convention", None)  # set by convcli.conventions
+    convention = getattr(result, "convention", None)  # set by convcli.analysis.conventions
     if convention is not None:
         options["convention"] = convention
         calls = getattr(result, "calls", None)
@@ -1651,7 +1652,7 @@ def comparison_npy(comparison: Comparison) -> bytes:
     the correlation (the order of comparison_csv's columns), each of the results' shape.
 
     >>> from io import BytesIO
-    >>> from convcli.engine import compare
+    >>> from convcli import compare
     >>> np.load(BytesIO(comparison_npy(compare([2, 1, 3], [1, -1]))))
     array([[-1,  2],
            [ 1, -2]])
@@ -1742,8 +1743,8 @@ def _current_umask() -> int:
 
 def result_png(values: np.ndarray, scale: str = "clip") -> bytes:
     """A 2-D result as an 8-bit grayscale PNG, its values made grey levels by ``scale``
-    (see :func:`convcli.images.gray_levels`)."""
-    from convcli.images import encode_png
+    (see :func:`convcli.formats.images.gray_levels`)."""
+    from convcli.formats.images import encode_png
 
     return encode_png(values, scale)
 

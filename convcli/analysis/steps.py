@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convcli import engine
-from convcli.engine import Geometry, Operation, PaddingSpec, PerAxis
+from convcli.engine import core as engine
+from convcli.engine.geometry import Geometry
+from convcli.options import Operation, PaddingSpec, PerAxis
 
 __all__ = ["Explanation", "Step", "explain"]
 
@@ -65,12 +66,12 @@ class Explanation:
         return np.ndindex(self.output.shape)
 
     def lag(self, position: tuple[int, ...]) -> tuple[int, ...]:
-        """The lag of the output at ``position``, per axis (see :mod:`convcli.xcorr`).
+        """The lag of the output at ``position``, per axis (see :mod:`convcli.analysis.xcorr`).
 
         >>> explain([2, 1, 3, 5, 4], [1, -1], "correlation", padding="full").lag((0,))
         (-1,)
         """
-        from convcli.xcorr import output_lags  # here, not at the top: start-up
+        from convcli.analysis.xcorr import output_lags  # here, not at the top: start-up
 
         return output_lags(self.geometry, position)
 

@@ -25,8 +25,9 @@ from functools import reduce
 
 import numpy as np
 
-from convcli.engine import Symmetry, kernel_symmetry
+from convcli.engine.core import kernel_symmetry
 from convcli.errors import ConvcliError
+from convcli.options import Symmetry
 
 __all__ = [
     "MAX_CELLS",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from convcli.memory import LARGE_WORK, reuse_freed_memory
+from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor

@@ -26,16 +26,17 @@ from rich.segment import Segment, Segments
 from rich.table import Column, Table
 from rich.text import Text
 
-from convcli import glyphs
+from convcli.render import glyphs
 
 if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would slow start-up
     from rich.columns import Columns
 
-    from convcli.conventions import Lineup, Row
-    from convcli.engine import Comparison, Geometry, Result
-    from convcli.gradients import Backward
-    from convcli.kernels import KernelInfo
-    from convcli.xcorr import Delay
+    from convcli.analysis.conventions import Lineup, Row
+    from convcli.analysis.gradients import Backward
+    from convcli.analysis.kernels import KernelInfo
+    from convcli.analysis.xcorr import Delay
+    from convcli.engine.core import Comparison, Result
+    from convcli.engine.geometry import Geometry
 
 __all__ = [
     "PIECE_ROWS",
@@ -95,7 +96,7 @@ _VERDICTS = {
 
 #: Index positions to show along one axis; None marks the gap where the middle is left out.
 Shown = list[int | None]
-#: The lags of a result's outputs, one array per axis (see convcli.xcorr.geometry_lags).
+#: The lags of a result's outputs, one array per axis (see convcli.analysis.xcorr.geometry_lags).
 Lags = tuple[np.ndarray, ...]
 
 
@@ -447,7 +448,7 @@ def result_view(
 
 
 def _convention_lines(result: Result | Comparison) -> list[Text]:
-    """For a result computed by a library's rules (convcli.conventions): each call that
+    """For a result computed by a library's rules (convcli.analysis.conventions): each call that
     computes it there, then how the library departs from convcli here."""
     calls = getattr(result, "calls", None) or (getattr(result, "call", None),)
     if not calls[0]:
@@ -732,7 +733,7 @@ _LINEUP_MARKS = {True: ("=", "green"), False: ("≠", "red"), None: ("✗", "dim
 
 def _lineup_row(row: Row, show_all: bool) -> list[RenderableType]:
     """One library's cells: name, call, result, mark and why it differs or is refused."""
-    from convcli.conventions import LIBRARIES
+    from convcli.analysis.conventions import LIBRARIES
 
     mark, style = _LINEUP_MARKS[row.agrees]
     if row.values is None:
@@ -875,7 +876,7 @@ class _Console(Console):
     own handling exits with status 1)."""
 
     def on_broken_pipe(self) -> None:
-        """Raise BrokenPipeError, which convcli.cli turns into a quiet exit 0."""
+        """Raise BrokenPipeError, which convcli.cli.main turns into a quiet exit 0."""
         raise BrokenPipeError
 
 
@@ -889,7 +890,7 @@ def print_view(view: RenderableType, wide: bool = False) -> None:
     A long table is drawn and written a piece of rows at a time (see RowsByPiece), so its
     first rows appear at once and a reader that stops early (``| head``) ends the command.
     """
-    from convcli.io import standard_output
+    from convcli.formats.io import standard_output
 
     console = _Console(file=standard_output(), emoji=False)
     if wide and not console.is_terminal and not os.environ.get("COLUMNS"):

@@ -1,7 +1,7 @@
 """Rich views of ``convcli explain``: each output written out as a sum of products.
 
-Like :mod:`convcli.render`, this only formats: the windows, products and sums
-come from :mod:`convcli.steps`. The static listing works anywhere; the
+Like :mod:`convcli.render.tables`, this only formats: the windows, products and sums
+come from :mod:`convcli.analysis.steps`. The static listing works anywhere; the
 animation slides the window across the signal on a terminal.
 """
 
@@ -17,7 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.render import (
+from convcli.analysis.steps import Explanation, Step
+from convcli.render.tables import (
     PIECE_ROWS,
     RowsByPiece,
     Shown,
@@ -28,7 +29,6 @@ from convcli.render import (
     shown,
     side_by_side,
 )
-from convcli.steps import Explanation, Step
 
 __all__ = ["animate", "explanation_view", "explanations_view"]
 

@@ -17,24 +17,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from convcli.engine import (
-    METHODS,
-    NORMALIZATIONS,
-    OPERATIONS,
-    Comparison,
-    Geometry,
-    PaddingSpec,
-    PerAxis,
-    Result,
-    _agree,
-    as_numeric,
-    check_choice,
-    compare,
-    compute,
-    pad_signal,
-    plan,
-)
+from convcli.engine.core import Comparison, Result, agree, compare, compute
+from convcli.engine.geometry import Geometry, pad_signal, plan
+from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError, OptionError
+from convcli.options import METHODS, NORMALIZATIONS, OPERATIONS, PaddingSpec, PerAxis, check_choice
 
 __all__ = [
     "NORMALIZATIONS",
@@ -163,7 +150,7 @@ def normalize_result(result: Result, signal: object, kernel: object, normalize: 
     in [-1, 1]; 0 for a flat window or kernel, with a note). A convolution is
     normalized as the correlation with ``conj(flip(h))`` it equals.
 
-    >>> from convcli.engine import compute
+    >>> from convcli.engine.core import compute
     >>> raw = compute([1, 2, 3], [1, 2, 3], "correlation", "full")
     >>> normalize_result(raw, [1, 2, 3], [1, 2, 3], "unbiased").values
     array([3.        , 4.        , 4.66666667, 4.        , 3.        ])
@@ -391,8 +378,8 @@ def compare_normalized(
     equal, opposite = comparison.equal, comparison.opposite
     if normalize == "zncc":  # a shared divisor keeps the relations; zncc's window terms may not
         unit = np.ones(convolution.shape)
-        equal = _agree(convolution, correlation, unit)
-        opposite = _agree(convolution, -correlation, unit)
+        equal = agree(convolution, correlation, unit)
+        opposite = agree(convolution, -correlation, unit)
     return replace(
         comparison,
         convolution=convolution,

@@ -1,4 +1,5 @@
-"""Let malloc keep freed work arrays for the next ones.
+"""How the engine uses the machine: freed memory kept for the next work arrays, and
+BLAS calls kept on one thread.
 
 glibc hands every freed block above its mmap threshold (128 KiB at first) back
 to the system at once, so the next array of that size is faulted in afresh, page
@@ -14,7 +15,12 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["LARGE_WORK", "reuse_freed_memory"]
+__all__ = ["BLAS_ROW", "LARGE_WORK", "reuse_freed_memory"]
+
+#: Taps per numpy.convolve call: numpy takes each window's dot product by BLAS, and
+#: OpenBLAS splits one of more than 10**4 values over threads, which on a busy or pinned
+#: machine fight for the cores (a sum of 10**5 taps took 5 to 100 times as long).
+BLAS_ROW = 8192
 
 #: Values in a work array from which keeping freed memory pays.
 LARGE_WORK = 4096

@@ -22,19 +22,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convcli import engine
-from convcli.engine import (
+from convcli.engine import core as engine
+from convcli.engine.core import Comparison, Result
+from convcli.engine.geometry import Geometry, per_axis, plan
+from convcli.engine.numbers import as_numeric, working_dtype
+from convcli.errors import ConvcliError, OptionError
+from convcli.options import (
     CONVENTIONS,
+    METHODS,
     OPERATIONS,
-    Comparison,
-    Geometry,
     Operation,
     PaddingSpec,
     Pads,
     PerAxis,
-    Result,
+    check_choice,
+    parse_padding,
 )
-from convcli.errors import ConvcliError, OptionError
 
 __all__ = [
     "CONVENTIONS",
@@ -68,7 +71,7 @@ _TORCH_PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 #: is im2col and a matrix product there), so a nan or inf tap over it gives nan.
 _MULTIPLYING_PADDING = ("torch", "tensorflow")
 #: Results of two libraries agree to this relative tolerance (floats are summed in different orders).
-_RTOL = 1e-9
+RTOL = 1e-9
 
 
 class ConventionError(ConvcliError):
@@ -216,12 +219,12 @@ def _request(
     pad_mode: str,
 ) -> Request:
     """Check the options as convcli does and give them per axis."""
-    engine.check_choice(operation, OPERATIONS, "operation")
+    check_choice(operation, OPERATIONS, "operation")
     # "full" always fits, so this checks dimensions, stride, dilation and pad mode only.
-    outline = engine.plan(f.shape, h.shape, "full", stride, dilation, pad_mode)
-    parsed = engine.parse_padding(padding)
+    outline = plan(f.shape, h.shape, "full", stride, dilation, pad_mode)
+    parsed = parse_padding(padding)
     if not isinstance(parsed, str):
-        parsed = engine._per_axis(parsed, f.ndim, "padding")
+        parsed = per_axis(parsed, f.ndim, "padding")
     return Request(
         operation,
         f.shape,
@@ -236,7 +239,7 @@ def _request(
 
 def _plan(request: Request, padding: PaddingSpec) -> Geometry:
     """convcli's own geometry for the request with this padding."""
-    return engine.plan(
+    return plan(
         request.signal_shape,
         request.kernel_shape,
         padding,
@@ -629,7 +632,7 @@ def check_options(
 
     >>> check_options("numpy", ("convolution",), stride=2)
     Traceback (most recent call last):
-    convcli.conventions.ConventionOptionError: numpy.convolve has no stride or dilation (they are neural-network options: try --convention torch)
+    convcli.analysis.conventions.ConventionOptionError: numpy.convolve has no stride or dilation (they are neural-network options: try --convention torch)
     >>> check_options("torch", ("convolution", "correlation"), padding="same")
     """
     refusal: ConventionOptionError | None = None
@@ -667,13 +670,13 @@ def compute(
     >>> result.call, result.values
     ('F.conv1d(f, h)', array([ 1, -2, -2,  1]))
     """
-    engine.check_choice(convention, CONVENTIONS, "convention")
-    engine.check_choice(method, engine.METHODS, "method")
-    f, h = engine.as_numeric(signal, "signal"), engine.as_numeric(kernel, "kernel")
+    check_choice(convention, CONVENTIONS, "convention")
+    check_choice(method, METHODS, "method")
+    f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
     request = _request(f, h, operation, padding, stride, dilation, pad_mode)
     mapping = _MAPPERS[convention](request)
     if mapping.empty_shape is not None:
-        values = np.zeros(mapping.empty_shape, dtype=engine.working_dtype(f, h))
+        values = np.zeros(mapping.empty_shape, dtype=working_dtype(f, h))
         geometry = Geometry(
             mapping.padding,
             mapping.pads,
@@ -757,7 +760,7 @@ def _same_result(a: np.ndarray, b: np.ndarray) -> bool:
         return bool(np.array_equal(a, b))
     scale = max((float(np.nanmax(np.abs(x), initial=0.0)) for x in (a, b)), default=0.0)
     with np.errstate(invalid="ignore"):
-        return bool(np.allclose(a, b, rtol=_RTOL, atol=_RTOL * scale, equal_nan=True))
+        return bool(np.allclose(a, b, rtol=RTOL, atol=RTOL * scale, equal_nan=True))
 
 
 def _rows(f: np.ndarray, h: np.ndarray, operation: Operation, options: tuple) -> list[Row]:
@@ -813,10 +816,10 @@ def lineup(
     >>> table.rows[1].reason
     'numpy keeps the left centre for even kernels'
     """
-    f, h = engine.as_numeric(signal, "signal"), engine.as_numeric(kernel, "kernel")
+    f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
     for operation in operations:
-        engine.check_choice(operation, OPERATIONS, "operation")
-    engine.check_choice(method, engine.METHODS, "method")
+        check_choice(operation, OPERATIONS, "operation")
+    check_choice(method, METHODS, "method")
     request = _request(f, h, "correlation", padding, stride, dilation, pad_mode)
     options = (padding, stride, dilation, pad_mode, method)
     rows = [row for operation in operations for row in _rows(f, h, operation, options)]

@@ -1,6 +1,6 @@
 """A progress bar for long ``--stream`` runs: bytes read and the rate, on standard error.
 
-Kept apart from :mod:`convcli.render` so a streamed run that never shows a bar
+Kept apart from :mod:`convcli.render.tables` so a streamed run that never shows a bar
 (stderr not a terminal) never imports rich's live display.
 """
 

@@ -1,0 +1,479 @@
+"""The numeric core: N-dimensional convolution and cross-correlation in numpy.
+
+Numbers in, numbers out: nothing here reads files, parses command lines or
+draws tables. Both operations slide a kernel over the (padded) signal and take
+a dot product at each stop; convolution first flips the kernel along every
+axis, correlation instead conjugates it. Everything else (padding, stride,
+dilation, method) is the same for the two, so it is planned once, in
+:func:`plan`, and both share one computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from convcli.engine.cost import choose_method
+from convcli.engine.direct import leave_out_padding, slide_compiled_1d, slide_direct
+from convcli.engine.geometry import Geometry, pad_signal, planned
+from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
+from convcli.engine.numbers import FLOAT64, as_numeric, working_dtype
+from convcli.errors import ConvcliError
+from convcli.options import (
+    METHODS,
+    OPERATIONS,
+    Operation,
+    PaddingSpec,
+    PerAxis,
+    Symmetry,
+    check_choice,
+)
+
+RTOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """One operation's output with the geometry and method that produced it.
+
+    ``normalize`` names the scaling applied to the sums (see :mod:`convcli.analysis.xcorr`),
+    ``notes`` what a reader should know about the values (e.g. flat windows).
+    """
+
+    operation: Operation
+    values: np.ndarray
+    geometry: Geometry
+    method: str
+    normalize: str = "none"
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Convolution and correlation of one signal with one kernel, and how they relate.
+
+    ``equal`` and ``opposite`` mark, per output position, where the two results
+    are equal and where they are negatives of each other (exactly for integers,
+    to a tight relative tolerance for floats). ``kernel_symmetry`` is the
+    kernel's own verdict, which decides the relation for every possible signal.
+    """
+
+    signal: np.ndarray
+    kernel: np.ndarray
+    flipped_kernel: np.ndarray
+    convolution: np.ndarray
+    correlation: np.ndarray
+    kernel_symmetry: Symmetry
+    equal: np.ndarray
+    opposite: np.ndarray
+    geometry: Geometry
+    method: str
+    normalize: str = "none"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def identical(self) -> bool:
+        """Whether convolution equals correlation at every position."""
+        return bool(self.equal.all())
+
+    @property
+    def negated(self) -> bool:
+        """Whether convolution equals minus correlation at every position."""
+        return bool(self.opposite.all())
+
+    @property
+    def differing(self) -> int:
+        """How many positions have convolution != correlation."""
+        return int(self.equal.size - np.count_nonzero(self.equal))
+
+
+def _slide_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """The explicit ``fft`` method: FFT sums, exact for integers and nan/inf kept local."""
+    from convcli.engine import fft  # here, not at the top: start-up
+
+    return fft.slide_fft(padded, weights, geometry.stride, geometry.dilation, guard=False)
+
+
+def _slide_auto_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """``auto``'s FFT: as ``fft``, and outputs the FFT would blur are summed directly."""
+    from convcli.engine import fft
+
+    return fft.slide_fft(padded, weights, geometry.stride, geometry.dilation, guard=True)
+
+
+_SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = {
+    "direct": slide_direct,
+    "fft": _slide_fft,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Setup:
+    """Everything an operation slides: the padded signal, the kernel as slid, the geometry.
+
+    ``weights`` is the kernel flipped along every axis (convolution) or
+    conjugated (correlation).
+    """
+
+    operation: Operation
+    signal: np.ndarray
+    kernel: np.ndarray
+    padded: np.ndarray
+    weights: np.ndarray
+    geometry: Geometry
+
+    @property
+    def in_signal(self) -> np.ndarray:
+        """Marks the padded cells that are real signal cells rather than padding."""
+        return pad_signal(np.ones(self.signal.shape, dtype=bool), self.geometry.pads, "zeros")
+
+
+def oriented_kernel(kernel: np.ndarray, operation: Operation) -> np.ndarray:
+    """The kernel as it is slid: flipped along every axis (convolution) or conjugated
+    (correlation).
+
+    >>> oriented_kernel(np.array([1, 2, 3]), "convolution")
+    array([3, 2, 1])
+    """
+    if operation == "convolution":
+        return kernel[(slice(None, None, -1),) * kernel.ndim]  # np.flip, without its checks
+    return np.conj(kernel)
+
+
+def setup(
+    signal: object,
+    kernel: object,
+    operation: Operation,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+) -> Setup:
+    """Check the inputs and options, pad the signal and orient the kernel for one operation.
+
+    >>> prepared = setup([2, 1, 3], [1, -1], "convolution", padding=1)
+    >>> prepared.padded, prepared.weights, prepared.in_signal
+    (array([0, 2, 1, 3, 0]), array([-1,  1]), array([False,  True,  True,  True, False]))
+    """
+    check_choice(operation, OPERATIONS, "operation")
+    f = as_numeric(signal, "signal")
+    h = as_numeric(kernel, "kernel")
+    geometry = planned(f.shape, h.shape, padding, stride, dilation, pad_mode)
+    dtype = working_dtype(f, h)
+    weights = oriented_kernel(h, operation)
+    return Setup(
+        operation=operation,
+        signal=f,
+        kernel=h,
+        padded=pad_signal(f.astype(dtype, copy=False), geometry.pads, pad_mode),
+        weights=weights.astype(dtype),
+        geometry=geometry,
+    )
+
+
+def compute(
+    signal: object,
+    kernel: object,
+    operation: Operation,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+    convention: str = "convcli",
+    multiply_padding: bool = False,
+) -> Result:
+    """Convolve or correlate, keeping the geometry and method used with the values.
+
+    This is the one place both operations run: set up (check, pad, orient the
+    kernel), then slide the kernel with the chosen method. Another ``convention``
+    returns what that library computes for the same request (convcli/analysis/conventions.py).
+    A cell of zero padding is no term of the sum, so a nan or inf tap over it adds
+    nothing; ``multiply_padding`` multiplies it instead (0 * inf is nan), as PyTorch
+    and TensorFlow do.
+
+    >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same").values
+    array([ 1, -2, -2,  1,  4])
+    """
+    if convention != "convcli":
+        from convcli.analysis import conventions  # here, not at the top: start-up
+
+        return conventions.compute(
+            signal, kernel, convention, operation, padding, stride, dilation, pad_mode, method
+        )
+    check_choice(method, METHODS, "method")
+    prepared = setup(signal, kernel, operation, padding, stride, dilation, pad_mode)
+    if prepared.padded.size >= LARGE_WORK:
+        reuse_freed_memory()
+    geometry = prepared.geometry
+    kind = prepared.padded.dtype.kind
+    chosen = choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method
+    if kind == "O":
+        chosen = "direct"  # Python ints stay exact only in the direct sum
+    slide = _slide_auto_fft if method == "auto" and chosen == "fft" else _SLIDERS[chosen]
+    values = slide(prepared.padded, prepared.weights, geometry)
+    if (
+        not multiply_padding
+        and pad_mode == "zeros"
+        and kind in "fc"
+        and any(map(any, geometry.pads))
+    ):
+        box = tuple(
+            (before, before + n) for (before, _), n in zip(geometry.pads, prepared.signal.shape)
+        )
+        leave_out_padding(values, prepared.padded, prepared.weights, geometry, box)
+    return Result(operation, values, geometry, chosen)
+
+
+def convolve(
+    signal: object,
+    kernel: object,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+    convention: str = "convcli",
+) -> np.ndarray:
+    """Convolution: slide the kernel, flipped along every axis, over the padded signal.
+
+    ``y[i] = sum_k p[i*stride + k*dilation] * flip(h)[k]``, where ``p`` is the
+    signal padded as ``padding`` and ``pad_mode`` say. Equal to
+    ``correlate(signal, conj(flip(kernel)))``. Integer inputs give exact
+    integers (int64, or Python ints where int64 could overflow). ``convention``
+    (``numpy``, ``scipy``, ``matlab``, ``torch``, ...) returns what that library's
+    convolution gives for the same request.
+
+    >>> convolve([2, 1, 3, 5, 4], [1, -1])
+    array([-1,  2,  2, -1])
+    >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="full")
+    array([ 2, -1,  2,  2, -1, -4])
+    >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
+    array([ 2, -1,  2,  2, -1])
+    """
+    return _values(
+        signal, kernel, "convolution", padding, stride, dilation, pad_mode, method, convention
+    )
+
+
+def correlate(
+    signal: object,
+    kernel: object,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+    convention: str = "convcli",
+) -> np.ndarray:
+    """Cross-correlation: slide the kernel as given (conjugated) over the padded signal.
+
+    ``y[i] = sum_k p[i*stride + k*dilation] * conj(h[k])``: what CNN layers
+    call convolution. Complex kernels are conjugated, as numpy, scipy and
+    MATLAB do. ``convention`` returns what that library's correlation gives.
+
+    >>> correlate([2, 1, 3, 5, 4], [1, -1])
+    array([ 1, -2, -2,  1])
+    >>> correlate([[1, 2], [3, 4]], [[1, 0], [0, 1]])
+    array([[5]])
+    >>> correlate([2, 1, 3], [1, -1], padding="full", convention="matlab")  # xcorr
+    array([ 0, -2,  1, -2,  3])
+    """
+    return _values(
+        signal, kernel, "correlation", padding, stride, dilation, pad_mode, method, convention
+    )
+
+
+def _values(
+    signal: object,
+    kernel: object,
+    operation: Operation,
+    padding: PaddingSpec,
+    stride: PerAxis,
+    dilation: PerAxis,
+    pad_mode: str,
+    method: str,
+    convention: str,
+) -> np.ndarray:
+    """The values of :func:`compute`, by the plain route where the request allows it."""
+    plain = _plain_sum(
+        signal, kernel, operation, padding, stride, dilation, pad_mode, method, convention
+    )
+    if plain is not None:
+        return plain
+    return compute(
+        signal, kernel, operation, padding, stride, dilation, pad_mode, method, convention
+    ).values
+
+
+#: ``auto`` sums a 1-D float64 kernel of up to this many taps directly at every signal
+#: length (the cost model never prices the FFT lower for it; tests check that), so such
+#: a request with default options skips the general set-up, which on short signals
+#: costs several times the sum itself.
+PLAIN_TAPS = 8
+
+
+def _plain_sum(
+    signal: object,
+    kernel: object,
+    operation: Operation,
+    padding: PaddingSpec,
+    stride: PerAxis,
+    dilation: PerAxis,
+    pad_mode: str,
+    method: str,
+    convention: str,
+) -> np.ndarray | None:
+    """The operation by the shortest route where the request is plain: a valid 1-D sum
+    of float64 arrays, a kernel of at most PLAIN_TAPS taps, every other option its
+    default. The values are :func:`compute`'s bit for bit: the same kernel orientation and
+    the same compiled sum, without the checks and the bookkeeping; None for any other
+    request.
+
+    >>> _plain_sum(np.array([2.0, 1.0, 3.0]), np.array([1.0, -1.0]), "convolution",
+    ...            "valid", 1, 1, "zeros", "auto", "convcli")
+    array([-1.,  2.])
+    """
+    if not (
+        type(signal) is np.ndarray
+        and type(kernel) is np.ndarray
+        and signal.dtype == FLOAT64
+        and kernel.dtype == FLOAT64
+        and signal.ndim == kernel.ndim == 1
+        and 0 < kernel.size <= min(PLAIN_TAPS, signal.size)
+        and type(padding) is str
+        and padding == "valid"
+        and type(stride) is int
+        and stride == 1
+        and type(dilation) is int
+        and dilation == 1
+        and pad_mode == "zeros"
+        and method in ("auto", "direct")
+        and convention == "convcli"
+    ):
+        return None
+    weights = oriented_kernel(kernel, operation)
+    if signal.size < LARGE_WORK:  # far from needing pieces: slide_compiled_1d's one call
+        return np.convolve(signal, weights[::-1], "valid")
+    reuse_freed_memory()
+    return slide_compiled_1d(signal, weights, 1, 1)
+
+
+def _kernels_match(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two kernels are equal: exactly for integers; for floats to a relative 1e-9,
+    with rounding noise near zero allowed up to 16 eps of the kernel's largest value."""
+    if a.dtype.kind in "iO":
+        return bool(np.all(a == b))
+    finite = np.abs(a[np.isfinite(a)])
+    noise = 16 * np.finfo(np.float64).eps * (float(finite.max()) if finite.size else 0.0)
+    return bool(np.all(np.isclose(a, b, rtol=RTOL, atol=noise, equal_nan=True)))
+
+
+def agree(a: np.ndarray, b: np.ndarray, magnitude: np.ndarray | None) -> np.ndarray:
+    """Per-position equality of two results: exactly for integers; for floats within 1e-9
+    of the position's ``sum_k |p| |h|``, the scale of that output's rounding error."""
+    if magnitude is None:
+        return np.asarray(a == b, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return (a == b) | (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= RTOL * magnitude)
+
+
+def kernel_symmetry(kernel: object) -> Symmetry:
+    """Whether convolution and correlation with this kernel agree for every signal.
+
+    ``symmetric`` when ``flip(h) == conj(h)`` (conv == corr), ``antisymmetric``
+    when ``flip(h) == -conj(h)`` (conv == -corr), otherwise ``none``.
+
+    >>> kernel_symmetry([1, -1]), kernel_symmetry([-1, 2, -1]), kernel_symmetry([1, 2])
+    ('antisymmetric', 'symmetric', 'none')
+    """
+    h = as_numeric(kernel, "kernel")
+    flipped, conjugated = np.flip(h), np.conj(h)
+    if _kernels_match(flipped, conjugated):
+        return "symmetric"
+    if _kernels_match(flipped, -conjugated):
+        return "antisymmetric"
+    return "none"
+
+
+def compare(
+    signal: object,
+    kernel: object,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+    convention: str = "convcli",
+) -> Comparison:
+    """Convolve and correlate with the same options, and say how the two results relate.
+
+    Another ``convention`` compares that library's two results
+    (:func:`convcli.analysis.conventions.compare`).
+
+    >>> result = compare([2, 1, 3, 5, 4], [1, -1])
+    >>> result.convolution, result.correlation
+    (array([-1,  2,  2, -1]), array([ 1, -2, -2,  1]))
+    >>> result.kernel_symmetry, result.identical, result.negated
+    ('antisymmetric', False, True)
+    """
+    if convention != "convcli":
+        from convcli.analysis import conventions
+
+        return conventions.compare(
+            signal, kernel, convention, padding, stride, dilation, pad_mode, method
+        )
+    options = (padding, stride, dilation, pad_mode, method)
+    return compare_with(signal, kernel, lambda f, h, operation: compute(f, h, operation, *options))
+
+
+def compare_with(
+    signal: object, kernel: object, run: Callable[[np.ndarray, np.ndarray, Operation], Result]
+) -> Comparison:
+    """The comparison of the two results ``run(f, h, operation)`` gives, whatever rules it
+    follows; float verdicts are scaled by the same run on ``|f|`` and ``|h|``.
+
+    >>> compare_with([2, 1], [1], lambda f, h, op: compute(f, h, op)).identical
+    True
+    """
+    f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
+    convolved = run(f, h, "convolution")
+    convolution = convolved.values
+    correlation = run(f, h, "correlation").values
+    if convolution.shape != correlation.shape:
+        raise ConvcliError(
+            f"the convolution has shape {convolution.shape} and the correlation "
+            f"{correlation.shape}, so they cannot be compared position by position; "
+            "run conv and corr separately"
+        )
+    magnitude = None
+    if convolution.dtype.kind in "fc":
+        f_size, h_size = np.abs(f), np.abs(h)
+        magnitude = np.fmax(
+            run(f_size, h_size, "convolution").values, run(f_size, h_size, "correlation").values
+        )
+    return Comparison(
+        signal=f,
+        kernel=h,
+        flipped_kernel=np.flip(h),
+        convolution=convolution,
+        correlation=correlation,
+        kernel_symmetry=kernel_symmetry(h),
+        equal=agree(convolution, correlation, magnitude),
+        opposite=agree(convolution, -correlation, magnitude),
+        geometry=convolved.geometry,
+        method=convolved.method,
+    )
+
+
+def count_nonfinite(values: np.ndarray) -> int:
+    """How many values are nan or infinite (always 0 for integers).
+
+    >>> count_nonfinite(np.array([1.0, np.nan, np.inf]))
+    2
+    """
+    if values.dtype.kind not in "fc":
+        return 0
+    return int(values.size - np.count_nonzero(np.isfinite(values)))
