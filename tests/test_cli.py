@@ -1121,9 +1121,10 @@ def test_all_prints_every_row(tmp_path):
     assert [int(re.findall(r"\d+", row)[0]) for row in rows] == list(range(299))
 
 
-# ------------------------------------------------------------ the README's error table
+# ------------------------------------------------------------ docs/errors.md's error table
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+ERRORS_DOC = ROOT / "docs" / "errors.md"
 
 
 def declared_png(width: int, height: int) -> bytes:
@@ -1166,7 +1167,7 @@ def npy_header(shape: tuple[int, ...]) -> bytes:
 
 def error_table() -> list[tuple[str, str, int]]:
     """(example command, first `code` span of the message cell, exit code) per table row."""
-    text = README.read_text(encoding="utf-8")
+    text = ERRORS_DOC.read_text(encoding="utf-8")
     table = text.split("<!-- error-table", 1)[1].split("\n\n", 1)[0]
     rows = []
     for line in table.splitlines()[3:]:
@@ -1182,8 +1183,8 @@ def test_the_error_table_is_there():
 
 
 @pytest.mark.parametrize(("command", "message", "code"), error_table(), ids=lambda v: str(v)[:40])
-def test_readme_error_table(tmp_path, monkeypatch, command, message, code):
-    """Each row of README's error table: the example gives the message shown and exit code."""
+def test_documented_error_table(tmp_path, monkeypatch, command, message, code):
+    """Each row of docs/errors.md's table: the example gives the message shown and exit code."""
     from convcli.cli import limits
 
     if "/proc/" in command and not os.path.exists("/proc/self/mem"):
@@ -1209,7 +1210,7 @@ def test_readme_error_table(tmp_path, monkeypatch, command, message, code):
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, "PYTHONPATH": str(README.parent)},
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
             check=False,
         )
         assert (done.returncode, done.stderr) == (code, f"{message}\n")
@@ -1289,7 +1290,7 @@ def test_a_value_option_ending_the_line_says_it_needs_a_value():
     ids=lambda args: " ".join(args[3:]),
 )
 def test_options_that_cannot_go_together_are_usage_errors(args):
-    """Options that cannot be combined whatever the data exit 2, as the README's table says."""
+    """Options that cannot be combined whatever the data exit 2, as docs/errors.md's table says."""
     result = invoke(*args)
     assert result.exit_code == 2, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr

@@ -1,10 +1,13 @@
-"""The documentation's examples: every ``$ convcli ...`` block in README.md and
-samples/README.md prints what it shows, and the quick start is what CI runs.
+"""The documentation's examples: every ``$ convcli ...`` block in README.md,
+samples/README.md and docs/*.md prints what it shows, every ``>>>`` example in docs/*.md
+gives what it shows (README.md's run as pytest's doctests), the quick start is what CI runs,
+and README.md stays a front page.
 
 After changing the output on purpose, ``python tests/test_docs.py`` rewrites the
 shown outputs from real runs; review the diff before committing it.
 """
 
+import doctest
 import os
 import re
 import shlex
@@ -15,7 +18,10 @@ from click.testing import CliRunner
 from convcli.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", ROOT / "samples" / "README.md"]
+README = ROOT / "README.md"
+GUIDES = sorted((ROOT / "docs").glob("*.md"))
+DOCUMENTS = [README, ROOT / "samples" / "README.md", *GUIDES]
+PROSE = [README, ROOT / "CONTRIBUTING.md", ROOT / "CHANGELOG.md", *GUIDES]
 CONSOLE_BLOCK = re.compile(r"```console\n(\$ [^\n]*)\n(.*?)```", flags=re.DOTALL)
 ENVIRONMENT = {"COLUMNS": "80", "NO_COLOR": "1"}
 
@@ -42,14 +48,17 @@ def _run(command: str) -> str:
 
 
 ALL_EXAMPLES = [
-    pytest.param(command, expected, id=f"{document.parent.name}/{document.name}: {command[:50]}")
+    pytest.param(command, expected, id=f"{document.relative_to(ROOT)}: {command[:50]}")
     for document in DOCUMENTS
     for command, expected in _examples(document)
 ]
 
 
-def test_every_document_has_examples():
-    assert all(len(_examples(document)) >= 4 for document in DOCUMENTS)
+def test_the_documents_have_examples():
+    """The front page shows three commands, the classroom page and the guides many more."""
+    assert len(_examples(README)) >= 3
+    assert len(_examples(ROOT / "samples" / "README.md")) >= 4
+    assert sum(len(_examples(guide)) for guide in GUIDES) >= 10
 
 
 @pytest.mark.parametrize(("command", "expected"), ALL_EXAMPLES)
@@ -59,7 +68,7 @@ def test_example_prints_what_it_shows(command, expected, monkeypatch):
 
 
 def test_quick_start_block_is_what_ci_runs():
-    readme = DOCUMENTS[0].read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     block = re.search(r"<!-- quick-start.*?```bash\n(.*?)```", readme, flags=re.DOTALL)
     assert block is not None
     assert block.group(1).splitlines() == [
@@ -78,12 +87,6 @@ def _update(document: Path) -> None:
     document.write_text(updated, encoding="utf-8")
 
 
-if __name__ == "__main__":
-    os.chdir(ROOT)
-    for path in DOCUMENTS:
-        _update(path)
-
-
 def test_test_extra_does_not_pull_torch():
     """torch (gigabytes of CUDA libraries on Linux) is its own extra, never part of `test`."""
     tomllib = pytest.importorskip("tomllib")
@@ -92,3 +95,43 @@ def test_test_extra_does_not_pull_torch():
     ]
     assert not any(r.startswith("torch") for r in extras["test"])
     assert any(r.startswith("torch") for r in extras["torch"])
+
+
+def test_readme_is_a_front_page():
+    """README.md introduces and points on; the details live in docs/."""
+    assert README.stat().st_size <= 10_240
+    for guide in GUIDES:
+        assert f"docs/{guide.name}" in README.read_text(encoding="utf-8"), guide.name
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda path: path.name)
+def test_guide_python_examples(guide, monkeypatch):
+    """The ``>>>`` examples of a guide in docs/ give what they show."""
+    monkeypatch.chdir(ROOT)
+    failed, _ = doctest.testfile(
+        str(guide), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert failed == 0
+
+
+def _long_lines(document: Path) -> list[str]:
+    """Lines over 200 characters outside tables and code blocks: prose is one sentence a line."""
+    long, in_code = [], False
+    for line in document.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and not line.startswith("|") and len(line) > 200:
+            long.append(line[:60])
+    return long
+
+
+@pytest.mark.parametrize("document", PROSE, ids=lambda path: path.name)
+def test_prose_is_one_sentence_a_line(document):
+    assert document.exists()
+    assert _long_lines(document) == []
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    for path in DOCUMENTS:
+        _update(path)

@@ -909,9 +909,9 @@ def read_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, literal:
 def test_values_beyond_float64_overflow_and_underflow_alike_everywhere(
     tmp_path, monkeypatch, literal
 ):
-    """The rule of README's Input section: a literal rounds to the nearest float64 as float()
-    rounds it, so one too small becomes a subnormal or a signed zero; one too large would
-    be infinite and is refused, naming it. The same on every way in."""
+    """The rule of docs/commands.md's Input section: a literal rounds to the nearest float64
+    as float() rounds it, so one too small becomes a subnormal or a signed zero; one too
+    large would be infinite and is refused, naming it. The same on every way in."""
     expected = float(literal)
     for way, got in read_on_every_path(tmp_path, monkeypatch, literal).items():
         if math.isinf(expected):

@@ -1,9 +1,9 @@
 """Where ``-o`` writes, in real processes: devices, FIFOs, descriptors, file modes, owners,
 hard links, full disks and signals.
 
-The rule under test (README, "Where -o writes"): a regular file is replaced atomically
-by a complete copy with its mode and owner; anything else, and a file that cannot be
-replaced that way, is written in place as the shell's ``>`` would; what ``>`` would
+The rule under test (docs/commands.md, "Where -o writes"): a regular file is replaced
+atomically by a complete copy with its mode and owner; anything else, and a file that cannot
+be replaced that way, is written in place as the shell's ``>`` would; what ``>`` would
 refuse is refused. Root ignores file modes, so cases about permissions run the command
 as root without the capabilities that override them (setpriv); they are skipped elsewhere.
 """

@@ -241,8 +241,8 @@ def test_every_standard_stream_closed(args, code):
 @pytest.mark.skipif(not os.path.isdir("/"), reason="needs a root folder")
 def test_a_directory_as_standard_input_stops_python_before_convcli():
     """``convcli conv - 1 < /``: Python refuses a directory as standard input before any of
-    convcli runs (README, "Errors and exit codes"); it fails, one way, never as convcli's
-    internal error."""
+    convcli runs (docs/errors.md, "Closed standard streams"); it fails, one way, never as
+    convcli's internal error."""
     folder = os.open("/", os.O_RDONLY)
     try:
         result = subprocess.run(
