@@ -35,6 +35,7 @@ from convcli.engine.cost import choose_method
 from convcli.engine.direct import slide_direct
 from convcli.engine.geometry import plan
 from convcli.engine.memory import reuse_freed_memory
+from convcli.options import Options
 
 KINDS = {"i": np.int64, "f": np.float64, "c": np.complex128}
 
@@ -79,7 +80,7 @@ def phase_extra(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
     for dilation in PHASE_SPLITS:
         per_output = []
         for step in (1, dilation):
-            geometry = plan(signal.shape, kernel.shape, dilation=step)
+            geometry = plan(signal.shape, kernel.shape, Options.parse(dilation=step))
             seconds = least_seconds(partial(slide_direct, signal, kernel, geometry))
             per_output.append(seconds * 1e9 / geometry.output_shape[0])
         extras.append(round(max(per_output[1] - per_output[0], 0.0), 3))

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward, backward
     from convcli.analysis.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
-    from convcli.engine.core import Comparison, compare, convolve, correlate, kernel_symmetry
+    from convcli.api import compare, convolve, correlate
+    from convcli.engine.core import Comparison, kernel_symmetry
     from convcli.errors import ConvcliError, InputError
 
 __all__ = [
@@ -42,9 +43,9 @@ _HOMES = {
     "Backward": "analysis.gradients",
     "backward": "analysis.gradients",
     "Comparison": "engine.core",
-    "compare": "engine.core",
-    "convolve": "engine.core",
-    "correlate": "engine.core",
+    "compare": "api",
+    "convolve": "api",
+    "correlate": "api",
     "kernel_symmetry": "engine.core",
     "ConvcliError": "errors",
     "InputError": "errors",

@@ -6,20 +6,55 @@ any array exists, and ``import convcli.options`` stays instant.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import re
 from collections.abc import Sequence
-from typing import Literal
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, cast
 
 from convcli.errors import ConvcliError
 
+__all__ = [
+    "CONVENTIONS",
+    "METHODS",
+    "NAMED_PADDINGS",
+    "NORMALIZATIONS",
+    "OPERATIONS",
+    "PAD_MODES",
+    "Convention",
+    "Method",
+    "Normalization",
+    "Operation",
+    "Options",
+    "PadMode",
+    "Padding",
+    "PaddingSpec",
+    "Pads",
+    "PerAxis",
+    "Symmetry",
+    "check_choice",
+    "parse_padding",
+    "parse_per_axis",
+]
+
 Symmetry = Literal["symmetric", "antisymmetric", "none"]
 Operation = Literal["convolution", "correlation"]
+PadMode = Literal["zeros", "reflect", "symmetric", "replicate", "circular"]
+Method = Literal["auto", "direct", "fft"]
+Convention = Literal["convcli", "numpy", "scipy", "scipy2d", "matlab", "torch", "tensorflow"]
+Normalization = Literal["none", "biased", "unbiased", "coeff", "zncc"]
+#: (before, after) cells of padding per axis.
 Pads = tuple[tuple[int, int], ...]
+#: A padding rule by name, or explicit (before, after) pairs (one pair: every axis).
+Padding = Literal["valid", "same", "full"] | Pads
+#: What a caller may give as padding: a name, ``"1:2,0"``, an int, or ints and pairs.
 PaddingSpec = str | int | Sequence[int | Sequence[int]]
+#: What a caller may give as a stride or a dilation: an int, ``"2,1"``, or ints.
 PerAxis = int | str | Sequence[int]
 
-NAMED_PADDINGS = ("valid", "same", "full")
+NAMED_PADDINGS: tuple[str, ...] = ("valid", "same", "full")
 #: convcli's pad modes and the numpy.pad mode that implements each.
 PAD_MODES: dict[str, str] = {
     "zeros": "constant",
@@ -28,15 +63,96 @@ PAD_MODES: dict[str, str] = {
     "replicate": "edge",
     "circular": "wrap",
 }
-METHODS = ("auto", "direct", "fft")
+METHODS: tuple[Method, ...] = ("auto", "direct", "fft")
 #: Scalings of correlation outputs (convcli.analysis.xcorr): MATLAB xcorr's and zero-normalized.
-NORMALIZATIONS = ("none", "biased", "unbiased", "coeff", "zncc")
-OPERATIONS = ("convolution", "correlation")
-#: Whose rules a result follows: convcli's own, or a library's (see convcli/conventions.py).
-CONVENTIONS = ("convcli", "numpy", "scipy", "scipy2d", "matlab", "torch", "tensorflow")
+NORMALIZATIONS: tuple[Normalization, ...] = ("none", "biased", "unbiased", "coeff", "zncc")
+OPERATIONS: tuple[Operation, ...] = ("convolution", "correlation")
+#: Whose rules a result follows: convcli's own, or a library's (convcli/analysis/conventions.py).
+CONVENTIONS: tuple[Convention, ...] = (
+    "convcli",
+    "numpy",
+    "scipy",
+    "scipy2d",
+    "matlab",
+    "torch",
+    "tensorflow",
+)
 
 
-def parse_padding(spec: PaddingSpec) -> str | Pads:
+@dataclass(frozen=True)
+class Options:
+    """Where the kernel stops and how the sums are taken: the one object every layer passes.
+
+    Fields hold parsed values (a padding name or pairs, strides and dilations as
+    tuples of one entry or one per axis), so an ``Options`` is hashable and checked
+    once; :meth:`parse` builds one from the forms a caller may write.
+    ``multiply_padding`` makes zero padding a term of the sum (0 * inf is nan), as
+    PyTorch and TensorFlow compute; the conventions set it, convcli's rules do not.
+
+    >>> Options.parse(padding="1:2", stride=2)
+    Options(padding=((1, 2),), stride=(2,), dilation=(1,), pad_mode='zeros', method='auto', \
+convention='convcli', multiply_padding=False)
+    >>> Options().replace(method="fft").method
+    'fft'
+    """
+
+    padding: Padding = "valid"
+    stride: tuple[int, ...] = (1,)
+    dilation: tuple[int, ...] = (1,)
+    pad_mode: PadMode = "zeros"
+    method: Method = "auto"
+    convention: Convention = "convcli"
+    multiply_padding: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        padding: PaddingSpec = "valid",
+        stride: PerAxis = 1,
+        dilation: PerAxis = 1,
+        pad_mode: str = "zeros",
+        method: str = "auto",
+        convention: str = "convcli",
+    ) -> Options:
+        """Options from the forms a caller writes, each checked and named if wrong."""
+        given = (padding, stride, dilation, pad_mode, method, convention)
+        if all(type(value) in (int, str) for value in given):
+            return _parsed(*given)  # plain values: parsed once per process
+        return _parse(*given)
+
+    def replace(self, **changes: object) -> Options:
+        """A copy with some fields changed (fields take parsed values)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _parse(
+    padding: PaddingSpec,
+    stride: PerAxis,
+    dilation: PerAxis,
+    pad_mode: str,
+    method: str,
+    convention: str,
+) -> Options:
+    """:meth:`Options.parse`'s work."""
+    check_choice(pad_mode, tuple(PAD_MODES), "pad mode")
+    check_choice(method, METHODS, "method")
+    check_choice(convention, CONVENTIONS, "convention")
+    return Options(
+        padding=parse_padding(padding),
+        stride=parse_per_axis(stride, "stride"),
+        dilation=parse_per_axis(dilation, "dilation"),
+        pad_mode=cast(PadMode, pad_mode),
+        method=cast(Method, method),
+        convention=cast(Convention, convention),
+    )
+
+
+#: _parse for plain ints and strings, remembered: on small arrays checking the options
+#: would cost more than the sum itself.
+_parsed = lru_cache(maxsize=256, typed=True)(_parse)
+
+
+def parse_padding(spec: PaddingSpec) -> Padding:
     """Normalise a padding spec to a name or to (before, after) pairs.
 
     Accepts what ``--padding`` accepts: ``"valid"``, ``"same"``, ``"full"``, an
@@ -52,7 +168,7 @@ def parse_padding(spec: PaddingSpec) -> str | Pads:
     if isinstance(spec, str):
         text = spec.strip().lower()
         if text in NAMED_PADDINGS:
-            return text
+            return cast(Padding, text)
         if not re.fullmatch(r"\s*-?\d+\s*(:\s*-?\d+\s*)?(,\s*-?\d+\s*(:\s*-?\d+\s*)?)*", text):
             raise ConvcliError(
                 f"padding {spec!r} is not valid, same, full, an integer, "

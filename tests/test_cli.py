@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from convcli.cli.main import cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import convcli
+from convcli.cli.main import cli
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 F = [2, 1, 3, 5, 4]

@@ -18,6 +18,7 @@ from hypothesis.extra.numpy import arrays
 import convcli
 from convcli import ConvcliError
 from convcli.analysis.conventions import CONVENTIONS, ConventionError, compare, compute, lineup
+from convcli.options import Options
 from tests.examples import IMAGE, SOBEL_X, F
 from tests.reference import reference_slide
 
@@ -56,7 +57,7 @@ def assert_same(actual: np.ndarray, expected: np.ndarray) -> None:
 
 
 def values(f, h, convention, operation, *args, **options) -> np.ndarray:
-    return compute(f, h, convention, operation, *args, **options).values
+    return compute(f, h, operation, Options.parse(*args, **options, convention=convention)).values
 
 
 # ---------------------------------------------------------------- numpy
@@ -108,13 +109,18 @@ def test_numpy_conjugates_the_kernel_and_not_the_signal_when_it_swaps():
 
 def test_numpy_refuses_what_it_cannot_express():
     with pytest.raises(ConventionError, match=r"numpy.convolve takes 1-D arrays only"):
-        compute(IMAGE, SOBEL_X, "numpy", "convolution")
+        compute(IMAGE, SOBEL_X, "convolution", Options.parse(convention="numpy"))
     with pytest.raises(ConventionError, match=r"numpy.correlate has no stride or dilation"):
-        compute(F, [1, -1], "numpy", "correlation", stride=2)
+        compute(F, [1, -1], "correlation", Options.parse(stride=2, convention="numpy"))
     with pytest.raises(ConventionError, match=r"not explicit padding"):
-        compute(F, [1, -1], "numpy", "convolution", padding="1:0")
+        compute(F, [1, -1], "convolution", Options.parse(padding="1:0", convention="numpy"))
     with pytest.raises(ConventionError, match=r"pads with zeros only, not reflect"):
-        compute(F, [1, -1], "numpy", "convolution", padding="same", pad_mode="reflect")
+        compute(
+            F,
+            [1, -1],
+            "convolution",
+            Options.parse(padding="same", pad_mode="reflect", convention="numpy"),
+        )
 
 
 # ---------------------------------------------------------------- scipy
@@ -131,7 +137,7 @@ def check_scipy(f, h, operation, mode):
     except ValueError as error:
         assert "at least as large" in str(error)
         with pytest.raises(ConventionError, match="at least as large as the other"):
-            compute(f, h, "scipy", operation, mode)
+            compute(f, h, operation, Options.parse(mode, convention="scipy"))
         return
     got = values(f, h, "scipy", operation, mode)
     for reference in expected:
@@ -169,7 +175,7 @@ def test_scipy2d_matches_convolve2d_and_correlate2d(pair, mode, operation, bound
     except ValueError as error:
         assert "at least as large" in str(error)
         with pytest.raises(ConventionError, match="at least as large as the other"):
-            compute(f, h, "scipy2d", operation, mode, pad_mode=pad_mode)
+            compute(f, h, operation, Options.parse(mode, pad_mode=pad_mode, convention="scipy2d"))
         return
     assert_same(values(f, h, "scipy2d", operation, mode, pad_mode=pad_mode), expected)
 
@@ -188,7 +194,7 @@ def test_correlate2d_and_correlate_keep_different_centres_for_even_kernels():
 def test_correlate2d_conjugates_its_result_when_it_swaps():
     f = np.array([[1 + 1j, 2 - 1j]])
     h = np.array([[1j, 2 + 0j, 3 - 2j]])
-    got = compute(f, h, "scipy2d", "correlation", "valid")
+    got = compute(f, h, "correlation", Options.parse("valid", convention="scipy2d"))
     assert_same(got.values, scipy.signal.correlate2d(f, h, "valid"))
     assert_same(np.conj(got.values), scipy.signal.correlate(f, h, "valid"))
     assert got.notes == ("correlate2d swaps in a larger kernel and returns the conjugate",)
@@ -196,13 +202,23 @@ def test_correlate2d_conjugates_its_result_when_it_swaps():
 
 def test_scipy_refusals_name_the_function():
     with pytest.raises(ConventionError, match=r"scipy.signal.convolve2d takes 2-D arrays only"):
-        compute(F, [1, -1], "scipy2d", "convolution")
+        compute(F, [1, -1], "convolution", Options.parse(convention="scipy2d"))
     with pytest.raises(ConventionError, match=r"boundary 'fill'.*not replicate"):
-        compute(IMAGE, SOBEL_X, "scipy2d", "convolution", "same", pad_mode="replicate")
+        compute(
+            IMAGE,
+            SOBEL_X,
+            "convolution",
+            Options.parse("same", pad_mode="replicate", convention="scipy2d"),
+        )
     with pytest.raises(ConventionError, match=r"scipy.signal.correlate pads with zeros only"):
-        compute(IMAGE, SOBEL_X, "scipy", "correlation", "same", pad_mode="circular")
+        compute(
+            IMAGE,
+            SOBEL_X,
+            "correlation",
+            Options.parse("same", pad_mode="circular", convention="scipy"),
+        )
     with pytest.raises(ConventionError, match=r"scipy.signal.convolve has no stride"):
-        compute(IMAGE, SOBEL_X, "scipy", "convolution", dilation=2)
+        compute(IMAGE, SOBEL_X, "convolution", Options.parse(dilation=2, convention="scipy"))
 
 
 # ---------------------------------------------------------------- MATLAB
@@ -263,9 +279,11 @@ def test_matlab_conv2_keeps_the_central_part(pair, mode):
 
 
 def test_matlab_valid_with_a_longer_kernel_is_empty():
-    result = compute([1, 2], [1, 2, 3], "matlab", "convolution", "valid")
+    result = compute([1, 2], [1, 2, 3], "convolution", Options.parse("valid", convention="matlab"))
     assert result.values.shape == (0,)
-    assert compute(IMAGE, np.ones((9, 2)), "matlab", "convolution", "valid").values.shape == (0, 7)
+    assert compute(
+        IMAGE, np.ones((9, 2)), "convolution", Options.parse("valid", convention="matlab")
+    ).values.shape == (0, 7)
 
 
 @given(signals(1))
@@ -295,11 +313,11 @@ def test_matlab_xcorr2_is_the_full_2d_correlation(pair):
 
 def test_matlab_refusals():
     with pytest.raises(ConventionError, match=r"xcorr has no shape argument.*--padding full"):
-        compute(F, [1, -1], "matlab", "correlation", "same")
+        compute(F, [1, -1], "correlation", Options.parse("same", convention="matlab"))
     with pytest.raises(ConventionError, match=r"conv has no stride"):
-        compute(F, [1, -1], "matlab", "convolution", stride=2)
+        compute(F, [1, -1], "convolution", Options.parse(stride=2, convention="matlab"))
     with pytest.raises(ConventionError, match=r"xcorr2 has no shape argument"):
-        compute(IMAGE, SOBEL_X, "matlab", "correlation", "valid")
+        compute(IMAGE, SOBEL_X, "correlation", Options.parse("valid", convention="matlab"))
 
 
 # ---------------------------------------------------------------- PyTorch
@@ -350,7 +368,7 @@ def check_torch(case):
         expected = torch_reference(f, h, padding, stride, dilation, pad_mode)
     except (RuntimeError, ValueError, NotImplementedError) as error:
         with pytest.raises(ConvcliError):
-            compute(f, h, "torch", "convolution", padding, **options)
+            compute(f, h, "convolution", Options.parse(padding, **options, convention="torch"))
         assert error is not None
         return
     for operation in OPERATIONS:  # torch has one function: conv and corr both run it
@@ -378,12 +396,12 @@ def test_torch_same_with_stride_is_refused_as_torch_does():
     with pytest.raises(RuntimeError, match="not supported for strided convolutions") as error:
         torch.nn.functional.conv1d(x, x[..., :2], stride=2, padding="same")
     with pytest.raises(ConventionError, match="not supported for strided convolutions"):
-        compute(F, [1, -1], "torch", "convolution", "same", stride=2)
+        compute(F, [1, -1], "convolution", Options.parse("same", stride=2, convention="torch"))
     assert error is not None
 
 
 def test_torch_puts_the_extra_same_padding_on_the_right():
-    result = compute(F, [1, -1], "torch", "correlation", "same")
+    result = compute(F, [1, -1], "correlation", Options.parse("same", convention="torch"))
     assert result.geometry.pads == ((0, 1),)
     assert result.values.tolist() == [1, -2, -2, 1, 4]
 
@@ -397,22 +415,38 @@ def test_torch_slides_a_complex_kernel_unconjugated():
 
 def test_torch_refusals():
     with pytest.raises(ConventionError, match=r"padding_mode is zeros, reflect.*not symmetric"):
-        compute(F, [1, -1], "torch", "convolution", 1, pad_mode="symmetric")
+        compute(
+            F, [1, -1], "convolution", Options.parse(1, pad_mode="symmetric", convention="torch")
+        )
     with pytest.raises(ConventionError, match=r"pads both ends of an axis alike"):
-        compute(F, [1, -1], "torch", "convolution", "0:1")
+        compute(F, [1, -1], "convolution", Options.parse("0:1", convention="torch"))
     with pytest.raises(ConventionError, match=r"reflect padding size should be less"):
-        compute([1, 2], [1, 1, 1], "torch", "convolution", 2, pad_mode="reflect")
+        compute(
+            [1, 2],
+            [1, 1, 1],
+            "convolution",
+            Options.parse(2, pad_mode="reflect", convention="torch"),
+        )
     with pytest.raises(ConventionError, match=r"wrapping around more than once"):
-        compute([1, 2], [1, 1, 1, 1], "torch", "convolution", 3, pad_mode="circular")
+        compute(
+            [1, 2],
+            [1, 1, 1, 1],
+            "convolution",
+            Options.parse(3, pad_mode="circular", convention="torch"),
+        )
 
 
 def test_torch_calls_are_what_a_user_writes():
-    assert compute(F, [1, -1], "torch", "convolution", "same").call == (
+    assert compute(F, [1, -1], "convolution", Options.parse("same", convention="torch")).call == (
         'F.conv1d(f, h, padding="same")'
     )
-    call = compute(IMAGE, SOBEL_X, "torch", "correlation", "full", stride=(2, 1)).call
+    call = compute(
+        IMAGE, SOBEL_X, "correlation", Options.parse("full", stride=(2, 1), convention="torch")
+    ).call
     assert call == "F.conv2d(f, h, stride=(2, 1), padding=2)"
-    call = compute(IMAGE, SOBEL_X, "torch", "correlation", "1,2", pad_mode="reflect").call
+    call = compute(
+        IMAGE, SOBEL_X, "correlation", Options.parse("1,2", pad_mode="reflect", convention="torch")
+    ).call
     assert call == 'F.conv2d(F.pad(f, (2, 2, 1, 1), mode="reflect"), h)'
 
 
@@ -438,7 +472,7 @@ def test_nonfinite_tap_over_zero_padding(convention, operation, padding, bad, me
     the engine reports it, each way."""
     f = np.array([1.0, 2.0, 0.5, 3.0, -1.0])
     h = np.array([bad, 1.0, 2.0])
-    result = compute(f, h, convention, operation, padding, method=method)
+    result = compute(f, h, operation, Options.parse(padding, method=method, convention=convention))
     multiplies = convention in ("torch", "tensorflow")
     weights = h if multiplies else (np.flip(h) if operation == "convolution" else h)
     expected = reference_slide(
@@ -469,7 +503,10 @@ def test_tensorflow_same_pads_as_its_padding_notes_say(length, taps, stride, dil
     if stride > 1 and dilation > 1:
         dilation = 1
     result = compute(
-        np.ones(length), np.ones(taps), "tensorflow", "convolution", "same", stride, dilation
+        np.ones(length),
+        np.ones(taps),
+        "convolution",
+        Options.parse("same", stride, dilation, convention="tensorflow"),
     )
     assert result.geometry.pads == (tf_same_pads(length, taps, stride, dilation),)
     assert result.values.shape == (-(-length // stride),)
@@ -478,19 +515,24 @@ def test_tensorflow_same_pads_as_its_padding_notes_say(length, taps, stride, dil
 def test_tensorflow_documented_same_example():
     # TensorFlow's padding notes: in 5x2, filter 3x2, strides (2, 1) -> output 3x2 (one
     # channel here; the documented example has two, which doubles every value).
-    result = compute(np.ones((5, 2)), np.ones((3, 2)), "tensorflow", "correlation", "same", (2, 1))
+    result = compute(
+        np.ones((5, 2)),
+        np.ones((3, 2)),
+        "correlation",
+        Options.parse("same", (2, 1), convention="tensorflow"),
+    )
     assert result.values.shape == (3, 2)
     assert result.values.tolist() == [[4, 2], [6, 3], [4, 2]]
     assert tf_same_pads(5, 3, 2, 1) == (1, 1)
     # "when pad_along_height is 5, we pad 2 pixels at the top and 3 pixels at the bottom"
-    assert compute(np.ones(4), np.ones(6), "tensorflow", "convolution", "same").geometry.pads == (
-        (2, 3),
-    )
+    assert compute(
+        np.ones(4), np.ones(6), "convolution", Options.parse("same", convention="tensorflow")
+    ).geometry.pads == ((2, 3),)
 
 
 def test_tensorflow_documented_explicit_padding_example():
     inp, filters = np.ones((3, 3)), np.ones((2, 2))
-    result = compute(inp, filters, "tensorflow", "correlation", "1:2,0:1")
+    result = compute(inp, filters, "correlation", Options.parse("1:2,0:1", convention="tensorflow"))
     assert result.values.shape == (5, 3)
     assert result.call == "tf.nn.conv2d(f, h, strides=1, padding=[[0, 0], [1, 2], [0, 1], [0, 0]])"
     padded = np.pad(inp, ((1, 2), (0, 1)))
@@ -510,7 +552,12 @@ def test_tensorflow_is_the_documented_sum(pair, stride, dilation, padding):
     padded = np.concatenate([np.zeros(before), f, np.zeros(after)])
     if len(padded) < span:
         with pytest.raises(ConvcliError):
-            compute(f, h, "tensorflow", "convolution", padding, stride, dilation)
+            compute(
+                f,
+                h,
+                "convolution",
+                Options.parse(padding, stride, dilation, convention="tensorflow"),
+            )
         return
     count = (len(padded) - span) // stride + 1
     expected = [
@@ -535,7 +582,12 @@ def test_tensorflow_conv2d_is_the_documented_sum(pair, strides, padding):
     padded = np.pad(f, pads)
     if any(p < k for p, k in zip(padded.shape, h.shape)):
         with pytest.raises(ConvcliError):
-            compute(f, h, "tensorflow", "correlation", padding.lower(), strides)
+            compute(
+                f,
+                h,
+                "correlation",
+                Options.parse(padding.lower(), strides, convention="tensorflow"),
+            )
         return
     expected = scipy.signal.correlate(padded, h, "valid", method="direct")[
         :: strides[0], :: strides[1]
@@ -546,13 +598,20 @@ def test_tensorflow_conv2d_is_the_documented_sum(pair, strides, padding):
 
 def test_tensorflow_refusals():
     with pytest.raises(ConventionError, match=r"tf.nn.conv1d takes real tensors only"):
-        compute([1j, 2], [1, 1], "tensorflow", "convolution")
+        compute([1j, 2], [1, 1], "convolution", Options.parse(convention="tensorflow"))
     with pytest.raises(ConventionError, match=r"strides > 1 together with dilations > 1"):
-        compute(F, [1, -1], "tensorflow", "convolution", stride=2, dilation=2)
+        compute(
+            F, [1, -1], "convolution", Options.parse(stride=2, dilation=2, convention="tensorflow")
+        )
     with pytest.raises(ConventionError, match=r"tf.nn.conv1d takes padding 'SAME' or 'VALID'"):
-        compute(F, [1, -1], "tensorflow", "convolution", "full")
+        compute(F, [1, -1], "convolution", Options.parse("full", convention="tensorflow"))
     with pytest.raises(ConventionError, match=r"pads with zeros only.*tf.pad"):
-        compute(F, [1, -1], "tensorflow", "convolution", "same", pad_mode="reflect")
+        compute(
+            F,
+            [1, -1],
+            "convolution",
+            Options.parse("same", pad_mode="reflect", convention="tensorflow"),
+        )
 
 
 # ---------------------------------------------------------------- every convention
@@ -611,7 +670,7 @@ def test_integers_stay_exact_with_every_method(convention, method):
 
 def test_integers_beyond_int64_stay_exact():
     f, h = [2**70, 1, -(2**65)], [3, 2**10]
-    got = compute(f, h, "numpy", "convolution", "same").values
+    got = compute(f, h, "convolution", Options.parse("same", convention="numpy")).values
     exact = [sum(f[i] * h[n - i] for i in range(3) if 0 <= n - i < 2) for n in range(4)]
     assert got.tolist() == exact[:3]
 
@@ -625,7 +684,7 @@ def test_unknown_convention_is_refused():
 
 
 def test_compare_under_numpy_shows_both_calls():
-    result = compare(F, [1, -1], "numpy", "same")
+    result = compare(F, [1, -1], Options.parse("same", convention="numpy"))
     assert result.calls == ('np.convolve(f, h, mode="same")', 'np.correlate(f, h, mode="same")')
     assert result.convolution.tolist() == np.convolve(F, [1, -1], "same").tolist()
     assert result.correlation.tolist() == np.correlate(F, [1, -1], "same").tolist()
@@ -646,7 +705,7 @@ def test_compare_refuses_results_of_different_shapes():
 
 
 def test_lineup_marks_the_minority_with_its_reason():
-    table = lineup(F, [1, -1], padding="same")
+    table = lineup(F, [1, -1], options=Options.parse(padding="same"))
     rows = {(row.operation, row.convention): row for row in table.rows}
     assert [row.convention for row in table.rows[:6]] == [
         "convcli", "numpy", "scipy", "matlab", "torch", "tensorflow"
@@ -662,7 +721,7 @@ def test_lineup_marks_the_minority_with_its_reason():
 
 
 def test_lineup_in_2d_adds_convolve2d_and_refuses_numpy():
-    table = lineup(IMAGE, [[1, 2], [3, 4]], ["correlation"], padding="same")
+    table = lineup(IMAGE, [[1, 2], [3, 4]], ["correlation"], Options.parse(padding="same"))
     rows = {row.convention: row for row in table.rows}
     assert set(rows) == set(CONVENTIONS)
     assert rows["numpy"].agrees is None

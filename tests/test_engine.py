@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from convcli import ConvcliError, compare, convolve, correlate, kernel_symmetry
 from convcli.engine.core import count_nonfinite
 from convcli.engine.geometry import plan
-from convcli.options import parse_padding, parse_per_axis
+from convcli.options import Options, parse_padding, parse_per_axis
 
 try:
     from reference import (
@@ -592,9 +592,9 @@ def test_plan_matches_reference_geometry(problem):
     options = {name: problem.options[name] for name in option_names if name in problem.options}
     if not problem.fits:
         with pytest.raises(ConvcliError, match="kernel"):
-            plan(signal_shape, kernel_shape, **options)
+            plan(signal_shape, kernel_shape, Options.parse(**options))
         return
-    geometry = plan(signal_shape, kernel_shape, **options)
+    geometry = plan(signal_shape, kernel_shape, Options.parse(**options))
     pads = reference_pads(
         signal_shape, kernel_shape, problem.padding, problem.stride, problem.dilation
     )
@@ -638,7 +638,7 @@ def test_compare_agrees_with_convolve_and_correlate(problem):
     assert result.flipped_kernel.tolist() == np.flip(problem.kernel).tolist()
     option_names = ("padding", "stride", "dilation", "pad_mode")
     options = {name: problem.options[name] for name in option_names if name in problem.options}
-    geometry = plan(problem.signal.shape, problem.kernel.shape, **options)
+    geometry = plan(problem.signal.shape, problem.kernel.shape, Options.parse(**options))
     assert result.geometry.output_shape == conv.shape == geometry.output_shape
     assert result.geometry.pads == geometry.pads
     assert result.kernel_symmetry == kernel_symmetry(problem.kernel)
@@ -723,7 +723,9 @@ def test_same_output_length_is_ceil_n_over_stride(signal_shape, data):
     kernel_shape = tuple(data.draw(st.integers(1, 9)) for _ in range(ndim))
     stride = tuple(data.draw(st.integers(1, 6)) for _ in range(ndim))
     dilation = tuple(data.draw(st.integers(1, 5)) for _ in range(ndim))
-    geometry = plan(tuple(signal_shape), kernel_shape, "same", stride=stride, dilation=dilation)
+    geometry = plan(
+        tuple(signal_shape), kernel_shape, Options.parse("same", stride=stride, dilation=dilation)
+    )
     expected = tuple(-(-n // s) for n, s in zip(signal_shape, stride))
     assert geometry.output_shape == expected
     for n, k, s, d, (before, after) in zip(
@@ -735,7 +737,10 @@ def test_same_output_length_is_ceil_n_over_stride(signal_shape, data):
     if math.prod(signal_shape) <= 200 and math.prod(kernel_shape) <= 100:
         signal = np.ones(signal_shape, dtype=np.int64)
         kernel = np.ones(kernel_shape, dtype=np.int64)
-        assert convolve(signal, kernel, "same", stride, dilation).shape == expected
+        assert (
+            convolve(signal, kernel, padding="same", stride=stride, dilation=dilation).shape
+            == expected
+        )
 
 
 # --------------------------------------------------------------------------- exact big integers
@@ -1110,7 +1115,9 @@ def test_plan_by_hand(args, kwargs, pads, padded, output):
 
 
 def test_plan_normalises_per_axis_options():
-    geometry = plan((4, 6), (2, 3), stride=2, dilation="1,2", pad_mode="reflect", padding="same")
+    geometry = plan(
+        (4, 6), (2, 3), Options.parse(stride=2, dilation="1,2", pad_mode="reflect", padding="same")
+    )
     assert geometry.stride == (2, 2)
     assert geometry.dilation == (1, 2)
     assert geometry.pad_mode == "reflect"

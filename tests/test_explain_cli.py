@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from convcli.cli.main import cli
 from rich.console import Console
 
 from convcli import convolve, correlate
 from convcli.analysis import steps
+from convcli.cli.main import cli
+from convcli.options import Options
 from convcli.render import explain as render_steps
 
 F = "2,1,3,5,4"
@@ -351,7 +352,7 @@ def check_json_against_library(document: dict, f: object, h: object, **options: 
     names = {"convolution": convolve, "correlation": correlate}
     assert [op["operation"] for op in document["operations"]] == list(names)
     for entry in document["operations"]:
-        explanation = steps.explain(f, h, entry["operation"], **options)
+        explanation = steps.explain(f, h, entry["operation"], Options.parse(**options))
         expected = names[entry["operation"]](f, h, **options)
         assert np.array_equal(np.array(from_json(entry["output"])), expected)
         assert np.array_equal(np.array(from_json(entry["weights"])), explanation.setup.weights)
@@ -473,7 +474,9 @@ def terminal(buffer: StringIO) -> Console:
 def test_animate_slides_over_a_terminal(monkeypatch) -> None:
     buffer = StringIO()
     monkeypatch.setattr(render_steps, "Console", lambda *a, **k: terminal(buffer))
-    explanation = steps.explain([2, 1, 3, 5, 4], [1, 2, 1], "correlation", padding="same")
+    explanation = steps.explain(
+        [2, 1, 3, 5, 4], [1, 2, 1], "correlation", Options.parse(padding="same")
+    )
     render_steps.animate(explanation, 0)
     raw = buffer.getvalue()
     assert "\x1b[7m" in raw or "\x1b[1;7m" in raw  # reverse video: the lit window
@@ -511,7 +514,9 @@ def plain_lines(renderable: object) -> list[str]:
 
 
 def test_frame_1d_lights_the_window_and_aligns_the_kernel() -> None:
-    explanation = steps.explain([2, 1, 3, 5, 4], [1, -1], "correlation", stride=2, dilation=2)
+    explanation = steps.explain(
+        [2, 1, 3, 5, 4], [1, -1], "correlation", Options.parse(stride=2, dilation=2)
+    )
     step = explanation.step((1,))  # reads f[2] and f[4]
     frame = render_steps._frame(explanation, step, 2)
     assert reversed_segments(frame) == ["3", "4"]
@@ -529,7 +534,9 @@ def test_frame_1d_lights_the_window_and_aligns_the_kernel() -> None:
 
 
 def test_frame_1d_output_filled_up_to_the_step() -> None:
-    explanation = steps.explain([2, 1, 3, 5, 4], [1, 2, 1], "convolution", padding="same")
+    explanation = steps.explain(
+        [2, 1, 3, 5, 4], [1, 2, 1], "convolution", Options.parse(padding="same")
+    )
     frame = render_steps._frame(explanation, explanation.step((0,)), 1)
     assert reversed_segments(frame) == ["[0]", "2", "1"]  # padding lit too
     assert "g = [ 5,  ·,  ·,  ·,  ·]" in plain_lines(frame)
@@ -537,7 +544,7 @@ def test_frame_1d_output_filled_up_to_the_step() -> None:
 
 def test_frame_2d_lights_the_window_and_fills_the_output() -> None:
     f = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
-    explanation = steps.explain(f, [[1, 0], [0, -1]], "convolution", padding=1)
+    explanation = steps.explain(f, [[1, 0], [0, -1]], "convolution", Options.parse(padding=1))
     frame = render_steps._frame(explanation, explanation.step((1, 2)), 7)
     assert reversed_segments(frame) == ["2", "3", "5", "6"]
     lines = normalised("\n".join(plain_lines(frame)))

@@ -25,10 +25,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from convcli.engine.core import Result, compare, compute
+from convcli import compare
+from convcli.engine.core import Result, compute
 from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError
 from convcli.formats import io as cio
+from convcli.options import Options
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
@@ -756,7 +758,7 @@ def test_result_json_is_strict_and_exact(values):
 
 
 def test_result_json_fields():
-    result = compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same")
+    result = compute([2, 1, 3, 5, 4], [1, -1], "correlation", Options.parse(padding="same"))
     document = strict_json(cio.result_json(result))
     assert document == {
         "operation": "correlation",

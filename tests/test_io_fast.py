@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from convcli.cli.main import cli
 from examples import EDGE_FLOATS, assert_identical
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from convcli.engine.core import compare
+from convcli import compare
+from convcli.cli.main import cli
 from convcli.errors import InputError
 from convcli.formats import io as cio
 from convcli.formats import numtext

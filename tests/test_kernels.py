@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from convcli import compare, convolve, correlate
 from convcli.analysis.kernels import (
     MAX_CELLS,
     KernelInfo,
@@ -24,7 +25,7 @@ from convcli.analysis.kernels import (
     kernel_names,
     named_kernel,
 )
-from convcli.engine.core import compare, convolve, correlate, kernel_symmetry
+from convcli.engine.core import kernel_symmetry
 from convcli.errors import ConvcliError, InputError
 from convcli.formats import io as cio
 

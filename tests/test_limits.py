@@ -19,7 +19,7 @@ from convcli.engine.geometry import plan
 from convcli.engine.memory import reuse_freed_memory
 from convcli.errors import ConvcliError
 from convcli.formats import io
-from convcli.options import METHODS
+from convcli.options import METHODS, Options
 
 MEMINFO = "MemTotal:       32000000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\n"
 
@@ -124,13 +124,17 @@ def test_estimate_covers_what_numpy_allocates(
         dtype
     )
     kernel = rng.integers(-9, 9, kernel_shape).astype(dtype)
-    geometry = plan(signal.shape, kernel.shape, **options)
+    geometry = plan(signal.shape, kernel.shape, Options.parse(**options))
     estimate = memory_estimate(signal, kernel, geometry, method, comparing)
     if comparing:
-        peak = allocated_peak(lambda: engine.compare(signal, kernel, **options, method=method))
+        peak = allocated_peak(
+            lambda: engine.compare(signal, kernel, Options.parse(**options, method=method))
+        )
     else:
         peak = allocated_peak(
-            lambda: engine.compute(signal, kernel, "correlation", **options, method=method)
+            lambda: engine.compute(
+                signal, kernel, "correlation", Options.parse(**options, method=method)
+            )
         )
     assert peak <= estimate, (peak, estimate)
     assert estimate <= 12 * peak + (40 << 20), (peak, estimate)  # and not wildly more
@@ -151,7 +155,7 @@ def test_estimate_grows_with_the_padding_not_the_inputs():
     """A 2x2 matrix padded by 10^5 on every side: a 200002x200002 result, estimated without
     allocating anything."""
     signal, kernel = np.ones((2, 2)), np.ones((1, 1))
-    geometry = plan(signal.shape, kernel.shape, padding=100_000)
+    geometry = plan(signal.shape, kernel.shape, Options.parse(padding=100_000))
     estimates = []
     peak = allocated_peak(lambda: estimates.append(memory_estimate(signal, kernel, geometry)))
     assert peak < 10**5

@@ -22,7 +22,7 @@ from convcli.engine import fft
 from convcli.engine.core import compute
 from convcli.engine.cost import choose_method
 from convcli.engine.geometry import plan
-from convcli.options import METHODS
+from convcli.options import METHODS, Options
 
 try:
     from reference import (
@@ -106,7 +106,9 @@ class Case:
 
     def run(self, method: str) -> engine.Result:
         """engine.compute on this case with ``method``."""
-        return compute(self.signal, self.kernel, self.operation, **self.options(method))
+        return compute(
+            self.signal, self.kernel, self.operation, Options.parse(**self.options(method))
+        )
 
     def reference(self) -> tuple[np.ndarray, np.ndarray]:
         """The naive reference's values (Python scalars) and per-output sum |p| |h|."""
@@ -313,7 +315,7 @@ def test_huge_integers_exact_as_python_ints(case: Case):
 @pytest.mark.parametrize("method", METHODS)
 def test_huge_signal_with_zero_kernel_gives_exact_zeros(method: str):
     """max|f| * sum|h| is 0 for an all-zero kernel, yet the signal itself does not fit int64."""
-    values = compute([2**64, 1], [0], "convolution", method=method).values
+    values = compute([2**64, 1], [0], "convolution", Options.parse(method=method)).values
     assert values.tolist() == [0, 0]
 
 
@@ -460,7 +462,7 @@ def test_1d_matches_numpy(kind: str, n: int, k: int, mode: str, data: st.DataObj
     for operation, numpy_function in (("convolution", np.convolve), ("correlation", np.correlate)):
         expected = numpy_function(f, h, mode)
         for method in METHODS:
-            actual = compute(f, h, operation, padding=mode, method=method).values
+            actual = compute(f, h, operation, Options.parse(padding=mode, method=method)).values
             assert actual.dtype == expected.dtype
             assert_matches(actual, expected, atol)
 
@@ -496,7 +498,7 @@ def test_matches_scipy(kind: str, ndim: int, mode: str, data: st.DataObject):
     ):
         expected = scipy_function(f, h, mode, method="direct")
         for method in METHODS:
-            actual = compute(f, h, operation, padding=mode, method=method).values
+            actual = compute(f, h, operation, Options.parse(padding=mode, method=method)).values
             assert actual.dtype.kind == expected.dtype.kind
             assert_matches(actual, expected, atol)
 
@@ -653,8 +655,8 @@ def test_auto_guard_keeps_small_outputs_exact(ndim: int, scale: float):
     the plain FFT gets them measurably wrong; the guard must not depend on the units
     (1e-200: the guard's squared norms must not underflow to 0)."""
     signal, kernel, small, zero = guard_signal(ndim, scale)
-    auto = compute(signal, kernel, "correlation", method="auto")
-    plain = compute(signal, kernel, "correlation", method="fft").values
+    auto = compute(signal, kernel, "correlation", Options.parse(method="auto"))
+    plain = compute(signal, kernel, "correlation", Options.parse(method="fft")).values
     assert auto.method == "fft"
     region = np.zeros(auto.values.shape, dtype=bool)
     region[small] = True
@@ -667,7 +669,9 @@ def test_auto_guard_keeps_small_outputs_exact(ndim: int, scale: float):
     assert auto_error <= 1e-12, f"auto {auto_error:.3g}, fft {plain_error:.3g}"
     assert plain_error > 1e-8, "without the guard the FFT should lose these digits"
     assert np.all(auto.values[zero] == 0.0)  # exactly zero by the direct sum, and by auto
-    assert np.all(compute(signal, kernel, "correlation", method="direct").values[zero] == 0.0)
+    assert np.all(
+        compute(signal, kernel, "correlation", Options.parse(method="direct")).values[zero] == 0.0
+    )
 
 
 @pytest.mark.parametrize("ndim", [1, 2])
@@ -678,10 +682,10 @@ def test_auto_guard_on_huge_finite_values_warns_nothing(ndim: int):
     signal = signal * 1e200  # a stretch at 1e200, the rest ~1e188
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        auto = compute(signal, kernel, "correlation", method="auto")
+        auto = compute(signal, kernel, "correlation", Options.parse(method="auto"))
     assert auto.method == "fft"
     assert np.all(auto.values[zero] == 0.0)
-    expected = compute(signal, kernel, "correlation", method="direct").values
+    expected = compute(signal, kernel, "correlation", Options.parse(method="direct")).values
     np.testing.assert_allclose(auto.values[small], expected[small], rtol=1e-12)
 
 
@@ -709,10 +713,10 @@ def test_auto_guard_makes_no_multithreaded_blas_call(monkeypatch, ndim: int):
     shape, taps = ((10**5,), (31,)) if ndim == 1 else ((400, 400), (9, 9))
     rng = np.random.default_rng(5)
     signal, kernel = rng.normal(size=shape), rng.normal(size=taps)
-    result = compute(signal, kernel, "convolution", method="auto")
+    result = compute(signal, kernel, "convolution", Options.parse(method="auto"))
     assert result.method == "fft"
     assert longest[0] <= BLAS_ONE_THREAD
-    expected = compute(signal, kernel, "convolution", method="direct").values
+    expected = compute(signal, kernel, "convolution", Options.parse(method="direct")).values
     np.testing.assert_allclose(result.values, expected, rtol=1e-9, atol=1e-9)
 
 
@@ -722,7 +726,7 @@ def test_auto_guard_keeps_exact_zeros_in_short_signals():
     signal = rng.normal(size=3_000) * 1e6
     signal[1_000:1_600] = 0.0
     kernel = rng.normal(size=400)
-    result = compute(signal, kernel, "convolution", method="auto")
+    result = compute(signal, kernel, "convolution", Options.parse(method="auto"))
     assert result.method == "fft"
     assert np.all(result.values[1_000:1_201] == 0.0)
 
@@ -762,7 +766,9 @@ def test_powers_of_two_change_no_digit(case: Case, signal_exponent: int, kernel_
         expected = power_of_two(case.run(method).values, signal_exponent + kernel_exponent)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            got = compute(big_signal, big_kernel, case.operation, **case.options(method)).values
+            got = compute(
+                big_signal, big_kernel, case.operation, Options.parse(**case.options(method))
+            ).values
         np.testing.assert_array_equal(got, expected)
 
 
@@ -794,7 +800,7 @@ def test_one_huge_value_in_a_normal_signal(method: str, spike: float, ndim: int)
     signal[(40,) * ndim] = spike
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        values = compute(signal, kernel, "convolution", method=method).values
+        values = compute(signal, kernel, "convolution", Options.parse(method=method)).values
     with np.errstate(over="ignore", invalid="ignore"):
         if ndim == 1:
             expected = np.convolve(signal, kernel, "valid")
@@ -847,12 +853,14 @@ def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
     monkeypatch.setattr(engine, "ONE_CALL_NS", engine.PIECE_NS)
     values = engine.convolve(signal, kernel, method="direct")
     assert len(calls) == 4
-    np.testing.assert_array_equal(values, convolve(signal, kernel, "valid"))
+    np.testing.assert_array_equal(values, convolve(signal, kernel, padding="valid"))
     calls.clear()
     monkeypatch.setattr(engine, "BLAS_ROW", 100)  # three runs of taps a piece
     values = engine.convolve(signal, kernel, method="direct")
     assert len(calls) == 12
-    np.testing.assert_allclose(values, convolve(signal, kernel, "valid"), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        values, convolve(signal, kernel, padding="valid"), rtol=1e-12, atol=1e-12
+    )
 
 
 # --------------------------------------------------------------------------- choose_method
@@ -864,7 +872,7 @@ def test_choose_method_small_kernels_direct_long_kernels_fft(kind: str):
     if kind != "c":  # numpy's complex convolve is slow enough that the FFT wins from K = 3
         assert choose_method(plan((10**6,), (5,)), (5,), kind) == "direct"
     assert choose_method(plan((10**6,), (10**4,)), (10**4,), kind) == "fft"
-    assert choose_method(plan((10**5,), (2_000,), "full"), (2_000,), kind) == "fft"
+    assert choose_method(plan((10**5,), (2_000,), Options.parse("full")), (2_000,), kind) == "fft"
     assert choose_method(plan((200, 200), (2, 2)), (2, 2), kind) == "direct"
     assert choose_method(plan((300, 300), (31, 31)), (31, 31), kind) == "fft"
 
@@ -913,7 +921,7 @@ def test_plain_requests_give_the_general_paths_values_bit_for_bit(
             ("convolution", engine.convolve),
             ("correlation", engine.correlate),
         ):
-            expected = compute(signal, kernel, operation, method=method).values
+            expected = compute(signal, kernel, operation, Options.parse(method=method)).values
             got = function(signal, kernel, method=method)
             assert got.dtype == expected.dtype
             assert got.tobytes() == expected.tobytes()
@@ -965,11 +973,14 @@ def test_result_reports_method_used():
     signal = rng.normal(size=30_000)
     assert compute(short, [1.0, 2.0, 1.0], "convolution").method == "direct"
     assert compute(signal, long_kernel, "convolution").method == "fft"
-    assert compute(signal, long_kernel, "convolution", method="direct").method == "direct"
-    assert compute(short, [1.0, 2.0], "convolution", method="fft").method == "fft"
+    assert (
+        compute(signal, long_kernel, "convolution", Options.parse(method="direct")).method
+        == "direct"
+    )
+    assert compute(short, [1.0, 2.0], "convolution", Options.parse(method="fft")).method == "fft"
     huge = [2**70 + i for i in range(1_000)]
     for method in METHODS:
-        result = compute(huge, list(range(1, 301)), "correlation", method=method)
+        result = compute(huge, list(range(1, 301)), "correlation", Options.parse(method=method))
         assert result.method == "direct"  # Python ints: only the direct sum is exact
         assert result.values.dtype == object
         assert result.values[0] == sum((2**70 + i) * (i + 1) for i in range(300))
@@ -981,7 +992,7 @@ def test_result_reports_method_used():
 
 def test_unknown_method_refused():
     with pytest.raises(ConvcliError, match="unknown method"):
-        compute([1, 2], [1], "convolution", method="fast")
+        compute([1, 2], [1], "convolution", Options.parse(method="fast"))
 
 
 # --------------------------------------------------------------------------- tiny inputs
@@ -992,7 +1003,7 @@ def test_unknown_method_refused():
 def test_fft_on_lengths_that_are_not_fast(n: int, kind: str):
     """One transform of fast_length(n) >= n cells: only n - span + 1 of its sums are outputs."""
     signal, kernel = np.arange(n, dtype=DTYPES[kind]), np.array([1, 2], dtype=DTYPES[kind])
-    values = compute(signal, kernel, "convolution", method="fft").values
+    values = compute(signal, kernel, "convolution", Options.parse(method="fft")).values
     expected = np.convolve(signal, kernel, "valid")
     assert values.dtype == expected.dtype
     if kind == "int":

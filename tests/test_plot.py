@@ -19,6 +19,7 @@ from examples import IMAGE, SOBEL_X, F
 
 from convcli.engine import core as engine
 from convcli.errors import ConvcliError
+from convcli.options import Options
 from convcli.render import plot
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -169,7 +170,7 @@ def test_nonfinite_and_long_signals_still_draw(matplotlib):
     assert any("nan/inf not drawn" in text for text in texts(one_d))
     image = IMAGE.astype(float)
     image[0, 0] = np.nan
-    two_d = plot.figure_bytes(engine.compare(image, SOBEL_X, padding="same"), "svg")
+    two_d = plot.figure_bytes(engine.compare(image, SOBEL_X, Options.parse(padding="same")), "svg")
     assert any("nan/inf in gold" in text for text in texts(two_d))
 
 

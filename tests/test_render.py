@@ -10,6 +10,7 @@ from examples import IMAGE, SOBEL_X, F
 
 import convcli
 from convcli.engine import core as engine
+from convcli.options import Options
 from convcli.render import tables as render
 
 ESCAPE = "\x1b"
@@ -160,7 +161,7 @@ def test_2d_symmetric_verdict():
 
 @pytest.mark.parametrize("operation", ["convolution", "correlation"])
 def test_result_view_1d(operation):
-    result = engine.compute(F, [1, -1], operation, padding="full")
+    result = engine.compute(F, [1, -1], operation, Options.parse(padding="full"))
     text = render.view_text(render.result_view(result, "f.csv", "h.csv"))
     assert operation in text
     assert "f.csv" in text and "h.csv" in text
@@ -171,7 +172,7 @@ def test_result_view_1d(operation):
 
 
 def test_result_view_2d():
-    result = engine.compute(IMAGE, SOBEL_X, "correlation", stride=(2, 1))
+    result = engine.compute(IMAGE, SOBEL_X, "correlation", Options.parse(stride=(2, 1)))
     text = render.view_text(render.result_view(result, "image.csv", "kernel3x3.csv"))
     assert "correlation" in text
     rows = rows_of_numbers(text)
@@ -315,7 +316,7 @@ def test_ascii_glyphs_keep_the_columns_aligned():
 def test_a_library_whose_conv_does_not_flip_is_not_said_to_slide_the_flipped_kernel(
     convention, signal, kernel
 ):
-    comparison = engine.compare(signal, kernel, convention=convention)
+    comparison = engine.compare(signal, kernel, Options.parse(convention=convention))
     text = flat(render.view_text(render.comparison_view(comparison, "f"), width=200))
     assert "does not flip the kernel" in text
     assert "convolution slides the flipped kernel" not in text
@@ -329,14 +330,14 @@ def relation_marks(text: str) -> list[str]:
 
 def test_zeros_of_negated_results_are_marked_as_the_verdict_reads():
     """An antisymmetric kernel: 0 and 0 are negatives of each other too, so every mark is -."""
-    comparison = engine.compare([0, 0, 0, 1, 0, 0], [1, 0, -1], padding="full")
+    comparison = engine.compare([0, 0, 0, 1, 0, 0], [1, 0, -1], Options.parse(padding="full"))
     text = render.view_text(render.comparison_view(comparison, "f"), width=200)
     assert "negatives of each other at all 8 positions" in flat(text)
     assert relation_marks(text) == ["-"] * 8
 
 
 def test_zeros_are_marked_both_equal_and_opposite_where_the_results_differ():
-    comparison = engine.compare([0, 1, 0, 0, 2], [1, 0, -2], padding="full")
+    comparison = engine.compare([0, 1, 0, 0, 2], [1, 0, -2], Options.parse(padding="full"))
     text = render.view_text(render.comparison_view(comparison, "f"), width=200)
     zeros = [
         mark

@@ -146,13 +146,13 @@ def test_version_reads_no_package_metadata() -> None:
 def test_import_convcli_imports_each_module_on_first_use() -> None:
     code = (
         "import sys, convcli; assert 'numpy' not in sys.modules; "
-        "from convcli import convolve; import convcli.engine.core as e; assert convolve is e.convolve; "
+        "from convcli import convolve; import convcli.api as e; assert convolve is e.convolve; "
         "assert 'convcli.analysis.gradients' not in sys.modules; "
         "from convcli import Backward, backward; import convcli.analysis.gradients as g; "
         "assert (backward, Backward) == (g.backward, g.Backward)"
     )
     importers = imports(code)
-    assert importers["convcli.engine.core"] is None  # imported by the from-import, not before
+    assert importers["convcli.api"] is None  # imported by the from-import, not before
     assert importers["convcli.analysis.gradients"] is None
     assert_not_imported(importers, ("rich", "click"))
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from convcli import ConvcliError
 from convcli.analysis.steps import Explanation, Step, explain
 from convcli.engine import core as engine
+from convcli.options import Options
 
 try:
     from reference import (
@@ -159,7 +160,7 @@ def cases(draw: st.DrawFn, ndim: int) -> Case:
 
 def explained(case: Case) -> Explanation:
     try:
-        return explain(case.signal, case.kernel, case.operation, **case.options())
+        return explain(case.signal, case.kernel, case.operation, Options.parse(**case.options()))
     except ConvcliError as error:
         assert "kernel spans" in str(error), error  # only a kernel too big is expected
         assume(False)
@@ -216,7 +217,9 @@ def check_explanation(case: Case, explanation: Explanation) -> None:
     # The output and its shape: the engine's and the reference's.
     expected_shape = reference_output_shape(case.signal.shape, case.kernel.shape, **options)
     assert explanation.output.shape == expected_shape
-    computed = engine.compute(case.signal, case.kernel, case.operation, **case.options())
+    computed = engine.compute(
+        case.signal, case.kernel, case.operation, Options.parse(**case.options())
+    )
     np.testing.assert_array_equal(explanation.output, computed.values)
     assert explanation.count == int(np.prod(expected_shape))
     assert list(explanation.positions()) == list(np.ndindex(expected_shape))
@@ -269,7 +272,7 @@ def test_padding_flagged_exactly_outside_the_signal(operation: str, pad_mode: st
         dilation=2,
         pad_mode=pad_mode,
     )
-    explanation = explain(case.signal, case.kernel, operation, **case.options())
+    explanation = explain(case.signal, case.kernel, operation, Options.parse(**case.options()))
     check_explanation(case, explanation)
     flagged = [explanation.step(p).padding.any() for p in explanation.positions()]
     assert any(flagged) and not all(flagged)
@@ -317,7 +320,7 @@ def test_worked_example_correlation_by_hand() -> None:
 
 
 def test_same_padding_by_hand() -> None:
-    explanation = explain(F, [1, 2, 1], "correlation", padding="same")
+    explanation = explain(F, [1, 2, 1], "correlation", Options.parse(padding="same"))
     first, last = explanation.step((0,)), explanation.step((4,))
     assert first.cells.tolist() == [[-1], [0], [1]]
     assert first.padding.tolist() == [True, False, False]
@@ -330,7 +333,9 @@ def test_same_padding_by_hand() -> None:
 
 
 def test_reflect_padding_reads_mirrored_values() -> None:
-    explanation = explain([1, 2, 3], [1], "correlation", padding=2, pad_mode="reflect")
+    explanation = explain(
+        [1, 2, 3], [1], "correlation", Options.parse(padding=2, pad_mode="reflect")
+    )
     steps = [explanation.step(p) for p in explanation.positions()]
     assert [s.cells.tolist()[0][0] for s in steps] == [-2, -1, 0, 1, 2, 3, 4]
     assert [bool(s.padding[0]) for s in steps] == [True, True, False, False, False, True, True]
@@ -338,7 +343,7 @@ def test_reflect_padding_reads_mirrored_values() -> None:
 
 
 def test_stride_and_dilation_by_hand() -> None:
-    explanation = explain(F, H, "correlation", stride=2, dilation=2)
+    explanation = explain(F, H, "correlation", Options.parse(stride=2, dilation=2))
     steps = [explanation.step(p) for p in explanation.positions()]
     assert [s.cells.tolist() for s in steps] == [[[0], [2]], [[2], [4]]]
     assert [s.values.tolist() for s in steps] == [[2, 3], [3, 4]]
@@ -360,7 +365,7 @@ def test_2d_step_by_hand() -> None:
 
 def test_2d_padded_step_by_hand() -> None:
     f = [[1, 2], [3, 4]]
-    explanation = explain(f, [[1, 1], [1, 1]], "correlation", padding="1:0,0:1")
+    explanation = explain(f, [[1, 1], [1, 1]], "correlation", Options.parse(padding="1:0,0:1"))
     step = explanation.step((0, 1))
     assert step.cells.tolist() == [[[-1, 1], [-1, 2]], [[0, 1], [0, 2]]]
     assert step.padding.tolist() == [[True, True], [False, True]]

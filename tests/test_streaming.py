@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from convcli import ConvcliError
 from convcli.engine import core as engine
 from convcli.engine.streaming import Stream
-from convcli.options import METHODS
+from convcli.options import METHODS, Options
 
 #: The stream handles at least this many values whole before it starts streaming.
 BUFFER_AT_LEAST = 2**18
@@ -64,7 +64,7 @@ def whole(signal: np.ndarray, kernel: object, options: dict) -> np.ndarray:
     """engine.compute on the whole signal with the stream's options."""
     options = dict(options)
     operation = options.pop("operation")
-    return engine.compute(signal, kernel, operation, **options).values
+    return engine.compute(signal, kernel, operation, Options.parse(**options)).values
 
 
 def assert_identical(actual: np.ndarray, expected: np.ndarray) -> None:
@@ -165,7 +165,7 @@ def test_empty_blocks_between_values():
 
 
 def test_docstring_example_by_hand():
-    stream = Stream([1, -1], "convolution", padding="full")
+    stream = Stream([1, -1], "convolution", Options.parse(padding="full"))
     outputs = [stream.feed(np.array([2, 1, 3])), stream.feed(np.array([5, 4])), stream.finish()]
     assert np.concatenate(outputs).tolist() == [2, -1, 2, 2, -1, -4]
 
@@ -174,7 +174,7 @@ def test_docstring_example_by_hand():
 def test_empty_float_blocks_do_not_change_an_integer_stream(empty: np.ndarray):
     """An empty block holds no numbers, so it cannot make an integer signal decimal
     (engine.compute on the whole gives int64)."""
-    stream = Stream([1, -1], "convolution", padding="full")
+    stream = Stream([1, -1], "convolution", Options.parse(padding="full"))
     outputs = [stream.feed(np.array([1, 2, 3])), stream.feed(empty), stream.finish()]
     values = np.concatenate(outputs)
     assert values.tolist() == [1, 1, 1, -3]
@@ -288,9 +288,14 @@ def test_long_stream_uses_the_method_auto_picks_for_the_whole():
     """auto picks by kernel and options alone for long signals, so the stream and the
     engine use the same method (and so the same bits)."""
     signal, kernel = LONG_CASES["float-full-replicate-auto-fft"].inputs()
-    assert engine.compute(signal, kernel, "convolution", padding="full").method == "fft"
+    assert (
+        engine.compute(signal, kernel, "convolution", Options.parse(padding="full")).method == "fft"
+    )
     signal, kernel = LONG_CASES["float-same-reflect-auto"].inputs()
-    assert engine.compute(signal, kernel, "correlation", padding="same").method == "direct"
+    assert (
+        engine.compute(signal, kernel, "correlation", Options.parse(padding="same")).method
+        == "direct"
+    )
 
 
 def test_exactly_the_buffer_is_handled_whole():
@@ -330,7 +335,7 @@ def test_integers_past_int64_later_in_a_long_stream():
 @pytest.mark.parametrize("padding", ["full", "same", "2:0", "1:1", 3])
 def test_circular_padding_before_the_signal_refused(padding: object):
     with pytest.raises(ConvcliError, match="circular"):
-        Stream([1, 2, 3], "convolution", padding=padding, pad_mode="circular")
+        Stream([1, 2, 3], "convolution", Options.parse(padding=padding, pad_mode="circular"))
 
 
 def test_circular_padding_after_only_allowed():
@@ -343,7 +348,7 @@ def test_circular_padding_after_only_allowed():
 @pytest.mark.parametrize("stride", [2, "3"])
 def test_same_with_a_stride_refused(stride: object):
     with pytest.raises(ConvcliError, match="same"):
-        Stream([1, 2, 3], "correlation", padding="same", stride=stride)
+        Stream([1, 2, 3], "correlation", Options.parse(padding="same", stride=stride))
 
 
 def test_two_dimensional_kernel_refused():
@@ -362,7 +367,7 @@ def test_two_dimensional_kernel_refused():
 )
 def test_bad_options_refused_when_made(options: dict, match: str):
     with pytest.raises(ConvcliError, match=match):
-        Stream([1, 2, 3], "convolution", **options)
+        Stream([1, 2, 3], "convolution", Options.parse(**options))
 
 
 def test_switching_from_integers_to_decimals_refused():

@@ -18,6 +18,7 @@ from convcli import ConvcliError, Delay, correlation_lags, find_delay, normalize
 from convcli.analysis.xcorr import compare_normalized, geometry_lags, normalized_compute
 from convcli.engine.core import compute
 from convcli.engine.geometry import plan
+from convcli.options import Options
 
 try:
     from reference import get, shape_of, to_nested, window_sources
@@ -59,7 +60,7 @@ def cases(draw, ndim: int, kind: str = "int", equal_shapes: bool = False) -> dic
     stride = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     dilation = (1,) * ndim if equal_shapes else tuple(draw(st.integers(1, 2)) for _ in range(ndim))
     try:
-        plan(signal_shape, kernel_shape, padding, stride, dilation)
+        plan(signal_shape, kernel_shape, Options.parse(padding, stride, dilation))
     except ConvcliError:
         assume(False)
     return {
@@ -85,12 +86,12 @@ def lag_sum(signal: np.ndarray, kernel: np.ndarray, lag: tuple[int, ...], dilati
 
 
 def test_lags_of_the_classic_example():
-    assert correlation_lags(5, 2, "full").tolist() == [-1, 0, 1, 2, 3, 4]
+    assert correlation_lags(5, 2, padding="full").tolist() == [-1, 0, 1, 2, 3, 4]
     assert correlation_lags(5, 2).tolist() == [0, 1, 2, 3]
-    assert correlation_lags(5, 2, "same").tolist() == [0, 1, 2, 3, 4]
-    assert correlation_lags(5, 2, "3:1", stride=2).tolist() == [-3, -1, 1, 3]
-    assert correlation_lags(5, 2, "full", dilation=2).tolist() == [-2, -1, 0, 1, 2, 3, 4]
-    rows, columns = correlation_lags((3, 4), (2, 3), "full")
+    assert correlation_lags(5, 2, padding="same").tolist() == [0, 1, 2, 3, 4]
+    assert correlation_lags(5, 2, padding="3:1", stride=2).tolist() == [-3, -1, 1, 3]
+    assert correlation_lags(5, 2, padding="full", dilation=2).tolist() == [-2, -1, 0, 1, 2, 3, 4]
+    rows, columns = correlation_lags((3, 4), (2, 3), padding="full")
     assert rows.tolist() == [-1, 0, 1, 2]
     assert columns.tolist() == [-2, -1, 0, 1, 2, 3]
 
@@ -100,7 +101,7 @@ def test_lags_match_scipy_correlation_lags(mode):
     signal_module = pytest.importorskip("scipy.signal")
     for n in range(1, 13):
         for k in range(1, n + 1):
-            ours = correlation_lags(n, k, mode)
+            ours = correlation_lags(n, k, padding=mode)
             theirs = signal_module.correlation_lags(n, k, mode)
             if mode == "same" and k % 2 == 0:
                 # convcli's same keeps the smaller half of the padding before (PyTorch,
@@ -126,9 +127,7 @@ def test_lags_label_every_output_with_its_shift(data, ndim):
         case["signal"],
         case["kernel"],
         "correlation",
-        case["padding"],
-        case["stride"],
-        case["dilation"],
+        Options.parse(case["padding"], case["stride"], case["dilation"]),
     )
     lags = geometry_lags(result.geometry)
     assert tuple(len(axis) for axis in lags) == result.values.shape
@@ -149,7 +148,7 @@ def test_lagged_values_are_scipy_full_correlation_at_those_lags(signal, kernel, 
     full = signal_module.correlate(signal, kernel, mode="full")
     full_lags = signal_module.correlation_lags(len(signal), len(kernel), mode="full")
     ours = convcli.correlate(signal, kernel, padding="full", stride=stride)
-    lags = correlation_lags(len(signal), len(kernel), "full", stride=stride)
+    lags = correlation_lags(len(signal), len(kernel), padding="full", stride=stride)
     assert ours.tolist() == [full[np.flatnonzero(full_lags == m)[0]] for m in lags]
 
 
@@ -158,7 +157,7 @@ def test_matlab_xcorr_example_peak_lag():
     x = 0.84 ** np.arange(16)
     y = np.roll(x, 5)
     values = convcli.correlate(x, y, padding="full")
-    assert correlation_lags(16, 16, "full")[np.argmax(values)] == -5
+    assert correlation_lags(16, 16, padding="full")[np.argmax(values)] == -5
     assert find_delay(x, y).lag == -5
 
 
@@ -217,15 +216,23 @@ def test_matlab_scalings_match_their_definitions(scale, data, ndim, kind):
 def test_xcorr_scalings_of_a_worked_example():
     # xcorr([1 2 3]) = [3 8 14 8 3] at lags -2..2, and its three scalings.
     full = {"padding": "full"}
-    assert normalized_correlate([1, 2, 3], [1, 2, 3], "none", **full).tolist() == [3, 8, 14, 8, 3]
+    assert normalized_correlate([1, 2, 3], [1, 2, 3], normalize="none", **full).tolist() == [
+        3,
+        8,
+        14,
+        8,
+        3,
+    ]
     np.testing.assert_allclose(
-        normalized_correlate([1, 2, 3], [1, 2, 3], "biased", **full), [1, 8 / 3, 14 / 3, 8 / 3, 1]
+        normalized_correlate([1, 2, 3], [1, 2, 3], normalize="biased", **full),
+        [1, 8 / 3, 14 / 3, 8 / 3, 1],
     )
     np.testing.assert_allclose(
-        normalized_correlate([1, 2, 3], [1, 2, 3], "unbiased", **full), [3, 4, 14 / 3, 4, 3]
+        normalized_correlate([1, 2, 3], [1, 2, 3], normalize="unbiased", **full),
+        [3, 4, 14 / 3, 4, 3],
     )
     np.testing.assert_allclose(
-        normalized_correlate([1, 2, 3], [1, 2, 3], "coeff", **full),
+        normalized_correlate([1, 2, 3], [1, 2, 3], normalize="coeff", **full),
         [3 / 14, 8 / 14, 1, 8 / 14, 3 / 14],
     )
 
@@ -235,20 +242,22 @@ def test_unequal_lengths_as_xcorr_pads_them_documented_example():
     # to length 5 as MATLAB does) gives [0 16 38 65 94 119 88 56 24].
     values = convcli.correlate([2, 3, 4, 5, 6], [4, 6, 7, 8, 0], padding="full")
     assert values.tolist() == [0, 16, 38, 65, 94, 119, 88, 56, 24]
-    assert correlation_lags(5, 5, "full").tolist() == list(range(-4, 5))
+    assert correlation_lags(5, 5, padding="full").tolist() == list(range(-4, 5))
 
 
 def test_matlab_scalings_refuse_what_xcorr_does_not_define():
     with pytest.raises(ConvcliError, match="same shape, as MATLAB's xcorr"):
-        normalized_correlate([1, 2, 3, 4], [1, 2], "biased")
+        normalized_correlate([1, 2, 3, 4], [1, 2], normalize="biased")
     with pytest.raises(ConvcliError, match="zero padding"):
-        normalized_correlate([1, 2, 3], [1, 2, 3], "coeff", padding="full", pad_mode="reflect")
+        normalized_correlate(
+            [1, 2, 3], [1, 2, 3], normalize="coeff", padding="full", pad_mode="reflect"
+        )
     with pytest.raises(ConvcliError, match="undilated"):
-        normalized_correlate([1, 2, 3], [1, 2, 3], "unbiased", padding=4, dilation=2)
+        normalized_correlate([1, 2, 3], [1, 2, 3], normalize="unbiased", padding=4, dilation=2)
     with pytest.raises(ConvcliError, match=r"beyond lag ±2"):
-        normalized_correlate([1, 2, 3], [1, 2, 3], "unbiased", padding=3)
+        normalized_correlate([1, 2, 3], [1, 2, 3], normalize="unbiased", padding=3)
     with pytest.raises(ConvcliError, match="unknown normalization"):
-        normalized_correlate([1, 2, 3], [1, 2, 3], "scaled")
+        normalized_correlate([1, 2, 3], [1, 2, 3], normalize="scaled")
 
 
 def test_coeff_of_an_all_zero_signal_is_zero_with_a_note():
@@ -325,7 +334,7 @@ def test_zncc_of_scikit_image_match_template_example():
     image = np.zeros((6, 6))
     image[1, 1] = 1
     image[4, 4] = -1
-    valid = normalized_correlate(image, template, "zncc")
+    valid = normalized_correlate(image, template, normalize="zncc")
     np.testing.assert_array_equal(
         np.round(valid, 3),
         [
@@ -335,7 +344,7 @@ def test_zncc_of_scikit_image_match_template_example():
             [0.0, 0.0, 0.125, -1.0],
         ],
     )
-    same = normalized_correlate(image, template, "zncc", padding="same")
+    same = normalized_correlate(image, template, normalize="zncc", padding="same")
     np.testing.assert_array_equal(
         np.round(same, 3),
         [
@@ -355,7 +364,9 @@ def test_zncc_of_random_floats_matches_its_definition():
         signal = generator.normal(size=shape) * 100 + 50
         kernel = generator.normal(size=kernel_shape)
         for method in ("direct", "fft"):
-            result = normalized_correlate(signal, kernel, "zncc", padding="full", method=method)
+            result = normalized_correlate(
+                signal, kernel, normalize="zncc", padding="full", method=method
+            )
             expected = zncc_reference(signal, kernel, "full", 1, 1, "zeros")
             np.testing.assert_allclose(result, expected.real, rtol=0, atol=1e-10)
 
@@ -405,7 +416,7 @@ def test_zncc_of_integers_is_exactly_one_at_an_affine_copy(pattern, scale, offse
     assume(len(set(pattern)) > 1)
     copy = [scale * v + offset for v in pattern]
     signal = [3, -4, *copy, 9]
-    values = normalized_correlate(signal, pattern, "zncc")
+    values = normalized_correlate(signal, pattern, normalize="zncc")
     assert values[2] == (1.0 if scale > 0 else -1.0)
     assert np.all(np.abs(values) <= 1)
 
@@ -428,12 +439,14 @@ def test_compare_normalizes_convolution_as_correlation_with_the_flipped_kernel(s
     options = {"padding": case["padding"], "stride": case["stride"]}
     if scale == "unbiased":
         options["padding"] = "full"
-    comparison = compare_normalized(f, h, scale, **options)
+    comparison = compare_normalized(f, h, scale, Options.parse(**options))
     np.testing.assert_allclose(
-        comparison.correlation, normalized_correlate(f, h, scale, **options), atol=1e-12
+        comparison.correlation, normalized_correlate(f, h, normalize=scale, **options), atol=1e-12
     )
     np.testing.assert_allclose(
-        comparison.convolution, normalized_correlate(f, np.flip(h), scale, **options), atol=1e-12
+        comparison.convolution,
+        normalized_correlate(f, np.flip(h), normalize=scale, **options),
+        atol=1e-12,
     )
     assert comparison.normalize == scale
     equal = np.isclose(comparison.convolution, comparison.correlation, rtol=0, atol=1e-9)
@@ -487,7 +500,7 @@ def test_delay_is_the_lag_of_scipy_correlations_largest_magnitude(signal, refere
         full, lags = full[np.abs(lags) <= max_lag], lags[np.abs(lags) <= max_lag]
     best = lags[full == full.max()]
     expected = min(best.tolist(), key=lambda m: (abs(m), m))  # ties: the lag nearest 0
-    found = find_delay(signal, reference, max_lag)
+    found = find_delay(signal, reference, max_lag=max_lag)
     assert found.lag == expected
     assert found.max_lag == max_lag
     assert abs(found.refined_lag - found.lag) <= 0.5

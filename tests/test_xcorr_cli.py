@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from convcli import correlation_lags, find_delay, normalized_correlate
+from convcli.options import Options
 
 try:
     from test_cli import error_line, from_json, invoke, number, strict_json, succeed
@@ -43,7 +44,7 @@ def test_corr_lags_in_2d_are_per_axis_in_csv_and_json():
     result = succeed("corr", image, kernel, "--padding", "1:0,0:1", "--lags", "--format", "csv")
     names, rows = csv_table(result.stdout)
     assert names == ["row_lag", "col_lag", "correlation"]
-    rows_lags, column_lags = correlation_lags((3, 3), (2, 2), [(1, 0), (0, 1)])
+    rows_lags, column_lags = correlation_lags((3, 3), (2, 2), padding=[(1, 0), (0, 1)])
     assert [row[:2] for row in rows] == [[r, c] for r in rows_lags for c in column_lags]
     document = strict_json(
         succeed("corr", image, kernel, "--padding", "1:0,0:1", "--lags", "--format", "json").stdout
@@ -55,7 +56,9 @@ def test_corr_lags_in_2d_are_per_axis_in_csv_and_json():
 def test_corr_lags_json_with_stride_and_dilation():
     args = ("corr", "1,2,3,4,5,6,7", "1,1", "--padding", "full", "--stride", "2", "--dilation", "2")
     document = strict_json(succeed(*args, "--lags", "--format", "json").stdout)
-    assert document["lags"] == [correlation_lags(7, 2, "full", 2, 2).tolist()]
+    assert document["lags"] == [
+        correlation_lags(7, 2, padding="full", stride=2, dilation=2).tolist()
+    ]
     assert document["lags"] == [[-2, 0, 2, 4, 6]]
     assert "lags" not in strict_json(succeed(*args, "--format", "json").stdout)
 
@@ -105,7 +108,7 @@ def test_corr_normalize_matches_the_library(scale):
         "corr", "1,2,3", "1,2,3", "--padding", "full", "--normalize", scale, "--format", "json"
     )
     document = strict_json(result.stdout)
-    expected = normalized_correlate([1, 2, 3], [1, 2, 3], scale, padding="full")
+    expected = normalized_correlate([1, 2, 3], [1, 2, 3], normalize=scale, padding="full")
     assert document["result"] == expected.tolist()
     assert document["options"]["normalize"] == scale
     assert result.stderr == ""
@@ -117,7 +120,7 @@ def test_zncc_template_matching_with_lags_and_a_flat_window_note():
     )
     names, rows = csv_table(result.stdout)
     assert names == ["lag", "correlation"]
-    expected = normalized_correlate([5, 5, 5, 1, 2, 3], [1, 2, 3], "zncc")
+    expected = normalized_correlate([5, 5, 5, 1, 2, 3], [1, 2, 3], normalize="zncc")
     assert [row[1] for row in rows] == expected.tolist()
     assert all(type(row[1]) is float for row in rows)
     assert result.stderr == "note: 1 of 4 windows are flat (no variation), so their zncc is 0\n"
@@ -137,8 +140,14 @@ def test_compare_normalizes_both_columns_and_names_it():
     document = strict_json(
         succeed("compare", "2,1,3,5,4", "1,2", "--normalize", "zncc", "--format", "json").stdout
     )
-    assert document["correlation"] == normalized_correlate([2, 1, 3, 5, 4], [1, 2], "zncc").tolist()
-    assert document["convolution"] == normalized_correlate([2, 1, 3, 5, 4], [2, 1], "zncc").tolist()
+    assert (
+        document["correlation"]
+        == normalized_correlate([2, 1, 3, 5, 4], [1, 2], normalize="zncc").tolist()
+    )
+    assert (
+        document["convolution"]
+        == normalized_correlate([2, 1, 3, 5, 4], [2, 1], normalize="zncc").tolist()
+    )
 
 
 @pytest.mark.parametrize(
@@ -243,18 +252,19 @@ def test_explain_labels_each_sum_with_its_lag():
     args = ("explain", "1,2,3,4,5,6,7", "1,1", "--op", "corr", "--padding", "2:1", "--stride", "3")
     document = strict_json(succeed(*args, "--lags", "--format", "json").stdout)
     steps = document["operations"][0]["steps"]
-    assert [step["lag"] for step in steps] == [[m] for m in correlation_lags(7, 2, "2:1", 3)]
+    assert [step["lag"] for step in steps] == [
+        [m] for m in correlation_lags(7, 2, padding="2:1", stride=3)
+    ]
     grid = succeed("explain", "1,2;3,4", "1,0;0,1", "--op", "corr", "--padding", "full", "--lags")
     assert "r[2,1] (lag 1,0) = sum of the products = 3" in grid.stdout
 
 
 def test_plot_labels_the_results_with_lags(tmp_path):
     pytest.importorskip("matplotlib")
+    from convcli.engine.geometry import plan
     from convcli.render.plot import lag_label
 
-    from convcli.engine.geometry import plan
-
-    geometry = plan((8, 8), (3, 3), [(1, 2), (0, 0)], stride=(2, 1))
+    geometry = plan((8, 8), (3, 3), Options.parse([(1, 2), (0, 0)], stride=(2, 1)))
     assert [lag_label(geometry, 0)(i, None) for i in range(3)] == ["\u22121", "1", "3"]
     assert [lag_label(geometry, 1)(float(i), None) for i in range(3)] == ["0", "1", "2"]
     target = tmp_path / "figure.png"

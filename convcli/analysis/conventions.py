@@ -23,20 +23,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from convcli.engine import core as engine
-from convcli.engine.core import Comparison, Result
+from convcli.engine.core import RTOL, Comparison, Result
 from convcli.engine.geometry import Geometry, per_axis, plan
 from convcli.engine.numbers import as_numeric, working_dtype
 from convcli.errors import ConvcliError, OptionError
 from convcli.options import (
     CONVENTIONS,
-    METHODS,
     OPERATIONS,
+    Convention,
     Operation,
-    PaddingSpec,
+    Options,
+    Padding,
+    PadMode,
     Pads,
-    PerAxis,
     check_choice,
-    parse_padding,
 )
 
 __all__ = [
@@ -71,7 +71,6 @@ _TORCH_PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 #: is im2col and a matrix product there), so a nan or inf tap over it gives nan.
 _MULTIPLYING_PADDING = ("torch", "tensorflow")
 #: Results of two libraries agree to this relative tolerance (floats are summed in different orders).
-RTOL = 1e-9
 
 
 class ConventionError(ConvcliError):
@@ -89,10 +88,10 @@ class Request:
     operation: Operation
     signal_shape: tuple[int, ...]
     kernel_shape: tuple[int, ...]
-    padding: str | Pads
+    padding: Padding
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
-    pad_mode: str
+    pad_mode: PadMode
     is_complex: bool
 
     @property
@@ -177,7 +176,7 @@ class Lineup:
     signal: np.ndarray
     kernel: np.ndarray
     rows: tuple[Row, ...]
-    padding: str | Pads
+    padding: Padding
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
     pad_mode: str
@@ -209,44 +208,30 @@ def function_name(convention: str, operation: Operation, ndim: int) -> str:
     return prefix + ("convolve" if convolving else "correlate") + suffix
 
 
-def _request(
-    f: np.ndarray,
-    h: np.ndarray,
-    operation: Operation,
-    padding: PaddingSpec,
-    stride: PerAxis,
-    dilation: PerAxis,
-    pad_mode: str,
-) -> Request:
+def _request(f: np.ndarray, h: np.ndarray, operation: Operation, options: Options) -> Request:
     """Check the options as convcli does and give them per axis."""
     check_choice(operation, OPERATIONS, "operation")
-    # "full" always fits, so this checks dimensions, stride, dilation and pad mode only.
-    outline = plan(f.shape, h.shape, "full", stride, dilation, pad_mode)
-    parsed = parse_padding(padding)
-    if not isinstance(parsed, str):
-        parsed = per_axis(parsed, f.ndim, "padding")
+    # "full" always fits, so this checks dimensions, stride and dilation only.
+    outline = plan(f.shape, h.shape, options.replace(padding="full"))
+    padding = options.padding
+    if not isinstance(padding, str):
+        padding = per_axis(padding, f.ndim, "padding")  # type: ignore[arg-type]
     return Request(
         operation,
         f.shape,
         h.shape,
-        parsed,
+        padding,
         outline.stride,
         outline.dilation,
-        pad_mode,
+        options.pad_mode,
         "c" in (f.dtype.kind, h.dtype.kind),
     )
 
 
-def _plan(request: Request, padding: PaddingSpec) -> Geometry:
+def _plan(request: Request, padding: Padding) -> Geometry:
     """convcli's own geometry for the request with this padding."""
-    return plan(
-        request.signal_shape,
-        request.kernel_shape,
-        padding,
-        request.stride,
-        request.dilation,
-        request.pad_mode,
-    )
+    options = Options(padding, request.stride, request.dilation, request.pad_mode)
+    return plan(request.signal_shape, request.kernel_shape, options)
 
 
 def _window(length: int, taps: int, start: int, outputs: int) -> tuple[int, int]:
@@ -617,30 +602,23 @@ _MAPPERS: dict[str, Callable[[Request], Mapping]] = {
 }
 
 
-def check_options(
-    convention: str,
-    operations: tuple[Operation, ...],
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-) -> None:
+def check_options(operations: tuple[Operation, ...], options: Options) -> None:
     """Raise the options error the convention's library would give whatever the data, so
     that it comes before any input is read; anything that depends on the data is left to
     compute. The options are tried on small 1-D and 2-D inputs; an error is raised only
     if neither takes them.
 
-    >>> check_options("numpy", ("convolution",), stride=2)
+    >>> check_options(("convolution",), Options(stride=(2,), convention="numpy"))
     Traceback (most recent call last):
     convcli.analysis.conventions.ConventionOptionError: numpy.convolve has no stride or dilation (they are neural-network options: try --convention torch)
-    >>> check_options("torch", ("convolution", "correlation"), padding="same")
+    >>> check_options(("convolution", "correlation"), Options(padding="same", convention="torch"))
     """
     refusal: ConventionOptionError | None = None
     for ndim in (1, 2):
         f, h = np.zeros((8,) * ndim), np.zeros((3,) * ndim)
         try:
             for operation in operations:
-                _MAPPERS[convention](_request(f, h, operation, padding, stride, dilation, pad_mode))
+                _MAPPERS[options.convention](_request(f, h, operation, options))
         except ConventionOptionError as error:
             refusal = refusal or error
         except ConvcliError:  # this shape does not fit: the data will say
@@ -652,28 +630,19 @@ def check_options(
 
 
 def compute(
-    signal: object,
-    kernel: object,
-    convention: str,
-    operation: Operation,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
+    signal: object, kernel: object, operation: Operation, options: Options
 ) -> ConventionResult:
-    """What the convention's library returns for this operation and these options.
+    """What the library ``options.convention`` names returns for this operation.
 
-    >>> compute([2, 1, 3, 5, 4], [1, -1], "numpy", "convolution", "same").values
+    >>> compute([2, 1, 3, 5, 4], [1, -1], "convolution", Options("same", convention="numpy")).values
     array([ 2, -1,  2,  2, -1])
-    >>> result = compute([2, 1, 3, 5, 4], [1, -1], "torch", "convolution")
+    >>> result = compute([2, 1, 3, 5, 4], [1, -1], "convolution", Options(convention="torch"))
     >>> result.call, result.values
     ('F.conv1d(f, h)', array([ 1, -2, -2,  1]))
     """
-    check_choice(convention, CONVENTIONS, "convention")
-    check_choice(method, METHODS, "method")
+    convention = options.convention
     f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
-    request = _request(f, h, operation, padding, stride, dilation, pad_mode)
+    request = _request(f, h, operation, options)
     mapping = _MAPPERS[convention](request)
     if mapping.empty_shape is not None:
         values = np.zeros(mapping.empty_shape, dtype=working_dtype(f, h))
@@ -682,20 +651,24 @@ def compute(
             mapping.pads,
             request.stride,
             request.dilation,
-            pad_mode,
+            options.pad_mode,
             f.shape,
             mapping.empty_shape,
         )
-        chosen = "direct" if method == "auto" else method
+        chosen = "direct" if options.method == "auto" else options.method
     else:
         weights = np.conj(h) if mapping.conjugate_kernel else h
         # A 'valid' result is padded only where a library swapped in a larger kernel, and
         # then the cells outside the signal are the kernel's zeros, whatever the boundary.
-        padded_with = "zeros" if mapping.padding == "valid" else pad_mode
-        result = engine.compute(
-            f, weights, mapping.operation, mapping.pads, request.stride, request.dilation,
-            padded_with, method, multiply_padding=convention in _MULTIPLYING_PADDING,
-        )  # fmt: skip
+        engine_options = Options(
+            padding=mapping.pads,
+            stride=request.stride,
+            dilation=request.dilation,
+            pad_mode="zeros" if mapping.padding == "valid" else options.pad_mode,
+            method=options.method,
+            multiply_padding=convention in _MULTIPLYING_PADDING,
+        )
+        result = engine.compute(f, weights, mapping.operation, engine_options)
         values = np.conj(result.values) if mapping.conjugate_result else result.values
         geometry = dataclasses.replace(result.geometry, padding=mapping.padding)
         chosen = result.method
@@ -711,27 +684,18 @@ def compute(
     )
 
 
-def compare(
-    signal: object,
-    kernel: object,
-    convention: str,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
-) -> ConventionComparison:
+def compare(signal: object, kernel: object, options: Options) -> ConventionComparison:
     """The convention's convolution and correlation side by side, with the calls.
 
-    >>> result = compare([2, 1, 3, 5, 4], [1, -1], "tensorflow")
+    >>> result = compare([2, 1, 3, 5, 4], [1, -1], Options(convention="tensorflow"))
     >>> result.convolution, result.identical, result.calls[0]
     (array([ 1, -2, -2,  1]), True, 'tf.nn.conv1d(f, h, stride=1, padding="VALID")')
     """
-    options = (padding, stride, dilation, pad_mode, method)
+    convention = options.convention
     results: list[ConventionResult] = []
 
     def run(f: np.ndarray, h: np.ndarray, operation: Operation) -> Result:
-        results.append(compute(f, h, convention, operation, *options))
+        results.append(compute(f, h, operation, options))
         return results[-1]
 
     comparison = engine.compare_with(signal, kernel, run)
@@ -763,13 +727,13 @@ def _same_result(a: np.ndarray, b: np.ndarray) -> bool:
         return bool(np.allclose(a, b, rtol=RTOL, atol=RTOL * scale, equal_nan=True))
 
 
-def _rows(f: np.ndarray, h: np.ndarray, operation: Operation, options: tuple) -> list[Row]:
+def _rows(f: np.ndarray, h: np.ndarray, operation: Operation, options: Options) -> list[Row]:
     """Every library's row for one operation, each marked against the majority result."""
-    conventions = [c for c in CONVENTIONS if c != "scipy2d" or f.ndim == 2]
+    conventions: list[Convention] = [c for c in CONVENTIONS if c != "scipy2d" or f.ndim == 2]
     answers: list[ConventionResult | str] = []
     for convention in conventions:
         try:
-            answers.append(compute(f, h, convention, operation, *options))
+            answers.append(compute(f, h, operation, options.replace(convention=convention)))
         except ConvcliError as error:
             answers.append(str(error))
     groups: list[list[int]] = []
@@ -802,15 +766,12 @@ def lineup(
     signal: object,
     kernel: object,
     operations: Sequence[Operation] = OPERATIONS,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
+    options: Options = Options(),
 ) -> Lineup:
-    """Every library's call and result for one request, marked where they disagree.
+    """Every library's call and result for one request, marked where they disagree
+    (``options.convention`` is not used: every convention is asked).
 
-    >>> table = lineup([2, 1, 3, 5, 4], [1, -1], ["convolution"], padding="same")
+    >>> table = lineup([2, 1, 3, 5, 4], [1, -1], ["convolution"], Options(padding="same"))
     >>> [(row.convention, row.agrees) for row in table.rows][:3]
     [('convcli', True), ('numpy', False), ('scipy', False)]
     >>> table.rows[1].reason
@@ -819,10 +780,15 @@ def lineup(
     f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
     for operation in operations:
         check_choice(operation, OPERATIONS, "operation")
-    check_choice(method, METHODS, "method")
-    request = _request(f, h, "correlation", padding, stride, dilation, pad_mode)
-    options = (padding, stride, dilation, pad_mode, method)
+    request = _request(f, h, "correlation", options)
     rows = [row for operation in operations for row in _rows(f, h, operation, options)]
     return Lineup(
-        f, h, tuple(rows), request.padding, request.stride, request.dilation, pad_mode, method
+        f,
+        h,
+        tuple(rows),
+        request.padding,
+        request.stride,
+        request.dilation,
+        options.pad_mode,
+        options.method,
     )

@@ -30,14 +30,15 @@ tool does not pick for you, so complex inputs raise :class:`ConvcliError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from convcli.engine import core as engine
-from convcli.engine.geometry import Geometry
+from convcli.engine.geometry import Geometry, spans
 from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError
-from convcli.options import PAD_MODES, Operation, PaddingSpec, Pads, PerAxis
+from convcli.options import PAD_MODES, Operation, Options, PaddingSpec, Pads, PerAxis
 
 __all__ = [
     "FORWARD_NAMES",
@@ -137,6 +138,7 @@ def backward(
     signal: object,
     kernel: object,
     grad: object = None,
+    *,
     padding: PaddingSpec = "valid",
     stride: PerAxis = 1,
     dilation: PerAxis = 1,
@@ -182,24 +184,37 @@ def backward(
     >>> backward([2, 1, 3, 5, 4], [1, -1], forward="conv").grad_kernel
     array([13, 11])
     """
+    options = Options.parse(padding, stride, dilation, pad_mode)
+    return backward_pass(signal, kernel, grad, forward, options)
+
+
+def backward_pass(
+    signal: object, kernel: object, grad: object, forward: str, options: Options
+) -> Backward:
+    """:func:`backward` with its options as one object (``options.method`` and
+    ``options.convention`` are not used: gradients follow convcli's rules).
+
+    >>> backward_pass([2, 1, 3], [1, -1], None, "corr", Options()).grad_kernel
+    array([3, 4])
+    """
     operation = _operation(forward)
     x = _real(as_numeric(signal, "signal"), "signal")
     w = _real(as_numeric(kernel, "kernel"), "kernel")
-    result = engine.compute(x, w, operation, padding, stride, dilation, pad_mode)
+    result = engine.compute(x, w, operation, options.replace(method="auto"))
     y, geometry = result.values, result.geometry
     g = _upstream(grad, y.shape)
 
     covered = tuple(
-        (n_out - 1) * s + d * (k - 1) + 1
-        for n_out, s, d, k in zip(
-            geometry.output_shape, geometry.stride, geometry.dilation, w.shape
+        (n_out - 1) * s + extent
+        for n_out, s, extent in zip(
+            geometry.output_shape, geometry.stride, spans(w.shape, geometry.dilation)
         )
     )
     uncovered = tuple(p - c for p, c in zip(geometry.padded_shape, covered))
     grad_x = _grad_signal(x.shape, w, g, geometry, covered, operation)
     grad_w = _grad_kernel(x, w.shape, g, geometry, covered, operation)
 
-    options = (geometry.pads, geometry.stride, geometry.dilation, pad_mode)
+    options = Options(geometry.pads, geometry.stride, geometry.dilation, geometry.pad_mode)
     if _matrix_affordable(x.size, w.size, y.size):
         method = OPERATOR_MATRIX
         check_x = _matrix_check_signal(x.shape, w, g, operation, options)
@@ -302,7 +317,10 @@ def _grad_signal(
     zero over the uncovered tail, then cropped (or folded back) by the padding."""
     backward_operation: Operation = "convolution" if operation == "correlation" else "correlation"
     core = engine.compute(
-        _dilate(g, geometry.stride), w, backward_operation, "full", 1, geometry.dilation
+        _dilate(g, geometry.stride),
+        w,
+        backward_operation,
+        Options(padding="full", dilation=geometry.dilation),
     ).values
     grad_padded = np.zeros(geometry.padded_shape, dtype=core.dtype)
     grad_padded[tuple(slice(0, c) for c in covered)] = core
@@ -339,7 +357,7 @@ def _grad_kernel(
     padded = np.pad(x, geometry.pads, mode=PAD_MODES[geometry.pad_mode])
     padded = padded[tuple(slice(0, c) for c in covered)]
     grad = engine.compute(
-        padded, g, "correlation", "valid", geometry.dilation, geometry.stride
+        padded, g, "correlation", Options(stride=geometry.dilation, dilation=geometry.stride)
     ).values
     if grad.shape != shape:  # pragma: no cover - the arithmetic above guarantees it
         raise AssertionError(f"dL/dw came out {grad.shape}, expected {shape}")
@@ -347,9 +365,6 @@ def _grad_kernel(
 
 
 # --------------------------------------------------------------------------- the checks
-
-
-Options = tuple[Pads, tuple[int, ...], tuple[int, ...], str]
 
 
 def _matrix_affordable(signal_size: int, kernel_size: int, output_size: int) -> bool:
@@ -360,8 +375,7 @@ def _matrix_affordable(signal_size: int, kernel_size: int, output_size: int) -> 
 
 def _forward(x: np.ndarray, w: np.ndarray, operation: Operation, options: Options) -> np.ndarray:
     """The forward operation with the planned geometry (explicit pads, so it is reproducible)."""
-    pads, stride, dilation, pad_mode = options
-    return engine.compute(x, w, operation, pads, stride, dilation, pad_mode).values
+    return engine.compute(x, w, operation, options).values
 
 
 def _contract(columns: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -384,12 +398,14 @@ def _matrix_check_signal(
     axis (kernel size 1, no padding, stride 1 there), which keeps each one
     independent of the others.
     """
-    pads, stride, dilation, pad_mode = options
+    pads = cast(Pads, options.padding)
     size = int(np.prod(shape))
     padded_size = int(np.prod([n + b + a for n, (b, a) in zip(shape, pads)]))
     batch = max(1, 2**20 // max(padded_size, 1))
     unit_dtype = np.int64 if w.dtype.kind in "iO" else np.float64
-    batched = (((0, 0), *pads), (1, *stride), (1, *dilation), pad_mode)
+    batched = options.replace(
+        padding=((0, 0), *pads), stride=(1, *options.stride), dilation=(1, *options.dilation)
+    )
     parts = []
     for start in range(0, size, batch):
         count = min(batch, size - start)

@@ -15,7 +15,7 @@ import numpy as np
 
 from convcli.engine import core as engine
 from convcli.engine.geometry import Geometry
-from convcli.options import Operation, PaddingSpec, PerAxis
+from convcli.options import Operation, Options
 
 __all__ = ["Explanation", "Step", "explain"]
 
@@ -68,7 +68,7 @@ class Explanation:
     def lag(self, position: tuple[int, ...]) -> tuple[int, ...]:
         """The lag of the output at ``position``, per axis (see :mod:`convcli.analysis.xcorr`).
 
-        >>> explain([2, 1, 3, 5, 4], [1, -1], "correlation", padding="full").lag((0,))
+        >>> explain([2, 1, 3, 5, 4], [1, -1], "correlation", Options(padding="full")).lag((0,))
         (-1,)
         """
         from convcli.analysis.xcorr import output_lags  # here, not at the top: start-up
@@ -110,13 +110,7 @@ def _python_number(value: object) -> object:
 
 
 def explain(
-    signal: object,
-    kernel: object,
-    operation: Operation,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
+    signal: object, kernel: object, operation: Operation, options: Options = Options()
 ) -> Explanation:
     """Set up one operation so that each output can be explained as a sum of products.
 
@@ -124,8 +118,6 @@ def explain(
     >>> explanation.output, explanation.count
     (array([ 1, -2, -2,  1]), 4)
     """
-    prepared = engine.setup(signal, kernel, operation, padding, stride, dilation, pad_mode)
-    result = engine.compute(
-        prepared.signal, prepared.kernel, operation, padding, stride, dilation, pad_mode
-    )
+    prepared = engine.setup(signal, kernel, operation, options)
+    result = engine.compute(prepared.signal, prepared.kernel, operation, options)
     return Explanation(prepared, result.values, result.method)

@@ -21,7 +21,16 @@ from convcli.engine.core import Comparison, Result, agree, compare, compute
 from convcli.engine.geometry import Geometry, pad_signal, plan
 from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError, OptionError
-from convcli.options import METHODS, NORMALIZATIONS, OPERATIONS, PaddingSpec, PerAxis, check_choice
+from convcli.options import (
+    NORMALIZATIONS,
+    OPERATIONS,
+    Method,
+    Operation,
+    Options,
+    PaddingSpec,
+    PerAxis,
+    check_choice,
+)
 
 __all__ = [
     "NORMALIZATIONS",
@@ -48,7 +57,7 @@ def output_lags(geometry: Geometry, position: tuple) -> tuple:
     """The lag along each axis of the output at ``position`` (ints, or arrays of indices):
     ``index * stride - pad_before``.
 
-    >>> output_lags(plan((5,), (2,), "full", stride=2), (2,))
+    >>> output_lags(plan((5,), (2,), Options.parse(padding="full", stride=2)), (2,))
     (3,)
     """
     return tuple(
@@ -60,7 +69,7 @@ def output_lags(geometry: Geometry, position: tuple) -> tuple:
 def geometry_lags(geometry: Geometry) -> tuple[np.ndarray, ...]:
     """The lag of every output along each axis.
 
-    >>> geometry_lags(plan((5,), (2,), "full", stride=2))
+    >>> geometry_lags(plan((5,), (2,), Options.parse(padding="full", stride=2)))
     (array([-1,  1,  3]),)
     """
     indices = tuple(np.arange(count, dtype=np.int64) for count in geometry.output_shape)
@@ -70,6 +79,7 @@ def geometry_lags(geometry: Geometry) -> tuple[np.ndarray, ...]:
 def correlation_lags(
     signal_shape: int | Sequence[int],
     kernel_shape: int | Sequence[int],
+    *,
     padding: PaddingSpec = "valid",
     stride: PerAxis = 1,
     dilation: PerAxis = 1,
@@ -82,9 +92,9 @@ def correlation_lags(
     form, stride and dilation. Lengths give one array; shapes give one array
     per axis. The default padding is ``valid``, as for :func:`convcli.correlate`.
 
-    >>> correlation_lags(5, 2, "full")
+    >>> correlation_lags(5, 2, padding="full")
     array([-1,  0,  1,  2,  3,  4])
-    >>> correlation_lags((4, 3), (2, 2), "same")
+    >>> correlation_lags((4, 3), (2, 2), padding="same")
     (array([0, 1, 2, 3]), array([0, 1, 2]))
     """
     one_axis = isinstance(signal_shape, (int, np.integer))
@@ -95,7 +105,8 @@ def correlation_lags(
         raise ConvcliError(
             f"shapes must be positive integers, got {signal_shape!r} and {kernel_shape!r}"
         )
-    lags = geometry_lags(plan(shapes[0], shapes[1], padding, stride, dilation))
+    options = Options.parse(padding, stride, dilation)
+    lags = geometry_lags(plan(shapes[0], shapes[1], options))
     return lags[0] if one_axis else lags
 
 
@@ -151,7 +162,7 @@ def normalize_result(result: Result, signal: object, kernel: object, normalize: 
     normalized as the correlation with ``conj(flip(h))`` it equals.
 
     >>> from convcli.engine.core import compute
-    >>> raw = compute([1, 2, 3], [1, 2, 3], "correlation", "full")
+    >>> raw = compute([1, 2, 3], [1, 2, 3], "correlation", Options(padding="full"))
     >>> normalize_result(raw, [1, 2, 3], [1, 2, 3], "unbiased").values
     array([3.        , 4.        , 4.66666667, 4.        , 3.        ])
     """
@@ -182,7 +193,7 @@ def normalize_result(result: Result, signal: object, kernel: object, normalize: 
 
 
 def _zncc(
-    signal: np.ndarray, template: np.ndarray, geometry: Geometry, method: str
+    signal: np.ndarray, template: np.ndarray, geometry: Geometry, method: Method
 ) -> tuple[np.ndarray, tuple[str, ...], str]:
     """Zero-normalized cross-correlation of every window of the padded signal with the
     template: ``sum (w - mean w) conj(t - mean t) / (||w - mean w|| ||t - mean t||)``.
@@ -197,8 +208,8 @@ def _zncc(
         dtype = np.complex128 if "c" in (signal.dtype.kind, template.dtype.kind) else np.float64
         return np.zeros(shape, dtype), (note,), "direct" if method == "auto" else method
     padded = pad_signal(signal, geometry.pads, geometry.pad_mode)
-    statistics = "direct" if method == "direct" else "auto"  # auto: small sums kept exact
-    sliding = {"stride": geometry.stride, "dilation": geometry.dilation}
+    statistics: Method = "direct" if method == "direct" else "auto"  # auto: small sums exact
+    sliding = Options(stride=geometry.stride, dilation=geometry.dilation)
     exact = signal.dtype.kind in "iO" and template.dtype.kind in "iO"
     terms = _integer_terms if exact else _float_terms
     numerator, spread, floor, energy, chosen = terms(padded, template, sliding, method, statistics)
@@ -231,7 +242,7 @@ Terms = tuple[np.ndarray, np.ndarray, "np.ndarray | float", "int | float", str]
 
 
 def _float_terms(
-    padded: np.ndarray, template: np.ndarray, sliding: dict, method: str, statistics: str
+    padded: np.ndarray, template: np.ndarray, sliding: Options, method: Method, statistics: Method
 ) -> Terms:
     """zncc's terms in floating point, over the padded signal minus its mean (which changes
     no window's zncc but keeps the spreads from cancelling away)."""
@@ -241,9 +252,9 @@ def _float_terms(
         padded = padded - finite.mean()
     centred = _as_float(template) - template.mean()
     ones = np.ones(template.shape)
-    numerator = compute(padded, centred, "correlation", method=method, **sliding)
-    sums = compute(padded, ones, "correlation", method=statistics, **sliding).values
-    squares = compute(np.abs(padded) ** 2, ones, "correlation", method=statistics, **sliding)
+    numerator = compute(padded, centred, "correlation", sliding.replace(method=method))
+    sums = compute(padded, ones, "correlation", sliding.replace(method=statistics)).values
+    squares = compute(np.abs(padded) ** 2, ones, "correlation", sliding.replace(method=statistics))
     with np.errstate(invalid="ignore"):
         spread = np.maximum(squares.values - np.abs(sums) ** 2 / template.size, 0)
     floor = _FLAT_ROUNDING * template.size * squares.values
@@ -252,7 +263,7 @@ def _float_terms(
 
 
 def _integer_terms(
-    padded: np.ndarray, template: np.ndarray, sliding: dict, method: str, statistics: str
+    padded: np.ndarray, template: np.ndarray, sliding: Options, method: Method, statistics: Method
 ) -> Terms:
     """zncc's terms in exact integers, each n times the float ones: ``n sum(w t) - sum(w)
     sum(t)``, ``n sum(w^2) - sum(w)^2`` and ``n sum(t^2) - sum(t)^2`` (Python ints where
@@ -262,9 +273,9 @@ def _integer_terms(
     if count * count * largest * largest >= 2**62:
         padded, template = padded.astype(object), template.astype(object)
     ones = np.ones(template.shape, dtype=np.int64)
-    products = compute(padded, template, "correlation", method=method, **sliding)
-    sums = compute(padded, ones, "correlation", method=statistics, **sliding).values
-    squares = compute(padded * padded, ones, "correlation", method=statistics, **sliding)
+    products = compute(padded, template, "correlation", sliding.replace(method=method))
+    sums = compute(padded, ones, "correlation", sliding.replace(method=statistics)).values
+    squares = compute(padded * padded, ones, "correlation", sliding.replace(method=statistics))
     total = int(template.sum())
     numerator = count * products.values - sums * total
     spread = count * squares.values - sums * sums
@@ -273,7 +284,7 @@ def _integer_terms(
 
 
 def _flat_windows(
-    padded: np.ndarray, template_shape: tuple[int, ...], geometry: Geometry, method: str
+    padded: np.ndarray, template_shape: tuple[int, ...], geometry: Geometry, method: Method
 ) -> np.ndarray:
     """Marks the windows whose values are all equal, exactly: along every axis, no two
     neighbouring taps differ (counted by integer sums, which the engine keeps exact)."""
@@ -289,9 +300,7 @@ def _flat_windows(
             differs,
             np.ones(pairs, dtype=np.int64),
             "correlation",
-            stride=geometry.stride,
-            dilation=geometry.dilation,
-            method=method,
+            Options(stride=geometry.stride, dilation=geometry.dilation, method=method),
         ).values
     return changes == 0
 
@@ -300,30 +309,27 @@ def normalized_compute(
     signal: object,
     kernel: object,
     normalize: str,
-    operation: str = "correlation",
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
+    operation: Operation = "correlation",
+    options: Options = Options(),
 ) -> Result:
-    """:func:`convcli.engine.compute`, then :func:`normalize_result`: the result with its
-    geometry, method, normalization and notes (zncc skips the plain sums it does not use)."""
+    """:func:`convcli.engine.core.compute`, then :func:`normalize_result`: the result with
+    its geometry, method, normalization and notes (zncc skips the plain sums it does not
+    use)."""
     check_choice(normalize, NORMALIZATIONS, "normalization")
     if normalize != "zncc":
-        result = compute(signal, kernel, operation, padding, stride, dilation, pad_mode, method)
+        result = compute(signal, kernel, operation, options)
         return normalize_result(result, signal, kernel, normalize)
     check_choice(operation, OPERATIONS, "operation")
-    check_choice(method, METHODS, "method")
     f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
-    geometry = plan(f.shape, h.shape, padding, stride, dilation, pad_mode)
-    values, notes, chosen = _zncc(f, _template(h, operation), geometry, method)
+    geometry = plan(f.shape, h.shape, options)
+    values, notes, chosen = _zncc(f, _template(h, operation), geometry, options.method)
     return Result(operation, values, geometry, chosen, normalize, notes)
 
 
 def normalized_correlate(
     signal: object,
     kernel: object,
+    *,
     normalize: str = "coeff",
     padding: PaddingSpec = "valid",
     stride: PerAxis = 1,
@@ -337,31 +343,23 @@ def normalized_correlate(
     ``N - |lag|``), ``coeff`` (by ``||f|| ||h||``; 1 at a perfect match) or
     ``zncc`` (every window mean-removed and divided by its norm, in [-1, 1]).
 
-    >>> normalized_correlate([1, 2, 3], [1, 2, 3], "coeff", padding="full")
+    >>> normalized_correlate([1, 2, 3], [1, 2, 3], normalize="coeff", padding="full")
     array([0.21428571, 0.57142857, 1.        , 0.57142857, 0.21428571])
-    >>> np.round(normalized_correlate([1, 2, 1, 5, 10, 5, 5, 5], [1, 2, 1], "zncc"), 4)
+    >>> np.round(normalized_correlate([1, 2, 1, 5, 10, 5, 5, 5], [1, 2, 1], normalize="zncc"), 4)
     array([ 1.    , -0.6934, -0.064 ,  1.    , -0.5   ,  0.    ])
     """
-    return normalized_compute(
-        signal, kernel, normalize, "correlation", padding, stride, dilation, pad_mode, method
-    ).values
+    options = Options.parse(padding, stride, dilation, pad_mode, method)
+    return normalized_compute(signal, kernel, normalize, "correlation", options).values
 
 
 def compare_normalized(
-    signal: object,
-    kernel: object,
-    normalize: str,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
+    signal: object, kernel: object, normalize: str, options: Options = Options()
 ) -> Comparison:
-    """:func:`convcli.engine.compare` with both columns normalized alike: the convolution as
-    the correlation with ``conj(flip(h))`` it equals, so the verdict still compares like
-    with like."""
+    """:func:`convcli.engine.core.compare` with both columns normalized alike: the
+    convolution as the correlation with ``conj(flip(h))`` it equals, so the verdict still
+    compares like with like."""
     check_choice(normalize, NORMALIZATIONS, "normalization")
-    comparison = compare(signal, kernel, padding, stride, dilation, pad_mode, method)
+    comparison = compare(signal, kernel, options)
     if normalize == "none":
         return comparison
     f, h = comparison.signal, comparison.kernel
@@ -432,7 +430,7 @@ def _parabola_offset(before: float, peak: float, after: float) -> float:
 
 
 def find_delay(
-    signal: object, reference: object, max_lag: int | None = None, method: str = "auto"
+    signal: object, reference: object, *, max_lag: int | None = None, method: str = "auto"
 ) -> Delay:
     """The shift that best aligns a signal with a reference: the lag of their
     cross-correlation's largest magnitude, refined to a fraction of a sample.
@@ -460,7 +458,8 @@ def find_delay(
     start, stop = max(low, 0), min(high + r.size, f.size)
     before = max(-low, 0)
     after = high - low + r.size - before - (stop - start)
-    result = compute(f[start:stop], r, "correlation", [(before, after)], method=method)
+    options = Options.parse(padding=[(before, after)], method=method)
+    result = compute(f[start:stop], r, "correlation", options)
     values = result.values
     magnitudes = np.abs(values)
     largest = magnitudes.max()

@@ -21,6 +21,7 @@ from convcli.engine.cost import memory_estimate
 from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError
 from convcli.formats import io
+from convcli.options import Options
 
 if TYPE_CHECKING:
     from convcli.engine.streaming import Stream
@@ -211,7 +212,7 @@ def human_bytes(size: int) -> str:
 def check_memory(
     signal: np.ndarray,
     kernel: np.ndarray,
-    options: dict,
+    options: Options,
     output_format: str,
     show_all: bool = False,
     comparing: bool = False,
@@ -219,26 +220,20 @@ def check_memory(
 ) -> None:
     """Refuse, before any work, a computation and output larger than the memory available.
 
-    ``options`` are the engine's keyword arguments (padding, stride, dilation,
-    pad_mode, method); ``available`` replaces what the machine reports.
+    ``available`` replaces what the machine reports.
 
     >>> matrix = np.broadcast_to(1.0, (20000, 20000))  # no memory behind it
-    >>> options = {"padding": "full"}
-    >>> check_memory(matrix, matrix, options, "csv", available=8 * 10**9)  # doctest: +ELLIPSIS
+    >>> check_memory(matrix, matrix, Options(padding="full"), "csv", available=8 * 10**9)
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     convcli.errors.ConvcliError: the 39999x39999 result needs about 224 GB of memory but 8 GB is...
     """
-    if options.get("convention", "convcli") != "convcli":
+    if options.convention != "convcli":
         # another library's rules (convcli/analysis/conventions.py) give at most every output where
         # the inputs overlap, whichever is longer: the full padding, without a stride
-        options = {**options, "padding": "full", "stride": 1}
-    geometry_names = ("padding", "stride", "dilation", "pad_mode")
-    geometry = plan(
-        signal.shape,
-        kernel.shape,
-        **{name: options[name] for name in geometry_names if name in options},
-    )
-    method = options.get("method", "auto")
+        options = options.replace(padding="full", stride=(1,))
+    geometry = plan(signal.shape, kernel.shape, options)
+    method = options.method
     values = math.prod(geometry.output_shape)
     if comparing:  # both results, and compare's JSON holds the inputs too
         values = 2 * values + signal.size + kernel.size
@@ -266,7 +261,8 @@ def check_stream(stream: Stream, available: int | None = None) -> None:
     """Refuse a stream whose padding and window alone would not fit in memory.
 
     >>> from convcli.engine.streaming import Stream
-    >>> check_stream(Stream([1, 1], "convolution", padding=10**12), 10**9)  # doctest: +ELLIPSIS
+    >>> stream = Stream([1, 1], "convolution", Options(padding=((10**12, 10**12),)))
+    >>> check_stream(stream, 10**9)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     convcli.errors.ConvcliError: --stream would hold 10,000,000,000,010 values at once...
     """

@@ -9,6 +9,7 @@ arrive as ConvcliError and leave as one line on stderr (exit 1 for bad data,
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import click
 from click.core import ParameterSource
 
 from convcli import __version__
+from convcli.api import comparison_of, compute
 from convcli.engine import core as engine
 from convcli.engine.cost import estimated_seconds
 from convcli.engine.geometry import Geometry, plan
@@ -32,6 +34,7 @@ from convcli.options import (
     NORMALIZATIONS,
     PAD_MODES,
     Operation,
+    Options,
     parse_padding,
     parse_per_axis,
 )
@@ -304,6 +307,21 @@ geometry_options = _stack(
     delimiter_option,
 )
 
+#: The command-line options that make up an :class:`Options`, by their parameter names.
+_OPTION_NAMES = ("padding", "stride", "dilation", "pad_mode", "method", "convention")
+
+
+def _with_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Hand the command its geometry, --method and --convention as one ``options``."""
+
+    @functools.wraps(command)
+    def run(**params: Any) -> None:
+        given = {name: params.pop(name) for name in _OPTION_NAMES if name in params}
+        command(**params, options=Options.parse(**given))
+
+    return run
+
+
 digits_option = click.option(
     "--digits",
     type=click.IntRange(1, 17),
@@ -356,7 +374,7 @@ def _refuse_overwriting_inputs(ctx: click.Context, output: str | None = None) ->
 def _check_memory(
     f: np.ndarray,
     h: np.ndarray,
-    options: dict[str, Any],
+    options: Options,
     chosen: str,
     show_all: bool,
     comparing: bool = False,
@@ -372,9 +390,7 @@ def _check_memory(
 _LONG_RUN_SECONDS = 60.0
 
 
-def _announce_long_run(
-    f: np.ndarray, h: np.ndarray, options: dict[str, Any], comparing: bool
-) -> None:
+def _announce_long_run(f: np.ndarray, h: np.ndarray, options: Options, comparing: bool) -> None:
     """On a terminal, one line before a run that the cost model (estimated_seconds)
     expects to take over a minute: how long, and how long ``--method auto`` would take
     where that is much shorter. compare sums twice, and twice more for float verdicts."""
@@ -384,12 +400,11 @@ def _announce_long_run(
 
     kind = np.dtype(working_dtype(f, h)).kind
     runs = (4 if kind in "fc" else 2) if comparing else 1
-    names = ("padding", "stride", "dilation", "pad_mode")
     try:
-        geometry = plan(f.shape, h.shape, **{name: options[name] for name in names})
+        geometry = plan(f.shape, h.shape, options)
     except ConvcliError:  # the run itself says what is wrong
         return
-    method = options.get("method", "auto")  # explain and backward take no --method
+    method = options.method  # auto for explain and backward, which take no --method
     seconds = runs * estimated_seconds(geometry, h.shape, kind, method)
     if seconds <= _LONG_RUN_SECONDS:
         return
@@ -679,7 +694,7 @@ def _run_single(
     lags: bool,
     normalize: str,
     scale: str,
-    **geometry: Any,
+    options: Options,
 ) -> None:
     """Body of ``conv`` and ``corr``: read, compute one operation, show it."""
     labelled = lags or normalize != "none"
@@ -688,28 +703,27 @@ def _run_single(
             "--lags and --normalize apply to correlation outputs: use corr, or compare to "
             "see the convolution beside the correlation"
         )
-    _refuse_labels_with_convention(labelled, geometry["convention"])
+    _refuse_labels_with_convention(labelled, options.convention)
     if stream:
-        if geometry.pop("convention") != "convcli":
+        if options.convention != "convcli":
             raise click.UsageError("--stream computes convcli's own convention only")
         if labelled:
             raise click.UsageError("--stream writes plain values: leave out --lags and --normalize")
         _refuse_scale("csv")
-        _run_stream(operation, (signal, kernel), delimiter, (output_format, output), geometry)
+        _run_stream(operation, (signal, kernel), delimiter, (output_format, output), options)
         return
     chosen = io.choose_format(output_format, output)
     _refuse_scale(chosen)
     _lags_format(lags, chosen)
-    _check_convention(geometry, (operation,))
+    _check_convention(options, (operation,))
     f, h = _read_inputs(signal, kernel, delimiter, streamable=True)
-    _check_memory(f, h, geometry, chosen, show_all)
+    _check_memory(f, h, options, chosen, show_all)
     if normalize == "none":
-        result = engine.compute(f, h, operation, **geometry)
+        result = compute(f, h, operation, options)
     else:
         from convcli.analysis.xcorr import normalized_compute
 
-        geometry.pop("convention")
-        result = normalized_compute(f, h, normalize, operation, **geometry)
+        result = normalized_compute(f, h, normalize, operation, options)
         _notes(result.notes)
     lag_axes = _lags(result.geometry, lags, chosen)
     _emit(
@@ -727,16 +741,13 @@ def _run_single(
     )
 
 
-def _check_convention(geometry: dict[str, Any], operations: tuple[Operation, ...]) -> None:
+def _check_convention(options: Options, operations: tuple[Operation, ...]) -> None:
     """A library's refusal of these options whatever the data (--convention numpy
     --stride 2), before any input is read."""
-    if geometry["convention"] != "convcli":
+    if options.convention != "convcli":
         from convcli.analysis.conventions import check_options
 
-        names = ("padding", "stride", "dilation", "pad_mode")
-        check_options(
-            geometry["convention"], operations, **{name: geometry[name] for name in names}
-        )
+        check_options(operations, options)
 
 
 def _refuse_labels_with_convention(labelled: bool, convention: str) -> None:
@@ -782,7 +793,7 @@ def _run_stream(
     sources: tuple[str, str],
     delimiter: str | None,
     destination: tuple[str, str | None],
-    geometry: dict[str, Any],
+    options: Options,
 ) -> None:
     """``--stream``: read the signal in blocks and write each block of outputs as CSV at once.
 
@@ -800,7 +811,7 @@ def _run_stream(
     from convcli.cli import limits
 
     dialect = _csv_dialect(delimiter)
-    streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, **geometry)
+    streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, options)
     limits.check_stream(streamer)
     blocks = io.read_ahead(io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect))
     with io.output_sink(output) as write, _progress(signal) as advance_to:
@@ -861,6 +872,7 @@ def cli() -> None:
 @correlation_options()
 @result_output_options
 @digits_option
+@_with_options
 def compare(
     signal: str,
     kernel: str,
@@ -871,7 +883,7 @@ def compare(
     lags: bool,
     normalize: str,
     scale: str,
-    **geometry: Any,
+    options: Options,
 ) -> None:
     """Convolution and correlation side by side, and whether they agree.
 
@@ -885,21 +897,20 @@ def compare(
         convcli compare samples/f.csv samples/h.csv --padding full --lags
         convcli compare 2,1,3,5,4 1,-1 --convention torch
     """
-    _refuse_labels_with_convention(lags or normalize != "none", geometry["convention"])
+    _refuse_labels_with_convention(lags or normalize != "none", options.convention)
     chosen = io.choose_format(output_format, output)
     _refuse_scale(chosen)
     png_names = _comparison_png_names(output) if chosen == "png" else None
     _lags_format(lags, chosen)
-    _check_convention(geometry, ("convolution", "correlation"))
+    _check_convention(options, ("convolution", "correlation"))
     f, h = _read_inputs(signal, kernel, delimiter)
-    _check_memory(f, h, geometry, chosen, show_all, comparing=True)
+    _check_memory(f, h, options, chosen, show_all, comparing=True)
     if normalize == "none":
-        comparison = engine.compare(f, h, **geometry)
+        comparison = comparison_of(f, h, options)
     else:
         from convcli.analysis.xcorr import compare_normalized
 
-        geometry.pop("convention")
-        comparison = compare_normalized(f, h, normalize, **geometry)
+        comparison = compare_normalized(f, h, normalize, options)
         _notes(comparison.notes)
     lag_axes = _lags(comparison.geometry, lags, chosen)
     if png_names is not None:
@@ -918,6 +929,7 @@ def compare(
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @single_operation_options
 @correlation_options(hidden=True)
+@_with_options
 def conv(**arguments: Any) -> None:
     """Convolution: slide the flipped kernel over the signal.
 
@@ -933,6 +945,7 @@ def conv(**arguments: Any) -> None:
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @single_operation_options
 @correlation_options()
+@_with_options
 def corr(**arguments: Any) -> None:
     """Cross-correlation: slide the kernel as given (conjugated) over the signal.
 
@@ -955,6 +968,7 @@ def corr(**arguments: Any) -> None:
     "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension (.json).",
 )
 @digits_option
+@_with_options
 def conventions_command(
     signal: str,
     kernel: str,
@@ -963,7 +977,7 @@ def conventions_command(
     output_format: str,
     output: str | None,
     show_all: bool,
-    **geometry: Any,
+    options: Options,
 ) -> None:
     """The same request in numpy, scipy, MATLAB, PyTorch and TensorFlow, side by side.
 
@@ -978,7 +992,7 @@ def conventions_command(
     from convcli.analysis.conventions import lineup
 
     f, h = _read_inputs(signal, kernel, delimiter)
-    table = lineup(f, h, OPERATION_CHOICES[operations], **geometry)
+    table = lineup(f, h, OPERATION_CHOICES[operations], options)
     _emit(
         io.choose_format(output_format, output),
         output,
@@ -1036,7 +1050,7 @@ def delay(
         io.read_array(s, role, **dialect) if values is None else values
         for values, (s, role) in zip(typed, sources)
     ]
-    found = find_delay(arrays[0], arrays[1], max_lag, method)
+    found = find_delay(arrays[0], arrays[1], max_lag=max_lag, method=method)
     _emit(
         io.choose_format(output_format, output),
         output,
@@ -1070,6 +1084,7 @@ def delay(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
 )
 @digits_option
+@_with_options
 def explain(
     signal: str,
     kernel: str,
@@ -1081,7 +1096,7 @@ def explain(
     animate: bool,
     delay: float,
     lags: bool,
-    **geometry: Any,
+    options: Options,
 ) -> None:
     """Write out every output as a worked sum of products, as on a blackboard.
 
@@ -1094,9 +1109,9 @@ def explain(
 
     chosen = io.choose_format(output_format, output, screen="text", plain="text")
     f, h = _read_inputs(signal, kernel, delimiter)
-    _check_memory(f, h, geometry, output_format, show_all, comparing=True)
+    _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
-    explanations = [steps.explain(f, h, operation, **geometry) for operation in chosen_operations]
+    explanations = [steps.explain(f, h, operation, options) for operation in chosen_operations]
     if animate and chosen == "text" and output is None and io.stdout_is_terminal():
         from convcli.render import explain as render_steps
 
@@ -1137,6 +1152,7 @@ def explain(
     BACKWARD_FORMATS, "auto: the formulas and gradients as text (JSON by a -o .json file)."
 )
 @digits_option
+@_with_options
 def backward(
     signal: str,
     kernel: str,
@@ -1146,7 +1162,7 @@ def backward(
     output_format: str,
     output: str | None,
     show_all: bool,
-    **geometry: Any,
+    options: Options,
 ) -> None:
     """Correlation forward, convolution backward: both gradients and where they come from.
 
@@ -1158,7 +1174,7 @@ def backward(
         convcli backward 2,1,3,5,4 1,-1
         convcli backward 2,1,3,5,4 1,-1 --grad 1,0,0,0 --forward conv --format json
     """
-    from convcli.analysis.gradients import backward as engine_backward
+    from convcli.analysis.gradients import backward_pass
 
     if (
         upstream is not None
@@ -1171,10 +1187,10 @@ def backward(
     if upstream is not None and not io.reads_data(upstream):  # typed: checked before reading
         grad = io.read_array(upstream, "gradient", **dialect)
     f, h = _read_inputs(signal, kernel, delimiter)
-    _check_memory(f, h, geometry, output_format, show_all, comparing=True)
+    _check_memory(f, h, options, output_format, show_all, comparing=True)
     if upstream is not None and grad is None:
         grad = io.read_array(upstream, "gradient", **dialect)
-    gradients = engine_backward(f, h, grad, forward=forward, **geometry)
+    gradients = backward_pass(f, h, grad, forward, options)
     _emit(
         io.choose_format(output_format, output, screen="table", plain="table"),
         output,
@@ -1225,6 +1241,7 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
 @click.option("--title", default=None, help="A title over the figure.")
 @click.option("--lags", is_flag=True, help="Label the results' axes with lags, not indices.")
 @force_option
+@_with_options
 def plot(
     signal: str,
     kernel: str,
@@ -1232,7 +1249,7 @@ def plot(
     output: str,
     title: str | None,
     lags: bool,
-    **geometry: Any,
+    options: Options,
 ) -> None:
     """Draw the signal, kernel, flipped kernel, convolution and correlation in one figure.
 
@@ -1249,8 +1266,8 @@ def plot(
 
     figure_format = plot_format(output)
     f, h = _read_inputs(signal, kernel, delimiter)
-    _check_memory(f, h, geometry, "figure", False, comparing=True)
-    comparison = engine.compare(f, h, **geometry)
+    _check_memory(f, h, options, "figure", False, comparing=True)
+    comparison = engine.compare(f, h, options)
     io.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
 
 

@@ -5,7 +5,8 @@ draws tables. Both operations slide a kernel over the (padded) signal and take
 a dot product at each stop; convolution first flips the kernel along every
 axis, correlation instead conjugates it. Everything else (padding, stride,
 dilation, method) is the same for the two, so it is planned once, in
-:func:`plan`, and both share one computation.
+:func:`convcli.engine.geometry.plan`, and both share one computation. Only convcli's own
+rules live here; :mod:`convcli.api` sends other conventions to :mod:`convcli.analysis`.
 """
 
 from __future__ import annotations
@@ -17,19 +18,11 @@ import numpy as np
 
 from convcli.engine.cost import choose_method
 from convcli.engine.direct import leave_out_padding, slide_compiled_1d, slide_direct
-from convcli.engine.geometry import Geometry, pad_signal, planned
+from convcli.engine.geometry import Geometry, pad_signal, plan
 from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
 from convcli.engine.numbers import FLOAT64, as_numeric, working_dtype
 from convcli.errors import ConvcliError
-from convcli.options import (
-    METHODS,
-    OPERATIONS,
-    Operation,
-    PaddingSpec,
-    PerAxis,
-    Symmetry,
-    check_choice,
-)
+from convcli.options import OPERATIONS, Method, Operation, Options, Symmetry, check_choice
 
 RTOL = 1e-9
 
@@ -142,81 +135,59 @@ def oriented_kernel(kernel: np.ndarray, operation: Operation) -> np.ndarray:
     return np.conj(kernel)
 
 
-def setup(
-    signal: object,
-    kernel: object,
-    operation: Operation,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-) -> Setup:
+def setup(signal: object, kernel: object, operation: Operation, options: Options) -> Setup:
     """Check the inputs and options, pad the signal and orient the kernel for one operation.
 
-    >>> prepared = setup([2, 1, 3], [1, -1], "convolution", padding=1)
+    >>> prepared = setup([2, 1, 3], [1, -1], "convolution", Options(padding=((1, 1),)))
     >>> prepared.padded, prepared.weights, prepared.in_signal
     (array([0, 2, 1, 3, 0]), array([-1,  1]), array([False,  True,  True,  True, False]))
     """
     check_choice(operation, OPERATIONS, "operation")
     f = as_numeric(signal, "signal")
     h = as_numeric(kernel, "kernel")
-    geometry = planned(f.shape, h.shape, padding, stride, dilation, pad_mode)
+    geometry = plan(f.shape, h.shape, options)
     dtype = working_dtype(f, h)
     weights = oriented_kernel(h, operation)
     return Setup(
         operation=operation,
         signal=f,
         kernel=h,
-        padded=pad_signal(f.astype(dtype, copy=False), geometry.pads, pad_mode),
+        padded=pad_signal(f.astype(dtype, copy=False), geometry.pads, options.pad_mode),
         weights=weights.astype(dtype),
         geometry=geometry,
     )
 
 
 def compute(
-    signal: object,
-    kernel: object,
-    operation: Operation,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
-    convention: str = "convcli",
-    multiply_padding: bool = False,
+    signal: object, kernel: object, operation: Operation, options: Options = Options()
 ) -> Result:
-    """Convolve or correlate, keeping the geometry and method used with the values.
+    """Convolve or correlate by convcli's rules, keeping the geometry and method used.
 
     This is the one place both operations run: set up (check, pad, orient the
-    kernel), then slide the kernel with the chosen method. Another ``convention``
-    returns what that library computes for the same request (convcli/analysis/conventions.py).
-    A cell of zero padding is no term of the sum, so a nan or inf tap over it adds
-    nothing; ``multiply_padding`` multiplies it instead (0 * inf is nan), as PyTorch
+    kernel), then slide the kernel with the chosen method. A cell of zero padding
+    is no term of the sum, so a nan or inf tap over it adds nothing;
+    ``options.multiply_padding`` multiplies it instead (0 * inf is nan), as PyTorch
     and TensorFlow do.
 
-    >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", padding="same").values
+    >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", Options(padding="same")).values
     array([ 1, -2, -2,  1,  4])
     """
-    if convention != "convcli":
-        from convcli.analysis import conventions  # here, not at the top: start-up
-
-        return conventions.compute(
-            signal, kernel, convention, operation, padding, stride, dilation, pad_mode, method
-        )
-    check_choice(method, METHODS, "method")
-    prepared = setup(signal, kernel, operation, padding, stride, dilation, pad_mode)
+    prepared = setup(signal, kernel, operation, options)
     if prepared.padded.size >= LARGE_WORK:
         reuse_freed_memory()
     geometry = prepared.geometry
     kind = prepared.padded.dtype.kind
-    chosen = choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method
+    method = options.method
+    chosen: Method = (
+        choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method
+    )
     if kind == "O":
         chosen = "direct"  # Python ints stay exact only in the direct sum
     slide = _slide_auto_fft if method == "auto" and chosen == "fft" else _SLIDERS[chosen]
     values = slide(prepared.padded, prepared.weights, geometry)
     if (
-        not multiply_padding
-        and pad_mode == "zeros"
+        not options.multiply_padding
+        and options.pad_mode == "zeros"
         and kind in "fc"
         and any(map(any, geometry.pads))
     ):
@@ -227,87 +198,6 @@ def compute(
     return Result(operation, values, geometry, chosen)
 
 
-def convolve(
-    signal: object,
-    kernel: object,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
-    convention: str = "convcli",
-) -> np.ndarray:
-    """Convolution: slide the kernel, flipped along every axis, over the padded signal.
-
-    ``y[i] = sum_k p[i*stride + k*dilation] * flip(h)[k]``, where ``p`` is the
-    signal padded as ``padding`` and ``pad_mode`` say. Equal to
-    ``correlate(signal, conj(flip(kernel)))``. Integer inputs give exact
-    integers (int64, or Python ints where int64 could overflow). ``convention``
-    (``numpy``, ``scipy``, ``matlab``, ``torch``, ...) returns what that library's
-    convolution gives for the same request.
-
-    >>> convolve([2, 1, 3, 5, 4], [1, -1])
-    array([-1,  2,  2, -1])
-    >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="full")
-    array([ 2, -1,  2,  2, -1, -4])
-    >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
-    array([ 2, -1,  2,  2, -1])
-    """
-    return _values(
-        signal, kernel, "convolution", padding, stride, dilation, pad_mode, method, convention
-    )
-
-
-def correlate(
-    signal: object,
-    kernel: object,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
-    convention: str = "convcli",
-) -> np.ndarray:
-    """Cross-correlation: slide the kernel as given (conjugated) over the padded signal.
-
-    ``y[i] = sum_k p[i*stride + k*dilation] * conj(h[k])``: what CNN layers
-    call convolution. Complex kernels are conjugated, as numpy, scipy and
-    MATLAB do. ``convention`` returns what that library's correlation gives.
-
-    >>> correlate([2, 1, 3, 5, 4], [1, -1])
-    array([ 1, -2, -2,  1])
-    >>> correlate([[1, 2], [3, 4]], [[1, 0], [0, 1]])
-    array([[5]])
-    >>> correlate([2, 1, 3], [1, -1], padding="full", convention="matlab")  # xcorr
-    array([ 0, -2,  1, -2,  3])
-    """
-    return _values(
-        signal, kernel, "correlation", padding, stride, dilation, pad_mode, method, convention
-    )
-
-
-def _values(
-    signal: object,
-    kernel: object,
-    operation: Operation,
-    padding: PaddingSpec,
-    stride: PerAxis,
-    dilation: PerAxis,
-    pad_mode: str,
-    method: str,
-    convention: str,
-) -> np.ndarray:
-    """The values of :func:`compute`, by the plain route where the request allows it."""
-    plain = _plain_sum(
-        signal, kernel, operation, padding, stride, dilation, pad_mode, method, convention
-    )
-    if plain is not None:
-        return plain
-    return compute(
-        signal, kernel, operation, padding, stride, dilation, pad_mode, method, convention
-    ).values
-
-
 #: ``auto`` sums a 1-D float64 kernel of up to this many taps directly at every signal
 #: length (the cost model never prices the FFT lower for it; tests check that), so such
 #: a request with default options skips the general set-up, which on short signals
@@ -315,25 +205,13 @@ def _values(
 PLAIN_TAPS = 8
 
 
-def _plain_sum(
-    signal: object,
-    kernel: object,
-    operation: Operation,
-    padding: PaddingSpec,
-    stride: PerAxis,
-    dilation: PerAxis,
-    pad_mode: str,
-    method: str,
-    convention: str,
-) -> np.ndarray | None:
-    """The operation by the shortest route where the request is plain: a valid 1-D sum
-    of float64 arrays, a kernel of at most PLAIN_TAPS taps, every other option its
-    default. The values are :func:`compute`'s bit for bit: the same kernel orientation and
-    the same compiled sum, without the checks and the bookkeeping; None for any other
-    request.
+def plain_sum(signal: object, kernel: object, operation: Operation) -> np.ndarray | None:
+    """The operation with default options by the shortest route where the inputs allow
+    it: a valid 1-D sum of float64 arrays and a kernel of at most PLAIN_TAPS taps. The
+    values are :func:`compute`'s bit for bit (the same kernel orientation and the same
+    compiled sum, without the checks and the bookkeeping); None for other inputs.
 
-    >>> _plain_sum(np.array([2.0, 1.0, 3.0]), np.array([1.0, -1.0]), "convolution",
-    ...            "valid", 1, 1, "zeros", "auto", "convcli")
+    >>> plain_sum(np.array([2.0, 1.0, 3.0]), np.array([1.0, -1.0]), "convolution")
     array([-1.,  2.])
     """
     if not (
@@ -343,15 +221,6 @@ def _plain_sum(
         and kernel.dtype == FLOAT64
         and signal.ndim == kernel.ndim == 1
         and 0 < kernel.size <= min(PLAIN_TAPS, signal.size)
-        and type(padding) is str
-        and padding == "valid"
-        and type(stride) is int
-        and stride == 1
-        and type(dilation) is int
-        and dilation == 1
-        and pad_mode == "zeros"
-        and method in ("auto", "direct")
-        and convention == "convcli"
     ):
         return None
     weights = oriented_kernel(kernel, operation)
@@ -398,20 +267,9 @@ def kernel_symmetry(kernel: object) -> Symmetry:
     return "none"
 
 
-def compare(
-    signal: object,
-    kernel: object,
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
-    convention: str = "convcli",
-) -> Comparison:
-    """Convolve and correlate with the same options, and say how the two results relate.
-
-    Another ``convention`` compares that library's two results
-    (:func:`convcli.analysis.conventions.compare`).
+def compare(signal: object, kernel: object, options: Options = Options()) -> Comparison:
+    """Convolve and correlate by convcli's rules with the same options, and say how the
+    two results relate.
 
     >>> result = compare([2, 1, 3, 5, 4], [1, -1])
     >>> result.convolution, result.correlation
@@ -419,14 +277,7 @@ def compare(
     >>> result.kernel_symmetry, result.identical, result.negated
     ('antisymmetric', False, True)
     """
-    if convention != "convcli":
-        from convcli.analysis import conventions
-
-        return conventions.compare(
-            signal, kernel, convention, padding, stride, dilation, pad_mode, method
-        )
-    options = (padding, stride, dilation, pad_mode, method)
-    return compare_with(signal, kernel, lambda f, h, operation: compute(f, h, operation, *options))
+    return compare_with(signal, kernel, lambda f, h, operation: compute(f, h, operation, options))
 
 
 def compare_with(

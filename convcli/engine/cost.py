@@ -21,7 +21,7 @@ from convcli.engine.calibration import (
     NS_PHASE_EXTRA,
     PHASE_SPLITS,
 )
-from convcli.engine.geometry import Geometry, compiled_1d
+from convcli.engine.geometry import Geometry, compiled_1d, spans
 from convcli.engine.numbers import working_dtype
 
 
@@ -81,22 +81,22 @@ def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str
     from convcli.engine import fft
 
     direct_per_output = _direct_cost(geometry, kernel_shape, kind)
-    spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
-    if len(spans) == 1 and fft.is_long(spans[0], geometry.padded_shape[0]):
+    extents = spans(kernel_shape, geometry.dilation)
+    if len(extents) == 1 and fft.is_long(extents[0], geometry.padded_shape[0]):
         # per kept output, the same at every length (a stream agrees)
-        blocks = fft.overlap_save_plan(spans[0])
+        blocks = fft.overlap_save_plan(extents[0])
         units = fft.transform_work(blocks.length) / blocks.step * geometry.stride[0]
         return "fft" if units * NS_PER_FFT_UNIT_1D[kind] < direct_per_output else "direct"
-    fft_cost = _fft_cost(geometry, spans, kind)
+    fft_cost = _fft_cost(geometry, extents, kind)
     return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
 
 
-def _fft_cost(geometry: Geometry, spans: tuple[int, ...], kind: str) -> float:
+def _fft_cost(geometry: Geometry, extents: tuple[int, ...], kind: str) -> float:
     """Nanoseconds of an FFT sum: its transforms' work and an FFT call's fixed cost."""
     from convcli.engine import fft
 
-    if len(spans) == 1:
-        padded, span = geometry.padded_shape[0], spans[0]
+    if len(extents) == 1:
+        padded, span = geometry.padded_shape[0], extents[0]
         blocks = fft.block_plan(span, padded)
         work = fft.plan_work(blocks, padded - span + 1) * NS_PER_FFT_UNIT_1D[kind]
     else:
@@ -119,8 +119,8 @@ def estimated_seconds(
     if chosen == "direct" or kind == "O":
         direct = _direct_cost(geometry, kernel_shape, kind)
         return math.prod(geometry.output_shape) * direct * 1e-9
-    spans = tuple(d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel_shape))
-    return _fft_cost(geometry, spans, kind) * 1e-9
+    extents = spans(kernel_shape, geometry.dilation)
+    return _fft_cost(geometry, extents, kind) * 1e-9
 
 
 def memory_estimate(
@@ -157,14 +157,14 @@ def memory_estimate(
     else:
         from convcli.engine import fft
 
-        spans = [d * (k - 1) + 1 for d, k in zip(geometry.dilation, kernel.shape)]
-        sums = math.prod(p - span + 1 for p, span in zip(geometry.padded_shape, spans))
+        extents = spans(kernel.shape, geometry.dilation)
+        sums = math.prod(p - span + 1 for p, span in zip(geometry.padded_shape, extents))
         value = 16 if kind == "c" else 8
         total += (padded + sums) * (value + 1)  # float copy and finite mask; sums and suspects
         if kind == "i":
             total += sums * 8  # the sums rounded, before they become integers
-        if len(spans) == 1:  # transforms of a few blocks at a time
-            total += 6 * 16 * max(fft.overlap_save_plan(spans[0]).length, 1 << 18)
+        if len(extents) == 1:  # transforms of a few blocks at a time
+            total += 6 * 16 * max(fft.overlap_save_plan(extents[0]).length, 1 << 18)
         else:  # spectra of the signal, the kernel and their product, and the inverse
             total += 4 * value * math.prod(fft.fast_length(p) for p in geometry.padded_shape)
     if comparing:  # the other result, two magnitudes for floats, and the equality masks

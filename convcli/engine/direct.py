@@ -12,7 +12,7 @@ import numpy as np
 
 from convcli.engine.calibration import NS_PER_VECTOR_MAC
 from convcli.engine.cost import compiled_cost
-from convcli.engine.geometry import Geometry, compiled_1d
+from convcli.engine.geometry import Geometry, compiled_1d, span
 from convcli.engine.memory import BLAS_ROW
 
 
@@ -72,7 +72,7 @@ def leave_out_padding(
         signal_box, geometry.stride, geometry.dilation, weights.shape
     ):
         first = max(-(-start // s), 0)  # the first output whose window starts in the signal
-        interior.append(slice(first, max((stop - d * (k - 1) - 1) // s + 1, first)))
+        interior.append(slice(first, max((stop - span(k, d)) // s + 1, first)))
     border = np.ones(geometry.output_shape, dtype=bool)
     border[tuple(interior)] = False
     outputs = np.flatnonzero(border)
@@ -114,8 +114,7 @@ def slide_compiled_1d(
         if padded.size * (weights.size + 2) <= _ONE_PIECE_MACS:  # one piece (see below)
             return np.convolve(padded, weights[::-1], "valid")  # numpy.convolve never warns
         return _convolve_valid(padded, weights[::-1])
-    span = dilation * (len(weights) - 1) + 1
-    outputs = (len(padded) - span) // stride + 1
+    outputs = (len(padded) - span(len(weights), dilation)) // stride + 1
     with np.errstate(invalid="ignore", over="ignore"):  # the ``+=`` of strided phases
         if dilation > 1:
             out = np.empty(outputs, dtype=padded.dtype)

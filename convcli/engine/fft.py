@@ -33,6 +33,7 @@ from functools import cached_property, lru_cache, partial
 
 import numpy as np
 
+from convcli.engine.geometry import spans
 from convcli.engine.memory import BLAS_ROW
 
 __all__ = [
@@ -224,7 +225,7 @@ def sliding_sums(
     if weights.dtype.kind != "i" and not np.isfinite(weights).all():
         # every window holds the kernel's nan or inf: only the direct sum can say which
         # outputs that makes nan and which +-inf
-        shape = tuple(p - d * (k - 1) for p, d, k in zip(padded.shape, dilation, weights.shape))
+        shape = tuple(p - e + 1 for p, e in zip(padded.shape, spans(weights.shape, dilation)))
         values = np.empty(shape, dtype=padded.dtype)
         _recompute(values, np.arange(values.size), padded, weights, dilation)
         return values
@@ -277,7 +278,7 @@ def _dilated(weights: np.ndarray, dilation: tuple[int, ...]) -> np.ndarray:
     """The kernel with ``dilation - 1`` zeros between taps on every axis."""
     if all(d == 1 for d in dilation):
         return weights
-    shape = tuple(d * (k - 1) + 1 for d, k in zip(dilation, weights.shape))
+    shape = spans(weights.shape, dilation)
     taps = np.zeros(shape, dtype=weights.dtype)
     taps[tuple(slice(None, None, d) for d in dilation)] = weights
     return taps

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
 from convcli.errors import ConvcliError
-from convcli.options import (
-    PAD_MODES,
-    PaddingSpec,
-    Pads,
-    PerAxis,
-    check_choice,
-    parse_padding,
-    parse_per_axis,
-)
+from convcli.options import PAD_MODES, Options, PadMode, Pads
 
 
 @dataclass(frozen=True)
@@ -37,13 +30,17 @@ class Geometry:
     pads: Pads
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
-    pad_mode: str
+    pad_mode: PadMode
     padded_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
 
 
-def per_axis(values: tuple, ndim: int, name: str) -> tuple:
-    """Broadcast a one-entry tuple to every axis, or check there is one entry per axis."""
+def per_axis(values: tuple[int, ...], ndim: int, name: str) -> tuple[int, ...]:
+    """Broadcast a one-entry tuple to every axis, or check there is one entry per axis.
+
+    >>> per_axis((2,), 3, "stride")
+    (2, 2, 2)
+    """
     if len(values) == 1:
         return values * ndim
     if len(values) != ndim:
@@ -51,24 +48,39 @@ def per_axis(values: tuple, ndim: int, name: str) -> tuple:
     return values
 
 
+def span(taps: int, dilation: int) -> int:
+    """Cells a kernel of ``taps`` taps covers with that dilation: ``d (K - 1) + 1``.
+
+    >>> span(3, 2)
+    5
+    """
+    return dilation * (taps - 1) + 1
+
+
+def spans(kernel_shape: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[int, ...]:
+    """:func:`span` along every axis.
+
+    >>> spans((3, 2), (2, 1))
+    (5, 2)
+    """
+    return tuple(span(k, d) for k, d in zip(kernel_shape, dilation))
+
+
+@lru_cache(maxsize=256)
 def plan(
-    signal_shape: tuple[int, ...],
-    kernel_shape: tuple[int, ...],
-    padding: PaddingSpec = "valid",
-    stride: PerAxis = 1,
-    dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
+    signal_shape: tuple[int, ...], kernel_shape: tuple[int, ...], options: Options = Options()
 ) -> Geometry:
     """Check the options against the shapes and work out the padding and output shape.
 
     ``same`` gives ``ceil(N / stride)`` outputs per axis and pads
     ``max((out - 1) * stride + dilation * (K - 1) + 1 - N, 0)`` in total, the
     smaller half before (as PyTorch, TensorFlow and MATLAB do); ``full`` pads
-    ``dilation * (K - 1)`` on each side.
+    ``dilation * (K - 1)`` on each side. Remembered: on small arrays planning would
+    cost more than the sum.
 
-    >>> plan((5,), (2,), "same").pads
+    >>> plan((5,), (2,), Options(padding="same")).pads
     ((0, 1),)
-    >>> plan((7,), (3,), "full", stride=2).output_shape
+    >>> plan((7,), (3,), Options.parse(padding="full", stride=2)).output_shape
     (5,)
     """
     ndim = len(signal_shape)
@@ -76,49 +88,29 @@ def plan(
         raise ConvcliError(
             f"the kernel has {len(kernel_shape)} dimension(s) but the signal has {ndim}; they must match"
         )
-    check_choice(pad_mode, tuple(PAD_MODES), "pad mode")
-    strides = per_axis(parse_per_axis(stride, "stride"), ndim, "stride")
-    dilations = per_axis(parse_per_axis(dilation, "dilation"), ndim, "dilation")
-    spans = tuple(d * (k - 1) + 1 for d, k in zip(dilations, kernel_shape))
-    parsed = parse_padding(padding)
-    if parsed == "valid":
+    strides = per_axis(options.stride, ndim, "stride")
+    dilations = per_axis(options.dilation, ndim, "dilation")
+    extents = spans(kernel_shape, dilations)
+    padding = options.padding
+    if padding == "valid":
         pads: Pads = ((0, 0),) * ndim
-    elif parsed == "full":
-        pads = tuple((span - 1, span - 1) for span in spans)
-    elif parsed == "same":
-        pads = tuple(_same_pads(n, span, s) for n, span, s in zip(signal_shape, spans, strides))
+    elif padding == "full":
+        pads = tuple((extent - 1, extent - 1) for extent in extents)
+    elif padding == "same":
+        pads = tuple(_same_pads(n, e, s) for n, e, s in zip(signal_shape, extents, strides))
     else:
-        pads = per_axis(parsed, ndim, "padding")
+        pads = cast(Pads, per_axis(cast(tuple[int, ...], padding), ndim, "padding"))
     padded_shape = tuple(n + before + after for n, (before, after) in zip(signal_shape, pads))
-    too_big = [axis for axis in range(ndim) if spans[axis] > padded_shape[axis]]
+    too_big = [axis for axis in range(ndim) if extents[axis] > padded_shape[axis]]
     if too_big:
         axis = too_big[0]
         raise ConvcliError(
-            f"the kernel spans {spans[axis]} cells on axis {axis} but the padded signal has only "
+            f"the kernel spans {extents[axis]} cells on axis {axis} but the padded signal has only "
             f"{padded_shape[axis]}; use a larger padding (e.g. --padding full) or a smaller kernel"
         )
-    output_shape = tuple((p - span) // s + 1 for p, span, s in zip(padded_shape, spans, strides))
-    name = parsed if isinstance(parsed, str) else "explicit"
-    return Geometry(name, pads, strides, dilations, pad_mode, padded_shape, output_shape)
-
-
-#: plan() for options given as plain ints and strings, remembered: on small arrays
-#: checking the options costs more than the sum itself.
-_remembered_plan = lru_cache(maxsize=256, typed=True)(plan)
-
-
-def planned(
-    signal_shape: tuple[int, ...],
-    kernel_shape: tuple[int, ...],
-    padding: PaddingSpec,
-    stride: PerAxis,
-    dilation: PerAxis,
-    pad_mode: str,
-) -> Geometry:
-    """:func:`plan`, remembered where every option is a plain int or string."""
-    if all(type(option) in (int, str) for option in (padding, stride, dilation, pad_mode)):
-        return _remembered_plan(signal_shape, kernel_shape, padding, stride, dilation, pad_mode)
-    return plan(signal_shape, kernel_shape, padding, stride, dilation, pad_mode)
+    output_shape = tuple((p - e) // s + 1 for p, e, s in zip(padded_shape, extents, strides))
+    name = padding if isinstance(padding, str) else "explicit"
+    return Geometry(name, pads, strides, dilations, options.pad_mode, padded_shape, output_shape)
 
 
 def _same_pads(length: int, span: int, stride: int) -> tuple[int, int]:
@@ -128,7 +120,7 @@ def _same_pads(length: int, span: int, stride: int) -> tuple[int, int]:
     return (total // 2, total - total // 2)
 
 
-def pad_signal(signal: np.ndarray, pads: Pads, pad_mode: str) -> np.ndarray:
+def pad_signal(signal: np.ndarray, pads: Pads, pad_mode: PadMode) -> np.ndarray:
     """The signal padded per axis; zeros are the dtype's own (Python 0 in an object array).
 
     With no padding at all this is the signal itself, not a copy.

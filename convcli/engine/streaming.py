@@ -17,19 +17,11 @@ from convcli.engine import core as engine
 from convcli.engine import fft
 from convcli.engine.cost import choose_method
 from convcli.engine.direct import leave_out_padding, slide_direct
-from convcli.engine.geometry import Geometry, pad_signal, plan
+from convcli.engine.geometry import Geometry, pad_signal, per_axis, plan, span
 from convcli.engine.memory import reuse_freed_memory
 from convcli.engine.numbers import as_numeric, working_dtype
 from convcli.errors import ConvcliError, OptionError
-from convcli.options import (
-    METHODS,
-    OPERATIONS,
-    Operation,
-    PaddingSpec,
-    PerAxis,
-    check_choice,
-    parse_per_axis,
-)
+from convcli.options import OPERATIONS, Operation, Options, check_choice
 
 __all__ = ["Stream"]
 
@@ -47,7 +39,7 @@ class Stream:
     before the signal, ``same`` padding with a stride, whose split depends on
     the length) are refused when the stream is made.
 
-    >>> stream = Stream([1, -1], "convolution", padding="full")
+    >>> stream = Stream([1, -1], "convolution", Options(padding="full"))
     >>> stream.feed(np.array([2, 1, 3])), stream.feed(np.array([5, 4])), stream.finish()
     (array([], dtype=int64), array([], dtype=int64), array([ 2, -1,  2,  2, -1, -4]))
     """
@@ -56,29 +48,18 @@ class Stream:
         self,
         kernel: object,
         operation: Operation,
-        padding: PaddingSpec = "valid",
-        stride: PerAxis = 1,
-        dilation: PerAxis = 1,
-        pad_mode: str = "zeros",
-        method: str = "auto",
+        options: Options = Options(),
     ) -> None:
         self._kernel = as_numeric(kernel, "kernel")
         if self._kernel.ndim != 1:
             raise ConvcliError(f"--stream takes a 1-D kernel, got {self._kernel.ndim} dimensions")
-        check_choice(method, METHODS, "method")
         check_choice(operation, OPERATIONS, "operation")
         self._operation = operation
-        self._options = {
-            "padding": padding,
-            "stride": stride,
-            "dilation": dilation,
-            "pad_mode": pad_mode,
-        }
-        self._method = method
+        self._options = options
         self._geometry = self._long_geometry()
-        self._span = self._geometry.dilation[0] * (len(self._kernel) - 1) + 1
+        self._span = span(len(self._kernel), self._geometry.dilation[0])
         self._before, self._after = self._geometry.pads[0]
-        if pad_mode == "circular" and self._before > 0:
+        if options.pad_mode == "circular" and self._before > 0:
             raise OptionError(
                 "--stream cannot pad circularly before the signal: that padding is the "
                 "signal's end; pad after only (e.g. --padding 0:2) or drop --stream"
@@ -114,10 +95,9 @@ class Stream:
     def _long_geometry(self) -> Geometry:
         """The geometry for a signal too long to buffer (longer than one FFT block, so the
         method and blocks are a long signal's), checked to stream at all."""
-        dilation = parse_per_axis(self._options["dilation"], "dilation")[0]
-        span = dilation * (len(self._kernel) - 1) + 1
-        length = (fft.WHOLE_BLOCKS + 1) * fft.overlap_save_plan(span).length + 4 * span
-        geometry = plan((length,), self._kernel.shape, **self._options)
+        extent = span(len(self._kernel), per_axis(self._options.dilation, 1, "dilation")[0])
+        length = (fft.WHOLE_BLOCKS + 1) * fft.overlap_save_plan(extent).length + 4 * extent
+        geometry = plan((length,), self._kernel.shape, self._options)
         if geometry.padding == "same" and geometry.stride[0] > 1:
             raise OptionError(
                 "--stream cannot use --padding same with a stride: its split depends on the "
@@ -151,9 +131,7 @@ class Stream:
         """The signal has ended: return the remaining outputs."""
         if not self._streaming:
             signal = np.concatenate(self._chunks) if self._chunks else np.empty(0)
-            return engine.compute(
-                signal, self._kernel, self._operation, **self._options, method=self._method
-            ).values
+            return engine.compute(signal, self._kernel, self._operation, self._options).values
         self._signal_end = self._before + self._fed
         self._chunks.append(self._end_padding())
         self._take_chunks()
@@ -192,7 +170,7 @@ class Stream:
         reuse_freed_memory()  # the stream holds long blocks: keep their memory between them
         self._head = head[: self._after + 1]
         self._tail = head[-(self._after + 1) :]
-        pad_mode = self._options["pad_mode"]
+        pad_mode = self._options.pad_mode
         if pad_mode == "zeros":
             before = np.zeros(self._before, dtype=head.dtype)
         else:
@@ -200,15 +178,15 @@ class Stream:
             before = before[: self._before]
         self._pending = np.concatenate([before, head])
         kind = np.dtype(working_dtype(head, self._kernel)).kind
-        if self._method == "auto":
+        if self._options.method == "auto":
             self._chosen = choose_method(self._geometry, self._kernel.shape, kind)
         else:
-            self._chosen = self._method
+            self._chosen = self._options.method
         self._weights = engine.oriented_kernel(self._kernel, self._operation)
 
     def _end_padding(self) -> np.ndarray:
         """The padding after the signal, as numpy.pad makes it from the signal's ends."""
-        pad_mode = self._options["pad_mode"]
+        pad_mode = self._options.pad_mode
         if self._after == 0:
             return np.empty(0, dtype=self._tail.dtype)
         if pad_mode == "zeros":
@@ -241,7 +219,8 @@ class Stream:
     def _slide_direct(self, segment: np.ndarray, stride: int, dilation: int) -> np.ndarray:
         """The engine's direct sum over one segment, in the dtype the engine would use."""
         dtype = working_dtype(segment, self._kernel)
-        geometry = plan(segment.shape, self._kernel.shape, "valid", stride, dilation)
+        sliding = Options(stride=(stride,), dilation=(dilation,))
+        geometry = plan(segment.shape, self._kernel.shape, sliding)
         return slide_direct(segment.astype(dtype), self._weights.astype(dtype), geometry)
 
     def _advance_fft(self, final: bool) -> np.ndarray:
@@ -276,7 +255,7 @@ class Stream:
             segment.astype(dtype),
             self._weights.astype(dtype),
             (dilation,),
-            guard=self._method == "auto",
+            guard=self._options.method == "auto",
             blocks=blocks,
         )
         self._leave_out_padding(sums, segment, first, 1, dilation)
@@ -289,11 +268,12 @@ class Stream:
         index ``first``: the engine's sums where a nan or inf tap meets zero padding."""
         stop = len(segment) if self._signal_end is None else self._signal_end - first
         start = self._before - first
-        if self._options["pad_mode"] != "zeros" or values.dtype.kind not in "fc":
+        if self._options.pad_mode != "zeros" or values.dtype.kind not in "fc":
             return
         if start <= 0 and stop >= len(segment):
             return
-        geometry = plan(segment.shape, self._kernel.shape, "valid", stride, dilation)
+        sliding = Options(stride=(stride,), dilation=(dilation,))
+        geometry = plan(segment.shape, self._kernel.shape, sliding)
         padded, weights = segment.astype(values.dtype), self._weights.astype(values.dtype)
         leave_out_padding(values, padded, weights, geometry, ((start, stop),))
 

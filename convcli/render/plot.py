@@ -317,7 +317,8 @@ def lag_label(geometry: Geometry, axis: int) -> Callable[[float, object], str]:
     matplotlib's minus sign).
 
     >>> from convcli.engine.geometry import plan
-    >>> lag_label(plan((5,), (2,), "full"), 0)(3.0, None)
+    >>> from convcli.options import Options
+    >>> lag_label(plan((5,), (2,), Options(padding="full")), 0)(3.0, None)
     '2'
     """
     from convcli.analysis.xcorr import output_lags

@@ -1,0 +1,147 @@
+"""The library's front door: convolve, correlate and compare with keyword options.
+
+Each builds one :class:`~convcli.options.Options` from its keywords and sends the
+request to the engine (convcli's own rules) or, for another ``convention``, to
+:mod:`convcli.analysis.conventions`, so the engine never imports anything above it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from convcli.engine import core
+from convcli.engine.core import Comparison, Result
+from convcli.options import Operation, Options, PaddingSpec, PerAxis
+
+__all__ = ["compare", "comparison_of", "compute", "convolve", "correlate"]
+
+
+def compute(signal: object, kernel: object, operation: Operation, options: Options) -> Result:
+    """One operation under ``options``, by the rules ``options.convention`` names.
+
+    >>> compute([2, 1, 3], [1, -1], "convolution", Options()).values
+    array([-1,  2])
+    """
+    if options.convention != "convcli":
+        from convcli.analysis import conventions  # here, not at the top: start-up
+
+        return conventions.compute(signal, kernel, operation, options)
+    return core.compute(signal, kernel, operation, options)
+
+
+def convolve(
+    signal: object,
+    kernel: object,
+    *,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+    convention: str = "convcli",
+) -> np.ndarray:
+    """Convolution: slide the kernel, flipped along every axis, over the padded signal.
+
+    ``y[i] = sum_k p[i*stride + k*dilation] * flip(h)[k]``, where ``p`` is the
+    signal padded as ``padding`` and ``pad_mode`` say. Equal to
+    ``correlate(signal, conj(flip(kernel)))``. Integer inputs give exact
+    integers (int64, or Python ints where int64 could overflow). ``convention``
+    (``numpy``, ``scipy``, ``matlab``, ``torch``, ...) returns what that library's
+    convolution gives for the same request.
+
+    >>> convolve([2, 1, 3, 5, 4], [1, -1])
+    array([-1,  2,  2, -1])
+    >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="full")
+    array([ 2, -1,  2,  2, -1, -4])
+    >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
+    array([ 2, -1,  2,  2, -1])
+    """
+    options = (padding, stride, dilation, pad_mode, method, convention)
+    return _values(signal, kernel, "convolution", options)
+
+
+def correlate(
+    signal: object,
+    kernel: object,
+    *,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+    convention: str = "convcli",
+) -> np.ndarray:
+    """Cross-correlation: slide the kernel as given (conjugated) over the padded signal.
+
+    ``y[i] = sum_k p[i*stride + k*dilation] * conj(h[k])``: what CNN layers
+    call convolution. Complex kernels are conjugated, as numpy, scipy and
+    MATLAB do. ``convention`` returns what that library's correlation gives.
+
+    >>> correlate([2, 1, 3, 5, 4], [1, -1])
+    array([ 1, -2, -2,  1])
+    >>> correlate([[1, 2], [3, 4]], [[1, 0], [0, 1]])
+    array([[5]])
+    >>> correlate([2, 1, 3], [1, -1], padding="full", convention="matlab")  # xcorr
+    array([ 0, -2,  1, -2,  3])
+    """
+    options = (padding, stride, dilation, pad_mode, method, convention)
+    return _values(signal, kernel, "correlation", options)
+
+
+#: The keyword options as :func:`convolve` and :func:`correlate` have them by default.
+_DEFAULTS = ("valid", 1, 1, "zeros", "auto", "convcli")
+#: With these, ``direct`` takes the same sum as ``auto`` does for a plain request.
+_PLAIN_METHODS = (_DEFAULTS, ("valid", 1, 1, "zeros", "direct", "convcli"))
+
+
+def _values(
+    signal: object,
+    kernel: object,
+    operation: Operation,
+    options: tuple[PaddingSpec, PerAxis, PerAxis, str, str, str],
+) -> np.ndarray:
+    """The values of one operation, by the engine's short route where the request is plain
+    (default options, compared by type as well as value: ``stride=True`` is no plain 1)."""
+    if tuple(map(type, options)) == (str, int, int, str, str, str) and options in _PLAIN_METHODS:
+        plain = core.plain_sum(signal, kernel, operation)
+        if plain is not None:
+            return plain
+    return compute(signal, kernel, operation, Options.parse(*options)).values
+
+
+def compare(
+    signal: object,
+    kernel: object,
+    *,
+    padding: PaddingSpec = "valid",
+    stride: PerAxis = 1,
+    dilation: PerAxis = 1,
+    pad_mode: str = "zeros",
+    method: str = "auto",
+    convention: str = "convcli",
+) -> Comparison:
+    """Convolve and correlate with the same options, and say how the two results relate.
+
+    Another ``convention`` compares that library's two results.
+
+    >>> result = compare([2, 1, 3, 5, 4], [1, -1])
+    >>> result.convolution, result.correlation
+    (array([-1,  2,  2, -1]), array([ 1, -2, -2,  1]))
+    >>> result.kernel_symmetry, result.identical, result.negated
+    ('antisymmetric', False, True)
+    """
+    options = Options.parse(padding, stride, dilation, pad_mode, method, convention)
+    return comparison_of(signal, kernel, options)
+
+
+def comparison_of(signal: object, kernel: object, options: Options) -> Comparison:
+    """:func:`compare` with its options as one object.
+
+    >>> comparison_of([2, 1, 3], [1, 1], Options()).identical
+    True
+    """
+    if options.convention != "convcli":
+        from convcli.analysis import conventions
+
+        return conventions.compare(signal, kernel, options)
+    return core.compare(signal, kernel, options)

@@ -1,0 +1,116 @@
+"""The package's layers import only downward, and no modules import each other in a circle.
+
+Every ``import`` in convcli counts, including those inside functions (made there for
+start-up time): a lazy import upward is still an upward dependency. The layers, lowest
+first, are docs/architecture.md's.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "convcli"
+
+#: Each layer and what it may import besides itself. render and formats are siblings:
+#: neither imports the other.
+MAY_IMPORT = {
+    "options": {"errors"},
+    "errors": set(),
+    "engine": {"options", "errors"},
+    "analysis": {"engine", "options", "errors"},
+    "api": {"analysis", "engine", "options", "errors"},
+    "formats": {"api", "analysis", "engine", "options", "errors"},
+    "render": {"api", "analysis", "engine", "options", "errors"},
+    "cli": {"render", "formats", "api", "analysis", "engine", "options", "errors", "package"},
+    "package": {"api", "analysis", "engine", "options", "errors", "cli"},
+}
+
+
+def module_name(path: Path) -> str:
+    """convcli/engine/core.py -> convcli.engine.core; convcli/__init__.py -> convcli."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer(module: str) -> str:
+    """The layer a module belongs to: its subpackage, or its own name at the top."""
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] == "__main__":
+        return "package" if len(parts) == 1 else "cli"
+    return parts[1]
+
+
+def imports(path: Path) -> set[str]:
+    """The convcli modules a source file imports, anywhere in it."""
+    found = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            # ``from convcli.engine import fft`` imports the module convcli.engine.fft
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    modules = {module_name(p) for p in PACKAGE.rglob("*.py")}
+    return {name for name in found if name in modules and name != "convcli"} | (
+        {"convcli"} if "convcli" in found and path.name == "__main__.py" else set()
+    )
+
+
+def graph() -> dict[str, set[str]]:
+    """Each convcli module and the convcli modules it imports."""
+    return {module_name(path): imports(path) for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_every_module_is_in_a_known_layer():
+    assert {layer(module) for module in graph()} <= set(MAY_IMPORT)
+
+
+def test_layers_import_only_downward():
+    upward = [
+        f"{module} imports {imported}"
+        for module, imported_modules in graph().items()
+        for imported in sorted(imported_modules)
+        if layer(imported) != layer(module) and layer(imported) not in MAY_IMPORT[layer(module)]
+    ]
+    assert upward == []
+
+
+def test_no_import_cycles():
+    modules = graph()
+    cycles = []
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for imported in sorted(modules[module]):
+            if state.get(imported) == "open":
+                cycles.append(" -> ".join([*path[path.index(imported) :], imported]))
+            elif imported not in state:
+                visit(imported, [*path, imported])
+        state[module] = "done"
+
+    for module in modules:
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+@pytest.mark.parametrize("subpackage", ["engine", "analysis", "formats", "render", "cli"])
+def test_subpackages_start_empty(subpackage):
+    """An import of one module loads no others through its package's __init__."""
+    init = PACKAGE / subpackage / "__init__.py"
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    assert [node for node in tree.body if not isinstance(node, ast.Expr)] == []
+
+
+def test_the_checks_see_an_upward_import(tmp_path, monkeypatch):
+    """The graph finds a lazy import inside a function."""
+    source = tmp_path / "convcli" / "engine" / "probe.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("def f():\n    from convcli.cli import main\n", encoding="utf-8")
+    (tmp_path / "convcli" / "cli").mkdir()
+    (tmp_path / "convcli" / "cli" / "main.py").write_text("", encoding="utf-8")
+    monkeypatch.setattr(f"{__name__}.PACKAGE", tmp_path / "convcli")
+    assert graph()["convcli.engine.probe"] == {"convcli.cli.main"}
