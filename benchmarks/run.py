@@ -99,6 +99,7 @@ from signal import SIGKILL
 from typing import IO, Any
 
 import numpy as np
+from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20240604
@@ -1351,15 +1352,6 @@ def version(package: str) -> str | None:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    match = re.search(r"^model name\s*:\s*(.+)$", text, flags=re.MULTILINE)
-    return match.group(1).strip() if match else platform.processor() or "unknown CPU"
 
 
 def memory_total() -> str:
