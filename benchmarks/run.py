@@ -1,14 +1,15 @@
 """Benchmark convcli against numpy, scipy and torch, and check the targets of issue 4.
 
-Run it from the project folder, with convcli installed (``pip install -e '.[bench]'``
-brings scipy; torch is measured too whenever it is importable, never installed)::
+Run it from the project folder, with convcli installed (``pip install '.[bench]'`` brings
+scipy; torch is measured too whenever it is importable, never installed; an editable
+install starts more slowly)::
 
     python benchmarks/run.py                 # the full run: about 9 minutes on 2 cores
     python benchmarks/run.py --quick         # small sizes, under a minute: a smoke test
     python benchmarks/run.py --only 'N=1e6' --repeats 9
     python benchmarks/run.py --methods auto,direct,fft   # also rows with a forced method
 
-The report goes to standard output as markdown, ready to paste into the README;
+The report goes to standard output as markdown, its tables ready for docs/performance.md;
 progress goes to standard error. ``--json FILE`` also saves every measurement.
 
 What is measured, and how:
@@ -1388,7 +1389,7 @@ def machine_section(settings: Settings, libraries: Sequence[str]) -> str:
     packages = ", ".join(
         f"{name} {version(name) or 'not installed'}" for name in ("numpy", "scipy", "torch")
     )
-    run = "quick run (small sizes; not for the README)" if settings.quick else "full run"
+    run = "quick run (small sizes; not for docs/performance.md)" if settings.quick else "full run"
     return "\n".join(
         [
             f"convcli benchmark, {run}, {time.strftime('%Y-%m-%d')}",
