@@ -1,9 +1,14 @@
-"""Measure the constants of convcli's method cost model on this machine.
+"""Measure the constants of convcli's method cost model and write convcli/engine/calibration.py.
 
-Run ``python benchmarks/calibrate.py`` and copy the dictionaries it
-prints into ``convcli/engine.py``. Each constant is the least of several runs
-of one representative case per dtype kind, with malloc keeping freed memory as
-``engine.compute`` has it do for large work:
+Run it on a quiet machine from the project folder, with convcli installed::
+
+    python benchmarks/calibrate.py                 # measure, rewrite the module, print crossovers
+    python benchmarks/calibrate.py --dry-run       # measure and print the module, write nothing
+    python benchmarks/calibrate.py --repeats 1 --dry-run   # the same in a few seconds, roughly
+    python benchmarks/calibrate.py --crossovers    # only where auto switches to the FFT now
+
+Each constant is the least of several runs of one representative case per dtype
+kind, with malloc keeping freed memory as ``compute`` has it do for large work:
 
 * compiled output: numpy.convolve, 1-D, per output at several kernel lengths;
 * phase extra: what a stride or dilation adds per output by splitting the 1-D sum
@@ -15,32 +20,160 @@ of one representative case per dtype kind, with malloc keeping freed memory as
 * FFT call: the FFT method on a tiny signal, the fixed cost of a call, which decides
   short signals.
 
-It then prints, for a few kernel sizes, the signal length where ``auto``
-switches from direct to FFT, which the README quotes.
+The module it writes names the machine, the date, numpy's version and the command in
+its header. After writing, it prints (from a fresh process, which imports the new
+constants) the table of docs/performance.md: the signal length where ``auto``
+switches from the direct sum to the FFT for a few kernel sizes.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import math
+import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
+from machine import cpu_model
 
 from convcli.engine import fft
-from convcli.engine.calibration import COMPILED_TAPS, PHASE_SPLITS
 from convcli.engine.cost import choose_method
 from convcli.engine.direct import slide_direct
 from convcli.engine.geometry import plan
 from convcli.engine.memory import reuse_freed_memory
 from convcli.options import Options
 
+ROOT = Path(__file__).resolve().parent.parent
+MODULE = ROOT / "convcli" / "engine" / "calibration.py"
+#: ruff's line length (pyproject.toml): the written module must need no reformatting.
+LINE_LENGTH = 100
+
 KINDS = {"i": np.int64, "f": np.float64, "c": np.complex128}
+COMPILED_TAPS = (3, 8, 11, 12, 15, 16, 24, 31, 32, 47, 48, 63, 64, 128, 256, 512)
+PHASE_SPLITS = (2, 8)
+#: Nanoseconds per multiply-add of Python ints (kind "O"), which only the vectorised direct
+#: sum takes: a round figure, not measured here (it grows with the integers' size).
+PYTHON_INT_MAC_NS = 200.0
+DEFAULT_REPEATS = 7
+
+#: A constant of the written module: a number, a tuple of them, or a table of either by kind.
+Value = float | tuple[float, ...] | Mapping[str, float | tuple[float, ...]]
+
+#: Every constant of the module, in order, with its one-line ``#:`` comment.
+COMMENTS = {
+    "COMPILED_TAPS": "Kernel lengths (taps) at which NS_COMPILED_OUTPUT is measured.",
+    "NS_COMPILED_OUTPUT": "numpy.convolve's cost per output, in ns, by dtype kind, "
+    "at each of COMPILED_TAPS.",
+    "PHASE_SPLITS": "Phase counts (of a stride or a dilation) where NS_PHASE_EXTRA is measured.",
+    "NS_PHASE_EXTRA": "What splitting a 1-D sum into phases adds per output (strided copies "
+    "and writes), in ns.",
+    "NS_PER_VECTOR_MAC": "One vectorised multiply-add per output and kernel cell, in ns "
+    '("O": Python ints, an estimate).',
+    "NS_PER_FFT_UNIT_1D": "A 1-D overlap-save FFT sum, in ns per unit of fft.transform_work.",
+    "NS_PER_FFT_UNIT_ND": "An N-D FFT sum, in ns per n (log2 n + 4) of its transform size n.",
+    "NS_FFT_CALL": "An FFT sum's fixed cost besides its transforms (set-up, numpy calls, the "
+    "guard), in ns.",
+}
 
 
-def least_seconds(run: Callable[[], object], repeats: int = 7) -> float:
+@dataclass(frozen=True)
+class Provenance:
+    """Where and how the constants were measured: the facts in the module's header."""
+
+    command: str
+    machine: str
+    date: str
+    numpy: str
+
+    @classmethod
+    def here(cls, command: str) -> Provenance:
+        """This machine, today (UTC) and the numpy imported."""
+        machine = f"{cpu_model()}, {os.cpu_count()} cores"
+        today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+        return cls(command, machine, today, np.__version__)
+
+
+# ---------------------------------------------------------------- the module's text
+
+
+def render(values: Mapping[str, Value], provenance: Provenance) -> str:
+    """The source of convcli/engine/calibration.py holding ``values`` (one per COMMENTS
+    name), formatted as ``ruff format`` leaves it."""
+    header = [
+        '"""Measured costs of the engine\'s sums, for the cost model in convcli.engine.cost.',
+        "",
+        "Generated by benchmarks/calibrate.py: run it again to measure anew, rather than edit.",
+        "Each figure is the least of several runs of one case per dtype kind:",
+        "i int64, f float64, c complex128 (O, Python ints, is an estimate).",
+        "",
+        f"Command: {provenance.command}",
+        f"Machine: {provenance.machine}",
+        f"Date: {provenance.date}",
+        f"numpy: {provenance.numpy}",
+        '"""',
+    ]
+    tables = [
+        "\n".join(_assignment(name, comment, values[name])) for name, comment in COMMENTS.items()
+    ]
+    return "\n".join(header) + "\n\n" + "\n\n".join(tables) + "\n"
+
+
+def _literal(value: Value) -> str:
+    """``value`` as Python source on one line, quoted and spaced as ruff writes it."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f'"{key}": {_literal(item)}' for key, item in value.items()) + "}"
+    if isinstance(value, tuple):
+        items = ", ".join(_literal(item) for item in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    return repr(int(value) if isinstance(value, (int, np.integer)) else float(value))
+
+
+def _assignment(name: str, comment: str, value: Value) -> list[str]:
+    """The lines of one constant: its ``#:`` comment and ``NAME = value``; one too long for
+    a line is wrapped by hand, a row per kind, and fenced from ruff's formatting (which
+    would give each number a line of its own)."""
+    line = f"{name} = {_literal(value)}"
+    if len(line) <= LINE_LENGTH:
+        return [f"#: {comment}", line]
+    if isinstance(value, Mapping):
+        rows = [f"{name} = {{"]
+        for key, item in value.items():
+            rows += _wrapped(f'    "{key}": ', item, ",")
+        rows.append("}")
+    else:
+        rows = _wrapped(f"{name} = ", value, "")
+    return ["# fmt: off", f"#: {comment}", *rows, "# fmt: on"]
+
+
+def _wrapped(prefix: str, value: Value, end: str) -> list[str]:
+    """``prefix``, then ``value`` and ``end``, a tuple's items filling lines of at most
+    LINE_LENGTH characters, aligned after its opening parenthesis."""
+    if not isinstance(value, tuple) or len(prefix + _literal(value) + end) <= LINE_LENGTH:
+        return [prefix + _literal(value) + end]
+    items = [_literal(item) for item in value]
+    pieces = [item + "," for item in items[:-1]] + [items[-1] + ")" + end]
+    lines, line = [], prefix + "(" + pieces[0]
+    for piece in pieces[1:]:
+        if len(line) + 1 + len(piece) > LINE_LENGTH:
+            lines.append(line)
+            line = " " * (len(prefix) + 1) + piece
+        else:
+            line += " " + piece
+    return [*lines, line]
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def least_seconds(run: Callable[[], object], repeats: int) -> float:
     """Least wall time of ``run`` after one warm-up call: other work on the machine
     only ever adds time, so the least is the steadiest estimate of the cost."""
     run()
@@ -60,19 +193,19 @@ def sample(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.nd
     return values + 1j * rng.standard_normal(shape) if kind == "c" else values
 
 
-def compiled_output(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
+def compiled_output(kind: str, rng: np.random.Generator, repeats: int) -> tuple[float, ...]:
     """Nanoseconds per output of the 1-D compiled direct sum, at each of COMPILED_TAPS."""
     signal = sample((200_000,), kind, rng)
     costs = []
     for taps in COMPILED_TAPS:
         kernel = sample((taps,), kind, rng)
         geometry = plan(signal.shape, kernel.shape)
-        seconds = least_seconds(partial(slide_direct, signal, kernel, geometry))
+        seconds = least_seconds(partial(slide_direct, signal, kernel, geometry), repeats)
         costs.append(round(seconds * 1e9 / geometry.output_shape[0], 3))
     return tuple(costs)
 
 
-def phase_extra(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
+def phase_extra(kind: str, rng: np.random.Generator, repeats: int) -> tuple[float, ...]:
     """Nanoseconds per output that splitting a 1-D sum into phases adds (strided copies in,
     strided writes out), at each of PHASE_SPLITS dilations."""
     signal, kernel = sample((1_000_000,), kind, rng), sample((16,), kind, rng)
@@ -81,21 +214,21 @@ def phase_extra(kind: str, rng: np.random.Generator) -> tuple[float, ...]:
         per_output = []
         for step in (1, dilation):
             geometry = plan(signal.shape, kernel.shape, Options.parse(dilation=step))
-            seconds = least_seconds(partial(slide_direct, signal, kernel, geometry))
+            seconds = least_seconds(partial(slide_direct, signal, kernel, geometry), repeats)
             per_output.append(seconds * 1e9 / geometry.output_shape[0])
         extras.append(round(max(per_output[1] - per_output[0], 0.0), 3))
     return tuple(extras)
 
 
-def vector_mac(kind: str, rng: np.random.Generator) -> float:
+def vector_mac(kind: str, rng: np.random.Generator, repeats: int) -> float:
     """Nanoseconds per output and kernel cell of the vectorised direct sum (2-D)."""
     signal, kernel = sample((1000, 1000), kind, rng), sample((3, 3), kind, rng)
     geometry = plan(signal.shape, kernel.shape)
-    seconds = least_seconds(lambda: slide_direct(signal, kernel, geometry))
+    seconds = least_seconds(partial(slide_direct, signal, kernel, geometry), repeats)
     return round(seconds * 1e9 / (math.prod(geometry.output_shape) * kernel.size), 3)
 
 
-def fft_unit_1d(kind: str, rng: np.random.Generator) -> float:
+def fft_unit_1d(kind: str, rng: np.random.Generator, repeats: int) -> float:
     """Nanoseconds per unit of ``fft.transform_work`` in 1-D overlap-save (with auto's guard),
     averaged over a short and a long kernel."""
     per_unit = []
@@ -105,44 +238,34 @@ def fft_unit_1d(kind: str, rng: np.random.Generator) -> float:
         blocks = fft.block_plan(taps, signal.size)
         outputs = signal.size - taps + 1
         units = outputs * fft.transform_work(blocks.length) / blocks.step
-        seconds = least_seconds(partial(fft.slide_fft, signal, kernel, (1,), (1,), guard=True))
-        per_unit.append(seconds * 1e9 / units)
+        run = partial(fft.slide_fft, signal, kernel, (1,), (1,), guard=True)
+        per_unit.append(least_seconds(run, repeats) * 1e9 / units)
     return round(statistics.mean(per_unit), 3)
 
 
-def fft_call(kind: str, rng: np.random.Generator) -> float:
-    """Nanoseconds of an FFT sum (with auto's guard) on a signal of 64 values: what a call
-    costs besides its transforms' work (set-up, the calls into numpy, the guard's checks)."""
-    signal, kernel = sample((64,), kind, rng), sample((3,), kind, rng)
-    seconds = least_seconds(partial(fft.slide_fft, signal, kernel, (1,), (1,), guard=True))
-    return round(seconds * 1e9, 1)
-
-
-def fft_unit_nd(kind: str, rng: np.random.Generator) -> float:
+def fft_unit_nd(kind: str, rng: np.random.Generator, repeats: int) -> float:
     """Nanoseconds per ``n (log2 n + 4)`` of one 2-D transform pair (with auto's guard)."""
     signal, kernel = sample((1000, 1000), kind, rng), sample((15, 15), kind, rng)
     size = math.prod(fft.fast_length(n) for n in signal.shape)
-    seconds = least_seconds(lambda: fft.slide_fft(signal, kernel, (1, 1), (1, 1), guard=True))
-    return round(seconds * 1e9 / (size * (math.log2(size) + 4)), 3)
+    run = partial(fft.slide_fft, signal, kernel, (1, 1), (1, 1), guard=True)
+    return round(least_seconds(run, repeats) * 1e9 / (size * (math.log2(size) + 4)), 3)
 
 
-def crossover(kernel_size: int, ndim: int) -> str:
-    """The smallest signal side (powers of two) where auto picks the FFT for this kernel side."""
-    for exponent in range(4, 25 if ndim == 1 else 13):
-        side = 1 << exponent
-        if side < kernel_size:
-            continue
-        geometry = plan((side,) * ndim, (kernel_size,) * ndim)
-        if choose_method(geometry, (kernel_size,) * ndim, "f") == "fft":
-            return str(side)
-    return "never"
+def fft_call(kind: str, rng: np.random.Generator, repeats: int) -> float:
+    """Nanoseconds of an FFT sum (with auto's guard) on a signal of 64 values: what a call
+    costs besides its transforms' work (set-up, the calls into numpy, the guard's checks)."""
+    signal, kernel = sample((64,), kind, rng), sample((3,), kind, rng)
+    run = partial(fft.slide_fft, signal, kernel, (1,), (1,), guard=True)
+    return round(least_seconds(run, repeats) * 1e9, 1)
 
 
-def main() -> None:
-    """Print the constants, then the crossovers they give."""
+def measure(repeats: int) -> dict[str, Value]:
+    """Every constant of the module, measured on this machine (a line on stderr for each)."""
     reuse_freed_memory()  # as compute() does before large work
     rng = np.random.default_rng(0)
-    for name, measure in (
+    values: dict[str, Value] = {"COMPILED_TAPS": COMPILED_TAPS, "PHASE_SPLITS": PHASE_SPLITS}
+    by_hand = {"NS_PER_VECTOR_MAC": {"O": PYTHON_INT_MAC_NS}}
+    for name, measured in (
         ("NS_COMPILED_OUTPUT", compiled_output),
         ("NS_PHASE_EXTRA", phase_extra),
         ("NS_PER_VECTOR_MAC", vector_mac),
@@ -150,13 +273,89 @@ def main() -> None:
         ("NS_PER_FFT_UNIT_ND", fft_unit_nd),
         ("NS_FFT_CALL", fft_call),
     ):
-        constants = {kind: measure(kind, rng) for kind in KINDS}
-        print(f"{name} = {constants}")
-    print("\nauto switches to the FFT (float64, valid, stride 1) at signal side >=")
-    for kernel_size in (3, 8, 16, 32, 64, 128, 1000):
-        print(
-            f"  kernel {kernel_size:>5}: 1-D {crossover(kernel_size, 1):>8}   2-D {crossover(kernel_size, 2):>6}"
-        )
+        table = {kind: measured(kind, rng, repeats) for kind in KINDS}
+        print(f"{name} = {table}", file=sys.stderr)
+        values[name] = {**table, **by_hand.get(name, {})}
+    return values
+
+
+# ---------------------------------------------------------------- where auto takes the FFT
+
+
+CROSSOVER_KERNELS = (3, 8, 16, 32, 64, 128, 1000)
+
+
+def crossover(kernel_size: int, ndim: int) -> str:
+    """The smallest signal side (powers of two) where auto picks the FFT for this kernel side,
+    as docs/performance.md shows it (``never`` up to 2**24 values in 1-D, 4096 in 2-D)."""
+    for exponent in range(4, 25 if ndim == 1 else 13):
+        side = 1 << exponent
+        if side < kernel_size:
+            continue
+        geometry = plan((side,) * ndim, (kernel_size,) * ndim)
+        if choose_method(geometry, (kernel_size,) * ndim, "f") == "fft":
+            return f">= {side}"
+    return "never"
+
+
+def crossover_table() -> str:
+    """The markdown table of docs/performance.md: where auto switches from the direct sum
+    to the FFT (float64, valid, stride 1) by the installed constants."""
+    rows = [
+        ["kernel", *map(str, CROSSOVER_KERNELS)],
+        ["---"] * (len(CROSSOVER_KERNELS) + 1),
+        ["1-D signal length", *(crossover(k, 1) for k in CROSSOVER_KERNELS)],
+        ["2-D signal side", *(crossover(k, 2) for k in CROSSOVER_KERNELS)],
+    ]
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Measure the cost model's constants and write convcli/engine/calibration.py."
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=DEFAULT_REPEATS,
+        help=f"timed runs of each case after a warm-up; the least counts ({DEFAULT_REPEATS})",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the module to standard output instead of writing it",
+    )
+    parser.add_argument(
+        "--crossovers",
+        action="store_true",
+        help="measure nothing: print where auto switches to the FFT by the installed constants",
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = parse_arguments(argv)
+    if arguments.crossovers:
+        print(crossover_table())
+        return
+    command = "python benchmarks/calibrate.py"
+    if arguments.repeats != DEFAULT_REPEATS:
+        command += f" --repeats {arguments.repeats}"
+    text = render(measure(arguments.repeats), Provenance.here(command))
+    if arguments.dry_run:
+        print(text, end="")
+        return
+    MODULE.write_text(text, encoding="utf-8")
+    print(f"wrote {MODULE.relative_to(ROOT)}; auto now switches to the FFT at:\n")
+    sys.stdout.flush()
+    # a fresh process, which imports the constants just written
+    subprocess.run([sys.executable, __file__, "--crossovers"], check=True)
 
 
 if __name__ == "__main__":

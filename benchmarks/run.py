@@ -1,14 +1,15 @@
 """Benchmark convcli against numpy, scipy and torch, and check the targets of issue 4.
 
-Run it from the project folder, with convcli installed (``pip install -e '.[bench]'``
-brings scipy; torch is measured too whenever it is importable, never installed)::
+Run it from the project folder, with convcli installed (``pip install '.[bench]'`` brings
+scipy; torch is measured too whenever it is importable, never installed; an editable
+install starts more slowly)::
 
     python benchmarks/run.py                 # the full run: about 9 minutes on 2 cores
     python benchmarks/run.py --quick         # small sizes, under a minute: a smoke test
     python benchmarks/run.py --only 'N=1e6' --repeats 9
     python benchmarks/run.py --methods auto,direct,fft   # also rows with a forced method
 
-The report goes to standard output as markdown, ready to paste into the README;
+The report goes to standard output as markdown, its tables ready for docs/performance.md;
 progress goes to standard error. ``--json FILE`` also saves every measurement.
 
 What is measured, and how:
@@ -99,6 +100,7 @@ from signal import SIGKILL
 from typing import IO, Any
 
 import numpy as np
+from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20240604
@@ -1353,15 +1355,6 @@ def version(package: str) -> str | None:
         return None
 
 
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    match = re.search(r"^model name\s*:\s*(.+)$", text, flags=re.MULTILINE)
-    return match.group(1).strip() if match else platform.processor() or "unknown CPU"
-
-
 def memory_total() -> str:
     try:
         match = re.search(r"MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text())
@@ -1396,7 +1389,7 @@ def machine_section(settings: Settings, libraries: Sequence[str]) -> str:
     packages = ", ".join(
         f"{name} {version(name) or 'not installed'}" for name in ("numpy", "scipy", "torch")
     )
-    run = "quick run (small sizes; not for the README)" if settings.quick else "full run"
+    run = "quick run (small sizes; not for docs/performance.md)" if settings.quick else "full run"
     return "\n".join(
         [
             f"convcli benchmark, {run}, {time.strftime('%Y-%m-%d')}",

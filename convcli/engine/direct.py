@@ -129,14 +129,14 @@ def slide_compiled_1d(
         return out
 
 
-#: Sums of up to this many multiply-adds (times at least 3 taps' worth per output) take
-#: under 0.11 s at the slowest measured rate (complex, 3 taps: 6.3 ns each): one call.
+#: Sums of up to this many multiply-adds (at least 3 taps' worth per output) run in one
+#: call: about PIECE_NS at the calibration table's slowest rate (complex, 3 taps).
 _ONE_PIECE_MACS = 1 << 24
 #: A longer valid sum runs in pieces the cost model prices at this many nanoseconds, so
 #: that Ctrl-C (which Python sees only between numpy calls) stops it within a second.
 PIECE_NS = 0.1e9
 #: A sum priced at up to this runs in one call all the same: Ctrl-C waits at most that
-#: long, and copying pieces into the result would cost 5-7% of a sum of 31 taps.
+#: long, and copying pieces into the result would cost a few percent of the sum.
 ONE_CALL_NS = 0.5e9
 
 

@@ -57,7 +57,7 @@ ACCURACY = 2.0**-20
 #: Integer results are rounded from the FFT only where the proven error bound is below this.
 _ROUNDING_MARGIN = 0.25
 #: Values per chunk of overlap-save blocks transformed at once: 2 MB of float64, which
-#: stays in cache between the passes over it (8 MB chunks took twice as long).
+#: stays in cache between the passes over it.
 _CHUNK_VALUES = 1 << 18
 
 #: Signals of up to this many kernel-sized overlap-save blocks may take another plan:
@@ -163,11 +163,7 @@ def transform_work(length: int) -> float:
     ``L (log2 L + 12) + 1000``. ``L log2 L`` is the transform pair's; ``12 L`` the passes
     over the block besides (copying it in, the product, copying out, the guard), and
     1000 the fixed cost of a block. Past 2**14 points a penalty: blocks fall out of
-    cache (measured: per value, 2**18-point blocks took twice as long as 2**14).
-
-    Fitted to block lengths timed against each other (float64, guard on, 2026-12): for
-    16 to 1000 taps the lengths chosen took 2% longer than the best measured on average
-    (9% at most, with 64 taps), where the model before (``L (log2 L + 4)``) lost 6% (13%).
+    cache. Fitted to block lengths timed against each other (docs/performance.md).
 
     >>> transform_work(1024)
     23528.0
@@ -401,9 +397,8 @@ def _norm(values: np.ndarray) -> float:
     """The Euclidean norm of the whole array, redone scaled where squaring under- or
     overflowed.
 
-    Dot products (BLAS, twice the speed of einsum's) of rows of BLAS_ROW values: OpenBLAS
-    splits a longer one over threads, which in a process pinned to one core fight over it
-    (one dot product of 10**5 values then took milliseconds instead of 20 us).
+    Dot products (BLAS, faster than einsum) of rows of BLAS_ROW values: OpenBLAS splits
+    a longer one over threads, which in a process pinned to one core fight over it.
     """
     flat = _reals(values).reshape(-1)
     whole = flat.size - flat.size % BLAS_ROW

@@ -19,7 +19,7 @@ __all__ = ["BLAS_ROW", "LARGE_WORK", "reuse_freed_memory"]
 
 #: Taps per numpy.convolve call: numpy takes each window's dot product by BLAS, and
 #: OpenBLAS splits one of more than 10**4 values over threads, which on a busy or pinned
-#: machine fight for the cores (a sum of 10**5 taps took 5 to 100 times as long).
+#: machine fight for the cores.
 BLAS_ROW = 8192
 
 #: Values in a work array from which keeping freed memory pays.
