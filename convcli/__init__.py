@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from convcli.analysis.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
     from convcli.api import compare, convolve, correlate
     from convcli.engine.core import Comparison, kernel_symmetry
-    from convcli.errors import ConvcliError, InputError
+    from convcli.errors import ConvcliError, InputError, OptionError
+    from convcli.options import Options
 
 __all__ = [
     "Backward",
@@ -22,6 +23,8 @@ __all__ = [
     "ConvcliError",
     "Delay",
     "InputError",
+    "OptionError",
+    "Options",
     "backward",
     "compare",
     "convolve",
@@ -49,6 +52,8 @@ _HOMES = {
     "kernel_symmetry": "engine.core",
     "ConvcliError": "errors",
     "InputError": "errors",
+    "OptionError": "errors",
+    "Options": "options",
     "Delay": "analysis.xcorr",
     "correlation_lags": "analysis.xcorr",
     "find_delay": "analysis.xcorr",

@@ -1108,7 +1108,7 @@ def test_parse_per_axis_rejects(value, name):
     ],
 )
 def test_plan_by_hand(args, kwargs, pads, padded, output):
-    geometry = plan(*args, **kwargs)
+    geometry = plan(*args[:2], Options.parse(*args[2:], **kwargs))
     assert geometry.pads == pads
     assert geometry.padded_shape == padded
     assert geometry.output_shape == output

@@ -215,33 +215,33 @@ def test_human_bytes(size, text):
 def test_check_memory_refuses_a_2d_full_of_two_large_matrices():
     matrix = np.broadcast_to(1.0, (20_000, 20_000))  # no memory behind it
     with pytest.raises(ConvcliError) as caught:
-        limits.check_memory(matrix, matrix, {"padding": "full"}, "csv", available=16 * 10**9)
+        limits.check_memory(matrix, matrix, Options(padding="full"), "csv", available=16 * 10**9)
     message = str(caught.value)
     assert message.startswith("the 39999x39999 result needs about ")
     assert "16 GB is available" in message
     assert "--stream" in message and "--padding" in message
     # the same inputs fit with valid padding, a 1x1 result
-    limits.check_memory(matrix, matrix, {"padding": "valid"}, "csv", available=16 * 10**9)
+    limits.check_memory(matrix, matrix, Options(), "csv", available=16 * 10**9)
 
 
 def test_check_memory_asks_the_machine_only_for_large_work(monkeypatch):
     asked = []
     monkeypatch.setattr(limits, "available_memory", lambda: asked.append(1) or 10**6)
-    limits.check_memory(np.ones(1000), np.ones(3), {}, "csv")
+    limits.check_memory(np.ones(1000), np.ones(3), Options(), "csv")
     assert asked == []
     with pytest.raises(ConvcliError, match="1 MB is available"):
-        limits.check_memory(np.ones(3 * 10**6), np.ones(3), {}, "csv")
+        limits.check_memory(np.ones(3 * 10**6), np.ones(3), Options(), "csv")
     assert asked == [1]
 
 
 def test_check_memory_passes_when_the_machine_does_not_say(monkeypatch):
     monkeypatch.setattr(limits, "available_memory", lambda: None)
-    limits.check_memory(np.ones(10**6), np.ones(3), {"method": "direct"}, "json")
+    limits.check_memory(np.ones(10**6), np.ones(3), Options(method="direct"), "json")
 
 
 def test_check_memory_keeps_the_engine_errors():
     with pytest.raises(ConvcliError, match="kernel spans"):
-        limits.check_memory(np.ones(3), np.ones(5), {}, "csv")
+        limits.check_memory(np.ones(3), np.ones(5), Options(), "csv")
 
 
 def test_check_memory_bounds_another_convention_by_the_full_overlap():
@@ -249,6 +249,6 @@ def test_check_memory_bounds_another_convention_by_the_full_overlap():
     full overlap, which is refused here, where convcli's own rules refuse the kernel."""
     short, long = np.ones(2), np.broadcast_to(1.0, (10**8,))
     with pytest.raises(ConvcliError, match=r"the 100000001 result needs about"):
-        limits.check_memory(short, long, {"convention": "numpy"}, "csv", available=10**9)
+        limits.check_memory(short, long, Options(convention="numpy"), "csv", available=10**9)
     with pytest.raises(ConvcliError, match="kernel spans"):
-        limits.check_memory(short, long, {}, "csv", available=10**9)
+        limits.check_memory(short, long, Options(), "csv", available=10**9)

@@ -16,11 +16,13 @@ from examples import EPS, assert_matches, fft_error_bound, norm
 from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
+import convcli
 from convcli import ConvcliError
 from convcli.engine import core as engine
-from convcli.engine import fft
+from convcli.engine import cost, direct, fft
+from convcli.engine.calibration import NS_PER_FFT_UNIT_1D
 from convcli.engine.core import compute
-from convcli.engine.cost import choose_method
+from convcli.engine.cost import choose_method, compiled_cost
 from convcli.engine.geometry import plan
 from convcli.options import METHODS, Options
 
@@ -424,10 +426,10 @@ def test_nonfinite_kernel_over_padding_by_hand(method: str):
     """The examples of issue 14, against numpy and scipy's direct sums."""
     from scipy import signal as scipy_signal
 
-    full = engine.convolve([1.0, 2.0], [1.0, np.inf], padding="full", method=method)
+    full = convcli.convolve([1.0, 2.0], [1.0, np.inf], padding="full", method=method)
     assert full.tolist() == [1.0, np.inf, np.inf]
     assert full.tolist() == np.convolve([1.0, 2.0], [1.0, np.inf], "full").tolist()
-    numpy_same = engine.correlate(
+    numpy_same = convcli.correlate(
         [1.0, 2.0, 3.0], [np.nan, 1.0], padding="same", convention="numpy", method=method
     )
     assert_nonfinite_placement(numpy_same, np.array([1.0, np.nan, np.nan]))
@@ -436,7 +438,7 @@ def test_nonfinite_kernel_over_padding_by_hand(method: str):
         assert_nonfinite_placement(numpy_same, np.correlate([1.0, 2.0, 3.0], [np.nan, 1.0], "same"))
         expected = scipy_signal.convolve([1.0, 2.0, 3.0], [2.0, np.inf], "full", method="direct")
     assert_nonfinite_placement(
-        engine.convolve([1.0, 2.0, 3.0], [2.0, np.inf], padding="full", method=method), expected
+        convcli.convolve([1.0, 2.0, 3.0], [2.0, np.inf], padding="full", method=method), expected
     )
 
 
@@ -777,7 +779,7 @@ def test_sums_of_huge_values_by_tiny_ones_by_hand(method: str):
     """The example of issue 14: sums of 1e8 and 2e8, not inf, by every method."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        values = engine.convolve(
+        values = convcli.convolve(
             np.array([1e308, 1e308]), np.array([1e-300, 1e-300]), padding="full", method=method
         )
     expected = reference_slide([1e308, 1e308], [1e-300, 1e-300], "convolution", "full")[0]
@@ -826,12 +828,12 @@ def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: in
     in runs of ``BLAS_ROW`` taps (BLAS keeps those on one thread): tiny pieces give every
     output the same bits as one piece, and both match the reference."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "BLAS_ROW", row)
-        patch.setattr(engine, "_ONE_PIECE_MACS", 0)  # every sum by the pieces' route
+        patch.setattr(direct, "BLAS_ROW", row)
+        patch.setattr(direct, "_ONE_PIECE_MACS", 0)  # every sum by the pieces' route
         whole = case.run("direct").values  # in one piece
-        patch.setattr(engine, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
-        patch.setattr(engine, "ONE_CALL_NS", 0.0)
-        patch.setattr(engine, "NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
+        patch.setattr(direct, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
+        patch.setattr(direct, "ONE_CALL_NS", 0.0)
+        patch.setattr(direct, "NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
         pieces = case.run("direct").values
         check_every_method(case)
     if whole.dtype.kind in "fc":
@@ -849,17 +851,17 @@ def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
     rng = np.random.default_rng(1)
     signal, kernel = rng.normal(size=200_000), rng.normal(size=300)
     outputs = signal.size - kernel.size + 1
-    monkeypatch.setattr(engine, "PIECE_NS", engine.compiled_cost(300, "f") * outputs / 3.9)
-    monkeypatch.setattr(engine, "ONE_CALL_NS", engine.PIECE_NS)
-    values = engine.convolve(signal, kernel, method="direct")
+    monkeypatch.setattr(direct, "PIECE_NS", compiled_cost(300, "f") * outputs / 3.9)
+    monkeypatch.setattr(direct, "ONE_CALL_NS", direct.PIECE_NS)
+    values = convcli.convolve(signal, kernel, method="direct")
     assert len(calls) == 4
-    np.testing.assert_array_equal(values, convolve(signal, kernel, padding="valid"))
+    np.testing.assert_array_equal(values, convolve(signal, kernel, "valid"))
     calls.clear()
-    monkeypatch.setattr(engine, "BLAS_ROW", 100)  # three runs of taps a piece
-    values = engine.convolve(signal, kernel, method="direct")
+    monkeypatch.setattr(direct, "BLAS_ROW", 100)  # three runs of taps a piece
+    values = convcli.convolve(signal, kernel, method="direct")
     assert len(calls) == 12
     np.testing.assert_allclose(
-        values, convolve(signal, kernel, padding="valid"), rtol=1e-12, atol=1e-12
+        values, convolve(signal, kernel, "valid"), rtol=1e-12, atol=1e-12
     )
 
 
@@ -883,8 +885,8 @@ def test_choose_method_counts_the_fft_calls_fixed_cost_on_short_signals(kind: st
     FFT call's set-up: a thousand values are summed directly, a million by FFT."""
     geometry = plan((10**6,), (31,))
     blocks = fft.block_plan(31, 10**6)
-    per_output = fft.transform_work(blocks.length) / blocks.step * engine.NS_PER_FFT_UNIT_1D[kind]
-    assert per_output < engine._direct_cost(geometry, (31,), kind)
+    per_output = fft.transform_work(blocks.length) / blocks.step * NS_PER_FFT_UNIT_1D[kind]
+    assert per_output < cost._direct_cost(geometry, (31,), kind)
     assert choose_method(geometry, (31,), kind) == "fft"
     assert choose_method(plan((1_000,), (31,)), (31,), kind) == "direct"
 
@@ -918,8 +920,8 @@ def test_plain_requests_give_the_general_paths_values_bit_for_bit(
     kernel = np.array(data.draw(st.lists(cells, min_size=taps, max_size=taps)))
     with np.errstate(all="ignore"):
         for operation, function in (
-            ("convolution", engine.convolve),
-            ("correlation", engine.correlate),
+            ("convolution", convcli.convolve),
+            ("correlation", convcli.correlate),
         ):
             expected = compute(signal, kernel, operation, Options.parse(method=method)).values
             got = function(signal, kernel, method=method)
@@ -927,21 +929,9 @@ def test_plain_requests_give_the_general_paths_values_bit_for_bit(
             assert got.tobytes() == expected.tobytes()
 
 
-def test_plain_route_taken_only_for_plain_requests():
+def test_plain_route_taken_only_for_plain_requests(monkeypatch):
     signal, kernel = np.arange(10.0), np.array([1.0, -2.0, 0.5])
-    defaults = {
-        "padding": "valid",
-        "stride": 1,
-        "dilation": 1,
-        "pad_mode": "zeros",
-        "method": "auto",
-        "convention": "convcli",
-    }
-
-    def plain(signal_=signal, kernel_=kernel, **changes):
-        return engine._plain_sum(signal_, kernel_, "convolution", **{**defaults, **changes})
-
-    assert plain() is not None
+    assert engine.plain_sum(signal, kernel, "convolution") is not None
     for signal_, kernel_ in [
         (signal.tolist(), kernel),  # a list
         (signal.astype(int), kernel),  # integers stay exact
@@ -950,7 +940,10 @@ def test_plain_route_taken_only_for_plain_requests():
         (signal, np.ones(engine.PLAIN_TAPS + 1)),
         (signal[:2], kernel),  # a kernel longer than the signal: an error
     ]:
-        assert plain(signal_, kernel_) is None
+        assert engine.plain_sum(signal_, kernel_, "convolution") is None
+    taken = []
+    plain_sum = engine.plain_sum
+    monkeypatch.setattr(engine, "plain_sum", lambda *args: taken.append(1) or plain_sum(*args))
     for changes in [
         {"padding": "same"},
         {"padding": ((0, 0),)},
@@ -958,13 +951,15 @@ def test_plain_route_taken_only_for_plain_requests():
         {"stride": (1,)},
         {"dilation": 2},
         {"pad_mode": "reflect"},
-        {"pad_mode": "mirror"},  # no such pad mode
         {"method": "fft"},
         {"convention": "numpy"},
     ]:
-        assert plain(**changes) is None, changes
+        convcli.convolve(signal, kernel, **changes)
+        assert taken == [], changes
+    convcli.convolve(signal, kernel, method="direct")
+    assert taken == [1]
     with pytest.raises(ConvcliError, match="unknown pad mode"):  # refused as ever
-        engine.convolve(signal, kernel, pad_mode="mirror")
+        convcli.convolve(signal, kernel, pad_mode="mirror")
 
 
 def test_result_reports_method_used():

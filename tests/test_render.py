@@ -9,6 +9,7 @@ import pytest
 from examples import IMAGE, SOBEL_X, F
 
 import convcli
+from convcli.api import comparison_of
 from convcli.engine import core as engine
 from convcli.options import Options
 from convcli.render import tables as render
@@ -316,7 +317,7 @@ def test_ascii_glyphs_keep_the_columns_aligned():
 def test_a_library_whose_conv_does_not_flip_is_not_said_to_slide_the_flipped_kernel(
     convention, signal, kernel
 ):
-    comparison = engine.compare(signal, kernel, Options.parse(convention=convention))
+    comparison = comparison_of(signal, kernel, Options.parse(convention=convention))
     text = flat(render.view_text(render.comparison_view(comparison, "f"), width=200))
     assert "does not flip the kernel" in text
     assert "convolution slides the flipped kernel" not in text

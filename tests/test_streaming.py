@@ -49,7 +49,7 @@ def run_stream(signal: np.ndarray, kernel: object, sizes: list[int], options: di
     """Feed ``signal`` in blocks of ``sizes`` (cycled; 0 is an empty block), then finish."""
     if not any(sizes):
         sizes = [*sizes, 1]  # only empty blocks would never end
-    stream = Stream(kernel, **options)
+    stream = stream_of(kernel, options)
     fed = []
     start, turn = 0, 0
     while start < len(signal):
@@ -58,6 +58,13 @@ def run_stream(signal: np.ndarray, kernel: object, sizes: list[int], options: di
         start += size
         turn += 1
     return Streamed(fed, stream.finish())
+
+
+def stream_of(kernel: object, options: dict) -> Stream:
+    """A Stream for ``options``: an operation and the Options keywords."""
+    options = dict(options)
+    operation = options.pop("operation")
+    return Stream(kernel, operation, Options.parse(**options))
 
 
 def whole(signal: np.ndarray, kernel: object, options: dict) -> np.ndarray:
@@ -310,7 +317,7 @@ def test_empty_float_block_in_a_long_integer_stream():
     """Past the buffer, an empty block must not turn the last outputs into decimals."""
     signal = np.random.default_rng(10).integers(-100, 100, 300_000)
     options = {"operation": "convolution", "padding": "full"}
-    stream = Stream([1, -1], **options)
+    stream = stream_of([1, -1], options)
     outputs = [stream.feed(signal[:-10]), stream.feed(np.empty(0)), stream.feed(signal[-10:])]
     values = np.concatenate([*outputs, stream.finish()])
     assert_identical(values, whole(signal, [1, -1], options))
@@ -323,7 +330,7 @@ def test_integers_past_int64_later_in_a_long_stream():
     signal = np.random.default_rng(12).integers(-100, 100, 300_000).astype(object)
     signal[-2] = 2**64
     options = {"operation": "convolution", "padding": "full"}
-    stream = Stream([1, 2, 3], **options)
+    stream = stream_of([1, 2, 3], options)
     outputs = [stream.feed(signal[:-2].astype(np.int64)), stream.feed(signal[-2:])]
     values = np.concatenate([*outputs, stream.finish()])
     assert_identical(values, whole(signal, [1, 2, 3], options))

@@ -201,7 +201,9 @@ def test_matlab_scalings_match_their_definitions(scale, data, ndim, kind):
     padding = case["padding"]
     if scale == "unbiased" and isinstance(padding, list):  # no lag beyond ±(N-1)
         padding = [(min(b, n - 1), min(a, n - 1)) for (b, a), n in zip(padding, x.shape)]
-    result = normalized_compute(x, y, scale, padding=padding, stride=case["stride"])
+    result = normalized_compute(
+        x, y, scale, options=Options.parse(padding=padding, stride=case["stride"])
+    )
     assert result.values.dtype.kind in "fc"
     expected, _ = xcorr_reference(x, y, scale)
     lags = geometry_lags(result.geometry)
@@ -261,7 +263,7 @@ def test_matlab_scalings_refuse_what_xcorr_does_not_define():
 
 
 def test_coeff_of_an_all_zero_signal_is_zero_with_a_note():
-    result = normalized_compute([0, 0, 0], [1, 2, 3], "coeff", padding="full")
+    result = normalized_compute([0, 0, 0], [1, 2, 3], "coeff", options=Options(padding="full"))
     assert result.values.tolist() == [0.0] * 5
     assert result.notes == ("the signal or the kernel is all zeros, so every coeff output is 0",)
 
@@ -306,11 +308,13 @@ def test_zncc_matches_its_definition(data, ndim, kind, pad_mode, method):
             case["signal"],
             case["kernel"],
             "zncc",
-            padding=padding,
-            stride=case["stride"],
-            dilation=case["dilation"],
-            pad_mode=pad_mode,
-            method=method,
+            options=Options.parse(
+                padding=padding,
+                stride=case["stride"],
+                dilation=case["dilation"],
+                pad_mode=pad_mode,
+                method=method,
+            ),
         )
     except ConvcliError:
         assume(False)
@@ -422,7 +426,7 @@ def test_zncc_of_integers_is_exactly_one_at_an_affine_copy(pattern, scale, offse
 
 
 def test_zncc_is_a_float_and_the_lags_stay_integers():
-    result = normalized_compute([1, 2, 3, 5, 4], [1, 2], "zncc", padding="full")
+    result = normalized_compute([1, 2, 3, 5, 4], [1, 2], "zncc", options=Options(padding="full"))
     assert result.values.dtype == np.float64
     assert geometry_lags(result.geometry)[0].dtype == np.int64
 

@@ -1309,7 +1309,9 @@ _DEMO_STEPS: list[tuple[str, str, Callable[[], Any]]] = [
         "(what a CNN layer computes) is the same.",
         lambda: _render().comparison_view(
             engine.compare(
-                _DEMO_IMAGE, _module("kernels").named_kernel("gaussian:3", 2), padding="same"
+                _DEMO_IMAGE,
+                _module("kernels").named_kernel("gaussian:3", 2),
+                Options(padding="same"),
             ),
             "image",
         ),
@@ -1405,7 +1407,7 @@ def _module(name: str) -> Any:
     """A convcli module (steps, kernels, gradients) imported on first use, for the demo."""
     from importlib import import_module
 
-    return import_module(f"convcli.{name}")
+    return import_module(f"convcli.analysis.{name}")
 
 
 def main() -> None:

@@ -1,0 +1,95 @@
+"""The one Options object: every form a caller may write parses to the same fields."""
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convcli import ConvcliError, convolve
+from convcli.engine.geometry import plan
+from convcli.options import CONVENTIONS, METHODS, PAD_MODES, Options
+
+
+@pytest.mark.parametrize(
+    ("given_padding", "parsed"),
+    [
+        ("valid", "valid"),
+        (" SAME ", "same"),
+        ("full", "full"),
+        (2, ((2, 2),)),
+        (np.int64(2), ((2, 2),)),
+        ("1:2", ((1, 2),)),
+        ("1,0:3", ((1, 1), (0, 3))),
+        ([1, (0, 3)], ((1, 1), (0, 3))),
+    ],
+)
+def test_every_padding_form_parses_to_a_name_or_pairs(given_padding, parsed):
+    assert Options.parse(padding=given_padding).padding == parsed
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("stride", "2,1"), ("stride", [2, 1]), ("dilation", (2, 1))]
+)
+def test_per_axis_forms_parse_to_tuples(name, value):
+    assert getattr(Options.parse(**{name: value}), name) == (2, 1)
+
+
+@given(
+    padding=st.sampled_from(["valid", "same", "full", 0, 3, "1:2"]),
+    stride=st.integers(1, 4),
+    dilation=st.integers(1, 4),
+    pad_mode=st.sampled_from(list(PAD_MODES)),
+    method=st.sampled_from(METHODS),
+    convention=st.sampled_from(CONVENTIONS),
+)
+def test_equal_requests_give_equal_hashable_options(
+    padding, stride, dilation, pad_mode, method, convention
+):
+    """Text and numbers that mean the same give equal Options, usable as a cache key."""
+    first = Options.parse(padding, stride, dilation, pad_mode, method, convention)
+    second = Options.parse(padding, str(stride), [dilation], pad_mode, method, convention)
+    assert first == second
+    assert hash(first) == hash(second)
+    assert {first: 1}[second] == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"padding": "middle"}, "padding 'middle'"),
+        ({"padding": -1}, "negative"),
+        ({"stride": 0}, "stride must be at least 1"),
+        ({"dilation": "2,x"}, "dilation '2,x'"),
+        ({"pad_mode": "mirror"}, "pad mode 'mirror'"),
+        ({"method": "fast"}, "method 'fast'"),
+        ({"convention": "octave"}, "convention 'octave'"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_option(options, message):
+    with pytest.raises(ConvcliError, match=message):
+        Options.parse(**options)
+
+
+def test_options_are_frozen_and_replace_makes_a_copy():
+    options = Options()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.method = "fft"  # type: ignore[misc]
+    changed = options.replace(method="fft")
+    assert (options.method, changed.method) == ("auto", "fft")
+
+
+def test_one_options_object_means_the_same_to_plan_and_to_the_api():
+    options = Options.parse(padding="same", stride=2, dilation=2, pad_mode="reflect")
+    values = convolve(
+        np.arange(9.0), [1.0, 2.0, 4.0], padding="same", stride=2, dilation=2, pad_mode="reflect"
+    )
+    assert values.shape == plan((9,), (3,), options).output_shape
+
+
+def test_options_import_no_numpy():
+    code = "import sys, convcli.options; assert 'numpy' not in sys.modules, 'numpy imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
