@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward, backward
     from convcli.analysis.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
     from convcli.engine.core import Comparison, compare, convolve, correlate, kernel_symmetry
-    from convcli.errors import ConvcliError, InputError
+    from convcli.errors import ConvcliError, InputError, OutputError
 
 __all__ = [
     "Backward",
@@ -21,6 +21,7 @@ __all__ = [
     "ConvcliError",
     "Delay",
     "InputError",
+    "OutputError",
     "backward",
     "compare",
     "convolve",
@@ -48,6 +49,7 @@ _HOMES = {
     "kernel_symmetry": "engine.core",
     "ConvcliError": "errors",
     "InputError": "errors",
+    "OutputError": "errors",
     "Delay": "analysis.xcorr",
     "correlation_lags": "analysis.xcorr",
     "find_delay": "analysis.xcorr",
