@@ -95,7 +95,7 @@ def plan(
         axis = too_big[0]
         raise ConvcliError(
             f"the kernel spans {spans[axis]} cells on axis {axis} but the padded signal has only "
-            f"{padded_shape[axis]}; use a larger padding (e.g. --padding full) or a smaller kernel"
+            f"{padded_shape[axis]}; use a larger padding (e.g. padding='full') or a smaller kernel"
         )
     output_shape = tuple((p - span) // s + 1 for p, span, s in zip(padded_shape, spans, strides))
     name = parsed if isinstance(parsed, str) else "explicit"
