@@ -122,10 +122,11 @@ def _bad_data(error: ConvcliError) -> click.ClickException:
     return click.ClickException(one_line_text(flag_words(str(error))))
 
 
-class OneLineErrors:
-    """A click command whose errors are one line on stderr in flag words: usage errors
-    without click's usage banner (exit 2), bad data from the library as a ClickException
-    (exit 1), and options that cannot go together whatever the data as usage errors."""
+class OneLineErrors(click.Command):
+    """A click command (a group too, mixed in before click.Group) whose errors are one line
+    on stderr in flag words: usage errors without click's usage banner (exit 2), bad data
+    from the library as a ClickException (exit 1), and options that cannot go together
+    whatever the data as usage errors."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         """Parse the command line; a usage error loses its banner but keeps exit code 2

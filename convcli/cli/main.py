@@ -67,7 +67,7 @@ INPUTS_HELP = (
 )
 
 
-class _Guarded:
+class _Guarded(click.Command):
     """A command's checks around its run: an -o file that is one of its inputs or whose
     folder is not there is refused first, a reader of its output that goes ends it quietly,
     and its notes follow only a success."""
