@@ -7,10 +7,8 @@ class); :func:`flag_words` turns them into what a command line user types
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import re
-import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +36,9 @@ FLAG_PARAMETERS = (
 )
 #: ``name=value`` with the value as Python's repr, a string or an integer; after a library
 #: function's name and a colon (``torch.nn.functional.conv1d: padding='same' is ...``) it
-#: quotes that library's own message, about its own parameter, and stays as it is.
-_PARAMETER = re.compile(
+#: quotes that library's own message, about its own parameter, and stays as it is. (Text:
+#: re compiles it on the first error, not at every start.)
+_PARAMETER = (
     r"(?P<quoted>\b\w+(?:\.\w+)+: )?"
     rf"\b(?P<name>{'|'.join(FLAG_PARAMETERS)})="
     r"(?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?\d+\b)"
@@ -61,7 +60,8 @@ _HELP_AS_ERROR: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 def flag_words(message: str) -> str:
     """A library message in the command line's words: each ``name=value`` of a parameter
-    the command line has becomes ``--name value`` (quoted only where a shell needs it).
+    the command line has becomes ``--name value`` (quoted only where a shell needs it), and
+    the Python words of a few messages (the Stream class, ``compare``'s) become flags.
 
     >>> flag_words("use a larger padding (e.g. padding='full') or a smaller kernel")
     'use a larger padding (e.g. --padding full) or a smaller kernel'
@@ -70,11 +70,14 @@ def flag_words(message: str) -> str:
     """
     for library, command_line in _PHRASES:
         message = message.replace(library, command_line)
-    return _PARAMETER.sub(_flag, message)
+    return re.sub(_PARAMETER, _flag, message)
 
 
 def _flag(match: re.Match[str]) -> str:
     """One ``name=value`` as the flag and value a shell takes."""
+    import ast  # here, on the way out of a failed run: ast takes milliseconds to import
+    import shlex
+
     if match["quoted"]:
         return match[0]
     value = str(ast.literal_eval(match["value"]))
