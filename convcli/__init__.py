@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from convcli.analysis.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
     from convcli.api import compare, convolve, correlate
     from convcli.engine.core import Comparison, kernel_symmetry
-    from convcli.errors import ConvcliError, InputError, OptionError
+    from convcli.errors import ConvcliError, InputError, OptionError, OutputError
     from convcli.options import Options
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "InputError",
     "OptionError",
     "Options",
+    "OutputError",
     "backward",
     "compare",
     "convolve",
@@ -54,6 +55,7 @@ _HOMES = {
     "InputError": "errors",
     "OptionError": "errors",
     "Options": "options",
+    "OutputError": "errors",
     "Delay": "analysis.xcorr",
     "correlation_lags": "analysis.xcorr",
     "find_delay": "analysis.xcorr",

@@ -49,6 +49,10 @@ def convolve(
     (``numpy``, ``scipy``, ``matlab``, ``torch``, ...) returns what that library's
     convolution gives for the same request.
 
+    A signal or kernel that is no array or sequence of numbers (a string, None,
+    a dict) is a TypeError naming it; ragged rows or contents that are not
+    numbers are a ConvcliError, a ValueError as numpy's error for ragged lists.
+
     >>> convolve([2, 1, 3, 5, 4], [1, -1])
     array([-1,  2,  2, -1])
     >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="full")
@@ -76,6 +80,7 @@ def correlate(
     ``y[i] = sum_k p[i*stride + k*dilation] * conj(h[k])``: what CNN layers
     call convolution. Complex kernels are conjugated, as numpy, scipy and
     MATLAB do. ``convention`` returns what that library's correlation gives.
+    Arguments are checked as :func:`convolve` says.
 
     >>> correlate([2, 1, 3, 5, 4], [1, -1])
     array([ 1, -2, -2,  1])

@@ -13,5 +13,10 @@ class InputError(ConvcliError):
     """Text, a file or a stream that cannot be read as a signal or a kernel."""
 
 
+class OutputError(ConvcliError):
+    """A result that cannot be written: a folder that is not there, a full disk, a closed
+    standard output."""
+
+
 class OptionError(ConvcliError):
     """Options that cannot go together whatever the data (the CLI's usage error, exit 2)."""

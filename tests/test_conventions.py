@@ -312,7 +312,7 @@ def test_matlab_xcorr2_is_the_full_2d_correlation(pair):
 
 
 def test_matlab_refusals():
-    with pytest.raises(ConventionError, match=r"xcorr has no shape argument.*--padding full"):
+    with pytest.raises(ConventionError, match=r"xcorr has no shape argument.*use padding='full'"):
         compute(F, [1, -1], "correlation", Options.parse("same", convention="matlab"))
     with pytest.raises(ConventionError, match=r"conv has no stride"):
         compute(F, [1, -1], "convolution", Options.parse(stride=2, convention="matlab"))

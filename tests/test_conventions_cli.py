@@ -16,6 +16,7 @@ import scipy.signal
 
 import convcli
 from convcli.analysis.conventions import CONVENTIONS, lineup
+from convcli.cli.errors import refusals_in_flag_words
 from convcli.options import Options
 from tests.test_cli import (
     IMAGE,
@@ -163,7 +164,7 @@ def test_unknown_convention_is_a_usage_error():
 def test_conventions_json_is_the_lineup():
     result = succeed("conventions", "2,1,3,5,4", "1,-1", "--padding", "same", "--format", "json")
     document = strict_json(result.stdout)
-    expected = lineup(F, [1, -1], options=Options.parse(padding="same"))
+    expected = refusals_in_flag_words(lineup(F, [1, -1], options=Options.parse(padding="same")))
     assert document["options"]["padding"] == "same"
     assert len(document["rows"]) == len(expected.rows) == 12
     for record, row in zip(document["rows"], expected.rows):

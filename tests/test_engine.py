@@ -1012,6 +1012,26 @@ def test_errors_are_value_errors():
         convolve([1], [1, 2])
 
 
+@pytest.mark.parametrize("function", [convolve, correlate, compare])
+@pytest.mark.parametrize(
+    ("bad", "name"),
+    [("1,2,3", "str"), (None, "NoneType"), ({1: 2}, "dict"), ({1, 2}, "set"), (b"12", "bytes")],
+)
+def test_a_non_array_argument_is_a_type_error_naming_it(function, bad, name):
+    with pytest.raises(TypeError) as caught:
+        function(bad, [1])
+    assert str(caught.value) == f"signal must be an array or a sequence of numbers, not {name}"
+    with pytest.raises(TypeError, match=f"^kernel must be .*, not {name}$"):
+        function([1, 2, 3], bad)
+
+
+@pytest.mark.parametrize("bad", [[[1, 2], [3]], ["a", "b"], 5])
+def test_ragged_text_or_single_number_stays_a_value_error(bad):
+    with pytest.raises(ConvcliError) as caught:
+        convolve(bad, [1])
+    assert not isinstance(caught.value, TypeError)
+
+
 def test_numpy_would_have_swapped_but_convcli_refuses():
     assert np.convolve([1, 2], [1, 2, 3], "valid").size > 0  # numpy swaps silently
     with pytest.raises(ConvcliError, match="kernel"):

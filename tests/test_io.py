@@ -28,7 +28,7 @@ from hypothesis.extra import numpy as hnp
 from convcli import compare
 from convcli.engine.core import Result, compute
 from convcli.engine.geometry import plan
-from convcli.errors import ConvcliError, InputError
+from convcli.errors import ConvcliError, InputError, OutputError
 from convcli.formats import io as cio
 from convcli.options import Options
 
@@ -984,7 +984,7 @@ def test_write_text_failure_mid_write_leaves_nothing(tmp_path, monkeypatch, exis
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "write", half_write)
-    with pytest.raises(InputError, match=r"^no space left on device writing .*out\.csv$"):
+    with pytest.raises(OutputError, match=r"^no space left on device writing .*out\.csv$"):
         cio.write_text("1,2,3\n" * 1000, str(target))
     monkeypatch.undo()
     remaining = sorted(p.name for p in tmp_path.iterdir())
@@ -1007,7 +1007,7 @@ def test_write_text_unencodable_text_leaves_nothing(tmp_path):
 @pytest.mark.parametrize(
     ("error", "raised"),
     [
-        (OSError(errno.EXDEV, "cross-device link"), InputError),
+        (OSError(errno.EXDEV, "cross-device link"), OutputError),
         (KeyboardInterrupt(), KeyboardInterrupt),
     ],
 )
@@ -1045,14 +1045,14 @@ def test_write_text_mode_follows_umask(tmp_path, umask, mode):
 
 
 def test_write_text_to_a_directory(tmp_path):
-    with pytest.raises(InputError, match="is a directory") as caught:
+    with pytest.raises(OutputError, match="is a directory") as caught:
         cio.write_text("1\n", str(tmp_path))
     assert str(tmp_path) in str(caught.value)
 
 
 def test_write_text_missing_parent_directory(tmp_path):
     target = tmp_path / "no" / "such" / "out.csv"
-    with pytest.raises(InputError, match="cannot write to") as caught:
+    with pytest.raises(OutputError, match="cannot write to") as caught:
         cio.write_text("1\n", str(target))
     assert str(target) in str(caught.value)
     assert not target.parent.exists()

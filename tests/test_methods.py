@@ -860,9 +860,7 @@ def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
     monkeypatch.setattr(direct, "BLAS_ROW", 100)  # three runs of taps a piece
     values = convcli.convolve(signal, kernel, method="direct")
     assert len(calls) == 12
-    np.testing.assert_allclose(
-        values, convolve(signal, kernel, "valid"), rtol=1e-12, atol=1e-12
-    )
+    np.testing.assert_allclose(values, convolve(signal, kernel, "valid"), rtol=1e-12, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- choose_method

@@ -284,7 +284,7 @@ def _mode(request: Request, function: str) -> str:
     if any(s > 1 for s in request.stride) or any(d > 1 for d in request.dilation):
         raise ConventionOptionError(
             f"{function} has no stride or dilation (they are neural-network options: "
-            "try --convention torch)"
+            "try convention='torch')"
         )
     if not isinstance(request.padding, str):
         raise ConventionOptionError(
@@ -343,7 +343,7 @@ def _numpy(request: Request) -> Mapping:
     if request.ndim != 1:
         raise ConventionError(
             f"{function} takes 1-D arrays only; numpy has no 2-D convolution "
-            "(try --convention scipy)"
+            "(try convention='scipy')"
         )
     _zeros_only(request, function)
     mode = _mode(request, function)
@@ -375,7 +375,7 @@ def _scipy(request: Request) -> Mapping:
     """
     function = function_name("scipy", request.operation, request.ndim)
     _zeros_only(
-        request, function, "; convolve2d's boundary= can wrap or mirror: --convention scipy2d"
+        request, function, "; convolve2d's boundary= can wrap or mirror: convention='scipy2d'"
     )
     mode = _mode(request, function)
     notes: tuple[str, ...] = ()
@@ -402,7 +402,7 @@ def _scipy2d(request: Request) -> Mapping:
     """
     function = function_name("scipy2d", request.operation, request.ndim)
     if request.ndim != 2:
-        raise ConventionError(f"{function} takes 2-D arrays only (try --convention scipy)")
+        raise ConventionError(f"{function} takes 2-D arrays only (try convention='scipy')")
     boundary = _SCIPY_BOUNDARIES.get(request.pad_mode)
     if boundary is None:
         raise ConventionOptionError(
@@ -466,7 +466,7 @@ def _matlab(request: Request) -> Mapping:
         raise ConventionError("MATLAB correlates vectors (xcorr) and matrices (xcorr2) only")
     if mode != "full":
         raise ConventionOptionError(
-            f"MATLAB's {function} has no shape argument: it returns every lag; use --padding full"
+            f"MATLAB's {function} has no shape argument: it returns every lag; use padding='full'"
         )
     if request.ndim == 2:
         return Mapping(function, "xcorr2(f, h)", request.operation, _full(request), mode)
@@ -610,7 +610,7 @@ def check_options(operations: tuple[Operation, ...], options: Options) -> None:
 
     >>> check_options(("convolution",), Options(stride=(2,), convention="numpy"))
     Traceback (most recent call last):
-    convcli.analysis.conventions.ConventionOptionError: numpy.convolve has no stride or dilation (they are neural-network options: try --convention torch)
+    convcli.analysis.conventions.ConventionOptionError: numpy.convolve has no stride or dilation (they are neural-network options: try convention='torch')
     >>> check_options(("convolution", "correlation"), Options(padding="same", convention="torch"))
     """
     refusal: ConventionOptionError | None = None

@@ -22,11 +22,12 @@ from click.core import ParameterSource
 
 from convcli import __version__
 from convcli.api import comparison_of, compute
+from convcli.cli.errors import OneLineErrors, flag_words, refusals_in_flag_words
 from convcli.engine import core as engine
 from convcli.engine.cost import estimated_seconds
 from convcli.engine.geometry import Geometry, plan
 from convcli.engine.numbers import working_dtype
-from convcli.errors import ConvcliError, OptionError
+from convcli.errors import ConvcliError
 from convcli.formats import io
 from convcli.options import (
     CONVENTIONS,
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 # that use them; tests/test_startup.py checks it.
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # escaped in messages, which stay one line
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
@@ -70,65 +70,22 @@ INPUTS_HELP = (
 )
 
 
-def _escaped(match: re.Match[str]) -> str:
-    """A control character as repr() writes it (a file name's newline becomes \\n)."""
-    return repr(match.group())[1:-1]
-
-
-#: Since click 8.2, what a group without a command raises to show its help (exit 2).
-_HELP_AS_ERROR: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
-
-
-def _one_line_text(message: str) -> str:
-    """A message as one line that stderr can show: control characters escaped, glyphs as
-    ASCII stand-ins and other characters escaped where stderr's encoding lacks them."""
-    message = _CONTROL.sub(_escaped, message)
-    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
-    if glyphs.fits(encoding):
-        return message
-    return glyphs.ascii_text(message).encode(encoding, "backslashreplace").decode(encoding)
-
-
-def _one_line(error: click.UsageError) -> click.UsageError:
-    """A usage error without click's usage banner, as one line stderr can show (an argument
-    may hold a newline); the help that a bare command shows keeps its context."""
-    if isinstance(error, _HELP_AS_ERROR):
-        return error
-    error.ctx = None
-    text = error.format_message()
-    shown = _one_line_text(text)
-    return error if shown == text else click.UsageError(shown)
-
-
-class _OneLineErrors:
-    """Errors as one line on stderr: usage errors without click's usage banner (exit 2),
-    bad data from the engine or io as a ClickException (exit 1)."""
+class _Guarded(click.Command):
+    """A command's checks around its run: an -o file that is one of its inputs or whose
+    folder is not there is refused first, a reader of its output that goes ends it quietly,
+    and its notes follow only a success."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        """Parse the command line; a usage error loses its banner but keeps exit code 2
-        (bare ``convcli`` keeps its context, which click's help shown as an error needs)."""
-        try:
-            with _quiet_when_the_reader_goes(), io.standard_output_errors():  # --help, --version
-                return super().make_context(*args, **kwargs)
-        except click.UsageError as error:
-            raise _one_line(error) from None
-        except ConvcliError as error:
-            raise click.ClickException(_one_line_text(str(error))) from None
+        """Parse the command line (which may print --help or --version)."""
+        with _quiet_when_the_reader_goes(), io.standard_output_errors():
+            return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command, turning bad data into a one-line error (exit 1) and options that
-        cannot go together into a usage error (exit 2); notes follow only a success."""
-        try:
-            _refuse_overwriting_inputs(ctx)
-            io.check_output_folder(ctx.params.get("output"))
-            with _quiet_when_the_reader_goes():
-                result = super().invoke(ctx)
-        except click.UsageError as error:
-            raise _one_line(error) from None
-        except OptionError as error:
-            raise _one_line(click.UsageError(str(error))) from None
-        except ConvcliError as error:
-            raise click.ClickException(_one_line_text(str(error))) from None
+        """Check the -o file, run the command and print its notes."""
+        _refuse_overwriting_inputs(ctx)
+        io.check_output_folder(ctx.params.get("output"))
+        with _quiet_when_the_reader_goes():
+            result = super().invoke(ctx)
         for note in ctx.meta.pop(_NOTES, []):
             click.echo(f"note: {note}", err=True)
         return result
@@ -145,11 +102,11 @@ def _quiet_when_the_reader_goes() -> Iterator[None]:
         raise click.exceptions.Exit(0) from None
 
 
-class ConvcliGroup(_OneLineErrors, click.Group):
+class ConvcliGroup(OneLineErrors, _Guarded, click.Group):
     """The ``convcli`` group: one-line errors for unknown commands too."""
 
 
-class NumbersCommand(_OneLineErrors, click.Command):
+class NumbersCommand(OneLineErrors, _Guarded, click.Command):
     """A command whose arguments may be negative numbers (and ``-:COLUMN`` for stdin).
 
     ``convcli conv 2,1,3 -1,1`` would otherwise fail as an unknown option
@@ -202,7 +159,7 @@ class _Checked(click.ParamType):
         try:
             parsed = self.parse(value)
         except ConvcliError as error:
-            self.fail(str(error), param, ctx)
+            self.fail(flag_words(str(error)), param, ctx)
         return value if self.keep_text else parsed
 
 
@@ -992,7 +949,7 @@ def conventions_command(
     from convcli.analysis.conventions import lineup
 
     f, h = _read_inputs(signal, kernel, delimiter)
-    table = lineup(f, h, OPERATION_CHOICES[operations], options)
+    table = refusals_in_flag_words(lineup(f, h, OPERATION_CHOICES[operations], options))
     _emit(
         io.choose_format(output_format, output),
         output,

@@ -297,7 +297,7 @@ def compare_with(
         raise ConvcliError(
             f"the convolution has shape {convolution.shape} and the correlation "
             f"{correlation.shape}, so they cannot be compared position by position; "
-            "run conv and corr separately"
+            "call convolve and correlate separately"
         )
     magnitude = None
     if convolution.dtype.kind in "fc":

@@ -106,7 +106,7 @@ def plan(
         axis = too_big[0]
         raise ConvcliError(
             f"the kernel spans {extents[axis]} cells on axis {axis} but the padded signal has only "
-            f"{padded_shape[axis]}; use a larger padding (e.g. --padding full) or a smaller kernel"
+            f"{padded_shape[axis]}; use a larger padding (e.g. padding='full') or a smaller kernel"
         )
     output_shape = tuple((p - e) // s + 1 for p, e, s in zip(padded_shape, extents, strides))
     name = padding if isinstance(padding, str) else "explicit"

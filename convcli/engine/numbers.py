@@ -3,6 +3,8 @@ Python ints where int64 could overflow."""
 
 from __future__ import annotations
 
+from numbers import Number
+
 import numpy as np
 
 from convcli.errors import ConvcliError
@@ -17,6 +19,14 @@ def as_numeric(values: object, role: str) -> np.ndarray:
 
     Integers that do not fit in int64 (or lists whose Python ints numpy would
     turn into floats) become an object array of Python ints, which stays exact.
+    Something that is no array at all (a string, None, a dict, a set) is a
+    TypeError naming ``role``, as a wrong argument type is in Python; an array of
+    the wrong contents (ragged rows, text, a single number) is a ConvcliError,
+    which is a ValueError, as numpy's own error for ragged lists is.
+
+    >>> as_numeric("1,2,3", "signal")
+    Traceback (most recent call last):
+    TypeError: signal must be an array or a sequence of numbers, not str
     """
     if (
         type(values) is np.ndarray
@@ -29,6 +39,14 @@ def as_numeric(values: object, role: str) -> np.ndarray:
         array = np.asarray(values)
     except (ValueError, TypeError, OverflowError):
         raise ConvcliError(f"the {role} must be a rectangular array of numbers") from None
+    if (
+        array.ndim == 0
+        and array.dtype.kind not in "biufc"
+        and not isinstance(values, (Number, np.ndarray))
+    ):
+        raise TypeError(
+            f"{role} must be an array or a sequence of numbers, not {type(values).__name__}"
+        )
     if not isinstance(values, np.ndarray) and array.dtype.kind in "fuO":
         array = _python_ints(values, array)
     if array.ndim == 0:

@@ -52,7 +52,7 @@ class Stream:
     ) -> None:
         self._kernel = as_numeric(kernel, "kernel")
         if self._kernel.ndim != 1:
-            raise ConvcliError(f"--stream takes a 1-D kernel, got {self._kernel.ndim} dimensions")
+            raise ConvcliError(f"Stream takes a 1-D kernel, got {self._kernel.ndim} dimensions")
         check_choice(operation, OPERATIONS, "operation")
         self._operation = operation
         self._options = options
@@ -61,8 +61,9 @@ class Stream:
         self._before, self._after = self._geometry.pads[0]
         if options.pad_mode == "circular" and self._before > 0:
             raise OptionError(
-                "--stream cannot pad circularly before the signal: that padding is the "
-                "signal's end; pad after only (e.g. --padding 0:2) or drop --stream"
+                "Stream cannot pad circularly before the signal: that padding is the "
+                "signal's end; pad after only (e.g. padding='0:2') or use convolve or "
+                "correlate on the whole signal"
             )
         self._buffer_limit = max(
             fft.WHOLE_BLOCKS * fft.overlap_save_plan(self._span).length,
@@ -100,7 +101,7 @@ class Stream:
         geometry = plan((length,), self._kernel.shape, self._options)
         if geometry.padding == "same" and geometry.stride[0] > 1:
             raise OptionError(
-                "--stream cannot use --padding same with a stride: its split depends on the "
+                "Stream cannot use padding='same' with a stride: its split depends on the "
                 "signal's length; give the padding as BEFORE:AFTER instead"
             )
         return geometry
@@ -150,8 +151,8 @@ class Stream:
         if had != has and {had, has} != {"i", "O"}:
             raise ConvcliError(
                 f"the signal changed from {_KIND_NAMES[had]} to {_KIND_NAMES[has]} after "
-                f"{self._fed - len(values)} values; --stream needs one number type throughout "
-                "(write 1.0 rather than 1 from the start, or drop --stream)"
+                f"{self._fed - len(values)} values; Stream needs one number type throughout "
+                "(feed floats from the start, or use convolve or correlate on the whole signal)"
             )
         return values
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from convcli.engine.core import Comparison, Result
 from convcli.engine.numbers import as_numeric
-from convcli.errors import ConvcliError, InputError
+from convcli.errors import ConvcliError, InputError, OutputError
 
 if TYPE_CHECKING:  # imported where used, to keep start-up fast
     from convcli.analysis.conventions import Lineup
@@ -295,7 +295,7 @@ def check_output_folder(output: str | None) -> None:
         problem = os.strerror(errno.ENOTDIR)
     except OSError as error:
         problem = error.strerror or str(error)
-    raise InputError(f"cannot write to {output}: {problem}")
+    raise OutputError(f"cannot write to {output}: {problem}")
 
 
 def uses_stdin(source: str) -> bool:
@@ -1715,10 +1715,10 @@ def drop_messages_if_stderr_closed() -> None:
 
 
 def standard_output() -> TextIO:
-    """Standard output, to write a result to; an InputError if the process started with it
+    """Standard output, to write a result to; an OutputError if the process started with it
     closed (``>&-``), when Python leaves ``sys.stdout`` None."""
     if sys.stdout is None:
-        raise InputError("standard output is closed; redirect it (> FILE) or give -o FILE")
+        raise OutputError("standard output is closed; redirect it (> FILE) or give -o FILE")
     return sys.stdout
 
 
@@ -1864,13 +1864,13 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
 
 @contextmanager
 def standard_output_errors() -> Iterator[None]:
-    """Turn an error writing standard output, other than a closed pipe, into an InputError
+    """Turn an error writing standard output, other than a closed pipe, into an OutputError
     (a full disk: "no space left on device writing standard output"). What is left in its
     buffer is dropped: it could not be written either."""
     try:
         with _write_errors("standard output"):
             yield
-    except InputError:
+    except OutputError:
         discard_stdout()
         raise
 
@@ -2030,17 +2030,17 @@ def _descriptor_writer(
             os.close(descriptor)
 
 
-def _write_error(output: str, error: OSError) -> InputError:
+def _write_error(output: str, error: OSError) -> OutputError:
     """The one-line error for an operating system error writing ``output``."""
     if error.errno == errno.ENOSPC:
-        return InputError(f"no space left on device writing {output}")
-    return InputError(f"cannot write to {output}: {error.strerror or error}")
+        return OutputError(f"no space left on device writing {output}")
+    return OutputError(f"cannot write to {output}: {error.strerror or error}")
 
 
 @contextmanager
 def _write_errors(output: str) -> Iterator[None]:
     """Turn an operating system error while writing ``output`` (a full disk, say) into an
-    InputError naming it; a pipe whose reader has gone (``-o /dev/stdout | head``) stays a
+    OutputError naming it; a pipe whose reader has gone (``-o /dev/stdout | head``) stays a
     BrokenPipeError, which ends the command quietly as on standard output."""
     try:
         yield
