@@ -34,6 +34,8 @@ NORMALIZATIONS = ("none", "biased", "unbiased", "coeff", "zncc")
 OPERATIONS = ("convolution", "correlation")
 #: Whose rules a result follows: convcli's own, or a library's (see convcli/conventions.py).
 CONVENTIONS = ("convcli", "numpy", "scipy", "scipy2d", "matlab", "torch", "tensorflow")
+#: How PNG output makes values grey levels (see convcli.formats.images.gray_levels).
+PNG_SCALES = ("clip", "stretch", "abs")
 
 
 def parse_padding(spec: PaddingSpec) -> str | Pads:
