@@ -43,9 +43,9 @@ from convcli.render import glyphs
 if TYPE_CHECKING:
     import numpy as np
 
-# Start-up: only what every command needs is imported here (click, and numpy through
-# engine, inputs and serialise). rich, steps, gradients, kernels and plot are imported by the commands
-# that use them; tests/test_startup.py checks it.
+# Start-up: only what every command needs is imported here (click, and numpy through engine,
+# inputs and serialise). rich, steps, gradients, kernels and plot are imported by the
+# commands that use them; tests/test_startup.py checks it.
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # escaped in messages, which stay one line
@@ -108,10 +108,8 @@ class _OneLineErrors:
         """Parse the command line; a usage error loses its banner but keeps exit code 2
         (bare ``convcli`` keeps its context, which click's help shown as an error needs)."""
         try:
-            with (
-                _quiet_when_the_reader_goes(),
-                outputs.standard_output_errors(),
-            ):  # --help, --version
+            # --help and --version write to standard output
+            with _quiet_when_the_reader_goes(), outputs.standard_output_errors():
                 return super().make_context(*args, **kwargs)
         except click.UsageError as error:
             raise _one_line(error) from None
@@ -191,7 +189,7 @@ class NumbersCommand(_OneLineErrors, click.Command):
 
 
 class _Checked(click.ParamType):
-    """An option value checked by a parser from the options or formats; its error is a usage error."""
+    """An option value checked by a parser (options, formats.csv); its error is a usage error."""
 
     def __init__(self, name: str, parse: Callable[[str], object], keep_text: bool) -> None:
         self.name = name
@@ -330,8 +328,9 @@ force_option = click.option(
 
 
 def _csv_dialect(delimiter: str | None) -> dict[str, Any]:
-    """read_array's ``delimiter`` and ``decimal`` for this command's --delimiter and --decimal: a
-    decimal comma makes ; the default delimiter and cannot go with a comma delimiter."""
+    """read_array's ``delimiter`` and ``decimal`` for this command's --delimiter and
+    --decimal: a decimal comma makes ; the default delimiter and cannot go with a comma
+    delimiter."""
     ctx = click.get_current_context()
     decimal = ctx.meta.get(_DECIMAL, ".")
     if decimal != ".":
