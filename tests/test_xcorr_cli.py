@@ -250,9 +250,8 @@ def test_explain_labels_each_sum_with_its_lag():
 
 def test_plot_labels_the_results_with_lags(tmp_path):
     pytest.importorskip("matplotlib")
-    from convcli.render.plot import lag_label
-
     from convcli.engine.geometry import plan
+    from convcli.render.plot import lag_label
 
     geometry = plan((8, 8), (3, 3), [(1, 2), (0, 0)], stride=(2, 1))
     assert [lag_label(geometry, 0)(i, None) for i in range(3)] == ["\u22121", "1", "3"]
