@@ -23,6 +23,7 @@ __all__ = [
     "NORMALIZATIONS",
     "OPERATIONS",
     "PAD_MODES",
+    "PNG_SCALES",
     "Convention",
     "Method",
     "Normalization",
@@ -77,6 +78,8 @@ CONVENTIONS: tuple[Convention, ...] = (
     "torch",
     "tensorflow",
 )
+#: How PNG output makes values grey levels (see convcli.formats.images.gray_levels).
+PNG_SCALES = ("clip", "stretch", "abs")
 
 
 @dataclass(frozen=True)

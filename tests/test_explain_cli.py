@@ -307,7 +307,7 @@ def test_small_examples_show_every_step(signal, kernel, steps) -> None:
 
 
 def test_a_terminal_shows_the_steps_its_height_holds(monkeypatch) -> None:
-    monkeypatch.setattr("convcli.formats.io.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("convcli.cli.outputs.stdout_is_terminal", lambda: True)
     signal = ",".join(map(str, range(20)))
     runner = CliRunner(env={"COLUMNS": "200", "LINES": "10", "NO_COLOR": "1"})
     result = runner.invoke(cli, ["explain", signal, H, "--op", "conv"])
@@ -447,7 +447,7 @@ def test_animate_off_a_terminal_gives_the_static_listing(monkeypatch) -> None:
 
 def test_animate_on_a_terminal_animates_each_operation(monkeypatch) -> None:
     calls = []
-    monkeypatch.setattr("convcli.formats.io.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("convcli.cli.outputs.stdout_is_terminal", lambda: True)
     monkeypatch.setattr(
         render_steps, "animate", lambda e, delay, lags=False: calls.append((e, delay))
     )
@@ -461,7 +461,7 @@ def test_animate_on_a_terminal_animates_each_operation(monkeypatch) -> None:
 
 
 def test_animate_with_json_format_writes_json(monkeypatch) -> None:
-    monkeypatch.setattr("convcli.formats.io.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("convcli.cli.outputs.stdout_is_terminal", lambda: True)
     monkeypatch.setattr(render_steps, "animate", lambda *a: pytest.fail("animated JSON"))
     result = succeed("explain", F, H, "--animate", "--format", "json")
     check_json_against_library(strict_json(result.stdout), [2, 1, 3, 5, 4], [1, -1])
@@ -572,11 +572,11 @@ def frame_lines(explanation, position: tuple[int, ...], done: int, width: int) -
 def test_frames_of_a_long_signal_scroll_with_fixed_columns(operation, monkeypatch) -> None:
     """recording.csv (40 values) under pattern.csv at 80 columns: every frame shows the
     window lit over the signal, the kernel as slid under it, in columns that never move."""
-    from convcli.formats import io
+    from convcli.cli import inputs
 
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
-    f = io.read_array(RECORDING, "signal")
-    h = io.read_array("samples/pattern.csv", "kernel")
+    f = inputs.read_array(RECORDING, "signal")
+    h = inputs.read_array("samples/pattern.csv", "kernel")
     explanation = steps.explain(f, h, operation)
     slid = np.flip(h) if operation == "convolution" else h
     name = "flip(h)" if operation == "convolution" else "h"

@@ -1,4 +1,4 @@
-"""Tests for convcli.formats.io: reading SIGNAL/KERNEL arguments, writing CSV and JSON, write_text.
+"""Tests for convcli.cli.inputs, convcli.formats.csv and convcli.formats.serialise: reading SIGNAL/KERNEL arguments, writing CSV and JSON, write_text.
 
 Hand-worked cases for every input form and every error, exact round trips
 (property-based) for the writers, the comparison writers against
@@ -26,10 +26,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from convcli import compare
+from convcli.cli import inputs, outputs
 from convcli.engine.core import Result, compute
 from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError, OutputError
-from convcli.formats import io as cio
+from convcli.formats import csv as csv_format
+from convcli.formats import serialise
 from convcli.options import Options
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
@@ -103,7 +105,7 @@ class TTYStream(io.BytesIO):
     ],
 )
 def test_inline_numbers(source, expected):
-    assert_identical(cio.read_array(source), expected)
+    assert_identical(inputs.read_array(source), expected)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +124,7 @@ def test_inline_numbers(source, expected):
 )
 def test_inline_brackets_and_semicolons_keep_their_dimensions(source, shape):
     """[[...]] and ; write a matrix, even of one row or one column; 1,2,3 and [1,2,3] are 1-D."""
-    assert cio.read_array(source).shape == shape
+    assert inputs.read_array(source).shape == shape
 
 
 @pytest.mark.parametrize(
@@ -133,9 +135,9 @@ def test_inline_empty_cell_is_the_files_error(tmp_path, source, cell):
     """An empty cell typed inline is refused as the same cell in a file is."""
     path = write(tmp_path, "gap.csv", source.replace(";", "\n") + "\n")
     with pytest.raises(InputError) as in_file:
-        cio.read_array(path)
+        inputs.read_array(path)
     with pytest.raises(InputError) as inline:
-        cio.read_array(source, role="kernel")
+        inputs.read_array(source, role="kernel")
     file_message, inline_message = str(in_file.value), str(inline.value)
     assert file_message.startswith(path + ", ")
     assert inline_message.startswith(f"the kernel {source!r}, ")
@@ -145,7 +147,7 @@ def test_inline_empty_cell_is_the_files_error(tmp_path, source, cell):
 
 
 def test_inline_trailing_comma_is_tolerated_as_in_a_file():
-    assert_identical(cio.read_array("1,2,"), np.array([1, 2]))
+    assert_identical(inputs.read_array("1,2,"), np.array([1, 2]))
 
 
 @pytest.mark.parametrize(
@@ -157,31 +159,31 @@ def test_line_separators_inside_a_cell_are_no_line_break(tmp_path, separator):
     inline and in a file alike."""
     path = write(tmp_path, "sep.csv", f"1\n2{separator}3\n4\n")
     with pytest.raises(InputError, match=r"sep\.csv, line 2, column 1: .* is not a number"):
-        cio.read_array(path)
+        inputs.read_array(path)
     with pytest.raises(InputError, match="is not a number"):
-        cio.read_array(f"1,2{separator}3,4")
+        inputs.read_array(f"1,2{separator}3,4")
 
 
 @pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x1c", "\u2028"])
 def test_a_separator_between_lines_does_not_shift_later_line_numbers(tmp_path, separator):
     path = write(tmp_path, "ff.csv", f"1\n{separator}2\n{separator}\nx\n")
     with pytest.raises(InputError, match=r"ff\.csv, line 4, column 1: 'x' is not a number"):
-        cio.read_array(path)
+        inputs.read_array(path)
 
 
 def test_inline_nan_is_a_number():
     # spec: floats may be nan; nan is not an overflow
-    assert_identical(cio.read_array("1,nan"), np.array([1.0, np.nan]))
+    assert_identical(inputs.read_array("1,nan"), np.array([1.0, np.nan]))
 
 
 def test_inline_ragged_rows_are_refused():
     with pytest.raises(InputError, match=r"line 2 has 1 value\(s\) but line 1 has 2"):
-        cio.read_array("1,2;3", role="kernel")
+        inputs.read_array("1,2;3", role="kernel")
 
 
 def test_inline_garbage_names_the_role_and_the_bad_token():
     with pytest.raises(InputError) as caught:
-        cio.read_array("1,abc,3", role="kernel")
+        inputs.read_array("1,abc,3", role="kernel")
     message = str(caught.value)
     assert "kernel" in message
     assert "'abc' is not a number" in message
@@ -190,7 +192,7 @@ def test_inline_garbage_names_the_role_and_the_bad_token():
 
 def test_inline_that_looks_like_a_path_is_a_missing_file():
     with pytest.raises(InputError, match=r"no such file: data\.csv") as caught:
-        cio.read_array("data.csv", role="signal")
+        inputs.read_array("data.csv", role="signal")
     assert "signal" in str(caught.value)
 
 
@@ -198,7 +200,7 @@ def test_input_error_is_a_value_error():
     assert issubclass(InputError, ConvcliError)
     assert issubclass(InputError, ValueError)
     with pytest.raises(ValueError):
-        cio.read_array("not numbers")
+        inputs.read_array("not numbers")
 
 
 # --------------------------------------------------------------------------- CSV files
@@ -206,67 +208,67 @@ def test_input_error_is_a_value_error():
 
 def test_file_one_column_is_1d(tmp_path):
     path = write(tmp_path, "f.csv", "2\n1\n3\n5\n4\n")
-    assert_identical(cio.read_array(path), np.array([2, 1, 3, 5, 4], dtype=np.int64))
+    assert_identical(inputs.read_array(path), np.array([2, 1, 3, 5, 4], dtype=np.int64))
 
 
 def test_file_one_row_is_1d(tmp_path):
     path = write(tmp_path, "f.csv", "2,1,3,5,4\n")
-    assert_identical(cio.read_array(path), np.array([2, 1, 3, 5, 4], dtype=np.int64))
+    assert_identical(inputs.read_array(path), np.array([2, 1, 3, 5, 4], dtype=np.int64))
 
 
 def test_file_rows_and_columns_is_2d(tmp_path):
     path = write(tmp_path, "f.csv", "1,2,3\n4,5,6\n")
-    assert_identical(cio.read_array(path), np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int64))
+    assert_identical(inputs.read_array(path), np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int64))
 
 
 def test_file_without_final_newline(tmp_path):
     path = write(tmp_path, "f.csv", "1,2\n3,4")
-    assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
+    assert_identical(inputs.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
 
 
 def test_file_header_is_skipped(tmp_path):
     path = write(tmp_path, "f.csv", "time,value\n0,1.5\n1,2.5\n")
-    assert_identical(cio.read_array(path), np.array([[0, 1.5], [1, 2.5]]))
+    assert_identical(inputs.read_array(path), np.array([[0, 1.5], [1, 2.5]]))
 
 
 def test_file_header_and_one_row_is_1d(tmp_path):
     path = write(tmp_path, "f.csv", "a,b,c\n1,2,3\n")
-    assert_identical(cio.read_array(path), np.array([1, 2, 3], dtype=np.int64))
+    assert_identical(inputs.read_array(path), np.array([1, 2, 3], dtype=np.int64))
 
 
 def test_file_blank_and_comment_lines_are_ignored(tmp_path):
     text = "# made by hand\n\n1,2\n   \n  # indented comment\n3,4\n\n"
     path = write(tmp_path, "f.csv", text)
-    assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
+    assert_identical(inputs.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
 
 
 def test_file_wins_over_inline_numbers(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "1,2", "7\n8\n9\n")
-    assert_identical(cio.read_array("1,2"), np.array([7, 8, 9], dtype=np.int64))
+    assert_identical(inputs.read_array("1,2"), np.array([7, 8, 9], dtype=np.int64))
 
 
 def test_excel_bom_and_crlf(tmp_path):
     data = b"\xef\xbb\xbftime,Value\r\n0,1.5\r\n1,-2\r\n"
     path = write(tmp_path, "excel.csv", data)
-    assert_identical(cio.read_array(f"{path}:Value"), np.array([1.5, -2.0]))
+    assert_identical(inputs.read_array(f"{path}:Value"), np.array([1.5, -2.0]))
     # the BOM must not stick to the first header name
-    assert_identical(cio.read_array(f"{path}:time"), np.array([0, 1], dtype=np.int64))
+    assert_identical(inputs.read_array(f"{path}:time"), np.array([0, 1], dtype=np.int64))
 
 
 def test_bom_before_a_number(tmp_path):
     path = write(tmp_path, "f.csv", b"\xef\xbb\xbf1\r\n2\r\n")
-    assert_identical(cio.read_array(path), np.array([1, 2], dtype=np.int64))
+    assert_identical(inputs.read_array(path), np.array([1, 2], dtype=np.int64))
 
 
 def test_quoted_cells(tmp_path):
     path = write(tmp_path, "f.csv", '"a","b"\n"1.5","2"\n"3",4\n')
-    assert_identical(cio.read_array(path), np.array([[1.5, 2.0], [3.0, 4.0]]))
+    assert_identical(inputs.read_array(path), np.array([[1.5, 2.0], [3.0, 4.0]]))
 
 
 def test_trailing_delimiter_is_tolerated(tmp_path):
     path = write(tmp_path, "f.csv", "a,b,\n1,2,\n3,4,\n")
-    assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
+    assert_identical(inputs.read_array(path), np.array([[1, 2], [3, 4]], dtype=np.int64))
 
 
 @pytest.mark.parametrize(
@@ -283,16 +285,16 @@ def test_trailing_delimiter_is_tolerated(tmp_path):
 )
 def test_delimiters(tmp_path, name, text):
     path = write(tmp_path, "f.txt", text)
-    delimiter = cio.parse_delimiter(name)
+    delimiter = csv_format.parse_delimiter(name)
     assert_identical(
-        cio.read_array(path, delimiter=delimiter), np.array([[1, 2], [3, 4]], dtype=np.int64)
+        inputs.read_array(path, delimiter=delimiter), np.array([[1, 2], [3, 4]], dtype=np.int64)
     )
 
 
 def test_semicolon_file_read_with_default_comma_is_an_error(tmp_path):
     path = write(tmp_path, "f.csv", "1;2\n3;4\n")
     with pytest.raises(InputError, match="'3;4' is not a number"):
-        cio.read_array(path)
+        inputs.read_array(path)
 
 
 @pytest.mark.parametrize(
@@ -311,39 +313,39 @@ def test_semicolon_file_read_with_default_comma_is_an_error(tmp_path):
     ],
 )
 def test_parse_delimiter(name, expected):
-    assert cio.parse_delimiter(name) == expected
+    assert csv_format.parse_delimiter(name) == expected
 
 
 @pytest.mark.parametrize("name", ["ab", "", ".", "-", "+", "e", "1", '"', "#"])
 def test_parse_delimiter_refuses_what_could_be_part_of_a_number(name):
     with pytest.raises(InputError, match="delimiter"):
-        cio.parse_delimiter(name)
+        csv_format.parse_delimiter(name)
 
 
 def test_number_kinds_and_dtypes(tmp_path):
     ints = write(tmp_path, "i.csv", "1\n-2\n+3\n")
     floats = write(tmp_path, "f.csv", "1\n1e-3\n-inf\n")
     complexes = write(tmp_path, "c.csv", "1\n2.5\n1+2i\n0-3j\n")
-    assert_identical(cio.read_array(ints), np.array([1, -2, 3], dtype=np.int64))
-    assert_identical(cio.read_array(floats), np.array([1.0, 0.001, -np.inf]))
-    assert_identical(cio.read_array(complexes), np.array([1, 2.5, 1 + 2j, complex(0, -3)]))
+    assert_identical(inputs.read_array(ints), np.array([1, -2, 3], dtype=np.int64))
+    assert_identical(inputs.read_array(floats), np.array([1.0, 0.001, -np.inf]))
+    assert_identical(inputs.read_array(complexes), np.array([1, 2.5, 1 + 2j, complex(0, -3)]))
 
 
 def test_nan_in_a_file(tmp_path):
     path = write(tmp_path, "f.csv", "1.5\nnan\n")
-    assert_identical(cio.read_array(path), np.array([1.5, np.nan]))
+    assert_identical(inputs.read_array(path), np.array([1.5, np.nan]))
 
 
 def test_latin1_file_is_read(tmp_path):
     path = write(tmp_path, "f.csv", "caf\xe9,x\n1,2\n3,4\n".encode("latin-1"))
-    assert_identical(cio.read_array(f"{path}:café"), np.array([1, 3], dtype=np.int64))
+    assert_identical(inputs.read_array(f"{path}:café"), np.array([1, 3], dtype=np.int64))
 
 
 def test_parse_numbers_positions_and_dtype():
-    values = cio.parse_numbers(["1", "2.5", "1+2i"], [(1, 1), (2, 1), (3, 1)])
+    values = csv_format.parse_numbers(["1", "2.5", "1+2i"], [(1, 1), (2, 1), (3, 1)])
     assert_identical(values, np.array([1, 2.5, 1 + 2j]))
     with pytest.raises(InputError, match=r"^data, line 7, column 3: 'x' is not a number$"):
-        cio.parse_numbers(["1", "x"], [(6, 3), (7, 3)], "data")
+        csv_format.parse_numbers(["1", "x"], [(6, 3), (7, 3)], "data")
 
 
 # --------------------------------------------------------------------------- FILE:COLUMN
@@ -367,38 +369,38 @@ def table_csv(tmp_path):
     ],
 )
 def test_column_by_name_or_index(table_csv, column, expected):
-    actual = cio.read_array(f"{table_csv}:{column}")
+    actual = inputs.read_array(f"{table_csv}:{column}")
     assert_identical(actual, np.array(expected, dtype=np.int64))
 
 
 def test_exact_column_name_wins_over_case_insensitive(tmp_path):
     path = write(tmp_path, "f.csv", "a,A\n1,2\n3,4\n")
-    assert_identical(cio.read_array(f"{path}:A"), np.array([2, 4], dtype=np.int64))
-    assert_identical(cio.read_array(f"{path}:a"), np.array([1, 3], dtype=np.int64))
+    assert_identical(inputs.read_array(f"{path}:A"), np.array([2, 4], dtype=np.int64))
+    assert_identical(inputs.read_array(f"{path}:a"), np.array([1, 3], dtype=np.int64))
 
 
 def test_column_by_index_without_header(tmp_path):
     path = write(tmp_path, "f.csv", "1,2\n3,4\n5,6\n")
-    assert_identical(cio.read_array(f"{path}:2"), np.array([2, 4, 6], dtype=np.int64))
+    assert_identical(inputs.read_array(f"{path}:2"), np.array([2, 4, 6], dtype=np.int64))
 
 
 def test_column_of_mixed_file_keeps_that_columns_dtype(tmp_path):
     path = write(tmp_path, "f.csv", "n,x\n1,0.5\n2,1.5\n")
-    assert_identical(cio.read_array(f"{path}:n"), np.array([1, 2], dtype=np.int64))
-    assert_identical(cio.read_array(f"{path}:x"), np.array([0.5, 1.5]))
+    assert_identical(inputs.read_array(f"{path}:n"), np.array([1, 2], dtype=np.int64))
+    assert_identical(inputs.read_array(f"{path}:x"), np.array([0.5, 1.5]))
 
 
 def test_bad_cell_in_a_column_names_its_real_line_and_column(tmp_path):
     path = write(tmp_path, "f.csv", "a,b\n# note\n1,2\n3,oops\n")
     with pytest.raises(InputError, match=r"line 4, column 2: 'oops' is not a number"):
-        cio.read_array(f"{path}:b")
+        inputs.read_array(f"{path}:b")
 
 
 @pytest.mark.parametrize("column", ["i", "j"])
 def test_header_with_a_column_named_like_the_imaginary_unit(tmp_path, column):
     # "i" and "j" are common index names; a header row of names is still a header
     path = write(tmp_path, "f.csv", f"{column},value\n0,2\n1,3\n")
-    assert_identical(cio.read_array(f"{path}:value"), np.array([2, 3], dtype=np.int64))
+    assert_identical(inputs.read_array(f"{path}:value"), np.array([2, 3], dtype=np.int64))
 
 
 # --------------------------------------------------------------------------- standard input
@@ -406,39 +408,43 @@ def test_header_with_a_column_named_like_the_imaginary_unit(tmp_path, column):
 
 def test_stdin():
     stream = io.BytesIO(b"2\n1\n3\n5\n4\n")
-    assert_identical(cio.read_array("-", stdin=stream), np.array([2, 1, 3, 5, 4], dtype=np.int64))
+    assert_identical(
+        inputs.read_array("-", stdin=stream), np.array([2, 1, 3, 5, 4], dtype=np.int64)
+    )
 
 
 def test_stdin_2d_crlf_and_bom():
     stream = io.BytesIO(b"\xef\xbb\xbf1,2\r\n3,4\r\n")
-    assert_identical(cio.read_array("-", stdin=stream), np.array([[1, 2], [3, 4]], dtype=np.int64))
+    assert_identical(
+        inputs.read_array("-", stdin=stream), np.array([[1, 2], [3, 4]], dtype=np.int64)
+    )
 
 
 def test_stdin_column():
     stream = io.BytesIO(b"t,y\n0,1.5\n1,2.5\n")
-    assert_identical(cio.read_array("-:y", stdin=stream), np.array([1.5, 2.5]))
+    assert_identical(inputs.read_array("-:y", stdin=stream), np.array([1.5, 2.5]))
 
 
 def test_stdin_with_delimiter():
     stream = io.BytesIO(b"1\t2\n3\t4\n")
-    actual = cio.read_array("-", delimiter="\t", stdin=stream)
+    actual = inputs.read_array("-", delimiter="\t", stdin=stream)
     assert_identical(actual, np.array([[1, 2], [3, 4]], dtype=np.int64))
 
 
 def test_stdin_terminal_is_refused():
     with pytest.raises(InputError, match="terminal") as caught:
-        cio.read_array("-", role="kernel", stdin=TTYStream(b"1,2\n"))
+        inputs.read_array("-", role="kernel", stdin=TTYStream(b"1,2\n"))
     assert "kernel" in str(caught.value)
 
 
 def test_empty_stdin():
     with pytest.raises(InputError, match="standard input has no numbers"):
-        cio.read_array("-", stdin=io.BytesIO(b""))
+        inputs.read_array("-", stdin=io.BytesIO(b""))
 
 
 def test_bad_cell_on_stdin_names_standard_input():
     with pytest.raises(InputError, match=r"^standard input, line 2, column 1: 'x'"):
-        cio.read_array("-", stdin=io.BytesIO(b"1\nx\n"))
+        inputs.read_array("-", stdin=io.BytesIO(b"1\nx\n"))
 
 
 # --------------------------------------------------------------------------- errors
@@ -447,20 +453,20 @@ def test_bad_cell_on_stdin_names_standard_input():
 def test_missing_file(tmp_path):
     path = str(tmp_path / "nope.csv")
     with pytest.raises(InputError, match="no such file") as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     assert path in str(caught.value)
 
 
 def test_missing_file_with_column(tmp_path):
     path = str(tmp_path / "nope.csv")
     with pytest.raises(InputError, match="no such file") as caught:
-        cio.read_array(f"{path}:value")
+        inputs.read_array(f"{path}:value")
     assert "nope.csv" in str(caught.value)
 
 
 def test_directory(tmp_path):
     with pytest.raises(InputError, match="is a directory") as caught:
-        cio.read_array(str(tmp_path))
+        inputs.read_array(str(tmp_path))
     assert str(tmp_path) in str(caught.value)
 
 
@@ -468,21 +474,21 @@ def test_directory(tmp_path):
 def test_empty_file(tmp_path, content):
     path = write(tmp_path, "empty.csv", content)
     with pytest.raises(InputError, match="has no numbers") as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     assert "empty.csv" in str(caught.value)
 
 
 def test_header_only_file(tmp_path):
     path = write(tmp_path, "head.csv", "time,value\n# no data yet\n")
     with pytest.raises(InputError, match="header but no rows") as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     assert "head.csv" in str(caught.value)
 
 
 def test_non_numeric_cell_names_line_and_column(tmp_path):
     path = write(tmp_path, "bad.csv", "# comment\n1,2\n\n3,x\n")
     with pytest.raises(InputError) as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     message = str(caught.value)
     assert "bad.csv" in message
     assert "line 4, column 2" in message
@@ -494,13 +500,13 @@ def test_empty_cell_is_an_error_not_a_number(tmp_path):
     # an empty cell must be reported, never read as a value (e.g. as 1j)
     path = write(tmp_path, "gap.csv", "1,,2\n")
     with pytest.raises(InputError, match=r"line 1, column 2: the cell is empty"):
-        cio.read_array(path)
+        inputs.read_array(path)
 
 
 def test_ragged_rows(tmp_path):
     path = write(tmp_path, "ragged.csv", "1,2\n3,4\n5\n")
     with pytest.raises(InputError) as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     message = str(caught.value)
     assert "ragged.csv" in message
     assert "line 3 has 1 value(s) but line 1 has 2" in message
@@ -510,12 +516,12 @@ def test_ragged_rows_with_a_column(tmp_path):
     # taking a column that a short row lacks is an InputError, not an IndexError
     path = write(tmp_path, "ragged.csv", "a,b\n1,2\n3\n")
     with pytest.raises(InputError, match="line 3"):
-        cio.read_array(f"{path}:b")
+        inputs.read_array(f"{path}:b")
 
 
 def test_unknown_column_lists_the_columns(table_csv):
     with pytest.raises(InputError) as caught:
-        cio.read_array(f"{table_csv}:speed")
+        inputs.read_array(f"{table_csv}:speed")
     message = str(caught.value)
     assert "'speed'" in message
     assert "time, Value, other" in message
@@ -525,7 +531,7 @@ def test_unknown_column_lists_the_columns(table_csv):
 def test_unknown_column_without_header_gives_the_width(tmp_path, column):
     path = write(tmp_path, "f.csv", "1,2\n3,4\n")
     with pytest.raises(InputError, match="it has 2") as caught:
-        cio.read_array(f"{path}:{column}")
+        inputs.read_array(f"{path}:{column}")
     assert f"no column {column!r}" in str(caught.value)
 
 
@@ -533,36 +539,36 @@ def test_unknown_column_without_header_gives_the_width(tmp_path, column):
 def test_integer_beyond_int64(tmp_path, number):
     path = write(tmp_path, "big.csv", f"1\n{number}\n")
     with pytest.raises(InputError) as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     message = str(caught.value)
     assert "line 2, column 1" in message
     assert "64-bit integer" in message
     with pytest.raises(InputError, match="64-bit integer"):
-        cio.read_array(f"1,{number}")
+        inputs.read_array(f"1,{number}")
 
 
 @pytest.mark.parametrize("literal", ["1e400", "-1e400", "1e400j", "2+1e999j"])
 def test_float_literal_overflow(tmp_path, literal):
     path = write(tmp_path, "huge.csv", f"1.5,{literal}\n")
     with pytest.raises(InputError) as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     message = str(caught.value)
     assert "line 1, column 2" in message
     assert "overflows" in message
     with pytest.raises(InputError, match="overflows"):
-        cio.read_array(f"1.5,{literal}")
+        inputs.read_array(f"1.5,{literal}")
 
 
 def test_binary_file(tmp_path):
     path = write(tmp_path, "blob.bin", b"1,2\x00\x00\x7fELF\n")
     with pytest.raises(InputError, match="binary") as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     assert "blob.bin" in str(caught.value)
 
 
 def test_binary_stdin():
     with pytest.raises(InputError, match="standard input looks like a binary"):
-        cio.read_array("-", stdin=io.BytesIO(b"\x00\x01\x02"))
+        inputs.read_array("-", stdin=io.BytesIO(b"\x00\x01\x02"))
 
 
 # --------------------------------------------------------------------------- format_number
@@ -586,29 +592,29 @@ def test_binary_stdin():
     ],
 )
 def test_format_number_examples(value, text):
-    assert cio.format_number(value) == text
+    assert serialise.format_number(value) == text
 
 
 @pytest.mark.parametrize("value", EDGE_FLOATS)
 def test_format_number_edge_floats(value):
-    assert same_float(float(cio.format_number(value)), value)
+    assert same_float(float(serialise.format_number(value)), value)
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True))
 def test_format_number_float_round_trip(value):
-    text = cio.format_number(value)
+    text = serialise.format_number(value)
     assert same_float(float(text), value)
     assert len(text) <= len(repr(value))  # never longer than Python's shortest repr
 
 
 @given(st.integers())
 def test_format_number_int_round_trip(value):
-    assert int(cio.format_number(value)) == value
+    assert int(serialise.format_number(value)) == value
 
 
 @given(st.builds(complex, st.floats(), st.floats()))
 def test_format_number_complex_round_trip(value):
-    back = complex(cio.format_number(value))
+    back = complex(serialise.format_number(value))
     assert same_float(back.real, value.real)
     assert same_float(back.imag, value.imag)
 
@@ -618,7 +624,7 @@ def test_format_number_complex_round_trip(value):
     [complex(-0.0, -0.0), complex(-0.0, 0.0), complex(math.inf, -math.inf), complex(1e-320, 1e308)],
 )
 def test_format_number_complex_edges(value):
-    back = complex(cio.format_number(value))
+    back = complex(serialise.format_number(value))
     assert same_float(back.real, value.real)
     assert same_float(back.imag, value.imag)
 
@@ -636,14 +642,14 @@ ROUND_TRIP_SIZE = 150
 def round_trip(directory: Path, values: np.ndarray) -> np.ndarray:
     """Write with result_csv, read back with read_array."""
     path = directory / "values.csv"
-    path.write_text(cio.result_csv(values), encoding="utf-8")
-    return cio.read_array(str(path))
+    path.write_text(serialise.result_csv(values), encoding="utf-8")
+    return inputs.read_array(str(path))
 
 
 def test_result_csv_layout():
-    assert cio.result_csv(np.array([1, -2, 3])) == "1\n-2\n3\n"
-    assert cio.result_csv(np.array([[1.5, 2.0], [3.0, -0.0]])) == "1.5,2.0\n3.0,-0.0\n"
-    assert cio.result_csv(np.array([1 + 2j])) == "1.0+2.0j\n"
+    assert serialise.result_csv(np.array([1, -2, 3])) == "1\n-2\n3\n"
+    assert serialise.result_csv(np.array([[1.5, 2.0], [3.0, -0.0]])) == "1.5,2.0\n3.0,-0.0\n"
+    assert serialise.result_csv(np.array([1 + 2j])) == "1.0+2.0j\n"
 
 
 @pytest.mark.parametrize("value", EDGE_FLOATS)
@@ -751,7 +757,7 @@ def make_result(values: np.ndarray) -> Result:
     )
 )
 def test_result_json_is_strict_and_exact(values):
-    document = strict_json(cio.result_json(make_result(values)))
+    document = strict_json(serialise.result_json(make_result(values)))
     assert document["operation"] == "convolution"
     assert document["shape"] == list(values.shape)
     assert_identical(decode_array(document["result"], values.dtype), values)
@@ -759,7 +765,7 @@ def test_result_json_is_strict_and_exact(values):
 
 def test_result_json_fields():
     result = compute([2, 1, 3, 5, 4], [1, -1], "correlation", Options.parse(padding="same"))
-    document = strict_json(cio.result_json(result))
+    document = strict_json(serialise.result_json(result))
     assert document == {
         "operation": "correlation",
         "shape": [5],
@@ -777,7 +783,7 @@ def test_result_json_fields():
 
 def test_result_json_non_finite_are_strings():
     values = np.array([np.nan, np.inf, -np.inf, -0.0, 1.5])
-    document = strict_json(cio.result_json(make_result(values)))
+    document = strict_json(serialise.result_json(make_result(values)))
     assert document["result"][:3] == ["nan", "inf", "-inf"]
     assert document["result"][4] == 1.5
     assert same_float(document["result"][3], -0.0)
@@ -788,22 +794,22 @@ def test_result_json_non_finite_are_strings():
 
 def test_comparison_csv_worked_example():
     comparison = compare([2, 1, 3, 5, 4], [1, -1])
-    assert cio.comparison_csv(comparison) == (
+    assert serialise.comparison_csv(comparison) == (
         "index,convolution,correlation\n0,-1,1\n1,2,-2\n2,2,-2\n3,-1,1\n"
     )
 
 
 def test_comparison_csv_columns_read_back(tmp_path):
     comparison = compare([2, 1, 3, 5, 4], [1, -1])
-    path = write(tmp_path, "cmp.csv", cio.comparison_csv(comparison))
-    assert_identical(cio.read_array(f"{path}:convolution"), comparison.convolution)
-    assert_identical(cio.read_array(f"{path}:correlation"), comparison.correlation)
-    assert_identical(cio.read_array(f"{path}:index"), np.arange(4, dtype=np.int64))
+    path = write(tmp_path, "cmp.csv", serialise.comparison_csv(comparison))
+    assert_identical(inputs.read_array(f"{path}:convolution"), comparison.convolution)
+    assert_identical(inputs.read_array(f"{path}:correlation"), comparison.correlation)
+    assert_identical(inputs.read_array(f"{path}:index"), np.arange(4, dtype=np.int64))
 
 
 def test_comparison_json_worked_example():
     comparison = compare([2, 1, 3, 5, 4], [1, -1])
-    document = strict_json(cio.comparison_json(comparison))
+    document = strict_json(serialise.comparison_json(comparison))
     assert document == {
         "convolution": [-1, 2, 2, -1],
         "correlation": [1, -2, -2, 1],
@@ -833,7 +839,7 @@ def test_comparison_json_worked_example():
 def test_comparison_csv_2d():
     signal = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
     comparison = compare(signal, [[1, 2], [3, 4]])
-    text = cio.comparison_csv(comparison)
+    text = serialise.comparison_csv(comparison)
     assert text == ("row,col,convolution,correlation\n0,0,23,37\n0,1,33,47\n1,0,53,67\n1,1,63,77\n")
     lines = text.splitlines()[1:]
     assert len(lines) == comparison.convolution.size
@@ -846,7 +852,7 @@ def test_comparison_csv_2d():
 def test_comparison_json_2d():
     signal = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
     comparison = compare(signal, [[1, 2], [3, 4]], padding="full", stride=2)
-    document = strict_json(cio.comparison_json(comparison))
+    document = strict_json(serialise.comparison_json(comparison))
     assert document["convolution"] == comparison.convolution.tolist()
     assert document["correlation"] == comparison.correlation.tolist()
     assert document["shape"] == list(comparison.convolution.shape) == [2, 2]
@@ -864,29 +870,29 @@ def test_comparison_json_2d():
 
 def test_comparison_with_non_finite_and_complex_values_is_strict_json(tmp_path):
     comparison = compare([1.0, 2.0, np.nan, 3.0, np.inf], [1.0, 2.0])
-    document = strict_json(cio.comparison_json(comparison))
+    document = strict_json(serialise.comparison_json(comparison))
     conv = decode_array(document["convolution"], np.dtype(np.float64))
     assert_identical(conv, comparison.convolution)
     assert document["convolution"][0] == 4.0
     assert document["convolution"][1] == "nan"
 
     complex_comparison = compare([1 + 2j, 3, -1j], [1j, 1])
-    document = strict_json(cio.comparison_json(complex_comparison))
+    document = strict_json(serialise.comparison_json(complex_comparison))
     for key in ("convolution", "correlation", "signal", "kernel", "flipped_kernel"):
         expected = getattr(complex_comparison, key)
         assert_identical(decode_array(document[key], expected.dtype), expected)
     # the CSV's columns read back as the same complex values
-    path = write(tmp_path, "c.csv", cio.comparison_csv(complex_comparison))
-    assert_identical(cio.read_array(f"{path}:correlation"), complex_comparison.correlation)
+    path = write(tmp_path, "c.csv", serialise.comparison_csv(complex_comparison))
+    assert_identical(inputs.read_array(f"{path}:correlation"), complex_comparison.correlation)
 
 
 def test_comparison_writers_with_exact_big_integers():
     # the engine switches to Python ints (object arrays) where int64 could overflow
     comparison = compare([2**62, 2**62, 1], [1, 1])
     assert comparison.convolution.dtype == object
-    document = strict_json(cio.comparison_json(comparison))
+    document = strict_json(serialise.comparison_json(comparison))
     assert document["convolution"] == [2**63, 2**62 + 1]
-    assert cio.comparison_csv(comparison) == (
+    assert serialise.comparison_csv(comparison) == (
         f"index,convolution,correlation\n0,{2**63},{2**63}\n1,{2**62 + 1},{2**62 + 1}\n"
     )
 
@@ -909,14 +915,14 @@ def test_comparison_writers_with_exact_big_integers():
     ],
 )
 def test_choose_format(requested, output, interactive, expected):
-    assert cio.choose_format(requested, output, interactive) == expected
+    assert outputs.choose_format(requested, output, interactive) == expected
 
 
 @pytest.mark.parametrize(("tty", "expected"), [(True, "table"), (False, "csv")])
 def test_choose_format_asks_stdout_when_not_told(monkeypatch, tty, expected):
-    monkeypatch.setattr(cio.sys.stdout, "isatty", lambda: tty)
-    assert cio.choose_format("auto", None) == expected
-    assert cio.choose_format("auto", "x.json") == "json"
+    monkeypatch.setattr(outputs.sys.stdout, "isatty", lambda: tty)
+    assert outputs.choose_format("auto", None) == expected
+    assert outputs.choose_format("auto", "x.json") == "json"
 
 
 @pytest.mark.parametrize(
@@ -924,7 +930,7 @@ def test_choose_format_asks_stdout_when_not_told(monkeypatch, tty, expected):
     [("-", True), ("-:2", True), ("-:y", True), ("-1,1", False), ("1,2", False)],
 )
 def test_uses_stdin(source, expected):
-    assert cio.uses_stdin(source) is expected
+    assert inputs.uses_stdin(source) is expected
 
 
 @pytest.mark.parametrize(
@@ -932,8 +938,8 @@ def test_uses_stdin(source, expected):
     [("out.json", "json"), ("edges.PNG", "png"), ("out.csv", "csv"), ("out.txt", "csv")],
 )
 def test_auto_format_follows_the_output_extension(output, expected):
-    assert cio.choose_format("auto", output, interactive=True) == expected
-    assert expected in cio.FORMATS
+    assert outputs.choose_format("auto", output, interactive=True) == expected
+    assert expected in outputs.FORMATS
 
 
 # --------------------------------------------------------------------------- write_text
@@ -941,13 +947,13 @@ def test_auto_format_follows_the_output_extension(output, expected):
 
 @pytest.mark.parametrize("output", [None, "-"])
 def test_write_text_to_stdout(capsys, output):
-    cio.write_text("index,value\n0,1\n", output)
+    outputs.write_text("index,value\n0,1\n", output)
     assert capsys.readouterr().out == "index,value\n0,1\n"
 
 
 def test_write_text_to_a_file(tmp_path):
     target = tmp_path / "out.csv"
-    cio.write_text("a\r\nb\n1\n", str(target))
+    outputs.write_text("a\r\nb\n1\n", str(target))
     assert target.read_bytes() == b"a\r\nb\n1\n"  # exactly the text, no newline translation
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
@@ -955,20 +961,20 @@ def test_write_text_to_a_file(tmp_path):
 def test_write_text_replaces_an_existing_file(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old old old old\n")
-    cio.write_text("new\n", str(target))
+    outputs.write_text("new\n", str(target))
     assert target.read_text() == "new\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
 def test_write_text_relative_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cio.write_text("1\n", "rel.csv")
+    outputs.write_text("1\n", "rel.csv")
     assert (tmp_path / "rel.csv").read_text() == "1\n"
 
 
 def test_write_text_unicode(tmp_path):
     target = tmp_path / "u.json"
-    cio.write_text('{"name": "café ✓"}\n', str(target))
+    outputs.write_text('{"name": "café ✓"}\n', str(target))
     assert target.read_bytes() == '{"name": "café ✓"}\n'.encode()
 
 
@@ -985,7 +991,7 @@ def test_write_text_failure_mid_write_leaves_nothing(tmp_path, monkeypatch, exis
 
     monkeypatch.setattr(os, "write", half_write)
     with pytest.raises(OutputError, match=r"^no space left on device writing .*out\.csv$"):
-        cio.write_text("1,2,3\n" * 1000, str(target))
+        outputs.write_text("1,2,3\n" * 1000, str(target))
     monkeypatch.undo()
     remaining = sorted(p.name for p in tmp_path.iterdir())
     if existing:
@@ -999,7 +1005,7 @@ def test_write_text_unencodable_text_leaves_nothing(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("precious\n")
     with pytest.raises(UnicodeEncodeError):
-        cio.write_text("1\n2\n\ud800\n", str(target))
+        outputs.write_text("1\n2\n\ud800\n", str(target))
     assert target.read_text() == "precious\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
@@ -1022,7 +1028,7 @@ def test_write_text_failed_rename_leaves_nothing(tmp_path, monkeypatch, error, r
 
     monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(raised):
-        cio.write_text("new\n", str(target))
+        outputs.write_text("new\n", str(target))
     # the temporary file was next to the target (so the rename is atomic) and is gone
     assert len(sources) == 1
     assert sources[0].parent == tmp_path
@@ -1037,7 +1043,7 @@ def test_write_text_mode_follows_umask(tmp_path, umask, mode):
     target = tmp_path / "out.csv"
     previous = os.umask(umask)
     try:
-        cio.write_text("1\n", str(target))
+        outputs.write_text("1\n", str(target))
         assert os.umask(umask) == umask  # write_text restored the umask it read
     finally:
         os.umask(previous)
@@ -1046,14 +1052,14 @@ def test_write_text_mode_follows_umask(tmp_path, umask, mode):
 
 def test_write_text_to_a_directory(tmp_path):
     with pytest.raises(OutputError, match="is a directory") as caught:
-        cio.write_text("1\n", str(tmp_path))
+        outputs.write_text("1\n", str(tmp_path))
     assert str(tmp_path) in str(caught.value)
 
 
 def test_write_text_missing_parent_directory(tmp_path):
     target = tmp_path / "no" / "such" / "out.csv"
     with pytest.raises(OutputError, match="cannot write to") as caught:
-        cio.write_text("1\n", str(target))
+        outputs.write_text("1\n", str(target))
     assert str(target) in str(caught.value)
     assert not target.parent.exists()
 
@@ -1092,21 +1098,23 @@ def test_fuzz_files_parse_or_fail_cleanly(tmp_path_factory, data, dialect):
     path = write(tmp_path_factory.mktemp("fuzz"), "f.csv", data)
     for source in (path, f"{path}:1"):
         values = parsed_or_one_line_error(
-            lambda source=source: cio.read_array(source, delimiter=delimiter, decimal=decimal)
+            lambda source=source: inputs.read_array(source, delimiter=delimiter, decimal=decimal)
         )
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cio._CsvReader, "_fast", lambda self, data: None)
+            patch.setattr(csv_format.CsvReader, "_fast", lambda self, data: None)
             careful = parsed_or_one_line_error(
-                lambda source=source: cio.read_array(source, delimiter=delimiter, decimal=decimal)
+                lambda source=source: inputs.read_array(
+                    source, delimiter=delimiter, decimal=decimal
+                )
             )
         assert (values is None) == (careful is None)
         if values is not None:
             assert_identical(values, careful)
     piped = parsed_or_one_line_error(
-        lambda: cio.read_array("-", delimiter=delimiter, decimal=decimal, stdin=io.BytesIO(data))
+        lambda: inputs.read_array("-", delimiter=delimiter, decimal=decimal, stdin=io.BytesIO(data))
     )
     from_file = parsed_or_one_line_error(
-        lambda: cio.read_array(path, delimiter=delimiter, decimal=decimal)
+        lambda: inputs.read_array(path, delimiter=delimiter, decimal=decimal)
     )
     assert (piped is None) == (from_file is None)
     if piped is not None:
@@ -1117,24 +1125,24 @@ def test_fuzz_files_parse_or_fail_cleanly(tmp_path_factory, data, dialect):
 def test_fuzz_inline_numbers_parse_or_fail_cleanly(text, decimal):
     assume("\x00" not in text)  # not possible in a command-line argument
     for role in ("signal", "kernel"):
-        parsed_or_one_line_error(lambda role=role: cio.read_array(text, role, decimal=decimal))
-    parsed_or_one_line_error(lambda: cio.read_kernel(text, 1, decimal=decimal))
+        parsed_or_one_line_error(lambda role=role: inputs.read_array(text, role, decimal=decimal))
+    parsed_or_one_line_error(lambda: inputs.read_kernel(text, 1, decimal=decimal))
 
 
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=30))
 def test_fuzz_stream_blocks_agree_with_the_whole_file(tmp_path_factory, values):
     """Written floats read back in blocks: the blocks joined are read_array's array."""
-    path = write(tmp_path_factory.mktemp("blocks"), "f.csv", cio.result_csv(np.array(values)))
-    blocks = [block for block, _ in cio.iter_signal_blocks(path, 4)]
-    assert_identical(np.concatenate(blocks), cio.read_array(path))
+    path = write(tmp_path_factory.mktemp("blocks"), "f.csv", serialise.result_csv(np.array(values)))
+    blocks = [block for block, _ in inputs.iter_signal_blocks(path, 4)]
+    assert_identical(np.concatenate(blocks), inputs.read_array(path))
 
 
 def test_messy_excel_export(tmp_path):
     """BOM, CRLF, spaces and tabs around cells, quoted cells and a trailing comma at once."""
     data = '\ufefftime , "value",\r\n 0,\t"1.5" ,\r\n1 ,  -2\t,\r\n'.encode()
     path = write(tmp_path, "excel.csv", data)
-    assert_identical(cio.read_array(path), np.array([[0.0, 1.5], [1.0, -2.0]]))
-    assert_identical(cio.read_array(f"{path}:value"), np.array([1.5, -2.0]))
+    assert_identical(inputs.read_array(path), np.array([[0.0, 1.5], [1.0, -2.0]]))
+    assert_identical(inputs.read_array(f"{path}:value"), np.array([1.5, -2.0]))
 
 
 @pytest.mark.parametrize(
@@ -1151,17 +1159,17 @@ def test_messy_excel_export(tmp_path):
 )
 def test_decimal_comma(tmp_path, text, delimiter, expected):
     path = write(tmp_path, "eu.csv", text)
-    assert_identical(cio.read_array(path, delimiter=delimiter, decimal=","), np.array(expected))
+    assert_identical(inputs.read_array(path, delimiter=delimiter, decimal=","), np.array(expected))
 
 
 def test_decimal_comma_on_a_long_file_takes_the_fast_reader(tmp_path):
     values = np.arange(-2000, 2000) / 8
     text = "".join(f"{i};{v!r}\n".replace(".", ",") for i, v in enumerate(values.tolist()))
     path = write(tmp_path, "eu.csv", text)
-    assert_identical(cio.read_array(f"{path}:2", delimiter=";", decimal=","), values)
+    assert_identical(inputs.read_array(f"{path}:2", delimiter=";", decimal=","), values)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cio, "parse_numbers", None)  # the careful reader would fail
-        assert_identical(cio.read_array(f"{path}:2", delimiter=";", decimal=","), values)
+        patch.setattr(csv_format, "parse_numbers", None)  # the careful reader would fail
+        assert_identical(inputs.read_array(f"{path}:2", delimiter=";", decimal=","), values)
 
 
 @pytest.mark.parametrize("cell", ["1.500", "1.5", "1.500,25"])
@@ -1169,12 +1177,12 @@ def test_decimal_comma_refuses_a_point(tmp_path, cell):
     """A '.' in a European file may group thousands (1.500 is 1500): never read it as 1.5."""
     path = write(tmp_path, "eu.csv", f"1;2\n3;{cell}\n")
     with pytest.raises(InputError) as caught:
-        cio.read_array(path, delimiter=";", decimal=",")
+        inputs.read_array(path, delimiter=";", decimal=",")
     message = str(caught.value)
     assert "line 2, column 2" in message
     assert f"{cell!r} has a '.'" in message and "decimal mark is ','" in message
     with pytest.raises(InputError, match=r"has a '\.'"):
-        cio.read_array(f"1 {cell}", decimal=",")
+        inputs.read_array(f"1 {cell}", decimal=",")
 
 
 @pytest.mark.parametrize(
@@ -1187,18 +1195,18 @@ def test_decimal_comma_refuses_a_point(tmp_path, cell):
     ],
 )
 def test_decimal_comma_inline(source, expected):
-    assert_identical(cio.read_array(source, decimal=","), np.array(expected))
+    assert_identical(inputs.read_array(source, decimal=","), np.array(expected))
 
 
 def test_european_file_read_as_plain_csv_says_what_to_do(tmp_path):
     path = write(tmp_path, "eu.csv", "1,5;2\n3;4,25\n")
     with pytest.raises(InputError, match=r"--delimiter ';'.*--decimal ,"):
-        cio.read_array(path)
+        inputs.read_array(path)
 
 
 def test_decimal_comma_stream_blocks(tmp_path):
     path = write(tmp_path, "eu.csv", "value\n" + "".join(f"{i},5\n" for i in range(100)))
-    blocks = [block for block, _ in cio.iter_signal_blocks(path, 8, ";", decimal=",")]
+    blocks = [block for block, _ in inputs.iter_signal_blocks(path, 8, ";", decimal=",")]
     assert_identical(np.concatenate(blocks), np.arange(100) + 0.5)
 
 
@@ -1206,7 +1214,7 @@ def test_overlong_line_is_one_row(tmp_path):
     """A single line of a million cells (about 7 MB, past any read chunk) is a 1-D signal."""
     values = np.arange(1_000_000) % 1000 - 500
     path = write(tmp_path, "wide.csv", ",".join(map(str, values.tolist())) + "\n")
-    assert_identical(cio.read_array(path), values)
+    assert_identical(inputs.read_array(path), values)
 
 
 @pytest.mark.parametrize("digits", [30, 5000, 100_000])
@@ -1214,7 +1222,7 @@ def test_overlong_integer_cell_is_refused_as_beyond_int64(tmp_path, digits):
     """Even past int()'s 4300-digit limit: the int64 message, with the cell cut short."""
     path = write(tmp_path, "long.csv", "1\n" + "7" * digits + "\n")
     with pytest.raises(InputError, match="line 2, column 1") as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     message = str(caught.value)
     assert "does not fit in a 64-bit integer" in message
     assert len(message) < 250
@@ -1224,7 +1232,7 @@ def test_overlong_integer_cell_is_refused_as_beyond_int64(tmp_path, digits):
 def test_overlong_bad_cell_makes_a_short_message(tmp_path, cell):
     path = write(tmp_path, "long.csv", f"1\n{cell}\n")
     with pytest.raises(InputError, match=r"line 2, column 1: .*… \(\d+ characters\)") as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     assert len(str(caught.value)) < 250
 
 
@@ -1238,7 +1246,7 @@ def test_unopenable_file_is_a_clean_error(tmp_path):
     try:
         server.bind(str(path))
         with pytest.raises(InputError, match=r"^cannot read .*s\.csv: ") as caught:
-            cio.read_array(str(path))
+            inputs.read_array(str(path))
     finally:
         server.close()
     assert "\n" not in str(caught.value)
@@ -1250,14 +1258,14 @@ def test_unreadable_file_is_a_clean_error(tmp_path):
     path.write_text("1\n2\n")
     path.chmod(0)
     with pytest.raises(InputError, match=r"cannot read .*secret\.csv: Permission denied"):
-        cio.read_array(str(path))
+        inputs.read_array(str(path))
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux /proc")
 def test_read_error_after_opening_is_a_clean_error():
     """/proc/self/mem opens but fails to read at offset 0 (an I/O error), even for root."""
     with pytest.raises(InputError, match=r"^cannot read /proc/self/mem: "):
-        cio.read_array("/proc/self/mem")
+        inputs.read_array("/proc/self/mem")
 
 
 def test_read_error_on_stdin_is_a_clean_error():
@@ -1266,13 +1274,13 @@ def test_read_error_on_stdin_is_a_clean_error():
             raise OSError(errno.EIO, "Input/output error")
 
     with pytest.raises(InputError, match=r"^cannot read standard input: Input/output error$"):
-        cio.read_array("-", stdin=Failing())
+        inputs.read_array("-", stdin=Failing())
 
 
 @pytest.mark.parametrize("source", ["[]", "[[]]", " [ ] "])
 def test_empty_brackets_are_an_empty_input(source):
     with pytest.raises(InputError, match="is empty"):
-        cio.read_array(source, "kernel")
+        inputs.read_array(source, "kernel")
 
 
 @pytest.mark.parametrize("shape", [(0,), (3, 0), (0, 2)])
@@ -1280,7 +1288,7 @@ def test_npy_kernel_with_a_zero_dimension(tmp_path, shape):
     path = tmp_path / "k.npy"
     np.save(path, np.zeros(shape))
     with pytest.raises(InputError, match=r"kernel is empty \(shape") as caught:
-        cio.read_kernel(str(path), len(shape))
+        inputs.read_kernel(str(path), len(shape))
     assert "k.npy" in str(caught.value)
 
 
@@ -1289,7 +1297,7 @@ def test_output_through_a_symlink_replaces_its_target(tmp_path):
     target.write_text("old\n")
     link = tmp_path / "link.csv"
     link.symlink_to(target.name)
-    cio.write_text("new\n", str(link))
+    outputs.write_text("new\n", str(link))
     assert link.is_symlink()
     assert target.read_text() == "new\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "link.csv"]
@@ -1305,11 +1313,11 @@ def test_overwritten_input(tmp_path):
     sources = {"signal": "1,2,3", "kernel": f"{data}:1"}
     for output in ("data.csv", "link.csv", "hard.csv", "./sub/../data.csv"):
         (tmp_path / "sub").mkdir(exist_ok=True)
-        assert cio.overwritten_input(str(tmp_path / output), sources) == "kernel"
-    assert cio.overwritten_input(str(other), sources) is None
-    assert cio.overwritten_input(str(tmp_path / "new.csv"), sources) is None
-    assert cio.overwritten_input(None, sources) is None
-    assert cio.overwritten_input("-", {"signal": "-"}) is None
+        assert outputs.overwritten_input(str(tmp_path / output), sources) == "kernel"
+    assert outputs.overwritten_input(str(other), sources) is None
+    assert outputs.overwritten_input(str(tmp_path / "new.csv"), sources) is None
+    assert outputs.overwritten_input(None, sources) is None
+    assert outputs.overwritten_input("-", {"signal": "-"}) is None
 
 
 # --------------------------------------------------------------------------- read_ahead
@@ -1317,7 +1325,7 @@ def test_overwritten_input(tmp_path):
 
 @given(st.lists(st.integers(), max_size=50), st.integers(1, 4))
 def test_read_ahead_gives_every_item_in_order(items, depth):
-    assert list(cio.read_ahead(iter(items), depth)) == items
+    assert list(inputs.read_ahead(iter(items), depth)) == items
 
 
 def test_read_ahead_raises_an_error_where_its_item_would_have_come():
@@ -1328,7 +1336,7 @@ def test_read_ahead_raises_an_error_where_its_item_would_have_come():
 
     seen = []
     with pytest.raises(InputError, match="line 3"):
-        for item in cio.read_ahead(blocks()):
+        for item in inputs.read_ahead(blocks()):
             seen.append(item)
     assert seen == [1, 2]
 
@@ -1343,16 +1351,16 @@ def test_background_reader_alive_while_a_read_ahead_thread_is_blocked():
         released.wait(10)
         yield 2
 
-    ahead = cio.read_ahead(blocks())
+    ahead = inputs.read_ahead(blocks())
     assert next(ahead) == 1
     time.sleep(0.05)  # the thread is now waiting in blocks()
-    assert cio.background_reader_alive()
+    assert inputs.background_reader_alive()
     ahead.close()
     released.set()
     deadline = time.monotonic() + 10
-    while cio.background_reader_alive() and time.monotonic() < deadline:
+    while inputs.background_reader_alive() and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert not cio.background_reader_alive()
+    assert not inputs.background_reader_alive()
 
 
 def test_read_ahead_stops_reading_when_the_caller_stops():
@@ -1363,7 +1371,7 @@ def test_read_ahead_stops_reading_when_the_caller_stops():
             pulled.append(number)
             yield number
 
-    ahead = cio.read_ahead(blocks(), depth=2)
+    ahead = inputs.read_ahead(blocks(), depth=2)
     assert next(ahead) == 0
     ahead.close()  # as a consumer does when its pipe closes or it fails
     time.sleep(0.3)  # the thread notices within its 0.1 s wait to hand an item over
@@ -1385,16 +1393,16 @@ def test_read_ahead_stops_reading_when_the_caller_stops():
 def test_a_european_file_split_into_uneven_rows_gets_the_options(tmp_path, text, where):
     path = write(tmp_path, "eu.csv", text)
     with pytest.raises(InputError) as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     message = str(caught.value)
     assert where in message
     assert message.endswith("give --delimiter ';' --decimal ,")
-    assert cio.read_array(path, delimiter=";", decimal=",").shape == (2, 2)
+    assert inputs.read_array(path, delimiter=";", decimal=",").shape == (2, 2)
 
 
 def test_uneven_rows_without_a_semicolon_get_no_european_hint(tmp_path):
     with pytest.raises(InputError) as caught:
-        cio.read_array(write(tmp_path, "r.csv", "1,2,3\n4,5\n"))
+        inputs.read_array(write(tmp_path, "r.csv", "1,2,3\n4,5\n"))
     assert str(caught.value).endswith("(rows must all be the same length)")
 
 
@@ -1418,22 +1426,22 @@ def test_a_truncated_npy_file_is_named_so_not_out_of_memory(tmp_path, shape):
         f"({128 + 8 * count} bytes with the header) but the file has {128 + 16} bytes"
     )
     with pytest.raises(InputError) as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     assert str(caught.value) == expected
     if len(shape) == 1:
         with pytest.raises(InputError) as caught:
-            list(cio.iter_signal_blocks(path, 64))
+            list(inputs.iter_signal_blocks(path, 64))
         assert str(caught.value) == expected
     with open(path, "rb") as stdin, pytest.raises(InputError, match="truncated or corrupt"):
-        cio.read_array("-", stdin=stdin)
+        inputs.read_array("-", stdin=stdin)
 
 
 def test_npy_from_a_pipe_stops_where_its_header_says():
     """Standard input holding a .npy file is read up to the end its header declares."""
     data = npy_declaring((3,), np.array([1.5, 2.0, -3.0]).tobytes())
-    assert_identical(cio.read_array("-", stdin=io.BytesIO(data)), np.array([1.5, 2.0, -3.0]))
+    assert_identical(inputs.read_array("-", stdin=io.BytesIO(data)), np.array([1.5, 2.0, -3.0]))
     with pytest.raises(InputError, match=r"standard input is truncated: .* declares 152 bytes"):
-        cio.read_array("-", stdin=io.BytesIO(data[:-1]))
+        inputs.read_array("-", stdin=io.BytesIO(data[:-1]))
 
 
 def test_a_quote_never_closed_is_named_where_it_opens(tmp_path):
@@ -1441,26 +1449,26 @@ def test_a_quote_never_closed_is_named_where_it_opens(tmp_path):
     the file until the module's cell size limit, which names the line the cell starts on."""
     path = write(tmp_path, "open.csv", '1\n"2\n' + "3\n" * 100_000)
     with pytest.raises(InputError) as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     assert str(caught.value) == (
         f"{path}, line 2: a cell longer than 131072 characters (a quote never closed?)"
     )
-    assert_identical(cio.read_array(write(tmp_path, "end.csv", '1\n"2\n')), np.array([1, 2]))
+    assert_identical(inputs.read_array(write(tmp_path, "end.csv", '1\n"2\n')), np.array([1, 2]))
 
 
 def test_check_kernel_accepts_a_name_that_fits_some_signal():
     """box:100000 is too large for a 2-D signal but a fine 1-D kernel: checked before the
     signal is read, it must not be refused as if the signal were 2-D."""
-    assert cio.check_kernel("box:100000") is None
-    assert cio.check_kernel("sobel-x") is None  # a 2-D kernel only
+    assert inputs.check_kernel("box:100000") is None
+    assert inputs.check_kernel("sobel-x") is None  # a 2-D kernel only
     with pytest.raises(ConvcliError, match="too large"):
-        cio.check_kernel("box:100000000")
+        inputs.check_kernel("box:100000000")
 
 
 def test_records_left_open_resume_where_their_record_begins():
     """A piece ending inside a quoted cell hands on exactly the open record's text, also
     after a record that began with spaces (which once shifted where it was cut)."""
-    rows, _, lines, pending = cio._records('   1\n"2,\n', ",", 0, "f.csv", final=False)
+    rows, _, lines, pending = csv_format._records('   1\n"2,\n', ",", 0, "f.csv", final=False)
     assert (rows, lines, pending) == ([["1"]], 1, '"2,\n')
 
 
@@ -1470,8 +1478,8 @@ def test_spaces_and_tabs_ending_a_line_are_no_cells(tmp_path, delimiter):
     one alike (as blanks before the first one are not)."""
     separator = delimiter or " "
     path = write(tmp_path, "f.csv", f"0{separator}1\t\t \n2{separator}3 \t\t".encode())
-    fast = cio.read_array(path, delimiter=delimiter)
+    fast = inputs.read_array(path, delimiter=delimiter)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cio._CsvReader, "_fast", lambda self, data: None)
-        careful = cio.read_array(path, delimiter=delimiter)
+        patch.setattr(csv_format.CsvReader, "_fast", lambda self, data: None)
+        careful = inputs.read_array(path, delimiter=delimiter)
     assert fast.tolist() == careful.tolist() == [[0, 1], [2, 3]]

@@ -1,4 +1,4 @@
-"""Tests for the fast CSV path, .npy files and streaming (convcli.formats.numtext and convcli.formats.io).
+"""Tests for the fast CSV path, .npy files and streaming (convcli.formats.numtext, convcli.formats.csv, convcli.cli.inputs).
 
 Every fast result is checked against an independent reference: Python's own
 ``repr``/``float``/``int`` (through io.format_number and the careful cell
@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from convcli import compare
+from convcli.cli import inputs, outputs
 from convcli.cli.main import cli
 from convcli.errors import InputError
-from convcli.formats import io as cio
-from convcli.formats import numtext
+from convcli.formats import csv as csv_format
+from convcli.formats import numtext, serialise
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 ALL_FLOATS = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
@@ -39,7 +40,7 @@ ALL_FLOATS = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True
 
 def reference_cells(values: np.ndarray, width: int = 1) -> bytes:
     """CSV text written one value at a time with format_number (Python's repr)."""
-    cells = [cio.format_number(value) for value in values.reshape(-1).tolist()]
+    cells = [serialise.format_number(value) for value in values.reshape(-1).tolist()]
     return "".join(
         cell + ("\n" if (i + 1) % width == 0 else ",") for i, cell in enumerate(cells)
     ).encode()
@@ -52,7 +53,7 @@ def bits(values: np.ndarray) -> np.ndarray:
 
 def careful(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make io read every CSV with the careful cell-by-cell reader only."""
-    monkeypatch.setattr(cio._CsvReader, "_fast", lambda self, data: None)
+    monkeypatch.setattr(csv_format.CsvReader, "_fast", lambda self, data: None)
 
 
 def python_cell(token: str) -> int | float | None:
@@ -171,7 +172,7 @@ def test_format_cells_halfway_cases_go_to_python():
     assert numtext.format_cells(values, 1) == reference_cells(values)
 
 
-@given(st.lists(ALL_FLOATS, min_size=cio._SMALL_ARRAY, max_size=300))
+@given(st.lists(ALL_FLOATS, min_size=serialise._SMALL_ARRAY, max_size=300))
 def test_format_cells_any_floats(values):
     array = np.array(values, dtype=np.float64)
     assert numtext.format_cells(array, 1) == reference_cells(array)
@@ -215,8 +216,8 @@ def test_format_cells_rows_across_blocks():
 )
 def test_result_csv_fast_path_matches_format_number(values):
     rows = values.reshape(values.shape[0], -1).tolist()
-    expected = "".join(",".join(map(cio.format_number, row)) + "\n" for row in rows)
-    assert cio.result_csv(values) == expected
+    expected = "".join(",".join(map(serialise.format_number, row)) + "\n" for row in rows)
+    assert serialise.result_csv(values) == expected
 
 
 @given(
@@ -232,23 +233,23 @@ def test_result_csv_of_blocks_joined_is_result_csv_of_the_whole(values, cuts):
     # what --stream relies on: blocks on either side of io._SMALL_ARRAY, and empty ones
     edges = sorted({0, len(values), *[min(cut, len(values)) for cut in cuts]})
     blocks = [values[a:b] for a, b in pairwise(edges)] + [values[:0]]
-    assert "".join(cio.result_csv(block) for block in blocks) == cio.result_csv(values)
+    assert "".join(serialise.result_csv(block) for block in blocks) == serialise.result_csv(values)
 
 
 def test_result_csv_pieces_are_whole_rows_that_join_to_result_csv(monkeypatch):
-    monkeypatch.setattr(cio, "CSV_PIECE_VALUES", 1000)  # several pieces from a small array
+    monkeypatch.setattr(serialise, "CSV_PIECE_VALUES", 1000)  # several pieces from a small array
     values = np.random.default_rng(3).standard_normal((700, 7))
-    pieces = list(cio.result_csv_pieces(values))
+    pieces = list(serialise.result_csv_pieces(values))
     assert len(pieces) == 5  # 142 rows (994 values) a piece
     assert all(piece.endswith(b"\n") and piece.count(b"\n") <= 142 for piece in pieces)
-    assert b"".join(pieces).decode("ascii") == cio.result_csv(values)
+    assert b"".join(pieces).decode("ascii") == serialise.result_csv(values)
     rows = values.tolist()
-    assert cio.result_csv(values) == "".join(",".join(map(repr, row)) + "\n" for row in rows)
+    assert serialise.result_csv(values) == "".join(",".join(map(repr, row)) + "\n" for row in rows)
 
 
 def test_result_csv_big_python_integers():
     values = np.array([2**70, -(2**64), 3] * 30, dtype=object)
-    assert cio.result_csv(values) == "".join(f"{v}\n" for v in values.tolist())
+    assert serialise.result_csv(values) == "".join(f"{v}\n" for v in values.tolist())
 
 
 # --------------------------------------------------------------------------- parsing cells
@@ -376,7 +377,7 @@ def write(directory: Path, name: str, content: str | bytes) -> str:
 def chunked(request, monkeypatch):
     """Read whole files at once, or in chunks of about 64 bytes (every rule crosses a chunk)."""
     if request.param is not None:
-        monkeypatch.setattr(cio, "_CHUNK", request.param)
+        monkeypatch.setattr(inputs, "_CHUNK", request.param)
     return request.param
 
 
@@ -413,12 +414,12 @@ def big_floats(seed: int = 0, n: int = 5000) -> np.ndarray:
 )
 def test_fast_reader_matches_the_careful_reader(tmp_path, monkeypatch, chunked, text):
     path = write(tmp_path, "f.csv", text)
-    fast = [cio.read_array(path)]
+    fast = [inputs.read_array(path)]
     if "," in text:
-        fast.append(cio.read_array(f"{path}:2"))
+        fast.append(inputs.read_array(f"{path}:2"))
     with monkeypatch.context() as patch:
         careful(patch)
-        slow = [cio.read_array(path)] + ([cio.read_array(f"{path}:2")] if "," in text else [])
+        slow = [inputs.read_array(path)] + ([inputs.read_array(f"{path}:2")] if "," in text else [])
     for actual, expected in zip(fast, slow):
         assert_identical(actual, expected)
 
@@ -429,18 +430,18 @@ def test_fast_reader_delimiters(tmp_path, monkeypatch, chunked, delimiter):
     table = np.arange(3000, dtype=np.int64).reshape(1000, 3) - 1500
     text = "".join(sep.join(map(str, row)) + "\n" for row in table.tolist())
     path = write(tmp_path, "f.txt", text)
-    assert_identical(cio.read_array(path, delimiter=delimiter), table)
+    assert_identical(inputs.read_array(path, delimiter=delimiter), table)
     column = write(tmp_path, "c.txt", "\n".join(map(repr, big_floats(5).tolist())))
-    assert_identical(cio.read_array(column, delimiter=delimiter), big_floats(5))
+    assert_identical(inputs.read_array(column, delimiter=delimiter), big_floats(5))
 
 
 def test_fast_reader_against_loadtxt(tmp_path):
     values = np.random.default_rng(6).standard_normal((20_000, 2))
     path = tmp_path / "f.csv"
     np.savetxt(path, values, delimiter=",")  # %.18e
-    assert_identical(cio.read_array(str(path)), np.loadtxt(path, delimiter=","))
+    assert_identical(inputs.read_array(str(path)), np.loadtxt(path, delimiter=","))
     np.savetxt(path, values[:, 0], fmt="%.17g")
-    assert_identical(cio.read_array(str(path)), np.loadtxt(path))
+    assert_identical(inputs.read_array(str(path)), np.loadtxt(path))
 
 
 @pytest.mark.parametrize(
@@ -456,15 +457,15 @@ def test_fast_reader_against_loadtxt(tmp_path):
 def test_errors_deep_in_a_file_name_the_line(tmp_path, chunked, tail, message):
     path = write(tmp_path, "bad.csv", "# top\na,b\n" + "1,2.5\n" * 2000 + tail + "4,5\n")
     with pytest.raises(InputError, match=message) as caught:
-        cio.read_array(path)
+        inputs.read_array(path)
     assert "bad.csv" in str(caught.value)
 
 
 def test_only_a_header_and_nothing_in_tiny_chunks(tmp_path, chunked):
     with pytest.raises(InputError, match="header but no rows"):
-        cio.read_array(write(tmp_path, "h.csv", "# a\n# b\ntime,value\n\n# c\n"))
+        inputs.read_array(write(tmp_path, "h.csv", "# a\n# b\ntime,value\n\n# c\n"))
     with pytest.raises(InputError, match="has no numbers"):
-        cio.read_array(write(tmp_path, "e.csv", "\n# only\n\n" * 20))
+        inputs.read_array(write(tmp_path, "e.csv", "\n# only\n\n" * 20))
 
 
 # --------------------------------------------------------------------------- .npy
@@ -488,7 +489,7 @@ def test_only_a_header_and_nothing_in_tiny_chunks(tmp_path, chunked):
 def test_read_npy(tmp_path, array, expected):
     path = tmp_path / "a.npy"
     np.save(path, array)
-    values = cio.read_array(str(path))
+    values = inputs.read_array(str(path))
     assert values.dtype == expected.dtype
     assert values.shape == expected.shape
     assert np.array_equal(values, expected)
@@ -498,9 +499,9 @@ def test_read_npy_from_stdin_and_a_name_without_npy(tmp_path):
     buffer = io.BytesIO()
     np.save(buffer, np.array([[1.5, 2.0], [3.0, 4.0]]))
     stdin = io.BytesIO(buffer.getvalue())
-    assert_identical(cio.read_array("-", stdin=stdin), np.array([[1.5, 2.0], [3.0, 4.0]]))
+    assert_identical(inputs.read_array("-", stdin=stdin), np.array([[1.5, 2.0], [3.0, 4.0]]))
     assert_identical(
-        cio.read_array(write(tmp_path, "data.bin", buffer.getvalue())),
+        inputs.read_array(write(tmp_path, "data.bin", buffer.getvalue())),
         np.array([[1.5, 2.0], [3.0, 4.0]]),
     )
 
@@ -533,7 +534,7 @@ def test_bad_npy_is_one_line_error(tmp_path, content, message):
     path = tmp_path / "bad.npy"
     content(path)
     with pytest.raises(InputError, match=message) as caught:
-        cio.read_array(str(path), role="kernel")
+        inputs.read_array(str(path), role="kernel")
     assert "\n" not in str(caught.value)
     assert "bad.npy" in str(caught.value)
 
@@ -541,7 +542,7 @@ def test_bad_npy_is_one_line_error(tmp_path, content, message):
 def test_npy_has_no_columns(tmp_path):
     np.save(tmp_path / "a.npy", np.arange(3))
     with pytest.raises(InputError, match="no named columns"):
-        cio.read_array(f"{tmp_path / 'a.npy'}:1")
+        inputs.read_array(f"{tmp_path / 'a.npy'}:1")
 
 
 @pytest.mark.parametrize(
@@ -549,20 +550,20 @@ def test_npy_has_no_columns(tmp_path):
     [np.arange(6).reshape(2, 3), np.linspace(-1, 1, 7), np.array([[1 + 1j]]), np.zeros((2, 1, 3))],
 )
 def test_result_npy_round_trip(values):
-    back = np.load(io.BytesIO(cio.result_npy(values)))
+    back = np.load(io.BytesIO(serialise.result_npy(values)))
     assert_identical(back, values)
 
 
 def test_result_npy_exact_python_integers():
     fits = np.array([2**62, -(2**62)], dtype=object)
-    assert_identical(np.load(io.BytesIO(cio.result_npy(fits))), np.array([2**62, -(2**62)]))
+    assert_identical(np.load(io.BytesIO(serialise.result_npy(fits))), np.array([2**62, -(2**62)]))
     with pytest.raises(InputError, match=r"beyond 64 bits.*CSV"):
-        cio.result_npy(np.array([2**63, 1], dtype=object))
+        serialise.result_npy(np.array([2**63, 1], dtype=object))
 
 
 def test_comparison_npy_stacks_convolution_then_correlation():
     comparison = compare([[1, 2, 3], [4, 5, 6]], [[1, -1]])
-    stacked = np.load(io.BytesIO(cio.comparison_npy(comparison)))
+    stacked = np.load(io.BytesIO(serialise.comparison_npy(comparison)))
     assert_identical(stacked[0], comparison.convolution)
     assert_identical(stacked[1], comparison.correlation)
 
@@ -577,12 +578,12 @@ def test_comparison_npy_stacks_convolution_then_correlation():
     ],
 )
 def test_choose_format_npy(requested, output, interactive, expected):
-    assert cio.choose_format(requested, output, interactive) == expected
+    assert outputs.choose_format(requested, output, interactive) == expected
 
 
 def test_npy_is_refused_on_a_terminal():
     with pytest.raises(InputError, match=r"binary.*-o FILE\.npy"):
-        cio.choose_format("npy", None, interactive=True)
+        outputs.choose_format("npy", None, interactive=True)
 
 
 def test_cli_writes_npy_files(tmp_path):
@@ -605,7 +606,7 @@ def test_cli_writes_npy_files(tmp_path):
 
 
 def blocks_of(source: str, block_size: int, stdin: io.BytesIO | None = None) -> list:
-    return list(cio.iter_signal_blocks(source, block_size, stdin=stdin))
+    return list(inputs.iter_signal_blocks(source, block_size, stdin=stdin))
 
 
 @given(
@@ -615,10 +616,10 @@ def blocks_of(source: str, block_size: int, stdin: io.BytesIO | None = None) -> 
     st.sampled_from(["", "value\n", "# note\n\nvalue\n", "\ufeffv\r\n"]),
 )
 def test_stream_blocks_joined_are_read_array(values, block_size, head):
-    text = (head + "".join(f"{cio.format_number(v)}\n" for v in values)).encode()
+    text = (head + "".join(f"{serialise.format_number(v)}\n" for v in values)).encode()
     blocks = blocks_of("-", block_size, io.BytesIO(text))
     joined = np.concatenate([block for block, _ in blocks])
-    assert_identical(joined, cio.read_array("-", stdin=io.BytesIO(text)))
+    assert_identical(joined, inputs.read_array("-", stdin=io.BytesIO(text)))
     read = [count for _, count in blocks]
     assert read == sorted(read)
     assert read[-1] == len(text)
@@ -640,7 +641,7 @@ def test_stream_a_column_by_name(tmp_path):
 
 def test_stream_decimals_after_integers_refused_with_the_line(tmp_path):
     path = write(tmp_path, "f.csv", "v\n" + "1\n" * 5000 + "2.5\n")
-    stream = cio.iter_signal_blocks(path, 100)
+    stream = inputs.iter_signal_blocks(path, 100)
     first, _ = next(stream)
     assert first.dtype == np.int64
     with pytest.raises(InputError, match=r"f\.csv, line 5002: 2\.5 is a decimal.*integers"):
@@ -682,7 +683,7 @@ def test_stream_inline_numbers_are_one_block():
 
 def test_output_sink_file_appears_only_when_complete(tmp_path):
     target = tmp_path / "out.csv"
-    with cio.output_sink(str(target)) as write_piece:
+    with outputs.output_sink(str(target)) as write_piece:
         write_piece("1\n")
         assert not target.exists()  # still a temporary file
         write_piece(b"2\n")
@@ -693,7 +694,10 @@ def test_output_sink_file_appears_only_when_complete(tmp_path):
 def test_output_sink_error_leaves_nothing(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("precious\n")
-    with pytest.raises(InputError, match="bad block"), cio.output_sink(str(target)) as write_piece:
+    with (
+        pytest.raises(InputError, match="bad block"),
+        outputs.output_sink(str(target)) as write_piece,
+    ):
         write_piece("1\n")
         raise InputError("bad block")
     assert target.read_text() == "precious\n"
@@ -701,7 +705,7 @@ def test_output_sink_error_leaves_nothing(tmp_path):
 
 
 def test_output_sink_stdout(capsysbinary):
-    with cio.output_sink(None) as write_piece:
+    with outputs.output_sink(None) as write_piece:
         write_piece("a\n")
         write_piece(b"\x93NUMPY")
         write_piece("b\n")
@@ -717,10 +721,10 @@ class ClosedPipe(io.StringIO):
 
 def test_output_sink_reader_gone_ends_quietly(monkeypatch):
     discarded = []
-    monkeypatch.setattr(cio.sys, "stdout", ClosedPipe())
-    monkeypatch.setattr(cio, "discard_stdout", lambda: discarded.append(True))
+    monkeypatch.setattr(outputs.sys, "stdout", ClosedPipe())
+    monkeypatch.setattr(outputs, "discard_stdout", lambda: discarded.append(True))
     written = []
-    with cio.output_sink(None) as write_piece:
+    with outputs.output_sink(None) as write_piece:
         for piece in ("1\n", "2\n"):
             write_piece(piece)
             written.append(piece)
@@ -728,7 +732,7 @@ def test_output_sink_reader_gone_ends_quietly(monkeypatch):
 
 
 def test_output_sink_other_broken_pipes_are_not_swallowed(capsys):
-    with pytest.raises(BrokenPipeError), cio.output_sink(None):
+    with pytest.raises(BrokenPipeError), outputs.output_sink(None):
         raise BrokenPipeError("not ours")
 
 
@@ -778,10 +782,10 @@ def csv_module_reading(text: str, delimiter: str) -> tuple[list[str] | None, np.
         csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     )
     header = None
-    if not cio._is_number(records[0][0].strip()):
+    if not csv_format.is_number(records[0][0].strip()):
         header = [cell.strip() for cell in records.pop(0)]
     cells = [cell.strip() for row in records for cell in row]
-    return header, cio.parse_numbers(cells, [(0, 0)] * len(cells))
+    return header, csv_format.parse_numbers(cells, [(0, 0)] * len(cells))
 
 
 @given(quoted_csv(), st.sampled_from([None, 7]))
@@ -793,14 +797,14 @@ def test_quoted_csv_reads_as_the_csv_module_reads_it(tmp_path_factory, written, 
     path = write(tmp_path_factory.mktemp("quoted"), "q.csv", text)
     with pytest.MonkeyPatch.context() as patch:
         if chunk:
-            patch.setattr(cio, "_CHUNK", chunk)
+            patch.setattr(inputs, "_CHUNK", chunk)
         if header_excess:
             with pytest.raises(InputError, match=r"\(the header\) has \d+ name\(s\) but line"):
-                cio.read_array(path, delimiter=delimiter)
+                inputs.read_array(path, delimiter=delimiter)
             return
         header, values = csv_module_reading(text, delimiter)
         width = len(header) if header else None
-        whole = cio.read_array(path, delimiter=delimiter)
+        whole = inputs.read_array(path, delimiter=delimiter)
         rows = len(values) // (width or len(values) or 1) if width else None
         expected = values if whole.ndim == 1 else values.reshape(-1, whole.shape[1])
         assert_identical(whole, expected)
@@ -808,14 +812,14 @@ def test_quoted_csv_reads_as_the_csv_module_reads_it(tmp_path_factory, written, 
             for index, name in enumerate(header):
                 if header.index(name) == index and ":" not in name:
                     column = values.reshape(-1, len(header))[:, index]
-                    read = cio.read_array(f"{path}:{name}", delimiter=delimiter)
+                    read = inputs.read_array(f"{path}:{name}", delimiter=delimiter)
                     assert_identical(read, column.astype(read.dtype))
                     if rows:
-                        blocks = cio.iter_signal_blocks(f"{path}:{name}", 1, delimiter=delimiter)
+                        blocks = inputs.iter_signal_blocks(f"{path}:{name}", 1, delimiter=delimiter)
                         streamed = np.concatenate([block for block, _ in blocks])
                         assert np.array_equal(streamed, column)
         careful(patch)
-        assert_identical(cio.read_array(path, delimiter=delimiter), whole)
+        assert_identical(inputs.read_array(path, delimiter=delimiter), whole)
 
 
 @pytest.mark.parametrize("chunk", [None, 64])
@@ -826,13 +830,13 @@ def test_a_header_wider_or_narrower_than_the_rows_is_one_error(
     """On the fast path and the careful one (a quote sends a file there), whole or by column:
     one line naming both widths, never an IndexError or a wrong column."""
     if chunk:
-        monkeypatch.setattr(cio, "_CHUNK", chunk)
+        monkeypatch.setattr(inputs, "_CHUNK", chunk)
     for header, width in (("a,b,c", 3), ("a", 1)):
         row = '"1",2' if quoted else "1,2"
         path = write(tmp_path, "wide.csv", f"{header}\n" + f"{row}\n" * 50)
         for source in (path, f"{path}:a", f"{path}:2"):
             with pytest.raises(InputError) as caught:
-                cio.read_array(source)
+                inputs.read_array(source)
             assert str(caught.value) == (
                 f"{path}, line 1 (the header) has {width} name(s) but line 2 has 2 value(s) "
                 "(give one name per column)"
@@ -842,18 +846,18 @@ def test_a_header_wider_or_narrower_than_the_rows_is_one_error(
 @pytest.mark.parametrize("size", [10, 5000])
 def test_a_quoted_header_cell_holding_the_delimiter_is_one_column(tmp_path, size):
     path = write(tmp_path, "q.csv", '"a,b",c\n' + "".join(f"{i},{-i}\n" for i in range(size)))
-    assert_identical(cio.read_array(f"{path}:c"), -np.arange(size))
-    assert_identical(cio.read_array(f"{path}:a,b"), np.arange(size))
+    assert_identical(inputs.read_array(f"{path}:c"), -np.arange(size))
+    assert_identical(inputs.read_array(f"{path}:a,b"), np.arange(size))
 
 
 def test_a_quoted_line_break_crosses_a_chunk(tmp_path, monkeypatch):
     """A quoted cell holding a line break, where a chunk of the file ends inside it."""
-    monkeypatch.setattr(cio, "_CHUNK", 3)
+    monkeypatch.setattr(inputs, "_CHUNK", 3)
     path = write(tmp_path, "q.csv", '"time\n(s)",value\n1,"2"\n"3\n",4\n')
-    assert_identical(cio.read_array(f"{path}:value"), np.array([2, 4]))
-    assert_identical(cio.read_array(path), np.array([[1, 2], [3, 4]]))
+    assert_identical(inputs.read_array(f"{path}:value"), np.array([2, 4]))
+    assert_identical(inputs.read_array(path), np.array([[1, 2], [3, 4]]))
     with pytest.raises(InputError, match=r"line 6, column 1: 'x' is not a number"):
-        cio.read_array(write(tmp_path, "r.csv", '"time\n(s)",value\n1,"2"\n"3\n",4\nx,1\n'))
+        inputs.read_array(write(tmp_path, "r.csv", '"time\n(s)",value\n1,"2"\n"3\n",4\nx,1\n'))
 
 
 # --------------------------------------------------------------------------- float64's range
@@ -877,9 +881,9 @@ RANGE_EDGES = [
 def read_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, literal: str) -> dict:
     """The value read after 1.5 (or the InputError's message), by each way in."""
     readers = {
-        "inline": lambda: cio.read_array(f"1.5,{literal}"),
-        "brackets": lambda: cio.read_array(f"[1.5, {literal}]"),
-        "matrix": lambda: cio.read_array(f"[[1.5], [{literal}]]").ravel(),
+        "inline": lambda: inputs.read_array(f"1.5,{literal}"),
+        "brackets": lambda: inputs.read_array(f"[1.5, {literal}]"),
+        "matrix": lambda: inputs.read_array(f"[[1.5], [{literal}]]").ravel(),
     }
     files = {
         "file": "1.5\n" + literal + "\n",
@@ -888,9 +892,9 @@ def read_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, literal:
     }
     for name, text in files.items():
         path = write(tmp_path, f"{name.replace(' ', '-')}.csv", text)
-        readers[name] = lambda path=path: cio.read_array(path)
+        readers[name] = lambda path=path: inputs.read_array(path)
         readers[f"{name}, --stream"] = lambda path=path: np.concatenate(
-            [block for block, _ in cio.iter_signal_blocks(path, 64)]
+            [block for block, _ in inputs.iter_signal_blocks(path, 64)]
         )
     results = {}
     for name, read in readers.items():

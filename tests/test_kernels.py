@@ -25,9 +25,9 @@ from convcli.analysis.kernels import (
     kernel_names,
     named_kernel,
 )
+from convcli.cli import inputs
 from convcli.engine.core import kernel_symmetry
 from convcli.errors import ConvcliError, InputError
-from convcli.formats import io as cio
 
 
 def assert_same(actual: np.ndarray | None, expected: np.ndarray) -> None:
@@ -331,17 +331,17 @@ def test_catalogue_is_read_only():
 
 
 def test_read_kernel_resolves_names_against_the_signal_ndim():
-    assert_same(cio.read_kernel("diff", 1), ints([1, -1]))
-    assert_same(cio.read_kernel("diff", 2), ints([[1, -1]]))
-    assert_same(cio.read_kernel("box:2", 2), np.full((2, 2), 0.25))
-    assert_same(cio.read_kernel("Sobel-Y", 2), FIXED_2D["sobel-y"])
+    assert_same(inputs.read_kernel("diff", 1), ints([1, -1]))
+    assert_same(inputs.read_kernel("diff", 2), ints([[1, -1]]))
+    assert_same(inputs.read_kernel("box:2", 2), np.full((2, 2), 0.25))
+    assert_same(inputs.read_kernel("Sobel-Y", 2), FIXED_2D["sobel-y"])
 
 
 def test_read_kernel_still_reads_inline_numbers():
-    assert_same(cio.read_kernel("1,-2,1", 1), ints([1, -2, 1]))
-    assert_same(cio.read_kernel("-1,1", 1), ints([-1, 1]))
-    assert_same(cio.read_kernel("[[1, 2.5], [3, 4]]", 2), np.array([[1, 2.5], [3, 4]]))
-    kernel = cio.read_kernel("nan", 1)
+    assert_same(inputs.read_kernel("1,-2,1", 1), ints([1, -2, 1]))
+    assert_same(inputs.read_kernel("-1,1", 1), ints([-1, 1]))
+    assert_same(inputs.read_kernel("[[1, 2.5], [3, 4]]", 2), np.array([[1, 2.5], [3, 4]]))
+    kernel = inputs.read_kernel("nan", 1)
     assert kernel.dtype == np.float64
     assert np.isnan(kernel).all() and kernel.shape == (1,)
 
@@ -349,23 +349,23 @@ def test_read_kernel_still_reads_inline_numbers():
 def test_read_kernel_reads_files_and_columns(tmp_path):
     path = tmp_path / "h.csv"
     path.write_text("a,b\n1,2\n-1,3\n")
-    assert_same(cio.read_kernel(str(path), 2), ints([[1, 2], [-1, 3]]))
-    assert_same(cio.read_kernel(f"{path}:b", 1), ints([2, 3]))
+    assert_same(inputs.read_kernel(str(path), 2), ints([[1, 2], [-1, 3]]))
+    assert_same(inputs.read_kernel(f"{path}:b", 1), ints([2, 3]))
 
 
 def test_read_kernel_reads_stdin():
-    assert_same(cio.read_kernel("-", 1, stdin=io.BytesIO(b"1\n-1\n")), ints([1, -1]))
+    assert_same(inputs.read_kernel("-", 1, stdin=io.BytesIO(b"1\n-1\n")), ints([1, -1]))
 
 
 def test_a_file_wins_over_a_kernel_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "diff").write_text("7,8,9\n")
-    assert_same(cio.read_kernel("diff", 1), ints([7, 8, 9]))
+    assert_same(inputs.read_kernel("diff", 1), ints([7, 8, 9]))
     # and FILE:COLUMN too: 'box:2' is column 2 of a file named box
     (tmp_path / "box").write_text("x,y\n1,5\n2,6\n")
-    assert_same(cio.read_kernel("box:2", 1), ints([5, 6]))
+    assert_same(inputs.read_kernel("box:2", 1), ints([5, 6]))
     # a name that is no file still resolves
-    assert_same(cio.read_kernel("laplacian", 1), ints([1, -2, 1]))
+    assert_same(inputs.read_kernel("laplacian", 1), ints([1, -2, 1]))
 
 
 def test_a_file_error_is_not_replaced_by_the_names(tmp_path, monkeypatch):
@@ -374,14 +374,14 @@ def test_a_file_error_is_not_replaced_by_the_names(tmp_path, monkeypatch):
     with pytest.raises(
         InputError, match=r"sobel, line 1, column 2: 'abc' is not a number"
     ) as caught:
-        cio.read_kernel("sobel", 2)
+        inputs.read_kernel("sobel", 2)
     assert "kernels:" not in str(caught.value)
 
 
 @pytest.mark.parametrize("source", ["sobel", "gaussin:5", "Box3", "j"])
 def test_an_unknown_word_lists_the_kernel_names(source):
     with pytest.raises(InputError) as caught:
-        cio.read_kernel(source, 2)
+        inputs.read_kernel(source, 2)
     message = str(caught.value)
     assert message.startswith(f"the kernel {source!r} is not a file, a kernel name or numbers")
     assert "kernels: box:N, gaussian:N[:SIGMA], diff, central-diff" in message
@@ -391,21 +391,21 @@ def test_an_unknown_word_lists_the_kernel_names(source):
 
 def test_other_bad_kernels_keep_their_specific_errors():
     with pytest.raises(InputError, match=r"'abc' is not a number"):
-        cio.read_kernel("1,abc,3", 1)
+        inputs.read_kernel("1,abc,3", 1)
     with pytest.raises(InputError, match=r"no such file: sobel\.csv"):
-        cio.read_kernel("sobel.csv", 1)
+        inputs.read_kernel("sobel.csv", 1)
     with pytest.raises(InputError, match=r"line 2 has 1 value\(s\)"):
-        cio.read_kernel("1,2;3", 2)
+        inputs.read_kernel("1,2;3", 2)
 
 
 def test_read_kernel_passes_on_bad_parameters_and_dimensions():
     with pytest.raises(ConvcliError, match="'box:0': N must be a positive integer"):
-        cio.read_kernel("box:0", 1)
+        inputs.read_kernel("box:0", 1)
     with pytest.raises(ConvcliError, match="sobel-x is a 2-D kernel but the signal is 1-D"):
-        cio.read_kernel("sobel-x", 1)
+        inputs.read_kernel("sobel-x", 1)
 
 
 def test_read_array_is_unchanged_for_names():
     # signals are never kernel names
     with pytest.raises(InputError, match="is not a file, and 'diff' is not a number"):
-        cio.read_array("diff", role="signal")
+        inputs.read_array("diff", role="signal")

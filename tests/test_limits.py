@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convcli.cli import limits
+from convcli.cli import limits, outputs
 from convcli.engine import core as engine
 from convcli.engine.cost import memory_estimate
 from convcli.engine.geometry import plan
 from convcli.engine.memory import reuse_freed_memory
 from convcli.errors import ConvcliError
-from convcli.formats import io
+from convcli.formats import serialise
 from convcli.options import METHODS, Options
 
 MEMINFO = "MemTotal:       32000000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\n"
@@ -174,11 +174,15 @@ def test_output_bytes():
 
 WRITERS = {
     False: {
-        "csv": lambda result: io.result_csv_pieces(result.values),
-        "json": io.result_json,
-        "npy": lambda result: io.result_npy(result.values),
+        "csv": lambda result: serialise.result_csv_pieces(result.values),
+        "json": serialise.result_json,
+        "npy": lambda result: serialise.result_npy(result.values),
     },
-    True: {"csv": io.comparison_csv, "json": io.comparison_json, "npy": io.comparison_npy},
+    True: {
+        "csv": serialise.comparison_csv,
+        "json": serialise.comparison_json,
+        "npy": serialise.comparison_npy,
+    },
 }
 
 
@@ -198,7 +202,7 @@ def test_output_estimate_covers_what_writing_allocates(tmp_path, output_format, 
         values = result.values.size
     target = str(tmp_path / f"out.{output_format}")
     write = WRITERS[comparing][output_format]
-    peak = allocated_peak(lambda: io.write_text(write(result), target))
+    peak = allocated_peak(lambda: outputs.write_text(write(result), target))
     kind = np.dtype(dtype).kind
     estimate = limits.output_bytes(output_format, values, kind, comparing=comparing)
     assert peak <= estimate, (peak, estimate)

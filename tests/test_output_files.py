@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import convcli
-from convcli.formats.io import result_csv
+from convcli.formats.serialise import result_csv
 from tests.processes import PYTHON_M as CONVCLI
 from tests.processes import ROOT, TIMEOUT, environment
 

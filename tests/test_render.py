@@ -353,11 +353,11 @@ def test_the_template_matching_sample_says_what_its_table_shows():
     """samples/README.md §6: both results peak at index 23 (convolution 125, correlation 130)."""
     from pathlib import Path
 
-    from convcli.formats import io
+    from convcli.cli import inputs
 
     root = Path(__file__).resolve().parent.parent
-    recording = io.read_array(str(root / "samples/recording.csv"), "signal")
-    pattern = io.read_array(str(root / "samples/pattern.csv"), "kernel")
+    recording = inputs.read_array(str(root / "samples/recording.csv"), "signal")
+    pattern = inputs.read_array(str(root / "samples/pattern.csv"), "kernel")
     comparison = engine.compare(recording, pattern)
     peaks = [int(np.argmax(values)) for values in (comparison.convolution, comparison.correlation)]
     assert peaks == [23, 23]

@@ -116,9 +116,14 @@ def test_the_parser_reads_importtime_output() -> None:
 
 def test_conv_csv_imports_only_numpy_click_and_what_it_uses() -> None:
     importers = command_imports("conv", "1,2,3", "1,1", "--format", "csv")
-    assert {"numpy", "click", "convcli.cli.main", "convcli.engine", "convcli.formats.io"} <= set(
-        importers
-    )
+    assert {
+        "numpy",
+        "click",
+        "convcli.cli.main",
+        "convcli.engine",
+        "convcli.formats.csv",
+        "convcli.formats.serialise",
+    } <= set(importers)
     assert_not_imported(importers, NOT_ON_THE_CSV_PATH)
 
 

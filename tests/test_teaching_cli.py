@@ -24,9 +24,9 @@ from click.testing import CliRunner, Result
 
 import convcli
 from convcli.analysis.kernels import catalogue, kernel_names, named_kernel
+from convcli.cli import inputs, outputs
 from convcli.cli.main import cli
 from convcli.engine import core as engine
-from convcli.formats import io as cio
 from convcli.render import plot
 
 F = [2, 1, 3, 5, 4]
@@ -907,8 +907,8 @@ def terminal(monkeypatch):
         click.echo("<KEY>")
         return " "
 
-    monkeypatch.setattr(cio, "stdin_is_terminal", lambda: True)
-    monkeypatch.setattr(cio, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(inputs, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(outputs, "stdout_is_terminal", lambda: True)
     monkeypatch.setattr(click, "getchar", press)
     return presses
 
@@ -932,8 +932,8 @@ def test_demo_stops_on_ctrl_c_at_a_pause(monkeypatch):
     def interrupt(echo: bool = False) -> str:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cio, "stdin_is_terminal", lambda: True)
-    monkeypatch.setattr(cio, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(inputs, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(outputs, "stdout_is_terminal", lambda: True)
     monkeypatch.setattr(click, "getchar", interrupt)
     result = invoke("demo")
     assert DEMO_TITLES[0] in result.stdout

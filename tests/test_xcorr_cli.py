@@ -227,7 +227,7 @@ def test_delay_max_lag_and_its_refusals():
 
 
 def test_labelled_csv_of_a_long_result_is_the_cell_by_cell_text():
-    from convcli.formats.io import format_number, labelled_csv
+    from convcli.formats.serialise import format_number, labelled_csv
 
     values = np.random.default_rng(2).normal(size=(30, 40)) * 1e3
     lags = (np.arange(30) - 7, np.arange(40) * 2 - 3)

@@ -20,7 +20,7 @@ import numpy as np
 from convcli.engine.cost import memory_estimate
 from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError
-from convcli.formats import io
+from convcli.formats.serialise import CSV_PIECE_VALUES
 from convcli.options import Options
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def output_bytes(
     """
     text = _TEXT_CHARACTERS.get(kind, 50)
     if output_format == "csv" and not comparing:  # numtext's work arrays for one block
-        return min(values, io.CSV_PIECE_VALUES) * 360
+        return min(values, CSV_PIECE_VALUES) * 360
     per_value = {
         "csv": 150 + 2 * text,  # Python numbers, one line's text per position, the whole text
         "json": 80 + 4 * text,  # Python numbers (complex ones as strings) and the document

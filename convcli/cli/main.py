@@ -1,4 +1,4 @@
-"""The command line: click wiring that reads with io, computes with engine, shows with render or io.
+"""The click commands: read with inputs, compute with the engine, show with render or write out.
 
 No arithmetic lives here. Each command reads SIGNAL and KERNEL, calls one
 engine function and hands the result to one writer. Errors in data or options
@@ -22,18 +22,21 @@ from click.core import ParameterSource
 
 from convcli import __version__
 from convcli.api import comparison_of, compute
+from convcli.cli import inputs, outputs, signals
 from convcli.cli.errors import OneLineErrors, flag_words, refusals_in_flag_words
 from convcli.engine import core as engine
 from convcli.engine.cost import estimated_seconds
 from convcli.engine.geometry import Geometry, plan
 from convcli.engine.numbers import working_dtype
 from convcli.errors import ConvcliError
-from convcli.formats import io
+from convcli.formats import serialise
+from convcli.formats.csv import parse_delimiter
 from convcli.options import (
     CONVENTIONS,
     METHODS,
     NORMALIZATIONS,
     PAD_MODES,
+    PNG_SCALES,
     Operation,
     Options,
     parse_padding,
@@ -44,9 +47,9 @@ from convcli.render import glyphs
 if TYPE_CHECKING:
     import numpy as np
 
-# Start-up: only what every command needs is imported here (click, and numpy through
-# engine and io). rich, steps, gradients, kernels and plot are imported by the commands
-# that use them; tests/test_startup.py checks it.
+# Start-up: only what every command needs is imported here (click, and numpy through engine,
+# inputs and serialise). rich, steps, gradients, kernels and plot are imported by the
+# commands that use them; tests/test_startup.py checks it.
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
@@ -77,13 +80,13 @@ class _Guarded(click.Command):
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         """Parse the command line (which may print --help or --version)."""
-        with _quiet_when_the_reader_goes(), io.standard_output_errors():
+        with _quiet_when_the_reader_goes(), outputs.standard_output_errors():
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Check the -o file, run the command and print its notes."""
         _refuse_overwriting_inputs(ctx)
-        io.check_output_folder(ctx.params.get("output"))
+        outputs.check_output_folder(ctx.params.get("output"))
         with _quiet_when_the_reader_goes():
             result = super().invoke(ctx)
         for note in ctx.meta.pop(_NOTES, []):
@@ -98,7 +101,7 @@ def _quiet_when_the_reader_goes() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:
-        io.discard_stdout()
+        outputs.discard_stdout()
         raise click.exceptions.Exit(0) from None
 
 
@@ -130,7 +133,7 @@ class NumbersCommand(OneLineErrors, _Guarded, click.Command):
                 arguments.extend(tokens)
             elif (
                 token.startswith("-")
-                and not io.uses_stdin(token)
+                and not inputs.uses_stdin(token)
                 and not _NEGATIVE_NUMBER.match(token)
             ):
                 options.append(token)
@@ -145,7 +148,7 @@ class NumbersCommand(OneLineErrors, _Guarded, click.Command):
 
 
 class _Checked(click.ParamType):
-    """An option value checked by a parser from the engine or io; its error is a usage error."""
+    """An option value checked by a parser (options, formats.csv); its error is a usage error."""
 
     def __init__(self, name: str, parse: Callable[[str], object], keep_text: bool) -> None:
         self.name = name
@@ -228,7 +231,7 @@ def _remembered(key: str) -> Callable[[click.Context, click.Parameter, Any], Non
 delimiter_option = _stack(
     click.option(
         "--delimiter",
-        type=_Checked("delimiter", io.parse_delimiter, keep_text=False),
+        type=_Checked("delimiter", parse_delimiter, keep_text=False),
         default=",",
         help="Cell separator in input files: one character, or comma, tab, semicolon, space.",
     ),
@@ -299,8 +302,9 @@ force_option = click.option(
 
 
 def _csv_dialect(delimiter: str | None) -> dict[str, Any]:
-    """io's ``delimiter`` and ``decimal`` for this command's --delimiter and --decimal: a
-    decimal comma makes ; the default delimiter and cannot go with a comma delimiter."""
+    """read_array's ``delimiter`` and ``decimal`` for this command's --delimiter and
+    --decimal: a decimal comma makes ; the default delimiter and cannot go with a comma
+    delimiter."""
     ctx = click.get_current_context()
     decimal = ctx.meta.get(_DECIMAL, ".")
     if decimal != ".":
@@ -320,7 +324,7 @@ def _refuse_overwriting_inputs(ctx: click.Context, output: str | None = None) ->
     output = output or ctx.params.get("output")
     roles = {"signal": "signal", "kernel": "kernel", "reference": "reference", "upstream": "--grad"}
     sources = {role: ctx.params.get(name) for name, role in roles.items()}
-    role = io.overwritten_input(output, sources)
+    role = outputs.overwritten_input(output, sources)
     if role is not None and not ctx.meta.get(_FORCE):
         raise click.UsageError(
             f"-o {output} is the file the {role} is read from; give --force to replace it "
@@ -351,7 +355,7 @@ def _announce_long_run(f: np.ndarray, h: np.ndarray, options: Options, comparing
     """On a terminal, one line before a run that the cost model (estimated_seconds)
     expects to take over a minute: how long, and how long ``--method auto`` would take
     where that is much shorter. compare sums twice, and twice more for float verdicts."""
-    if not io.stderr_is_terminal():
+    if not outputs.stderr_is_terminal():
         return
     import numpy as np  # loaded already, through engine
 
@@ -478,14 +482,14 @@ def output_options(
 
 result_output_options = _stack(
     output_options(
-        io.FORMATS,
+        outputs.FORMATS,
         "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
         "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked; "
         "png: NAME.conv.png and NAME.corr.png).",
     ),
     click.option(
         "--scale",
-        type=click.Choice(io.PNG_SCALES),
+        type=click.Choice(PNG_SCALES),
         default="clip",
         show_default=True,
         help="How PNG output shows values as grey levels: clip keeps them as they are (0 "
@@ -519,19 +523,20 @@ def _png(values: np.ndarray, scale: str) -> bytes:
     clipped = clipped_count(values, scale)
     if clipped:
         _notes((_clipped_note(str(clipped), values.size),))
-    return io.result_png(values, scale)
+    return serialise.result_png(values, scale)
 
 
 def _comparison_png_names(output: str | None) -> tuple[str, str]:
     """The two files compare writes as PNG for -o NAME.png (one per result), checked before
     any work: PNG cannot go to standard output, a device or a FIFO (there is no room beside
     it for two files), nor over an input without --force."""
-    if output is None or output == io.STDIN or not io.names_a_file(output):
+    path = outputs.output_file(output)
+    if path is None or not outputs.names_a_file(path):
         raise click.UsageError(
             "compare writes PNG as two images, one per result: give -o NAME.png "
             "(NAME.conv.png and NAME.corr.png)"
         )
-    names = io.comparison_png_names(output)
+    names = outputs.comparison_png_names(path)
     for name in names:
         _refuse_overwriting_inputs(click.get_current_context(), name)
     return names
@@ -546,9 +551,9 @@ def _write_comparison_pngs(
     results = (comparison.convolution, comparison.correlation)
     # both files opened before either is put in place: one that cannot be written leaves
     # the other as it was
-    with io.output_sink(names[0]) as conv, io.output_sink(names[1]) as corr:
-        conv(io.result_png(results[0], scale))
-        corr(io.result_png(results[1], scale))
+    with outputs.output_sink(names[0]) as conv, outputs.output_sink(names[1]) as corr:
+        conv(serialise.result_png(results[0], scale))
+        corr(serialise.result_png(results[1], scale))
     note = f"wrote {names[0]} and {names[1]}"
     counts = [clipped_count(values, scale) for values in results]
     if any(counts):
@@ -565,19 +570,18 @@ def _read_inputs(
     checked first, so a mistake there never waits for an endless standard input; a signal
     too large for the memory gets the hint of --stream where ``streamable`` (conv, corr).
     """
-    if io.uses_stdin(signal) and io.uses_stdin(kernel):
-        raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
+    inputs.check_one_stdin({"SIGNAL": signal, "KERNEL": kernel})
     dialect = _csv_dialect(delimiter)
-    typed = None if io.reads_data(signal) else io.read_array(signal, "signal", **dialect)
-    io.check_kernel(kernel)
+    typed = None if inputs.reads_data(signal) else inputs.read_array(signal, "signal", **dialect)
+    inputs.check_kernel(kernel)
     try:
-        values = io.read_array(signal, "signal", **dialect) if typed is None else typed
-        arrays = (values, io.read_kernel(kernel, values.ndim, **dialect))
-    except io.InputTooLarge as error:
+        values = inputs.read_array(signal, "signal", **dialect) if typed is None else typed
+        arrays = (values, inputs.read_kernel(kernel, values.ndim, **dialect))
+    except inputs.InputTooLarge as error:
         if streamable and error.role == "signal" and error.streamable:
             raise ConvcliError(f"{error}; use --stream") from None
         raise
-    hint = io.column_hint(signal, values)
+    hint = inputs.column_hint(signal, values)
     if hint and arrays[1].ndim == 1:
         raise ConvcliError(
             f"the kernel has 1 dimension(s) but the signal has {values.ndim}; {hint}"
@@ -607,7 +611,7 @@ def _emit(
     view keeps its long lines unwrapped in pipes and files.
     """
     if chosen in writers:
-        io.write_text(writers[chosen](), output)
+        outputs.write_text(writers[chosen](), output)
         return
     if chosen not in ("table", "text"):
         raise click.UsageError(
@@ -616,20 +620,19 @@ def _emit(
         )
     render = _render()
     if output is None:
-        with io.standard_output_errors(), _display():
-            render.print_view(view(), wide)
+        with outputs.standard_output_errors(), _display():
+            render.print_view(view(), wide, outputs.standard_output())
     else:
         with render.display_options(click.get_current_context().meta.get(_DIGITS)):
-            io.write_text(render.view_text(view(), wide), output)
+            outputs.write_text(render.view_text(view(), wide), output)
 
 
 def _display() -> contextlib.AbstractContextManager[Any]:
     """Views built and printed inside show --digits digits, in ASCII where standard output
     cannot encode their glyphs."""
     render = _render()
-    return render.display_options(
-        click.get_current_context().meta.get(_DIGITS), render.stdout_is_ascii()
-    )
+    unencodable = not glyphs.fits(getattr(sys.stdout, "encoding", None))
+    return render.display_options(click.get_current_context().meta.get(_DIGITS), unencodable)
 
 
 def _render() -> Any:
@@ -669,7 +672,7 @@ def _run_single(
         _refuse_scale("csv")
         _run_stream(operation, (signal, kernel), delimiter, (output_format, output), options)
         return
-    chosen = io.choose_format(output_format, output)
+    chosen = outputs.choose_format(output_format, output)
     _refuse_scale(chosen)
     _lags_format(lags, chosen)
     _check_convention(options, (operation,))
@@ -688,13 +691,13 @@ def _run_single(
         output,
         lambda: _render().result_view(result, signal, kernel, show_all, lag_axes),
         csv=lambda: (
-            io.result_csv_pieces(result.values)
+            serialise.result_csv_pieces(result.values)
             if lag_axes is None
-            else io.labelled_csv({result.operation: result.values}, lag_axes)
+            else serialise.labelled_csv({result.operation: result.values}, lag_axes)
         ),
-        json=lambda: io.result_json(result, lag_axes),
+        json=lambda: serialise.result_json(result, lag_axes),
         png=lambda: _png(result.values, scale),
-        npy=lambda: io.result_npy(result.values),
+        npy=lambda: serialise.result_npy(result.values),
     )
 
 
@@ -761,34 +764,33 @@ def _run_stream(
     signal, kernel = sources
     output_format, output = destination
 
-    if io.choose_format(output_format, output, interactive=False) != "csv":
+    if outputs.choose_format(output_format, output, interactive=False) != "csv":
         raise click.UsageError("--stream writes CSV: use --format csv (or leave it out)")
-    if io.uses_stdin(signal) and io.uses_stdin(kernel):
-        raise click.UsageError("only one of SIGNAL and KERNEL can be read from standard input")
+    inputs.check_one_stdin({"SIGNAL": signal, "KERNEL": kernel})
     from convcli.cli import limits
 
     dialect = _csv_dialect(delimiter)
-    streamer = Stream(io.read_kernel(kernel, 1, **dialect), operation, options)
+    streamer = Stream(inputs.read_kernel(kernel, 1, **dialect), operation, options)
     limits.check_stream(streamer)
-    blocks = io.read_ahead(io.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect))
-    with io.output_sink(output) as write, _progress(signal) as advance_to:
+    blocks = inputs.read_ahead(inputs.iter_signal_blocks(signal, _STREAM_BLOCK, **dialect))
+    with outputs.output_sink(output) as write, _progress(signal) as advance_to:
         for values, read in blocks:
-            for piece in io.result_csv_pieces(streamer.feed(values)):
+            for piece in serialise.result_csv_pieces(streamer.feed(values)):
                 write(piece)
             advance_to(read)
-        for piece in io.result_csv_pieces(streamer.finish()):
+        for piece in serialise.result_csv_pieces(streamer.finish()):
             write(piece)
 
 
 @contextlib.contextmanager
 def _progress(signal: str) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when it is a terminal; otherwise nothing at all."""
-    if not io.stderr_is_terminal():
+    if not outputs.stderr_is_terminal():
         yield lambda read: None
         return
     from convcli.render.progress import byte_progress
 
-    with byte_progress(signal, io.source_size(signal)) as advance_to:
+    with byte_progress(signal, inputs.source_size(signal)) as advance_to:
         yield advance_to
 
 
@@ -855,7 +857,7 @@ def compare(
         convcli compare 2,1,3,5,4 1,-1 --convention torch
     """
     _refuse_labels_with_convention(lags or normalize != "none", options.convention)
-    chosen = io.choose_format(output_format, output)
+    chosen = outputs.choose_format(output_format, output)
     _refuse_scale(chosen)
     png_names = _comparison_png_names(output) if chosen == "png" else None
     _lags_format(lags, chosen)
@@ -877,9 +879,9 @@ def compare(
         chosen,
         output,
         lambda: _render().comparison_view(comparison, signal, show_all, lag_axes),
-        csv=lambda: io.comparison_csv(comparison, lag_axes),
-        json=lambda: io.comparison_json(comparison, lag_axes),
-        npy=lambda: io.comparison_npy(comparison),
+        csv=lambda: serialise.comparison_csv(comparison, lag_axes),
+        json=lambda: serialise.comparison_json(comparison, lag_axes),
+        npy=lambda: serialise.comparison_npy(comparison),
     )
 
 
@@ -951,12 +953,12 @@ def conventions_command(
     f, h = _read_inputs(signal, kernel, delimiter)
     table = refusals_in_flag_words(lineup(f, h, OPERATION_CHOICES[operations], options))
     _emit(
-        io.choose_format(output_format, output),
+        outputs.choose_format(output_format, output),
         output,
         lambda: _render().lineup_view(table, show_all),
         wide=True,
-        csv=lambda: io.lineup_csv(table),
-        json=lambda: io.lineup_json(table),
+        csv=lambda: serialise.lineup_csv(table),
+        json=lambda: serialise.lineup_json(table),
     )
 
 
@@ -997,23 +999,25 @@ def delay(
     """
     from convcli.analysis.xcorr import find_delay
 
-    if io.uses_stdin(signal) and io.uses_stdin(reference):
-        raise click.UsageError("only one of SIGNAL and REFERENCE can be read from standard input")
+    inputs.check_one_stdin({"SIGNAL": signal, "REFERENCE": reference})
     dialect = _csv_dialect(delimiter)
     sources = ((signal, "signal"), (reference, "reference"))
     # numbers typed inline first, so that a mistake there never waits for standard input
-    typed = [None if io.reads_data(s) else io.read_array(s, role, **dialect) for s, role in sources]
+    typed = [
+        None if inputs.reads_data(s) else inputs.read_array(s, role, **dialect)
+        for s, role in sources
+    ]
     arrays = [
-        io.read_array(s, role, **dialect) if values is None else values
+        inputs.read_array(s, role, **dialect) if values is None else values
         for values, (s, role) in zip(typed, sources)
     ]
     found = find_delay(arrays[0], arrays[1], max_lag=max_lag, method=method)
     _emit(
-        io.choose_format(output_format, output),
+        outputs.choose_format(output_format, output),
         output,
         lambda: _render().delay_view(found, signal, reference),
-        csv=lambda: io.delay_csv(found),
-        json=lambda: io.delay_json(found),
+        csv=lambda: serialise.delay_csv(found),
+        json=lambda: serialise.delay_json(found),
     )
 
 
@@ -1064,12 +1068,12 @@ def explain(
     """
     from convcli.analysis import steps
 
-    chosen = io.choose_format(output_format, output, screen="text", plain="text")
+    chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, options) for operation in chosen_operations]
-    if animate and chosen == "text" and output is None and io.stdout_is_terminal():
+    if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
 
         with _display():
@@ -1077,13 +1081,17 @@ def explain(
                 render_steps.animate(explanation, delay, lags)
         return
     # Steps up to a screenful: the terminal's height, or render_steps' default off a terminal.
-    lines = shutil.get_terminal_size().lines if output is None and io.stdout_is_terminal() else None
+    lines = (
+        shutil.get_terminal_size().lines
+        if output is None and outputs.stdout_is_terminal()
+        else None
+    )
     _emit(
         chosen,
         output,
         lambda: _render_steps().explanations_view(explanations, show_all, lags, lines),
         wide=True,
-        json=lambda: io.explanations_json(explanations, lags),
+        json=lambda: serialise.explanations_json(explanations, lags),
     )
 
 
@@ -1133,27 +1141,22 @@ def backward(
     """
     from convcli.analysis.gradients import backward_pass
 
-    if (
-        upstream is not None
-        and io.uses_stdin(upstream)
-        and (io.uses_stdin(signal) or io.uses_stdin(kernel))
-    ):
-        raise click.UsageError("only one of SIGNAL, KERNEL and --grad can be read from stdin")
+    inputs.check_one_stdin({"SIGNAL": signal, "KERNEL": kernel, "--grad": upstream})
     dialect = _csv_dialect(delimiter)
     grad = None
-    if upstream is not None and not io.reads_data(upstream):  # typed: checked before reading
-        grad = io.read_array(upstream, "gradient", **dialect)
+    if upstream is not None and not inputs.reads_data(upstream):  # typed: checked before reading
+        grad = inputs.read_array(upstream, "gradient", **dialect)
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     if upstream is not None and grad is None:
-        grad = io.read_array(upstream, "gradient", **dialect)
+        grad = inputs.read_array(upstream, "gradient", **dialect)
     gradients = backward_pass(f, h, grad, forward, options)
     _emit(
-        io.choose_format(output_format, output, screen="table", plain="table"),
+        outputs.choose_format(output_format, output, screen="table", plain="table"),
         output,
         lambda: _render().backward_view(gradients, show_all),
         wide=True,
-        json=lambda: io.backward_json(gradients),
+        json=lambda: serialise.backward_json(gradients),
     )
 
 
@@ -1176,10 +1179,10 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
 
     listing = catalogue()
     _emit(
-        io.choose_format(output_format, output, plain="json"),
+        outputs.choose_format(output_format, output, plain="json"),
         output,
         lambda: _render().kernels_view(listing),
-        json=lambda: io.kernels_json(listing),
+        json=lambda: serialise.kernels_json(listing),
     )
 
 
@@ -1225,7 +1228,7 @@ def plot(
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, "figure", False, comparing=True)
     comparison = engine.compare(f, h, options)
-    io.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
+    outputs.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
 
 
 _DEMO_SIGNAL = [2, 1, 3, 5, 4]
@@ -1289,7 +1292,7 @@ _QUIT_KEYS = ("q", "Q", "\x1b")
 
 
 @cli.command()
-@io.standard_output_errors()
+@outputs.standard_output_errors()
 def demo() -> None:
     """Walk through the classic explanation, step by step.
 
@@ -1301,13 +1304,14 @@ def demo() -> None:
         convcli demo
     """
     render = _render()
-    interactive = io.stdin_is_terminal() and io.stdout_is_terminal()
+    interactive = inputs.stdin_is_terminal() and outputs.stdout_is_terminal()
     number = 0
     with _display():
         while number < len(_DEMO_STEPS):
             title, story, view = _DEMO_STEPS[number]
-            render.print_view(render.heading(f"{title} ({number + 1}/{len(_DEMO_STEPS)})", story))
-            render.print_view(view())
+            heading = render.heading(f"{title} ({number + 1}/{len(_DEMO_STEPS)})", story)
+            render.print_view(heading, file=outputs.standard_output())
+            render.print_view(view(), file=outputs.standard_output())
             number = _demo_key(number, render.glyph) if interactive else number + 1
 
 
@@ -1328,7 +1332,7 @@ def _demo_key(number: int, glyph: Callable[[str], str]) -> int:
 
 @cli.command()
 @click.argument("shell", type=click.Choice(["bash", "fish", "zsh"]))
-@io.standard_output_errors()
+@outputs.standard_output_errors()
 def completion(shell: str) -> None:
     """Print the script that lets SHELL complete convcli's commands, options, files and
     kernel names.
@@ -1361,7 +1365,7 @@ def _render_steps() -> Any:
 
 
 def _module(name: str) -> Any:
-    """A convcli module (steps, kernels, gradients) imported on first use, for the demo."""
+    """A convcli.analysis module (steps, kernels, gradients) imported on first use, for the demo."""
     from importlib import import_module
 
     return import_module(f"convcli.analysis.{name}")
@@ -1370,13 +1374,13 @@ def _module(name: str) -> Any:
 def main() -> None:
     """Console entry point: click's errors as one line, Ctrl-C as exit 130 and SIGTERM or
     SIGHUP as 128 + the signal, never a traceback."""
-    io.drop_messages_if_stderr_closed()
+    outputs.drop_messages_if_stderr_closed()
     for stream in (sys.stdout, sys.stderr):
         glyphs.protect(stream)  # ASCII stand-ins on streams that cannot encode the glyphs
-    with io.stopping_signals():
+    with signals.stopping_signals():
         code = _run()
-    if io.background_reader_alive():  # a --stream reader still blocked on standard input
-        io.exit_now(code)
+    if inputs.background_reader_alive():  # a --stream reader still blocked on standard input
+        signals.exit_now(code)
     sys.exit(code)
 
 
@@ -1389,7 +1393,7 @@ def _run() -> int:
         return error.exit_code
     except (click.Abort, KeyboardInterrupt):
         return _INTERRUPTED
-    except io.Stopped as stop:
+    except signals.Stopped as stop:
         click.echo(f"Error: stopped by {stop.name}", err=True)
         return 128 + stop.number
     except MemoryError:

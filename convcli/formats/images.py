@@ -1,7 +1,7 @@
 """Image file content to and from arrays: PNG and JPEG as grayscale 2-D signals.
 
-Bytes in, bytes out: nothing here opens a file, so :mod:`convcli.formats.io` stays the
-only module that touches files (and writes atomically). Pillow, which comes
+Bytes in, bytes out: nothing here opens a file (convcli.cli.inputs reads them and
+convcli.cli.outputs writes them, atomically). Pillow, which comes
 with the ``plot`` extra (matplotlib depends on it), is imported only when an
 image is actually read or written, so plain ``convcli`` works without it.
 """
@@ -9,7 +9,7 @@ image is actually read or written, so plain ``convcli`` works without it.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from types import ModuleType
@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from convcli.errors import ConvcliError, InputError
-from convcli.formats.io import PNG_SCALES
+from convcli.options import PNG_SCALES
 
 __all__ = [
     "IMAGE_SUFFIXES",
     "MISSING_PILLOW",
+    "SizeCheck",
     "clipped_count",
     "decode_image",
     "encode_png",
@@ -74,32 +75,37 @@ def _quiet_pillow(pil_image: Any) -> Iterator[None]:
         pil_image.MAX_IMAGE_PIXELS = limit
 
 
-def _check_size(image: Any, name: str) -> None:
-    """Refuse, from the header alone, an image whose decoding would not fit in memory:
-    Pillow's pixels (and an oriented copy), the grey levels and the int64 array."""
-    from convcli.cli import limits
+#: A check of an image's size before it is decoded: called with its name, its (height,
+#: width) and the bytes decoding takes per pixel; it raises to refuse the image.
+SizeCheck = Callable[[str, tuple[int, int], int], None]
 
-    width, height = image.size
+
+def _decoding_bytes(image: Any) -> int:
+    """Bytes per pixel that decoding an image takes: Pillow's pixels (and an oriented
+    copy), the grey levels and the int64 array."""
     stored = 1 if image.mode in _BYTE_MODES else 4
-    limits.check_image(name, (height, width), 2 * stored + 1 + 8)
+    return 2 * stored + 1 + 8
 
 
-def decode_image(data: bytes, name: str) -> np.ndarray:
+def decode_image(data: bytes, name: str, check_size: SizeCheck | None = None) -> np.ndarray:
     """The pixels of a PNG or JPEG file's content as a 2-D int64 grayscale array.
 
     Colour, palette and bilevel images become 8-bit luma (Pillow's ``convert("L")``:
     exact integers 0..255, alpha dropped); 16-bit grayscale PNGs keep their exact
     values 0..65535 rather than being clipped to 255. The EXIF orientation, if
     any, is applied, so photos come out the way viewers show them. ``name`` is
-    only used in error messages. An image whose declared size would not fit in the
-    memory available is refused before its pixels are decoded.
+    only used in error messages. ``check_size``, if given, sees the size the image's
+    header declares before any pixel is decoded, and may refuse it (the command line's
+    memory guard, convcli.cli.limits.check_image, does).
     """
     pil_image = _pillow("reading")
     from PIL import ImageOps
 
     try:
         with _quiet_pillow(pil_image), pil_image.open(BytesIO(data)) as opened:
-            _check_size(opened, name)
+            if check_size is not None:
+                width, height = opened.size
+                check_size(name, (height, width), _decoding_bytes(opened))
             image = ImageOps.exif_transpose(opened)
             if image.mode in _WIDE_GRAY_MODES:
                 pixels = np.asarray(image, dtype=np.int64)

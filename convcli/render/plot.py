@@ -2,7 +2,7 @@
 
 1-D comparisons are drawn as stem plots, 2-D ones as images side by side with
 convolution and correlation on one shared colour scale. The figure comes back
-as the bytes of a PNG, SVG, PDF or JPEG file, so :mod:`convcli.formats.io` writes it
+as the bytes of a PNG, SVG, PDF or JPEG file, so :mod:`convcli.cli.outputs` writes it
 (atomically) and this module never opens a file. matplotlib is the optional
 ``plot`` extra: it is imported only when a figure is drawn, on the Agg canvas,
 without pyplot, so no global plotting state is touched.

@@ -9,14 +9,13 @@ Long results show their first and last rows (and columns) unless ``show_all``.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import copy
 from dataclasses import dataclass, replace
 from io import StringIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 from rich.cells import cell_len
@@ -125,11 +124,6 @@ def display_options(digits: int | None = None, ascii: bool | None = None) -> Ite
         yield current
     finally:
         _DISPLAY.reset(token)
-
-
-def stdout_is_ascii() -> bool:
-    """Whether standard output cannot encode convcli's glyphs (an ASCII or code-page stream)."""
-    return not glyphs.fits(getattr(sys.stdout, "encoding", None))
 
 
 def glyph(text: str) -> str:
@@ -880,8 +874,9 @@ class _Console(Console):
         raise BrokenPipeError
 
 
-def print_view(view: RenderableType, wide: bool = False) -> None:
-    """Print to standard output, with colour only where rich finds a terminal that wants it.
+def print_view(view: RenderableType, wide: bool = False, file: TextIO | None = None) -> None:
+    """Print to ``file`` (rich's default, standard output, if None), with colour only where
+    rich finds a terminal that wants it.
 
     ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
     so each line stays one line in a pipe, unless COLUMNS gives a width. Text like
@@ -890,11 +885,9 @@ def print_view(view: RenderableType, wide: bool = False) -> None:
     A long table is drawn and written a piece of rows at a time (see RowsByPiece), so its
     first rows appear at once and a reader that stops early (``| head``) ends the command.
     """
-    from convcli.formats.io import standard_output
-
-    console = _Console(file=standard_output(), emoji=False)
+    console = _Console(file=file, emoji=False)
     if wide and not console.is_terminal and not os.environ.get("COLUMNS"):
-        console = _Console(file=standard_output(), width=_UNWRAPPED_WIDTH, emoji=False)
+        console = _Console(file=file, width=_UNWRAPPED_WIDTH, emoji=False)
     for part in _parts(view):
         if isinstance(part, Table) and part.row_count > PIECE_ROWS:
             part = RowsByPiece.of(part)

@@ -1,0 +1,591 @@
+"""CSV text and inline numbers to arrays, exactly: the CSV reader, inline parsing, cells.
+
+Integers stay exact (int64) and floats and complex numbers are read exactly as written.
+:class:`CsvReader` takes CSV bytes in pieces of whole lines, so a caller can read a file
+or a pipe of any length a piece at a time (convcli.cli.inputs does). Plain numbers in
+regular rows take a fast path (:mod:`convcli.formats.numtext`, numpy instead of one
+Python call per number), with the same numbers, bit for bit, as the careful cell-by-cell
+reader, which takes over for anything unusual and names the line and column of a bad cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+
+from convcli.errors import InputError
+
+__all__ = [
+    "CsvReader",
+    "excerpt",
+    "is_number",
+    "looks_like_path",
+    "parse_delimiter",
+    "parse_inline",
+    "parse_numbers",
+]
+
+_DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
+_INT64 = np.iinfo(np.int64)
+_BEYOND_INT64 = int(_INT64.max) + 1  # stands for an integer too long for int() to read
+_HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
+_BOM = b"\xef\xbb\xbf"
+#: The bytes a CSV body may hold for the fast reader (with the delimiter): anything else,
+#: such as quotes, comment lines or non-ASCII text, goes to the careful reader.
+_PLAIN = b"0123456789+-.eE naifNAIFtyTY\t\r\n"
+#: The number types a column may hold, narrowest first, as Python and numpy name them.
+_KINDS = (
+    (int, np.dtype(np.int64), "integer"),
+    (float, np.dtype(np.float64), "decimal"),
+    (complex, np.dtype(np.complex128), "complex number"),
+)
+
+
+def parse_delimiter(name: str) -> str | None:
+    r"""The delimiter a ``--delimiter`` value names; ``None`` means runs of whitespace.
+
+    >>> parse_delimiter("tab"), parse_delimiter(";"), parse_delimiter("space")
+    ('\t', ';', None)
+    """
+    if name.lower() in _DELIMITER_NAMES:
+        return _DELIMITER_NAMES[name.lower()]
+    if name == "\\t":
+        return "\t"
+    if len(name) != 1 or name in '"#' or name.isalnum() or name in ".+-":
+        raise InputError(
+            f"delimiter {name!r} is not one character (or comma, tab, semicolon, space) "
+            "that cannot be part of a number"
+        )
+    return name
+
+
+class CsvReader:
+    """CSV text read in pieces of whole lines; what the first rows say holds for the rest.
+
+    The file's first non-blank, non-comment row is a header if none of its
+    cells is a number; the first row of numbers sets the width every row, and
+    the header, must have. Cells are split as Python's csv module splits them
+    (RFC 4180 quotes, a quoted cell may hold the delimiter or a line break);
+    lines end at ``\n``, ``\r\n`` or ``\r`` only. Each piece goes to the fast
+    reader (plain numbers in regular rows) or, if anything in it is unusual, to
+    the careful one, which reports a bad cell by line and column. Both give the
+    same numbers for the same text.
+    """
+
+    def __init__(
+        self, delimiter: str | None, column: str | None, name: str, decimal: str = "."
+    ) -> None:
+        self.delimiter = delimiter
+        self.decimal = decimal
+        self.column = column
+        self.name = name
+        self.header: list[str] | None = None
+        self.header_line = 0  # the header's line number
+        self.width = 0  # cells in the first row of numbers; 0 until it is read
+        self.width_line = 0  # that row's line number
+        self.lines = 0  # lines read so far
+        self.rows = 0  # rows of numbers read so far
+        self.started = False
+        self.pending = ""  # a record whose quoted cell goes on in the next piece
+
+    def feed(self, data: bytes) -> np.ndarray:
+        """The numbers in a piece of whole lines: every cell, row by row, or the column's."""
+        if not self.started:
+            self.started = True
+            data = data.removeprefix(_BOM)
+        if b"\x00" in data:
+            raise InputError(f"{self.name} looks like a binary file, not CSV text")
+        values = None if self.pending else self._fast(data)
+        return self._careful(data) if values is None else values
+
+    def finish(self) -> np.ndarray:
+        """The numbers of a record left open at the end (a quote never closed reads to the
+        end, as in the csv module); refuse text without a row of numbers."""
+        values = self._careful(b"", final=True) if self.pending else np.zeros(0, np.int64)
+        if not self.rows:
+            if self.header is not None:
+                raise InputError(f"{self.name} has a header but no rows of numbers")
+            raise InputError(
+                f"{self.name} has no numbers (it is empty or only blank and comment lines)"
+            )
+        return values
+
+    def wider_cell(
+        self, pending: str, data: bytes, lines_before: int, kind: np.dtype
+    ) -> tuple[int, str, str, str]:
+        """Where a piece, read after ``lines_before`` lines and the ``pending`` text of a
+        record left open, holds a number wider than ``kind`` (a decimal among integers,
+        say): its line, its text, and the names of its type and of ``kind``.
+
+        >>> reader = CsvReader(",", None, "f.csv")
+        >>> reader.feed(b"1\\n2\\n")
+        array([1, 2])
+        >>> reader.wider_cell("", b"3\\n2.5\\n", 2, np.dtype(np.int64))
+        (4, '2.5', 'decimal', 'integer')
+        """
+        rank = next(i for i, (_, dtype, _) in enumerate(_KINDS) if dtype == kind)
+        text = pending + _decode_text(data.removeprefix(_BOM))
+        rows, line_numbers, _, _ = _records(text, self.delimiter, lines_before, self.name)
+        index = 0
+        if self.column is not None:
+            index = _column_index(self.header, self.width, self.column, self.name)
+        line, cell, wider = next(
+            (line, row[index], word)
+            for row, line in zip(rows, line_numbers)
+            if is_number(row[index], self.decimal)
+            for python_type, _, word in _KINDS[rank + 1 :]
+            if isinstance(_parse_cell(row[index], self.decimal), python_type)
+        )
+        return line, cell, wider, _KINDS[rank][2]
+
+    def _first_rows(self, data: bytes) -> tuple[list[str] | None, int, int, int, int] | None:
+        """For the fast reader: the header and its line, the first row of numbers' width and
+        line, and where that row starts in ``data``; None if the piece has no such row, or
+        odd lines (quotes among them)."""
+        header, header_line, line, position = self.header, self.header_line, self.lines, 0
+        while position < len(data):
+            end = data.find(b"\n", position)
+            stop = len(data) if end < 0 else end + 1
+            raw = data[position:stop]
+            line += 1
+            text = raw.decode("ascii") if raw.isascii() else ""
+            if not text or len(text.splitlines()) > 1 or '"' in text:
+                return None  # decoding, line breaks and quotes are the careful reader's
+            stripped = text.strip()
+            if stripped and not stripped.startswith("#"):
+                cells = _split_cells(stripped, self.delimiter)
+                if header is not None or any(is_number(cell, self.decimal) for cell in cells):
+                    return header, header_line, len(cells), line, position
+                header, header_line = cells, line
+            position = stop
+        return None
+
+    def _fast(self, data: bytes) -> np.ndarray | None:
+        """The numbers of a piece of plain numbers in regular rows; None if it is anything else."""
+        header, header_line = self.header, self.header_line
+        width, width_line, start = self.width, self.width_line, 0
+        if not width:
+            found = self._first_rows(data)
+            if found is None:
+                return None
+            header, header_line, width, width_line, start = found
+            if header is not None and len(header) != width:
+                return None  # the careful reader refuses it
+        body = data[start:].rstrip(b" \t\r\n")
+        if self.decimal != ".":  # decimal commas read as points; a "." is the careful reader's
+            if b"." in body:
+                return None
+            body = body.replace(self.decimal.encode(), b".")
+        separator = _delimiter_byte(self.delimiter)
+        if not body or separator is None or body.translate(None, _PLAIN + separator):
+            return None
+        if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
+            return None  # a lone \r ends a line too, for the careful reader
+        if self.delimiter is None and (b" " in body or b"\t" in body):
+            return None
+        bounds = _cell_bounds(body, separator, width)
+        if bounds is None:
+            return None
+        starts, ends = bounds
+        rows = len(ends) // width
+        if self.column is not None:
+            try:
+                index = _column_index(header, width, self.column, self.name)
+            except InputError:
+                return None  # the careful reader says which problem comes first
+            starts, ends = starts[index::width], ends[index::width]
+        values = _plain_numbers(body, starts, ends)
+        if values is not None:
+            self.header, self.header_line = header, header_line
+            self.width, self.width_line = width, width_line
+            # lines: those before the body, the body's, and the blank ones after it
+            self.lines += (
+                data.count(b"\n", 0, start) + rows - 1 + data.count(b"\n", start + len(body))
+            )
+            self.rows += rows
+        return values
+
+    def _careful(self, data: bytes, final: bool = False) -> np.ndarray:
+        """The numbers of a piece, cell by cell, with errors naming line and column."""
+        text = self.pending + _decode_text(data)
+        rows, line_numbers, lines, self.pending = _records(
+            text, self.delimiter, self.lines, self.name, final
+        )
+        self.lines += lines
+        if rows and not self.width:
+            if self.header is None and not any(is_number(cell, self.decimal) for cell in rows[0]):
+                self.header = rows.pop(0)
+                self.header_line = line_numbers.pop(0)
+            if rows:
+                self.width, self.width_line = len(rows[0]), line_numbers[0]
+                if self.header is not None and len(self.header) != self.width:
+                    raise InputError(
+                        f"{self.name}, line {self.header_line} (the header) has "
+                        f"{len(self.header)} name(s) but line {self.width_line} has "
+                        f"{self.width} value(s) (give one name per column)"
+                        + _semicolon_hint([self.header, rows[0]], self.delimiter)
+                    )
+        _check_widths(rows, line_numbers, self.width, self.width_line, self.name, self.delimiter)
+        self.rows += len(rows)
+        if self.column is not None and rows:
+            index = _column_index(self.header, self.width, self.column, self.name)
+            cells = [row[index] for row in rows]
+            positions = [(line, index + 1) for line in line_numbers]
+        else:
+            cells = [cell for row in rows for cell in row]
+            positions = [
+                (line, column) for line in line_numbers for column in range(1, self.width + 1)
+            ]
+        return parse_numbers(cells, positions, self.name, self.decimal)
+
+
+def _delimiter_byte(delimiter: str | None) -> bytes | None:
+    """The delimiter as the one byte the fast reader splits on (b"\\n" for whitespace, where
+    it reads one column); None if it is not one ASCII character."""
+    if delimiter is None:
+        return b"\n"
+    return delimiter.encode() if delimiter.isascii() else None
+
+
+def _cell_bounds(body: bytes, separator: bytes, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where each cell of a body of ``width``-cell rows starts and ends (a line's \\r left
+    out); None if some row has another number of cells or a cell is empty."""
+    text = np.frombuffer(body, np.uint8)
+    breaks = text == ord("\n")
+    if separator != b"\n":
+        breaks |= text == separator[0]
+    stops = np.flatnonzero(breaks)
+    if (len(stops) + 1) % width or not np.array_equal(
+        text[stops] == ord("\n"), (np.arange(1, len(stops) + 1) % width) == 0
+    ):
+        return None
+    starts = np.concatenate([[0], stops + 1])
+    ends = np.concatenate([stops, [len(body)]])
+    ends -= text[ends - 1] == ord("\r")
+    if (ends <= starts).any():
+        return None
+    return starts, ends
+
+
+def _plain_numbers(body: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """The numbers in ``body[starts[i]:ends[i]]`` as parse_numbers gives them; None if a cell
+    is not a number parse_numbers takes (the careful reader then says where and why)."""
+    from convcli.formats import numtext  # here, not at the top: start-up
+
+    values, unread = numtext.parse_cells(body, starts, ends)
+    if len(unread):
+        cells = [body[starts[i] : ends[i]].decode("ascii") for i in unread]
+        try:
+            parsed = parse_numbers(cells, [(0, 0)] * len(cells))
+        except InputError:
+            return None
+        values = values.astype(np.result_type(values, parsed))
+        values[unread] = parsed
+    return values
+
+
+def _decode_text(data: bytes) -> str:
+    """CSV bytes as text: UTF-8, or else Latin-1."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _split_cells(line: str, delimiter: str | None) -> list[str]:
+    """The cells of one line without quotes, stripped of spaces."""
+    cells = line.split(delimiter) if delimiter is not None else _BLANKS.split(line)
+    return _without_trailing_empty([cell.strip() for cell in cells])
+
+
+#: What separates cells when the delimiter is whitespace: runs of spaces and tabs.
+_BLANKS = re.compile(r"[ \t]+")
+
+
+def _records(
+    text: str, delimiter: str | None, lines_before: int, name: str, final: bool = True
+) -> tuple[list[list[str]], list[int], int, str]:
+    """The cells of every non-blank, non-comment record of ``text`` as Python's csv module
+    splits them, stripped of spaces; each record's first line number (after
+    ``lines_before``); how many lines the complete records and the lines between them take;
+    and, unless ``final``, the text of a last record whose quoted cell is still open. Tabs
+    count as spaces (unless they are the delimiter), so a quote after one opens a cell too.
+
+    >>> _records('a,"b,c"\\n# note\\n1,2\\n', ",", 0, "f.csv")
+    ([['a', 'b,c'], ['1', '2']], [1, 3], 3, '')
+    """
+    import csv
+    from io import StringIO
+
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
+    line = lines_before
+    at_start = True  # the next line read begins a record
+    start = (0, 0)  # where the record being read begins: line number and offset in text
+    offset = 0
+    open_at_end = False  # the text ended inside a quoted cell
+
+    def lines() -> Iterator[str]:
+        nonlocal line, at_start, start, offset, open_at_end
+        for raw in StringIO(text, newline=""):  # lines end at \n, \r\n or \r only
+            line += 1
+            offset += len(raw)
+            if at_start:
+                stripped = raw.strip()
+                if not stripped or stripped.startswith("#"):
+                    continue
+                at_start, start = False, (line, offset - len(raw))
+                raw = raw.lstrip()
+            content = raw.rstrip("\r\n")
+            raw = content.rstrip(" \t") + raw[len(content) :]  # blanks at the end: no cells
+            yield raw if delimiter == "\t" else raw.replace("\t", " ")
+        open_at_end = not at_start
+
+    reader = csv.reader(lines(), delimiter=delimiter or " ", skipinitialspace=True)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # the only one it raises unless strict: a cell past its size limit
+            quoted = '"' in text[start[1] :].split("\n", 1)[0]
+            raise InputError(
+                f"{name}, line {start[0]}: a cell longer than {csv.field_size_limit()} characters"
+                + (" (a quote never closed?)" if quoted else "")
+            ) from None
+        if open_at_end and not final:
+            line = start[0] - 1
+            return rows, line_numbers, line - lines_before, text[start[1] :]
+        rows.append(_without_trailing_empty([cell.strip() for cell in cells]))
+        line_numbers.append(start[0])
+        at_start = True
+    return rows, line_numbers, line - lines_before, ""
+
+
+def _column_index(header: list[str] | None, width: int, column: str, name: str) -> int:
+    """0-based index of a column given by header name (exact, then any case) or 1-based number."""
+    if header is not None:
+        if column in header:
+            return header.index(column)
+        lowered = [cell.lower() for cell in header]
+        if column.lower() in lowered:
+            return lowered.index(column.lower())
+    if column.isdigit() and 1 <= int(column) <= width:
+        return int(column) - 1
+    known = f"its columns are {', '.join(header)}" if header else f"it has {width}"
+    raise InputError(f"no column {column!r} in {name}; {known} (give a name or a number from 1)")
+
+
+def _check_widths(
+    rows: list[list[str]],
+    line_numbers: list[int],
+    width: int,
+    width_line: int,
+    name: str,
+    delimiter: str | None = None,
+) -> None:
+    """Refuse ragged rows, naming the first row whose length differs from the first row's."""
+    for row, line in zip(rows, line_numbers):
+        if len(row) != width:
+            raise InputError(
+                f"{name}, line {line} has {len(row)} value(s) but line "
+                f"{width_line} has {width} (rows must all be the same length)"
+                + _semicolon_hint([row, rows[0]], delimiter)
+            )
+
+
+def _semicolon_hint(rows: list[list[str]], delimiter: str | None) -> str:
+    """For rows of unequal lengths read with the comma delimiter: if a cell holds a ``;``,
+    the hint that the text is European (``1,5;2,5``, split at its decimal commas)."""
+    if delimiter == "," and any(";" in cell for row in rows for cell in row):
+        return "; cells separated by ';' with decimal commas? give --delimiter ';' --decimal ,"
+    return ""
+
+
+def parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
+    """Numbers typed on the command line: ``2,1,3``, ``"2 1 3"``, ``[2, 1, 3]``, ``"1,2;3,4"``,
+    ``[[1,2],[3,4]]``; with a decimal comma, cells are separated by spaces: ``"0,5 1,5"``.
+
+    Brackets within brackets and ``;`` write a matrix, of one row or one column too
+    (``[[1,1]]`` is 1x2, ``"1;1"`` 2x1); otherwise one row or one column is 1-D, as in a
+    file, and so are the cell rules: an empty cell is an error, a trailing comma is not.
+    """
+    text = source.strip()
+    matrix = ";" in text
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1].strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = re.sub(r"\]\s*,?\s*\[", ";", text[1:-1])
+            matrix = True
+        if not text.strip():
+            raise InputError(f"the {role} {excerpt(source)} is empty; give at least one number")
+    cells = _INLINE_CELLS[decimal == "."]
+    lines = [line.strip() for line in _INLINE_ROWS.split(text)]
+    rows = [_without_trailing_empty(cells.split(line)) for line in lines if line]
+    bad = next((cell for row in rows for cell in row if not is_number(cell, decimal)), None)
+    if not rows or (bad and looks_like_path(source)):
+        shown = excerpt(source, quote=False, limit=4096)
+        raise InputError(f"no such file: {shown} (the {role} is neither a file nor numbers)")
+    if bad:
+        if decimal != "." and "." in bad:
+            raise InputError(f"the {role} {excerpt(source)}: {_not_a_number(bad, decimal)}")
+        raise InputError(
+            f"the {role} {excerpt(source)} is not a file, and {excerpt(bad)} is not a number "
+            '(give a CSV file, - for standard input, or numbers like 2,1,3 or "1,2;3,4")'
+        )
+    name, width = f"the {role} {excerpt(source)}", len(rows[0])
+    line_numbers = list(range(1, len(rows) + 1))
+    _check_widths(rows, line_numbers, width, 1, name)
+    flat = [cell for row in rows for cell in row]
+    positions = [(line, column) for line in line_numbers for column in range(1, width + 1)]
+    values = parse_numbers(flat, positions, name, decimal)
+    if matrix or (len(rows) > 1 and width > 1):
+        return values.reshape(len(rows), width)
+    return values
+
+
+#: Inline rows end at ``;`` or a line break (only those a CSV file's lines end at).
+_INLINE_ROWS = re.compile(r";|\r\n|\r|\n")
+
+#: Inline cells: by a comma or spaces and tabs ([True]); by spaces and tabs with a decimal comma.
+_INLINE_CELLS = {True: re.compile(r"[ \t]*,[ \t]*|[ \t]+"), False: re.compile(r"[ \t]+")}
+
+
+def _without_trailing_empty(cells: list[str]) -> list[str]:
+    """Cells without the empty one a trailing delimiter leaves, as some spreadsheets write."""
+    return cells[:-1] if len(cells) > 1 and cells[-1] == "" else cells
+
+
+def _as_complex_text(cell: str) -> str:
+    """MATLAB's ``2+3i`` written as Python's ``2+3j``; other text unchanged."""
+    if cell[-1:] in ("i", "I") and not cell.lower().endswith("inf"):
+        return cell[:-1] + "j"
+    return cell
+
+
+def _parse_cell(cell: str, decimal: str = ".") -> int | float | complex:
+    """One number: an int if it is written as one, else a float, else a complex.
+
+    A lone ``j`` or ``i`` is a column name, not the imaginary unit. With a
+    decimal comma, ``1,5`` is 1.5 and a cell holding a ``.`` is refused: there
+    it may be a thousands separator (``1.500``), which must not read as 1.5.
+    """
+    if decimal != ".":
+        if "." in cell:
+            raise ValueError(f"{cell!r} has a '.' but the decimal mark is {decimal!r}")
+        cell = cell.replace(decimal, ".")
+    try:
+        return int(cell)
+    except ValueError:
+        if _INTEGER.fullmatch(cell):  # past int()'s 4300 digits, so far past int64 too
+            return _BEYOND_INT64
+    try:
+        return float(cell)
+    except ValueError:
+        pass
+    if not _HAS_MAGNITUDE.search(cell):
+        raise ValueError(f"{cell!r} has no digits")
+    return complex(_as_complex_text(cell))
+
+
+def _overflowed(cell: str, value: float | complex) -> bool:
+    """Whether a float or complex came out infinite where the text wrote no ``inf``."""
+    parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+    infinite = sum(1 for part in parts if np.isinf(part))
+    return infinite > cell.lower().count("inf")
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether text that is not numbers looks like a file name (a folder or an extension).
+
+    >>> looks_like_path("data/f.csv"), looks_like_path("signal.csv"), looks_like_path("abc")
+    (True, True, False)
+    """
+    return _LOOKS_LIKE_PATH.search(text) is not None
+
+
+def is_number(cell: str, decimal: str = ".") -> bool:
+    """Whether a cell reads as a number."""
+    try:
+        _parse_cell(cell, decimal)
+    except ValueError:
+        return False
+    return True
+
+
+def excerpt(text: str, quote: bool = True, limit: int = 60) -> str:
+    r"""Text for an error message: quoted as repr() does (or, unquoted, with control
+    characters escaped as repr() does), and cut short past ``limit`` characters, so that even
+    a bad cell of a megabyte makes a one-line message.
+
+    >>> excerpt("x"), excerpt("7" * 500, quote=False), excerpt("a\rb", quote=False)
+    ("'x'", '777777777777777777777777777777… (500 characters)', 'a\\rb')
+    """
+    if not quote and not text.isprintable():
+        text = repr(text)[1:-1]
+    if len(text) <= limit:
+        return repr(text) if quote else text
+    start = repr(text[: limit // 2]) if quote else text[: limit // 2]
+    return f"{start}… ({len(text)} characters)"
+
+
+def _not_a_number(cell: str, decimal: str) -> str:
+    """Why a cell is not a number, with a hint where the decimal mark or delimiter is the cause.
+
+    >>> _not_a_number("1.500", ",")
+    "'1.500' has a '.' but the decimal mark is ',' (--decimal ,), where '.' may group thousands"
+    """
+    if not cell:
+        return "the cell is empty"
+    if decimal != "." and "." in cell:
+        return (
+            f"{excerpt(cell)} has a '.' but the decimal mark is {decimal!r} (--decimal {decimal}), "
+            "where '.' may group thousands"
+        )
+    if ";" in cell:
+        return (
+            f"{excerpt(cell)} is not a number (cells separated by ';'? give --delimiter ';', "
+            "and --decimal , if commas mark decimals)"
+        )
+    return f"{excerpt(cell)} is not a number"
+
+
+def parse_numbers(
+    cells: list[str], positions: list[tuple[int, int]], name: str = "input", decimal: str = "."
+) -> np.ndarray:
+    """Cells as one array: int64 if all are integers, else float64, else complex128.
+
+    ``positions`` gives each cell's (line, column) for error messages;
+    ``decimal`` is the decimal mark (``.`` or ``,``).
+
+    >>> parse_numbers(["1", "-2"], [(1, 1), (2, 1)])
+    array([ 1, -2])
+    >>> parse_numbers(["1", "2.5", "1+2i"], [(1, 1), (2, 1), (3, 1)])
+    array([1. +0.j, 2.5+0.j, 1. +2.j])
+    """
+    values = []
+    for cell, (line, column) in zip(cells, positions):
+        try:
+            value = _parse_cell(cell, decimal)
+        except ValueError:
+            shown = _not_a_number(cell, decimal)
+            raise InputError(f"{name}, line {line}, column {column}: {shown}") from None
+        if isinstance(value, int) and not _INT64.min <= value <= _INT64.max:
+            raise InputError(
+                f"{name}, line {line}, column {column}: {excerpt(cell, quote=False)} does not fit "
+                "in a 64-bit integer; "
+                "write it as a float (e.g. 1e20) to compute approximately"
+            )
+        if not isinstance(value, int) and _overflowed(cell, value):
+            raise InputError(
+                f"{name}, line {line}, column {column}: {excerpt(cell, quote=False)} overflows a "
+                "64-bit float"
+            )
+        values.append(value)
+    kinds = {type(value) for value in values}
+    dtype = np.complex128 if complex in kinds else np.float64 if float in kinds else np.int64
+    return np.array(values, dtype=dtype)

@@ -1,0 +1,448 @@
+"""Results as CSV, JSON, NPY and PNG: text or bytes, ready for a file or a pipe.
+
+Writing keeps every number exact: CSV and JSON hold the shortest text that reads back to
+the same value (:func:`format_number`), so a CSV written here and read again by
+:mod:`convcli.formats.csv` gives the same array, bit for bit. Large CSV is made a block of
+rows at a time by :mod:`convcli.formats.numtext`. Nothing here writes anywhere:
+convcli.cli.outputs does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from convcli.engine.core import Comparison, Result
+from convcli.errors import InputError
+
+if TYPE_CHECKING:  # imported where used, to keep start-up fast
+    from convcli.analysis.conventions import Lineup
+    from convcli.analysis.gradients import Backward
+    from convcli.analysis.kernels import KernelInfo
+    from convcli.analysis.steps import Explanation, Step
+    from convcli.analysis.xcorr import Delay
+
+__all__ = [
+    "CSV_PIECE_VALUES",
+    "backward_json",
+    "comparison_csv",
+    "comparison_json",
+    "comparison_npy",
+    "delay_csv",
+    "delay_json",
+    "explanations_json",
+    "format_number",
+    "kernels_json",
+    "labelled_csv",
+    "lineup_csv",
+    "lineup_json",
+    "result_csv",
+    "result_csv_pieces",
+    "result_json",
+    "result_npy",
+    "result_png",
+]
+
+#: Values formatted at a time by result_csv_pieces (a block per processor; larger pieces
+#: only hold more text in memory at once).
+CSV_PIECE_VALUES = 1 << 17
+
+
+def format_number(value: int | float | complex) -> str:
+    """The shortest text that Python's int(), float() or complex() reads back to the same value.
+
+    >>> format_number(3), format_number(0.1), format_number(-1e300), format_number(1 - 0.5j)
+    ('3', '0.1', '-1e+300', '1.0-0.5j')
+    """
+    if isinstance(value, complex):
+        imaginary = repr(value.imag)
+        sign = "" if imaginary.startswith("-") else "+"
+        return f"{value.real!r}{sign}{imaginary}j"
+    return repr(value)
+
+
+def result_csv(values: np.ndarray) -> str:
+    """CSV of one result, no header: one value a line (1-D) or one row a line (2-D).
+
+    Each cell is format_number's text. Rows are written independently, so
+    the CSV of consecutive blocks of rows, joined, is the CSV of the whole
+    array (``--stream`` relies on it). This is result_csv_pieces, joined.
+
+    >>> print(result_csv(np.array([[1, 2], [3, 4]])), end="")
+    1,2
+    3,4
+    """
+    return "".join(
+        piece if isinstance(piece, str) else piece.decode("ascii")
+        for piece in result_csv_pieces(values)
+    )
+
+
+def result_csv_pieces(values: np.ndarray) -> Iterator[str | bytes]:
+    """result_csv's text in pieces of whole rows, each made as it is asked for, so that a
+    large result is written without its whole text in memory at once.
+
+    Large int64, float64 and complex128 arrays are written by
+    :func:`convcli.formats.numtext.format_cells` (ASCII bytes), a block of rows at a time.
+
+    >>> list(result_csv_pieces(np.array([1.5, -2.0])))
+    ['1.5\\n-2.0\\n']
+    """
+    if not values.size:
+        return
+    rows = values.reshape(values.shape[0], -1)
+    if values.size < _SMALL_ARRAY or values.dtype not in _FAST_DTYPES:
+        yield "".join(",".join(map(format_number, row)) + "\n" for row in rows.tolist())
+        return
+    from convcli.formats import numtext  # here, not at the top: start-up
+
+    width = rows.shape[1]
+    flat = rows.reshape(-1)
+    step = max(1, CSV_PIECE_VALUES // width) * width  # whole rows at a time
+    for start in range(0, flat.size, step):
+        yield numtext.format_cells(flat[start : start + step], width)
+
+
+#: Below this many values, text one value at a time (numtext's set-up costs more).
+_SMALL_ARRAY = 64
+
+#: The dtypes numtext.format_cells writes (results are these, or object arrays of big ints).
+_FAST_DTYPES = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.complex128))
+
+
+def comparison_csv(comparison: Comparison, lags: tuple[np.ndarray, ...] | None = None) -> str:
+    """CSV of a comparison: ``index,convolution,correlation`` (2-D: ``row,col,...``), or
+    with ``lags`` (see :func:`labelled_csv`) ``lag,convolution,correlation``.
+
+    >>> from convcli import compare
+    >>> print(comparison_csv(compare([2, 1, 3], [1, -1])), end="")
+    index,convolution,correlation
+    0,-1,1
+    1,2,-2
+    """
+    columns = {"convolution": comparison.convolution, "correlation": comparison.correlation}
+    return labelled_csv(columns, lags)
+
+
+def labelled_csv(columns: dict[str, np.ndarray], lags: tuple[np.ndarray, ...] | None = None) -> str:
+    """CSV with a header, one row per output: its position, then one cell per column.
+
+    The position is the index (``index``; ``row,col,axis2,...`` for 2-D and up) or,
+    given the lags along each axis, the lag (``lag``; ``row_lag,col_lag,...``).
+
+    >>> print(labelled_csv({"correlation": np.array([1, -2])}, (np.array([-1, 0]),)), end="")
+    lag,correlation
+    -1,1
+    0,-2
+    """
+    shape = next(iter(columns.values())).shape
+    names = (
+        ["index"]
+        if len(shape) == 1
+        else ["row", "col", *map("axis{}".format, range(2, len(shape)))]
+    )
+    if lags is None:
+        lags = tuple(np.arange(n) for n in shape)
+    else:
+        names = ["lag"] if len(shape) == 1 else [f"{name}_lag" for name in names]
+    grids = np.meshgrid(*lags, indexing="ij")
+    positions = result_csv(np.stack([grid.reshape(-1) for grid in grids], axis=1)).splitlines()
+    cells = result_csv(np.stack([c.reshape(-1) for c in columns.values()], axis=1)).splitlines()
+    header = ",".join([*names, *columns])
+    return header + "\n" + "".join(f"{a},{b}\n" for a, b in zip(positions, cells))
+
+
+def _dumps(document: Any) -> str:
+    """A document as one line of strict JSON (no NaN or Infinity tokens)."""
+    import json
+
+    return json.dumps(document, allow_nan=False) + "\n"
+
+
+def explanations_json(explanations: list[Explanation], lags: bool = False) -> Iterator[str]:
+    """JSON of ``explain``: every step's cells, values, products and result, per operation;
+    with ``lags``, each step's lag too. Written a step at a time (the same text as one
+    ``json.dumps``), so a long signal's first steps go out before its last are made."""
+    import json
+
+    def opened(document: dict[str, Any], key: str) -> str:
+        """The document's JSON, left open after a last key ``key`` holding a list."""
+        return _dumps(document)[: -len("}\n")] + f", {json.dumps(key)}: ["
+
+    first = explanations[0].setup
+    yield opened(
+        {
+            "signal": _array_json(first.signal),
+            "kernel": _array_json(first.kernel),
+            "options": _options_json(explanations[0]),
+        },
+        "operations",
+    )
+    for number, explanation in enumerate(explanations):
+        operation = {
+            "operation": explanation.operation,
+            "weights": _array_json(explanation.setup.weights),
+            "output": _array_json(explanation.output),
+        }
+        yield (", " if number else "") + opened(operation, "steps")
+        for count, position in enumerate(explanation.positions()):
+            step = _step_json(explanation.step(position), explanation, lags)
+            yield (", " if count else "") + _dumps(step)[:-1]
+        yield "]}"
+    yield "]}\n"
+
+
+def _step_json(step: Step, explanation: Explanation, lags: bool) -> dict[str, Any]:
+    """One step's terms: the signal cells read (padding marked), values, products, result."""
+    lag = {"lag": list(explanation.lag(step.position))} if lags else {}
+    return {
+        "index": list(step.position),
+        **lag,
+        "cells": step.cells.tolist(),
+        "padding": step.padding.tolist(),
+        "values": _array_json(step.values),
+        "products": _array_json(step.products),
+        "result": _json_ready(step.total),
+    }
+
+
+def kernels_json(listing: list[KernelInfo]) -> str:
+    """JSON of ``convcli kernels``: each name with its description, example, values and verdict."""
+    document = [
+        {
+            "name": info.name,
+            "description": info.description,
+            "example": info.example,
+            "values": _array_json(info.values),
+            "symmetry": info.symmetry,
+        }
+        for info in listing
+    ]
+    return _dumps(document)
+
+
+def _json_ready(value: Any) -> Any:
+    """Nested lists of JSON values: complex numbers and nan/inf as strings complex()/float() read."""
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, complex) or (isinstance(value, float) and not np.isfinite(value)):
+        return format_number(value)
+    return value
+
+
+def _array_json(values: np.ndarray) -> Any:
+    """An array as nested JSON lists (tolist gives Python numbers, whose repr round-trips)."""
+    return _json_ready(values.tolist())
+
+
+def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[str, Any]:
+    """The options a result was computed with, as JSON values."""
+    geometry = result.geometry
+    options: dict[str, Any] = {
+        "padding": geometry.padding,
+        "pads": [list(pair) for pair in geometry.pads],
+        "pad_mode": geometry.pad_mode,
+        "stride": list(geometry.stride),
+        "dilation": list(geometry.dilation),
+    }
+    method = getattr(result, "method", None)  # a Backward has none
+    if method is not None:
+        options["method"] = method
+    convention = getattr(result, "convention", None)  # set by convcli.analysis.conventions
+    if convention is not None:
+        options["convention"] = convention
+        calls = getattr(result, "calls", None)
+        if calls is None:
+            options["call"] = result.call
+        else:
+            options["calls"] = dict(zip(("convolution", "correlation"), calls))
+        options["notes"] = list(result.notes)
+    normalize = getattr(result, "normalize", "none")
+    if normalize != "none":
+        options["normalize"] = normalize
+    return options
+
+
+def _lineup_records(lineup: Lineup) -> list[dict[str, Any]]:
+    """One record per library and operation of ``convcli conventions``."""
+    return [
+        {
+            "operation": row.operation,
+            "convention": row.convention,
+            "function": row.function,
+            "call": row.call,
+            "shape": None if row.values is None else list(row.values.shape),
+            "result": None if row.values is None else _array_json(row.values),
+            "agrees": row.agrees,
+            "reason": row.reason,
+        }
+        for row in lineup.rows
+    ]
+
+
+def lineup_json(lineup: Lineup) -> str:
+    """JSON of ``convcli conventions``: the inputs, the options and one record per row
+    (``agrees`` null and ``result`` null where the library refuses the request)."""
+    padding = lineup.padding
+    document = {
+        "signal": _array_json(lineup.signal),
+        "kernel": _array_json(lineup.kernel),
+        "options": {
+            "padding": padding if isinstance(padding, str) else [list(p) for p in padding],
+            "pad_mode": lineup.pad_mode,
+            "stride": list(lineup.stride),
+            "dilation": list(lineup.dilation),
+            "method": lineup.method,
+        },
+        "rows": _lineup_records(lineup),
+    }
+    return _dumps(document)
+
+
+def lineup_csv(lineup: Lineup) -> str:
+    """CSV of ``convcli conventions``: one line per library and operation; the result is
+    its JSON text (nested lists), empty where the library refuses the request."""
+    import csv
+    import json
+    from io import StringIO
+
+    buffer = StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = ["operation", "convention", "function", "call", "agrees", "shape", "result"]
+    writer.writerow([*columns, "reason"])
+    for record in _lineup_records(lineup):
+        cells = [record[name] for name in columns]
+        writer.writerow(
+            [
+                "" if cell is None else json.dumps(cell) if isinstance(cell, (list, bool)) else cell
+                for cell in cells
+            ]
+            + [record["reason"]]
+        )
+    return buffer.getvalue()
+
+
+def _lags_json(lags: tuple[np.ndarray, ...] | None) -> dict[str, Any]:
+    """``{"lags": [[...] per axis]}`` when lags are asked for, else nothing."""
+    return {} if lags is None else {"lags": [axis.tolist() for axis in lags]}
+
+
+def backward_json(gradients: Backward) -> str:
+    """JSON of ``backward``: the forward result, both gradients, their formulas and the check."""
+    document = {
+        "forward": gradients.forward,
+        "output": _array_json(gradients.output),
+        "upstream": _array_json(gradients.upstream),
+        "grad_signal": _array_json(gradients.grad_signal),
+        "grad_kernel": _array_json(gradients.grad_kernel),
+        "formulas": {
+            "output": gradients.output_formula,
+            "grad_signal": gradients.grad_signal_formula,
+            "grad_kernel": gradients.grad_kernel_formula,
+        },
+        "check": {
+            "method": gradients.check_method,
+            "largest_difference": _json_ready(gradients.largest_difference),
+            "checked_cells": gradients.checked_cells,
+        },
+        "notes": list(gradients.notes),
+        "options": _options_json(gradients),
+    }
+    return _dumps(document)
+
+
+def result_json(result: Result, lags: tuple[np.ndarray, ...] | None = None) -> str:
+    """JSON of one result: the operation, its values, their shape, the lags along each axis
+    (if given) and the options used."""
+    document = {
+        "operation": result.operation,
+        "shape": list(result.values.shape),
+        "result": _array_json(result.values),
+        **_lags_json(lags),
+        "options": _options_json(result),
+    }
+    return _dumps(document)
+
+
+def comparison_json(comparison: Comparison, lags: tuple[np.ndarray, ...] | None = None) -> str:
+    """JSON of a comparison: both results, the verdict, the inputs, the lags along each
+    axis (if given) and the options used."""
+    document = {
+        "convolution": _array_json(comparison.convolution),
+        "correlation": _array_json(comparison.correlation),
+        "kernel_symmetry": comparison.kernel_symmetry,
+        "identical": comparison.identical,
+        "negated": comparison.negated,
+        "differing": comparison.differing,
+        "shape": list(comparison.convolution.shape),
+        "signal": _array_json(comparison.signal),
+        "kernel": _array_json(comparison.kernel),
+        "flipped_kernel": _array_json(comparison.flipped_kernel),
+        **_lags_json(lags),
+        "options": _options_json(comparison),
+    }
+    return _dumps(document)
+
+
+def delay_json(delay: Delay) -> str:
+    """JSON of ``delay``: the lag, refined lag, peak and normalized peak, and the options."""
+    document = {
+        "lag": delay.lag,
+        "refined_lag": delay.refined_lag,
+        "peak": _json_ready(delay.peak),
+        "normalized_peak": _json_ready(delay.normalized_peak),
+        "options": {"max_lag": delay.max_lag, "method": delay.method},
+    }
+    return _dumps(document)
+
+
+def delay_csv(delay: Delay) -> str:
+    """CSV of ``delay``: a header and one row, ``lag,refined_lag,peak,normalized_peak``."""
+    cells = (delay.lag, delay.refined_lag, delay.peak, delay.normalized_peak)
+    return "lag,refined_lag,peak,normalized_peak\n" + ",".join(map(format_number, cells)) + "\n"
+
+
+def result_npy(values: np.ndarray) -> bytes:
+    """A result, of any shape, as the content of a .npy file (int64, float64 or complex128).
+
+    >>> from io import BytesIO
+    >>> np.load(BytesIO(result_npy(np.array([[1, 2], [3, 4]]))))
+    array([[1, 2],
+           [3, 4]])
+    """
+    from io import BytesIO
+
+    if values.dtype == object:  # exact Python ints: fine if they all fit in int64
+        try:
+            values = values.astype(np.int64)
+        except OverflowError:
+            raise InputError(
+                "the result has integers beyond 64 bits, which .npy cannot hold without "
+                "pickling; write CSV or JSON instead (-o result.csv)"
+            ) from None
+    buffer = BytesIO()
+    np.save(buffer, values, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def comparison_npy(comparison: Comparison) -> bytes:
+    """Both results of a comparison in one .npy array: ``[0]`` the convolution and ``[1]``
+    the correlation (the order of comparison_csv's columns), each of the results' shape.
+
+    >>> from io import BytesIO
+    >>> from convcli import compare
+    >>> np.load(BytesIO(comparison_npy(compare([2, 1, 3], [1, -1]))))
+    array([[-1,  2],
+           [ 1, -2]])
+    """
+    return result_npy(np.stack([comparison.convolution, comparison.correlation]))
+
+
+def result_png(values: np.ndarray, scale: str = "clip") -> bytes:
+    """A 2-D result as an 8-bit grayscale PNG, its values made grey levels by ``scale``
+    (see :func:`convcli.formats.images.gray_levels`)."""
+    from convcli.formats.images import encode_png
+
+    return encode_png(values, scale)
