@@ -73,7 +73,9 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 #: Since click 8.2, what a group without a command raises to show its help (exit 2).
-_HELP_AS_ERROR: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+_HELP_AS_ERROR: tuple[type[click.UsageError], ...] = (
+    (click.exceptions.NoArgsIsHelpError,) if hasattr(click.exceptions, "NoArgsIsHelpError") else ()
+)
 
 
 def _one_line_text(message: str) -> str:
@@ -97,9 +99,10 @@ def _one_line(error: click.UsageError) -> click.UsageError:
     return error if shown == text else click.UsageError(shown)
 
 
-class _OneLineErrors:
+class _OneLineErrors(click.Command):
     """Errors as one line on stderr: usage errors without click's usage banner (exit 2),
-    bad data from the engine or io as a ClickException (exit 1)."""
+    bad data from the engine or io as a ClickException (exit 1). Mixed in before
+    click.Command or click.Group, whose parsing and running it wraps."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         """Parse the command line; a usage error loses its banner but keeps exit code 2
@@ -654,10 +657,9 @@ def _emit(
 def _display() -> contextlib.AbstractContextManager[Any]:
     """Views built and printed inside show --digits digits, in ASCII where standard output
     cannot encode their glyphs."""
-    render = _render()
-    return render.display_options(
-        click.get_current_context().meta.get(_DIGITS), render.stdout_is_ascii()
-    )
+    from convcli.render.tables import display_options, stdout_is_ascii
+
+    return display_options(click.get_current_context().meta.get(_DIGITS), stdout_is_ascii())
 
 
 def _render() -> Any:
