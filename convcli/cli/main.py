@@ -1387,10 +1387,10 @@ def _render_steps() -> Any:
 
 
 def _module(name: str) -> Any:
-    """A convcli module (steps, kernels, gradients) imported on first use, for the demo."""
+    """An analysis module (steps, kernels, gradients) imported on first use, for the demo."""
     from importlib import import_module
 
-    return import_module(f"convcli.{name}")
+    return import_module(f"convcli.analysis.{name}")
 
 
 def main() -> None:
