@@ -378,18 +378,21 @@ def check_torch(case):
         assert_same(got, expected)
 
 
+@pytest.mark.torch
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel:UserWarning")
 @given(torch_case(1))
 def test_torch_matches_conv1d(case):
     check_torch(case)
 
 
+@pytest.mark.torch
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel:UserWarning")
 @given(torch_case(2))
 def test_torch_matches_conv2d(case):
     check_torch(case)
 
 
+@pytest.mark.torch
 def test_torch_same_with_stride_is_refused_as_torch_does():
     torch = pytest.importorskip("torch")
     x = torch.ones(1, 1, 5, dtype=torch.float64)

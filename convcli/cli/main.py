@@ -1365,7 +1365,7 @@ def _render_steps() -> Any:
 
 
 def _module(name: str) -> Any:
-    """A convcli.analysis module (steps, kernels, gradients) imported on first use, for the demo."""
+    """An analysis module (steps, kernels, gradients) imported on first use, for the demo."""
     from importlib import import_module
 
     return import_module(f"convcli.analysis.{name}")

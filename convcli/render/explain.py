@@ -195,7 +195,7 @@ def _step_limit(explanation: Explanation, lines: int) -> int:
     line, the panes' headings and the taller of window and kernel (at least 3 steps)."""
     if explanation.output.ndim == 1:
         return max(lines, 6)
-    return max(lines // (as_rows(explanation.setup.weights).shape[0] + 2), 3)
+    return max(lines // (len(as_rows(explanation.setup.weights)) + 2), 3)
 
 
 def explanation_view(
@@ -352,8 +352,9 @@ def _frame(
         shown_rows: tuple[Sequence[str | Text], ...] = (ruler, signal, weights, products)
         rows = [[label, *row] for label, row in zip(labels, shown_rows)]
         picture: RenderableType = _cells_grid(rows, layout.cell, labelled=True)
-        expression: RenderableType = _sum_table()
-        expression.add_row(*_sum_row(explanation, step, lags))
+        table = _sum_table()
+        table.add_row(*_sum_row(explanation, step, lags))
+        expression: RenderableType = table
         result: RenderableType = _output_line(name, outputs, done, width, layout.output)
     else:
         picture = side_by_side(

@@ -294,9 +294,9 @@ def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
     offsets = [0.0] if len(parts) == 1 or length > _LINE_SAMPLES else [-0.12, 0.12]
     for part, offset, (colour, marker, label) in zip(parts, offsets, styles):
         shown = np.where(np.isfinite(part), part, np.nan)
-        label = label if len(parts) > 1 else None
+        legend = label if len(parts) > 1 else None
         if length > _LINE_SAMPLES:
-            axes.plot(np.arange(length), shown, color=colour, linewidth=0.8, label=label)
+            axes.plot(np.arange(length), shown, color=colour, linewidth=0.8, label=legend)
             continue
         stems = axes.stem(
             np.arange(length) + offset,
@@ -304,7 +304,7 @@ def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
             linefmt=colour,
             markerfmt=marker,
             basefmt=" ",
-            label=label,
+            label=legend,
         )
         stems.markerline.set_color(colour)
         stems.markerline.set_markersize(6 if length <= _LONG_STEMS else 2.5)
@@ -375,6 +375,7 @@ def _draw_2d(figure: Figure, comparison: Comparison, lags: bool) -> None:
                     _label_lags(axes, comparison.geometry)
                 if max(values.shape) <= _ANNOTATE_CELLS:
                     _annotate(axes, values, image)
+        assert image is not None  # every group has a panel and every panel a row
         bar = figure.colorbar(image, ax=grid[:, columns].ravel().tolist(), shrink=0.8, aspect=25)
         if all(_whole_numbers(part) for name in group for part in parts[name]):
             bar.locator = MaxNLocator(integer=True)

@@ -15,6 +15,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
@@ -39,12 +40,11 @@ def byte_progress(
     ...     advance_to(50)
     """
     started = clock()
-    progress: Progress | None = None
-    task = None
+    bar: tuple[Progress, TaskID] | None = None
 
     def advance_to(done: int) -> None:
-        nonlocal progress, task
-        if progress is None:
+        nonlocal bar
+        if bar is None:
             if clock() - started < _QUIET_SECONDS:
                 return
             progress = Progress(
@@ -57,11 +57,12 @@ def byte_progress(
                 transient=True,
             )
             progress.start()
-            task = progress.add_task(label, total=total)
+            bar = progress, progress.add_task(label, total=total)
+        progress, task = bar
         progress.update(task, completed=done)
 
     try:
         yield advance_to
     finally:
-        if progress is not None:
-            progress.stop()
+        if bar is not None:
+            bar[0].stop()

@@ -356,12 +356,17 @@ def _array_view(
     if values.size == 0 and values.ndim > 1:
         return Text(f"[] (empty, shape {'x'.join(map(str, values.shape))})")
     if values.ndim == 1:
-        indices = shown(values.size, None if show_all else _SHOWN_ROWS)
-        cells = (glyph("…") if index is None else format_cell(values[index]) for index in indices)
-        return Text("[" + ", ".join(cells) + "]")
+        return _line_view(values, show_all)
     rows = as_rows(values)
     labels = lags if lags is not None and values.ndim == 2 else None
     return _grid(rows.shape, lambda row, column: format_cell(rows[row, column]), show_all, labels)
+
+
+def _line_view(values: np.ndarray, show_all: bool = False) -> Text:
+    """A 1-D array as ``[a, b, c]``, its middle elided when long."""
+    indices = shown(values.size, None if show_all else _SHOWN_ROWS)
+    cells = (glyph("…") if index is None else format_cell(values[index]) for index in indices)
+    return Text("[" + ", ".join(cells) + "]")
 
 
 def _short(label: str) -> str:
@@ -423,6 +428,7 @@ def result_view(
         f"{result.operation} of {_short(signal_label)} with {_short(kernel_label)}", style="bold"
     )
     values = result.values
+    body: RenderableType
     if values.ndim == 1:
         body = _indexed_table(
             [result.operation], values.size, lambda i: [format_cell(values[i])], show_all, lags
@@ -447,7 +453,10 @@ def _convention_lines(result: Result | Comparison) -> list[Text]:
     calls = getattr(result, "calls", None) or (getattr(result, "call", None),)
     if not calls[0]:
         return []
-    labels = ("convolution", "correlation") if len(calls) == 2 else (result.convention,)
+    # Only a library's results (ConventionResult, ConventionComparison) have calls and a convention.
+    labels = (
+        ("convolution", "correlation") if len(calls) == 2 else (getattr(result, "convention", ""),)
+    )
     lines = [Text.assemble((f"{label}: ", "bold"), call) for label, call in zip(labels, calls)]
     return lines + [Text(f"note: {note}", style="dim") for note in result.notes]
 
@@ -670,7 +679,7 @@ def comparison_view(
 def _labelled_array(label: str, values: np.ndarray, show_all: bool) -> RenderableType:
     """``label = [a, b, c]`` on one line (1-D), or the label over a grid (2-D)."""
     if values.ndim == 1:
-        return Text.assemble((label, "bold"), " = ", _array_view(values, show_all))
+        return Text.assemble((label, "bold"), " = ", _line_view(values, show_all))
     return Group(Text(label, style="bold"), _array_view(values, show_all))
 
 
@@ -730,6 +739,7 @@ def _lineup_row(row: Row, show_all: bool) -> list[RenderableType]:
     from convcli.analysis.conventions import LIBRARIES
 
     mark, style = _LINEUP_MARKS[row.agrees]
+    result: RenderableType
     if row.values is None:
         call, result = Text(row.function, style="dim"), Text("-", style="dim")
     else:
