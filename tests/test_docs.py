@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from convcli.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent

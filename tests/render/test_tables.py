@@ -6,11 +6,12 @@ import re
 
 import numpy as np
 import pytest
-from examples import IMAGE, SOBEL_X, F
 
 import convcli
 from convcli.engine import core as engine
 from convcli.render import tables as render
+from tests.examples import IMAGE, SOBEL_X, F
+from tests.processes import ROOT
 
 ESCAPE = "\x1b"
 COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
@@ -349,11 +350,10 @@ def test_zeros_are_marked_both_equal_and_opposite_where_the_results_differ():
 
 def test_the_template_matching_sample_says_what_its_table_shows():
     """samples/README.md §6: both results peak at index 23 (convolution 125, correlation 130)."""
-    from pathlib import Path
 
     from convcli.formats import io
 
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     recording = io.read_array(str(root / "samples/recording.csv"), "signal")
     pattern = io.read_array(str(root / "samples/pattern.csv"), "kernel")
     comparison = engine.compare(recording, pattern)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from examples import EPS, assert_matches, fft_error_bound, norm
 from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
@@ -23,23 +22,14 @@ from convcli.engine.core import compute
 from convcli.engine.cost import choose_method
 from convcli.engine.geometry import plan
 from convcli.options import METHODS
-
-try:
-    from reference import (
-        PAD_MODE_NAMES,
-        reference_output_shape,
-        reference_pad,
-        reference_pads,
-        reference_slide,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.reference import (
-        PAD_MODE_NAMES,
-        reference_output_shape,
-        reference_pad,
-        reference_pads,
-        reference_slide,
-    )
+from tests.examples import EPS, assert_matches, fft_error_bound, norm
+from tests.reference import (
+    PAD_MODE_NAMES,
+    reference_output_shape,
+    reference_pad,
+    reference_pads,
+    reference_slide,
+)
 
 OPERATIONS = ("convolution", "correlation")
 NUMPY_PAD_MODES = {

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from examples import EDGE_FLOATS, assert_identical
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -29,6 +28,7 @@ from convcli.engine.core import Result, compare, compute
 from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError
 from convcli.formats import io as cio
+from tests.examples import EDGE_FLOATS, assert_identical
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 

@@ -118,7 +118,7 @@ def test_an_image_that_fits_is_read_without_pillows_warning(tmp_path):
 def test_a_header_declaring_a_trillion_pixels_is_refused_at_once(tmp_path):
     """A 74-byte header declaring 1,000,000x1,000,000 pixels: the check reads the header's
     numbers, never a value per pixel (which took minutes and could not be interrupted)."""
-    from tests.test_cli import declared_png
+    from tests.cli.test_main import declared_png
 
     (tmp_path / "huge.png").write_bytes(declared_png(10**6, 10**6))
     result = subprocess.run(

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from convcli.cli.main import cli
 from convcli.render.progress import byte_progress
 

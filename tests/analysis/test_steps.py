@@ -20,23 +20,13 @@ from hypothesis import strategies as st
 from convcli import ConvcliError
 from convcli.analysis.steps import Explanation, Step, explain
 from convcli.engine import core as engine
-
-try:
-    from reference import (
-        PAD_MODE_NAMES,
-        reference_output_shape,
-        reference_pads,
-        reference_slide,
-        source_index,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.reference import (
-        PAD_MODE_NAMES,
-        reference_output_shape,
-        reference_pads,
-        reference_slide,
-        source_index,
-    )
+from tests.reference import (
+    PAD_MODE_NAMES,
+    reference_output_shape,
+    reference_pads,
+    reference_slide,
+    source_index,
+)
 
 OPERATIONS = ("convolution", "correlation")
 F = [2, 1, 3, 5, 4]

@@ -18,11 +18,7 @@ from convcli import ConvcliError, Delay, correlation_lags, find_delay, normalize
 from convcli.analysis.xcorr import compare_normalized, geometry_lags, normalized_compute
 from convcli.engine.core import compute
 from convcli.engine.geometry import plan
-
-try:
-    from reference import get, shape_of, to_nested, window_sources
-except ImportError:  # tests/ imported as a package
-    from tests.reference import get, shape_of, to_nested, window_sources
+from tests.reference import get, shape_of, to_nested, window_sources
 
 PADDINGS = ["valid", "same", "full", "explicit"]
 PAD_MODES = ["zeros", "reflect", "symmetric", "replicate", "circular"]

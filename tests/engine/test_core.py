@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from examples import assert_matches, fft_error_bound
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
@@ -17,25 +16,15 @@ from convcli import ConvcliError, compare, convolve, correlate, kernel_symmetry
 from convcli.engine.core import count_nonfinite
 from convcli.engine.geometry import plan
 from convcli.options import parse_padding, parse_per_axis
-
-try:
-    from reference import (
-        PAD_MODE_NAMES,
-        reference_output_shape,
-        reference_pad,
-        reference_pads,
-        reference_slide,
-        reference_touches,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.reference import (
-        PAD_MODE_NAMES,
-        reference_output_shape,
-        reference_pad,
-        reference_pads,
-        reference_slide,
-        reference_touches,
-    )
+from tests.examples import assert_matches, fft_error_bound
+from tests.reference import (
+    PAD_MODE_NAMES,
+    reference_output_shape,
+    reference_pad,
+    reference_pads,
+    reference_slide,
+    reference_touches,
+)
 
 OPERATIONS = {"convolution": convolve, "correlation": correlate}
 NUMPY_PAD_MODES = {

@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from convcli.cli.main import cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import convcli
+from convcli.cli.main import cli
+from tests.processes import ROOT
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = ROOT / "samples"
 F = [2, 1, 3, 5, 4]
 H = [1, -1]
 H2 = [-1, 2, -1]
@@ -1123,7 +1124,6 @@ def test_all_prints_every_row(tmp_path):
 
 # ------------------------------------------------------------ docs/errors.md's error table
 
-ROOT = Path(__file__).resolve().parent.parent
 ERRORS_DOC = ROOT / "docs" / "errors.md"
 
 

@@ -14,11 +14,7 @@ from hypothesis import strategies as st
 import convcli
 from convcli import ConvcliError, backward, correlate
 from convcli.analysis.gradients import FINITE_DIFFERENCES, OPERATOR_MATRIX, Backward
-
-try:
-    from reference import PAD_MODE_NAMES, reference_output_shape, window_sources
-except ImportError:  # tests/ imported as a package
-    from tests.reference import PAD_MODE_NAMES, reference_output_shape, window_sources
+from tests.reference import PAD_MODE_NAMES, reference_output_shape, window_sources
 
 FORWARDS = {"corr": "corr", "correlation": "corr", "conv": "conv", "convolution": "conv"}
 

@@ -19,16 +19,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from convcli.cli.main import cli
-from examples import EDGE_FLOATS, assert_identical
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from convcli.cli.main import cli
 from convcli.engine.core import compare
 from convcli.errors import InputError
 from convcli.formats import io as cio
 from convcli.formats import numtext
+from tests.examples import EDGE_FLOATS, assert_identical
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 ALL_FLOATS = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)

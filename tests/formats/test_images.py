@@ -8,7 +8,6 @@ import math
 import sys
 import warnings
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,9 +18,10 @@ from hypothesis.extra import numpy as hnp
 from convcli.engine import core as engine
 from convcli.errors import ConvcliError, InputError
 from convcli.formats import images
+from tests.processes import ROOT
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = ROOT / "samples"
 SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
 INT64 = np.iinfo(np.int64)
 

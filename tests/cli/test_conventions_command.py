@@ -16,7 +16,7 @@ import scipy.signal
 
 import convcli
 from convcli.analysis.conventions import CONVENTIONS, lineup
-from tests.test_cli import (
+from tests.cli.test_main import (
     IMAGE,
     SAMPLES,
     SOBEL,

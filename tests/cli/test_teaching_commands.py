@@ -21,10 +21,10 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from convcli.cli.main import cli
 
 import convcli
 from convcli.analysis.kernels import catalogue, kernel_names, named_kernel
+from convcli.cli.main import cli
 from convcli.engine import core as engine
 from convcli.formats import io as cio
 from convcli.render import plot

@@ -15,11 +15,11 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import pytest
-from examples import IMAGE, SOBEL_X, F
 
 from convcli.engine import core as engine
 from convcli.errors import ConvcliError
 from convcli.render import plot
+from tests.examples import IMAGE, SOBEL_X, F
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DPI = 40

@@ -3,20 +3,14 @@ against the library, and every refusal as one line with its exit code."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from convcli import correlation_lags, find_delay, normalized_correlate
+from tests.cli.test_main import error_line, from_json, invoke, number, strict_json, succeed
+from tests.processes import ROOT
 
-try:
-    from test_cli import error_line, from_json, invoke, number, strict_json, succeed
-except ImportError:  # tests/ imported as a package
-    from tests.test_cli import error_line, from_json, invoke, number, strict_json, succeed
-
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = ROOT / "samples"
 RECORDING, PATTERN = str(SAMPLES / "recording.csv"), str(SAMPLES / "pattern.csv")
 
 
@@ -250,9 +244,8 @@ def test_explain_labels_each_sum_with_its_lag():
 
 def test_plot_labels_the_results_with_lags(tmp_path):
     pytest.importorskip("matplotlib")
-    from convcli.render.plot import lag_label
-
     from convcli.engine.geometry import plan
+    from convcli.render.plot import lag_label
 
     geometry = plan((8, 8), (3, 3), [(1, 2), (0, 0)], stride=(2, 1))
     assert [lag_label(geometry, 0)(i, None) for i in range(3)] == ["\u22121", "1", "3"]

@@ -84,6 +84,7 @@ def test_error_messages_fit_the_streams_encoding(changes, encoding):
 
 def invoke(*args: str) -> str:
     from click.testing import CliRunner
+
     from convcli.cli.main import cli
 
     result = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1"}).invoke(cli, list(args))
@@ -152,6 +153,7 @@ def test_digits_rounds_the_delay_table():
 def test_conventions_table_fits_columns_in_a_pipe(command, columns, monkeypatch):
     """A narrow table stacks each library's call, result and reason; nothing is cut."""
     from click.testing import CliRunner
+
     from convcli.cli.main import cli
 
     monkeypatch.chdir(ROOT)
@@ -173,6 +175,7 @@ def test_conventions_table_fits_columns_in_a_pipe(command, columns, monkeypatch)
 
 def test_conventions_table_is_a_table_where_it_fits():
     from click.testing import CliRunner
+
     from convcli.cli.main import cli
 
     runner = CliRunner(env={"COLUMNS": "120", "NO_COLOR": "1"})

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import re
 from io import StringIO
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from convcli.cli.main import cli
 from rich.console import Console
 
 from convcli import convolve, correlate
 from convcli.analysis import steps
+from convcli.cli.main import cli
 from convcli.render import explain as render_steps
+from tests.processes import ROOT
 
 F = "2,1,3,5,4"
 H = "1,-1"
@@ -567,7 +567,7 @@ def test_frames_of_a_long_signal_scroll_with_fixed_columns(operation, monkeypatc
     window lit over the signal, the kernel as slid under it, in columns that never move."""
     from convcli.formats import io
 
-    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    monkeypatch.chdir(ROOT)
     f = io.read_array(RECORDING, "signal")
     h = io.read_array("samples/pattern.csv", "kernel")
     explanation = steps.explain(f, h, operation)
