@@ -16,7 +16,7 @@ import scipy.signal
 
 import convcli
 from convcli.analysis.conventions import CONVENTIONS, lineup
-from tests.cli.test_main import (
+from tests.cli.runner import (
     IMAGE,
     SAMPLES,
     SOBEL,

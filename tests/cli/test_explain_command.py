@@ -7,7 +7,6 @@ rich Console forced to be a terminal, writing to a StringIO.
 
 from __future__ import annotations
 
-import json
 import re
 from io import StringIO
 
@@ -20,6 +19,7 @@ from convcli import convolve, correlate
 from convcli.analysis import steps
 from convcli.cli.main import cli
 from convcli.render import explain as render_steps
+from tests.cli.runner import invoke, strict_json, succeed
 from tests.processes import ROOT
 
 F = "2,1,3,5,4"
@@ -43,18 +43,6 @@ COLOUR_CODE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # ---------------------------------------------------------------- helpers
 
 
-def invoke(*args: str) -> Result:
-    """Run ``convcli ARGS`` in-process with a wide terminal and no colour."""
-    runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None})
-    return runner.invoke(cli, list(args))
-
-
-def succeed(*args: str) -> Result:
-    result = invoke(*args)
-    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
-    return result
-
-
 def normalised(text: str) -> list[str]:
     """Every line with runs of spaces (column padding) collapsed and the ends stripped."""
     return [" ".join(line.split()) for line in text.splitlines()]
@@ -68,15 +56,6 @@ def step_lines(text: str) -> dict[str, str]:
         if match:
             found[match["sum"]] = match["reads"]
     return found
-
-
-def strict_json(text: str) -> dict:
-    """Parse JSON, refusing the non-standard NaN/Infinity literals."""
-
-    def refuse(constant: str) -> None:
-        raise AssertionError(f"non-standard JSON constant {constant}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def from_json(value: object) -> object:

@@ -20,14 +20,14 @@ from pathlib import Path
 import click
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 import convcli
 from convcli.analysis.kernels import catalogue, kernel_names, named_kernel
-from convcli.cli.main import cli
 from convcli.engine import core as engine
 from convcli.formats import io as cio
 from convcli.render import plot
+from tests.cli.runner import invoke, succeed
 
 F = [2, 1, 3, 5, 4]
 H = [1, -1]
@@ -48,19 +48,6 @@ DEMO_TITLES = [
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def invoke(*args: str, input: str | bytes | None = None, **env: str | None) -> Result:
-    """Run ``convcli ARGS`` in-process with a wide screen and no colour (unless ``env`` says)."""
-    environment = {"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None, **env}
-    return CliRunner(env=environment).invoke(cli, list(args), input=input)
-
-
-def succeed(*args: str, input: str | bytes | None = None, **env: str | None) -> Result:
-    """Run a command that must succeed, showing its stderr if it does not."""
-    result = invoke(*args, input=input, **env)
-    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
-    return result
 
 
 def error_line(result: Result, code: int) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from convcli import correlation_lags, find_delay, normalized_correlate
-from tests.cli.test_main import error_line, from_json, invoke, number, strict_json, succeed
+from tests.cli.runner import error_line, from_json, invoke, number, strict_json, succeed
 from tests.processes import ROOT
 
 SAMPLES = ROOT / "samples"
