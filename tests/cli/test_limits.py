@@ -5,8 +5,6 @@ available memory is injected."""
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +12,9 @@ import pytest
 
 from convcli.cli import limits
 from convcli.engine import core as engine
-from convcli.engine.cost import memory_estimate
-from convcli.engine.geometry import plan
-from convcli.engine.memory import reuse_freed_memory
 from convcli.errors import ConvcliError
 from convcli.formats import io
-from convcli.options import METHODS
+from tests.examples import allocated_peak
 
 MEMINFO = "MemTotal:       32000000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\n"
 
@@ -81,81 +76,6 @@ def test_unreadable_meminfo_falls_back_to_sysconf(tmp_path):
 def test_the_real_machine_reports_something():
     available = limits.available_memory()
     assert available is None or 10**6 < available < 10**15
-
-
-def allocated_peak(run) -> int:
-    """The most bytes numpy and Python held at once while ``run()`` ran (tracemalloc), run
-    once before, so that imports, caches and the one untouched array that
-    memory.reuse_freed_memory frees once per process are not counted."""
-    reuse_freed_memory()
-    run()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        start = tracemalloc.get_traced_memory()[0]
-        run()
-        return tracemalloc.get_traced_memory()[1] - start
-    finally:
-        tracemalloc.stop()
-
-
-CASES = [
-    # signal shape, kernel shape, dtype, options
-    ((200_000,), (31,), np.float64, {}),
-    ((200_000,), (31,), np.int64, {"padding": "full", "stride": 3}),
-    ((300_000,), (1000,), np.float64, {"padding": "same"}),
-    ((100_000,), (64,), np.complex128, {"dilation": 2, "pad_mode": "reflect"}),
-    ((400, 500), (3, 3), np.float64, {"padding": "full"}),
-    ((300, 300), (40, 40), np.float64, {"padding": "same", "pad_mode": "circular"}),
-    ((200, 300), (5, 5), np.int64, {"stride": 2}),
-    ((300, 200), (7, 7), np.complex128, {"padding": "full"}),
-]
-
-
-@pytest.mark.parametrize(("signal_shape", "kernel_shape", "dtype", "options"), CASES)
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("comparing", [False, True], ids=["compute", "compare"])
-def test_estimate_covers_what_numpy_allocates(
-    signal_shape, kernel_shape, dtype, options, method, comparing
-):
-    rng = np.random.default_rng(sum(signal_shape))
-    signal = (rng.integers(-9, 9, signal_shape) * (1 + 1j if dtype == np.complex128 else 1)).astype(
-        dtype
-    )
-    kernel = rng.integers(-9, 9, kernel_shape).astype(dtype)
-    geometry = plan(signal.shape, kernel.shape, **options)
-    estimate = memory_estimate(signal, kernel, geometry, method, comparing)
-    if comparing:
-        peak = allocated_peak(lambda: engine.compare(signal, kernel, **options, method=method))
-    else:
-        peak = allocated_peak(
-            lambda: engine.compute(signal, kernel, "correlation", **options, method=method)
-        )
-    assert peak <= estimate, (peak, estimate)
-    assert estimate <= 12 * peak + (40 << 20), (peak, estimate)  # and not wildly more
-
-
-def test_estimate_of_python_integers_counts_their_objects():
-    signal = np.array([2**70] * 100_000, dtype=object)
-    kernel = np.array([3, 1], dtype=object)
-    geometry = plan(signal.shape, kernel.shape)
-    estimate = memory_estimate(signal, kernel, geometry)
-    peak = allocated_peak(lambda: engine.compute(signal, kernel, "convolution"))
-    assert peak <= estimate <= 12 * peak
-    int64 = memory_estimate(signal.astype(float), kernel.astype(float), geometry)
-    assert estimate > 3 * int64
-
-
-def test_estimate_grows_with_the_padding_not_the_inputs():
-    """A 2x2 matrix padded by 10^5 on every side: a 200002x200002 result, estimated without
-    allocating anything."""
-    signal, kernel = np.ones((2, 2)), np.ones((1, 1))
-    geometry = plan(signal.shape, kernel.shape, padding=100_000)
-    estimates = []
-    peak = allocated_peak(lambda: estimates.append(memory_estimate(signal, kernel, geometry)))
-    assert peak < 10**5
-    assert estimates[0] >= 2 * 200_002**2 * 8
 
 
 def test_output_bytes():

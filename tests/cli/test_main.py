@@ -9,6 +9,7 @@ the rest check every option form, the three formats, ``-o``, standard input,
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import re
@@ -22,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import convcli
+from convcli.cli.main import cli
 from tests.cli.runner import (
     IMAGE,
     SAMPLES,
@@ -42,6 +45,7 @@ from tests.cli.runner import (
     strict_json,
     succeed,
 )
+from tests.examples import assert_identical
 from tests.processes import ROOT
 
 H = [1, -1]
@@ -1319,3 +1323,19 @@ def test_an_inline_row_kernel_slides_along_the_rows_of_a_2d_signal():
     rows = csv_rows(succeed("conv", signal, "[[1,-1]]").stdout)
     assert rows == csv_rows(succeed("conv", signal, "diff").stdout) == [[1, 2], [8, 16]]
     assert csv_rows(succeed("conv", signal, "1;-1").stdout) == [[7, 14, 28]]
+
+
+def test_cli_writes_npy_files(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "out.npy"
+    result = runner.invoke(cli, ["conv", "1,2,3,4", "1,-1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert_identical(np.load(out), np.array([1, 1, 1]))
+    result = runner.invoke(cli, ["compare", "1,2,3,4", "1,-1", "--format", "npy"])
+    assert result.exit_code == 0
+    stacked = np.load(io.BytesIO(result.stdout_bytes))
+    assert stacked.tolist() == [[1, 1, 1], [-1, -1, -1]]
+    result = runner.invoke(cli, ["explain", "1,2,3", "1,1", "-o", str(tmp_path / "x.npy")])
+    assert result.exit_code == 2
+    assert "cannot write NPY" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npy"]

@@ -15,12 +15,9 @@ import pytest
 from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
-from convcli import ConvcliError
 from convcli.engine import core as engine
 from convcli.engine import fft
 from convcli.engine.core import compute
-from convcli.engine.cost import choose_method
-from convcli.engine.geometry import plan
 from convcli.options import METHODS
 from tests.examples import EPS, assert_matches, fft_error_bound, norm
 from tests.reference import (
@@ -601,122 +598,6 @@ def test_long_signals_in_overlap_save_blocks(name: str):
             assert_close(values[sample], naive, magnitude[sample], slack)
 
 
-def test_auto_uses_fft_for_long_kernels_on_long_signals():
-    case = long_case(*LONG_CASES["float-valid-nan"])
-    assert case.run("auto").method == "fft"
-
-
-# --------------------------------------------------------------------------- auto's accuracy guard
-
-
-def guard_signal(ndim: int, scale: float) -> tuple[np.ndarray, np.ndarray, tuple, tuple]:
-    """Values ~scale with a stretch of 1e12 * scale (scipy issue 22390) and a stretch of
-    zeros; a kernel long enough for auto to choose fft. Returns the signal, the kernel,
-    the region of outputs whose windows hold only the small values, and the all-zero region."""
-    rng = np.random.default_rng(22390)
-    if ndim == 1:
-        signal = rng.uniform(0.5, 1.5, 20_000)
-        signal[:5_000] = 1e12
-        signal[12_000:13_000] = 0.0
-        kernel = rng.uniform(0.5, 1.5, 300)
-        return signal * scale, kernel, (slice(5_000, 11_700),), (slice(12_000, 12_701),)
-    signal = rng.uniform(0.5, 1.5, (96, 96))
-    signal[:30] = 1e12
-    signal[70:90] = 0.0
-    kernel = rng.uniform(0.5, 1.5, (15, 15))
-    return signal * scale, kernel, (slice(30, 55), slice(None)), (slice(70, 76), slice(None))
-
-
-def sampled_reference(signal: np.ndarray, kernel: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """The naive reference's valid correlation at each output cell (rows of ``cells``)."""
-    values = []
-    for cell in cells:
-        window = tuple(slice(i, i + k) for i, k in zip(cell, kernel.shape))
-        values.append(float(reference_slide(signal[window], kernel, "correlation")[0].flat[0]))
-    return np.array(values)
-
-
-@pytest.mark.parametrize("scale", [1.0, 1e-18, 1e-200], ids=["unit", "tiny", "underflow"])
-@pytest.mark.parametrize("ndim", [1, 2])
-def test_auto_guard_keeps_small_outputs_exact(ndim: int, scale: float):
-    """Outputs next to huge ones keep their digits under auto (relative 1e-12) although
-    the plain FFT gets them measurably wrong; the guard must not depend on the units
-    (1e-200: the guard's squared norms must not underflow to 0)."""
-    signal, kernel, small, zero = guard_signal(ndim, scale)
-    auto = compute(signal, kernel, "correlation", method="auto")
-    plain = compute(signal, kernel, "correlation", method="fft").values
-    assert auto.method == "fft"
-    region = np.zeros(auto.values.shape, dtype=bool)
-    region[small] = True
-    cells = np.argwhere(region)
-    cells = cells[np.random.default_rng(1).choice(len(cells), 150, replace=False)]
-    expected = sampled_reference(signal, kernel, cells)
-    index = tuple(cells.T)
-    auto_error = np.max(np.abs(auto.values[index] - expected) / np.abs(expected))
-    plain_error = np.max(np.abs(plain[index] - expected) / np.abs(expected))
-    assert auto_error <= 1e-12, f"auto {auto_error:.3g}, fft {plain_error:.3g}"
-    assert plain_error > 1e-8, "without the guard the FFT should lose these digits"
-    assert np.all(auto.values[zero] == 0.0)  # exactly zero by the direct sum, and by auto
-    assert np.all(compute(signal, kernel, "correlation", method="direct").values[zero] == 0.0)
-
-
-@pytest.mark.parametrize("ndim", [1, 2])
-def test_auto_guard_on_huge_finite_values_warns_nothing(ndim: int):
-    """Values near 1e200 are finite and so are their sums: no overflow RuntimeWarning
-    from squaring them for the guard's error bound, and the results are still right."""
-    signal, kernel, small, zero = guard_signal(ndim, 1e-12)
-    signal = signal * 1e200  # a stretch at 1e200, the rest ~1e188
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        auto = compute(signal, kernel, "correlation", method="auto")
-    assert auto.method == "fft"
-    assert np.all(auto.values[zero] == 0.0)
-    expected = compute(signal, kernel, "correlation", method="direct").values
-    np.testing.assert_allclose(auto.values[small], expected[small], rtol=1e-12)
-
-
-#: OpenBLAS computes a dot product of more than this many values on several threads,
-#: which fight over the one core of a pinned process (issue 14: auto ten times slower).
-BLAS_ONE_THREAD = 10_000
-
-
-@pytest.mark.parametrize("ndim", [1, 2])
-def test_auto_guard_makes_no_multithreaded_blas_call(monkeypatch, ndim: int):
-    """The guard's norms (and nothing else on the FFT path) hand BLAS no vector longer
-    than OpenBLAS's single-thread limit."""
-    longest = [0]
-
-    def spy(function):
-        def call(*arrays, **options):
-            longest[0] = max([longest[0], *(np.shape(a)[-1] for a in arrays if np.ndim(a))])
-            return function(*arrays, **options)
-
-        return call
-
-    for name in ("dot", "vdot", "inner", "matmul", "tensordot", "vecdot"):
-        if hasattr(np, name):
-            monkeypatch.setattr(np, name, spy(getattr(np, name)))
-    shape, taps = ((10**5,), (31,)) if ndim == 1 else ((400, 400), (9, 9))
-    rng = np.random.default_rng(5)
-    signal, kernel = rng.normal(size=shape), rng.normal(size=taps)
-    result = compute(signal, kernel, "convolution", method="auto")
-    assert result.method == "fft"
-    assert longest[0] <= BLAS_ONE_THREAD
-    expected = compute(signal, kernel, "convolution", method="direct").values
-    np.testing.assert_allclose(result.values, expected, rtol=1e-9, atol=1e-9)
-
-
-def test_auto_guard_keeps_exact_zeros_in_short_signals():
-    """A zero stretch inside a signal handled by one transform: zero outputs stay 0.0."""
-    rng = np.random.default_rng(7)
-    signal = rng.normal(size=3_000) * 1e6
-    signal[1_000:1_600] = 0.0
-    kernel = rng.normal(size=400)
-    result = compute(signal, kernel, "convolution", method="auto")
-    assert result.method == "fft"
-    assert np.all(result.values[1_000:1_201] == 0.0)
-
-
 # --------------------------------------------------------------------------- huge and tiny values
 
 
@@ -800,180 +681,6 @@ def test_one_huge_value_in_a_normal_signal(method: str, spike: float, ndim: int)
         assert (error <= 1e-12 * magnitude[finite]).all()
 
 
-# --------------------------------------------------------------------------- long direct sums
-
-
-@settings(deadline=None, max_examples=60)
-@given(cases(), st.integers(1, 3), st.sampled_from([1, 2, 8192]))
-def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: int, row: int):
-    """Long direct sums run in pieces that return to Python (for Ctrl-C), and long kernels
-    in runs of ``BLAS_ROW`` taps (BLAS keeps those on one thread): tiny pieces give every
-    output the same bits as one piece, and both match the reference."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "BLAS_ROW", row)
-        patch.setattr(engine, "_ONE_PIECE_MACS", 0)  # every sum by the pieces' route
-        whole = case.run("direct").values  # in one piece
-        patch.setattr(engine, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
-        patch.setattr(engine, "ONE_CALL_NS", 0.0)
-        patch.setattr(engine, "NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
-        pieces = case.run("direct").values
-        check_every_method(case)
-    if whole.dtype.kind in "fc":
-        np.testing.assert_array_equal(pieces.view(np.uint8), whole.view(np.uint8))
-    else:
-        assert [int(v) for v in pieces.flat] == [int(v) for v in whole.flat]
-
-
-def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
-    """The cost model sizes the pieces: a sum it prices at 3.9 PIECE_NS takes 4 calls (past
-    ONE_CALL_NS, which is larger than that in use)."""
-    calls = []
-    convolve = np.convolve
-    monkeypatch.setattr(np, "convolve", lambda *a: calls.append(1) or convolve(*a))
-    rng = np.random.default_rng(1)
-    signal, kernel = rng.normal(size=200_000), rng.normal(size=300)
-    outputs = signal.size - kernel.size + 1
-    monkeypatch.setattr(engine, "PIECE_NS", engine.compiled_cost(300, "f") * outputs / 3.9)
-    monkeypatch.setattr(engine, "ONE_CALL_NS", engine.PIECE_NS)
-    values = engine.convolve(signal, kernel, method="direct")
-    assert len(calls) == 4
-    np.testing.assert_array_equal(values, convolve(signal, kernel, "valid"))
-    calls.clear()
-    monkeypatch.setattr(engine, "BLAS_ROW", 100)  # three runs of taps a piece
-    values = engine.convolve(signal, kernel, method="direct")
-    assert len(calls) == 12
-    np.testing.assert_allclose(values, convolve(signal, kernel, "valid"), rtol=1e-12, atol=1e-12)
-
-
-# --------------------------------------------------------------------------- choose_method
-
-
-@pytest.mark.parametrize("kind", ["i", "f", "c"])
-def test_choose_method_small_kernels_direct_long_kernels_fft(kind: str):
-    assert choose_method(plan((1_000,), (3,)), (3,), kind) == "direct"
-    if kind != "c":  # numpy's complex convolve is slow enough that the FFT wins from K = 3
-        assert choose_method(plan((10**6,), (5,)), (5,), kind) == "direct"
-    assert choose_method(plan((10**6,), (10**4,)), (10**4,), kind) == "fft"
-    assert choose_method(plan((10**5,), (2_000,), "full"), (2_000,), kind) == "fft"
-    assert choose_method(plan((200, 200), (2, 2)), (2, 2), kind) == "direct"
-    assert choose_method(plan((300, 300), (31, 31)), (31, 31), kind) == "fft"
-
-
-@pytest.mark.parametrize("kind", ["i", "f", "c"])
-def test_choose_method_counts_the_fft_calls_fixed_cost_on_short_signals(kind: str):
-    """Per output the FFT beats the sum with 31 taps, but a short signal cannot pay for an
-    FFT call's set-up: a thousand values are summed directly, a million by FFT."""
-    geometry = plan((10**6,), (31,))
-    blocks = fft.block_plan(31, 10**6)
-    per_output = fft.transform_work(blocks.length) / blocks.step * engine.NS_PER_FFT_UNIT_1D[kind]
-    assert per_output < engine._direct_cost(geometry, (31,), kind)
-    assert choose_method(geometry, (31,), kind) == "fft"
-    assert choose_method(plan((1_000,), (31,)), (31,), kind) == "direct"
-
-
-def test_choose_method_python_ints_always_direct():
-    assert choose_method(plan((10**6,), (10**4,)), (10**4,), "O") == "direct"
-    assert choose_method(plan((300, 300), (31, 31)), (31, 31), "O") == "direct"
-
-
-@pytest.mark.parametrize("taps", range(1, engine.PLAIN_TAPS + 1))
-def test_auto_sums_plain_short_kernels_directly_at_every_length(taps: int):
-    """What lets convolve and correlate send such requests straight to numpy.convolve."""
-    lengths = [taps, taps + 1, *(round(10**e) for e in np.arange(1, 10.01, 0.25))]
-    for n in lengths:
-        assert choose_method(plan((n,), (taps,)), (taps,), "f") == "direct", n
-
-
-@settings(deadline=None)
-@given(
-    n=st.integers(1, 300),
-    taps=st.integers(1, engine.PLAIN_TAPS),
-    method=st.sampled_from(["auto", "direct"]),
-    data=st.data(),
-)
-def test_plain_requests_give_the_general_paths_values_bit_for_bit(
-    n: int, taps: int, method: str, data: st.DataObject
-):
-    assume(taps <= n)
-    cells = st.floats(allow_nan=True, allow_infinity=True, width=64)
-    signal = np.array(data.draw(st.lists(cells, min_size=n, max_size=n)), dtype=np.float64)
-    kernel = np.array(data.draw(st.lists(cells, min_size=taps, max_size=taps)))
-    with np.errstate(all="ignore"):
-        for operation, function in (
-            ("convolution", engine.convolve),
-            ("correlation", engine.correlate),
-        ):
-            expected = compute(signal, kernel, operation, method=method).values
-            got = function(signal, kernel, method=method)
-            assert got.dtype == expected.dtype
-            assert got.tobytes() == expected.tobytes()
-
-
-def test_plain_route_taken_only_for_plain_requests():
-    signal, kernel = np.arange(10.0), np.array([1.0, -2.0, 0.5])
-    defaults = {
-        "padding": "valid",
-        "stride": 1,
-        "dilation": 1,
-        "pad_mode": "zeros",
-        "method": "auto",
-        "convention": "convcli",
-    }
-
-    def plain(signal_=signal, kernel_=kernel, **changes):
-        return engine._plain_sum(signal_, kernel_, "convolution", **{**defaults, **changes})
-
-    assert plain() is not None
-    for signal_, kernel_ in [
-        (signal.tolist(), kernel),  # a list
-        (signal.astype(int), kernel),  # integers stay exact
-        (signal, kernel.astype(complex)),
-        (signal.reshape(2, 5), kernel.reshape(1, 3)),
-        (signal, np.ones(engine.PLAIN_TAPS + 1)),
-        (signal[:2], kernel),  # a kernel longer than the signal: an error
-    ]:
-        assert plain(signal_, kernel_) is None
-    for changes in [
-        {"padding": "same"},
-        {"padding": ((0, 0),)},
-        {"stride": 2},
-        {"stride": (1,)},
-        {"dilation": 2},
-        {"pad_mode": "reflect"},
-        {"pad_mode": "mirror"},  # no such pad mode
-        {"method": "fft"},
-        {"convention": "numpy"},
-    ]:
-        assert plain(**changes) is None, changes
-    with pytest.raises(ConvcliError, match="unknown pad mode"):  # refused as ever
-        engine.convolve(signal, kernel, pad_mode="mirror")
-
-
-def test_result_reports_method_used():
-    rng = np.random.default_rng(3)
-    short, long_kernel = rng.normal(size=1_000), rng.normal(size=1_500)
-    signal = rng.normal(size=30_000)
-    assert compute(short, [1.0, 2.0, 1.0], "convolution").method == "direct"
-    assert compute(signal, long_kernel, "convolution").method == "fft"
-    assert compute(signal, long_kernel, "convolution", method="direct").method == "direct"
-    assert compute(short, [1.0, 2.0], "convolution", method="fft").method == "fft"
-    huge = [2**70 + i for i in range(1_000)]
-    for method in METHODS:
-        result = compute(huge, list(range(1, 301)), "correlation", method=method)
-        assert result.method == "direct"  # Python ints: only the direct sum is exact
-        assert result.values.dtype == object
-        assert result.values[0] == sum((2**70 + i) * (i + 1) for i in range(300))
-    geometry = plan((30_000,), (1_500,))
-    assert compute(signal, long_kernel, "correlation").method == choose_method(
-        geometry, (1_500,), "f"
-    )
-
-
-def test_unknown_method_refused():
-    with pytest.raises(ConvcliError, match="unknown method"):
-        compute([1, 2], [1], "convolution", method="fast")
-
-
 # --------------------------------------------------------------------------- tiny inputs
 
 
@@ -1022,3 +729,8 @@ def test_fft_on_tiny_inputs(signal, kernel, padding: str, pad_mode: str, operati
     else:
         assert_close(result.values, expected, magnitude, 8 * fft_error_scale(case))
     check_every_method(case)
+
+
+def test_auto_uses_fft_for_long_kernels_on_long_signals():
+    case = long_case(*LONG_CASES["float-valid-nan"])
+    assert case.run("auto").method == "fft"
