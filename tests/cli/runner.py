@@ -98,3 +98,8 @@ def error_line(result: Result) -> str:
 def matrix(rows: list[list[int]]) -> str:
     """A 2-D inline argument: ``1,2;3,4``."""
     return ";".join(",".join(map(str, row)) for row in rows)
+
+
+def normalised(text: str) -> list[str]:
+    """Every line with runs of spaces (column padding) collapsed and the ends stripped."""
+    return [" ".join(line.split()) for line in text.splitlines()]
