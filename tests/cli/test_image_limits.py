@@ -1,6 +1,6 @@
 """Images whose pixels would not fit in memory (decompression bombs): refused from the size
 their header declares, before a pixel is decoded, in real processes whose available memory
-the test lowers (as tests/test_limits.py does in-process) under a cap on their address space."""
+the test lowers (as tests/cli/test_limits.py does in-process) under a cap on their address space."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The command line as a shell runs it: real processes, pipes, exit codes and a terminal.
 
 Each Python start costs a fraction of a second, so these tests are few; the
-in-process tests in test_cli.py cover the options and the errors in detail.
+in-process tests in test_main.py cover the options and the errors in detail.
 """
 
 from __future__ import annotations

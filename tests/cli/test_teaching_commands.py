@@ -2,7 +2,7 @@
 
 ``backward``, ``kernels`` and named kernels, the sparklines and heat maps of
 ``compare``, ``plot``, images in and out (PNG/JPEG) and ``demo``. As in
-test_cli.py, each command's output is parsed and compared with what the
+test_main.py, each command's output is parsed and compared with what the
 library returns for the same call; figures and images are opened with Pillow
 (or parsed as XML) and their sizes checked. Only a few figures are drawn,
 since matplotlib is the slow part.
