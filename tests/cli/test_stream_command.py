@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from convcli.cli.main import cli
-from convcli.render.progress import byte_progress
 
 #: Longer than Stream's buffer, so the signal really is processed in pieces.
 LONG = 400_000
@@ -90,19 +89,6 @@ def test_stream_refusals_are_one_line(args: list[str], message: str) -> None:
     assert result.exit_code in (1, 2)
     assert message in result.output
     assert "Traceback" not in result.output
-
-
-@pytest.mark.parametrize(("seconds", "shown"), [(0.1, False), (2.0, True)])
-def test_progress_bar_appears_only_for_long_runs(
-    seconds: float, shown: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("FORCE_COLOR", "1")  # rich treats stderr as a terminal
-    ticks = iter([0.0, seconds, seconds])
-    with byte_progress("signal.csv", 1000, clock=lambda: next(ticks)) as advance_to:
-        advance_to(500)
-    drawn = capsys.readouterr().err
-    assert ("signal.csv" in drawn) is shown
-    assert ("0.5/1.0 kB" in drawn) is shown  # bytes read of the total
 
 
 @pytest.mark.parametrize(

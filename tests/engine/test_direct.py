@@ -1,4 +1,5 @@
-"""Tests for convcli.engine.direct: direct sums in pieces give the same bits and return to Python between pieces."""
+"""Tests for convcli.engine.direct: direct sums in pieces give the same bits as in one piece,
+and return to Python between pieces."""
 
 from __future__ import annotations
 
