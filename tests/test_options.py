@@ -1,4 +1,5 @@
-"""Tests for convcli.options: parsing of the padding and the per-axis forms of stride and dilation."""
+"""Tests for convcli.options: parsing of the padding, and of the per-axis forms of stride and
+dilation."""
 
 from __future__ import annotations
 
