@@ -62,6 +62,7 @@ def values(f, h, convention, operation, *args, **options) -> np.ndarray:
 # ---------------------------------------------------------------- numpy
 
 
+@pytest.mark.slow
 @given(signals(1), st.sampled_from(MODES), st.sampled_from(OPERATIONS))
 def test_numpy_matches_numpy(pair, mode, operation):
     f, h = pair
@@ -69,6 +70,7 @@ def test_numpy_matches_numpy(pair, mode, operation):
     assert_same(values(f, h, "numpy", operation, mode), function(f, h, mode))
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from("ic").flatmap(
         lambda kind: st.integers(1, 6).flatmap(
@@ -140,11 +142,13 @@ def check_scipy(f, h, operation, mode):
         assert_same(got, reference)
 
 
+@pytest.mark.slow
 @given(signals(1), st.sampled_from(MODES), st.sampled_from(OPERATIONS))
 def test_scipy_matches_scipy_1d(pair, mode, operation):
     check_scipy(*pair, operation, mode)
 
 
+@pytest.mark.slow
 @given(signals(2, longest=5), st.sampled_from(MODES), st.sampled_from(OPERATIONS))
 def test_scipy_matches_scipy_2d(pair, mode, operation):
     check_scipy(*pair, operation, mode)
@@ -155,6 +159,7 @@ def scipy2d_reference(f, h, operation, mode, boundary):
     return function(f, h, mode, boundary=boundary)
 
 
+@pytest.mark.slow
 @given(
     signals(2, longest=5),
     st.sampled_from(MODES),
@@ -233,6 +238,7 @@ def test_matlab_conv_same_documented_example():
     assert values(u, v, "matlab", "convolution", "same").tolist() == [15, 5, -9, 7, 6, 7, -1]
 
 
+@pytest.mark.slow
 @given(signals(1), st.sampled_from(MODES))
 def test_matlab_conv_keeps_the_central_part_from_floor_k_over_2(pair, mode):
     f, h = pair
@@ -247,6 +253,7 @@ def test_matlab_conv_keeps_the_central_part_from_floor_k_over_2(pair, mode):
     assert_same(got, expected.astype(got.dtype))
 
 
+@pytest.mark.slow
 @given(signals(2, longest=5), st.sampled_from(MODES))
 def test_matlab_conv2_keeps_the_central_part(pair, mode):
     f, h = pair
@@ -268,6 +275,7 @@ def test_matlab_valid_with_a_longer_kernel_is_empty():
     assert compute(IMAGE, np.ones((9, 2)), "matlab", "convolution", "valid").values.shape == (0, 7)
 
 
+@pytest.mark.slow
 @given(signals(1))
 def test_matlab_xcorr_returns_every_lag(pair):
     f, h = pair
@@ -286,6 +294,7 @@ def test_matlab_xcorr_documented_example_peaks_at_the_shift():
     assert lags[np.argmax(c)] == -5
 
 
+@pytest.mark.slow
 @given(signals(2, longest=5))
 def test_matlab_xcorr2_is_the_full_2d_correlation(pair):
     f, h = pair
@@ -464,6 +473,7 @@ def tf_same_pads(length: int, taps: int, stride: int, dilation: int) -> tuple[in
     return total // 2, total - total // 2
 
 
+@pytest.mark.slow
 @given(st.integers(1, 30), st.integers(1, 9), st.integers(1, 4), st.integers(1, 3))
 def test_tensorflow_same_pads_as_its_padding_notes_say(length, taps, stride, dilation):
     if stride > 1 and dilation > 1:
@@ -497,6 +507,7 @@ def test_tensorflow_documented_explicit_padding_example():
     assert_same(result.values, values(padded, filters, "tensorflow", "correlation", "valid"))
 
 
+@pytest.mark.slow
 @given(
     signals(1, kinds="if"), st.integers(1, 3), st.integers(1, 3), st.sampled_from(["same", "valid"])
 )
@@ -520,6 +531,7 @@ def test_tensorflow_is_the_documented_sum(pair, stride, dilation, padding):
     assert_same(got, np.array(expected).astype(got.dtype))
 
 
+@pytest.mark.slow
 @given(
     signals(2, kinds="if", longest=6),
     st.tuples(st.integers(1, 3), st.integers(1, 3)),

@@ -211,6 +211,7 @@ def test_per_axis_options_read_as_tuples():
 # --------------------------------------------------------------------------- properties
 
 
+@pytest.mark.slow
 @given(problems())
 def test_matches_the_naive_loop_and_its_own_check(problem):
     x, w, g, forward, options = problem
@@ -240,6 +241,7 @@ def test_matches_the_naive_loop_and_its_own_check(problem):
     assert result.checked_cells == x.size + w.size
 
 
+@pytest.mark.slow
 @given(problems(integer=True))
 def test_adjoint_identity(problem):
     # L = <y, G> is linear in x and in w, so <y, G> = <x, dL/dx> = <w, dL/dw> exactly
@@ -250,6 +252,7 @@ def test_adjoint_identity(problem):
     assert dot(w, result.grad_kernel) == inner
 
 
+@pytest.mark.slow
 @given(problems(integer=True))
 def test_default_upstream_is_all_ones(problem):
     x, w, _, forward, options = problem

@@ -231,6 +231,7 @@ def check_explanation(case: Case, explanation: Explanation) -> None:
 # --------------------------------------------------------------------------- properties
 
 
+@pytest.mark.slow
 @given(cases(ndim=1))
 def test_steps_1d_agree_with_engine_and_reference(case: Case) -> None:
     explanation = explained(case)
@@ -238,6 +239,7 @@ def test_steps_1d_agree_with_engine_and_reference(case: Case) -> None:
     check_explanation(case, explanation)
 
 
+@pytest.mark.slow
 @given(cases(ndim=2))
 def test_steps_2d_agree_with_engine_and_reference(case: Case) -> None:
     explanation = explained(case)

@@ -115,6 +115,7 @@ def test_lags_match_scipy_correlation_lags(mode):
             assert ours.dtype.kind == "i"
 
 
+@pytest.mark.slow
 @given(data=st.data(), ndim=st.sampled_from([1, 2]))
 def test_lags_label_every_output_with_its_shift(data, ndim):
     case = data.draw(cases(ndim))
@@ -187,6 +188,7 @@ def xcorr_reference(x: np.ndarray, y: np.ndarray, scale: str) -> tuple[dict, np.
     return values, np.array(list(values.values()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", ["biased", "unbiased", "coeff"])
 @given(
     data=st.data(), ndim=st.sampled_from([1, 2]), kind=st.sampled_from(["int", "float", "complex"])
@@ -278,6 +280,7 @@ def zncc_reference(signal, kernel, padding, stride, dilation, pad_mode) -> np.nd
     return out
 
 
+@pytest.mark.slow
 @given(
     data=st.data(),
     ndim=st.sampled_from([1, 2]),
@@ -415,6 +418,7 @@ def test_zncc_is_a_float_and_the_lags_stay_integers():
 # --------------------------------------------------------------------------- compare
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", ["biased", "unbiased", "coeff", "zncc"])
 @given(data=st.data())
 def test_compare_normalizes_convolution_as_correlation_with_the_flipped_kernel(scale, data):
@@ -446,6 +450,7 @@ def test_compare_keeps_the_verdict_of_an_antisymmetric_kernel():
 # --------------------------------------------------------------------------- delay
 
 
+@pytest.mark.slow
 @given(
     reference=st.lists(st.integers(-9, 9), min_size=1, max_size=30),
     shift=st.integers(-40, 40),

@@ -46,6 +46,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "changes", "encoding"), CASES)
 def test_output_fits_the_streams_encoding(args, changes, encoding):
     """Every view prints in the encoding it is given (ASCII glyphs where it lacks Unicode)."""
@@ -64,6 +65,7 @@ def test_output_fits_the_streams_encoding(args, changes, encoding):
     assert len(text.splitlines()) > 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("changes", "encoding"), ENCODINGS[:2])
 def test_error_messages_fit_the_streams_encoding(changes, encoding):
     """An error message holding a Unicode glyph (±) reaches an ASCII stderr readably."""
@@ -111,6 +113,7 @@ def test_digits_leaves_csv_and_json_exact(command, machine):
     assert invoke(*command, "--format", machine, "--digits", "2") == plain
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [
@@ -144,6 +147,7 @@ def test_digits_rounds_the_delay_table():
 # ---------------------------------------------------------------- conventions at 80 columns
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("columns", ["60", "80"])
 @pytest.mark.parametrize(
     "command",
@@ -254,6 +258,7 @@ def demo_with_keys(keys: list[bytes]) -> tuple[int, str]:
 STEP_1, STEP_2 = "1. Convolution flips the kernel", "2. A symmetric kernel"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_demo_quits_on_q():
     code, text = demo_with_keys([b"q"])
@@ -262,6 +267,7 @@ def test_demo_quits_on_q():
     assert "q: quit" in text
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 @pytest.mark.parametrize("back", [b"b", b"\x1b[D"], ids=["b", "left arrow"])
 def test_demo_goes_back_a_step(back):
@@ -275,6 +281,7 @@ def test_demo_goes_back_a_step(back):
 ANIMATE = ["--animate", "--op", "conv", "--delay", "0"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 @pytest.mark.parametrize("encoding", ["ascii", "cp437"])
 def test_animation_on_a_terminal_that_cannot_show_unicode(encoding):

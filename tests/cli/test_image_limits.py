@@ -81,6 +81,7 @@ def bomb(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -105,6 +106,7 @@ def test_a_decompression_bomb_is_refused_from_its_header(bomb, args):
     assert sorted(path.name for path in bomb.iterdir()) == ["bomb.png"]
 
 
+@pytest.mark.slow
 def test_an_image_that_fits_is_read_without_pillows_warning(tmp_path):
     """10000x10000 pixels pass Pillow's own 89-million-pixel warning line; where the memory
     allows them, convcli reads them and says nothing about it."""
@@ -115,6 +117,7 @@ def test_an_image_that_fits_is_read_without_pillows_warning(tmp_path):
     assert (code, stderr) == (0, "")
 
 
+@pytest.mark.slow
 def test_a_header_declaring_a_trillion_pixels_is_refused_at_once(tmp_path):
     """A 74-byte header declaring 1,000,000x1,000,000 pixels: the check reads the header's
     numbers, never a value per pixel (which took minutes and could not be interrupted)."""

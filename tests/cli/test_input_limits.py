@@ -78,6 +78,7 @@ def error_line(result) -> str:
     return result.stderr.strip()
 
 
+@pytest.mark.slow
 def test_an_endless_line_stops_at_the_address_space_limit():
     """One line that never ends (digits without a newline), under ``ulimit -v``: refused by
     convcli with the memory it could use, not by a failed allocation."""
@@ -104,6 +105,7 @@ def test_endless_values_on_standard_input_stop_at_the_memory_available():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["compare", "explain"])
 def test_stream_is_advised_only_where_it_helps(command):
     with endless("1") as pipe:
@@ -135,6 +137,7 @@ def test_an_endless_signal_column_is_named():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "stdin"),
     [
@@ -155,6 +158,7 @@ def test_dev_zero_is_refused_at_once(args, stdin):
     assert seconds < 10
 
 
+@pytest.mark.slow
 def test_a_npy_header_declaring_more_than_the_memory_is_refused_before_its_data(tmp_path):
     """10^13 float64 values declared, 64 bytes given: through a pipe, whose length is
     unknown, too large for the memory; from a file, truncated or corrupt."""
@@ -179,6 +183,7 @@ def test_a_npy_header_declaring_more_than_the_memory_is_refused_before_its_data(
     assert error_line(result).startswith("Error: standard input is truncated or corrupt")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -217,6 +222,7 @@ def test_what_needs_no_reading_is_checked_before_standard_input(args, message):
     assert error_line(result).startswith(message)
 
 
+@pytest.mark.slow
 def test_a_bad_kernel_name_beats_a_terminal_on_standard_input():
     import pty
 

@@ -98,6 +98,7 @@ WRITERS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output_format", ["csv", "json", "npy"])
 @pytest.mark.parametrize("comparing", [False, True], ids=["conv", "compare"])
 @pytest.mark.parametrize("dtype", [np.int64, np.float64, np.complex128])

@@ -20,6 +20,7 @@ from tests.processes import PYTHON_M, ROOT, environment
 TIMEOUT = 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["auto", "fft", "direct"])
 def test_huge_values_print_no_library_warning(tmp_path, method):
     """A signal with one value of 1e308 (its FFT overflowed, and numpy's RuntimeWarnings
@@ -86,6 +87,7 @@ def _interrupt_while_summing(process: subprocess.Popen) -> float:
     return time.monotonic() - sent
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_stops_a_long_direct_sum_within_a_second(tmp_path):
     """2e6 values with 1e5 taps by the direct sum (half a minute in one numpy call, which
@@ -100,6 +102,7 @@ def test_ctrl_c_stops_a_long_direct_sum_within_a_second(tmp_path):
     assert len(stderr.strip().splitlines()) <= 1, stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, needs a pty")
 def test_long_run_estimate_on_a_terminal_only(tmp_path):
     """A run the cost model prices at minutes says so first, on a terminal; in a pipe it
@@ -137,6 +140,7 @@ def test_long_run_estimate_on_a_terminal_only(tmp_path):
     assert "about" not in stderr, stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty")
 @pytest.mark.parametrize(
     "args",

@@ -832,6 +832,7 @@ def test_help_lists_every_option(command):
 CSV_CHARACTERS = '0123456789+-.eEjin ,;\t\r\n"#x\ufeff'
 
 
+@pytest.mark.slow
 @given(
     text=st.text(alphabet=st.sampled_from(CSV_CHARACTERS), max_size=80) | st.text(max_size=40),
     options=st.sampled_from([[], ["--decimal", ","], ["--delimiter", ";"], ["--stream"]]),
@@ -910,6 +911,7 @@ def test_int64_overflow_exact_on_the_command_line(signal, kernel, method, stream
     assert all(re.fullmatch(r"-?\d+", line) for line in result.stdout.splitlines())
 
 
+@pytest.mark.slow
 def test_int64_overflow_exact_in_a_long_stream(tmp_path):
     """Past the stream's buffer, with blocks summed by FFT where int64 is safe."""
     values = [(i % 7 - 3) * 2**60 for i in range(300_000)]
@@ -966,6 +968,7 @@ def test_kernels_has_no_force_option():
 # ------------------------------------------------------------ limits
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -998,6 +1001,7 @@ def test_too_large_for_the_memory_is_refused_before_computing(tmp_path, monkeypa
         assert word in line
 
 
+@pytest.mark.slow
 def test_plot_counts_the_figure_in_its_memory_check(tmp_path, monkeypatch):
     """Drawing a 3000x3000 comparison took 870 MB (peak RSS over start-up) for matplotlib's
     copies of three panels, more than the results alone: 900 MB available is refused."""
@@ -1113,6 +1117,7 @@ def test_the_error_table_is_there():
     assert len(error_table()) >= 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("command", "message", "code"), error_table(), ids=lambda v: str(v)[:40])
 def test_documented_error_table(tmp_path, monkeypatch, command, message, code):
     """Each row of docs/errors.md's table: the example gives the message shown and exit code."""

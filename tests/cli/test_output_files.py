@@ -87,6 +87,7 @@ def device(directory: Path, name: str, minor: int) -> Path:
 # --------------------------------------------------------------------------- not regular files
 
 
+@pytest.mark.slow
 @needs_root
 def test_a_character_device_is_written_into_never_replaced(tmp_path):
     null = device(tmp_path, "null", 3)
@@ -96,6 +97,7 @@ def test_a_character_device_is_written_into_never_replaced(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["null"]
 
 
+@pytest.mark.slow
 def test_a_fifo_is_written_into_never_replaced(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
@@ -113,6 +115,7 @@ def test_a_fifo_is_written_into_never_replaced(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["fifo"]
 
 
+@pytest.mark.slow
 def test_a_socket_is_refused_as_the_shell_refuses_it_never_replaced(tmp_path):
     path = tmp_path / "socket"
     with socket.socket(socket.AF_UNIX) as server:
@@ -127,6 +130,7 @@ def test_a_socket_is_refused_as_the_shell_refuses_it_never_replaced(tmp_path):
     assert stat.S_ISSOCK(path.stat().st_mode)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "descriptor"),
     [("/dev/stdout", 1), ("/dev/stderr", 2), ("/dev/fd/3", 3), ("/proc/self/fd/3", 3)],
@@ -155,6 +159,7 @@ def test_a_descriptor_path_writes_where_the_shell_opened_it(tmp_path, path, desc
     assert sorted(os.listdir(tmp_path)) == ["log"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/dev/stdout", "fifo"])
 def test_a_reader_gone_from_a_pipe_named_by_o_ends_quietly(tmp_path, path):
     """``-o /dev/stdout`` or ``-o FIFO`` whose reader has gone ends as ``| head`` does:
@@ -181,6 +186,7 @@ def test_a_reader_gone_from_a_pipe_named_by_o_ends_quietly(tmp_path, path):
 # --------------------------------------------------------------------------- regular files
 
 
+@pytest.mark.slow
 @needs_root
 def test_a_replaced_file_keeps_its_mode_and_owner(tmp_path):
     target = owned_by_nobody(tmp_path / "out.csv", "old\n", 0o600)
@@ -192,6 +198,7 @@ def test_a_replaced_file_keeps_its_mode_and_owner(tmp_path):
     assert (status.st_uid, status.st_gid) == (NOBODY, NOBODY)
 
 
+@pytest.mark.slow
 def test_hard_links_stay_one_file(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old\n")
@@ -204,6 +211,7 @@ def test_hard_links_stay_one_file(tmp_path):
     assert target.stat().st_nlink == 2
 
 
+@pytest.mark.slow
 def test_a_file_name_of_255_bytes(tmp_path):
     target = tmp_path / ("é" * 125 + "x.csv")
     assert len(os.fsencode(target.name)) == 255
@@ -214,6 +222,7 @@ def test_a_file_name_of_255_bytes(tmp_path):
     assert os.listdir(tmp_path) == [target.name]
 
 
+@pytest.mark.slow
 @needs_limits
 def test_a_read_only_file_is_refused_as_the_shell_refuses_it(tmp_path):
     target = tmp_path / "out.csv"
@@ -230,12 +239,14 @@ def test_a_read_only_file_is_refused_as_the_shell_refuses_it(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["out.csv"]
 
 
+@pytest.mark.slow
 def test_a_directory_is_refused(tmp_path):
     result = run(*SMALL, "-o", str(tmp_path))
     assert result.returncode == 2  # click's check of the option, as a usage error
     assert result.stderr.endswith(f"'{tmp_path}' is a directory.\n")
 
 
+@pytest.mark.slow
 @needs_limits
 def test_a_writable_file_in_a_closed_folder_is_written_in_place(tmp_path):
     """The folder takes no new file (so no temporary), but the file itself is writable:
@@ -254,6 +265,7 @@ def test_a_writable_file_in_a_closed_folder_is_written_in_place(tmp_path):
     assert sorted(os.listdir(folder)) == ["out.csv"]
 
 
+@pytest.mark.slow
 def test_a_symlink_loop_is_named(tmp_path):
     loop = tmp_path / "loop.csv"
     loop.symlink_to(loop.name)
@@ -263,6 +275,7 @@ def test_a_symlink_loop_is_named(tmp_path):
     assert loop.is_symlink()
 
 
+@pytest.mark.slow
 @needs_limits
 def test_a_folder_closed_to_the_user_is_named(tmp_path):
     closed = tmp_path / "closed"
@@ -277,6 +290,7 @@ def test_a_folder_closed_to_the_user_is_named(tmp_path):
 # --------------------------------------------------------------------------- full disks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -300,6 +314,7 @@ def test_standard_output_on_a_full_device(args):
     assert result.stderr == "Error: no space left on device writing standard output\n"
 
 
+@pytest.mark.slow
 @needs_root
 def test_a_full_device_as_output(tmp_path):
     full = device(tmp_path, "full", 7)
@@ -334,6 +349,7 @@ def full_filesystem(tmp_path) -> Iterator[Path]:
         subprocess.run(["umount", str(mount_point)], check=True)
 
 
+@pytest.mark.slow
 @needs_root
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
 def test_a_full_filesystem_keeps_the_old_file(tmp_path, full_filesystem, stream):
@@ -367,6 +383,7 @@ def _signal_when(process: subprocess.Popen, number: int, ready: Callable[[], boo
     process.send_signal(number)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("number", SIGNALS, ids=lambda number: signal.Signals(number).name)
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
 def test_a_signal_while_writing_removes_the_temporary(tmp_path, number, stream):
@@ -409,6 +426,7 @@ def test_a_signal_while_writing_removes_the_temporary(tmp_path, number, stream):
     assert os.listdir(output_dir) == ["out.csv"]
 
 
+@pytest.mark.slow
 def test_an_ignored_sighup_stays_ignored(tmp_path):
     """Under ``nohup`` (SIGHUP ignored) a hang-up changes nothing: the run completes."""
     target = tmp_path / "out.csv"

@@ -50,6 +50,7 @@ SMALL_COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", SMALL_COMMANDS, ids=" ".join)
 def test_a_reader_gone_before_the_start_ends_the_command_quietly(args):
     """Standard output is a pipe whose reader has already closed it: every write fails
@@ -80,6 +81,7 @@ def big_signal(tmp_path_factory) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("head") is None, reason="needs head")
 @pytest.mark.parametrize(
     "args",
@@ -154,6 +156,7 @@ def run_closed(args: list[str], closed: tuple[int, ...], **kwargs) -> subprocess
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
 @pytest.mark.parametrize(
     ("args", "role"),
@@ -180,6 +183,7 @@ def test_closed_standard_input_is_no_matter_when_it_is_not_read():
     assert (result.returncode, result.stdout, result.stderr) == (0, "3\n5\n", "")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
 @pytest.mark.parametrize(
     "args",
@@ -202,6 +206,7 @@ def test_closed_standard_output_is_one_line(args):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
 def test_closed_standard_output_does_not_matter_with_o(tmp_path, stream):
@@ -212,6 +217,7 @@ def test_closed_standard_output_does_not_matter_with_o(tmp_path, stream):
     assert out.read_text() == "3\n5\n"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
 @pytest.mark.parametrize(
     ("args", "code", "stdout"),
@@ -229,6 +235,7 @@ def test_closed_standard_error_keeps_the_exit_code_and_standard_output_clean(arg
     assert (result.returncode, result.stdout) == (code, stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
 @pytest.mark.parametrize(
     ("args", "code"), [(["conv", "1,2", "1"], 1), (["conv", "-", "1"], 1), (["--help"], 0)]

@@ -43,6 +43,7 @@ def run(command: list[str], *args: str, **kwargs) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.slow
 def test_pipe_conv_into_corr_through_stdin():
     """``convcli conv ... --format csv | convcli corr - ...``, the second in auto format (a pipe: CSV)."""
     first_command = [SCRIPT] if SCRIPT else PYTHON_M
@@ -73,6 +74,7 @@ def test_pipe_conv_into_corr_through_stdin():
     assert second.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "code", "words"),
     [
@@ -101,6 +103,7 @@ def test_version(command):
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "single"),
     [
@@ -137,6 +140,7 @@ def test_reader_closing_the_pipe_early(tmp_path, args, single):
     assert process.returncode in (0, 1, 141, -13), (process.returncode, stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_auto_format_is_a_table_on_a_terminal_and_no_color_is_respected():
     import pty
@@ -173,6 +177,7 @@ def test_auto_format_is_a_table_on_a_terminal_and_no_color_is_respected():
     assert not COLOUR_CODE.search(out), repr(out)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX pipes")
 def test_stream_leaves_quietly_while_its_writer_keeps_stdin_open():
     """``producer | convcli conv - 1,1 --stream | head -1`` with a producer that has not
@@ -204,6 +209,7 @@ def test_stream_leaves_quietly_while_its_writer_keeps_stdin_open():
     assert process.returncode in (0, 1, 141, -13), (process.returncode, stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None or shutil.which("head") is None, reason="bash")
 def test_head_3_in_a_shell_pipeline_exits_quietly(tmp_path):
     """``convcli conv big.csv h | head -3`` under pipefail: three lines, nothing on stderr,
@@ -227,6 +233,7 @@ def _interrupt_when(process: subprocess.Popen, ready) -> None:
     process.send_signal(signal.SIGINT)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
 def test_ctrl_c_exits_130_without_a_traceback_or_a_partial_file(tmp_path, stream):

@@ -82,6 +82,7 @@ def run_with(pythonpath: str | None, *args: str, **changes: str) -> subprocess.C
     )
 
 
+@pytest.mark.slow
 def test_bare_convcli_prints_the_help_as_click_does(click_path):
     """Bare ``convcli``: click's help for a group without a command (on standard output with
     exit 0 before click 8.2, on standard error with exit 2 since), never a traceback."""
@@ -107,6 +108,7 @@ def test_bare_console_script_prints_the_help():
     assert "Commands:" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "code", "words"),
     [
@@ -142,6 +144,7 @@ def test_errors_are_one_line_under_both_clicks(click_path, args, code, words):
         assert word in lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["--help"], ["conv", "--help"], ["--version"]])
 def test_help_and_version_under_both_clicks(click_path, args):
     result = run_with(click_path, *args)
@@ -149,6 +152,7 @@ def test_help_and_version_under_both_clicks(click_path, args):
     assert ("convcli, version" if args == ["--version"] else "Usage: convcli") in result.stdout
 
 
+@pytest.mark.slow
 def test_a_result_under_both_clicks(click_path):
     result = run_with(click_path, "conv", "2,1,3", "-1,1", "--padding", "full")
     assert (result.returncode, result.stderr) == (0, "")
@@ -169,6 +173,7 @@ def complete(click_path: str | None, words: str) -> list[tuple[str, str]]:
     return [tuple(line.split(",", 1)) for line in result.stdout.splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "words", ["conv ", "conv 1,2 ", "compare g", "explain samples/ ", "conv --padding full 1,2 "]
 )
@@ -183,6 +188,7 @@ def test_signal_and_kernel_complete_file_names_and_kernel_names(click_path, word
     assert [value for kind, value in offered if kind == "plain"] == examples
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
@@ -203,6 +209,7 @@ def test_commands_and_option_choices_complete(click_path, words, expected):
         assert values == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_prints_the_script_for_each_shell(shell):
     result = run_with(None, "completion", shell)
@@ -211,6 +218,7 @@ def test_completion_prints_the_script_for_each_shell(shell):
     assert f"{shell}_complete" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 @pytest.mark.skipif(
     not (Path(sys.executable).parent / "convcli").exists(), reason="needs the console script"

@@ -33,6 +33,7 @@ def long_floats(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
     [
@@ -51,6 +52,7 @@ def test_stream_writes_the_same_bytes_as_a_whole_run(long_floats: Path, options:
     assert streamed.stderr == b""  # no progress bar when stderr is not a terminal
 
 
+@pytest.mark.slow
 def test_stream_from_standard_input_to_a_file(tmp_path: Path) -> None:
     numbers = np.random.default_rng(3).integers(-1000, 1000, LONG)
     text = "\n".join(map(str, numbers.tolist())).encode() + b"\n"
@@ -63,6 +65,7 @@ def test_stream_from_standard_input_to_a_file(tmp_path: Path) -> None:
     assert target.read_text() == "".join(f"{value}\n" for value in expected.tolist())
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_stream_quietly(long_floats: Path) -> None:
     shell = subprocess.run(
         f"{sys.executable} -m convcli conv {long_floats}:voltage 1,1 --stream | head -n 3",

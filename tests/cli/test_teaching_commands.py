@@ -788,6 +788,7 @@ def matplotlib():
     return pytest.importorskip("matplotlib")
 
 
+@pytest.mark.slow
 def test_plot_png_of_an_image_signal_has_the_documented_size(tmp_path, matplotlib):
     image_module = pytest.importorskip("PIL.Image")
     image = write_png(tmp_path / "photo.png", PIXELS)
@@ -801,6 +802,7 @@ def test_plot_png_of_an_image_signal_has_the_documented_size(tmp_path, matplotli
         assert figure.size == plot.figure_size(comparison)
 
 
+@pytest.mark.slow
 def test_plot_1d_png_has_the_documented_size(tmp_path, matplotlib):
     image_module = pytest.importorskip("PIL.Image")
     target = tmp_path / "classic.png"
@@ -810,6 +812,7 @@ def test_plot_1d_png_has_the_documented_size(tmp_path, matplotlib):
         assert figure.size == plot.figure_size(engine.compare(F, H)) == (900, 750)
 
 
+@pytest.mark.slow
 def test_plot_svg_is_an_svg_document(tmp_path, matplotlib):
     target = tmp_path / "fig.svg"
     succeed("plot", matrix(SQUARE), "sobel-x", "--padding", "same", "-o", str(target))

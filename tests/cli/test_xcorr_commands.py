@@ -242,6 +242,7 @@ def test_explain_labels_each_sum_with_its_lag():
     assert "r[2,1] (lag 1,0) = sum of the products = 3" in grid.stdout
 
 
+@pytest.mark.slow
 def test_plot_labels_the_results_with_lags(tmp_path):
     pytest.importorskip("matplotlib")
     from convcli.engine.geometry import plan

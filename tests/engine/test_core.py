@@ -427,6 +427,7 @@ def test_reference_reproduces_worked_examples():
 # --------------------------------------------------------------------------- numpy / scipy cross-checks
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from(["int", "float", "complex"]),
     st.sampled_from(["int", "float", "complex"]),
@@ -451,6 +452,7 @@ def test_1d_full_and_valid_match_numpy(signal_kind, kernel_kind, n, k, data):
                 np.testing.assert_allclose(actual, expected, rtol=0, atol=scale)
 
 
+@pytest.mark.slow
 @given(
     st.integers(1, 12),
     st.integers(1, 4),
@@ -478,6 +480,7 @@ def test_1d_stride_and_dilation_match_numpy_subsampling(n, k, stride, dilation, 
     )
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from(["int", "float", "complex"]),
     st.sampled_from(["int", "float", "complex"]),
@@ -506,6 +509,7 @@ def test_2d_full_and_valid_match_scipy(signal_kind, kernel_kind, signal_shape, k
             assert_matches(actual, expected, atol)
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from(["int", "float", "complex"]),
     st.sampled_from([1, 2]),
@@ -530,6 +534,7 @@ def test_same_with_odd_kernels_matches_scipy(kind, ndim, data):
 # --------------------------------------------------------------------------- properties vs the reference
 
 
+@pytest.mark.slow
 @given(problems())
 def test_matches_reference(problem):
     if not problem.fits:
@@ -551,6 +556,7 @@ def test_matches_reference(problem):
             assert_close_to_reference(actual, expected, magnitude, problem.fft_slack())
 
 
+@pytest.mark.slow
 @given(problems(ndim=1, kinds=("int",)))
 def test_matches_reference_1d_integers(problem):
     """Extra 1-D weight: every padding form, pad mode, stride and dilation, exactly."""
@@ -564,6 +570,7 @@ def test_matches_reference_1d_integers(problem):
         assert actual.tolist() == expected.tolist()
 
 
+@pytest.mark.slow
 @given(problems(ndim=2))
 def test_matches_reference_2d(problem):
     assume(problem.fits)
@@ -575,6 +582,7 @@ def test_matches_reference_2d(problem):
         assert_close_to_reference(actual, expected, magnitude, problem.fft_slack())
 
 
+@pytest.mark.slow
 @given(problems())
 def test_plan_matches_reference_geometry(problem):
     signal_shape, kernel_shape = problem.signal.shape, problem.kernel.shape
@@ -596,6 +604,7 @@ def test_plan_matches_reference_geometry(problem):
     assert geometry.output_shape == problem.reference_shape
 
 
+@pytest.mark.slow
 @given(problems())
 def test_convolution_is_correlation_with_flipped_conjugated_kernel(problem):
     assume(problem.fits)
@@ -616,6 +625,7 @@ def test_convolution_is_correlation_with_flipped_conjugated_kernel(problem):
         np.testing.assert_allclose(corr2, conv2, rtol=0, atol=1e-12 * scale)
 
 
+@pytest.mark.slow
 @given(problems())
 def test_compare_agrees_with_convolve_and_correlate(problem):
     assume(problem.fits)
@@ -639,6 +649,7 @@ def test_compare_agrees_with_convolve_and_correlate(problem):
         assert isinstance(result.method, str) and result.method != "auto"
 
 
+@pytest.mark.slow
 @given(problems(exact=True, methods=(None, "auto", "direct")))
 def test_compare_counts_differences_exactly(problem):
     """Integer-valued data makes every sum exact, so the verdicts must be exact too
@@ -653,6 +664,7 @@ def test_compare_counts_differences_exactly(problem):
     assert result.kernel_symmetry == python_symmetry(problem.kernel)
 
 
+@pytest.mark.slow
 @given(problems(kernel_builder=symmetric_part))
 def test_symmetric_kernels_give_identical_results(problem):
     assume(problem.fits)
@@ -670,6 +682,7 @@ def test_symmetric_kernels_give_identical_results(problem):
     )
 
 
+@pytest.mark.slow
 @given(problems(kernel_builder=antisymmetric_part, exact=True, methods=(None, "auto", "direct")))
 def test_antisymmetric_kernels_give_negated_results(problem):
     assume(problem.fits)
@@ -688,6 +701,7 @@ def test_antisymmetric_kernels_give_negated_results(problem):
     assert result.identical == (not conv.any())
 
 
+@pytest.mark.slow
 @given(problems(kernel_builder=antisymmetric_part, kinds=("float", "complex")))
 def test_antisymmetric_float_kernels_give_negated_results(problem):
     assume(problem.fits)
@@ -704,6 +718,7 @@ def test_antisymmetric_float_kernels_give_negated_results(problem):
     )
 
 
+@pytest.mark.slow
 @given(
     st.lists(st.integers(1, 40), min_size=1, max_size=3),
     st.data(),
@@ -736,6 +751,7 @@ INT64 = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(
     shapes(ndim=None),
     st.data(),
@@ -819,6 +835,7 @@ def test_python_int_lists_are_exact(signal):
 # --------------------------------------------------------------------------- nan and inf
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @given(problems(kinds=("float", "complex")), st.data(), st.sampled_from(["nan", "inf", "-inf"]))
 def test_nonfinite_values_stay_in_their_windows(problem, data, bad):
@@ -923,6 +940,7 @@ def test_kernel_symmetry_of_small_and_unsigned_integer_dtypes(kernel, expected):
 FUNCTIONS = [convolve, correlate, compare]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize(
     ("signal", "kernel", "options", "words"),
@@ -1035,6 +1053,7 @@ def sampled_reference(signal: np.ndarray, kernel: np.ndarray, cells: np.ndarray)
     return np.array(values)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", [1.0, 1e-18, 1e-200], ids=["unit", "tiny", "underflow"])
 @pytest.mark.parametrize("ndim", [1, 2])
 def test_auto_guard_keeps_small_outputs_exact(ndim: int, scale: float):
@@ -1116,6 +1135,7 @@ def test_auto_guard_keeps_exact_zeros_in_short_signals():
     assert np.all(result.values[1_000:1_201] == 0.0)
 
 
+@pytest.mark.slow
 @settings(deadline=None)
 @given(
     n=st.integers(1, 300),

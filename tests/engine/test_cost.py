@@ -85,6 +85,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signal_shape", "kernel_shape", "dtype", "options"), CASES)
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("comparing", [False, True], ids=["compute", "compare"])
@@ -108,6 +109,7 @@ def test_estimate_covers_what_numpy_allocates(
     assert estimate <= 12 * peak + (40 << 20), (peak, estimate)  # and not wildly more
 
 
+@pytest.mark.slow
 def test_estimate_of_python_integers_counts_their_objects():
     signal = np.array([2**70] * 100_000, dtype=object)
     kernel = np.array([3, 1], dtype=object)

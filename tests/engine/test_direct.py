@@ -14,6 +14,7 @@ from tests.engine.test_fft import Case, cases, check_every_method
 # --------------------------------------------------------------------------- long direct sums
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=60)
 @given(cases(), st.integers(1, 3), st.sampled_from([1, 2, 8192]))
 def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: int, row: int):

@@ -237,6 +237,7 @@ def cases(
 # --------------------------------------------------------------------------- random cases vs the reference
 
 
+@pytest.mark.slow
 @given(cases())
 def test_every_method_matches_reference(case: Case):
     check_every_method(case)
@@ -248,6 +249,7 @@ def test_every_method_matches_reference_3d(case: Case):
     check_every_method(case)
 
 
+@pytest.mark.slow
 @given(cases(ndims=(1, 2), kinds=("int",)))
 def test_integers_exact_under_every_method(case: Case):
     """Small integers: the FFT's rounding is proven exact, so fft rounds; still exactly equal."""
@@ -275,6 +277,7 @@ def large_integer_cases(draw) -> Case:
     return case
 
 
+@pytest.mark.slow
 @given(large_integer_cases())
 def test_large_integers_exact_where_fft_cannot_round(case: Case):
     check_every_method(case)
@@ -340,6 +343,7 @@ def nonfinite_cases(draw) -> Case:
     return case
 
 
+@pytest.mark.slow
 @given(nonfinite_cases())
 def test_nonfinite_outputs_placed_as_the_direct_sum_says(case: Case):
     check_every_method(case)
@@ -364,6 +368,7 @@ def test_nonfinite_stays_local_under_fft(method: str):
     assert np.isfinite(values[28:]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 def test_nonfinite_kernel_gives_what_the_direct_sum_does(method: str, bad: float):
@@ -380,6 +385,7 @@ def test_nonfinite_kernel_gives_what_the_direct_sum_does(method: str, bad: float
     assert_nonfinite_placement(values, case.reference()[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 @pytest.mark.parametrize("padding", ["full", "same", "3:1"])
@@ -428,6 +434,7 @@ def test_nonfinite_kernel_over_padding_by_hand(method: str):
 # --------------------------------------------------------------------------- numpy and scipy
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from(["int", "float", "complex"]),
     st.integers(1, 40),
@@ -452,6 +459,7 @@ def test_1d_matches_numpy(kind: str, n: int, k: int, mode: str, data: st.DataObj
             assert_matches(actual, expected, atol)
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from(["int", "float", "complex"]),
     st.sampled_from([1, 2, 2, 3]),
@@ -571,6 +579,7 @@ LONG_CASES = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(LONG_CASES))
 def test_long_signals_in_overlap_save_blocks(name: str):
     case = long_case(*LONG_CASES[name])
@@ -606,6 +615,7 @@ def power_of_two(values: np.ndarray, exponent: int) -> np.ndarray:
     return values * 2.0**exponent
 
 
+@pytest.mark.slow
 @settings(deadline=None)
 @given(
     cases(
@@ -650,6 +660,7 @@ def test_sums_of_huge_values_by_tiny_ones_by_hand(method: str):
     np.testing.assert_allclose(values, [1e8, 2e8, 1e8], rtol=1e-15)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spike", [1e300, 1e308])
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("ndim", [1, 2])

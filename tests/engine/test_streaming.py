@@ -118,6 +118,7 @@ FLOATS = st.floats(-100, 100, allow_nan=False, allow_infinity=False) | st.sample
 )
 
 
+@pytest.mark.slow
 @given(st.data())
 def test_short_signals_in_any_blocks_match_the_engine(data: st.DataObject):
     n = data.draw(st.integers(1, 40), label="n")
@@ -245,6 +246,7 @@ LONG_CASES = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(LONG_CASES))
 def test_long_signals_stream_the_same_bits(name: str):
     case = LONG_CASES[name]
@@ -260,6 +262,7 @@ def test_long_signals_stream_the_same_bits(name: str):
         assert streamed.before_finish >= len(expected) // 4
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None)
 @given(
     stream_options(),
@@ -311,6 +314,7 @@ def test_empty_float_block_in_a_long_integer_stream():
     assert_identical(values, whole(signal, [1, -1], options))
 
 
+@pytest.mark.slow
 def test_integers_past_int64_later_in_a_long_stream():
     """A value too big for int64 after the buffer is still an integer: the engine gives
     exact Python ints for the whole signal, and so must the stream (not a refusal that
@@ -383,6 +387,7 @@ def test_kernel_longer_than_a_short_signal_refused_at_finish(n: int, extra: int)
         stream.finish()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("padding", ["full", "3:5"])
 def test_nonfinite_kernel_over_zero_padding_in_a_long_stream(method: str, padding: str):
@@ -401,6 +406,7 @@ def test_nonfinite_kernel_over_zero_padding_in_a_long_stream(method: str, paddin
         np.testing.assert_allclose(expected[[0, -1]], numpy[[0, -1]], rtol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["auto", "fft"])
 def test_huge_values_in_a_long_stream(method: str):
     """Values whose FFT would overflow are scaled in a stream as in a whole run: the same

@@ -654,30 +654,35 @@ def test_csv_round_trip_edge_floats(tmp_path, value):
     assert_identical(round_trip(tmp_path, values), values)
 
 
+@pytest.mark.slow
 @given(st.lists(INT64S, min_size=1, max_size=ROUND_TRIP_SIZE))
 def test_csv_round_trip_int64(tmp_path_factory, values):
     array = np.array(values, dtype=np.int64)
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
 
 
+@pytest.mark.slow
 @given(st.lists(FINITE_FLOATS, min_size=1, max_size=20))
 def test_csv_round_trip_finite_floats(tmp_path_factory, values):
     array = np.array(values, dtype=np.float64)
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
 
 
+@pytest.mark.slow
 @given(st.lists(ALL_FLOATS, min_size=1, max_size=ROUND_TRIP_SIZE))
 def test_csv_round_trip_every_float(tmp_path_factory, values):
     array = np.array(values, dtype=np.float64)
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
 
 
+@pytest.mark.slow
 @given(st.lists(st.builds(complex, FINITE_FLOATS, FINITE_FLOATS), min_size=1, max_size=20))
 def test_csv_round_trip_finite_complex(tmp_path_factory, values):
     array = np.array(values, dtype=np.complex128)
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
 
 
+@pytest.mark.slow
 @given(st.lists(st.builds(complex, ALL_FLOATS, ALL_FLOATS), min_size=1, max_size=ROUND_TRIP_SIZE))
 def test_csv_round_trip_every_complex(tmp_path_factory, values):
     array = np.array(values, dtype=np.complex128)
@@ -687,6 +692,7 @@ def test_csv_round_trip_every_complex(tmp_path_factory, values):
 SHAPES_2D = hnp.array_shapes(min_dims=2, max_dims=2, min_side=2, max_side=5)
 
 
+@pytest.mark.slow
 @given(
     st.one_of(
         hnp.arrays(np.int64, SHAPES_2D, elements=INT64S),
@@ -700,6 +706,7 @@ def test_csv_round_trip_2d(tmp_path_factory, array):
     assert_identical(round_trip(tmp_path_factory.mktemp("rt"), array), array)
 
 
+@pytest.mark.slow
 @given(
     st.one_of(
         hnp.arrays(np.float64, SHAPES_2D, elements=ALL_FLOATS),
@@ -741,6 +748,7 @@ def make_result(values: np.ndarray) -> Result:
     return Result("convolution", values, geometry, "direct")
 
 
+@pytest.mark.slow
 @given(
     st.one_of(
         hnp.arrays(np.int64, hnp.array_shapes(max_dims=2, max_side=5), elements=INT64S),
@@ -1086,6 +1094,7 @@ def parsed_or_one_line_error(read) -> np.ndarray | None:
     return values
 
 
+@pytest.mark.slow
 @given(data=st.one_of(CSV_LIKE_TEXT.map(str.encode), st.binary(max_size=200)), dialect=DIALECTS)
 def test_fuzz_files_parse_or_fail_cleanly(tmp_path_factory, data, dialect):
     """Random text and random bytes, as a file, a file's column and standard input: numbers
@@ -1115,6 +1124,7 @@ def test_fuzz_files_parse_or_fail_cleanly(tmp_path_factory, data, dialect):
         assert_identical(piped, from_file)
 
 
+@pytest.mark.slow
 @given(text=st.one_of(CSV_LIKE_TEXT, st.text(max_size=60)), decimal=st.sampled_from(".,"))
 def test_fuzz_inline_numbers_parse_or_fail_cleanly(text, decimal):
     assume("\x00" not in text)  # not possible in a command-line argument
@@ -1123,6 +1133,7 @@ def test_fuzz_inline_numbers_parse_or_fail_cleanly(text, decimal):
     parsed_or_one_line_error(lambda: cio.read_kernel(text, 1, decimal=decimal))
 
 
+@pytest.mark.slow
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=30))
 def test_fuzz_stream_blocks_agree_with_the_whole_file(tmp_path_factory, values):
     """Written floats read back in blocks: the blocks joined are read_array's array."""
@@ -1204,6 +1215,7 @@ def test_decimal_comma_stream_blocks(tmp_path):
     assert_identical(np.concatenate(blocks), np.arange(100) + 0.5)
 
 
+@pytest.mark.slow
 def test_overlong_line_is_one_row(tmp_path):
     """A single line of a million cells (about 7 MB, past any read chunk) is a 1-D signal."""
     values = np.arange(1_000_000) % 1000 - 500
@@ -1496,6 +1508,7 @@ def test_result_csv_fast_path_matches_format_number(values):
     assert cio.result_csv(values) == expected
 
 
+@pytest.mark.slow
 @given(
     st.one_of(
         st.lists(st.integers(INT64_MIN, INT64_MAX), min_size=1, max_size=400).map(
@@ -1544,6 +1557,7 @@ def big_floats(seed: int = 0, n: int = 5000) -> np.ndarray:
     return rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5, n)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [
@@ -1582,6 +1596,7 @@ def test_fast_reader_matches_the_careful_reader(tmp_path, monkeypatch, chunked, 
         assert_identical(actual, expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delimiter", ["\t", ";", "|", " ", None])
 def test_fast_reader_delimiters(tmp_path, monkeypatch, chunked, delimiter):
     sep = "\t" if delimiter is None else delimiter
@@ -1602,6 +1617,7 @@ def test_fast_reader_against_loadtxt(tmp_path):
     assert_identical(cio.read_array(str(path)), np.loadtxt(path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tail", "message"),
     [
@@ -1751,6 +1767,7 @@ def blocks_of(source: str, block_size: int, stdin: io.BytesIO | None = None) -> 
     return list(cio.iter_signal_blocks(source, block_size, stdin=stdin))
 
 
+@pytest.mark.slow
 @given(
     st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=300)
     | st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=300),
@@ -1797,6 +1814,7 @@ def test_stream_integers_after_decimals_become_floats():
     assert_identical(np.concatenate([b for b, _ in blocks]), np.array([0.5] + [7.0] * 3000))
 
 
+@pytest.mark.slow
 def test_stream_refuses_tables_and_keeps_error_lines():
     with pytest.raises(InputError, match=r"2 columns.*FILE:COLUMN"):
         blocks_of("-", 10, io.BytesIO(b"1,2\n3,4\n"))
@@ -1927,6 +1945,7 @@ def csv_module_reading(text: str, delimiter: str) -> tuple[list[str] | None, np.
     return header, cio.parse_numbers(cells, [(0, 0)] * len(cells))
 
 
+@pytest.mark.slow
 @given(quoted_csv(), st.sampled_from([None, 7]))
 def test_quoted_csv_reads_as_the_csv_module_reads_it(tmp_path_factory, written, chunk):
     """Every reader (fast, careful, in tiny chunks, and --stream's in blocks) splits quoted
@@ -2048,6 +2067,7 @@ def read_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, literal:
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("literal", RANGE_EDGES)
 def test_values_beyond_float64_overflow_and_underflow_alike_everywhere(
     tmp_path, monkeypatch, literal

@@ -125,6 +125,7 @@ def test_format_cells_powers_and_their_neighbours():
     assert numtext.format_cells(values, 1) == reference_cells(values)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_format_cells_random_bit_patterns(seed):
     # every float64 is equally likely: all exponents, subnormals, nan and inf
@@ -133,6 +134,7 @@ def test_format_cells_random_bit_patterns(seed):
     assert numtext.format_cells(values, 1) == reference_cells(values)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_format_cells_data_like_values(seed):
     # measurements: few digits, integral values, one scale, many scales
@@ -156,24 +158,28 @@ def test_format_cells_halfway_cases_go_to_python():
     assert numtext.format_cells(values, 1) == reference_cells(values)
 
 
+@pytest.mark.slow
 @given(st.lists(ALL_FLOATS, min_size=cio._SMALL_ARRAY, max_size=300))
 def test_format_cells_any_floats(values):
     array = np.array(values, dtype=np.float64)
     assert numtext.format_cells(array, 1) == reference_cells(array)
 
 
+@pytest.mark.slow
 @given(st.lists(st.integers(INT64_MIN, INT64_MAX), min_size=1, max_size=300))
 def test_format_cells_any_int64(values):
     array = np.array([*values, INT64_MIN, INT64_MAX, 0, -1], dtype=np.int64)
     assert numtext.format_cells(array, 1) == reference_cells(array)
 
 
+@pytest.mark.slow
 @given(st.lists(st.builds(complex, ALL_FLOATS, ALL_FLOATS), min_size=1, max_size=200))
 def test_format_cells_any_complex(values):
     array = np.array(values, dtype=np.complex128)
     assert numtext.format_cells(array, 1) == reference_cells(array)
 
 
+@pytest.mark.slow
 @given(
     hnp.arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(1, 7)), elements=ALL_FLOATS)
 )
@@ -182,6 +188,7 @@ def test_format_cells_rows(array):
     assert numtext.format_cells(array.reshape(-1), width) == reference_cells(array, width)
 
 
+@pytest.mark.slow
 def test_format_cells_rows_across_blocks():
     values = np.random.default_rng(7).standard_normal(5 * 40_000)  # three blocks and a bit
     assert numtext.format_cells(values, 5) == reference_cells(values, 5)
@@ -242,6 +249,7 @@ def test_parse_cells_leaves_what_it_does_not_read_exactly(token):
     assert left.tolist() == [1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fmt", "scales"),
     [
@@ -277,6 +285,7 @@ def test_parse_cells_halfway_between_floats():
     assert_parsed_like_python(tokens)
 
 
+@pytest.mark.slow
 @given(
     st.builds(
         lambda sign, whole, point, fraction, e, e_sign, exponent: (

@@ -111,6 +111,7 @@ def frame_lines(explanation, position: tuple[int, ...], done: int, width: int) -
     return console.file.getvalue().splitlines()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", ["convolution", "correlation"])
 def test_frames_of_a_long_signal_scroll_with_fixed_columns(operation, monkeypatch) -> None:
     """recording.csv (40 values) under pattern.csv at 80 columns: every frame shows the

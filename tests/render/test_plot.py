@@ -99,14 +99,17 @@ def test_figure_sizes_are_documented():
     assert plot.figure_inches(engine.compare(IMAGE * 1j, SOBEL_X)) == (16.0, 7.8)
 
 
+@pytest.mark.slow
 def test_1d_png_is_a_valid_image_of_the_figure_size(pil_image, classic, classic_png):
     assert png_size(pil_image, classic_png) == plot.figure_size(classic, DPI) == (360, 300)
 
 
+@pytest.mark.slow
 def test_2d_png_is_a_valid_image_of_the_figure_size(pil_image, sobel, sobel_png):
     assert png_size(pil_image, sobel_png) == plot.figure_size(sobel, DPI) == (640, 176)
 
 
+@pytest.mark.slow
 def test_1d_svg_has_five_labelled_stem_panels_and_the_verdict(classic_svg):
     root = svg_root(classic_svg)
     assert (root.get("width"), root.get("height")) == ("648pt", "540pt")
@@ -122,6 +125,7 @@ def test_1d_svg_has_five_labelled_stem_panels_and_the_verdict(classic_svg):
     assert title[1:3] == [verdict, "padding valid"]
 
 
+@pytest.mark.slow
 def test_2d_svg_has_five_images_three_colour_bars_and_labels(sobel_svg):
     svg_root(sobel_svg)
     assert sobel_svg.count(b"<image ") == 8  # five panels, three colour bars' gradients
@@ -152,6 +156,7 @@ def test_2d_svg_has_five_images_three_colour_bars_and_labels(sobel_svg):
     )
 
 
+@pytest.mark.slow
 def test_complex_values_are_drawn_as_labelled_real_and_imaginary_parts(matplotlib):
     one_d = plot.figure_bytes(engine.compare([1 + 2j, 3, -1j], [1, 1j]), "svg")
     assert {"real part", "imaginary part"} <= set(texts(one_d))
@@ -162,6 +167,7 @@ def test_complex_values_are_drawn_as_labelled_real_and_imaginary_parts(matplotli
     assert drawn[drawn.index("convolution $f * h$, 2\u00d72") + 1] == "real part"
 
 
+@pytest.mark.slow
 def test_nonfinite_and_long_signals_still_draw(matplotlib):
     signal = np.sin(np.arange(500) / 9.0)
     signal[7] = np.nan
@@ -173,6 +179,7 @@ def test_nonfinite_and_long_signals_still_draw(matplotlib):
     assert any("nan/inf in gold" in text for text in texts(two_d))
 
 
+@pytest.mark.slow
 def test_pdf_and_jpeg(pil_image, classic):
     assert plot.figure_bytes(classic, "pdf").startswith(b"%PDF-")
     data = plot.figure_bytes(classic, "photo.jpeg", dpi=DPI)
@@ -181,6 +188,7 @@ def test_pdf_and_jpeg(pil_image, classic):
         assert (image.format, image.size) == ("JPEG", (360, 300))
 
 
+@pytest.mark.slow
 def test_drawing_leaves_pyplot_alone(matplotlib, classic_png):
     if "matplotlib.pyplot" in sys.modules:
         pytest.skip("pyplot was imported by something else")
