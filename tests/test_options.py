@@ -45,6 +45,7 @@ def test_parse_padding_rejects(spec):
         parse_padding(spec)
 
 
+@pytest.mark.slow
 @given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=4))
 def test_parse_padding_round_trips_strings(pairs):
     text = ",".join(f"{b}:{a}" for b, a in pairs)

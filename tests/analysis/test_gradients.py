@@ -287,6 +287,7 @@ def test_large_signal_falls_back_to_finite_differences():
     assert_float_close(result.check_signal[checked], grad_x[checked])
 
 
+@pytest.mark.slow
 def test_finite_differences_in_two_dimensions_with_integers():
     rng = np.random.default_rng(3)
     x, w = rng.integers(-9, 10, (70, 70)), rng.integers(-9, 10, (3, 3))

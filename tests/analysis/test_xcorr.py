@@ -136,6 +136,7 @@ def test_lags_label_every_output_with_its_shift(data, ndim):
         )
 
 
+@pytest.mark.slow
 @given(
     signal=st.lists(st.integers(-9, 9), min_size=1, max_size=12),
     kernel=st.lists(st.integers(-9, 9), min_size=1, max_size=12),
@@ -395,6 +396,7 @@ def test_zncc_silent_stretches_of_a_long_signal_are_exactly_flat_on_the_fast_pat
     assert result.notes == ("18502 of 19501 windows are flat (no variation), so their zncc is 0",)
 
 
+@pytest.mark.slow
 @given(
     pattern=st.lists(st.integers(-50, 50), min_size=2, max_size=8),
     scale=st.integers(-7, 7).filter(bool),
@@ -474,6 +476,7 @@ def test_a_delayed_copy_gives_its_delay(reference, shift, as_float):
     assert inverted.normalized_peak == pytest.approx(-found.normalized_peak)
 
 
+@pytest.mark.slow
 @given(
     signal=st.lists(st.integers(-9, 9), min_size=1, max_size=25),
     reference=st.lists(st.integers(-9, 9), min_size=1, max_size=25),

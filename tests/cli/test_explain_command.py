@@ -293,6 +293,7 @@ def test_all_prints_every_step() -> None:
     assert "⋮" not in result.stdout
 
 
+@pytest.mark.slow
 def test_2d_long_run_elides_blocks() -> None:
     """Blocks of a 2x2 kernel take 4 lines: 6 fit in 24, of the 5x5 = 25 steps here."""
     signal = ";".join(",".join(map(str, range(row, row + 6))) for row in range(6))

@@ -26,8 +26,8 @@ TIMEOUT = 30
 LOW_MEMORY = [
     sys.executable,
     "-c",
-    "import sys; from convcli import cli, limits; limits.available_memory = lambda: 20_000_000;"
-    " sys.argv[0] = 'convcli'; cli.main()",
+    "import sys; from convcli.cli import limits, main; limits.available_memory = lambda: 20_000_000;"
+    " sys.argv[0] = 'convcli'; main.main()",
 ]
 
 pytestmark = [
@@ -236,9 +236,10 @@ def test_a_bad_kernel_name_beats_a_terminal_on_standard_input():
     assert "the kernel 'nosuchkernel' is not a file" in error_line(result)
 
 
+@pytest.mark.slow
 def test_an_address_space_limit_lowers_the_memory_available():
     """available_memory counts RLIMIT_AS: under a 1 GB limit it reports less than 1 GB."""
-    script = "from convcli import limits; print(limits.available_memory())"
+    script = "from convcli.cli import limits; print(limits.available_memory())"
     result, _ = run([sys.executable, "-c", script], limit=1 << 30)
     assert result.returncode == 0, result.stderr
     assert 0 < int(result.stdout) < 1 << 30

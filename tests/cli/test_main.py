@@ -1269,6 +1269,7 @@ FUZZ_OPTIONS = {
 FUZZ_INPUTS = ["1,2,3,4,5", "1,nan,3", "1,2;3,4", "1,1", "sobel-x", "box:3", "[]", "a\nb", "-1,1"]
 
 
+@pytest.mark.slow
 @example(command="conv", inputs=["1,nan,3", "1,1,1,1,1"], options=[])
 @example(command="conv", inputs=["1,2", "1", "a\nb"], options=[])
 @example(command="conv", inputs=["1,2", "1"], options=[["--padding"]])

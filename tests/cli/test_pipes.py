@@ -177,6 +177,7 @@ def test_closed_standard_input_is_one_line(args, role):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX descriptors")
 def test_closed_standard_input_is_no_matter_when_it_is_not_read():
     result = run_closed(["conv", "1,2,3", "1,1"], closed=(0,))

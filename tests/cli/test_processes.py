@@ -95,6 +95,7 @@ def test_errors_exit_code_and_one_stderr_line(args, code, words):
         assert word in lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", COMMANDS)
 def test_version(command):
     result = run(command, "--version")
@@ -278,6 +279,7 @@ def _reading_stdin(pid: int, started: float) -> bool:
     return time.monotonic() - started > 3
 
 
+@pytest.mark.slow
 def test_too_large_a_result_is_refused_not_killed():
     """A padding of 10^5 around a 2x2 matrix asks for a 200002x200002 result (320 GB of
     float64 alone): refused at once with the size on the real machine, never started."""

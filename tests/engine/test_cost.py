@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from convcli.engine import core as engine
-from convcli.engine import fft
+from convcli.engine import cost, fft
 from convcli.engine.core import compute
 from convcli.engine.cost import choose_method, memory_estimate
 from convcli.engine.geometry import plan
@@ -33,8 +33,8 @@ def test_choose_method_counts_the_fft_calls_fixed_cost_on_short_signals(kind: st
     FFT call's set-up: a thousand values are summed directly, a million by FFT."""
     geometry = plan((10**6,), (31,))
     blocks = fft.block_plan(31, 10**6)
-    per_output = fft.transform_work(blocks.length) / blocks.step * engine.NS_PER_FFT_UNIT_1D[kind]
-    assert per_output < engine._direct_cost(geometry, (31,), kind)
+    per_output = fft.transform_work(blocks.length) / blocks.step * cost.NS_PER_FFT_UNIT_1D[kind]
+    assert per_output < cost._direct_cost(geometry, (31,), kind)
     assert choose_method(geometry, (31,), kind) == "fft"
     assert choose_method(plan((1_000,), (31,)), (31,), kind) == "direct"
 
@@ -121,6 +121,7 @@ def test_estimate_of_python_integers_counts_their_objects():
     assert estimate > 3 * int64
 
 
+@pytest.mark.slow
 def test_estimate_grows_with_the_padding_not_the_inputs():
     """A 2x2 matrix padded by 10^5 on every side: a 200002x200002 result, estimated without
     allocating anything."""

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convcli.engine import core as engine
+from convcli.engine import direct
 from tests.engine.test_fft import Case, cases, check_every_method
 
 # --------------------------------------------------------------------------- long direct sums
@@ -22,12 +23,12 @@ def test_direct_sums_in_pieces_are_the_same_bits(case: Case, calls_per_piece: in
     in runs of ``BLAS_ROW`` taps (BLAS keeps those on one thread): tiny pieces give every
     output the same bits as one piece, and both match the reference."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "BLAS_ROW", row)
-        patch.setattr(engine, "_ONE_PIECE_MACS", 0)  # every sum by the pieces' route
+        patch.setattr(direct, "BLAS_ROW", row)
+        patch.setattr(direct, "_ONE_PIECE_MACS", 0)  # every sum by the pieces' route
         whole = case.run("direct").values  # in one piece
-        patch.setattr(engine, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
-        patch.setattr(engine, "ONE_CALL_NS", 0.0)
-        patch.setattr(engine, "NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
+        patch.setattr(direct, "PIECE_NS", 1e-9 * calls_per_piece)  # a row or output a piece
+        patch.setattr(direct, "ONE_CALL_NS", 0.0)
+        patch.setattr(direct, "NS_PER_VECTOR_MAC", dict.fromkeys("ifcO", 1e-9))
         pieces = case.run("direct").values
         check_every_method(case)
     if whole.dtype.kind in "fc":
@@ -45,13 +46,13 @@ def test_long_direct_sum_returns_to_python_between_pieces(monkeypatch):
     rng = np.random.default_rng(1)
     signal, kernel = rng.normal(size=200_000), rng.normal(size=300)
     outputs = signal.size - kernel.size + 1
-    monkeypatch.setattr(engine, "PIECE_NS", engine.compiled_cost(300, "f") * outputs / 3.9)
-    monkeypatch.setattr(engine, "ONE_CALL_NS", engine.PIECE_NS)
+    monkeypatch.setattr(direct, "PIECE_NS", direct.compiled_cost(300, "f") * outputs / 3.9)
+    monkeypatch.setattr(direct, "ONE_CALL_NS", direct.PIECE_NS)
     values = engine.convolve(signal, kernel, method="direct")
     assert len(calls) == 4
     np.testing.assert_array_equal(values, convolve(signal, kernel, "valid"))
     calls.clear()
-    monkeypatch.setattr(engine, "BLAS_ROW", 100)  # three runs of taps a piece
+    monkeypatch.setattr(direct, "BLAS_ROW", 100)  # three runs of taps a piece
     values = engine.convolve(signal, kernel, method="direct")
     assert len(calls) == 12
     np.testing.assert_allclose(values, convolve(signal, kernel, "valid"), rtol=1e-12, atol=1e-12)

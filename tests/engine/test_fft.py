@@ -243,6 +243,7 @@ def test_every_method_matches_reference(case: Case):
     check_every_method(case)
 
 
+@pytest.mark.slow
 @given(cases(ndims=(3,)))
 @settings(max_examples=15)
 def test_every_method_matches_reference_3d(case: Case):
@@ -285,6 +286,7 @@ def test_large_integers_exact_where_fft_cannot_round(case: Case):
         assert case.run(method).values.dtype == np.int64  # max|f| sum|h| < 2**62
 
 
+@pytest.mark.slow
 @given(cases(ndims=(1, 2), kinds=("int",), values={"int": st.integers(-(2**70), 2**70)}))
 @settings(max_examples=30)
 def test_huge_integers_exact_as_python_ints(case: Case):

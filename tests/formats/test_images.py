@@ -64,6 +64,7 @@ def test_encode_png_writes_an_8_bit_grayscale_png_of_the_array_shape(pil_image):
     assert pixels.min() == 0 and pixels.max() == 255
 
 
+@pytest.mark.slow
 @given(
     hnp.arrays(
         np.float64,
@@ -83,6 +84,7 @@ def test_scaling_of_floats_is_monotone_and_spans_0_to_255(values):
         assert np.all(levels == 128)
 
 
+@pytest.mark.slow
 @given(
     st.lists(
         st.integers(-(10**30), 10**30) | st.integers(int(INT64.min), int(INT64.max)),
@@ -129,6 +131,7 @@ def test_constant_nan_and_infinite_values_have_documented_levels():
     np.testing.assert_array_equal(images.gray_levels(nans, "stretch"), [[0, 0]])
 
 
+@pytest.mark.slow
 @given(
     hnp.arrays(
         np.float64,

@@ -1329,6 +1329,7 @@ def test_overwritten_input(tmp_path):
 # --------------------------------------------------------------------------- read_ahead
 
 
+@pytest.mark.slow
 @given(st.lists(st.integers(), max_size=50), st.integers(1, 4))
 def test_read_ahead_gives_every_item_in_order(items, depth):
     assert list(cio.read_ahead(iter(items), depth)) == items
@@ -1369,6 +1370,7 @@ def test_background_reader_alive_while_a_read_ahead_thread_is_blocked():
     assert not cio.background_reader_alive()
 
 
+@pytest.mark.slow
 def test_read_ahead_stops_reading_when_the_caller_stops():
     pulled = []
 
@@ -1608,6 +1610,7 @@ def test_fast_reader_delimiters(tmp_path, monkeypatch, chunked, delimiter):
     assert_identical(cio.read_array(column, delimiter=delimiter), big_floats(5))
 
 
+@pytest.mark.slow
 def test_fast_reader_against_loadtxt(tmp_path):
     values = np.random.default_rng(6).standard_normal((20_000, 2))
     path = tmp_path / "f.csv"
