@@ -29,11 +29,11 @@ ADDRESS_SPACE = 4 << 30
 #: convcli's command line with limits.available_memory reporting argv[1] bytes.
 RUNNER = (
     "import sys\n"
-    "from convcli import cli, limits\n"
+    "from convcli.cli import limits, main\n"
     "available = int(sys.argv.pop(1))\n"
     "limits.available_memory = lambda *args, **kwargs: available\n"
     "sys.argv[0] = 'convcli'\n"
-    "cli.main()\n"
+    "main.main()\n"
 )
 
 
