@@ -1,8 +1,8 @@
-"""``convcli explain``: the worked steps on the command line, and its animation.
+"""``convcli explain``: the worked steps on the command line.
 
 CliRunner runs the command in-process (standard output is not a terminal, so
---animate falls back to the static listing); the animation itself is run on a
-rich Console forced to be a terminal, writing to a StringIO.
+--animate falls back to the static listing); tests/render/test_explain.py runs the
+animation itself.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Refusing work larger than the machine: the memory the machine reports, the engine's
-estimate of what a computation holds (checked against what numpy really allocates, as
-tracemalloc counts it), and the one-line refusal. Nothing large is ever allocated: the
-available memory is injected."""
+"""Tests for convcli.cli.limits, refusing work larger than the machine: the memory the
+machine reports, the estimate of what writing a result holds (checked against what is
+really allocated, as tracemalloc counts it), and the one-line refusal. Nothing large is
+ever allocated: the available memory is injected."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Tests for convcli.engine: worked examples, cross-checks against numpy and
+"""Tests for convcli.engine.core: worked examples, cross-checks against numpy and
 scipy, property tests against the naive reference in tests/reference.py, exact
-integer arithmetic, nan/inf locality, and every error the engine raises."""
+integer arithmetic, nan/inf locality, every error the engine raises, auto's accuracy
+guard and the plain route to numpy.convolve."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""Every method ("auto", "direct", "fft") against the naive reference in
-tests/reference.py and against numpy and scipy: random small cases in 1-D, 2-D
-and 3-D with every padding, pad mode, stride and dilation; exact integers at
-every size; nan/inf placement; long signals cut into overlap-save blocks;
-auto's accuracy guard; the method auto chooses; tiny inputs."""
+"""Tests for convcli.engine.fft, with every method ("auto", "direct", "fft") against the
+naive reference in tests/reference.py and against numpy and scipy: random small cases in
+1-D, 2-D and 3-D with every padding, pad mode, stride and dilation; exact integers at
+every size; nan/inf placement; long signals cut into overlap-save blocks; tiny inputs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests for convcli.render.explain: the animation of explain on a terminal, frame by frame."""
+"""Tests for convcli.render.explain: the animation of explain, frame by frame, on a rich
+Console forced to be a terminal and writing to a StringIO."""
 
 from __future__ import annotations
 
