@@ -1,9 +1,13 @@
 """Shared by several test modules: the classic 1-D pair, an 8x8 image, a bitwise array check,
-and the error bound of an FFT sum."""
+the error bound of an FFT sum, and the peak memory of a run."""
 
+import gc
 import math
+import tracemalloc
 
 import numpy as np
+
+from convcli.engine.memory import reuse_freed_memory
 
 F = [2, 1, 3, 5, 4]
 IMAGE = np.array(
@@ -80,3 +84,20 @@ def fft_error_bound(padded: np.ndarray, kernel: np.ndarray) -> float:
     """eps * log2(n) * ||p||_2 * ||h||_2: the absolute error an FFT sum may have in any
     output, ``p`` the padded signal with nan/inf as 0 (what the FFT transforms)."""
     return EPS * math.log2(4 * padded.size) * norm(padded) * norm(kernel)
+
+
+def allocated_peak(run) -> int:
+    """The most bytes numpy and Python held at once while ``run()`` ran (tracemalloc), run
+    once before, so that imports, caches and the one untouched array that
+    memory.reuse_freed_memory frees once per process are not counted."""
+    reuse_freed_memory()
+    run()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        start = tracemalloc.get_traced_memory()[0]
+        run()
+        return tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()

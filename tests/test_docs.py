@@ -62,6 +62,7 @@ def test_the_documents_have_examples():
     assert sum(len(_examples(guide)) for guide in GUIDES) >= 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("command", "expected"), ALL_EXAMPLES)
 def test_example_prints_what_it_shows(command, expected, monkeypatch):
     monkeypatch.chdir(ROOT)

@@ -114,6 +114,7 @@ def test_the_parser_reads_importtime_output() -> None:
     assert importers["json"] is None
 
 
+@pytest.mark.slow
 def test_conv_csv_imports_only_numpy_click_and_what_it_uses() -> None:
     importers = command_imports("conv", "1,2,3", "1,1", "--format", "csv")
     assert {
@@ -127,12 +128,14 @@ def test_conv_csv_imports_only_numpy_click_and_what_it_uses() -> None:
     assert_not_imported(importers, NOT_ON_THE_CSV_PATH)
 
 
+@pytest.mark.slow
 def test_conv_with_a_named_kernel_imports_kernels_but_not_rich() -> None:
     importers = command_imports("corr", "1,2,3", "diff", "--format", "csv")
     assert "convcli.analysis.kernels" in importers
     assert_not_imported(importers, ("rich", "convcli.render.tables", "convcli.analysis.gradients"))
 
 
+@pytest.mark.slow
 def test_a_table_imports_rich() -> None:
     importers = command_imports("compare", "1,2,3", "1,1", "--format", "table")
     assert {"rich", "rich.console", "rich.table", "convcli.render.tables"} <= set(importers)
@@ -143,11 +146,13 @@ def test_a_table_imports_rich() -> None:
     assert_not_imported(importers, ("numpy.ma",))
 
 
+@pytest.mark.slow
 def test_version_reads_no_package_metadata() -> None:
     importers = command_imports("--version")
     assert_not_imported(importers, ("importlib.metadata", "rich"))
 
 
+@pytest.mark.slow
 def test_import_convcli_imports_each_module_on_first_use() -> None:
     code = (
         "import sys, convcli; assert 'numpy' not in sys.modules; "
@@ -162,6 +167,7 @@ def test_import_convcli_imports_each_module_on_first_use() -> None:
     assert_not_imported(importers, ("rich", "click"))
 
 
+@pytest.mark.slow
 def test_the_console_script_loads_with_the_collector_paused_and_runs_with_it_on() -> None:
     code = (
         "import atexit, gc, sys; "
