@@ -158,7 +158,7 @@ _parsed = lru_cache(maxsize=256, typed=True)(_parse)
 def parse_padding(spec: PaddingSpec) -> Padding:
     """Normalise a padding spec to a name or to (before, after) pairs.
 
-    Accepts what ``--padding`` accepts: ``"valid"``, ``"same"``, ``"full"``, an
+    Accepts ``"valid"``, ``"same"``, ``"full"``, an
     int for every side, ``"1:2"`` for before:after, and a comma between axes
     (``"1,2"``, ``"0:1,1:0"``); also an int or a sequence of ints or pairs. One
     pair applies to every axis; otherwise there is one pair per axis.

@@ -155,7 +155,7 @@ def backward(
         The upstream gradient ``G = dL/dy``, shaped like the output ``y``;
         all ones (so ``L = sum(y)``) when omitted.
     padding, stride, dilation, pad_mode
-        As for :func:`convcli.engine.compute`.
+        As for :func:`convcli.convolve`.
     forward : {"corr", "correlation", "conv", "convolution"}
         The forward operation. Correlation forward has convolution backward
         (``dL/dx``), and convolution forward has correlation backward.

@@ -152,7 +152,7 @@ def _check_matlab_scaling(
 
 
 def normalize_result(result: Result, signal: object, kernel: object, normalize: str) -> Result:
-    """The result of :func:`convcli.engine.compute` scaled as ``normalize`` says.
+    """The result of :func:`convcli.engine.core.compute` scaled as ``normalize`` says.
 
     ``biased`` divides by N (the number of cells), ``unbiased`` by the overlap
     ``N - |lag|`` (per axis, multiplied), ``coeff`` by ``||f|| ||h||`` (MATLAB

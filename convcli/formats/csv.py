@@ -46,7 +46,7 @@ _KINDS = (
 
 
 def parse_delimiter(name: str) -> str | None:
-    r"""The delimiter a ``--delimiter`` value names; ``None`` means runs of whitespace.
+    r"""The delimiter a name or a character stands for; ``None`` means runs of whitespace.
 
     >>> parse_delimiter("tab"), parse_delimiter(";"), parse_delimiter("space")
     ('\t', ';', None)
@@ -402,7 +402,7 @@ def _semicolon_hint(rows: list[list[str]], delimiter: str | None) -> str:
     """For rows of unequal lengths read with the comma delimiter: if a cell holds a ``;``,
     the hint that the text is European (``1,5;2,5``, split at its decimal commas)."""
     if delimiter == "," and any(";" in cell for row in rows for cell in row):
-        return "; cells separated by ';' with decimal commas? give --delimiter ';' --decimal ,"
+        return "; cells separated by ';' with decimal commas? give delimiter=';' decimal=','"
     return ""
 
 
@@ -537,19 +537,19 @@ def _not_a_number(cell: str, decimal: str) -> str:
     """Why a cell is not a number, with a hint where the decimal mark or delimiter is the cause.
 
     >>> _not_a_number("1.500", ",")
-    "'1.500' has a '.' but the decimal mark is ',' (--decimal ,), where '.' may group thousands"
+    "'1.500' has a '.' but the decimal mark is ',' (decimal=','), where '.' may group thousands"
     """
     if not cell:
         return "the cell is empty"
     if decimal != "." and "." in cell:
         return (
-            f"{excerpt(cell)} has a '.' but the decimal mark is {decimal!r} (--decimal {decimal}), "
+            f"{excerpt(cell)} has a '.' but the decimal mark is {decimal!r} (decimal={decimal!r}), "
             "where '.' may group thousands"
         )
     if ";" in cell:
         return (
-            f"{excerpt(cell)} is not a number (cells separated by ';'? give --delimiter ';', "
-            "and --decimal , if commas mark decimals)"
+            f"{excerpt(cell)} is not a number (cells separated by ';'? give delimiter=';', "
+            "and decimal=',' if commas mark decimals)"
         )
     return f"{excerpt(cell)} is not a number"
 

@@ -68,7 +68,7 @@ def result_csv(values: np.ndarray) -> str:
 
     Each cell is format_number's text. Rows are written independently, so
     the CSV of consecutive blocks of rows, joined, is the CSV of the whole
-    array (``--stream`` relies on it). This is result_csv_pieces, joined.
+    array (a streamed result relies on it). This is result_csv_pieces, joined.
 
     >>> print(result_csv(np.array([[1, 2], [3, 4]])), end="")
     1,2

@@ -335,7 +335,7 @@ def test_reflect_padding_reads_mirrored_values() -> None:
 
 
 def test_stride_and_dilation_by_hand() -> None:
-    explanation = explain(F, H, "correlation", stride=2, dilation=2)
+    explanation = explain(F, H, "correlation", Options.parse(stride=2, dilation=2))
     steps = [explanation.step(p) for p in explanation.positions()]
     assert [s.cells.tolist() for s in steps] == [[[0], [2]], [[2], [4]]]
     assert [s.values.tolist() for s in steps] == [[2, 3], [3, 4]]

@@ -56,7 +56,7 @@ def cases(draw, ndim: int, kind: str = "int", equal_shapes: bool = False) -> dic
     stride = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     dilation = (1,) * ndim if equal_shapes else tuple(draw(st.integers(1, 2)) for _ in range(ndim))
     try:
-        plan(signal_shape, kernel_shape, padding, stride, dilation)
+        plan(signal_shape, kernel_shape, Options.parse(padding, stride, dilation))
     except ConvcliError:
         assume(False)
     return {

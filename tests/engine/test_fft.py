@@ -93,7 +93,9 @@ class Case:
 
     def run(self, method: str) -> engine.Result:
         """engine.compute on this case with ``method``."""
-        return compute(self.signal, self.kernel, self.operation, **self.options(method))
+        return compute(
+            self.signal, self.kernel, self.operation, Options.parse(**self.options(method))
+        )
 
     def reference(self) -> tuple[np.ndarray, np.ndarray]:
         """The naive reference's values (Python scalars) and per-output sum |p| |h|."""

@@ -28,8 +28,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from convcli import compare
 from convcli.cli import inputs, outputs
-from convcli.engine.core import Result, compare, compute
+from convcli.engine.core import Result, compute
 from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError, OutputError
 from convcli.formats import csv as csv_format
