@@ -24,6 +24,7 @@ __all__ = [
     "OPERATIONS",
     "PAD_MODES",
     "PNG_SCALES",
+    "ChosenMethod",
     "Convention",
     "Method",
     "Normalization",
@@ -44,6 +45,8 @@ Symmetry = Literal["symmetric", "antisymmetric", "none"]
 Operation = Literal["convolution", "correlation"]
 PadMode = Literal["zeros", "reflect", "symmetric", "replicate", "circular"]
 Method = Literal["auto", "direct", "fft"]
+#: The method a sum ran by: what ``auto`` resolved to.
+ChosenMethod = Literal["direct", "fft"]
 Convention = Literal["convcli", "numpy", "scipy", "scipy2d", "matlab", "torch", "tensorflow"]
 Normalization = Literal["none", "biased", "unbiased", "coeff", "zncc"]
 #: (before, after) cells of padding per axis.
@@ -57,7 +60,7 @@ PerAxis = int | str | Sequence[int]
 
 NAMED_PADDINGS: tuple[str, ...] = ("valid", "same", "full")
 #: convcli's pad modes and the numpy.pad mode that implements each.
-PAD_MODES: dict[str, str] = {
+PAD_MODES: dict[PadMode, Literal["constant", "reflect", "symmetric", "edge", "wrap"]] = {
     "zeros": "constant",
     "reflect": "reflect",
     "symmetric": "symmetric",

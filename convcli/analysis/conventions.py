@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -215,7 +216,7 @@ def _request(f: np.ndarray, h: np.ndarray, operation: Operation, options: Option
     outline = plan(f.shape, h.shape, options.replace(padding="full"))
     padding = options.padding
     if not isinstance(padding, str):
-        padding = per_axis(padding, f.ndim, "padding")  # type: ignore[arg-type]
+        padding = per_axis(padding, f.ndim, "padding")
     return Request(
         operation,
         f.shape,
@@ -279,7 +280,7 @@ def _zeros_only(request: Request, function: str, hint: str = "") -> None:
         )
 
 
-def _mode(request: Request, function: str) -> str:
+def _mode(request: Request, function: str) -> Literal["valid", "same", "full"]:
     """The mode name (full, same, valid) of a function that has no stride or dilation."""
     if any(s > 1 for s in request.stride) or any(d > 1 for d in request.dilation):
         raise ConventionOptionError(
@@ -352,7 +353,7 @@ def _numpy(request: Request) -> Mapping:
     if mode == "same":
         swapped_correlation = not request.convolving and k > n
         start = n // 2 if swapped_correlation else (min(n, k) - 1) // 2
-        pads = (_window(n, k, start, max(n, k)),)
+        pads: Pads = (_window(n, k, start, max(n, k)),)
         notes = _even_notes(request, "numpy") if k <= n else ()
     elif mode == "valid":
         pads, _ = _valid(request, function)
@@ -575,7 +576,7 @@ def _tensorflow(request: Request) -> Mapping:
             f"{function} takes padding 'SAME' or 'VALID' only (explicit padding is conv2d's)"
         )
     else:
-        pads = _plan(request, "full").pads if padding == "full" else padding
+        pads = _plan(request, "full").pads if isinstance(padding, str) else padding
         written = "[[0, 0], " + ", ".join(f"[{b}, {a}]" for b, a in pads) + ", [0, 0]]"
     stride_name = "stride" if request.ndim == 1 else "strides"
     options = [f"{stride_name}={_ints(request.stride)}", f"padding={written}"]
@@ -736,11 +737,10 @@ def _rows(f: np.ndarray, h: np.ndarray, operation: Operation, options: Options) 
             answers.append(compute(f, h, operation, options.replace(convention=convention)))
         except ConvcliError as error:
             answers.append(str(error))
+    results = {i: answer for i, answer in enumerate(answers) if not isinstance(answer, str)}
     groups: list[list[int]] = []
-    for index, answer in enumerate(answers):
-        if isinstance(answer, str):
-            continue
-        group = next((g for g in groups if _same_result(answers[g[0]].values, answer.values)), None)
+    for index, result in results.items():
+        group = next((g for g in groups if _same_result(results[g[0]].values, result.values)), None)
         if group is None:
             groups.append([index])
         else:

@@ -458,7 +458,9 @@ def _difference_check(
     check = np.full(target.shape, np.nan)
 
     def loss(values: np.ndarray) -> float:
-        pair = (values, kernel) if wrt == "signal" else (signal, values)
+        pair: tuple[np.ndarray, np.ndarray] = (
+            (values, kernel) if wrt == "signal" else (signal, values)
+        )
         return float(np.sum(_forward(*pair, operation, options) * gf))
 
     for cell in _sample(target.size):

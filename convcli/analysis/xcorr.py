@@ -24,6 +24,7 @@ from convcli.errors import ConvcliError, OptionError
 from convcli.options import (
     NORMALIZATIONS,
     OPERATIONS,
+    ChosenMethod,
     Method,
     Operation,
     Options,
@@ -194,7 +195,7 @@ def normalize_result(result: Result, signal: object, kernel: object, normalize: 
 
 def _zncc(
     signal: np.ndarray, template: np.ndarray, geometry: Geometry, method: Method
-) -> tuple[np.ndarray, tuple[str, ...], str]:
+) -> tuple[np.ndarray, tuple[str, ...], ChosenMethod]:
     """Zero-normalized cross-correlation of every window of the padded signal with the
     template: ``sum (w - mean w) conj(t - mean t) / (||w - mean w|| ||t - mean t||)``.
 
@@ -238,7 +239,7 @@ def _zncc(
 
 #: zncc's terms: the numerator, the window spreads, the spread at or below which a window
 #: counts as flat, the template's energy, and the method the correlation took.
-Terms = tuple[np.ndarray, np.ndarray, "np.ndarray | float", "int | float", str]
+Terms = tuple[np.ndarray, np.ndarray, "np.ndarray | float", "int | float", ChosenMethod]
 
 
 def _float_terms(
@@ -367,10 +368,7 @@ def compare_normalized(
         normalize_result(
             Result(operation, values, comparison.geometry, comparison.method), f, h, normalize
         )
-        for operation, values in (
-            ("convolution", comparison.convolution),
-            ("correlation", comparison.correlation),
-        )
+        for operation, values in zip(OPERATIONS, (comparison.convolution, comparison.correlation))
     ]
     convolution, correlation = columns[0].values, columns[1].values
     equal, opposite = comparison.equal, comparison.opposite

@@ -22,7 +22,14 @@ from convcli.engine.geometry import Geometry, pad_signal, plan
 from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
 from convcli.engine.numbers import FLOAT64, as_numeric, working_dtype
 from convcli.errors import ConvcliError
-from convcli.options import OPERATIONS, Method, Operation, Options, Symmetry, check_choice
+from convcli.options import (
+    OPERATIONS,
+    ChosenMethod,
+    Operation,
+    Options,
+    Symmetry,
+    check_choice,
+)
 
 RTOL = 1e-9
 
@@ -38,7 +45,7 @@ class Result:
     operation: Operation
     values: np.ndarray
     geometry: Geometry
-    method: str
+    method: ChosenMethod
     normalize: str = "none"
     notes: tuple[str, ...] = ()
 
@@ -62,7 +69,7 @@ class Comparison:
     equal: np.ndarray
     opposite: np.ndarray
     geometry: Geometry
-    method: str
+    method: ChosenMethod
     normalize: str = "none"
     notes: tuple[str, ...] = ()
 
@@ -178,7 +185,7 @@ def compute(
     geometry = prepared.geometry
     kind = prepared.padded.dtype.kind
     method = options.method
-    chosen: Method = (
+    chosen: ChosenMethod = (
         choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method
     )
     if kind == "O":

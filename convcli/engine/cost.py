@@ -23,6 +23,7 @@ from convcli.engine.calibration import (
 )
 from convcli.engine.geometry import Geometry, compiled_1d, spans
 from convcli.engine.numbers import working_dtype
+from convcli.options import ChosenMethod
 
 
 def compiled_cost(taps: int, kind: str) -> float:
@@ -54,7 +55,9 @@ def _direct_cost(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -
 _ALWAYS_DIRECT_MACS = 4096
 
 
-def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str = "f") -> str:
+def choose_method(
+    geometry: Geometry, kernel_shape: tuple[int, ...], kind: str = "f"
+) -> ChosenMethod:
     """The method ``auto`` picks: the cheaper of ``direct`` and ``fft`` by a measured cost model.
 
     ``kind`` is the working dtype's kind (``i``, ``f``, ``c``; ``O`` for
@@ -72,7 +75,7 @@ def choose_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str =
 
 
 @lru_cache(maxsize=256)
-def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -> str:
+def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str) -> ChosenMethod:
     """choose_method's answer, remembered: a script calling convolve in a loop on inputs of
     one shape pays for the cost model once (it costs about a fifth of a short sum)."""
     taps = math.prod(kernel_shape)

@@ -300,11 +300,11 @@ class _SlidingFFT:
         lengths = tuple(shape[axis] for axis in axes)
         complex_ = self.signal.dtype.kind == "c"
         if len(axes) == 1:  # numpy's 1-D functions: the N-D ones cost more to call
-            pair = (np.fft.fft, np.fft.ifft) if complex_ else (np.fft.rfft, np.fft.irfft)
-            forward, inverse = (partial(f, n=lengths[0], axis=axes[0]) for f in pair)
+            pair_1d = (np.fft.fft, np.fft.ifft) if complex_ else (np.fft.rfft, np.fft.irfft)
+            forward, inverse = (partial(f, n=lengths[0], axis=axes[0]) for f in pair_1d)
         else:
-            pair = (np.fft.fftn, np.fft.ifftn) if complex_ else (np.fft.rfftn, np.fft.irfftn)
-            forward, inverse = (partial(f, s=lengths, axes=axes) for f in pair)
+            pair_nd = (np.fft.fftn, np.fft.ifftn) if complex_ else (np.fft.rfftn, np.fft.irfftn)
+            forward, inverse = (partial(f, s=lengths, axes=axes) for f in pair_nd)
         leading = (1,) * (len(shape) - self.taps.ndim)
         return forward, inverse, forward(np.flip(self.taps).reshape(leading + self.taps.shape))
 

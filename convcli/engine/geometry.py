@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import cast
+from typing import TypeVar
 
 import numpy as np
 
 from convcli.errors import ConvcliError
 from convcli.options import PAD_MODES, Options, PadMode, Pads
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Geometry:
     output_shape: tuple[int, ...]
 
 
-def per_axis(values: tuple[int, ...], ndim: int, name: str) -> tuple[int, ...]:
+def per_axis(values: tuple[_T, ...], ndim: int, name: str) -> tuple[_T, ...]:
     """Broadcast a one-entry tuple to every axis, or check there is one entry per axis.
 
     >>> per_axis((2,), 3, "stride")
@@ -99,7 +101,7 @@ def plan(
     elif padding == "same":
         pads = tuple(_same_pads(n, e, s) for n, e, s in zip(signal_shape, extents, strides))
     else:
-        pads = cast(Pads, per_axis(cast(tuple[int, ...], padding), ndim, "padding"))
+        pads = per_axis(padding, ndim, "padding")
     padded_shape = tuple(n + before + after for n, (before, after) in zip(signal_shape, pads))
     too_big = [axis for axis in range(ndim) if extents[axis] > padded_shape[axis]]
     if too_big:

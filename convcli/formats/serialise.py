@@ -255,10 +255,10 @@ def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[
         options["convention"] = convention
         calls = getattr(result, "calls", None)
         if calls is None:
-            options["call"] = result.call
+            options["call"] = getattr(result, "call", "")
         else:
             options["calls"] = dict(zip(("convolution", "correlation"), calls))
-        options["notes"] = list(result.notes)
+        options["notes"] = list(getattr(result, "notes", ()))
     normalize = getattr(result, "normalize", "none")
     if normalize != "none":
         options["normalize"] = normalize

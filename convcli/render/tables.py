@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would 
     from convcli.analysis.xcorr import Delay
     from convcli.engine.core import Comparison, Result
     from convcli.engine.geometry import Geometry
+    from convcli.options import Pads
 
 __all__ = [
     "PIECE_ROWS",
@@ -809,7 +810,7 @@ def lineup_view(lineup: Lineup, show_all: bool = False) -> RenderableType:
         wide = _lineup_table(operation, rows, lines, len(_LINEUP_COLUMNS))
         core = _lineup_table(operation, rows, lines, len(_LINEUP_COLUMNS) - 1)
         parts.append(_Fitted(wide, _lineup_stack(operation, rows), core, _REASON_WIDTH))
-    padding = lineup.padding
+    padding: str | Pads = lineup.padding
     if not isinstance(padding, str):
         padding = ",".join(f"{before}:{after}" for before, after in padding)
 
