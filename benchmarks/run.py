@@ -1,4 +1,4 @@
-"""Benchmark convcli against numpy, scipy and torch, and check the targets of issue 4.
+"""Benchmark convcli against numpy, scipy and torch, and check the speed targets.
 
 Run it from the project folder, with convcli installed (``pip install '.[bench]'`` brings
 scipy; torch is measured too whenever it is importable, never installed; an editable
@@ -50,7 +50,7 @@ What is measured, and how:
   parent's memory at the fork).
 * Pinned: ``convolve(method=auto)`` against ``fft`` and ``direct`` in one process whose
   every thread is pinned to one core after its imports, as a container's CPU quota or
-  ``xargs -P`` leave a process whose libraries started a thread per core (issue 14: a
+  ``xargs -P`` leave a process whose libraries started a thread per core (a
   multi-threaded BLAS call in auto's FFT guard made auto ten times slower than either
   method there). Interleaved rounds of one sample of each method; medians and ratios.
 * Stream: ``convcli conv - kernel.csv --stream --format csv > /dev/null`` reading 10^8
@@ -70,7 +70,7 @@ Columns of the engine table:
 * ``best``: convcli's time divided by the fastest reference's.
 
 The command-line and stream tables give times, peak memory and ratios the same way.
-The report ends with each target of issue 4 (met, MISSED or not measured in this run)
+The report ends with each speed target (met, MISSED or not measured in this run)
 and a one-line tally. ``--quick`` runs smaller sizes (1-D up to 10^5, 2-D 300x300, CSV
 of 10^5 values, a stream of 10^6), so most targets are not measured by it.
 """
@@ -1342,7 +1342,7 @@ def targets_section(targets: list[Target]) -> str:
         f"targets: {tally['met']} met, {tally['MISSED']} missed, "
         f"{tally['not measured']} not measured"
     )
-    return "\n".join(["Targets (issue 4):", "", *(t.line() for t in targets), "", summary])
+    return "\n".join(["Targets:", "", *(t.line() for t in targets), "", summary])
 
 
 # ---------------------------------------------------------------- machine
