@@ -331,7 +331,8 @@ def _records(
 
     def lines() -> Iterator[str]:
         nonlocal line, at_start, start, offset, open_at_end
-        quoted = False  # the line before ended inside a quoted cell
+        unfollowed: list[str] = []  # the record's lines whose quotes are not followed yet
+        quoted = False  # the record's lines before those end inside a quoted cell
         for raw in StringIO(text, newline=""):  # lines end at \n, \r\n or \r only
             line += 1
             offset += len(raw)
@@ -340,8 +341,15 @@ def _records(
                 if not stripped or stripped.startswith("#"):
                     continue
                 at_start, start = False, (line, offset - len(raw))
-                raw = raw.lstrip()
-            raw, quoted = _line_for_csv(raw, delimiter, quoted)
+                raw, unfollowed, quoted = raw.lstrip(), [], False
+            content = raw.rstrip("\r\n")
+            if content[-1:] in (" ", "\t") or (delimiter != "\t" and "\t" in content):
+                for earlier in unfollowed:  # followed only when a line changes: it takes time
+                    quoted = _line_for_csv(earlier, delimiter, quoted)[1]
+                unfollowed = []
+                raw, quoted = _line_for_csv(raw, delimiter, quoted)
+            else:  # a line without tabs or blanks at its end stays as it is
+                unfollowed.append(raw)
             yield raw
         open_at_end = not at_start
 
@@ -392,7 +400,7 @@ def _line_for_csv(raw: str, delimiter: str | None, quoted: bool) -> tuple[str, b
     start = position = 0  # where the text not yet in pieces starts, and the scan is
     while True:
         if quoted:  # up to the closing quote, then the rest of the cell (quotes there are text)
-            position = _QUOTED_TEXT.match(content, position).end()
+            position = _matched_end(_QUOTED_TEXT, content, position)
             pieces.append(content[start:position])
             start = position
             if position == len(content):
@@ -400,7 +408,7 @@ def _line_for_csv(raw: str, delimiter: str | None, quoted: bool) -> tuple[str, b
             position = spaced.find(separator, position + 1)
             quoted = False
         else:  # a cell starts: quoted if a quote follows its spaces
-            position = _SPACES.match(spaced, position).end()
+            position = _matched_end(_SPACES, spaced, position)
             if spaced.startswith('"', position):
                 position += 1
                 pieces.append(spaced[start:position])
@@ -411,6 +419,13 @@ def _line_for_csv(raw: str, delimiter: str | None, quoted: bool) -> tuple[str, b
             pieces.append(spaced[start:])
             return "".join(pieces).rstrip(" \t") + raw[len(content) :], False
         position += 1
+
+
+def _matched_end(pattern: re.Pattern[str], text: str, position: int) -> int:
+    """Where a match of ``pattern``, which matches empty text too, at ``position`` ends."""
+    match = pattern.match(text, position)
+    assert match is not None  # it matches the empty text
+    return match.end()
 
 
 def _column_index(header: list[str] | None, width: int, column: str, name: str) -> int:
