@@ -312,8 +312,8 @@ def _records(
     """The cells of every non-blank, non-comment record of ``text`` as Python's csv module
     splits them, stripped of spaces; each record's first line number (after
     ``lines_before``); how many lines the complete records and the lines between them take;
-    and, unless ``final``, the text of a last record whose quoted cell is still open. Tabs
-    count as spaces (unless they are the delimiter), so a quote after one opens a cell too.
+    and, unless ``final``, the text of a last record whose quoted cell is still open. Each
+    line goes to the csv module as :func:`_line_for_csv` rewrites it.
 
     >>> _records('a,"b,c"\\n# note\\n1,2\\n', ",", 0, "f.csv")
     ([['a', 'b,c'], ['1', '2']], [1, 3], 3, '')
@@ -331,6 +331,8 @@ def _records(
 
     def lines() -> Iterator[str]:
         nonlocal line, at_start, start, offset, open_at_end
+        unfollowed: list[str] = []  # the record's lines whose quotes are not followed yet
+        quoted = False  # the record's lines before those end inside a quoted cell
         for raw in StringIO(text, newline=""):  # lines end at \n, \r\n or \r only
             line += 1
             offset += len(raw)
@@ -339,10 +341,16 @@ def _records(
                 if not stripped or stripped.startswith("#"):
                     continue
                 at_start, start = False, (line, offset - len(raw))
-                raw = raw.lstrip()
+                raw, unfollowed, quoted = raw.lstrip(), [], False
             content = raw.rstrip("\r\n")
-            raw = content.rstrip(" \t") + raw[len(content) :]  # blanks at the end: no cells
-            yield raw if delimiter == "\t" else raw.replace("\t", " ")
+            if content[-1:] in (" ", "\t") or (delimiter != "\t" and "\t" in content):
+                for earlier in unfollowed:  # followed only when a line changes: it takes time
+                    quoted = _line_for_csv(earlier, delimiter, quoted)[1]
+                unfollowed = []
+                raw, quoted = _line_for_csv(raw, delimiter, quoted)
+            else:  # a line without tabs or blanks at its end stays as it is
+                unfollowed.append(raw)
+            yield raw
         open_at_end = not at_start
 
     reader = csv.reader(lines(), delimiter=delimiter or " ", skipinitialspace=True)
@@ -364,6 +372,60 @@ def _records(
         line_numbers.append(start[0])
         at_start = True
     return rows, line_numbers, line - lines_before, ""
+
+
+#: The text of a quoted cell up to its closing quote or the line's end ("" stands for ").
+_QUOTED_TEXT = re.compile(r'[^"]*(?:""[^"]*)*')
+#: The spaces the csv module skips where a cell starts.
+_SPACES = re.compile(" *")
+
+
+def _line_for_csv(raw: str, delimiter: str | None, quoted: bool) -> tuple[str, bool]:
+    r"""One line as the csv module is to read it, and whether it ends inside a quoted cell
+    (``quoted``: it begins inside one). Outside quoted cells, tabs count as spaces unless
+    they are the delimiter (so a quote after one opens a cell) and blanks ending the line
+    make no cells; quoted text, a line break and the blanks before it too, stays as written.
+
+    >>> _line_for_csv('1,\t"a\tb" \n', ",", False)
+    ('1, "a\tb"\n', False)
+    >>> _line_for_csv('1,"a \n', ",", False), _line_for_csv('b"\t\n', ",", True)
+    (('1,"a \n', True), ('b"\n', False))
+    """
+    content = raw.rstrip("\r\n")
+    spaced = content if delimiter == "\t" else content.replace("\t", " ")
+    if not quoted and '"' not in content:
+        return spaced.rstrip(" \t") + raw[len(content) :], False
+    separator = delimiter or " "
+    pieces = []
+    start = position = 0  # where the text not yet in pieces starts, and the scan is
+    while True:
+        if quoted:  # up to the closing quote, then the rest of the cell (quotes there are text)
+            position = _matched_end(_QUOTED_TEXT, content, position)
+            pieces.append(content[start:position])
+            start = position
+            if position == len(content):
+                return "".join(pieces) + raw[len(content) :], True
+            position = spaced.find(separator, position + 1)
+            quoted = False
+        else:  # a cell starts: quoted if a quote follows its spaces
+            position = _matched_end(_SPACES, spaced, position)
+            if spaced.startswith('"', position):
+                position += 1
+                pieces.append(spaced[start:position])
+                start, quoted = position, True
+                continue
+            position = spaced.find(separator, position)
+        if position < 0:
+            pieces.append(spaced[start:])
+            return "".join(pieces).rstrip(" \t") + raw[len(content) :], False
+        position += 1
+
+
+def _matched_end(pattern: re.Pattern[str], text: str, position: int) -> int:
+    """Where a match of ``pattern``, which matches empty text too, at ``position`` ends."""
+    match = pattern.match(text, position)
+    assert match is not None  # it matches the empty text
+    return match.end()
 
 
 def _column_index(header: list[str] | None, width: int, column: str, name: str) -> int:
