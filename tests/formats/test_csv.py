@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from examples import assert_identical
 from hypothesis import given
 from hypothesis import strategies as st
 
 from convcli.cli import inputs
 from convcli.errors import InputError
 from convcli.formats.csv import CsvReader, excerpt, parse_numbers
+from tests.examples import assert_identical
 
 TERMINATORS = ["\n", "\r\n", "\r"]
 #: Text around a number in a quoted cell: blanks, line breaks, and blanks before a break.

@@ -1215,7 +1215,7 @@ def test_decimal_comma_inline(source, expected):
 
 def test_european_file_read_as_plain_csv_says_what_to_do(tmp_path):
     path = write(tmp_path, "eu.csv", "1,5;2\n3;4,25\n")
-    with pytest.raises(InputError, match=r"--delimiter ';'.*--decimal ,"):
+    with pytest.raises(InputError, match=r"delimiter=';'.*decimal=','"):
         inputs.read_array(path)
 
 
@@ -1414,7 +1414,7 @@ def test_a_european_file_split_into_uneven_rows_gets_the_options(tmp_path, text,
         inputs.read_array(path)
     message = str(caught.value)
     assert where in message
-    assert message.endswith("give --delimiter ';' --decimal ,")
+    assert message.endswith("give delimiter=';' decimal=','")
     assert inputs.read_array(path, delimiter=";", decimal=",").shape == (2, 2)
 
 
