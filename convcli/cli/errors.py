@@ -34,14 +34,17 @@ FLAG_PARAMETERS = (
     "delimiter",
     "decimal",
 )
-#: ``name=value`` with the value as Python's repr, a string or an integer; after a library
-#: function's name and a colon (``torch.nn.functional.conv1d: padding='same' is ...``) it
-#: quotes that library's own message, about its own parameter, and stays as it is. (Text:
-#: re compiles it on the first error, not at every start.)
+#: ``name='value'`` as the library writes a parameter into a message: after a space or an
+#: opening parenthesis, the value a quoted string, then a space, a closing parenthesis, a
+#: comma, a semicolon or the end. Text a user gave (a file name, a cell, an inline kernel)
+#: is shown bare or in quotes, so ``stride=2.csv`` or ``'delimiter=3'`` stays as typed.
+#: After a library function's name and a colon (``torch.nn.functional.conv1d: padding='same'
+#: is ...``) it quotes that library's own message, about its own parameter, and stays too.
+#: (Text: re compiles it on the first error, not at every start.)
 _PARAMETER = (
-    r"(?P<quoted>\b\w+(?:\.\w+)+: )?"
-    rf"\b(?P<name>{'|'.join(FLAG_PARAMETERS)})="
-    r"(?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?\d+\b)"
+    r"(?:(?P<quoted>\b\w+(?:\.\w+)+: )|(?<=[( ]))"
+    rf"(?P<name>{'|'.join(FLAG_PARAMETERS)})="
+    r"(?P<value>'(?:[^'\\]|\\.)*')(?=[ ),;]|$)"
 )
 #: What the library's messages say in Python's terms (the Stream class, engine.core's
 #: compare) and the command line says with its flags and commands.

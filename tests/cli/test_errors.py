@@ -145,20 +145,44 @@ def test_library_wording_becomes_flag_wording(call, library, command, flags):
     ("library", "flags"),
     [
         ("give delimiter=';' and decimal=','", "give --delimiter ';' and --decimal ,"),
-        ("delimiter=' '", "--delimiter ' '"),
-        ("pad_mode='circular', max_lag=3", "--pad-mode circular, --max-lag 3"),
-        ("stride=2 or dilation=1", "--stride 2 or --dilation 1"),
-        ("normalize='coeff' with method='fft'", "--normalize coeff with --method fft"),
-        ("forward='conv'", "--forward conv"),
-        # not convcli's parameters, or not a Python value, or a quoted library's own words
+        ("give delimiter=' '", "give --delimiter ' '"),
+        ("(pad_mode='circular', max_lag='3')", "(--pad-mode circular, --max-lag 3)"),
+        ("use normalize='coeff'; method='fft'", "use --normalize coeff; --method fft"),
+        ("try forward='conv'", "try --forward conv"),
+        # not convcli's parameters, or not a Python string, or a quoted library's own words
         ("boundary='fill' and xpadding='full'", "boundary='fill' and xpadding='full'"),
         ("(padding=int or one per axis)", "(padding=int or one per axis)"),
+        ("try stride=2 or dilation=1", "try stride=2 or dilation=1"),
         ("F.conv1d: padding='same' is not", "F.conv1d: padding='same' is not"),
         ("padding 'wide' is not valid", "padding 'wide' is not valid"),
+        # text a user gave, shown bare or quoted: a file name, an inline kernel
+        ("stride=2.csv, line 2", "stride=2.csv, line 2"),
+        ("no such file: padding='7'.csv", "no such file: padding='7'.csv"),
+        ("the kernel 'delimiter=3' is not", "the kernel 'delimiter=3' is not"),
+        ("the kernel 'x padding='full'' is not", "the kernel 'x padding='full'' is not"),
     ],
 )
 def test_flag_words(library, flags):
     assert flag_words(library) == flags
+
+
+@pytest.mark.parametrize(
+    ("files", "arguments", "message"),
+    [
+        ({"stride=2.csv": "1\n2,x\n"}, ["stride=2.csv", "1"], "stride=2.csv, line 2"),
+        ({}, ["padding=7.csv", "1"], "no such file: padding=7.csv"),
+        ({}, ["1,2,3", "delimiter=3"], "the kernel 'delimiter=3' is not"),
+    ],
+)
+def test_names_the_user_gave_are_shown_as_typed(tmp_path, monkeypatch, files, arguments, message):
+    """A file name or a kernel that looks like a library parameter is not turned into a flag."""
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = invoke("conv", *arguments)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {message}")
+    assert "--" not in result.stderr.split(message)[0] + message
 
 
 def test_flag_parameters_are_options_of_the_command_line():
