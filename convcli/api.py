@@ -11,7 +11,7 @@ import numpy as np
 
 from convcli.engine import core
 from convcli.engine.core import Comparison, Result
-from convcli.options import Operation, Options, PaddingSpec, PerAxis
+from convcli.options import Convention, Method, Operation, Options, PaddingSpec, PadMode, PerAxis
 
 __all__ = ["compare", "comparison_of", "compute", "convolve", "correlate"]
 
@@ -36,9 +36,9 @@ def convolve(
     padding: PaddingSpec = "valid",
     stride: PerAxis = 1,
     dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
-    convention: str = "convcli",
+    pad_mode: PadMode = "zeros",
+    method: Method = "auto",
+    convention: Convention = "convcli",
 ) -> np.ndarray:
     """Convolution: slide the kernel, flipped along every axis, over the padded signal.
 
@@ -60,7 +60,14 @@ def convolve(
     >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
     array([ 2, -1,  2,  2, -1])
     """
-    options = (padding, stride, dilation, pad_mode, method, convention)
+    options = Options.parse(
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        pad_mode=pad_mode,
+        method=method,
+        convention=convention,
+    )
     return _values(signal, kernel, "convolution", options)
 
 
@@ -71,9 +78,9 @@ def correlate(
     padding: PaddingSpec = "valid",
     stride: PerAxis = 1,
     dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
-    convention: str = "convcli",
+    pad_mode: PadMode = "zeros",
+    method: Method = "auto",
+    convention: Convention = "convcli",
 ) -> np.ndarray:
     """Cross-correlation: slide the kernel as given (conjugated) over the padded signal.
 
@@ -89,29 +96,28 @@ def correlate(
     >>> correlate([2, 1, 3], [1, -1], padding="full", convention="matlab")  # xcorr
     array([ 0, -2,  1, -2,  3])
     """
-    options = (padding, stride, dilation, pad_mode, method, convention)
+    options = Options.parse(
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        pad_mode=pad_mode,
+        method=method,
+        convention=convention,
+    )
     return _values(signal, kernel, "correlation", options)
 
 
-#: The keyword options as :func:`convolve` and :func:`correlate` have them by default.
-_DEFAULTS = ("valid", 1, 1, "zeros", "auto", "convcli")
-#: With these, ``direct`` takes the same sum as ``auto`` does for a plain request.
-_PLAIN_METHODS = (_DEFAULTS, ("valid", 1, 1, "zeros", "direct", "convcli"))
+#: The options of a plain request: the defaults, where ``direct`` is the sum ``auto`` takes.
+_PLAIN = (Options(), Options(method="direct"))
 
 
-def _values(
-    signal: object,
-    kernel: object,
-    operation: Operation,
-    options: tuple[PaddingSpec, PerAxis, PerAxis, str, str, str],
-) -> np.ndarray:
-    """The values of one operation, by the engine's short route where the request is plain
-    (default options, compared by type as well as value: ``stride=True`` is no plain 1)."""
-    if tuple(map(type, options)) == (str, int, int, str, str, str) and options in _PLAIN_METHODS:
+def _values(signal: object, kernel: object, operation: Operation, options: Options) -> np.ndarray:
+    """The values of one operation, by the engine's short route where the request is plain."""
+    if options in _PLAIN:
         plain = core.plain_sum(signal, kernel, operation)
         if plain is not None:
             return plain
-    return compute(signal, kernel, operation, Options.parse(*options)).values
+    return compute(signal, kernel, operation, options).values
 
 
 def compare(
@@ -121,9 +127,9 @@ def compare(
     padding: PaddingSpec = "valid",
     stride: PerAxis = 1,
     dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
-    convention: str = "convcli",
+    pad_mode: PadMode = "zeros",
+    method: Method = "auto",
+    convention: Convention = "convcli",
 ) -> Comparison:
     """Convolve and correlate with the same options, and say how the two results relate.
 
@@ -135,7 +141,14 @@ def compare(
     >>> result.kernel_symmetry, result.identical, result.negated
     ('antisymmetric', False, True)
     """
-    options = Options.parse(padding, stride, dilation, pad_mode, method, convention)
+    options = Options.parse(
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        pad_mode=pad_mode,
+        method=method,
+        convention=convention,
+    )
     return comparison_of(signal, kernel, options)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, cast
 
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 
 __all__ = [
     "CONVENTIONS",
@@ -85,13 +85,14 @@ CONVENTIONS: tuple[Convention, ...] = (
 PNG_SCALES = ("clip", "stretch", "abs")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """Where the kernel stops and how the sums are taken: the one object every layer passes.
 
     Fields hold parsed values (a padding name or pairs, strides and dilations as
-    tuples of one entry or one per axis), so an ``Options`` is hashable and checked
-    once; :meth:`parse` builds one from the forms a caller may write.
+    tuples of one entry or one per axis), checked when the object is made, so an
+    ``Options`` is hashable and sound; :meth:`parse` builds one from the forms a caller
+    may write (``"1:2"``, ``2``, ``[2, 1]``).
     ``multiply_padding`` makes zero padding a term of the sum (0 * inf is nan), as
     PyTorch and TensorFlow compute; the conventions set it, convcli's rules do not.
 
@@ -100,6 +101,9 @@ class Options:
 convention='convcli', multiply_padding=False)
     >>> Options().replace(method="fft").method
     'fft'
+    >>> Options(stride=2)
+    Traceback (most recent call last):
+    TypeError: stride takes a tuple of positive ints, not 2 (Options.parse takes the other forms)
     """
 
     padding: Padding = "valid"
@@ -110,9 +114,38 @@ convention='convcli', multiply_padding=False)
     convention: Convention = "convcli"
     multiply_padding: bool = False
 
+    def __post_init__(self) -> None:
+        """Refuse fields that are not parsed values, naming the field."""
+        check_choice(self.pad_mode, tuple(PAD_MODES), "pad_mode")
+        check_choice(self.method, METHODS, "method")
+        check_choice(self.convention, CONVENTIONS, "convention")
+        for name, least in (("stride", 1), ("dilation", 1)):
+            value = getattr(self, name)
+            if not (isinstance(value, tuple) and value and all(_count(n, least) for n in value)):
+                raise TypeError(
+                    f"{name} takes a tuple of positive ints, not {value!r} "
+                    "(Options.parse takes the other forms)"
+                )
+        padding = self.padding
+        if padding not in NAMED_PADDINGS and not (
+            isinstance(padding, tuple)
+            and padding
+            and all(
+                isinstance(pair, tuple) and len(pair) == 2 and all(_count(n, 0) for n in pair)
+                for pair in padding
+            )
+        ):
+            raise TypeError(
+                f"padding takes 'valid', 'same', 'full' or (before, after) pairs of ints, not "
+                f"{padding!r} (Options.parse takes the other forms)"
+            )
+        if not isinstance(self.multiply_padding, bool):
+            raise TypeError(f"multiply_padding takes a bool, not {self.multiply_padding!r}")
+
     @classmethod
     def parse(
         cls,
+        *,
         padding: PaddingSpec = "valid",
         stride: PerAxis = 1,
         dilation: PerAxis = 1,
@@ -121,10 +154,12 @@ convention='convcli', multiply_padding=False)
         convention: str = "convcli",
     ) -> Options:
         """Options from the forms a caller writes, each checked and named if wrong."""
-        given = (padding, stride, dilation, pad_mode, method, convention)
-        if all(type(value) in (int, str) for value in given):
-            return _parsed(*given)  # plain values: parsed once per process
-        return _parse(*given)
+        if all(
+            type(value) in (int, str)
+            for value in (padding, stride, dilation, pad_mode, method, convention)
+        ):  # plain values: parsed once per process
+            return _parsed(padding, stride, dilation, pad_mode, method, convention)
+        return _parse(padding, stride, dilation, pad_mode, method, convention)
 
     def replace(self, **changes: object) -> Options:
         """A copy with some fields changed (fields take parsed values)."""
@@ -139,10 +174,7 @@ def _parse(
     method: str,
     convention: str,
 ) -> Options:
-    """:meth:`Options.parse`'s work."""
-    check_choice(pad_mode, tuple(PAD_MODES), "pad mode")
-    check_choice(method, METHODS, "method")
-    check_choice(convention, CONVENTIONS, "convention")
+    """:meth:`Options.parse`'s work (the choices are checked by :class:`Options` itself)."""
     return Options(
         padding=parse_padding(padding),
         stride=parse_per_axis(stride, "stride"),
@@ -186,7 +218,7 @@ def parse_padding(spec: PaddingSpec) -> Padding:
     elif isinstance(spec, Sequence) and len(spec) > 0:
         axes = [_as_pad_pair(axis) for axis in spec]
     else:
-        raise ConvcliError(f"padding {spec!r} is not a name, an integer or a sequence of them")
+        raise TypeError(f"padding {spec!r} is not a name, an integer or a sequence of them")
     pairs = tuple((axis[0], axis[-1]) for axis in axes)
     if any(n < 0 for pair in pairs for n in pair):
         raise ConvcliError(
@@ -230,16 +262,26 @@ def parse_per_axis(value: PerAxis, name: str) -> tuple[int, ...]:
     ):
         counts = tuple(int(n) for n in value)
     else:
-        raise ConvcliError(f"{name} {value!r} is not an integer or a sequence of integers")
+        raise TypeError(f"{name} {value!r} is not an integer or a sequence of integers")
     if any(n < 1 for n in counts):
         raise ConvcliError(f"{name} must be at least 1, got {value!r}")
     return counts
 
 
-def check_choice(value: str, choices: Sequence[str], name: str) -> None:
-    """Refuse a value that is not one of the choices, naming them.
+def check_choice(value: object, choices: Sequence[str], name: str) -> None:
+    """Refuse a value that is not one of the choices, naming the parameter and the choices.
 
     >>> check_choice("fft", METHODS, "method")
+    >>> check_choice("fast", METHODS, "method")
+    Traceback (most recent call last):
+    convcli.errors.OptionError: method='fast' is not one of auto, direct, fft
     """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
     if value not in choices:
-        raise ConvcliError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+        raise OptionError(f"{name}={value!r} is not one of {', '.join(choices)}")
+
+
+def _count(value: object, least: int) -> bool:
+    """Whether a value is an int (not a bool) of at least ``least``."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least

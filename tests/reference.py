@@ -79,7 +79,7 @@ def source_index(i: int, n: int, mode: str) -> int | None:
         period = 2 * n - 2
         m = i % period
         return m if m < n else period - m
-    raise ValueError(f"reference: unknown pad mode {mode!r}")
+    raise ValueError(f"reference: pad_mode=' {mode!r}")
 
 
 def per_axis(value: int | tuple[int, ...] | list[int], ndim: int) -> tuple[int, ...]:

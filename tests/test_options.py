@@ -44,9 +44,15 @@ def test_parse_padding(spec, expected):
     assert parse_padding(spec) == expected
 
 
-@pytest.mark.parametrize("spec", ["-1", "1:-1", "wide", "1:2:3", "1;2", "", ",", -3, [], None])
+@pytest.mark.parametrize("spec", ["-1", "1:-1", "wide", "1:2:3", "1;2", "", ",", -3, [(1, 2, 3)]])
 def test_parse_padding_rejects(spec):
     with pytest.raises(ConvcliError, match="padding"):
+        parse_padding(spec)
+
+
+@pytest.mark.parametrize("spec", [[], None, 1.5, {"same": 1}])
+def test_padding_of_a_wrong_type_is_a_type_error(spec):
+    with pytest.raises(TypeError, match="padding"):
         parse_padding(spec)
 
 
@@ -77,10 +83,17 @@ def test_parse_per_axis(value, expected):
     assert parse_per_axis(value, "dilation") == expected
 
 
-@pytest.mark.parametrize("value", [0, -1, "0", "1,0", "", "1,,2", "a", 2.0, True, [], [1, "2"]])
+@pytest.mark.parametrize("value", [0, -1, "0", "1,0", "", "1,,2", "a"])
 @pytest.mark.parametrize("name", ["stride", "dilation"])
 def test_parse_per_axis_rejects(value, name):
     with pytest.raises(ConvcliError, match=name):
+        parse_per_axis(value, name)
+
+
+@pytest.mark.parametrize("value", [2.0, True, None, [], [1, "2"]])
+@pytest.mark.parametrize("name", ["stride", "dilation"])
+def test_parse_per_axis_wrong_types_are_type_errors(value, name):
+    with pytest.raises(TypeError, match=name):
         parse_per_axis(value, name)
 
 
@@ -123,8 +136,22 @@ def test_equal_requests_give_equal_hashable_options(
     padding, stride, dilation, pad_mode, method, convention
 ):
     """Text and numbers that mean the same give equal Options, usable as a cache key."""
-    first = Options.parse(padding, stride, dilation, pad_mode, method, convention)
-    second = Options.parse(padding, str(stride), [dilation], pad_mode, method, convention)
+    first = Options.parse(
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        pad_mode=pad_mode,
+        method=method,
+        convention=convention,
+    )
+    second = Options.parse(
+        padding=padding,
+        stride=str(stride),
+        dilation=[dilation],
+        pad_mode=pad_mode,
+        method=method,
+        convention=convention,
+    )
     assert first == second
     assert hash(first) == hash(second)
     assert {first: 1}[second] == 1
@@ -137,14 +164,40 @@ def test_equal_requests_give_equal_hashable_options(
         ({"padding": -1}, "negative"),
         ({"stride": 0}, "stride must be at least 1"),
         ({"dilation": "2,x"}, "dilation '2,x'"),
-        ({"pad_mode": "mirror"}, "pad mode 'mirror'"),
-        ({"method": "fast"}, "method 'fast'"),
-        ({"convention": "octave"}, "convention 'octave'"),
+        ({"pad_mode": "mirror"}, "pad_mode='mirror'"),
+        ({"method": "fast"}, "method='fast'"),
+        ({"convention": "octave"}, "convention='octave'"),
     ],
 )
 def test_bad_values_are_refused_naming_the_option(options, message):
     with pytest.raises(ConvcliError, match=message):
         Options.parse(**options)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "message"),
+    [
+        ({"stride": 2}, TypeError, "stride takes a tuple"),
+        ({"dilation": (0,)}, TypeError, "dilation takes a tuple"),
+        ({"padding": "nope"}, TypeError, "padding takes"),
+        ({"padding": ((1, -1),)}, TypeError, "padding takes"),
+        ({"method": "x"}, ConvcliError, "method='x'"),
+        ({"pad_mode": None}, TypeError, "pad_mode must be a string"),
+        ({"multiply_padding": 1}, TypeError, "multiply_padding"),
+    ],
+)
+def test_options_made_directly_are_checked(fields, error, message):
+    with pytest.raises(error, match=message):
+        Options(**fields)
+    with pytest.raises(error, match=message):
+        Options().replace(**fields)
+
+
+def test_options_take_keywords_only():
+    with pytest.raises(TypeError):
+        Options("same")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Options.parse("same")  # type: ignore[misc]
 
 
 def test_options_are_frozen_and_replace_makes_a_copy():

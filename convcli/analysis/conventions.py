@@ -231,7 +231,9 @@ def _request(f: np.ndarray, h: np.ndarray, operation: Operation, options: Option
 
 def _plan(request: Request, padding: Padding) -> Geometry:
     """convcli's own geometry for the request with this padding."""
-    options = Options(padding, request.stride, request.dilation, request.pad_mode)
+    options = Options(
+        padding=padding, stride=request.stride, dilation=request.dilation, pad_mode=request.pad_mode
+    )
     return plan(request.signal_shape, request.kernel_shape, options)
 
 
@@ -635,7 +637,7 @@ def compute(
 ) -> ConventionResult:
     """What the library ``options.convention`` names returns for this operation.
 
-    >>> compute([2, 1, 3, 5, 4], [1, -1], "convolution", Options("same", convention="numpy")).values
+    >>> compute([2, 1, 3, 5, 4], [1, -1], "convolution", Options(padding="same", convention="numpy")).values
     array([ 2, -1,  2,  2, -1])
     >>> result = compute([2, 1, 3, 5, 4], [1, -1], "convolution", Options(convention="torch"))
     >>> result.call, result.values

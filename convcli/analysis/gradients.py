@@ -30,7 +30,7 @@ tool does not pick for you, so complex inputs raise :class:`ConvcliError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Literal, cast
 
 import numpy as np
 
@@ -38,7 +38,7 @@ from convcli.engine import core as engine
 from convcli.engine.geometry import Geometry, spans
 from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError
-from convcli.options import PAD_MODES, Operation, Options, PaddingSpec, Pads, PerAxis
+from convcli.options import PAD_MODES, Operation, Options, PaddingSpec, PadMode, Pads, PerAxis
 
 __all__ = [
     "FORWARD_NAMES",
@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 #: The names ``forward=`` accepts and the engine operation each means.
+#: The names ``forward=`` takes.
+Forward = Literal["corr", "correlation", "conv", "convolution"]
 FORWARD_NAMES: dict[str, Operation] = {
     "corr": "correlation",
     "correlation": "correlation",
@@ -142,8 +144,8 @@ def backward(
     padding: PaddingSpec = "valid",
     stride: PerAxis = 1,
     dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    forward: str = "corr",
+    pad_mode: PadMode = "zeros",
+    forward: Forward = "corr",
 ) -> Backward:
     """The forward result and the gradients of ``L = sum(G * y)`` with respect to x and w.
 
@@ -184,7 +186,7 @@ def backward(
     >>> backward([2, 1, 3, 5, 4], [1, -1], forward="conv").grad_kernel
     array([13, 11])
     """
-    options = Options.parse(padding, stride, dilation, pad_mode)
+    options = Options.parse(padding=padding, stride=stride, dilation=dilation, pad_mode=pad_mode)
     return backward_pass(signal, kernel, grad, forward, options)
 
 
@@ -214,7 +216,12 @@ def backward_pass(
     grad_x = _grad_signal(x.shape, w, g, geometry, covered, operation)
     grad_w = _grad_kernel(x, w.shape, g, geometry, covered, operation)
 
-    options = Options(geometry.pads, geometry.stride, geometry.dilation, geometry.pad_mode)
+    options = Options(
+        padding=geometry.pads,
+        stride=geometry.stride,
+        dilation=geometry.dilation,
+        pad_mode=geometry.pad_mode,
+    )
     if _matrix_affordable(x.size, w.size, y.size):
         method = OPERATOR_MATRIX
         check_x = _matrix_check_signal(x.shape, w, g, operation, options)

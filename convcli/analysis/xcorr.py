@@ -26,9 +26,11 @@ from convcli.options import (
     OPERATIONS,
     ChosenMethod,
     Method,
+    Normalization,
     Operation,
     Options,
     PaddingSpec,
+    PadMode,
     PerAxis,
     check_choice,
 )
@@ -106,7 +108,7 @@ def correlation_lags(
         raise ConvcliError(
             f"shapes must be positive integers, got {signal_shape!r} and {kernel_shape!r}"
         )
-    options = Options.parse(padding, stride, dilation)
+    options = Options.parse(padding=padding, stride=stride, dilation=dilation)
     lags = geometry_lags(plan(shapes[0], shapes[1], options))
     return lags[0] if one_axis else lags
 
@@ -167,7 +169,7 @@ def normalize_result(result: Result, signal: object, kernel: object, normalize: 
     >>> normalize_result(raw, [1, 2, 3], [1, 2, 3], "unbiased").values
     array([3.        , 4.        , 4.66666667, 4.        , 3.        ])
     """
-    check_choice(normalize, NORMALIZATIONS, "normalization")
+    check_choice(normalize, NORMALIZATIONS, "normalize")
     if normalize == "none":
         return result
     f, h = as_numeric(signal, "signal"), as_numeric(kernel, "kernel")
@@ -316,7 +318,7 @@ def normalized_compute(
     """:func:`convcli.engine.core.compute`, then :func:`normalize_result`: the result with
     its geometry, method, normalization and notes (zncc skips the plain sums it does not
     use)."""
-    check_choice(normalize, NORMALIZATIONS, "normalization")
+    check_choice(normalize, NORMALIZATIONS, "normalize")
     if normalize != "zncc":
         result = compute(signal, kernel, operation, options)
         return normalize_result(result, signal, kernel, normalize)
@@ -331,12 +333,12 @@ def normalized_correlate(
     signal: object,
     kernel: object,
     *,
-    normalize: str = "coeff",
+    normalize: Normalization = "coeff",
     padding: PaddingSpec = "valid",
     stride: PerAxis = 1,
     dilation: PerAxis = 1,
-    pad_mode: str = "zeros",
-    method: str = "auto",
+    pad_mode: PadMode = "zeros",
+    method: Method = "auto",
 ) -> np.ndarray:
     """Cross-correlation scaled as MATLAB's ``xcorr(f, h, scaleopt)`` or as template matching.
 
@@ -349,7 +351,9 @@ def normalized_correlate(
     >>> np.round(normalized_correlate([1, 2, 1, 5, 10, 5, 5, 5], [1, 2, 1], normalize="zncc"), 4)
     array([ 1.    , -0.6934, -0.064 ,  1.    , -0.5   ,  0.    ])
     """
-    options = Options.parse(padding, stride, dilation, pad_mode, method)
+    options = Options.parse(
+        padding=padding, stride=stride, dilation=dilation, pad_mode=pad_mode, method=method
+    )
     return normalized_compute(signal, kernel, normalize, "correlation", options).values
 
 
@@ -359,7 +363,7 @@ def compare_normalized(
     """:func:`convcli.engine.core.compare` with both columns normalized alike: the
     convolution as the correlation with ``conj(flip(h))`` it equals, so the verdict still
     compares like with like."""
-    check_choice(normalize, NORMALIZATIONS, "normalization")
+    check_choice(normalize, NORMALIZATIONS, "normalize")
     comparison = compare(signal, kernel, options)
     if normalize == "none":
         return comparison
@@ -428,7 +432,7 @@ def _parabola_offset(before: float, peak: float, after: float) -> float:
 
 
 def find_delay(
-    signal: object, reference: object, *, max_lag: int | None = None, method: str = "auto"
+    signal: object, reference: object, *, max_lag: int | None = None, method: Method = "auto"
 ) -> Delay:
     """The shift that best aligns a signal with a reference: the lag of their
     cross-correlation's largest magnitude, refined to a fraction of a sample.

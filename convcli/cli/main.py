@@ -198,7 +198,7 @@ def _stack(*options: Callable[[Callable[..., None]], Callable[..., None]]) -> Ca
 
 
 def _per_axis_option(name: str, help_text: str) -> Callable:
-    """``--NAME``: a positive integer, or one per axis, checked by the engine's parser."""
+    """``--NAME``: a positive integer, or one per axis, checked by convcli.options' parser."""
     return click.option(
         f"--{name}",
         type=_Checked(name, lambda text: parse_per_axis(text, name), False),
@@ -276,8 +276,9 @@ def _with_options(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def run(**params: Any) -> None:
-        given = {name: params.pop(name) for name in _OPTION_NAMES if name in params}
-        command(**params, options=Options.parse(**given))
+        given = {name: value for name, value in params.items() if name in _OPTION_NAMES}
+        rest = {name: value for name, value in params.items() if name not in _OPTION_NAMES}
+        command(**rest, options=Options.parse(**given))
 
     return run
 
@@ -975,15 +976,16 @@ def conventions_command(
 @delimiter_option
 @output_options(DELAY_FORMATS, "auto: a table on a terminal, CSV in a pipe or by -o's extension.")
 @digits_option
+@_with_options
 def delay(
     signal: str,
     reference: str,
     max_lag: int | None,
-    method: str,
     delimiter: str | None,
     output_format: str,
     output: str | None,
     show_all: bool,
+    options: Options,
 ) -> None:
     """The shift that best aligns SIGNAL with REFERENCE: the peak of their cross-correlation.
 
@@ -1011,7 +1013,7 @@ def delay(
         inputs.read_array(s, role, **dialect) if values is None else values
         for values, (s, role) in zip(typed, sources)
     ]
-    found = find_delay(arrays[0], arrays[1], max_lag=max_lag, method=method)
+    found = find_delay(arrays[0], arrays[1], max_lag=max_lag, method=options.method)
     _emit(
         outputs.choose_format(output_format, output),
         output,

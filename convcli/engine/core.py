@@ -21,7 +21,7 @@ from convcli.engine.direct import leave_out_padding, slide_compiled_1d, slide_di
 from convcli.engine.geometry import Geometry, pad_signal, plan
 from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
 from convcli.engine.numbers import FLOAT64, as_numeric, working_dtype
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.options import (
     OPERATIONS,
     ChosenMethod,
@@ -179,6 +179,11 @@ def compute(
     >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", Options(padding="same")).values
     array([ 1, -2, -2,  1,  4])
     """
+    if options.convention != "convcli":
+        raise OptionError(
+            f"engine.core.compute sums by convcli's rules; convention={options.convention!r} "
+            "goes through convcli.api.compute"
+        )
     prepared = setup(signal, kernel, operation, options)
     if prepared.padded.size >= LARGE_WORK:
         reuse_freed_memory()

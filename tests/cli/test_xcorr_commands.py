@@ -259,7 +259,7 @@ def test_plot_labels_the_results_with_lags(tmp_path):
     from convcli.engine.geometry import plan
     from convcli.render.plot import lag_label
 
-    geometry = plan((8, 8), (3, 3), Options.parse([(1, 2), (0, 0)], stride=(2, 1)))
+    geometry = plan((8, 8), (3, 3), Options.parse(padding=[(1, 2), (0, 0)], stride=(2, 1)))
     assert [lag_label(geometry, 0)(i, None) for i in range(3)] == ["\u22121", "1", "3"]
     assert [lag_label(geometry, 1)(float(i), None) for i in range(3)] == ["0", "1", "2"]
     target = tmp_path / "figure.png"

@@ -732,7 +732,9 @@ def test_same_output_length_is_ceil_n_over_stride(signal_shape, data):
     stride = tuple(data.draw(st.integers(1, 6)) for _ in range(ndim))
     dilation = tuple(data.draw(st.integers(1, 5)) for _ in range(ndim))
     geometry = plan(
-        tuple(signal_shape), kernel_shape, Options.parse("same", stride=stride, dilation=dilation)
+        tuple(signal_shape),
+        kernel_shape,
+        Options.parse(padding="same", stride=stride, dilation=dilation),
     )
     expected = tuple(-(-n // s) for n, s in zip(signal_shape, stride))
     assert geometry.output_shape == expected
@@ -1190,7 +1192,6 @@ def test_plain_route_taken_only_for_plain_requests(monkeypatch):
         {"padding": "same"},
         {"padding": ((0, 0),)},
         {"stride": 2},
-        {"stride": (1,)},
         {"dilation": 2},
         {"pad_mode": "reflect"},
         {"method": "fft"},
@@ -1200,10 +1201,10 @@ def test_plain_route_taken_only_for_plain_requests(monkeypatch):
         assert taken == [], changes
     convcli.convolve(signal, kernel, method="direct")
     assert taken == [1]
-    with pytest.raises(ConvcliError, match="unknown pad mode"):  # refused as ever
+    with pytest.raises(ConvcliError, match="pad_mode='"):  # refused as ever
         convcli.convolve(signal, kernel, pad_mode="mirror")
 
 
 def test_unknown_method_refused():
-    with pytest.raises(ConvcliError, match="unknown method"):
+    with pytest.raises(ConvcliError, match="method='"):
         compute([1, 2], [1], "convolution", Options.parse(method="fast"))

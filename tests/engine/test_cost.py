@@ -23,7 +23,10 @@ def test_choose_method_small_kernels_direct_long_kernels_fft(kind: str):
     if kind != "c":  # numpy's complex convolve is slow enough that the FFT wins from K = 3
         assert choose_method(plan((10**6,), (5,)), (5,), kind) == "direct"
     assert choose_method(plan((10**6,), (10**4,)), (10**4,), kind) == "fft"
-    assert choose_method(plan((10**5,), (2_000,), Options.parse("full")), (2_000,), kind) == "fft"
+    assert (
+        choose_method(plan((10**5,), (2_000,), Options.parse(padding="full")), (2_000,), kind)
+        == "fft"
+    )
     assert choose_method(plan((200, 200), (2, 2)), (2, 2), kind) == "direct"
     assert choose_method(plan((300, 300), (31, 31)), (31, 31), kind) == "fft"
 

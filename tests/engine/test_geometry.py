@@ -29,7 +29,8 @@ from convcli.options import Options
     ],
 )
 def test_plan_by_hand(args, kwargs, pads, padded, output):
-    geometry = plan(*args[:2], Options.parse(*args[2:], **kwargs))
+    named = dict(zip(("padding", "stride", "dilation", "pad_mode"), args[2:]))
+    geometry = plan(*args[:2], Options.parse(**named, **kwargs))
     assert geometry.pads == pads
     assert geometry.padded_shape == padded
     assert geometry.output_shape == output

@@ -371,7 +371,7 @@ def test_two_dimensional_kernel_refused():
     ("options", "match"),
     [
         ({"method": "fast"}, "method"),
-        ({"pad_mode": "mirror"}, "pad mode"),
+        ({"pad_mode": "mirror"}, "pad_mode="),
         ({"stride": 0}, "stride"),
         ({"padding": "-1"}, "padding"),
     ],
