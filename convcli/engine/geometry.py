@@ -115,10 +115,10 @@ def plan(
     return Geometry(name, pads, strides, dilations, options.pad_mode, padded_shape, output_shape)
 
 
-def _same_pads(length: int, span: int, stride: int) -> tuple[int, int]:
+def _same_pads(length: int, extent: int, stride: int) -> tuple[int, int]:
     """Padding that gives ceil(length / stride) outputs, the smaller half before."""
     outputs = -(-length // stride)
-    total = max((outputs - 1) * stride + span - length, 0)
+    total = max((outputs - 1) * stride + extent - length, 0)
     return (total // 2, total - total // 2)
 
 

@@ -26,7 +26,7 @@ from convcli.options import OPERATIONS, Operation, Options, check_choice
 __all__ = ["Stream"]
 
 #: Padded values gathered before a batch of outputs is computed: 512 KB of float64, whose
-#: CSV is formatted a block per processor (2**18 held 25 MB more at the peak, for no speed).
+#: CSV is formatted a block per processor (larger batches hold more memory, for no speed).
 _BATCH = 1 << 16
 _KIND_NAMES = {"i": "integers", "O": "integers", "f": "decimals", "c": "complex numbers"}
 

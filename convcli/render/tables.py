@@ -596,7 +596,7 @@ def _levels(values: np.ndarray, low: float, high: float, count: int) -> list[int
 def _sparkline(values: np.ndarray, low: float, high: float) -> Text:
     """A 1-D array as one line of bar glyphs, sampled down to a screen's width."""
     positions = np.linspace(0, values.size - 1, min(values.size, _SPARK_WIDTH)).round()
-    # Rising, so repeats are neighbours; not np.unique, which imports numpy.ma (~10 ms).
+    # Rising, so repeats are neighbours; not np.unique, whose import of numpy.ma is slow.
     picks = list(dict.fromkeys(positions.astype(int).tolist()))
     levels = _levels(values[picks], low, high, len(_SPARKS))
     return Text(glyph("".join(" " if level is None else _SPARKS[level] for level in levels)))
@@ -892,7 +892,7 @@ def print_view(view: RenderableType, wide: bool = False, file: TextIO | None = N
     ``wide`` views (long worked sums) are not wrapped when the output is not a terminal,
     so each line stays one line in a pipe, unless COLUMNS gives a width. Text like
     ``:smile:`` (in a file name, say) is printed as written: no emoji codes, whose table
-    would also take ~3 ms to import.
+    would also be slow to import.
     A long table is drawn and written a piece of rows at a time (see RowsByPiece), so its
     first rows appear at once and a reader that stops early (``| head``) ends the command.
     """
