@@ -1,9 +1,11 @@
 """Shared by several test modules: the classic 1-D pair, an 8x8 image, a bitwise array check,
-the error bound of an FFT sum, and the peak memory of a run."""
+the error bound of an FFT sum, the peak memory of a run, and input files and numbers to read."""
 
 import gc
 import math
+import struct
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +25,28 @@ IMAGE = np.array(
     ]
 )
 SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
+
+def write(directory: Path, name: str, content: str | bytes) -> str:
+    """Write a file (text as UTF-8 with \\n line ends, or exact bytes) and return its path."""
+    path = directory / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode("utf-8"))
+    return str(path)
+
+
+def big_floats(seed: int = 0, n: int = 5000) -> np.ndarray:
+    """``n`` random floats of both signs, over ten orders of magnitude (seeded)."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5, n)
+
+
+def float_bits(value: float) -> int:
+    """The IEEE-754 bit pattern of a float, so -0.0 and 0.0 differ."""
+    return struct.unpack("<Q", struct.pack("<d", value))[0]
 
 
 def assert_identical(actual: np.ndarray, expected: np.ndarray) -> None:

@@ -17,9 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from convcli.formats import numtext, serialise
-from tests.examples import EDGE_FLOATS
+from tests.examples import EDGE_FLOATS, INT64_MAX, INT64_MIN
 
-INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 ALL_FLOATS = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
 
 
