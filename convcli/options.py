@@ -154,12 +154,11 @@ convention='convcli', multiply_padding=False)
         convention: str = "convcli",
     ) -> Options:
         """Options from the forms a caller writes, each checked and named if wrong."""
-        if all(
-            type(value) in (int, str)
-            for value in (padding, stride, dilation, pad_mode, method, convention)
-        ):  # plain values: parsed once per process
-            return _parsed(padding, stride, dilation, pad_mode, method, convention)
-        return _parse(padding, stride, dilation, pad_mode, method, convention)
+        given = (padding, stride, dilation, pad_mode, method, convention)
+        try:  # plain values (ints and strings) are parsed once per process
+            return _parsed(*given)
+        except TypeError:  # a list or another unhashable form
+            return _parse(*given)
 
     def replace(self, **changes: object) -> Options:
         """A copy with some fields changed (fields take parsed values)."""
