@@ -119,9 +119,9 @@ convention='convcli', multiply_padding=False)
         check_choice(self.pad_mode, tuple(PAD_MODES), "pad_mode")
         check_choice(self.method, METHODS, "method")
         check_choice(self.convention, CONVENTIONS, "convention")
-        for name, least in (("stride", 1), ("dilation", 1)):
+        for name in ("stride", "dilation"):
             value = getattr(self, name)
-            if not (isinstance(value, tuple) and value and all(_count(n, least) for n in value)):
+            if not (isinstance(value, tuple) and value and all(_count(n, 1) for n in value)):
                 raise TypeError(
                     f"{name} takes a tuple of positive ints, not {value!r} "
                     "(Options.parse takes the other forms)"
@@ -155,7 +155,7 @@ convention='convcli', multiply_padding=False)
     ) -> Options:
         """Options from the forms a caller writes, each checked and named if wrong."""
         given = (padding, stride, dilation, pad_mode, method, convention)
-        try:  # plain values (ints and strings) are parsed once per process
+        try:  # hashable forms (ints, strings, tuples) are parsed once per process
             return _parsed(*given)
         except TypeError:  # a list or another unhashable form
             return _parse(*given)
