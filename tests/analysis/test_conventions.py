@@ -56,8 +56,10 @@ def assert_same(actual: np.ndarray, expected: np.ndarray) -> None:
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-9 * scale)
 
 
-def values(f, h, convention, operation, padding="valid", **options) -> np.ndarray:
-    options = Options.parse(padding=padding, **options, convention=convention)
+def values(f, h, convention, operation, *args, **options) -> np.ndarray:
+    """The library's values; ``args`` are padding, stride and dilation, in that order."""
+    named = dict(zip(("padding", "stride", "dilation"), args))
+    options = Options.parse(**named, **options, convention=convention)
     return compute(f, h, operation, options).values
 
 
