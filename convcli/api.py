@@ -108,13 +108,13 @@ def correlate(
 
 
 #: The options of a plain request: the defaults, where ``direct`` is the sum ``auto`` takes.
-#: Options.parse remembers them, so a plain request usually gets these very objects.
-_DEFAULT, _DIRECT = Options.parse(), Options.parse(method="direct")
+#: Options.parse remembers them, so ``in`` usually finds a plain request by identity.
+_PLAIN = (Options.parse(), Options.parse(method="direct"))
 
 
 def _values(signal: object, kernel: object, operation: Operation, options: Options) -> np.ndarray:
     """The values of one operation, by the engine's short route where the request is plain."""
-    if options is _DEFAULT or options is _DIRECT or options in (_DEFAULT, _DIRECT):
+    if options in _PLAIN:
         plain = core.plain_sum(signal, kernel, operation)
         if plain is not None:
             return plain
