@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward, backward
+    from convcli.analysis.layers import LayerTerms, layer, layer_terms
     from convcli.analysis.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
     from convcli.api import compare, convolve, correlate
     from convcli.engine.core import Comparison, kernel_symmetry
-    from convcli.errors import ConvcliError, InputError, OptionError, OutputError
+    from convcli.errors import ConvcliError, InputError, LayerError, OptionError, OutputError
     from convcli.options import Options
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "ConvcliError",
     "Delay",
     "InputError",
+    "LayerError",
+    "LayerTerms",
     "OptionError",
     "Options",
     "OutputError",
@@ -33,6 +36,8 @@ __all__ = [
     "correlation_lags",
     "find_delay",
     "kernel_symmetry",
+    "layer",
+    "layer_terms",
     "normalized_correlate",
 ]
 
@@ -53,6 +58,10 @@ _HOMES = {
     "kernel_symmetry": "engine.core",
     "ConvcliError": "errors",
     "InputError": "errors",
+    "LayerError": "errors",
+    "LayerTerms": "analysis.layers",
+    "layer": "analysis.layers",
+    "layer_terms": "analysis.layers",
     "OptionError": "errors",
     "Options": "options",
     "OutputError": "errors",

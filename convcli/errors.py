@@ -20,3 +20,7 @@ class OutputError(ConvcliError):
 
 class OptionError(ConvcliError):
     """Options that cannot go together whatever the data (the CLI's usage error, exit 2)."""
+
+
+class LayerError(ConvcliError):
+    """A CNN layer's shapes or options that do not fit together (channels, groups, bias)."""

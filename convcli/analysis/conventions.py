@@ -605,6 +605,18 @@ _MAPPERS: dict[str, Callable[[Request], Mapping]] = {
 }
 
 
+def layer_pads(spatial: tuple[int, ...], kernel_shape: tuple[int, ...], options: Options) -> Pads:
+    """The padding per spatial axis a CNN layer under ``options.convention`` (torch or
+    tensorflow) takes, refused as that library refuses it.
+
+    >>> layer_pads((8, 8), (3, 3), Options(padding="same", convention="torch"))
+    ((1, 1), (1, 1))
+    """
+    f = np.broadcast_to(np.zeros(1), spatial)  # shapes only: no memory for the cells
+    h = np.broadcast_to(np.zeros(1), kernel_shape)
+    return _MAPPERS[options.convention](_request(f, h, "correlation", options)).pads
+
+
 def check_options(operations: tuple[Operation, ...], options: Options) -> None:
     """Raise the options error the convention's library would give whatever the data, so
     that it comes before any input is read; anything that depends on the data is left to

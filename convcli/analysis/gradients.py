@@ -35,7 +35,7 @@ from typing import Literal, cast
 import numpy as np
 
 from convcli.engine import core as engine
-from convcli.engine.geometry import Geometry, spans
+from convcli.engine.geometry import Geometry, spans, spread_by
 from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError
 from convcli.options import PAD_MODES, Operation, Options, PaddingSpec, PadMode, Pads, PerAxis
@@ -304,14 +304,6 @@ def _upstream(grad: object, shape: tuple[int, ...]) -> np.ndarray:
 # --------------------------------------------------------------------------- the formulas
 
 
-def _dilate(values: np.ndarray, stride: tuple[int, ...]) -> np.ndarray:
-    """``values`` with ``stride - 1`` zeros between neighbours along every axis."""
-    shape = tuple((n - 1) * s + 1 for n, s in zip(values.shape, stride))
-    dilated = np.zeros(shape, dtype=values.dtype)  # Python 0 in an object array
-    dilated[tuple(slice(None, None, s) for s in stride)] = values
-    return dilated
-
-
 def _grad_signal(
     shape: tuple[int, ...],
     w: np.ndarray,
@@ -324,7 +316,7 @@ def _grad_signal(
     zero over the uncovered tail, then cropped (or folded back) by the padding."""
     backward_operation: Operation = "convolution" if operation == "correlation" else "correlation"
     core = engine.compute(
-        _dilate(g, geometry.stride),
+        spread_by(g, geometry.stride),
         w,
         backward_operation,
         Options(padding="full", dilation=geometry.dilation),

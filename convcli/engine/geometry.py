@@ -137,6 +137,20 @@ def pad_signal(signal: np.ndarray, pads: Pads, pad_mode: PadMode) -> np.ndarray:
     return padded
 
 
+def spread_by(values: np.ndarray, stride: tuple[int, ...]) -> np.ndarray:
+    """``values`` with ``stride - 1`` zeros between neighbours along every axis: the input
+    of a transposed (fractionally strided) convolution.
+
+    >>> spread_by(np.array([1, 2, 3]), (2,))
+    array([1, 0, 2, 0, 3])
+    """
+    stride = per_axis(stride, values.ndim, "stride")
+    shape = tuple((n - 1) * s + 1 for n, s in zip(values.shape, stride))
+    spread = np.zeros(shape, dtype=values.dtype)  # Python 0 in an object array
+    spread[tuple(slice(None, None, s) for s in stride)] = values
+    return spread
+
+
 def compiled_1d(geometry: Geometry) -> bool:
     """Whether a 1-D direct sum can run in numpy.convolve: a stride or a dilation, not both."""
     return geometry.stride[0] == 1 or geometry.dilation[0] == 1

@@ -1,0 +1,956 @@
+"""CNN layers: channels, a batch, groups and a bias, computed as PyTorch and TensorFlow do.
+
+A convolution layer is a sum of single-channel cross-correlations::
+
+    y[n, o] = bias[o] + sum_j correlate(x[n, g*C + j], w[o, j])
+
+for output channel ``o`` of group ``g`` (``C = C_in / groups`` input channels per group).
+PyTorch and TensorFlow call it convolution; the same layer as a convolution takes the
+flipped weights. Its transpose (``transposed=True``, PyTorch's ``conv_transpose``) spreads
+each input cell over the output through the kernel: the backward pass of the layer, and
+the upsampling of every decoder.
+
+The sums run as matrix products over the channels (im2col in cache-sized pieces) or, for
+one input channel per group (depthwise), one vectorised multiply-add per kernel tap.
+Integers stay exact: they are summed as float64 where no partial sum can reach 2**53,
+else as int64 or Python ints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from convcli.engine.geometry import Geometry, pad_signal, plan, spans, spread_by
+from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
+from convcli.engine.numbers import as_numeric
+from convcli.errors import LayerError
+from convcli.options import (
+    Convention,
+    Options,
+    PaddingSpec,
+    PadMode,
+    Pads,
+    PerAxis,
+    check_choice,
+    parse_per_axis,
+)
+
+__all__ = [
+    "LAYER_CONVENTIONS",
+    "LAYOUTS",
+    "Layer",
+    "LayerPlan",
+    "LayerTerms",
+    "Layout",
+    "layer",
+    "layer_terms",
+    "plan_layer",
+    "run_layer",
+]
+
+Layout = Literal["nchw", "nhwc"]
+#: PyTorch's channels-first tensors, and TensorFlow's channels-last ones.
+LAYOUTS: tuple[Layout, ...] = ("nchw", "nhwc")
+#: Whose rules a layer may follow: convcli's, PyTorch's or TensorFlow's.
+LAYER_CONVENTIONS: tuple[Convention, ...] = ("convcli", "torch", "tensorflow")
+_SPATIAL_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
+_KERNEL_NAMES = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}
+#: Integer sums stay in float64 (and BLAS) while every partial sum is below this.
+_EXACT_FLOAT = 2.0**53
+_INT64_MAX = int(np.iinfo(np.int64).max)
+#: The columns gathered for one matrix product: about this many bytes, which stay in cache.
+_COLUMN_BYTES = 1 << 21
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    """A layer's options: the sliding geometry as one :class:`Options`, and the layer's own.
+
+    >>> Layer.parse(stride=2, padding=1, groups=2).options.padding
+    ((1, 1),)
+    """
+
+    options: Options = Options()
+    groups: int = 1
+    layout: Layout = "nchw"
+    transposed: bool = False
+    output_padding: tuple[int, ...] = (0,)
+
+    def __post_init__(self) -> None:
+        """Refuse fields of the wrong kind, naming the field."""
+        if not (isinstance(self.groups, int) and not isinstance(self.groups, bool)):
+            raise TypeError(f"groups takes an int, not {self.groups!r}")
+        if self.groups < 1:
+            raise LayerError(f"groups={self.groups} must be at least 1")
+        check_choice(self.layout, LAYOUTS, "layout")
+        check_choice(self.options.convention, LAYER_CONVENTIONS, "convention")
+        if not isinstance(self.transposed, bool):
+            raise TypeError(f"transposed takes a bool, not {self.transposed!r}")
+        if any(n and not self.transposed for n in self.output_padding):
+            raise LayerError(
+                "output_padding applies to transposed layers only (transposed=True), "
+                f"got output_padding={_ints(self.output_padding)}"
+            )
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        stride: PerAxis = 1,
+        padding: PaddingSpec = 0,
+        dilation: PerAxis = 1,
+        groups: int = 1,
+        pad_mode: PadMode = "zeros",
+        layout: Layout = "nchw",
+        transposed: bool = False,
+        output_padding: PerAxis = 0,
+        convention: Convention = "convcli",
+    ) -> Layer:
+        """A Layer from the forms a caller writes (as :meth:`Options.parse` takes them)."""
+        options = Options.parse(
+            padding=padding,
+            stride=stride,
+            dilation=dilation,
+            pad_mode=pad_mode,
+            convention=convention,
+        )
+        if options.convention != "convcli":
+            options = options.replace(multiply_padding=True)  # 0 * inf is nan there
+        if isinstance(output_padding, int) and not isinstance(output_padding, bool):
+            if output_padding < 0:
+                raise LayerError(f"output_padding={output_padding} must be at least 0")
+            extra: tuple[int, ...] = (output_padding,)
+        else:
+            extra = tuple(
+                n - 1 for n in parse_per_axis(_plus_one(output_padding), "output_padding")
+            )
+        return cls(
+            options=options,
+            groups=groups,
+            layout=layout,
+            transposed=transposed,
+            output_padding=extra,
+        )
+
+
+def _plus_one(value: PerAxis) -> PerAxis:
+    """output_padding's forms shifted by one, so parse_per_axis (which wants counts) checks them."""
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",")]
+        if all(part.lstrip("+-").isdigit() for part in parts):
+            return ",".join(str(int(part) + 1) for part in parts)
+        return value
+    if isinstance(value, (list, tuple)):
+        return [n + 1 if isinstance(n, int) and not isinstance(n, bool) else n for n in value]
+    return value
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """The shapes of one layer, checked: channels, groups, and the spatial geometry.
+
+    ``geometry`` is the sliding geometry on one channel: of the forward layer itself, or,
+    for a transposed layer, of the forward layer it is the transpose of (whose input is
+    the transposed layer's output). Shapes here are channels-first, batched
+    (``(N, C, *spatial)``); ``output_shape`` is the result's shape in the caller's layout.
+    """
+
+    batch: int
+    batched: bool
+    in_channels: int
+    out_channels: int
+    groups: int
+    kernel_shape: tuple[int, ...]
+    input_spatial: tuple[int, ...]
+    output_spatial: tuple[int, ...]
+    geometry: Geometry
+    output_shape: tuple[int, ...]
+    transposed: bool
+
+    @property
+    def dims(self) -> int:
+        """How many spatial axes: 1, 2 or 3."""
+        return len(self.kernel_shape)
+
+    @property
+    def group_in(self) -> int:
+        """Input channels per group."""
+        return self.in_channels // self.groups
+
+    @property
+    def group_out(self) -> int:
+        """Output channels per group."""
+        return self.out_channels // self.groups
+
+
+def plan_layer(
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    bias_shape: tuple[int, ...] | None,
+    spec: Layer,
+) -> LayerPlan:
+    """Check a layer's shapes against each other and work out its output.
+
+    Every mismatch is a :class:`~convcli.errors.LayerError` naming both shapes and what
+    they should be.
+
+    >>> plan_layer((2, 3, 8, 8), (4, 3, 3, 3), (4,), Layer()).output_shape
+    (2, 4, 6, 6)
+    >>> plan_layer((2, 3, 8, 8), (4, 2, 3, 3), None, Layer())
+    Traceback (most recent call last):
+    convcli.errors.LayerError: the input (2, 3, 8, 8) has 3 channels but the weights (4, 2, 3, 3) take 2 (C_in/groups with groups=1); weights for this input have shape (C_out, 3, kH, kW)
+    """
+    dims = len(weight_shape) - 2
+    channels_last = spec.layout == "nhwc"
+    if dims not in (1, 2, 3):
+        kernel = "(*k, C_in/groups, C_out)" if channels_last else "(C_out, C_in/groups, *k)"
+        raise LayerError(
+            f"the weights {_shape(weight_shape)} are {len(weight_shape)}-D; a 1-, 2- or 3-D layer "
+            f"takes 3-, 4- or 5-D weights {kernel}"
+        )
+    if len(input_shape) not in (dims + 1, dims + 2):
+        raise LayerError(
+            f"the weights {_shape(weight_shape)} make a {dims}-D layer, which takes a "
+            f"{dims + 2}-D input {_input_form(dims, channels_last, batched=True)} or a "
+            f"{dims + 1}-D one {_input_form(dims, channels_last, batched=False)}; "
+            f"the input has shape {_shape(input_shape)}"
+        )
+    batched = len(input_shape) == dims + 2
+    shape = input_shape if batched else (1, *input_shape)
+    if channels_last:
+        shape = (shape[0], shape[-1], *shape[1:-1])
+        weights = (weight_shape[-1], weight_shape[-2], *weight_shape[:-2])
+        if spec.transposed:  # TensorFlow's transposed filters are (*k, C_out, C_in)
+            weights = (weights[1], weights[0], *weights[2:])
+    else:
+        weights = weight_shape
+    batch, in_channels, spatial = shape[0], shape[1], shape[2:]
+    groups = spec.groups
+    per_group, kernel_shape = weights[1], weights[2:]
+    if spec.transposed:
+        if weights[0] != in_channels:
+            raise LayerError(
+                f"the input {_shape(input_shape)} has {in_channels} channels but the transposed "
+                f"weights {_shape(weight_shape)} take {weights[0]} "
+                f"({_transposed_form(dims, channels_last)})"
+                + _unbatched_hint(input_shape, dims, batched)
+            )
+        out_channels = per_group * groups
+    else:
+        out_channels = weights[0]
+        if per_group * groups != in_channels:
+            raise LayerError(
+                f"the input {_shape(input_shape)} has {in_channels} channels but the weights "
+                f"{_shape(weight_shape)} take {per_group} (C_in/groups with groups={groups}); "
+                f"weights for this input have shape "
+                f"{_weight_form(dims, channels_last, in_channels, groups)}"
+                + _unbatched_hint(input_shape, dims, batched)
+            )
+    if in_channels % groups or out_channels % groups:
+        raise LayerError(
+            f"groups={groups} must divide both the input channels ({in_channels}, input "
+            f"{_shape(input_shape)}) and the output channels ({out_channels}, weights "
+            f"{_shape(weight_shape)})"
+        )
+    if bias_shape is not None and bias_shape != (out_channels,):
+        raise LayerError(
+            f"the bias has shape {_shape(bias_shape)} but the weights {_shape(weight_shape)} "
+            f"make {out_channels} output channels; the bias must have shape ({out_channels},)"
+        )
+    if min(weights) < 1 or min(shape) < 1:
+        raise LayerError(
+            f"the input {_shape(input_shape)} and the weights {_shape(weight_shape)} "
+            "must have at least one cell along every axis"
+        )
+    options = spec.options
+    if spec.transposed:
+        output_spatial, geometry = _transposed_geometry(spatial, kernel_shape, spec)
+    else:
+        geometry = _forward_geometry(spatial, kernel_shape, options)
+        output_spatial = geometry.output_shape
+    out = (batch, out_channels, *output_spatial)
+    if channels_last:
+        out = (batch, *output_spatial, out_channels)
+    return LayerPlan(
+        batch=batch,
+        batched=batched,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=groups,
+        kernel_shape=kernel_shape,
+        input_spatial=spatial,
+        output_spatial=output_spatial,
+        geometry=geometry,
+        output_shape=out if batched else out[1:],
+        transposed=spec.transposed,
+    )
+
+
+def _forward_geometry(
+    spatial: tuple[int, ...], kernel_shape: tuple[int, ...], options: Options
+) -> Geometry:
+    """The sliding geometry on one channel, under the layer's convention's rules."""
+    if options.convention != "convcli":
+        from convcli.analysis import conventions
+
+        pads = conventions.layer_pads(spatial, kernel_shape, options)
+        options = options.replace(padding=pads)
+    return plan(spatial, kernel_shape, options.replace(convention="convcli"))
+
+
+def _transposed_geometry(
+    spatial: tuple[int, ...], kernel_shape: tuple[int, ...], spec: Layer
+) -> tuple[tuple[int, ...], Geometry]:
+    """A transposed layer's output shape, and the geometry of the forward layer it transposes.
+
+    The output along an axis is ``(n - 1) * stride + span - before - after +
+    output_padding``: the forward layer from that many cells, padded ``(before, after)``,
+    has ``n`` outputs. ``same`` gives ``n * stride + output_padding`` cells (TensorFlow's
+    rule) and ``full`` pads ``span - 1`` on each side, as the forward layer would.
+    """
+    options = spec.options
+    dims = len(spatial)
+    stride = _per_axis(options.stride, dims, "stride")
+    dilation = _per_axis(options.dilation, dims, "dilation")
+    extra = _per_axis(spec.output_padding, dims, "output_padding")
+    for a, (p, s, d) in enumerate(zip(extra, stride, dilation)):
+        if p >= max(s, d):
+            raise LayerError(
+                f"output_padding={_ints(extra)} must be smaller than the stride "
+                f"({_ints(stride)}) or the dilation ({_ints(dilation)}) on each axis "
+                f"(axis {a}: {p})"
+            )
+    if options.pad_mode != "zeros":
+        raise LayerError(
+            f"a transposed layer pads with zeros only (pad_mode={options.pad_mode!r}): its "
+            "padding crops the output, as PyTorch's and TensorFlow's do"
+        )
+    extents = spans(kernel_shape, dilation)
+    padding = options.padding
+    if options.convention == "torch" and isinstance(padding, str):
+        raise LayerError(f"PyTorch's conv_transpose{dims}d takes padding as ints, not {padding!r}")
+    if options.convention == "tensorflow" and padding not in ("same", "valid"):
+        raise LayerError(
+            f"TensorFlow's conv{dims}d_transpose takes padding 'SAME' or 'VALID', not {padding}"
+        )
+    if padding == "same":
+        output = tuple(n * s + p for n, s, p in zip(spatial, stride, extra))
+        geometry = plan(output, kernel_shape, options.replace(convention="convcli"))
+        return output, geometry
+    if padding == "valid":
+        pads: Pads = ((0, 0),) * dims
+    elif padding == "full":
+        pads = tuple((e - 1, e - 1) for e in extents)
+    else:
+        pads = _per_axis(padding, dims, "padding")
+    output = tuple(
+        (n - 1) * s + e - before - after + p
+        for n, s, e, (before, after), p in zip(spatial, stride, extents, pads, extra)
+    )
+    if min(output) < 1:
+        raise LayerError(
+            f"padding {_pads_text(pads)} crops the transposed layer's output "
+            f"({_ints(tuple((n - 1) * s + e for n, s, e in zip(spatial, stride, extents)))} "
+            f"cells before cropping) to nothing; use less padding"
+        )
+    geometry = Geometry(
+        "explicit" if not isinstance(padding, str) else padding,
+        pads,
+        stride,
+        dilation,
+        "zeros",
+        tuple(n + b + a for n, (b, a) in zip(output, pads)),
+        spatial,
+    )
+    return output, geometry
+
+
+def layer(
+    x: object,
+    w: object,
+    bias: object = None,
+    *,
+    stride: PerAxis = 1,
+    padding: PaddingSpec = 0,
+    dilation: PerAxis = 1,
+    groups: int = 1,
+    pad_mode: PadMode = "zeros",
+    layout: Layout = "nchw",
+    transposed: bool = False,
+    output_padding: PerAxis = 0,
+    convention: Convention = "convcli",
+) -> np.ndarray:
+    """A CNN convolution layer: ``torch.nn.functional.conv{1,2,3}d`` (or ``conv_transpose``).
+
+    ``x`` is ``(N, C_in, *spatial)`` or, without a batch, ``(C_in, *spatial)``; ``w`` is
+    ``(C_out, C_in/groups, *k)``, or ``(C_in, C_out/groups, *k)`` when ``transposed``;
+    ``bias`` is ``(C_out,)``. ``layout="nhwc"`` takes TensorFlow's ``(N, *spatial, C_in)``
+    input and ``(*k, C_in/groups, C_out)`` filters (``(*k, C_out, C_in)`` transposed) and
+    returns TensorFlow's layout. Padding, stride and dilation are per spatial axis, as for
+    :func:`convcli.correlate`; ``convention="torch"`` or ``"tensorflow"`` applies that
+    library's rules (what it refuses, and zero padding multiplied: ``0 * inf`` is nan).
+
+    Each output channel is a sum of cross-correlations: the kernel is not flipped, and a
+    complex kernel is not conjugated (as PyTorch and TensorFlow multiply it).
+
+    >>> x = [[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]]          # N=1, C_in=2, L=5
+    >>> w = [[[1, -1], [1, 1]]]                            # C_out=1, C_in=2, k=2
+    >>> layer(x, w, bias=[10])
+    array([[[12,  9,  9, 12]]])
+    >>> layer([[1, 2, 3]], [[[1, 1]]], transposed=True, stride=2)
+    array([[1, 1, 2, 2, 3, 3]])
+    """
+    spec = Layer.parse(
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        pad_mode=pad_mode,
+        layout=layout,
+        transposed=transposed,
+        output_padding=output_padding,
+        convention=convention,
+    )
+    return run_layer(x, w, bias, spec)
+
+
+def run_layer(x: object, w: object, bias: object, spec: Layer) -> np.ndarray:
+    """:func:`layer` with its options as one object.
+
+    >>> run_layer([[1, 2, 3]], [[[1, 1]]], None, Layer())
+    array([[3, 5]])
+    """
+    prepared = _prepare(x, w, bias, spec)
+    values = _layer_values(prepared, spec)
+    return _to_layout(prepared.exact(values), prepared.plan, spec.layout)
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A layer's inputs as numbers in channels-first order and the dtype of the sums."""
+
+    inputs: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray | None
+    plan: LayerPlan
+    integers: bool
+
+    def exact(self, values: np.ndarray) -> np.ndarray:
+        """Integer results summed in float64 (exactly) back as int64."""
+        if self.integers and values.dtype == np.float64:
+            return values.astype(np.int64)
+        return values
+
+
+def _prepare(x: object, w: object, bias: object, spec: Layer) -> _Prepared:
+    """Check the inputs against each other and bring them to channels-first order."""
+    inputs = as_numeric(x, "input")
+    weights = as_numeric(w, "weights")
+    offsets = None if bias is None else as_numeric(bias, "bias")
+    layer_plan = plan_layer(
+        inputs.shape, weights.shape, None if offsets is None else offsets.shape, spec
+    )
+    integers = all(a.dtype.kind in "iO" for a in (inputs, weights, offsets) if a is not None)
+    dims = layer_plan.dims
+    if not layer_plan.batched:
+        inputs = inputs[None]
+    if spec.layout == "nhwc":
+        inputs = np.moveaxis(inputs, -1, 1)
+        order = (dims + 1, dims, *range(dims))
+        if spec.transposed:
+            order = (dims, dims + 1, *range(dims))
+        weights = weights.transpose(order)
+    dtype = _sum_dtype(inputs, weights, offsets, layer_plan)
+    inputs = np.ascontiguousarray(inputs, dtype=dtype)
+    weights = np.ascontiguousarray(weights, dtype=dtype)
+    if offsets is not None:
+        offsets = offsets.astype(dtype, copy=False)
+    if inputs.size >= LARGE_WORK:
+        reuse_freed_memory()
+    return _Prepared(inputs, weights, offsets, layer_plan, integers)
+
+
+def _layer_values(prepared: _Prepared, spec: Layer) -> np.ndarray:
+    """The layer channels-first and batched, bias added, in the dtype of the sums."""
+    if spec.transposed:
+        values = _transposed(prepared.inputs, prepared.weights, prepared.plan)
+    else:
+        values = _forward(prepared.inputs, prepared.weights, prepared.plan, spec.options)
+    if prepared.bias is not None:
+        values += _column(prepared.bias, prepared.plan.output_spatial)
+    return values
+
+
+def _sum_dtype(
+    inputs: np.ndarray, weights: np.ndarray, bias: np.ndarray | None, layer_plan: LayerPlan
+) -> np.dtype | type:
+    """The dtype the sums run in: float64 or complex128, or for integers the narrowest exact
+    one of float64 (every partial sum below 2**53), int64 and Python ints.
+
+    Every output, forward or transposed, sums at most ``C_in/groups * taps`` products.
+    """
+    arrays = [a for a in (inputs, weights, bias) if a is not None]
+    kinds = {a.dtype.kind for a in arrays}
+    if "c" in kinds:
+        return np.complex128
+    if "f" in kinds:
+        return np.float64
+    if "O" in kinds:
+        return object
+    terms = layer_plan.group_in * math.prod(layer_plan.kernel_shape)
+    bound = _largest(inputs) * _largest(weights) * terms + (0 if bias is None else _largest(bias))
+    if bound < _EXACT_FLOAT:
+        return np.float64
+    return np.int64 if bound <= _INT64_MAX else object
+
+
+def _largest(values: np.ndarray) -> int:
+    """The largest magnitude among integers, exactly."""
+    return max(abs(int(values.max())), abs(int(values.min())))
+
+
+def _to_layout(values: np.ndarray, layer_plan: LayerPlan, layout: Layout) -> np.ndarray:
+    """A channels-first batched result in the caller's layout, batch axis dropped if unbatched."""
+    if layout == "nhwc":
+        values = np.ascontiguousarray(np.moveaxis(values, 1, -1))
+    return values if layer_plan.batched else values[0]
+
+
+# --------------------------------------------------------------------------- forward sums
+
+
+def _forward(
+    inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan, options: Options
+) -> np.ndarray:
+    """The forward layer, channels first: ``(N, C_in, *spatial)`` to ``(N, C_out, *out)``."""
+    geometry = layer_plan.geometry
+    if (
+        not options.multiply_padding
+        and options.pad_mode == "zeros"
+        and inputs.dtype.kind in "fc"
+        and any(map(any, geometry.pads))
+        and not np.isfinite(weights).all()
+    ):
+        # convcli's rule: zero padding is no term of the sum, so 0 * inf adds nothing.
+        return _term_values(inputs, weights, layer_plan, options).sum(axis=2)
+    with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
+        if layer_plan.group_in == 1:
+            return _tap_sums(inputs, weights, layer_plan, options.pad_mode)
+        return _column_sums(inputs, weights, layer_plan, options.pad_mode)
+
+
+def _padded(inputs: np.ndarray, geometry: Geometry, pad_mode: PadMode) -> np.ndarray:
+    """The inputs padded along the spatial axes."""
+    return pad_signal(inputs, ((0, 0), (0, 0), *geometry.pads), pad_mode)
+
+
+def _window(
+    cell: tuple[int, ...], geometry: Geometry, counts: tuple[int, ...], first: int = 0
+) -> tuple[Any, ...]:
+    """The index of the cells kernel tap ``cell`` meets in padded channels (any leading
+    axes), ``counts`` outputs each way from output row ``first`` on."""
+    starts = [k * d for k, d in zip(cell, geometry.dilation)]
+    starts[0] += first * geometry.stride[0]
+    slices = (
+        slice(start, start + (n - 1) * s + 1, s)
+        for start, s, n in zip(starts, geometry.stride, counts)
+    )
+    return (Ellipsis, *slices)
+
+
+def _tap_sums(
+    inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan, pad_mode: PadMode
+) -> np.ndarray:
+    """One input channel per group (depthwise): a multiply-add per kernel tap over every
+    channel at once. With stride 1 each tap's cells are one contiguous run of the flattened
+    padded channel (rows padded, the extra columns cropped at the end), which is faster
+    than a strided view."""
+    geometry = layer_plan.geometry
+    source = _padded(inputs, geometry, pad_mode)
+    if layer_plan.group_out > 1:  # a channel multiplier: each input channel feeds several
+        source = np.repeat(source, layer_plan.group_out, axis=1)
+    taps = weights.reshape(layer_plan.out_channels, -1)
+    cells = list(np.ndindex(layer_plan.kernel_shape))
+    out_shape = geometry.output_shape
+    if any(s > 1 for s in geometry.stride):
+        total = None
+        for t, cell in enumerate(cells):
+            term = source[_window(cell, geometry, out_shape)] * _column(taps[:, t], out_shape)
+            total = term if total is None else np.add(total, term, out=total)
+        assert total is not None
+        return total
+    padded_shape = geometry.padded_shape
+    pitch = [math.prod(padded_shape[a + 1 :]) for a in range(len(padded_shape))]
+    run = out_shape[0] * pitch[0]
+    offsets = [sum(k * d * p for k, d, p in zip(cell, geometry.dilation, pitch)) for cell in cells]
+    batch, channels = source.shape[:2]
+    flat = np.zeros((batch, channels, max(offsets) + run), dtype=source.dtype)
+    flat[..., : math.prod(padded_shape)] = source.reshape(batch, channels, -1)
+    total = flat[..., offsets[0] : offsets[0] + run] * taps[:, 0, None]
+    term = np.empty_like(total)
+    for t in range(1, len(cells)):
+        np.multiply(flat[..., offsets[t] : offsets[t] + run], taps[:, t, None], out=term)
+        np.add(total, term, out=total)
+    wide = total.reshape(batch, channels, out_shape[0], *padded_shape[1:])
+    kept: tuple[Any, ...] = (Ellipsis, *(slice(0, n) for n in out_shape))
+    return np.ascontiguousarray(wide[kept])
+
+
+def _column(values: np.ndarray, spatial: tuple[int, ...]) -> np.ndarray:
+    """Per-channel values shaped to broadcast over ``(N, C, *spatial)``."""
+    return values.reshape((-1,) + (1,) * len(spatial))
+
+
+def _row_chunks(rows: int, row_values: int, itemsize: int) -> Iterator[tuple[int, int]]:
+    """(first, count) of output rows whose gathered columns take about _COLUMN_BYTES."""
+    step = max(1, _COLUMN_BYTES // max(1, row_values * itemsize))
+    for first in range(0, rows, step):
+        yield first, min(step, rows - first)
+
+
+def _column_sums(
+    inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan, pad_mode: PadMode
+) -> np.ndarray:
+    """im2col in pieces: gather the kernel's cells under a block of output rows (every input
+    channel, every tap), then one matrix product per group writes those outputs."""
+    geometry = layer_plan.geometry
+    padded = _padded(inputs, geometry, pad_mode)
+    groups, group_out = layer_plan.groups, layer_plan.group_out
+    channels, taps = layer_plan.in_channels, math.prod(layer_plan.kernel_shape)
+    matrix = weights.reshape(groups, group_out, -1)
+    out_shape = geometry.output_shape
+    rest = math.prod(out_shape[1:])
+    out = np.empty((layer_plan.batch, layer_plan.out_channels, *out_shape), dtype=padded.dtype)
+    cells = list(np.ndindex(layer_plan.kernel_shape))
+    chunks = list(_row_chunks(out_shape[0], channels * taps * rest, padded.itemsize))
+    buffer = np.empty(channels * taps * chunks[0][1] * rest, dtype=padded.dtype)
+    for n in range(layer_plan.batch):
+        sample = padded[n]
+        for first, count in chunks:
+            columns = buffer[: channels * taps * count * rest].reshape(
+                channels, taps, count, *out_shape[1:]
+            )
+            for t, cell in enumerate(cells):
+                columns[:, t] = sample[_window(cell, geometry, (count, *out_shape[1:]), first)]
+            target = out[n, :, first : first + count].reshape(groups, group_out, count * rest)
+            np.matmul(matrix, columns.reshape(groups, -1, count * rest), out=target)
+    return out
+
+
+# --------------------------------------------------------------------------- transposed sums
+
+
+def _transposed(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) -> np.ndarray:
+    """The transposed layer: every input cell spread through the kernel over the output
+    (a matrix product per group, then one strided add per tap: col2im), cropped by the
+    padding."""
+    geometry = layer_plan.geometry
+    spatial = layer_plan.input_spatial
+    full = tuple(
+        (n - 1) * s + e
+        for n, s, e in zip(
+            spatial, geometry.stride, spans(layer_plan.kernel_shape, geometry.dilation)
+        )
+    )
+    size = tuple(
+        max(f, before + n)
+        for f, (before, _), n in zip(full, geometry.pads, layer_plan.output_spatial)
+    )
+    out_channels = layer_plan.out_channels
+    result = np.zeros((layer_plan.batch, out_channels, *size), dtype=inputs.dtype)
+    cells = list(np.ndindex(layer_plan.kernel_shape))
+    with np.errstate(invalid="ignore", over="ignore"):
+        if layer_plan.group_in == 1:
+            source = np.repeat(inputs, layer_plan.group_out, axis=1)
+            taps = weights.reshape(out_channels, -1)
+            for t, cell in enumerate(cells):
+                result[_window(cell, geometry, spatial)] += source * _column(taps[:, t], spatial)
+        else:
+            groups, group_in = layer_plan.groups, layer_plan.group_in
+            matrix = np.ascontiguousarray(weights.reshape(groups, group_in, -1).transpose(0, 2, 1))
+            rest = math.prod(spatial[1:])
+            for n in range(layer_plan.batch):
+                for first, count in _row_chunks(
+                    spatial[0], out_channels * len(cells) * rest, inputs.itemsize
+                ):
+                    rows = inputs[n, :, first : first + count].reshape(groups, group_in, -1)
+                    columns = np.matmul(matrix, rows).reshape(
+                        out_channels, len(cells), count, *spatial[1:]
+                    )
+                    target = result[n]
+                    for t, cell in enumerate(cells):
+                        window = _window(cell, geometry, (count, *spatial[1:]), first)
+                        target[window] += columns[:, t]
+    crop: tuple[Any, ...] = (
+        Ellipsis,
+        *(
+            slice(before, before + n)
+            for (before, _), n in zip(geometry.pads, layer_plan.output_spatial)
+        ),
+    )
+    return np.ascontiguousarray(result[crop])
+
+
+# --------------------------------------------------------------------------- the terms
+
+
+@dataclass(frozen=True, eq=False)
+class LayerTerms:
+    """A layer written out as its sum, for teaching: each output channel is the bias plus
+    one single-channel cross-correlation per input channel of its group.
+
+    ``terms[n, o, j]`` is ``correlate(x[n, channel(o, j)], w[o, j])`` by the engine's
+    one-channel sum (for a transposed layer, the one-channel transposed convolution of
+    ``x[n, c]`` with ``w[c, o]``), ``output`` the layer computed the fast way, and
+    ``agrees`` whether ``bias + terms.sum(axis=2)`` equals it (exactly for integers, to
+    1e-12 of the sums' magnitude for floats). ``twin_agrees`` says the same of the twin:
+    the forward layer as a sum of convolutions with the flipped weights, or the transposed
+    layer as full correlations of the stride-spread input with the flipped weights.
+    Arrays are channels-first and batched, whatever the layout given.
+    """
+
+    plan: LayerPlan
+    spec: Layer
+    input: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray | None
+    terms: np.ndarray
+    output: np.ndarray
+    agrees: bool
+    twin_agrees: bool
+
+    def channel(self, output_channel: int, term: int) -> int:
+        """The input channel that term ``term`` of ``output_channel`` reads.
+
+        >>> layer_terms([[1, 2], [3, 4]], [[[1]], [[2]]], groups=2).channel(1, 0)
+        1
+        """
+        if self.spec.transposed:
+            return output_channel // self.plan.group_out * self.plan.group_in + term
+        return output_channel // self.plan.group_out * self.plan.group_in + term
+
+    def kernel(self, output_channel: int, term: int) -> np.ndarray:
+        """The kernel term ``term`` of ``output_channel`` slides (channels-first weights)."""
+        if self.spec.transposed:
+            local = output_channel % self.plan.group_out
+            return self.weights[self.channel(output_channel, term), local]
+        return self.weights[output_channel, term]
+
+
+def layer_terms(
+    x: object,
+    w: object,
+    bias: object = None,
+    *,
+    stride: PerAxis = 1,
+    padding: PaddingSpec = 0,
+    dilation: PerAxis = 1,
+    groups: int = 1,
+    pad_mode: PadMode = "zeros",
+    layout: Layout = "nchw",
+    transposed: bool = False,
+    output_padding: PerAxis = 0,
+    convention: Convention = "convcli",
+) -> LayerTerms:
+    """The layer :func:`layer` computes, written out as a sum of one-channel operations.
+
+    It shows what a CNN layer is: ``y[n, o] = bias[o] + sum_j correlate(x[n, c_j], w[o, j])``,
+    a cross-correlation per input channel (the same layer as a convolution takes the
+    flipped weights). Meant for small layers: it keeps every term.
+
+    >>> t = layer_terms([[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]]], [10])
+    >>> t.terms[0, 0]
+    array([[ 1, -2, -2,  1],
+           [ 1,  1,  1,  1]])
+    >>> t.output[0, 0], t.agrees, t.twin_agrees
+    (array([12,  9,  9, 12]), True, True)
+    """
+    spec = Layer.parse(
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        pad_mode=pad_mode,
+        layout=layout,
+        transposed=transposed,
+        output_padding=output_padding,
+        convention=convention,
+    )
+    return terms_of(x, w, bias, spec)
+
+
+def terms_of(x: object, w: object, bias: object, spec: Layer) -> LayerTerms:
+    """:func:`layer_terms` with its options as one object."""
+    prepared = _prepare(x, w, bias, spec)
+    layer_plan = prepared.plan
+    output = _layer_values(prepared, spec)
+    terms = _term_values(prepared.inputs, prepared.weights, layer_plan, spec.options)
+    twins = _term_values(prepared.inputs, prepared.weights, layer_plan, spec.options, twin=True)
+    base: np.ndarray | int = 0
+    if prepared.bias is not None:
+        base = _column(prepared.bias, layer_plan.output_spatial)
+    sums, twin_sums = terms.sum(axis=2) + base, twins.sum(axis=2) + base
+    if output.dtype.kind in "iO" or prepared.integers:
+        agrees, twin = bool(np.array_equal(sums, output)), bool(np.array_equal(twin_sums, output))
+    else:
+        magnitude = np.abs(terms).sum(axis=2) + np.abs(base)
+        agrees, twin = _close(sums, output, magnitude), _close(twin_sums, output, magnitude)
+    return LayerTerms(
+        plan=layer_plan,
+        spec=spec,
+        input=prepared.exact(prepared.inputs),
+        weights=prepared.exact(prepared.weights),
+        bias=None if prepared.bias is None else prepared.exact(prepared.bias),
+        terms=prepared.exact(terms),
+        output=prepared.exact(output),
+        agrees=agrees,
+        twin_agrees=twin,
+    )
+
+
+def _close(a: np.ndarray, b: np.ndarray, magnitude: np.ndarray) -> bool:
+    """Whether two float sums agree to 1e-12 of their magnitude (nan where both are nan)."""
+    with np.errstate(invalid="ignore"):
+        same = (a == b) | (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= 1e-12 * magnitude)
+    return bool(same.all())
+
+
+def _term_values(
+    inputs: np.ndarray,
+    weights: np.ndarray,
+    layer_plan: LayerPlan,
+    options: Options,
+    twin: bool = False,
+) -> np.ndarray:
+    """Every one-channel term ``(N, C_out, C_in/groups, *out)``, each by the engine's own
+    single-channel sum (``twin``: by the other operation with the flipped kernel)."""
+    from convcli.engine import core
+
+    geometry = layer_plan.geometry
+    spatial_options = Options(
+        padding=geometry.pads,
+        stride=geometry.stride,
+        dilation=geometry.dilation,
+        pad_mode=geometry.pad_mode,
+        multiply_padding=options.multiply_padding,
+    )
+    out = np.zeros(
+        (
+            layer_plan.batch,
+            layer_plan.out_channels,
+            layer_plan.group_in,
+            *layer_plan.output_spatial,
+        ),
+        dtype=inputs.dtype,
+    )
+    flip = (slice(None, None, -1),) * layer_plan.dims
+    for o in range(layer_plan.out_channels):
+        group, local = divmod(o, layer_plan.group_out)
+        for j in range(layer_plan.group_in):
+            c = group * layer_plan.group_in + j
+            for n in range(layer_plan.batch):
+                x = inputs[n, c]
+                if layer_plan.transposed:
+                    kernel = weights[c, local]
+                    out[n, o, j] = _transposed_term(x, kernel, layer_plan, options, twin)
+                elif twin:
+                    out[n, o, j] = core.compute(
+                        x, weights[o, j][flip], "convolution", spatial_options
+                    ).values
+                else:  # the engine's correlation conjugates: the layer does not
+                    out[n, o, j] = core.compute(
+                        x, np.conj(weights[o, j]), "correlation", spatial_options
+                    ).values
+    return out
+
+
+def _transposed_term(
+    x: np.ndarray, kernel: np.ndarray, layer_plan: LayerPlan, options: Options, twin: bool
+) -> np.ndarray:
+    """One channel's transposed convolution: the full convolution of x spread by the stride
+    with the kernel (``twin``: the full correlation with the flipped kernel), cropped by the
+    padding."""
+    from convcli.engine import core
+
+    geometry = layer_plan.geometry
+    spread = spread_by(x, geometry.stride)
+    full = Options(padding="full", dilation=geometry.dilation)
+    if twin:
+        flipped = np.conj(kernel[(slice(None, None, -1),) * kernel.ndim])
+        values = core.compute(spread, flipped, "correlation", full).values
+    else:
+        values = core.compute(spread, kernel, "convolution", full).values
+    out = np.zeros(layer_plan.output_spatial, dtype=values.dtype)
+    crop = tuple(
+        slice(before, min(before + n, f))
+        for (before, _), n, f in zip(geometry.pads, layer_plan.output_spatial, values.shape)
+    )
+    part = values[crop]
+    out[tuple(slice(0, n) for n in part.shape)] = part
+    return out
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def _per_axis(values: tuple, dims: int, name: str) -> tuple:
+    """One value for every spatial axis, or one per axis."""
+    if len(values) == 1:
+        return values * dims
+    if len(values) != dims:
+        raise LayerError(f"{name} gives {len(values)} values but the layer has {dims} spatial axes")
+    return values
+
+
+def _ints(values: tuple[int, ...]) -> str:
+    """``2`` for one value, ``(2, 1)`` for several."""
+    return str(values[0]) if len(values) == 1 else str(tuple(values))
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    """A shape as Python writes a tuple."""
+    return str(tuple(shape))
+
+
+def _pads_text(pads: Pads) -> str:
+    """Pads as the padding option writes them (before:after per axis)."""
+    return ",".join(f"{b}:{a}" if b != a else str(b) for b, a in pads)
+
+
+def _input_form(dims: int, channels_last: bool, batched: bool) -> str:
+    """An input's axes, e.g. ``(N, C_in, H, W)``."""
+    axes = [_SPATIAL_NAMES[dims]]
+    axes = [*axes, "C_in"] if channels_last else ["C_in", *axes]
+    return "(" + ", ".join((["N"] if batched else []) + axes) + ")"
+
+
+def _weight_form(dims: int, channels_last: bool, channels: int, groups: int) -> str:
+    """The weights that fit an input of ``channels`` channels."""
+    per_group = channels // groups if channels % groups == 0 else f"{channels}/{groups}"
+    if channels_last:
+        return f"({_KERNEL_NAMES[dims]}, {per_group}, C_out)"
+    return f"(C_out, {per_group}, {_KERNEL_NAMES[dims]})"
+
+
+def _transposed_form(dims: int, channels_last: bool) -> str:
+    """A transposed layer's weights."""
+    if channels_last:
+        return f"transposed weights are ({_KERNEL_NAMES[dims]}, C_out, C_in)"
+    return f"transposed weights are (C_in, C_out/groups, {_KERNEL_NAMES[dims]})"
+
+
+def _unbatched_hint(input_shape: tuple[int, ...], dims: int, batched: bool) -> str:
+    """Why a batched input of a smaller layer was read as unbatched, where that happened."""
+    if batched:
+        return ""
+    return (
+        f"; a {len(input_shape)}-D input to a {dims}-D layer is one unbatched sample "
+        f"(for a {dims - 1}-D layer the weights have {dims + 1} axes)"
+        if dims > 1
+        else ""
+    )
