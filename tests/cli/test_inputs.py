@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from convcli.cli import inputs
 from convcli.errors import ConvcliError, InputError
 from convcli.formats import serialise
+from tests.cli.runner import succeed
 from tests.examples import assert_identical, big_floats, write
 
 
@@ -341,6 +342,20 @@ def test_inline_arrays_of_any_depth(source, shape):
 
 
 @pytest.mark.parametrize(
+    "command", ["conv", "corr", "compare", "explain", "backward", "conventions"]
+)
+def test_every_command_takes_a_3d_inline_array_as_it_takes_the_npy_file(tmp_path, command):
+    signal, kernel = "[[[1,2,3],[0,1,0]],[[4,5,6],[1,1,1]]]", "[[[1,-1]]]"
+    np.save(tmp_path / "s.npy", inputs.read_array(signal))
+    np.save(tmp_path / "k.npy", inputs.read_array(kernel))
+    typed = succeed(command, signal, kernel, "--format", "json").stdout
+    from_files = succeed(
+        command, str(tmp_path / "s.npy"), str(tmp_path / "k.npy"), "--format", "json"
+    )
+    assert typed == from_files.stdout
+
+
+@pytest.mark.parametrize(
     "array",
     [
         np.arange(24, dtype=np.int16).reshape(2, 3, 2, 2),
@@ -405,7 +420,7 @@ def test_csv_tensor_from_standard_input_with_bom_crlf_comments_and_blank_lines()
 
 
 def test_csv_tensor_read_in_pieces_is_the_same(tmp_path, monkeypatch):
-    rows = np.arange(3000).reshape(1000, 3)
+    rows = np.arange(600).reshape(200, 3)
     text = "x,y,z\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows.tolist())
     path = write(tmp_path, "long.csv", text)
     whole = inputs.load_tensor(path)
