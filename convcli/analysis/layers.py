@@ -683,9 +683,9 @@ def _transposed(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) 
     dims, kernel_shape = layer_plan.dims, layer_plan.kernel_shape
     groups, group_in, group_out = layer_plan.groups, layer_plan.group_in, layer_plan.group_out
     grouped = weights.reshape(groups, group_in, group_out, *kernel_shape)
-    phases = []
+    phases: list[list[_PhaseAxis]] = []
     for phase in np.ndindex(*geometry.stride):
-        axes = [
+        found = [
             _phase_axis(r, size, d, s, before, n, length)
             for r, size, d, s, (before, _), n, length in zip(
                 phase,
@@ -697,7 +697,7 @@ def _transposed(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) 
                 layer_plan.input_spatial,
             )
         ]
-        present = [axis for axis in axes if axis is not None]
+        present = [axis for axis in found if axis is not None]
         if len(present) == dims:
             phases.append(present)
     shape = (layer_plan.batch, layer_plan.out_channels, *layer_plan.output_spatial)
