@@ -28,7 +28,7 @@ from convcli.engine import core as engine
 from convcli.engine.cost import estimated_seconds
 from convcli.engine.geometry import Geometry, plan
 from convcli.engine.numbers import working_dtype
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.formats import serialise
 from convcli.formats.csv import parse_delimiter
 from convcli.options import (
@@ -60,12 +60,22 @@ BACKWARD_FORMATS = ("auto", "table", "json")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
 DELAY_FORMATS = ("auto", "table", "csv", "json")
+LAYER_FORMATS = ("auto", "table", "csv", "json", "npy")
+#: The library's LAYOUTS and LAYER_CONVENTIONS (convcli.analysis.layers, not imported at
+#: start-up; tests/cli/test_layer_command.py checks they agree).
+LAYOUT_CHOICES = ("nchw", "nhwc")
+LAYER_CONVENTION_CHOICES = ("convcli", "torch", "tensorflow")
 OPERATION_CHOICES: dict[str, tuple[Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
     "both": ("convolution", "correlation"),
 }
 
+LAYER_INPUTS_HELP = (
+    "INPUT, WEIGHTS and --bias are each a .npy file (any shape), nested lists typed inline "
+    "([[[1,2,3],[0,1,0]]] is 3-D), - for standard input, or a CSV file: one column per "
+    "channel of a 1-D signal, named by its header."
+)
 INPUTS_HELP = (
     "SIGNAL and KERNEL are each a CSV or .npy file, FILE:COLUMN (a column by header name or "
     'number), - for standard input, or numbers: 2,1,3 or "2 1 3" or [2,1,3]; '
@@ -283,6 +293,80 @@ def _with_options(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def _layer_spec(
+    options: Options, groups: int, layout: str, transposed: bool, output_padding: str
+) -> Any:
+    """The layer's options as one :class:`~convcli.analysis.layers.Layer`; options that
+    cannot go together whatever the data (--output-padding without --transposed) are a
+    usage error."""
+    from convcli.analysis.layers import Layer
+
+    try:
+        return Layer.parse(
+            padding=options.padding,
+            stride=options.stride,
+            dilation=options.dilation,
+            pad_mode=options.pad_mode,
+            convention=options.convention,
+            groups=groups,
+            layout=layout,  # type: ignore[arg-type]  # click's choice of LAYOUT_CHOICES
+            transposed=transposed,
+            output_padding=output_padding,
+        )
+    except ConvcliError as error:
+        raise click.UsageError(flag_words(str(error))) from None
+
+
+def _cell(text: str) -> tuple[int, ...]:
+    """--cell's value: indices from 0, one per axis of the output, separated by commas.
+
+    >>> _cell("0,1,2")
+    (0, 1, 2)
+    """
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise OptionError(f"cell={text!r} takes indices from 0, one per axis: 0,1,2,3")
+    return tuple(int(part) for part in parts)
+
+
+#: --bias, --groups, --transposed, --output-padding and --layout: a CNN layer's own options.
+layer_options = _stack(
+    click.option(
+        "--bias",
+        default=None,
+        help="One number per output channel, added to it (numbers, a file or -).",
+    ),
+    click.option(
+        "--groups",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Split the channels into this many groups, each output channel reading only its "
+        "group's input channels (groups = C_in: depthwise).",
+    ),
+    click.option(
+        "--transposed",
+        is_flag=True,
+        help="The transposed layer (PyTorch's conv_transpose): each input cell spreads through "
+        "the kernel; WEIGHTS are (C_in, C_out/groups, *k).",
+    ),
+    click.option(
+        "--output-padding",
+        default="0",
+        show_default=True,
+        help="Cells added at the end of a transposed layer's output: N, or one per axis.",
+    ),
+    click.option(
+        "--layout",
+        type=click.Choice(LAYOUT_CHOICES),
+        default="nchw",
+        show_default=True,
+        help="nchw: PyTorch's (N, C, *spatial) tensors and (C_out, C_in/groups, *k) weights; "
+        "nhwc: TensorFlow's (N, *spatial, C) and (*k, C_in/groups, C_out).",
+    ),
+)
+
+
 digits_option = click.option(
     "--digits",
     type=click.IntRange(1, 17),
@@ -323,7 +407,15 @@ def _refuse_overwriting_inputs(ctx: click.Context, output: str | None = None) ->
     """A -o file (or ``output``, a file written for it) that is one of the command's own
     inputs is a usage error unless --force."""
     output = output or ctx.params.get("output")
-    roles = {"signal": "signal", "kernel": "kernel", "reference": "reference", "upstream": "--grad"}
+    roles = {
+        "signal": "signal",
+        "kernel": "kernel",
+        "reference": "reference",
+        "upstream": "--grad",
+        "input_source": "input",
+        "weights": "weights",
+        "bias": "--bias",
+    }
     sources = {role: ctx.params.get(name) for name, role in roles.items()}
     role = outputs.overwritten_input(output, sources)
     if role is not None and not ctx.meta.get(_FORCE):
@@ -1160,6 +1252,132 @@ def backward(
         wide=True,
         json=lambda: serialise.backward_json(gradients),
     )
+
+
+@cli.command("layer", cls=NumbersCommand, epilog=LAYER_INPUTS_HELP)
+@click.argument("input_source", metavar="INPUT")
+@click.argument("weights")
+@layer_options
+@geometry_options
+@click.option(
+    "--convention",
+    type=click.Choice(LAYER_CONVENTION_CHOICES),
+    default="convcli",
+    show_default=True,
+    help="Follow PyTorch's or TensorFlow's rules (what they refuse, their 'same' padding).",
+)
+@output_options(
+    LAYER_FORMATS,
+    "auto: a table on a terminal, JSON in a pipe, or by the -o file's extension "
+    "(.json, .npy, .csv). npy: the whole output tensor; csv: a 1-D layer's output channels "
+    "as columns.",
+)
+@digits_option
+@_with_options
+def layer_command(
+    input_source: str,
+    weights: str,
+    bias: str | None,
+    groups: int,
+    transposed: bool,
+    output_padding: str,
+    layout: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    show_all: bool,
+    options: Options,
+) -> None:
+    """A CNN convolution layer: channels, a batch, groups and a bias, as PyTorch computes it.
+
+    INPUT is (N, C_in, *spatial) or (C_in, *spatial), WEIGHTS (C_out, C_in/groups, *k),
+    with 1, 2 or 3 spatial axes. A small layer is shown as what it is: each output
+    channel the bias plus one cross-correlation per input channel; a large one as its
+    shapes and a summary.
+
+    \b
+    Example:
+        convcli layer samples/stereo.csv samples/stereo-weights.npy --bias 0,1
+        convcli layer samples/rgb8x8.npy samples/filters2x3x3x3.npy --padding 1
+        convcli layer x.npy w.npy --stride 2 --groups 2 -o y.npy
+    """
+    from convcli.analysis import layers
+
+    spec = _layer_spec(options, groups, layout, transposed, output_padding)
+    chosen = outputs.choose_format(output_format, output, plain="json")
+    (x, names), w, b = _read_layer(input_source, weights, bias, delimiter)
+    layer_plan = layers.plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
+    terms = None
+    if chosen == "table":
+        from convcli.render import layers as render_layers
+
+        shown_terms = render_layers.shows_terms(layer_plan)
+    else:
+        shown_terms = False
+    from convcli.cli import limits
+
+    limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, shown_terms)
+    if shown_terms:
+        terms = layers.terms_of(x, w, b, spec)
+        values = terms.output
+    else:
+        values = layers.run_layer(x, w, b, spec)
+    shapes = (x.shape, w.shape, None if b is None else b.shape)
+
+    def view() -> Any:
+        from convcli.render import layers as render_layers
+
+        if terms is not None:
+            return render_layers.layer_terms_view(terms, names, show_all)
+        return render_layers.layer_summary_view(values, layer_plan, spec, shapes, show_all)
+
+    _emit(
+        chosen,
+        output,
+        view,
+        json=lambda: serialise.layer_json(values, layer_plan, spec, shapes),
+        csv=lambda: serialise.layer_csv(values, layer_plan, spec),
+        npy=lambda: serialise.result_npy(values),
+    )
+
+
+def _kind(*arrays: np.ndarray | None) -> str:
+    """The dtype kind the arrays' results take: i, f or c (O for Python ints)."""
+    import numpy as np  # loaded already, through engine
+
+    return np.result_type(*(a for a in arrays if a is not None)).kind
+
+
+def _read_layer(
+    input_source: str, weights: str, bias: str | None, delimiter: str | None
+) -> tuple[tuple[np.ndarray, list[str] | None], np.ndarray, np.ndarray | None]:
+    """A layer's INPUT (and its channels' names, if its source names them), WEIGHTS and
+    --bias, numbers typed inline read first, so that a mistake there never waits for
+    standard input."""
+    sources = {"INPUT": input_source, "WEIGHTS": weights, "--bias": bias}
+    inputs.check_one_stdin(sources)
+    dialect = _csv_dialect(delimiter)
+    roles = {"INPUT": "input", "WEIGHTS": "weights", "--bias": "bias"}
+    order = sorted(
+        (name for name, source in sources.items() if source is not None),
+        key=lambda name: inputs.reads_data(sources[name] or ""),
+    )
+    read: dict[str, tuple[np.ndarray, list[str] | None]] = {}
+    for name in order:
+        read[name] = _load_tensor(sources[name] or "", roles[name], dialect)
+    offsets = read["--bias"][0] if "--bias" in read else None
+    return read["INPUT"], read["WEIGHTS"][0], offsets
+
+
+def _load_tensor(
+    source: str, role: str, dialect: dict[str, Any]
+) -> tuple[np.ndarray, list[str] | None]:
+    """One of a layer's arrays, and its channels' names where its source gives them."""
+    values = inputs.read_array(source, role, **dialect)
+    path = inputs.split_source(source)[0]
+    if path is not None and not path.lower().endswith(".npy") and values.ndim == 2:
+        return values.T.copy(), None  # CSV: one column per channel
+    return values, None
 
 
 @cli.command()
