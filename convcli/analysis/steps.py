@@ -152,7 +152,9 @@ class CellTerm:
 class LayerCell:
     """One output cell of a layer as its sum: the bias plus one :class:`CellTerm` per input
     channel of its group. ``cell`` indexes the output as the layer returns it; ``value`` is
-    the sum written out, ``layer_value`` what the layer computed there.
+    the sum written out, ``layer_value`` what the layer computed there, and ``agrees``
+    whether they are equal (exactly for integers, to 1e-12 of the products' magnitude for
+    floats, whose sums the layer adds in another order).
     """
 
     cell: tuple[int, ...]
@@ -163,6 +165,7 @@ class LayerCell:
     terms: tuple[CellTerm, ...]
     value: object
     layer_value: object
+    agrees: bool
     plan: LayerPlan
     spec: Layer
 
@@ -222,6 +225,12 @@ def layer_cell(
     for term in terms:
         value = value + term.total
     output = layers.run_layer(x, w, bias, spec)
+    layer_value = _python_number(output[tuple(cell)])
+    magnitude = sum(float(np.abs(term.products).sum()) for term in terms) + abs(value)
+    agrees = bool(
+        value == layer_value
+        or (prepared.inputs.dtype.kind in "fc" and abs(value - layer_value) <= 1e-12 * magnitude)
+    )
     return LayerCell(
         cell=tuple(cell),
         sample=sample,
@@ -230,7 +239,8 @@ def layer_cell(
         bias=offset,
         terms=tuple(terms),
         value=value,
-        layer_value=_python_number(output[tuple(cell)]),
+        layer_value=layer_value,
+        agrees=agrees,
         plan=layer_plan,
         spec=spec,
     )

@@ -1138,6 +1138,21 @@ def delay(
 @click.option(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
 )
+@click.option(
+    "--layer",
+    "as_layer",
+    is_flag=True,
+    help="SIGNAL and KERNEL are a CNN layer's INPUT and WEIGHTS (as convcli layer takes "
+    "them): write out one output cell as its sum over channels and kernel taps.",
+)
+@click.option(
+    "--cell",
+    type=_Checked("cell", _cell, keep_text=False),
+    default=None,
+    help="With --layer: the output cell, one index per axis of the output as convcli layer "
+    "writes it (N,C_out,H,W for a batched 2-D layer); the first by default.",
+)
+@layer_options
 @digits_option
 @_with_options
 def explain(
@@ -1151,17 +1166,53 @@ def explain(
     animate: bool,
     delay: float,
     lags: bool,
+    as_layer: bool,
+    cell: tuple[int, ...] | None,
+    bias: str | None,
+    groups: int,
+    transposed: bool,
+    output_padding: str,
+    layout: str,
     options: Options,
 ) -> None:
     """Write out every output as a worked sum of products, as on a blackboard.
+
+    With --layer, one output cell of a CNN layer as the bias plus, for each input
+    channel, the products of the kernel's taps with the input cells they meet.
 
     \b
     Example:
         convcli explain 2,1,3,5,4 1,-1
         convcli explain 2,1,3,5,4 1,2,1 --op corr --padding same --animate
+        convcli explain samples/rgb8x8.npy samples/filters2x3x3x3.npy --layer --cell 1,2,3
     """
     from convcli.analysis import steps
 
+    layer_params = ("cell", "bias", "groups", "transposed", "output_padding", "layout")
+    if not as_layer:
+        _refuse_given(
+            layer_params,
+            "is an option of a layer: add --layer",
+            "are options of a layer: add --layer",
+        )
+    else:
+        _refuse_given(
+            ("operations", "animate", "delay", "lags"),
+            "does not go with --layer",
+            "do not go with --layer",
+        )
+        spec = _layer_spec(options, groups, layout, transposed, output_padding)
+        chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
+        (x, names), w, b = _read_layer(signal, kernel, bias, delimiter)
+        written = steps.layer_cell(x, w, b, spec, cell)
+        _emit(
+            chosen,
+            output,
+            lambda: _render_steps().layer_cell_view(written, names),
+            wide=True,
+            json=lambda: serialise.layer_cell_json(written),
+        )
+        return
     chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
@@ -1339,6 +1390,22 @@ def layer_command(
         csv=lambda: serialise.layer_csv(values, layer_plan, spec),
         npy=lambda: serialise.result_npy(values),
     )
+
+
+def _refuse_given(names: tuple[str, ...], one: str, several: str) -> None:
+    """Options given on the command line that do not apply here are a usage error, read
+    as ``--lags {one}`` or ``--lags and --animate {several}``."""
+    ctx = click.get_current_context()
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in names
+        and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
+    ]
+    if len(given) == 1:
+        raise click.UsageError(f"{given[0]} {one}")
+    if given:
+        raise click.UsageError(f"{', '.join(given[:-1])} and {given[-1]} {several}")
 
 
 def _kind(*arrays: np.ndarray | None) -> str:

@@ -493,6 +493,7 @@ def layer_cell_json(cell: LayerCell) -> str:
         ],
         "value": _json_ready(cell.value),
         "layer_value": _json_ready(cell.layer_value),
+        "agrees": cell.agrees,
         "options": _layer_options_json(cell.plan, cell.spec),
     }
     return _dumps(document)
