@@ -1431,20 +1431,13 @@ def _read_layer(
     )
     read: dict[str, tuple[np.ndarray, list[str] | None]] = {}
     for name in order:
-        read[name] = _load_tensor(sources[name] or "", roles[name], dialect)
+        source = sources[name] or ""
+        if name == "--bias":  # a vector: a CSV file's one column or row, not a channel
+            read[name] = (inputs.read_array(source, roles[name], **dialect), None)
+        else:
+            read[name] = inputs.load_tensor(source, roles[name], **dialect)
     offsets = read["--bias"][0] if "--bias" in read else None
     return read["INPUT"], read["WEIGHTS"][0], offsets
-
-
-def _load_tensor(
-    source: str, role: str, dialect: dict[str, Any]
-) -> tuple[np.ndarray, list[str] | None]:
-    """One of a layer's arrays, and its channels' names where its source gives them."""
-    values = inputs.read_array(source, role, **dialect)
-    path = inputs.split_source(source)[0]
-    if path is not None and not path.lower().endswith(".npy") and values.ndim == 2:
-        return values.T.copy(), None  # CSV: one column per channel
-    return values, None
 
 
 @cli.command()

@@ -87,6 +87,13 @@ def test_channel_names_from_a_csv_header_label_the_terms(files):
     assert "left ⋆ w[0,0]" in text and "right ⋆ w[0,1]" in text
 
 
+def test_a_bias_from_a_csv_column(files):
+    (files / "b.csv").write_text("bias\n10\n0\n")
+    assert text_of("x.npy", "w.npy", "--bias", "b.csv") == text_of(
+        "x.npy", "w.npy", "--bias", "b.npy"
+    )
+
+
 def test_inline_nested_lists_are_a_layer(files):
     text = text_of("[[[2,1,3,5,4],[0,1,0,1,0]]]", "[[[1,-1],[1,1]]]", "--bias", "10")
     assert "0 1 1 10 12" in text
