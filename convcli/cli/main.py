@@ -1261,6 +1261,14 @@ def explain(
 @output_options(
     BACKWARD_FORMATS, "auto: the formulas and gradients as text (JSON by a -o .json file)."
 )
+@click.option(
+    "--layer",
+    "as_layer",
+    is_flag=True,
+    help="SIGNAL and KERNEL are a CNN layer's INPUT and WEIGHTS (as convcli layer takes "
+    "them): dL/dx, dL/dw and dL/db of the layer.",
+)
+@layer_options
 @digits_option
 @_with_options
 def backward(
@@ -1272,20 +1280,42 @@ def backward(
     output_format: str,
     output: str | None,
     show_all: bool,
+    as_layer: bool,
+    bias: str | None,
+    groups: int,
+    transposed: bool,
+    output_padding: str,
+    layout: str,
     options: Options,
 ) -> None:
     """Correlation forward, convolution backward: both gradients and where they come from.
 
     For y = corr(x, w), dL/dx is the full convolution of G with w and dL/dw the
-    correlation of x with G; both are checked against the operator's matrix.
+    correlation of x with G; both are checked against the operator's matrix. With
+    --layer, a CNN layer's dL/dx (the transposed convolution of G with the weights),
+    dL/dw and dL/db.
 
     \b
     Example:
         convcli backward 2,1,3,5,4 1,-1
         convcli backward 2,1,3,5,4 1,-1 --grad 1,0,0,0 --forward conv --format json
+        convcli backward samples/stereo.csv samples/stereo-weights.npy --layer --stride 2
     """
     from convcli.analysis.gradients import backward_pass
 
+    if as_layer:
+        _layer_backward(
+            (signal, kernel, bias, upstream),
+            delimiter,
+            (output_format, output, show_all),
+            _layer_spec(options, groups, layout, transposed, output_padding),
+        )
+        return
+    _refuse_given(
+        ("bias", "groups", "transposed", "output_padding", "layout"),
+        "is an option of a layer: add --layer",
+        "are options of a layer: add --layer",
+    )
     inputs.check_one_stdin({"SIGNAL": signal, "KERNEL": kernel, "--grad": upstream})
     dialect = _csv_dialect(delimiter)
     grad = None
@@ -1438,6 +1468,51 @@ def _read_layer(
             read[name] = inputs.load_tensor(source, roles[name], **dialect)
     offsets = read["--bias"][0] if "--bias" in read else None
     return read["INPUT"], read["WEIGHTS"][0], offsets
+
+
+def _layer_backward(
+    sources: tuple[str, str, str | None, str | None],
+    delimiter: str | None,
+    shown: tuple[str, str | None, bool],
+    spec: Any,
+) -> None:
+    """``backward --layer``: read INPUT, WEIGHTS, --bias and --grad, compute the layer's
+    gradients and show them. ``sources`` are those four arguments, ``shown`` the --format,
+    -o and --all values."""
+    from convcli.analysis import layers
+    from convcli.analysis.layer_gradients import layer_backward_of
+    from convcli.cli import limits
+
+    _refuse_given(("forward",), "does not go with --layer", "do not go with --layer")
+    signal, kernel, bias, upstream = sources
+    output_format, output, show_all = shown
+    inputs.check_one_stdin({"INPUT": signal, "WEIGHTS": kernel, "--bias": bias, "--grad": upstream})
+    dialect = _csv_dialect(delimiter)
+    grad = None
+    if upstream is not None and not inputs.reads_data(upstream):  # typed: checked before reading
+        grad = inputs.load_tensor(upstream, "gradient", **dialect)[0]
+    (x, _), w, b = _read_layer(signal, kernel, bias, delimiter)
+    layer_plan = layers.plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
+    chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
+    # the forward output, G, dL/dx and dL/dw and their checks: about three layers' arrays
+    limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, terms=True)
+    if upstream is not None and grad is None:
+        grad = inputs.load_tensor(upstream, "gradient", **dialect)[0]
+    gradients = layer_backward_of(x, w, grad, b, spec)
+    _emit(
+        chosen,
+        output,
+        lambda: _render_layers().layer_backward_view(gradients, show_all),
+        wide=True,
+        json=lambda: serialise.layer_backward_json(gradients),
+    )
+
+
+def _render_layers() -> Any:
+    """The rich views of layers, imported on first use."""
+    from convcli.render import layers as render_layers
+
+    return render_layers
 
 
 @cli.command()

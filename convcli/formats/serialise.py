@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # imported where used, to keep start-up fast
     from convcli.analysis.conventions import Lineup
     from convcli.analysis.gradients import Backward
     from convcli.analysis.kernels import KernelInfo
+    from convcli.analysis.layer_gradients import LayerBackward
     from convcli.analysis.layers import Layer, LayerPlan
     from convcli.analysis.steps import Explanation, LayerCell, Step
     from convcli.analysis.xcorr import Delay
@@ -38,6 +39,7 @@ __all__ = [
     "format_number",
     "kernels_json",
     "labelled_csv",
+    "layer_backward_json",
     "layer_cell_json",
     "layer_csv",
     "layer_json",
@@ -466,6 +468,32 @@ def layer_csv(values: np.ndarray, layer_plan: LayerPlan, spec: Layer) -> Iterato
         table = table.T
     yield ",".join(f"y{o}" for o in range(layer_plan.out_channels)) + "\n"
     yield from result_csv_pieces(np.ascontiguousarray(table))
+
+
+def layer_backward_json(gradients: LayerBackward) -> str:
+    """JSON of ``backward --layer``: the output, the upstream gradient, the three gradients,
+    their formulas, whether dL/dx equals the layer call its formula names, and the check."""
+    document = {
+        "output": _array_json(gradients.output),
+        "upstream": _array_json(gradients.upstream),
+        "grad_input": _array_json(gradients.grad_input),
+        "grad_weight": _array_json(gradients.grad_weight),
+        "grad_bias": _array_json(gradients.grad_bias),
+        "formulas": {
+            "output": gradients.output_formula,
+            "grad_input": gradients.grad_input_formula,
+            "grad_weight": gradients.grad_weight_formula,
+            "grad_bias": gradients.grad_bias_formula,
+        },
+        "check": {
+            "method": gradients.check_method,
+            "largest_difference": _json_ready(gradients.largest_difference),
+            "checked_cells": gradients.checked_cells,
+            "transpose_agrees": gradients.transpose_agrees,
+        },
+        "options": _layer_options_json(gradients.plan, gradients.spec),
+    }
+    return _dumps(document)
 
 
 def layer_cell_json(cell: LayerCell) -> str:

@@ -27,12 +27,14 @@ from convcli.render.tables import (
 )
 
 if TYPE_CHECKING:
+    from convcli.analysis.layer_gradients import LayerBackward
     from convcli.analysis.layers import Layer, LayerPlan, LayerTerms
 
 __all__ = [
     "CLOSING",
     "TERM_CELLS",
     "closing_line",
+    "layer_backward_view",
     "layer_summary_view",
     "layer_terms_view",
     "shows_terms",
@@ -234,3 +236,67 @@ def layer_summary_view(
         options_line(layer_plan.geometry),
         closing_line(spec),
     )
+
+
+def _labelled(label: str, values: np.ndarray, show_all: bool) -> RenderableType:
+    """``label (shape)`` over the values: a line (1-D) or a grid with a row per index of
+    the axes before the last."""
+    shape = "x".join(map(str, values.shape))
+    if values.ndim > 2:
+        rows = values.reshape(-1, values.shape[-1])
+        return Group(
+            Text.assemble((f"{label} ({shape})", "bold"), (", a row per leading index", "dim")),
+            array_view(rows, show_all),
+        )
+    return Group(Text(f"{label} ({shape})", style="bold"), array_view(values, show_all))
+
+
+def layer_backward_view(gradients: LayerBackward, show_all: bool = False) -> RenderableType:
+    """A layer's forward output, the upstream gradient and the three gradients, each under
+    the formula it came from; that dL/dx is a layer call (the transposed one of a forward
+    layer), and the check against the operator's matrix."""
+    spec = gradients.spec
+    if spec.transposed:
+        title = "transposed layer forward, forward layer backward"
+    else:
+        title = "layer forward (cross-correlation), transposed convolution backward"
+    parts: list[RenderableType] = [Text(title, style="bold underline")]
+    for formula, label, values in (
+        (gradients.output_formula, "y", gradients.output),
+        ("G = dL/dy, the gradient arriving from above", "G", gradients.upstream),
+        (gradients.grad_input_formula, "dL/dx", gradients.grad_input),
+        (gradients.grad_weight_formula, "dL/dw", gradients.grad_weight),
+        (gradients.grad_bias_formula, "dL/db", gradients.grad_bias),
+    ):
+        parts.extend([Text(formula, style="cyan"), _labelled(label, values, show_all), Text("")])
+    if spec.transposed:
+        said = "dL/dx is the forward layer of G with the same weights (a cross-correlation)"
+    else:
+        said = "dL/dx is the transposed convolution of G with the weights"
+    if gradients.transpose_agrees is None:
+        parts.append(
+            Text(
+                f"{said}, on the padded grid; the {spec.options.pad_mode} padding's cells "
+                "are folded back, which no layer call does",
+                style="dim",
+            )
+        )
+    else:
+        call = gradients.grad_input_formula.split(" = ", 1)[1]
+        same = "equal" if gradients.transpose_agrees else "they differ: a bug, please report it"
+        parts.append(
+            Text(
+                f"{said}; checked that it is {call}: {same}",
+                style="green" if gradients.transpose_agrees else "red",
+            )
+        )
+    difference = gradients.largest_difference
+    parts.append(
+        Text(
+            f"check against the {gradients.check_method} ({gradients.checked_cells} gradient "
+            f"cells): largest difference {format_cell(difference)}",
+            style="green" if difference == 0 else "",
+        )
+    )
+    parts.append(options_line(gradients.plan.geometry))
+    return Group(*parts)

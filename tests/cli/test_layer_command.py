@@ -11,6 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from convcli.analysis.layer_gradients import layer_backward
 from convcli.analysis.layers import layer
 from tests.cli.runner import error_line, invoke, normalised, strict_json, succeed
 from tests.processes import PYTHON_M, ROOT, TIMEOUT, environment
@@ -288,3 +289,84 @@ def test_layer_options_without_layer_are_a_usage_error(files):
     result = invoke("explain", "2,1,3", "1,1", "--groups", "2")
     assert result.exit_code == 2
     assert "--layer" in error_line(result)
+
+
+# ------------------------------------------------------------------ backward --layer
+
+
+def test_backward_of_a_layer_says_dx_is_the_transposed_layer_of_g(files):
+    text = "\n".join(
+        normalised(
+            succeed(
+                "backward",
+                "x.npy",
+                "w.npy",
+                "--layer",
+                "--bias",
+                "b.npy",
+                "--stride",
+                "2",
+                "--padding",
+                "1",
+                "--format",
+                "table",
+            ).stdout
+        )
+    )
+    assert "dL/dx = layer(G, w, transposed=True, stride=2, padding=1, output_padding=1)" in text
+    assert (
+        "dL/dx is the transposed convolution of G with the weights; checked that it is "
+        "layer(G, w, transposed=True, stride=2, padding=1, output_padding=1): equal"
+    ) in text
+    assert "check against the operator matrix (18 gradient cells): largest difference 0" in text
+    assert "dL/db (2)\n[3, 3]" in text
+
+
+def test_backward_of_a_layer_as_json_is_the_library_s(files):
+    grad = "[[[1,0,2],[0,-1,1]]]"
+    document = strict_json(
+        succeed(
+            "backward",
+            "x.npy",
+            "w.npy",
+            "--layer",
+            "--stride",
+            "2",
+            "--padding",
+            "1",
+            "--grad",
+            grad,
+            "--format",
+            "json",
+        ).stdout
+    )
+    expected = layer_backward(X, W, [[[1, 0, 2], [0, -1, 1]]], stride=2, padding=1)
+    assert document["grad_input"] == expected.grad_input.tolist()
+    assert document["grad_weight"] == expected.grad_weight.tolist()
+    assert document["grad_bias"] == expected.grad_bias.tolist()
+    assert document["check"]["transpose_agrees"] is True
+    assert document["check"]["largest_difference"] == 0
+
+
+def test_backward_of_a_transposed_layer(files):
+    wt = save(files, "wt.npy", np.array([[[1, 1]], [[1, -1]]]))
+    text = "\n".join(
+        normalised(
+            succeed("backward", "x.npy", wt, "--layer", "--transposed", "--stride", "2").stdout
+        )
+    )
+    assert "dL/dx is the forward layer of G with the same weights" in text
+    assert "dL/dx = layer(G, w, stride=2)" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("--layer", "--forward", "conv"), "--forward does not go with --layer"),
+        (("--groups", "2"), "--groups is an option of a layer: add --layer"),
+    ],
+)
+def test_backward_refuses_options_of_the_other_kind(files, args, fragment):
+    result = invoke("backward", "x.npy", "w.npy", *args)
+    assert result.exit_code == 2
+    assert fragment in error_line(result)
