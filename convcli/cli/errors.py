@@ -56,6 +56,7 @@ _PHRASES = (
     ("use convolve or correlate on the whole signal", "drop --stream"),
     ("call convolve and correlate separately", "run conv and corr separately"),
     ("(transposed=True)", "(--transposed)"),
+    ("output_padding applies to", "--output-padding applies to"),
 )
 #: ``name=N`` or ``name=(N, M)`` of a layer's integer options, as its messages write them.
 _INTEGER_PARAMETER = (

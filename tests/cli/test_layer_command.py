@@ -212,7 +212,11 @@ def test_nhwc_layout(files, tmp_path):
         (("x.npy", "[[[1,1]]]"), 1, "has 2 channels but the weights (1, 1, 2) take 1"),
         (("x.npy", "w.npy", "--bias", "1,2,3"), 1, "the bias must have shape (2,)"),
         (("x.npy", "w.npy", "--groups", "2"), 1, "--groups 2"),
-        (("x.npy", "w.npy", "--output-padding", "1"), 2, "--transposed"),
+        (
+            ("x.npy", "w.npy", "--output-padding", "1"),
+            2,
+            "--output-padding applies to transposed layers only (--transposed)",
+        ),
         (("x.npy", "w.npy", "--layout", "nchwc"), 2, "'--layout'"),
         (("x.npy", "w.npy", "--convention", "numpy"), 2, "'--convention'"),
         (("x.npy", "w.npy", "--groups", "0"), 2, "'--groups'"),
