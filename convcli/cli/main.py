@@ -680,15 +680,20 @@ def _read_inputs(
             f"the kernel has 1 dimension(s) but the signal has {values.ndim}; {hint}"
         )
     for role, values in zip(("signal", "kernel"), arrays):
-        count = engine.count_nonfinite(values)
-        if count:
-            _notes(
-                (
-                    f"the {role} holds {count} nan/inf value(s); "
-                    "only the outputs whose window covers them are affected",
-                )
-            )
+        _note_nonfinite(role, values)
     return arrays
+
+
+def _note_nonfinite(role: str, values: np.ndarray) -> None:
+    """A note that an input holds nan or inf, and that only the outputs near them change."""
+    count = engine.count_nonfinite(values)
+    if count:
+        _notes(
+            (
+                f"the {role} holds {count} nan/inf value(s); "
+                "only the outputs whose window covers them are affected",
+            )
+        )
 
 
 def _emit(
@@ -1204,6 +1209,11 @@ def explain(
         spec = _layer_spec(options, groups, layout, transposed, output_padding)
         chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
         (x, names), w, b = _read_layer(signal, kernel, bias, delimiter)
+        from convcli.analysis.layers import plan_layer
+        from convcli.cli import limits
+
+        layer_plan = plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
+        limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all)
         written = steps.layer_cell(x, w, b, spec, cell)
         _emit(
             chosen,
@@ -1466,6 +1476,8 @@ def _read_layer(
             read[name] = (inputs.read_array(source, roles[name], **dialect), None)
         else:
             read[name] = inputs.load_tensor(source, roles[name], **dialect)
+    for name in order:
+        _note_nonfinite(roles[name], read[name][0])
     offsets = read["--bias"][0] if "--bias" in read else None
     return read["INPUT"], read["WEIGHTS"][0], offsets
 

@@ -203,6 +203,34 @@ def test_nhwc_layout(files, tmp_path):
     assert document["output"] == np.moveaxis(layer(X, W), 1, -1).tolist()
 
 
+def test_a_nan_in_the_input_is_noted(files):
+    nan = save(files, "nan.npy", np.array([[[2.0, np.nan, 3, 5, 4], [0, 1, 0, 1, 0]]]))
+    result = succeed("layer", nan, "w.npy", "--format", "json")
+    assert result.stderr == (
+        "note: the input holds 1 nan/inf value(s); only the outputs whose window covers them "
+        "are affected\n"
+    )
+
+
+def test_the_choices_are_the_library_s():
+    from convcli.analysis import layers
+    from convcli.cli import main
+
+    assert main.LAYOUT_CHOICES == layers.LAYOUTS
+    assert main.LAYER_CONVENTION_CHOICES == layers.LAYER_CONVENTIONS
+
+
+@pytest.mark.slow
+def test_layer_csv_imports_no_rich(files):
+    from tests.test_startup import assert_not_imported, command_imports
+
+    importers = command_imports(
+        "layer", str(files / "x.npy"), str(files / "w.npy"), "--format", "csv"
+    )
+    assert "convcli.analysis.layers" in importers
+    assert_not_imported(importers, ("rich", "convcli.render.tables", "convcli.render.layers"))
+
+
 # ------------------------------------------------------------------ errors
 
 
