@@ -1208,6 +1208,7 @@ def explain(
         )
         spec = _layer_spec(options, groups, layout, transposed, output_padding)
         chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
+        _check_declared_layer((signal, kernel), delimiter, spec, (chosen, show_all))
         (x, names), w, b = _read_layer(signal, kernel, bias, delimiter)
         from convcli.analysis.layers import plan_layer
         from convcli.cli import limits
@@ -1396,6 +1397,7 @@ def layer_command(
 
     spec = _layer_spec(options, groups, layout, transposed, output_padding)
     chosen = outputs.choose_format(output_format, output, plain="json")
+    _check_declared_layer((input_source, weights), delimiter, spec, (chosen, show_all))
     (x, names), w, b = _read_layer(input_source, weights, bias, delimiter)
     layer_plan = layers.plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
     terms = None
@@ -1446,6 +1448,45 @@ def _refuse_given(names: tuple[str, ...], one: str, several: str) -> None:
         raise click.UsageError(f"{given[0]} {one}")
     if given:
         raise click.UsageError(f"{', '.join(given[:-1])} and {given[-1]} {several}")
+
+
+def _check_declared_layer(
+    sources: tuple[str, str], delimiter: str | None, spec: Any, shown: tuple[str, bool]
+) -> None:
+    """Check a layer's shapes and memory from the shapes its INPUT and WEIGHTS declare (a
+    .npy file's header, numbers typed inline) before any file's values are read, so that a
+    mismatch or a layer too large never waits for a large file; nothing when a source
+    declares no shape (CSV, standard input). ``shown`` is the format and --all."""
+    from convcli.analysis.layers import plan_layer
+    from convcli.cli import limits
+
+    found = _declared(sources[0], "input", delimiter)
+    other = _declared(sources[1], "weights", delimiter)
+    if found is None or other is None:
+        return
+    (input_shape, input_kind), (weight_shape, weight_kind) = found, other
+    layer_plan = plan_layer(input_shape, weight_shape, None, spec)
+    kind = "c" if "c" in (input_kind, weight_kind) else "f"
+    limits.check_layer(layer_plan, kind, *shown)
+
+
+def _declared(source: str, role: str, delimiter: str | None) -> tuple[tuple[int, ...], str] | None:
+    """The shape and dtype kind of a layer's array, from a regular .npy file's header or
+    from numbers typed inline; None for any other source."""
+    from convcli.formats import npy
+
+    path = inputs.split_source(source)[0]
+    if path is None:
+        values = inputs.load_tensor(source, role, **_csv_dialect(delimiter))[0]
+        return values.shape, values.dtype.kind
+    if not (path.lower().endswith(".npy") and os.path.isfile(path)):
+        return None
+    try:
+        with open(path, "rb") as stream:
+            header = npy.read_header(stream.read(1 << 16))
+    except OSError:
+        return None  # reading it says what is wrong
+    return None if header is None else (header.shape, header.dtype.kind)
 
 
 def _kind(*arrays: np.ndarray | None) -> str:
@@ -1503,9 +1544,10 @@ def _layer_backward(
     grad = None
     if upstream is not None and not inputs.reads_data(upstream):  # typed: checked before reading
         grad = inputs.load_tensor(upstream, "gradient", **dialect)[0]
+    chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
+    _check_declared_layer((signal, kernel), delimiter, spec, (chosen, show_all))
     (x, _), w, b = _read_layer(signal, kernel, bias, delimiter)
     layer_plan = layers.plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
-    chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
     # the forward output, G, dL/dx and dL/dw and their checks: about three layers' arrays
     limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, terms=True)
     if upstream is not None and grad is None:

@@ -269,6 +269,30 @@ def test_memory_is_checked_before_computing(files, monkeypatch):
     assert "needs about" in error_line(result)
 
 
+def test_shapes_and_memory_are_checked_from_npy_headers_before_reading(files, monkeypatch):
+    """A .npy header declares the shapes: a mismatch or a layer too large is refused before
+    the file's values are read (here there are none behind the header)."""
+    from convcli.cli import inputs, limits
+    from tests.cli.test_main import npy_header
+
+    with open(files / "huge.npy", "wb") as sparse:
+        header = npy_header((1, 3, 30000, 30000))
+        sparse.write(header)
+        sparse.truncate(len(header) + 8 * 3 * 30000**2)
+    load_tensor = inputs.load_tensor
+
+    def load(source: str, *args, **kwargs):
+        assert source != "huge.npy", "the values of huge.npy were read"
+        return load_tensor(source, *args, **kwargs)
+
+    monkeypatch.setattr(inputs, "load_tensor", load)
+    mismatch = invoke("layer", "huge.npy", "[[[[1]]]]")
+    assert "has 3 channels but the weights (1, 1, 1, 1) take 1" in error_line(mismatch)
+    monkeypatch.setattr(limits, "available_memory", lambda: 10**9)
+    too_large = invoke("layer", "huge.npy", "[[[[1]],[[1]],[[1]]]]", "--padding", "1")
+    assert "the layer's (1, 1, 30002, 30002) output needs about" in error_line(too_large)
+
+
 # ------------------------------------------------------------------ explain --layer
 
 
