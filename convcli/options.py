@@ -31,10 +31,10 @@ __all__ = [
     "Operation",
     "Options",
     "PadMode",
+    "PadValue",
     "Padding",
     "PaddingSpec",
     "Pads",
-    "PadValue",
     "PerAxis",
     "Symmetry",
     "check_choice",
@@ -325,9 +325,7 @@ def parse_axes(value: int | str | Sequence[int] | None) -> tuple[int, ...] | Non
     if isinstance(value, str):
         parts = [part.strip() for part in value.split(",")]
         if not all(re.fullmatch(r"[+-]?\d+", part) for part in parts):
-            raise ConvcliError(
-                f"axes={value!r} is not an integer or integers separated by commas"
-            )
+            raise ConvcliError(f"axes={value!r} is not an integer or integers separated by commas")
         axes = tuple(int(part) for part in parts)
     elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
         axes = (int(value),)

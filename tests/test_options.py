@@ -226,7 +226,14 @@ def test_options_import_no_numpy():
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
-    [(None, None), (1, (1,)), ("0,2", (0, 2)), (" -1 ", (-1,)), ([2, 0], (2, 0)), (np.int64(1), (1,))],
+    [
+        (None, None),
+        (1, (1,)),
+        ("0,2", (0, 2)),
+        (" -1 ", (-1,)),
+        ([2, 0], (2, 0)),
+        (np.int64(1), (1,)),
+    ],
 )
 def test_parse_axes(spec, expected):
     assert Options.parse(axes=spec).axes == expected
