@@ -74,7 +74,7 @@ def listed_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     return tuple(listed)
 
 
-def _on_listed(
+def on_listed(
     values: tuple[_T, ...], listed: tuple[int, ...], ndim: int, rest: _T, name: str, axes: object
 ) -> tuple[_T, ...]:
     """Per-axis values given for the listed axes (one value: each of them), ``rest`` elsewhere."""
@@ -140,8 +140,8 @@ def plan(
                 f"signal shape {signal_shape} and kernel shape {kernel_shape} cannot broadcast "
                 f"along axis {axis} (not in axes={axes}): sizes must match or one be 1"
             )
-    strides = _on_listed(options.stride, listed, ndim, 1, "stride", axes)
-    dilations = _on_listed(options.dilation, listed, ndim, 1, "dilation", axes)
+    strides = on_listed(options.stride, listed, ndim, 1, "stride", axes)
+    dilations = on_listed(options.dilation, listed, ndim, 1, "dilation", axes)
     slid = tuple(1 if axis in batch else k for axis, k in enumerate(kernel_shape))
     extents = spans(slid, dilations)
     padding = options.padding
@@ -152,7 +152,7 @@ def plan(
     elif padding == "same":
         pads = tuple(_same_pads(n, e, s) for n, e, s in zip(signal_shape, extents, strides))
     else:
-        pads = _on_listed(padding, listed, ndim, (0, 0), "padding", axes)
+        pads = on_listed(padding, listed, ndim, (0, 0), "padding", axes)
     padded_shape = tuple(n + before + after for n, (before, after) in zip(signal_shape, pads))
     too_big = [axis for axis in range(ndim) if extents[axis] > padded_shape[axis]]
     if too_big:
