@@ -39,6 +39,8 @@ from convcli.options import (
     PNG_SCALES,
     Operation,
     Options,
+    parse_axes,
+    parse_pad_value,
     parse_padding,
     parse_per_axis,
 )
@@ -247,28 +249,67 @@ delimiter_option = _stack(
     ),
 )
 
-geometry_options = _stack(
+
+def _geometry_options(pad_modes: list[str]) -> Callable:
+    """--padding, --pad-mode (one of ``pad_modes``), --stride, --dilation and the CSV dialect."""
+    return _stack(
+        click.option(
+            "--padding",
+            type=_Checked("padding", parse_padding, keep_text=True),
+            default="valid",
+            show_default=True,
+            help="valid, same, full, N (every side), BEFORE:AFTER, or one per axis: 1,2 or "
+            "0:1,1:0.",
+        ),
+        click.option(
+            "--pad-mode",
+            type=click.Choice(pad_modes),
+            default="zeros",
+            show_default=True,
+            help="What the padded cells hold.",
+        ),
+        _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
+        _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
+        delimiter_option,
+    )
+
+
+#: The geometry of commands that pad as the engine does but with zeros or the signal's own
+#: cells (their gradients and scalings know no constant padding).
+geometry_options = _geometry_options([mode for mode in PAD_MODES if mode != "constant"])
+
+#: conv's, corr's and compare's geometry: every pad mode, --pad-value and --axes.
+sliding_options = _stack(
+    _geometry_options(list(PAD_MODES)),
     click.option(
-        "--padding",
-        type=_Checked("padding", parse_padding, keep_text=True),
-        default="valid",
-        show_default=True,
-        help="valid, same, full, N (every side), BEFORE:AFTER, or one per axis: 1,2 or 0:1,1:0.",
+        "--pad-value",
+        type=_Checked("pad_value", parse_pad_value, keep_text=False),
+        default=None,
+        help="What constant padding holds (a number; 1+2j for a complex one): "
+        "--pad-mode constant, which a value alone implies. Unlike zeros, these cells are "
+        "terms of the sum.",
     ),
     click.option(
-        "--pad-mode",
-        type=click.Choice(list(PAD_MODES)),
-        default="zeros",
-        show_default=True,
-        help="What the padded cells hold.",
+        "--axes",
+        type=_Checked("axes", parse_axes, keep_text=False),
+        default=None,
+        help="Slide the kernel along these axes only (1, or 0,2; negative counts from the "
+        "end) and pair rows along the others, as scipy's fftconvolve(axes=); --padding, "
+        "--stride and --dilation then give one value per listed axis.",
     ),
-    _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
-    _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
-    delimiter_option,
 )
 
 #: The command-line options that make up an :class:`Options`, by their parameter names.
-_OPTION_NAMES = ("padding", "stride", "dilation", "pad_mode", "method", "convention")
+_OPTION_NAMES = (
+    "padding",
+    "stride",
+    "dilation",
+    "pad_mode",
+    "method",
+    "convention",
+    "axes",
+    "pad_value",
+)
 
 
 def _with_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -664,7 +705,7 @@ def _run_single(
             "--lags and --normalize apply to correlation outputs: use corr, or compare to "
             "see the convolution beside the correlation"
         )
-    _refuse_labels_with_convention(labelled, options.convention)
+    _refuse_labels_with_convention(labelled, options)
     if stream:
         if options.convention != "convcli":
             raise click.UsageError("--stream computes convcli's own convention only")
@@ -711,13 +752,22 @@ def _check_convention(options: Options, operations: tuple[Operation, ...]) -> No
         check_options(operations, options)
 
 
-def _refuse_labels_with_convention(labelled: bool, convention: str) -> None:
+def _refuse_labels_with_convention(labelled: bool, options: Options) -> None:
     """--lags and --normalize label convcli's own outputs; another library's result may be
-    swapped or cut differently, so they do not combine with --convention."""
-    if labelled and convention != "convcli":
+    swapped or cut differently, so they do not combine with --convention; they lag and
+    scale every axis of zero-padded sums, so not with --axes or --pad-value either."""
+    if not labelled:
+        return
+    if options.convention != "convcli":
         raise click.UsageError(
             "--lags and --normalize label convcli's own results: leave out --convention "
-            f"{convention} (convcli conventions shows where the libraries' results differ)"
+            f"{options.convention} (convcli conventions shows where the libraries' results "
+            "differ)"
+        )
+    if options.axes is not None or options.pad_mode == "constant":
+        raise click.UsageError(
+            "--lags and --normalize label and scale sums along every axis over zeros or the "
+            "signal's own cells: leave out --axes and --pad-value"
         )
 
 
@@ -800,7 +850,7 @@ def _progress(signal: str) -> Iterator[Callable[[int], None]]:
 single_operation_options = _stack(
     source_argument("signal"),
     source_argument("kernel"),
-    geometry_options,
+    sliding_options,
     method_option,
     convention_option,
     stream_option,
@@ -826,7 +876,7 @@ def cli() -> None:
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @source_argument("signal")
 @source_argument("kernel")
-@geometry_options
+@sliding_options
 @method_option
 @convention_option
 @correlation_options()
@@ -857,7 +907,7 @@ def compare(
         convcli compare samples/f.csv samples/h.csv --padding full --lags
         convcli compare 2,1,3,5,4 1,-1 --convention torch
     """
-    _refuse_labels_with_convention(lags or normalize != "none", options.convention)
+    _refuse_labels_with_convention(lags or normalize != "none", options)
     chosen = outputs.choose_format(output_format, output)
     _refuse_scale(chosen)
     png_names = _comparison_png_names(output) if chosen == "png" else None
