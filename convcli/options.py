@@ -357,7 +357,7 @@ def parse_pad_value(value: PadValue | str) -> PadValue:
         text = value.strip().replace(" ", "")
         for kind in (int, float, complex):
             try:
-                return kind(text)  # type: ignore[no-any-return]
+                return kind(text)
             except ValueError:
                 continue
         raise ConvcliError(f"pad_value={value!r} is not a number")
@@ -367,7 +367,7 @@ def parse_pad_value(value: PadValue | str) -> PadValue:
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
-    return complex(value)  # type: ignore[arg-type]
+    return complex(value)
 
 
 def check_choice(value: object, choices: Sequence[str], name: str) -> None:

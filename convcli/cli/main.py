@@ -25,6 +25,7 @@ from convcli.api import comparison_of, compute
 from convcli.cli import inputs, outputs, signals
 from convcli.cli.errors import OneLineErrors, flag_words, refusals_in_flag_words
 from convcli.engine import core as engine
+from convcli.engine.batched import slid_shape, varies
 from convcli.engine.cost import estimated_seconds
 from convcli.engine.geometry import Geometry, plan
 from convcli.engine.numbers import working_dtype
@@ -408,11 +409,13 @@ def _announce_long_run(f: np.ndarray, h: np.ndarray, options: Options, comparing
     except ConvcliError:  # the run itself says what is wrong
         return
     method = options.method  # auto for explain and backward, which take no --method
-    seconds = runs * estimated_seconds(geometry, h.shape, kind, method)
+    rows_differ = varies(h.shape, geometry)  # then every method sums directly
+    slid = slid_shape(h.shape, geometry)
+    seconds = runs * estimated_seconds(geometry, slid, kind, "direct" if rows_differ else method)
     if seconds <= _LONG_RUN_SECONDS:
         return
     line = f"note: about {_duration(seconds)} with --method {method}"
-    auto = runs * estimated_seconds(geometry, h.shape, kind, "auto")
+    auto = seconds if rows_differ else runs * estimated_seconds(geometry, slid, kind, "auto")
     if method != "auto" and auto < seconds / 2:
         line += f"; --method auto would take {_duration(auto)}"
     click.echo(line, err=True)

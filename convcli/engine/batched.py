@@ -74,6 +74,18 @@ def _along(axis: int, ndim: int, index: slice) -> tuple[slice, ...]:
     return tuple(index if a == axis else slice(None) for a in range(ndim))
 
 
+def slid_shape(kernel_shape: tuple[int, ...], geometry: Geometry) -> tuple[int, ...]:
+    """The kernel's shape as one row slides: 1 along the axes it broadcasts over; what a
+    single output costs, whichever row it takes.
+
+    >>> from convcli.engine.geometry import plan
+    >>> from convcli.options import Options
+    >>> slid_shape((4, 3), plan((4, 9), (4, 3), Options(axes=(1,))))
+    (1, 3)
+    """
+    return tuple(1 if axis in geometry.batch_axes else k for axis, k in enumerate(kernel_shape))
+
+
 def varies(kernel_shape: tuple[int, ...], geometry: Geometry) -> bool:
     """Whether the kernel has more than one row along an axis it broadcasts over.
 

@@ -105,7 +105,8 @@ def working_dtype(
         return np.float64
     if "O" in kinds:  # values past int64 already; a sum of them may be anything
         return object
-    signal_max = max(abs(int(signal.max())), abs(int(signal.min())), abs(int(pad_value)))
+    pad = abs(pad_value) if isinstance(pad_value, int) else 0  # an int: the kinds say so
+    signal_max = max(abs(int(signal.max())), abs(int(signal.min())), pad)
     kernel_sum = float(np.abs(kernel.astype(np.float64)).sum())
     if signal_max * kernel_sum < 2.0**62:
         return np.int64
