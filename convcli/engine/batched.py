@@ -14,8 +14,8 @@ import numpy as np
 
 from convcli.engine.geometry import Geometry
 
-#: Output values per piece: two float64 work arrays of this size stay in a core's L2 cache.
-_PIECE_VALUES = 1 << 14
+#: Output values per piece: the piece and its terms, 1 MB of float64, stay in a core's L2 cache.
+_PIECE_VALUES = 1 << 16
 
 
 def slide_batched(
