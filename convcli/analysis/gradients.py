@@ -331,7 +331,7 @@ def _grad_signal(
     ).values
     grad_padded = np.zeros(geometry.padded_shape, dtype=core.dtype)
     grad_padded[tuple(slice(0, c) for c in covered)] = core
-    if geometry.pad_mode == "zeros":
+    if geometry.pad_mode in ("zeros", "constant"):  # padding that is no function of x
         return grad_padded[
             tuple(slice(before, before + n) for n, (before, _) in zip(shape, geometry.pads))
         ]
@@ -542,7 +542,7 @@ def _formulas(
     core = f"{backward_short}_full({g_dilated}, w{f', dilation={dilation}' if dilated else ''})"
     if any(uncovered):
         core += f", zero-extended to the shape of {px}"
-    if padded and geometry.pad_mode == "zeros":
+    if padded and geometry.pad_mode in ("zeros", "constant"):
         core += f" cropped by padding {_pads_text(geometry.pads)}"
     elif padded:
         core += f" folded back by {geometry.pad_mode} padding {_pads_text(geometry.pads)}"
@@ -561,7 +561,7 @@ def _formulas(
 def _notes(geometry: Geometry, uncovered: tuple[int, ...]) -> tuple[str, ...]:
     """Remarks on what the formulas leave implicit."""
     notes = []
-    if geometry.pad_mode != "zeros" and any(b or a for b, a in geometry.pads):
+    if geometry.pad_mode not in ("zeros", "constant") and any(b or a for b, a in geometry.pads):
         notes.append(
             f"{geometry.pad_mode} padding copies signal cells, so the gradient of each "
             "padded cell is added to the signal cell it copies"
