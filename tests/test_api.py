@@ -210,3 +210,39 @@ def test_pad_value_matches_scipy_convolve2d_fillvalue():
     ours = convolve(f, h, padding="full", pad_value=2.5)
     theirs = scipy_signal.convolve2d(f, h, "full", boundary="fill", fillvalue=2.5)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- rows that differ, by FFT
+
+
+def test_rows_by_fft_agree_with_the_direct_sum_and_keep_exact_zeros():
+    rng = np.random.default_rng(9)
+    f = rng.standard_normal((40, 3000))
+    f[3] = 1.0  # a flat row: an antisymmetric kernel gives exact zeros there
+    h = rng.standard_normal((40, 201))
+    h[3] = np.r_[np.arange(100.0), 0.0, -np.arange(100.0)[::-1]]
+    direct = correlate(f, h, axes=1, padding="same", stride=3, dilation=2, method="direct")
+    for method in ("fft", "auto"):
+        ours = correlate(f, h, axes=1, padding="same", stride=3, dilation=2, method=method)
+        np.testing.assert_allclose(ours, direct, rtol=1e-9, atol=1e-9)
+    interior = slice(110, -110)
+    auto = correlate(f, h, axes=1, padding="same", method="auto")
+    assert (auto[3, interior] == 0).all()
+
+
+def test_rows_by_fft_fall_back_to_the_direct_sum_for_nan_and_integers():
+    f = np.arange(60.0).reshape(3, 20)
+    f[1, 5] = np.nan
+    h = np.arange(9.0).reshape(3, 3)
+    ours = convolve(f, h, axes=1, method="fft")
+    np.testing.assert_array_equal(ours, convolve(f, h, axes=1, method="direct"))
+    assert np.isnan(ours[1, 3:6]).all() and not np.isnan(np.delete(ours, 1, axis=0)).any()
+    integers = convolve(f[[0, 2]].astype(int), h[[0, 2]].astype(int), axes=1, method="fft")
+    assert integers.dtype == np.int64
+
+
+def test_rows_by_fft_keep_a_tiny_row_next_to_a_huge_one():
+    f = np.vstack([np.full(500, 1e-12), np.full(500, 1e12)]) * np.linspace(1, 2, 500)
+    h = np.array([[1.0, -1.0], [1.0, 1.0]])
+    ours = correlate(f, h, axes=1, method="fft")
+    np.testing.assert_allclose(ours, correlate(f, h, axes=1, method="direct"), rtol=1e-12)

@@ -1,9 +1,12 @@
 """Sums whose kernel differs from row to row: ``axes=`` with a kernel that varies along
 the axes it broadcasts over.
 
-One vectorised multiply-add per kernel tap, each broadcasting the kernel's rows over the
-signal's, in pieces of rows that stay in cache; exact for integers, nan and inf as the
-direct sum has them.
+Directly: one vectorised multiply-add per kernel tap, each broadcasting the kernel's rows
+over the signal's, in pieces of rows that stay in cache; exact for integers, nan and inf
+as the direct sum has them. By FFT (finite floats): transforms along the listed axes
+only, every row's kernel its own spectrum; rows holding an output below the FFT's error
+bound (divided by fft.ACCURACY for ``auto``, as the engine's guard does) are summed again
+directly.
 """
 
 from __future__ import annotations
@@ -12,21 +15,30 @@ import math
 
 import numpy as np
 
-from convcli.engine.geometry import Geometry
+from convcli.engine.calibration import NS_PER_FFT_UNIT_ND, NS_PER_VECTOR_MAC
+from convcli.engine.geometry import Geometry, spans
 
+_EPS = float(np.finfo(np.float64).eps)
 #: Output values per piece: the piece and its terms, 1 MB of float64, stay in a core's L2 cache.
 _PIECE_VALUES = 1 << 16
 
 
 def slide_batched(
-    padded: np.ndarray, weights: np.ndarray, geometry: Geometry, real: np.ndarray | None = None
+    padded: np.ndarray,
+    weights: np.ndarray,
+    geometry: Geometry,
+    real: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+    redo: np.ndarray | None = None,
 ) -> np.ndarray:
     """``sum_k weights[b, k] * padded[b, i * stride + k * dilation]`` for every output, where
     ``b`` runs over ``geometry.batch_axes`` (broadcast: a size of 1 stands for every row) and
     ``k`` and ``i`` over the other axes.
 
     Where ``real`` is given (a mask of ``padded``'s signal cells), cells outside it are no
-    terms of the sum: zero padding under a nan or inf tap adds nothing.
+    terms of the sum: zero padding under a nan or inf tap adds nothing. With ``out`` and
+    ``redo`` (a mask of positions along the rows axis, :func:`rows_axis`), only the pieces
+    holding a marked position are summed again, into ``out``.
 
     >>> from convcli.engine.geometry import plan
     >>> from convcli.options import Options
@@ -35,17 +47,21 @@ def slide_batched(
     array([[ 1,  3,  5],
            [-1, -1, -1]])
     """
-    out = np.zeros(geometry.output_shape, dtype=np.result_type(padded, weights))
+    if out is None:
+        out = np.zeros(geometry.output_shape, dtype=np.result_type(padded, weights))
     batch = geometry.batch_axes
     listed = [axis for axis in range(out.ndim) if axis not in batch]
     taps = [weights.shape[axis] for axis in listed]
     reaches = [(n - 1) * s + 1 for n, s in zip(out.shape, geometry.stride)]
-    rows_axis = max(batch, key=lambda axis: out.shape[axis])
+    rows_axis = rows_axis_of(geometry)
     rows = max(1, _PIECE_VALUES * out.shape[rows_axis] // out.size)
     work = np.empty(0, dtype=out.dtype)
     with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
         for first in range(0, out.shape[rows_axis], rows):
+            if redo is not None and not redo[first : first + rows].any():
+                continue
             piece = out[_along(rows_axis, out.ndim, slice(first, first + rows))]
+            piece[...] = 0
             if work.size != piece.size:
                 work = np.empty(piece.shape, dtype=out.dtype)
             terms = work.reshape(piece.shape)
@@ -66,6 +82,88 @@ def slide_batched(
                 if real is not None:
                     np.copyto(terms, -0.0, where=~cells[tuple(window)])
                 piece += terms
+    return out
+
+
+def rows_axis_of(geometry: Geometry) -> int:
+    """The broadcast axis along which the output is longest: sums run in pieces along it."""
+    return max(geometry.batch_axes, key=lambda axis: geometry.output_shape[axis])
+
+
+def fft_is_cheaper(geometry: Geometry, slid: tuple[int, ...], kind: str) -> bool:
+    """Whether transforms along the listed axes cost less than one multiply-add per tap,
+    by the engine's measured costs (an N-D transform's, per row)."""
+    listed = [axis for axis in range(len(slid)) if axis not in geometry.batch_axes]
+    rows = math.prod(geometry.output_shape[axis] for axis in geometry.batch_axes)
+    size = math.prod(_fast_length(geometry.padded_shape[axis]) for axis in listed)
+    fft = rows * size * (math.log2(size) + 4) * NS_PER_FFT_UNIT_ND[kind]
+    direct = math.prod(geometry.output_shape) * math.prod(slid) * NS_PER_VECTOR_MAC[kind]
+    return fft < direct
+
+
+def _fast_length(n: int) -> int:
+    """fft.fast_length, imported on first use (numpy.fft loads with it)."""
+    from convcli.engine.fft import fast_length
+
+    return fast_length(n)
+
+
+def slide_batched_fft(
+    padded: np.ndarray, weights: np.ndarray, geometry: Geometry, guard: bool
+) -> np.ndarray | None:
+    """:func:`slide_batched` by FFT along the listed axes, for finite float64 or complex
+    inputs of moderate magnitude (None for others: the caller sums them directly).
+
+    >>> from convcli.engine.geometry import plan
+    >>> from convcli.options import Options
+    >>> rows, kernels = np.arange(8.0).reshape(2, 4), np.array([[1.0, 1.0], [1.0, -1.0]])
+    >>> slide_batched_fft(rows, kernels, plan((2, 4), (2, 2), Options(axes=(1,))), guard=True)
+    array([[ 1.,  3.,  5.],
+           [-1., -1., -1.]])
+    """
+    from convcli.engine import fft
+
+    if padded.dtype.kind not in "fc" or not (
+        np.isfinite(padded).all() and np.isfinite(weights).all()
+    ):
+        return None
+    largest = max(float(np.abs(padded).max()), float(np.abs(weights).max()))
+    if not (largest == 0 or 2.0**-400 <= largest <= 2.0**400):  # no spectrum overflows
+        return None
+    listed = tuple(axis for axis in range(padded.ndim) if axis not in geometry.batch_axes)
+    taps = np.zeros(spans(weights.shape, geometry.dilation), dtype=weights.dtype)
+    taps[tuple(slice(None, None, d) for d in geometry.dilation)] = weights
+    lengths = [fft.fast_length(padded.shape[axis]) for axis in listed]
+    complex_ = "c" in (padded.dtype.kind, weights.dtype.kind)
+    forward, inverse = (np.fft.fftn, np.fft.ifftn) if complex_ else (np.fft.rfftn, np.fft.irfftn)
+    spectrum = forward(padded, s=lengths, axes=listed)
+    kernel_spectrum = forward(np.flip(taps, axis=listed), s=lengths, axes=listed)
+    if np.broadcast_shapes(spectrum.shape, kernel_spectrum.shape) == spectrum.shape:
+        spectrum *= kernel_spectrum  # in place: no second array of the signal's size
+    else:  # one signal row for several kernel rows
+        spectrum = spectrum * kernel_spectrum
+    full = inverse(spectrum, s=lengths, axes=listed)
+    del spectrum
+    valid = tuple(
+        slice(None)
+        if axis in geometry.batch_axes
+        else slice(taps.shape[axis] - 1, padded.shape[axis], geometry.stride[axis])
+        for axis in range(padded.ndim)
+    )
+    out = np.ascontiguousarray(full[valid])
+    del full
+    # per row, the error bound of every output: eps log2(L) ||row of p|| ||row of h||
+    norms = [
+        np.sqrt(np.sum(np.abs(array) ** 2, axis=listed, keepdims=True))
+        for array in (padded, weights)
+    ]
+    log_length = max(math.log2(math.prod(lengths)), 1.0)
+    bound = norms[0] * norms[1] * (_EPS * log_length / (fft.ACCURACY if guard else 1.0))
+    suspect = ~(np.abs(out) >= bound)
+    if suspect.any():
+        axis = rows_axis_of(geometry)
+        others = tuple(a for a in range(out.ndim) if a != axis)
+        slide_batched(padded, weights, geometry, out=out, redo=suspect.any(axis=others))
     return out
 
 

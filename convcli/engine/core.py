@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convcli.engine.batched import slide_batched, varies
+from convcli.engine.batched import (
+    fft_is_cheaper,
+    slid_shape,
+    slide_batched,
+    slide_batched_fft,
+    varies,
+)
 from convcli.engine.cost import choose_method
 from convcli.engine.direct import leave_out_padding, slide_compiled_1d, slide_direct
 from convcli.engine.geometry import Geometry, listed_axes, pad_signal, plan
@@ -212,13 +218,9 @@ def compute(
         and kind in "fc"
         and any(map(any, geometry.pads))
     )
-    if varies(prepared.kernel.shape, geometry):
-        real = (
-            prepared.in_signal if leaves_out and not np.isfinite(prepared.weights).all() else None
-        )
-        values = slide_batched(prepared.padded, prepared.weights, geometry, real)
-        return Result(operation, values, geometry, "direct")
     method = options.method
+    if varies(prepared.kernel.shape, geometry):
+        return _rows_differ(prepared, method, leaves_out)
     chosen: ChosenMethod = (
         choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method
     )
@@ -232,6 +234,25 @@ def compute(
         )
         leave_out_padding(values, prepared.padded, prepared.weights, geometry, box)
     return Result(operation, values, geometry, chosen)
+
+
+def _rows_differ(prepared: Setup, method: str, leaves_out: bool) -> Result:
+    """compute's sums for a kernel whose rows differ along the broadcast axes: by FFT
+    along the listed axes where ``method`` is ``fft``, or ``auto`` and the cost model
+    prices it lower, and the inputs are finite floats; else directly."""
+    geometry, kind = prepared.geometry, prepared.padded.dtype.kind
+    values = None
+    if method != "direct" and kind in "fc":
+        slid = slid_shape(prepared.kernel.shape, geometry)
+        if method == "fft" or fft_is_cheaper(geometry, slid, kind):
+            guard = method == "auto"
+            values = slide_batched_fft(prepared.padded, prepared.weights, geometry, guard)
+    if values is not None:
+        return Result(prepared.operation, values, geometry, "fft")
+    nonfinite = leaves_out and not np.isfinite(prepared.weights).all()
+    real = prepared.in_signal if nonfinite else None
+    values = slide_batched(prepared.padded, prepared.weights, geometry, real)
+    return Result(prepared.operation, values, geometry, "direct")
 
 
 #: ``auto`` sums a 1-D float64 kernel of up to this many taps directly at every signal
