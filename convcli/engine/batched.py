@@ -19,6 +19,9 @@ from convcli.engine.calibration import NS_PER_FFT_UNIT_ND, NS_PER_VECTOR_MAC
 from convcli.engine.geometry import Geometry, spans
 
 _EPS = float(np.finfo(np.float64).eps)
+#: The transforms along some axes with their guard (row norms, magnitudes, a copy of the
+#: valid outputs) cost this many times the N-D unit per value (docs/performance.md).
+_FFT_OVERHEAD = 2.5
 #: Output values per piece: the piece and its terms, 1 MB of float64, stay in a core's L2 cache.
 _PIECE_VALUES = 1 << 16
 
@@ -96,7 +99,7 @@ def fft_is_cheaper(geometry: Geometry, slid: tuple[int, ...], kind: str) -> bool
     listed = [axis for axis in range(len(slid)) if axis not in geometry.batch_axes]
     rows = math.prod(geometry.output_shape[axis] for axis in geometry.batch_axes)
     size = math.prod(_fast_length(geometry.padded_shape[axis]) for axis in listed)
-    fft = rows * size * (math.log2(size) + 4) * NS_PER_FFT_UNIT_ND[kind]
+    fft = rows * size * (math.log2(size) + 4) * NS_PER_FFT_UNIT_ND[kind] * _FFT_OVERHEAD
     direct = math.prod(geometry.output_shape) * math.prod(slid) * NS_PER_VECTOR_MAC[kind]
     return fft < direct
 
