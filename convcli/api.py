@@ -7,11 +7,22 @@ request to the engine (convcli's own rules) or, for another ``convention``, to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from convcli.engine import core
 from convcli.engine.core import Comparison, Result
-from convcli.options import Convention, Method, Operation, Options, PaddingSpec, PadMode, PerAxis
+from convcli.options import (
+    Convention,
+    Method,
+    Operation,
+    Options,
+    PaddingSpec,
+    PadMode,
+    PadValue,
+    PerAxis,
+)
 
 __all__ = ["compare", "comparison_of", "compute", "convolve", "correlate"]
 
@@ -39,6 +50,8 @@ def convolve(
     pad_mode: PadMode = "zeros",
     method: Method = "auto",
     convention: Convention = "convcli",
+    axes: int | Sequence[int] | None = None,
+    pad_value: PadValue | None = None,
 ) -> np.ndarray:
     """Convolution: slide the kernel, flipped along every axis, over the padded signal.
 
@@ -48,6 +61,17 @@ def convolve(
     integers (int64, or Python ints where int64 could overflow). ``convention``
     (``numpy``, ``scipy``, ``matlab``, ``torch``, ...) returns what that library's
     convolution gives for the same request.
+
+    ``axes`` (as scipy.signal.fftconvolve's) slides the kernel along those axes only
+    and broadcasts over the others, where signal and kernel sizes must match or one be
+    1: one kernel row for every signal row, or a row each. Padding, stride and dilation
+    then apply to the listed axes, in the order listed (one value: each of them).
+
+    ``pad_mode="constant"`` pads with ``pad_value`` (numpy.pad's ``constant_values``,
+    scipy.signal.convolve2d's ``fillvalue``); a ``pad_value`` alone implies it. Those
+    cells are terms of the sum like any other, so a nan or inf tap over them gives nan
+    or inf, where zero padding (``"zeros"``) is no term at all. An int ``pad_value``
+    keeps integer results exact; a float one makes them floats.
 
     A signal or kernel that is no array or sequence of numbers (a string, None,
     a dict) is a TypeError naming it; ragged rows or contents that are not
@@ -59,6 +83,11 @@ def convolve(
     array([ 2, -1,  2,  2, -1, -4])
     >>> convolve([2, 1, 3, 5, 4], [1, -1], padding="same", convention="numpy")
     array([ 2, -1,  2,  2, -1])
+    >>> convolve([[1, 2, 3], [4, 5, 6]], [[1, 1], [1, -1]], axes=1)  # a kernel per row
+    array([[3, 5],
+           [1, 1]])
+    >>> convolve([1, 2, 3], [1, 1], padding="full", pad_value=10)
+    array([11,  3,  5, 13])
     """
     options = Options.parse(
         padding=padding,
@@ -67,6 +96,8 @@ def convolve(
         pad_mode=pad_mode,
         method=method,
         convention=convention,
+        axes=axes,
+        pad_value=pad_value,
     )
     return _values(signal, kernel, "convolution", options)
 
@@ -81,6 +112,8 @@ def correlate(
     pad_mode: PadMode = "zeros",
     method: Method = "auto",
     convention: Convention = "convcli",
+    axes: int | Sequence[int] | None = None,
+    pad_value: PadValue | None = None,
 ) -> np.ndarray:
     """Cross-correlation: slide the kernel as given (conjugated) over the padded signal.
 
@@ -103,6 +136,8 @@ def correlate(
         pad_mode=pad_mode,
         method=method,
         convention=convention,
+        axes=axes,
+        pad_value=pad_value,
     )
     return _values(signal, kernel, "correlation", options)
 
@@ -131,6 +166,8 @@ def compare(
     pad_mode: PadMode = "zeros",
     method: Method = "auto",
     convention: Convention = "convcli",
+    axes: int | Sequence[int] | None = None,
+    pad_value: PadValue | None = None,
 ) -> Comparison:
     """Convolve and correlate with the same options, and say how the two results relate.
 
@@ -149,6 +186,8 @@ def compare(
         pad_mode=pad_mode,
         method=method,
         convention=convention,
+        axes=axes,
+        pad_value=pad_value,
     )
     return comparison_of(signal, kernel, options)
 

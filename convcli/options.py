@@ -31,19 +31,22 @@ __all__ = [
     "Operation",
     "Options",
     "PadMode",
+    "PadValue",
     "Padding",
     "PaddingSpec",
     "Pads",
     "PerAxis",
     "Symmetry",
     "check_choice",
+    "parse_axes",
+    "parse_pad_value",
     "parse_padding",
     "parse_per_axis",
 ]
 
 Symmetry = Literal["symmetric", "antisymmetric", "none"]
 Operation = Literal["convolution", "correlation"]
-PadMode = Literal["zeros", "reflect", "symmetric", "replicate", "circular"]
+PadMode = Literal["zeros", "constant", "reflect", "symmetric", "replicate", "circular"]
 Method = Literal["auto", "direct", "fft"]
 #: The method a sum ran by: what ``auto`` resolved to.
 ChosenMethod = Literal["direct", "fft"]
@@ -57,11 +60,14 @@ Padding = Literal["valid", "same", "full"] | Pads
 PaddingSpec = str | int | Sequence[int | Sequence[int]]
 #: What a caller may give as a stride or a dilation: an int, ``"2,1"``, or ints.
 PerAxis = int | str | Sequence[int]
+#: What constant padding holds: a number (an int keeps integer results exact).
+PadValue = int | float | complex
 
 NAMED_PADDINGS: tuple[str, ...] = ("valid", "same", "full")
 #: convcli's pad modes and the numpy.pad mode that implements each.
 PAD_MODES: dict[PadMode, Literal["constant", "reflect", "symmetric", "edge", "wrap"]] = {
     "zeros": "constant",
+    "constant": "constant",
     "reflect": "reflect",
     "symmetric": "symmetric",
     "replicate": "edge",
@@ -95,10 +101,15 @@ class Options:
     may write (``"1:2"``, ``2``, ``[2, 1]``).
     ``multiply_padding`` makes zero padding a term of the sum (0 * inf is nan), as
     PyTorch and TensorFlow compute; the conventions set it, convcli's rules do not.
+    ``axes`` names the axes the kernel slides along (None: every axis; the others are
+    broadcast, as scipy.signal.fftconvolve's ``axes``); ``pad_value`` is what
+    ``pad_mode="constant"`` pads with (numpy.pad's ``constant_values``).
 
     >>> Options.parse(padding="1:2", stride=2)
     Options(padding=((1, 2),), stride=(2,), dilation=(1,), pad_mode='zeros', method='auto', \
-convention='convcli', multiply_padding=False)
+convention='convcli', multiply_padding=False, axes=None, pad_value=0)
+    >>> Options.parse(axes=-1, pad_value=2.5).pad_mode
+    'constant'
     >>> Options().replace(method="fft").method
     'fft'
     >>> Options(stride=2)
@@ -113,6 +124,8 @@ convention='convcli', multiply_padding=False)
     method: Method = "auto"
     convention: Convention = "convcli"
     multiply_padding: bool = False
+    axes: tuple[int, ...] | None = None
+    pad_value: PadValue = 0
 
     def __post_init__(self) -> None:
         """Refuse fields that are not parsed values, naming the field."""
@@ -141,6 +154,28 @@ convention='convcli', multiply_padding=False)
             )
         if not isinstance(self.multiply_padding, bool):
             raise TypeError(f"multiply_padding takes a bool, not {self.multiply_padding!r}")
+        axes = self.axes
+        if axes is not None and not (
+            isinstance(axes, tuple)
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in axes)
+        ):
+            raise TypeError(
+                f"axes takes None or a tuple of ints, not {axes!r} (Options.parse takes the "
+                "other forms)"
+            )
+        if axes is not None:
+            _check_axes(axes, axes)
+        if type(self.pad_value) not in (int, float, complex):
+            raise TypeError(
+                f"pad_value takes an int, a float or a complex, not {self.pad_value!r} "
+                "(Options.parse takes the other forms)"
+            )
+        if self.pad_value != 0 and self.pad_mode != "constant":
+            raise OptionError(
+                f"pad_value={self.pad_value!r} is what constant padding holds; "
+                f"pad_mode={self.pad_mode!r} takes its cells from the signal "
+                "(give pad_mode='constant' or leave pad_value out)"
+            )
 
     @classmethod
     def parse(
@@ -152,9 +187,15 @@ convention='convcli', multiply_padding=False)
         pad_mode: str = "zeros",
         method: str = "auto",
         convention: str = "convcli",
+        axes: int | str | Sequence[int] | None = None,
+        pad_value: PadValue | str | None = None,
     ) -> Options:
-        """Options from the forms a caller writes, each checked and named if wrong."""
-        given = (padding, stride, dilation, pad_mode, method, convention)
+        """Options from the forms a caller writes, each checked and named if wrong.
+
+        A ``pad_value`` given with the default ``pad_mode="zeros"`` makes the padding
+        constant, as numpy.pad's ``constant_values`` and scipy's ``fillvalue`` do alone.
+        """
+        given = (padding, stride, dilation, pad_mode, method, convention, axes, pad_value)
         try:  # hashable forms (ints, strings, tuples) are parsed once per process
             return _parsed(*given)
         except TypeError:  # a list or another unhashable form
@@ -172,8 +213,12 @@ def _parse(
     pad_mode: str,
     method: str,
     convention: str,
+    axes: int | str | Sequence[int] | None,
+    pad_value: PadValue | str | None,
 ) -> Options:
     """:meth:`Options.parse`'s work (the choices are checked by :class:`Options` itself)."""
+    if pad_value is not None and pad_mode == "zeros":
+        pad_mode = "constant"
     return Options(
         padding=parse_padding(padding),
         stride=parse_per_axis(stride, "stride"),
@@ -181,6 +226,8 @@ def _parse(
         pad_mode=cast(PadMode, pad_mode),
         method=cast(Method, method),
         convention=cast(Convention, convention),
+        axes=parse_axes(axes),
+        pad_value=0 if pad_value is None else parse_pad_value(pad_value),
     )
 
 
@@ -266,6 +313,62 @@ def parse_per_axis(value: PerAxis, name: str, least: int = 1) -> tuple[int, ...]
     if any(n < least for n in counts):
         raise ConvcliError(f"{name} must be at least {least}, got {value!r}")
     return counts
+
+
+def parse_axes(value: int | str | Sequence[int] | None) -> tuple[int, ...] | None:
+    """Normalise ``axes`` (None, an int, ``"0,2"``, or ints; negative ones count from the end).
+
+    >>> parse_axes("0,-1"), parse_axes(None)
+    ((0, -1), None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",")]
+        if not all(re.fullmatch(r"[+-]?\d+", part) for part in parts):
+            raise ConvcliError(f"axes={value!r} is not an integer or integers separated by commas")
+        axes = tuple(int(part) for part in parts)
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        axes = (int(value),)
+    elif isinstance(value, Sequence) and all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in value
+    ):
+        axes = tuple(int(n) for n in value)
+    else:
+        raise TypeError(f"axes {value!r} is not None, an integer or a sequence of integers")
+    _check_axes(axes, value)
+    return axes
+
+
+def _check_axes(axes: tuple[int, ...], given: object) -> None:
+    """Refuse an empty list of axes, or one naming an axis twice as written."""
+    if not axes:
+        raise OptionError(f"axes={given!r} lists no axis; give None for every axis")
+    if len(set(axes)) < len(axes):
+        raise OptionError(f"axes={given!r} lists an axis twice")
+
+
+def parse_pad_value(value: PadValue | str) -> PadValue:
+    """What constant padding holds, as a Python int, float or complex (``"2.5"``, ``"1+2j"``).
+
+    >>> parse_pad_value("-3"), parse_pad_value(2.5), parse_pad_value("1+2j")
+    (-3, 2.5, (1+2j))
+    """
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        for kind in (int, float, complex):
+            try:
+                return kind(text)
+            except ValueError:
+                continue
+        raise ConvcliError(f"pad_value={value!r} is not a number")
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        raise TypeError(f"pad_value {value!r} is not a number")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return complex(value)
 
 
 def check_choice(value: object, choices: Sequence[str], name: str) -> None:

@@ -219,3 +219,78 @@ def test_one_options_object_means_the_same_to_plan_and_to_the_api():
 def test_options_import_no_numpy():
     code = "import sys, convcli.options; assert 'numpy' not in sys.modules, 'numpy imported'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --------------------------------------------------------------------------- axes and pad_value
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (None, None),
+        (1, (1,)),
+        ("0,2", (0, 2)),
+        (" -1 ", (-1,)),
+        ([2, 0], (2, 0)),
+        (np.int64(1), (1,)),
+    ],
+)
+def test_parse_axes(spec, expected):
+    assert Options.parse(axes=spec).axes == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("0,0", "axes='0,0' lists an axis twice"),
+        ([], "axes=[] lists no axis"),
+        ("x", "axes='x' is not an integer or integers separated by commas"),
+    ],
+)
+def test_parse_axes_refuses(spec, message):
+    with pytest.raises(ConvcliError) as error:
+        Options.parse(axes=spec)
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("spec", [1.5, {"a": 1}, [1.0]])
+def test_axes_of_a_wrong_type_is_a_type_error(spec):
+    with pytest.raises(TypeError, match="axes"):
+        Options.parse(axes=spec)
+
+
+@pytest.mark.parametrize(
+    ("value", "mode", "expected"),
+    [
+        (2.5, "constant", 2.5),
+        ("2.5", "constant", 2.5),
+        ("-3", "constant", -3),
+        ("1+2j", "constant", 1 + 2j),
+        (np.int64(4), "constant", 4),
+        (7, "zeros", 7),  # a value alone implies constant padding, as numpy.pad and scipy do
+    ],
+)
+def test_parse_pad_value(value, mode, expected):
+    options = Options.parse(pad_value=value, pad_mode=mode)
+    assert options.pad_mode == "constant"
+    assert options.pad_value == expected and type(options.pad_value) is type(expected)
+
+
+def test_pad_value_with_another_pad_mode_is_an_option_error():
+    from convcli.errors import OptionError
+
+    with pytest.raises(OptionError, match="pad_value=2 is what constant padding holds"):
+        Options.parse(pad_value=2, pad_mode="reflect")
+
+
+@pytest.mark.parametrize("value", [True, [1], None.__class__])
+def test_pad_value_of_a_wrong_type_is_a_type_error(value):
+    with pytest.raises(TypeError, match="pad_value"):
+        Options.parse(pad_value=value)
+
+
+def test_new_options_stay_hashable_and_default_is_unchanged():
+    options = Options.parse(axes="0,1", pad_value=2.5)
+    assert hash(options) == hash(Options.parse(axes=(0, 1), pad_value=2.5))
+    assert Options.parse() == Options()
+    assert Options().axes is None and Options().pad_value == 0

@@ -25,7 +25,7 @@ import numpy as np
 
 from convcli.engine import core as engine
 from convcli.engine.core import RTOL, Comparison, Result
-from convcli.engine.geometry import Geometry, per_axis, plan
+from convcli.engine.geometry import Geometry, listed_axes, on_listed, plan
 from convcli.engine.numbers import as_numeric, working_dtype
 from convcli.errors import ConvcliError, OptionError
 from convcli.options import (
@@ -37,6 +37,7 @@ from convcli.options import (
     Padding,
     PadMode,
     Pads,
+    PadValue,
     check_choice,
 )
 
@@ -66,7 +67,9 @@ LIBRARIES: dict[str, str] = {
     "tensorflow": "TensorFlow",
 }
 #: scipy.signal.convolve2d's boundary= for convcli's pad modes.
-_SCIPY_BOUNDARIES = {"zeros": "fill", "circular": "wrap", "symmetric": "symm"}
+_SCIPY_BOUNDARIES = {"zeros": "fill", "constant": "fill", "circular": "wrap", "symmetric": "symm"}
+#: The conventions whose library slides along some axes only (scipy: fftconvolve's axes=).
+_WITH_AXES = ("convcli", "scipy")
 _TORCH_PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 #: Libraries that multiply the kernel by the zeros of their padding (float64 convolution
 #: is im2col and a matrix product there), so a nan or inf tap over it gives nan.
@@ -84,7 +87,8 @@ class ConventionOptionError(ConventionError, OptionError):
 
 @dataclass(frozen=True)
 class Request:
-    """A convolution or correlation as asked for, its options given per axis."""
+    """A convolution or correlation as asked for, its options given per axis; ``slid`` are
+    the axes the kernel slides along when ``axes=`` leaves some out (None: every axis)."""
 
     operation: Operation
     signal_shape: tuple[int, ...]
@@ -94,6 +98,12 @@ class Request:
     dilation: tuple[int, ...]
     pad_mode: PadMode
     is_complex: bool
+    slid: tuple[int, ...] | None = None
+    pad_value: PadValue = 0
+
+    def slides(self, axis: int) -> bool:
+        """Whether the kernel slides along this axis (else it broadcasts there)."""
+        return self.slid is None or axis in self.slid
 
     @property
     def ndim(self) -> int:
@@ -212,11 +222,18 @@ def function_name(convention: str, operation: Operation, ndim: int) -> str:
 def _request(f: np.ndarray, h: np.ndarray, operation: Operation, options: Options) -> Request:
     """Check the options as convcli does and give them per axis."""
     check_choice(operation, OPERATIONS, "operation")
-    # "full" always fits, so this checks dimensions, stride and dilation only.
+    # "full" always fits, so this checks dimensions, stride, dilation and axes only.
     outline = plan(f.shape, h.shape, options.replace(padding="full"))
+    listed = listed_axes(options.axes, f.ndim)
+    slid = None if not outline.batch_axes else listed
+    if slid is not None and options.convention not in _WITH_AXES:
+        raise ConventionOptionError(
+            f"{function_name(options.convention, operation, f.ndim)} has no axes= "
+            "(scipy.signal.fftconvolve has: try convention='scipy')"
+        )
     padding = options.padding
     if not isinstance(padding, str):
-        padding = per_axis(padding, f.ndim, "padding")
+        padding = on_listed(padding, listed, f.ndim, (0, 0), "padding", options.axes)
     return Request(
         operation,
         f.shape,
@@ -226,14 +243,31 @@ def _request(f: np.ndarray, h: np.ndarray, operation: Operation, options: Option
         outline.dilation,
         options.pad_mode,
         "c" in (f.dtype.kind, h.dtype.kind),
+        slid,
+        options.pad_value,
+    )
+
+
+def _sliding(request: Request, padding: Padding, **rest: object) -> Options:
+    """Engine options for the request with this padding (per axis, or a name): with
+    ``axes=``, each per-axis option for the listed axes only."""
+    stride, dilation, slid = request.stride, request.dilation, request.slid
+    if slid is not None:
+        stride, dilation = tuple(stride[a] for a in slid), tuple(dilation[a] for a in slid)
+        if not isinstance(padding, str):
+            padding = tuple(padding[a] for a in slid)
+    return Options(
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        axes=slid,
+        **rest,  # type: ignore[arg-type]
     )
 
 
 def _plan(request: Request, padding: Padding) -> Geometry:
     """convcli's own geometry for the request with this padding."""
-    options = Options(
-        padding=padding, stride=request.stride, dilation=request.dilation, pad_mode=request.pad_mode
-    )
+    options = _sliding(request, padding, pad_mode=request.pad_mode, pad_value=request.pad_value)
     return plan(request.signal_shape, request.kernel_shape, options)
 
 
@@ -250,12 +284,18 @@ def _window(length: int, taps: int, start: int, outputs: int) -> tuple[int, int]
 
 def _windows(request: Request, start: Callable[[int, int], int], outputs: Callable) -> Pads:
     """Per axis, the padding that keeps ``outputs(N, K)`` values from ``start(N, K)`` on."""
-    return tuple(_window(n, k, start(n, k), outputs(n, k)) for n, k in request.axes)
+    return tuple(
+        _window(n, k, start(n, k), outputs(n, k)) if request.slides(axis) else (0, 0)
+        for axis, (n, k) in enumerate(request.axes)
+    )
 
 
 def _full(request: Request) -> Pads:
-    """The full result's padding: kernel length - 1 on both sides of every axis."""
-    return tuple((k - 1, k - 1) for k in request.kernel_shape)
+    """The full result's padding: kernel length - 1 on both sides of every axis it slides along."""
+    return tuple(
+        (k - 1, k - 1) if request.slides(axis) else (0, 0)
+        for axis, k in enumerate(request.kernel_shape)
+    )
 
 
 def _valid(request: Request, function: str) -> tuple[Pads, bool]:
@@ -264,9 +304,10 @@ def _valid(request: Request, function: str) -> tuple[Pads, bool]:
     Both swap when the kernel is at least as large as the signal along every axis (the
     windows where the signal lies inside the kernel); scipy refuses a mixed case.
     """
-    if all(n >= k for n, k in request.axes):
+    slid = [(n, k) for axis, (n, k) in enumerate(request.axes) if request.slides(axis)]
+    if all(n >= k for n, k in slid):
         return ((0, 0),) * request.ndim, False
-    if all(k >= n for n, k in request.axes):
+    if all(k >= n for n, k in slid):
         return _windows(request, lambda n, k: n - 1, lambda n, k: k - n + 1), True
     raise ConventionError(
         f"{function}: in 'valid' mode one input must be at least as large as the other "
@@ -314,17 +355,24 @@ def _convcli(request: Request) -> Mapping:
     """convcli's own rules: the engine as it is."""
     function = function_name("convcli", request.operation, request.ndim)
     geometry = _plan(request, request.padding)
+    given = _sliding(request, request.padding)  # per listed axis, as the call writes them
     arguments = ["f", "h"]
-    padding = request.padding
+    padding = given.padding
     if padding != "valid":
         arguments.append(
             f'padding="{padding}"' if isinstance(padding, str) else f"padding={padding}"
         )
-    for name, values in (("stride", request.stride), ("dilation", request.dilation)):
+    for name, values in (("stride", given.stride), ("dilation", given.dilation)):
         if any(v > 1 for v in values):
             arguments.append(f"{name}={_ints(values)}")
-    if request.pad_mode != "zeros":
+    if request.pad_mode not in ("zeros", "constant"):
         arguments.append(f'pad_mode="{request.pad_mode}"')
+    if request.pad_mode == "constant":
+        arguments.append(f"pad_value={request.pad_value!r}")
+    if request.slid is not None:
+        arguments.append(
+            f"axes={_ints(request.slid) if len(request.slid) > 1 else request.slid[0]}"
+        )
     name = function.split(".")[-1]
     return Mapping(
         function,
@@ -377,11 +425,20 @@ def _scipy(request: Request) -> Mapping:
     the left centre for an even kernel; 'valid' swaps in a kernel larger along every axis.
     """
     function = function_name("scipy", request.operation, request.ndim)
+    if request.slid is not None:
+        function = "scipy.signal.fftconvolve"
     _zeros_only(
         request, function, "; convolve2d's boundary= can wrap or mirror: convention='scipy2d'"
     )
     mode = _mode(request, function)
     notes: tuple[str, ...] = ()
+    if mode == "same" and any(
+        n < k for axis, (n, k) in enumerate(request.axes) if not request.slides(axis)
+    ):
+        raise ConventionError(
+            f"{function}: mode 'same' crops the broadcast axes to the signal's size, "
+            "where the kernel has more rows"
+        )
     if mode == "same":
         pads = _windows(request, lambda n, k: (k - 1) // 2, lambda n, k: n)
         notes = _even_notes(request, "scipy")
@@ -391,9 +448,12 @@ def _scipy(request: Request) -> Mapping:
     else:
         pads = _full(request)
     name = function.split(".")[-1]
-    return Mapping(
-        function, f'signal.{name}(f, h, mode="{mode}")', request.operation, pads, mode, notes=notes
-    )
+    call = f'signal.{name}(f, h, mode="{mode}")'
+    if request.slid is not None:
+        axes = request.slid[0] if len(request.slid) == 1 else list(request.slid)
+        kernel = "h" if request.convolving else f"np.conj(np.flip(h, axis={axes}))"
+        call = f'signal.fftconvolve(f, {kernel}, mode="{mode}", axes={axes})'
+    return Mapping(function, call, request.operation, pads, mode, notes=notes)
 
 
 def _scipy2d(request: Request) -> Mapping:
@@ -432,6 +492,8 @@ def _scipy2d(request: Request) -> Mapping:
         pads = _full(request)
     name = function.split(".")[-1]
     extra = "" if boundary == "fill" else f', boundary="{boundary}"'
+    if request.pad_mode == "constant" and request.pad_value != 0:
+        extra = f", fillvalue={request.pad_value!r}"
     return Mapping(
         function,
         f'signal.{name}(f, h, mode="{mode}"{extra})',
@@ -675,11 +737,12 @@ def compute(
         weights = np.conj(h) if mapping.conjugate_kernel else h
         # A 'valid' result is padded only where a library swapped in a larger kernel, and
         # then the cells outside the signal are the kernel's zeros, whatever the boundary.
-        engine_options = Options(
-            padding=mapping.pads,
-            stride=request.stride,
-            dilation=request.dilation,
-            pad_mode="zeros" if mapping.padding == "valid" else options.pad_mode,
+        valid = mapping.padding == "valid"
+        engine_options = _sliding(
+            request,
+            mapping.pads,
+            pad_mode="zeros" if valid else options.pad_mode,
+            pad_value=0 if valid else options.pad_value,
             method=options.method,
             multiply_padding=convention in _MULTIPLYING_PADDING,
         )
@@ -713,7 +776,7 @@ def compare(signal: object, kernel: object, options: Options) -> ConventionCompa
         results.append(compute(f, h, operation, options))
         return results[-1]
 
-    comparison = engine.compare_with(signal, kernel, run)
+    comparison = engine.compare_with(signal, kernel, run, options.axes)
     convolved, correlated = results[:2]  # compare_with runs the convolution first
     verdict = ""
     if convention in ("torch", "tensorflow"):

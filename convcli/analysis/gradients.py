@@ -517,7 +517,7 @@ def _formulas(
     core = f"{backward_short}_full({g_dilated}, w{f', dilation={dilation}' if dilated else ''})"
     if any(uncovered):
         core += f", zero-extended to the shape of {px}"
-    if padded and geometry.pad_mode == "zeros":
+    if padded and geometry.pad_mode in ("zeros", "constant"):
         core += f" cropped by padding {_pads_text(geometry.pads)}"
     elif padded:
         core += f" folded back by {geometry.pad_mode} padding {_pads_text(geometry.pads)}"
@@ -536,7 +536,7 @@ def _formulas(
 def _notes(geometry: Geometry, uncovered: tuple[int, ...]) -> tuple[str, ...]:
     """Remarks on what the formulas leave implicit."""
     notes = []
-    if geometry.pad_mode != "zeros" and any(b or a for b, a in geometry.pads):
+    if geometry.pad_mode not in ("zeros", "constant") and any(b or a for b, a in geometry.pads):
         notes.append(
             f"{geometry.pad_mode} padding copies signal cells, so the gradient of each "
             "padded cell is added to the signal cell it copies"

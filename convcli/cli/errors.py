@@ -33,6 +33,8 @@ FLAG_PARAMETERS = (
     "max_lag",
     "delimiter",
     "decimal",
+    "axes",
+    "pad_value",
 )
 #: ``name='value'`` as the library writes a parameter into a message: after a space or an
 #: opening parenthesis, the value a quoted string, then a space, a closing parenthesis, a
@@ -42,25 +44,31 @@ FLAG_PARAMETERS = (
 #: is ...``) it quotes that library's own message, about its own parameter, and stays too.
 #: (Text: re compiles it on the first error, not at every start.)
 _PARAMETER = (
-    r"(?:(?P<quoted>\b\w+(?:\.\w+)+: )|(?<=[( ]))"
+    r"(?:(?P<quoted>\b\w+(?:\.\w+)+: )|(?<=[( ])|^)"
     rf"(?P<name>{'|'.join(FLAG_PARAMETERS)})="
     r"(?P<value>'(?:[^'\\]|\\.)*')(?=[ ),;]|$)"
+)
+#: ``axes=(0, 2)``, ``pad_value=2.5``, ``groups=2`` and ``output_padding=(1, 0)``: the
+#: parameters the library writes unquoted (a number, a tuple of ints), after a space or an
+#: opening parenthesis.
+_UNQUOTED = (
+    r"(?:(?<=[( ])|^)(?P<name>axes|pad_value|groups|output_padding)=(?P<value>\((?:[-+\d.j]+,? ?)*\)|[-+\w.]+)"
+    r"(?=[ ),;:]|$)"
 )
 #: What the library's messages say in Python's terms (the Stream class, engine.core's
 #: compare) and the command line says with its flags and commands.
 _PHRASES = (
     ("Stream takes a 1-D kernel", "--stream takes a 1-D kernel"),
     ("Stream cannot ", "--stream cannot "),
+    ("Stream slides ", "--stream slides "),
+    ("axes= does not apply", "--axes does not apply"),
+    ("leave pad_value out", "leave out --pad-value"),
     ("Stream needs one number type", "--stream needs one number type"),
     ("feed floats from the start", "write 1.0 rather than 1 from the start"),
     ("use convolve or correlate on the whole signal", "drop --stream"),
     ("call convolve and correlate separately", "run conv and corr separately"),
     ("(transposed=True)", "(--transposed)"),
     ("output_padding applies to", "--output-padding applies to"),
-)
-#: ``name=N`` or ``name=(N, M)`` of a layer's integer options, as its messages write them.
-_INTEGER_PARAMETER = (
-    r"(?:(?<=[( ])|^)(?P<name>groups|output_padding)=(?P<value>\d+|\(\d+(?:, \d+)*\))(?=[ ),;]|$)"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # escaped in messages, which stay one line
 #: Since click 8.2, what a group without a command raises to show its help (exit 2).
@@ -79,18 +87,7 @@ def flag_words(message: str) -> str:
     """
     for library, command_line in _PHRASES:
         message = message.replace(library, command_line)
-    message = re.sub(_INTEGER_PARAMETER, _integer_flag, message)
-    return re.sub(_PARAMETER, _flag, message)
-
-
-def _integer_flag(match: re.Match[str]) -> str:
-    """A layer's ``groups=2`` or ``output_padding=(1, 0)`` as ``--groups 2``, ``--output-padding 1,0``.
-
-    >>> flag_words("groups=2 must divide both; output_padding=(1, 0) must be smaller")
-    '--groups 2 must divide both; --output-padding 1,0 must be smaller'
-    """
-    value = match["value"].strip("()").replace(" ", "")
-    return f"--{match['name'].replace('_', '-')} {value}"
+    return re.sub(_UNQUOTED, _unquoted_flag, re.sub(_PARAMETER, _flag, message))
 
 
 def _flag(match: re.Match[str]) -> str:
@@ -101,6 +98,27 @@ def _flag(match: re.Match[str]) -> str:
     if match["quoted"]:
         return match[0]
     value = str(ast.literal_eval(match["value"]))
+    return f"--{match['name'].replace('_', '-')} {shlex.quote(value)}"
+
+
+def _unquoted_flag(match: re.Match[str]) -> str:
+    """``axes=(0, 2)`` as ``--axes 0,2``, ``pad_value=-1.5`` as ``--pad-value -1.5``.
+
+    >>> flag_words("groups=2 must divide both; output_padding=(1, 0) must be smaller")
+    '--groups 2 must divide both; --output-padding 1,0 must be smaller'
+    """
+    import ast
+    import shlex
+
+    value = match["value"]
+    try:
+        parsed = ast.literal_eval(value)
+    except (ValueError, SyntaxError):  # nan, inf: as written
+        parsed = value
+    if isinstance(parsed, tuple):
+        value = ",".join(map(str, parsed))
+    elif isinstance(parsed, complex):
+        value = str(parsed).strip("()")  # 1+2j, as --pad-value takes it
     return f"--{match['name'].replace('_', '-')} {shlex.quote(value)}"
 
 

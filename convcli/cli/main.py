@@ -25,6 +25,7 @@ from convcli.api import comparison_of, compute
 from convcli.cli import inputs, outputs, signals
 from convcli.cli.errors import OneLineErrors, flag_words, refusals_in_flag_words
 from convcli.engine import core as engine
+from convcli.engine.batched import slid_shape, varies
 from convcli.engine.cost import estimated_seconds
 from convcli.engine.geometry import Geometry, plan
 from convcli.engine.numbers import working_dtype
@@ -39,6 +40,8 @@ from convcli.options import (
     PNG_SCALES,
     Operation,
     Options,
+    parse_axes,
+    parse_pad_value,
     parse_padding,
     parse_per_axis,
 )
@@ -257,28 +260,67 @@ delimiter_option = _stack(
     ),
 )
 
-geometry_options = _stack(
+
+def _geometry_options(pad_modes: list[str]) -> Callable:
+    """--padding, --pad-mode (one of ``pad_modes``), --stride, --dilation and the CSV dialect."""
+    return _stack(
+        click.option(
+            "--padding",
+            type=_Checked("padding", parse_padding, keep_text=True),
+            default="valid",
+            show_default=True,
+            help="valid, same, full, N (every side), BEFORE:AFTER, or one per axis: 1,2 or "
+            "0:1,1:0.",
+        ),
+        click.option(
+            "--pad-mode",
+            type=click.Choice(pad_modes),
+            default="zeros",
+            show_default=True,
+            help="What the padded cells hold.",
+        ),
+        _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
+        _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
+        delimiter_option,
+    )
+
+
+#: The geometry of commands that pad as the engine does but with zeros or the signal's own
+#: cells (their gradients and scalings know no constant padding).
+geometry_options = _geometry_options([mode for mode in PAD_MODES if mode != "constant"])
+
+#: conv's, corr's and compare's geometry: every pad mode, --pad-value and --axes.
+sliding_options = _stack(
+    _geometry_options(list(PAD_MODES)),
     click.option(
-        "--padding",
-        type=_Checked("padding", parse_padding, keep_text=True),
-        default="valid",
-        show_default=True,
-        help="valid, same, full, N (every side), BEFORE:AFTER, or one per axis: 1,2 or 0:1,1:0.",
+        "--pad-value",
+        type=_Checked("pad_value", parse_pad_value, keep_text=False),
+        default=None,
+        help="What constant padding holds (a number; 1+2j for a complex one): "
+        "--pad-mode constant, which a value alone implies. Unlike zeros, these cells are "
+        "terms of the sum.",
     ),
     click.option(
-        "--pad-mode",
-        type=click.Choice(list(PAD_MODES)),
-        default="zeros",
-        show_default=True,
-        help="What the padded cells hold.",
+        "--axes",
+        type=_Checked("axes", parse_axes, keep_text=False),
+        default=None,
+        help="Slide the kernel along these axes only (1, or 0,2; negative counts from the "
+        "end) and pair rows along the others, as scipy's fftconvolve(axes=); --padding, "
+        "--stride and --dilation then give one value per listed axis.",
     ),
-    _per_axis_option("stride", "Step between outputs: N, or one per axis (2,1)."),
-    _per_axis_option("dilation", "Spacing between kernel taps: N, or one per axis."),
-    delimiter_option,
 )
 
 #: The command-line options that make up an :class:`Options`, by their parameter names.
-_OPTION_NAMES = ("padding", "stride", "dilation", "pad_mode", "method", "convention")
+_OPTION_NAMES = (
+    "padding",
+    "stride",
+    "dilation",
+    "pad_mode",
+    "method",
+    "convention",
+    "axes",
+    "pad_value",
+)
 
 
 def _with_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -459,11 +501,13 @@ def _announce_long_run(f: np.ndarray, h: np.ndarray, options: Options, comparing
     except ConvcliError:  # the run itself says what is wrong
         return
     method = options.method  # auto for explain and backward, which take no --method
-    seconds = runs * estimated_seconds(geometry, h.shape, kind, method)
+    rows_differ = varies(h.shape, geometry)  # then every method sums directly
+    slid = slid_shape(h.shape, geometry)
+    seconds = runs * estimated_seconds(geometry, slid, kind, "direct" if rows_differ else method)
     if seconds <= _LONG_RUN_SECONDS:
         return
     line = f"note: about {_duration(seconds)} with --method {method}"
-    auto = runs * estimated_seconds(geometry, h.shape, kind, "auto")
+    auto = seconds if rows_differ else runs * estimated_seconds(geometry, slid, kind, "auto")
     if method != "auto" and auto < seconds / 2:
         line += f"; --method auto would take {_duration(auto)}"
     click.echo(line, err=True)
@@ -761,7 +805,7 @@ def _run_single(
             "--lags and --normalize apply to correlation outputs: use corr, or compare to "
             "see the convolution beside the correlation"
         )
-    _refuse_labels_with_convention(labelled, options.convention)
+    _refuse_labels_with_convention(labelled, options)
     if stream:
         if options.convention != "convcli":
             raise click.UsageError("--stream computes convcli's own convention only")
@@ -808,13 +852,22 @@ def _check_convention(options: Options, operations: tuple[Operation, ...]) -> No
         check_options(operations, options)
 
 
-def _refuse_labels_with_convention(labelled: bool, convention: str) -> None:
+def _refuse_labels_with_convention(labelled: bool, options: Options) -> None:
     """--lags and --normalize label convcli's own outputs; another library's result may be
-    swapped or cut differently, so they do not combine with --convention."""
-    if labelled and convention != "convcli":
+    swapped or cut differently, so they do not combine with --convention; they lag and
+    scale every axis of zero-padded sums, so not with --axes or --pad-value either."""
+    if not labelled:
+        return
+    if options.convention != "convcli":
         raise click.UsageError(
             "--lags and --normalize label convcli's own results: leave out --convention "
-            f"{convention} (convcli conventions shows where the libraries' results differ)"
+            f"{options.convention} (convcli conventions shows where the libraries' results "
+            "differ)"
+        )
+    if options.axes is not None or options.pad_mode == "constant":
+        raise click.UsageError(
+            "--lags and --normalize label and scale sums along every axis over zeros or the "
+            "signal's own cells: leave out --axes and --pad-value"
         )
 
 
@@ -897,7 +950,7 @@ def _progress(signal: str) -> Iterator[Callable[[int], None]]:
 single_operation_options = _stack(
     source_argument("signal"),
     source_argument("kernel"),
-    geometry_options,
+    sliding_options,
     method_option,
     convention_option,
     stream_option,
@@ -923,7 +976,7 @@ def cli() -> None:
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @source_argument("signal")
 @source_argument("kernel")
-@geometry_options
+@sliding_options
 @method_option
 @convention_option
 @correlation_options()
@@ -954,7 +1007,7 @@ def compare(
         convcli compare samples/f.csv samples/h.csv --padding full --lags
         convcli compare 2,1,3,5,4 1,-1 --convention torch
     """
-    _refuse_labels_with_convention(lags or normalize != "none", options.convention)
+    _refuse_labels_with_convention(lags or normalize != "none", options)
     chosen = outputs.choose_format(output_format, output)
     _refuse_scale(chosen)
     png_names = _comparison_png_names(output) if chosen == "png" else None

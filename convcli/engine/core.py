@@ -16,9 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convcli.engine.batched import (
+    fft_is_cheaper,
+    slid_shape,
+    slide_batched,
+    slide_batched_fft,
+    varies,
+)
 from convcli.engine.cost import choose_method
 from convcli.engine.direct import leave_out_padding, slide_compiled_1d, slide_direct
-from convcli.engine.geometry import Geometry, pad_signal, plan
+from convcli.engine.geometry import Geometry, listed_axes, pad_signal, plan
 from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
 from convcli.engine.numbers import FLOAT64, as_numeric, working_dtype
 from convcli.errors import ConvcliError, OptionError
@@ -130,15 +137,22 @@ class Setup:
         return pad_signal(np.ones(self.signal.shape, dtype=bool), self.geometry.pads, "zeros")
 
 
-def oriented_kernel(kernel: np.ndarray, operation: Operation) -> np.ndarray:
-    """The kernel as it is slid: flipped along every axis (convolution) or conjugated
-    (correlation).
+def oriented_kernel(
+    kernel: np.ndarray, operation: Operation, axes: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """The kernel as it is slid: flipped along every axis it slides along (``axes``, None:
+    all; convolution) or conjugated (correlation).
 
     >>> oriented_kernel(np.array([1, 2, 3]), "convolution")
     array([3, 2, 1])
+    >>> oriented_kernel(np.array([[1, 2], [3, 4]]), "convolution", (1,))
+    array([[2, 1],
+           [4, 3]])
     """
     if operation == "convolution":
-        return kernel[(slice(None, None, -1),) * kernel.ndim]  # np.flip, without its checks
+        if axes is None:
+            return kernel[(slice(None, None, -1),) * kernel.ndim]  # np.flip, without its checks
+        return np.flip(kernel, axis=listed_axes(axes, kernel.ndim))
     return np.conj(kernel)
 
 
@@ -153,13 +167,16 @@ def setup(signal: object, kernel: object, operation: Operation, options: Options
     f = as_numeric(signal, "signal")
     h = as_numeric(kernel, "kernel")
     geometry = plan(f.shape, h.shape, options)
-    dtype = working_dtype(f, h)
-    weights = oriented_kernel(h, operation)
+    dtype = working_dtype(f, h, options.pad_value)
+    weights = oriented_kernel(h, operation, options.axes)
+    padded = pad_signal(
+        f.astype(dtype, copy=False), geometry.pads, options.pad_mode, options.pad_value
+    )
     return Setup(
         operation=operation,
         signal=f,
         kernel=h,
-        padded=pad_signal(f.astype(dtype, copy=False), geometry.pads, options.pad_mode),
+        padded=padded,
         weights=weights.astype(dtype),
         geometry=geometry,
     )
@@ -174,7 +191,13 @@ def compute(
     kernel), then slide the kernel with the chosen method. A cell of zero padding
     is no term of the sum, so a nan or inf tap over it adds nothing;
     ``options.multiply_padding`` multiplies it instead (0 * inf is nan), as PyTorch
-    and TensorFlow do.
+    and TensorFlow do. Constant padding (``pad_mode="constant"``, even of value 0) is
+    a term like any other, as numpy.pad's padding is.
+
+    With ``options.axes``, a kernel of one row along the broadcast axes is the N-D sum
+    with a kernel of size 1 there (no padding, stride or dilation along them: each
+    output row is its signal row's sum, exactly); a kernel whose rows differ slides
+    each row over its own signal row, one vectorised multiply-add per tap.
 
     >>> compute([2, 1, 3, 5, 4], [1, -1], "correlation", Options(padding="same")).values
     array([ 1, -2, -2,  1,  4])
@@ -189,7 +212,15 @@ def compute(
         reuse_freed_memory()
     geometry = prepared.geometry
     kind = prepared.padded.dtype.kind
+    leaves_out = (
+        not options.multiply_padding
+        and options.pad_mode == "zeros"
+        and kind in "fc"
+        and any(map(any, geometry.pads))
+    )
     method = options.method
+    if varies(prepared.kernel.shape, geometry):
+        return _rows_differ(prepared, method, leaves_out)
     chosen: ChosenMethod = (
         choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method
     )
@@ -197,17 +228,31 @@ def compute(
         chosen = "direct"  # Python ints stay exact only in the direct sum
     slide = _slide_auto_fft if method == "auto" and chosen == "fft" else _SLIDERS[chosen]
     values = slide(prepared.padded, prepared.weights, geometry)
-    if (
-        not options.multiply_padding
-        and options.pad_mode == "zeros"
-        and kind in "fc"
-        and any(map(any, geometry.pads))
-    ):
+    if leaves_out:
         box = tuple(
             (before, before + n) for (before, _), n in zip(geometry.pads, prepared.signal.shape)
         )
         leave_out_padding(values, prepared.padded, prepared.weights, geometry, box)
     return Result(operation, values, geometry, chosen)
+
+
+def _rows_differ(prepared: Setup, method: str, leaves_out: bool) -> Result:
+    """compute's sums for a kernel whose rows differ along the broadcast axes: by FFT
+    along the listed axes where ``method`` is ``fft``, or ``auto`` and the cost model
+    prices it lower, and the inputs are finite floats; else directly."""
+    geometry, kind = prepared.geometry, prepared.padded.dtype.kind
+    values = None
+    if method != "direct" and kind in "fc":
+        slid = slid_shape(prepared.kernel.shape, geometry)
+        if method == "fft" or fft_is_cheaper(geometry, slid, kind):
+            guard = method == "auto"
+            values = slide_batched_fft(prepared.padded, prepared.weights, geometry, guard)
+    if values is not None:
+        return Result(prepared.operation, values, geometry, "fft")
+    nonfinite = leaves_out and not np.isfinite(prepared.weights).all()
+    real = prepared.in_signal if nonfinite else None
+    values = slide_batched(prepared.padded, prepared.weights, geometry, real)
+    return Result(prepared.operation, values, geometry, "direct")
 
 
 #: ``auto`` sums a 1-D float64 kernel of up to this many taps directly at every signal
@@ -261,17 +306,20 @@ def agree(a: np.ndarray, b: np.ndarray, magnitude: np.ndarray | None) -> np.ndar
         return (a == b) | (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= RTOL * magnitude)
 
 
-def kernel_symmetry(kernel: object) -> Symmetry:
+def kernel_symmetry(kernel: object, axes: tuple[int, ...] | None = None) -> Symmetry:
     """Whether convolution and correlation with this kernel agree for every signal.
 
     ``symmetric`` when ``flip(h) == conj(h)`` (conv == corr), ``antisymmetric``
-    when ``flip(h) == -conj(h)`` (conv == -corr), otherwise ``none``.
+    when ``flip(h) == -conj(h)`` (conv == -corr), otherwise ``none``; ``flip``
+    reverses the axes the kernel slides along (``axes``; None: every axis).
 
     >>> kernel_symmetry([1, -1]), kernel_symmetry([-1, 2, -1]), kernel_symmetry([1, 2])
     ('antisymmetric', 'symmetric', 'none')
+    >>> kernel_symmetry([[1, 1], [2, 2]], axes=(1,))
+    'symmetric'
     """
     h = as_numeric(kernel, "kernel")
-    flipped, conjugated = np.flip(h), np.conj(h)
+    flipped, conjugated = np.flip(h, axis=listed_axes(axes, h.ndim)), np.conj(h)
     if _kernels_match(flipped, conjugated):
         return "symmetric"
     if _kernels_match(flipped, -conjugated):
@@ -289,14 +337,20 @@ def compare(signal: object, kernel: object, options: Options = Options()) -> Com
     >>> result.kernel_symmetry, result.identical, result.negated
     ('antisymmetric', False, True)
     """
-    return compare_with(signal, kernel, lambda f, h, operation: compute(f, h, operation, options))
+    return compare_with(
+        signal, kernel, lambda f, h, operation: compute(f, h, operation, options), options.axes
+    )
 
 
 def compare_with(
-    signal: object, kernel: object, run: Callable[[np.ndarray, np.ndarray, Operation], Result]
+    signal: object,
+    kernel: object,
+    run: Callable[[np.ndarray, np.ndarray, Operation], Result],
+    axes: tuple[int, ...] | None = None,
 ) -> Comparison:
     """The comparison of the two results ``run(f, h, operation)`` gives, whatever rules it
-    follows; float verdicts are scaled by the same run on ``|f|`` and ``|h|``.
+    follows; float verdicts are scaled by the same run on ``|f|`` and ``|h|``. ``axes``
+    are the axes the kernel slides along (None: every axis), which its flip reverses.
 
     >>> compare_with([2, 1], [1], lambda f, h, op: compute(f, h, op)).identical
     True
@@ -320,10 +374,10 @@ def compare_with(
     return Comparison(
         signal=f,
         kernel=h,
-        flipped_kernel=np.flip(h),
+        flipped_kernel=np.flip(h, axis=listed_axes(axes, h.ndim)),
         convolution=convolution,
         correlation=correlation,
-        kernel_symmetry=kernel_symmetry(h),
+        kernel_symmetry=kernel_symmetry(h, axes),
         equal=agree(convolution, correlation, magnitude),
         opposite=agree(convolution, -correlation, magnitude),
         geometry=convolved.geometry,

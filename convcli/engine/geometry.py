@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from convcli.errors import ConvcliError
-from convcli.options import PAD_MODES, Options, PadMode, Pads
+from convcli.options import PAD_MODES, Options, PadMode, Pads, PadValue
 
 _T = TypeVar("_T")
 
@@ -26,7 +26,9 @@ class Geometry:
     Both operations share one geometry, which is why padding is a property of
     the input rather than of convolution or correlation. ``padding`` is the
     rule's name (``valid``, ``same``, ``full`` or ``explicit``), ``pads`` its
-    (before, after) cells per axis.
+    (before, after) cells per axis. ``batch_axes`` are the axes not in ``axes=``: the
+    kernel does not slide along them (no padding, stride 1, dilation 1), and signal and
+    kernel broadcast there, as numpy broadcasts.
     """
 
     padding: str
@@ -36,6 +38,7 @@ class Geometry:
     pad_mode: PadMode
     padded_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
+    batch_axes: tuple[int, ...] = ()
 
 
 def per_axis(values: tuple[_T, ...], ndim: int, name: str) -> tuple[_T, ...]:
@@ -49,6 +52,44 @@ def per_axis(values: tuple[_T, ...], ndim: int, name: str) -> tuple[_T, ...]:
     if len(values) != ndim:
         raise ConvcliError(f"{name} gives {len(values)} values but the signal has {ndim} axes")
     return values
+
+
+def listed_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    """The axes ``axes=`` names, counted from 0 in the order given (None: every axis).
+
+    >>> listed_axes((-1, 0), 3), listed_axes(None, 2)
+    ((2, 0), (0, 1))
+    """
+    if axes is None:
+        return tuple(range(ndim))
+    listed = []
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            raise ConvcliError(
+                f"axes={axes} names axis {axis} but the signal has {ndim} axes "
+                f"(0 to {ndim - 1}, or {-ndim} to -1)"
+            )
+        if axis % ndim in listed:
+            raise ConvcliError(f"axes={axes} lists axis {axis % ndim} twice")
+        listed.append(axis % ndim)
+    return tuple(listed)
+
+
+def on_listed(
+    values: tuple[_T, ...], listed: tuple[int, ...], ndim: int, rest: _T, name: str, axes: object
+) -> tuple[_T, ...]:
+    """Per-axis values given for the listed axes (one value: each of them), ``rest`` elsewhere."""
+    if axes is None:
+        return per_axis(values, ndim, name)
+    if len(values) == 1:
+        values = values * len(listed)
+    elif len(values) != len(listed):
+        count = f"{len(listed)} axis" if len(listed) == 1 else f"{len(listed)} axes"
+        raise ConvcliError(f"{name} gives {len(values)} values but axes={axes} lists {count}")
+    full = [rest] * ndim
+    for axis, value in zip(listed, values):
+        full[axis] = value
+    return tuple(full)
 
 
 def span(taps: int, dilation: int) -> int:
@@ -91,9 +132,19 @@ def plan(
         raise ConvcliError(
             f"the kernel has {len(kernel_shape)} dimension(s) but the signal has {ndim}; they must match"
         )
-    strides = per_axis(options.stride, ndim, "stride")
-    dilations = per_axis(options.dilation, ndim, "dilation")
-    extents = spans(kernel_shape, dilations)
+    axes = options.axes
+    listed = listed_axes(axes, ndim)
+    batch = tuple(axis for axis in range(ndim) if axis not in listed)
+    for axis in batch:
+        if 1 != signal_shape[axis] != kernel_shape[axis] != 1:
+            raise ConvcliError(
+                f"signal shape {signal_shape} and kernel shape {kernel_shape} cannot broadcast "
+                f"along axis {axis} (not in axes={axes}): sizes must match or one be 1"
+            )
+    strides = on_listed(options.stride, listed, ndim, 1, "stride", axes)
+    dilations = on_listed(options.dilation, listed, ndim, 1, "dilation", axes)
+    slid = tuple(1 if axis in batch else k for axis, k in enumerate(kernel_shape))
+    extents = spans(slid, dilations)
     padding = options.padding
     if padding == "valid":
         pads: Pads = ((0, 0),) * ndim
@@ -102,7 +153,7 @@ def plan(
     elif padding == "same":
         pads = tuple(_same_pads(n, e, s) for n, e, s in zip(signal_shape, extents, strides))
     else:
-        pads = per_axis(padding, ndim, "padding")
+        pads = on_listed(padding, listed, ndim, (0, 0), "padding", axes)
     padded_shape = tuple(n + before + after for n, (before, after) in zip(signal_shape, pads))
     too_big = [axis for axis in range(ndim) if extents[axis] > padded_shape[axis]]
     if too_big:
@@ -111,9 +162,16 @@ def plan(
             f"the kernel spans {extents[axis]} cells on axis {axis} but the padded signal has only "
             f"{padded_shape[axis]}; use a larger padding (e.g. padding='full') or a smaller kernel"
         )
-    output_shape = tuple((p - e) // s + 1 for p, e, s in zip(padded_shape, extents, strides))
+    output_shape = tuple(
+        max(n, k) if axis in batch else (p - e) // s + 1
+        for axis, (n, k, p, e, s) in enumerate(
+            zip(signal_shape, kernel_shape, padded_shape, extents, strides)
+        )
+    )
     name = padding if isinstance(padding, str) else "explicit"
-    return Geometry(name, pads, strides, dilations, options.pad_mode, padded_shape, output_shape)
+    return Geometry(
+        name, pads, strides, dilations, options.pad_mode, padded_shape, output_shape, batch
+    )
 
 
 def _same_pads(length: int, extent: int, stride: int) -> tuple[int, int]:
@@ -123,17 +181,28 @@ def _same_pads(length: int, extent: int, stride: int) -> tuple[int, int]:
     return (total // 2, total - total // 2)
 
 
-def pad_signal(signal: np.ndarray, pads: Pads, pad_mode: PadMode) -> np.ndarray:
-    """The signal padded per axis; zeros are the dtype's own (Python 0 in an object array).
+def pad_signal(
+    signal: np.ndarray, pads: Pads, pad_mode: PadMode, pad_value: PadValue = 0
+) -> np.ndarray:
+    """The signal padded per axis; zeros are the dtype's own (Python 0 in an object array),
+    ``constant`` padding holds ``pad_value`` (cast to the signal's dtype: the caller picks a
+    dtype that holds it).
 
     With no padding at all this is the signal itself, not a copy.
+
+    >>> pad_signal(np.array([1, 2]), ((1, 2),), "constant", 7)
+    array([7, 1, 2, 7, 7])
     """
     if not any(before or after for before, after in pads):
         return signal
-    if pad_mode != "zeros":
+    if pad_mode not in ("zeros", "constant"):
         return np.pad(signal, pads, mode=PAD_MODES[pad_mode])
     shape = tuple(n + before + after for n, (before, after) in zip(signal.shape, pads))
-    padded = np.zeros(shape, dtype=signal.dtype)
+    padded = (
+        np.full(shape, pad_value, dtype=signal.dtype)
+        if pad_mode == "constant"
+        else np.zeros(shape, dtype=signal.dtype)
+    )
     padded[tuple(slice(before, before + n) for n, (before, _) in zip(signal.shape, pads))] = signal
     return padded
 
@@ -150,7 +219,7 @@ def fold_padding(
     """
     trailing = len(pads)
     lead = values.shape[: values.ndim - trailing]
-    if pad_mode == "zeros":
+    if pad_mode in ("zeros", "constant"):  # padding that is no function of the signal
         crop: tuple[Any, ...] = (
             Ellipsis,
             *(slice(before, before + n) for n, (before, _) in zip(shape, pads)),

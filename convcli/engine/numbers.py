@@ -84,20 +84,29 @@ def _exact_integers(array: np.ndarray) -> np.ndarray:
     return np.array([int(v) for v in array.flat], dtype=object).reshape(array.shape)
 
 
-def working_dtype(signal: np.ndarray, kernel: np.ndarray) -> np.dtype | type:
-    """The dtype the sum is computed in: exact integers where both inputs are integers.
+def working_dtype(
+    signal: np.ndarray, kernel: np.ndarray, pad_value: int | float | complex = 0
+) -> np.dtype | type:
+    """The dtype the sum is computed in: exact integers where both inputs (and the value of
+    constant padding, ``pad_value``) are integers.
 
     int64 unless the largest possible output, max|f| * sum|h|, might not fit,
     in which case Python's unbounded ints (an object array) keep it exact.
+
+    >>> working_dtype(np.array([1, 2]), np.array([3])), working_dtype(np.ones(1), np.ones(1), 1j)
+    (<class 'numpy.int64'>, <class 'numpy.complex128'>)
     """
     kinds = {signal.dtype.kind, kernel.dtype.kind}
+    if isinstance(pad_value, (float, complex)):
+        kinds.add("c" if isinstance(pad_value, complex) else "f")
     if "c" in kinds:
         return np.complex128
     if "f" in kinds:
         return np.float64
     if "O" in kinds:  # values past int64 already; a sum of them may be anything
         return object
-    signal_max = max(abs(int(signal.max())), abs(int(signal.min())))
+    pad = abs(pad_value) if isinstance(pad_value, int) else 0  # an int: the kinds say so
+    signal_max = max(abs(int(signal.max())), abs(int(signal.min())), pad)
     kernel_sum = float(np.abs(kernel.astype(np.float64)).sum())
     if signal_max * kernel_sum < 2.0**62:
         return np.int64

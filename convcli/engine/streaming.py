@@ -37,7 +37,8 @@ class Stream:
     The options mean what they mean for :func:`convcli.convolve`. Pad modes that
     need the far end of the signal before the first output (``circular`` padding
     before the signal, ``same`` padding with a stride, whose split depends on
-    the length) are refused when the stream is made.
+    the length) are refused when the stream is made, as is ``axes=``: a stream has one
+    axis. Constant padding (``pad_value``) is added at the two ends.
 
     >>> stream = Stream([1, -1], "convolution", Options(padding="full"))
     >>> stream.feed(np.array([2, 1, 3])), stream.feed(np.array([5, 4])), stream.finish()
@@ -54,6 +55,11 @@ class Stream:
         if self._kernel.ndim != 1:
             raise ConvcliError(f"Stream takes a 1-D kernel, got {self._kernel.ndim} dimensions")
         check_choice(operation, OPERATIONS, "operation")
+        if options.axes is not None:
+            raise OptionError(
+                "Stream slides a 1-D kernel along its one axis; axes= does not apply "
+                "(leave it out, or use convolve or correlate on the whole signal)"
+            )
         self._operation = operation
         self._options = options
         self._geometry = self._long_geometry()
@@ -142,12 +148,14 @@ class Stream:
         """A block in the number type of the signal so far, as reading it whole would give.
 
         Integers after decimals become decimals (the whole column would be read
-        as floats); decimals after integers cannot be, since outputs written as
+        as floats), real numbers after complex ones complex; decimals after integers cannot be, since outputs written as
         integers are already out, so they are refused.
         """
         had, has = self._pending.dtype.kind, values.dtype.kind
         if had == "f" and has in "iO":
             return values.astype(np.float64)
+        if had == "c" and has in "fiO":  # complex so far (or a complex pad_value)
+            return values.astype(np.complex128)
         if had != has and {had, has} != {"i", "O"}:
             raise ConvcliError(
                 f"the signal changed from {_KIND_NAMES[had]} to {_KIND_NAMES[has]} after "
@@ -163,7 +171,15 @@ class Stream:
 
     def _empty(self) -> np.ndarray:
         """No outputs yet, in the dtype outputs will have."""
-        return np.empty(0, dtype=np.float64 if self._kernel.dtype.kind == "f" else np.int64)
+        kinds = {self._kernel.dtype.kind, self._padding(0).dtype.kind}
+        dtype = np.complex128 if "c" in kinds else np.float64 if "f" in kinds else np.int64
+        return np.empty(0, dtype=dtype)
+
+    def _padding(self, cells: int) -> np.ndarray:
+        """``cells`` cells of zero or constant padding (int64 zeros for integers)."""
+        if self._options.pad_mode == "constant":
+            return np.full(cells, self._options.pad_value)
+        return np.zeros(cells, dtype=np.int64)
 
     def _begin(self, head: np.ndarray) -> None:
         """Switch to streaming: pad the start, choose the method, keep what the end needs."""
@@ -172,13 +188,14 @@ class Stream:
         self._head = head[: self._after + 1]
         self._tail = head[-(self._after + 1) :]
         pad_mode = self._options.pad_mode
-        if pad_mode == "zeros":
-            before = np.zeros(self._before, dtype=head.dtype)
+        if pad_mode in ("zeros", "constant"):
+            before = self._padding(self._before)
+            head = head.astype(np.result_type(head, before), copy=False)
         else:
             before = pad_signal(head[: self._before + 1], ((self._before, 0),), pad_mode)
             before = before[: self._before]
         self._pending = np.concatenate([before, head])
-        kind = np.dtype(working_dtype(head, self._kernel)).kind
+        kind = np.dtype(working_dtype(self._pending, self._kernel)).kind
         if self._options.method == "auto":
             self._chosen = choose_method(self._geometry, self._kernel.shape, kind)
         else:
@@ -190,8 +207,8 @@ class Stream:
         pad_mode = self._options.pad_mode
         if self._after == 0:
             return np.empty(0, dtype=self._tail.dtype)
-        if pad_mode == "zeros":
-            return np.zeros(self._after, dtype=self._tail.dtype)
+        if pad_mode in ("zeros", "constant"):
+            return self._padding(self._after).astype(self._pending.dtype)
         if pad_mode == "circular":
             return self._head[: self._after]
         return pad_signal(self._tail, ((0, self._after),), pad_mode)[-self._after :]

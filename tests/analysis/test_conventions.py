@@ -785,3 +785,85 @@ def test_lineup_with_a_longer_kernel():
     assert rows["numpy"].agrees and rows["scipy"].agrees
     assert rows["matlab"].values.shape == (0,)
     assert rows["matlab"].reason.startswith("MATLAB returns an empty array")
+
+
+# --------------------------------------------------------------------------- axes= and pad_value=
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("operation", ["convolution", "correlation"])
+def test_scipy_axes_is_fftconvolve(mode, operation):
+    from scipy import signal
+
+    rng = np.random.default_rng(5)
+    f, h = (
+        rng.standard_normal((3, 10)),
+        rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4)),
+    )
+    result = compute(f, h, operation, Options.parse(padding=mode, axes=-1, convention="scipy"))
+    kernel = h if operation == "convolution" else np.conj(np.flip(h, axis=1))
+    np.testing.assert_allclose(
+        result.values, signal.fftconvolve(f, kernel, mode, axes=1), atol=1e-12
+    )
+    assert result.call.startswith("signal.fftconvolve(f, ") and result.call.endswith("axes=1)")
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("operation", ["convolution", "correlation"])
+def test_scipy2d_fillvalue(mode, operation):
+    from scipy import signal
+
+    rng = np.random.default_rng(6)
+    f, h = rng.standard_normal((5, 6)), rng.standard_normal((2, 3))
+    result = compute(
+        f, h, operation, Options.parse(padding=mode, pad_value=-1.5, convention="scipy2d")
+    )
+    function = signal.convolve2d if operation == "convolution" else signal.correlate2d
+    np.testing.assert_allclose(result.values, function(f, h, mode, fillvalue=-1.5), atol=1e-12)
+    assert "fillvalue=-1.5" in result.call
+
+
+def test_convcli_call_writes_axes_and_pad_value_per_listed_axis():
+    options = Options.parse(padding="full", stride=2, axes=1, pad_value=3)
+    result = compute(np.ones((2, 6)), np.ones((2, 3)), "correlation", options)
+    assert result.call == 'correlate(f, h, padding="full", stride=2, pad_value=3, axes=1)'
+
+
+@pytest.mark.parametrize(
+    ("convention", "options", "message"),
+    [
+        ("matlab", {"axes": (1, 0), "stride": 1}, ""),  # every axis: as without axes=
+        ("scipy", {"pad_value": 2}, "scipy.signal.convolve pads with zeros only, not constant"),
+        (
+            "torch",
+            {"pad_value": 2},
+            "nn.Conv1d's padding_mode is zeros, reflect, replicate or circular, not constant",
+        ),
+        ("numpy", {"pad_mode": "constant"}, "numpy.convolve pads with zeros only, not constant"),
+    ],
+)
+def test_libraries_without_axes_or_a_pad_value_refuse_them(convention, options, message):
+    from convcli.analysis.conventions import ConventionOptionError, check_options
+
+    if not message:
+        check_options(("convolution",), Options.parse(convention=convention, **options))
+        return
+    with pytest.raises(ConventionOptionError) as error:
+        check_options(("convolution",), Options.parse(convention=convention, **options))
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("convention", "function"), [("matlab", "conv2"), ("torch", "torch.nn.functional.conv2d")]
+)
+def test_libraries_refuse_axes_that_leave_an_axis_out(convention, function):
+    with pytest.raises(ConvcliError) as error:
+        compute(
+            np.ones((3, 5)),
+            np.ones((3, 2)),
+            "convolution",
+            Options.parse(axes=1, convention=convention),
+        )
+    assert str(error.value) == (
+        f"{function} has no axes= (scipy.signal.fftconvolve has: try convention='scipy')"
+    )

@@ -405,3 +405,15 @@ def test_engine_errors_pass_through():
         backward([1, 2], [1, 2, 3])
     with pytest.raises(ConvcliError, match="pad_mode='"):
         backward([1, 2], [1], pad_mode="mirror")
+
+
+def test_constant_padding_has_the_gradient_of_zero_padding():
+    """Constant cells do not depend on x: the gradient is zero padding's, cropped."""
+    from convcli.analysis.gradients import backward
+
+    x, w, g = np.array([1.0, 2.0, 3.0]), np.array([1.0, -2.0]), np.array([1.0, 5.0, 2.0, 7.0])
+    zeros = backward(x, w, g, padding=1)
+    constant = backward(x, w, g, padding=1, pad_mode="constant")
+    np.testing.assert_array_equal(constant.grad_signal, zeros.grad_signal)
+    np.testing.assert_array_equal(constant.grad_kernel, zeros.grad_kernel)
+    assert not any("copies signal cells" in note for note in constant.notes)

@@ -35,6 +35,36 @@ def _switch_to_decimals() -> None:
 # (the library call, its message, the command line, the command line's message)
 MESSAGES: list[tuple[Callable[[], object], str, list[str] | None, str]] = [
     (
+        lambda: convolve(np.ones((2, 3)), np.ones((3, 2)), axes=1),
+        "signal shape (2, 3) and kernel shape (3, 2) cannot broadcast along axis 0 (not in "
+        "axes=(1,)): sizes must match or one be 1",
+        ["conv", "1,2,3;4,5,6", "1,1;1,-1;3,3", "--axes", "1"],
+        "signal shape (2, 3) and kernel shape (3, 2) cannot broadcast along axis 0 (not in "
+        "--axes 1): sizes must match or one be 1",
+    ),
+    (
+        lambda: convolve(np.ones((2, 3)), np.ones((2, 2)), axes=(0, -2)),
+        "axes=(0, -2) lists axis 0 twice",
+        ["conv", "1,2,3;4,5,6", "1,1;1,-1", "--axes", "0,-2"],
+        "--axes 0,-2 lists axis 0 twice",
+    ),
+    (
+        lambda: convolve([1, 2], [1], pad_value=-2.5, pad_mode="reflect"),
+        "pad_value=-2.5 is what constant padding holds; pad_mode='reflect' takes its cells "
+        "from the signal (give pad_mode='constant' or leave pad_value out)",
+        ["conv", "1,2", "1", "--pad-value", "-2.5", "--pad-mode", "reflect"],
+        "--pad-value -2.5 is what constant padding holds; --pad-mode reflect takes its cells "
+        "from the signal (give --pad-mode constant or leave out --pad-value)",
+    ),
+    (
+        lambda: Stream([1, 1], "convolution", Options.parse(axes=0)),
+        "Stream slides a 1-D kernel along its one axis; axes= does not apply (leave it out, "
+        "or use convolve or correlate on the whole signal)",
+        ["conv", "1,2,3", "1,1", "--stream", "--axes", "0"],
+        "--stream slides a 1-D kernel along its one axis; --axes does not apply (leave it "
+        "out, or drop --stream)",
+    ),
+    (
         lambda: convolve([1, 2], [1, 2, 3]),
         "the kernel spans 3 cells on axis 0 but the padded signal has only 2; "
         "use a larger padding (e.g. padding='full') or a smaller kernel",
@@ -149,6 +179,8 @@ def test_library_wording_becomes_flag_wording(call, library, command, flags):
         ("(pad_mode='circular', max_lag='3')", "(--pad-mode circular, --max-lag 3)"),
         ("use normalize='coeff'; method='fft'", "use --normalize coeff; --method fft"),
         ("try forward='conv'", "try --forward conv"),
+        ("pad_value=(1+2j) is", "--pad-value 1+2j is"),
+        ("(not in axes=(0, 2)):", "(not in --axes 0,2):"),
         # not convcli's parameters, or not a Python string, or a quoted library's own words
         ("boundary='fill' and xpadding='full'", "boundary='fill' and xpadding='full'"),
         ("(padding=int or one per axis)", "(padding=int or one per axis)"),

@@ -174,3 +174,22 @@ def test_check_memory_bounds_another_convention_by_the_full_overlap():
         limits.check_memory(short, long, Options(convention="numpy"), "csv", available=10**9)
     with pytest.raises(ConvcliError, match="kernel spans"):
         limits.check_memory(short, long, Options(), "csv", available=10**9)
+
+
+@pytest.mark.parametrize("kernel_rows", [1, 200])
+def test_memory_estimate_with_axes_covers_the_peak(kernel_rows):
+    """axes=: a kernel row per signal row is priced as one row slides (its taps are not
+    the whole kernel's), and the estimate still covers what the run allocates."""
+    from convcli.engine.batched import varies
+    from convcli.engine.cost import memory_estimate
+    from convcli.engine.geometry import plan
+
+    rng = np.random.default_rng(4)
+    f, h = rng.standard_normal((200, 3000)), rng.standard_normal((kernel_rows, 31))
+    options = Options.parse(axes=1, padding="same")
+    geometry = plan(f.shape, h.shape, options)
+    method = "direct" if varies(h.shape, geometry) else "auto"
+    estimate = memory_estimate(f, h, geometry, method)
+    peak = allocated_peak(lambda: engine.compute(f, h, "correlation", options))
+    assert peak <= estimate < 4 * peak + (2 << 20)
+    limits.check_memory(f, h, options, "npy", available=estimate + (64 << 20))

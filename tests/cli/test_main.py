@@ -1345,3 +1345,49 @@ def test_cli_writes_npy_files(tmp_path):
     assert result.exit_code == 2
     assert "cannot write NPY" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npy"]
+
+
+# --------------------------------------------------------------------------- --axes and --pad-value
+
+
+@pytest.mark.parametrize("command", ["conv", "corr", "compare"])
+def test_axes_and_pad_value_flags_give_the_library_result(tmp_path, command):
+    rng = np.random.default_rng(8)
+    f, h = rng.integers(-9, 9, (3, 12)), rng.integers(-3, 3, (3, 4))
+    np.save(tmp_path / "f.npy", f)
+    np.save(tmp_path / "h.npy", h)
+    flags = ["--axes", "-1", "--padding", "full", "--stride", "2", "--pad-value", "-2"]
+    out = tmp_path / "out.npy"
+    succeed(command, str(tmp_path / "f.npy"), str(tmp_path / "h.npy"), *flags, "-o", str(out))
+    options = {"axes": -1, "padding": "full", "stride": 2, "pad_value": -2}
+    if command == "compare":
+        expected = convcli.compare(f, h, **options)
+        saved = np.load(out)
+        np.testing.assert_array_equal(saved[0], expected.convolution)
+        np.testing.assert_array_equal(saved[1], expected.correlation)
+        return
+    function = convcli.convolve if command == "conv" else convcli.correlate
+    np.testing.assert_array_equal(np.load(out), function(f, h, **options))
+
+
+def test_pad_value_alone_pads_with_that_value():
+    assert succeed(
+        "conv", "1,2", "1,1", "--padding", "1", "--pad-value", "0.5", "--format", "csv"
+    ).stdout == ("1.5\n3.0\n2.5\n")
+    assert succeed(
+        "conv", "1,2", "1,1", "--padding", "1", "--pad-mode", "constant", "--format", "csv"
+    ).stdout == ("1\n3\n2\n")
+
+
+def test_axes_with_lags_is_a_usage_error():
+    result = invoke("corr", "1,2,3;4,5,6", "1,1", "--axes", "1", "--lags")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --lags and --normalize label and scale sums along every axis over zeros or the "
+        "signal's own cells: leave out --axes and --pad-value\n"
+    )
+
+
+def test_commands_without_constant_padding_do_not_offer_it():
+    result = invoke("backward", "1,2,3", "1,1", "--pad-mode", "constant")
+    assert result.exit_code == 2 and "'constant' is not one of" in result.stderr

@@ -436,3 +436,38 @@ def test_huge_values_in_a_long_stream(method: str):
     assert np.isfinite(expected).all()
     scale = np.convolve(np.abs(signal), np.abs(kernel), "full")
     assert (np.abs(expected - reference) <= 1e-6 * scale).all()
+
+
+# --------------------------------------------------------------------------- constant padding and axes
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"), [("int", 7), ("int", 2.5), ("float", -1.5), ("float", 2 + 1j)]
+)
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_constant_padding_streams_the_engine_bits(kind: str, value: object, method: str):
+    rng = np.random.default_rng(11)
+    n = BUFFER_AT_LEAST + 5_000
+    signal = rng.integers(-99, 99, n) if kind == "int" else rng.normal(size=n)
+    kernel = rng.integers(-9, 9, 31) if kind == "int" else rng.normal(size=31)
+    options = {
+        "operation": "correlation",
+        "padding": "40:35",
+        "pad_value": value,
+        "method": method,
+    }
+    expected = whole(signal, kernel, options)
+    streamed = run_stream(signal, kernel, [1, 7, 30_000, 150_000], options)
+    assert_identical(streamed.values, expected)
+    assert streamed.before_finish > 0
+    short = run_stream(signal[:50], kernel, [3], options)
+    assert_identical(short.values, whole(signal[:50], kernel, options))
+
+
+def test_axes_refused_by_a_stream():
+    with pytest.raises(ConvcliError) as error:
+        Stream([1, 1], "convolution", Options.parse(axes=0))
+    assert str(error.value) == (
+        "Stream slides a 1-D kernel along its one axis; axes= does not apply "
+        "(leave it out, or use convolve or correlate on the whole signal)"
+    )
