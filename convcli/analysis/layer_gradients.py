@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from convcli.analysis.layers import (
+    ZEROS,
     Layer,
     LayerPlan,
     Layout,
@@ -40,7 +41,7 @@ from convcli.analysis.layers import (
 from convcli.engine.geometry import fold_padding
 from convcli.engine.numbers import as_numeric
 from convcli.errors import LayerError
-from convcli.options import Convention, PaddingSpec, PadMode, PerAxis
+from convcli.options import Convention, Options, PaddingSpec, PadMode, PadValue, PerAxis
 
 __all__ = ["LayerBackward", "layer_backward", "layer_backward_of"]
 
@@ -91,6 +92,7 @@ def layer_backward(
     dilation: PerAxis = 1,
     groups: int = 1,
     pad_mode: PadMode = "zeros",
+    pad_value: PadValue | None = None,
     layout: Layout = "nchw",
     transposed: bool = False,
     output_padding: PerAxis = 0,
@@ -114,6 +116,7 @@ def layer_backward(
         dilation=dilation,
         groups=groups,
         pad_mode=pad_mode,
+        pad_value=pad_value,
         layout=layout,
         transposed=transposed,
         output_padding=output_padding,
@@ -144,10 +147,10 @@ def layer_backward_of(
         if spec.transposed:
             adjoint = _adjoint(layer_plan)
             grad_input = _forward_of(g, weights, adjoint)
-            grad_weight = _weight_gradient(g, inputs, adjoint, "zeros")
+            grad_weight = _weight_gradient(g, inputs, adjoint, ZEROS)
         else:
             grad_input = _input_gradient(g, weights, layer_plan, spec.options.pad_mode)
-            grad_weight = _weight_gradient(inputs, g, layer_plan, spec.options.pad_mode)
+            grad_weight = _weight_gradient(inputs, g, layer_plan, spec.options)
         grad_bias = g.sum(axis=(0, *range(2, g.ndim)))
         method, largest, checked = _check(
             layer_plan, inputs, weights, g, spec, grad_input, grad_weight
@@ -160,7 +163,7 @@ def layer_backward_of(
     grad_weight = _weights_layout(grad_weight, spec)
     twin = _twin(spec, layer_plan)
     transpose_agrees = None
-    if spec.options.pad_mode == "zeros":
+    if _pads_constants(spec):
         again = run_layer(given, w, None, twin)
         # a transposed layer's output_padding can leave the forward layer of G longer
         # than x at the end of an axis: dL/dx is its first cells
@@ -246,8 +249,8 @@ def _adjoint(layer_plan: LayerPlan) -> LayerPlan:
 def _forward_of(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) -> np.ndarray:
     """The forward sums of a plan (zero padding), by the layer's own paths."""
     if layer_plan.group_in == 1:
-        return _tap_sums(inputs, weights, layer_plan, "zeros")
-    return _column_sums(inputs, weights, layer_plan, "zeros")
+        return _tap_sums(inputs, weights, layer_plan, ZEROS)
+    return _column_sums(inputs, weights, layer_plan, ZEROS)
 
 
 def _input_gradient(
@@ -256,7 +259,7 @@ def _input_gradient(
     """dL/dx of a forward layer: the transposed layer of G, folded back where the padding
     copies cells."""
     adjoint = _adjoint(layer_plan)
-    if pad_mode == "zeros":
+    if pad_mode in ("zeros", "constant"):  # padding that is no function of x
         return _transposed(g, weights, adjoint)
     geometry = layer_plan.geometry
     unpadded = dataclasses.replace(geometry, pads=((0, 0),) * layer_plan.dims)
@@ -270,14 +273,14 @@ def _input_gradient(
 
 
 def _weight_gradient(
-    inputs: np.ndarray, g: np.ndarray, layer_plan: LayerPlan, pad_mode: PadMode
+    inputs: np.ndarray, g: np.ndarray, layer_plan: LayerPlan, options: Options
 ) -> np.ndarray:
     """dL/dw of a forward layer: for each group, G times the gathered input columns."""
     groups, group_out = layer_plan.groups, layer_plan.group_out
     taps = math.prod(layer_plan.kernel_shape)
     grad = np.zeros((groups, group_out, layer_plan.group_in * taps), dtype=g.dtype)
     rest = math.prod(layer_plan.geometry.output_shape[1:])
-    padded = _padded(inputs, layer_plan.geometry, pad_mode)
+    padded = _padded(inputs, layer_plan.geometry, options)
     for n, first, count, columns in _gathered(padded, layer_plan):
         rows = g[n, :, first : first + count].reshape(groups, group_out, count * rest)
         grad += np.matmul(rows, columns.transpose(0, 2, 1))
@@ -330,7 +333,13 @@ def _check(
     units = np.zeros((cells_x.size, *sample_shape), dtype=inputs.dtype)
     ones: Any = (np.arange(cells_x.size), *positions[1:])
     units[ones] = 1
-    responses = run_layer(units, weights, None, first)
+    # constant padding adds the same to every response: x's matrix is the zero-padded one
+    linear = (
+        dataclasses.replace(first, options=first.options.replace(pad_mode="zeros", pad_value=0))
+        if first.options.pad_mode == "constant"
+        else first
+    )
+    responses = run_layer(units, weights, None, linear)
     check_x = (responses * g[positions[0]]).reshape(cells_x.size, -1).sum(axis=1)
     channel = dataclasses.replace(first, groups=1)
     kernel_shape = weights.shape[2:]
@@ -387,7 +396,7 @@ def _twin(spec: Layer, layer_plan: LayerPlan) -> Layer:
     """The layer whose output is dL/dx: the transposed layer of a forward one (with the
     output_padding that gives back x's shape), the forward layer of a transposed one."""
     geometry = layer_plan.geometry
-    options = spec.options.replace(padding=geometry.pads, pad_mode="zeros")
+    options = spec.options.replace(padding=geometry.pads, pad_mode="zeros", pad_value=0)
     if spec.transposed:
         return dataclasses.replace(spec, options=options, transposed=False, output_padding=(0,))
     extents = [d * (k - 1) + 1 for k, d in zip(layer_plan.kernel_shape, geometry.dilation)]
@@ -426,6 +435,8 @@ def _call(result: str, source: str, spec: Layer, bias: bool) -> str:
         words.append(f"groups={spec.groups}")
     if options.pad_mode != "zeros":
         words.append(f"pad_mode={options.pad_mode!r}")
+    if options.pad_mode == "constant":
+        words.append(f"pad_value={options.pad_value!r}")
     if any(spec.output_padding):
         words.append(f"output_padding={_axes(spec.output_padding)}")
     return f"{result} = layer({', '.join(words)})"
@@ -434,7 +445,7 @@ def _call(result: str, source: str, spec: Layer, bias: bool) -> str:
 def _grad_input_formula(spec: Layer, twin: Layer, layer_plan: LayerPlan) -> str:
     """dL/dx as the layer call that computes it; for pad modes that copy cells, the call's
     uncropped output on the padded grid, each padded cell's gradient folded back."""
-    if spec.options.pad_mode == "zeros":
+    if _pads_constants(spec):
         formula = _call("dL/dx", "G", twin, False)
         if spec.transposed and any(spec.output_padding):
             formula += ", its first cells as many as x has"
@@ -466,6 +477,12 @@ def _grad_weight_formula(spec: Layer) -> str:
     return (
         "dL/dw[o, j, k] = sum over n, p of G[n, o, p] * pad(x)[n, c(o, j), p*stride + k*dilation]"
     )
+
+
+def _pads_constants(spec: Layer) -> bool:
+    """Whether the layer's padding holds constants (zeros or a pad value), which are no
+    function of x: dL/dx is then the transposed layer of G as it is."""
+    return spec.options.pad_mode in ("zeros", "constant")
 
 
 def _axes(values: tuple[int, ...]) -> str:

@@ -36,6 +36,7 @@ from convcli.options import (
     PaddingSpec,
     PadMode,
     Pads,
+    PadValue,
     PerAxis,
     check_choice,
     parse_per_axis,
@@ -64,6 +65,8 @@ _KERNEL_NAMES = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}
 #: Integer sums stay in float64 (and BLAS) while every partial sum is below this.
 _EXACT_FLOAT = 2.0**53
 _INT64_MAX = int(np.iinfo(np.int64).max)
+#: Zero padding, the options of sums that pad with zeros whatever the layer's own say.
+ZEROS = Options()
 #: The columns gathered for one matrix product: about this many bytes, which stay in cache.
 _COLUMN_BYTES = 1 << 21
 
@@ -107,6 +110,7 @@ class Layer:
         dilation: PerAxis = 1,
         groups: int = 1,
         pad_mode: PadMode = "zeros",
+        pad_value: PadValue | None = None,
         layout: Layout = "nchw",
         transposed: bool = False,
         output_padding: PerAxis = 0,
@@ -118,8 +122,37 @@ class Layer:
             stride=stride,
             dilation=dilation,
             pad_mode=pad_mode,
+            pad_value=pad_value,
             convention=convention,
         )
+        return cls.of(
+            options,
+            groups=groups,
+            layout=layout,
+            transposed=transposed,
+            output_padding=output_padding,
+        )
+
+    @classmethod
+    def of(
+        cls,
+        options: Options,
+        *,
+        groups: int = 1,
+        layout: Layout = "nchw",
+        transposed: bool = False,
+        output_padding: PerAxis = 0,
+    ) -> Layer:
+        """A Layer of parsed sliding options and the layer's own in the forms a caller writes.
+
+        >>> Layer.of(Options(), transposed=True, output_padding="1,0").output_padding
+        (1, 0)
+        """
+        if options.axes is not None:
+            raise LayerError(
+                "a layer slides along every spatial axis: axes= does not apply (channels and "
+                "the batch are its other axes)"
+            )
         if options.convention != "convcli":
             options = options.replace(multiply_padding=True)  # 0 * inf is nan there
         return cls(
@@ -361,6 +394,7 @@ def layer(
     dilation: PerAxis = 1,
     groups: int = 1,
     pad_mode: PadMode = "zeros",
+    pad_value: PadValue | None = None,
     layout: Layout = "nchw",
     transposed: bool = False,
     output_padding: PerAxis = 0,
@@ -392,6 +426,7 @@ def layer(
         dilation=dilation,
         groups=groups,
         pad_mode=pad_mode,
+        pad_value=pad_value,
         layout=layout,
         transposed=transposed,
         output_padding=output_padding,
@@ -436,7 +471,9 @@ def _prepare(x: object, w: object, bias: object, spec: Layer) -> _Prepared:
     layer_plan = plan_layer(
         inputs.shape, weights.shape, None if offsets is None else offsets.shape, spec
     )
-    integers = all(a.dtype.kind in "iO" for a in (inputs, weights, offsets) if a is not None)
+    integers = isinstance(spec.options.pad_value, int) and all(
+        a.dtype.kind in "iO" for a in (inputs, weights, offsets) if a is not None
+    )
     dims = layer_plan.dims
     if not layer_plan.batched:
         inputs = inputs[None]
@@ -446,7 +483,7 @@ def _prepare(x: object, w: object, bias: object, spec: Layer) -> _Prepared:
         if spec.transposed:
             order = (dims, dims + 1, *range(dims))
         weights = weights.transpose(order)
-    dtype = _sum_dtype(inputs, weights, offsets, layer_plan)
+    dtype = _sum_dtype(inputs, weights, offsets, layer_plan, spec.options)
     inputs = np.ascontiguousarray(inputs, dtype=dtype)
     weights = np.ascontiguousarray(weights, dtype=dtype)
     if offsets is not None:
@@ -468,15 +505,21 @@ def _layer_values(prepared: _Prepared, spec: Layer) -> np.ndarray:
 
 
 def _sum_dtype(
-    inputs: np.ndarray, weights: np.ndarray, bias: np.ndarray | None, layer_plan: LayerPlan
+    inputs: np.ndarray,
+    weights: np.ndarray,
+    bias: np.ndarray | None,
+    layer_plan: LayerPlan,
+    options: Options,
 ) -> np.dtype | type:
     """The dtype the sums run in: float64 or complex128, or for integers the narrowest exact
     one of float64 (every partial sum below 2**53), int64 and Python ints.
 
-    Every output, forward or transposed, sums at most ``C_in/groups * taps`` products.
+    Every output, forward or transposed, sums at most ``C_in/groups * taps`` products; a
+    constant pad value is one of the input's cells.
     """
+    fill = options.pad_value if options.pad_mode == "constant" else 0
     arrays = [a for a in (inputs, weights, bias) if a is not None]
-    kinds = {a.dtype.kind for a in arrays}
+    kinds = {a.dtype.kind for a in arrays} | {np.asarray(fill).dtype.kind}
     if "c" in kinds:
         return np.complex128
     if "f" in kinds:
@@ -484,7 +527,8 @@ def _sum_dtype(
     if "O" in kinds:
         return object
     terms = layer_plan.group_in * math.prod(layer_plan.kernel_shape)
-    bound = _largest(inputs) * _largest(weights) * terms + (0 if bias is None else _largest(bias))
+    largest_input = max(_largest(inputs), abs(int(fill.real)))
+    bound = largest_input * _largest(weights) * terms + (0 if bias is None else _largest(bias))
     if bound < _EXACT_FLOAT:
         return np.float64
     return np.int64 if bound <= _INT64_MAX else object
@@ -521,13 +565,13 @@ def _forward(
         return _term_values(inputs, weights, layer_plan, options).sum(axis=2)
     with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
         if layer_plan.group_in == 1:
-            return _tap_sums(inputs, weights, layer_plan, options.pad_mode)
-        return _column_sums(inputs, weights, layer_plan, options.pad_mode)
+            return _tap_sums(inputs, weights, layer_plan, options)
+        return _column_sums(inputs, weights, layer_plan, options)
 
 
-def _padded(inputs: np.ndarray, geometry: Geometry, pad_mode: PadMode) -> np.ndarray:
-    """The inputs padded along the spatial axes."""
-    return pad_signal(inputs, ((0, 0), (0, 0), *geometry.pads), pad_mode)
+def _padded(inputs: np.ndarray, geometry: Geometry, options: Options) -> np.ndarray:
+    """The inputs padded along the spatial axes as the options say."""
+    return pad_signal(inputs, ((0, 0), (0, 0), *geometry.pads), options.pad_mode, options.pad_value)
 
 
 def _window(
@@ -545,7 +589,7 @@ def _window(
 
 
 def _tap_sums(
-    inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan, pad_mode: PadMode
+    inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan, options: Options
 ) -> np.ndarray:
     """One input channel per group (depthwise): a multiply-add per kernel tap over every
     channel at once. With stride 1 each tap's cells are one contiguous run of the flattened
@@ -558,7 +602,7 @@ def _tap_sums(
     cells = list(np.ndindex(layer_plan.kernel_shape))
     out_shape = geometry.output_shape
     if any(s > 1 for s in geometry.stride):
-        source = _padded(inputs, geometry, pad_mode)
+        source = _padded(inputs, geometry, options)
         total = None
         for t, cell in enumerate(cells):
             term = source[_window(cell, geometry, out_shape)] * _column(taps[:, t], out_shape)
@@ -569,7 +613,7 @@ def _tap_sums(
     pitch = [math.prod(padded_shape[a + 1 :]) for a in range(len(padded_shape))]
     run = out_shape[0] * pitch[0]
     offsets = [sum(k * d * p for k, d, p in zip(cell, geometry.dilation, pitch)) for cell in cells]
-    flat = _padded_rows(inputs, geometry, pad_mode, max(offsets) + run)
+    flat = _padded_rows(inputs, geometry, options, max(offsets) + run)
     batch, channels = flat.shape[:2]
     total = np.empty((batch, channels, run), dtype=flat.dtype)
     block = max(1, _COLUMN_BYTES // 2 // (run * flat.itemsize))  # channels kept in cache
@@ -590,7 +634,7 @@ def _tap_sums(
 
 
 def _padded_rows(
-    inputs: np.ndarray, geometry: Geometry, pad_mode: PadMode, length: int
+    inputs: np.ndarray, geometry: Geometry, options: Options, length: int
 ) -> np.ndarray:
     """Each channel padded and flattened into a row of at least ``length`` cells (zeros
     past the padded ones), written once into a new array."""
@@ -599,8 +643,8 @@ def _padded_rows(
     flat = np.empty((batch, channels, max(size, length)), dtype=inputs.dtype)
     flat[..., size:] = 0
     padded = flat[..., :size].reshape(batch, channels, *geometry.padded_shape)
-    if pad_mode != "zeros":
-        padded[...] = _padded(inputs, geometry, pad_mode)
+    if options.pad_mode not in ("zeros", "constant"):
+        padded[...] = _padded(inputs, geometry, options)
         return flat
     inner: tuple[Any, ...] = (
         Ellipsis,
@@ -611,8 +655,8 @@ def _padded_rows(
         lead = (slice(None),) * axis
         start: Any = (*lead, slice(0, before))
         end: Any = (*lead, slice(padded.shape[axis] - after, None))
-        padded[start] = 0
-        padded[end] = 0
+        padded[start] = options.pad_value
+        padded[end] = options.pad_value
     return flat
 
 
@@ -629,7 +673,7 @@ def _row_chunks(rows: int, row_values: int, itemsize: int) -> Iterator[tuple[int
 
 
 def _column_sums(
-    inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan, pad_mode: PadMode
+    inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan, options: Options
 ) -> np.ndarray:
     """im2col in pieces: gather the kernel's cells under a block of output rows (every input
     channel, every tap), then one matrix product per group writes those outputs."""
@@ -637,7 +681,7 @@ def _column_sums(
     out_shape = geometry.output_shape
     matrix = weights.reshape(layer_plan.groups, layer_plan.group_out, -1)
     out = np.empty((layer_plan.batch, layer_plan.out_channels, *out_shape), dtype=inputs.dtype)
-    for n, first, count, columns in _gathered(_padded(inputs, geometry, pad_mode), layer_plan):
+    for n, first, count, columns in _gathered(_padded(inputs, geometry, options), layer_plan):
         target = out[n, :, first : first + count].reshape(*matrix.shape[:2], -1)
         np.matmul(matrix, columns, out=target)
     return out
@@ -737,9 +781,9 @@ def _transposed(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) 
             transposed=False,
         )
         if group_in == 1:
-            values = _tap_sums(window, sub, sub_plan, "zeros")
+            values = _tap_sums(window, sub, sub_plan, ZEROS)
         else:
-            values = _column_sums(window, sub, sub_plan, "zeros")
+            values = _column_sums(window, sub, sub_plan, ZEROS)
         into: Any = (
             Ellipsis,
             *(
@@ -837,6 +881,7 @@ def layer_terms(
     dilation: PerAxis = 1,
     groups: int = 1,
     pad_mode: PadMode = "zeros",
+    pad_value: PadValue | None = None,
     layout: Layout = "nchw",
     transposed: bool = False,
     output_padding: PerAxis = 0,
@@ -861,6 +906,7 @@ def layer_terms(
         dilation=dilation,
         groups=groups,
         pad_mode=pad_mode,
+        pad_value=pad_value,
         layout=layout,
         transposed=transposed,
         output_padding=output_padding,
@@ -922,6 +968,7 @@ def _term_values(
         stride=geometry.stride,
         dilation=geometry.dilation,
         pad_mode=geometry.pad_mode,
+        pad_value=options.pad_value,
         multiply_padding=options.multiply_padding,
     )
     out = np.zeros(

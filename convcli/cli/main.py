@@ -289,8 +289,8 @@ def _geometry_options(pad_modes: list[str]) -> Callable:
 #: cells (their gradients and scalings know no constant padding).
 geometry_options = _geometry_options([mode for mode in PAD_MODES if mode != "constant"])
 
-#: conv's, corr's and compare's geometry: every pad mode, --pad-value and --axes.
-sliding_options = _stack(
+#: The geometry of sums that pad with constants too: every pad mode and --pad-value.
+constant_geometry_options = _stack(
     _geometry_options(list(PAD_MODES)),
     click.option(
         "--pad-value",
@@ -300,6 +300,11 @@ sliding_options = _stack(
         "--pad-mode constant, which a value alone implies. Unlike zeros, these cells are "
         "terms of the sum.",
     ),
+)
+
+#: conv's, corr's and compare's geometry: every pad mode, --pad-value and --axes.
+sliding_options = _stack(
+    constant_geometry_options,
     click.option(
         "--axes",
         type=_Checked("axes", parse_axes, keep_text=False),
@@ -344,12 +349,8 @@ def _layer_spec(
     from convcli.analysis.layers import Layer
 
     try:
-        return Layer.parse(
-            padding=options.padding,
-            stride=options.stride,
-            dilation=options.dilation,
-            pad_mode=options.pad_mode,
-            convention=options.convention,
+        return Layer.of(
+            options,
             groups=groups,
             layout=layout,  # type: ignore[arg-type]  # click's choice of LAYOUT_CHOICES
             transposed=transposed,
@@ -1403,7 +1404,7 @@ def backward(
 @click.argument("input_source", metavar="INPUT")
 @click.argument("weights")
 @layer_options
-@geometry_options
+@constant_geometry_options
 @click.option(
     "--convention",
     type=click.Choice(LAYER_CONVENTION_CHOICES),

@@ -417,8 +417,10 @@ def delay_csv(delay: Delay) -> str:
 
 def _layer_options_json(layer_plan: LayerPlan, spec: Layer) -> dict[str, Any]:
     """A layer's options: its geometry, groups, layout, transposition and convention."""
+    constant = {"pad_value": spec.options.pad_value} if spec.options.pad_mode == "constant" else {}
     return {
         **_geometry_json(layer_plan.geometry),
+        **constant,
         "groups": layer_plan.groups,
         "layout": spec.layout,
         "transposed": spec.transposed,
