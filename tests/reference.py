@@ -247,3 +247,157 @@ def reference_pad(values: object, pads: tuple[tuple[int, int], ...], pad_mode: s
         src = [source_index(p - b, n, pad_mode) for p, (b, _), n in zip(pos, pads, shape)]
         out[pos] = 0 if None in src else get(f, tuple(src))
     return out
+
+
+# ---------------------------------------------------------------- CNN layers
+#
+# A layer written from PyTorch's documentation alone (channels first, batched):
+#
+#     forward     y[n, o, i] = bias[o] + sum_{j, k} p[n, g*C + j, i*stride + k*dilation] * w[o, j, k]
+#     transposed  y[n, o, i*stride + k*dilation - before] += x[n, c, i] * w[c, o - g*O, k]
+#
+# for output channel o of group g (C input and O output channels per group), p the input
+# padded by numpy.pad. Neither flips nor conjugates the weights.
+
+
+def layer_pads(
+    spatial: tuple[int, ...],
+    kernel: tuple[int, ...],
+    padding: object,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> list[tuple[int, int]]:
+    """(before, after) per spatial axis of a forward layer, from every form padding takes: an
+    int, ints or pairs per axis (one for all axes), "valid", "same" (TensorFlow's: the extra
+    cell after) or "full"."""
+    pads = []
+    for axis, (n, k, s, d) in enumerate(zip(spatial, kernel, stride, dilation)):
+        reach = (k - 1) * d
+        if padding == "valid":
+            pads.append((0, 0))
+        elif padding == "full":
+            pads.append((reach, reach))
+        elif padding == "same":
+            total = max((-(-n // s) - 1) * s + reach + 1 - n, 0)
+            pads.append((total // 2, total - total // 2))
+        elif isinstance(padding, int):
+            pads.append((padding, padding))
+        else:
+            entries = list(padding)  # type: ignore[call-overload]
+            entry = entries[0] if len(entries) == 1 else entries[axis]
+            pads.append((entry, entry) if isinstance(entry, int) else tuple(entry))
+    return pads
+
+
+def _numpy_pad_mode(pad_mode: str) -> str:
+    return {"zeros": "constant", "replicate": "edge", "circular": "wrap"}.get(pad_mode, pad_mode)
+
+
+def reference_layer_sums(
+    x: object,
+    w: object,
+    bias: object = None,
+    *,
+    stride: int | tuple[int, ...] = 1,
+    padding: object = 0,
+    dilation: int | tuple[int, ...] = 1,
+    groups: int = 1,
+    pad_mode: str = "zeros",
+    transposed: bool = False,
+    output_padding: int | tuple[int, ...] = 0,
+    multiply_padding: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A layer on a channels-first batched input ``(N, C_in, *spatial)``, weights
+    ``(C_out, C_in/groups, *k)`` (transposed: ``(C_in, C_out/groups, *k)``): the values (an
+    object array of Python scalars, exact for integers) and per output ``|bias| + sum |x||w|``.
+
+    A cell of zero padding is no term of the sum unless ``multiply_padding`` (0 * inf is
+    nan, as PyTorch computes). A transposed layer's "same" gives ``n * stride +
+    output_padding`` cells, cropped as the forward "same" layer on that many cells pads.
+    """
+    xs = np.array(to_nested(x), dtype=object)
+    ws = np.array(to_nested(w), dtype=object)
+    batch, in_channels, spatial = xs.shape[0], xs.shape[1], xs.shape[2:]
+    kernel = ws.shape[2:]
+    dims = len(kernel)
+    strides, dilations = per_axis(stride, dims), per_axis(dilation, dims)
+    extra = per_axis(output_padding, dims)
+    group_in = in_channels // groups
+    group_out = ws.shape[1] if transposed else ws.shape[0] // groups
+    out_channels = group_out * groups
+    offsets = [0] * out_channels if bias is None else list(to_nested(bias))  # type: ignore[call-overload]
+    if transposed:
+        if padding == "same":
+            out_spatial = tuple(n * s + p for n, s, p in zip(spatial, strides, extra))
+            pads = layer_pads(out_spatial, kernel, "same", strides, dilations)
+        else:
+            pads = layer_pads(spatial, kernel, padding, strides, dilations)
+            out_spatial = tuple(
+                (n - 1) * s + (k - 1) * d + 1 - b - a + p
+                for n, k, s, d, (b, a), p in zip(spatial, kernel, strides, dilations, pads, extra)
+            )
+        values = np.empty((batch, out_channels, *out_spatial), dtype=object)
+        magnitude = np.zeros(values.shape)
+        for n, o in product(range(batch), range(out_channels)):
+            for i in product(*(range(m) for m in out_spatial)):
+                values[(n, o, *i)] = offsets[o]
+                magnitude[(n, o, *i)] = abs(complex(offsets[o]))
+        for n, c in product(range(batch), range(in_channels)):
+            group = c // group_in
+            for local, i, k in product(
+                range(group_out),
+                product(*(range(m) for m in spatial)),
+                product(*map(range, kernel)),
+            ):
+                at = tuple(
+                    ii * s + kk * d - b
+                    for ii, kk, s, d, (b, _) in zip(i, k, strides, dilations, pads)
+                )
+                if all(0 <= a < m for a, m in zip(at, out_spatial)):
+                    o = group * group_out + local
+                    term = xs[(n, c, *i)] * ws[(c, local, *k)]
+                    values[(n, o, *at)] = values[(n, o, *at)] + term
+                    magnitude[(n, o, *at)] += abs(complex(xs[(n, c, *i)])) * abs(
+                        complex(ws[(c, local, *k)])
+                    )
+        return values, magnitude
+    pads = layer_pads(spatial, kernel, padding, strides, dilations)
+    padded = np.pad(xs, [(0, 0), (0, 0), *pads], mode=_numpy_pad_mode(pad_mode))
+    real = np.ones(spatial, dtype=bool)  # which padded cells hold input values
+    if pad_mode == "zeros":
+        real = np.pad(real, pads, mode="constant", constant_values=False)
+    else:
+        real = np.pad(real, pads, mode="constant", constant_values=True)
+    out_spatial = tuple(
+        (m - (k - 1) * d - 1) // s + 1
+        for m, k, s, d in zip(padded.shape[2:], kernel, strides, dilations)
+    )
+    values = np.empty((batch, out_channels, *out_spatial), dtype=object)
+    magnitude = np.zeros(values.shape)
+    for n, o, i in product(range(batch), range(out_channels), product(*map(range, out_spatial))):
+        group = o // group_out
+        total, scale = offsets[o], abs(complex(offsets[o]))
+        for j, k in product(range(group_in), product(*map(range, kernel))):
+            at = tuple(ii * s + kk * d for ii, kk, s, d in zip(i, k, strides, dilations))
+            weight = ws[(o, j, *k)]
+            if not real[at]:
+                if multiply_padding:
+                    total = total + 0 * weight
+                continue
+            cell = padded[(n, group * group_in + j, *at)]
+            total = total + cell * weight
+            scale += abs(complex(cell)) * abs(complex(weight))
+        values[(n, o, *i)] = total
+        magnitude[(n, o, *i)] = scale
+    return values, magnitude
+
+
+def reference_layer(x: object, w: object, bias: object = None, **options: object) -> np.ndarray:
+    """The layer's values alone (see :func:`reference_layer_sums`).
+
+    >>> reference_layer([[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]]], [10]).tolist()
+    [[[12, 9, 9, 12]]]
+    >>> reference_layer([[[1, 2, 3]]], [[[1, 1]]], transposed=True, stride=2).tolist()
+    [[[1, 1, 2, 2, 3, 3]]]
+    """
+    return reference_layer_sums(x, w, bias, **options)[0]  # type: ignore[arg-type]
