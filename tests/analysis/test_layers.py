@@ -5,6 +5,8 @@ integers, non-finite weights; the decomposition into per-channel correlations; e
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,12 +99,15 @@ def as_tuple(value: object, dims: int) -> tuple[int, ...]:
     return (value,) * dims if isinstance(value, int) else tuple(value)  # type: ignore[arg-type]
 
 
+PADDING_FORMS = ("valid", "same", "full", "int", "ints", "pair", "pairs", "text")
+
+
 @st.composite
-def paddings(draw: st.DrawFn, dims: int, named: tuple[str, ...]) -> tuple[object, object]:
+def paddings(draw: st.DrawFn, dims: int, forms: tuple[str, ...]) -> tuple[object, object]:
     """(as written for convcli, as the reference takes it): a name, an int, ints per axis,
     one pair for every axis, pairs per axis, or the text "B:A,..."."""
-    form = draw(st.sampled_from([*named, "int", "ints", "pair", "pairs", "text"]))
-    if form in named:
+    form = draw(st.sampled_from(forms))
+    if form in ("valid", "same", "full"):
         return form, form
     if form == "int":
         n = draw(st.integers(0, 2))
@@ -124,54 +129,52 @@ def paddings(draw: st.DrawFn, dims: int, named: tuple[str, ...]) -> tuple[object
 @st.composite
 def layer_cases(
     draw: st.DrawFn,
-    dims: st.SearchStrategy[int] = st.integers(1, 3),
+    dims: tuple[int, ...] = (1, 2, 3),
     transposed: bool = False,
-    values: object = small_ints,
+    values: Callable[[tuple[int, ...]], st.SearchStrategy[np.ndarray]] = small_ints,
     pad_modes: tuple[str, ...] = PAD_MODE_NAMES,
-    bias: st.SearchStrategy[bool] = st.booleans(),
+    padding_forms: tuple[str, ...] = PADDING_FORMS,
+    strides: int = 3,
+    dilations: int = 2,
 ) -> Case:
     """A forward (or transposed) layer small enough for the naive loop: up to 3 groups of 1-2
-    input and 1-2 output channels (depthwise and channel multipliers included)."""
-    d = draw(dims)
+    input and 1-2 output channels (depthwise and channel multipliers included), a batch of 1-2,
+    a bias or none."""
+    d = draw(st.sampled_from(dims))
     groups = draw(st.sampled_from([1, 1, 2, 3]))
     group_in, group_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    batch = draw(st.integers(1, 2))
     kernel = tuple(draw(st.integers(1, (4, 3, 2)[d - 1])) for _ in range(d))
-    stride, dilation = draw(per_axis(d, 1, 3)), draw(per_axis(d, 1, 2))
-    strides, dilations = as_tuple(stride, d), as_tuple(dilation, d)
-    largest = (6, 4, 3)[d - 1]
-    spatial = [draw(st.integers(1, largest)) for _ in range(d)]
-    options: dict = {"stride": stride, "dilation": dilation, "groups": groups}
+    stride, dilation = draw(per_axis(d, 1, strides)), draw(per_axis(d, 1, dilations))
+    steps, gaps = as_tuple(stride, d), as_tuple(dilation, d)
+    spatial = [draw(st.integers(1, (6, 4, 3)[d - 1])) for _ in range(d)]
+    written, padding = draw(paddings(d, padding_forms))
+    options: dict = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
     if transposed:
-        written, padding = draw(paddings(d, ("valid", "same", "full")))
-        extra = tuple(draw(st.integers(0, max(s, t) - 1)) for s, t in zip(strides, dilations))
+        extra = tuple(draw(st.integers(0, max(s, t) - 1)) for s, t in zip(steps, gaps))
         options["output_padding"] = draw(st.sampled_from([extra, min(extra), 0]))
-        extra = as_tuple(options["output_padding"], d)
-        if padding != "same":
-            pads = layer_pads(tuple(spatial), kernel, padding, strides, dilations)
-            out = [
-                (n - 1) * s + (k - 1) * t + 1 - b - a + p
-                for n, k, s, t, (b, a), p in zip(spatial, kernel, strides, dilations, pads, extra)
-            ]
-            assume(min(out) >= 1)
+        if padding != "same":  # the cropped output must keep a cell
+            pads = layer_pads(tuple(spatial), kernel, padding, steps, gaps)
+            cropped = zip(
+                spatial, kernel, steps, gaps, pads, as_tuple(options["output_padding"], d)
+            )
+            assume(
+                all(
+                    (n - 1) * s + (k - 1) * t + 1 - b - a + p > 0
+                    for n, k, s, t, (b, a), p in cropped
+                )
+            )
         options["transposed"] = True
-        weights = (batch, groups * group_in, groups * group_out)
         w_shape = (groups * group_in, group_out, *kernel)
-    else:
-        written, padding = draw(paddings(d, ("valid", "same", "full")))
-        pads = layer_pads(tuple(spatial), kernel, padding, strides, dilations)
-        spans = [(k - 1) * t + 1 for k, t in zip(kernel, dilations)]
+    else:  # the kernel must fit the padded input
+        pads = layer_pads(tuple(spatial), kernel, padding, steps, gaps)
+        spans = [(k - 1) * t + 1 for k, t in zip(kernel, gaps)]
         spatial = [max(n, e - b - a) for n, e, (b, a) in zip(spatial, spans, pads)]
         options["pad_mode"] = draw(st.sampled_from(pad_modes))
         w_shape = (groups * group_out, group_in, *kernel)
-        weights = (batch, groups * group_in, groups * group_out)
-    batch, in_channels, out_channels = weights
-    make = values if callable(values) else small_ints
-    x = draw(make((batch, in_channels, *spatial)))  # type: ignore[operator]
-    w = draw(make(w_shape))  # type: ignore[operator]
-    b = draw(make((out_channels,))) if draw(bias) else None  # type: ignore[operator]
-    options["padding"] = padding
-    return Case(x, w, b, options, written)
+    x = draw(values((draw(st.integers(1, 2)), groups * group_in, *spatial)))
+    w = draw(values(w_shape))
+    bias = draw(st.none() | values((groups * group_out,)))
+    return Case(x, w, bias, options, written)
 
 
 def run(case: Case, batched: bool = True, layout: str = "nchw", **extra: object) -> np.ndarray:
@@ -291,7 +294,145 @@ def test_tensorflow_transposed_filters_are_k_out_in():
 
 @NHWC_TRANSPOSED
 @settings(phases=(Phase.generate,), report_multiple_bugs=False)  # one failure, unshrunk
-@given(layer_cases(transposed=True, dims=st.integers(1, 2)), st.booleans())
+@given(layer_cases(dims=(1, 2), transposed=True), st.booleans())
 def test_tensorflow_layout_is_the_same_transposed_layer(case, batched):
     assume(case.w.shape[0] > 1)
     check(case, batched, layout="nhwc")
+
+
+# --------------------------------------------------------------------------- exact integers
+
+
+def python_ints(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Object arrays of Python ints, beyond int64."""
+    return hnp.arrays(object, shape, elements=st.integers(-(2**70), 2**70))
+
+
+def wide_ints(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """int64 values whose sums pass 2**53 (where float64 rounds) but mostly stay in int64."""
+    return hnp.arrays(
+        np.int64, shape, elements=st.integers(-(2**29), 2**29) | st.sampled_from([2**29 - 1])
+    )
+
+
+def huge_int64(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """int64 values whose products and sums leave int64."""
+    return hnp.arrays(
+        np.int64, shape, elements=st.integers(-(2**62), 2**62) | st.sampled_from([INT64_MIN])
+    )
+
+
+INT64_MIN = int(np.iinfo(np.int64).min)
+EXACT = {"python": python_ints, "wide": wide_ints, "huge": huge_int64}
+
+
+@pytest.mark.parametrize("values", EXACT)
+@given(data=st.data())
+def test_integer_layers_are_exact(values, data):
+    case = data.draw(layer_cases(values=EXACT[values], transposed=data.draw(st.booleans())))
+    check(case)
+
+
+def test_integer_sums_past_2_53_are_exact():
+    """float64 would round 2**53 + 1; the sum of two products of 2**26 + ... needs int64."""
+    x = np.array([[2**27 + 1, 2**26 + 1]], dtype=np.int64)
+    w = np.array([[[2**26 + 1, 2**27 + 1]]], dtype=np.int64)
+    got = layer(x, w)
+    assert got.dtype == np.int64
+    assert got.tolist() == [[2 * (2**27 + 1) * (2**26 + 1)]]
+    assert layer(x, w[..., ::-1], transposed=True)[0, 1] == got[0, 0]
+
+
+def test_integers_past_int64_are_python_ints():
+    x = [[2**63 - 1, 2**63 - 1]]
+    got = layer(np.array(x, dtype=np.int64), [[[1, 1]]])
+    assert got.dtype == object and got.tolist() == [[2**64 - 2]]
+    got = layer(np.array([[2**80, -(2**80)]], dtype=object), [[[3, 1]]], bias=[1])
+    assert got.tolist() == [[2 * 2**80 + 1]]
+
+
+def test_integer_layers_stay_integers_and_a_float_bias_makes_floats():
+    x, w = np.arange(6).reshape(2, 3), np.ones((1, 2, 2), dtype=np.int64)
+    assert layer(x, w).dtype == np.int64
+    assert layer(x, w, bias=[0.5]).tolist() == [[8.5, 12.5]]
+    assert layer(x.astype(np.uint8), w.astype(np.int8)).dtype == np.int64
+
+
+# --------------------------------------------------------------------------- nan and inf
+
+
+def with_non_finite(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Floats with inf, -inf and nan among them."""
+    return hnp.arrays(
+        np.float64,
+        shape,
+        elements=st.floats(-8, 8, width=32) | st.sampled_from([np.inf, -np.inf, np.nan]),
+    )
+
+
+SILENCE_INF_MINUS_INF = pytest.mark.filterwarnings(
+    "ignore:invalid value:RuntimeWarning"
+)  # see below
+
+
+@SILENCE_INF_MINUS_INF
+@given(
+    layer_cases(values=with_non_finite, pad_modes=("zeros",)).filter(
+        lambda case: not np.isfinite(case.w).all()
+    )
+)
+def test_zero_padding_is_no_term_of_the_sum(case):
+    """convcli's rule: an inf weight over zero padding adds nothing (no 0 * inf = nan)."""
+    check(case)
+
+
+TORCH_PADDINGS = ("valid", "int", "ints")
+
+
+@SILENCE_INF_MINUS_INF
+@given(
+    layer_cases(values=with_non_finite, pad_modes=("zeros",), padding_forms=TORCH_PADDINGS)
+    | layer_cases(values=with_non_finite, pad_modes=("zeros",), padding_forms=("same",), strides=1)
+)
+def test_torch_multiplies_zero_padding(case):
+    """convention='torch': zero padding is multiplied, so an inf weight over it gives nan."""
+    values, magnitude = reference(case, multiply_padding=True)
+    got = layer(case.x, case.w, case.bias, convention="torch", **case.keywords)
+    assert_layer(got, values, magnitude, "f")
+
+
+@SILENCE_INF_MINUS_INF
+@given(layer_cases(values=with_non_finite, transposed=True, padding_forms=("int", "ints")))
+def test_a_transposed_layer_multiplies_input_cells_only(case):
+    """A transposed layer's padding crops: no zero meets a weight, under either rule."""
+    values, magnitude = reference(case)
+    for convention in ("convcli", "torch"):
+        got = layer(case.x, case.w, case.bias, convention=convention, **case.keywords)
+        assert_layer(got, values, magnitude, "f")
+
+
+def test_inf_over_padding_by_hand():
+    x, w = [[1.0, 2.0, 3.0]], [[[1.0, np.inf]]]
+    assert layer(x, w, padding=1).tolist() == [[np.inf, np.inf, np.inf, 3.0]]
+    got = layer(x, w, padding=1, convention="torch")
+    assert got[0, :3].tolist() == [np.inf] * 3 and np.isnan(got[0, 3])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RuntimeWarning,
+    reason="inf - inf warns (RuntimeWarning) in the sum over channels and in the bias add",
+)
+@pytest.mark.parametrize(
+    "x, w, bias, padding",
+    [
+        ([[1.0, 2.0], [1.0, 2.0]], [[[np.inf], [-np.inf]]], None, 1),
+        ([[np.inf, 1.0]], [[[1.0]]], [-np.inf], 0),
+    ],
+)
+def test_nan_from_inf_minus_inf_is_silent_as_in_the_sums(x, w, bias, padding):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert layer([[np.inf, -np.inf]], [[[1.0, 1.0]]]).tolist()[0][0] != 0  # silent: nan
+        got = layer(x, w, bias, padding=padding)
+    assert np.isnan(got).any()
