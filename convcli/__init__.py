@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward, backward
+    from convcli.analysis.layer_gradients import LayerBackward, layer_backward
     from convcli.analysis.layers import LayerTerms, layer, layer_terms
     from convcli.analysis.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
     from convcli.api import compare, convolve, correlate
@@ -24,6 +25,7 @@ __all__ = [
     "ConvcliError",
     "Delay",
     "InputError",
+    "LayerBackward",
     "LayerError",
     "LayerTerms",
     "OptionError",
@@ -37,6 +39,7 @@ __all__ = [
     "find_delay",
     "kernel_symmetry",
     "layer",
+    "layer_backward",
     "layer_terms",
     "normalized_correlate",
 ]
@@ -58,6 +61,8 @@ _HOMES = {
     "kernel_symmetry": "engine.core",
     "ConvcliError": "errors",
     "InputError": "errors",
+    "LayerBackward": "analysis.layer_gradients",
+    "layer_backward": "analysis.layer_gradients",
     "LayerError": "errors",
     "LayerTerms": "analysis.layers",
     "layer": "analysis.layers",

@@ -35,7 +35,7 @@ from typing import Literal, cast
 import numpy as np
 
 from convcli.engine import core as engine
-from convcli.engine.geometry import Geometry, spans, spread_by
+from convcli.engine.geometry import Geometry, fold_padding, spans, spread_by
 from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError
 from convcli.options import PAD_MODES, Operation, Options, PaddingSpec, PadMode, Pads, PerAxis
@@ -323,24 +323,7 @@ def _grad_signal(
     ).values
     grad_padded = np.zeros(geometry.padded_shape, dtype=core.dtype)
     grad_padded[tuple(slice(0, c) for c in covered)] = core
-    if geometry.pad_mode == "zeros":
-        return grad_padded[
-            tuple(slice(before, before + n) for n, (before, _) in zip(shape, geometry.pads))
-        ]
-    # Each padded cell copies one signal cell: pad an array of flat indices the
-    # same way to learn which, and add every padded cell's gradient onto it.
-    size = int(np.prod(shape))
-    sources = np.pad(
-        np.arange(size).reshape(shape), geometry.pads, mode=PAD_MODES[geometry.pad_mode]
-    ).ravel()
-    flat = grad_padded.ravel()
-    if flat.dtype == np.int64 and flat.size:
-        largest = int(np.abs(flat).max()) * int(np.bincount(sources, minlength=size).max())
-        if largest > _INT64_MAX:
-            flat = flat.astype(object)
-    grad = np.zeros(size, dtype=flat.dtype)
-    np.add.at(grad, sources, flat)
-    return grad.reshape(shape)
+    return fold_padding(grad_padded, shape, geometry.pads, geometry.pad_mode)
 
 
 def _grad_kernel(

@@ -589,8 +589,9 @@ def _tap_sums(
     run = out_shape[0] * pitch[0]
     offsets = [sum(k * d * p for k, d, p in zip(cell, geometry.dilation, pitch)) for cell in cells]
     batch, channels = source.shape[:2]
-    flat = np.zeros((batch, channels, max(offsets) + run), dtype=source.dtype)
-    flat[..., : math.prod(padded_shape)] = source.reshape(batch, channels, -1)
+    size = math.prod(padded_shape)
+    flat = np.zeros((batch, channels, max(size, max(offsets) + run)), dtype=source.dtype)
+    flat[..., :size] = source.reshape(batch, channels, -1)
     total = flat[..., offsets[0] : offsets[0] + run] * taps[:, 0, None]
     term = np.empty_like(total)
     for t in range(1, len(cells)):
@@ -619,27 +620,36 @@ def _column_sums(
     """im2col in pieces: gather the kernel's cells under a block of output rows (every input
     channel, every tap), then one matrix product per group writes those outputs."""
     geometry = layer_plan.geometry
-    padded = _padded(inputs, geometry, pad_mode)
-    groups, group_out = layer_plan.groups, layer_plan.group_out
-    channels, taps = layer_plan.in_channels, math.prod(layer_plan.kernel_shape)
-    matrix = weights.reshape(groups, group_out, -1)
+    out_shape = geometry.output_shape
+    matrix = weights.reshape(layer_plan.groups, layer_plan.group_out, -1)
+    out = np.empty((layer_plan.batch, layer_plan.out_channels, *out_shape), dtype=inputs.dtype)
+    for n, first, count, columns in _gathered(_padded(inputs, geometry, pad_mode), layer_plan):
+        target = out[n, :, first : first + count].reshape(*matrix.shape[:2], -1)
+        np.matmul(matrix, columns, out=target)
+    return out
+
+
+def _gathered(
+    padded: np.ndarray, layer_plan: LayerPlan
+) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """(sample, first row, rows, columns) for blocks of output rows: ``columns`` is
+    ``(groups, C_in/groups * taps, positions)``, the cells every kernel tap meets under
+    those outputs, gathered into one reused buffer of about _COLUMN_BYTES."""
+    geometry = layer_plan.geometry
     out_shape = geometry.output_shape
     rest = math.prod(out_shape[1:])
-    out = np.empty((layer_plan.batch, layer_plan.out_channels, *out_shape), dtype=padded.dtype)
+    channels, taps = layer_plan.in_channels, math.prod(layer_plan.kernel_shape)
     cells = list(np.ndindex(layer_plan.kernel_shape))
     chunks = list(_row_chunks(out_shape[0], channels * taps * rest, padded.itemsize))
     buffer = np.empty(channels * taps * chunks[0][1] * rest, dtype=padded.dtype)
     for n in range(layer_plan.batch):
         sample = padded[n]
         for first, count in chunks:
-            columns = buffer[: channels * taps * count * rest].reshape(
-                channels, taps, count, *out_shape[1:]
-            )
+            block = buffer[: channels * taps * count * rest]
+            columns = block.reshape(channels, taps, count, *out_shape[1:])
             for t, cell in enumerate(cells):
                 columns[:, t] = sample[_window(cell, geometry, (count, *out_shape[1:]), first)]
-            target = out[n, :, first : first + count].reshape(groups, group_out, count * rest)
-            np.matmul(matrix, columns.reshape(groups, -1, count * rest), out=target)
-    return out
+            yield n, first, count, block.reshape(layer_plan.groups, -1, count * rest)
 
 
 # --------------------------------------------------------------------------- transposed sums

@@ -35,6 +35,7 @@ __all__ = [
     "column_hint",
     "exists",
     "iter_signal_blocks",
+    "load_tensor",
     "read_ahead",
     "read_array",
     "read_kernel",
@@ -78,9 +79,47 @@ def read_array(
     array([[1. , 2.5],
            [3. , 4. ]])
     """
+    values, reader = _read_source(source, role, delimiter, stdin, decimal)
+    if reader is not None and reader.column is None and reader.rows > 1 and reader.width > 1:
+        return values.reshape(reader.rows, reader.width)
+    return values
+
+
+def load_tensor(
+    source: str,
+    role: str = "input",
+    delimiter: str | None = ",",
+    stdin: BinaryIO | None = None,
+    decimal: str = ".",
+) -> tuple[np.ndarray, list[str] | None]:
+    """Read a layer's INPUT or WEIGHTS: an array of any shape, and its channels' names if
+    the source names them.
+
+    A .npy file (or standard input holding one) gives its array and inline
+    numbers theirs (nested lists of any depth), with no names. A CSV file is
+    a multi-channel 1-D signal, one column per channel: a (C, L) array,
+    channels first as PyTorch's (C_in, L), named by its header (``c0``,
+    ``c1``, ... without one); ``FILE:COLUMN`` is that one channel, (1, L).
+    Sources and their rules are read_array's.
+
+    >>> load_tensor("[[[1,2,3],[0,1,0]]]")
+    (array([[[1, 2, 3],
+            [0, 1, 0]]]), None)
+    """
+    values, reader = _read_source(source, role, delimiter, stdin, decimal)
+    if reader is None:
+        return values, None
+    return reader.channels(values)
+
+
+def _read_source(
+    source: str, role: str, delimiter: str | None, stdin: BinaryIO | None, decimal: str
+) -> tuple[np.ndarray, CsvReader | None]:
+    """The numbers of a source as read_array reads them, a CSV file's in one row (as its
+    CsvReader gave them); and that reader, or None if the source was no CSV text."""
     path, column = split_source(source)
     if path is None:
-        return parse_inline(source, role, decimal)
+        return parse_inline(source, role, decimal), None
     from convcli.formats.images import decode_image, is_image_name
 
     with _open_source(path, role, stdin) as (stream, name):
@@ -90,11 +129,11 @@ def read_array(
             from convcli.cli.limits import check_image
 
             data = first + _read_rest(stream, guard, len(first))
-            return decode_image(data, name, check_image)
+            return decode_image(data, name, check_image), None
         if path.lower().endswith(".npy") or first.startswith(npy.NPY_MAGIC):
             if column is not None:
                 raise InputError(f"{name} is a .npy file, which has no named columns")
-            return _read_npy(stream, first, guard)
+            return _read_npy(stream, first, guard), None
         reader = CsvReader(delimiter, column, name, decimal)
         pieces = []
         chunk = first
@@ -103,10 +142,7 @@ def read_array(
             guard.keep(pieces[-1].nbytes, column is not None or reader.width <= 1)
             chunk = _next_chunk(stream, _CHUNK, guard)
         pieces.append(reader.finish())
-    values = np.concatenate(pieces)
-    if column is None and reader.rows > 1 and reader.width > 1:
-        return values.reshape(reader.rows, reader.width)
-    return values
+    return np.concatenate(pieces), reader
 
 
 def read_kernel(

@@ -6,9 +6,10 @@ input rather than of convolution or correlation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -135,6 +136,37 @@ def pad_signal(signal: np.ndarray, pads: Pads, pad_mode: PadMode) -> np.ndarray:
     padded = np.zeros(shape, dtype=signal.dtype)
     padded[tuple(slice(before, before + n) for n, (before, _) in zip(signal.shape, pads))] = signal
     return padded
+
+
+def fold_padding(
+    values: np.ndarray, shape: tuple[int, ...], pads: Pads, pad_mode: PadMode
+) -> np.ndarray:
+    """The transpose of :func:`pad_signal` on the trailing axes: each padded cell's value
+    added back onto the signal cell it copies (dropped, for zero padding). The gradient of
+    a padded signal is folded this way into the signal's.
+
+    >>> fold_padding(np.array([1, 10, 100, 1000]), (2,), ((1, 1),), "replicate")
+    array([ 11, 1100])
+    """
+    trailing = len(pads)
+    lead = values.shape[: values.ndim - trailing]
+    if pad_mode == "zeros":
+        crop: tuple[Any, ...] = (
+            Ellipsis,
+            *(slice(before, before + n) for n, (before, _) in zip(shape, pads)),
+        )
+        return values[crop]
+    size = math.prod(shape)
+    sources = np.pad(np.arange(size).reshape(shape), pads, mode=PAD_MODES[pad_mode]).ravel()
+    flat = values.reshape(-1, sources.size)
+    if flat.dtype == np.int64 and flat.size:
+        largest = int(np.abs(flat).max()) * int(np.bincount(sources, minlength=size).max())
+        if largest > np.iinfo(np.int64).max:
+            flat = flat.astype(object)
+    folded = np.zeros((flat.shape[0], size), dtype=flat.dtype)  # Python 0 in an object array
+    every_row: Any = (slice(None), sources)
+    np.add.at(folded, every_row, flat)
+    return folded.reshape(*lead, *shape)
 
 
 def spread_by(values: np.ndarray, stride: tuple[int, ...]) -> np.ndarray:

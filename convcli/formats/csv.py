@@ -11,7 +11,8 @@ reader, which takes over for anything unusual and names the line and column of a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,7 @@ __all__ = [
     "parse_delimiter",
     "parse_inline",
     "parse_numbers",
+    "read_channels",
 ]
 
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "space": None, "whitespace": None}
@@ -113,6 +115,22 @@ class CsvReader:
                 f"{self.name} has no numbers (it is empty or only blank and comment lines)"
             )
         return values
+
+    def channels(self, values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """The numbers this reader gave, ``values``, one channel per column: a (C, L) array,
+        channels first as PyTorch's (C_in, L), and the channels' names: the header's, or
+        ``c0``, ``c1``, ... (their indices) without one; the column's alone if one was chosen.
+
+        >>> reader = CsvReader(",", None, "f.csv")
+        >>> reader.channels(np.concatenate([reader.feed(b"x,y\\n1,2\\n3,4\\n"), reader.finish()]))
+        (array([[1, 3],
+               [2, 4]]), ['x', 'y'])
+        """
+        names = self.header or [f"c{index}" for index in range(self.width)]
+        if self.column is not None:
+            index = _column_index(self.header, self.width, self.column, self.name)
+            return values.reshape(1, -1), [names[index]]
+        return np.ascontiguousarray(values.reshape(self.rows, self.width).T), names
 
     def wider_cell(
         self, pending: str, data: bytes, lines_before: int, kind: np.dtype
@@ -241,6 +259,22 @@ class CsvReader:
                 (line, column) for line in line_numbers for column in range(1, self.width + 1)
             ]
         return parse_numbers(cells, positions, self.name, self.decimal)
+
+
+def read_channels(
+    text: str | bytes, name: str = "input", delimiter: str | None = ",", decimal: str = "."
+) -> tuple[np.ndarray, list[str]]:
+    """CSV text of a multi-channel 1-D signal, one column per channel, as a (C, L) array and
+    the channels' names (:meth:`CsvReader.channels`); read as every CSV is, ``name`` naming
+    it in errors.
+
+    >>> read_channels("left,right\\n1,10\\n2,20\\n3,30\\n")
+    (array([[ 1,  2,  3],
+           [10, 20, 30]]), ['left', 'right'])
+    """
+    reader = CsvReader(delimiter, None, name, decimal)
+    data = text.encode() if isinstance(text, str) else text
+    return reader.channels(np.concatenate([reader.feed(data), reader.finish()]))
 
 
 def _delimiter_byte(delimiter: str | None) -> bytes | None:
@@ -470,13 +504,22 @@ def _semicolon_hint(rows: list[list[str]], delimiter: str | None) -> str:
 
 def parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     """Numbers typed on the command line: ``2,1,3``, ``"2 1 3"``, ``[2, 1, 3]``, ``"1,2;3,4"``,
-    ``[[1,2],[3,4]]``; with a decimal comma, cells are separated by spaces: ``"0,5 1,5"``.
+    ``[[1,2],[3,4]]``, ``[[[1,2,3],[0,1,0]]]``; with a decimal comma, cells are separated by
+    spaces: ``"0,5 1,5"``.
 
     Brackets within brackets and ``;`` write a matrix, of one row or one column too
     (``[[1,1]]`` is 1x2, ``"1;1"`` 2x1); otherwise one row or one column is 1-D, as in a
     file, and so are the cell rules: an empty cell is an error, a trailing comma is not.
+    Three or more levels of brackets write an array of that many dimensions
+    (:func:`_parse_nested`).
+
+    >>> parse_inline("[[[1,2,3],[0,1,0]]]", "signal").shape
+    (1, 2, 3)
     """
     text = source.strip()
+    if _NESTED.match(text):
+        start = len(source) - len(source.lstrip())
+        return _parse_nested(text, start, f"the {role} {excerpt(source)}", decimal)
     matrix = ";" in text
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1].strip()
@@ -508,6 +551,143 @@ def parse_inline(source: str, role: str, decimal: str = ".") -> np.ndarray:
     if matrix or (len(rows) > 1 and width > 1):
         return values.reshape(len(rows), width)
     return values
+
+
+def _parse_nested(text: str, start: int, name: str, decimal: str) -> np.ndarray:
+    """Nested lists typed inline (``[[[1,2],[3,4]]]``, or numpy's printout: ``[[[1 2] [3 4]]]``)
+    as an array of their depth, shaped as numpy shapes the same lists; ``text`` begins at
+    character ``start`` of the argument ``name`` shows. Lists of unequal lengths or depths
+    are refused, naming the first list (by its indices) that differs from the first one at
+    its depth; cells follow :func:`parse_inline`'s rules.
+
+    >>> _parse_nested("[[[1, 2], [3, 4.5]]]", 0, "x", ".")
+    array([[[1. , 2. ],
+            [3. , 4.5]]])
+    """
+    tree = _nested_lists(text, start, name, decimal)
+    shape = [len(tree)]
+    node = tree
+    while node and isinstance(node[0], list):
+        node = node[0]
+        shape.append(len(node))
+    cells: list[str] = []
+    _nested_cells(tree, tuple(shape), (), cells, name, decimal)
+    if not cells:
+        raise InputError(f"{name} is empty; give at least one number")
+    values = _numbers(cells, lambda i: "at " + _indices(np.unravel_index(i, shape)), name, decimal)
+    return values.reshape(shape)
+
+
+#: Three brackets open a nested list of three or more dimensions.
+_NESTED = re.compile(r"\[\s*\[\s*\[")
+#: What separates lists and cells in nested lists: blanks and line breaks.
+_NESTED_BLANKS = " \t\r\n"
+#: Cells of nested lists: as _INLINE_CELLS, line breaks being blanks there.
+_NESTED_CELLS = {
+    True: re.compile(r"[ \t\r\n]*,[ \t\r\n]*|[ \t\r\n]+"),
+    False: re.compile(r"[ \t\r\n]+"),
+}
+#: The most dimensions a numpy array has.
+_MAX_NDIM = 64
+
+
+def _nested_lists(text: str, start: int, name: str, decimal: str) -> list[Any]:
+    """The outermost list of ``text`` (which begins with its ``[``) as Python lists of lists
+    and cells (text); refused if brackets do not pair up or text follows the last one."""
+    stack: list[list[Any]] = []
+    opened: list[int] = []  # where each list on the stack opens
+    position = 0
+    for match in _BRACKETS.finditer(text):
+        if stack:
+            after_list = text[position - 1] == "]"
+            _add_cells(stack[-1], text[position : match.start()], after_list, decimal)
+        position = match.end()
+        if match.group() == "[":
+            if len(stack) == _MAX_NDIM:
+                raise InputError(
+                    f"{name} is nested {_MAX_NDIM + 1} deep; numpy arrays have at most "
+                    f"{_MAX_NDIM} dimensions"
+                )
+            stack.append([])
+            opened.append(match.start())
+            continue
+        closed = stack.pop()
+        opened.pop()
+        if stack:
+            stack[-1].append(closed)
+            continue
+        rest = text[position:].strip()
+        if rest.startswith("]"):
+            raise InputError(
+                f"{name}: its brackets do not pair up (the ']' at character "
+                f"{start + position + text[position:].index(']') + 1} closes no '[')"
+            )
+        if rest:
+            raise InputError(f"{name}: {excerpt(rest)} follows the array's closing ']'")
+        return closed
+    raise InputError(
+        f"{name}: its brackets do not pair up (the '[' at character {start + opened[0] + 1} "
+        "is never closed)"
+    )
+
+
+_BRACKETS = re.compile(r"[\[\]]")
+
+
+def _add_cells(items: list[Any], text: str, after_list: bool, decimal: str) -> None:
+    """Add to a nested list's ``items`` the cells of ``text``, found between two of its
+    brackets; the comma after a list (``after_list``) and one ending the text separate, as a
+    trailing comma does in a file."""
+    text = text.strip(_NESTED_BLANKS)
+    if after_list and text.startswith(","):
+        text = text[1:].lstrip(_NESTED_BLANKS)
+    if text:
+        items.extend(_without_trailing_empty(_NESTED_CELLS[decimal == "."].split(text)))
+
+
+def _nested_cells(
+    items: list[Any],
+    shape: tuple[int, ...],
+    indices: tuple[int, ...],
+    cells: list[str],
+    name: str,
+    decimal: str,
+) -> None:
+    """Add to ``cells`` the cells of the nested list ``items`` (at ``indices`` in the
+    outermost one), refusing one whose depth or length is not the ``shape`` of the first."""
+    depth = len(indices)
+    innermost = depth == len(shape) - 1
+    kinds = [isinstance(item, list) for item in items]
+    if innermost in kinds:
+        index = kinds.index(innermost)
+        where = _indices((*indices, index))
+        if not innermost:  # a cell among lists: a bad one is named as such
+            _numbers([items[index]], lambda _: "at " + where, name, decimal)
+        found, first = ("a list", "a number") if innermost else ("a number", "a list")
+        raise InputError(
+            f"{name}, {where} is {found} but {_indices((0,) * (depth + 1))} is {first} "
+            "(lists must be nested as deep everywhere)"
+        )
+    if len(items) != shape[depth]:
+        raise InputError(
+            f"{name}, {_indices(indices)} has {len(items)} {'value' if innermost else 'list'}(s) "
+            f"but {_indices((0,) * depth)} has {shape[depth]} "
+            "(lists at one depth must all be as long)"
+        )
+    if innermost:
+        cells.extend(items)
+        return
+    for index, item in enumerate(items):
+        _nested_cells(item, shape, (*indices, index), cells, name, decimal)
+
+
+def _indices(indices: Iterable[int | np.integer[Any]]) -> str:
+    """Indices as Python writes them into nested lists.
+
+    >>> _indices((0, 2))
+    '[0][2]'
+    """
+    return "".join(f"[{index}]" for index in indices)
 
 
 #: Inline rows end at ``;`` or a line break (only those a CSV file's lines end at).
@@ -629,23 +809,27 @@ def parse_numbers(
     >>> parse_numbers(["1", "2.5", "1+2i"], [(1, 1), (2, 1), (3, 1)])
     array([1. +0.j, 2.5+0.j, 1. +2.j])
     """
+    return _numbers(cells, lambda i: "line {}, column {}".format(*positions[i]), name, decimal)
+
+
+def _numbers(cells: list[str], where: Callable[[int], str], name: str, decimal: str) -> np.ndarray:
+    """parse_numbers' array, with ``where(i)`` saying where cell ``i`` is in an error."""
     values = []
-    for cell, (line, column) in zip(cells, positions):
+    for i, cell in enumerate(cells):
         try:
             value = _parse_cell(cell, decimal)
         except ValueError:
             shown = _not_a_number(cell, decimal)
-            raise InputError(f"{name}, line {line}, column {column}: {shown}") from None
+            raise InputError(f"{name}, {where(i)}: {shown}") from None
         if isinstance(value, int) and not _INT64.min <= value <= _INT64.max:
             raise InputError(
-                f"{name}, line {line}, column {column}: {excerpt(cell, quote=False)} does not fit "
+                f"{name}, {where(i)}: {excerpt(cell, quote=False)} does not fit "
                 "in a 64-bit integer; "
                 "write it as a float (e.g. 1e20) to compute approximately"
             )
         if not isinstance(value, int) and _overflowed(cell, value):
             raise InputError(
-                f"{name}, line {line}, column {column}: {excerpt(cell, quote=False)} overflows a "
-                "64-bit float"
+                f"{name}, {where(i)}: {excerpt(cell, quote=False)} overflows a 64-bit float"
             )
         values.append(value)
     kinds = {type(value) for value in values}

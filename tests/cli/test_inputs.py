@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from convcli.cli import inputs
 from convcli.errors import ConvcliError, InputError
 from convcli.formats import serialise
+from tests.cli.runner import succeed
 from tests.examples import assert_identical, big_floats, write
 
 
@@ -316,6 +317,136 @@ def test_stream_npy_through_a_memory_map(tmp_path):
 
 def test_stream_inline_numbers_are_one_block():
     assert [block.tolist() for block, _ in blocks_of("1,2,3", 2)] == [[1, 2, 3]]
+
+
+# --------------------------------------------------------------------------- tensors
+
+
+@pytest.mark.parametrize(
+    ("source", "shape"),
+    [
+        ("[[[1,2,3],[0,1,0]]]", (1, 2, 3)),
+        ("[[[[1]], [[2]]]]", (1, 2, 1, 1)),
+        ("[[[[[0.5]]]]]", (1, 1, 1, 1, 1)),
+        ("[[1,2],[3,4]]", (2, 2)),
+        ("1,2,3", (3,)),
+    ],
+)
+def test_inline_arrays_of_any_depth(source, shape):
+    """Nested lists give an array of their depth, for every command (read_array) and for
+    layers (load_tensor, which names no channels for typed numbers)."""
+    assert inputs.read_array(source).shape == shape
+    values, names = inputs.load_tensor(source)
+    assert_identical(values, inputs.read_array(source))
+    assert names is None
+
+
+@pytest.mark.parametrize(
+    "command", ["conv", "corr", "compare", "explain", "backward", "conventions"]
+)
+def test_every_command_takes_a_3d_inline_array_as_it_takes_the_npy_file(tmp_path, command):
+    signal, kernel = "[[[1,2,3],[0,1,0]],[[4,5,6],[1,1,1]]]", "[[[1,-1]]]"
+    np.save(tmp_path / "s.npy", inputs.read_array(signal))
+    np.save(tmp_path / "k.npy", inputs.read_array(kernel))
+    typed = succeed(command, signal, kernel, "--format", "json").stdout
+    from_files = succeed(
+        command, str(tmp_path / "s.npy"), str(tmp_path / "k.npy"), "--format", "json"
+    )
+    assert typed == from_files.stdout
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(24, dtype=np.int16).reshape(2, 3, 2, 2),
+        np.linspace(-1, 1, 32).reshape(1, 2, 2, 2, 2, 2),
+        np.array([[[1 + 2j]]]),
+        np.full((2, 1, 3), 2.5, dtype=np.float32),
+    ],
+)
+def test_npy_tensors_of_any_shape_from_a_file_and_from_standard_input(tmp_path, array):
+    path = tmp_path / "t.npy"
+    np.save(path, array)
+    expected = inputs.read_array(str(path))
+    assert expected.shape == array.shape
+    for source, stdin in ((str(path), None), ("-", io.BytesIO(path.read_bytes()))):
+        values, names = inputs.load_tensor(source, "weights", stdin=stdin)
+        assert_identical(values, expected)
+        assert names is None
+
+
+@pytest.fixture
+def channels_csv(tmp_path):
+    return write(tmp_path, "two.csv", "left,right\n1,10\n2,20\n3,30\n")
+
+
+def test_csv_tensor_is_one_channel_per_column(channels_csv):
+    """(C, L), channels first as PyTorch's (C_in, L), named by the header: the transpose of
+    the table read_array gives."""
+    values, names = inputs.load_tensor(channels_csv)
+    assert_identical(values, np.array([[1, 2, 3], [10, 20, 30]]))
+    assert names == ["left", "right"]
+    assert_identical(values, inputs.read_array(channels_csv).T)
+
+
+def test_csv_tensor_without_a_header_names_channels_by_index(tmp_path):
+    path = write(tmp_path, "f.csv", "1,10,100\n2,20,200\n")
+    values, names = inputs.load_tensor(path)
+    assert_identical(values, np.array([[1, 2], [10, 20], [100, 200]]))
+    assert names == ["c0", "c1", "c2"]
+    values, names = inputs.load_tensor(write(tmp_path, "g.csv", "1,2,3\n"))
+    assert values.shape == (3, 1) and names == ["c0", "c1", "c2"]
+
+
+@pytest.mark.parametrize(
+    ("column", "name"), [("right", "right"), ("RIGHT", "right"), ("2", "right")]
+)
+def test_csv_tensor_column_is_one_channel(channels_csv, column, name):
+    values, names = inputs.load_tensor(f"{channels_csv}:{column}")
+    assert_identical(values, np.array([[10, 20, 30]]))
+    assert names == [name]
+    with pytest.raises(InputError, match="no column 'up'"):
+        inputs.load_tensor(f"{channels_csv}:up")
+
+
+def test_csv_tensor_from_standard_input_with_bom_crlf_comments_and_blank_lines():
+    data = b"\xef\xbb\xbf# two channels\r\na;b\r\n\r\n0,5;1\r\n# more\r\n2;-1,5\r\n"
+    values, names = inputs.load_tensor("-", delimiter=";", decimal=",", stdin=io.BytesIO(data))
+    assert_identical(values, np.array([[0.5, 2.0], [1.0, -1.5]]))
+    assert names == ["a", "b"]
+    values, names = inputs.load_tensor("-:b", delimiter=";", decimal=",", stdin=io.BytesIO(data))
+    assert_identical(values, np.array([[1.0, -1.5]]))
+    assert names == ["b"]
+
+
+def test_csv_tensor_read_in_pieces_is_the_same(tmp_path, monkeypatch):
+    rows = np.arange(600).reshape(200, 3)
+    text = "x,y,z\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows.tolist())
+    path = write(tmp_path, "long.csv", text)
+    whole = inputs.load_tensor(path)
+    monkeypatch.setattr(inputs, "_CHUNK", 7)
+    values, names = inputs.load_tensor(path)
+    assert_identical(values, rows.T)
+    assert_identical(whole[0], values)
+    assert names == whole[1] == ["x", "y", "z"]
+
+
+def test_csv_tensor_errors_are_the_readers(tmp_path):
+    with pytest.raises(InputError, match=r"r\.csv, line 3 has 1 value\(s\) but line 2 has 2"):
+        inputs.load_tensor(write(tmp_path, "r.csv", "a,b\n1,2\n3\n"))
+    with pytest.raises(InputError, match="terminal"):
+        inputs.load_tensor("-", "weights", stdin=TTYStream(b"1,2\n"))
+    with pytest.raises(InputError, match=r"no such file: w\.csv"):
+        inputs.load_tensor("w.csv", "weights")
+
+
+def test_tensor_larger_than_the_memory_is_refused_while_read(channels_csv, monkeypatch):
+    from convcli.cli import limits
+
+    monkeypatch.setattr(limits, "_ALWAYS_FITS", 0)
+    monkeypatch.setattr(limits, "available_memory", lambda: 1000)
+    with pytest.raises(inputs.InputTooLarge, match=r"^the weights \(.*two\.csv\) is larger"):
+        inputs.load_tensor(channels_csv, "weights")
 
 
 # --------------------------------------------------------------------------- read_ahead

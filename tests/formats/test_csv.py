@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -395,6 +396,188 @@ def test_input_error_is_a_value_error():
     assert issubclass(InputError, ValueError)
     with pytest.raises(ValueError):
         inputs.read_array("not numbers")
+
+
+# --------------------------------------------------------------------------- nested inline lists
+
+AS_LONG = " (lists at one depth must all be as long)"
+AS_DEEP = " (lists must be nested as deep everywhere)"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("[[[1,2,3],[0,1,0]]]", np.array([[[1, 2, 3], [0, 1, 0]]])),
+        ("[[[1]]]", np.array([[[1]]])),
+        ("[[[1, 2]], [[3, 4]]]", np.array([[[1, 2]], [[3, 4]]])),
+        ("[[[[1,-2],[3,4]],[[5,6],[7,8]]]]", np.array([[[[1, -2], [3, 4]], [[5, 6], [7, 8]]]])),
+        ("[[[[[7]]]]]", np.array([[[[[7]]]]])),
+        ("[[[1 2]\n  [3 4]]\n\n [[5 6]\n  [7 8]]]", np.arange(1, 9).reshape(2, 2, 2)),
+        (" [ [ [1,2,] , [3,4] ] ] ", np.array([[[1, 2], [3, 4]]])),
+        ("[[[1, 2.5]], [[nan, -inf]]]", np.array([[[1, 2.5]], [[np.nan, -np.inf]]])),
+        ("[[[1+2j, 3]]]", np.array([[[1 + 2j, 3]]])),
+        ("[[[1+2i],[-0.0]]]", np.array([[[1 + 2j], [-0.0]]])),
+    ],
+)
+def test_nested_inline_lists_of_any_depth(source, expected):
+    """Three or more levels of brackets give an array of that many dimensions, shaped as
+    numpy shapes the same nested lists; blanks and line breaks (numpy's printout) separate
+    cells too, and a comma may end a list."""
+    assert_identical(csv_format.parse_inline(source, "signal"), expected)
+    assert_identical(inputs.read_array(source), expected)
+
+
+@given(
+    st.tuples(*[st.integers(1, 3)] * 3).flatmap(
+        lambda shape: st.lists(
+            st.one_of(st.integers(INT64_MIN, INT64_MAX), st.floats(), st.complex_numbers()),
+            min_size=math.prod(shape),
+            max_size=math.prod(shape),
+        ).map(lambda cells: (shape, cells))
+    )
+)
+def test_nested_inline_numbers_are_the_csv_readers(shape_and_cells):
+    """Every cell of a nested list reads as the same cell in a CSV file does, bit for bit,
+    and the array has the type the file's numbers have."""
+    shape, cells = shape_and_cells
+    texts = [str(cell).strip("()") for cell in cells]
+    expected = csv_format.parse_numbers(texts, [(1, 1)] * len(texts))
+    nested = np.array(texts, dtype=object).reshape(shape).tolist()
+    source = str(nested).replace("'", "")
+    assert_identical(csv_format.parse_inline(source, "signal"), expected.reshape(shape))
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_nested_floats_are_read_as_the_csv_file_reads_them(tmp_path, decimal):
+    values = big_floats(3, 600)
+    text = str(values.reshape(5, 4, 30).tolist())
+    column = "\n".join(map(repr, values.tolist())) + "\n"
+    if decimal == ",":
+        text = text.replace(", ", " ").replace("] [", "], [").replace(".", ",")
+        column = column.replace(".", ",")
+    from_file = inputs.read_array(write(tmp_path, "f.csv", column), delimiter=";", decimal=decimal)
+    assert_identical(csv_format.parse_inline(text, "signal", decimal), from_file.reshape(5, 4, 30))
+
+
+def test_nested_inline_integers_beyond_int64_are_refused_as_elsewhere():
+    with pytest.raises(InputError) as caught:
+        csv_format.parse_inline(f"[[[1], [{INT64_MAX + 1}]]]", "weights")
+    assert str(caught.value) == (
+        f"the weights '[[[1], [{INT64_MAX + 1}]]]', at [0][1][0]: {INT64_MAX + 1} does not fit "
+        "in a 64-bit integer; write it as a float (e.g. 1e20) to compute approximately"
+    )
+
+
+#: Lists of unequal lengths or depths, bad cells and brackets that do not pair up.
+NESTED_ERRORS = [
+    ("[[[1,2,3],[0,1]]]", ", [0][1] has 2 value(s) but [0][0] has 3" + AS_LONG),
+    ("[[[1,2]],[[3,4],[5,6]]]", ", [1] has 2 list(s) but [0] has 1" + AS_LONG),
+    ("[[[1],[2]],[[3],[4,5]]]", ", [1][1] has 2 value(s) but [0][0] has 1" + AS_LONG),
+    ("[[[1,2],3]]", ", [0][1] is a number but [0][0] is a list" + AS_DEEP),
+    ("[[[1,[2]]]]", ", [0][0][1] is a list but [0][0][0] is a number" + AS_DEEP),
+    ("[[[1,2],x]]", ", at [0][1]: 'x' is not a number"),
+    ("[[[1,2]],[3,4]]", ", [1][0] is a number but [0][0] is a list" + AS_DEEP),
+    ("[[[1,x]]]", ", at [0][0][1]: 'x' is not a number"),
+    ("[[[1,,2]]]", ", at [0][0][1]: the cell is empty"),
+    ("[[[,1]]]", ", at [0][0][0]: the cell is empty"),
+    ("[[[1]],,[[2]]]", ", at [1]: the cell is empty"),
+    ("[[[1e400]]]", ", at [0][0][0]: 1e400 overflows a 64-bit float"),
+    ("[[[1,2]]", ": its brackets do not pair up (the '[' at character 1 is never closed)"),
+    ("[[[1,2]]]]", ": its brackets do not pair up (the ']' at character 10 closes no '[')"),
+    ("[[[1]]] [[[2]]]", ": '[[[2]]]' follows the array's closing ']'"),
+    ("[[[1]]],5", ": ',5' follows the array's closing ']'"),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), NESTED_ERRORS)
+def test_nested_inline_errors_say_where(source, message):
+    """One line naming the argument and where in it, as the 2-D errors name line and column;
+    a list by its indices, as Python indexes nested lists."""
+    with pytest.raises(InputError) as caught:
+        csv_format.parse_inline(source, "kernel")
+    assert str(caught.value) == f"the kernel {source!r}{message}"
+
+
+@pytest.mark.parametrize("source", ["[[[]]]", "[[[], []]]", "[ [ [ ] ] ]"])
+def test_nested_empty_lists_are_an_empty_input(source):
+    with pytest.raises(InputError, match="is empty; give at least one number"):
+        csv_format.parse_inline(source, "kernel")
+
+
+def test_nesting_deeper_than_numpy_allows_is_one_line():
+    source = "[" * 65 + "1" + "]" * 65
+    with pytest.raises(InputError, match="nested 65 deep; numpy arrays have at most 64"):
+        csv_format.parse_inline(source, "signal")
+    assert csv_format.parse_inline("[" * 64 + "1" + "]" * 64, "signal").ndim == 64
+    with pytest.raises(InputError):
+        csv_format.parse_inline("[" * 100_000, "signal")
+
+
+def test_nested_decimal_comma_separates_cells_by_blanks():
+    assert_identical(
+        csv_format.parse_inline("[[[0,5 1,5], [2 -3]]]", "signal", ","),
+        np.array([[[0.5, 1.5], [2.0, -3.0]]]),
+    )
+    with pytest.raises(InputError, match=r"at \[0\]\[0\]\[0\]: '1\.5' has a '\.'"):
+        csv_format.parse_inline("[[[1.5]]]", "signal", ",")
+
+
+@pytest.mark.slow
+@given(text=st.text(alphabet=st.sampled_from("[[[]]] ,;\n1.e-xj"), max_size=60))
+def test_fuzz_nested_brackets_parse_or_fail_cleanly(text):
+    parsed_or_one_line_error(lambda: inputs.read_array("[[[" + text, "signal"), max_ndim=64)
+    parsed_or_one_line_error(lambda: inputs.read_array(text, "signal"), max_ndim=64)
+
+
+# --------------------------------------------------------------------------- channels
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "names"),
+    [
+        ("left,right\n1,10\n2,20\n3,30\n", [[1, 2, 3], [10, 20, 30]], ["left", "right"]),
+        ("1,10\n2,20\n3,30\n", [[1, 2, 3], [10, 20, 30]], ["c0", "c1"]),
+        ("x\n1\n2\n", [[1, 2]], ["x"]),
+        ("a,b,c\n1,2,3.5\n", [[1.0], [2.0], [3.5]], ["a", "b", "c"]),
+        ("7\n", [[7]], ["c0"]),
+        (
+            "\ufeff# two microphones\r\nmic 1,mic 2\r\n\r\n0.5,-1\r\n# gap\r\n1,2\r\n",
+            [[0.5, 1.0], [-1.0, 2.0]],
+            ["mic 1", "mic 2"],
+        ),
+        ('"a,b",c\n1,2\n', [[1], [2]], ["a,b", "c"]),
+    ],
+)
+def test_read_channels_one_column_per_channel(text, expected, names):
+    """Channels first, as PyTorch's (C_in, L); the header names them, or c0, c1, ... as
+    their indices in the array; BOM, CRLF, comments, blank lines and quotes as in any CSV."""
+    values, read_names = csv_format.read_channels(text)
+    assert_identical(values, np.array(expected))
+    assert read_names == names
+    assert values.flags.c_contiguous
+    values_from_bytes, _ = csv_format.read_channels(text.encode())
+    assert_identical(values_from_bytes, values)
+
+
+def test_read_channels_with_a_decimal_comma_and_a_delimiter():
+    values, names = csv_format.read_channels("a;b\n0,5;1\n2;-1,5\n", "f.csv", ";", ",")
+    assert_identical(values, np.array([[0.5, 2.0], [1.0, -1.5]]))
+    assert names == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b\n1,2\n3\n", "f.csv, line 3 has 1 value(s) but line 2 has 2"),
+        ("a,b\n1,2\n3,x\n", "f.csv, line 3, column 2: 'x' is not a number"),
+        ("a,b\n", "f.csv has a header but no rows of numbers"),
+        ("", "f.csv has no numbers"),
+        ("a,b,c\n1,2\n", "f.csv, line 1 (the header) has 3 name(s) but line 2 has 2 value(s)"),
+    ],
+)
+def test_read_channels_refuses_what_the_csv_reader_refuses(text, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        csv_format.read_channels(text, "f.csv")
 
 
 # --------------------------------------------------------------------------- CSV files
@@ -950,17 +1133,17 @@ DIALECTS = st.sampled_from(
 )
 
 
-def parsed_or_one_line_error(read) -> np.ndarray | None:
-    """What ``read()`` returns, which must be a 1-D or 2-D array of int64, float64 or
-    complex128 numbers; or None when it raised the clean error (a ConvcliError of one line,
-    as InputError is). Any other exception fails the test."""
+def parsed_or_one_line_error(read, max_ndim: int = 2) -> np.ndarray | None:
+    """What ``read()`` returns, which must be an array of int64, float64 or complex128
+    numbers of 1 to ``max_ndim`` dimensions; or None when it raised the clean error (a
+    ConvcliError of one line, as InputError is). Any other exception fails the test."""
     try:
         values = read()
     except ConvcliError as error:
         message = str(error)
         assert message.strip() and "\n" not in message and "\r" not in message, repr(message)
         return None
-    assert values.ndim in (1, 2) and values.size > 0
+    assert 1 <= values.ndim <= max_ndim and values.size > 0
     assert values.dtype in (np.int64, np.float64, np.complex128), values.dtype
     return values
 
@@ -1002,5 +1185,7 @@ def test_fuzz_files_parse_or_fail_cleanly(tmp_path_factory, data, dialect):
 def test_fuzz_inline_numbers_parse_or_fail_cleanly(text, decimal):
     assume("\x00" not in text)  # not possible in a command-line argument
     for role in ("signal", "kernel"):
-        parsed_or_one_line_error(lambda role=role: inputs.read_array(text, role, decimal=decimal))
-    parsed_or_one_line_error(lambda: inputs.read_kernel(text, 1, decimal=decimal))
+        parsed_or_one_line_error(
+            lambda role=role: inputs.read_array(text, role, decimal=decimal), max_ndim=64
+        )
+    parsed_or_one_line_error(lambda: inputs.read_kernel(text, 1, decimal=decimal), max_ndim=64)
