@@ -293,10 +293,9 @@ def _numpy_pad_mode(pad_mode: str) -> str:
     return {"zeros": "constant", "replicate": "edge", "circular": "wrap"}.get(pad_mode, pad_mode)
 
 
-def reference_layer_sums(
-    x: object,
-    w: object,
-    bias: object = None,
+def layer_products(
+    x_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
     *,
     stride: int | tuple[int, ...] = 1,
     padding: object = 0,
@@ -305,28 +304,25 @@ def reference_layer_sums(
     pad_mode: str = "zeros",
     transposed: bool = False,
     output_padding: int | tuple[int, ...] = 0,
-    multiply_padding: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """A layer on a channels-first batched input ``(N, C_in, *spatial)``, weights
-    ``(C_out, C_in/groups, *k)`` (transposed: ``(C_in, C_out/groups, *k)``): the values (an
-    object array of Python scalars, exact for integers) and per output ``|bias| + sum |x||w|``.
-
-    A cell of zero padding is no term of the sum unless ``multiply_padding`` (0 * inf is
-    nan, as PyTorch computes). A transposed layer's "same" gives ``n * stride +
-    output_padding`` cells, cropped as the forward "same" layer on that many cells pads.
+) -> tuple[tuple[int, ...], list[tuple[tuple[int, ...], tuple[int, ...] | None, tuple[int, ...]]]]:
+    """A layer on a channels-first batched input ``(N, C_in, *spatial)`` with weights
+    ``(C_out, C_in/groups, *k)`` (transposed: ``(C_in, C_out/groups, *k)``): its output shape,
+    and every product of its sums as (output index, input index, weight index). The input
+    index is None where a forward layer's tap meets zero padding; other pad modes name the
+    cell the padding copies (numpy.pad of each axis's indices). A transposed layer's "same"
+    gives ``n * stride + output_padding`` cells, cropped as the forward "same" layer on that
+    many cells pads.
     """
-    xs = np.array(to_nested(x), dtype=object)
-    ws = np.array(to_nested(w), dtype=object)
-    batch, in_channels, spatial = xs.shape[0], xs.shape[1], xs.shape[2:]
-    kernel = ws.shape[2:]
+    batch, in_channels, spatial = x_shape[0], x_shape[1], x_shape[2:]
+    kernel = w_shape[2:]
     dims = len(kernel)
     strides, dilations = per_axis(stride, dims), per_axis(dilation, dims)
-    extra = per_axis(output_padding, dims)
     group_in = in_channels // groups
-    group_out = ws.shape[1] if transposed else ws.shape[0] // groups
-    out_channels = group_out * groups
-    offsets = [0] * out_channels if bias is None else list(to_nested(bias))  # type: ignore[call-overload]
+    group_out = w_shape[1] if transposed else w_shape[0] // groups
+    taps = list(product(*map(range, kernel)))
+    products = []
     if transposed:
+        extra = per_axis(output_padding, dims)
         if padding == "same":
             out_spatial = tuple(n * s + p for n, s, p in zip(spatial, strides, extra))
             pads = layer_pads(out_spatial, kernel, "same", strides, dilations)
@@ -336,59 +332,65 @@ def reference_layer_sums(
                 (n - 1) * s + (k - 1) * d + 1 - b - a + p
                 for n, k, s, d, (b, a), p in zip(spatial, kernel, strides, dilations, pads, extra)
             )
-        values = np.empty((batch, out_channels, *out_spatial), dtype=object)
-        magnitude = np.zeros(values.shape)
-        for n, o in product(range(batch), range(out_channels)):
-            for i in product(*(range(m) for m in out_spatial)):
-                values[(n, o, *i)] = offsets[o]
-                magnitude[(n, o, *i)] = abs(complex(offsets[o]))
-        for n, c in product(range(batch), range(in_channels)):
-            group = c // group_in
-            for local, i, k in product(
-                range(group_out),
-                product(*(range(m) for m in spatial)),
-                product(*map(range, kernel)),
-            ):
+        for n, c, i in product(range(batch), range(in_channels), product(*map(range, spatial))):
+            for local, k in product(range(group_out), taps):
                 at = tuple(
                     ii * s + kk * d - b
                     for ii, kk, s, d, (b, _) in zip(i, k, strides, dilations, pads)
                 )
                 if all(0 <= a < m for a, m in zip(at, out_spatial)):
-                    o = group * group_out + local
-                    term = xs[(n, c, *i)] * ws[(c, local, *k)]
-                    values[(n, o, *at)] = values[(n, o, *at)] + term
-                    magnitude[(n, o, *at)] += abs(complex(xs[(n, c, *i)])) * abs(
-                        complex(ws[(c, local, *k)])
-                    )
-        return values, magnitude
+                    o = c // group_in * group_out + local
+                    products.append(((n, o, *at), (n, c, *i), (c, local, *k)))
+        return (batch, group_out * groups, *out_spatial), products
     pads = layer_pads(spatial, kernel, padding, strides, dilations)
-    padded = np.pad(xs, [(0, 0), (0, 0), *pads], mode=_numpy_pad_mode(pad_mode))
-    real = np.ones(spatial, dtype=bool)  # which padded cells hold input values
-    if pad_mode == "zeros":
-        real = np.pad(real, pads, mode="constant", constant_values=False)
-    else:
-        real = np.pad(real, pads, mode="constant", constant_values=True)
+    mode = _numpy_pad_mode(pad_mode)
+    sources = [  # which input cell each padded cell holds along each axis; -1 for a zero
+        np.pad(np.arange(n), pad, mode, **({"constant_values": -1} if mode == "constant" else {}))
+        for n, pad in zip(spatial, pads)
+    ]
     out_spatial = tuple(
-        (m - (k - 1) * d - 1) // s + 1
-        for m, k, s, d in zip(padded.shape[2:], kernel, strides, dilations)
+        (len(m) - (k - 1) * d - 1) // s + 1
+        for m, k, s, d in zip(sources, kernel, strides, dilations)
     )
-    values = np.empty((batch, out_channels, *out_spatial), dtype=object)
-    magnitude = np.zeros(values.shape)
+    out_channels = w_shape[0]
     for n, o, i in product(range(batch), range(out_channels), product(*map(range, out_spatial))):
-        group = o // group_out
-        total, scale = offsets[o], abs(complex(offsets[o]))
-        for j, k in product(range(group_in), product(*map(range, kernel))):
-            at = tuple(ii * s + kk * d for ii, kk, s, d in zip(i, k, strides, dilations))
-            weight = ws[(o, j, *k)]
-            if not real[at]:
-                if multiply_padding:
-                    total = total + 0 * weight
-                continue
-            cell = padded[(n, group * group_in + j, *at)]
-            total = total + cell * weight
-            scale += abs(complex(cell)) * abs(complex(weight))
-        values[(n, o, *i)] = total
-        magnitude[(n, o, *i)] = scale
+        for j, k in product(range(group_in), taps):
+            at = tuple(
+                int(m[ii * s + kk * d])
+                for m, ii, kk, s, d in zip(sources, i, k, strides, dilations)
+            )
+            c = o // group_out * group_in + j
+            products.append(((n, o, *i), None if -1 in at else (n, c, *at), (o, j, *k)))
+    return (batch, out_channels, *out_spatial), products
+
+
+def reference_layer_sums(
+    x: object, w: object, bias: object = None, *, multiply_padding: bool = False, **options: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """The layer's values (an object array of Python scalars, exact for integers) and per
+    output ``|bias| + sum |x||w|`` (the scale of rounding errors), from
+    :func:`layer_products`. Neither flips nor conjugates the weights::
+
+        y[n, o, i] = bias[o] + sum_{j, k} pad(x)[n, g*C + j, i*stride + k*dilation] * w[o, j, k]
+
+    A cell of zero padding is no term of the sum unless ``multiply_padding`` (0 * inf is
+    nan, as PyTorch computes).
+    """
+    xs, ws = np.array(to_nested(x), dtype=object), np.array(to_nested(w), dtype=object)
+    shape, products = layer_products(xs.shape, ws.shape, **options)  # type: ignore[arg-type]
+    offsets = [0] * shape[1] if bias is None else list(to_nested(bias))  # type: ignore[call-overload]
+    values = np.empty(shape, dtype=object)
+    magnitude = np.zeros(shape)
+    for out in product(*map(range, shape)):
+        values[out] = offsets[out[1]]
+        magnitude[out] = abs(complex(offsets[out[1]]))
+    for out, at, k in products:
+        if at is None:
+            if multiply_padding:
+                values[out] = values[out] + 0 * ws[k]
+            continue
+        values[out] = values[out] + xs[at] * ws[k]
+        magnitude[out] += abs(complex(xs[at])) * abs(complex(ws[k]))
     return values, magnitude
 
 
@@ -400,4 +402,29 @@ def reference_layer(x: object, w: object, bias: object = None, **options: object
     >>> reference_layer([[[1, 2, 3]]], [[[1, 1]]], transposed=True, stride=2).tolist()
     [[[1, 1, 2, 2, 3, 3]]]
     """
-    return reference_layer_sums(x, w, bias, **options)[0]  # type: ignore[arg-type]
+    return reference_layer_sums(x, w, bias, **options)[0]
+
+
+def reference_layer_backward(
+    x: object, w: object, grad: object, **options: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """dL/dx, dL/dw and dL/db of ``L = sum(G * y)``, one product at a time: a product
+    ``x[at] * w[k]`` that ``y[out]`` sums adds ``G[out] * w[k]`` to ``dL/dx[at]`` (the cell the
+    padding copied) and ``G[out] * x[at]`` to ``dL/dw[k]``.
+
+    >>> [a.tolist() for a in reference_layer_backward([[[2, 1, 3]]], [[[1, -1]]], [[[1, 1]]])]
+    [[[[1, 0, -1]]], [[[3, 4]]], [2]]
+    """
+    xs, ws = np.array(to_nested(x), dtype=object), np.array(to_nested(w), dtype=object)
+    g = np.array(to_nested(grad), dtype=object)
+    shape, products = layer_products(xs.shape, ws.shape, **options)  # type: ignore[arg-type]
+    assert g.shape == shape, (g.shape, shape)
+    grad_x, grad_w = np.zeros(xs.shape, dtype=object), np.zeros(ws.shape, dtype=object)
+    for out, at, k in products:
+        if at is not None:
+            grad_x[at] = grad_x[at] + g[out] * ws[k]
+            grad_w[k] = grad_w[k] + g[out] * xs[at]
+    grad_b = np.zeros(shape[1], dtype=object)
+    for out in product(*map(range, shape)):
+        grad_b[out[1]] = grad_b[out[1]] + g[out]
+    return grad_x, grad_w, grad_b
