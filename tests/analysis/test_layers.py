@@ -15,8 +15,15 @@ from hypothesis import Phase, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import convcli
-from convcli import ConvcliError, LayerError, convolve, correlate, layer, layer_terms
+from convcli import (
+    ConvcliError,
+    LayerError,
+    convolve,
+    correlate,
+    layer,
+    layer_backward,
+    layer_terms,
+)
 from tests.reference import PAD_MODE_NAMES, layer_pads, reference_layer_sums
 
 # --------------------------------------------------------------------------- cases
@@ -524,3 +531,228 @@ def test_the_terms_of_a_strided_transposed_layer_with_inf_weights():
     assert terms.output.tolist() == [[[1.0, np.inf, 2.0, np.inf, 3.0, np.inf]]]
     assert terms.terms[0, 0, 0].tolist() == terms.output[0, 0].tolist()
     assert terms.agrees and terms.twin_agrees
+
+
+# --------------------------------------------------------------------------- errors
+
+# (input shape, weight shape, bias shape, options, words the one-line message must have)
+REFUSALS = {
+    "channels": (
+        (2, 3, 8, 8),
+        (4, 2, 3, 3),
+        None,
+        {},
+        ["(2, 3, 8, 8)", "(4, 2, 3, 3)", "3 channels", "(C_out, 3, kH, kW)"],
+    ),
+    "groups not dividing the output channels": (
+        (1, 6, 5),
+        (4, 2, 3),
+        None,
+        {"groups": 3},
+        ["(1, 6, 5)", "(4, 2, 3)", "groups=3", "divide"],
+    ),
+    "groups not dividing the input channels": (
+        (1, 5, 5),
+        (4, 2, 3),
+        None,
+        {"groups": 2},
+        ["(1, 5, 5)", "(4, 2, 3)", "groups=2"],
+    ),
+    "groups not dividing a transposed layer's channels": (
+        (1, 4, 5),
+        (4, 1, 2),
+        None,
+        {"groups": 3, "transposed": True},
+        ["(1, 4, 5)", "(4, 1, 2)", "groups=3"],
+    ),
+    "transposed channels": (
+        (1, 2, 5),
+        (3, 1, 2),
+        None,
+        {"transposed": True},
+        ["(1, 2, 5)", "(3, 1, 2)", "(C_in, C_out/groups, kL)"],
+    ),
+    "bias length": (
+        (1, 2, 5),
+        (3, 2, 2),
+        (4,),
+        {},
+        ["(4,)", "(3, 2, 2)", "must have shape (3,)"],
+    ),
+    "bias of a transposed layer": (
+        (1, 2, 5),
+        (2, 3, 2),
+        (2,),
+        {"transposed": True},
+        ["(2,)", "(2, 3, 2)", "(3,)"],
+    ),
+    "channels-first tensors given as nhwc": (
+        (2, 3, 8, 8),
+        (4, 3, 3, 3),
+        None,
+        {"layout": "nhwc"},
+        ["(2, 3, 8, 8)", "(4, 3, 3, 3)", "(kH, kW, 8, C_out)"],
+    ),
+    "channels-last tensors given as nchw": (
+        (2, 8, 8, 3),
+        (3, 3, 3, 4),
+        None,
+        {},
+        ["(2, 8, 8, 3)", "(3, 3, 3, 4)", "(C_out, 8, kH, kW)"],
+    ),
+    "output_padding not below the stride": (
+        (1, 2, 5),
+        (2, 3, 3),
+        None,
+        {"transposed": True, "stride": 2, "output_padding": 2},
+        ["output_padding=2", "stride (2)", "dilation (1)"],
+    ),
+    "output_padding not below the dilation": (
+        (1, 2, 5, 5),
+        (2, 3, 3, 3),
+        None,
+        {"transposed": True, "stride": (2, 1), "dilation": 3, "output_padding": (1, 3)},
+        ["output_padding=(1, 3)", "stride ((2, 1))", "dilation ((3, 3))", "axis 1"],
+    ),
+    "5-D weights for a 4-D batched input": (
+        (2, 3, 8, 8),
+        (4, 3, 3, 3, 3),
+        None,
+        {},
+        ["(2, 3, 8, 8)", "(4, 3, 3, 3, 3)", "unbatched", "3-D layer"],
+    ),
+    "4-D weights for a 5-D input": (
+        (2, 3, 4, 8, 8),
+        (4, 3, 3, 3),
+        None,
+        {},
+        ["(2, 3, 4, 8, 8)", "(4, 3, 3, 3)", "2-D layer"],
+    ),
+    "2-D weights": ((1, 2, 5), (3, 2), None, {}, ["(3, 2)", "3-, 4- or 5-D weights"]),
+    "6-D weights": ((1, 2, 5), (1, 1, 2, 2, 2, 2), None, {}, ["(1, 1, 2, 2, 2, 2)", "6-D"]),
+    "output_padding without transposed": (
+        (1, 2, 5),
+        (3, 2, 2),
+        None,
+        {"output_padding": 1},
+        ["output_padding=1", "transposed=True"],
+    ),
+    "a convention that is not a layer's": (
+        (1, 2, 5),
+        (3, 2, 2),
+        None,
+        {"convention": "scipy"},
+        ["'scipy'", "convcli, torch, tensorflow"],
+    ),
+    "a transposed layer padded by reflection": (
+        (1, 2, 5),
+        (2, 3, 2),
+        None,
+        {"transposed": True, "pad_mode": "reflect"},
+        ["pad_mode='reflect'", "zeros only"],
+    ),
+    "padding that crops a transposed layer to nothing": (
+        (1, 2, 5),
+        (2, 1, 2),
+        None,
+        {"transposed": True, "padding": 9},
+        ["padding 9", "6 cells"],
+    ),
+    "torch's conv_transpose with a named padding": (
+        (1, 2, 5),
+        (2, 1, 2),
+        None,
+        {"transposed": True, "padding": "same", "convention": "torch"},
+        ["conv_transpose1d", "'same'"],
+    ),
+    "stride for the wrong number of axes": (
+        (1, 2, 8, 8),
+        (2, 2, 2, 2),
+        None,
+        {"stride": (1, 1, 1)},
+        ["stride", "3 values"],
+    ),
+    "output_padding for the wrong number of axes": (
+        (1, 2, 8, 8),
+        (2, 1, 2, 2),
+        None,
+        {"transposed": True, "stride": 2, "output_padding": (1, 1, 1)},
+        ["output_padding", "3 values"],
+    ),
+    "groups below 1": ((1, 2, 5), (3, 2, 2), None, {"groups": 0}, ["groups=0"]),
+    "a negative output_padding": (
+        (1, 2, 5),
+        (2, 3, 2),
+        None,
+        {"transposed": True, "output_padding": -1},
+        ["output_padding=-1"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REFUSALS)
+def test_every_refusal_is_one_line_naming_the_shapes(name):
+    x_shape, w_shape, bias_shape, options, words = REFUSALS[name]
+    bias = None if bias_shape is None else np.ones(bias_shape)
+    for function in (layer, layer_terms, layer_backward):
+        with pytest.raises(ConvcliError) as caught:
+            function(np.ones(x_shape), np.ones(w_shape), bias=bias, **options)
+        message = str(caught.value)
+        assert isinstance(caught.value, ValueError)
+        assert "\n" not in message
+        for word in words:
+            assert word in message, (word, message)
+
+
+def test_shape_errors_are_layer_errors():
+    with pytest.raises(LayerError, match=r"^the input \(2, 3, 8, 8\) has 3 channels"):
+        layer(np.ones((2, 3, 8, 8)), np.ones((4, 2, 3, 3)))
+
+
+@pytest.mark.xfail(strict=True, reason="convention='tensorflow' takes complex tensors in a layer")
+def test_tensorflow_refuses_complex_layers_as_its_one_channel_convention_does():
+    with pytest.raises(ConvcliError, match="real tensors only"):
+        correlate([1j, 2, 3], [1, 1], convention="tensorflow", padding="valid")
+    with pytest.raises(ConvcliError, match="real tensors only"):
+        layer([[1j, 2, 3]], [[[1, 1]]], convention="tensorflow", padding="valid")
+
+
+WRONG_TYPES = {
+    "groups": ("2", 2.0, True, None),
+    "transposed": ("yes", 1, None),
+    "layout": (1, None),
+    "padding": (1.5, None, {1: 2}),
+    "stride": (1.5, None),
+    "dilation": (2.0, None),
+    "pad_mode": (None, 0),
+    "convention": (None, 1),
+}
+
+
+@pytest.mark.parametrize(
+    "name, value", [(name, value) for name, values in WRONG_TYPES.items() for value in values]
+)
+def test_options_of_a_wrong_type_are_type_errors_naming_the_option(name, value):
+    with pytest.raises(TypeError, match=name):
+        layer(np.ones((1, 2, 5)), np.ones((3, 2, 2)), **{name: value})
+
+
+@pytest.mark.parametrize("value", [1.0, True, "x", None])
+def test_output_padding_of_a_wrong_type_is_a_type_error(value):
+    with pytest.raises((TypeError, ConvcliError), match="output_padding"):
+        layer(
+            np.ones((1, 2, 5)), np.ones((2, 3, 2)), transposed=True, stride=2, output_padding=value
+        )
+
+
+@pytest.mark.parametrize(
+    "x, w, bias, name",
+    [
+        ("abc", [[[1]]], None, "input"),
+        ([[1]], None, None, "weights"),
+        ([[1]], [[[1]]], "b", "bias"),
+    ],
+)
+def test_arrays_of_a_wrong_type_are_type_errors_naming_the_argument(x, w, bias, name):
+    with pytest.raises(TypeError, match=name):
+        layer(x, w, bias)
