@@ -153,12 +153,13 @@ def layer_cases(
     padding_forms: tuple[str, ...] = PADDING_FORMS,
     strides: int = 3,
     dilations: int = 2,
+    group_counts: tuple[int, ...] = (1, 1, 2, 3),
 ) -> Case:
     """A forward (or transposed) layer small enough for the naive loop: up to 3 groups of 1-2
     input and 1-2 output channels (depthwise and channel multipliers included), a batch of 1-2,
     a bias or none."""
     d = draw(st.sampled_from(dims))
-    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    groups = draw(st.sampled_from(group_counts))
     group_in, group_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     kernel = tuple(draw(st.integers(1, (4, 3, 2)[d - 1])) for _ in range(d))
     stride, dilation = draw(per_axis(d, 1, strides)), draw(per_axis(d, 1, dilations))
