@@ -99,6 +99,7 @@ from pathlib import Path
 from signal import SIGKILL
 from typing import IO, Any
 
+import layers
 import numpy as np
 from machine import cpu_model
 
@@ -1333,6 +1334,28 @@ def stream_targets(rows: list[StreamRow], cli_rows: list[CliRow]) -> list[Target
     return [memory, check(label_rate, ratio, 1.0, detail, at_most=False)]
 
 
+def layer_targets(rows: list[layers.LayerRow], torch_here: bool) -> list[Target]:
+    time_ratio, memory_ratio, detail = layers.layer_measures(rows)
+    if not torch_here:
+        detail = "torch is not installed"
+    return [
+        check(
+            "layers: at most 1.0x torch float64 on every case",
+            time_ratio,
+            1.0,
+            detail,
+            at_most=True,
+        ),
+        check(
+            "layers: peak memory at most torch float64's on every case",
+            memory_ratio,
+            1.0,
+            detail,
+            at_most=True,
+        ),
+    ]
+
+
 def targets_section(targets: list[Target]) -> str:
     tally = {
         status: sum(t.status == status for t in targets)
@@ -1431,6 +1454,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also save every measurement")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--pinned", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--layer-worker", nargs="+", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -1471,6 +1495,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if arguments.pinned:
         pinned_main(arguments.pinned)
         return
+    if arguments.layer_worker:
+        layers.worker_main(arguments.layer_worker)
+        return
     settings = make_settings(arguments)
     libraries = available_libraries()
     progress = progress_printer()
@@ -1482,6 +1509,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         cli_rows = run_cli(settings, folder, progress)
         startup_rows = run_startup(settings, progress)
         stream_rows = run_stream(settings, folder, progress)
+    layer_rows = (
+        layers.run_layers(
+            settings.quick, settings.repeats, settings.budget, settings.selected, progress
+        )
+        if "torch" in libraries
+        else []
+    )
     columns = [impl for impl, (library, _) in REFERENCES.items() if library in libraries]
     if engine_rows:
         sections.append(engine_section(engine_rows, columns, settings))
@@ -1491,14 +1525,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         sections.append(cli_section(cli_rows + startup_rows))
     if stream_rows:
         sections.append(stream_section(stream_rows, cli_rows))
+    if layer_rows:
+        sections.append(layers.layer_section(layer_rows, seconds_text))
     targets = engine_targets(engine_rows)
     targets += pinned_targets(pinned_rows)
     targets += cli_targets(cli_rows + startup_rows)
     targets += stream_targets(stream_rows, cli_rows)
+    targets += layer_targets(layer_rows, "torch" in libraries)
     sections.append(targets_section(targets))
     print("\n\n".join(sections))
     if arguments.json:
-        save_json(arguments.json, engine_rows, pinned_rows, cli_rows + startup_rows, stream_rows)
+        save_json(
+            arguments.json,
+            engine_rows,
+            pinned_rows,
+            cli_rows + startup_rows,
+            stream_rows,
+            layer_rows,
+        )
 
 
 def save_json(path: Path, *groups: list) -> None:

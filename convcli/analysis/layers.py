@@ -571,13 +571,13 @@ def _tap_sums(
     padded channel (rows padded, the extra columns cropped at the end), which is faster
     than a strided view."""
     geometry = layer_plan.geometry
-    source = _padded(inputs, geometry, pad_mode)
     if layer_plan.group_out > 1:  # a channel multiplier: each input channel feeds several
-        source = np.repeat(source, layer_plan.group_out, axis=1)
+        inputs = np.repeat(inputs, layer_plan.group_out, axis=1)
     taps = weights.reshape(layer_plan.out_channels, -1)
     cells = list(np.ndindex(layer_plan.kernel_shape))
     out_shape = geometry.output_shape
     if any(s > 1 for s in geometry.stride):
+        source = _padded(inputs, geometry, pad_mode)
         total = None
         for t, cell in enumerate(cells):
             term = source[_window(cell, geometry, out_shape)] * _column(taps[:, t], out_shape)
@@ -588,18 +588,51 @@ def _tap_sums(
     pitch = [math.prod(padded_shape[a + 1 :]) for a in range(len(padded_shape))]
     run = out_shape[0] * pitch[0]
     offsets = [sum(k * d * p for k, d, p in zip(cell, geometry.dilation, pitch)) for cell in cells]
-    batch, channels = source.shape[:2]
-    size = math.prod(padded_shape)
-    flat = np.zeros((batch, channels, max(size, max(offsets) + run)), dtype=source.dtype)
-    flat[..., :size] = source.reshape(batch, channels, -1)
-    total = flat[..., offsets[0] : offsets[0] + run] * taps[:, 0, None]
-    term = np.empty_like(total)
-    for t in range(1, len(cells)):
-        np.multiply(flat[..., offsets[t] : offsets[t] + run], taps[:, t, None], out=term)
-        np.add(total, term, out=total)
+    flat = _padded_rows(inputs, geometry, pad_mode, max(offsets) + run)
+    batch, channels = flat.shape[:2]
+    total = np.empty((batch, channels, run), dtype=flat.dtype)
+    block = max(1, _COLUMN_BYTES // 2 // (run * flat.itemsize))  # channels kept in cache
+    term = np.empty((min(block, channels), run), dtype=flat.dtype)
+    for n in range(batch):
+        for first in range(0, channels, block):
+            rows, sums = flat[n, first : first + block], total[n, first : first + block]
+            weights, products = taps[first : first + block], term[: len(sums)]
+            np.multiply(rows[:, offsets[0] : offsets[0] + run], weights[:, :1], out=sums)
+            for t in range(1, len(cells)):
+                np.multiply(
+                    rows[:, offsets[t] : offsets[t] + run], weights[:, t : t + 1], out=products
+                )
+                np.add(sums, products, out=sums)
     wide = total.reshape(batch, channels, out_shape[0], *padded_shape[1:])
     kept: tuple[Any, ...] = (Ellipsis, *(slice(0, n) for n in out_shape))
-    return np.ascontiguousarray(wide[kept])
+    return wide[kept]  # a view: the padded columns' sums are not worth a copy to drop
+
+
+def _padded_rows(
+    inputs: np.ndarray, geometry: Geometry, pad_mode: PadMode, length: int
+) -> np.ndarray:
+    """Each channel padded and flattened into a row of at least ``length`` cells (zeros
+    past the padded ones), written once into a new array."""
+    batch, channels = inputs.shape[:2]
+    size = math.prod(geometry.padded_shape)
+    flat = np.empty((batch, channels, max(size, length)), dtype=inputs.dtype)
+    flat[..., size:] = 0
+    padded = flat[..., :size].reshape(batch, channels, *geometry.padded_shape)
+    if pad_mode != "zeros":
+        padded[...] = _padded(inputs, geometry, pad_mode)
+        return flat
+    inner: tuple[Any, ...] = (
+        Ellipsis,
+        *(slice(before, before + n) for n, (before, _) in zip(inputs.shape[2:], geometry.pads)),
+    )
+    padded[inner] = inputs
+    for axis, (before, after) in enumerate(geometry.pads, start=2):
+        lead = (slice(None),) * axis
+        start: Any = (*lead, slice(0, before))
+        end: Any = (*lead, slice(padded.shape[axis] - after, None))
+        padded[start] = 0
+        padded[end] = 0
+    return flat
 
 
 def _column(values: np.ndarray, spatial: tuple[int, ...]) -> np.ndarray:
@@ -656,54 +689,92 @@ def _gathered(
 
 
 def _transposed(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) -> np.ndarray:
-    """The transposed layer: every input cell spread through the kernel over the output
-    (a matrix product per group, then one strided add per tap: col2im), cropped by the
-    padding."""
+    """The transposed layer: every input cell spread through the kernel over the output.
+
+    A matrix product per group gives each tap's contribution to every output channel
+    (col2im's columns); a tap lands on every ``stride``-th output, so the contributions
+    are added into one contiguous array per output phase (the cells ``r, r + stride,
+    ...``), which are then interleaved into the output, cropped by the padding.
+    """
     geometry = layer_plan.geometry
     spatial = layer_plan.input_spatial
-    full = tuple(
-        (n - 1) * s + e
-        for n, s, e in zip(
-            spatial, geometry.stride, spans(layer_plan.kernel_shape, geometry.dilation)
+    kernel_shape = layer_plan.kernel_shape
+    groups, group_in, group_out = layer_plan.groups, layer_plan.group_in, layer_plan.group_out
+    cells = list(np.ndindex(kernel_shape))
+    full = [
+        (n - 1) * s + d * (k - 1) + 1
+        for n, s, d, k in zip(spatial, geometry.stride, geometry.dilation, kernel_shape)
+    ]
+    # per axis, each kernel index's output phase and its shift within the phase
+    landing = [
+        [divmod(k * d, s)[::-1] for k in range(size)]
+        for size, d, s in zip(kernel_shape, geometry.dilation, geometry.stride)
+    ]
+    phases = {
+        phase: np.zeros(
+            (
+                layer_plan.batch,
+                groups,
+                group_out,
+                *(-(-(f - r) // s) for f, r, s in zip(full, phase, geometry.stride)),
+            ),
+            dtype=inputs.dtype,
         )
-    )
-    size = tuple(
-        max(f, before + n)
-        for f, (before, _), n in zip(full, geometry.pads, layer_plan.output_spatial)
-    )
-    out_channels = layer_plan.out_channels
-    result = np.zeros((layer_plan.batch, out_channels, *size), dtype=inputs.dtype)
-    cells = list(np.ndindex(layer_plan.kernel_shape))
+        for phase in np.ndindex(*(min(s, f) for s, f in zip(geometry.stride, full)))
+    }
+    if group_in == 1:
+        taps = weights.reshape(groups, group_out, len(cells)).transpose(2, 0, 1)
+    else:  # rows ordered (tap, output channel): each tap's columns are contiguous
+        by_tap = weights.reshape(groups, group_in, group_out, len(cells)).transpose(0, 3, 2, 1)
+        matrix = np.ascontiguousarray(by_tap).reshape(groups, -1, group_in)
+    rest = math.prod(spatial[1:])
+    values = len(cells) * layer_plan.out_channels * rest
     with np.errstate(invalid="ignore", over="ignore"):
-        if layer_plan.group_in == 1:
-            source = np.repeat(inputs, layer_plan.group_out, axis=1)
-            taps = weights.reshape(out_channels, -1)
-            for t, cell in enumerate(cells):
-                result[_window(cell, geometry, spatial)] += source * _column(taps[:, t], spatial)
-        else:
-            groups, group_in = layer_plan.groups, layer_plan.group_in
-            matrix = np.ascontiguousarray(weights.reshape(groups, group_in, -1).transpose(0, 2, 1))
-            rest = math.prod(spatial[1:])
-            for n in range(layer_plan.batch):
-                for first, count in _row_chunks(
-                    spatial[0], out_channels * len(cells) * rest, inputs.itemsize
-                ):
-                    rows = inputs[n, :, first : first + count].reshape(groups, group_in, -1)
-                    columns = np.matmul(matrix, rows).reshape(
-                        out_channels, len(cells), count, *spatial[1:]
+        for n in range(layer_plan.batch):
+            for first, count in _row_chunks(spatial[0], values, inputs.itemsize):
+                rows = inputs[n, :, first : first + count].reshape(groups, group_in, count * rest)
+                if group_in == 1:
+                    columns = taps[..., None] * rows[None]
+                else:
+                    columns = np.matmul(matrix, rows).reshape(groups, len(cells), group_out, -1)
+                    columns = columns.transpose(1, 0, 2, 3)
+                for t, cell in enumerate(cells):
+                    phase = tuple(landing[a][k][0] for a, k in enumerate(cell))
+                    shifts = [landing[a][k][1] for a, k in enumerate(cell)]
+                    shifts[0] += first
+                    where: tuple[Any, ...] = (
+                        n,
+                        Ellipsis,
+                        *(slice(q, q + c) for q, c in zip(shifts, (count, *spatial[1:]))),
                     )
-                    target = result[n]
-                    for t, cell in enumerate(cells):
-                        window = _window(cell, geometry, (count, *spatial[1:]), first)
-                        target[window] += columns[:, t]
-    crop: tuple[Any, ...] = (
-        Ellipsis,
-        *(
-            slice(before, before + n)
-            for (before, _), n in zip(geometry.pads, layer_plan.output_spatial)
-        ),
-    )
-    return np.ascontiguousarray(result[crop])
+                    phases[phase][where] += columns[t].reshape(
+                        groups, group_out, count, *spatial[1:]
+                    )
+    pieces = []
+    for phase, values_of_phase in phases.items():
+        target: list[slice] = []
+        source: list[slice] = []
+        for r, s, (before, _), size, length in zip(
+            phase,
+            geometry.stride,
+            geometry.pads,
+            layer_plan.output_spatial,
+            values_of_phase.shape[3:],
+        ):
+            start = (r - before) % s  # the first output cell of this phase
+            offset = (start + before - r) // s
+            count = max(0, min(len(range(start, size, s)), length - offset))
+            target.append(slice(start, start + s * count, s))
+            source.append(slice(offset, offset + count))
+        into: Any = (Ellipsis, *target)
+        taken: Any = (Ellipsis, *source)
+        pieces.append((into, values_of_phase[taken]))
+    shape = (layer_plan.batch, groups, group_out, *layer_plan.output_spatial)
+    filled = sum(piece.size for _, piece in pieces) == math.prod(shape)
+    out = np.empty(shape, dtype=inputs.dtype) if filled else np.zeros(shape, dtype=inputs.dtype)
+    for into, piece in pieces:
+        out[into] = piece
+    return out.reshape(layer_plan.batch, layer_plan.out_channels, *layer_plan.output_spatial)
 
 
 # --------------------------------------------------------------------------- the terms
