@@ -280,6 +280,7 @@ def test_complex_layers_multiply_the_weights_unconjugated(case):
     check(case)
 
 
+@pytest.mark.slow
 @given(layer_cases(transposed=True, values=complexes))
 def test_complex_transposed_layers_multiply_the_weights_unconjugated(case):
     check(case)
@@ -526,6 +527,7 @@ def test_a_transposed_layer_is_the_bias_plus_one_transposed_term_per_channel(cas
     assert (terms.terms.sum(axis=2) + bias).tolist() == output.tolist()
 
 
+@pytest.mark.slow
 @given(layer_cases(dims=(1, 2)), st.booleans())
 def test_layer_terms_are_channels_first_and_batched_whatever_the_layout(case, batched):
     expected = layer_terms(case.x[:1], case.w, case.bias, **case.keywords)
@@ -809,6 +811,7 @@ def test_layer_backward_equals_the_naive_backward_exactly(case_and_grad):
     )
 
 
+@pytest.mark.slow
 @given(backward_cases(values=floats, dims=(1, 2)))
 def test_layer_backward_equals_the_naive_backward_in_floats(case_and_grad):
     case, grad = case_and_grad
@@ -820,6 +823,7 @@ def test_layer_backward_equals_the_naive_backward_in_floats(case_and_grad):
     assert result.largest_difference <= 1e-12 * max(1.0, np.abs(result.grad_weight).max())
 
 
+@pytest.mark.slow
 @given(backward_cases(values=python_ints, dims=(1, 2)))
 def test_layer_backward_is_exact_past_int64(case_and_grad):
     case, grad = case_and_grad
