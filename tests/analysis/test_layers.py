@@ -25,6 +25,7 @@ from convcli import (
     layer_backward,
     layer_terms,
 )
+from convcli.options import PAD_MODES
 from tests.reference import (
     PAD_MODE_NAMES,
     layer_pads,
@@ -912,3 +913,115 @@ def test_layer_backward_past_int64_from_a_large_upstream_gradient():
     result = layer_backward([[[1, 1]]], [[[1]]], [[[2**62, 2**62]]])
     assert result.grad_weight.tolist() == [[[2**63]]]
     assert result.grad_input.tolist() == [[[2**62, 2**62]]]
+
+
+# --------------------------------------------------------------------------- CNN sizes
+
+
+def windowed_layer(x, w, *, stride, pads, dilation, groups, pad_mode="zeros"):
+    """A 2-D layer by numpy alone, for sizes the naive loop is too slow for: every kernel
+    tap's strided view of the padded input, summed over the group's channels by einsum."""
+    padded = np.pad(x, [(0, 0), (0, 0), *pads], mode=PAD_MODES[pad_mode])
+    (s0, s1), (d0, d1) = stride, dilation
+    k0, k1 = w.shape[2:]
+    rows = (padded.shape[2] - d0 * (k0 - 1) - 1) // s0 + 1
+    cols = (padded.shape[3] - d1 * (k1 - 1) - 1) // s1 + 1
+    n, c = x.shape[:2]
+    grouped = w.reshape(groups, -1, *w.shape[1:])
+    y = np.zeros((n, groups, grouped.shape[1], rows, cols), dtype=np.result_type(x, w))
+    for a, b in np.ndindex(k0, k1):
+        view = padded[:, :, a * d0 :: s0, b * d1 :: s1][:, :, :rows, :cols]
+        view = view.reshape(n, groups, c // groups, rows, cols)
+        y += np.einsum("ngcij,goc->ngoij", view, grouped[..., a, b])
+    return y.reshape(n, -1, rows, cols)
+
+
+def windowed_transposed(x, w, *, stride, pads, dilation, groups, output_padding=(0, 0)):
+    """A 2-D transposed layer by numpy alone: each tap's products added into a strided view
+    of the uncropped output, which the padding then crops."""
+    (s0, s1), (d0, d1) = stride, dilation
+    n, c, h, v = x.shape
+    k0, k1 = w.shape[2:]
+    full = ((h - 1) * s0 + d0 * (k0 - 1) + 1, (v - 1) * s1 + d1 * (k1 - 1) + 1)
+    out = [f - b - a + p for f, (b, a), p in zip(full, pads, output_padding)]
+    size = [max(f, b + o) for f, (b, _), o in zip(full, pads, out)]
+    grouped = w.reshape(groups, c // groups, *w.shape[1:])
+    y = np.zeros((n, groups, w.shape[1], *size), dtype=np.result_type(x, w))
+    rows = x.reshape(n, groups, c // groups, h, v)
+    for a, b in np.ndindex(k0, k1):
+        target = y[
+            ..., a * d0 : a * d0 + (h - 1) * s0 + 1 : s0, b * d1 : b * d1 + (v - 1) * s1 + 1 : s1
+        ]
+        target += np.einsum("ngcij,gco->ngoij", rows, grouped[..., a, b])
+    (b0, _), (b1, _) = pads
+    return y.reshape(n, -1, *size)[..., b0 : b0 + out[0], b1 : b1 + out[1]]
+
+
+# channels, groups, input size, kernel, stride, dilation, pads: each takes the sums through
+# several blocks of rows (im2col) or of channels (depthwise)
+CNN_SIZES = {
+    "im2col in row blocks": (16, 8, 1, (66, 62), (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),
+    "grouped, strided": (12, 6, 3, (70, 60), (3, 2), (2, 1), (1, 2), ((2, 0), (1, 3))),
+    "depthwise in channel blocks": (
+        24,
+        24,
+        24,
+        (120, 118),
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        ((1, 1), (1, 1)),
+    ),
+    "channel multiplier, dilated": (20, 40, 20, (90, 90), (3, 3), (1, 1), (2, 2), ((2, 2), (2, 2))),
+    "depthwise strided": (16, 16, 16, (64, 64), (3, 3), (2, 2), (1, 1), ((1, 1), (1, 1))),
+}
+
+
+@pytest.mark.parametrize("name", CNN_SIZES)
+@pytest.mark.parametrize("pad_mode", ["zeros", "reflect"])
+def test_layers_at_cnn_sizes_equal_numpy_windows(name, pad_mode):
+    c_in, c_out, groups, spatial, kernel, stride, dilation, pads = CNN_SIZES[name]
+    rng = np.random.default_rng(16)
+    x = rng.integers(-9, 10, (2, c_in, *spatial))
+    w = rng.integers(-9, 10, (c_out, c_in // groups, *kernel))
+    options = {"stride": stride, "dilation": dilation, "groups": groups}
+    expected = windowed_layer(x, w, pads=pads, pad_mode=pad_mode, **options)
+    got = layer(x, w, padding=pads, pad_mode=pad_mode, **options)
+    assert got.dtype == np.int64 and np.array_equal(got, expected)
+    got = layer(x.astype(float), w.astype(float), padding=pads, pad_mode=pad_mode, **options)
+    assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", CNN_SIZES)
+def test_transposed_layers_at_cnn_sizes_equal_numpy_windows(name):
+    c_in, c_out, groups, spatial, kernel, stride, dilation, pads = CNN_SIZES[name]
+    rng = np.random.default_rng(61)
+    x = rng.integers(-9, 10, (2, c_in, *spatial))
+    w = rng.integers(-9, 10, (c_in, c_out // groups, *kernel))
+    extra = tuple(max(s, d) - 1 for s, d in zip(stride, dilation))
+    options = {"stride": stride, "dilation": dilation, "groups": groups, "output_padding": extra}
+    expected = windowed_transposed(x, w, pads=pads, **options)
+    got = layer(x, w, padding=pads, transposed=True, **options)
+    assert got.dtype == np.int64 and np.array_equal(got, expected)
+
+
+@given(layer_cases(dims=(2,), padding_forms=("pairs",), group_counts=(1, 2)), st.booleans())
+def test_the_numpy_windows_equal_the_naive_loop(case, transposed):
+    """The references above, on layers small enough for the naive loop."""
+    options = {name: as_tuple(case.options[name], 2) for name in ("stride", "dilation")}
+    options["groups"] = case.options["groups"]
+    pads = case.options["padding"]
+    if transposed:
+        w = case.w.reshape(options["groups"], -1, *case.w.shape[1:]).swapaxes(1, 2)
+        w = w.reshape(case.x.shape[1], -1, *case.w.shape[2:])
+        out = layer_products(case.x.shape, w.shape, transposed=True, padding=pads, **options)[0]
+        assume(min(out[2:]) > 0)
+        got = windowed_transposed(case.x, w, pads=pads, **options)
+        expected = reference_layer_sums(case.x, w, transposed=True, padding=pads, **options)[0]
+    else:
+        pad_mode = case.options["pad_mode"]
+        got = windowed_layer(case.x, case.w, pads=pads, pad_mode=pad_mode, **options)
+        expected = reference_layer_sums(case.x, case.w, padding=pads, pad_mode=pad_mode, **options)[
+            0
+        ]
+    assert got.tolist() == expected.tolist()
