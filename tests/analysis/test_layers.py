@@ -271,6 +271,7 @@ def test_float_layers_equal_the_naive_loop(case):
     check(case)
 
 
+@pytest.mark.slow
 @given(layer_cases(transposed=True, values=floats))
 def test_float_transposed_layers_equal_the_naive_loop(case):
     check(case)
@@ -350,7 +351,7 @@ def huge_int64(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 EXACT = {"python": python_ints, "wide": wide_ints, "huge": huge_int64}
 
 
-@pytest.mark.parametrize("values", EXACT)
+@pytest.mark.parametrize("values", ["python", "wide", pytest.param("huge", marks=pytest.mark.slow)])
 @given(data=st.data())
 def test_integer_layers_are_exact(values, data):
     case = data.draw(layer_cases(values=EXACT[values], transposed=data.draw(st.booleans())))
@@ -1007,6 +1008,7 @@ def test_transposed_layers_at_cnn_sizes_equal_numpy_windows(name):
     assert got.dtype == np.int64 and np.array_equal(got, expected)
 
 
+@pytest.mark.slow
 @given(layer_cases(dims=(2,), padding_forms=("pairs",), group_counts=(1, 2)), st.booleans())
 def test_the_numpy_windows_equal_the_naive_loop(case, transposed):
     """The references above, on layers small enough for the naive loop."""
