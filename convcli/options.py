@@ -239,8 +239,9 @@ def _as_pad_pair(axis: object) -> tuple[int, ...]:
     raise ConvcliError(f"padding entry {axis!r} is not an integer or a (before, after) pair")
 
 
-def parse_per_axis(value: PerAxis, name: str) -> tuple[int, ...]:
-    """Normalise a stride or dilation (an int, ``"2,1"``, or a sequence) to positive ints.
+def parse_per_axis(value: PerAxis, name: str, least: int = 1) -> tuple[int, ...]:
+    """Normalise a stride or dilation (an int, ``"2,1"``, or a sequence) to ints of at least
+    ``least``.
 
     >>> parse_per_axis("2,1", "stride")
     (2, 1)
@@ -262,8 +263,8 @@ def parse_per_axis(value: PerAxis, name: str) -> tuple[int, ...]:
         counts = tuple(int(n) for n in value)
     else:
         raise TypeError(f"{name} {value!r} is not an integer or a sequence of integers")
-    if any(n < 1 for n in counts):
-        raise ConvcliError(f"{name} must be at least 1, got {value!r}")
+    if any(n < least for n in counts):
+        raise ConvcliError(f"{name} must be at least {least}, got {value!r}")
     return counts
 
 

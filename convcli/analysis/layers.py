@@ -18,6 +18,7 @@ else as int64 or Python ints.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,33 +122,13 @@ class Layer:
         )
         if options.convention != "convcli":
             options = options.replace(multiply_padding=True)  # 0 * inf is nan there
-        if isinstance(output_padding, int) and not isinstance(output_padding, bool):
-            if output_padding < 0:
-                raise LayerError(f"output_padding={output_padding} must be at least 0")
-            extra: tuple[int, ...] = (output_padding,)
-        else:
-            extra = tuple(
-                n - 1 for n in parse_per_axis(_plus_one(output_padding), "output_padding")
-            )
         return cls(
             options=options,
             groups=groups,
             layout=layout,
             transposed=transposed,
-            output_padding=extra,
+            output_padding=parse_per_axis(output_padding, "output_padding", least=0),
         )
-
-
-def _plus_one(value: PerAxis) -> PerAxis:
-    """output_padding's forms shifted by one, so parse_per_axis (which wants counts) checks them."""
-    if isinstance(value, str):
-        parts = [part.strip() for part in value.split(",")]
-        if all(part.lstrip("+-").isdigit() for part in parts):
-            return ",".join(str(int(part) + 1) for part in parts)
-        return value
-    if isinstance(value, (list, tuple)):
-        return [n + 1 if isinstance(n, int) and not isinstance(n, bool) else n for n in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -689,92 +670,117 @@ def _gathered(
 
 
 def _transposed(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) -> np.ndarray:
-    """The transposed layer: every input cell spread through the kernel over the output.
+    """The transposed layer, as forward layers: one per output phase.
 
-    A matrix product per group gives each tap's contribution to every output channel
-    (col2im's columns); a tap lands on every ``stride``-th output, so the contributions
-    are added into one contiguous array per output phase (the cells ``r, r + stride,
-    ...``), which are then interleaved into the output, cropped by the padding.
+    Kernel tap ``k`` sends input cell ``i`` to uncropped output cell ``i * stride + k *
+    dilation``, so along each axis the taps that land on the cells ``r, r + stride, ...``
+    (phase ``r``) form a sub-kernel, and the phase is the forward correlation of the
+    zero-padded input with that sub-kernel reversed: matrix products over the input
+    channels and the sub-kernel's taps at once, with no scattered adds. Each phase
+    computes only the cells the padding keeps, straight into its place in the output.
     """
     geometry = layer_plan.geometry
-    spatial = layer_plan.input_spatial
-    kernel_shape = layer_plan.kernel_shape
+    dims, kernel_shape = layer_plan.dims, layer_plan.kernel_shape
     groups, group_in, group_out = layer_plan.groups, layer_plan.group_in, layer_plan.group_out
-    cells = list(np.ndindex(kernel_shape))
-    full = [
-        (n - 1) * s + d * (k - 1) + 1
-        for n, s, d, k in zip(spatial, geometry.stride, geometry.dilation, kernel_shape)
-    ]
-    # per axis, each kernel index's output phase and its shift within the phase
-    landing = [
-        [divmod(k * d, s)[::-1] for k in range(size)]
-        for size, d, s in zip(kernel_shape, geometry.dilation, geometry.stride)
-    ]
-    phases = {
-        phase: np.zeros(
-            (
-                layer_plan.batch,
-                groups,
-                group_out,
-                *(-(-(f - r) // s) for f, r, s in zip(full, phase, geometry.stride)),
-            ),
-            dtype=inputs.dtype,
-        )
-        for phase in np.ndindex(*(min(s, f) for s, f in zip(geometry.stride, full)))
-    }
-    if group_in == 1:
-        taps = weights.reshape(groups, group_out, len(cells)).transpose(2, 0, 1)
-    else:  # rows ordered (tap, output channel): each tap's columns are contiguous
-        by_tap = weights.reshape(groups, group_in, group_out, len(cells)).transpose(0, 3, 2, 1)
-        matrix = np.ascontiguousarray(by_tap).reshape(groups, -1, group_in)
-    rest = math.prod(spatial[1:])
-    values = len(cells) * layer_plan.out_channels * rest
-    with np.errstate(invalid="ignore", over="ignore"):
-        for n in range(layer_plan.batch):
-            for first, count in _row_chunks(spatial[0], values, inputs.itemsize):
-                rows = inputs[n, :, first : first + count].reshape(groups, group_in, count * rest)
-                if group_in == 1:
-                    columns = taps[..., None] * rows[None]
-                else:
-                    columns = np.matmul(matrix, rows).reshape(groups, len(cells), group_out, -1)
-                    columns = columns.transpose(1, 0, 2, 3)
-                for t, cell in enumerate(cells):
-                    phase = tuple(landing[a][k][0] for a, k in enumerate(cell))
-                    shifts = [landing[a][k][1] for a, k in enumerate(cell)]
-                    shifts[0] += first
-                    where: tuple[Any, ...] = (
-                        n,
-                        Ellipsis,
-                        *(slice(q, q + c) for q, c in zip(shifts, (count, *spatial[1:]))),
-                    )
-                    phases[phase][where] += columns[t].reshape(
-                        groups, group_out, count, *spatial[1:]
-                    )
-    pieces = []
-    for phase, values_of_phase in phases.items():
-        target: list[slice] = []
-        source: list[slice] = []
-        for r, s, (before, _), size, length in zip(
-            phase,
-            geometry.stride,
-            geometry.pads,
-            layer_plan.output_spatial,
-            values_of_phase.shape[3:],
-        ):
-            start = (r - before) % s  # the first output cell of this phase
-            offset = (start + before - r) // s
-            count = max(0, min(len(range(start, size, s)), length - offset))
-            target.append(slice(start, start + s * count, s))
-            source.append(slice(offset, offset + count))
-        into: Any = (Ellipsis, *target)
-        taken: Any = (Ellipsis, *source)
-        pieces.append((into, values_of_phase[taken]))
-    shape = (layer_plan.batch, groups, group_out, *layer_plan.output_spatial)
-    filled = sum(piece.size for _, piece in pieces) == math.prod(shape)
+    grouped = weights.reshape(groups, group_in, group_out, *kernel_shape)
+    phases: list[list[_PhaseAxis]] = []
+    for phase in np.ndindex(*geometry.stride):
+        found = [
+            _phase_axis(r, size, d, s, before, n, length)
+            for r, size, d, s, (before, _), n, length in zip(
+                phase,
+                kernel_shape,
+                geometry.dilation,
+                geometry.stride,
+                geometry.pads,
+                layer_plan.output_spatial,
+                layer_plan.input_spatial,
+            )
+        ]
+        present = [axis for axis in found if axis is not None]
+        if len(present) == dims:
+            phases.append(present)
+    shape = (layer_plan.batch, layer_plan.out_channels, *layer_plan.output_spatial)
+    filled = sum(math.prod(axis.count for axis in axes) for axes in phases) == math.prod(shape[2:])
     out = np.empty(shape, dtype=inputs.dtype) if filled else np.zeros(shape, dtype=inputs.dtype)
-    for into, piece in pieces:
-        out[into] = piece
-    return out.reshape(layer_plan.batch, layer_plan.out_channels, *layer_plan.output_spatial)
+    if not phases:
+        return out
+    # the input, zero-padded once for every phase: the most any phase reads before and after
+    before = [max(max(-axes[a].start, 0) for axes in phases) for a in range(dims)]
+    after = [
+        max(max(axes[a].start + axes[a].reads - n, 0) for axes in phases)
+        for a, n in enumerate(layer_plan.input_spatial)
+    ]
+    padded = pad_signal(inputs, ((0, 0), (0, 0), *zip(before, after)), "zeros")
+    for axes in phases:
+        reads: Any = (
+            Ellipsis,
+            *(slice(b + axis.start, b + axis.start + axis.reads) for b, axis in zip(before, axes)),
+        )
+        chosen: Any = (
+            slice(None),
+            slice(None),
+            slice(None),
+            *np.ix_(*(np.array(axis.taps[::-1]) for axis in axes)),  # reversed: a correlation
+        )
+        sub = np.ascontiguousarray(grouped[chosen].transpose(0, 2, 1, *range(3, 3 + dims)))
+        sub = sub.reshape(layer_plan.out_channels, group_in, *sub.shape[3:])
+        window = padded[reads]
+        sub_plan = dataclasses.replace(
+            layer_plan,
+            kernel_shape=sub.shape[2:],
+            input_spatial=window.shape[2:],
+            output_spatial=tuple(axis.count for axis in axes),
+            geometry=plan(
+                window.shape[2:], sub.shape[2:], Options(dilation=tuple(axis.step for axis in axes))
+            ),
+            transposed=False,
+        )
+        if group_in == 1:
+            values = _tap_sums(window, sub, sub_plan, "zeros")
+        else:
+            values = _column_sums(window, sub, sub_plan, "zeros")
+        into: Any = (
+            Ellipsis,
+            *(
+                slice(axis.first, axis.first + s * axis.count, s)
+                for axis, s in zip(axes, geometry.stride)
+            ),
+        )
+        out[into] = values
+    return out
+
+
+@dataclass(frozen=True)
+class _PhaseAxis:
+    """One axis of a transposed layer's output phase: the kernel indices that land on it,
+    their step (as a dilation of the sub-kernel), the first output cell and how many it
+    has, and where in the input the reads start and how many cells they span."""
+
+    taps: list[int]
+    step: int
+    first: int
+    count: int
+    start: int
+    reads: int
+
+
+def _phase_axis(
+    r: int, size: int, dilation: int, stride: int, before: int, outputs: int, length: int
+) -> _PhaseAxis | None:
+    """The phase ``r`` of one axis, or None if no tap lands on it or the padding crops
+    all of its cells."""
+    taps = [k for k in range(size) if k * dilation % stride == r]
+    first = (r - before) % stride  # the first output cell of this phase
+    count = len(range(first, outputs, stride))
+    if not taps or not count:
+        return None
+    shifts = [k * dilation // stride for k in taps]
+    step = shifts[1] - shifts[0] if len(shifts) > 1 else 1
+    offset = (first + before - r) // stride  # the phase cell of output cell ``first``
+    # phase cell m sums input cells m - shift: the reads run from offset - last shift
+    start = offset - shifts[-1]
+    return _PhaseAxis(taps, step, first, count, start, count + shifts[-1] - shifts[0])
 
 
 # --------------------------------------------------------------------------- the terms
@@ -811,8 +817,6 @@ class LayerTerms:
         >>> layer_terms([[1, 2], [3, 4]], [[[1]], [[2]]], groups=2).channel(1, 0)
         1
         """
-        if self.spec.transposed:
-            return output_channel // self.plan.group_out * self.plan.group_in + term
         return output_channel // self.plan.group_out * self.plan.group_in + term
 
     def kernel(self, output_channel: int, term: int) -> np.ndarray:

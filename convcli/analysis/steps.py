@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from convcli.engine import core as engine
 from convcli.engine.geometry import Geometry
+from convcli.errors import LayerError
 from convcli.options import Operation, Options
 
-__all__ = ["Explanation", "Step", "explain"]
+if TYPE_CHECKING:
+    from convcli.analysis.layers import Layer, LayerPlan
+
+__all__ = ["CellTerm", "Explanation", "LayerCell", "Step", "explain", "layer_cell"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,3 +126,164 @@ def explain(
     prepared = engine.setup(signal, kernel, operation, options)
     result = engine.compute(prepared.signal, prepared.kernel, operation, options)
     return Explanation(prepared, result.values, result.method)
+
+
+@dataclass(frozen=True, eq=False)
+class CellTerm:
+    """One input channel's part of a layer's output cell: ``total = sum(weights * values)``
+    over the kernel taps that reach the cell.
+
+    ``input_cells`` are the input's spatial indices each tap reads (outside the input for
+    padding, which ``padding`` marks), ``weight_cells`` the taps' kernel indices.
+    """
+
+    channel: int
+    kernel: tuple[int, int]
+    input_cells: np.ndarray
+    weight_cells: np.ndarray
+    padding: np.ndarray
+    values: np.ndarray
+    weights: np.ndarray
+    products: np.ndarray
+    total: object
+
+
+@dataclass(frozen=True, eq=False)
+class LayerCell:
+    """One output cell of a layer as its sum: the bias plus one :class:`CellTerm` per input
+    channel of its group. ``cell`` indexes the output as the layer returns it; ``value`` is
+    the sum written out, ``layer_value`` what the layer computed there, and ``agrees``
+    whether they are equal (exactly for integers, to 1e-12 of the products' magnitude for
+    floats, whose sums the layer adds in another order).
+    """
+
+    cell: tuple[int, ...]
+    sample: int
+    output_channel: int
+    position: tuple[int, ...]
+    bias: object
+    terms: tuple[CellTerm, ...]
+    value: object
+    layer_value: object
+    agrees: bool
+    plan: LayerPlan
+    spec: Layer
+
+
+def layer_cell(
+    x: object, w: object, bias: object, spec: Layer, cell: tuple[int, ...] | None = None
+) -> LayerCell:
+    """One output cell of a layer written out as its sum over channels and kernel taps
+    (``cell`` indexes the output as :func:`convcli.layer` returns it; the first by default).
+
+    >>> from convcli.analysis.layers import Layer
+    >>> x, w = [[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]]]
+    >>> c = layer_cell(x, w, [10], Layer(), (0, 0, 1))
+    >>> [term.products.tolist() for term in c.terms], c.value, c.layer_value
+    ([[1, -3], [1, 0]], 9, 9)
+    """
+    from convcli.analysis import layers
+
+    prepared = layers._prepare(x, w, bias, spec)
+    layer_plan = prepared.plan
+    shape = layer_plan.output_shape
+    if cell is None:
+        cell = (0,) * len(shape)
+    if len(cell) != len(shape) or any(not 0 <= i < n for i, n in zip(cell, shape)):
+        raise LayerError(
+            f"the cell {_tuple_text(cell)} is outside the layer's output, of shape "
+            f"{_tuple_text(shape)}; give one index per axis, from 0"
+        )
+    batched = cell if layer_plan.batched else (0, *cell)
+    if spec.layout == "nhwc":
+        sample, position, out = batched[0], tuple(batched[1:-1]), batched[-1]
+    else:
+        sample, out, position = batched[0], batched[1], tuple(batched[2:])
+    group, local = divmod(out, layer_plan.group_out)
+    # convcli's rule: zero padding is no term of the sum (0 * inf adds nothing)
+    skip_padding = layer_plan.geometry.pad_mode == "zeros" and not spec.options.multiply_padding
+    terms = []
+    for j in range(layer_plan.group_in):
+        channel = group * layer_plan.group_in + j
+        values = prepared.inputs[sample, channel]
+        if spec.transposed:
+            kernel_index = (channel, local)
+            found = _spread_taps(values, prepared.weights[kernel_index], position, layer_plan)
+        else:
+            kernel_index = (out, j)
+            found = _window_taps(values, prepared.weights[kernel_index], position, layer_plan)
+        cells, taps, padding, read, weights = found
+        read, weights = prepared.exact(read), prepared.exact(weights)
+        products = weights * read
+        counted = products[~padding] if skip_padding else products
+        total = _python_number(counted.sum()) if counted.size else 0
+        terms.append(
+            CellTerm(channel, kernel_index, cells, taps, padding, read, weights, products, total)
+        )
+    offset = None if prepared.bias is None else _python_number(prepared.exact(prepared.bias)[out])
+    value: Any = 0 if offset is None else offset
+    for term in terms:
+        value = value + term.total
+    output = layers.run_layer(x, w, bias, spec)
+    layer_value = _python_number(output[tuple(cell)])
+    magnitude = sum(float(np.abs(term.products).sum()) for term in terms) + abs(value)
+    agrees = bool(
+        value == layer_value
+        or (prepared.inputs.dtype.kind in "fc" and abs(value - layer_value) <= 1e-12 * magnitude)
+    )
+    return LayerCell(
+        cell=tuple(cell),
+        sample=sample,
+        output_channel=out,
+        position=position,
+        bias=offset,
+        terms=tuple(terms),
+        value=value,
+        layer_value=layer_value,
+        agrees=agrees,
+        plan=layer_plan,
+        spec=spec,
+    )
+
+
+def _tuple_text(values: tuple[int, ...]) -> str:
+    """A tuple as Python writes it."""
+    return str(tuple(values))
+
+
+def _kernel_taps(kernel: np.ndarray) -> np.ndarray:
+    """Every tap's index in the kernel, one row each."""
+    return np.array(list(np.ndindex(kernel.shape)), dtype=np.int64).reshape(-1, kernel.ndim)
+
+
+def _window_taps(
+    values: np.ndarray, kernel: np.ndarray, position: tuple[int, ...], layer_plan: LayerPlan
+) -> tuple[np.ndarray, ...]:
+    """A forward term: the input cell each tap of the kernel meets in the padded channel
+    (an index outside the channel for padding), the padding marks, the values and weights."""
+    from convcli.engine.geometry import pad_signal
+
+    geometry = layer_plan.geometry
+    padded = pad_signal(values, geometry.pads, geometry.pad_mode)
+    taps = _kernel_taps(kernel)
+    reads = np.array(position) * geometry.stride + taps * geometry.dilation
+    cells = reads - np.array([before for before, _ in geometry.pads])
+    padding = ((cells < 0) | (cells >= values.shape)).any(axis=1)
+    return cells, taps, padding, padded[tuple(reads.T)], kernel[tuple(taps.T)]
+
+
+def _spread_taps(
+    values: np.ndarray, kernel: np.ndarray, position: tuple[int, ...], layer_plan: LayerPlan
+) -> tuple[np.ndarray, ...]:
+    """A transposed term: every input cell m and tap k with ``m*stride + k*dilation`` on the
+    cell (counted before the padding crops the output)."""
+    geometry = layer_plan.geometry
+    taps = _kernel_taps(kernel)
+    pads = np.array([before for before, _ in geometry.pads])
+    reach = np.array(position) + pads - taps * geometry.dilation
+    stride = np.array(geometry.stride)
+    cells = reach // stride
+    hit = ((reach % stride == 0) & (cells >= 0) & (cells < values.shape)).all(axis=1)
+    taps, cells = taps[hit], cells[hit]
+    padding = np.zeros(len(cells), dtype=bool)
+    return cells, taps, padding, values[tuple(cells.T)], kernel[tuple(taps.T)]

@@ -55,6 +55,12 @@ _PHRASES = (
     ("feed floats from the start", "write 1.0 rather than 1 from the start"),
     ("use convolve or correlate on the whole signal", "drop --stream"),
     ("call convolve and correlate separately", "run conv and corr separately"),
+    ("(transposed=True)", "(--transposed)"),
+    ("output_padding applies to", "--output-padding applies to"),
+)
+#: ``name=N`` or ``name=(N, M)`` of a layer's integer options, as its messages write them.
+_INTEGER_PARAMETER = (
+    r"(?:(?<=[( ])|^)(?P<name>groups|output_padding)=(?P<value>\d+|\(\d+(?:, \d+)*\))(?=[ ),;]|$)"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # escaped in messages, which stay one line
 #: Since click 8.2, what a group without a command raises to show its help (exit 2).
@@ -73,7 +79,18 @@ def flag_words(message: str) -> str:
     """
     for library, command_line in _PHRASES:
         message = message.replace(library, command_line)
+    message = re.sub(_INTEGER_PARAMETER, _integer_flag, message)
     return re.sub(_PARAMETER, _flag, message)
+
+
+def _integer_flag(match: re.Match[str]) -> str:
+    """A layer's ``groups=2`` or ``output_padding=(1, 0)`` as ``--groups 2``, ``--output-padding 1,0``.
+
+    >>> flag_words("groups=2 must divide both; output_padding=(1, 0) must be smaller")
+    '--groups 2 must divide both; --output-padding 1,0 must be smaller'
+    """
+    value = match["value"].strip("()").replace(" ", "")
+    return f"--{match['name'].replace('_', '-')} {value}"
 
 
 def _flag(match: re.Match[str]) -> str:

@@ -24,11 +24,13 @@ from convcli.formats.serialise import CSV_PIECE_VALUES
 from convcli.options import Options
 
 if TYPE_CHECKING:
+    from convcli.analysis.layers import LayerPlan
     from convcli.engine.streaming import Stream
 
 __all__ = [
     "available_memory",
     "check_image",
+    "check_layer",
     "check_memory",
     "check_stream",
     "human_bytes",
@@ -254,6 +256,54 @@ def check_memory(
             f"the {shape} result needs about {human_bytes(needed)} of memory but "
             f"{human_bytes(available)} is available; use {stream}a smaller --padding "
             "(valid adds none) or smaller inputs"
+        )
+
+
+#: Bytes of the gathered columns a layer's matrix products hold at once (about; see
+#: convcli.analysis.layers).
+_LAYER_COLUMNS = 4 << 20
+
+
+def check_layer(
+    layer_plan: LayerPlan,
+    kind: str,
+    output_format: str,
+    show_all: bool = False,
+    terms: bool = False,
+    available: int | None = None,
+) -> None:
+    """Refuse, before any work, a layer whose arrays and output would not fit in memory:
+    its input channels-first, padded (once per output channel of a depthwise group), the
+    output twice (the sums and the caller's layout), the columns of a matrix product,
+    and with ``terms`` every per-channel term twice (the layer written out and its twin).
+
+    >>> from convcli.analysis.layers import Layer, plan_layer
+    >>> big = plan_layer((64, 256, 512, 512), (256, 256, 3, 3), None, Layer.parse(padding=1))
+    >>> check_layer(big, "f", "npy", available=8 * 10**9)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    convcli.errors.ConvcliError: the layer's (64, 256, 512, 512) output needs about 310 GB...
+    """
+    geometry = layer_plan.geometry
+    batch, outputs = layer_plan.batch, math.prod(layer_plan.output_spatial)
+    channels = max(layer_plan.in_channels, layer_plan.out_channels)
+    values = batch * layer_plan.in_channels * math.prod(layer_plan.input_spatial)
+    values += batch * channels * math.prod(geometry.padded_shape)
+    values += 2 * batch * layer_plan.out_channels * outputs
+    if terms:
+        values += 2 * batch * layer_plan.out_channels * layer_plan.group_in * outputs
+    itemsize = 16 if kind == "c" else 8
+    output_values = batch * layer_plan.out_channels * outputs
+    needed = values * itemsize + _LAYER_COLUMNS
+    needed += output_bytes(output_format, output_values, kind, show_all)
+    if needed < _ALWAYS_FITS:
+        return
+    if available is None:
+        available = available_memory()
+    if available is not None and needed > available:
+        raise ConvcliError(
+            f"the layer's {layer_plan.output_shape} output needs about {human_bytes(needed)} "
+            f"of memory but {human_bytes(available)} is available; use a smaller batch, fewer "
+            "channels, a larger --stride or a smaller --padding"
         )
 
 

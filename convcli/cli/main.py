@@ -28,7 +28,7 @@ from convcli.engine import core as engine
 from convcli.engine.cost import estimated_seconds
 from convcli.engine.geometry import Geometry, plan
 from convcli.engine.numbers import working_dtype
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.formats import serialise
 from convcli.formats.csv import parse_delimiter
 from convcli.options import (
@@ -60,12 +60,22 @@ BACKWARD_FORMATS = ("auto", "table", "json")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
 DELAY_FORMATS = ("auto", "table", "csv", "json")
+LAYER_FORMATS = ("auto", "table", "csv", "json", "npy")
+#: The library's LAYOUTS and LAYER_CONVENTIONS (convcli.analysis.layers, not imported at
+#: start-up; tests/cli/test_layer_command.py checks they agree).
+LAYOUT_CHOICES = ("nchw", "nhwc")
+LAYER_CONVENTION_CHOICES = ("convcli", "torch", "tensorflow")
 OPERATION_CHOICES: dict[str, tuple[Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
     "both": ("convolution", "correlation"),
 }
 
+LAYER_INPUTS_HELP = (
+    "INPUT, WEIGHTS and --bias are each a .npy file (any shape), nested lists typed inline "
+    "([[[1,2,3],[0,1,0]]] is 3-D), - for standard input, or a CSV file: one column per "
+    "channel of a 1-D signal, named by its header."
+)
 INPUTS_HELP = (
     "SIGNAL and KERNEL are each a CSV or .npy file, FILE:COLUMN (a column by header name or "
     'number), - for standard input, or numbers: 2,1,3 or "2 1 3" or [2,1,3]; '
@@ -283,6 +293,80 @@ def _with_options(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def _layer_spec(
+    options: Options, groups: int, layout: str, transposed: bool, output_padding: str
+) -> Any:
+    """The layer's options as one :class:`~convcli.analysis.layers.Layer`; options that
+    cannot go together whatever the data (--output-padding without --transposed) are a
+    usage error."""
+    from convcli.analysis.layers import Layer
+
+    try:
+        return Layer.parse(
+            padding=options.padding,
+            stride=options.stride,
+            dilation=options.dilation,
+            pad_mode=options.pad_mode,
+            convention=options.convention,
+            groups=groups,
+            layout=layout,  # type: ignore[arg-type]  # click's choice of LAYOUT_CHOICES
+            transposed=transposed,
+            output_padding=output_padding,
+        )
+    except ConvcliError as error:
+        raise click.UsageError(flag_words(str(error))) from None
+
+
+def _cell(text: str) -> tuple[int, ...]:
+    """--cell's value: indices from 0, one per axis of the output, separated by commas.
+
+    >>> _cell("0,1,2")
+    (0, 1, 2)
+    """
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise OptionError(f"cell={text!r} takes indices from 0, one per axis: 0,1,2,3")
+    return tuple(int(part) for part in parts)
+
+
+#: --bias, --groups, --transposed, --output-padding and --layout: a CNN layer's own options.
+layer_options = _stack(
+    click.option(
+        "--bias",
+        default=None,
+        help="One number per output channel, added to it (numbers, a file or -).",
+    ),
+    click.option(
+        "--groups",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Split the channels into this many groups, each output channel reading only its "
+        "group's input channels (groups = C_in: depthwise).",
+    ),
+    click.option(
+        "--transposed",
+        is_flag=True,
+        help="The transposed layer (PyTorch's conv_transpose): each input cell spreads through "
+        "the kernel; WEIGHTS are (C_in, C_out/groups, *k).",
+    ),
+    click.option(
+        "--output-padding",
+        default="0",
+        show_default=True,
+        help="Cells added at the end of a transposed layer's output: N, or one per axis.",
+    ),
+    click.option(
+        "--layout",
+        type=click.Choice(LAYOUT_CHOICES),
+        default="nchw",
+        show_default=True,
+        help="nchw: PyTorch's (N, C, *spatial) tensors and (C_out, C_in/groups, *k) weights; "
+        "nhwc: TensorFlow's (N, *spatial, C) and (*k, C_in/groups, C_out).",
+    ),
+)
+
+
 digits_option = click.option(
     "--digits",
     type=click.IntRange(1, 17),
@@ -323,7 +407,15 @@ def _refuse_overwriting_inputs(ctx: click.Context, output: str | None = None) ->
     """A -o file (or ``output``, a file written for it) that is one of the command's own
     inputs is a usage error unless --force."""
     output = output or ctx.params.get("output")
-    roles = {"signal": "signal", "kernel": "kernel", "reference": "reference", "upstream": "--grad"}
+    roles = {
+        "signal": "signal",
+        "kernel": "kernel",
+        "reference": "reference",
+        "upstream": "--grad",
+        "input_source": "input",
+        "weights": "weights",
+        "bias": "--bias",
+    }
     sources = {role: ctx.params.get(name) for name, role in roles.items()}
     role = outputs.overwritten_input(output, sources)
     if role is not None and not ctx.meta.get(_FORCE):
@@ -588,15 +680,20 @@ def _read_inputs(
             f"the kernel has 1 dimension(s) but the signal has {values.ndim}; {hint}"
         )
     for role, values in zip(("signal", "kernel"), arrays):
-        count = engine.count_nonfinite(values)
-        if count:
-            _notes(
-                (
-                    f"the {role} holds {count} nan/inf value(s); "
-                    "only the outputs whose window covers them are affected",
-                )
-            )
+        _note_nonfinite(role, values)
     return arrays
+
+
+def _note_nonfinite(role: str, values: np.ndarray) -> None:
+    """A note that an input holds nan or inf, and that only the outputs near them change."""
+    count = engine.count_nonfinite(values)
+    if count:
+        _notes(
+            (
+                f"the {role} holds {count} nan/inf value(s); "
+                "only the outputs whose window covers them are affected",
+            )
+        )
 
 
 def _emit(
@@ -1046,6 +1143,21 @@ def delay(
 @click.option(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
 )
+@click.option(
+    "--layer",
+    "as_layer",
+    is_flag=True,
+    help="SIGNAL and KERNEL are a CNN layer's INPUT and WEIGHTS (as convcli layer takes "
+    "them): write out one output cell as its sum over channels and kernel taps.",
+)
+@click.option(
+    "--cell",
+    type=_Checked("cell", _cell, keep_text=False),
+    default=None,
+    help="With --layer: the output cell, one index per axis of the output as convcli layer "
+    "writes it (N,C_out,H,W for a batched 2-D layer); the first by default.",
+)
+@layer_options
 @digits_option
 @_with_options
 def explain(
@@ -1059,17 +1171,59 @@ def explain(
     animate: bool,
     delay: float,
     lags: bool,
+    as_layer: bool,
+    cell: tuple[int, ...] | None,
+    bias: str | None,
+    groups: int,
+    transposed: bool,
+    output_padding: str,
+    layout: str,
     options: Options,
 ) -> None:
     """Write out every output as a worked sum of products, as on a blackboard.
+
+    With --layer, one output cell of a CNN layer as the bias plus, for each input
+    channel, the products of the kernel's taps with the input cells they meet.
 
     \b
     Example:
         convcli explain 2,1,3,5,4 1,-1
         convcli explain 2,1,3,5,4 1,2,1 --op corr --padding same --animate
+        convcli explain samples/rgb8x8.npy samples/filters2x3x3x3.npy --layer --cell 1,2,3
     """
     from convcli.analysis import steps
 
+    layer_params = ("cell", "bias", "groups", "transposed", "output_padding", "layout")
+    if not as_layer:
+        _refuse_given(
+            layer_params,
+            "is an option of a layer: add --layer",
+            "are options of a layer: add --layer",
+        )
+    else:
+        _refuse_given(
+            ("operations", "animate", "delay", "lags"),
+            "does not go with --layer",
+            "do not go with --layer",
+        )
+        spec = _layer_spec(options, groups, layout, transposed, output_padding)
+        chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
+        _check_declared_layer((signal, kernel), delimiter, spec, (chosen, show_all))
+        (x, names), w, b = _read_layer(signal, kernel, bias, delimiter)
+        from convcli.analysis.layers import plan_layer
+        from convcli.cli import limits
+
+        layer_plan = plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
+        limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all)
+        written = steps.layer_cell(x, w, b, spec, cell)
+        _emit(
+            chosen,
+            output,
+            lambda: _render_steps().layer_cell_view(written, names),
+            wide=True,
+            json=lambda: serialise.layer_cell_json(written),
+        )
+        return
     chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
@@ -1118,6 +1272,14 @@ def explain(
 @output_options(
     BACKWARD_FORMATS, "auto: the formulas and gradients as text (JSON by a -o .json file)."
 )
+@click.option(
+    "--layer",
+    "as_layer",
+    is_flag=True,
+    help="SIGNAL and KERNEL are a CNN layer's INPUT and WEIGHTS (as convcli layer takes "
+    "them): dL/dx, dL/dw and dL/db of the layer.",
+)
+@layer_options
 @digits_option
 @_with_options
 def backward(
@@ -1129,20 +1291,42 @@ def backward(
     output_format: str,
     output: str | None,
     show_all: bool,
+    as_layer: bool,
+    bias: str | None,
+    groups: int,
+    transposed: bool,
+    output_padding: str,
+    layout: str,
     options: Options,
 ) -> None:
     """Correlation forward, convolution backward: both gradients and where they come from.
 
     For y = corr(x, w), dL/dx is the full convolution of G with w and dL/dw the
-    correlation of x with G; both are checked against the operator's matrix.
+    correlation of x with G; both are checked against the operator's matrix. With
+    --layer, a CNN layer's dL/dx (the transposed convolution of G with the weights),
+    dL/dw and dL/db.
 
     \b
     Example:
         convcli backward 2,1,3,5,4 1,-1
         convcli backward 2,1,3,5,4 1,-1 --grad 1,0,0,0 --forward conv --format json
+        convcli backward samples/stereo.csv samples/stereo-weights.npy --layer --stride 2
     """
     from convcli.analysis.gradients import backward_pass
 
+    if as_layer:
+        _layer_backward(
+            (signal, kernel, bias, upstream),
+            delimiter,
+            (output_format, output, show_all),
+            _layer_spec(options, groups, layout, transposed, output_padding),
+        )
+        return
+    _refuse_given(
+        ("bias", "groups", "transposed", "output_padding", "layout"),
+        "is an option of a layer: add --layer",
+        "are options of a layer: add --layer",
+    )
     inputs.check_one_stdin({"SIGNAL": signal, "KERNEL": kernel, "--grad": upstream})
     dialect = _csv_dialect(delimiter)
     grad = None
@@ -1160,6 +1344,229 @@ def backward(
         wide=True,
         json=lambda: serialise.backward_json(gradients),
     )
+
+
+@cli.command("layer", cls=NumbersCommand, epilog=LAYER_INPUTS_HELP)
+@click.argument("input_source", metavar="INPUT")
+@click.argument("weights")
+@layer_options
+@geometry_options
+@click.option(
+    "--convention",
+    type=click.Choice(LAYER_CONVENTION_CHOICES),
+    default="convcli",
+    show_default=True,
+    help="Follow PyTorch's or TensorFlow's rules (what they refuse, their 'same' padding).",
+)
+@output_options(
+    LAYER_FORMATS,
+    "auto: a table on a terminal, JSON in a pipe, or by the -o file's extension "
+    "(.json, .npy, .csv). npy: the whole output tensor; csv: a 1-D layer's output channels "
+    "as columns.",
+)
+@digits_option
+@_with_options
+def layer_command(
+    input_source: str,
+    weights: str,
+    bias: str | None,
+    groups: int,
+    transposed: bool,
+    output_padding: str,
+    layout: str,
+    delimiter: str | None,
+    output_format: str,
+    output: str | None,
+    show_all: bool,
+    options: Options,
+) -> None:
+    """A CNN convolution layer: channels, a batch, groups and a bias, as PyTorch computes it.
+
+    INPUT is (N, C_in, *spatial) or (C_in, *spatial), WEIGHTS (C_out, C_in/groups, *k),
+    with 1, 2 or 3 spatial axes. A small layer is shown as what it is: each output
+    channel the bias plus one cross-correlation per input channel; a large one as its
+    shapes and a summary.
+
+    \b
+    Example:
+        convcli layer samples/stereo.csv samples/stereo-weights.npy --bias 0,1
+        convcli layer samples/rgb8x8.npy samples/filters2x3x3x3.npy --padding 1
+        convcli layer x.npy w.npy --stride 2 --groups 2 -o y.npy
+    """
+    from convcli.analysis import layers
+
+    spec = _layer_spec(options, groups, layout, transposed, output_padding)
+    chosen = outputs.choose_format(output_format, output, plain="json")
+    _check_declared_layer((input_source, weights), delimiter, spec, (chosen, show_all))
+    (x, names), w, b = _read_layer(input_source, weights, bias, delimiter)
+    layer_plan = layers.plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
+    terms = None
+    if chosen == "table":
+        from convcli.render import layers as render_layers
+
+        shown_terms = render_layers.shows_terms(layer_plan)
+    else:
+        shown_terms = False
+    from convcli.cli import limits
+
+    limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, shown_terms)
+    if shown_terms:
+        terms = layers.terms_of(x, w, b, spec)
+        values = terms.output
+    else:
+        values = layers.run_layer(x, w, b, spec)
+    shapes = (x.shape, w.shape, None if b is None else b.shape)
+
+    def view() -> Any:
+        from convcli.render import layers as render_layers
+
+        if terms is not None:
+            return render_layers.layer_terms_view(terms, names, show_all)
+        return render_layers.layer_summary_view(values, layer_plan, spec, shapes, show_all)
+
+    _emit(
+        chosen,
+        output,
+        view,
+        json=lambda: serialise.layer_json(values, layer_plan, spec, shapes),
+        csv=lambda: serialise.layer_csv(values, layer_plan, spec),
+        npy=lambda: serialise.result_npy(values),
+    )
+
+
+def _refuse_given(names: tuple[str, ...], one: str, several: str) -> None:
+    """Options given on the command line that do not apply here are a usage error, read
+    as ``--lags {one}`` or ``--lags and --animate {several}``."""
+    ctx = click.get_current_context()
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in names
+        and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
+    ]
+    if len(given) == 1:
+        raise click.UsageError(f"{given[0]} {one}")
+    if given:
+        raise click.UsageError(f"{', '.join(given[:-1])} and {given[-1]} {several}")
+
+
+def _check_declared_layer(
+    sources: tuple[str, str], delimiter: str | None, spec: Any, shown: tuple[str, bool]
+) -> None:
+    """Check a layer's shapes and memory from the shapes its INPUT and WEIGHTS declare (a
+    .npy file's header, numbers typed inline) before any file's values are read, so that a
+    mismatch or a layer too large never waits for a large file; nothing when a source
+    declares no shape (CSV, standard input). ``shown`` is the format and --all."""
+    from convcli.analysis.layers import plan_layer
+    from convcli.cli import limits
+
+    found = _declared(sources[0], "input", delimiter)
+    other = _declared(sources[1], "weights", delimiter)
+    if found is None or other is None:
+        return
+    (input_shape, input_kind), (weight_shape, weight_kind) = found, other
+    layer_plan = plan_layer(input_shape, weight_shape, None, spec)
+    kind = "c" if "c" in (input_kind, weight_kind) else "f"
+    limits.check_layer(layer_plan, kind, *shown)
+
+
+def _declared(source: str, role: str, delimiter: str | None) -> tuple[tuple[int, ...], str] | None:
+    """The shape and dtype kind of a layer's array, from a regular .npy file's header or
+    from numbers typed inline; None for any other source."""
+    from convcli.formats import npy
+
+    path = inputs.split_source(source)[0]
+    if path is None:
+        values = inputs.load_tensor(source, role, **_csv_dialect(delimiter))[0]
+        return values.shape, values.dtype.kind
+    if not (path.lower().endswith(".npy") and os.path.isfile(path)):
+        return None
+    try:
+        with open(path, "rb") as stream:
+            header = npy.read_header(stream.read(1 << 16))
+    except OSError:
+        return None  # reading it says what is wrong
+    return None if header is None else (header.shape, header.dtype.kind)
+
+
+def _kind(*arrays: np.ndarray | None) -> str:
+    """The dtype kind the arrays' results take: i, f or c (O for Python ints)."""
+    import numpy as np  # loaded already, through engine
+
+    return np.result_type(*(a for a in arrays if a is not None)).kind
+
+
+def _read_layer(
+    input_source: str, weights: str, bias: str | None, delimiter: str | None
+) -> tuple[tuple[np.ndarray, list[str] | None], np.ndarray, np.ndarray | None]:
+    """A layer's INPUT (and its channels' names, if its source names them), WEIGHTS and
+    --bias, numbers typed inline read first, so that a mistake there never waits for
+    standard input."""
+    sources = {"INPUT": input_source, "WEIGHTS": weights, "--bias": bias}
+    inputs.check_one_stdin(sources)
+    dialect = _csv_dialect(delimiter)
+    roles = {"INPUT": "input", "WEIGHTS": "weights", "--bias": "bias"}
+    order = sorted(
+        (name for name, source in sources.items() if source is not None),
+        key=lambda name: inputs.reads_data(sources[name] or ""),
+    )
+    read: dict[str, tuple[np.ndarray, list[str] | None]] = {}
+    for name in order:
+        source = sources[name] or ""
+        if name == "--bias":  # a vector: a CSV file's one column or row, not a channel
+            read[name] = (inputs.read_array(source, roles[name], **dialect), None)
+        else:
+            read[name] = inputs.load_tensor(source, roles[name], **dialect)
+    for name in order:
+        _note_nonfinite(roles[name], read[name][0])
+    offsets = read["--bias"][0] if "--bias" in read else None
+    return read["INPUT"], read["WEIGHTS"][0], offsets
+
+
+def _layer_backward(
+    sources: tuple[str, str, str | None, str | None],
+    delimiter: str | None,
+    shown: tuple[str, str | None, bool],
+    spec: Any,
+) -> None:
+    """``backward --layer``: read INPUT, WEIGHTS, --bias and --grad, compute the layer's
+    gradients and show them. ``sources`` are those four arguments, ``shown`` the --format,
+    -o and --all values."""
+    from convcli.analysis import layers
+    from convcli.analysis.layer_gradients import layer_backward_of
+    from convcli.cli import limits
+
+    _refuse_given(("forward",), "does not go with --layer", "do not go with --layer")
+    signal, kernel, bias, upstream = sources
+    output_format, output, show_all = shown
+    inputs.check_one_stdin({"INPUT": signal, "WEIGHTS": kernel, "--bias": bias, "--grad": upstream})
+    dialect = _csv_dialect(delimiter)
+    grad = None
+    if upstream is not None and not inputs.reads_data(upstream):  # typed: checked before reading
+        grad = inputs.load_tensor(upstream, "gradient", **dialect)[0]
+    chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
+    _check_declared_layer((signal, kernel), delimiter, spec, (chosen, show_all))
+    (x, _), w, b = _read_layer(signal, kernel, bias, delimiter)
+    layer_plan = layers.plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
+    # the forward output, G, dL/dx and dL/dw and their checks: about three layers' arrays
+    limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, terms=True)
+    if upstream is not None and grad is None:
+        grad = inputs.load_tensor(upstream, "gradient", **dialect)[0]
+    gradients = layer_backward_of(x, w, grad, b, spec)
+    _emit(
+        chosen,
+        output,
+        lambda: _render_layers().layer_backward_view(gradients, show_all),
+        wide=True,
+        json=lambda: serialise.layer_backward_json(gradients),
+    )
+
+
+def _render_layers() -> Any:
+    """The rich views of layers, imported on first use."""
+    from convcli.render import layers as render_layers
+
+    return render_layers
 
 
 @cli.command()

@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from convcli.engine.core import Comparison, Result
-from convcli.errors import InputError
+from convcli.engine.geometry import Geometry
+from convcli.errors import InputError, OutputError
 
 if TYPE_CHECKING:  # imported where used, to keep start-up fast
     from convcli.analysis.conventions import Lineup
     from convcli.analysis.gradients import Backward
     from convcli.analysis.kernels import KernelInfo
-    from convcli.analysis.steps import Explanation, Step
+    from convcli.analysis.layer_gradients import LayerBackward
+    from convcli.analysis.layers import Layer, LayerPlan
+    from convcli.analysis.steps import Explanation, LayerCell, Step
     from convcli.analysis.xcorr import Delay
 
 __all__ = [
@@ -36,6 +39,10 @@ __all__ = [
     "format_number",
     "kernels_json",
     "labelled_csv",
+    "layer_backward_json",
+    "layer_cell_json",
+    "layer_csv",
+    "layer_json",
     "lineup_csv",
     "lineup_json",
     "result_csv",
@@ -237,16 +244,20 @@ def _array_json(values: np.ndarray) -> Any:
     return _json_ready(values.tolist())
 
 
-def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[str, Any]:
-    """The options a result was computed with, as JSON values."""
-    geometry = result.geometry
-    options: dict[str, Any] = {
+def _geometry_json(geometry: Geometry) -> dict[str, Any]:
+    """Padding, pad mode, stride and dilation as JSON values."""
+    return {
         "padding": geometry.padding,
         "pads": [list(pair) for pair in geometry.pads],
         "pad_mode": geometry.pad_mode,
         "stride": list(geometry.stride),
         "dilation": list(geometry.dilation),
     }
+
+
+def _options_json(result: Result | Comparison | Explanation | Backward) -> dict[str, Any]:
+    """The options a result was computed with, as JSON values."""
+    options = _geometry_json(result.geometry)
     method = getattr(result, "method", None)  # a Backward has none
     if method is not None:
         options["method"] = method
@@ -402,6 +413,118 @@ def delay_csv(delay: Delay) -> str:
     """CSV of ``delay``: a header and one row, ``lag,refined_lag,peak,normalized_peak``."""
     cells = (delay.lag, delay.refined_lag, delay.peak, delay.normalized_peak)
     return "lag,refined_lag,peak,normalized_peak\n" + ",".join(map(format_number, cells)) + "\n"
+
+
+def _layer_options_json(layer_plan: LayerPlan, spec: Layer) -> dict[str, Any]:
+    """A layer's options: its geometry, groups, layout, transposition and convention."""
+    return {
+        **_geometry_json(layer_plan.geometry),
+        "groups": layer_plan.groups,
+        "layout": spec.layout,
+        "transposed": spec.transposed,
+        "output_padding": list(spec.output_padding),
+        "convention": spec.options.convention,
+    }
+
+
+def layer_json(
+    values: np.ndarray,
+    layer_plan: LayerPlan,
+    spec: Layer,
+    shapes: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None],
+) -> str:
+    """JSON of ``layer``: the output (exact, nested lists), its shape, the shapes of the
+    input, weights and bias as given, and the options."""
+    input_shape, weight_shape, bias_shape = shapes
+    document = {
+        "shape": list(values.shape),
+        "output": _array_json(values),
+        "input_shape": list(input_shape),
+        "weights_shape": list(weight_shape),
+        "bias_shape": None if bias_shape is None else list(bias_shape),
+        "options": _layer_options_json(layer_plan, spec),
+    }
+    return _dumps(document)
+
+
+def layer_csv(values: np.ndarray, layer_plan: LayerPlan, spec: Layer) -> Iterator[str | bytes]:
+    """CSV of a 1-D layer's output for one sample: a header ``y0,y1,...`` and one column
+    per output channel, one row per position. Other outputs have no such table.
+
+    >>> from convcli.analysis.layers import Layer, plan_layer
+    >>> spec = Layer()
+    >>> print("".join(layer_csv(np.array([[1, 2], [3, 4]]), plan_layer((1, 3), (2, 1, 2), None, spec), spec)), end="")
+    y0,y1
+    1,3
+    2,4
+    """
+    if layer_plan.dims != 1 or layer_plan.batch != 1:
+        raise OutputError(
+            f"CSV holds the output channels of a 1-D layer of one sample as columns; this "
+            f"output has shape {tuple(values.shape)}: write npy or json instead (-o out.npy)"
+        )
+    table = values.reshape(values.shape[-2:])
+    if spec.layout != "nhwc":
+        table = table.T
+    yield ",".join(f"y{o}" for o in range(layer_plan.out_channels)) + "\n"
+    yield from result_csv_pieces(np.ascontiguousarray(table))
+
+
+def layer_backward_json(gradients: LayerBackward) -> str:
+    """JSON of ``backward --layer``: the output, the upstream gradient, the three gradients,
+    their formulas, whether dL/dx equals the layer call its formula names, and the check."""
+    document = {
+        "output": _array_json(gradients.output),
+        "upstream": _array_json(gradients.upstream),
+        "grad_input": _array_json(gradients.grad_input),
+        "grad_weight": _array_json(gradients.grad_weight),
+        "grad_bias": _array_json(gradients.grad_bias),
+        "formulas": {
+            "output": gradients.output_formula,
+            "grad_input": gradients.grad_input_formula,
+            "grad_weight": gradients.grad_weight_formula,
+            "grad_bias": gradients.grad_bias_formula,
+        },
+        "check": {
+            "method": gradients.check_method,
+            "largest_difference": _json_ready(gradients.largest_difference),
+            "checked_cells": gradients.checked_cells,
+            "transpose_agrees": gradients.transpose_agrees,
+        },
+        "options": _layer_options_json(gradients.plan, gradients.spec),
+    }
+    return _dumps(document)
+
+
+def layer_cell_json(cell: LayerCell) -> str:
+    """JSON of ``explain --layer``: one output cell as the bias plus, per input channel, the
+    products of the kernel taps with the input cells they meet."""
+    document = {
+        "cell": list(cell.cell),
+        "sample": cell.sample,
+        "output_channel": cell.output_channel,
+        "position": list(cell.position),
+        "bias": _json_ready(cell.bias),
+        "terms": [
+            {
+                "input_channel": term.channel,
+                "kernel": list(term.kernel),
+                "input_cells": term.input_cells.tolist(),
+                "kernel_taps": term.weight_cells.tolist(),
+                "padding": term.padding.tolist(),
+                "values": _array_json(term.values),
+                "weights": _array_json(term.weights),
+                "products": _array_json(term.products),
+                "total": _json_ready(term.total),
+            }
+            for term in cell.terms
+        ],
+        "value": _json_ready(cell.value),
+        "layer_value": _json_ready(cell.layer_value),
+        "agrees": cell.agrees,
+        "options": _layer_options_json(cell.plan, cell.spec),
+    }
+    return _dumps(document)
 
 
 def result_npy(values: np.ndarray) -> bytes:

@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.analysis.steps import Explanation, Step
+from convcli.analysis.steps import CellTerm, Explanation, LayerCell, Step
 from convcli.render.tables import (
     PIECE_ROWS,
     RowsByPiece,
@@ -30,7 +30,7 @@ from convcli.render.tables import (
     side_by_side,
 )
 
-__all__ = ["animate", "explanation_view", "explanations_view"]
+__all__ = ["animate", "explanation_view", "explanations_view", "layer_cell_view"]
 
 #: Lines the steps of one explanation may fill before the middle ones are left out (a
 #: terminal's height is passed in instead where there is one).
@@ -388,3 +388,103 @@ def animate(explanation: Explanation, delay: float, lags: bool = False) -> None:
             frame = _frame(explanation, step, done, lags, console.width, layout)
             live.update(frame, refresh=True)
             time.sleep(delay)
+
+
+def _axis_index(start: int, dilation: int, tap: str) -> str:
+    """The input index a tap reads along one axis: ``1+k``, ``2k-1``, ``k``."""
+    step = tap if dilation == 1 else f"{dilation}{tap}"
+    if start == 0:
+        return step
+    return f"{start}+{step}" if start > 0 else f"{step}{start}"
+
+
+def _cell_formula(cell: LayerCell) -> str:
+    """The sum an output cell is, in symbols: which input cells meet which kernel taps."""
+    layer_plan, spec = cell.plan, cell.spec
+    geometry = layer_plan.geometry
+    dims = layer_plan.dims
+    taps = ["k"] if dims == 1 else [f"k{a}" for a in range(dims)]
+    first = cell.output_channel // layer_plan.group_out * layer_plan.group_in
+    channel = "c" if first == 0 else f"c-{first}"
+    sample = f"{cell.sample}," if layer_plan.batched else ""
+    bias = "" if cell.bias is None else f"bias[{cell.output_channel}] + "
+    head = f"y[{_index(cell.cell)}] = {bias}Σ_c Σ_{','.join(taps)} "
+    if spec.transposed:
+        local = cell.output_channel % layer_plan.group_out
+        spread = ", ".join(
+            f"m{'' if dims == 1 else a}*{s} + {_axis_index(0, d, tap)} = {p + before}"
+            for a, (p, s, d, tap, (before, _)) in enumerate(
+                zip(cell.position, geometry.stride, geometry.dilation, taps, geometry.pads)
+            )
+        )
+        inputs = ",".join("m" if dims == 1 else f"m{a}" for a in range(dims))
+        return (
+            f"{head}x[{sample}c,{inputs}] · w[c,{local},{','.join(taps)}] over the cells m "
+            f"and taps k with {spread}"
+        )
+    reads = ",".join(
+        _axis_index(p * s - before, d, tap)
+        for p, s, d, tap, (before, _) in zip(
+            cell.position, geometry.stride, geometry.dilation, taps, geometry.pads
+        )
+    )
+    return f"{head}x[{sample}c,{reads}] · w[{cell.output_channel},{channel},{','.join(taps)}]"
+
+
+def _cell_reads(term: CellTerm) -> str:
+    """The input cells a term reads, ``pad`` for padding."""
+    cells = [
+        "pad" if pad else ",".join(map(str, index))
+        for index, pad in zip(term.input_cells.tolist(), term.padding.tolist())
+    ]
+    return "reads " + (
+        " ".join(cells) if len(term.input_cells[0]) == 1 else "(" + ") (".join(cells) + ")"
+    )
+
+
+def layer_cell_view(cell: LayerCell, names: list[str] | None = None) -> RenderableType:
+    """One output cell of a layer written out: per input channel of its group the products
+    of the kernel's taps with the input cells they meet, then the bias plus their sums,
+    checked against the layer computed whole."""
+    table = Table.grid(padding=(0, 1))
+    for justify in ("left", "left", "left", "left"):
+        table.add_column(justify=justify)
+    for term in cell.terms:
+        name = f"channel {term.channel}"
+        if names is not None and term.channel < len(names):
+            name += f" ({names[term.channel]})"
+        expression = Text()
+        parts = zip(term.weights.tolist(), term.values.tolist(), term.padding.tolist())
+        for number, (weight, value, padding) in enumerate(parts):
+            if number:
+                expression.append(" + ")
+            expression.append(f"{_term(weight)}*")
+            expression.append(_term(value, padding), style=_PAD_STYLE if padding else "")
+        if not term.products.size:
+            expression.append("no tap reaches this cell", style="dim")
+        reads = _cell_reads(term) if term.products.size else ""
+        table.add_row(
+            Text(f"{name}:"),
+            expression,
+            Text(f"= {format_cell(term.total)}", style="bold"),
+            Text(reads, style="dim"),
+        )
+    addends = ([] if cell.bias is None else [cell.bias]) + [term.total for term in cell.terms]
+    total = Text(
+        f"y[{_index(cell.cell)}] = {' + '.join(_term(value) for value in addends)} = "
+        f"{format_cell(cell.value)}",
+        style="bold",
+    )
+    agrees = cell.agrees
+    check = Text(
+        f"the layer gives {format_cell(cell.layer_value)}"
+        + ("" if agrees else ": the written-out sum differs (a bug, please report it)"),
+        style="green" if agrees else "red",
+    )
+    return Group(
+        Text(glyph(_cell_formula(cell)), style="cyan"),
+        table,
+        total,
+        check,
+        options_line(cell.plan.geometry),
+    )

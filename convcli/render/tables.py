@@ -44,6 +44,7 @@ __all__ = [
     "RowsByPiece",
     "Shown",
     "aligned",
+    "array_view",
     "as_rows",
     "backward_view",
     "comparison_view",
@@ -52,6 +53,7 @@ __all__ = [
     "format_cell",
     "glyph",
     "heading",
+    "indexed_table",
     "kernels_view",
     "lineup_view",
     "options_line",
@@ -59,6 +61,7 @@ __all__ = [
     "result_view",
     "shown",
     "side_by_side",
+    "symmetry_line",
     "view_text",
 ]
 
@@ -349,7 +352,7 @@ def as_rows(values: np.ndarray) -> np.ndarray:
     return values.reshape(values.shape[0], -1)
 
 
-def _array_view(
+def array_view(
     values: np.ndarray, show_all: bool = False, lags: Lags | None = None
 ) -> RenderableType:
     """An array as ``[a, b, c]`` (1-D) or as a grid of rows (2-D and up; a 2-D grid
@@ -391,17 +394,19 @@ def options_line(geometry: Geometry, method: str | None = None, normalize: str =
     )
 
 
-def _indexed_table(
+def indexed_table(
     columns: list[str],
     length: int,
     cells: Callable[[int], list[str | Text]],
     show_all: bool,
     lags: Lags | None = None,
+    index: str = "index",
 ) -> Group:
     """A table with an index (or, given lags, a lag) column and one row per output, its
-    middle elided when long; decimal points line up in each column of numbers."""
+    middle elided when long; decimal points line up in each column of numbers. ``index``
+    heads the index column."""
     table = Table()
-    table.add_column("index" if lags is None else "lag", justify="right", style="dim")
+    table.add_column(index if lags is None else "lag", justify="right", style="dim")
     for name in columns:  # a number too wide for the screen folds, never cut short
         table.add_column(name, justify="center" if not name else "right", overflow="fold")
     indices = shown(length, None if show_all else _SHOWN_ROWS)
@@ -431,14 +436,14 @@ def result_view(
     values = result.values
     body: RenderableType
     if values.ndim == 1:
-        body = _indexed_table(
+        body = indexed_table(
             [result.operation], values.size, lambda i: [format_cell(values[i])], show_all, lags
         )
     elif values.size == 0:
-        body = _array_view(values)
+        body = array_view(values)
     else:
         body = Group(
-            _array_view(values, show_all, lags), _grid_note(as_rows(values).shape, show_all)
+            array_view(values, show_all, lags), _grid_note(as_rows(values).shape, show_all)
         )
     return Group(
         title,
@@ -471,9 +476,7 @@ def _relation(equal: bool, opposite: bool) -> Text:
 
 def _verdict(comparison: Comparison) -> Text:
     """The kernel's symmetry and what it means for these results."""
-    conjugate = "conj(h)" if comparison.kernel.dtype.kind == "c" else "h"
-    verdict = glyph(_VERDICTS[comparison.kernel_symmetry].format(h=conjugate))
-    line = Text.from_markup(verdict, emoji=False)
+    line = symmetry_line(comparison.kernel_symmetry, conjugated=comparison.kernel.dtype.kind == "c")
     total = comparison.equal.size
     if comparison.identical:
         line.append(f"; the results are identical at all {total} positions")
@@ -482,6 +485,18 @@ def _verdict(comparison: Comparison) -> Text:
     else:
         line.append(f"; the results differ at {comparison.differing} of {total} positions")
     return line
+
+
+def symmetry_line(symmetry: str, kernel: str = "h", conjugated: bool = False) -> Text:
+    """compare's verdict on a kernel's symmetry, styled: ``kernel`` names the kernel and
+    ``conjugated`` says the comparison is with its conjugate (complex kernels).
+
+    >>> symmetry_line("antisymmetric", "w[0,1]").plain  # doctest: +ELLIPSIS
+    'antisymmetric kernel: flip(w[0,1]) = -w[0,1], so convolution = -correlation for every...'
+    """
+    other = f"conj({kernel})" if conjugated else kernel
+    verdict = _VERDICTS[symmetry].replace("flip(h)", f"flip({kernel})").format(h=other)
+    return Text.from_markup(glyph(verdict), emoji=False)
 
 
 def side_by_side(*panes: tuple[str, RenderableType]) -> Columns:
@@ -496,7 +511,7 @@ def side_by_side(*panes: tuple[str, RenderableType]) -> Columns:
 def _signal_view(comparison: Comparison, signal_label: str) -> RenderableType:
     """The signal itself when it is small, else its source and shape."""
     if comparison.signal.size <= _SHOWN_SIGNAL_SIZE:
-        return _array_view(comparison.signal)
+        return array_view(comparison.signal)
     shape = "x".join(map(str, comparison.signal.shape))
     return Text(f"{_short(signal_label)} ({shape} values)")
 
@@ -506,8 +521,8 @@ def _inputs_view(comparison: Comparison, signal_label: str) -> RenderableType:
     slides (or, for a library whose "convolution" does not flip, would slide)."""
     complex_kernel = comparison.kernel.dtype.kind == "c"
     conjugated = "conj(h)" if complex_kernel else "h as given"
-    signal, kernel = _signal_view(comparison, signal_label), _array_view(comparison.kernel)
-    flipped = _array_view(comparison.flipped_kernel)
+    signal, kernel = _signal_view(comparison, signal_label), array_view(comparison.kernel)
+    flipped = array_view(comparison.flipped_kernel)
     unflipped = bool(getattr(comparison, "verdict", ""))  # torch's and tensorflow's "conv"
     if comparison.kernel.ndim == 1:
         grid = Table.grid(padding=(0, 2))
@@ -541,7 +556,7 @@ def _results_view(comparison: Comparison, show_all: bool, lags: Lags | None) -> 
     elif comparison.negated:
         equal = np.zeros_like(equal)
     if convolution.ndim == 1:
-        return _indexed_table(
+        return indexed_table(
             ["convolution", "correlation", ""],
             convolution.size,
             lambda i: [
@@ -560,8 +575,8 @@ def _results_view(comparison: Comparison, show_all: bool, lags: Lags | None) -> 
         lags if equal.ndim == 2 else None,
     )
     results = side_by_side(
-        ("convolution", _array_view(convolution, show_all, lags)),
-        ("correlation", _array_view(correlation, show_all, lags)),
+        ("convolution", array_view(convolution, show_all, lags)),
+        ("correlation", array_view(correlation, show_all, lags)),
         ("relation", marks),
     )
     return Group(results, _grid_note(equal_rows.shape, show_all))
@@ -681,7 +696,7 @@ def _labelled_array(label: str, values: np.ndarray, show_all: bool) -> Renderabl
     """``label = [a, b, c]`` on one line (1-D), or the label over a grid (2-D)."""
     if values.ndim == 1:
         return Text.assemble((label, "bold"), " = ", _line_view(values, show_all))
-    return Group(Text(label, style="bold"), _array_view(values, show_all))
+    return Group(Text(label, style="bold"), array_view(values, show_all))
 
 
 def backward_view(gradients: Backward, show_all: bool = False) -> RenderableType:
@@ -722,7 +737,7 @@ def kernels_view(listing: list[KernelInfo]) -> Table:
     styles = {"symmetric": "green", "antisymmetric": "yellow", "none": "red"}
     for info in listing:
         example = info.example if info.example != info.name else ""
-        values = _array_view(info.values)
+        values = array_view(info.values)
         table.add_row(
             info.name,
             Text(info.description),
@@ -744,7 +759,7 @@ def _lineup_row(row: Row, show_all: bool) -> list[RenderableType]:
     if row.values is None:
         call, result = Text(row.function, style="dim"), Text("-", style="dim")
     else:
-        call, result = Text(row.call), _array_view(row.values, show_all)
+        call, result = Text(row.call), array_view(row.values, show_all)
     reason = Text(row.reason, style="dim" if row.values is None else "")
     return [LIBRARIES[row.convention], call, result, Text(glyph(mark), style=style), reason]
 

@@ -391,3 +391,77 @@ def test_explain_rejects_what_the_engine_rejects() -> None:
         explain([1, 2], [1, 2, 3], "convolution")
     with pytest.raises(ConvcliError, match="operation='"):
         explain([1, 2], [1], "sum")
+
+
+# --------------------------------------------------------------------------- layer cells
+
+
+@given(
+    data=st.data(),
+    dims=st.integers(1, 2),
+    transposed=st.booleans(),
+    groups=st.sampled_from([1, 2]),
+    stride=st.integers(1, 2),
+    dilation=st.integers(1, 2),
+    padding=st.integers(0, 1),
+    pad_mode=st.sampled_from(["zeros", "reflect", "circular"]),
+)
+def test_every_layer_cell_adds_up_to_the_layer(
+    data, dims, transposed, groups, stride, dilation, padding, pad_mode
+) -> None:
+    """Each output cell written out (bias plus every channel's products) is what the layer
+    computes there, exactly for integers, forward and transposed, padded and strided."""
+    from convcli.analysis.layers import Layer, run_layer
+    from convcli.analysis.steps import layer_cell
+
+    assume(not transposed or pad_mode == "zeros")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    spatial = (5,) * dims
+    x = rng.integers(-4, 5, (2, 2 * groups, *spatial))
+    kernel = (2,) * dims
+    out_per_group = data.draw(st.integers(1, 2))
+    if transposed:
+        w = rng.integers(-3, 4, (x.shape[1], out_per_group, *kernel))
+        out_channels = out_per_group * groups
+    else:
+        out_channels = out_per_group * groups
+        w = rng.integers(-3, 4, (out_channels, x.shape[1] // groups, *kernel))
+    bias = rng.integers(-5, 6, out_channels)
+    extra = 1 if transposed and stride > 1 else 0
+    spec = Layer.parse(
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        pad_mode=pad_mode,
+        transposed=transposed,
+        output_padding=extra,
+    )
+    output = run_layer(x, w, bias, spec)
+    cell = tuple(data.draw(st.integers(0, n - 1)) for n in output.shape)
+    written = layer_cell(x, w, bias, spec, cell)
+    note(f"{cell=} {output.shape=}")
+    assert written.value == output[cell] == written.layer_value
+    assert written.agrees
+    assert type(written.value) is int
+
+
+def test_a_layer_cell_by_hand() -> None:
+    """y[0, 1, 0] of a padded layer: the padded tap reads nothing (zeros are no term)."""
+    from convcli.analysis.layers import Layer
+    from convcli.analysis.steps import layer_cell
+
+    x = [[[2, 1, 3], [0, 1, 0]]]
+    w = [[[1, 1], [1, 1]], [[5, 1], [2, 3]]]
+    written = layer_cell(x, w, [0, 7], Layer.parse(padding=1), (0, 1, 0))
+    first, second = written.terms
+    assert first.input_cells.tolist() == [[-1], [0]] and first.padding.tolist() == [True, False]
+    assert (first.total, second.total, written.bias, written.value) == (2, 0, 7, 9)
+
+
+def test_a_layer_cell_outside_the_output_names_its_shape() -> None:
+    from convcli.analysis.layers import Layer
+    from convcli.analysis.steps import layer_cell
+
+    with pytest.raises(ConvcliError, match=r"the cell \(0, 9\) is outside .* \(1, 2\)"):
+        layer_cell([[1, 2, 3]], [[[1, 1]]], None, Layer(), (0, 9))
