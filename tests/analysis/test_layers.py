@@ -12,7 +12,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import Phase, assume, given, note, settings
+from hypothesis import Phase, assume, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -428,7 +428,27 @@ def test_torch_multiplies_zero_padding(case):
     assert_layer(got, values, magnitude, "f")
 
 
+#: x = [1, 2] through the weights [1, inf] transposed: [1, inf, inf] (PyTorch's too).
+INF_TRANSPOSED = Case(
+    x=np.array([[[1.0, 2.0]]]),
+    w=np.array([[[1.0, np.inf]]]),
+    bias=None,
+    options={"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "transposed": True},
+    written=0,
+)
+#: Transposed layers by one forward layer per output phase (main, 7a2cb84) multiply zeros.
+TRANSPOSED_INF_GIVES_NAN = pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="a transposed layer with an inf weight gives nan where no zero should meet it "
+    "(layer([[[1., 2.]]], [[[1., inf]]], transposed=True) is [nan, inf, inf], not [1, inf, inf])",
+)
+
+
+@TRANSPOSED_INF_GIVES_NAN
 @SILENCE_INF_MINUS_INF
+@settings(phases=(Phase.explicit, Phase.generate), report_multiple_bugs=False)
+@example(INF_TRANSPOSED)
 @given(layer_cases(values=with_non_finite, transposed=True, padding_forms=("int", "ints")))
 def test_a_transposed_layer_multiplies_input_cells_only(case):
     """A transposed layer's padding crops: no zero meets a weight, under either rule."""
@@ -706,7 +726,7 @@ REFUSALS = {
         (2, 3, 2),
         None,
         {"transposed": True, "output_padding": -1},
-        ["output_padding=-1"],
+        ["output_padding", "-1"],
     ),
 }
 

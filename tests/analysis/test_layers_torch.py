@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from convcli import layer, layer_backward
 from tests.analysis.test_layers import (
+    INF_TRANSPOSED,
+    TRANSPOSED_INF_GIVES_NAN,
     Case,
     as_tuple,
     complexes,
@@ -159,10 +161,18 @@ def test_complex_layers_equal_torch(case):
     layer_cases(
         values=with_non_finite, pad_modes=("zeros",), padding_forms=("valid", "int", "ints")
     )
-    | layer_cases(values=with_non_finite, transposed=True, padding_forms=("int", "ints"))
 )
 def test_torch_convention_multiplies_zero_padding_as_torch_does(case):
     """0 * inf is nan over torch's zero padding; convention='torch' says the same."""
+    check(case, convention="torch")
+
+
+@TRANSPOSED_INF_GIVES_NAN
+@settings(phases=(Phase.explicit, Phase.generate), report_multiple_bugs=False)
+@example(INF_TRANSPOSED)
+@given(layer_cases(values=with_non_finite, transposed=True, padding_forms=("int", "ints")))
+def test_transposed_layers_with_inf_weights_equal_torch(case):
+    """conv_transpose multiplies input cells only: an inf weight gives inf, never 0 * inf."""
     check(case, convention="torch")
 
 
