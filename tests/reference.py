@@ -247,3 +247,184 @@ def reference_pad(values: object, pads: tuple[tuple[int, int], ...], pad_mode: s
         src = [source_index(p - b, n, pad_mode) for p, (b, _), n in zip(pos, pads, shape)]
         out[pos] = 0 if None in src else get(f, tuple(src))
     return out
+
+
+# ---------------------------------------------------------------- CNN layers
+#
+# A layer written from PyTorch's documentation alone (channels first, batched):
+#
+#     forward     y[n, o, i] = bias[o] + sum_{j, k} p[n, g*C + j, i*stride + k*dilation] * w[o, j, k]
+#     transposed  y[n, o, i*stride + k*dilation - before] += x[n, c, i] * w[c, o - g*O, k]
+#
+# for output channel o of group g (C input and O output channels per group), p the input
+# padded by numpy.pad. Neither flips nor conjugates the weights.
+
+
+def layer_pads(
+    spatial: tuple[int, ...],
+    kernel: tuple[int, ...],
+    padding: object,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> list[tuple[int, int]]:
+    """(before, after) per spatial axis of a forward layer, from every form padding takes: an
+    int, ints or pairs per axis (one for all axes), "valid", "same" (TensorFlow's: the extra
+    cell after) or "full"."""
+    pads = []
+    for axis, (n, k, s, d) in enumerate(zip(spatial, kernel, stride, dilation)):
+        reach = (k - 1) * d
+        if padding == "valid":
+            pads.append((0, 0))
+        elif padding == "full":
+            pads.append((reach, reach))
+        elif padding == "same":
+            total = max((-(-n // s) - 1) * s + reach + 1 - n, 0)
+            pads.append((total // 2, total - total // 2))
+        elif isinstance(padding, int):
+            pads.append((padding, padding))
+        else:
+            entries = list(padding)  # type: ignore[call-overload]
+            entry = entries[0] if len(entries) == 1 else entries[axis]
+            pads.append((entry, entry) if isinstance(entry, int) else tuple(entry))
+    return pads
+
+
+def _numpy_pad_mode(pad_mode: str) -> str:
+    return {"zeros": "constant", "replicate": "edge", "circular": "wrap"}.get(pad_mode, pad_mode)
+
+
+def layer_products(
+    x_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    *,
+    stride: int | tuple[int, ...] = 1,
+    padding: object = 0,
+    dilation: int | tuple[int, ...] = 1,
+    groups: int = 1,
+    pad_mode: str = "zeros",
+    transposed: bool = False,
+    output_padding: int | tuple[int, ...] = 0,
+) -> tuple[tuple[int, ...], list[tuple[tuple[int, ...], tuple[int, ...] | None, tuple[int, ...]]]]:
+    """A layer on a channels-first batched input ``(N, C_in, *spatial)`` with weights
+    ``(C_out, C_in/groups, *k)`` (transposed: ``(C_in, C_out/groups, *k)``): its output shape,
+    and every product of its sums as (output index, input index, weight index). The input
+    index is None where a forward layer's tap meets zero padding; other pad modes name the
+    cell the padding copies (numpy.pad of each axis's indices). A transposed layer's "same"
+    gives ``n * stride + output_padding`` cells, cropped as the forward "same" layer on that
+    many cells pads.
+    """
+    batch, in_channels, spatial = x_shape[0], x_shape[1], x_shape[2:]
+    kernel = w_shape[2:]
+    dims = len(kernel)
+    strides, dilations = per_axis(stride, dims), per_axis(dilation, dims)
+    group_in = in_channels // groups
+    group_out = w_shape[1] if transposed else w_shape[0] // groups
+    taps = list(product(*map(range, kernel)))
+    products = []
+    if transposed:
+        extra = per_axis(output_padding, dims)
+        if padding == "same":
+            out_spatial = tuple(n * s + p for n, s, p in zip(spatial, strides, extra))
+            pads = layer_pads(out_spatial, kernel, "same", strides, dilations)
+        else:
+            pads = layer_pads(spatial, kernel, padding, strides, dilations)
+            out_spatial = tuple(
+                (n - 1) * s + (k - 1) * d + 1 - b - a + p
+                for n, k, s, d, (b, a), p in zip(spatial, kernel, strides, dilations, pads, extra)
+            )
+        for n, c, i in product(range(batch), range(in_channels), product(*map(range, spatial))):
+            for local, k in product(range(group_out), taps):
+                at = tuple(
+                    ii * s + kk * d - b
+                    for ii, kk, s, d, (b, _) in zip(i, k, strides, dilations, pads)
+                )
+                if all(0 <= a < m for a, m in zip(at, out_spatial)):
+                    o = c // group_in * group_out + local
+                    products.append(((n, o, *at), (n, c, *i), (c, local, *k)))
+        return (batch, group_out * groups, *out_spatial), products
+    pads = layer_pads(spatial, kernel, padding, strides, dilations)
+    mode = _numpy_pad_mode(pad_mode)
+    sources = [  # which input cell each padded cell holds along each axis; -1 for a zero
+        np.pad(np.arange(n), pad, mode, **({"constant_values": -1} if mode == "constant" else {}))
+        for n, pad in zip(spatial, pads)
+    ]
+    out_spatial = tuple(
+        (len(m) - (k - 1) * d - 1) // s + 1
+        for m, k, s, d in zip(sources, kernel, strides, dilations)
+    )
+    out_channels = w_shape[0]
+    for n, o, i in product(range(batch), range(out_channels), product(*map(range, out_spatial))):
+        for j, k in product(range(group_in), taps):
+            at = tuple(
+                int(m[ii * s + kk * d])
+                for m, ii, kk, s, d in zip(sources, i, k, strides, dilations)
+            )
+            c = o // group_out * group_in + j
+            products.append(((n, o, *i), None if -1 in at else (n, c, *at), (o, j, *k)))
+    return (batch, out_channels, *out_spatial), products
+
+
+def reference_layer_sums(
+    x: object, w: object, bias: object = None, *, multiply_padding: bool = False, **options: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """The layer's values (an object array of Python scalars, exact for integers) and per
+    output ``|bias| + sum |x||w|`` (the scale of rounding errors), from
+    :func:`layer_products`. Neither flips nor conjugates the weights::
+
+        y[n, o, i] = bias[o] + sum_{j, k} pad(x)[n, g*C + j, i*stride + k*dilation] * w[o, j, k]
+
+    A cell of zero padding is no term of the sum unless ``multiply_padding`` (0 * inf is
+    nan, as PyTorch computes).
+    """
+    xs, ws = np.array(to_nested(x), dtype=object), np.array(to_nested(w), dtype=object)
+    shape, products = layer_products(xs.shape, ws.shape, **options)  # type: ignore[arg-type]
+    offsets = [0] * shape[1] if bias is None else list(to_nested(bias))  # type: ignore[call-overload]
+    values = np.empty(shape, dtype=object)
+    magnitude = np.zeros(shape)
+    for out in product(*map(range, shape)):
+        values[out] = offsets[out[1]]
+        magnitude[out] = abs(complex(offsets[out[1]]))
+    for out, at, k in products:
+        if at is None:
+            if multiply_padding:
+                values[out] = values[out] + 0 * ws[k]
+            continue
+        values[out] = values[out] + xs[at] * ws[k]
+        magnitude[out] += abs(complex(xs[at])) * abs(complex(ws[k]))
+    return values, magnitude
+
+
+def reference_layer(x: object, w: object, bias: object = None, **options: object) -> np.ndarray:
+    """The layer's values alone (see :func:`reference_layer_sums`).
+
+    >>> reference_layer([[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]]], [10]).tolist()
+    [[[12, 9, 9, 12]]]
+    >>> reference_layer([[[1, 2, 3]]], [[[1, 1]]], transposed=True, stride=2).tolist()
+    [[[1, 1, 2, 2, 3, 3]]]
+    """
+    return reference_layer_sums(x, w, bias, **options)[0]
+
+
+def reference_layer_backward(
+    x: object, w: object, grad: object, **options: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """dL/dx, dL/dw and dL/db of ``L = sum(G * y)``, one product at a time: a product
+    ``x[at] * w[k]`` that ``y[out]`` sums adds ``G[out] * w[k]`` to ``dL/dx[at]`` (the cell the
+    padding copied) and ``G[out] * x[at]`` to ``dL/dw[k]``.
+
+    >>> [a.tolist() for a in reference_layer_backward([[[2, 1, 3]]], [[[1, -1]]], [[[1, 1]]])]
+    [[[[1, 0, -1]]], [[[3, 4]]], [2]]
+    """
+    xs, ws = np.array(to_nested(x), dtype=object), np.array(to_nested(w), dtype=object)
+    g = np.array(to_nested(grad), dtype=object)
+    shape, products = layer_products(xs.shape, ws.shape, **options)  # type: ignore[arg-type]
+    assert g.shape == shape, (g.shape, shape)
+    grad_x, grad_w = np.zeros(xs.shape, dtype=object), np.zeros(ws.shape, dtype=object)
+    for out, at, k in products:
+        if at is not None:
+            grad_x[at] = grad_x[at] + g[out] * ws[k]
+            grad_w[k] = grad_w[k] + g[out] * xs[at]
+    grad_b = np.zeros(shape[1], dtype=object)
+    for out in product(*map(range, shape)):
+        grad_b[out[1]] = grad_b[out[1]] + g[out]
+    return grad_x, grad_w, grad_b

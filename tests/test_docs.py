@@ -95,8 +95,9 @@ def test_test_extra_does_not_pull_torch():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
-    assert not any(r.startswith("torch") for r in extras["test"])
+    assert not any(r.startswith(("torch", "tensorflow")) for r in extras["test"])
     assert any(r.startswith("torch") for r in extras["test-torch"])
+    assert any(r.startswith("tensorflow-cpu") for r in extras["test-tensorflow"])
 
 
 def test_readme_is_a_front_page():
