@@ -141,8 +141,9 @@ def layer_backward_of(
     exact = prepared.integers and upstream.dtype.kind in "iO"
     dtype = _gradient_dtype(prepared, upstream, exact)
     g = upstream.astype(dtype)
-    inputs = prepared.inputs.astype(dtype)
-    weights = prepared.weights.astype(dtype)
+    # integers summed exactly in float64 go back to ints first: object arrays hold ints
+    inputs = prepared.exact(prepared.inputs).astype(dtype)
+    weights = prepared.exact(prepared.weights).astype(dtype)
     with np.errstate(invalid="ignore", over="ignore"):
         if spec.transposed:
             adjoint = _adjoint(layer_plan)
@@ -419,6 +420,8 @@ def _call(result: str, source: str, spec: Layer, bias: bool) -> str:
     """``y = layer(x, w, stride=2, ...)`` for a spec, writing only what differs from the defaults."""
     options = spec.options
     words = [source, "w"] + (["b"] if bias else [])
+    if spec.layout != "nchw":
+        words.append(f"layout={spec.layout!r}")
     if spec.transposed:
         words.append("transposed=True")
     if any(n > 1 for n in options.stride):

@@ -100,6 +100,8 @@ class Layer:
                 "output_padding applies to transposed layers only (transposed=True), "
                 f"got output_padding={_ints(self.output_padding)}"
             )
+        if self.transposed:
+            _check_transposed(self)
 
     @classmethod
     def parse(
@@ -162,6 +164,36 @@ class Layer:
             transposed=transposed,
             output_padding=parse_per_axis(output_padding, "output_padding", least=0),
         )
+
+
+def _check_transposed(spec: Layer) -> None:
+    """Refuse what a transposed layer cannot take whatever the data."""
+    options = spec.options
+    padding = options.padding
+    if options.pad_mode != "zeros":
+        raise LayerError(
+            f"a transposed layer pads with zeros only (pad_mode={options.pad_mode!r}): its "
+            "padding crops the output, as PyTorch's and TensorFlow's do"
+        )
+    if padding == "same" and any(spec.output_padding):
+        raise LayerError(
+            "padding='same' makes a transposed layer's output stride times its input; "
+            f"output_padding={_ints(spec.output_padding)} does not apply (give the padding "
+            "as numbers)"
+        )
+    if options.convention == "torch" and isinstance(padding, str):
+        raise LayerError(f"PyTorch's conv_transpose takes padding as ints, not {padding!r}")
+    if options.convention == "tensorflow":
+        if padding not in ("same", "valid"):
+            written = _pads_text(padding) if not isinstance(padding, str) else repr(padding)
+            raise LayerError(
+                f"TensorFlow's conv_transpose takes padding 'SAME' or 'VALID', not {written}"
+            )
+        if any(d > 1 for d in options.dilation):
+            raise LayerError(
+                "TensorFlow's conv_transpose takes no dilation on the CPU "
+                f"(dilation={_ints(options.dilation)})"
+            )
 
 
 @dataclass(frozen=True)
@@ -238,39 +270,37 @@ def plan_layer(
     shape = input_shape if batched else (1, *input_shape)
     if channels_last:
         shape = (shape[0], shape[-1], *shape[1:-1])
+        # TensorFlow's filters are (*k, C_in/groups, C_out), transposed (*k, C_out, C_in)
         weights = (weight_shape[-1], weight_shape[-2], *weight_shape[:-2])
-        if spec.transposed:  # TensorFlow's transposed filters are (*k, C_out, C_in)
-            weights = (weights[1], weights[0], *weights[2:])
     else:
         weights = weight_shape
     batch, in_channels, spatial = shape[0], shape[1], shape[2:]
     groups = spec.groups
     per_group, kernel_shape = weights[1], weights[2:]
-    if spec.transposed:
-        if weights[0] != in_channels:
-            raise LayerError(
-                f"the input {_shape(input_shape)} has {in_channels} channels but the transposed "
-                f"weights {_shape(weight_shape)} take {weights[0]} "
-                f"({_transposed_form(dims, channels_last)})"
-                + _unbatched_hint(input_shape, dims, batched)
-            )
-        out_channels = per_group * groups
-    else:
-        out_channels = weights[0]
-        if per_group * groups != in_channels:
-            raise LayerError(
-                f"the input {_shape(input_shape)} has {in_channels} channels but the weights "
-                f"{_shape(weight_shape)} take {per_group} (C_in/groups with groups={groups}); "
-                f"weights for this input have shape "
-                f"{_weight_form(dims, channels_last, in_channels, groups)}"
-                + _unbatched_hint(input_shape, dims, batched)
-            )
+    out_channels = per_group * groups if spec.transposed else weights[0]
     if in_channels % groups or out_channels % groups:
         raise LayerError(
             f"groups={groups} must divide both the input channels ({in_channels}, input "
             f"{_shape(input_shape)}) and the output channels ({out_channels}, weights "
             f"{_shape(weight_shape)})"
         )
+    if spec.transposed:
+        if weights[0] != in_channels:
+            raise LayerError(
+                f"the input {_shape(input_shape)} has {_counted(in_channels, 'channel')} but the transposed "
+                f"weights {_shape(weight_shape)} take {weights[0]} "
+                f"({_transposed_form(dims, channels_last)})"
+                + _unbatched_hint(input_shape, dims, batched)
+            )
+    else:
+        if per_group * groups != in_channels:
+            raise LayerError(
+                f"the input {_shape(input_shape)} has {_counted(in_channels, 'channel')} but the weights "
+                f"{_shape(weight_shape)} take {per_group} (C_in/groups with groups={groups}); "
+                f"weights for this input have shape "
+                f"{_weight_form(dims, channels_last, in_channels, groups)}"
+                + _unbatched_hint(input_shape, dims, batched)
+            )
     if bias_shape is not None and bias_shape != (out_channels,):
         raise LayerError(
             f"the bias has shape {_shape(bias_shape)} but the weights {_shape(weight_shape)} "
@@ -335,23 +365,11 @@ def _transposed_geometry(
     for a, (p, s, d) in enumerate(zip(extra, stride, dilation)):
         if p >= max(s, d):
             raise LayerError(
-                f"output_padding={_ints(extra)} must be smaller than the stride "
-                f"({_ints(stride)}) or the dilation ({_ints(dilation)}) on each axis "
-                f"(axis {a}: {p})"
+                f"output_padding={_ints(extra)} must be smaller than the stride {_ints(stride)} "
+                f"or the dilation {_ints(dilation)} on each axis (axis {a}: {p})"
             )
-    if options.pad_mode != "zeros":
-        raise LayerError(
-            f"a transposed layer pads with zeros only (pad_mode={options.pad_mode!r}): its "
-            "padding crops the output, as PyTorch's and TensorFlow's do"
-        )
     extents = spans(kernel_shape, dilation)
     padding = options.padding
-    if options.convention == "torch" and isinstance(padding, str):
-        raise LayerError(f"PyTorch's conv_transpose{dims}d takes padding as ints, not {padding!r}")
-    if options.convention == "tensorflow" and padding not in ("same", "valid"):
-        raise LayerError(
-            f"TensorFlow's conv{dims}d_transpose takes padding 'SAME' or 'VALID', not {padding}"
-        )
     if padding == "same":
         output = tuple(n * s + p for n, s, p in zip(spatial, stride, extra))
         geometry = plan(output, kernel_shape, options.replace(convention="convcli"))
@@ -479,10 +497,11 @@ def _prepare(x: object, w: object, bias: object, spec: Layer) -> _Prepared:
         inputs = inputs[None]
     if spec.layout == "nhwc":
         inputs = np.moveaxis(inputs, -1, 1)
-        order = (dims + 1, dims, *range(dims))
-        if spec.transposed:
-            order = (dims, dims + 1, *range(dims))
-        weights = weights.transpose(order)
+        weights = weights.transpose(dims + 1, dims, *range(dims))
+    if spec.options.convention == "tensorflow" and any(
+        a.dtype.kind == "c" for a in (inputs, weights, offsets) if a is not None
+    ):
+        raise LayerError("TensorFlow's convolution layers take real tensors only, not complex ones")
     dtype = _sum_dtype(inputs, weights, offsets, layer_plan, spec.options)
     inputs = np.ascontiguousarray(inputs, dtype=dtype)
     weights = np.ascontiguousarray(weights, dtype=dtype)
@@ -500,7 +519,8 @@ def _layer_values(prepared: _Prepared, spec: Layer) -> np.ndarray:
     else:
         values = _forward(prepared.inputs, prepared.weights, prepared.plan, spec.options)
     if prepared.bias is not None:
-        values += _column(prepared.bias, prepared.plan.output_spatial)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is nan
+            values += _column(prepared.bias, prepared.plan.output_spatial)
     return values
 
 
@@ -562,7 +582,8 @@ def _forward(
         and not np.isfinite(weights).all()
     ):
         # convcli's rule: zero padding is no term of the sum, so 0 * inf adds nothing.
-        return _term_values(inputs, weights, layer_plan, options).sum(axis=2)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _term_values(inputs, weights, layer_plan, options).sum(axis=2)
     with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
         if layer_plan.group_in == 1:
             return _tap_sums(inputs, weights, layer_plan, options)
@@ -726,6 +747,18 @@ def _transposed(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) 
     geometry = layer_plan.geometry
     dims, kernel_shape = layer_plan.dims, layer_plan.kernel_shape
     groups, group_in, group_out = layer_plan.groups, layer_plan.group_in, layer_plan.group_out
+    if inputs.dtype.kind in "fc" and not np.isfinite(weights).all():
+        # the phases' sums would meet the inf or nan with padding: sum real products only
+        parts = [
+            _spread_sum(
+                inputs[:, g * group_in : (g + 1) * group_in],
+                weights[g * group_in : (g + 1) * group_in],
+                geometry,
+                layer_plan.input_spatial,
+            )
+            for g in range(groups)
+        ]
+        return _cropped(np.concatenate(parts, axis=1), geometry.pads, layer_plan.output_spatial)
     grouped = weights.reshape(groups, group_in, group_out, *kernel_shape)
     phases: list[list[_PhaseAxis]] = []
     for phase in np.ndindex(*geometry.stride):
@@ -841,7 +874,8 @@ class LayerTerms:
     ``agrees`` whether ``bias + terms.sum(axis=2)`` equals it (exactly for integers, to
     1e-12 of the sums' magnitude for floats). ``twin_agrees`` says the same of the twin:
     the forward layer as a sum of convolutions with the flipped weights, or the transposed
-    layer as full correlations of the stride-spread input with the flipped weights.
+    layer as full correlations of the stride-spread input with the flipped weights (which
+    an inf or nan weight makes nan where it meets the spread's zeros).
     Arrays are channels-first and batched, whatever the layout given.
     """
 
@@ -925,7 +959,8 @@ def terms_of(x: object, w: object, bias: object, spec: Layer) -> LayerTerms:
     base: np.ndarray | int = 0
     if prepared.bias is not None:
         base = _column(prepared.bias, layer_plan.output_spatial)
-    sums, twin_sums = terms.sum(axis=2) + base, twins.sum(axis=2) + base
+    with np.errstate(invalid="ignore", over="ignore"):
+        sums, twin_sums = terms.sum(axis=2) + base, twins.sum(axis=2) + base
     if output.dtype.kind in "iO" or prepared.integers:
         agrees, twin = bool(np.array_equal(sums, output)), bool(np.array_equal(twin_sums, output))
     else:
@@ -1004,26 +1039,57 @@ def _term_values(
 def _transposed_term(
     x: np.ndarray, kernel: np.ndarray, layer_plan: LayerPlan, options: Options, twin: bool
 ) -> np.ndarray:
-    """One channel's transposed convolution: the full convolution of x spread by the stride
-    with the kernel (``twin``: the full correlation with the flipped kernel), cropped by the
-    padding."""
-    from convcli.engine import core
-
+    """One channel's transposed convolution, by its definition: input cell ``i`` times tap
+    ``k`` added at ``i * stride + k * dilation``, cropped by the padding (``twin``: the
+    engine's full correlation of x spread by the stride with the flipped kernel)."""
     geometry = layer_plan.geometry
-    spread = spread_by(x, geometry.stride)
-    full = Options(padding="full", dilation=geometry.dilation)
     if twin:
+        from convcli.engine import core
+
         flipped = np.conj(kernel[(slice(None, None, -1),) * kernel.ndim])
-        values = core.compute(spread, flipped, "correlation", full).values
+        full = Options(padding="full", dilation=geometry.dilation)
+        values = core.compute(spread_by(x, geometry.stride), flipped, "correlation", full).values
     else:
-        values = core.compute(spread, kernel, "convolution", full).values
-    out = np.zeros(layer_plan.output_spatial, dtype=values.dtype)
-    crop = tuple(
-        slice(before, min(before + n, f))
-        for (before, _), n, f in zip(geometry.pads, layer_plan.output_spatial, values.shape)
+        values = _spread_sum(x[None, None], kernel[None, None], geometry, x.shape)[0, 0]
+    return _cropped(values, geometry.pads, layer_plan.output_spatial)
+
+
+def _spread_sum(
+    inputs: np.ndarray, weights: np.ndarray, geometry: Geometry, spatial: tuple[int, ...]
+) -> np.ndarray:
+    """The uncropped transposed sums of one group's inputs ``(N, C, *spatial)`` and weights
+    ``(C, O, *k)``: for each tap, the products of real input cells only (so an inf tap
+    meets no zero), added at every ``stride``-th cell from ``tap * dilation``."""
+    kernel_shape = weights.shape[2:]
+    full = [
+        (n - 1) * s + d * (k - 1) + 1
+        for n, s, d, k in zip(spatial, geometry.stride, geometry.dilation, kernel_shape)
+    ]
+    out = np.zeros(
+        (inputs.shape[0], weights.shape[1], *full), dtype=np.result_type(inputs, weights)
     )
-    part = values[crop]
-    out[tuple(slice(0, n) for n in part.shape)] = part
+    with np.errstate(invalid="ignore", over="ignore"):
+        for cell in np.ndindex(kernel_shape):
+            tap: Any = (slice(None), slice(None), *cell)
+            out[_window(cell, geometry, spatial)] += np.einsum(
+                "nc...,co->no...", inputs, weights[tap]
+            )
+    return out
+
+
+def _cropped(values: np.ndarray, pads: Pads, shape: tuple[int, ...]) -> np.ndarray:
+    """The cells ``before .. before + n`` of the trailing axes, zeros past the end."""
+    out = np.zeros((*values.shape[: values.ndim - len(shape)], *shape), dtype=values.dtype)
+    kept: Any = (
+        Ellipsis,
+        *(
+            slice(b, min(b + n, f))
+            for (b, _), n, f in zip(pads, shape, values.shape[-len(shape) :])
+        ),
+    )
+    part = values[kept]
+    into: Any = (Ellipsis, *(slice(0, n) for n in part.shape[-len(shape) :]))
+    out[into] = part
     return out
 
 
@@ -1035,8 +1101,16 @@ def _per_axis(values: tuple, dims: int, name: str) -> tuple:
     if len(values) == 1:
         return values * dims
     if len(values) != dims:
-        raise LayerError(f"{name} gives {len(values)} values but the layer has {dims} spatial axes")
+        raise LayerError(
+            f"{name} gives {_counted(len(values), 'value')} but the layer has "
+            f"{_counted(dims, 'spatial axis', 'spatial axes')}"
+        )
     return values
+
+
+def _counted(count: int, noun: str, plural: str = "") -> str:
+    """``1 channel``, ``3 channels``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
 
 
 def _ints(values: tuple[int, ...]) -> str:

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from convcli import layer, layer_backward
 from tests.analysis.test_layers import (
     INF_TRANSPOSED,
-    TRANSPOSED_INF_GIVES_NAN,
     Case,
     as_tuple,
     complexes,
@@ -167,7 +166,6 @@ def test_torch_convention_multiplies_zero_padding_as_torch_does(case):
     check(case, convention="torch")
 
 
-@TRANSPOSED_INF_GIVES_NAN
 @settings(phases=(Phase.explicit, Phase.generate), report_multiple_bugs=False)
 @example(INF_TRANSPOSED)
 @given(layer_cases(values=with_non_finite, transposed=True, padding_forms=("int", "ints")))
