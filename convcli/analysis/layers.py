@@ -813,10 +813,11 @@ def _transposed(inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan) 
             ),
             transposed=False,
         )
-        if group_in == 1:
-            values = _tap_sums(window, sub, sub_plan, ZEROS)
-        else:
-            values = _column_sums(window, sub, sub_plan, ZEROS)
+        with np.errstate(invalid="ignore", over="ignore"):  # nan and inf in x, as in the sums
+            if group_in == 1:
+                values = _tap_sums(window, sub, sub_plan, ZEROS)
+            else:
+                values = _column_sums(window, sub, sub_plan, ZEROS)
         into: Any = (
             Ellipsis,
             *(
