@@ -89,13 +89,14 @@ def test_integers_along_one_axis_are_the_exact_loop_over_rows(function, kernel_r
 @pytest.mark.parametrize("method", ["direct", "fft"])
 def test_a_shared_kernel_is_the_nd_sum_with_one_row(method):
     """A kernel of one row is the N-D sum with no padding, stride or dilation along the
-    broadcast axis, bit for bit; the direct sum equals the loop over rows exactly on values
+    broadcast axis (summed row by row, in pieces that stay in cache): exactly on values
     whose sums are exact in float64, the FFT to its accuracy."""
     rng = np.random.default_rng(2)
     f = rng.integers(-50, 50, (5, 300)).astype(float)
     h = rng.integers(-5, 5, (1, 9)).astype(float)
     ours = correlate(f, h, axes=1, padding="full", method=method)
-    np.testing.assert_array_equal(ours, correlate(f, h, padding=[(0, 0), (8, 8)], method=method))
+    whole = correlate(f, h, padding=[(0, 0), (8, 8)], method=method)
+    np.testing.assert_allclose(ours, whole, rtol=0, atol=1e-9 * np.abs(whole).max())
     rows = _rows(correlate, f, h, padding="full")
     if method == "direct":
         np.testing.assert_array_equal(ours, rows)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,7 +30,7 @@ import numpy as np
 from convcli.engine.geometry import Geometry, pad_signal, plan, spans, spread_by
 from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
 from convcli.engine.numbers import as_numeric
-from convcli.errors import LayerError
+from convcli.errors import ConvcliError, LayerError
 from convcli.options import (
     Convention,
     Options,
@@ -88,7 +89,7 @@ class Layer:
     def __post_init__(self) -> None:
         """Refuse fields of the wrong kind, naming the field."""
         if not (isinstance(self.groups, int) and not isinstance(self.groups, bool)):
-            raise TypeError(f"groups takes an int, not {self.groups!r}")
+            raise TypeError(f"groups takes an int, not {self.groups!r} (Layer.of takes numpy ints)")
         if self.groups < 1:
             raise LayerError(f"groups={self.groups} must be at least 1")
         check_choice(self.layout, LAYOUTS, "layout")
@@ -119,6 +120,7 @@ class Layer:
         convention: Convention = "convcli",
     ) -> Layer:
         """A Layer from the forms a caller writes (as :meth:`Options.parse` takes them)."""
+        check_choice(convention, LAYER_CONVENTIONS, "convention")
         options = Options.parse(
             padding=padding,
             stride=stride,
@@ -155,8 +157,17 @@ class Layer:
                 "a layer slides along every spatial axis: axes= does not apply (channels and "
                 "the batch are its other axes)"
             )
+        check_choice(options.convention, LAYER_CONVENTIONS, "convention")
         if options.convention != "convcli":
             options = options.replace(multiply_padding=True)  # 0 * inf is nan there
+        if (
+            options.convention == "tensorflow"
+            and not isinstance(options.padding, str)
+            and not any(map(any, options.padding))
+        ):
+            options = options.replace(padding="valid")  # padding=0 is TensorFlow's 'VALID'
+        if isinstance(groups, numbers.Integral) and not isinstance(groups, bool):
+            groups = int(groups)
         return cls(
             options=options,
             groups=groups,
@@ -304,7 +315,8 @@ def plan_layer(
     if bias_shape is not None and bias_shape != (out_channels,):
         raise LayerError(
             f"the bias has shape {_shape(bias_shape)} but the weights {_shape(weight_shape)} "
-            f"make {out_channels} output channels; the bias must have shape ({out_channels},)"
+            f"make {_counted(out_channels, 'output channel')}; the bias must have shape "
+            f"({out_channels},)"
         )
     if min(weights) < 1 or min(shape) < 1:
         raise LayerError(
@@ -315,7 +327,25 @@ def plan_layer(
     if spec.transposed:
         output_spatial, geometry = _transposed_geometry(spatial, kernel_shape, spec)
     else:
-        geometry = _forward_geometry(spatial, kernel_shape, options)
+        try:
+            geometry = _forward_geometry(spatial, kernel_shape, options)
+        except LayerError:
+            raise
+        except ConvcliError as error:
+            if "spans" not in str(error):
+                raise
+            spanned = _ints(spans(kernel_shape, _per_axis(options.dilation, dims, "dilation")))
+            pads = (
+                ((0, 0),) * dims
+                if isinstance(options.padding, str)
+                else _per_axis(options.padding, dims, "padding")
+            )
+            padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
+            raise LayerError(
+                f"the weights {_shape(weight_shape)} span {spanned} cells but the input "
+                f"{_shape(input_shape)} has only {_ints(padded)} with padding {_pads_text(pads)}; "
+                "give more padding (padding='same' or 'full') or a smaller kernel"
+            ) from None
         output_spatial = geometry.output_shape
     out = (batch, out_channels, *output_spatial)
     if channels_last:
@@ -870,7 +900,8 @@ class LayerTerms:
     one single-channel cross-correlation per input channel of its group.
 
     ``terms[n, o, j]`` is ``correlate(x[n, channel(o, j)], w[o, j])`` by the engine's
-    one-channel sum (for a transposed layer, the one-channel transposed convolution of
+    one-channel sum (``correlate(x, conj(w))`` for complex weights: a layer does not
+    conjugate) (for a transposed layer, the one-channel transposed convolution of
     ``x[n, c]`` with ``w[c, o]``), ``output`` the layer computed the fast way, and
     ``agrees`` whether ``bias + terms.sum(axis=2)`` equals it (exactly for integers, to
     1e-12 of the sums' magnitude for floats). ``twin_agrees`` says the same of the twin:

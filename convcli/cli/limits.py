@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from convcli.engine.batched import varies
 from convcli.engine.cost import memory_estimate
 from convcli.engine.geometry import plan
 from convcli.errors import ConvcliError, InputError
@@ -236,8 +235,8 @@ def check_memory(
         # the inputs overlap, whichever is longer: the full padding, without a stride
         options = options.replace(padding="full", stride=(1,))
     geometry = plan(signal.shape, kernel.shape, options)
-    # kernel rows that differ are summed directly, whatever the method
-    method = "direct" if varies(kernel.shape, geometry) else options.method
+    # sums along listed axes are priced as the rows' direct sum
+    method = "direct" if geometry.batch_axes else options.method
     values = math.prod(geometry.output_shape)
     if comparing:  # both results, and compare's JSON holds the inputs too
         values = 2 * values + signal.size + kernel.size

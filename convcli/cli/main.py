@@ -25,7 +25,7 @@ from convcli.api import comparison_of, compute
 from convcli.cli import inputs, outputs, signals
 from convcli.cli.errors import OneLineErrors, flag_words, refusals_in_flag_words
 from convcli.engine import core as engine
-from convcli.engine.batched import slid_shape, varies
+from convcli.engine.batched import slid_shape
 from convcli.engine.cost import estimated_seconds
 from convcli.engine.geometry import Geometry, plan
 from convcli.engine.numbers import working_dtype
@@ -502,7 +502,7 @@ def _announce_long_run(f: np.ndarray, h: np.ndarray, options: Options, comparing
     except ConvcliError:  # the run itself says what is wrong
         return
     method = options.method  # auto for explain and backward, which take no --method
-    rows_differ = varies(h.shape, geometry)  # then every method sums directly
+    rows_differ = bool(geometry.batch_axes)  # priced as the rows' direct sum
     slid = slid_shape(h.shape, geometry)
     seconds = runs * estimated_seconds(geometry, slid, kind, "direct" if rows_differ else method)
     if seconds <= _LONG_RUN_SECONDS:
@@ -1263,7 +1263,7 @@ def explain(
         spec = _layer_spec(options, groups, layout, transposed, output_padding)
         chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
         _check_declared_layer((signal, kernel), delimiter, spec, (chosen, show_all))
-        (x, names), w, b = _read_layer(signal, kernel, bias, delimiter)
+        (x, names), w, b = _read_layer(signal, kernel, bias, delimiter, spec.layout)
         from convcli.analysis.layers import plan_layer
         from convcli.cli import limits
 
@@ -1452,7 +1452,7 @@ def layer_command(
     spec = _layer_spec(options, groups, layout, transposed, output_padding)
     chosen = outputs.choose_format(output_format, output, plain="json")
     _check_declared_layer((input_source, weights), delimiter, spec, (chosen, show_all))
-    (x, names), w, b = _read_layer(input_source, weights, bias, delimiter)
+    (x, names), w, b = _read_layer(input_source, weights, bias, delimiter, spec.layout)
     layer_plan = layers.plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
     terms = None
     if chosen == "table":
@@ -1551,11 +1551,12 @@ def _kind(*arrays: np.ndarray | None) -> str:
 
 
 def _read_layer(
-    input_source: str, weights: str, bias: str | None, delimiter: str | None
+    input_source: str, weights: str, bias: str | None, delimiter: str | None, layout: str
 ) -> tuple[tuple[np.ndarray, list[str] | None], np.ndarray, np.ndarray | None]:
     """A layer's INPUT (and its channels' names, if its source names them), WEIGHTS and
     --bias, numbers typed inline read first, so that a mistake there never waits for
-    standard input."""
+    standard input. A CSV's channels (its columns) are read as (C, L), or as (L, C) for
+    the channels-last layout."""
     sources = {"INPUT": input_source, "WEIGHTS": weights, "--bias": bias}
     inputs.check_one_stdin(sources)
     dialect = _csv_dialect(delimiter)
@@ -1574,7 +1575,10 @@ def _read_layer(
     for name in order:
         _note_nonfinite(roles[name], read[name][0])
     offsets = read["--bias"][0] if "--bias" in read else None
-    return read["INPUT"], read["WEIGHTS"][0], offsets
+    values, names = read["INPUT"]
+    if layout == "nhwc" and names is not None:
+        values = values.T.copy()
+    return (values, names), read["WEIGHTS"][0], offsets
 
 
 def _layer_backward(
@@ -1600,7 +1604,7 @@ def _layer_backward(
         grad = inputs.load_tensor(upstream, "gradient", **dialect)[0]
     chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
     _check_declared_layer((signal, kernel), delimiter, spec, (chosen, show_all))
-    (x, _), w, b = _read_layer(signal, kernel, bias, delimiter)
+    (x, _), w, b = _read_layer(signal, kernel, bias, delimiter, spec.layout)
     layer_plan = layers.plan_layer(x.shape, w.shape, None if b is None else b.shape, spec)
     # the forward output, G, dL/dx and dL/dw and their checks: about three layers' arrays
     limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, terms=True)

@@ -54,6 +54,7 @@ _FORMATS_BY_SUFFIX = {
     ".svg": "svg",
     ".pdf": "pdf",
     ".npy": "npy",
+    ".csv": "csv",
 }
 #: Characters encoded at a time by output_sink.
 _WRITE_PIECE = 1 << 20

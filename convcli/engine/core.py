@@ -21,7 +21,6 @@ from convcli.engine.batched import (
     slid_shape,
     slide_batched,
     slide_batched_fft,
-    varies,
 )
 from convcli.engine.cost import choose_method
 from convcli.engine.direct import leave_out_padding, slide_compiled_1d, slide_direct
@@ -219,7 +218,7 @@ def compute(
         and any(map(any, geometry.pads))
     )
     method = options.method
-    if varies(prepared.kernel.shape, geometry):
+    if geometry.batch_axes:  # rows summed apart, in pieces that stay in cache
         return _rows_differ(prepared, method, leaves_out)
     chosen: ChosenMethod = (
         choose_method(geometry, prepared.kernel.shape, kind) if method == "auto" else method
@@ -237,7 +236,7 @@ def compute(
 
 
 def _rows_differ(prepared: Setup, method: str, leaves_out: bool) -> Result:
-    """compute's sums for a kernel whose rows differ along the broadcast axes: by FFT
+    """compute's sums along listed axes (the kernel's rows may differ): by FFT
     along the listed axes where ``method`` is ``fft``, or ``auto`` and the cost model
     prices it lower, and the inputs are finite floats; else directly."""
     geometry, kind = prepared.geometry, prepared.padded.dtype.kind
@@ -306,20 +305,27 @@ def agree(a: np.ndarray, b: np.ndarray, magnitude: np.ndarray | None) -> np.ndar
         return (a == b) | (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= RTOL * magnitude)
 
 
-def kernel_symmetry(kernel: object, axes: tuple[int, ...] | None = None) -> Symmetry:
+def kernel_symmetry(
+    kernel: object, axes: tuple[int, ...] | None = None, conjugate: bool = True
+) -> Symmetry:
     """Whether convolution and correlation with this kernel agree for every signal.
 
     ``symmetric`` when ``flip(h) == conj(h)`` (conv == corr), ``antisymmetric``
     when ``flip(h) == -conj(h)`` (conv == -corr), otherwise ``none``; ``flip``
-    reverses the axes the kernel slides along (``axes``; None: every axis).
+    reverses the axes the kernel slides along (``axes``; None: every axis). With
+    ``conjugate=False``, against ``h`` itself: a CNN layer, which multiplies its
+    weights as they are, against the same layer as a convolution.
 
     >>> kernel_symmetry([1, -1]), kernel_symmetry([-1, 2, -1]), kernel_symmetry([1, 2])
     ('antisymmetric', 'symmetric', 'none')
     >>> kernel_symmetry([[1, 1], [2, 2]], axes=(1,))
     'symmetric'
+    >>> kernel_symmetry([1j, 1j]), kernel_symmetry([1j, 1j], conjugate=False)
+    ('antisymmetric', 'symmetric')
     """
     h = as_numeric(kernel, "kernel")
-    flipped, conjugated = np.flip(h, axis=listed_axes(axes, h.ndim)), np.conj(h)
+    flipped = np.flip(h, axis=listed_axes(axes, h.ndim))
+    conjugated = np.conj(h) if conjugate else h
     if _kernels_match(flipped, conjugated):
         return "symmetric"
     if _kernels_match(flipped, -conjugated):

@@ -83,8 +83,8 @@ def _kernel_line(name: str, kernel: np.ndarray) -> Text:
         head = f"{name} = {shown_kernel}: "
     else:
         head = f"{name} ({'x'.join(map(str, kernel.shape))}): "
-    conjugated = kernel.dtype.kind == "c"
-    return Text.assemble(head, symmetry_line(kernel_symmetry(kernel), name, conjugated))
+    # a layer multiplies the weights as they are: its verdict compares flip(w) with w
+    return Text.assemble(head, symmetry_line(kernel_symmetry(kernel, conjugate=False), name))
 
 
 def layer_terms_view(

@@ -1003,3 +1003,17 @@ def test_the_numpy_windows_equal_the_naive_loop(case, transposed):
             0
         ]
     assert got.tolist() == expected.tolist()
+
+
+def test_tensorflow_takes_the_default_padding_as_valid():
+    x, w = np.arange(10.0).reshape(1, 5, 2), np.ones((3, 2, 4))
+    got = layer(x, w, layout="nhwc", convention="tensorflow")
+    assert got.tolist() == layer(x, w, layout="nhwc", padding="valid").tolist()
+    assert layer(x, w, layout="nhwc", transposed=False, convention="tensorflow").shape == (1, 3, 4)
+
+
+def test_numpy_integers_are_ints_and_layer_conventions_are_named():
+    x, w = np.ones((1, 2, 5)), np.ones((4, 1, 3))
+    assert layer(x, w, groups=np.int64(2)).shape == (1, 4, 3)
+    with pytest.raises(ConvcliError, match="is not one of convcli, torch, tensorflow$"):
+        layer(x, w, convention="pytorch")

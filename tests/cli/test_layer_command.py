@@ -426,3 +426,29 @@ def test_backward_refuses_options_of_the_other_kind(files, args, fragment):
     result = invoke("backward", "x.npy", "w.npy", *args)
     assert result.exit_code == 2
     assert fragment in error_line(result)
+
+
+def test_a_complex_kernel_is_judged_as_the_layer_multiplies_it(files):
+    """A layer does not conjugate: [1j, 1j] equals its flip, so the layer is the same as its
+    convolution twin, whatever compare says of the kernel (which conjugates)."""
+    text = text_of("[[1,2,3]]", "[[[1j,1j]]]")
+    assert "w[0,0] = [0+1j, 0+1j]: symmetric kernel" in text
+
+
+def test_o_with_a_csv_extension_writes_csv(files):
+    succeed("layer", "x.npy", "w.npy", "-o", "y.csv")
+    assert (files / "y.csv").read_text().splitlines()[0] == "y0,y1"
+
+
+def test_channels_last_takes_a_csv_as_length_by_channels(files):
+    (files / "stereo.csv").write_text("left,right\n2,0\n1,1\n3,0\n5,1\n4,0\n")
+    save(files, "w_last.npy", np.transpose(W, (2, 1, 0)))  # (k, C_in, C_out)
+    got = strict_json(succeed("layer", "stereo.csv", "w_last.npy", "--layout", "nhwc").stdout)
+    expected = np.moveaxis(layer(X[0], W), 0, -1)
+    assert got["output"] == expected.tolist()
+
+
+def test_a_kernel_longer_than_the_input_names_both_shapes(files):
+    save(files, "long.npy", np.ones((2, 2, 7)))
+    line = error_line(invoke("layer", "x.npy", "long.npy"))
+    assert "(1, 2, 5)" in line and "(2, 2, 7)" in line and "--padding same" in line
