@@ -1015,5 +1015,5 @@ def test_tensorflow_takes_the_default_padding_as_valid():
 def test_numpy_integers_are_ints_and_layer_conventions_are_named():
     x, w = np.ones((1, 2, 5)), np.ones((4, 1, 3))
     assert layer(x, w, groups=np.int64(2)).shape == (1, 4, 3)
-    with pytest.raises(ConvcliError, match="is not one of convcli, torch, tensorflow$"):
+    with pytest.raises(ConvcliError, match=r"is not one of convcli, torch, tensorflow$"):
         layer(x, w, convention="pytorch")
