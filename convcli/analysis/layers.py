@@ -664,19 +664,22 @@ def _tap_sums(
     pitch = [math.prod(padded_shape[a + 1 :]) for a in range(len(padded_shape))]
     run = out_shape[0] * pitch[0]
     offsets = [sum(k * d * p for k, d, p in zip(cell, geometry.dilation, pitch)) for cell in cells]
-    flat = _padded_rows(inputs, geometry, options, max(offsets) + run)
-    batch, channels = flat.shape[:2]
-    total = np.empty((batch, channels, run), dtype=flat.dtype)
-    block = max(1, _COLUMN_BYTES // 2 // (run * flat.itemsize))  # channels kept in cache
-    term = np.empty((min(block, channels), run), dtype=flat.dtype)
+    batch, channels = inputs.shape[:2]
+    total = np.empty((batch, channels, run), dtype=inputs.dtype)
+    block = max(1, _COLUMN_BYTES // 4 // (run * inputs.itemsize))  # channels kept in cache
+    length = max(math.prod(padded_shape), max(offsets) + run)
+    rows = np.zeros((min(block, channels), length), dtype=inputs.dtype)  # zeros past the end
+    term = np.empty((min(block, channels), run), dtype=inputs.dtype)
     for n in range(batch):
         for first in range(0, channels, block):
-            rows, sums = flat[n, first : first + block], total[n, first : first + block]
-            weights, products = taps[first : first + block], term[: len(sums)]
-            np.multiply(rows[:, offsets[0] : offsets[0] + run], weights[:, :1], out=sums)
+            sums = total[n, first : first + block]
+            count = len(sums)
+            _pad_into(rows[:count], inputs[n, first : first + count], geometry, options)
+            weights, products = taps[first : first + block], term[:count]
+            np.multiply(rows[:count, offsets[0] : offsets[0] + run], weights[:, :1], out=sums)
             for t in range(1, len(cells)):
                 np.multiply(
-                    rows[:, offsets[t] : offsets[t] + run], weights[:, t : t + 1], out=products
+                    rows[:count, offsets[t] : offsets[t] + run], weights[:, t : t + 1], out=products
                 )
                 np.add(sums, products, out=sums)
     wide = total.reshape(batch, channels, out_shape[0], *padded_shape[1:])
@@ -684,31 +687,25 @@ def _tap_sums(
     return wide[kept]  # a view: the padded columns' sums are not worth a copy to drop
 
 
-def _padded_rows(
-    inputs: np.ndarray, geometry: Geometry, options: Options, length: int
-) -> np.ndarray:
-    """Each channel padded and flattened into a row of at least ``length`` cells (zeros
-    past the padded ones), written once into a new array."""
-    batch, channels = inputs.shape[:2]
-    size = math.prod(geometry.padded_shape)
-    flat = np.empty((batch, channels, max(size, length)), dtype=inputs.dtype)
-    flat[..., size:] = 0
-    padded = flat[..., :size].reshape(batch, channels, *geometry.padded_shape)
+def _pad_into(rows: np.ndarray, channels: np.ndarray, geometry: Geometry, options: Options) -> None:
+    """Write each channel, padded, flattened, into the front of its row: a block at a time,
+    into a buffer that stays in cache for the sums that follow."""
+    padded_shape = geometry.padded_shape
+    padded = rows[:, : math.prod(padded_shape)].reshape(len(rows), *padded_shape)
     if options.pad_mode not in ("zeros", "constant"):
-        padded[...] = _padded(inputs, geometry, options)
-        return flat
+        padded[...] = _padded(channels[None], geometry, options)[0]
+        return
     inner: tuple[Any, ...] = (
         Ellipsis,
-        *(slice(before, before + n) for n, (before, _) in zip(inputs.shape[2:], geometry.pads)),
+        *(slice(before, before + n) for n, (before, _) in zip(channels.shape[1:], geometry.pads)),
     )
-    padded[inner] = inputs
-    for axis, (before, after) in enumerate(geometry.pads, start=2):
+    padded[inner] = channels
+    for axis, (before, after) in enumerate(geometry.pads, start=1):
         lead = (slice(None),) * axis
         start: Any = (*lead, slice(0, before))
         end: Any = (*lead, slice(padded.shape[axis] - after, None))
         padded[start] = options.pad_value
         padded[end] = options.pad_value
-    return flat
 
 
 def _column(values: np.ndarray, spatial: tuple[int, ...]) -> np.ndarray:
