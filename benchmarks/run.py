@@ -150,19 +150,23 @@ class Settings:
 
 @dataclass(frozen=True)
 class EngineCase:
-    """One engine measurement: signal and kernel shapes, stride and dilation."""
+    """One engine measurement: signal and kernel shapes, padding, stride and dilation."""
 
     shape: tuple[int, ...]
     kernel: tuple[int, ...]
     stride: int = 1
     dilation: int = 1
+    padding: str = "valid"
 
     @property
     def name(self) -> str:
         if len(self.shape) == 1:
             name = f"1-D N={count(self.shape[0])} K={count(self.kernel[0])}"
         else:
-            name = f"2-D {'x'.join(map(str, self.shape))} K={'x'.join(map(str, self.kernel))}"
+            shape, kernel = "x".join(map(str, self.shape)), "x".join(map(str, self.kernel))
+            name = f"{len(self.shape)}-D {shape} K={kernel}"
+        if self.padding != "valid":
+            name += f" {self.padding}"
         if self.stride != 1:
             name += f" stride={self.stride}"
         if self.dilation != 1:
@@ -180,8 +184,9 @@ class EngineCase:
 
     @property
     def full_output(self) -> tuple[int, ...]:
-        """The valid output's shape before the stride's slice."""
-        return tuple(n - r + 1 for n, r in zip(self.shape, self.reach))
+        """The output's shape before the stride's slice."""
+        grow = {"valid": 1, "same": 0, "full": -1}[self.padding]  # in units of reach - 1
+        return tuple(n - grow * (r - 1) for n, r in zip(self.shape, self.reach))
 
     @property
     def output(self) -> tuple[int, ...]:
@@ -195,6 +200,7 @@ class EngineCase:
             "kernel": self.kernel,
             "stride": self.stride,
             "dilation": self.dilation,
+            "padding": self.padding,
             "method": method,
         }
 
@@ -205,17 +211,38 @@ def count(n: int) -> str:
     return f"1e{exponent}" if n >= 1000 and 10**exponent == n else str(n)
 
 
+#: The N-D grid, (side, kernel sides) by every padding: square images and cubic volumes.
+SQUARES = ((500, (3, 7, 15, 31, 101)), (1000, (3, 7, 15, 31, 101)), (2000, (3, 15, 101)))
+SQUARES_LARGE = ((4000, (3, 15, 101)),)
+CUBES = ((128, (3, 7, 15)),)
+QUICK_SQUARES = ((300, (3, 15)),)
+QUICK_CUBES = ((32, (5,)),)
+PADDINGS = ("valid", "same", "full")
+
+
 def engine_cases(quick: bool) -> list[EngineCase]:
-    """1-D sizes by kernel sizes, 2-D square kernels, then strided and dilated 1-D."""
+    """1-D sizes by kernel sizes, strided and dilated 1-D, then the 2-D and 3-D grids."""
     lengths = [10**e for e in (range(3, 6) if quick else range(3, 8))]
     kernels = (3, 31, 1000) if quick else (3, 31, 1000, 10_000)
     cases = [EngineCase((n,), (k,)) for n in lengths for k in kernels if k <= n]
-    side, squares = (300, (3, 15)) if quick else (2000, (3, 15, 101))
-    cases += [EngineCase((side, side), (k, k)) for k in squares]
     n, sizes = (10**5, (31,)) if quick else (10**6, (31, 1000))
     for k in sizes:
         cases += [EngineCase((n,), (k,), stride=s) for s in (2, 4)]
         cases += [EngineCase((n,), (k,), dilation=d) for d in (2, 8)]
+    grids = (
+        [(2, QUICK_SQUARES), (3, QUICK_CUBES)]
+        if quick
+        else [
+            (2, SQUARES + SQUARES_LARGE),
+            (3, CUBES),
+        ]
+    )
+    for ndim, grid in grids:
+        for side, sides in grid:
+            for k in sides:
+                cases += [
+                    EngineCase((side,) * ndim, (k,) * ndim, padding=padding) for padding in PADDINGS
+                ]
     return cases
 
 
@@ -275,7 +302,7 @@ def run_request(request: dict[str, Any], prepared: dict[str, Any]) -> dict[str, 
 def build_convcli(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
     from convcli import convolve
 
-    options = {"stride": spec["stride"], "dilation": spec["dilation"], "method": spec["method"]}
+    options = {key: spec[key] for key in ("stride", "dilation", "padding", "method")}
     return lambda: convolve(signal, kernel, **options)
 
 
@@ -293,17 +320,18 @@ def strided(values: np.ndarray, stride: int) -> np.ndarray:
 
 
 def build_numpy(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
-    taps, stride = dilated(kernel, spec["dilation"]), spec["stride"]
-    return lambda: strided(np.convolve(signal, taps, "valid"), stride)
+    taps, stride, mode = dilated(kernel, spec["dilation"]), spec["stride"], spec["padding"]
+    return lambda: strided(np.convolve(signal, taps, mode), stride)
 
 
 def build_scipy(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
     from scipy import signal as scipy_signal
 
+    mode = spec["padding"]
     function = {
-        "scipy": lambda f, h: scipy_signal.convolve(f, h, mode="valid", method="auto"),
-        "oaconvolve": lambda f, h: scipy_signal.oaconvolve(f, h, mode="valid"),
-        "fftconvolve": lambda f, h: scipy_signal.fftconvolve(f, h, mode="valid"),
+        "scipy": lambda f, h: scipy_signal.convolve(f, h, mode=mode, method="auto"),
+        "oaconvolve": lambda f, h: scipy_signal.oaconvolve(f, h, mode=mode),
+        "fftconvolve": lambda f, h: scipy_signal.fftconvolve(f, h, mode=mode),
     }[spec["impl"]]
     taps, stride = dilated(kernel, spec["dilation"]), spec["stride"]
     return lambda: strided(function(signal, taps), stride)
@@ -313,10 +341,12 @@ def build_torch(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[
     import torch
     import torch.nn.functional as functional
 
-    conv = functional.conv1d if signal.ndim == 1 else functional.conv2d
+    conv = (functional.conv1d, functional.conv2d, functional.conv3d)[signal.ndim - 1]
     inputs = torch.from_numpy(signal)[None, None]
     weights = torch.from_numpy(np.flip(kernel).copy())[None, None]
-    options = {"stride": spec["stride"], "dilation": spec["dilation"]}
+    reach = spec["dilation"] * (max(kernel.shape) - 1)
+    padding = {"valid": 0, "same": "same", "full": reach}[spec["padding"]]
+    options = {"stride": spec["stride"], "dilation": spec["dilation"], "padding": padding}
 
     return lambda: conv(inputs, weights, **options)[0, 0].numpy()
 
