@@ -27,7 +27,6 @@ from convcli.options import (
     ChosenMethod,
     Operation,
     Options,
-    Pads,
     Symmetry,
     check_choice,
 )
@@ -95,7 +94,7 @@ def _slide_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> n
     from convcli.engine import fft  # here, not at the top: start-up
 
     return fft.slide_fft(
-        padded, weights, geometry.stride, geometry.dilation, False, _zero_pads(geometry)
+        padded, weights, geometry.stride, geometry.dilation, False, fft.zero_pads(geometry)
     )
 
 
@@ -104,13 +103,8 @@ def _slide_auto_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry)
     from convcli.engine import fft
 
     return fft.slide_fft(
-        padded, weights, geometry.stride, geometry.dilation, True, _zero_pads(geometry)
+        padded, weights, geometry.stride, geometry.dilation, True, fft.zero_pads(geometry)
     )
-
-
-def _zero_pads(geometry: Geometry) -> Pads | None:
-    """The padding the FFT may leave out of its transforms: zeros only."""
-    return geometry.pads if geometry.pad_mode == "zeros" else None
 
 
 _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = {

@@ -103,7 +103,8 @@ def _fft_cost(geometry: Geometry, extents: tuple[int, ...], kind: str) -> float:
         blocks = fft.block_plan(span, padded)
         work = fft.plan_work(blocks, padded - span + 1) * NS_PER_FFT_UNIT_1D[kind]
     else:
-        size = math.prod(fft.fast_length(p) for p in geometry.padded_shape)
+        axes = fft.transform_lengths(geometry.padded_shape, extents, fft.zero_pads(geometry))
+        size = math.prod(axis.length for axis in axes)
         work = size * (math.log2(size) + 4) * NS_PER_FFT_UNIT_ND[kind]
     return work + NS_FFT_CALL[kind]
 

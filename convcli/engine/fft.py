@@ -33,7 +33,7 @@ from functools import cached_property, lru_cache, partial
 
 import numpy as np
 
-from convcli.engine.geometry import spans
+from convcli.engine.geometry import Geometry, spans
 from convcli.engine.memory import BLAS_ROW
 from convcli.options import Pads
 
@@ -49,6 +49,7 @@ __all__ = [
     "sliding_sums",
     "transform_lengths",
     "transform_work",
+    "zero_pads",
 ]
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -446,6 +447,16 @@ def transform_lengths(
         length = fast_length(max(high, padded - low))
         plans.append(AxisPlan(low, high, length, extent - 1 - low, padded - extent + 1))
     return tuple(plans)
+
+
+def zero_pads(geometry: Geometry) -> Pads | None:
+    """The padding an N-D transform may leave out: ``geometry.pads`` where they are zeros.
+
+    >>> from convcli.engine.geometry import plan
+    >>> zero_pads(plan((5, 5), (3, 3)))
+    ((0, 0), (0, 0))
+    """
+    return geometry.pads if geometry.pad_mode == "zeros" else None
 
 
 def _forward(values: np.ndarray, lengths: tuple[int, ...], real: bool) -> np.ndarray:
