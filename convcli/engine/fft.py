@@ -444,7 +444,7 @@ def transform_lengths(
     pads = zero_pads or ((0, 0),) * len(padded_shape)
     for padded, extent, (before, after) in zip(padded_shape, extents, pads):
         low, high = min(before, extent - 1), padded - after
-        length = fast_length(max(high, padded - low))
+        length = fast_length(max(high, padded - low, extent))  # and the kernel uncut
         plans.append(AxisPlan(low, high, length, extent - 1 - low, padded - extent + 1))
     return tuple(plans)
 
