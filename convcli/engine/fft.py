@@ -284,8 +284,9 @@ def _plain_norm(values: np.ndarray) -> float | None:
     """The Euclidean norm of finite ``values`` that :func:`_scaled` leaves as they are, in
     one pass; None where a value is nan or inf or the largest magnitude may lie outside
     [_SMALLEST_PLAIN, _LARGEST_PLAIN] (the energy bounds it from both sides)."""
-    energy = _energy(_reals(values).reshape(-1))
-    plain = _SMALLEST_PLAIN**2 * values.size <= energy <= _LARGEST_PLAIN**2
+    reals = _reals(values).reshape(-1)
+    energy = _energy(reals)
+    plain = _SMALLEST_PLAIN**2 * reals.size <= energy <= _LARGEST_PLAIN**2
     return math.sqrt(energy) if plain else None
 
 
