@@ -110,7 +110,8 @@ def _fft_cost(geometry: Geometry, extents: tuple[int, ...], kind: str) -> float:
         blocks = fft.block_plan(span, padded)
         work = fft.plan_work(blocks, padded - span + 1) * NS_PER_FFT_UNIT_1D[kind]
     else:
-        axes = fft.transform_lengths(geometry.padded_shape, extents, fft.zero_pads(geometry))
+        pads = fft.zero_pads(geometry)
+        axes = fft.transform_lengths(geometry.padded_shape, extents, pads, kind != "c")
         size = math.prod(axis.length for axis in axes)
         strided = _THIRD_AXIS ** max(len(extents) - 2, 0)
         work = size * (math.log2(size) + 4) * NS_PER_FFT_UNIT_ND[kind] * strided

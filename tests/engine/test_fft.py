@@ -752,11 +752,15 @@ def test_transform_lengths_are_wrap_free_and_never_longer(
     signal: int, extent: int, before: int, after: int
 ):
     """Circular sums at the planned length equal the linear ones on every output, and the
-    length is at most that of the padded signal's transform."""
+    length is at most that of the padded signal's transform (even, as a real one's last
+    axis is)."""
     padded = signal + before + after
     assume(extent <= padded)
     (axis,) = fft.transform_lengths((padded,), (extent,), ((before, after),))
-    assert extent <= axis.length <= fft.fast_length(padded)
+    assert axis.length % 2 == 0
+    assert extent <= axis.length <= 2 * fft.fast_length(-(-padded // 2))
+    (plain,) = fft.transform_lengths((padded,), (extent,), ((before, after),), real=False)
+    assert extent <= plain.length <= fft.fast_length(padded)
     assert axis.outputs == padded - extent + 1
     rng = np.random.default_rng(signal * 1000 + extent)
     values, kernel = rng.integers(-9, 9, signal), rng.integers(-9, 9, extent)
