@@ -14,11 +14,12 @@ progress goes to standard error. ``--json FILE`` also saves every measurement.
 
 What is measured, and how:
 
-* Engine: ``convcli.convolve(signal, kernel, stride=, dilation=, method=)`` in valid
-  mode on float64 random data, against ``numpy.convolve``, ``scipy.signal.convolve``
-  (method auto), ``scipy.signal.oaconvolve``, ``scipy.signal.fftconvolve`` and
-  ``torch.nn.functional.conv1d``/``conv2d`` (float64 tensors of the same data, kernel
-  flipped, since torch computes a correlation). Where a reference has no stride or
+* Engine: ``convcli.convolve(signal, kernel, padding=, stride=, dilation=, method=)``
+  (valid unless a case names ``same`` or ``full``: 2-D images of 500x500 to 4000x4000
+  and 128**3 volumes, each under every padding) on float64 random data, against
+  ``numpy.convolve``, ``scipy.signal.convolve`` (method auto), ``scipy.signal.oaconvolve``,
+  ``scipy.signal.fftconvolve`` and ``torch.nn.functional.conv1d``/``conv2d``/``conv3d``
+  (float64 tensors of the same data, kernel flipped, since torch computes a correlation). Where a reference has no stride or
   dilation (numpy, scipy), it computes what a user would write: the full valid result
   then a slice, or a zero-stuffed kernel. Each implementation runs in two worker
   processes: one call as a warm-up in each, then up to ``--repeats`` timed samples (each
@@ -71,7 +72,7 @@ Columns of the engine table:
 
 The command-line and stream tables give times, peak memory and ratios the same way.
 The report ends with each speed target (met, MISSED or not measured in this run)
-and a one-line tally. ``--quick`` runs smaller sizes (1-D up to 10^5, 2-D 300x300, CSV
+and a one-line tally. ``--quick`` runs smaller sizes (1-D up to 10^5, 2-D 300x300, 3-D 32**3, CSV
 of 10^5 values, a stream of 10^6), so most targets are not measured by it.
 """
 
@@ -114,6 +115,8 @@ REFERENCES: dict[str, tuple[str, str]] = {
     "fftconvolve": ("scipy", "fftconvolve"),
     "torch": ("torch", "torch conv"),
 }
+#: The references of the N-D target: scipy's three ways.
+SCIPY = ("scipy", "oaconvolve", "fftconvolve")
 NUMPY_LIMIT_SECONDS = 10.0  # skip numpy.convolve where it is predicted to take longer
 TORCH_LIMIT_BYTES = 3e9  # skip torch where its float64 im2col buffer would be larger
 MIN_SAMPLE_SECONDS = 0.05  # a timed sample loops the call until it lasts this long
@@ -151,19 +154,23 @@ class Settings:
 
 @dataclass(frozen=True)
 class EngineCase:
-    """One engine measurement: signal and kernel shapes, stride and dilation."""
+    """One engine measurement: signal and kernel shapes, padding, stride and dilation."""
 
     shape: tuple[int, ...]
     kernel: tuple[int, ...]
     stride: int = 1
     dilation: int = 1
+    padding: str = "valid"
 
     @property
     def name(self) -> str:
         if len(self.shape) == 1:
             name = f"1-D N={count(self.shape[0])} K={count(self.kernel[0])}"
         else:
-            name = f"2-D {'x'.join(map(str, self.shape))} K={'x'.join(map(str, self.kernel))}"
+            shape, kernel = "x".join(map(str, self.shape)), "x".join(map(str, self.kernel))
+            name = f"{len(self.shape)}-D {shape} K={kernel}"
+        if self.padding != "valid":
+            name += f" {self.padding}"
         if self.stride != 1:
             name += f" stride={self.stride}"
         if self.dilation != 1:
@@ -181,8 +188,9 @@ class EngineCase:
 
     @property
     def full_output(self) -> tuple[int, ...]:
-        """The valid output's shape before the stride's slice."""
-        return tuple(n - r + 1 for n, r in zip(self.shape, self.reach))
+        """The output's shape before the stride's slice."""
+        grow = {"valid": 1, "same": 0, "full": -1}[self.padding]  # in units of reach - 1
+        return tuple(n - grow * (r - 1) for n, r in zip(self.shape, self.reach))
 
     @property
     def output(self) -> tuple[int, ...]:
@@ -196,6 +204,7 @@ class EngineCase:
             "kernel": self.kernel,
             "stride": self.stride,
             "dilation": self.dilation,
+            "padding": self.padding,
             "method": method,
         }
 
@@ -206,17 +215,33 @@ def count(n: int) -> str:
     return f"1e{exponent}" if n >= 1000 and 10**exponent == n else str(n)
 
 
+#: The N-D grid, (side, kernel sides) by every padding: square images and cubic volumes.
+SQUARES = ((500, (3, 7, 15, 31, 101)), (1000, (3, 7, 15, 31, 101)), (2000, (3, 15, 101)))
+SQUARES_LARGE = ((4000, (3, 15, 101)),)
+CUBES = ((128, (3, 7, 15)),)
+PADDINGS = ("valid", "same", "full")
+
+
 def engine_cases(quick: bool) -> list[EngineCase]:
-    """1-D sizes by kernel sizes, 2-D square kernels, then strided and dilated 1-D."""
+    """1-D sizes by kernel sizes, strided and dilated 1-D, then the 2-D and 3-D grids."""
     lengths = [10**e for e in (range(3, 6) if quick else range(3, 8))]
     kernels = (3, 31, 1000) if quick else (3, 31, 1000, 10_000)
     cases = [EngineCase((n,), (k,)) for n in lengths for k in kernels if k <= n]
-    side, squares = (300, (3, 15)) if quick else (2000, (3, 15, 101))
-    cases += [EngineCase((side, side), (k, k)) for k in squares]
     n, sizes = (10**5, (31,)) if quick else (10**6, (31, 1000))
     for k in sizes:
         cases += [EngineCase((n,), (k,), stride=s) for s in (2, 4)]
         cases += [EngineCase((n,), (k,), dilation=d) for d in (2, 8)]
+    if quick:  # a smoke test of each padding and of 3-D
+        cases.append(EngineCase((300, 300), (3, 3)))
+        cases += [EngineCase((300, 300), (15, 15), padding=padding) for padding in PADDINGS]
+        return [*cases, EngineCase((32, 32, 32), (5, 5, 5), padding="same")]
+    for ndim, grid in ((2, SQUARES + SQUARES_LARGE), (3, CUBES)):
+        for side, sides in grid:
+            cases += [
+                EngineCase((side,) * ndim, (k,) * ndim, padding=padding)
+                for k in sides
+                for padding in PADDINGS
+            ]
     return cases
 
 
@@ -276,7 +301,7 @@ def run_request(request: dict[str, Any], prepared: dict[str, Any]) -> dict[str, 
 def build_convcli(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
     from convcli import convolve
 
-    options = {"stride": spec["stride"], "dilation": spec["dilation"], "method": spec["method"]}
+    options = {key: spec[key] for key in ("stride", "dilation", "padding", "method")}
     return lambda: convolve(signal, kernel, **options)
 
 
@@ -294,17 +319,18 @@ def strided(values: np.ndarray, stride: int) -> np.ndarray:
 
 
 def build_numpy(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
-    taps, stride = dilated(kernel, spec["dilation"]), spec["stride"]
-    return lambda: strided(np.convolve(signal, taps, "valid"), stride)
+    taps, stride, mode = dilated(kernel, spec["dilation"]), spec["stride"], spec["padding"]
+    return lambda: strided(np.convolve(signal, taps, mode), stride)
 
 
 def build_scipy(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[[], Any]:
     from scipy import signal as scipy_signal
 
+    mode = spec["padding"]
     function = {
-        "scipy": lambda f, h: scipy_signal.convolve(f, h, mode="valid", method="auto"),
-        "oaconvolve": lambda f, h: scipy_signal.oaconvolve(f, h, mode="valid"),
-        "fftconvolve": lambda f, h: scipy_signal.fftconvolve(f, h, mode="valid"),
+        "scipy": lambda f, h: scipy_signal.convolve(f, h, mode=mode, method="auto"),
+        "oaconvolve": lambda f, h: scipy_signal.oaconvolve(f, h, mode=mode),
+        "fftconvolve": lambda f, h: scipy_signal.fftconvolve(f, h, mode=mode),
     }[spec["impl"]]
     taps, stride = dilated(kernel, spec["dilation"]), spec["stride"]
     return lambda: strided(function(signal, taps), stride)
@@ -314,10 +340,12 @@ def build_torch(signal: np.ndarray, kernel: np.ndarray, spec: dict) -> Callable[
     import torch
     import torch.nn.functional as functional
 
-    conv = functional.conv1d if signal.ndim == 1 else functional.conv2d
+    conv = (functional.conv1d, functional.conv2d, functional.conv3d)[signal.ndim - 1]
     inputs = torch.from_numpy(signal)[None, None]
     weights = torch.from_numpy(np.flip(kernel).copy())[None, None]
-    options = {"stride": spec["stride"], "dilation": spec["dilation"]}
+    reach = spec["dilation"] * (max(kernel.shape) - 1)
+    padding = {"valid": 0, "same": "same", "full": reach}[spec["padding"]]
+    options = {"stride": spec["stride"], "dilation": spec["dilation"], "padding": padding}
 
     return lambda: conv(inputs, weights, **options)[0, 0].numpy()
 
@@ -1153,6 +1181,20 @@ def best_ratio(row: EngineRow) -> float | None:
     return row.convcli.seconds / reference
 
 
+def grid_case(name: str) -> bool:
+    """Whether a case is one of the 2-D or 3-D grid's (not a --quick size)."""
+    return re.match(r"(2-D (500|1000|2000|4000)x|3-D 128x)", name) is not None
+
+
+def scipy_ratio(row: EngineRow) -> float | None:
+    """convcli's time over the fastest of scipy's convolve, oaconvolve and fftconvolve."""
+    scipy = {name: row.references[name] for name in SCIPY if name in row.references}
+    reference = fastest(scipy)
+    if reference is None or not row.convcli.ok or row.convcli.seconds is None:
+        return None
+    return row.convcli.seconds / reference
+
+
 def engine_section(rows: list[EngineRow], columns: list[str], settings: Settings) -> str:
     headers = ["case", "convcli", "peak MB", *(REFERENCES[c][1] for c in columns), "best"]
     body = []
@@ -1179,7 +1221,8 @@ def engine_section(rows: list[EngineRow], columns: list[str], settings: Settings
         }
     )
     notes = [
-        f"Engine: `convolve(signal, kernel)`, valid, float64 random data. Times: median of up "
+        "Engine: `convolve(signal, kernel, padding=...)`, valid unless the case names `same` "
+        f"or `full` (scipy's `mode=`), float64 random data. Times: median of up "
         f"to {settings.repeats} timed samples after a warm-up, taken in rounds of one sample "
         "of every implementation, alternating between two worker processes of each, all "
         "but torch's on one core (`*`: one cold run). Peak MB: "
@@ -1283,6 +1326,16 @@ def engine_targets(rows: list[EngineRow]) -> list[Target]:
         targets = [check(label, worst, 1.1, detail, at_most=True)]
     else:
         targets = [check(label, None, 1.1, "no case with N >= 1e5 in this run", at_most=True)]
+    label = "engine 2-D 500x500..4000x4000 and 3-D 128**3, every padding: at most 1.0x scipy's best"
+    grid = [(scipy_ratio(r), r) for r in rows if r.method == "auto" and grid_case(r.case)]
+    grid = [(ratio, row) for ratio, row in grid if ratio is not None]
+    if grid:
+        worst, row = max(grid, key=lambda pair: pair[0])
+        above = sum(ratio > 1.0 for ratio, _ in grid)
+        detail = f"worst {ratio_text(worst)} on {row.case}; {above} of {len(grid)} cases above"
+        targets.append(check(label, worst, 1.0, detail, at_most=True))
+    else:
+        targets.append(check(label, None, 1.0, "no such case in this run", at_most=True))
     label = "at least 20x faster than numpy.convolve at N = 1e6, K = 1e4"
     match = [r for r in rows if r.case == "1-D N=1e6 K=1e4" and r.method == "auto"]
     ratio = None

@@ -99,14 +99,18 @@ def _slide_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> n
     """The explicit ``fft`` method: FFT sums, exact for integers and nan/inf kept local."""
     from convcli.engine import fft  # here, not at the top: start-up
 
-    return fft.slide_fft(padded, weights, geometry.stride, geometry.dilation, guard=False)
+    return fft.slide_fft(
+        padded, weights, geometry.stride, geometry.dilation, False, fft.zero_pads(geometry)
+    )
 
 
 def _slide_auto_fft(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) -> np.ndarray:
     """``auto``'s FFT: as ``fft``, and outputs the FFT would blur are summed directly."""
     from convcli.engine import fft
 
-    return fft.slide_fft(padded, weights, geometry.stride, geometry.dilation, guard=True)
+    return fft.slide_fft(
+        padded, weights, geometry.stride, geometry.dilation, True, fft.zero_pads(geometry)
+    )
 
 
 _SLIDERS: dict[str, Callable[[np.ndarray, np.ndarray, Geometry], np.ndarray]] = {

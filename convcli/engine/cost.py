@@ -94,6 +94,13 @@ def _cheaper_method(geometry: Geometry, kernel_shape: tuple[int, ...], kind: str
     return "fft" if fft_cost < math.prod(geometry.output_shape) * direct_per_output else "direct"
 
 
+#: The FFT's cost against the direct sum's for each axis past the second, over the 2-D
+#: calibration: a 3-D transform's passes stride further through memory (measured 1.2 times
+#: the 2-D cost per unit) while the direct sum shares its passes among more kernel cells
+#: (0.8 times the 2-D cost per cell), on 128**3 with a 3**3 kernel (docs/performance.md).
+_THIRD_AXIS = 1.5
+
+
 def _fft_cost(geometry: Geometry, extents: tuple[int, ...], kind: str) -> float:
     """Nanoseconds of an FFT sum: its transforms' work and an FFT call's fixed cost."""
     from convcli.engine import fft
@@ -103,8 +110,11 @@ def _fft_cost(geometry: Geometry, extents: tuple[int, ...], kind: str) -> float:
         blocks = fft.block_plan(span, padded)
         work = fft.plan_work(blocks, padded - span + 1) * NS_PER_FFT_UNIT_1D[kind]
     else:
-        size = math.prod(fft.fast_length(p) for p in geometry.padded_shape)
-        work = size * (math.log2(size) + 4) * NS_PER_FFT_UNIT_ND[kind]
+        pads = fft.zero_pads(geometry)
+        axes = fft.transform_lengths(geometry.padded_shape, extents, pads, kind != "c")
+        size = math.prod(axis.length for axis in axes)
+        strided = _THIRD_AXIS ** max(len(extents) - 2, 0)
+        work = size * (math.log2(size) + 4) * NS_PER_FFT_UNIT_ND[kind] * strided
     return work + NS_FFT_CALL[kind]
 
 

@@ -27,12 +27,16 @@ def slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) ->
     if padded.ndim == 1 and padded.dtype != object and compiled_1d(geometry):
         return slide_compiled_1d(padded, weights, geometry.stride[0], geometry.dilation[0])
     out = np.zeros(geometry.output_shape, dtype=padded.dtype)
-    # pieces of output rows, each pass over one priced at most PIECE_NS: see _convolve_valid
-    per_row = math.prod(geometry.output_shape[1:]) * NS_PER_VECTOR_MAC[padded.dtype.kind]
-    rows = max(1, int(PIECE_NS / per_row))
+    # pieces of output rows small enough to stay in cache over all the kernel's cells,
+    # and each pass over one priced at most PIECE_NS: see _convolve_valid
+    row = math.prod(geometry.output_shape[1:])
+    per_row = row * NS_PER_VECTOR_MAC[padded.dtype.kind]
+    rows = max(1, min(int(PIECE_NS / per_row), _CACHED_OUTPUTS // row))
+    products = np.empty((min(rows, len(out)), *out.shape[1:]), dtype=out.dtype)
     with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is nan, an overflow inf
         for first in range(0, len(out), rows):
             piece = out[first : first + rows]
+            terms = products[: len(piece)]
             origins = (first * geometry.stride[0],) + (0,) * (out.ndim - 1)
             reaches = tuple((n - 1) * s + 1 for n, s in zip(piece.shape, geometry.stride))
             for cell in np.ndindex(weights.shape):
@@ -42,8 +46,13 @@ def slide_direct(padded: np.ndarray, weights: np.ndarray, geometry: Geometry) ->
                         origins, cell, geometry.dilation, reaches, geometry.stride
                     )
                 )
-                piece += weights[cell] * padded[window]
+                np.add(piece, np.multiply(padded[window], weights[cell], out=terms), out=piece)
     return out
+
+
+#: Outputs summed together over every kernel cell (with their products, 512 KB of
+#: float64): they stay in cache from one cell to the next.
+_CACHED_OUTPUTS = 1 << 15
 
 
 #: Values gathered at once where outputs are summed window by window.

@@ -33,8 +33,9 @@ from functools import cached_property, lru_cache, partial
 
 import numpy as np
 
-from convcli.engine.geometry import spans
+from convcli.engine.geometry import Geometry, spans
 from convcli.engine.memory import BLAS_ROW
+from convcli.options import Pads
 
 __all__ = [
     "ACCURACY",
@@ -46,7 +47,9 @@ __all__ = [
     "plan_work",
     "slide_fft",
     "sliding_sums",
+    "transform_lengths",
     "transform_work",
+    "zero_pads",
 ]
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -190,17 +193,20 @@ def slide_fft(
     stride: tuple[int, ...],
     dilation: tuple[int, ...],
     guard: bool,
+    zero_pads: Pads | None = None,
 ) -> np.ndarray:
     """``sum_k weights[k] * padded[i * stride + k * dilation]`` for every output ``i``, by FFT.
 
     ``padded`` and ``weights`` are int64, float64 or complex128 of the same
     dtype; the result has that dtype, and equals the direct sum exactly for
-    integers and wherever a window holds a nan or inf.
+    integers and wherever a window holds a nan or inf. ``zero_pads`` gives per axis
+    the (before, after) cells of ``padded`` known to be zeros, which an N-D transform
+    then leaves out (see :func:`transform_lengths`).
 
     >>> slide_fft(np.array([2, 1, 3, 5, 4]), np.array([-1, 1]), (1,), (1,), guard=True)
     array([-1,  2,  2, -1])
     """
-    values = sliding_sums(padded, weights, dilation, guard)
+    values = sliding_sums(padded, weights, dilation, guard, zero_pads=zero_pads)
     return np.ascontiguousarray(values[tuple(slice(None, None, s) for s in stride)])
 
 
@@ -210,6 +216,7 @@ def sliding_sums(
     dilation: tuple[int, ...],
     guard: bool,
     blocks: BlockPlan | None = None,
+    zero_pads: Pads | None = None,
 ) -> np.ndarray:
     """Every stride-1 output of :func:`slide_fft`; 1-D signals in ``blocks`` (default: planned).
 
@@ -229,18 +236,21 @@ def sliding_sums(
     integers = padded.dtype.kind == "i"
     signal = padded.astype(np.complex128 if padded.dtype.kind == "c" else np.float64, copy=False)
     finite = None
-    with np.errstate(invalid="ignore", over="ignore"):
-        total = signal.sum()
-    if not np.isfinite(total):  # finite unless a value is not (or the sum overflowed)
-        finite = np.isfinite(signal)
-        signal = np.where(finite, signal, 0)
-    signal, signal_shift = _scaled(signal)
+    signal_norm = _plain_norm(signal)
+    signal_shift = 0
+    if signal_norm is None:  # a nan or inf, or values near float64's limits
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = signal.sum()
+        if not np.isfinite(total):  # finite unless a value is not (or the sum overflowed)
+            finite = np.isfinite(signal)
+            signal = np.where(finite, signal, 0)
+        signal, signal_shift = _scaled(signal)
     taps, taps_shift = _scaled(taps.astype(signal.dtype))
     sliding = _SlidingFFT(signal, taps, integers, guard)
     if padded.ndim == 1:
         values, suspect = sliding.overlap_save(blocks or block_plan(taps.size, padded.size))
     else:
-        values, suspect = sliding.whole()
+        values, suspect = sliding.whole(zero_pads, signal_norm)
     if signal_shift or taps_shift:  # back to the operands' scale, exactly
         with np.errstate(over="ignore", under="ignore"):  # a sum past float64's range is inf
             np.ldexp(_reals(values), -(signal_shift + taps_shift), out=_reals(values))
@@ -270,6 +280,16 @@ def _scaled(values: np.ndarray) -> tuple[np.ndarray, int]:
     return scaled, shift
 
 
+def _plain_norm(values: np.ndarray) -> float | None:
+    """The Euclidean norm of finite ``values`` that :func:`_scaled` leaves as they are, in
+    one pass; None where a value is nan or inf or the largest magnitude may lie outside
+    [_SMALLEST_PLAIN, _LARGEST_PLAIN] (the energy bounds it from both sides)."""
+    reals = _reals(values).reshape(-1)
+    energy = _energy(reals)
+    plain = _SMALLEST_PLAIN**2 * reals.size <= energy <= _LARGEST_PLAIN**2
+    return math.sqrt(energy) if plain else None
+
+
 def _dilated(weights: np.ndarray, dilation: tuple[int, ...]) -> np.ndarray:
     """The kernel with ``dilation - 1`` zeros between taps on every axis."""
     if all(d == 1 for d in dilation):
@@ -293,36 +313,40 @@ class _SlidingFFT:
     integers: bool
     guard: bool
 
-    def _transforms(
-        self, shape: tuple[int, ...], axes: tuple[int, ...]
-    ) -> tuple[Transform, Transform, np.ndarray]:
-        """Forward and inverse transforms over ``axes`` for this dtype, and the kernel's spectrum."""
-        lengths = tuple(shape[axis] for axis in axes)
+    def _transforms(self, length: int) -> tuple[Transform, Transform, np.ndarray]:
+        """Forward and inverse transforms of ``length`` points along the rows of a 2-D
+        array, for this dtype, and the kernel's spectrum as one such row."""
         complex_ = self.signal.dtype.kind == "c"
-        if len(axes) == 1:  # numpy's 1-D functions: the N-D ones cost more to call
-            pair_1d = (np.fft.fft, np.fft.ifft) if complex_ else (np.fft.rfft, np.fft.irfft)
-            forward, inverse = (partial(f, n=lengths[0], axis=axes[0]) for f in pair_1d)
-        else:
-            pair_nd = (np.fft.fftn, np.fft.ifftn) if complex_ else (np.fft.rfftn, np.fft.irfftn)
-            forward, inverse = (partial(f, s=lengths, axes=axes) for f in pair_nd)
-        leading = (1,) * (len(shape) - self.taps.ndim)
-        return forward, inverse, forward(np.flip(self.taps).reshape(leading + self.taps.shape))
+        pair = (np.fft.fft, np.fft.ifft) if complex_ else (np.fft.rfft, np.fft.irfft)
+        forward, inverse = (partial(f, n=length, axis=1) for f in pair)
+        return forward, inverse, forward(np.flip(self.taps)[None, :])
 
-    def whole(self) -> tuple[np.ndarray, np.ndarray]:
-        """One N-dimensional transform of the whole signal, at fast lengths per axis."""
-        shape = tuple(fast_length(n) for n in self.signal.shape)
-        forward, inverse, kernel_spectrum = self._transforms(shape, tuple(range(len(shape))))
-        full = inverse(_times(forward(self.signal), kernel_spectrum))
-        valid = tuple(slice(k - 1, n) for k, n in zip(self.taps.shape, self.signal.shape))
-        values = full[valid].copy()
-        return values, self._suspect(full[valid], self.signal, None, math.prod(shape))
+    def whole(
+        self, zero_pads: Pads | None, signal_norm: float | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One N-dimensional transform of the signal without its zero padding, at the
+        shortest fast lengths free of wrap-around (:func:`transform_lengths`).
+
+        The inverse transform is cut down to the outputs axis by axis, so that each
+        later pass transforms only the lines that hold outputs.
+        """
+        real = self.signal.dtype.kind != "c"
+        plan = transform_lengths(self.signal.shape, self.taps.shape, zero_pads, real)
+        lengths = tuple(axis.length for axis in plan)
+        region = self.signal[tuple(slice(axis.low, axis.high) for axis in plan)]
+        spectrum = _forward(region, lengths, real)
+        spectrum *= _forward(np.flip(self.taps), lengths, real)
+        sums = _inverse_cropped(spectrum, plan, real)
+        values = sums.copy()
+        covered_norm = _norm(self.signal) if signal_norm is None else signal_norm
+        return values, self._suspect(sums, covered_norm, None, math.prod(lengths))
 
     def overlap_save(self, plan: BlockPlan) -> tuple[np.ndarray, np.ndarray]:
         """Overlap-save over blocks of ``plan.length``, many blocks per transform call."""
         span = self.taps.size
         outputs = self.signal.size - span + 1
         blocks = -(-outputs // plan.step)
-        forward, inverse, kernel_spectrum = self._transforms((1, plan.length), (1,))
+        forward, inverse, kernel_spectrum = self._transforms(plan.length)
         values = np.empty(blocks * plan.step, dtype=self.signal.dtype)
         suspect = [np.empty(0, dtype=np.intp)]
         rows_per_chunk = max(1, _CHUNK_VALUES // plan.length)
@@ -336,7 +360,7 @@ class _SlidingFFT:
             if stop > outputs:  # sums past the signal's end, dropped: none of the guard's business
                 sums[-1, plan.step - (stop - outputs) :] = np.inf
             covered = self.signal[start : start + (rows - 1) * plan.step + plan.length]
-            suspect.append(start + self._suspect(sums, covered, frames, plan.length))
+            suspect.append(start + self._suspect(sums, _norm(covered), frames, plan.length))
         indices = np.concatenate(suspect)
         return values[:outputs], indices[indices < outputs]
 
@@ -352,19 +376,18 @@ class _SlidingFFT:
         )
 
     def _suspect(
-        self, sums: np.ndarray, covered: np.ndarray, blocks: np.ndarray | None, length: int
+        self, sums: np.ndarray, covered_norm: float, blocks: np.ndarray | None, length: int
     ) -> np.ndarray:
         """Flat indices into ``sums`` of the outputs whose FFT value is not good enough, as
         the module docstring says; ``sums`` is a view into the inverse transform's own
         buffer, used up here.
 
-        ``covered`` holds every value transformed. Each row of ``blocks`` (one block per
-        row of ``sums``; None: ``covered`` is the one block) is judged by its own norm,
-        but first all at once by the norm of ``covered``, which bounds each of theirs:
-        that settles the usual case in a pass or two.
+        ``covered_norm`` is the norm of every value transformed. Each row of ``blocks``
+        (one block per row of ``sums``; None: all that was transformed is the one block)
+        is judged by its own norm, but first all at once by ``covered_norm``, which bounds
+        each of theirs: that settles the usual case in a pass or two.
         """
         log_length = max(math.log2(length), 1.0)
-        covered_norm = _norm(covered)
         with np.errstate(over="ignore", invalid="ignore"):  # an inf or nan bound: all direct
             if self.integers:  # rounding is exact where the bound is below the margin
                 per_norm = self.kernel_norm * _EPS * (26 * math.ceil(log_length) + 5)
@@ -387,6 +410,96 @@ class _SlidingFFT:
         return _norm(self.taps)
 
 
+@dataclass(frozen=True)
+class AxisPlan:
+    """One axis of an N-D FFT sum: the signal's cells ``low:high`` transformed at
+    ``length`` points, whose circular sums ``start:start + outputs`` are the outputs."""
+
+    low: int
+    high: int
+    length: int
+    start: int
+    outputs: int
+
+
+@lru_cache(maxsize=256)
+def transform_lengths(
+    padded_shape: tuple[int, ...],
+    extents: tuple[int, ...],
+    zero_pads: Pads | None = None,
+    real: bool = True,
+) -> tuple[AxisPlan, ...]:
+    """Per axis, the cells to transform and the shortest fast length whose circular sums
+    hold every valid output of the padded signal unmixed.
+
+    Zero padding is left out of the transform: of ``before`` zeros only up to
+    ``extent - 1`` are kept (a full sum needs no more), of ``after`` none. A length
+    ``L`` keeps the outputs, circular sums ``start`` (``extent - 1 - low``) to
+    ``padded - low``, free of wrap-around when ``L >= padded - low`` and ``L >= high``:
+    the transform of a ``same`` sum is then about half a kernel shorter than the
+    padded signal, a ``full`` one a whole kernel shorter. A ``real`` transform's last axis
+    takes an even length: numpy's real transforms of odd lengths are slower (3-D 135**3
+    took 1.3 times 135 x 135 x 144).
+
+    >>> [axis.length for axis in transform_lengths((1030,), (31,), ((15, 15),))]
+    [1024]
+    >>> transform_lengths((1060,), (31,), ((30, 30),))[0]
+    AxisPlan(low=30, high=1030, length=1080, start=0, outputs=1030)
+    """
+    plans = []
+    pads = zero_pads or ((0, 0),) * len(padded_shape)
+    last = len(padded_shape) - 1
+    for axis, (padded, extent, (before, after)) in enumerate(zip(padded_shape, extents, pads)):
+        low, high = min(before, extent - 1), padded - after
+        needed = max(high, padded - low, extent)  # and the kernel uncut
+        even = real and axis == last
+        length = 2 * fast_length(-(-needed // 2)) if even else fast_length(needed)
+        plans.append(AxisPlan(low, high, length, extent - 1 - low, padded - extent + 1))
+    return tuple(plans)
+
+
+def zero_pads(geometry: Geometry) -> Pads | None:
+    """The padding an N-D transform may leave out: ``geometry.pads`` where they are zeros.
+
+    >>> from convcli.engine.geometry import plan
+    >>> zero_pads(plan((5, 5), (3, 3)))
+    ((0, 0), (0, 0))
+    """
+    return geometry.pads if geometry.pad_mode == "zeros" else None
+
+
+def _forward(values: np.ndarray, lengths: tuple[int, ...], real: bool) -> np.ndarray:
+    """The N-D transform at ``lengths`` (zeros past ``values``), made in one buffer: the
+    last axis first, and each pass in place over only the lines the passes before it
+    made nonzero (a pass writing a new array along a leading axis costs twice as much).
+    """
+    last = values.ndim - 1
+    points = lengths[last] // 2 + 1 if real else lengths[last]
+    spectrum = np.empty((*lengths[:last], points), dtype=np.complex128)
+    box = tuple(slice(0, n) for n in values.shape[:last])
+    for axis in range(last):  # zeros outside the box the values fill
+        beyond = (*box[:axis], slice(values.shape[axis], None))
+        spectrum[beyond] = 0
+    (np.fft.rfft if real else np.fft.fft)(values, n=lengths[last], axis=last, out=spectrum[box])
+    for axis in range(last - 1, -1, -1):
+        lines = spectrum[box[:axis]]
+        np.fft.fft(lines, axis=axis, out=lines)
+    return spectrum
+
+
+def _inverse_cropped(spectrum: np.ndarray, plan: tuple[AxisPlan, ...], real: bool) -> np.ndarray:
+    """The inverse of :func:`_forward`, cut to each axis's outputs as soon as that axis is
+    transformed (the first axes in place): a view into the last pass's buffer."""
+    last = spectrum.ndim - 1
+    for axis in range(last):
+        np.fft.ifft(spectrum, axis=axis, out=spectrum)
+        keep = slice(plan[axis].start, plan[axis].start + plan[axis].outputs)
+        spectrum = spectrum[(slice(None),) * axis + (keep,)]
+    final = plan[last]
+    inverse = partial(np.fft.irfft, n=final.length) if real else partial(np.fft.ifft, out=spectrum)
+    return inverse(spectrum, axis=last)[..., final.start : final.start + final.outputs]
+
+
 def _times(spectrum: np.ndarray, kernel_spectrum: np.ndarray) -> np.ndarray:
     """The product of two spectra, made in the first one (no new array of the signal's size)."""
     spectrum *= kernel_spectrum
@@ -401,13 +514,19 @@ def _norm(values: np.ndarray) -> float:
     a longer one over threads, which in a process pinned to one core fight over it.
     """
     flat = _reals(values).reshape(-1)
-    whole = flat.size - flat.size % BLAS_ROW
-    rows, rest = flat[:whole].reshape(-1, BLAS_ROW), flat[whole:]
-    with np.errstate(over="ignore"):  # an overflow is redone scaled below
-        energy = float(np.matmul(rows[:, None, :], rows[:, :, None]).sum() + np.dot(rest, rest))
+    energy = _energy(flat)
     if _TINY_ENERGY < energy < _HUGE_ENERGY:
         return math.sqrt(energy)
     return float(_scaled_norms(flat[None, :])[0, 0])
+
+
+def _energy(flat: np.ndarray) -> float:
+    """The sum of squares of a flat real array (inf on overflow, nan over a nan), by dot
+    products of rows of BLAS_ROW values (see :func:`_norm`)."""
+    whole = flat.size - flat.size % BLAS_ROW
+    rows, rest = flat[:whole].reshape(-1, BLAS_ROW), flat[whole:]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.matmul(rows[:, None, :], rows[:, :, None]).sum() + np.dot(rest, rest))
 
 
 def _row_norms(blocks: np.ndarray) -> np.ndarray:

@@ -142,3 +142,24 @@ def test_estimate_grows_with_the_padding_not_the_inputs():
     peak = allocated_peak(lambda: estimates.append(memory_estimate(signal, kernel, geometry)))
     assert peak < 10**5
     assert estimates[0] >= 2 * 200_002**2 * 8
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", "full"])
+def test_auto_sums_a_3x3x3_kernel_on_a_volume_directly(padding: str):
+    """The direct sum beats a 3-D FFT there (docs/performance.md), though a 3x3 kernel's
+    2-D FFT would be priced alike; a 5x5x5 kernel takes the FFT."""
+    options = Options.parse(padding=padding)
+    assert choose_method(plan((128,) * 3, (3,) * 3, options), (3,) * 3, "f") == "direct"
+    assert choose_method(plan((128,) * 3, (5,) * 3, options), (5,) * 3, "f") == "fft"
+
+
+def test_fft_priced_at_the_transform_it_makes():
+    """A full sum's transform leaves the zero padding out: a 1000x1000 signal with a 15x15
+    kernel is transformed at 1024x1024, not at fast lengths of the padded 1028x1028."""
+    geometry = plan((1000, 1000), (15, 15), Options.parse(padding="full"))
+    axes = fft.transform_lengths(geometry.padded_shape, (15, 15), fft.zero_pads(geometry))
+    assert [axis.length for axis in axes] == [1024, 1024]
+    assert fft.fast_length(1028) == 1080
+    priced = cost._fft_cost(geometry, (15, 15), "f") - cost.NS_FFT_CALL["f"]
+    size = 1024 * 1024
+    assert priced == pytest.approx(size * (np.log2(size) + 4) * cost.NS_PER_FFT_UNIT_ND["f"])

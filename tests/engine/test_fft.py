@@ -698,6 +698,82 @@ def test_one_huge_value_in_a_normal_signal(method: str, spike: float, ndim: int)
         assert (error <= 1e-12 * magnitude[finite]).all()
 
 
+# --------------------------------------------------------------------------- zero padding left out of N-D transforms
+
+
+@st.composite
+def zero_padded_cases(draw) -> Case:
+    """2-D and 3-D problems with zero padding of any width on either side, often wider
+    than the kernel: the transforms skip it, and must wrap no sum onto an output."""
+    ndim = draw(st.sampled_from([2, 2, 3]))
+    kernel_shape = tuple(draw(st.integers(1, 4)) for _ in range(ndim))
+    signal_shape = tuple(draw(st.integers(1, 9 if ndim == 2 else 5)) for _ in range(ndim))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(ndim))
+    pairs = [(draw(st.integers(0, 9)), draw(st.integers(0, 9))) for _ in range(ndim)]
+    form = draw(st.sampled_from(["same", "full", "explicit"]))
+    padding = ",".join(f"{b}:{a}" for b, a in pairs) if form == "explicit" else form
+    reference_padding: object = pairs if form == "explicit" else form
+    stride = (1,) * ndim
+    out = reference_output_shape(signal_shape, kernel_shape, reference_padding, stride, dilation)
+    assume(all(n > 0 for n in out))
+    kind = draw(st.sampled_from(["int", "float", "complex"]))
+
+    def array(shape: tuple[int, ...]) -> np.ndarray:
+        cells = draw(st.lists(VALUES[kind], min_size=math.prod(shape), max_size=math.prod(shape)))
+        return np.array(cells, dtype=DTYPES[kind]).reshape(shape)
+
+    case = Case(
+        array(signal_shape),
+        array(kernel_shape),
+        draw(st.sampled_from(OPERATIONS)),
+        padding,
+        reference_padding,
+        stride,
+        dilation,
+        "zeros",
+    )
+    note(repr(case))
+    return case
+
+
+@given(zero_padded_cases())
+@settings(max_examples=60, deadline=None)
+def test_transforms_without_the_zero_padding_match_reference(case: Case):
+    check_every_method(case)
+
+
+@given(
+    st.integers(1, 300),
+    st.integers(1, 40),
+    st.integers(0, 60),
+    st.integers(0, 60),
+)
+def test_transform_lengths_are_wrap_free_and_never_longer(
+    signal: int, extent: int, before: int, after: int
+):
+    """Circular sums at the planned length equal the linear ones on every output, and the
+    length is at most that of the padded signal's transform (even, as a real one's last
+    axis is)."""
+    padded = signal + before + after
+    assume(extent <= padded)
+    (axis,) = fft.transform_lengths((padded,), (extent,), ((before, after),))
+    assert axis.length % 2 == 0
+    assert extent <= axis.length <= 2 * fft.fast_length(-(-padded // 2))
+    (plain,) = fft.transform_lengths((padded,), (extent,), ((before, after),), real=False)
+    assert extent <= plain.length <= fft.fast_length(padded)
+    assert axis.outputs == padded - extent + 1
+    rng = np.random.default_rng(signal * 1000 + extent)
+    values, kernel = rng.integers(-9, 9, signal), rng.integers(-9, 9, extent)
+    region = np.zeros(axis.high - axis.low)
+    region[before - axis.low : before - axis.low + signal] = values
+    circular = np.fft.irfft(
+        np.fft.rfft(region, axis.length) * np.fft.rfft(kernel[::-1], axis.length), axis.length
+    )
+    sums = circular[axis.start : axis.start + axis.outputs]
+    expected = np.correlate(np.pad(values, (before, after)), kernel, "valid")
+    np.testing.assert_allclose(sums, expected, atol=1e-6)
+
+
 # --------------------------------------------------------------------------- tiny inputs
 
 
