@@ -65,9 +65,12 @@ def closing_line(spec: Layer) -> Text:
     return Text(CLOSING[spec.transposed], style="bold")
 
 
-def _channel(names: list[str] | None, channel: int) -> str:
-    """An input channel as the views name it: its CSV header name, or ``x[c]``."""
-    return names[channel] if names is not None and channel < len(names) else f"x[{channel}]"
+def _channel(names: list[str] | None, channel: int, sample: int | None = None) -> str:
+    """An input channel as the views name it: its CSV header name, or ``x[c]`` (``x[n,c]``
+    in a batch)."""
+    if names is not None and channel < len(names):
+        return names[channel]
+    return f"x[{channel}]" if sample is None else f"x[{sample},{channel}]"
 
 
 def _term_name(spec: Layer, channel: str, kernel: tuple[int, int]) -> str:
@@ -102,11 +105,14 @@ def layer_terms_view(
             else (terms.channel(o, j), (o, j))
             for j in range(layer_plan.group_in)
         ]
-        headings = [_term_name(spec, _channel(names, c), kernel) for c, kernel in kernels]
-        sum_text = " + ".join(headings) + ("" if terms.bias is None else f" + bias[{o}]")
         for n in range(layer_plan.batch):
-            sample = f"sample {n} · " if layer_plan.batch > 1 else ""
-            parts.append(Text(glyph(f"{sample}output channel {o} = {sum_text}"), style="bold"))
+            sample = n if layer_plan.batch > 1 else None
+            headings = [
+                _term_name(spec, _channel(names, c, sample), kernel) for c, kernel in kernels
+            ]
+            sum_text = " + ".join(headings) + ("" if terms.bias is None else f" + bias[{o}]")
+            prefix = "" if sample is None else f"sample {n} · "
+            parts.append(Text(glyph(f"{prefix}output channel {o} = {sum_text}"), style="bold"))
             parts.append(_channel_body(terms, n, o, headings, show_all))
         for j, (_, kernel) in enumerate(kernels):
             parts.append(_kernel_line(f"w[{kernel[0]},{kernel[1]}]", terms.kernel(o, j)))

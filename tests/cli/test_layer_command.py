@@ -452,3 +452,9 @@ def test_a_kernel_longer_than_the_input_names_both_shapes(files):
     save(files, "long.npy", np.ones((2, 2, 7)))
     line = error_line(invoke("layer", "x.npy", "long.npy"))
     assert "(1, 2, 5)" in line and "(2, 2, 7)" in line and "--padding same" in line
+
+
+def test_a_batch_names_each_sample_s_channels(files):
+    text = text_of("[[[1,2,3]],[[4,5,6]]]", "[[[1,1]]]")
+    assert "sample 0 · output channel 0 = x[0,0] ⋆ w[0,0]" in text
+    assert "sample 1 · output channel 0 = x[1,0] ⋆ w[0,0]" in text
