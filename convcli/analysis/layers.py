@@ -642,46 +642,57 @@ def _window(
 def _tap_sums(
     inputs: np.ndarray, weights: np.ndarray, layer_plan: LayerPlan, options: Options
 ) -> np.ndarray:
-    """One input channel per group (depthwise): a multiply-add per kernel tap over every
-    channel at once. With stride 1 each tap's cells are one contiguous run of the flattened
-    padded channel (rows padded, the extra columns cropped at the end), which is faster
-    than a strided view."""
+    """One input channel per group (depthwise): each channel slid on its own.
+
+    With stride 1 a channel is padded and flattened, its rows kept at their padded width
+    (the extra columns' sums dropped at the end), so that the kernel's last axis slides
+    along one contiguous run: numpy's compiled 1-D correlation per kernel row, a few
+    passes where a multiply-add per tap would take two per tap. A stride takes one
+    multiply-add per tap over every channel at once.
+    """
     geometry = layer_plan.geometry
     if layer_plan.group_out > 1:  # a channel multiplier: each input channel feeds several
         inputs = np.repeat(inputs, layer_plan.group_out, axis=1)
-    taps = weights.reshape(layer_plan.out_channels, -1)
-    cells = list(np.ndindex(layer_plan.kernel_shape))
     out_shape = geometry.output_shape
-    if any(s > 1 for s in geometry.stride):
+    last = geometry.dilation[-1]
+    spread_meets_inf = last > 1 and inputs.dtype.kind in "fc" and not np.isfinite(inputs).all()
+    if any(s > 1 for s in geometry.stride) or spread_meets_inf:  # (0 * inf in the spread)
+        taps = weights.reshape(layer_plan.out_channels, -1)
         source = _padded(inputs, geometry, options)
         total = None
-        for t, cell in enumerate(cells):
+        for t, cell in enumerate(np.ndindex(layer_plan.kernel_shape)):
             term = source[_window(cell, geometry, out_shape)] * _column(taps[:, t], out_shape)
             total = term if total is None else np.add(total, term, out=total)
         assert total is not None
         return total
-    padded_shape = geometry.padded_shape
+    padded_shape, kernel_shape = geometry.padded_shape, layer_plan.kernel_shape
     pitch = [math.prod(padded_shape[a + 1 :]) for a in range(len(padded_shape))]
     run = out_shape[0] * pitch[0]
-    offsets = [sum(k * d * p for k, d, p in zip(cell, geometry.dilation, pitch)) for cell in cells]
+    # the kernel's rows along its last axis, each reversed for numpy.convolve and spread by
+    # the dilation, with where each row starts in the flattened channel
+    reach = last * (kernel_shape[-1] - 1) + 1
+    leads = list(np.ndindex(kernel_shape[:-1]))
+    starts = [sum(k * d * p for k, d, p in zip(lead, geometry.dilation, pitch)) for lead in leads]
+    spread = np.zeros((layer_plan.out_channels, len(leads), reach), dtype=inputs.dtype)
+    spread[..., ::last] = weights.reshape(layer_plan.out_channels, len(leads), -1)
+    spread = spread[..., ::-1]
     batch, channels = inputs.shape[:2]
     total = np.empty((batch, channels, run), dtype=inputs.dtype)
     block = max(1, _COLUMN_BYTES // 4 // (run * inputs.itemsize))  # channels kept in cache
-    length = max(math.prod(padded_shape), max(offsets) + run)
+    length = max(math.prod(padded_shape), max(starts) + run + reach - 1)
     rows = np.zeros((min(block, channels), length), dtype=inputs.dtype)  # zeros past the end
-    term = np.empty((min(block, channels), run), dtype=inputs.dtype)
     for n in range(batch):
         for first in range(0, channels, block):
-            sums = total[n, first : first + block]
-            count = len(sums)
+            count = min(block, channels - first)
             _pad_into(rows[:count], inputs[n, first : first + count], geometry, options)
-            weights, products = taps[first : first + block], term[:count]
-            np.multiply(rows[:count, offsets[0] : offsets[0] + run], weights[:, :1], out=sums)
-            for t in range(1, len(cells)):
-                np.multiply(
-                    rows[:count, offsets[t] : offsets[t] + run], weights[:, t : t + 1], out=products
-                )
-                np.add(sums, products, out=sums)
+            for c in range(count):
+                sums, row, kernel = total[n, first + c], rows[c], spread[first + c]
+                for r, start in enumerate(starts):
+                    part = np.convolve(row[start : start + run + reach - 1], kernel[r], "valid")
+                    if r:
+                        sums += part
+                    else:
+                        sums[...] = part
     wide = total.reshape(batch, channels, out_shape[0], *padded_shape[1:])
     kept: tuple[Any, ...] = (Ellipsis, *(slice(0, n) for n in out_shape))
     return wide[kept]  # a view: the padded columns' sums are not worth a copy to drop

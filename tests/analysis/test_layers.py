@@ -1017,3 +1017,12 @@ def test_numpy_integers_are_ints_and_layer_conventions_are_named():
     assert layer(x, w, groups=np.int64(2)).shape == (1, 4, 3)
     with pytest.raises(ConvcliError, match=r"is not one of convcli, torch, tensorflow$"):
         layer(x, w, convention="pytorch")
+
+
+def test_a_dilated_depthwise_layer_meets_inf_only_with_its_taps():
+    """The depthwise sums slide a kernel spread by the dilation; its zeros must not meet an
+    inf in the input (0 * inf is nan), as in PyTorch's sum of real taps only."""
+    x = np.array([[[1.0, np.inf, 3, 4, 5, 6, 7]], [[1.0, 2, 3, np.inf, 5, 6, 7]]])
+    w = np.array([[[1.0, 2.0]], [[3.0, 1.0]]])
+    got = layer(x.reshape(1, 2, 7), w, dilation=2, groups=2)
+    assert got.tolist() == [[[7.0, np.inf, 13.0, 16.0, 19.0], [6.0, np.inf, 14.0, np.inf, 22.0]]]
