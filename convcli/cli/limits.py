@@ -171,11 +171,8 @@ def check_image(
     image, one = np.broadcast_to(np.float64(0), shape), np.ones((1, 1))
     run = memory_estimate(image, one, plan(shape, one.shape), "direct")
     needed = pixels * decoding + run
-    if needed < _ALWAYS_FITS:
-        return
-    if available is None:
-        available = available_memory()
-    if available is not None and needed > available:
+    available = shortfall(needed, available)
+    if available is not None:
         height, width = shape
         raise InputError(
             f"{name} is {width}x{height} = {pixels:,} pixels; that needs about "
@@ -243,11 +240,8 @@ def check_memory(
     kind = np.result_type(signal, kernel).kind
     needed = memory_estimate(signal, kernel, geometry, method, comparing)
     needed += output_bytes(output_format, values, kind, show_all, comparing)
-    if needed < _ALWAYS_FITS:
-        return
-    if available is None:
-        available = available_memory()
-    if available is not None and needed > available:
+    available = shortfall(needed, available)
+    if available is not None:
         shape = "x".join(map(str, geometry.output_shape))
         # a stream holds its padding: advise it only where that fits
         padding = max(before + after for before, after in geometry.pads)
@@ -296,11 +290,8 @@ def check_layer(
     output_values = batch * layer_plan.out_channels * outputs
     needed = values * itemsize + _LAYER_COLUMNS
     needed += output_bytes(output_format, output_values, kind, show_all)
-    if needed < _ALWAYS_FITS:
-        return
-    if available is None:
-        available = available_memory()
-    if available is not None and needed > available:
+    available = shortfall(needed, available)
+    if available is not None:
         raise ConvcliError(
             f"the layer's {layer_plan.output_shape} output needs about {human_bytes(needed)} "
             f"of memory but {human_bytes(available)} is available; use a smaller batch, fewer "
@@ -318,14 +309,25 @@ def check_stream(stream: Stream, available: int | None = None) -> None:
     convcli.errors.ConvcliError: --stream would hold 10,000,000,000,010 values at once...
     """
     needed = stream.held_values * _STREAM_BYTES
-    if needed < _ALWAYS_FITS:
-        return
-    if available is None:
-        available = available_memory()
-    if available is not None and needed > available:
+    available = shortfall(needed, available)
+    if available is not None:
         raise ConvcliError(
             f"--stream would hold {stream.held_values:,} values at once, for the padding and "
             f"the kernel's span: about {human_bytes(needed)}, more than the "
             f"{human_bytes(available)} available (the result would have at least "
             f"{stream.least_outputs:,} values); use a smaller --padding or --dilation"
         )
+
+
+def shortfall(needed: int, available: int | None = None) -> int | None:
+    """The memory available (``available``, else what the machine has) where ``needed``
+    bytes would not fit in it; None where they fit, or where the machine does not say.
+
+    >>> shortfall(10**12, 10**9), shortfall(10**3, 10**9)
+    (1000000000, None)
+    """
+    if needed < _ALWAYS_FITS:
+        return None
+    if available is None:
+        available = available_memory()
+    return available if available is not None and needed > available else None
