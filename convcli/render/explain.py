@@ -481,10 +481,20 @@ def layer_cell_view(cell: LayerCell, names: list[str] | None = None) -> Renderab
         + ("" if agrees else ": the written-out sum differs (a bug, please report it)"),
         style="green" if agrees else "red",
     )
+    notes = []
+    if cell.spec.layout == "nhwc":
+        notes.append(
+            Text(
+                "x and w indexed channels-first, as PyTorch: x[n,c,i] is the nhwc input's "
+                "[n,i,c], and w[a,b,k] the filter's [k,b,a]",
+                style="dim",
+            )
+        )
     return Group(
         Text(glyph(_cell_formula(cell)), style="cyan"),
         table,
         total,
         check,
+        *notes,
         options_line(cell.plan.geometry),
     )

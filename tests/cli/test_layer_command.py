@@ -458,3 +458,21 @@ def test_a_batch_names_each_sample_s_channels(files):
     text = text_of("[[[1,2,3]],[[4,5,6]]]", "[[[1,1]]]")
     assert "sample 0 · output channel 0 = x[0,0] ⋆ w[0,0]" in text
     assert "sample 1 · output channel 0 = x[1,0] ⋆ w[0,0]" in text
+
+
+def test_explain_in_channels_last_layout_says_its_indices_are_channels_first():
+    result = succeed(
+        "explain",
+        "[[[1,2],[3,4],[5,6]]]",
+        "[[[1],[1]],[[1],[0]]]",
+        "--layer",
+        "--layout",
+        "nhwc",
+        "--cell",
+        "0,0,0",
+        "--format",
+        "text",
+    )
+    text = " ".join(result.stdout.split())
+    assert "y[0,0,0] = 4 + 2 = 6" in text
+    assert "x[n,c,i] is the nhwc input's [n,i,c], and w[a,b,k] the filter's [k,b,a]" in text
