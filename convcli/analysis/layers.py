@@ -1003,8 +1003,19 @@ def terms_of(x: object, w: object, bias: object, spec: Layer) -> LayerTerms:
         sums, twin_sums = terms.sum(axis=2) + base, twins.sum(axis=2) + base
     if output.dtype.kind in "iO" or prepared.integers:
         agrees, twin = bool(np.array_equal(sums, output)), bool(np.array_equal(twin_sums, output))
-    else:
-        magnitude = np.abs(terms).sum(axis=2) + np.abs(base)
+    else:  # the scale of each output's rounding: the same layer of |x|, |w| and |bias|
+        sizes = dataclasses.replace(
+            prepared,
+            inputs=np.abs(prepared.inputs),
+            weights=np.abs(prepared.weights),
+            bias=None if prepared.bias is None else np.abs(prepared.bias),
+        )
+        fill = abs(spec.options.pad_value)
+        magnitude = np.abs(
+            _layer_values(
+                sizes, dataclasses.replace(spec, options=spec.options.replace(pad_value=fill))
+            )
+        )
         agrees, twin = _close(sums, output, magnitude), _close(twin_sums, output, magnitude)
     return LayerTerms(
         plan=layer_plan,

@@ -1026,3 +1026,16 @@ def test_a_dilated_depthwise_layer_meets_inf_only_with_its_taps():
     w = np.array([[[1.0, 2.0]], [[3.0, 1.0]]])
     got = layer(x.reshape(1, 2, 7), w, dilation=2, groups=2)
     assert got.tolist() == [[[7.0, np.inf, 13.0, 16.0, 19.0], [6.0, np.inf, 14.0, np.inf, 22.0]]]
+
+
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_subnormal=False), min_size=12, max_size=12),
+    st.lists(st.floats(-1e3, 1e3, allow_subnormal=False), min_size=8, max_size=8),
+)
+def test_float_terms_agree_whatever_cancels(x, w):
+    """The terms' check is scaled by each output's rounding (the layer of |x| and |w|), so
+    outputs near zero after cancellation still agree."""
+    terms = layer_terms(
+        np.array(x).reshape(1, 2, 6), np.array(w).reshape(2, 2, 2), padding=1, stride=1
+    )
+    assert terms.agrees and terms.twin_agrees
