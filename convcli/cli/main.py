@@ -405,7 +405,8 @@ layer_options = _stack(
         default="nchw",
         show_default=True,
         help="nchw: PyTorch's (N, C, *spatial) tensors and (C_out, C_in/groups, *k) weights; "
-        "nhwc: TensorFlow's (N, *spatial, C) and (*k, C_in/groups, C_out).",
+        "nhwc: TensorFlow's (N, *spatial, C) and (*k, C_in/groups, C_out), transposed "
+        "(*k, C_out, C_in).",
     ),
 )
 
