@@ -727,7 +727,21 @@ def _read_inputs(
         )
     for role, values in zip(("signal", "kernel"), arrays):
         _note_nonfinite(role, values)
+    _note_layer_shapes(*arrays)
     return arrays
+
+
+def _note_layer_shapes(signal: np.ndarray, kernel: np.ndarray) -> None:
+    """A note where the inputs look like a CNN layer's: 3- to 5-D, the same size on axis 1
+    (channels), which this command slides over as one more axis. It comes at once, so that
+    it stands before the error such inputs usually meet (a batch shorter than C_out)."""
+    if 3 <= signal.ndim == kernel.ndim <= 5 and signal.shape[1] == kernel.shape[1] > 1:
+        click.echo(
+            f"note: shapes {signal.shape} and {kernel.shape} look like a CNN layer's input "
+            "and weights (channels on axis 1); this command slides the kernel over every axis "
+            "as one array, and `convcli layer` sums over the channels as PyTorch does",
+            err=True,
+        )
 
 
 def _note_nonfinite(role: str, values: np.ndarray) -> None:

@@ -476,3 +476,18 @@ def test_explain_in_channels_last_layout_says_its_indices_are_channels_first():
     text = " ".join(result.stdout.split())
     assert "y[0,0,0] = 4 + 2 = 6" in text
     assert "x[n,c,i] is the nhwc input's [n,i,c], and w[a,b,k] the filter's [k,b,a]" in text
+
+
+def test_compare_on_layer_shapes_points_at_the_layer_command(files):
+    """The issue's first try: compare with a (2, 3, 8, 8) input and (4, 3, 3, 3) weights."""
+    save(files, "x4.npy", np.ones((2, 3, 8, 8)))
+    save(files, "w4.npy", np.ones((4, 3, 3, 3)))
+    result = invoke("compare", "x4.npy", "w4.npy")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("note: shapes (2, 3, 8, 8) and (4, 3, 3, 3) look like a CNN layer")
+    assert "`convcli layer` sums over the channels" in lines[0]
+    assert lines[-1].startswith("Error: the kernel spans 4 cells on axis 0")
+    # where the shapes fit, the note comes with the result
+    save(files, "w2.npy", np.ones((1, 3, 3, 3)))
+    assert "look like a CNN layer" in succeed("conv", "x4.npy", "w2.npy").stderr
