@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import PYTHON_M, ROOT, environment
+from tests.processes import PYTHON_M, environment, finished
 
 pytest.importorskip("PIL.Image")
 if not sys.platform.startswith("linux"):
@@ -124,15 +124,7 @@ def test_a_header_declaring_a_trillion_pixels_is_refused_at_once(tmp_path):
     from tests.cli.test_main import declared_png
 
     (tmp_path / "huge.png").write_bytes(declared_png(10**6, 10**6))
-    result = subprocess.run(
-        [*PYTHON_M, "conv", str(tmp_path / "huge.png"), "identity:1"],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        cwd=ROOT,
-        env=environment(),
-        check=False,
-    )
+    result = finished([*PYTHON_M, "conv", str(tmp_path / "huge.png"), "identity:1"], timeout=20)
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith(
         f"Error: {tmp_path / 'huge.png'} is 1000000x1000000 = 1,000,000,000,000 pixels;"

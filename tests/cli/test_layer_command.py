@@ -6,7 +6,6 @@ output format; ``explain --layer`` writes one output cell out as its sum.
 from __future__ import annotations
 
 import io
-import subprocess
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from convcli.analysis.layer_gradients import layer_backward
 from convcli.analysis.layers import layer
 from tests.cli.runner import error_line, invoke, normalised, strict_json, succeed
-from tests.processes import PYTHON_M, ROOT, TIMEOUT, environment
+from tests.processes import PYTHON_M, finished
 
 #: N=1, C_in=2, L=5; C_out=2 with kernels of 2 taps; the bias.
 X = np.array([[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]])
@@ -165,13 +164,8 @@ def test_npy_to_a_file_round_trips_the_whole_tensor(tmp_path):
     x = save(tmp_path, "x.npy", rng.standard_normal((2, 4, 30, 30)))
     w = save(tmp_path, "w.npy", rng.standard_normal((6, 2, 3, 3)))
     out = tmp_path / "out.npy"
-    done = subprocess.run(
-        [*PYTHON_M, "layer", x, w, "--groups", "2", "--stride", "2", "-o", str(out)],
-        capture_output=True,
-        timeout=TIMEOUT,
-        env=environment(),
-        cwd=ROOT,
-        check=False,
+    done = finished(
+        [*PYTHON_M, "layer", x, w, "--groups", "2", "--stride", "2", "-o", str(out)], text=False
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == b""
@@ -180,13 +174,8 @@ def test_npy_to_a_file_round_trips_the_whole_tensor(tmp_path):
 
 
 def test_npy_through_a_pipe(files):
-    done = subprocess.run(
-        [*PYTHON_M, "layer", "x.npy", "w.npy", "--format", "npy"],
-        capture_output=True,
-        timeout=TIMEOUT,
-        env=environment(),
-        cwd=files,
-        check=False,
+    done = finished(
+        [*PYTHON_M, "layer", "x.npy", "w.npy", "--format", "npy"], cwd=files, text=False
     )
     assert done.returncode == 0, done.stderr
     np.testing.assert_array_equal(np.load(io.BytesIO(done.stdout)), layer(X, W))

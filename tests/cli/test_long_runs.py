@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.processes import PYTHON_M, ROOT, environment
+from tests.processes import PYTHON_M, environment, finished
 
 TIMEOUT = 30
 
@@ -163,14 +163,11 @@ def test_every_command_runs_with_standard_error_on_a_terminal(tmp_path, args):
 
     controller, terminal = pty.openpty()
     try:
-        result = subprocess.run(
+        result = finished(
             [*PYTHON_M, *(arg.format(tmp=tmp_path) for arg in args)],
             stdout=subprocess.PIPE,
             stderr=terminal,
-            timeout=TIMEOUT,
-            cwd=ROOT,
-            env=environment(),
-            check=False,
+            text=False,
         )
         os.set_blocking(controller, False)
         try:

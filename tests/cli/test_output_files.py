@@ -30,7 +30,7 @@ import pytest
 import convcli
 from convcli.formats.serialise import result_csv
 from tests.processes import PYTHON_M as CONVCLI
-from tests.processes import ROOT, TIMEOUT, environment
+from tests.processes import ROOT, TIMEOUT, environment, finished
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX files and signals")
 
@@ -42,16 +42,7 @@ SMALL_CSV = result_csv(convcli.convolve([1, 2, 3], [1, 1]))
 
 def run(*args: str, limited: bool = False, **options) -> subprocess.CompletedProcess:
     """``python -m convcli ARGS`` to completion, ``limited`` to file modes if asked."""
-    return subprocess.run(
-        [*(LIMITED if limited else []), *CONVCLI, *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=ROOT,
-        env=environment(),
-        check=False,
-        **options,
-    )
+    return finished([*(LIMITED if limited else []), *CONVCLI, *args], **options)
 
 
 needs_root = pytest.mark.skipif(
@@ -145,15 +136,7 @@ def test_a_descriptor_path_writes_where_the_shell_opened_it(tmp_path, path, desc
     script = (
         f"{{ echo first >&{descriptor}; {command}; echo last >&{descriptor}; }} {descriptor}>log"
     )
-    result = subprocess.run(
-        ["bash", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=tmp_path,
-        env=environment(),
-        check=False,
-    )
+    result = finished(["bash", "-c", script], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert log.read_text() == f"first\n{SMALL_CSV}last\n"
     assert sorted(os.listdir(tmp_path)) == ["log"]
@@ -171,15 +154,7 @@ def test_a_reader_gone_from_a_pipe_named_by_o_ends_quietly(tmp_path, path):
         script = f"{command} & head -c 1 fifo; wait $!"
     else:
         script = f"{command} | head -c 1; exit ${{PIPESTATUS[0]}}"
-    result = subprocess.run(
-        ["bash", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=tmp_path,
-        env=environment(),
-        check=False,
-    )
+    result = finished(["bash", "-c", script], cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
 
 

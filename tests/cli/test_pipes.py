@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment
+from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment, finished
 
 #: Seconds a command may take, from its start, to end once its reader has gone: enough for a
 #: loaded machine to start Python and read the input, far less than writing every row takes.
@@ -141,17 +141,12 @@ def run_closed(args: list[str], closed: tuple[int, ...], **kwargs) -> subprocess
         for descriptor in closed:
             os.close(descriptor)
 
-    return subprocess.run(
+    return finished(
         [*PYTHON_M, *args],
         stdin=None if 0 in closed else subprocess.DEVNULL,
         stdout=subprocess.DEVNULL if 1 in closed else subprocess.PIPE,
         stderr=subprocess.DEVNULL if 2 in closed else subprocess.PIPE,
         preexec_fn=close,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=ROOT,
-        env=environment(),
-        check=False,
         **kwargs,
     )
 
@@ -253,16 +248,7 @@ def test_a_directory_as_standard_input_stops_python_before_convcli():
     convcli's internal error."""
     folder = os.open("/", os.O_RDONLY)
     try:
-        result = subprocess.run(
-            [*PYTHON_M, "conv", "-", "1"],
-            stdin=folder,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            cwd=ROOT,
-            env=environment(),
-            check=False,
-        )
+        result = finished([*PYTHON_M, "conv", "-", "1"], stdin=folder)
     finally:
         os.close(folder)
     assert result.returncode == 1

@@ -20,7 +20,7 @@ from importlib.metadata import version
 import pytest
 
 import convcli
-from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment
+from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment, finished
 
 SAMPLES = ROOT / "samples"
 SCRIPT = shutil.which("convcli")
@@ -31,16 +31,7 @@ COMMANDS = [pytest.param(PYTHON_M, id="python-m")] + (
 
 
 def run(command: list[str], *args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=ROOT,
-        env=environment(),
-        check=False,
-        **kwargs,
-    )
+    return finished([*command, *args], **kwargs)
 
 
 @pytest.mark.slow
@@ -54,16 +45,7 @@ def test_pipe_conv_into_corr_through_stdin():
         cwd=ROOT,
         env=environment(),
     )
-    second = subprocess.run(
-        [*PYTHON_M, "corr", "-", "1,-1"],
-        stdin=first.stdout,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=ROOT,
-        env=environment(),
-        check=False,
-    )
+    second = finished([*PYTHON_M, "corr", "-", "1,-1"], stdin=first.stdout)
     first.stdout.close()
     assert first.wait(timeout=TIMEOUT) == 0, first.stderr.read()
     first.stderr.close()

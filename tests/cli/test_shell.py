@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment
+from tests.processes import PYTHON_M, ROOT, TIMEOUT, assert_clean_stderr, environment, finished
 
 #: The oldest click that pyproject's ``click>=8.1`` lets in.
 OLDEST_CLICK = "8.1.0"
@@ -100,9 +100,7 @@ def test_bare_convcli_prints_the_help_as_click_does(click_path):
 
 @pytest.mark.skipif(shutil.which("convcli") is None, reason="the console script is not installed")
 def test_bare_console_script_prints_the_help():
-    result = subprocess.run(
-        ["convcli"], capture_output=True, text=True, timeout=TIMEOUT, env=environment(), check=False
-    )
+    result = finished(["convcli"])
     assert_clean_stderr(result.stderr)
     assert result.returncode in (0, 2)
     assert "Commands:" in result.stdout + result.stderr
