@@ -28,14 +28,14 @@ from convcli.analysis.layers import (
     Layer,
     LayerPlan,
     Layout,
+    Prepared,
     _column_sums,
     _gathered,
     _padded,
-    _prepare,
-    _Prepared,
     _tap_sums,
     _to_layout,
     _transposed,
+    prepare,
     run_layer,
 )
 from convcli.engine.geometry import fold_padding
@@ -129,7 +129,7 @@ def layer_backward_of(
     x: object, w: object, grad: object, bias: object, spec: Layer
 ) -> LayerBackward:
     """:func:`layer_backward` with its options as one object."""
-    prepared = _prepare(x, w, bias, spec)
+    prepared = prepare(x, w, bias, spec)
     if prepared.inputs.dtype.kind == "c":
         raise LayerError(
             "the layer's backward pass is defined here for real values; complex gradients "
@@ -212,7 +212,7 @@ def _upstream(
     return given, np.ascontiguousarray(g)
 
 
-def _gradient_dtype(prepared: _Prepared, upstream: np.ndarray, exact: bool) -> np.dtype | type:
+def _gradient_dtype(prepared: Prepared, upstream: np.ndarray, exact: bool) -> np.dtype | type:
     """float64 for floats; for integers float64 while every partial sum stays below 2**53,
     else int64 or Python ints."""
     arrays = (prepared.inputs, prepared.weights, upstream)

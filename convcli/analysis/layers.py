@@ -50,9 +50,11 @@ __all__ = [
     "LayerPlan",
     "LayerTerms",
     "Layout",
+    "Prepared",
     "layer",
     "layer_terms",
     "plan_layer",
+    "prepare",
     "run_layer",
 ]
 
@@ -489,13 +491,13 @@ def run_layer(x: object, w: object, bias: object, spec: Layer) -> np.ndarray:
     >>> run_layer([[1, 2, 3]], [[[1, 1]]], None, Layer())
     array([[3, 5]])
     """
-    prepared = _prepare(x, w, bias, spec)
+    prepared = prepare(x, w, bias, spec)
     values = _layer_values(prepared, spec)
     return _to_layout(prepared.exact(values), prepared.plan, spec.layout)
 
 
 @dataclass(frozen=True, eq=False)
-class _Prepared:
+class Prepared:
     """A layer's inputs as numbers in channels-first order and the dtype of the sums."""
 
     inputs: np.ndarray
@@ -511,8 +513,14 @@ class _Prepared:
         return values
 
 
-def _prepare(x: object, w: object, bias: object, spec: Layer) -> _Prepared:
-    """Check the inputs against each other and bring them to channels-first order."""
+def prepare(x: object, w: object, bias: object, spec: Layer) -> Prepared:
+    """Check the inputs against each other and bring them to channels-first order, batched,
+    in the dtype the sums run in (what the layer, its terms, its backward pass and its
+    written-out cells all start from).
+
+    >>> prepare([[1, 2, 3]], [[[1, 1]]], None, Layer()).inputs
+    array([[[1., 2., 3.]]])
+    """
     inputs = as_numeric(x, "input")
     weights = as_numeric(w, "weights")
     offsets = None if bias is None else as_numeric(bias, "bias")
@@ -539,10 +547,10 @@ def _prepare(x: object, w: object, bias: object, spec: Layer) -> _Prepared:
         offsets = offsets.astype(dtype, copy=False)
     if inputs.size >= LARGE_WORK:
         reuse_freed_memory()
-    return _Prepared(inputs, weights, offsets, layer_plan, integers)
+    return Prepared(inputs, weights, offsets, layer_plan, integers)
 
 
-def _layer_values(prepared: _Prepared, spec: Layer) -> np.ndarray:
+def _layer_values(prepared: Prepared, spec: Layer) -> np.ndarray:
     """The layer channels-first and batched, bias added, in the dtype of the sums."""
     if spec.transposed:
         values = _transposed(prepared.inputs, prepared.weights, prepared.plan)
@@ -991,7 +999,7 @@ def layer_terms(
 
 def terms_of(x: object, w: object, bias: object, spec: Layer) -> LayerTerms:
     """:func:`layer_terms` with its options as one object."""
-    prepared = _prepare(x, w, bias, spec)
+    prepared = prepare(x, w, bias, spec)
     layer_plan = prepared.plan
     output = _layer_values(prepared, spec)
     terms = _term_values(prepared.inputs, prepared.weights, layer_plan, spec.options)

@@ -184,7 +184,7 @@ def layer_cell(
     """
     from convcli.analysis import layers
 
-    prepared = layers._prepare(x, w, bias, spec)
+    prepared = layers.prepare(x, w, bias, spec)
     layer_plan = prepared.plan
     shape = layer_plan.output_shape
     if cell is None:
