@@ -9,14 +9,14 @@ weights, their products and the output, so a renderer only has to format them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from convcli.engine import core as engine
 from convcli.engine.geometry import Geometry
-from convcli.errors import LayerError
+from convcli.errors import ConvcliError, LayerError
 from convcli.options import Operation, Options
 
 if TYPE_CHECKING:
@@ -45,11 +45,16 @@ class Step:
 
 @dataclass(frozen=True, eq=False)
 class Explanation:
-    """One operation on one signal and kernel, ready to be explained output by output."""
+    """One operation on one signal and kernel, ready to be explained output by output.
+
+    ``steps`` are the outputs written out, by their number in row-major order (all of
+    them unless :meth:`only` chose a range).
+    """
 
     setup: engine.Setup
     output: np.ndarray
     method: str
+    chosen: range | None = None
 
     @property
     def operation(self) -> Operation:
@@ -66,9 +71,34 @@ class Explanation:
         """How many steps (outputs) there are."""
         return int(self.output.size)
 
+    @property
+    def steps(self) -> range:
+        """The numbers of the steps written out (row-major output order, from 0)."""
+        return range(self.count) if self.chosen is None else self.chosen
+
+    def only(self, start: int | None = None, end: int | None = None) -> Explanation:
+        """The same explanation, writing out steps ``start`` to ``end`` (end excluded, as
+        in a Python slice; None is the first or past the last).
+
+        >>> list(explain([2, 1, 3, 5, 4], [1, -1], "convolution").only(1, 3).positions())
+        [(1,), (2,)]
+        """
+        count = self.count
+        first = 0 if start is None else start
+        last = count if end is None else end
+        if not 0 <= first < last <= count:
+            raise ConvcliError(
+                f"steps {_slice_text(start, end)} are not within the {count} steps of this "
+                f"explanation: give START:END with 0 <= START < END <= {count}"
+            )
+        return replace(self, chosen=range(first, last))
+
     def positions(self) -> Iterator[tuple[int, ...]]:
-        """Every output position, in row-major order."""
-        return np.ndindex(self.output.shape)
+        """The position of every step written out, in row-major order."""
+        if self.chosen is None:
+            return np.ndindex(self.output.shape)
+        shape = self.output.shape
+        return (tuple(int(i) for i in np.unravel_index(n, shape)) for n in self.chosen)
 
     def lag(self, position: tuple[int, ...]) -> tuple[int, ...]:
         """The lag of the output at ``position``, per axis (see :mod:`convcli.analysis.xcorr`).
@@ -107,6 +137,11 @@ class Explanation:
             products=prepared.weights * values,
             total=_python_number(self.output[tuple(position)]),
         )
+
+
+def _slice_text(start: int | None, end: int | None) -> str:
+    """``3:7``, ``:7`` or ``3:``, as the range was asked for."""
+    return f"{'' if start is None else start}:{'' if end is None else end}"
 
 
 def _python_number(value: object) -> object:

@@ -35,6 +35,7 @@ FLAG_PARAMETERS = (
     "decimal",
     "axes",
     "pad_value",
+    "steps",
 )
 #: ``name='value'`` as the library writes a parameter into a message: after a space or an
 #: opening parenthesis, the value a quoted string, then a space, a closing parenthesis, a

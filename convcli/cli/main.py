@@ -372,6 +372,23 @@ def _cell(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in parts)
 
 
+def _step_span(text: str) -> tuple[int | None, int | None]:
+    """--steps' value: START:END, step numbers from 0 with END left out, as a Python slice
+    (either may be left out).
+
+    >>> _step_span("2:5"), _step_span(":3"), _step_span("4:")
+    ((2, 5), (None, 3), (4, None))
+    """
+    start, colon, end = text.partition(":")
+    parts = [part.strip() for part in (start, end)]
+    if not colon or not all(part.isdigit() or not part for part in parts) or parts == ["", ""]:
+        raise OptionError(
+            f"steps={text!r} takes START:END, step numbers from 0 with END left out: 0:10"
+        )
+    first, last = (int(part) if part else None for part in parts)
+    return first, last
+
+
 #: --bias, --groups, --transposed, --output-padding and --layout: a CNN layer's own options.
 layer_options = _stack(
     click.option(
@@ -1226,6 +1243,14 @@ def delay(
     help="With --layer: the output cell, one index per axis of the output as convcli layer "
     "writes it (N,C_out,H,W for a batched 2-D layer); the first by default.",
 )
+@click.option(
+    "--steps",
+    "step_span",
+    type=_Checked("steps", _step_span, keep_text=False),
+    default=None,
+    help="Write out only steps START:END (numbered from 0 in row-major order, END left out, "
+    "as a Python slice): for a page, markdown, LaTeX or a GIF of a long signal.",
+)
 @layer_options
 @digits_option
 @_with_options
@@ -1242,6 +1267,7 @@ def explain(
     lags: bool,
     as_layer: bool,
     cell: tuple[int, ...] | None,
+    step_span: tuple[int | None, int | None] | None,
     bias: str | None,
     groups: int,
     transposed: bool,
@@ -1271,7 +1297,7 @@ def explain(
         )
     else:
         _refuse_given(
-            ("operations", "animate", "delay", "lags"),
+            ("operations", "animate", "delay", "lags", "step_span"),
             "does not go with --layer",
             "do not go with --layer",
         )
@@ -1298,6 +1324,8 @@ def explain(
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, options) for operation in chosen_operations]
+    if step_span is not None:
+        explanations = [explanation.only(*step_span) for explanation in explanations]
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
 

@@ -14,7 +14,7 @@ from itertools import product
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, note
+from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 from convcli import ConvcliError
@@ -465,3 +465,25 @@ def test_a_layer_cell_outside_the_output_names_its_shape() -> None:
 
     with pytest.raises(ConvcliError, match=r"the cell \(0, 9\) is outside .* \(1, 2\)"):
         layer_cell([[1, 2, 3]], [[[1, 1]]], None, Layer(), (0, 9))
+
+
+@settings(max_examples=40)
+@given(cases(ndim=2), st.data())
+def test_a_range_of_steps_is_that_slice_of_every_step(case: Case, data) -> None:
+    """only(start, end) writes out exactly those steps of the row-major order, unchanged."""
+    explanation = explained(case)
+    start = data.draw(st.integers(0, explanation.count - 1))
+    end = data.draw(st.integers(start + 1, explanation.count))
+    every = list(explanation.positions())
+    chosen = explanation.only(start, end)
+    assert list(chosen.positions()) == every[start:end]
+    assert chosen.steps == range(start, end) and chosen.count == explanation.count
+    for position in chosen.positions():
+        assert chosen.step(position).total == explanation.step(position).total
+
+
+@pytest.mark.parametrize(("start", "end"), [(4, 5), (2, 2), (3, 1), (0, 9), (-1, 2)])
+def test_a_range_outside_the_steps_is_refused(start: int, end: int) -> None:
+    explanation = explain([2, 1, 3, 5, 4], [1, -1], "convolution")
+    with pytest.raises(ConvcliError, match=r"not within the 4 steps .*0 <= START < END <= 4"):
+        explanation.only(start, end)

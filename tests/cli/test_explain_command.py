@@ -450,8 +450,22 @@ def test_animate_with_json_format_writes_json(monkeypatch) -> None:
         (["1,2,3", "1", "--stride", "0"], 2, "stride"),
         (["1,2,3", "1", "--padding", "-1"], 2, "padding"),
         (["1,2,3", "1", "--format", "csv"], 2, "--format"),
+        (["1,2,3", "1", "--steps", "2"], 2, "--steps 2 takes START:END"),
+        (["1,2,3", "1", "--steps", "a:b"], 2, "--steps a:b takes START:END"),
+        (["1,2,3", "1", "--steps", "1:9"], 1, "steps 1:9 are not within the 3 steps"),
+        (["1,2,3", "1", "--steps", "0:1", "--layer"], 2, "--steps does not go with --layer"),
         (["1,2,3"], 2, "KERNEL"),
     ],
 )
 def test_bad_input_is_one_line_error(args: list[str], exit_code: int, fragment: str) -> None:
     assert_one_line_error(invoke("explain", *args), exit_code, fragment)
+
+
+@pytest.mark.parametrize(("span", "numbers"), [("1:3", [1, 2]), (":1", [0]), ("3:", [3])])
+def test_steps_writes_out_that_range_of_each_operation(span: str, numbers: list[int]) -> None:
+    lines = succeed("explain", F, H, "--steps", span).output.splitlines()
+    sums = [STEP_LINE.match(line).group("sum") for line in lines if STEP_LINE.match(line)]
+    assert sums == [CONVOLUTION_LINES[n] for n in numbers] + [CORRELATION_LINES[n] for n in numbers]
+    document = strict_json(succeed("explain", F, H, "--steps", span, "--format", "json").output)
+    for operation in document["operations"]:
+        assert [step["index"] for step in operation["steps"]] == [[n] for n in numbers]
