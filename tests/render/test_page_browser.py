@@ -226,7 +226,7 @@ def test_every_control_has_a_name_and_the_step_is_announced(page):
     assert status.get_attribute("aria-live") == "polite"
     click(browser, "button.next")
     assert status.get_attribute("textContent").startswith(
-        "Step 2 of 3: g[1] = (-1)×1 + 2×3 + (-1)×5 = "
+        "Step 2 of 3: g[1] = (-1)\u00d71 + 2\u00d73 + (-1)\u00d75 = "
     )
 
 
