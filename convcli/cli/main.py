@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -915,15 +915,16 @@ def _notes(notes: tuple[str, ...]) -> None:
     click.get_current_context().meta.setdefault(_NOTES, []).extend(notes)
 
 
-_NOT_ON_A_PAGE = "is not shown on a page (--format html); leave it out"
-
-
-def _page(explanations: list[Any], advice: str, build: Callable[[Any], str]) -> Callable[[], str]:
-    """The writer of an HTML page: refuses first, with ``advice``, a page over the size
-    limit, then builds it (``build(render.page)``) with --digits digits."""
+def _page(
+    build: Callable[[Any], str], explanations: Sequence[Any] = (), advice: str = ""
+) -> Callable[[], str]:
+    """The writer of an HTML page: refuses first, with ``advice``, a page of these
+    explanations over the size limit (pages of other things check their own), then builds
+    it (``build(render.page)``) with --digits digits."""
     from convcli.render import page
 
-    page.check_page_size(explanations, advice)
+    if explanations:
+        page.check_page_size(explanations, advice)
 
     def write() -> str:
         with _render().display_options(click.get_current_context().meta.get(_DIGITS)):
@@ -1073,7 +1074,11 @@ def compare(
     png_names = _comparison_png_names(output) if chosen == "png" else None
     _lags_format(lags, chosen)
     if chosen == "html":
-        _refuse_given(("normalize",), _NOT_ON_A_PAGE, _NOT_ON_A_PAGE)
+        _refuse_given(
+            ("normalize",),
+            "scales table, CSV and JSON output; a page (--format html) shows the plain sums",
+            "",
+        )
     _check_convention(options, ("convolution", "correlation"))
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, chosen, show_all, comparing=True)
@@ -1095,9 +1100,9 @@ def compare(
             steps.explain(f, h, operation, options) for operation in ("convolution", "correlation")
         ]
         write_page = _page(
+            lambda page: page.explanation_page(explanations, comparison=comparison),
             explanations,
             "write part of it with convcli explain SIGNAL KERNEL --format html --steps START:END",
-            lambda page: page.explanation_page(explanations, comparison=comparison),
         )
         outputs.write_text(write_page(), output)
         return
@@ -1369,7 +1374,11 @@ def explain(
     chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
     if chosen == "html":
         _lags_format(lags, chosen)
-        _refuse_given(("animate", "delay", "show_all"), _NOT_ON_A_PAGE, _NOT_ON_A_PAGE)
+        _refuse_given(
+            ("animate", "delay"),
+            "plays the steps on a terminal; a page (--format html) has its own Play button",
+            "play the steps on a terminal; a page (--format html) has its own Play button",
+        )
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
@@ -1378,9 +1387,9 @@ def explain(
         explanations = [explanation.only(*step_span) for explanation in explanations]
     if chosen == "html":
         write_page = _page(
+            lambda page: page.explanation_page(explanations),
             explanations,
             f"write part of it with --steps START:END (of the {explanations[0].count} steps)",
-            lambda page: page.explanation_page(explanations),
         )
         outputs.write_text(write_page(), output)
         return
@@ -1494,7 +1503,7 @@ def backward(
     gradients = backward_pass(f, h, grad, forward, options)
     chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
     if chosen == "html":
-        write_page = _page([], "", lambda page: page.backward_page(gradients))
+        write_page = _page(lambda page: page.backward_page(gradients))
         outputs.write_text(write_page(), output)
         return
     _emit(
@@ -1572,7 +1581,7 @@ def layer_command(
     limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, shown_terms)
     if chosen == "html":
         terms = layers.terms_of(x, w, b, spec)
-        write_page = _page([], "", lambda page: page.layer_page(terms))
+        write_page = _page(lambda page: page.layer_page(terms))
         outputs.write_text(write_page(), output)
         return
     if shown_terms:
