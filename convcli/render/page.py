@@ -436,8 +436,8 @@ def backward_page(gradients: Backward, *, title: str | None = None) -> str:
                         "slid": "flip(w)" if backward_operation == "convolution" else "w",
                         "output": "dL/dp",
                         "heading": f"Backward to the input: dL/dp = full "
-                        f"{short[backward_operation]}({spread_name}, w); dL/dx is dL/dp cropped "
-                        "by the padding",
+                        f"{short[backward_operation]}({spread_name}, w); dL/dx is dL/dp "
+                        + _cropped(geometry.pad_mode),
                     },
                 )
             ],
@@ -474,6 +474,13 @@ def backward_page(gradients: Backward, *, title: str | None = None) -> str:
         "steppers": steppers,
     }
     return _document(title, data)
+
+
+def _cropped(pad_mode: str) -> str:
+    """How dL/dp becomes dL/dx (see convcli.analysis.gradients): cropped, or folded back."""
+    if pad_mode in ("zeros", "constant"):
+        return "cropped by the padding"
+    return "cropped, each padded cell's gradient added onto the signal cell it copies"
 
 
 @dataclass(frozen=True)
@@ -534,6 +541,7 @@ def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
         "kind": "layer",
         "title": title,
         "options": (
+            "cells indexed (sample, output channel, position); "
             f"input {tuple(terms.input.shape)}, weights {tuple(terms.weights.shape)}, "
             f"groups {terms.spec.groups}"
             + (", transposed" if terms.spec.transposed else "")

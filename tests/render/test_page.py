@@ -234,6 +234,7 @@ def test_embedded_escapes_the_whole_page_into_a_sandboxed_frame():
         ("corr", Options(), None),
         ("conv", Options.parse(padding=1), [1, 2, 3, 4, 5, 6, 7]),
         ("corr", Options.parse(stride=2, dilation=2, padding=2), None),
+        ("corr", Options.parse(padding=1, pad_mode="reflect"), None),
     ],
 )
 def test_the_backward_page_steps_through_the_gradients(forward, options, grad):
@@ -247,9 +248,10 @@ def test_the_backward_page_steps_through_the_gradients(forward, options, grad):
     # dL/dp, cropped by the padding, is dL/dx (zero padding drops the padded cells)
     grad_padded = input_section["totals"]
     before = gradients.geometry.pads[0][0]
-    assert grad_padded[before : before + len(signal)] == [
+    cropped = grad_padded[before : before + len(signal)] == [
         format_cell(v) for v in gradients.grad_signal
     ]
+    assert cropped == (options.pad_mode == "zeros")  # reflect adds the padding's back
     grad_kernel = kernel_section["totals"]
     if forward == "conv":
         grad_kernel = grad_kernel[::-1]
