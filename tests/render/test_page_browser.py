@@ -407,15 +407,29 @@ def test_printing_lays_out_every_step(page, browser, screenshots):
     browser.execute_script("window.dispatchEvent(new Event('afterprint'))")
 
 
-def test_ten_thousand_steps_step_without_lag(page):
-    chosen = explanations(np.arange(10_002) % 97, H2)
+#: Times (ms) a step may take, key press to laid-out page, on a slow shared CI machine: a
+#: 1-D step within a frame (16 ms) at the median, a 2-D one (hundreds of grid cells) within 40.
+STEP_BOUNDS = {1: (16, 50), 2: (40, 100)}
+
+
+@pytest.mark.parametrize(
+    ("signal", "kernel"),
+    [
+        (np.arange(10_002) % 97, H2),
+        (np.arange(102 * 102).reshape(102, 102) % 89, np.ones((3, 3), int)),
+    ],
+    ids=["1-D", "2-D"],
+)
+def test_ten_thousand_steps_step_without_lag(page, signal, kernel):
+    chosen = explanations(signal, kernel)
+    assert chosen[0].count == 10_000
     browser = page(explanation_page(chosen))
     timing = browser.execute_script(
         """
         const times = [];
         const key = (name) => document.dispatchEvent(new KeyboardEvent('keydown', {key: name, bubbles: true}));
         key('End');
-        for (let i = 0; i < 200; i++) {
+        for (let i = 0; i < 60; i++) {
           const start = performance.now();
           key(i % 2 ? 'ArrowRight' : 'ArrowLeft');
           document.body.offsetHeight;  // lay the step out, as the screen would
@@ -426,11 +440,13 @@ def test_ten_thousand_steps_step_without_lag(page):
         slider.value = 5000;
         slider.dispatchEvent(new Event('input'));
         document.body.offsetHeight;
+        const jump = performance.now() - start;
         times.sort((a, b) => a - b);
-        return {median: times[100], worst: times[199], jump: performance.now() - start,
+        return {median: times[30], p95: times[56], jump: jump,
                 nodes: document.getElementsByTagName('*').length};
         """
     )
-    assert timing["median"] < 16 and timing["worst"] < 100 and timing["jump"] < 100, timing
+    median, p95 = STEP_BOUNDS[signal.ndim]
+    assert timing["median"] < median and timing["p95"] < p95 and timing["jump"] < p95, timing
     assert timing["nodes"] < 1500, timing  # only the cells around the window are drawn
     assert_step(shown(browser), chosen, 5000)

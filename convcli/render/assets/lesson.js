@@ -144,12 +144,16 @@
     const draw = () => (this.ndim === 1 ? this.render1(t) : this.render2(t));
     if (this.limit === undefined) this.limit = this.ndim === 1 ? MAX_COLUMNS : MAX_GRID_COLUMNS;
     draw();
-    // Fewer cells while they overflow the section (long numbers, a narrow screen).
-    while (stage.scrollWidth > stage.clientWidth + 1 && this.limit > MIN_COLUMNS) {
-      this.limit -= 2;
-      stage.textContent = "";
-      draw();
-    }
+    // Fewer cells while they overflow the section (long numbers, a narrow screen): checked
+    // once the browser has laid the step out, so that stepping forces no layout of its own.
+    cancelAnimationFrame(this.fitting);
+    this.fitting = requestAnimationFrame(() => {
+      while (stage.scrollWidth > stage.clientWidth + 1 && this.limit > MIN_COLUMNS) {
+        this.limit -= 2;
+        stage.textContent = "";
+        draw();
+      }
+    });
     this.sum.textContent = this.sumText(t);
     if (this.spec.exact) this.sum.title = "exactly " + this.spec.exact[t];
   };
