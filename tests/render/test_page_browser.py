@@ -25,7 +25,7 @@ from convcli.analysis.steps import Explanation, explain
 from convcli.engine.core import compute
 from convcli.engine.geometry import spread_by
 from convcli.options import Options
-from convcli.render.page import backward_page, explanation_page, layer_page
+from convcli.render.page import backward_page, embedded, explanation_page, layer_page
 from convcli.render.tables import format_cell
 
 CHROMIUM = os.environ.get("CONVCLI_CHROMIUM", "/usr/bin/chromium")
@@ -41,6 +41,8 @@ FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
 )
+#: Documents of the browser's own, whose requests are not the page's.
+BROWSER_PAGES = ("chrome://", "chrome-untrusted://", "devtools://")
 F, H, H2 = [2, 1, 3, 5, 4], [1, -1], [-1, 2, -1]
 BOTH = ("convolution", "correlation")
 #: What one step shows, read in one round trip: per section the lit signal cells, the
@@ -115,18 +117,42 @@ def page(browser, tmp_path):
         return browser
 
     yield open_page
+    urls = requested(browser)
+    assert urls, "the performance log saw no request at all (not even the page's file)"
+    assert all(url.startswith(("file:", "data:", "about:")) for url in urls), urls
+    assert console_errors(browser) == []
+
+
+def requested(browser) -> list[str]:
+    """The URLs the pages asked for since the last call (the browser's own chrome:// pages,
+    such as the new tab page it starts with, left out)."""
     messages = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
-    # the requests of the page's document (not the browser's own chrome:// pages)
-    urls = [
+    return [
         message["params"]["request"]["url"]
         for message in messages
         if message["method"] == "Network.requestWillBeSent"
-        and message["params"].get("documentURL", "").startswith("file:")
+        and not message["params"].get("documentURL", "").startswith(BROWSER_PAGES)
     ]
-    assert urls, "the performance log saw no request at all (not even the page's file)"
-    assert all(url.startswith(("file:", "data:")) for url in urls), urls
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert not errors, errors
+
+
+def console_errors(browser) -> list[dict]:
+    """The errors logged to the console since the last call."""
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def test_the_checks_see_a_request_and_a_console_error(browser, tmp_path):
+    """What the page fixture checks after each test can fail: a page that asks for a URL
+    (a closed local port: nothing leaves the machine) and logs an error is caught."""
+    browser.get("about:blank")
+    requested(browser), console_errors(browser)
+    path = tmp_path / "leaky.html"
+    path.write_text(
+        '<img src="http://127.0.0.1:9/x.png"><script>console.error("broken")</script>',
+        encoding="utf-8",
+    )
+    browser.get(path.as_uri())
+    assert "http://127.0.0.1:9/x.png" in requested(browser)
+    assert any("broken" in entry["message"] for entry in console_errors(browser))
 
 
 def media(
@@ -450,3 +476,22 @@ def test_ten_thousand_steps_step_without_lag(page, signal, kernel):
     assert timing["median"] < median and timing["p95"] < p95 and timing["jump"] < p95, timing
     assert timing["nodes"] < 1500, timing  # only the cells around the window are drawn
     assert_step(shown(browser), chosen, 5000)
+
+
+def test_the_embedded_page_steps_inside_its_sandboxed_frame(page):
+    chosen = explanations(F, H)
+    browser = page(
+        f"<!DOCTYPE html><title>notebook</title><h1>a notebook</h1>{embedded(explanation_page(chosen))}"
+    )
+    frame = browser.find_element("css selector", "iframe")
+    assert frame.get_attribute("sandbox") == "allow-scripts"
+    browser.switch_to.frame(frame)
+    try:
+        click(browser, "button.next")
+        assert_step(shown(browser), chosen, 1)
+        from selenium.common.exceptions import JavascriptException
+
+        with pytest.raises(JavascriptException, match=r"cross-origin"):
+            browser.execute_script("return window.parent.document.title")  # no way out
+    finally:
+        browser.switch_to.default_content()
