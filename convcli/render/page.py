@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,7 @@ __all__ = [
     "PAGE_LIMIT",
     "PageTooLarge",
     "backward_page",
+    "check_page_size",
     "embedded",
     "explanation_page",
     "layer_page",
@@ -46,6 +46,7 @@ __all__ = [
 PAGE_LIMIT = 8_000_000
 #: Bytes the JSON spends on one number besides its text: quotes and a comma.
 _PER_NUMBER = 3
+_LIBRARY_ADVICE = "explain a range of steps: explanation.only(start, end)"
 _NAMES = {"convolution": "g", "correlation": "r"}
 _HEADINGS = {
     "convolution": "Convolution g = f * h: flip h, slide it over f, multiply and add",
@@ -168,7 +169,7 @@ def _section(explanation: Explanation, names: dict[str, str] | None = None) -> d
 def _number_width(explanation: Explanation) -> int:
     """The characters of the widest number a step of this explanation likely shows."""
     setup = explanation.setup
-    samples: list[object] = [explanation.step(next(explanation.positions())).total]
+    samples: list[object] = [explanation.output.reshape(-1)[explanation.steps.start]]
     for values in (setup.padded, setup.weights, explanation.output):
         if values.size and values.dtype != object:
             samples.extend(values.ravel()[[int(np.argmax(np.abs(values))), 0]].tolist())
@@ -203,9 +204,6 @@ def check_page_size(explanations: Sequence[Explanation], advice: str) -> None:
     estimate = page_estimate(explanations)
     if estimate > PAGE_LIMIT:
         raise PageTooLarge(estimate, advice)
-
-
-_LIBRARY_ADVICE = "explain a range of steps: explanation.only(start, end)"
 
 
 def _verdict(kernel: np.ndarray, axes: tuple[int, ...] | None) -> dict[str, str]:
@@ -483,32 +481,59 @@ def _cropped(pad_mode: str) -> str:
     return "cropped, each padded cell's gradient added onto the signal cell it copies"
 
 
-@dataclass(frozen=True)
-class _CellSum:
-    """One output cell of a layer: its index text, the bias text, per term the channel
-    and the window sum as displayed, and the total."""
-
-    label: str
-    bias: str
-    terms: list[tuple[int, str]]
-    total: str
-
-
-def _layer_cells(terms: LayerTerms) -> Iterator[_CellSum]:
-    """Every output cell of a layer as bias + the sum over input channels of its terms."""
+def _layer_cells(terms: LayerTerms) -> Iterator[list[Any]]:
+    """Every output cell of a layer as [its index, its output channel, the window sum of
+    each input channel of its group, the total], as displayed."""
     output = terms.output
     group_in = terms.terms.shape[2]
     for cell in np.ndindex(output.shape):
         sample, out, *position = cell
-        bias = "" if terms.bias is None else format_cell(terms.bias[out])
-        parts = []
+        sums = []
         for j in range(group_in):
             index = (sample, out, j, *position)
-            parts.append((terms.channel(out, j), format_cell(terms.terms[index])))
-        label = ",".join(map(str, cell))
-        yield _CellSum(label, bias, parts, format_cell(output[cell]))
+            sums.append(format_cell(terms.terms[index]))
+        yield [",".join(map(str, cell)), out, sums, format_cell(output[cell])]
 
 
+def _term_names(terms: LayerTerms) -> list[list[str]]:
+    """Per output channel, what each of its terms is: ``x[c] ⋆ w[o,j]`` (the correlation of
+    input channel c with a kernel), or for a transposed layer ``x[c] spread by w[c,o]``."""
+    plan, transposed = terms.plan, terms.spec.transposed
+    names = []
+    for out in range(terms.output.shape[1]):
+        local = out % plan.group_out
+        names.append(
+            [
+                f"x[{c}] spread by w[{c},{local}]" if transposed else f"x[{c}] \u22c6 w[{out},{j}]"
+                for j, c in ((j, terms.channel(out, j)) for j in range(plan.group_in))
+            ]
+        )
+    return names
+
+
+def _layer_inputs(terms: LayerTerms) -> list[dict[str, Any]]:
+    """The input, weights and bias as the page's header shows them: each 1-D or 2-D slice
+    of a channel (when the whole array is small enough to read)."""
+    kernels = "per input and output channel" if terms.spec.transposed else "per output channel"
+    rows: list[dict[str, Any]] = []
+    for name, values, note in (
+        ("x", terms.input, "the input, per sample and channel"),
+        ("w", terms.weights, f"the weights, {kernels} and the channel they read"),
+    ):
+        if values.size > _SHOWN_LAYER_CELLS or values.ndim > 4:
+            continue
+        for first, second in np.ndindex(values.shape[:2]):
+            rows.append(
+                {"name": f"{name}[{first},{second}]", "note": note, **_grid(values[first, second])}
+            )
+            note = ""
+    if terms.bias is not None and terms.bias.size <= _SHOWN_LAYER_CELLS:
+        rows.append({"name": "bias", "note": "one per output channel", **_grid(terms.bias)})
+    return rows
+
+
+#: The largest input or weights the layer page shows in full at its top.
+_SHOWN_LAYER_CELLS = 256
 #: Bytes the page spends on a layer's cell besides its numbers.
 _LAYER_CELL_BYTES = 24
 
@@ -534,9 +559,7 @@ def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
     )
     if estimate > PAGE_LIMIT:
         raise PageTooLarge(estimate, "give a smaller layer (fewer channels or a smaller input)")
-    cells = list(_layer_cells(terms))
     title = title or "A convolution layer, cell by cell"
-    plan = terms.plan
     data = {
         "kind": "layer",
         "title": title,
@@ -547,11 +570,10 @@ def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
             + (", transposed" if terms.spec.transposed else "")
             + f"; output {tuple(output.shape)}"
         ),
-        "output_shape": list(output.shape),
-        "group_in": int(plan.group_in),
-        "transposed": bool(terms.spec.transposed),
-        "biased": terms.bias is not None,
-        "cells": [[c.label, c.bias, [list(t) for t in c.terms], c.total] for c in cells],
+        "inputs": _layer_inputs(terms),
+        "term_names": _term_names(terms),
+        "biases": None if terms.bias is None else _texts(terms.bias),
+        "cells": list(_layer_cells(terms)),
         "agrees": bool(terms.agrees),
     }
     return _document(title, data)

@@ -264,13 +264,34 @@ def test_the_layer_page_writes_each_cell_as_its_bias_and_channel_sums():
         [[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]], [[2, 0], [0, 1]]], [10, -1]
     )
     data = page_data(layer_page(terms))
+    assert data["biases"] == [format_cell(v) for v in terms.bias]
+    assert data["term_names"] == [
+        ["x[0] \u22c6 w[0,0]", "x[1] \u22c6 w[0,1]"],
+        ["x[0] \u22c6 w[1,0]", "x[1] \u22c6 w[1,1]"],
+    ]
     cells = data["cells"]
     assert len(cells) == terms.output.size
-    for (label, bias, parts, total), cell in zip(cells, np.ndindex(terms.output.shape)):
+    for (label, out, sums, total), cell in zip(cells, np.ndindex(terms.output.shape)):
         assert label == ",".join(map(str, cell))
-        assert bias == format_cell(terms.bias[cell[1]])
-        assert [part[1] for part in parts] == [
-            format_cell(v) for v in terms.terms[cell[0], cell[1], :, cell[2]]
-        ]
+        assert out == cell[1]
+        assert sums == [format_cell(v) for v in terms.terms[cell[0], cell[1], :, cell[2]]]
         assert total == format_cell(terms.output[cell])
     assert data["agrees"] is True
+    assert [row["name"] for row in data["inputs"]] == [
+        "x[0,0]",
+        "x[0,1]",
+        "w[0,0]",
+        "w[0,1]",
+        "w[1,0]",
+        "w[1,1]",
+        "bias",
+    ]
+
+
+def test_a_transposed_grouped_layer_page_names_its_terms():
+    x = np.arange(12).reshape(1, 4, 3)
+    terms = layer_terms(x, np.ones((4, 2, 2), int), groups=2, transposed=True)
+    data = page_data(layer_page(terms))
+    assert data["term_names"][1] == ["x[0] spread by w[0,1]", "x[1] spread by w[1,1]"]
+    assert data["term_names"][2] == ["x[2] spread by w[2,0]", "x[3] spread by w[3,0]"]
+    assert [cell[3] for cell in data["cells"]] == [format_cell(v) for v in terms.output.flat]

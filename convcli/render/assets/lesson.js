@@ -321,28 +321,29 @@
   }
 
   LayerCells.prototype.sumText = function (t) {
-    const [cell, bias, terms, total] = this.spec.cells[t];
-    const parts = (bias ? [term(bias)] : []).concat(terms.map((item) => term(item[1])));
+    const [cell, out, sums, total] = this.spec.cells[t];
+    const parts = (this.spec.biases ? [term(this.spec.biases[out])] : []).concat(sums.map(term));
     return "y[" + cell + "] = " + parts.join(" + ") + " = " + total;
   };
 
   LayerCells.prototype.render = function (t) {
     const spec = this.spec;
-    const [cell, bias, terms, total] = spec.cells[t];
+    const [cell, out, sums, total] = spec.cells[t];
     this.stage.textContent = "";
     const table = el("table", { class: "terms", role: "presentation" });
-    const word = spec.transposed ? "spread of" : "window sum of";
-    if (bias) add(table, add(el("tr"), el("th", { scope: "row" }, "bias"), el("td", { class: "tap" }, bias)));
-    for (const [channel, text] of terms) {
-      add(table, add(el("tr"), el("th", { scope: "row" }, word + " input channel " + channel), el("td", { class: "tap" }, text)));
-    }
-    add(table, add(el("tr", { class: "total" }), el("th", { scope: "row" }, "y[" + cell + "]"), el("td", { class: "current" }, total)));
+    const row = (name, text, cls) => add(table, add(el("tr"), el("th", { scope: "row" }, name), el("td", { class: cls }, text)));
+    if (spec.biases) row("bias[" + out + "]", spec.biases[out], "tap");
+    // the term's name for this cell: its sample's channel, at this cell's position
+    const [sample, , ...position] = cell.split(",");
+    const at = (name) => "(" + name.replace("x[", "x[" + sample + ",") + ")[" + position.join(",") + "]";
+    sums.forEach((text, j) => row(at(spec.term_names[out][j]), text, "tap"));
+    row("y[" + cell + "]", total, "current");
     add(this.stage, table);
-    const list = el("ol", { class: "cells", start: null });
+    const list = el("ol", { class: "cells" });
     const [start, size] = visible(t, t, this.steps, LIST_ROWS);
     for (let n = start; n < start + size; n++) {
       const item = el("li", { class: n === t ? "current" : n < t ? "done" : "todo", value: String(n + 1) });
-      item.textContent = n <= t ? "y[" + spec.cells[n][0] + "] = " + spec.cells[n][3] : "y[" + spec.cells[n][0] + "]";
+      item.textContent = "y[" + spec.cells[n][0] + "]" + (n <= t ? " = " + spec.cells[n][3] : "");
       add(list, item);
     }
     add(this.stage, pane("output cells", list));
