@@ -266,10 +266,13 @@ def test_play_runs_to_the_end_and_space_pauses(page):
     browser.execute_script("document.activeElement.blur()")  # a focused list takes its own keys
     press(browser, " ")
     assert play.get_attribute("aria-pressed") == "true"
+    status = browser.find_element("css selector", ".status")
+    assert status.get_attribute("aria-live") == "off"  # quiet while playing
     deadline = time.monotonic() + 5
     while play.get_attribute("aria-pressed") == "true" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert play.get_attribute("aria-pressed") == "false"  # stopped by itself at the end
+    assert status.get_attribute("aria-live") == "polite"
     assert_step(shown(browser), chosen, 9)
     press(browser, " ")  # from the end, play starts over
     press(browser, " ")

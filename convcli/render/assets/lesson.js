@@ -439,6 +439,7 @@
       if (this.t >= this.count - 1) this.stop();
       else this.go(this.t + 1);
     }, interval);
+    this.status.setAttribute("aria-live", "off");  // no flood of announcements while playing
     this.playButton.textContent = "\u23f8 Pause";
     this.playButton.setAttribute("aria-label", "Pause (space)");
     this.playButton.setAttribute("aria-pressed", "true");
@@ -450,6 +451,8 @@
     this.playButton.textContent = "\u25b6 Play";
     this.playButton.setAttribute("aria-label", "Play (space)");
     this.playButton.setAttribute("aria-pressed", "false");
+    this.status.setAttribute("aria-live", "polite");
+    this.go(this.t);  // and announce the step it stopped at
   };
 
   Stepper.prototype.toggle = function () {
