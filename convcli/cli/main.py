@@ -1079,6 +1079,11 @@ def compare(
             "scales table, CSV and JSON output; a page (--format html) shows the plain sums",
             "",
         )
+        if options.convention != "convcli":
+            raise click.UsageError(
+                f"a page (--format html) writes out convcli's own sums; --convention "
+                f"{options.convention} compares by that library's rules: leave one out"
+            )
     _check_convention(options, ("convolution", "correlation"))
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, chosen, show_all, comparing=True)

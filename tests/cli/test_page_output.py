@@ -145,6 +145,10 @@ def test_the_layer_page_has_a_limit_too(monkeypatch):
             "explain --layer writes one cell",
         ),
         (("conv", F, H, "-o", "x.html"), "this command cannot write HTML"),
+        (
+            ("compare", F, H, "--convention", "torch", "-o", "x.html"),
+            "a page (--format html) writes out convcli's own sums",
+        ),
     ],
 )
 def test_what_a_page_cannot_show_is_a_usage_error(tmp_path, monkeypatch, args, message):
