@@ -351,6 +351,7 @@ def test_the_backward_page_steps_each_gradient_apart(page, screenshots):
     result = browser.find_elements("css selector", ".result")[1]
     assert [n.text for n in result.find_elements("css selector", ".num")] == grad_w
     browser.save_screenshot(str(screenshots / "backward.png"))
+    assert len(printed(browser)) == gradients.output.size + 9 + gradients.kernel.size
 
 
 def test_the_layer_page_shows_each_cell_as_its_sum(page, screenshots):
@@ -371,6 +372,8 @@ def test_the_layer_page_shows_each_cell_as_its_sum(page, screenshots):
             format_cell(terms.output[cell]),
         ]
     browser.save_screenshot(str(screenshots / "layer.png"))
+    assert printed(browser)[-1] == f"y[0,1,3] = (-1) + 10 + 0 = {format_cell(terms.output[0, 1, 3])}"
+    assert len(printed(browser)) == terms.output.size
 
 
 def _luminance(colour: str) -> float:
@@ -413,6 +416,16 @@ def test_projector_size_large_type_and_contrast_in_both_schemes(page, browser, s
     assert styles["overflow"] <= 0  # no sideways scrolling
     assert styles["controls"] <= 720  # the controls on the first screen
     browser.save_screenshot(str(screenshots / f"projector-{scheme}.png"))
+
+
+def printed(browser) -> list[str]:
+    """The lines the page lays out for printing (every step of every part)."""
+    browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    lines = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#print li'), n => n.textContent)"
+    )
+    browser.execute_script("window.dispatchEvent(new Event('afterprint'))")
+    return lines
 
 
 def test_printing_lays_out_every_step(page, browser, screenshots):
