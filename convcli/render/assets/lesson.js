@@ -103,10 +103,6 @@
     return unravel(this.spec.first + t, this.spec.output_shape);
   };
 
-  Section.prototype.signalIndex = function (cell) {
-    return cell.map((p, axis) => p - this.spec.pads[axis][0]);
-  };
-
   Section.prototype.sumText = function (t) {
     const spec = this.spec;
     const position = this.position(t);
@@ -196,11 +192,10 @@
       if (k !== undefined) cls += " tap";
       add(rows.index, el("td", { class: padding ? "pad" : "" }, String(p - spec.pads[0][0])));
       add(rows.signal, el("td", { class: cls.trim(), title: exact ? "exactly " + exact : null }, text));
-      add(rows.kernel, el("td", { class: k !== undefined ? "tap" : "" }, k !== undefined ? spec.weights.cells[k] : ""));
-      add(
-        rows.products,
-        el("td", { class: k !== undefined ? "tap" + (padding ? " pad" : "") : "" }, k !== undefined ? spec.products[t][k] : ""),
-      );
+      const tapped = k !== undefined;
+      add(rows.kernel, el("td", { class: tapped ? "tap" : "" }, tapped ? spec.weights.cells[k] : ""));
+      const productClass = tapped ? "tap" + (padding ? " pad" : "") : "";
+      add(rows.products, el("td", { class: productClass }, tapped ? spec.products[t][k] : ""));
     }
     const after = start + size < boxLength;
     for (const row of Object.values(rows)) add(row, more(after && row === rows.signal));
@@ -241,7 +236,12 @@
     const last = reads[reads.length - 1];
     const tapAt = new Map(reads.map((cell, k) => [cell.join(","), k]));
     const ranges = [0, 1].map((axis) =>
-      visible(first[axis] - spec.origin[axis], last[axis] - spec.origin[axis], spec.padded.shape[axis], axis ? this.columns() : MAX_ROWS),
+      visible(
+        first[axis] - spec.origin[axis],
+        last[axis] - spec.origin[axis],
+        spec.padded.shape[axis],
+        axis ? this.columns() : MAX_ROWS,
+      ),
     );
     const panes = el("div", { class: "panes" });
     const grid = el("table", { class: "grid signal", role: "presentation" });
@@ -331,7 +331,8 @@
     const [cell, out, sums, total] = spec.cells[t];
     this.stage.textContent = "";
     const table = el("table", { class: "terms", role: "presentation" });
-    const row = (name, text, cls) => add(table, add(el("tr"), el("th", { scope: "row" }, name), el("td", { class: cls }, text)));
+    const row = (name, text, cls) =>
+      add(table, add(el("tr"), el("th", { scope: "row" }, name), el("td", { class: cls }, text)));
     if (spec.biases) row("bias[" + out + "]", spec.biases[out], "tap");
     // the term's name for this cell: its sample's channel, at this cell's position
     const [sample, , ...position] = cell.split(",");
@@ -395,7 +396,8 @@
     for (const section of sections) add(row, section.node);
     add(this.node, row);
     if (spec.result) {
-      add(this.node, add(el("div", { class: "result" }), el("strong", null, spec.result.name + " = "), arrayNode(spec.result)));
+      const result = el("div", { class: "result" });
+      add(this.node, add(result, el("strong", null, spec.result.name + " = "), arrayNode(spec.result)));
     }
     this.firstButton.addEventListener("click", () => this.go(0));
     this.backButton.addEventListener("click", () => this.go(this.t - 1));
@@ -417,7 +419,6 @@
     this.t = clamp(t, 0, this.count - 1);
     this.slider.value = String(this.t);
     for (const section of this.sections) {
-      section.lastT = this.t;
       section.render(this.t);
     }
     const first = this.sections[0];
@@ -547,7 +548,8 @@
   for (const stepper of steppers) add(root, stepper.node);
   if (data.verdict) add(root, verdictNode());
   add(root, printed);
-  add(root, el("p", { class: "keys" }, "Keys: \u2190 \u2192 step, space plays or pauses, Home and End jump to the first and last step."));
+  const keys = "Keys: \u2190 \u2192 step, space plays or pauses, Home and End go to the first and last step.";
+  add(root, el("p", { class: "keys" }, keys));
   for (const stepper of steppers) stepper.go(0);
   let resized = null;
   window.addEventListener("resize", () => {
@@ -559,5 +561,4 @@
       }
     }, 100);
   });
-  window.convcliLesson = { steppers: steppers, layOutForPrint: layOutForPrint };
 })();
