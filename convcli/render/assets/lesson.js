@@ -204,6 +204,17 @@
     add(this.stage, this.outputStrip(t));
   };
 
+  // Output ``n`` when step ``current`` is shown: worked out (its value), the current one,
+  // still to come (empty), or outside the steps written out (a dot).
+  Section.prototype.outputCell = function (n, current) {
+    const spec = this.spec;
+    const done = n >= spec.first && n <= current;
+    const chosen = n >= spec.first && n < spec.first + this.steps;
+    const cls = n === current ? "current" : done ? "done" : chosen ? "todo" : "outside";
+    const exact = done && spec.exact ? "exactly " + spec.exact[n - spec.first] : null;
+    return el("td", { class: cls, title: exact }, done ? spec.totals[n - spec.first] : chosen ? "" : "\u00b7");
+  };
+
   // The outputs around the current one: those already worked out, the current one lit.
   Section.prototype.outputStrip = function (t) {
     const spec = this.spec;
@@ -216,13 +227,8 @@
     add(index, el("th", { scope: "row" }, "index"));
     add(row, el("th", { scope: "row" }, spec.names.output));
     for (let n = start; n < start + size; n++) {
-      const done = n >= spec.first && n <= current;
-      const chosen = n >= spec.first && n < spec.first + this.steps;
-      let cls = n === current ? "current" : done ? "done" : chosen ? "todo" : "outside";
       add(index, el("td", null, String(n)));
-      const text = done ? spec.totals[n - spec.first] : chosen ? "" : "\u00b7";
-      const exact = done && spec.exact ? "exactly " + spec.exact[n - spec.first] : null;
-      add(row, el("td", { class: cls, title: exact }, text));
+      add(row, this.outputCell(n, current));
     }
     return add(table, index, row);
   };
@@ -297,12 +303,7 @@
     for (let r = rows[0]; r < rows[0] + rows[1]; r++) {
       const row = el("tr");
       for (let c = cols[0]; c < cols[0] + cols[1]; c++) {
-        const n = ravel([r, c], shape);
-        const done = n >= spec.first && n <= current;
-        const chosen = n >= spec.first && n < spec.first + this.steps;
-        const cls = n === current ? "current" : done ? "done" : chosen ? "todo" : "outside";
-        const exact = done && spec.exact ? "exactly " + spec.exact[n - spec.first] : null;
-        add(row, el("td", { class: cls, title: exact }, done ? spec.totals[n - spec.first] : chosen ? "" : "\u00b7"));
+        add(row, this.outputCell(ravel([r, c], shape), current));
       }
       add(grid, row);
     }
