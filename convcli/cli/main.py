@@ -915,22 +915,22 @@ def _notes(notes: tuple[str, ...]) -> None:
     click.get_current_context().meta.setdefault(_NOTES, []).extend(notes)
 
 
-def _page(
-    build: Callable[[Any], str], explanations: Sequence[Any] = (), advice: str = ""
-) -> Callable[[], str]:
-    """The writer of an HTML page: refuses first, with ``advice``, a page of these
-    explanations over the size limit (pages of other things check their own), then builds
-    it (``build(render.page)``) with --digits digits."""
+def _write_page(
+    output: str | None,
+    build: Callable[[Any], str],
+    explanations: Sequence[Any] = (),
+    advice: str = "",
+) -> None:
+    """Write an HTML page, ``build(render.page)``, with --digits digits to -o or standard
+    output; a page of these explanations over the size limit is refused first, with
+    ``advice`` (pages of other things check their own)."""
     from convcli.render import page
 
     if explanations:
         page.check_page_size(explanations, advice)
-
-    def write() -> str:
-        with _render().display_options(click.get_current_context().meta.get(_DIGITS)):
-            return build(page)
-
-    return write
+    with _render().display_options(click.get_current_context().meta.get(_DIGITS)):
+        text = build(page)
+    outputs.write_text(text, output)
 
 
 def _lags_format(wanted: bool, chosen: str) -> None:
@@ -1104,12 +1104,12 @@ def compare(
         explanations = [
             steps.explain(f, h, operation, options) for operation in ("convolution", "correlation")
         ]
-        write_page = _page(
+        _write_page(
+            output,
             lambda page: page.explanation_page(explanations, comparison=comparison),
             explanations,
             "write part of it with convcli explain SIGNAL KERNEL --format html --steps START:END",
         )
-        outputs.write_text(write_page(), output)
         return
     _emit(
         chosen,
@@ -1391,12 +1391,12 @@ def explain(
     if step_span is not None:
         explanations = [explanation.only(*step_span) for explanation in explanations]
     if chosen == "html":
-        write_page = _page(
+        _write_page(
+            output,
             lambda page: page.explanation_page(explanations),
             explanations,
             f"write part of it with --steps START:END (of the {explanations[0].count} steps)",
         )
-        outputs.write_text(write_page(), output)
         return
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
@@ -1508,8 +1508,7 @@ def backward(
     gradients = backward_pass(f, h, grad, forward, options)
     chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
     if chosen == "html":
-        write_page = _page(lambda page: page.backward_page(gradients))
-        outputs.write_text(write_page(), output)
+        _write_page(output, lambda page: page.backward_page(gradients))
         return
     _emit(
         chosen,
@@ -1586,8 +1585,7 @@ def layer_command(
     limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, shown_terms)
     if chosen == "html":
         terms = layers.terms_of(x, w, b, spec)
-        write_page = _page(lambda page: page.layer_page(terms))
-        outputs.write_text(write_page(), output)
+        _write_page(output, lambda page: page.layer_page(terms))
         return
     if shown_terms:
         terms = layers.terms_of(x, w, b, spec)
