@@ -27,7 +27,7 @@ from convcli.engine.geometry import spread_by
 from convcli.options import Options
 from convcli.render.page import backward_page, embedded, explanation_page, layer_page
 from convcli.render.tables import format_cell
-from tests.cli.runner import number
+from tests.cli.runner import number as read_number
 
 CHROMIUM = os.environ.get("CONVCLI_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CONVCLI_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -208,7 +208,7 @@ def assert_step(view: dict, chosen: list[Explanation], number: int) -> None:
         assert section["sum"].endswith(f"= {total}")
         assert section["current"] == [total]
         (title,) = section["exact"]  # the exact value, where the shown one may be rounded
-        assert number(title.removeprefix("exactly ") if title else total) == step.total
+        assert read_number(title.removeprefix("exactly ") if title else total) == step.total
         assert f"{position[0]}" in section["sum"].split("]")[0]
     assert view["counter"].startswith(f"Step {number + 1} of {len(list(chosen[0].positions()))}")
     assert view["status"].startswith(view["counter"])
