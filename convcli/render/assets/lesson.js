@@ -396,6 +396,7 @@
     const row = el("div", { class: sections.length > 1 ? "sections side-by-side" : "sections" });
     for (const section of sections) add(row, section.node);
     add(this.node, row);
+    if (sections[0].spec.pads) add(this.node, legend(sections[0].spec));
     if (spec.result) {
       const result = el("div", { class: "result" });
       add(this.node, add(result, el("strong", null, spec.result.name + " = "), arrayNode(spec.result)));
@@ -481,6 +482,18 @@
       action();
     }
   });
+
+  // What the colours and marks mean (in words too: colour is never the only cue).
+  function legend(spec) {
+    const node = el("p", { class: "legend" });
+    const key = (cls, text) => add(node, el("span", { class: "key " + cls, "aria-hidden": "true" }), document.createTextNode(text));
+    key("window", " the window ");
+    key("tap", " the cells the kernel meets ");
+    if (spec.pads.some((pad) => pad[0] || pad[1])) key("pad", " padding (" + spec.pad_mode + ") ");
+    key("current", " the output worked out ");
+    key("done", " outputs done");
+    return node;
+  }
 
   // ------------------------------------------------------------------ the static parts
   function arrayNode(grid) {
