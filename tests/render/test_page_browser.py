@@ -376,7 +376,9 @@ def test_the_layer_page_shows_each_cell_as_its_sum(page, screenshots):
             format_cell(terms.output[cell]),
         ]
     browser.save_screenshot(str(screenshots / "layer.png"))
-    assert printed(browser)[-1] == f"y[0,1,3] = (-1) + 10 + 0 = {format_cell(terms.output[0, 1, 3])}"
+    assert (
+        printed(browser)[-1] == f"y[0,1,3] = (-1) + 10 + 0 = {format_cell(terms.output[0, 1, 3])}"
+    )
     assert len(printed(browser)) == terms.output.size
 
 
