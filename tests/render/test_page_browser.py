@@ -4,7 +4,9 @@ Each test loads a page from a file:// URL, presses its controls (buttons, slider
 reads what it shows and compares it with the engine's numbers; after each test, no request
 may have left the page and the console must hold no error. One browser serves the whole
 session. Screenshots go to a temporary folder (printed at the end of the session) to be
-looked at. Skipped, saying what is missing, without selenium, Chromium or chromedriver.
+looked at. Skipped, saying what is missing, without selenium, Chromium or chromedriver
+(Debian's paths, /usr/bin/chromium and /usr/bin/chromedriver, unless CONVCLI_CHROMIUM and
+CONVCLI_CHROMEDRIVER name others; nothing is ever downloaded).
 """
 
 from __future__ import annotations
