@@ -1264,7 +1264,9 @@ def delay(
 @operations_option("Which operation to write out.")
 @geometry_options
 @output_options(
-    EXPLAIN_FORMATS, "auto: the worked steps as text (JSON by a -o file's .json extension)."
+    EXPLAIN_FORMATS,
+    "auto: the worked steps as text (JSON or the interactive HTML page by a -o file's .json "
+    "or .html extension).",
 )
 @click.option(
     "--animate",
@@ -1439,7 +1441,9 @@ def explain(
 )
 @geometry_options
 @output_options(
-    BACKWARD_FORMATS, "auto: the formulas and gradients as text (JSON by a -o .json file)."
+    BACKWARD_FORMATS,
+    "auto: the formulas and gradients as text (JSON by a -o .json file, the stepped HTML "
+    "page by .html).",
 )
 @click.option(
     "--layer",
@@ -1534,7 +1538,8 @@ def backward(
 @output_options(
     LAYER_FORMATS,
     "auto: a table on a terminal, JSON in a pipe, or by the -o file's extension "
-    "(.json, .npy, .csv). npy: the whole output tensor; csv: a 1-D layer's output channels "
+    "(.json, .npy, .csv, .html). npy: the whole output tensor; html: each output cell as its "
+    "sum, stepped; csv: a 1-D layer's output channels "
     "as columns.",
 )
 @digits_option
