@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -58,12 +58,12 @@ _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
-EXPLAIN_FORMATS = ("auto", "text", "json")
-BACKWARD_FORMATS = ("auto", "table", "json")
+EXPLAIN_FORMATS = ("auto", "text", "json", "html")
+BACKWARD_FORMATS = ("auto", "table", "json", "html")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
 DELAY_FORMATS = ("auto", "table", "csv", "json")
-LAYER_FORMATS = ("auto", "table", "csv", "json", "npy")
+LAYER_FORMATS = ("auto", "table", "csv", "json", "npy", "html")
 #: The library's LAYOUTS and LAYER_CONVENTIONS (convcli.analysis.layers, not imported at
 #: start-up; tests/cli/test_layer_command.py checks they agree).
 LAYOUT_CHOICES = ("nchw", "nhwc")
@@ -636,23 +636,28 @@ def output_options(
     )
 
 
-result_output_options = _stack(
-    output_options(
-        outputs.FORMATS,
-        "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
-        "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked; "
-        "png: NAME.conv.png and NAME.corr.png).",
-    ),
-    click.option(
-        "--scale",
-        type=click.Choice(PNG_SCALES),
-        default="clip",
-        show_default=True,
-        help="How PNG output shows values as grey levels: clip keeps them as they are (0 "
-        "black, 255 white, beyond clipped), stretch maps min..max to 0..255, abs takes "
-        "magnitudes then clips.",
-    ),
-)
+def _result_output_options(formats: tuple[str, ...], more: str = "") -> Callable:
+    """--format (from ``formats``; ``more`` adds to its help), --all, -o and --scale."""
+    return _stack(
+        output_options(
+            formats,
+            "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
+            "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked; "
+            "png: NAME.conv.png and NAME.corr.png)." + more,
+        ),
+        click.option(
+            "--scale",
+            type=click.Choice(PNG_SCALES),
+            default="clip",
+            show_default=True,
+            help="How PNG output shows values as grey levels: clip keeps them as they are (0 "
+            "black, 255 white, beyond clipped), stretch maps min..max to 0..255, abs takes "
+            "magnitudes then clips.",
+        ),
+    )
+
+
+result_output_options = _result_output_options(outputs.FORMATS)
 
 
 def _refuse_scale(chosen: str) -> None:
@@ -910,8 +915,28 @@ def _notes(notes: tuple[str, ...]) -> None:
     click.get_current_context().meta.setdefault(_NOTES, []).extend(notes)
 
 
+def _write_page(
+    output: str | None,
+    build: Callable[[Any], str],
+    explanations: Sequence[Any] = (),
+    advice: str = "",
+) -> None:
+    """Write an HTML page, ``build(render.page)``, with --digits digits to -o or standard
+    output; a page of these explanations over the size limit is refused first, with
+    ``advice`` (pages of other things check their own)."""
+    from convcli.render import page
+
+    if explanations:
+        page.check_page_size(explanations, advice)
+    with _render().display_options(click.get_current_context().meta.get(_DIGITS)):
+        text = build(page)
+    outputs.write_text(text, output)
+
+
 def _lags_format(wanted: bool, chosen: str) -> None:
     """Refuse --lags with an output format that has no place for them."""
+    if wanted and chosen == "html":
+        raise click.UsageError("--lags labels text, table, CSV and JSON output, not a page")
     if wanted and chosen in ("png", "npy"):
         raise click.UsageError(
             f"--lags labels table, CSV and JSON output; {chosen.upper()} holds the values alone"
@@ -1013,7 +1038,10 @@ def cli() -> None:
 @method_option
 @convention_option
 @correlation_options()
-@result_output_options
+@_result_output_options(
+    (*outputs.FORMATS, "html"),
+    " html (or -o NAME.html): the interactive page of both operations, stepped together.",
+)
 @digits_option
 @_with_options
 def compare(
@@ -1045,6 +1073,17 @@ def compare(
     _refuse_scale(chosen)
     png_names = _comparison_png_names(output) if chosen == "png" else None
     _lags_format(lags, chosen)
+    if chosen == "html":
+        _refuse_given(
+            ("normalize",),
+            "scales table, CSV and JSON output; a page (--format html) shows the plain sums",
+            "",
+        )
+        if options.convention != "convcli":
+            raise click.UsageError(
+                f"a page (--format html) writes out convcli's own sums; --convention "
+                f"{options.convention} compares by that library's rules: leave one out"
+            )
     _check_convention(options, ("convolution", "correlation"))
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, chosen, show_all, comparing=True)
@@ -1058,6 +1097,19 @@ def compare(
     lag_axes = _lags(comparison.geometry, lags, chosen)
     if png_names is not None:
         _write_comparison_pngs(comparison, png_names, scale)
+        return
+    if chosen == "html":
+        from convcli.analysis import steps
+
+        explanations = [
+            steps.explain(f, h, operation, options) for operation in ("convolution", "correlation")
+        ]
+        _write_page(
+            output,
+            lambda page: page.explanation_page(explanations, comparison=comparison),
+            explanations,
+            "write part of it with convcli explain SIGNAL KERNEL --format html --steps START:END",
+        )
         return
     _emit(
         chosen,
@@ -1212,7 +1264,9 @@ def delay(
 @operations_option("Which operation to write out.")
 @geometry_options
 @output_options(
-    EXPLAIN_FORMATS, "auto: the worked steps as text (JSON by a -o file's .json extension)."
+    EXPLAIN_FORMATS,
+    "auto: the worked steps as text (JSON or the interactive HTML page by a -o file's .json "
+    "or .html extension).",
 )
 @click.option(
     "--animate",
@@ -1303,6 +1357,11 @@ def explain(
         )
         spec = _layer_spec(options, groups, layout, transposed, output_padding)
         chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
+        if chosen == "html":
+            raise click.UsageError(
+                "explain --layer writes one cell as text or JSON; for a page of every cell "
+                "use convcli layer INPUT WEIGHTS --format html"
+            )
         _check_declared_layer((signal, kernel), delimiter, spec, (chosen, show_all))
         (x, names), w, b = _read_layer(signal, kernel, bias, delimiter, spec.layout)
         from convcli.analysis.layers import plan_layer
@@ -1320,12 +1379,27 @@ def explain(
         )
         return
     chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
+    if chosen == "html":
+        _lags_format(lags, chosen)
+        _refuse_given(
+            ("animate", "delay"),
+            "plays the steps on a terminal; a page (--format html) has its own Play button",
+            "play the steps on a terminal; a page (--format html) has its own Play button",
+        )
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, options) for operation in chosen_operations]
     if step_span is not None:
         explanations = [explanation.only(*step_span) for explanation in explanations]
+    if chosen == "html":
+        _write_page(
+            output,
+            lambda page: page.explanation_page(explanations),
+            explanations,
+            f"write part of it with --steps START:END (of the {explanations[0].count} steps)",
+        )
+        return
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
 
@@ -1367,7 +1441,9 @@ def explain(
 )
 @geometry_options
 @output_options(
-    BACKWARD_FORMATS, "auto: the formulas and gradients as text (JSON by a -o .json file)."
+    BACKWARD_FORMATS,
+    "auto: the formulas and gradients as text (JSON by a -o .json file, the stepped HTML "
+    "page by .html).",
 )
 @click.option(
     "--layer",
@@ -1434,8 +1510,12 @@ def backward(
     if upstream is not None and grad is None:
         grad = inputs.read_array(upstream, "gradient", **dialect)
     gradients = backward_pass(f, h, grad, forward, options)
+    chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
+    if chosen == "html":
+        _write_page(output, lambda page: page.backward_page(gradients))
+        return
     _emit(
-        outputs.choose_format(output_format, output, screen="table", plain="table"),
+        chosen,
         output,
         lambda: _render().backward_view(gradients, show_all),
         wide=True,
@@ -1458,7 +1538,8 @@ def backward(
 @output_options(
     LAYER_FORMATS,
     "auto: a table on a terminal, JSON in a pipe, or by the -o file's extension "
-    "(.json, .npy, .csv). npy: the whole output tensor; csv: a 1-D layer's output channels "
+    "(.json, .npy, .csv, .html). npy: the whole output tensor; html: each output cell as its "
+    "sum, stepped; csv: a 1-D layer's output channels "
     "as columns.",
 )
 @digits_option
@@ -1503,10 +1584,14 @@ def layer_command(
 
         shown_terms = render_layers.shows_terms(layer_plan)
     else:
-        shown_terms = False
+        shown_terms = chosen == "html"
     from convcli.cli import limits
 
     limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, shown_terms)
+    if chosen == "html":
+        terms = layers.terms_of(x, w, b, spec)
+        _write_page(output, lambda page: page.layer_page(terms))
+        return
     if shown_terms:
         terms = layers.terms_of(x, w, b, spec)
         values = terms.output
