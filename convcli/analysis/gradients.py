@@ -34,6 +34,7 @@ from typing import Literal, cast
 
 import numpy as np
 
+from convcli.display import Displayed
 from convcli.engine import core as engine
 from convcli.engine.geometry import Geometry, fold_padding, spans, spread_by
 from convcli.engine.numbers import as_numeric
@@ -73,8 +74,8 @@ _INT64_MAX = int(np.iinfo(np.int64).max)
 _SHORT = {"correlation": "corr", "convolution": "conv"}
 
 
-@dataclass(frozen=True, eq=False)
-class Backward:
+@dataclass(frozen=True, eq=False, repr=False)
+class Backward(Displayed):
     """The forward result, both gradients, the formulas they came from and their check.
 
     Attributes

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from convcli.display import Displayed
 from convcli.engine.core import Comparison, Result, agree, compare, compute
 from convcli.engine.geometry import Geometry, pad_signal, plan
 from convcli.engine.numbers import as_numeric
@@ -391,8 +392,8 @@ def compare_normalized(
     )
 
 
-@dataclass(frozen=True)
-class Delay:
+@dataclass(frozen=True, repr=False)
+class Delay(Displayed):
     """Where a signal best matches a reference: ``signal[n] ~ reference[n - lag]``.
 
     ``lag`` is the integer lag of the largest ``|corr(signal, reference)|``
