@@ -153,7 +153,8 @@ def backward(
     Parameters
     ----------
     signal, kernel : array_like
-        ``x`` and ``w``: real numbers, same number of dimensions.
+        ``x`` and ``w``: real numbers, same number of dimensions; the kernel may be a
+        name (``"gaussian:5"``, as for :func:`convcli.convolve`).
     grad : array_like, optional
         The upstream gradient ``G = dL/dy``, shaped like the output ``y``;
         all ones (so ``L = sum(y)``) when omitted.
@@ -202,6 +203,10 @@ def backward_pass(
     """
     operation = _operation(forward)
     x = _real(as_numeric(signal, "signal"), "signal")
+    if isinstance(kernel, str):  # a name: "gaussian:5"
+        from convcli.analysis.kernels import kernel_argument
+
+        kernel = kernel_argument(kernel, x)
     w = _real(as_numeric(kernel, "kernel"), "kernel")
     result = engine.compute(x, w, operation, options.replace(method="auto"))
     y, geometry = result.values, result.geometry

@@ -320,6 +320,10 @@ def normalized_compute(
     its geometry, method, normalization and notes (zncc skips the plain sums it does not
     use)."""
     check_choice(normalize, NORMALIZATIONS, "normalize")
+    if isinstance(kernel, str):  # a name: "gaussian:5"
+        from convcli.analysis.kernels import kernel_argument
+
+        kernel = kernel_argument(kernel, signal, options.axes)
     if normalize != "zncc":
         result = compute(signal, kernel, operation, options)
         return normalize_result(result, signal, kernel, normalize)
