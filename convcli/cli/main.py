@@ -58,12 +58,12 @@ _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
-EXPLAIN_FORMATS = ("auto", "text", "json")
-BACKWARD_FORMATS = ("auto", "table", "json")
+EXPLAIN_FORMATS = ("auto", "text", "json", "html")
+BACKWARD_FORMATS = ("auto", "table", "json", "html")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
 DELAY_FORMATS = ("auto", "table", "csv", "json")
-LAYER_FORMATS = ("auto", "table", "csv", "json", "npy")
+LAYER_FORMATS = ("auto", "table", "csv", "json", "npy", "html")
 #: The library's LAYOUTS and LAYER_CONVENTIONS (convcli.analysis.layers, not imported at
 #: start-up; tests/cli/test_layer_command.py checks they agree).
 LAYOUT_CHOICES = ("nchw", "nhwc")
@@ -636,23 +636,28 @@ def output_options(
     )
 
 
-result_output_options = _stack(
-    output_options(
-        outputs.FORMATS,
-        "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
-        "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked; "
-        "png: NAME.conv.png and NAME.corr.png).",
-    ),
-    click.option(
-        "--scale",
-        type=click.Choice(PNG_SCALES),
-        default="clip",
-        show_default=True,
-        help="How PNG output shows values as grey levels: clip keeps them as they are (0 "
-        "black, 255 white, beyond clipped), stretch maps min..max to 0..255, abs takes "
-        "magnitudes then clips.",
-    ),
-)
+def _result_output_options(formats: tuple[str, ...], more: str = "") -> Callable:
+    """--format (from ``formats``; ``more`` adds to its help), --all, -o and --scale."""
+    return _stack(
+        output_options(
+            formats,
+            "auto: a table on a terminal, CSV in a pipe, or by the -o file's extension "
+            "(.json, .npy, .png for 2-D results). npy: the array (compare: both, stacked; "
+            "png: NAME.conv.png and NAME.corr.png)." + more,
+        ),
+        click.option(
+            "--scale",
+            type=click.Choice(PNG_SCALES),
+            default="clip",
+            show_default=True,
+            help="How PNG output shows values as grey levels: clip keeps them as they are (0 "
+            "black, 255 white, beyond clipped), stretch maps min..max to 0..255, abs takes "
+            "magnitudes then clips.",
+        ),
+    )
+
+
+result_output_options = _result_output_options(outputs.FORMATS)
 
 
 def _refuse_scale(chosen: str) -> None:
@@ -910,8 +915,27 @@ def _notes(notes: tuple[str, ...]) -> None:
     click.get_current_context().meta.setdefault(_NOTES, []).extend(notes)
 
 
+_NOT_ON_A_PAGE = "is not shown on a page (--format html); leave it out"
+
+
+def _page(explanations: list[Any], advice: str, build: Callable[[Any], str]) -> Callable[[], str]:
+    """The writer of an HTML page: refuses first, with ``advice``, a page over the size
+    limit, then builds it (``build(render.page)``) with --digits digits."""
+    from convcli.render import page
+
+    page.check_page_size(explanations, advice)
+
+    def write() -> str:
+        with _render().display_options(click.get_current_context().meta.get(_DIGITS)):
+            return build(page)
+
+    return write
+
+
 def _lags_format(wanted: bool, chosen: str) -> None:
     """Refuse --lags with an output format that has no place for them."""
+    if wanted and chosen == "html":
+        raise click.UsageError("--lags labels text, table, CSV and JSON output, not a page")
     if wanted and chosen in ("png", "npy"):
         raise click.UsageError(
             f"--lags labels table, CSV and JSON output; {chosen.upper()} holds the values alone"
@@ -1013,7 +1037,10 @@ def cli() -> None:
 @method_option
 @convention_option
 @correlation_options()
-@result_output_options
+@_result_output_options(
+    (*outputs.FORMATS, "html"),
+    " html (or -o NAME.html): the interactive page of both operations, stepped together.",
+)
 @digits_option
 @_with_options
 def compare(
@@ -1045,6 +1072,8 @@ def compare(
     _refuse_scale(chosen)
     png_names = _comparison_png_names(output) if chosen == "png" else None
     _lags_format(lags, chosen)
+    if chosen == "html":
+        _refuse_given(("normalize",), _NOT_ON_A_PAGE, _NOT_ON_A_PAGE)
     _check_convention(options, ("convolution", "correlation"))
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, chosen, show_all, comparing=True)
@@ -1058,6 +1087,19 @@ def compare(
     lag_axes = _lags(comparison.geometry, lags, chosen)
     if png_names is not None:
         _write_comparison_pngs(comparison, png_names, scale)
+        return
+    if chosen == "html":
+        from convcli.analysis import steps
+
+        explanations = [
+            steps.explain(f, h, operation, options) for operation in ("convolution", "correlation")
+        ]
+        write_page = _page(
+            explanations,
+            "write part of it with convcli explain SIGNAL KERNEL --format html --steps START:END",
+            lambda page: page.explanation_page(explanations, comparison=comparison),
+        )
+        outputs.write_text(write_page(), output)
         return
     _emit(
         chosen,
@@ -1303,6 +1345,11 @@ def explain(
         )
         spec = _layer_spec(options, groups, layout, transposed, output_padding)
         chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
+        if chosen == "html":
+            raise click.UsageError(
+                "explain --layer writes one cell as text or JSON; for a page of every cell "
+                "use convcli layer INPUT WEIGHTS --format html"
+            )
         _check_declared_layer((signal, kernel), delimiter, spec, (chosen, show_all))
         (x, names), w, b = _read_layer(signal, kernel, bias, delimiter, spec.layout)
         from convcli.analysis.layers import plan_layer
@@ -1320,12 +1367,23 @@ def explain(
         )
         return
     chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
+    if chosen == "html":
+        _lags_format(lags, chosen)
+        _refuse_given(("animate", "delay", "show_all"), _NOT_ON_A_PAGE, _NOT_ON_A_PAGE)
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, options) for operation in chosen_operations]
     if step_span is not None:
         explanations = [explanation.only(*step_span) for explanation in explanations]
+    if chosen == "html":
+        write_page = _page(
+            explanations,
+            f"write part of it with --steps START:END (of the {explanations[0].count} steps)",
+            lambda page: page.explanation_page(explanations),
+        )
+        outputs.write_text(write_page(), output)
+        return
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
 
@@ -1434,8 +1492,13 @@ def backward(
     if upstream is not None and grad is None:
         grad = inputs.read_array(upstream, "gradient", **dialect)
     gradients = backward_pass(f, h, grad, forward, options)
+    chosen = outputs.choose_format(output_format, output, screen="table", plain="table")
+    if chosen == "html":
+        write_page = _page([], "", lambda page: page.backward_page(gradients))
+        outputs.write_text(write_page(), output)
+        return
     _emit(
-        outputs.choose_format(output_format, output, screen="table", plain="table"),
+        chosen,
         output,
         lambda: _render().backward_view(gradients, show_all),
         wide=True,
@@ -1503,10 +1566,15 @@ def layer_command(
 
         shown_terms = render_layers.shows_terms(layer_plan)
     else:
-        shown_terms = False
+        shown_terms = chosen == "html"
     from convcli.cli import limits
 
     limits.check_layer(layer_plan, _kind(x, w, b), chosen, show_all, shown_terms)
+    if chosen == "html":
+        terms = layers.terms_of(x, w, b, spec)
+        write_page = _page([], "", lambda page: page.layer_page(terms))
+        outputs.write_text(write_page(), output)
+        return
     if shown_terms:
         terms = layers.terms_of(x, w, b, spec)
         values = terms.output

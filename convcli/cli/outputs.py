@@ -55,6 +55,8 @@ _FORMATS_BY_SUFFIX = {
     ".pdf": "pdf",
     ".npy": "npy",
     ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
 }
 #: Characters encoded at a time by output_sink.
 _WRITE_PIECE = 1 << 20

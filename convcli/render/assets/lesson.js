@@ -1,0 +1,557 @@
+// convcli's lesson page: steps through the numbers convcli embedded as JSON.
+// Every number shown is a string from the data; this script only moves indices
+// (which cell a kernel tap reads, which step comes next), never computes a value.
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("convcli-data").textContent);
+  const root = document.getElementById("lesson");
+  // Cells drawn around the current window: at most this many per axis (the rest is not in the DOM).
+  const MAX_COLUMNS = 41;
+  const MAX_ROWS = 11;
+  const LIST_ROWS = 21;
+  const SPEEDS = [0.5, 1, 2, 4, 8, 30];
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    if (attrs) {
+      for (const [key, value] of Object.entries(attrs)) {
+        if (value === null || value === undefined || value === false) continue;
+        if (key === "class") node.className = value;
+        else node.setAttribute(key, value === true ? "" : value);
+      }
+    }
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function add(parent, ...children) {
+    for (const child of children) if (child) parent.appendChild(child);
+    return parent;
+  }
+
+  // Row-major index arithmetic on shapes.
+  function unravel(index, shape) {
+    const position = new Array(shape.length);
+    for (let axis = shape.length - 1; axis >= 0; axis--) {
+      position[axis] = index % shape[axis];
+      index = Math.floor(index / shape[axis]);
+    }
+    return position;
+  }
+  function ravel(position, shape) {
+    let index = 0;
+    for (let axis = 0; axis < shape.length; axis++) index = index * shape[axis] + position[axis];
+    return index;
+  }
+  function count(shape) {
+    return shape.reduce((a, b) => a * b, 1);
+  }
+  function clamp(value, low, high) {
+    return Math.max(low, Math.min(high, value));
+  }
+  // A term of a sum: negatives and complex numbers in parentheses.
+  function term(text) {
+    return text.startsWith("-") || text.endsWith("j") ? "(" + text + ")" : text;
+  }
+  function label(position) {
+    return position.join(",");
+  }
+
+  // ------------------------------------------------------------------ one stepped operation
+  function Section(spec) {
+    this.spec = spec;
+    this.ndim = spec.output_shape.length;
+    this.steps = spec.totals.length;
+    this.taps = [];
+    const kernelShape = spec.weights.shape;
+    for (let k = 0; k < count(kernelShape); k++) this.taps.push(unravel(k, kernelShape));
+    this.node = el("section", { class: "op op-" + spec.operation, "aria-label": spec.names.heading });
+    const [title, story] = spec.names.heading.split(": ");
+    add(this.node, el("h3", null, title));
+    if (story) add(this.node, el("p", { class: "story" }, story));
+    this.stage = el("div", { class: "stage" });
+    this.sum = el("p", { class: "sum" });
+    add(this.node, this.stage, this.sum);
+  }
+
+  // The padded cell (padded coordinates) each tap reads at output ``position``.
+  Section.prototype.reads = function (position) {
+    const spec = this.spec;
+    return this.taps.map((tap) =>
+      tap.map((k, axis) => position[axis] * spec.stride[axis] + k * spec.dilation[axis]),
+    );
+  };
+
+  Section.prototype.isPadding = function (cell) {
+    const spec = this.spec;
+    return cell.some(
+      (p, axis) => p < spec.pads[axis][0] || p >= spec.pads[axis][0] + spec.signal_shape[axis],
+    );
+  };
+
+  // Text of a padded cell (padded coordinates) and its exact value, from the embedded box.
+  Section.prototype.cellText = function (cell) {
+    const spec = this.spec;
+    const local = cell.map((p, axis) => p - spec.origin[axis]);
+    const index = ravel(local, spec.padded.shape);
+    return [spec.padded.cells[index], spec.padded.exact ? spec.padded.exact[index] : null];
+  };
+
+  Section.prototype.position = function (t) {
+    return unravel(this.spec.first + t, this.spec.output_shape);
+  };
+
+  Section.prototype.signalIndex = function (cell) {
+    return cell.map((p, axis) => p - this.spec.pads[axis][0]);
+  };
+
+  Section.prototype.sumText = function (t) {
+    const spec = this.spec;
+    const position = this.position(t);
+    const products = spec.products[t];
+    const name = spec.names.output + "[" + label(position) + "]";
+    if (products.length > 16) {
+      return name + " = the sum of its " + products.length + " products = " + spec.totals[t];
+    }
+    const reads = this.reads(position);
+    const pairs = this.taps.map((tap, k) => {
+      const [value] = this.cellText(reads[k]);
+      const shown = this.isPadding(reads[k]) ? "[" + value + "]" : term(value);
+      return term(spec.weights.cells[k]) + "\u00b7" + shown;
+    });
+    return (
+      name + " = " + pairs.join(" + ") + " = " + products.map(term).join(" + ") + " = " + spec.totals[t]
+    );
+  };
+
+  // The visible range [start, start + size) of ``length`` cells that keeps [low, high] in view.
+  function visible(low, high, length, size) {
+    size = Math.min(size, length);
+    const start = clamp(Math.round((low + high) / 2 - size / 2 + 0.5), 0, length - size);
+    return [start, size];
+  }
+
+  Section.prototype.render = function (t) {
+    const stage = this.stage;
+    stage.textContent = "";
+    if (t >= this.steps) {
+      add(stage, el("p", { class: "note" }, "no step " + (this.spec.first + t) + " here"));
+      this.sum.textContent = "";
+      return;
+    }
+    if (this.ndim === 1) {
+      const unmeasured = !this.cellWidth;
+      this.render1(t);
+      if (unmeasured && this.measure()) {
+        stage.textContent = "";
+        this.render1(t);
+      }
+    } else this.render2(t);
+    this.sum.textContent = this.sumText(t);
+    if (this.spec.exact) this.sum.title = "exactly " + this.spec.exact[t];
+  };
+
+  Section.prototype.columns = function () {
+    // As many cells as fit the section's width, at most MAX_COLUMNS.
+    const width = this.node.clientWidth || 800;
+    const cell = this.cellWidth || 64;
+    return clamp(Math.floor((width - 120) / cell), 7, MAX_COLUMNS);
+  };
+
+  Section.prototype.render1 = function (t) {
+    const spec = this.spec;
+    const position = this.position(t);
+    const reads = this.reads(position).map((cell) => cell[0]);
+    const low = reads[0];
+    const high = reads[reads.length - 1];
+    const boxStart = spec.origin[0];
+    const boxLength = spec.padded.shape[0];
+    const [start, size] = visible(low - boxStart, high - boxStart, boxLength, this.columns());
+    const tapAt = new Map(reads.map((p, k) => [p, k]));
+    const table = el("table", { class: "strip", role: "presentation" });
+    const rows = {
+      index: el("tr", { class: "index" }),
+      signal: el("tr", { class: "signal" }),
+      kernel: el("tr", { class: "kernel" }),
+      products: el("tr", { class: "products" }),
+    };
+    add(rows.index, el("th", { scope: "row" }, "index"));
+    add(rows.signal, el("th", { scope: "row" }, spec.names.signal));
+    add(rows.kernel, el("th", { scope: "row" }, spec.names.slid));
+    add(rows.products, el("th", { scope: "row" }, "products"));
+    const more = (side) => el("td", { class: "more", "aria-hidden": "true" }, side ? "\u2026" : "");
+    for (const row of Object.values(rows)) add(row, more(start > 0 && row === rows.signal));
+    for (let local = start; local < start + size; local++) {
+      const p = local + boxStart;
+      const padding = this.isPadding([p]);
+      const [text, exact] = this.cellText([p]);
+      const k = tapAt.get(p);
+      const inWindow = p >= low && p <= high;
+      let cls = padding ? "pad" : "";
+      if (inWindow) cls += " window";
+      if (k !== undefined) cls += " tap";
+      add(rows.index, el("td", { class: padding ? "pad" : "" }, String(p - spec.pads[0][0])));
+      add(rows.signal, el("td", { class: cls.trim(), title: exact ? "exactly " + exact : null }, text));
+      add(rows.kernel, el("td", { class: k !== undefined ? "tap" : "" }, k !== undefined ? spec.weights.cells[k] : ""));
+      add(
+        rows.products,
+        el("td", { class: k !== undefined ? "tap" + (padding ? " pad" : "") : "" }, k !== undefined ? spec.products[t][k] : ""),
+      );
+    }
+    const after = start + size < boxLength;
+    for (const row of Object.values(rows)) add(row, more(after && row === rows.signal));
+    add(table, rows.index, rows.signal, rows.kernel, rows.products);
+    add(this.stage, table);
+    add(this.stage, this.outputStrip(t));
+  };
+
+  // The width of one drawn cell, so that later steps draw as many cells as fit.
+  Section.prototype.measure = function () {
+    const cell = this.stage.querySelector("tr.signal td:not(.more)");
+    if (cell && cell.offsetWidth) this.cellWidth = cell.offsetWidth;
+    return Boolean(this.cellWidth);
+  };
+
+  // The outputs around the current one: those already worked out, the current one lit.
+  Section.prototype.outputStrip = function (t) {
+    const spec = this.spec;
+    const total = count(spec.output_shape);
+    const current = spec.first + t;
+    const [start, size] = visible(current, current, total, this.columns());
+    const table = el("table", { class: "strip output", role: "presentation" });
+    const index = el("tr", { class: "index" });
+    const row = el("tr", { class: "values" });
+    add(index, el("th", { scope: "row" }, "index"));
+    add(row, el("th", { scope: "row" }, spec.names.output));
+    for (let n = start; n < start + size; n++) {
+      const done = n >= spec.first && n <= current;
+      const chosen = n >= spec.first && n < spec.first + this.steps;
+      let cls = n === current ? "current" : done ? "done" : chosen ? "todo" : "outside";
+      add(index, el("td", null, String(n)));
+      const text = done ? spec.totals[n - spec.first] : chosen ? "" : "\u00b7";
+      const exact = done && spec.exact ? "exactly " + spec.exact[n - spec.first] : null;
+      add(row, el("td", { class: cls, title: exact }, text));
+    }
+    return add(table, index, row);
+  };
+
+  // A 2-D step: the padded signal around the window, the kernel as slid, the products, the output.
+  Section.prototype.render2 = function (t) {
+    const spec = this.spec;
+    const position = this.position(t);
+    const reads = this.reads(position);
+    const first = reads[0];
+    const last = reads[reads.length - 1];
+    const tapAt = new Map(reads.map((cell, k) => [cell.join(","), k]));
+    const ranges = [0, 1].map((axis) =>
+      visible(first[axis] - spec.origin[axis], last[axis] - spec.origin[axis], spec.padded.shape[axis], axis ? 15 : MAX_ROWS),
+    );
+    const panes = el("div", { class: "panes" });
+    const grid = el("table", { class: "grid signal", role: "presentation" });
+    const head = el("tr", { class: "index" });
+    add(head, el("th"));
+    for (let c = ranges[1][0]; c < ranges[1][0] + ranges[1][1]; c++) {
+      add(head, el("th", { scope: "col" }, String(c + spec.origin[1] - spec.pads[1][0])));
+    }
+    add(grid, head);
+    for (let r = ranges[0][0]; r < ranges[0][0] + ranges[0][1]; r++) {
+      const row = el("tr");
+      add(row, el("th", { scope: "row" }, String(r + spec.origin[0] - spec.pads[0][0])));
+      for (let c = ranges[1][0]; c < ranges[1][0] + ranges[1][1]; c++) {
+        const cell = [r + spec.origin[0], c + spec.origin[1]];
+        const [text, exact] = this.cellText(cell);
+        const inWindow = cell.every((p, axis) => p >= first[axis] && p <= last[axis]);
+        let cls = this.isPadding(cell) ? "pad" : "";
+        if (inWindow) cls += " window";
+        if (tapAt.has(cell.join(","))) cls += " tap";
+        add(row, el("td", { class: cls.trim(), title: exact ? "exactly " + exact : null }, text));
+      }
+      add(grid, row);
+    }
+    add(panes, pane(spec.names.signal + " (padded, around the window)", grid));
+    add(panes, pane(spec.names.slid, small(spec.weights.cells, spec.weights.shape, "kernel")));
+    add(panes, pane("products", small(spec.products[t], spec.weights.shape, "products")));
+    add(panes, pane(spec.names.output, this.outputGrid(t)));
+    add(this.stage, panes);
+  };
+
+  function pane(title, content) {
+    return add(el("figure", { class: "pane" }), el("figcaption", null, title), content);
+  }
+
+  function small(cells, shape, cls) {
+    const grid = el("table", { class: "grid " + cls, role: "presentation" });
+    for (let r = 0; r < shape[0]; r++) {
+      const row = el("tr");
+      for (let c = 0; c < shape[1]; c++) add(row, el("td", { class: "tap" }, cells[r * shape[1] + c]));
+      add(grid, row);
+    }
+    return grid;
+  }
+
+  Section.prototype.outputGrid = function (t) {
+    const spec = this.spec;
+    const shape = spec.output_shape;
+    const current = spec.first + t;
+    const position = unravel(current, shape);
+    const rows = visible(position[0], position[0], shape[0], MAX_ROWS);
+    const cols = visible(position[1], position[1], shape[1], 9);
+    const grid = el("table", { class: "grid output", role: "presentation" });
+    for (let r = rows[0]; r < rows[0] + rows[1]; r++) {
+      const row = el("tr");
+      for (let c = cols[0]; c < cols[0] + cols[1]; c++) {
+        const n = ravel([r, c], shape);
+        const done = n >= spec.first && n <= current;
+        const chosen = n >= spec.first && n < spec.first + this.steps;
+        const cls = n === current ? "current" : done ? "done" : chosen ? "todo" : "outside";
+        const exact = done && spec.exact ? "exactly " + spec.exact[n - spec.first] : null;
+        add(row, el("td", { class: cls, title: exact }, done ? spec.totals[n - spec.first] : chosen ? "" : "\u00b7"));
+      }
+      add(grid, row);
+    }
+    return grid;
+  };
+
+  // ------------------------------------------------------------------ a layer's cells
+  function LayerCells(spec) {
+    this.spec = spec;
+    this.steps = spec.cells.length;
+    this.node = el("section", { class: "op op-layer", "aria-label": "the output cells" });
+    add(this.node, el("h3", null, "Each output cell: the bias plus one window sum per input channel"));
+    this.stage = el("div", { class: "stage" });
+    this.sum = el("p", { class: "sum" });
+    add(this.node, this.stage, this.sum);
+  }
+
+  LayerCells.prototype.sumText = function (t) {
+    const [cell, bias, terms, total] = this.spec.cells[t];
+    const parts = (bias ? [term(bias)] : []).concat(terms.map((item) => term(item[1])));
+    return "y[" + cell + "] = " + parts.join(" + ") + " = " + total;
+  };
+
+  LayerCells.prototype.render = function (t) {
+    const spec = this.spec;
+    const [cell, bias, terms, total] = spec.cells[t];
+    this.stage.textContent = "";
+    const table = el("table", { class: "terms", role: "presentation" });
+    const word = spec.transposed ? "spread of" : "window sum of";
+    if (bias) add(table, add(el("tr"), el("th", { scope: "row" }, "bias"), el("td", { class: "tap" }, bias)));
+    for (const [channel, text] of terms) {
+      add(table, add(el("tr"), el("th", { scope: "row" }, word + " input channel " + channel), el("td", { class: "tap" }, text)));
+    }
+    add(table, add(el("tr", { class: "total" }), el("th", { scope: "row" }, "y[" + cell + "]"), el("td", { class: "current" }, total)));
+    add(this.stage, table);
+    const list = el("ol", { class: "cells", start: null });
+    const [start, size] = visible(t, t, this.steps, LIST_ROWS);
+    for (let n = start; n < start + size; n++) {
+      const item = el("li", { class: n === t ? "current" : n < t ? "done" : "todo", value: String(n + 1) });
+      item.textContent = n <= t ? "y[" + spec.cells[n][0] + "] = " + spec.cells[n][3] : "y[" + spec.cells[n][0] + "]";
+      add(list, item);
+    }
+    add(this.stage, pane("output cells", list));
+    this.sum.textContent = this.sumText(t);
+  };
+
+  // ------------------------------------------------------------------ controls
+  const steppers = [];
+  let active = null;
+
+  function Stepper(spec, sections) {
+    this.sections = sections;
+    this.count = Math.max(...sections.map((s) => s.steps));
+    this.t = 0;
+    this.timer = null;
+    this.node = el("section", { class: "stepper", "aria-label": spec.label });
+    if (spec.note) add(this.node, el("p", { class: "formula" }, spec.note));
+    const controls = el("div", { class: "controls", role: "group", "aria-label": "step controls: " + spec.label });
+    const button = (name, text, title) => {
+      const b = el("button", { type: "button", class: name, "aria-label": title, title: title }, text);
+      add(controls, b);
+      return b;
+    };
+    this.firstButton = button("first", "|\u25c0", "First step (Home)");
+    this.backButton = button("back", "\u25c0", "Previous step (left arrow)");
+    this.playButton = button("play", "\u25b6 Play", "Play (space)");
+    this.playButton.setAttribute("aria-pressed", "false");
+    this.nextButton = button("next", "\u25b6", "Next step (right arrow)");
+    this.lastButton = button("last", "\u25b6|", "Last step (End)");
+    this.slider = el("input", {
+      type: "range", min: "0", max: String(Math.max(this.count - 1, 0)), value: "0",
+      step: "1", class: "slider", "aria-label": "Step",
+    });
+    add(controls, this.slider);
+    const speed = el("label", { class: "speed" }, "speed ");
+    this.speed = el("select", { "aria-label": "Steps per second" });
+    for (const value of SPEEDS) {
+      add(this.speed, el("option", { value: String(value), selected: value === 2 }, value + "/s"));
+    }
+    add(speed, this.speed);
+    add(controls, speed);
+    this.counter = el("span", { class: "counter", "aria-hidden": "true" });
+    add(controls, this.counter);
+    add(this.node, controls);
+    // Announced to screen readers; the sums themselves are on the screen below.
+    this.status = el("p", { class: "status", "aria-live": "polite", "aria-atomic": "true", role: "status" });
+    add(this.node, this.status);
+    const row = el("div", { class: sections.length > 1 ? "sections side-by-side" : "sections" });
+    for (const section of sections) add(row, section.node);
+    add(this.node, row);
+    if (spec.result) {
+      add(this.node, add(el("div", { class: "result" }), el("strong", null, spec.result.name + " = "), arrayNode(spec.result)));
+    }
+    this.firstButton.addEventListener("click", () => this.go(0));
+    this.backButton.addEventListener("click", () => this.go(this.t - 1));
+    this.nextButton.addEventListener("click", () => this.go(this.t + 1));
+    this.lastButton.addEventListener("click", () => this.go(this.count - 1));
+    this.playButton.addEventListener("click", () => this.toggle());
+    this.slider.addEventListener("input", () => this.go(Number(this.slider.value)));
+    this.speed.addEventListener("change", () => {
+      if (this.timer !== null) {
+        this.stop();
+        this.play();
+      }
+    });
+    this.node.addEventListener("focusin", () => (active = this));
+    this.node.addEventListener("pointerdown", () => (active = this));
+  }
+
+  Stepper.prototype.go = function (t) {
+    this.t = clamp(t, 0, this.count - 1);
+    this.slider.value = String(this.t);
+    for (const section of this.sections) {
+      section.lastT = this.t;
+      section.render(this.t);
+    }
+    const first = this.sections[0];
+    const number = (first.spec.first || 0) + this.t;
+    const sums = this.sections.filter((s) => this.t < s.steps).map((s) => s.sumText(this.t));
+    const where = "Step " + (this.t + 1) + " of " + this.count + (number !== this.t ? " (step " + number + ")" : "");
+    this.counter.textContent = where;
+    this.status.textContent = where + ": " + sums.join("; ");
+    this.backButton.disabled = this.t === 0;
+    this.firstButton.disabled = this.t === 0;
+    this.nextButton.disabled = this.t === this.count - 1;
+    this.lastButton.disabled = this.t === this.count - 1;
+  };
+
+  Stepper.prototype.play = function () {
+    if (this.t >= this.count - 1) this.go(0);
+    const interval = 1000 / Number(this.speed.value);
+    this.timer = setInterval(() => {
+      if (this.t >= this.count - 1) this.stop();
+      else this.go(this.t + 1);
+    }, interval);
+    this.playButton.textContent = "\u23f8 Pause";
+    this.playButton.setAttribute("aria-label", "Pause (space)");
+    this.playButton.setAttribute("aria-pressed", "true");
+  };
+
+  Stepper.prototype.stop = function () {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.playButton.textContent = "\u25b6 Play";
+    this.playButton.setAttribute("aria-label", "Play (space)");
+    this.playButton.setAttribute("aria-pressed", "false");
+  };
+
+  Stepper.prototype.toggle = function () {
+    if (this.timer === null) this.play();
+    else this.stop();
+  };
+
+  document.addEventListener("keydown", (event) => {
+    const stepper = active || steppers[0];
+    if (!stepper || event.altKey || event.ctrlKey || event.metaKey) return;
+    const tag = event.target.tagName;
+    if (tag === "SELECT" || (tag === "INPUT" && event.key !== " ")) return;  // their own keys
+    if (tag === "BUTTON" && (event.key === " " || event.key === "Enter")) return;  // a click
+    const actions = {
+      ArrowRight: () => stepper.go(stepper.t + 1),
+      ArrowLeft: () => stepper.go(stepper.t - 1),
+      Home: () => stepper.go(0),
+      End: () => stepper.go(stepper.count - 1),
+      " ": () => stepper.toggle(),
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  });
+
+  // ------------------------------------------------------------------ the static parts
+  function arrayNode(grid) {
+    if (grid.shape.length === 1) {
+      const strip = el("span", { class: "array" });
+      for (const text of grid.cells) add(strip, el("span", { class: "num" }, text));
+      return strip;
+    }
+    return small(grid.cells, grid.shape, "array");
+  }
+
+  function header() {
+    const head = el("header");
+    add(head, el("h1", null, data.title));
+    if (data.options) add(head, el("p", { class: "options" }, data.options));
+    if (data.inputs) {
+      const inputs = el("dl", { class: "inputs" });
+      for (const row of data.inputs) {
+        add(inputs, el("dt", null, row.name));
+        const dd = el("dd");
+        if (row.cells.length) add(dd, arrayNode(row));
+        add(dd, el("span", { class: "note" }, row.note));
+        add(inputs, dd);
+      }
+      add(head, inputs);
+    }
+    for (const note of data.notes || []) add(head, el("p", { class: "note" }, "note: " + note));
+    return head;
+  }
+
+  function verdictNode() {
+    const verdict = el("section", { class: "verdict verdict-" + data.verdict.kind, "aria-label": "the verdict" });
+    add(verdict, el("h2", { class: "line" }, data.verdict.line));
+    add(verdict, el("p", null, data.verdict.why + (data.verdict.relation ? " " + data.verdict.relation : "")));
+    return verdict;
+  }
+
+  // Print: every step as a line, laid out when printing starts and dropped after it.
+  const printed = el("div", { id: "print", class: "print-only" });
+  function layOutForPrint() {
+    printed.textContent = "";
+    for (const stepper of steppers) {
+      for (const section of stepper.sections) {
+        const heading = section.spec ? (section.spec.names ? section.spec.names.heading : "the output cells") : "";
+        add(printed, el("h3", null, heading));
+        const list = el("ol", { class: "all-steps" });
+        for (let t = 0; t < section.steps; t++) add(list, el("li", null, section.sumText(t)));
+        add(printed, list);
+      }
+    }
+  }
+  window.addEventListener("beforeprint", layOutForPrint);
+  window.addEventListener("afterprint", () => (printed.textContent = ""));
+
+  add(root, header());
+  if (data.kind === "layer") {
+    if (!data.agrees) add(root, el("p", { class: "note" }, "note: the sums do not agree with the layer's own output"));
+    const stepper = new Stepper({ label: "the output cells" }, [new LayerCells(data)]);
+    steppers.push(stepper);
+  } else {
+    for (const spec of data.steppers) {
+      const stepper = new Stepper(spec, spec.sections.map((section) => new Section(section)));
+      steppers.push(stepper);
+    }
+  }
+  for (const stepper of steppers) add(root, stepper.node);
+  if (data.verdict) add(root, verdictNode());
+  add(root, printed);
+  add(root, el("p", { class: "keys" }, "Keys: \u2190 \u2192 step, space plays or pauses, Home and End jump to the first and last step."));
+  for (const stepper of steppers) stepper.go(0);
+  let resized = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resized);
+    resized = setTimeout(() => steppers.forEach((s) => s.go(s.t)), 100);
+  });
+  window.convcliLesson = { steppers: steppers, layOutForPrint: layOutForPrint };
+})();

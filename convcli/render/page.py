@@ -1,0 +1,565 @@
+"""The lesson as one self-contained HTML page: step through each output in a browser.
+
+Everything the page shows is computed here, by the engine, and embedded as JSON
+(numbers as the strings :func:`~convcli.render.tables.format_cell` displays, exact text
+beside them where rounding shows); the page's script (``assets/lesson.js``) only moves
+an index over those strings, so it cannot disagree with the engine. CSS and script are
+inline: the page needs no server, no network and no other file.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from convcli.analysis.steps import Explanation, explain
+from convcli.engine.core import kernel_symmetry
+from convcli.errors import ConvcliError
+from convcli.options import Operation, Options
+from convcli.render.tables import format_cell, symmetry_line
+
+if TYPE_CHECKING:
+    from convcli.analysis.gradients import Backward
+    from convcli.analysis.layers import LayerTerms
+    from convcli.engine.core import Comparison
+
+__all__ = [
+    "PAGE_LIMIT",
+    "PageTooLarge",
+    "backward_page",
+    "embedded",
+    "explanation_page",
+    "layer_page",
+    "page_estimate",
+]
+
+#: The largest page written, in bytes (an estimate made before the page is built): a
+#: browser opens a few megabytes at once, and a lesson longer than this is better split
+#: into ranges of steps.
+PAGE_LIMIT = 8_000_000
+#: Bytes the JSON spends on one number besides its text: quotes and a comma.
+_PER_NUMBER = 3
+_NAMES = {"convolution": "g", "correlation": "r"}
+_HEADINGS = {
+    "convolution": "Convolution g = f * h: flip h, slide it over f, multiply and add",
+    "correlation": "Correlation r = f \u22c6 h: slide h as given over f, multiply and add",
+}
+
+
+class PageTooLarge(ConvcliError):
+    """A page would exceed :data:`PAGE_LIMIT`; ``estimate`` is its size in bytes."""
+
+    def __init__(self, estimate: int, advice: str) -> None:
+        self.estimate = estimate
+        super().__init__(
+            f"the page would be about {_megabytes(estimate)}, over the {_megabytes(PAGE_LIMIT)} "
+            f"limit for a page; {advice}"
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+@cache
+def _asset(name: str) -> str:
+    """One of the page's assets (CSS or script), as shipped in the package."""
+    return (
+        resources.files("convcli.render")
+        .joinpath("assets")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
+    )
+
+
+def _exact(value: object) -> str:
+    """A number as Python reads it back exactly (the tooltip beside a rounded one)."""
+    if isinstance(value, (complex, np.complexfloating)):
+        value = complex(value)
+        imaginary = repr(value.imag)
+        return f"{value.real!r}{'' if imaginary.startswith('-') else '+'}{imaginary}j"
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    """Every value of an array as displayed, in row-major order."""
+    return [format_cell(value) for value in values.ravel().tolist()]
+
+
+def _exact_texts(values: np.ndarray) -> list[str] | None:
+    """The exact text of every value, or None when the displayed text already is exact."""
+    if values.dtype.kind not in "fc":
+        return None
+    shown, exact = _texts(values), [_exact(value) for value in values.ravel().tolist()]
+    return exact if shown != exact else None
+
+
+def _grid(values: np.ndarray) -> dict[str, Any]:
+    """A small array for the page: its shape and its cells as displayed."""
+    return {"shape": list(values.shape), "cells": _texts(values)}
+
+
+def _box(explanation: Explanation) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The part of the padded signal that the chosen steps read: its first cell and shape."""
+    geometry, chosen = explanation.geometry, explanation.steps
+    positions = np.array(np.unravel_index(np.array(chosen), explanation.output.shape))
+    spans = [(k - 1) * d + 1 for k, d in zip(explanation.setup.weights.shape, geometry.dilation)]
+    starts = positions.min(axis=1) * np.array(geometry.stride)
+    ends = positions.max(axis=1) * np.array(geometry.stride) + np.array(spans)
+    return tuple(int(s) for s in starts), tuple(int(e - s) for s, e in zip(starts, ends))
+
+
+def _section(explanation: Explanation, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """One stepped operation: the padded signal the chosen steps read, the kernel as slid,
+    and each step's products and total, all as displayed text."""
+    setup, geometry = explanation.setup, explanation.geometry
+    if explanation.output.ndim not in (1, 2):
+        raise ConvcliError(
+            f"a page shows 1-D and 2-D signals; this one has {explanation.output.ndim} axes"
+        )
+    origin, shape = _box(explanation)
+    box = tuple(slice(o, o + n) for o, n in zip(origin, shape))
+    padded = setup.padded[box]
+    chosen = explanation.steps
+    products, totals, exact_totals = [], [], []
+    for position in explanation.positions():
+        step = explanation.step(position)
+        products.append(_texts(step.products))
+        totals.append(format_cell(step.total))
+        exact_totals.append(_exact(step.total))
+    operation = explanation.operation
+    slid = "flip(h)" if operation == "convolution" else "h"
+    if operation == "correlation" and setup.kernel.dtype.kind == "c":
+        slid = "conj(h)"
+    words = {
+        "signal": "f",
+        "kernel": "h",
+        "slid": slid,
+        "output": _NAMES[operation],
+        "heading": _HEADINGS[operation],
+    } | (names or {})
+    return {
+        "names": words,
+        "operation": operation,
+        "pads": [list(pad) for pad in geometry.pads],
+        "pad_mode": geometry.pad_mode,
+        "signal_shape": list(setup.signal.shape),
+        "origin": list(origin),
+        "padded": {**_grid(padded), "exact": _exact_texts(padded)},
+        "weights": _grid(setup.weights),
+        "stride": list(geometry.stride),
+        "dilation": list(geometry.dilation),
+        "output_shape": list(explanation.output.shape),
+        "first": chosen.start,
+        "products": products,
+        "totals": totals,
+        "exact": exact_totals if totals != exact_totals else None,
+    }
+
+
+def _number_width(explanation: Explanation) -> int:
+    """The characters of the widest number a step of this explanation likely shows."""
+    setup = explanation.setup
+    samples: list[object] = [explanation.step(next(explanation.positions())).total]
+    for values in (setup.padded, setup.weights, explanation.output):
+        if values.size and values.dtype != object:
+            samples.extend(values.ravel()[[int(np.argmax(np.abs(values))), 0]].tolist())
+        elif values.size:
+            samples.append(max(values.ravel().tolist(), key=abs))
+    width = max(len(format_cell(value)) for value in samples)
+    if setup.padded.dtype.kind in "fc":
+        width = 2 * width  # an exact text too, of about as many characters
+    return width + _PER_NUMBER
+
+
+def page_estimate(explanations: Sequence[Explanation]) -> int:
+    """The page's size in bytes, estimated before it is built: the fixed part (styles,
+    script, inputs) plus, per step, its products and total, plus the signal it reads.
+
+    >>> page_estimate([explain([2, 1, 3, 5, 4], [1, -1], "convolution")]) < 100_000
+    True
+    """
+    fixed = len(_asset("lesson.css")) + len(_asset("lesson.js")) + 4_000
+    size = fixed
+    for explanation in explanations:
+        width = _number_width(explanation)
+        steps = len(explanation.steps)
+        _, box = _box(explanation)
+        size += (steps * (explanation.setup.weights.size + 2) + int(np.prod(box))) * width
+        size += explanation.setup.signal.size * width if explanation.setup.signal.size <= 64 else 0
+    return size
+
+
+def check_page_size(explanations: Sequence[Explanation], advice: str) -> None:
+    """Raise :class:`PageTooLarge` (with ``advice``) if the page would exceed the limit."""
+    estimate = page_estimate(explanations)
+    if estimate > PAGE_LIMIT:
+        raise PageTooLarge(estimate, advice)
+
+
+_LIBRARY_ADVICE = "explain a range of steps: explanation.only(start, end)"
+
+
+def _verdict(kernel: np.ndarray, axes: tuple[int, ...] | None) -> dict[str, str]:
+    """compare's verdict on the kernel, and a paragraph on why it holds."""
+    symmetry = kernel_symmetry(kernel, axes)
+    conjugated = kernel.dtype.kind == "c"
+    h = "conj(h)" if conjugated else "h"
+    flipped = np.flip(kernel, axis=axes)
+    slides = (
+        f"Convolution slides flip(h) = {_inline(flipped)} over the signal; correlation slides "
+        f"{h} = {_inline(np.conj(kernel) if conjugated else kernel)}."
+    )
+    why = {
+        "symmetric": "The two are the same weights, so every window meets the same weights in "
+        "both and every output is the same: convolution = correlation for every signal.",
+        "antisymmetric": "Each weight of one is minus the other's, so every product, and every "
+        "sum, changes sign: convolution = -correlation for every signal.",
+        "none": f"flip(h) is neither {h} nor -{h}, so the windows meet different weights and "
+        "the outputs differ in general (for some signals they may still agree).",
+    }[symmetry]
+    return {
+        "kind": symmetry,
+        "line": symmetry_line(symmetry, conjugated=conjugated).plain,
+        "why": f"{slides} {why}",
+    }
+
+
+def _inline(values: np.ndarray) -> str:
+    """A small array as a line: ``[1, -1]`` or ``[[1, 2], [3, 4]]``."""
+    if values.ndim == 1:
+        return "[" + ", ".join(_texts(values)) + "]"
+    return "[" + ", ".join(_inline(row) for row in values) + "]"
+
+
+def _relation(comparison: Comparison) -> str:
+    """How compare found the two results, position by position."""
+    total = comparison.equal.size
+    if comparison.identical:
+        return f"The results are identical at all {total} positions."
+    if comparison.negated:
+        return f"The results are negatives of each other at all {total} positions."
+    return f"The results differ at {comparison.differing} of {total} positions."
+
+
+def _options_text(explanation: Explanation) -> str:
+    """The geometry in a line: padding, stride, dilation and pad mode."""
+    geometry = explanation.geometry
+    pads = ", ".join(f"{before}+{after}" for before, after in geometry.pads)
+    parts = [f"padding {geometry.padding} ({pads})"]
+    if any(s != 1 for s in geometry.stride):
+        parts.append("stride " + ",".join(map(str, geometry.stride)))
+    if any(d != 1 for d in geometry.dilation):
+        parts.append("dilation " + ",".join(map(str, geometry.dilation)))
+    if any(before or after for before, after in geometry.pads):
+        parts.append(f"pad mode {geometry.pad_mode}")
+    return "; ".join(parts)
+
+
+def _inputs(explanation: Explanation) -> list[dict[str, Any]]:
+    """The signal (when small enough to read), the kernel, and the kernel as each
+    operation slides it."""
+    setup = explanation.setup
+    rows: list[dict[str, Any]] = []
+    if setup.signal.size <= 64:
+        rows.append({"name": "f", "note": "the signal", **_grid(setup.signal)})
+    else:
+        shape = "\u00d7".join(map(str, setup.signal.shape))
+        rows.append({"name": "f", "note": f"the signal: {shape} values", "shape": [0], "cells": []})
+    rows.append(
+        {"name": "h", "note": "the kernel, as correlation slides it", **_grid(setup.kernel)}
+    )
+    axes = _slide_axes(explanation)
+    rows.append(
+        {
+            "name": "flip(h)",
+            "note": "as convolution slides it",
+            **_grid(np.flip(setup.kernel, axis=axes)),
+        }
+    )
+    if setup.kernel.dtype.kind == "c":
+        rows[1]["note"] = "the kernel"
+        rows.append(
+            {"name": "conj(h)", "note": "as correlation slides it", **_grid(np.conj(setup.kernel))}
+        )
+    return rows
+
+
+def _slide_axes(explanation: Explanation) -> tuple[int, ...]:
+    batch = explanation.geometry.batch_axes
+    return tuple(axis for axis in range(explanation.setup.kernel.ndim) if axis not in batch)
+
+
+def _script_json(data: object) -> str:
+    """JSON that can sit inside a ``<script>`` element: no ``<``, ``>`` or ``&`` in it."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    for character, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(character, escape)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _document(title: str, data: dict[str, Any]) -> str:
+    """The whole page: styles, the data and the script that shows it, all inline."""
+    return "".join(
+        [
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+            '<meta name="color-scheme" content="light dark">\n',
+            # no request leaves the page: scripts and styles are inline, images data: URLs
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+            "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n",
+            f"<title>{html.escape(title)}</title>\n<style>\n{_asset('lesson.css')}</style>\n",
+            "</head>\n<body>\n",
+            '<noscript><p class="noscript">This page steps through the lesson with JavaScript;'
+            " turn it on to see the steps.</p></noscript>\n",
+            '<main id="lesson"></main>\n',
+            f'<script type="application/json" id="convcli-data">{_script_json(data)}</script>\n',
+            f"<script>\n{_asset('lesson.js')}</script>\n</body>\n</html>\n",
+        ]
+    )
+
+
+def explanation_page(
+    explanations: Sequence[Explanation],
+    *,
+    title: str | None = None,
+    comparison: Comparison | None = None,
+) -> str:
+    """The whole HTML page of one or two explanations (side by side, stepped together),
+    with the kernel's verdict; ``comparison`` adds how compare found the results.
+
+    >>> page = explanation_page([explain([2, 1, 3, 5, 4], [1, -1], "convolution")])
+    >>> page.startswith("<!DOCTYPE html>"), "cdn" in page.lower()
+    (True, False)
+    """
+    if not explanations:
+        raise ConvcliError("a page needs at least one explanation")
+    check_page_size(explanations, _LIBRARY_ADVICE)
+    first = explanations[0]
+    verdict = _verdict(first.setup.kernel, _slide_axes(first))
+    if comparison is not None:
+        verdict["relation"] = _relation(comparison)
+    title = title or "Convolution and correlation, step by step"
+    data = {
+        "kind": "steps",
+        "title": title,
+        "options": _options_text(first),
+        "inputs": _inputs(first),
+        "verdict": verdict,
+        "steppers": [
+            {
+                "label": "the steps",
+                "sections": [_section(explanation) for explanation in explanations],
+            }
+        ],
+    }
+    return _document(title, data)
+
+
+def backward_page(gradients: Backward, *, title: str | None = None) -> str:
+    """The backward pass as a page: the forward operation, then dL/dx (the full
+    convolution of the stride-spread G with w, cropped by the padding) and dL/dw, each
+    stepped output by output.
+
+    >>> from convcli.analysis.gradients import backward_pass
+    >>> page = backward_page(backward_pass([2, 1, 3, 5, 4], [1, -1], None, "corr", Options()))
+    >>> "dL/dx" in page
+    True
+    """
+    from convcli.engine.geometry import spread_by
+
+    geometry, forward = gradients.geometry, gradients.forward
+    backward_operation: Operation = "convolution" if forward == "correlation" else "correlation"
+    short = {"convolution": "conv", "correlation": "corr"}
+    options = Options(
+        padding=geometry.pads,
+        stride=geometry.stride,
+        dilation=geometry.dilation,
+        pad_mode=geometry.pad_mode,
+    )
+    forward_steps = explain(gradients.signal, gradients.kernel, forward, options)
+    spread = spread_by(gradients.upstream, geometry.stride)
+    input_steps = explain(
+        spread,
+        gradients.kernel,
+        backward_operation,
+        Options(padding="full", dilation=geometry.dilation),
+    )
+    covered = tuple(
+        slice(0, padded - gap) for padded, gap in zip(geometry.padded_shape, gradients.uncovered)
+    )
+    kernel_steps = explain(
+        forward_steps.setup.padded[covered],
+        gradients.upstream,
+        "correlation",
+        Options(stride=geometry.dilation, dilation=geometry.stride),
+    )
+    explanations = [forward_steps, input_steps, kernel_steps]
+    check_page_size(explanations, "give a shorter signal")
+    spread_name = "dilate(G)" if any(s > 1 for s in geometry.stride) else "G"
+    flipped = forward == "convolution"
+    title = title or "The backward pass, step by step"
+    steppers = [
+        {
+            "label": "forward",
+            "note": gradients.output_formula,
+            "sections": [
+                _section(
+                    forward_steps,
+                    {
+                        "signal": "x",
+                        "kernel": "w",
+                        "slid": "flip(w)" if forward == "convolution" else "w",
+                        "output": "y",
+                        "heading": f"Forward: {gradients.output_formula}",
+                    },
+                )
+            ],
+        },
+        {
+            "label": "dL/dx",
+            "note": gradients.grad_signal_formula,
+            "sections": [
+                _section(
+                    input_steps,
+                    {
+                        "signal": spread_name,
+                        "kernel": "w",
+                        "slid": "flip(w)" if backward_operation == "convolution" else "w",
+                        "output": "dL/dp",
+                        "heading": f"Backward to the input: dL/dp = full "
+                        f"{short[backward_operation]}({spread_name}, w); dL/dx is dL/dp cropped "
+                        "by the padding",
+                    },
+                )
+            ],
+            "result": {"name": "dL/dx", **_grid(gradients.grad_signal)},
+        },
+        {
+            "label": "dL/dw",
+            "note": gradients.grad_kernel_formula,
+            "sections": [
+                _section(
+                    kernel_steps,
+                    {
+                        "signal": "pad(x)",
+                        "kernel": spread_name,
+                        "slid": spread_name,
+                        "output": "flip(dL/dw)" if flipped else "dL/dw",
+                        "heading": f"Backward to the kernel: {gradients.grad_kernel_formula}",
+                    },
+                )
+            ],
+            "result": {"name": "dL/dw", **_grid(gradients.grad_kernel)},
+        },
+    ]
+    data = {
+        "kind": "steps",
+        "title": title,
+        "options": _options_text(forward_steps),
+        "inputs": [
+            {"name": "x", "note": "the signal", **_grid(gradients.signal)},
+            {"name": "w", "note": "the kernel", **_grid(gradients.kernel)},
+            {"name": "G", "note": "the upstream gradient dL/dy", **_grid(gradients.upstream)},
+        ],
+        "notes": list(gradients.notes),
+        "steppers": steppers,
+    }
+    return _document(title, data)
+
+
+@dataclass(frozen=True)
+class _CellSum:
+    """One output cell of a layer: its index text, the bias text, per term the channel
+    and the window sum as displayed, and the total."""
+
+    label: str
+    bias: str
+    terms: list[tuple[int, str]]
+    total: str
+
+
+def _layer_cells(terms: LayerTerms) -> Iterator[_CellSum]:
+    """Every output cell of a layer as bias + the sum over input channels of its terms."""
+    output = terms.output
+    group_in = terms.terms.shape[2]
+    for cell in np.ndindex(output.shape):
+        sample, out, *position = cell
+        bias = "" if terms.bias is None else format_cell(terms.bias[out])
+        parts = []
+        for j in range(group_in):
+            index = (sample, out, j, *position)
+            parts.append((terms.channel(out, j), format_cell(terms.terms[index])))
+        label = ",".join(map(str, cell))
+        yield _CellSum(label, bias, parts, format_cell(output[cell]))
+
+
+#: Bytes the page spends on a layer's cell besides its numbers.
+_LAYER_CELL_BYTES = 24
+
+
+def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
+    """A CNN layer as a page: each output cell, stepped in order, as its bias plus one
+    window sum (a one-channel correlation) per input channel.
+
+    >>> from convcli.analysis.layers import layer_terms
+    >>> page = layer_page(layer_terms([[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]]]))
+    >>> "bias" in page
+    True
+    """
+    output = terms.output
+    if output.size:
+        width = max(len(format_cell(v)) for v in (output.ravel()[0], terms.terms.ravel()[0])) + 8
+    else:
+        width = 0
+    estimate = (
+        len(_asset("lesson.css"))
+        + len(_asset("lesson.js"))
+        + output.size * ((terms.terms.shape[2] * 2 + 2) * width + _LAYER_CELL_BYTES)
+    )
+    if estimate > PAGE_LIMIT:
+        raise PageTooLarge(estimate, "give a smaller layer (fewer channels or a smaller input)")
+    cells = list(_layer_cells(terms))
+    title = title or "A convolution layer, cell by cell"
+    plan = terms.plan
+    data = {
+        "kind": "layer",
+        "title": title,
+        "options": (
+            f"input {tuple(terms.input.shape)}, weights {tuple(terms.weights.shape)}, "
+            f"groups {terms.spec.groups}"
+            + (", transposed" if terms.spec.transposed else "")
+            + f"; output {tuple(output.shape)}"
+        ),
+        "output_shape": list(output.shape),
+        "group_in": int(plan.group_in),
+        "transposed": bool(terms.spec.transposed),
+        "biased": terms.bias is not None,
+        "cells": [[c.label, c.bias, [list(t) for t in c.terms], c.total] for c in cells],
+        "agrees": bool(terms.agrees),
+    }
+    return _document(title, data)
+
+
+def embedded(page: str, height: int | None = None) -> str:
+    """The page inside a sandboxed ``<iframe>`` (scripts only: no same-origin access, no
+    forms, no pop-ups), its whole text escaped into ``srcdoc``, for a notebook to show.
+
+    >>> embedded("<p>\\"hi\\" & bye</p>", 120)  # doctest: +ELLIPSIS
+    '<iframe srcdoc="&lt;p&gt;&quot;hi&quot; &amp; bye&lt;/p&gt;" sandbox="allow-scripts" ...'
+    """
+    tall = 640 if height is None else int(height)
+    return (
+        f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
+        f'style="width: 100%; height: {tall}px; border: 0" '
+        'title="convcli lesson" loading="lazy"></iframe>'
+    )
