@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -417,10 +417,17 @@ def delay_view(delay: Delay) -> View:
 
 
 def _page(explanations: Sequence[Explanation]) -> str:
-    """The interactive page of these explanations, embedded in an iframe."""
+    """The interactive page of these explanations in an iframe; past the page's size
+    limit, their tables, with the limit and what to do instead."""
     from convcli.render import page
 
-    return page.embedded(page.explanation_page(explanations))
+    try:
+        return page.embedded(page.explanation_page(explanations))
+    except page.PageTooLarge as error:
+        views = [explanation_view(explanation) for explanation in explanations]
+        advice = f"{error}; or convcli.explain(..., steps=(start, end))"
+        views[-1] = replace(views[-1], notes=(*views[-1].notes, advice))
+        return "\n".join(view_html(view) for view in views)
 
 
 _VIEWS: dict[str, Callable[[Any], View]] = {

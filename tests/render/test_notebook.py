@@ -316,3 +316,16 @@ def test_explanations_embed_the_interactive_page():
     one = walkthrough.correlation
     assert one._repr_html_() == page.embedded(page.explanation_page([one]))
     assert "<iframe" in one._repr_html_()
+
+
+def test_an_explanation_too_long_for_a_page_shows_its_table_and_the_limit(monkeypatch):
+    from convcli.render import page
+
+    monkeypatch.setattr(page, "PAGE_LIMIT", 1000)
+    walkthrough = convcli.explain(np.arange(40), H)
+    markup = walkthrough._repr_html_()
+    assert "<iframe" not in markup
+    assert markup.count('<div class="convcli-result">') == 2
+    assert "limit for a page" in markup and "steps=(start, end)" in markup
+    rows = html_rows(markup.split("</div>")[0] + "</div>")
+    np.testing.assert_array_equal(html_array(rows["g = f * h"][0]), walkthrough.convolution.output)
