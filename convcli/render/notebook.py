@@ -446,7 +446,7 @@ def render(value: object, kind: Kind) -> str:
 
     >>> from convcli.engine.core import compare
     >>> print(render(compare([2, 1, 3, 5, 4], [1, -1]), "text"))  # doctest: +ELLIPSIS
-    Comparison: convolution and correlation of f (5) with h (2)
+    Comparison: convolution and correlation of f (5 values) with h (2 values)
       options   padding valid (0:0) ... method direct
       signal f  [2, 1, 3, 5, 4]
       kernel h  [ 1, -1]
