@@ -338,7 +338,7 @@ def _layer_title(kind: str, plan: LayerPlan) -> str:
     transposed = "transposed " if plan.transposed else ""
     return (
         f"{kind}: a {transposed}layer from {plan.in_channels} to {plan.out_channels} channels "
-        f"in {plan.groups} group(s), kernel {'x'.join(map(str, plan.kernel_shape))}, "
+        f"in {plan.groups} group(s), kernel shape {plan.kernel_shape}, "
         f"batch {plan.batch}, output shape {plan.output_shape}"
     )
 
