@@ -129,13 +129,7 @@ class Explanation(Displayed):
         (array([-1,  1]), array([2, 1]), array([-2,  1]), -1)
         """
         geometry, prepared = self.geometry, self.setup
-        taps = np.indices(prepared.weights.shape)
-        padded_cells = tuple(
-            start * stride + tap * dilation
-            for start, stride, dilation, tap in zip(
-                position, geometry.stride, geometry.dilation, taps
-            )
-        )
+        padded_cells = tuple(cells[0] for cells in self._reads(np.array([position])))
         values = prepared.padded[padded_cells]
         before = np.array([pad[0] for pad in geometry.pads]).reshape((-1,) + (1,) * len(position))
         return Step(
@@ -147,6 +141,30 @@ class Explanation(Displayed):
             products=prepared.weights * values,
             total=_python_number(self.output[tuple(position)]),
         )
+
+    def _reads(self, positions: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per axis, the padded cell each kernel tap reads at each of ``positions`` (one
+        row each): arrays shaped (len(positions), *kernel shape)."""
+        geometry, weights = self.geometry, self.setup.weights
+        taps = np.indices(weights.shape)
+        column = (-1,) + (1,) * weights.ndim
+        return tuple(
+            positions[:, axis].reshape(column) * stride + taps[axis] * dilation
+            for axis, (stride, dilation) in enumerate(zip(geometry.stride, geometry.dilation))
+        )
+
+    def all_products(self) -> tuple[np.ndarray, np.ndarray]:
+        """The values and products of every step written out, at once (what :meth:`step`
+        gives one at a time): arrays shaped (steps, *kernel shape).
+
+        >>> values, products = explain([2, 1, 3, 5, 4], [1, -1], "convolution").all_products()
+        >>> products.tolist()
+        [[-2, 1], [-1, 3], [-3, 5], [-5, 4]]
+        """
+        chosen = np.array(self.steps, dtype=np.int64)
+        positions = np.stack(np.unravel_index(chosen, self.output.shape), axis=-1)
+        values = self.setup.padded[self._reads(positions.reshape(len(chosen), -1))]
+        return values, self.setup.weights * values
 
 
 def _slice_text(start: int | None, end: int | None) -> str:

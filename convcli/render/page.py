@@ -130,12 +130,11 @@ def _section(explanation: Explanation, names: dict[str, str] | None = None) -> d
     box = tuple(slice(o, o + n) for o, n in zip(origin, shape))
     padded = setup.padded[box]
     chosen = explanation.steps
-    products, totals, exact_totals = [], [], []
-    for position in explanation.positions():
-        step = explanation.step(position)
-        products.append(_texts(step.products))
-        totals.append(format_cell(step.total))
-        exact_totals.append(_exact(step.total))
+    _, all_products = explanation.all_products()
+    products = [_texts(step) for step in all_products]
+    outputs = explanation.output.reshape(-1)[chosen.start : chosen.stop].tolist()
+    totals = [format_cell(total) for total in outputs]
+    exact_totals = [_exact(total) for total in outputs]
     operation = explanation.operation
     slid = "flip(h)" if operation == "convolution" else "h"
     if operation == "correlation" and setup.kernel.dtype.kind == "c":

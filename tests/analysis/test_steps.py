@@ -482,6 +482,22 @@ def test_a_range_of_steps_is_that_slice_of_every_step(case: Case, data) -> None:
         assert chosen.step(position).total == explanation.step(position).total
 
 
+@settings(max_examples=40)
+@given(cases(ndim=2), st.data())
+def test_all_products_at_once_are_each_steps(case: Case, data) -> None:
+    """all_products() gives, for every step written out, what step() gives one at a time."""
+    explanation = explained(case)
+    start = data.draw(st.integers(0, explanation.count - 1))
+    chosen = explanation.only(start, data.draw(st.integers(start + 1, explanation.count)))
+    values, products = chosen.all_products()
+    assert len(values) == len(products) == len(chosen.steps)
+    for number, position in enumerate(chosen.positions()):
+        step = chosen.step(position)
+        np.testing.assert_array_equal(values[number], step.values)
+        np.testing.assert_array_equal(products[number], step.products)
+        assert products[number].dtype == step.products.dtype
+
+
 @pytest.mark.parametrize(("start", "end"), [(4, 5), (2, 2), (3, 1), (0, 9), (-1, 2)])
 def test_a_range_outside_the_steps_is_refused(start: int, end: int) -> None:
     explanation = explain([2, 1, 3, 5, 4], [1, -1], "convolution")

@@ -7,6 +7,8 @@
   const root = document.getElementById("lesson");
   // Cells drawn around the current window: at most this many per axis (the rest is not in the DOM).
   const MAX_COLUMNS = 41;
+  const MAX_GRID_COLUMNS = 15;
+  const MIN_COLUMNS = 5;
   const MAX_ROWS = 11;
   const LIST_ROWS = 21;
   const SPEEDS = [0.5, 1, 2, 4, 8, 30];
@@ -117,7 +119,7 @@
     const pairs = this.taps.map((tap, k) => {
       const [value] = this.cellText(reads[k]);
       const shown = this.isPadding(reads[k]) ? "[" + value + "]" : term(value);
-      return term(spec.weights.cells[k]) + "\u00b7" + shown;
+      return term(spec.weights.cells[k]) + "\u00d7" + shown;
     });
     return (
       name + " = " + pairs.join(" + ") + " = " + products.map(term).join(" + ") + " = " + spec.totals[t]
@@ -139,23 +141,21 @@
       this.sum.textContent = "";
       return;
     }
-    if (this.ndim === 1) {
-      const unmeasured = !this.cellWidth;
-      this.render1(t);
-      if (unmeasured && this.measure()) {
-        stage.textContent = "";
-        this.render1(t);
-      }
-    } else this.render2(t);
+    const draw = () => (this.ndim === 1 ? this.render1(t) : this.render2(t));
+    if (this.limit === undefined) this.limit = this.ndim === 1 ? MAX_COLUMNS : MAX_GRID_COLUMNS;
+    draw();
+    // Fewer cells while they overflow the section (long numbers, a narrow screen).
+    while (stage.scrollWidth > stage.clientWidth + 1 && this.limit > MIN_COLUMNS) {
+      this.limit -= 2;
+      stage.textContent = "";
+      draw();
+    }
     this.sum.textContent = this.sumText(t);
     if (this.spec.exact) this.sum.title = "exactly " + this.spec.exact[t];
   };
 
   Section.prototype.columns = function () {
-    // As many cells as fit the section's width, at most MAX_COLUMNS.
-    const width = this.node.clientWidth || 800;
-    const cell = this.cellWidth || 64;
-    return clamp(Math.floor((width - 120) / cell), 7, MAX_COLUMNS);
+    return this.limit;
   };
 
   Section.prototype.render1 = function (t) {
@@ -205,13 +205,6 @@
     add(this.stage, this.outputStrip(t));
   };
 
-  // The width of one drawn cell, so that later steps draw as many cells as fit.
-  Section.prototype.measure = function () {
-    const cell = this.stage.querySelector("tr.signal td:not(.more)");
-    if (cell && cell.offsetWidth) this.cellWidth = cell.offsetWidth;
-    return Boolean(this.cellWidth);
-  };
-
   // The outputs around the current one: those already worked out, the current one lit.
   Section.prototype.outputStrip = function (t) {
     const spec = this.spec;
@@ -244,7 +237,7 @@
     const last = reads[reads.length - 1];
     const tapAt = new Map(reads.map((cell, k) => [cell.join(","), k]));
     const ranges = [0, 1].map((axis) =>
-      visible(first[axis] - spec.origin[axis], last[axis] - spec.origin[axis], spec.padded.shape[axis], axis ? 15 : MAX_ROWS),
+      visible(first[axis] - spec.origin[axis], last[axis] - spec.origin[axis], spec.padded.shape[axis], axis ? this.columns() : MAX_ROWS),
     );
     const panes = el("div", { class: "panes" });
     const grid = el("table", { class: "grid signal", role: "presentation" });
@@ -269,8 +262,8 @@
       add(grid, row);
     }
     add(panes, pane(spec.names.signal + " (padded, around the window)", grid));
-    add(panes, pane(spec.names.slid, small(spec.weights.cells, spec.weights.shape, "kernel")));
-    add(panes, pane("products", small(spec.products[t], spec.weights.shape, "products")));
+    add(panes, pane(spec.names.slid, small(spec.weights.cells, spec.weights.shape, "kernel", "tap")));
+    add(panes, pane("products", small(spec.products[t], spec.weights.shape, "products", "tap")));
     add(panes, pane(spec.names.output, this.outputGrid(t)));
     add(this.stage, panes);
   };
@@ -279,11 +272,11 @@
     return add(el("figure", { class: "pane" }), el("figcaption", null, title), content);
   }
 
-  function small(cells, shape, cls) {
+  function small(cells, shape, cls, cellClass) {
     const grid = el("table", { class: "grid " + cls, role: "presentation" });
     for (let r = 0; r < shape[0]; r++) {
       const row = el("tr");
-      for (let c = 0; c < shape[1]; c++) add(row, el("td", { class: "tap" }, cells[r * shape[1] + c]));
+      for (let c = 0; c < shape[1]; c++) add(row, el("td", { class: cellClass }, cells[r * shape[1] + c]));
       add(grid, row);
     }
     return grid;
@@ -295,7 +288,7 @@
     const current = spec.first + t;
     const position = unravel(current, shape);
     const rows = visible(position[0], position[0], shape[0], MAX_ROWS);
-    const cols = visible(position[1], position[1], shape[1], 9);
+    const cols = visible(position[1], position[1], shape[1], Math.min(9, this.columns()));
     const grid = el("table", { class: "grid output", role: "presentation" });
     for (let r = rows[0]; r < rows[0] + rows[1]; r++) {
       const row = el("tr");
@@ -486,7 +479,7 @@
       for (const text of grid.cells) add(strip, el("span", { class: "num" }, text));
       return strip;
     }
-    return small(grid.cells, grid.shape, "array");
+    return small(grid.cells, grid.shape, "matrix", "num");
   }
 
   function header() {
@@ -551,7 +544,12 @@
   let resized = null;
   window.addEventListener("resize", () => {
     clearTimeout(resized);
-    resized = setTimeout(() => steppers.forEach((s) => s.go(s.t)), 100);
+    resized = setTimeout(() => {
+      for (const stepper of steppers) {
+        for (const section of stepper.sections) section.limit = undefined;
+        stepper.go(stepper.t);
+      }
+    }, 100);
   });
   window.convcliLesson = { steppers: steppers, layOutForPrint: layOutForPrint };
 })();

@@ -1,0 +1,274 @@
+"""The lesson page's data against the engine: every number the page shows is the engine's,
+as format_cell displays it, and the page's index arithmetic finds the cells each step reads.
+
+tests/render/test_page_browser.py drives the page itself in Chromium.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import numpy as np
+import pytest
+
+from convcli.analysis.gradients import backward_pass
+from convcli.analysis.layers import layer_terms
+from convcli.analysis.steps import Explanation, explain
+from convcli.errors import ConvcliError
+from convcli.options import Options
+from convcli.render import page as render_page
+from convcli.render.page import (
+    PageTooLarge,
+    backward_page,
+    embedded,
+    explanation_page,
+    layer_page,
+    page_estimate,
+)
+from convcli.render.tables import display_options, format_cell
+from tests.reference import reference_convolve, reference_correlate
+
+F, H, H2 = [2, 1, 3, 5, 4], [1, -1], [-1, 2, -1]
+BOTH = ("convolution", "correlation")
+DATA = re.compile(r'<script type="application/json" id="convcli-data">(.*?)</script>', re.S)
+
+
+def page_data(page: str) -> dict:
+    """The JSON a page embeds for its script."""
+    found = DATA.findall(page)
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+def explanations(signal: object, kernel: object, options: Options = Options()) -> list:
+    return [explain(signal, kernel, operation, options) for operation in BOTH]
+
+
+def reads(section: dict, position: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The page script's index arithmetic, in Python: the cells of the embedded box that
+    each kernel tap reads at ``position``."""
+    taps = np.ndindex(tuple(section["weights"]["shape"]))
+    return [
+        tuple(
+            p * s + k * d - o
+            for p, s, k, d, o in zip(
+                position, section["stride"], tap, section["dilation"], section["origin"]
+            )
+        )
+        for tap in taps
+    ]
+
+
+def assert_section_is_the_engines(section: dict, explanation: Explanation) -> None:
+    """Each step's products and total as displayed, and the cells the page lights up hold
+    the values the step multiplies."""
+    box = np.array(section["padded"]["cells"], dtype=object).reshape(section["padded"]["shape"])
+    assert section["first"] == explanation.steps.start
+    assert section["weights"]["cells"] == [format_cell(v) for v in explanation.setup.weights.flat]
+    positions = list(explanation.positions())
+    assert len(section["totals"]) == len(positions) == len(section["products"])
+    for number, position in enumerate(positions):
+        step = explanation.step(position)
+        assert section["totals"][number] == format_cell(step.total)
+        assert section["products"][number] == [format_cell(v) for v in step.products.flat]
+        shown = [box[cell] for cell in reads(section, position)]
+        assert shown == [format_cell(v) for v in step.values.flat]
+
+
+@pytest.mark.parametrize(
+    ("signal", "kernel", "options"),
+    [
+        (F, H, Options()),
+        (F, H2, Options.parse(padding="full")),
+        (F, H2, Options.parse(padding="same", pad_mode="reflect")),
+        (list(range(11)), [1, 2, 0], Options.parse(padding=3, stride=2, dilation=2)),
+        (F, [1j, 2], Options.parse(padding="full", pad_mode="circular")),
+        (F, H2, Options.parse(padding=2, pad_mode="constant", pad_value=7)),
+        (F, H2, Options.parse(padding="1:2", pad_mode="symmetric")),
+        (F, H2, Options.parse(padding=2, pad_mode="replicate")),
+        (np.arange(20).reshape(4, 5), [[1, 0], [0, -1]], Options.parse(padding="same")),
+        (np.arange(30.0).reshape(5, 6) / 7, np.ones((2, 3)), Options.parse(padding=1, stride=2)),
+    ],
+)
+def test_every_number_on_the_page_is_the_engines(signal, kernel, options):
+    chosen = explanations(signal, kernel, options)
+    data = page_data(explanation_page(chosen))
+    sections = data["steppers"][0]["sections"]
+    assert [section["operation"] for section in sections] == list(BOTH)
+    for section, explanation in zip(sections, chosen):
+        assert_section_is_the_engines(section, explanation)
+
+
+def test_the_totals_are_the_independent_reference():
+    chosen = explanations(F, H2, Options.parse(padding="full"))
+    sections = page_data(explanation_page(chosen))["steppers"][0]["sections"]
+    for section, reference in zip(sections, (reference_convolve, reference_correlate)):
+        assert section["totals"] == [format_cell(v) for v in reference(F, H2, padding="full")]
+
+
+def test_a_range_of_steps_embeds_only_those_steps_and_the_cells_they_read():
+    signal = list(range(1000))
+    whole = explanations(signal, H2)
+    part = [explanation.only(300, 310) for explanation in whole]
+    section = page_data(explanation_page(part))["steppers"][0]["sections"][0]
+    assert section["first"] == 300
+    assert len(section["totals"]) == 10
+    assert section["padded"]["shape"] == [12]  # ten windows of three cells, one apart
+    assert_section_is_the_engines(section, part[0])
+    data_size = [len(DATA.findall(explanation_page(chosen))[0]) for chosen in (part, whole)]
+    assert data_size[0] < data_size[1] / 20
+
+
+def test_numbers_follow_the_display_digits_with_exact_text_beside_them():
+    chosen = explanations([1 / 3, 2 / 3, 1.0], [1.0, 1 / 7])
+    with display_options(digits=3):
+        section = page_data(explanation_page(chosen))["steppers"][0]["sections"][0]
+    assert section["totals"][0] == f"{chosen[0].output[0]:.3g}"
+    assert section["exact"][0] == repr(float(chosen[0].output[0]))
+    assert section["padded"]["exact"][0] == repr(1 / 3)
+
+
+def test_integers_carry_no_exact_text():
+    section = page_data(explanation_page(explanations(F, H)))["steppers"][0]["sections"][0]
+    assert section["exact"] is None
+    assert section["padded"]["exact"] is None
+
+
+@pytest.mark.parametrize(
+    ("kernel", "kind"),
+    [(H, "antisymmetric"), (H2, "symmetric"), ([1, 2], "none"), ([1j, 1j], "antisymmetric")],
+)
+def test_the_verdict_is_compares(kernel, kind):
+    from convcli.engine.core import compare
+
+    verdict = page_data(explanation_page(explanations(F, kernel)))["verdict"]
+    assert verdict["kind"] == kind == compare(F, kernel).kernel_symmetry
+    assert kind.split()[0] in verdict["line"] or kind == "none"
+    assert "flip(h)" in verdict["why"]
+
+
+def test_a_complex_kernel_is_compared_with_its_conjugate():
+    verdict = page_data(explanation_page(explanations(F, [1j, 1j])))["verdict"]
+    assert "conj(h)" in verdict["line"]
+    assert "conj(h) = [0-1j, 0-1j]" in verdict["why"]
+
+
+def test_compares_relation_joins_the_verdict():
+    from convcli.engine.core import compare
+
+    data = page_data(explanation_page(explanations(F, H), comparison=compare(F, H)))
+    assert (
+        data["verdict"]["relation"] == "The results are negatives of each other at all 4 positions."
+    )
+
+
+def test_no_input_can_close_the_script_or_inject_markup():
+    title = '</script><script>alert("x")</script> & <b>'
+    page = explanation_page(explanations(F, H), title=title)
+    assert "<script>alert" not in page
+    assert page.count("</script>") == 2  # the data's and the script's own
+    assert f"<title>{html.escape(title)}</title>" in page
+    assert page_data(page)["title"] == title
+    script = DATA.findall(page)[0]
+    assert not set("<>&") & set(script)
+
+
+def test_the_page_is_self_contained():
+    page = explanation_page(explanations(F, H))
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page, re.I)
+    assert "@import" not in page
+    assert "default-src 'none'" in page  # the browser itself refuses any request
+
+
+@pytest.mark.parametrize("kernel", [H, H2])
+def test_the_classic_pages_are_small(kernel):
+    assert len(explanation_page(explanations(F, kernel)).encode()) <= 200_000
+
+
+@pytest.mark.parametrize(
+    ("signal", "kernel", "options"),
+    [
+        (F, H, Options()),
+        (np.arange(10_002), [1, 2, 1], Options()),
+        (np.random.default_rng(1).normal(size=5000), [0.25, 0.5, 0.25], Options()),
+        (np.arange(2000) + 1j, [1j, 2], Options.parse(padding="same")),
+        (np.random.default_rng(2).normal(size=(40, 40)), np.ones((5, 5)), Options()),
+    ],
+)
+def test_the_estimate_is_a_near_upper_bound(signal, kernel, options):
+    chosen = explanations(signal, kernel, options)
+    size = len(explanation_page(chosen).encode())
+    assert size <= page_estimate(chosen) <= 2 * size
+
+
+def test_a_page_over_the_limit_is_refused_before_it_is_built(monkeypatch):
+    chosen = explanations(np.arange(3000), H2)
+    monkeypatch.setattr(render_page, "PAGE_LIMIT", page_estimate(chosen) - 1)
+    with pytest.raises(PageTooLarge, match=r"over the .* limit for a page; explain a range"):
+        explanation_page(chosen)
+    explanation_page([explanation.only(0, 100) for explanation in chosen])
+
+
+def test_three_axes_are_refused():
+    with pytest.raises(ConvcliError, match="1-D and 2-D"):
+        explanation_page([explain(np.ones((3, 3, 3)), np.ones((2, 2, 2)), "convolution")])
+
+
+def test_embedded_escapes_the_whole_page_into_a_sandboxed_frame():
+    page = explanation_page(explanations(F, H))
+    frame = embedded(page, 500)
+    srcdoc = re.fullmatch(
+        r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts" [^<>]*></iframe>', frame
+    )
+    assert srcdoc is not None
+    assert html.unescape(srcdoc.group(1)) == page
+    assert "height: 500px" in frame
+    assert "allow-same-origin" not in frame
+
+
+@pytest.mark.parametrize(
+    ("forward", "options", "grad"),
+    [
+        ("corr", Options(), None),
+        ("conv", Options.parse(padding=1), [1, 2, 3, 4, 5, 6, 7]),
+        ("corr", Options.parse(stride=2, dilation=2, padding=2), None),
+    ],
+)
+def test_the_backward_page_steps_through_the_gradients(forward, options, grad):
+    signal, kernel = [2, 1, 3, 5, 4, 6, 7], [1, -1, 2]
+    gradients = backward_pass(signal, kernel, grad, forward, options)
+    data = page_data(backward_page(gradients))
+    forward_section, input_section, kernel_section = (
+        stepper["sections"][0] for stepper in data["steppers"]
+    )
+    assert forward_section["totals"] == [format_cell(v) for v in gradients.output]
+    # dL/dp, cropped by the padding, is dL/dx (zero padding drops the padded cells)
+    grad_padded = input_section["totals"]
+    before = gradients.geometry.pads[0][0]
+    assert grad_padded[before : before + len(signal)] == [
+        format_cell(v) for v in gradients.grad_signal
+    ]
+    grad_kernel = kernel_section["totals"]
+    if forward == "conv":
+        grad_kernel = grad_kernel[::-1]
+    assert grad_kernel == [format_cell(v) for v in gradients.grad_kernel]
+    assert data["steppers"][1]["result"]["cells"] == [format_cell(v) for v in gradients.grad_signal]
+
+
+def test_the_layer_page_writes_each_cell_as_its_bias_and_channel_sums():
+    terms = layer_terms(
+        [[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]], [[2, 0], [0, 1]]], [10, -1]
+    )
+    data = page_data(layer_page(terms))
+    cells = data["cells"]
+    assert len(cells) == terms.output.size
+    for (label, bias, parts, total), cell in zip(cells, np.ndindex(terms.output.shape)):
+        assert label == ",".join(map(str, cell))
+        assert bias == format_cell(terms.bias[cell[1]])
+        assert [part[1] for part in parts] == [
+            format_cell(v) for v in terms.terms[cell[0], cell[1], :, cell[2]]
+        ]
+        assert total == format_cell(terms.output[cell])
+    assert data["agrees"] is True

@@ -1,0 +1,436 @@
+"""The lesson page in a real browser: Debian's headless Chromium, driven by selenium.
+
+Each test loads a page from a file:// URL, presses its controls (buttons, slider, keys),
+reads what it shows and compares it with the engine's numbers; after each test, no request
+may have left the page and the console must hold no error. One browser serves the whole
+session. Screenshots go to a temporary folder (printed at the end of the session) to be
+looked at. Skipped, saying what is missing, without selenium, Chromium or chromedriver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convcli.analysis.gradients import backward_pass
+from convcli.analysis.layers import layer_terms
+from convcli.analysis.steps import Explanation, explain
+from convcli.engine.core import compute
+from convcli.engine.geometry import spread_by
+from convcli.options import Options
+from convcli.render.page import backward_page, explanation_page, layer_page
+from convcli.render.tables import format_cell
+
+CHROMIUM = os.environ.get("CONVCLI_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CONVCLI_CHROMEDRIVER", "/usr/bin/chromedriver")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+F, H, H2 = [2, 1, 3, 5, 4], [1, -1], [-1, 2, -1]
+BOTH = ("convolution", "correlation")
+#: What one step shows, read in one round trip: per section the lit signal cells, the
+#: kernel as aligned, the products, the sum line and the current output.
+READ_STEP = """
+const stepper = arguments[0] == null ? document.querySelector('.stepper')
+  : document.querySelectorAll('.stepper')[arguments[0]];
+const texts = (root, selector) => Array.from(root.querySelectorAll(selector), n => n.textContent);
+return {
+  counter: stepper.querySelector('.counter').textContent,
+  status: stepper.querySelector('.status').textContent,
+  slider: stepper.querySelector('.slider').value,
+  sections: Array.from(stepper.querySelectorAll('.op'), op => ({
+    signal: texts(op, 'tr.signal td.tap, .grid.signal td.tap'),
+    padding: texts(op, 'tr.signal td.tap.pad, .grid.signal td.tap.pad'),
+    kernel: texts(op, 'tr.kernel td.tap, .grid.kernel td'),
+    products: texts(op, 'tr.products td.tap, .grid.products td'),
+    sum: op.querySelector('.sum').textContent,
+    current: texts(op, 'td.current'),
+  })),
+};
+"""
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="convcli-page-shots-"))
+    yield folder
+    print(f"\npage screenshots: {folder}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    for path, what in ((CHROMIUM, "Chromium"), (CHROMEDRIVER, "chromedriver")):
+        if not os.access(path, os.X_OK):
+            pytest.skip(
+                f"{what} is not installed at {path} (apt-get install chromium chromium-driver)"
+            )
+    from selenium.webdriver.chrome.options import Options as ChromeOptions
+    from selenium.webdriver.chrome.service import Service
+
+    options = ChromeOptions()
+    options.binary_location = (
+        CHROMIUM  # with the driver's path too: selenium-manager downloads nothing
+    )
+    for flag in FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.TemporaryDirectory(prefix="convcli-chromium-")
+    options.add_argument(f"--user-data-dir={profile.name}")
+    options.add_argument("--window-size=1280,900")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        profile.cleanup()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    """Open an HTML page from a file:// URL; afterwards check that it made no request but
+    for file: and data: URLs and logged no error."""
+    browser.get_log("browser"), browser.get_log("performance")  # drain the last test's
+    media(browser)
+
+    def open_page(text: str, name: str = "lesson.html") -> object:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        browser.get(path.as_uri())
+        return browser
+
+    yield open_page
+    messages = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
+    # the requests of the page's document (not the browser's own chrome:// pages)
+    urls = [
+        message["params"]["request"]["url"]
+        for message in messages
+        if message["method"] == "Network.requestWillBeSent"
+        and message["params"].get("documentURL", "").startswith("file:")
+    ]
+    assert urls, "the performance log saw no request at all (not even the page's file)"
+    assert all(url.startswith(("file:", "data:")) for url in urls), urls
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+
+
+def media(
+    browser, scheme: str = "light", kind: str = "screen", size: tuple[int, int] | None = None
+):
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"media": kind, "features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    )
+    if size is None:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    else:
+        width, height = size
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+
+
+def press(browser, key: str) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(browser).send_keys(key).perform()
+
+
+def click(browser, selector: str, stepper: int = 0) -> None:
+    browser.find_elements("css selector", ".stepper")[stepper].find_element(
+        "css selector", selector
+    ).click()
+
+
+def shown(browser, stepper: int | None = None) -> dict:
+    return browser.execute_script(READ_STEP, stepper)
+
+
+def explanations(signal: object, kernel: object, options: Options = Options()) -> list:
+    return [explain(signal, kernel, operation, options) for operation in BOTH]
+
+
+def assert_step(view: dict, chosen: list[Explanation], number: int) -> None:
+    """What the page shows at step ``number`` (counted from the first step written out) is
+    what the engine computes there."""
+    for section, explanation in zip(view["sections"], chosen):
+        position = list(explanation.positions())[number]
+        step = explanation.step(position)
+        total = format_cell(step.total)
+        assert section["signal"] == [format_cell(v) for v in step.values.flat]
+        assert len(section["padding"]) == int(step.padding.sum())
+        assert section["kernel"] == [format_cell(v) for v in step.weights.flat]
+        assert section["products"] == [format_cell(v) for v in step.products.flat]
+        assert section["sum"].endswith(f"= {total}")
+        assert section["current"] == [total]
+        assert f"{position[0]}" in section["sum"].split("]")[0]
+    assert view["counter"].startswith(f"Step {number + 1} of {len(list(chosen[0].positions()))}")
+    assert view["status"].startswith(view["counter"])
+    assert int(view["slider"]) == number
+
+
+def test_the_worked_example_steps_by_buttons_keys_and_slider(page, screenshots):
+    chosen = explanations(F, H)
+    browser = page(explanation_page(chosen))
+    assert_step(shown(browser), chosen, 0)
+    click(browser, "button.next")
+    assert_step(shown(browser), chosen, 1)
+    browser.save_screenshot(str(screenshots / "worked-example.png"))
+    press(browser, "\ue014")  # right arrow (the focus is on the page, not a field)
+    assert_step(shown(browser), chosen, 2)
+    press(browser, "\ue012")  # left arrow
+    assert_step(shown(browser), chosen, 1)
+    press(browser, "\ue010")  # End
+    assert_step(shown(browser), chosen, 3)
+    assert browser.find_element("css selector", "button.next").get_attribute("disabled")
+    press(browser, "\ue011")  # Home
+    assert_step(shown(browser), chosen, 0)
+    click(browser, "button.last")
+    click(browser, "button.back")
+    assert_step(shown(browser), chosen, 2)
+    click(browser, "button.first")
+    assert_step(shown(browser), chosen, 0)
+    slider = browser.find_element("css selector", ".slider")
+    slider.send_keys("\ue014")  # the slider's own arrow keys move it, and the steps with it
+    assert_step(shown(browser), chosen, 1)
+    browser.execute_script(
+        "arguments[0].value = 3; arguments[0].dispatchEvent(new Event('input'))", slider
+    )
+    assert_step(shown(browser), chosen, 3)
+
+
+def test_every_control_has_a_name_and_the_step_is_announced(page):
+    browser = page(explanation_page(explanations(F, H2)))
+    unnamed = browser.execute_script(
+        "return Array.from(document.querySelectorAll('button, input, select'))"
+        ".filter(n => !(n.getAttribute('aria-label') || '').trim()).map(n => n.outerHTML)"
+    )
+    assert unnamed == []
+    status = browser.find_element("css selector", ".status")
+    assert status.get_attribute("aria-live") == "polite"
+    click(browser, "button.next")
+    assert status.get_attribute("textContent").startswith(
+        "Step 2 of 3: g[1] = (-1)\u00d71 + 2\u00d73 + (-1)\u00d75 = "
+    )
+
+
+def test_play_runs_to_the_end_and_space_pauses(page):
+    chosen = explanations(list(range(12)), H2)
+    browser = page(explanation_page(chosen))
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element("css selector", "select")).select_by_value("30")
+    play = browser.find_element("css selector", "button.play")
+    browser.execute_script("document.activeElement.blur()")  # a focused list takes its own keys
+    press(browser, " ")
+    assert play.get_attribute("aria-pressed") == "true"
+    deadline = time.monotonic() + 5
+    while play.get_attribute("aria-pressed") == "true" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert play.get_attribute("aria-pressed") == "false"  # stopped by itself at the end
+    assert_step(shown(browser), chosen, 9)
+    press(browser, " ")  # from the end, play starts over
+    press(browser, " ")
+    paused_at = int(shown(browser)["slider"])
+    time.sleep(0.2)
+    assert int(shown(browser)["slider"]) == paused_at < 9
+    assert play.get_attribute("aria-pressed") == "false"
+
+
+@pytest.mark.parametrize(
+    ("name", "signal", "kernel", "options"),
+    [
+        (
+            "stride-dilation",
+            list(range(11)),
+            [1, 2, 0],
+            Options.parse(padding=3, stride=2, dilation=2),
+        ),
+        ("reflect", F, H2, Options.parse(padding="same", pad_mode="reflect")),
+        ("symmetric", F, H2, Options.parse(padding="1:2", pad_mode="symmetric")),
+        ("replicate", F, H2, Options.parse(padding=2, pad_mode="replicate")),
+        ("circular", F, H2, Options.parse(padding="full", pad_mode="circular")),
+        ("constant", F, H2, Options.parse(padding=2, pad_mode="constant", pad_value=7)),
+        ("complex", [1 + 1j, 2, 3 - 1j, 4, 5], [1j, 2], Options.parse(padding="full")),
+        ("floats", [0.1, 0.2, 0.3, 1 / 3], [1 / 7, 2.5], Options.parse(padding="same")),
+        ("2-D", np.arange(20).reshape(4, 5), [[1, 0], [0, -1]], Options.parse(padding="same")),
+        (
+            "2-D strided",
+            np.arange(42).reshape(6, 7),
+            [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
+            Options.parse(padding=1, stride=2, pad_mode="reflect"),
+        ),
+    ],
+)
+def test_every_step_shows_the_engines_numbers(page, screenshots, name, signal, kernel, options):
+    chosen = explanations(signal, kernel, options)
+    browser = page(explanation_page(chosen))
+    count = chosen[0].count
+    for number in range(count):
+        if number:
+            press(browser, "\ue014")
+        assert_step(shown(browser), chosen, number)
+    browser.save_screenshot(str(screenshots / f"{name}.png"))
+
+
+def test_a_range_of_steps_is_what_the_page_steps_through(page):
+    chosen = [explanation.only(40, 45) for explanation in explanations(list(range(100)), H2)]
+    browser = page(explanation_page(chosen))
+    view = shown(browser)
+    assert view["counter"] == "Step 1 of 5 (step 40)"
+    assert_step(view, chosen, 0)
+    press(browser, "\ue010")
+    assert_step(shown(browser), chosen, 4)
+
+
+def test_the_backward_page_steps_each_gradient_apart(page, screenshots):
+    gradients = backward_pass(
+        [2, 1, 3, 5, 4, 6, 7], [1, -1, 2], None, "corr", Options.parse(stride=2, padding=1)
+    )
+    browser = page(backward_page(gradients))
+    assert len(browser.find_elements("css selector", ".stepper")) == 3
+    click(browser, "button.last", stepper=1)  # dL/dp, the last cell
+    full = compute(
+        spread_by(gradients.upstream, (2,)),
+        gradients.kernel,
+        "convolution",
+        Options(padding="full"),
+    )
+    assert shown(browser, 1)["sections"][0]["current"] == [format_cell(full.values[-1])]
+    press(browser, "\ue011")  # Home: the keys follow the stepper last used
+    assert shown(browser, 1)["slider"] == "0"
+    assert shown(browser, 0)["slider"] == "0"
+    click(browser, "button.last", stepper=2)
+    grad_w = [format_cell(v) for v in gradients.grad_kernel]
+    assert shown(browser, 2)["sections"][0]["current"] == [grad_w[-1]]
+    result = browser.find_elements("css selector", ".result")[1]
+    assert [n.text for n in result.find_elements("css selector", ".num")] == grad_w
+    browser.save_screenshot(str(screenshots / "backward.png"))
+
+
+def test_the_layer_page_shows_each_cell_as_its_sum(page, screenshots):
+    terms = layer_terms(
+        [[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]], [[2, 0], [0, 1]]], [10, -1]
+    )
+    browser = page(layer_page(terms))
+    for number, cell in enumerate(np.ndindex(terms.output.shape)):
+        if number:
+            press(browser, "\ue014")
+        values = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.terms td'), n => n.textContent)"
+        )
+        window_sums = [format_cell(v) for v in terms.terms[cell[0], cell[1], :, cell[2]]]
+        assert values == [
+            format_cell(terms.bias[cell[1]]),
+            *window_sums,
+            format_cell(terms.output[cell]),
+        ]
+    browser.save_screenshot(str(screenshots / "layer.png"))
+
+
+def _luminance(colour: str) -> float:
+    red, green, blue = (int(part) / 255 for part in re.findall(r"\d+", colour)[:3])
+    linear = [
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(foreground: str, background: str) -> float:
+    light, dark = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_projector_size_large_type_and_contrast_in_both_schemes(page, browser, screenshots, scheme):
+    open_page = page
+    open_page(explanation_page(explanations(F, H)))
+    media(browser, scheme, size=(1280, 720))
+    browser.refresh()
+    click(browser, "button.next")
+    styles = browser.execute_script(
+        """
+        const style = (selector) => getComputedStyle(document.querySelector(selector));
+        return {
+          body: [style('body').color, style('body').backgroundColor],
+          current: [style('td.current').color, style('td.current').backgroundColor],
+          sum: parseFloat(style('.sum').fontSize),
+          cell: parseFloat(style('tr.signal td').fontSize),
+          overflow: document.documentElement.scrollWidth - window.innerWidth,
+          controls: document.querySelector('.controls').getBoundingClientRect().bottom,
+        };
+        """
+    )
+    assert (_luminance(styles["body"][1]) > 0.5) == (scheme == "light")
+    assert _contrast(*styles["body"]) >= 7
+    assert _contrast(*styles["current"]) >= 4.5
+    assert styles["sum"] >= 18 and styles["cell"] >= 18  # readable from the back of a room
+    assert styles["overflow"] <= 0  # no sideways scrolling
+    assert styles["controls"] <= 720  # the controls on the first screen
+    browser.save_screenshot(str(screenshots / f"projector-{scheme}.png"))
+
+
+def test_printing_lays_out_every_step(page, browser, screenshots):
+    chosen = explanations(F, H2)
+    open_page = page
+    open_page(explanation_page(chosen))
+    media(browser, kind="print")
+    browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    lines = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#print li'), n => n.textContent)"
+    )
+    assert len(lines) == sum(explanation.count for explanation in chosen)
+    totals = [format_cell(v) for explanation in chosen for v in explanation.output]
+    assert [line.rsplit("= ", 1)[1] for line in lines] == totals
+    hidden = browser.execute_script(
+        "return [getComputedStyle(document.querySelector('.controls')).display,"
+        " document.querySelector('#print').getBoundingClientRect().height]"
+    )
+    assert hidden[0] == "none" and hidden[1] > 0
+    browser.save_screenshot(str(screenshots / "print.png"))
+    browser.execute_script("window.dispatchEvent(new Event('afterprint'))")
+
+
+def test_ten_thousand_steps_step_without_lag(page):
+    chosen = explanations(np.arange(10_002) % 97, H2)
+    browser = page(explanation_page(chosen))
+    timing = browser.execute_script(
+        """
+        const times = [];
+        const key = (name) => document.dispatchEvent(new KeyboardEvent('keydown', {key: name, bubbles: true}));
+        key('End');
+        for (let i = 0; i < 200; i++) {
+          const start = performance.now();
+          key(i % 2 ? 'ArrowRight' : 'ArrowLeft');
+          document.body.offsetHeight;  // lay the step out, as the screen would
+          times.push(performance.now() - start);
+        }
+        const slider = document.querySelector('.slider');
+        const start = performance.now();
+        slider.value = 5000;
+        slider.dispatchEvent(new Event('input'));
+        document.body.offsetHeight;
+        times.sort((a, b) => a - b);
+        return {median: times[100], worst: times[199], jump: performance.now() - start,
+                nodes: document.getElementsByTagName('*').length};
+        """
+    )
+    assert timing["median"] < 16 and timing["worst"] < 100 and timing["jump"] < 100, timing
+    assert timing["nodes"] < 1500, timing  # only the cells around the window are drawn
+    assert_step(shown(browser), chosen, 5000)
