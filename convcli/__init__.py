@@ -3,6 +3,9 @@
 >>> from convcli import convolve, correlate
 >>> convolve([2, 1, 3, 5, 4], [1, -1]), correlate([2, 1, 3, 5, 4], [1, -1])
 (array([-1,  2,  2, -1]), array([ 1, -2, -2,  1]))
+>>> from convcli import explain
+>>> explain([2, 1, 3, 5, 4], "diff").convolution.step((0,)).products  # -1*2 + 1*1
+array([-2,  1])
 """
 
 from __future__ import annotations

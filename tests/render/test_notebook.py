@@ -329,3 +329,24 @@ def test_an_explanation_too_long_for_a_page_shows_its_table_and_the_limit(monkey
     assert "limit for a page" in markup and "steps=(start, end)" in markup
     rows = html_rows(markup.split("</div>")[0] + "</div>")
     np.testing.assert_array_equal(html_array(rows["g = f * h"][0]), walkthrough.convolution.output)
+
+
+@pytest.mark.parametrize(
+    ("signal", "kernel", "options"),
+    [
+        ([2**70, 1, 3], [1, -1], {}),
+        ([np.nan, 1, np.inf, 2], [1.5, 2], {}),
+        ([1 + 2j, 3], [1j], {"padding": "full"}),
+        (np.arange(24).reshape(2, 3, 4), "box:2", {}),
+        ([1, 2, 3], [1, 1], {"convention": "torch"}),
+    ],
+)
+def test_unusual_values_display_exactly(signal, kernel, options):
+    comparison = convcli.compare(signal, kernel, **options)
+    text = repr(comparison)
+    assert "not drawn" not in text
+    if comparison.convolution.dtype.kind in "iO":  # exact integers read back exactly
+        convolution, correlation = cells(text, "output", COLUMNS)
+        assert convolution.tolist() == comparison.convolution.tolist()
+        assert correlation.tolist() == comparison.correlation.tolist()
+    ET.fromstring(comparison._repr_html_())
