@@ -37,10 +37,23 @@ if TYPE_CHECKING:
     from convcli.analysis.xcorr import Delay
     from convcli.engine.core import Comparison, Result
 
-__all__ = ["Row", "View", "array_text", "left_out", "render", "view_html", "view_text"]
+__all__ = [
+    "FRAME_HEIGHTS",
+    "SHOWN_STEPS",
+    "Row",
+    "View",
+    "array_text",
+    "left_out",
+    "render",
+    "step_text",
+    "view_html",
+    "view_text",
+]
 
 #: Steps an explanation's text writes out before it leaves out the middle ones.
 SHOWN_STEPS = 10
+#: The frame's height for a 1-D lesson and for one in 2 or more dimensions.
+FRAME_HEIGHTS = (860, 1100)
 _NAMES = {"convolution": "g", "correlation": "r"}
 _SIGNS = {"convolution": "f * h", "correlation": "f \u22c6 h"}
 _LEFT = "text-align:left"
@@ -416,13 +429,19 @@ def delay_view(delay: Delay) -> View:
     )
 
 
+def _frame_height(explanations: Sequence[Explanation]) -> int:
+    """Pixels that show a 1-D lesson whole (the page is about 750 to 850 tall) and most of a
+    2-D one, whose frame scrolls past that."""
+    return FRAME_HEIGHTS[explanations[0].output.ndim > 1]
+
+
 def _page(explanations: Sequence[Explanation]) -> str:
     """The interactive page of these explanations in an iframe; past the page's size
     limit, their tables, with the limit and what to do instead."""
     from convcli.render import page
 
     try:
-        return page.embedded(page.explanation_page(explanations))
+        return page.embedded(page.explanation_page(explanations), _frame_height(explanations))
     except page.PageTooLarge as error:
         views = [explanation_view(explanation) for explanation in explanations]
         advice = f"{error}; or convcli.explain(..., steps=(start, end))"

@@ -311,10 +311,12 @@ def test_explanations_embed_the_interactive_page():
 
     walkthrough = convcli.explain(F, H)
     assert walkthrough._repr_html_() == page.embedded(
-        page.explanation_page(list(walkthrough.explanations))
+        page.explanation_page(list(walkthrough.explanations)), 860
     )
     one = walkthrough.correlation
-    assert one._repr_html_() == page.embedded(page.explanation_page([one]))
+    assert one._repr_html_() == page.embedded(page.explanation_page([one]), 860)
+    flat = convcli.explain([[1, 2], [3, 4]], [[1]]).convolution
+    assert "height: 1100px" in flat._repr_html_()
     assert "<iframe" in one._repr_html_()
 
 
