@@ -16,7 +16,7 @@ import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -474,14 +474,15 @@ def render(value: object, kind: Kind) -> str:
                 correlation f ⋆ h: [ 1, -2, -2,  1]
       verdict   antisymmetric kernel: flip(h) = -h, ...
     """
+    # By class name, so that showing a Comparison imports no analysis module.
     names = [cls.__name__ for cls in type(value).__mro__ if cls.__module__.startswith("convcli.")]
     if "Walkthrough" in names:
-        walkthrough: Walkthrough = value  # type: ignore[assignment]
+        walkthrough = cast("Walkthrough", value)
         if kind == "html":
             return _page(walkthrough.explanations)
         return walkthrough_text(walkthrough)
     if "Explanation" in names and kind == "html":
-        return _page([value])  # type: ignore[list-item]
+        return _page([cast("Explanation", value)])
     for name in names:
         if name in _VIEWS:
             view = _VIEWS[name](value)
