@@ -35,8 +35,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class Step:
+@dataclass(frozen=True, eq=False, repr=False)
+class Step(Displayed):
     """One output as a sum of products: ``total = sum(weights * values)``.
 
     ``cells`` gives, for each kernel tap, the signal index it reads (an index
@@ -265,8 +265,8 @@ class CellTerm:
     total: object
 
 
-@dataclass(frozen=True, eq=False)
-class LayerCell:
+@dataclass(frozen=True, eq=False, repr=False)
+class LayerCell(Displayed):
     """One output cell of a layer as its sum: the bias plus one :class:`CellTerm` per input
     channel of its group. ``cell`` indexes the output as the layer returns it; ``value`` is
     the sum written out, ``layer_value`` what the layer computed there, and ``agrees``

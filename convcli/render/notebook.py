@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward
     from convcli.analysis.layer_gradients import LayerBackward
     from convcli.analysis.layers import LayerPlan, LayerTerms
-    from convcli.analysis.steps import Explanation, Step, Walkthrough
+    from convcli.analysis.steps import Explanation, LayerCell, Step, Walkthrough
     from convcli.analysis.xcorr import Delay
     from convcli.engine.core import Comparison, Result
 
@@ -429,6 +429,33 @@ def delay_view(delay: Delay) -> View:
     )
 
 
+def step_view(step: Step) -> View:
+    """One output as its sum: the cells the window reads, the values there, the kernel as
+    slid and the products."""
+    one_axis = step.cells.shape[-1] == 1  # a signal index per tap, not an index tuple
+    return View(
+        f"Step at {step.position}: total {format_cell(step.total)}",
+        (
+            Row("reads f at", (step.cells[..., 0] if one_axis else step.cells,)),
+            Row("padding", (step.padding,)),
+            Row("values", (step.values,)),
+            Row("weights", (step.weights,)),
+            Row("products", (step.products,)),
+        ),
+        verdict=f"total = sum(weights * values) = {format_cell(step.total)}",
+        notes=("weights are the kernel as slid: flipped for convolution",),
+    )
+
+
+def layer_cell_text(cell: LayerCell) -> str:
+    """One output cell of a layer written out, as ``convcli explain --layer`` prints it."""
+    from convcli.render.explain import layer_cell_view
+    from convcli.render.tables import view_text as rich_text
+
+    listing = rich_text(layer_cell_view(cell), wide=True).rstrip()
+    return f"LayerCell: output cell {cell.cell} of a layer, as its sum\n{listing}"
+
+
 def _frame_height(explanations: Sequence[Explanation]) -> int:
     """Pixels that show a 1-D lesson whole (the page is about 750 to 850 tall) and most of a
     2-D one, whose frame scrolls past that."""
@@ -457,6 +484,7 @@ _VIEWS: dict[str, Callable[[Any], View]] = {
     "LayerTerms": layer_terms_view,
     "LayerBackward": layer_backward_view,
     "Delay": delay_view,
+    "Step": step_view,
 }
 
 
@@ -481,6 +509,11 @@ def render(value: object, kind: Kind) -> str:
         if kind == "html":
             return _page(walkthrough.explanations)
         return walkthrough_text(walkthrough)
+    if "LayerCell" in names:
+        text = layer_cell_text(cast("LayerCell", value))
+        if kind == "html":
+            return f'<div class="convcli-result"><pre>{html.escape(text)}</pre></div>'
+        return text
     if "Explanation" in names and kind == "html":
         return _page([cast("Explanation", value)])
     for name in names:

@@ -352,3 +352,39 @@ def test_unusual_values_display_exactly(signal, kernel, options):
         assert convolution.tolist() == comparison.convolution.tolist()
         assert correlation.tolist() == comparison.correlation.tolist()
     ET.fromstring(comparison._repr_html_())
+
+
+def test_a_step_shows_its_window_and_sum():
+    explanation = convcli.explain([[1, 2, 3], [4, 5, 6]], [[1, 0], [0, -1]], padding="full")
+    step = explanation.convolution.step((0, 1))
+    text = repr(step)
+    assert text.splitlines()[0] == f"Step at (0, 1): total {step.total}"
+    for label, values in (
+        ("reads f at", step.cells),
+        ("padding", step.padding),
+        ("values", step.values),
+        ("weights", step.weights),
+        ("products", step.products),
+    ):
+        np.testing.assert_array_equal(
+            array(block(text, label).replace("True", "1").replace("False", "0")), values
+        )
+    assert block(text, "verdict") == f"total = sum(weights * values) = {step.total}"
+    one = convcli.explain(F, H, padding="full").correlation.step((0,))
+    np.testing.assert_array_equal(array(block(repr(one), "reads f at")), [-1, 0])
+    ET.fromstring(step._repr_html_())
+
+
+def test_a_layer_cell_is_written_out_as_explain_layer_prints_it():
+    from convcli.analysis.layers import Layer
+    from convcli.analysis.steps import layer_cell
+
+    cell = layer_cell(
+        [[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]]], [10], Layer(), (0, 0, 1)
+    )
+    text = repr(cell)
+    assert text.splitlines()[0] == "LayerCell: output cell (0, 0, 1) of a layer, as its sum"
+    assert f"y[0,0,1] = 10 + (-2) + 1 = {cell.value}" in text
+    assert f"the layer gives {cell.layer_value}" in text
+    root = ET.fromstring(cell._repr_html_())
+    assert "".join(root.itertext()) == text
