@@ -3,18 +3,24 @@
 >>> from convcli import convolve, correlate
 >>> convolve([2, 1, 3, 5, 4], [1, -1]), correlate([2, 1, 3, 5, 4], [1, -1])
 (array([-1,  2,  2, -1]), array([ 1, -2, -2,  1]))
+>>> from convcli import explain
+>>> explain([2, 1, 3, 5, 4], "diff").convolution.step((0,)).products  # -1*2 + 1*1
+array([-2,  1])
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from convcli import display as _display
+
 if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward, backward
     from convcli.analysis.layer_gradients import LayerBackward, layer_backward
     from convcli.analysis.layers import LayerTerms, layer, layer_terms
+    from convcli.analysis.steps import Explanation, Walkthrough
     from convcli.analysis.xcorr import Delay, correlation_lags, find_delay, normalized_correlate
-    from convcli.api import compare, convolve, correlate
+    from convcli.api import compare, convolve, correlate, explain
     from convcli.engine.core import Comparison, kernel_symmetry
     from convcli.errors import ConvcliError, InputError, LayerError, OptionError, OutputError
     from convcli.options import Options
@@ -24,6 +30,7 @@ __all__ = [
     "Comparison",
     "ConvcliError",
     "Delay",
+    "Explanation",
     "InputError",
     "LayerBackward",
     "LayerError",
@@ -31,11 +38,13 @@ __all__ = [
     "OptionError",
     "Options",
     "OutputError",
+    "Walkthrough",
     "backward",
     "compare",
     "convolve",
     "correlate",
     "correlation_lags",
+    "explain",
     "find_delay",
     "kernel_symmetry",
     "layer",
@@ -58,6 +67,9 @@ _HOMES = {
     "compare": "api",
     "convolve": "api",
     "correlate": "api",
+    "explain": "api",
+    "Explanation": "analysis.steps",
+    "Walkthrough": "analysis.steps",
     "kernel_symmetry": "engine.core",
     "ConvcliError": "errors",
     "InputError": "errors",
@@ -75,6 +87,19 @@ _HOMES = {
     "find_delay": "analysis.xcorr",
     "normalized_correlate": "analysis.xcorr",
 }
+
+
+def _render(value: object, kind: _display.Kind) -> str:
+    """Draw a result for repr or Jupyter, importing the renderer on the first display
+    (it imports numpy and rich, which ``import convcli`` does not)."""
+    from convcli.render import notebook
+
+    return notebook.render(value, kind)
+
+
+# The engine and the analysis cannot import render (it is above them): their results
+# display through the renderer installed here, before any of them is imported.
+_display.install(_render)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Tests for convcli.api's axes= and pad_value=: against scipy.signal.fftconvolve(axes=),
+"""Tests for convcli.api's axes=, pad_value=, kernel names and explain: against scipy.signal.fftconvolve(axes=),
 a loop over rows and numpy.pad(constant_values=), integers exact, and the errors."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcli import ConvcliError, compare, convolve, correlate
+from convcli import ConvcliError, compare, convolve, correlate, explain
+from convcli.analysis.kernels import named_kernel
 from convcli.errors import OptionError
 
 scipy_signal = pytest.importorskip("scipy.signal")
@@ -247,3 +248,156 @@ def test_rows_by_fft_keep_a_tiny_row_next_to_a_huge_one():
     h = np.array([[1.0, -1.0], [1.0, 1.0]])
     ours = correlate(f, h, axes=1, method="fft")
     np.testing.assert_allclose(ours, correlate(f, h, axes=1, method="direct"), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- kernel names
+
+
+@pytest.mark.parametrize("function", [convolve, correlate])
+@pytest.mark.parametrize(
+    ("signal", "name"),
+    [
+        (np.arange(12.0), "gaussian:5"),
+        (np.arange(20).reshape(4, 5), "gaussian:3"),
+        (np.arange(20).reshape(4, 5), "sobel-x"),
+        (np.arange(20).reshape(4, 5), "diff"),
+        ([2, 1, 3, 5, 4], "Laplacian"),
+    ],
+)
+def test_a_kernel_by_name_is_the_named_kernel_for_the_signals_dimensions(function, signal, name):
+    kernel = named_kernel(name, np.ndim(signal))
+    np.testing.assert_array_equal(
+        function(signal, name, padding="same"), function(signal, kernel, padding="same")
+    )
+
+
+def test_compare_takes_a_kernel_by_name():
+    by_name = compare(np.arange(16).reshape(4, 4), "sobel-y", padding="same")
+    by_values = compare(np.arange(16).reshape(4, 4), named_kernel("sobel-y", 2), padding="same")
+    np.testing.assert_array_equal(by_name.kernel, by_values.kernel)
+    np.testing.assert_array_equal(by_name.convolution, by_values.convolution)
+    assert by_name.kernel_symmetry == "antisymmetric"
+
+
+@pytest.mark.parametrize(("axes", "kernel"), [(1, [[1, -1]]), (0, [[1], [-1]]), (-1, [[1, -1]])])
+def test_with_axes_a_named_kernel_lies_along_the_listed_axes(axes, kernel):
+    signal = np.arange(12).reshape(3, 4)
+    np.testing.assert_array_equal(
+        convolve(signal, "diff", axes=axes), convolve(signal, kernel, axes=axes)
+    )
+
+
+def test_with_two_listed_axes_of_three_a_named_kernel_is_2d_there():
+    signal = np.arange(60.0).reshape(3, 4, 5)
+    expected = convolve(signal, named_kernel("gaussian:3", 2)[:, None, :], axes=(0, 2))
+    np.testing.assert_array_equal(convolve(signal, "gaussian:3", axes=(0, 2)), expected)
+
+
+def test_backward_and_normalized_correlate_take_a_kernel_by_name():
+    from convcli import backward, normalized_correlate
+
+    signal = [2.0, 1, 3, 5, 4, 0, 1]
+    kernel = named_kernel("gaussian:3", 1)
+    by_name, by_values = backward(signal, "gaussian:3"), backward(signal, kernel)
+    np.testing.assert_array_equal(by_name.grad_signal, by_values.grad_signal)
+    np.testing.assert_array_equal(by_name.grad_kernel, by_values.grad_kernel)
+    np.testing.assert_array_equal(
+        normalized_correlate(signal, "gaussian:3", normalize="zncc"),
+        normalized_correlate(signal, kernel, normalize="zncc"),
+    )
+
+
+@pytest.mark.parametrize("function", [convolve, correlate, compare])
+@pytest.mark.parametrize("word", ["gausian:5", "1,-1", ""])
+def test_a_string_that_is_no_kernel_name_is_refused_saying_where_the_names_are(function, word):
+    with pytest.raises(ConvcliError) as raised:
+        function([1, 2, 3], word)
+    message = str(raised.value)
+    assert f"the kernel {word!r} is neither a kernel name nor numbers" in message
+    assert "gaussian:N[:SIGMA]" in message
+    assert "catalogue()" in message and "convcli kernels" in message
+
+
+def test_a_named_kernel_with_bad_parameters_says_so():
+    with pytest.raises(ConvcliError, match="sobel-x is a 2-D kernel but the signal is 1-D"):
+        convolve([1, 2, 3, 4], "sobel-x")
+
+
+@pytest.mark.parametrize("function", [convolve, correlate, compare])
+def test_a_string_signal_is_still_a_type_error_naming_it(function):
+    with pytest.raises(TypeError, match="signal must be an array"):
+        function("1,2,3", "diff")
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def test_explain_writes_out_both_operations_as_the_engine_computes_them():
+    signal, kernel = np.arange(10) % 4, [1, 2, -1]
+    lesson = explain(signal, kernel, padding="full", stride=2)
+    np.testing.assert_array_equal(
+        lesson.convolution.output, convolve(signal, kernel, padding="full", stride=2)
+    )
+    np.testing.assert_array_equal(
+        lesson.correlation.output, correlate(signal, kernel, padding="full", stride=2)
+    )
+    assert lesson.kernel_symmetry == compare(signal, kernel).kernel_symmetry == "none"
+    for operation in ("convolution", "correlation"):
+        steps = lesson.steps_of(operation)
+        explanation = getattr(lesson, operation)
+        assert [step.total for step in steps] == explanation.output.tolist()
+        assert all(step.total == step.products.sum() for step in steps)
+
+
+def test_explain_one_operation():
+    lesson = explain(
+        [2, 1, 3, 5, 4], "diff", operation="correlation", pad_mode="circular", padding="same"
+    )
+    assert lesson.convolution is None
+    assert lesson.explanations == (lesson.correlation,)
+    np.testing.assert_array_equal(
+        lesson.correlation.output,
+        correlate([2, 1, 3, 5, 4], [1, -1], pad_mode="circular", padding="same"),
+    )
+    with pytest.raises(ConvcliError, match="no convolution"):
+        lesson.steps_of("convolution")
+
+
+@pytest.mark.parametrize("steps", [(1, 3), [1, 3], slice(1, 3), slice(1, 3, 1)])
+def test_explain_steps_pick_a_range(steps):
+    lesson = explain([2, 1, 3, 5, 4], [1, -1], steps=steps)
+    for explanation in lesson.explanations:
+        assert explanation.steps == range(1, 3)
+    assert [step.position for step in lesson.steps_of("convolution")] == [(1,), (2,)]
+
+
+def test_explain_steps_open_at_one_end():
+    assert explain([2, 1, 3, 5, 4], [1, -1], steps=slice(2, None)).convolution.steps == range(2, 4)
+    assert explain([2, 1, 3, 5, 4], [1, -1], steps=(None, 1)).correlation.steps == range(0, 1)
+
+
+@pytest.mark.parametrize(
+    ("steps", "error", "message"),
+    [
+        ((3, 9), ConvcliError, "steps 3:9 are not within the 4 steps"),
+        (slice(0, 4, 2), ConvcliError, "skips steps"),
+        (3, TypeError, "steps takes a \\(start, end\\) pair"),
+        ((1.0, 2), TypeError, "steps takes"),
+        ("1:3", TypeError, "steps takes"),
+    ],
+)
+def test_explain_refuses_bad_steps(steps, error, message):
+    with pytest.raises(error, match=message):
+        explain([2, 1, 3, 5, 4], [1, -1], steps=steps)
+
+
+def test_explain_refuses_an_unknown_operation_naming_it():
+    with pytest.raises(ConvcliError, match="operation"):
+        explain([1, 2], [1], operation="conv")
+
+
+def test_explain_is_a_public_name():
+    import convcli
+
+    assert convcli.explain is explain
+    assert {"explain", "Walkthrough", "Explanation"} <= set(convcli.__all__)

@@ -201,3 +201,15 @@ def test_version_constant_matches_pyproject() -> None:
     declared = re.search(r'^version\s*=\s*"([^"]+)"', pyproject, re.MULTILINE)
     assert declared is not None
     assert convcli.__version__ == declared.group(1)
+
+
+@pytest.mark.slow
+def test_a_result_imports_its_renderer_only_when_displayed() -> None:
+    code = (
+        "import sys, convcli; result = convcli.compare([2, 1, 3], [1, -1]); "
+        "assert 'convcli.render.notebook' not in sys.modules and 'rich' not in sys.modules; "
+        "text = repr(result); assert text.startswith('Comparison:'), text"
+    )
+    importers = imports(code)
+    assert importers["convcli.render.notebook"] is None  # by the repr, not by an import
+    assert importers["convcli.render.tables"] == "convcli.render.notebook"

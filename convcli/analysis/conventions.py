@@ -143,7 +143,7 @@ class Mapping:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ConventionResult(Result):
     """A result as one library computes it, with the call that computes it there; its
     ``notes`` say how the library departs from convcli for this request."""
@@ -153,7 +153,7 @@ class ConventionResult(Result):
     call: str = ""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ConventionComparison(Comparison):
     """Both operations as one library computes them; ``verdict`` replaces the kernel's
     symmetry verdict where the library's "convolution" is not one (torch, tensorflow)."""

@@ -34,6 +34,7 @@ from typing import Literal, cast
 
 import numpy as np
 
+from convcli.display import Displayed
 from convcli.engine import core as engine
 from convcli.engine.geometry import Geometry, fold_padding, spans, spread_by
 from convcli.engine.numbers import as_numeric
@@ -73,8 +74,8 @@ _INT64_MAX = int(np.iinfo(np.int64).max)
 _SHORT = {"correlation": "corr", "convolution": "conv"}
 
 
-@dataclass(frozen=True, eq=False)
-class Backward:
+@dataclass(frozen=True, eq=False, repr=False)
+class Backward(Displayed):
     """The forward result, both gradients, the formulas they came from and their check.
 
     Attributes
@@ -152,7 +153,8 @@ def backward(
     Parameters
     ----------
     signal, kernel : array_like
-        ``x`` and ``w``: real numbers, same number of dimensions.
+        ``x`` and ``w``: real numbers, same number of dimensions; the kernel may be a
+        name (``"gaussian:5"``, as for :func:`convcli.convolve`).
     grad : array_like, optional
         The upstream gradient ``G = dL/dy``, shaped like the output ``y``;
         all ones (so ``L = sum(y)``) when omitted.
@@ -201,6 +203,10 @@ def backward_pass(
     """
     operation = _operation(forward)
     x = _real(as_numeric(signal, "signal"), "signal")
+    if isinstance(kernel, str):  # a name: "gaussian:5"
+        from convcli.analysis.kernels import kernel_argument
+
+        kernel = kernel_argument(kernel, x)
     w = _real(as_numeric(kernel, "kernel"), "kernel")
     result = engine.compute(x, w, operation, options.replace(method="auto"))
     y, geometry = result.values, result.geometry

@@ -26,6 +26,8 @@ from functools import reduce
 import numpy as np
 
 from convcli.engine.core import kernel_symmetry
+from convcli.engine.geometry import listed_axes
+from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError
 from convcli.options import Symmetry
 
@@ -34,6 +36,7 @@ __all__ = [
     "KernelInfo",
     "catalogue",
     "default_sigma",
+    "kernel_argument",
     "kernel_names",
     "named_kernel",
 ]
@@ -347,6 +350,38 @@ def named_kernel(spec: str, ndim: int) -> np.ndarray | None:
     if isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)) or ndim < 1:
         raise ConvcliError(f"kernel {text!r}: the signal must have 1 or more dimensions")
     return entry.build(parameters, int(ndim), text)
+
+
+def kernel_argument(kernel: object, signal: object, axes: tuple[int, ...] | None = None) -> object:
+    """A library call's kernel: a name (``"gaussian:5"``) built for the signal, anything else
+    as given.
+
+    The name takes the signal's number of dimensions, or with ``axes`` the number of axes
+    listed, its axes laid along them in order (size 1 along the others). A string that is
+    no kernel name is a ConvcliError saying where the names are listed; a string signal
+    stays the TypeError that names it.
+
+    >>> kernel_argument("laplacian", [2, 1, 3]), kernel_argument([1, -1], "ignored")
+    (array([ 1, -2,  1]), [1, -1])
+    >>> kernel_argument("diff", [[1, 2], [3, 4]], axes=(0,))
+    array([[ 1],
+           [-1]])
+    """
+    if not isinstance(kernel, str):
+        return kernel
+    ndim = as_numeric(signal, "signal").ndim
+    slid = listed_axes(axes, ndim)
+    named = named_kernel(kernel, len(slid))
+    if named is None:
+        raise ConvcliError(
+            f"the kernel {kernel!r} is neither a kernel name nor numbers; the names are "
+            f"{', '.join(kernel_names())} (convcli.analysis.kernels.catalogue() describes "
+            "each, as `convcli kernels` does); give numbers as a list or an array"
+        )
+    if len(slid) == ndim:
+        return named
+    spread = named.reshape(named.shape + (1,) * (ndim - len(slid)))
+    return np.moveaxis(spread, range(len(slid)), slid)
 
 
 def kernel_names() -> list[str]:

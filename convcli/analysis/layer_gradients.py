@@ -38,6 +38,7 @@ from convcli.analysis.layers import (
     prepare,
     run_layer,
 )
+from convcli.display import Displayed
 from convcli.engine.geometry import fold_padding
 from convcli.engine.numbers import as_numeric
 from convcli.errors import LayerError
@@ -51,8 +52,8 @@ CHECK_ALL = 256
 SAMPLE_SIZE = 32
 
 
-@dataclass(frozen=True, eq=False)
-class LayerBackward:
+@dataclass(frozen=True, eq=False, repr=False)
+class LayerBackward(Displayed):
     """A layer's output, the gradients of ``L = sum(G * y)``, their formulas and check.
 
     Arrays are in the caller's layout: ``grad_input`` shaped like ``x``, ``grad_weight``

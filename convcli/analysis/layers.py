@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from convcli.display import Displayed
 from convcli.engine.geometry import Geometry, pad_signal, plan, spans, spread_by
 from convcli.engine.memory import LARGE_WORK, reuse_freed_memory
 from convcli.engine.numbers import as_numeric
@@ -910,8 +911,8 @@ def _phase_axis(
 # --------------------------------------------------------------------------- the terms
 
 
-@dataclass(frozen=True, eq=False)
-class LayerTerms:
+@dataclass(frozen=True, eq=False, repr=False)
+class LayerTerms(Displayed):
     """A layer written out as its sum, for teaching: each output channel is the bias plus
     one single-channel cross-correlation per input channel of its group.
 

@@ -14,19 +14,29 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from convcli.display import Displayed
 from convcli.engine import core as engine
 from convcli.engine.geometry import Geometry
 from convcli.errors import ConvcliError, LayerError
-from convcli.options import Operation, Options
+from convcli.options import Operation, Options, Symmetry
 
 if TYPE_CHECKING:
     from convcli.analysis.layers import Layer, LayerPlan
 
-__all__ = ["CellTerm", "Explanation", "LayerCell", "Step", "explain", "layer_cell"]
+__all__ = [
+    "CellTerm",
+    "Explanation",
+    "LayerCell",
+    "Step",
+    "Walkthrough",
+    "explain",
+    "layer_cell",
+    "walkthrough",
+]
 
 
-@dataclass(frozen=True, eq=False)
-class Step:
+@dataclass(frozen=True, eq=False, repr=False)
+class Step(Displayed):
     """One output as a sum of products: ``total = sum(weights * values)``.
 
     ``cells`` gives, for each kernel tap, the signal index it reads (an index
@@ -43,8 +53,8 @@ class Step:
     total: object
 
 
-@dataclass(frozen=True, eq=False)
-class Explanation:
+@dataclass(frozen=True, eq=False, repr=False)
+class Explanation(Displayed):
     """One operation on one signal and kernel, ready to be explained output by output.
 
     ``steps`` are the outputs written out, by their number in row-major order (all of
@@ -181,6 +191,60 @@ def explain(
     return Explanation(prepared, result.values, result.method)
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class Walkthrough(Displayed):
+    """Convolution, correlation or both of one signal and kernel, each written out step by
+    step, and the kernel's symmetry, which decides how the two relate for every signal.
+
+    ``convolution`` and ``correlation`` are the :class:`Explanation` of each operation
+    asked for (None for one that was not); ``kernel`` is the kernel as numbers.
+    """
+
+    kernel: np.ndarray
+    kernel_symmetry: Symmetry
+    convolution: Explanation | None = None
+    correlation: Explanation | None = None
+
+    @property
+    def explanations(self) -> tuple[Explanation, ...]:
+        """The explanations there are, convolution first."""
+        return tuple(e for e in (self.convolution, self.correlation) if e is not None)
+
+    def steps_of(self, operation: Operation) -> tuple[Step, ...]:
+        """Every step of ``operation`` written out, in order.
+
+        >>> steps = walkthrough([2, 1, 3, 5, 4], [1, -1], ("correlation",)).steps_of("correlation")
+        >>> [step.total for step in steps]
+        [1, -2, -2, 1]
+        """
+        explanation = self.convolution if operation == "convolution" else self.correlation
+        if explanation is None:
+            raise ConvcliError(f"this walkthrough has no {operation}: ask for it with operation=")
+        return tuple(explanation.step(position) for position in explanation.positions())
+
+
+def walkthrough(
+    signal: object,
+    kernel: object,
+    operations: tuple[Operation, ...] = ("convolution", "correlation"),
+    options: Options = Options(),
+    span: tuple[int | None, int | None] | None = None,
+) -> Walkthrough:
+    """The :class:`Walkthrough` of ``operations``, writing out the steps ``span`` picks
+    (start, end; all of them if None).
+
+    >>> both = walkthrough([2, 1, 3, 5, 4], [1, -1], span=(1, 3))
+    >>> both.kernel_symmetry, [e.output.tolist() for e in both.explanations]
+    ('antisymmetric', [[-1, 2, 2, -1], [1, -2, -2, 1]])
+    """
+    found = {}
+    for operation in operations:
+        explanation = explain(signal, kernel, operation, options)
+        found[operation] = explanation if span is None else explanation.only(*span)
+    h = next(iter(found.values())).setup.kernel
+    return Walkthrough(h, engine.kernel_symmetry(h, options.axes), **found)
+
+
 @dataclass(frozen=True, eq=False)
 class CellTerm:
     """One input channel's part of a layer's output cell: ``total = sum(weights * values)``
@@ -201,8 +265,8 @@ class CellTerm:
     total: object
 
 
-@dataclass(frozen=True, eq=False)
-class LayerCell:
+@dataclass(frozen=True, eq=False, repr=False)
+class LayerCell(Displayed):
     """One output cell of a layer as its sum: the bias plus one :class:`CellTerm` per input
     channel of its group. ``cell`` indexes the output as the layer returns it; ``value`` is
     the sum written out, ``layer_value`` what the layer computed there, and ``agrees``

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from convcli.display import Displayed
 from convcli.engine.core import Comparison, Result, agree, compare, compute
 from convcli.engine.geometry import Geometry, pad_signal, plan
 from convcli.engine.numbers import as_numeric
@@ -319,6 +320,10 @@ def normalized_compute(
     its geometry, method, normalization and notes (zncc skips the plain sums it does not
     use)."""
     check_choice(normalize, NORMALIZATIONS, "normalize")
+    if isinstance(kernel, str):  # a name: "gaussian:5"
+        from convcli.analysis.kernels import kernel_argument
+
+        kernel = kernel_argument(kernel, signal, options.axes)
     if normalize != "zncc":
         result = compute(signal, kernel, operation, options)
         return normalize_result(result, signal, kernel, normalize)
@@ -391,8 +396,8 @@ def compare_normalized(
     )
 
 
-@dataclass(frozen=True)
-class Delay:
+@dataclass(frozen=True, repr=False)
+class Delay(Displayed):
     """Where a signal best matches a reference: ``signal[n] ~ reference[n - lag]``.
 
     ``lag`` is the integer lag of the largest ``|corr(signal, reference)|``

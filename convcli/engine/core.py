@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convcli.display import Displayed
 from convcli.engine.batched import (
     fft_is_cheaper,
     slid_shape,
@@ -40,8 +41,8 @@ from convcli.options import (
 RTOL = 1e-9
 
 
-@dataclass(frozen=True, eq=False)
-class Result:
+@dataclass(frozen=True, eq=False, repr=False)
+class Result(Displayed):
     """One operation's output with the geometry and method that produced it.
 
     ``normalize`` names the scaling applied to the sums (see :mod:`convcli.analysis.xcorr`),
@@ -56,8 +57,8 @@ class Result:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, eq=False)
-class Comparison:
+@dataclass(frozen=True, eq=False, repr=False)
+class Comparison(Displayed):
     """Convolution and correlation of one signal with one kernel, and how they relate.
 
     ``equal`` and ``opposite`` mark, per output position, where the two results

@@ -48,6 +48,7 @@ __all__ = [
     "as_rows",
     "backward_view",
     "comparison_view",
+    "delay_meaning",
     "delay_view",
     "display_options",
     "format_cell",
@@ -62,6 +63,7 @@ __all__ = [
     "shown",
     "side_by_side",
     "symmetry_line",
+    "verdict_line",
     "view_text",
 ]
 
@@ -474,8 +476,13 @@ def _relation(equal: bool, opposite: bool) -> Text:
     return Text(glyph(mark), style=style)
 
 
-def _verdict(comparison: Comparison) -> Text:
-    """The kernel's symmetry and what it means for these results."""
+def verdict_line(comparison: Comparison) -> Text:
+    """The kernel's symmetry and what it means for these results.
+
+    >>> from convcli.engine.core import compare
+    >>> verdict_line(compare([2, 1, 3], [1, 1])).plain  # doctest: +ELLIPSIS
+    'symmetric kernel: flip(h) = h, ...; the results are identical at all 2 positions'
+    """
     line = symmetry_line(comparison.kernel_symmetry, conjugated=comparison.kernel.dtype.kind == "c")
     total = comparison.equal.size
     if comparison.identical:
@@ -688,7 +695,7 @@ def comparison_view(
         _results_view(comparison, show_all, lags),
         *([] if pictures is None else [pictures]),
         options_line(comparison.geometry, comparison.method, comparison.normalize),
-        Text(verdict, style="bold") if verdict else _verdict(comparison),
+        Text(verdict, style="bold") if verdict else verdict_line(comparison),
     )
 
 
@@ -854,6 +861,17 @@ def lineup_view(lineup: Lineup, show_all: bool = False) -> RenderableType:
     return Group(*parts)
 
 
+def delay_meaning(delay: Delay, signal: str, reference: str) -> str:
+    """What the lag says about the signal and the reference, in words."""
+    if delay.peak == 0:
+        return f"no lag searched correlates {signal} with {reference}: every sum is 0"
+    if delay.lag > 0:
+        return f"{signal} is {reference} delayed by {delay.lag} sample(s)"
+    if delay.lag < 0:
+        return f"{signal} is {reference} advanced by {-delay.lag} sample(s)"
+    return f"{signal} and {reference} are aligned"
+
+
 def delay_view(delay: Delay, signal_label: str, reference_label: str) -> RenderableType:
     """The lag that best aligns the signal with the reference, what its sign means, and the
     peak it was read from."""
@@ -867,15 +885,7 @@ def delay_view(delay: Delay, signal_label: str, reference_label: str) -> Rendera
     table.add_row(
         "normalized peak", format_cell(delay.normalized_peak), "peak / (||signal|| ||reference||)"
     )
-    signal, reference = _short(signal_label), _short(reference_label)
-    if delay.peak == 0:
-        meaning = f"no lag searched correlates {signal} with {reference}: every sum is 0"
-    elif delay.lag > 0:
-        meaning = f"{signal} is {reference} delayed by {delay.lag} sample(s)"
-    elif delay.lag < 0:
-        meaning = f"{signal} is {reference} advanced by {-delay.lag} sample(s)"
-    else:
-        meaning = f"{signal} and {reference} are aligned"
+    meaning = delay_meaning(delay, _short(signal_label), _short(reference_label))
     searched = "every lag" if delay.max_lag is None else f"lags within ±{delay.max_lag}"
     return Group(
         Text(meaning, style="bold"),
