@@ -58,7 +58,7 @@ _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
-EXPLAIN_FORMATS = ("auto", "text", "json")
+EXPLAIN_FORMATS = ("auto", "text", "json", "markdown", "latex", "gif")
 BACKWARD_FORMATS = ("auto", "table", "json")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
@@ -1212,7 +1212,9 @@ def delay(
 @operations_option("Which operation to write out.")
 @geometry_options
 @output_options(
-    EXPLAIN_FORMATS, "auto: the worked steps as text (JSON by a -o file's .json extension)."
+    EXPLAIN_FORMATS,
+    "auto: the worked steps as text, or by a -o file's extension: .json, .md (Markdown), "
+    ".tex (LaTeX, for amsmath) or .gif (the animation, for slides).",
 )
 @click.option(
     "--animate",
@@ -1320,12 +1322,26 @@ def explain(
         )
         return
     chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
+    if chosen == "mp4":
+        raise click.UsageError(
+            "an MP4 needs ffmpeg, which convcli does not use; write the animation as a GIF: "
+            "-o FILE.gif"
+        )
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, options) for operation in chosen_operations]
     if step_span is not None:
         explanations = [explanation.only(*step_span) for explanation in explanations]
+    digits = click.get_current_context().meta.get(_DIGITS)
+    if chosen == "gif":
+        from convcli.cli import limits
+        from convcli.render import animation
+
+        limits.check_frames(len(explanations[0].steps), animation.MAX_FRAMES)
+        gif = animation.gif_bytes(explanations, delay, lags, digits)
+        outputs.write_text(gif, output)
+        return
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
 
@@ -1345,7 +1361,16 @@ def explain(
         lambda: _render_steps().explanations_view(explanations, show_all, lags, lines),
         wide=True,
         json=lambda: serialise.explanations_json(explanations, lags),
+        markdown=lambda: _handout().markdown(explanations, lags, digits),
+        latex=lambda: _handout().latex(explanations, lags, digits),
     )
+
+
+def _handout() -> Any:
+    """The Markdown and LaTeX writers of explain, imported on first use."""
+    from convcli.render import handout
+
+    return handout
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
