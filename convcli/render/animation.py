@@ -1,0 +1,483 @@
+"""``convcli explain --animate -o slide.gif``: the animation as a GIF, for slides.
+
+Each frame is one step: the window lit up over the (padded) signal, the kernel as slid
+under it, the products, the sum and the output filled in so far; convolution and
+correlation one above the other, at the same step. A frame is first laid out as a
+:class:`Scene` (boxes and texts in pixels, every number taken from the step), then
+drawn with matplotlib on the Agg canvas and the frames joined by Pillow, both from the
+``plot`` extra and imported only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from convcli.analysis.steps import Explanation, Step
+from convcli.errors import ConvcliError
+from convcli.render.explain import _HEADINGS, _NAMES, _label, _slid_name, _term, _visible
+from convcli.render.tables import display_options, format_cell
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "HEIGHT",
+    "MAX_FRAMES",
+    "MISSING_PACKAGES",
+    "WIDTH",
+    "Box",
+    "Scene",
+    "frame_durations",
+    "gif_bytes",
+    "scenes",
+]
+
+#: Pixel size of every frame: 720p, the shape of a slide.
+WIDTH, HEIGHT = 1280, 720
+#: Most frames (steps) one GIF holds; past it, pick a range of steps.
+MAX_FRAMES = 200
+MISSING_PACKAGES = "a GIF needs matplotlib and Pillow: pip install 'convcli[plot]'"
+#: The last frame, every output filled in, stays this many times longer.
+HOLD_LAST = 4
+#: Shortest frame a GIF viewer shows as asked (browsers slow shorter ones to 0.1 s).
+_SHORTEST = 0.02
+_DPI = 100
+#: Colour-blind-safe fills (Okabe and Ito's orange, sky blue and bluish green, lightened).
+WINDOW, KERNEL, OUTPUT, PAD = "#f6c667", "#a6d4f2", "#8fd9c0", "#dddddd"
+_INK, _EDGE = "#000000", "#555555"
+_LABEL_WIDTH = 150
+_MARGIN = 16
+#: Cells of a 2-D grid above which values are drawn as shades, not written.
+_WRITTEN_CELLS = 144
+
+
+@dataclass(frozen=True)
+class Box:
+    """A cell (``fill`` set) or a line of text (``fill`` None) at ``x, y`` (its top left,
+    in pixels from the frame's top left), ``role`` saying what it shows."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    text: str
+    role: str
+    fill: str | None = None
+    size: float = 16.0
+    align: str = "center"
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything one frame shows."""
+
+    boxes: tuple[Box, ...]
+
+
+def frame_durations(count: int, delay: float) -> list[int]:
+    """Milliseconds each of ``count`` frames shows: ``delay`` seconds (at least 0.02),
+    the last :data:`HOLD_LAST` times longer.
+
+    >>> frame_durations(3, 0.5)
+    [500, 500, 2000]
+    """
+    each = round(max(delay, _SHORTEST) * 1000)
+    return [each] * (count - 1) + [each * HOLD_LAST]
+
+
+def scenes(
+    explanations: list[Explanation], lags: bool = False, digits: int | None = None
+) -> Iterator[Scene]:
+    """The frames' scenes, one per step written out (the steps of every explanation are
+    the same positions, shown together), numbers with ``digits`` significant digits."""
+    band = HEIGHT / len(explanations)
+    with display_options(digits):
+        widths = [_cell_width(explanation) for explanation in explanations]
+        walks = [list(explanation.positions()) for explanation in explanations]
+        for number, positions in enumerate(zip(*walks)):
+            boxes: list[Box] = []
+            for row, (explanation, position) in enumerate(zip(explanations, positions)):
+                step = explanation.step(position)
+                done = explanation.steps[number] + 1
+                top = row * band
+                if explanation.output.ndim == 1:
+                    boxes += _band_1d(explanation, step, done, lags, top, band, widths[row])
+                else:
+                    boxes += _band_2d(explanation, step, done, lags, top, band)
+            yield Scene(tuple(boxes))
+
+
+def gif_bytes(
+    explanations: list[Explanation],
+    delay: float,
+    lags: bool = False,
+    digits: int | None = None,
+) -> bytes:
+    """The animation of ``explanations`` as a looping GIF of :data:`WIDTH` x
+    :data:`HEIGHT` pixels, a frame per step lasting ``delay`` seconds (see
+    :func:`frame_durations`)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from PIL import Image
+    except ImportError:
+        raise ConvcliError(MISSING_PACKAGES) from None
+    figure = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI)
+    canvas = FigureCanvasAgg(figure)
+    axes = figure.add_axes((0, 0, 1, 1))
+    frames = []
+    for scene in scenes(explanations, lags, digits):
+        axes.clear()
+        draw(axes, scene)
+        canvas.draw()
+        rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        frames.append(rgb.convert("RGB"))
+    palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    shaded = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
+    buffer = BytesIO()
+    shaded[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=shaded[1:],
+        duration=frame_durations(len(shaded), delay),
+        loop=0,
+        optimize=False,
+        disposal=1,
+    )
+    return buffer.getvalue()
+
+
+def draw(axes: Axes, scene: Scene) -> None:
+    """Draw a scene on axes spanning the frame (pixel coordinates, y downwards)."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    axes.set_xlim(0, WIDTH)
+    axes.set_ylim(HEIGHT, 0)
+    axes.set_axis_off()
+    cells = [box for box in scene.boxes if box.fill is not None]
+    axes.add_collection(
+        PatchCollection(
+            [Rectangle((box.x, box.y), box.width, box.height) for box in cells],
+            facecolors=[box.fill for box in cells],
+            edgecolors=_EDGE,
+            linewidths=1.2,
+        )
+    )
+    for box in scene.boxes:
+        if not box.text:
+            continue
+        x = {"left": box.x, "center": box.x + box.width / 2, "right": box.x + box.width}
+        axes.text(
+            x[box.align],
+            box.y + box.height / 2,
+            box.text,
+            ha=box.align,
+            va="center_baseline",
+            fontsize=box.size,
+            fontweight="bold" if box.bold else "normal",
+            color=_INK,
+            clip_on=True,
+        )
+
+
+def _font(width: float, text: str, largest: float = 18.0) -> float:
+    """The font size (points) that fits ``text`` into a cell ``width`` pixels wide."""
+    fits = (width - 6) / (0.62 * max(len(text), 1)) * 72 / _DPI
+    return max(min(largest, fits), 6.0)
+
+
+def _cell_width(explanation: Explanation) -> float:
+    """Pixels per cell of a 1-D frame: room for the widest number any frame shows."""
+    prepared = explanation.setup
+    texts = [format_cell(value) for value in prepared.weights.flat]
+    texts += [_term(v, True) for v in prepared.padded[~prepared.in_signal].flat[:1]]
+    texts += [format_cell(v) for v in prepared.padded.flat]
+    texts += [format_cell(v) for v in explanation.output.flat]
+    if prepared.padded.ndim == 1:
+        for position in explanation.positions():
+            texts += [format_cell(v) for v in explanation.step(position).products.flat]
+    widest = max(map(len, texts))
+    return float(min(max(56, 14 * widest + 16), 260))
+
+
+def _heading(explanation: Explanation, top: float, scale: float) -> Box:
+    return Box(
+        _MARGIN,
+        top + 6,
+        WIDTH - 2 * _MARGIN,
+        30 * scale,
+        _HEADINGS[explanation.operation],
+        "heading",
+        size=17 * scale,
+        align="left",
+        bold=True,
+    )
+
+
+def _sum_text(explanation: Explanation, step: Step, lags: bool) -> str:
+    """``g[1] = (-1)*2 + 1*1 = -1``, or when long ``g[1] = sum of the products = -1``."""
+    label = _label(explanation, step, lags)
+    terms = zip(step.weights.flat, step.values.flat, step.padding.flat)
+    written = " + ".join(f"{_term(w)}*{_term(v, bool(pad))}" for w, v, pad in terms)
+    if len(written) > 90:
+        written = "sum of the products"
+    return f"{label} = {written} = {format_cell(step.total)}"
+
+
+def _band_1d(
+    explanation: Explanation,
+    step: Step,
+    done: int,
+    lags: bool,
+    top: float,
+    band: float,
+    width: float,
+) -> list[Box]:
+    """One operation's part of a 1-D frame: heading, padded signal with the window lit,
+    the kernel as slid and the products under the window, the sum, the output so far."""
+    scale = min(band / 360, 1.4)
+    height, gap = 44 * scale, 8 * scale
+    width *= scale if scale > 1 else 1
+    prepared = explanation.setup
+    before = explanation.geometry.pads[0][0]
+    reads = [int(cell) + before for cell in step.cells[:, 0]]
+    room = int((WIDTH - _LABEL_WIDTH - _MARGIN) // width)
+    seen = _visible(prepared.padded.size, room, min(reads), max(reads))
+    left = _LABEL_WIDTH
+
+    def x(cell: int) -> float:
+        return left + (cell - seen.start) * width
+
+    boxes = [_heading(explanation, top, scale)]
+    rows = ["n", "f", _slid_name(explanation), "products"]
+    y = top + 40 * scale
+    ruler_height = 22 * scale
+    for name, row_y in zip(
+        rows,
+        (
+            y,
+            y + ruler_height,
+            y + ruler_height + height + gap,
+            y + ruler_height + 2 * (height + gap),
+        ),
+    ):
+        row_height = ruler_height if name == "n" else height
+        boxes.append(
+            Box(
+                _MARGIN,
+                row_y,
+                _LABEL_WIDTH - 2 * _MARGIN,
+                row_height,
+                name,
+                "label",
+                size=15 * scale,
+                align="left",
+                bold=True,
+            )
+        )
+    signal_y = y + ruler_height
+    kernel_y = signal_y + height + gap
+    products_y = kernel_y + height + gap
+    for cell in seen:
+        boxes.append(
+            Box(x(cell), y, width, ruler_height, str(cell - before), "index", size=11 * scale)
+        )
+        padding = not prepared.in_signal[cell]
+        value = prepared.padded[cell]
+        text = _term(value, True) if padding else format_cell(value)
+        lit = cell in reads
+        fill = WINDOW if lit else PAD if padding else "#ffffff"
+        role = "window" if lit else "padding" if padding else "signal"
+        boxes.append(
+            Box(x(cell), signal_y, width, height, text, role, fill, _font(width, text, 18 * scale))
+        )
+    for cell, weight, product in zip(reads, step.weights.tolist(), step.products.tolist()):
+        if cell in seen:
+            for row_y, value, role in (
+                (kernel_y, weight, "kernel"),
+                (products_y, product, "product"),
+            ):
+                text = format_cell(value)
+                boxes.append(
+                    Box(
+                        x(cell),
+                        row_y,
+                        width,
+                        height,
+                        text,
+                        role,
+                        KERNEL,
+                        _font(width, text, 18 * scale),
+                    )
+                )
+    sum_y = products_y + height + gap
+    boxes.append(
+        Box(
+            _MARGIN,
+            sum_y,
+            WIDTH - 2 * _MARGIN,
+            30 * scale,
+            _sum_text(explanation, step, lags),
+            "sum",
+            size=16 * scale,
+            align="left",
+            bold=True,
+        )
+    )
+    output_y = sum_y + 30 * scale + gap
+    name = _NAMES[explanation.operation]
+    boxes.append(
+        Box(
+            _MARGIN,
+            output_y,
+            _LABEL_WIDTH - 2 * _MARGIN,
+            height,
+            name,
+            "label",
+            size=15 * scale,
+            align="left",
+            bold=True,
+        )
+    )
+    outputs = explanation.output
+    shown = _visible(outputs.size, room, done - 1, done - 1)
+    for index in shown:
+        current = index == done - 1
+        text = format_cell(outputs[index]) if index < done else "·"
+        role = "current" if current else "output" if index < done else "pending"
+        fill = OUTPUT if current else "#ffffff"
+        boxes.append(
+            Box(
+                left + (index - shown.start) * width,
+                output_y,
+                width,
+                height,
+                text,
+                role,
+                fill,
+                _font(width, text, 18 * scale),
+            )
+        )
+    return boxes
+
+
+def _grid(
+    values: np.ndarray,
+    texts: list[str],
+    fills: list[str],
+    roles: list[str],
+    x: float,
+    y: float,
+    cell: float,
+) -> list[Box]:
+    """A 2-D array as cells ``cell`` pixels wide from ``x, y``, written if they fit."""
+    rows, columns = values.shape
+    write = rows * columns <= _WRITTEN_CELLS and cell >= 22
+    boxes = []
+    for number, (i, j) in enumerate(np.ndindex(rows, columns)):
+        text = texts[number] if write else ""
+        size = _font(cell, text, 16) if write else 10
+        box = Box(x + j * cell, y + i * cell, cell, cell, text, roles[number], fills[number], size)
+        boxes.append(box)
+    return boxes
+
+
+def _band_2d(
+    explanation: Explanation, step: Step, done: int, lags: bool, top: float, band: float
+) -> list[Box]:
+    """One operation's part of a 2-D frame: heading, the sum, then the padded signal with
+    the window lit, the kernel as slid, the products and the output so far, side by side."""
+    scale = min(band / 360, 1.4)
+    prepared = explanation.setup
+    boxes = [_heading(explanation, top, scale)]
+    boxes.append(
+        Box(
+            _MARGIN,
+            top + 40 * scale,
+            WIDTH - 2 * _MARGIN,
+            28 * scale,
+            _sum_text(explanation, step, lags),
+            "sum",
+            size=15 * scale,
+            align="left",
+            bold=True,
+        )
+    )
+    grid_top = top + 100 * scale
+    room = band - (grid_top - top) - 10
+    before = np.array([pad[0] for pad in explanation.geometry.pads])
+    lit = np.zeros(prepared.padded.shape, dtype=bool)
+    lit[tuple((step.cells + before).reshape(-1, 2).T)] = True
+    padding = ~prepared.in_signal
+    output = explanation.output
+    filled = np.arange(output.size).reshape(output.shape) < done
+    current = np.zeros(output.shape, dtype=bool)
+    current[step.position] = True
+    panes = [
+        (
+            "padded f" if padding.any() else "f",
+            prepared.padded,
+            [
+                _term(v, bool(p)) if p else format_cell(v)
+                for v, p in zip(prepared.padded.flat, padding.flat)
+            ],
+            [WINDOW if on else PAD if p else "#ffffff" for on, p in zip(lit.flat, padding.flat)],
+            [
+                "window" if on else "padding" if p else "signal"
+                for on, p in zip(lit.flat, padding.flat)
+            ],
+        ),
+        (
+            _slid_name(explanation),
+            step.weights,
+            [format_cell(v) for v in step.weights.flat],
+            [KERNEL] * step.weights.size,
+            ["kernel"] * step.weights.size,
+        ),
+        (
+            "products",
+            step.products,
+            [format_cell(v) for v in step.products.flat],
+            [KERNEL] * step.products.size,
+            ["product"] * step.products.size,
+        ),
+        (
+            _NAMES[explanation.operation],
+            output,
+            [format_cell(v) if on else "·" for v, on in zip(output.flat, filled.flat)],
+            [OUTPUT if now else "#ffffff" for now in current.flat],
+            [
+                "current" if now else "output" if on else "pending"
+                for now, on in zip(current.flat, filled.flat)
+            ],
+        ),
+    ]
+    share = (WIDTH - 2 * _MARGIN - 3 * 30) / sum(values.shape[1] for _, values, *_ in panes)
+    x = float(_MARGIN)
+    for name, values, texts, fills, roles in panes:
+        rows, columns = values.shape
+        cell = min(share, room / rows, 60 * scale)
+        boxes.append(
+            Box(
+                x,
+                grid_top - 30 * scale,
+                columns * cell,
+                26 * scale,
+                name,
+                "label",
+                size=14 * scale,
+                align="left",
+                bold=True,
+            )
+        )
+        boxes += _grid(values, texts, fills, roles, x, grid_top, cell)
+        x += columns * cell + 30
+    return boxes
