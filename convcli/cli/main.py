@@ -68,6 +68,10 @@ LAYER_FORMATS = ("auto", "table", "csv", "json", "npy")
 #: start-up; tests/cli/test_layer_command.py checks they agree).
 LAYOUT_CHOICES = ("nchw", "nhwc")
 LAYER_CONVENTION_CHOICES = ("convcli", "torch", "tensorflow")
+#: convcli.render.plot's STYLES (not imported at start-up; tests/render/test_plot.py checks).
+PLOT_STYLES = ("default", "projector")
+#: The smallest and largest --size of a figure, in pixels along each side.
+FIGURE_PIXELS = (100, 8000)
 OPERATION_CHOICES: dict[str, tuple[Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
@@ -370,6 +374,23 @@ def _cell(text: str) -> tuple[int, ...]:
     if not all(part.isdigit() for part in parts):
         raise OptionError(f"cell={text!r} takes indices from 0, one per axis: 0,1,2,3")
     return tuple(int(part) for part in parts)
+
+
+def _pixel_size(text: str) -> tuple[int, int]:
+    """--size's value: WIDTHxHEIGHT in pixels, each within FIGURE_PIXELS.
+
+    >>> _pixel_size("1280x720"), _pixel_size("800X600")
+    ((1280, 720), (800, 600))
+    """
+    width, cross, height = text.strip().lower().partition("x")
+    low, high = FIGURE_PIXELS
+    if cross and width.isdigit() and height.isdigit():
+        size = (int(width), int(height))
+        if all(low <= side <= high for side in size):
+            return size
+    raise OptionError(
+        f"size={text!r} takes WIDTHxHEIGHT in pixels, each from {low} to {high}: 1280x720"
+    )
 
 
 def _step_span(text: str) -> tuple[int | None, int | None]:
@@ -1735,6 +1756,34 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
 )
 @click.option("--title", default=None, help="A title over the figure.")
 @click.option("--lags", is_flag=True, help="Label the results' axes with lags, not indices.")
+@click.option(
+    "--style",
+    type=click.Choice(PLOT_STYLES),
+    default="default",
+    show_default=True,
+    help="projector: larger type and thicker lines, 1280x720 pixels unless --size says.",
+)
+@click.option(
+    "--size",
+    type=_Checked("size", _pixel_size, keep_text=False),
+    default=None,
+    help="The figure's size in pixels, WIDTHxHEIGHT (each 100 to 8000): 1280x720.",
+)
+@click.option(
+    "--dpi",
+    type=click.FloatRange(min=20, max=600),
+    default=100,
+    show_default=True,
+    help="Pixels per inch (20 to 600). Type is in points: with --size, a higher dpi makes it "
+    "larger; without, the figure gets more pixels.",
+)
+@click.option(
+    "--font-scale",
+    type=click.FloatRange(min=0.25, max=4),
+    default=1.0,
+    show_default=True,
+    help="Multiply the size of all type (0.25 to 4).",
+)
 @force_option
 @_with_options
 def plot(
@@ -1744,18 +1793,24 @@ def plot(
     output: str,
     title: str | None,
     lags: bool,
+    style: str,
+    size: tuple[int, int] | None,
+    dpi: float,
+    font_scale: float,
     options: Options,
 ) -> None:
     """Draw the signal, kernel, flipped kernel, convolution and correlation in one figure.
 
     1-D inputs give stem plots; 2-D inputs give images side by side, the two
-    results on one shared colour scale. Needs the plot extra:
+    results on one shared colour scale. --style projector (or --size, --dpi and
+    --font-scale) sizes it for a slide. Needs the plot extra:
     pip install 'convcli[plot]'.
 
     \b
     Example:
         convcli plot samples/f.csv samples/h.csv -o figure.png
         convcli plot samples/image32.csv sobel-x -o edges.svg
+        convcli plot samples/f.csv samples/h.csv --style projector -o slide.png
     """
     from convcli.render.plot import figure_bytes, plot_format
 
@@ -1763,7 +1818,17 @@ def plot(
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, "figure", False, comparing=True)
     comparison = engine.compare(f, h, options)
-    outputs.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
+    figure = figure_bytes(
+        comparison,
+        figure_format,
+        title,
+        lags=lags,
+        size=size,
+        dpi=dpi,
+        font_scale=font_scale,
+        style=style,
+    )
+    outputs.write_bytes(figure, output)
 
 
 _DEMO_SIGNAL = [2, 1, 3, 5, 4]
