@@ -10,6 +10,7 @@ without pyplot, so no global plotting state is touched.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
@@ -184,7 +185,16 @@ def figure_bytes(
         if kind == "jpg":
             options["pil_kwargs"] = {"quality": 92}
         buffer = BytesIO()
-        figure.savefig(buffer, **options)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", "constrained_layout not applied", UserWarning)
+            try:
+                figure.savefig(buffer, **options)
+            except UserWarning:
+                width, height = figure_size(comparison, dpi, size, style)
+                raise OptionError(
+                    f"the figure's type does not fit in {width}x{height} pixels at {dpi:g} dpi: "
+                    "give a larger size, a lower dpi or a smaller font scale"
+                ) from None
     return buffer.getvalue()
 
 

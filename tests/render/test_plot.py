@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from convcli.engine import core as engine
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.options import Options
 from convcli.render import plot
 from tests.examples import IMAGE, SOBEL_X, F
@@ -219,3 +219,77 @@ def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):
         plot.figure_bytes(engine.compare(F, H), "png")
     assert str(raised.value) == "plotting needs matplotlib: pip install 'convcli[plot]'"
     assert str(raised.value) == plot.MISSING_MATPLOTLIB
+
+
+# ------------------------------------------------------------------- sizes and type for slides
+
+
+def text_points(svg: bytes, text: str) -> float:
+    """The size in points matplotlib drew ``text`` at (its glyphs are scaled by points/100)."""
+    found = re.search(
+        rf"<!-- {re.escape(text)} -->\s*<g transform=\"[^\"]*scale\(([\d.]+) ", svg.decode()
+    )
+    assert found, text
+    return float(found[1]) * 100
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"size": (1000, 500)}, (1000, 500)),
+        ({"size": (1000, 500), "dpi": 120}, (1000, 500)),
+        ({"style": "projector"}, plot.PROJECTOR_SIZE),
+        ({"style": "projector", "dpi": 150}, (1280, 720)),
+        ({"style": "projector", "size": (1920, 1080)}, (1920, 1080)),
+        ({"dpi": 50}, (450, 375)),
+    ],
+)
+def test_png_has_the_pixel_size_asked_for(pil_image, classic, options, expected):
+    data = plot.figure_bytes(classic, "png", **options)
+    assert (
+        png_size(pil_image, data)
+        == expected
+        == plot.figure_size(
+            classic,
+            options.get("dpi", plot.DPI),
+            options.get("size"),
+            options.get("style", "default"),
+        )
+    )
+
+
+def test_2d_png_on_a_slide_has_its_size(pil_image, sobel):
+    data = plot.figure_bytes(sobel, "png", style="projector")
+    assert png_size(pil_image, data) == (1280, 720)
+
+
+def test_font_scale_and_the_projector_style_enlarge_the_type(matplotlib, classic):
+    def points(**options) -> tuple[float, float]:
+        svg = plot.figure_bytes(classic, "svg", **options)
+        return text_points(svg, "signal $f$"), text_points(svg, "index $n$")
+
+    default = points()
+    doubled = points(font_scale=2)
+    assert doubled == pytest.approx((2 * default[0], 2 * default[1]))
+    projector = points(style="projector")
+    assert projector[0] > default[0] and projector[1] > default[1]
+    assert points(style="projector", font_scale=0.5) == pytest.approx(
+        (projector[0] / 2, projector[1] / 2)
+    )
+    assert default[1] >= 12  # readable when projected: no type below 12 points
+
+
+def test_an_unknown_style_is_refused(classic):
+    with pytest.raises(OptionError, match="style='poster' is not one of default, projector"):
+        plot.figure_bytes(classic, "png", style="poster")
+
+
+def test_the_command_line_offers_the_styles():
+    from convcli.cli import main
+
+    assert main.PLOT_STYLES == plot.STYLES
+
+
+def test_type_too_large_for_the_figure_is_refused(classic):
+    with pytest.raises(OptionError, match=r"does not fit in 400x300 pixels at 200 dpi: give a larger size"):
+        plot.figure_bytes(classic, "png", size=(400, 300), dpi=200)
