@@ -49,7 +49,7 @@ _SHORTEST = 0.02
 _DPI = 100
 #: Colour-blind-safe fills (Okabe and Ito's orange, sky blue and bluish green, lightened).
 WINDOW, KERNEL, OUTPUT, PAD = "#f6c667", "#a6d4f2", "#8fd9c0", "#dddddd"
-_INK, _EDGE = "#000000", "#555555"
+_INK, _EDGE, _PLAIN = "#000000", "#555555", "#ffffff"
 _LABEL_WIDTH = 150
 _MARGIN = 16
 #: Cells of a 2-D grid above which values are drawn as shades, not written.
@@ -294,7 +294,7 @@ def _band_1d(
         value = prepared.padded[cell]
         text = _term(value, True) if padding else format_cell(value)
         lit = cell in reads
-        fill = WINDOW if lit else PAD if padding else "#ffffff"
+        fill = WINDOW if lit else PAD if padding else _PLAIN
         role = "window" if lit else "padding" if padding else "signal"
         boxes.append(
             Box(x(cell), signal_y, width, height, text, role, fill, _font(width, text, 18 * scale))
@@ -353,7 +353,7 @@ def _band_1d(
         current = index == done - 1
         text = format_cell(outputs[index]) if index < done else "·"
         role = "current" if current else "output" if index < done else "pending"
-        fill = OUTPUT if current else "#ffffff"
+        fill = OUTPUT if current else _PLAIN
         boxes.append(
             Box(
                 left + (index - shown.start) * width,
@@ -381,6 +381,11 @@ def _grid(
     """A 2-D array as cells ``cell`` pixels wide from ``x, y``, written if they fit."""
     rows, columns = values.shape
     write = rows * columns <= _WRITTEN_CELLS and cell >= 22
+    if not write:  # too many to read: plain cells shaded by magnitude, as an image
+        fills = [
+            shade if fill == _PLAIN and role != "pending" else fill
+            for fill, shade, role in zip(fills, _shades(values), roles)
+        ]
     boxes = []
     for number, (i, j) in enumerate(np.ndindex(rows, columns)):
         text = texts[number] if write else ""
@@ -388,6 +393,18 @@ def _grid(
         box = Box(x + j * cell, y + i * cell, cell, cell, text, roles[number], fills[number], size)
         boxes.append(box)
     return boxes
+
+
+def _shades(values: np.ndarray) -> list[str]:
+    """A grey per cell, darker for larger magnitudes (light enough to read the window by)."""
+    try:
+        magnitudes = np.abs(np.asarray(values, dtype=np.complex128)).ravel()
+    except (OverflowError, TypeError):
+        return [_PLAIN] * values.size
+    finite = np.where(np.isfinite(magnitudes), magnitudes, 0.0)
+    top = finite.max() if finite.size else 0.0
+    levels = 1 - 0.55 * (finite / top if top > 0 else finite)
+    return ["#" + f"{round(255 * level):02x}" * 3 for level in levels]
 
 
 def _band_2d(
@@ -429,7 +446,7 @@ def _band_2d(
                 _term(v, bool(p)) if p else format_cell(v)
                 for v, p in zip(prepared.padded.flat, padding.flat)
             ],
-            [WINDOW if on else PAD if p else "#ffffff" for on, p in zip(lit.flat, padding.flat)],
+            [WINDOW if on else PAD if p else _PLAIN for on, p in zip(lit.flat, padding.flat)],
             [
                 "window" if on else "padding" if p else "signal"
                 for on, p in zip(lit.flat, padding.flat)
@@ -453,18 +470,27 @@ def _band_2d(
             _NAMES[explanation.operation],
             output,
             [format_cell(v) if on else "·" for v, on in zip(output.flat, filled.flat)],
-            [OUTPUT if now else "#ffffff" for now in current.flat],
+            [OUTPUT if now else _PLAIN for now in current.flat],
             [
                 "current" if now else "output" if on else "pending"
                 for now, on in zip(current.flat, filled.flat)
             ],
         ),
     ]
-    share = (WIDTH - 2 * _MARGIN - 3 * 30) / sum(values.shape[1] for _, values, *_ in panes)
+    # each grid as large as the band's height lets it (at most 60 pixels a cell), all
+    # scaled down together if they are wider than the frame; a label is never cut
+    cells = [min(room / values.shape[0], 60 * scale) for _, values, *_ in panes]
+    widths = [
+        max(values.shape[1] * cell, 11 * scale * len(name))
+        for (name, values, *_), cell in zip(panes, cells)
+    ]
+    gap = 30.0
+    room_wide = WIDTH - 2 * _MARGIN - gap * (len(panes) - 1)
+    shrink = min(1.0, room_wide / sum(widths))
     x = float(_MARGIN)
-    for name, values, texts, fills, roles in panes:
-        rows, columns = values.shape
-        cell = min(share, room / rows, 60 * scale)
+    for (name, values, texts, fills, roles), cell, width in zip(panes, cells, widths):
+        columns = values.shape[1]
+        cell *= shrink
         boxes.append(
             Box(
                 x,
@@ -479,5 +505,5 @@ def _band_2d(
             )
         )
         boxes += _grid(values, texts, fills, roles, x, grid_top, cell)
-        x += columns * cell + 30
+        x += width * shrink + gap
     return boxes
