@@ -1240,14 +1240,16 @@ def delay(
 @click.option(
     "--animate",
     is_flag=True,
-    help="Slide the window across the signal on the terminal (static text elsewhere).",
+    help="Slide the window across the signal on the terminal (static text elsewhere); with "
+    "-o FILE.gif, a 1280x720 GIF for slides, a frame per step, at most 200 frames.",
 )
 @click.option(
     "--delay",
     type=click.FloatRange(min=0),
     default=0.6,
     show_default=True,
-    help="Seconds per step of --animate.",
+    help="Seconds per step of --animate (a GIF's frames last at least 0.02 s, its last 4 "
+    "times as long).",
 )
 @click.option(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
@@ -1307,6 +1309,7 @@ def explain(
     Example:
         convcli explain 2,1,3,5,4 1,-1
         convcli explain 2,1,3,5,4 1,2,1 --op corr --padding same --animate
+        convcli explain 2,1,3,5,4 1,-1 --animate -o slide.gif
         convcli explain samples/rgb8x8.npy samples/filters2x3x3x3.npy --layer --cell 1,2,3
     """
     from convcli.analysis import steps

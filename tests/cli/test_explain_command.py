@@ -541,3 +541,11 @@ def test_a_gif_without_the_plot_extra_says_how_to_install_it(tmp_path, hidden: s
         "Error: a GIF needs matplotlib and Pillow: pip install 'convcli[plot]'\n",
     )
     assert not out.exists()
+
+
+def test_help_states_the_gif_bounds() -> None:
+    from convcli.render import animation
+
+    text = " ".join(succeed("explain", "--help").stdout.split())
+    assert f"{animation.WIDTH}x{animation.HEIGHT} GIF" in text
+    assert f"at most {animation.MAX_FRAMES} frames" in text

@@ -148,3 +148,17 @@ def test_without_the_plot_extra_the_error_says_how_to_install_it(monkeypatch, hi
         animation.gif_bytes(both(F, H), 0.5)
     assert str(raised.value) == animation.MISSING_PACKAGES
     assert "pip install 'convcli[plot]'" in str(raised.value)
+
+
+def test_grids_too_large_to_write_are_shaded_and_the_future_stays_blank():
+    image = np.zeros((16, 16), dtype=np.int64)
+    image[4:8, 4:8] = 9
+    explanations = [explain(image, np.ones((3, 3), dtype=np.int64), "correlation").only(40, 41)]
+    scene = next(iter(animation.scenes(explanations)))
+    signal = [b for b in scene.boxes if b.role in ("signal", "window")]
+    assert len(signal) == image.size and all(b.text == "" for b in signal)
+    bright = {b.fill for b, value in zip(signal, image.flat) if value == 9 and b.role == "signal"}
+    dark = {b.fill for b, value in zip(signal, image.flat) if value == 0 and b.role == "signal"}
+    assert bright == {"#737373"} and dark == {"#ffffff"}  # larger magnitudes darker
+    pending = [b for b in scene.boxes if b.role == "pending"]
+    assert len(pending) == explanations[0].count - 41 and {b.fill for b in pending} == {"#ffffff"}
