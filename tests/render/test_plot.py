@@ -291,5 +291,7 @@ def test_the_command_line_offers_the_styles():
 
 
 def test_type_too_large_for_the_figure_is_refused(classic):
-    with pytest.raises(OptionError, match=r"does not fit in 400x300 pixels at 200 dpi: give a larger size"):
+    with pytest.raises(
+        OptionError, match=r"does not fit in 400x300 pixels at 200 dpi: give a larger size"
+    ):
         plot.figure_bytes(classic, "png", size=(400, 300), dpi=200)
