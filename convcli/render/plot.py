@@ -524,7 +524,7 @@ def _style_image_axes(
     if name == "flipped":
         title = f"{_TITLES_2D[name]}\n$h$ rotated 180\u00b0"
     if part:
-        title += f", {part}"
+        title += f"\n{part}"
     title += _nonfinite_note([values], "in gold")
     axes.set_title(title)
     for axis in (axes.xaxis, axes.yaxis):
