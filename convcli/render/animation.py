@@ -190,7 +190,7 @@ def draw(axes: Axes, scene: Scene) -> None:
 
 def _font(width: float, text: str, largest: float = 18.0) -> float:
     """The font size (points) that fits ``text`` into a cell ``width`` pixels wide."""
-    fits = (width - 6) / (0.62 * max(len(text), 1)) * 72 / _DPI
+    fits = (width - 8) / (0.66 * max(len(text), 1)) * 72 / _DPI  # a digit is 0.64 em wide
     return max(min(largest, fits), 6.0)
 
 
