@@ -20,6 +20,7 @@ import numpy as np
 from convcli.analysis.steps import Explanation, Step
 from convcli.errors import ConvcliError
 from convcli.render.explain import _HEADINGS, _NAMES, _label, _slid_name, _term, _visible
+from convcli.render.handout import products_text
 from convcli.render.tables import display_options, format_cell
 
 if TYPE_CHECKING:
@@ -98,7 +99,10 @@ def scenes(
     the same positions, shown together), numbers with ``digits`` significant digits."""
     band = HEIGHT / len(explanations)
     with display_options(digits):
-        widths = [_cell_width(explanation) for explanation in explanations]
+        widths = [
+            _cell_width(explanation) if explanation.output.ndim == 1 else 0.0
+            for explanation in explanations
+        ]
         walks = [list(explanation.positions()) for explanation in explanations]
         for number, positions in enumerate(zip(*walks)):
             boxes: list[Box] = []
@@ -201,14 +205,14 @@ def _cell_width(explanation: Explanation) -> float:
     texts += [_term(v, True) for v in prepared.padded[~prepared.in_signal].flat[:1]]
     texts += [format_cell(v) for v in prepared.padded.flat]
     texts += [format_cell(v) for v in explanation.output.flat]
-    if prepared.padded.ndim == 1:
-        for position in explanation.positions():
-            texts += [format_cell(v) for v in explanation.step(position).products.flat]
+    for position in explanation.positions():
+        texts += [format_cell(v) for v in explanation.step(position).products.flat]
     widest = max(map(len, texts))
     return float(min(max(56, 14 * widest + 16), 260))
 
 
 def _heading(explanation: Explanation, top: float, scale: float) -> Box:
+    """What the operation does, across the top of its band."""
     return Box(
         _MARGIN,
         top + 6,
@@ -225,8 +229,7 @@ def _heading(explanation: Explanation, top: float, scale: float) -> Box:
 def _sum_text(explanation: Explanation, step: Step, lags: bool) -> str:
     """``g[1] = (-1)*2 + 1*1 = -1``, or when long ``g[1] = sum of the products = -1``."""
     label = _label(explanation, step, lags)
-    terms = zip(step.weights.flat, step.values.flat, step.padding.flat)
-    written = " + ".join(f"{_term(w)}*{_term(v, bool(pad))}" for w, v, pad in terms)
+    written = products_text(step)
     if len(written) > 90:
         written = "sum of the products"
     return f"{label} = {written} = {format_cell(step.total)}"

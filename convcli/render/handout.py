@@ -17,7 +17,7 @@ from convcli.analysis.steps import Explanation, Step
 from convcli.render.explain import _HEADINGS, _label, _slid_name, _term
 from convcli.render.tables import as_rows, display_options, format_cell, options_line, shown
 
-__all__ = ["latex", "markdown", "tex_number"]
+__all__ = ["latex", "markdown", "products_text", "tex_number", "tex_text"]
 
 #: Cells of an input written out along each axis before its middle is left out (…).
 _SHOWN_CELLS = 40
@@ -72,7 +72,7 @@ def markdown(
                 step = explanation.step(position)
                 label = _markdown_text(_label(explanation, step, lags))
                 window = _markdown_cell(f"`{_cells(step.values, step.padding)}`")
-                products = _markdown_cell(f"`{_text_sum(step)}`")
+                products = _markdown_cell(f"`{products_text(step)}`")
                 value = _markdown_text(format_cell(step.total))
                 yield f"| {count} | {label} | {window} | {products} | {value} |\n"
             yield f"\n*{_markdown_text(_options(explanation))}*\n"
@@ -144,8 +144,14 @@ def _cells(values: np.ndarray, padding: np.ndarray | None) -> str:
     return "[" + ", ".join(rows) + "]"
 
 
-def _text_sum(step: Step) -> str:
-    """The sum of products as the text output writes it: ``(-1)*[0] + 1*2``."""
+def products_text(step: Step) -> str:
+    """The sum of products as the text output writes it, padding in brackets.
+
+    >>> from convcli.analysis.steps import explain
+    >>> from convcli.options import Options
+    >>> products_text(explain([2, 1], [1, -1], "convolution", Options(padding="full")).step((0,)))
+    '(-1)*[0] + 1*2'
+    """
     terms = zip(step.weights.flat, step.values.flat, step.padding.flat)
     return " + ".join(f"{_term(w)}*{_term(v, bool(pad))}" for w, v, pad in terms)
 
