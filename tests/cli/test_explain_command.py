@@ -512,6 +512,9 @@ def test_animate_to_a_gif_file(tmp_path) -> None:
     assert gif_frames(out) == (4, (1280, 720), 300)
     succeed("explain", F, H, "--op", "corr", "--steps", "1:3", "--format", "gif", "-o", str(out))
     assert gif_frames(out)[0] == 2
+    piped = succeed("explain", F, H, "--format", "gif").stdout_bytes  # standard output: a pipe
+    out.write_bytes(piped)
+    assert piped.startswith(b"GIF89a") and gif_frames(out)[:2] == (4, (1280, 720))
 
 
 def test_a_gif_of_too_many_steps_is_refused_with_a_range_to_pick(tmp_path) -> None:
