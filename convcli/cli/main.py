@@ -1362,8 +1362,10 @@ def explain(
         from convcli.cli import limits
         from convcli.render import animation
 
-        limits.check_frames(len(explanations[0].steps), animation.MAX_FRAMES)
-        gif = animation.gif_bytes(explanations, delay, lags, digits)
+        frames = len(explanations[0].steps)
+        limits.check_frames(frames, animation.MAX_FRAMES)
+        with _frame_progress(frames) as drawn:
+            gif = animation.gif_bytes(explanations, delay, lags, digits, drawn)
         outputs.write_text(gif, output)
         return
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
@@ -1388,6 +1390,18 @@ def explain(
         markdown=lambda: _handout().markdown(explanations, lags, digits),
         latex=lambda: _handout().latex(explanations, lags, digits),
     )
+
+
+@contextlib.contextmanager
+def _frame_progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A bar of the frames drawn on stderr when it is a terminal; otherwise nothing."""
+    if not outputs.stderr_is_terminal():
+        yield None
+        return
+    from convcli.render.progress import count_progress
+
+    with count_progress("drawing frames", total) as advance_to:
+        yield advance_to
 
 
 def _handout() -> Any:

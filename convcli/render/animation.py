@@ -10,7 +10,7 @@ drawn with matplotlib on the Agg canvas and the frames joined by Pillow, both fr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING
@@ -122,10 +122,11 @@ def gif_bytes(
     delay: float,
     lags: bool = False,
     digits: int | None = None,
+    drawn: Callable[[int], None] | None = None,
 ) -> bytes:
     """The animation of ``explanations`` as a looping GIF of :data:`WIDTH` x
     :data:`HEIGHT` pixels, a frame per step lasting ``delay`` seconds (see
-    :func:`frame_durations`)."""
+    :func:`frame_durations`); ``drawn(count)`` is told how many frames are drawn so far."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -142,6 +143,8 @@ def gif_bytes(
         canvas.draw()
         rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
         frames.append(rgb.convert("RGB"))
+        if drawn is not None:
+            drawn(len(frames))
     palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
     shaded = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     buffer = BytesIO()

@@ -162,3 +162,9 @@ def test_grids_too_large_to_write_are_shaded_and_the_future_stays_blank():
     assert bright == {"#737373"} and dark == {"#ffffff"}  # larger magnitudes darker
     pending = [b for b in scene.boxes if b.role == "pending"]
     assert len(pending) == explanations[0].count - 41 and {b.fill for b in pending} == {"#ffffff"}
+
+
+def test_each_frame_drawn_is_reported():
+    counts: list[int] = []
+    animation.gif_bytes(both(F, H), 0.1, drawn=counts.append)
+    assert counts == [1, 2, 3, 4]
