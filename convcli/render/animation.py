@@ -136,24 +136,24 @@ def gif_bytes(
     figure = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI)
     canvas = FigureCanvasAgg(figure)
     axes = figure.add_axes((0, 0, 1, 1))
-    frames = []
+    frames: list[Image.Image] = []  # each in the first frame's palette (a third of RGB's bytes)
     for scene in scenes(explanations, lags, digits):
         axes.clear()
         draw(axes, scene)
         canvas.draw()
-        rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-        frames.append(rgb.convert("RGB"))
+        rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        rgb = rgba.convert("RGB")
+        palette = frames[0] if frames else rgb.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+        frames.append(rgb.quantize(palette=palette, dither=Image.Dither.NONE))
         if drawn is not None:
             drawn(len(frames))
-    palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
-    shaded = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     buffer = BytesIO()
-    shaded[0].save(
+    frames[0].save(
         buffer,
         format="GIF",
         save_all=True,
-        append_images=shaded[1:],
-        duration=frame_durations(len(shaded), delay),
+        append_images=frames[1:],
+        duration=frame_durations(len(frames), delay),
         loop=0,
         optimize=False,
         disposal=1,
