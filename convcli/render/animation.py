@@ -24,6 +24,7 @@ from convcli.render.handout import products_text
 from convcli.render.tables import display_options, format_cell
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
 
 __all__ = [
@@ -136,11 +137,22 @@ def gif_bytes(
     figure = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI)
     canvas = FigureCanvasAgg(figure)
     axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_xlim(0, WIDTH)
+    axes.set_ylim(HEIGHT, 0)
+    axes.set_axis_off()
+    every = list(scenes(explanations, lags, digits))
+    # what every frame shows alike is drawn once, as the background of each frame
+    static = set(every[0].boxes).intersection(*(scene.boxes for scene in every[1:]))
+    draw(axes, [box for box in every[0].boxes if box in static])
+    canvas.draw()
+    background = canvas.copy_from_bbox(figure.bbox)
     frames: list[Image.Image] = []  # each in the first frame's palette (a third of RGB's bytes)
-    for scene in scenes(explanations, lags, digits):
-        axes.clear()
-        draw(axes, scene)
-        canvas.draw()
+    for scene in every:
+        canvas.restore_region(background)
+        changing = draw(axes, [box for box in scene.boxes if box not in static])
+        for artist in changing:
+            axes.draw_artist(artist)
+            artist.remove()
         rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
         rgb = rgba.convert("RGB")
         palette = frames[0] if frames else rgb.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
@@ -161,28 +173,25 @@ def gif_bytes(
     return buffer.getvalue()
 
 
-def draw(axes: Axes, scene: Scene) -> None:
-    """Draw a scene on axes spanning the frame (pixel coordinates, y downwards)."""
+def draw(axes: Axes, boxes: list[Box]) -> list[Artist]:
+    """Add boxes to axes spanning the frame (pixel coordinates, y downwards): their cells
+    as one collection, then their texts; the artists added, cells first."""
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
 
-    axes.set_xlim(0, WIDTH)
-    axes.set_ylim(HEIGHT, 0)
-    axes.set_axis_off()
-    cells = [box for box in scene.boxes if box.fill is not None]
-    axes.add_collection(
-        PatchCollection(
-            [Rectangle((box.x, box.y), box.width, box.height) for box in cells],
-            facecolors=[box.fill for box in cells],
-            edgecolors=_EDGE,
-            linewidths=1.2,
-        )
+    cells = [box for box in boxes if box.fill is not None]
+    collection = PatchCollection(
+        [Rectangle((box.x, box.y), box.width, box.height) for box in cells],
+        facecolors=[box.fill for box in cells],
+        edgecolors=_EDGE,
+        linewidths=1.2,
     )
-    for box in scene.boxes:
+    artists: list[Artist] = [axes.add_collection(collection)]
+    for box in boxes:
         if not box.text:
             continue
         x = {"left": box.x, "center": box.x + box.width / 2, "right": box.x + box.width}
-        axes.text(
+        text = axes.text(
             x[box.align],
             box.y + box.height / 2,
             box.text,
@@ -193,6 +202,8 @@ def draw(axes: Axes, scene: Scene) -> None:
             color=_INK,
             clip_on=True,
         )
+        artists.append(text)
+    return artists
 
 
 def _font(width: float, text: str, largest: float = 18.0) -> float:
