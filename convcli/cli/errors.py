@@ -36,6 +36,7 @@ FLAG_PARAMETERS = (
     "axes",
     "pad_value",
     "steps",
+    "size",
 )
 #: ``name='value'`` as the library writes a parameter into a message: after a space or an
 #: opening parenthesis, the value a quoted string, then a space, a closing parenthesis, a

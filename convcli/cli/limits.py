@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "available_memory",
+    "check_frames",
     "check_image",
     "check_layer",
     "check_memory",
@@ -153,6 +154,22 @@ def output_bytes(
         "figure": 30,
     }.get(output_format, 400 if show_all else 0)
     return values * per_value
+
+
+def check_frames(steps: int, limit: int) -> None:
+    """Refuse an animation file of more than ``limit`` frames (one per step), suggesting a
+    range of steps.
+
+    >>> check_frames(500, 300)
+    Traceback (most recent call last):
+    convcli.errors.ConvcliError: the animation would have 500 frames, over its limit of 300 (one frame per step); write a range of at most 300 steps with --steps START:END (--steps 0:300)
+    """
+    if steps > limit:
+        raise ConvcliError(
+            f"the animation would have {steps} frames, over its limit of {limit} (one frame "
+            f"per step); write a range of at most {limit} steps with --steps START:END "
+            f"(--steps 0:{limit})"
+        )
 
 
 def check_image(

@@ -58,7 +58,7 @@ _NEGATIVE_NUMBER = re.compile(r"-(\d|\.\d|inf\b|nan\b|\[)", re.IGNORECASE)
 _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
-EXPLAIN_FORMATS = ("auto", "text", "json", "html")
+EXPLAIN_FORMATS = ("auto", "text", "json", "html", "markdown", "latex", "gif")
 BACKWARD_FORMATS = ("auto", "table", "json", "html")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
@@ -68,6 +68,10 @@ LAYER_FORMATS = ("auto", "table", "csv", "json", "npy", "html")
 #: start-up; tests/cli/test_layer_command.py checks they agree).
 LAYOUT_CHOICES = ("nchw", "nhwc")
 LAYER_CONVENTION_CHOICES = ("convcli", "torch", "tensorflow")
+#: convcli.render.plot's STYLES (not imported at start-up; tests/render/test_plot.py checks).
+PLOT_STYLES = ("default", "projector")
+#: The smallest and largest --size of a figure, in pixels along each side.
+FIGURE_PIXELS = (100, 8000)
 OPERATION_CHOICES: dict[str, tuple[Operation, ...]] = {
     "conv": ("convolution",),
     "corr": ("correlation",),
@@ -370,6 +374,23 @@ def _cell(text: str) -> tuple[int, ...]:
     if not all(part.isdigit() for part in parts):
         raise OptionError(f"cell={text!r} takes indices from 0, one per axis: 0,1,2,3")
     return tuple(int(part) for part in parts)
+
+
+def _pixel_size(text: str) -> tuple[int, int]:
+    """--size's value: WIDTHxHEIGHT in pixels, each within FIGURE_PIXELS.
+
+    >>> _pixel_size("1280x720"), _pixel_size("800X600")
+    ((1280, 720), (800, 600))
+    """
+    width, cross, height = text.strip().lower().partition("x")
+    low, high = FIGURE_PIXELS
+    if cross and width.isdigit() and height.isdigit():
+        size = (int(width), int(height))
+        if all(low <= side <= high for side in size):
+            return size
+    raise OptionError(
+        f"size={text!r} takes WIDTHxHEIGHT in pixels, each from {low} to {high}: 1280x720"
+    )
 
 
 def _step_span(text: str) -> tuple[int | None, int | None]:
@@ -1265,20 +1286,23 @@ def delay(
 @geometry_options
 @output_options(
     EXPLAIN_FORMATS,
-    "auto: the worked steps as text (JSON or the interactive HTML page by a -o file's .json "
-    "or .html extension).",
+    "auto: the worked steps as text, or by a -o file's extension: .json, .html (the "
+    "interactive page), .md (Markdown), .tex (LaTeX, for amsmath) or .gif (the animation, "
+    "for slides).",
 )
 @click.option(
     "--animate",
     is_flag=True,
-    help="Slide the window across the signal on the terminal (static text elsewhere).",
+    help="Slide the window across the signal on the terminal (static text elsewhere); with "
+    "-o FILE.gif, a 1280x720 GIF for slides, a frame per step, at most 200 frames.",
 )
 @click.option(
     "--delay",
     type=click.FloatRange(min=0),
     default=0.6,
     show_default=True,
-    help="Seconds per step of --animate.",
+    help="Seconds per step of --animate (a GIF's frames last at least 0.02 s, its last 4 "
+    "times as long).",
 )
 @click.option(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
@@ -1338,6 +1362,7 @@ def explain(
     Example:
         convcli explain 2,1,3,5,4 1,-1
         convcli explain 2,1,3,5,4 1,2,1 --op corr --padding same --animate
+        convcli explain 2,1,3,5,4 1,-1 --animate -o slide.gif
         convcli explain samples/rgb8x8.npy samples/filters2x3x3x3.npy --layer --cell 1,2,3
     """
     from convcli.analysis import steps
@@ -1386,12 +1411,18 @@ def explain(
             "plays the steps on a terminal; a page (--format html) has its own Play button",
             "play the steps on a terminal; a page (--format html) has its own Play button",
         )
+    if chosen == "mp4":
+        raise click.UsageError(
+            "an MP4 needs ffmpeg, which convcli does not use; write the animation as a GIF: "
+            "-o FILE.gif"
+        )
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
     explanations = [steps.explain(f, h, operation, options) for operation in chosen_operations]
     if step_span is not None:
         explanations = [explanation.only(*step_span) for explanation in explanations]
+    digits = click.get_current_context().meta.get(_DIGITS)
     if chosen == "html":
         _write_page(
             output,
@@ -1399,6 +1430,16 @@ def explain(
             explanations,
             f"write part of it with --steps START:END (of the {explanations[0].count} steps)",
         )
+        return
+    if chosen == "gif":
+        from convcli.cli import limits
+        from convcli.render import animation
+
+        frames = len(explanations[0].steps)
+        limits.check_frames(frames, animation.MAX_FRAMES)
+        with _frame_progress(frames) as drawn:
+            gif = animation.gif_bytes(explanations, delay, lags, digits, drawn)
+        outputs.write_text(gif, output)
         return
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
@@ -1419,7 +1460,28 @@ def explain(
         lambda: _render_steps().explanations_view(explanations, show_all, lags, lines),
         wide=True,
         json=lambda: serialise.explanations_json(explanations, lags),
+        markdown=lambda: _handout().markdown(explanations, lags, digits),
+        latex=lambda: _handout().latex(explanations, lags, digits),
     )
+
+
+@contextlib.contextmanager
+def _frame_progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A bar of the frames drawn on stderr when it is a terminal; otherwise nothing."""
+    if not outputs.stderr_is_terminal():
+        yield None
+        return
+    from convcli.render.progress import count_progress
+
+    with count_progress("drawing frames", total) as advance_to:
+        yield advance_to
+
+
+def _handout() -> Any:
+    """The Markdown and LaTeX writers of explain, imported on first use."""
+    from convcli.render import handout
+
+    return handout
 
 
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
@@ -1795,6 +1857,34 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
 )
 @click.option("--title", default=None, help="A title over the figure.")
 @click.option("--lags", is_flag=True, help="Label the results' axes with lags, not indices.")
+@click.option(
+    "--style",
+    type=click.Choice(PLOT_STYLES),
+    default="default",
+    show_default=True,
+    help="projector: larger type and thicker lines, 1280x720 pixels unless --size says.",
+)
+@click.option(
+    "--size",
+    type=_Checked("size", _pixel_size, keep_text=False),
+    default=None,
+    help="The figure's size in pixels, WIDTHxHEIGHT (each 100 to 8000): 1280x720.",
+)
+@click.option(
+    "--dpi",
+    type=click.FloatRange(min=20, max=600),
+    default=100,
+    show_default=True,
+    help="Pixels per inch (20 to 600). Type is in points: with --size, a higher dpi makes it "
+    "larger; without, the figure gets more pixels.",
+)
+@click.option(
+    "--font-scale",
+    type=click.FloatRange(min=0.25, max=4),
+    default=1.0,
+    show_default=True,
+    help="Multiply the size of all type (0.25 to 4).",
+)
 @force_option
 @_with_options
 def plot(
@@ -1804,18 +1894,24 @@ def plot(
     output: str,
     title: str | None,
     lags: bool,
+    style: str,
+    size: tuple[int, int] | None,
+    dpi: float,
+    font_scale: float,
     options: Options,
 ) -> None:
     """Draw the signal, kernel, flipped kernel, convolution and correlation in one figure.
 
     1-D inputs give stem plots; 2-D inputs give images side by side, the two
-    results on one shared colour scale. Needs the plot extra:
+    results on one shared colour scale. --style projector (or --size, --dpi and
+    --font-scale) sizes it for a slide. Needs the plot extra:
     pip install 'convcli[plot]'.
 
     \b
     Example:
         convcli plot samples/f.csv samples/h.csv -o figure.png
         convcli plot samples/image32.csv sobel-x -o edges.svg
+        convcli plot samples/f.csv samples/h.csv --style projector -o slide.png
     """
     from convcli.render.plot import figure_bytes, plot_format
 
@@ -1823,7 +1919,17 @@ def plot(
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, "figure", False, comparing=True)
     comparison = engine.compare(f, h, options)
-    outputs.write_bytes(figure_bytes(comparison, figure_format, title, lags=lags), output)
+    figure = figure_bytes(
+        comparison,
+        figure_format,
+        title,
+        lags=lags,
+        size=size,
+        dpi=dpi,
+        font_scale=font_scale,
+        style=style,
+    )
+    outputs.write_bytes(figure, output)
 
 
 _DEMO_SIGNAL = [2, 1, 3, 5, 4]

@@ -57,7 +57,14 @@ _FORMATS_BY_SUFFIX = {
     ".csv": "csv",
     ".html": "html",
     ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".tex": "latex",
+    ".gif": "gif",
+    ".mp4": "mp4",
 }
+#: Formats of binary data, refused on a terminal.
+_BINARY_FORMATS = ("npy", "gif")
 #: Characters encoded at a time by output_sink.
 _WRITE_PIECE = 1 << 20
 
@@ -81,7 +88,8 @@ def choose_format(
     """Resolve ``--format auto``: by a ``-o`` file's extension (.json, .npy, ...), else
     ``screen`` on a terminal and ``plain`` in a pipe or another file.
 
-    NPY is binary, so it is refused on a terminal (give ``-o FILE.npy`` or redirect).
+    NPY and GIF are binary, so they are refused on a terminal (give ``-o FILE.npy`` or
+    redirect).
 
     >>> choose_format("auto", "out.json", True), choose_format("auto", None, False)
     ('json', 'csv')
@@ -96,10 +104,10 @@ def choose_format(
         interactive = stdout_is_terminal()
     if requested == "auto":
         return screen if interactive else plain
-    if requested == "npy" and interactive:
+    if requested in _BINARY_FORMATS and interactive:
         raise InputError(
-            "NPY is binary data, not for a terminal; write it to a file with -o FILE.npy "
-            "or redirect standard output to one"
+            f"{requested.upper()} is binary data, not for a terminal; write it to a file with "
+            f"-o FILE.{requested} or redirect standard output to one"
         )
     return requested
 

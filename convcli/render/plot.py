@@ -10,7 +10,9 @@ without pyplot, so no global plotting state is touched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +25,15 @@ from convcli.errors import ConvcliError, OptionError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
+    from matplotlib.typing import RcKeyType
 
 __all__ = [
     "DPI",
     "MISSING_MATPLOTLIB",
     "PLOT_FORMATS",
+    "PROJECTOR_SIZE",
+    "STYLES",
     "figure_bytes",
     "figure_inches",
     "figure_size",
@@ -39,6 +45,14 @@ MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install 'convcli[plot]'"
 PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
 #: Dots per inch of PNG and JPEG figures (SVG and PDF are vector graphics).
 DPI = 100
+#: Looks of a figure: ``projector`` has larger type and thicker lines, sized for a slide.
+STYLES = ("default", "projector")
+#: Pixel size of a ``projector`` figure (unless a size is given): a 720p slide.
+PROJECTOR_SIZE = (1280, 720)
+#: Points of the body text (ticks, labels) per style; titles are 1.2 times larger.
+_FONT_POINTS = {"default": 13.0, "projector": 16.0}
+#: Points of lines (stems, axes) per style.
+_LINE_POINTS = {"default": 1.6, "projector": 2.6}
 
 _INCHES_1D = (9.0, 7.5)
 _WIDTH_2D = 16.0
@@ -58,6 +72,8 @@ _TITLES = {
     "convolution": "convolution $f * h$",
     "correlation": r"correlation $f \star h$",
 }
+#: Shorter titles for 2-D panels, five to a row; a second line gives the shape.
+_TITLES_2D = {**_TITLES, "flipped": "flip($h$)"}
 _DEFAULT_TITLE = r"convolution $f * h$ and correlation $f \star h$"
 
 
@@ -77,20 +93,35 @@ def plot_format(name: str) -> str:
     return "jpg" if suffix == "jpeg" else suffix
 
 
-def figure_inches(comparison: Comparison) -> tuple[float, float]:
-    """Width and height of the comparison's figure in inches.
+def figure_inches(
+    comparison: Comparison,
+    size: tuple[int, int] | None = None,
+    dpi: float = DPI,
+    style: str = "default",
+) -> tuple[float, float]:
+    """Width and height of the comparison's figure in inches: ``size`` pixels at ``dpi``
+    if given (or :data:`PROJECTOR_SIZE` for the projector style), else its own shape.
 
     1-D: 9 x 7.5. 2-D: 16 wide, 4.4 high, or 7.8 high for complex values
     (a row of real parts and a row of imaginary parts).
     """
     ndim = _check_dimensions(comparison)
+    if size is None and style == "projector":
+        size = PROJECTOR_SIZE
+    if size is not None:
+        return (size[0] / dpi, size[1] / dpi)
     if ndim == 1:
         return _INCHES_1D
     rows = len(_parts_names(comparison))
     return (_WIDTH_2D, _HEIGHT_2D_TITLE + rows * _HEIGHT_2D_ROW)
 
 
-def figure_size(comparison: Comparison, dpi: float = DPI) -> tuple[int, int]:
+def figure_size(
+    comparison: Comparison,
+    dpi: float = DPI,
+    size: tuple[int, int] | None = None,
+    style: str = "default",
+) -> tuple[int, int]:
     """Width and height in pixels of the PNG or JPEG figure_bytes makes at this dpi.
 
     >>> from convcli import compare
@@ -98,8 +129,10 @@ def figure_size(comparison: Comparison, dpi: float = DPI) -> tuple[int, int]:
     (900, 750)
     >>> figure_size(compare(np.eye(8), np.ones((3, 3))), dpi=50)
     (800, 220)
+    >>> figure_size(compare(np.eye(8), np.ones((3, 3))), dpi=300, style="projector")
+    (1280, 720)
     """
-    width, height = figure_inches(comparison)
+    width, height = figure_inches(comparison, size, dpi, style)
     return (round(width * dpi), round(height * dpi))
 
 
@@ -110,6 +143,9 @@ def figure_bytes(
     *,
     dpi: float = DPI,
     lags: bool = False,
+    size: tuple[int, int] | None = None,
+    font_scale: float = 1.0,
+    style: str = "default",
 ) -> bytes:
     """Draw the comparison as one figure and return the content of its file.
 
@@ -117,34 +153,80 @@ def figure_bytes(
     ending in one); ``title`` (plain text, ``$`` is not math) replaces the first
     line of the figure's title, which is followed by the kernel's symmetry
     verdict and the padding options. Complex values are drawn as real and
-    imaginary parts, and labelled so. ``dpi`` sets the pixel size of PNG and
-    JPEG figures (:func:`figure_size`). With ``lags``, the results' axes are
+    imaginary parts, and labelled so. ``size`` (pixels) and ``dpi`` set the pixel
+    size of PNG and JPEG figures (:func:`figure_size`); type is set in points, so a
+    higher ``dpi`` makes it larger within the same pixels, as ``font_scale`` does.
+    ``style`` is one of :data:`STYLES`. With ``lags``, the results' axes are
     labelled with each output's lag instead of its index.
     """
     kind = plot_format(image_format)
     ndim = _check_dimensions(comparison)
+    if style not in STYLES:
+        raise OptionError(f"style={style!r} is not one of {', '.join(STYLES)}")
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         raise ConvcliError(MISSING_MATPLOTLIB) from None
-    figure = Figure(figsize=figure_inches(comparison), dpi=dpi, layout="constrained")
-    FigureCanvasAgg(figure)
-    if ndim == 1:
-        _draw_1d(figure, comparison, lags)
-    else:
-        _draw_2d(figure, comparison, lags)
-    heading = _DEFAULT_TITLE if title is None else title.replace("$", r"\$")
-    lines = (heading, _verdict(comparison), _options_text(comparison))
-    figure.suptitle("\n".join(lines), fontsize=11)
-    options: dict[str, Any] = {"format": kind, "dpi": dpi}
-    if kind in ("svg", "pdf"):
-        options["metadata"] = {"Date": None} if kind == "svg" else {"CreationDate": None}
-    if kind == "jpg":
-        options["pil_kwargs"] = {"quality": 92}
-    buffer = BytesIO()
-    figure.savefig(buffer, **options)
+    with _look(style, font_scale):
+        inches = figure_inches(comparison, size, dpi, style)
+        figure = Figure(figsize=inches, dpi=dpi, layout="constrained")
+        FigureCanvasAgg(figure)
+        if ndim == 1:
+            _draw_1d(figure, comparison, lags)
+        else:
+            _draw_2d(figure, comparison, lags)
+        heading = _DEFAULT_TITLE if title is None else title.replace("$", r"\$")
+        lines = (heading, _verdict(comparison), _options_text(comparison))
+        figure.suptitle("\n".join(lines))
+        options: dict[str, Any] = {"format": kind, "dpi": dpi}
+        if kind in ("svg", "pdf"):
+            options["metadata"] = {"Date": None} if kind == "svg" else {"CreationDate": None}
+        if kind == "jpg":
+            options["pil_kwargs"] = {"quality": 92}
+        buffer = BytesIO()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", "constrained_layout not applied", UserWarning)
+            try:
+                figure.savefig(buffer, **options)
+            except UserWarning:
+                width, height = figure_size(comparison, dpi, size, style)
+                raise OptionError(
+                    f"the figure's type does not fit in {width}x{height} pixels at {dpi:g} dpi: "
+                    "give a larger size, a lower dpi or a smaller font scale"
+                ) from None
     return buffer.getvalue()
+
+
+@contextmanager
+def _look(style: str, font_scale: float) -> Iterator[None]:
+    """matplotlib's settings for a style, type scaled by ``font_scale``, while a figure is
+    drawn (and restored after it)."""
+    from matplotlib import rc_context
+
+    points = _FONT_POINTS[style] * font_scale
+    line = _LINE_POINTS[style]
+    settings: dict[RcKeyType, Any] = {
+        "font.size": points,
+        "axes.titlesize": points * 1.15,
+        "figure.titlesize": points * 1.15,
+        "axes.labelsize": points,
+        "xtick.labelsize": points * 0.9,
+        "ytick.labelsize": points * 0.9,
+        "legend.fontsize": points * 0.9,
+        "lines.linewidth": line,
+        "lines.markersize": 4 * line,
+        "axes.linewidth": line * 0.6,
+        "xtick.major.width": line * 0.6,
+        "ytick.major.width": line * 0.6,
+        "text.color": "black",
+        "axes.labelcolor": "black",
+        "xtick.color": "black",
+        "ytick.color": "black",
+        "axes.edgecolor": "black",
+    }
+    with rc_context(settings):
+        yield
 
 
 def _check_dimensions(comparison: Comparison) -> int:
@@ -247,8 +329,10 @@ def _nonfinite_note(parts: list[np.ndarray], what: str) -> str:
 def _draw_1d(figure: Figure, comparison: Comparison, lags: bool) -> None:
     """Signal across the top; kernel and flipped kernel; convolution and correlation (their
     axes in lags if ``lags``)."""
+    from matplotlib import rcParams
     from matplotlib.ticker import MaxNLocator
 
+    line = rcParams["lines.linewidth"]
     complex_figure = _is_complex(comparison)
     grid = figure.add_gridspec(3, 2)
     signal_axes = figure.add_subplot(grid[0, :])
@@ -268,19 +352,19 @@ def _draw_1d(figure: Figure, comparison: Comparison, lags: bool) -> None:
         parts = _parts(arrays[name], complex_figure)
         _stems(axes, parts)
         title = _TITLES[name] + _nonfinite_note(parts, "not drawn")
-        axes.set_title(title, fontsize=11)
+        axes.set_title(title)
         axes.set_xlabel(xlabel)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         if lags and name in _RESULTS:
             _label_lags(axes, comparison.geometry)
         if all(_whole_numbers(part) for part in parts):
             axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.axhline(0, color="0.6", linewidth=0.8, zorder=0)
-        axes.grid(axis="y", color="0.9", linewidth=0.6)
+        axes.axhline(0, color="0.45", linewidth=line * 0.5, zorder=0)
+        axes.grid(axis="y", color="0.85", linewidth=line * 0.4)
         axes.set_axisbelow(True)
     if complex_figure:
         handles = signal_axes.get_legend_handles_labels()
-        figure.legend(*handles, loc="outside lower center", ncols=2, fontsize=9)
+        figure.legend(*handles, loc="outside lower center", ncols=2)
 
 
 def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
@@ -289,6 +373,9 @@ def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
     Past a few hundred samples stems merge into a solid band (and make huge
     SVG files), so long arrays are drawn as lines through the values instead.
     """
+    from matplotlib import rcParams
+
+    line = rcParams["lines.linewidth"]
     length = parts[0].size
     styles = [(_REAL, "o", "real part"), (_IMAGINARY, "D", "imaginary part")]
     offsets = [0.0] if len(parts) == 1 or length > _LINE_SAMPLES else [-0.12, 0.12]
@@ -296,7 +383,7 @@ def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
         shown = np.where(np.isfinite(part), part, np.nan)
         legend = label if len(parts) > 1 else None
         if length > _LINE_SAMPLES:
-            axes.plot(np.arange(length), shown, color=colour, linewidth=0.8, label=legend)
+            axes.plot(np.arange(length), shown, color=colour, linewidth=line * 0.5, label=legend)
             continue
         stems = axes.stem(
             np.arange(length) + offset,
@@ -307,8 +394,9 @@ def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
             label=legend,
         )
         stems.markerline.set_color(colour)
-        stems.markerline.set_markersize(6 if length <= _LONG_STEMS else 2.5)
-        stems.stemlines.set_linewidth(1.5 if length <= _LONG_STEMS else 0.8)
+        short = length <= _LONG_STEMS
+        stems.markerline.set_markersize(rcParams["lines.markersize"] * (1 if short else 0.4))
+        stems.stemlines.set_linewidth(line * (1 if short else 0.5))
     axes.set_xlim(-0.6, length - 0.4)
 
 
@@ -337,10 +425,10 @@ def _label_lags(axes: Axes, geometry: Geometry) -> None:
 
     ndim = len(geometry.stride)
     axes.xaxis.set_major_formatter(FuncFormatter(lag_label(geometry, ndim - 1)))
-    axes.set_xlabel("lag $m$" if ndim == 1 else "column lag", fontsize=9)
+    axes.set_xlabel("lag $m$" if ndim == 1 else "column lag")
     if ndim == 2:
         axes.yaxis.set_major_formatter(FuncFormatter(lag_label(geometry, 0)))
-        axes.set_ylabel("row lag", fontsize=9)
+        axes.set_ylabel("row lag")
 
 
 # 2-D: images side by side ------------------------------------------------------------------
@@ -357,28 +445,44 @@ def _draw_2d(figure: Figure, comparison: Comparison, lags: bool) -> None:
 
     complex_figure = _is_complex(comparison)
     row_names = _parts_names(comparison)
-    grid = figure.subplots(len(row_names), len(_PANELS), squeeze=False)
+    panes = _image_axes(figure, len(row_names))
     arrays = _panel_arrays(comparison)
     parts = {name: _parts(arrays[name], complex_figure) for name in _PANELS}
     groups = (("signal",), ("kernel", "flipped"), ("convolution", "correlation"))
+    annotated: list[tuple[Axes, int, list[Text]]] = []
     for group in groups:
-        columns = [_PANELS.index(name) for name in group]
         colourmap, low, high = _colour_scale([part for name in group for part in parts[name]])
         image = None
-        for name, column in zip(group, columns):
+        for name in group:
             for row, row_name in enumerate(row_names):
-                axes = grid[row, column]
+                axes = panes[name][row]
                 values = parts[name][row]
                 image = axes.imshow(values, cmap=colourmap, vmin=low, vmax=high)
-                _style_image_axes(axes, values, row_name, name, row == 0 and column == 0)
+                _style_image_axes(axes, values, row_name, name, row == 0 and name == "signal")
                 if lags and name in _RESULTS:
                     _label_lags(axes, comparison.geometry)
                 if max(values.shape) <= _ANNOTATE_CELLS:
-                    _annotate(axes, values, image)
+                    annotated.append((axes, values.shape[1], _annotate(axes, values, image)))
         assert image is not None  # every group has a panel and every panel a row
-        bar = figure.colorbar(image, ax=grid[:, columns].ravel().tolist(), shrink=0.8, aspect=25)
-        if all(_whole_numbers(part) for name in group for part in parts[name]):
-            bar.locator = MaxNLocator(integer=True)
+        # beside the group's last panel, as tall as its image (not as its grid cell)
+        beside = panes[group[-1]][0].inset_axes((1.06, 0.0, 0.07, 1.0))
+        bar = figure.colorbar(image, cax=beside)
+        whole = all(_whole_numbers(part) for name in group for part in parts[name])
+        bar.locator = MaxNLocator(nbins=6, integer=whole)  # few enough for large type
+    if annotated:
+        _fit_annotations(figure, annotated)
+
+
+def _image_axes(figure: Figure, parts: int) -> dict[str, list[Axes]]:
+    """Each panel's axes, one per part drawn: five in a row (a row per part), or on a
+    figure less than 2.5 times as wide as high (a slide), inputs above and results below."""
+    width, height = figure.get_size_inches()
+    if parts == 1 and width < 2.5 * height:
+        grid = figure.add_gridspec(2, 6)
+        slots = (grid[0, 0:2], grid[0, 2:4], grid[0, 4:6], grid[1, 0:3], grid[1, 3:6])
+        return {name: [figure.add_subplot(slot)] for name, slot in zip(_PANELS, slots)}
+    rows = figure.subplots(parts, len(_PANELS), squeeze=False)
+    return {name: list(rows[:, column]) for column, name in enumerate(_PANELS)}
 
 
 def _whole_numbers(values: np.ndarray) -> bool:
@@ -416,39 +520,57 @@ def _style_image_axes(
     from matplotlib.ticker import MaxNLocator
 
     rows, columns = values.shape
-    title = f"{_TITLES[name]}, {rows}\u00d7{columns}"
+    title = f"{_TITLES_2D[name]}\n{rows}\u00d7{columns}"
     if name == "flipped":
-        title = f"{_TITLES[name]} (rotated 180\u00b0)"
+        title = f"{_TITLES_2D[name]}\n$h$ rotated 180\u00b0"
     if part:
         title += f"\n{part}"
     title += _nonfinite_note([values], "in gold")
-    axes.set_title(title, fontsize=10)
+    axes.set_title(title)
     for axis in (axes.xaxis, axes.yaxis):
         axis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-    axes.tick_params(labelsize=8)
     if max(rows, columns) > 6 * min(rows, columns):
         axes.set_aspect("auto")
     if label_axes:
-        axes.set_xlabel("column", fontsize=9)
-        axes.set_ylabel("row", fontsize=9)
+        axes.set_xlabel("column")
+        axes.set_ylabel("row")
 
 
-def _annotate(axes: Axes, values: np.ndarray, image: Any) -> None:
-    """Write each cell's value on it, black or white, whichever reads better on its colour.
+def _annotate(axes: Axes, values: np.ndarray, image: Any) -> list[Text]:
+    """Write each cell's value on it, black or white, whichever reads better on its colour
+    (sized later by :func:`_fit_annotations`).
 
     Minus signs are U+2212, as on the axes and colour bars.
     """
-    cells = max(values.shape)
+    texts = []
     for (row, column), value in np.ndenumerate(values):
         red, green, blue, _ = image.cmap(image.norm(value)) if np.isfinite(value) else (1, 1, 1, 1)
         luma = 0.299 * red + 0.587 * green + 0.114 * blue
-        axes.text(
+        text = axes.text(
             column,
             row,
             format(value, ".4g").replace("-", "\u2212"),
             ha="center",
             va="center",
-            fontsize=9 if cells <= 5 else 7,
             color="black" if luma > 0.5 else "white",
             clip_on=True,
-        ).set_in_layout(False)  # inside the axes anyway; measuring every cell is slow
+        )
+        text.set_in_layout(False)  # inside the axes anyway; measuring every cell is slow
+        texts.append(text)
+    return texts
+
+
+def _fit_annotations(figure: Figure, annotated: list[tuple[Axes, int, list[Text]]]) -> None:
+    """Size the values written on cells to fit the cells as laid out: at most the body
+    text's size, less where the widest value would overflow its cell. ``annotated`` holds
+    each panel's axes, its number of columns and its values' texts."""
+    from matplotlib import rcParams
+
+    figure.draw_without_rendering()  # lays the panels out, so their cells' size is known
+    largest = rcParams["font.size"] * 0.85
+    for axes, columns, texts in annotated:
+        cell = axes.get_window_extent().width / columns * 72 / figure.dpi  # in points
+        widest = max(len(text.get_text()) for text in texts)
+        size = max(min(largest, 0.8 * cell / (0.72 * widest)), 4.0)
+        for text in texts:
+            text.set_fontsize(size)

@@ -8,6 +8,7 @@ animation itself.
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from convcli.cli.main import cli
 from convcli.options import Options
 from convcli.render import explain as render_steps
 from tests.cli.runner import invoke, normalised, strict_json, succeed
+from tests.processes import finished
 
 F = "2,1,3,5,4"
 H = "1,-1"
@@ -469,3 +471,84 @@ def test_steps_writes_out_that_range_of_each_operation(span: str, numbers: list[
     document = strict_json(succeed("explain", F, H, "--steps", span, "--format", "json").output)
     for operation in document["operations"]:
         assert [step["index"] for step in operation["steps"]] == [[n] for n in numbers]
+
+
+# ---------------------------------------------------------------- for slides: Markdown, LaTeX, GIF
+
+
+def test_markdown_and_latex_by_format_or_by_extension(tmp_path) -> None:
+    markdown = succeed("explain", F, H, "--format", "markdown").stdout
+    assert "| 0 | g\\[0\\] | `[2, 1]` | `(-1)*2 + 1*1` | -1 |" in markdown.splitlines()
+    latex = succeed("explain", F, H, "--format", "latex").stdout
+    assert "  g[0] &= (-1)\\cdot 2 + 1\\cdot 1 = -1 \\\\" in latex.splitlines()
+    for name, text in (("steps.md", markdown), ("steps.tex", latex)):
+        succeed("explain", F, H, "-o", str(tmp_path / name))
+        assert (tmp_path / name).read_text() == text
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        ("markdown", "| 0 | g\\[0\\] | `[0.12]` | `1*0.12` | 0.12 |"),
+        ("latex", "  g[0] &= 1\\cdot 0.12 = 0.12"),
+    ],
+)
+def test_markdown_and_latex_honour_digits_op_and_steps(shown: str, expected: str) -> None:
+    args = ("0.123456,2.5", "1", "--op", "conv", "--digits", "2", "--steps", "0:1")
+    text = succeed("explain", *args, "--format", shown).stdout
+    assert expected in text.splitlines()
+    assert "g[1]" not in text.replace("\\", "") and "correlation" not in text.lower()
+
+
+def gif_frames(path) -> tuple[int, tuple[int, int], int]:
+    image = pytest.importorskip("PIL.Image").open(path)
+    return image.n_frames, image.size, image.info["duration"]
+
+
+def test_animate_to_a_gif_file(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "slide.gif"
+    succeed("explain", F, H, "--animate", "--delay", "0.3", "-o", str(out))
+    assert gif_frames(out) == (4, (1280, 720), 300)
+    succeed("explain", F, H, "--op", "corr", "--steps", "1:3", "--format", "gif", "-o", str(out))
+    assert gif_frames(out)[0] == 2
+    piped = succeed("explain", F, H, "--format", "gif").stdout_bytes  # standard output: a pipe
+    out.write_bytes(piped)
+    assert piped.startswith(b"GIF89a") and gif_frames(out)[:2] == (4, (1280, 720))
+
+
+def test_a_gif_of_too_many_steps_is_refused_with_a_range_to_pick(tmp_path) -> None:
+    out = tmp_path / "slide.gif"
+    result = invoke("explain", ",".join(["1"] * 300), H, "-o", str(out))
+    assert_one_line_error(result, 1, "the animation would have 299 frames, over its limit of 200")
+    assert "--steps START:END" in result.stderr
+    assert not out.exists()
+
+
+def test_an_mp4_is_refused_for_a_gif(tmp_path) -> None:
+    result = invoke("explain", F, H, "--animate", "-o", str(tmp_path / "slide.mp4"))
+    assert_one_line_error(result, 2, "an MP4 needs ffmpeg, which convcli does not use")
+    assert "-o FILE.gif" in result.stderr
+
+
+@pytest.mark.parametrize("hidden", ["matplotlib", "PIL"])
+def test_a_gif_without_the_plot_extra_says_how_to_install_it(tmp_path, hidden: str) -> None:
+    out = tmp_path / "slide.gif"
+    script = (
+        f"import sys; sys.modules[{hidden!r}] = None; from convcli.cli.main import main; "
+        "sys.argv = ['convcli', 'explain', '2,1,3', '1,-1', '-o', sys.argv[1]]; main()"
+    )
+    done = finished([sys.executable, "-c", script, str(out)])
+    assert (done.returncode, done.stderr) == (
+        1,
+        "Error: a GIF needs matplotlib and Pillow: pip install 'convcli[plot]'\n",
+    )
+    assert not out.exists()
+
+
+def test_help_states_the_gif_bounds() -> None:
+    from convcli.render import animation
+
+    text = " ".join(succeed("explain", "--help").stdout.split())
+    assert f"{animation.WIDTH}x{animation.HEIGHT} GIF" in text
+    assert f"at most {animation.MAX_FRAMES} frames" in text

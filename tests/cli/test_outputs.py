@@ -69,6 +69,26 @@ def test_npy_is_refused_on_a_terminal():
         outputs.choose_format("npy", None, interactive=True)
 
 
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("steps.md", "markdown"),
+        ("Steps.MARKDOWN", "markdown"),
+        ("steps.tex", "latex"),
+        ("slide.gif", "gif"),
+        ("slide.mp4", "mp4"),
+    ],
+)
+def test_the_slides_extensions_choose_their_formats(output, expected):
+    assert outputs.choose_format("auto", output, interactive=True, plain="text") == expected
+
+
+def test_gif_is_refused_on_a_terminal():
+    with pytest.raises(InputError, match=r"^GIF is binary data.*-o FILE\.gif"):
+        outputs.choose_format("gif", None, interactive=True)
+    assert outputs.choose_format("gif", None, interactive=False) == "gif"
+
+
 # --------------------------------------------------------------------------- write_text
 
 

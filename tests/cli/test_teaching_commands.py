@@ -838,6 +838,51 @@ def test_plot_to_an_unknown_extension_is_a_clear_error(tmp_path, name):
     assert not target.exists()
 
 
+def test_plot_for_a_slide_has_the_size_asked_for(tmp_path, matplotlib):
+    image_module = pytest.importorskip("PIL.Image")
+    target = tmp_path / "slide.png"
+    for options, size in (
+        (["--style", "projector"], (1280, 720)),
+        (["--size", "1024x768", "--font-scale", "1.5"], (1024, 768)),
+        (["--size", "1280X720", "--dpi", "120"], (1280, 720)),
+        (["--dpi", "50"], (450, 375)),
+    ):
+        succeed("plot", "2,1,3,5,4", "1,-1", "-o", str(target), "--force", *options)
+        with image_module.open(target) as figure:
+            assert figure.size == size, options
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (["--size", "1280"], "--size 1280 takes WIDTHxHEIGHT in pixels, each from 100 to 8000"),
+        (["--size", "12x720"], "--size 12x720 takes WIDTHxHEIGHT"),
+        (["--size", "99999x720"], "--size 99999x720 takes WIDTHxHEIGHT"),
+        (["--size", "-5x5"], "--size -5x5 takes WIDTHxHEIGHT"),
+        (["--dpi", "0"], "--dpi"),
+        (["--font-scale", "0"], "--font-scale"),
+        (["--font-scale", "big"], "--font-scale"),
+        (["--style", "poster"], "--style"),
+    ],
+)
+def test_plot_bad_sizes_are_one_line_usage_errors(tmp_path, options, fragment):
+    target = tmp_path / "slide.png"
+    line = error_line(invoke("plot", "2,1,3,5,4", "1,-1", "-o", str(target), *options), 2)
+    assert fragment in line
+    assert not target.exists()
+
+
+def test_plot_type_too_large_for_the_size_is_one_line_usage_error(tmp_path, matplotlib):
+    target = tmp_path / "slide.png"
+    args = ("-o", str(target), "--size", "300x200", "--font-scale", "4")
+    line = error_line(invoke("plot", "2,1,3,5,4", "1,-1", *args), 2)
+    assert line == (
+        "Error: the figure's type does not fit in 300x200 pixels at 100 dpi: give a larger "
+        "size, a lower dpi or a smaller font scale"
+    )
+    assert not target.exists()
+
+
 def hide_matplotlib(monkeypatch) -> None:
     """Make every ``import matplotlib...`` fail, as if the plot extra were not installed."""
     names = {key for key in sys.modules if key == "matplotlib" or key.startswith("matplotlib.")}

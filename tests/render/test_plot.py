@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from convcli.engine import core as engine
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.options import Options
 from convcli.render import plot
 from tests.examples import IMAGE, SOBEL_X, F
@@ -132,26 +132,17 @@ def test_2d_svg_has_five_images_three_colour_bars_and_labels(sobel_svg):
     assert sobel_svg.count(b"<image ") == 8  # five panels, three colour bars' gradients
     assert axes_count(sobel_svg) == 8  # five panels and three colour bars
     drawn = texts(sobel_svg)
-    for label in ("signal $f$, 8\u00d78", "kernel $h$, 3\u00d73", "convolution $f * h$, 6\u00d76"):
-        assert label in drawn
-    assert "flipped kernel flip($h$) (rotated 180\u00b0)" in drawn
+    for title in (["signal $f$", "8\u00d78"], ["kernel $h$", "3\u00d73"]):
+        assert drawn[drawn.index(title[0]) + 1] == title[1]  # the shape on a second line
+    assert drawn[drawn.index("flip($h$)") + 1] == "$h$ rotated 180\u00b0"
     # matplotlib writes a panel's cell values just before its title
-    conv_title, corr_title = "convolution $f * h$, 6\u00d76", "correlation $f \\star h$, 6\u00d76"
-    correlation_cells = drawn[drawn.index(conv_title) + 1 : drawn.index(corr_title)]
+    conv_title, corr_title = "convolution $f * h$", "correlation $f \\star h$"
+    assert drawn[drawn.index(corr_title) + 1] == "6\u00d76"
+    correlation_cells = drawn[drawn.index(conv_title) + 2 : drawn.index(corr_title)]
     assert correlation_cells.count("\u221236") == 2  # small panels show their values
-    # both results on one scale, symmetric around 0: one colour bar, from -32 to 32 in steps of 8
-    bar = drawn[drawn.index(corr_title) + 1 :]
-    assert bar[bar.index("\u221232") : bar.index("32") + 1] == [
-        "\u221232",
-        "\u221224",
-        "\u221216",
-        "\u22128",
-        "0",
-        "8",
-        "16",
-        "24",
-        "32",
-    ]
+    # both results on one scale, symmetric around 0: one colour bar, -30 to 30 in steps of 15
+    bar = drawn[drawn.index(corr_title) + 2 :]
+    assert bar[: bar.index("30") + 1] == ["\u221230", "\u221215", "0", "15", "30"]
     assert (
         bar[-2] == "antisymmetric kernel: flip($h$) = \u2212$h$, so convolution = \u2212correlation"
     )
@@ -165,7 +156,8 @@ def test_complex_values_are_drawn_as_labelled_real_and_imaginary_parts(matplotli
     assert two_d.count(b"<image ") == 13  # a real and an imaginary row, and three colour bars
     drawn = texts(two_d)
     assert drawn.count("real part") == drawn.count("imaginary part") == 5
-    assert drawn[drawn.index("convolution $f * h$, 2\u00d72") + 1] == "real part"
+    title = drawn.index("convolution $f * h$")
+    assert drawn[title + 1 : title + 3] == ["2\u00d72", "real part"]
 
 
 @pytest.mark.slow
@@ -227,3 +219,79 @@ def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):
         plot.figure_bytes(engine.compare(F, H), "png")
     assert str(raised.value) == "plotting needs matplotlib: pip install 'convcli[plot]'"
     assert str(raised.value) == plot.MISSING_MATPLOTLIB
+
+
+# ------------------------------------------------------------------- sizes and type for slides
+
+
+def text_points(svg: bytes, text: str) -> float:
+    """The size in points matplotlib drew ``text`` at (its glyphs are scaled by points/100)."""
+    found = re.search(
+        rf"<!-- {re.escape(text)} -->\s*<g transform=\"[^\"]*scale\(([\d.]+) ", svg.decode()
+    )
+    assert found, text
+    return float(found[1]) * 100
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"size": (1000, 500)}, (1000, 500)),
+        ({"size": (1000, 500), "dpi": 120}, (1000, 500)),
+        ({"style": "projector"}, plot.PROJECTOR_SIZE),
+        ({"style": "projector", "dpi": 150}, (1280, 720)),
+        ({"style": "projector", "size": (1920, 1080)}, (1920, 1080)),
+        ({"dpi": 50}, (450, 375)),
+    ],
+)
+def test_png_has_the_pixel_size_asked_for(pil_image, classic, options, expected):
+    data = plot.figure_bytes(classic, "png", **options)
+    assert (
+        png_size(pil_image, data)
+        == expected
+        == plot.figure_size(
+            classic,
+            options.get("dpi", plot.DPI),
+            options.get("size"),
+            options.get("style", "default"),
+        )
+    )
+
+
+def test_2d_png_on_a_slide_has_its_size(pil_image, sobel):
+    data = plot.figure_bytes(sobel, "png", style="projector")
+    assert png_size(pil_image, data) == (1280, 720)
+
+
+def test_font_scale_and_the_projector_style_enlarge_the_type(matplotlib, classic):
+    def points(**options) -> tuple[float, float]:
+        svg = plot.figure_bytes(classic, "svg", **options)
+        return text_points(svg, "signal $f$"), text_points(svg, "index $n$")
+
+    default = points()
+    doubled = points(font_scale=2)
+    assert doubled == pytest.approx((2 * default[0], 2 * default[1]))
+    projector = points(style="projector")
+    assert projector[0] > default[0] and projector[1] > default[1]
+    assert points(style="projector", font_scale=0.5) == pytest.approx(
+        (projector[0] / 2, projector[1] / 2)
+    )
+    assert default[1] >= 12  # readable when projected: no type below 12 points
+
+
+def test_an_unknown_style_is_refused(classic):
+    with pytest.raises(OptionError, match="style='poster' is not one of default, projector"):
+        plot.figure_bytes(classic, "png", style="poster")
+
+
+def test_the_command_line_offers_the_styles():
+    from convcli.cli import main
+
+    assert main.PLOT_STYLES == plot.STYLES
+
+
+def test_type_too_large_for_the_figure_is_refused(classic):
+    with pytest.raises(
+        OptionError, match=r"does not fit in 400x300 pixels at 200 dpi: give a larger size"
+    ):
+        plot.figure_bytes(classic, "png", size=(400, 300), dpi=200)

@@ -1,0 +1,539 @@
+"""``convcli explain --animate -o slide.gif``: the animation as a GIF, for slides.
+
+Each frame is one step: the window lit up over the (padded) signal, the kernel as slid
+under it, the products, the sum and the output filled in so far; convolution and
+correlation one above the other, at the same step. A frame is first laid out as a
+:class:`Scene` (boxes and texts in pixels, every number taken from the step), then
+drawn with matplotlib on the Agg canvas and the frames joined by Pillow, both from the
+``plot`` extra and imported only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from convcli.analysis.steps import Explanation, Step
+from convcli.errors import ConvcliError
+from convcli.render.explain import _HEADINGS, _NAMES, _label, _slid_name, _term, _visible
+from convcli.render.handout import products_text
+from convcli.render.tables import display_options, format_cell
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "HEIGHT",
+    "MAX_FRAMES",
+    "MISSING_PACKAGES",
+    "WIDTH",
+    "Box",
+    "Scene",
+    "frame_durations",
+    "gif_bytes",
+    "scenes",
+]
+
+#: Pixel size of every frame: 720p, the shape of a slide.
+WIDTH, HEIGHT = 1280, 720
+#: Most frames (steps) one GIF holds; past it, pick a range of steps.
+MAX_FRAMES = 200
+MISSING_PACKAGES = "a GIF needs matplotlib and Pillow: pip install 'convcli[plot]'"
+#: The last frame, every output filled in, stays this many times longer.
+HOLD_LAST = 4
+#: Shortest frame a GIF viewer shows as asked (browsers slow shorter ones to 0.1 s).
+_SHORTEST = 0.02
+_DPI = 100
+#: Colour-blind-safe fills (Okabe and Ito's orange, sky blue and bluish green, lightened).
+WINDOW, KERNEL, OUTPUT, PAD = "#f6c667", "#a6d4f2", "#8fd9c0", "#dddddd"
+_INK, _EDGE, _PLAIN = "#000000", "#555555", "#ffffff"
+_LABEL_WIDTH = 150
+_MARGIN = 16
+#: Cells of a 2-D grid above which values are drawn as shades, not written.
+_WRITTEN_CELLS = 144
+
+
+@dataclass(frozen=True)
+class Box:
+    """A cell (``fill`` set) or a line of text (``fill`` None) at ``x, y`` (its top left,
+    in pixels from the frame's top left), ``role`` saying what it shows."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    text: str
+    role: str
+    fill: str | None = None
+    size: float = 16.0
+    align: str = "center"
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything one frame shows."""
+
+    boxes: tuple[Box, ...]
+
+
+def frame_durations(count: int, delay: float) -> list[int]:
+    """Milliseconds each of ``count`` frames shows: ``delay`` seconds (at least 0.02),
+    the last :data:`HOLD_LAST` times longer.
+
+    >>> frame_durations(3, 0.5)
+    [500, 500, 2000]
+    """
+    each = round(max(delay, _SHORTEST) * 1000)
+    return [each] * (count - 1) + [each * HOLD_LAST]
+
+
+def scenes(
+    explanations: list[Explanation], lags: bool = False, digits: int | None = None
+) -> Iterator[Scene]:
+    """The frames' scenes, one per step written out (the steps of every explanation are
+    the same positions, shown together), numbers with ``digits`` significant digits."""
+    band = HEIGHT / len(explanations)
+    with display_options(digits):
+        widths = [
+            _cell_width(explanation) if explanation.output.ndim == 1 else 0.0
+            for explanation in explanations
+        ]
+        walks = [list(explanation.positions()) for explanation in explanations]
+        for number, positions in enumerate(zip(*walks)):
+            boxes: list[Box] = []
+            for row, (explanation, position) in enumerate(zip(explanations, positions)):
+                step = explanation.step(position)
+                done = explanation.steps[number] + 1
+                top = row * band
+                if explanation.output.ndim == 1:
+                    boxes += _band_1d(explanation, step, done, lags, top, band, widths[row])
+                else:
+                    boxes += _band_2d(explanation, step, done, lags, top, band)
+            yield Scene(tuple(boxes))
+
+
+def gif_bytes(
+    explanations: list[Explanation],
+    delay: float,
+    lags: bool = False,
+    digits: int | None = None,
+    drawn: Callable[[int], None] | None = None,
+) -> bytes:
+    """The animation of ``explanations`` as a looping GIF of :data:`WIDTH` x
+    :data:`HEIGHT` pixels, a frame per step lasting ``delay`` seconds (see
+    :func:`frame_durations`); ``drawn(count)`` is told how many frames are drawn so far."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from PIL import Image
+    except ImportError:
+        raise ConvcliError(MISSING_PACKAGES) from None
+    figure = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI)
+    canvas = FigureCanvasAgg(figure)
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_xlim(0, WIDTH)
+    axes.set_ylim(HEIGHT, 0)
+    axes.set_axis_off()
+    every = list(scenes(explanations, lags, digits))
+    # what every frame shows alike is drawn once, as the background of each frame
+    static = set(every[0].boxes).intersection(*(scene.boxes for scene in every[1:]))
+    draw(axes, [box for box in every[0].boxes if box in static])
+    canvas.draw()
+    background = canvas.copy_from_bbox(figure.bbox)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(_palette())
+    frames: list[Image.Image] = []  # each in the palette (a third of RGB's bytes)
+    for scene in every:
+        canvas.restore_region(background)
+        changing = draw(axes, [box for box in scene.boxes if box not in static])
+        for artist in changing:
+            axes.draw_artist(artist)
+            artist.remove()
+        rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        frames.append(rgba.convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE))
+        if drawn is not None:
+            drawn(len(frames))
+    buffer = BytesIO()
+    frames[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=frame_durations(len(frames), delay),
+        loop=0,
+        optimize=False,
+        disposal=1,
+    )
+    return buffer.getvalue()
+
+
+def _palette() -> list[int]:
+    """The GIF's colours: from each fill (white, the window, the kernel, the output, the
+    padding) to black in 16 steps, so fills stay exact and text keeps smooth edges. (Pillow
+    maps a colour to the palette through a cache of 5-bit levels: closer steps would merge.)"""
+    colours = []
+    for fill in (_PLAIN, WINDOW, KERNEL, OUTPUT, PAD):
+        red, green, blue = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+        for step in range(16):
+            share = 1 - step / 15
+            colours += [round(red * share), round(green * share), round(blue * share)]
+    return colours
+
+
+def draw(axes: Axes, boxes: list[Box]) -> list[Artist]:
+    """Add boxes to axes spanning the frame (pixel coordinates, y downwards): their cells
+    as one collection, then their texts; the artists added, cells first."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    cells = [box for box in boxes if box.fill is not None]
+    collection = PatchCollection(
+        [Rectangle((box.x, box.y), box.width, box.height) for box in cells],
+        facecolors=[box.fill for box in cells],
+        edgecolors=_EDGE,
+        linewidths=1.2,
+    )
+    artists: list[Artist] = [axes.add_collection(collection)]
+    for box in boxes:
+        if not box.text:
+            continue
+        x = {"left": box.x, "center": box.x + box.width / 2, "right": box.x + box.width}
+        text = axes.text(
+            x[box.align],
+            box.y + box.height / 2,
+            box.text,
+            ha=box.align,
+            va="center_baseline",
+            fontsize=box.size,
+            fontweight="bold" if box.bold else "normal",
+            color=_INK,
+            clip_on=True,
+        )
+        artists.append(text)
+    return artists
+
+
+def _font(width: float, text: str, largest: float = 18.0) -> float:
+    """The font size (points) that fits ``text`` into a cell ``width`` pixels wide."""
+    fits = (width - 8) / (0.66 * max(len(text), 1)) * 72 / _DPI  # a digit is 0.64 em wide
+    return max(min(largest, fits), 6.0)
+
+
+def _cell_width(explanation: Explanation) -> float:
+    """Pixels per cell of a 1-D frame: room for the widest number any frame shows."""
+    prepared = explanation.setup
+    texts = [format_cell(value) for value in prepared.weights.flat]
+    texts += [_term(v, True) for v in prepared.padded[~prepared.in_signal].flat[:1]]
+    texts += [format_cell(v) for v in prepared.padded.flat]
+    texts += [format_cell(v) for v in explanation.output.flat]
+    for position in explanation.positions():
+        texts += [format_cell(v) for v in explanation.step(position).products.flat]
+    widest = max(map(len, texts))
+    return float(min(max(56, 14 * widest + 16), 260))
+
+
+def _heading(explanation: Explanation, top: float, scale: float) -> Box:
+    """What the operation does, across the top of its band."""
+    return Box(
+        _MARGIN,
+        top + 6,
+        WIDTH - 2 * _MARGIN,
+        30 * scale,
+        _HEADINGS[explanation.operation],
+        "heading",
+        size=17 * scale,
+        align="left",
+        bold=True,
+    )
+
+
+def _sum_text(explanation: Explanation, step: Step, lags: bool) -> str:
+    """``g[1] = (-1)*2 + 1*1 = -1``, or when long ``g[1] = sum of the products = -1``."""
+    label = _label(explanation, step, lags)
+    written = products_text(step)
+    if len(written) > 90:
+        written = "sum of the products"
+    return f"{label} = {written} = {format_cell(step.total)}"
+
+
+def _band_1d(
+    explanation: Explanation,
+    step: Step,
+    done: int,
+    lags: bool,
+    top: float,
+    band: float,
+    width: float,
+) -> list[Box]:
+    """One operation's part of a 1-D frame: heading, padded signal with the window lit,
+    the kernel as slid and the products under the window, the sum, the output so far."""
+    scale = min(band / 360, 1.4)
+    height, gap = 44 * scale, 8 * scale
+    width *= scale if scale > 1 else 1
+    prepared = explanation.setup
+    before = explanation.geometry.pads[0][0]
+    reads = [int(cell) + before for cell in step.cells[:, 0]]
+    room = int((WIDTH - _LABEL_WIDTH - _MARGIN) // width)
+    seen = _visible(prepared.padded.size, room, min(reads), max(reads))
+    left = _LABEL_WIDTH
+
+    def x(cell: int) -> float:
+        return left + (cell - seen.start) * width
+
+    boxes = [_heading(explanation, top, scale)]
+    rows = ["n", "f", _slid_name(explanation), "products"]
+    y = top + 40 * scale
+    ruler_height = 22 * scale
+    for name, row_y in zip(
+        rows,
+        (
+            y,
+            y + ruler_height,
+            y + ruler_height + height + gap,
+            y + ruler_height + 2 * (height + gap),
+        ),
+    ):
+        row_height = ruler_height if name == "n" else height
+        boxes.append(
+            Box(
+                _MARGIN,
+                row_y,
+                _LABEL_WIDTH - 2 * _MARGIN,
+                row_height,
+                name,
+                "label",
+                size=15 * scale,
+                align="left",
+                bold=True,
+            )
+        )
+    signal_y = y + ruler_height
+    kernel_y = signal_y + height + gap
+    products_y = kernel_y + height + gap
+    for cell in seen:
+        boxes.append(
+            Box(x(cell), y, width, ruler_height, str(cell - before), "index", size=11 * scale)
+        )
+        padding = not prepared.in_signal[cell]
+        value = prepared.padded[cell]
+        text = _term(value, True) if padding else format_cell(value)
+        lit = cell in reads
+        fill = WINDOW if lit else PAD if padding else _PLAIN
+        role = "window" if lit else "padding" if padding else "signal"
+        boxes.append(
+            Box(x(cell), signal_y, width, height, text, role, fill, _font(width, text, 18 * scale))
+        )
+    for cell, weight, product in zip(reads, step.weights.tolist(), step.products.tolist()):
+        if cell in seen:
+            for row_y, value, role in (
+                (kernel_y, weight, "kernel"),
+                (products_y, product, "product"),
+            ):
+                text = format_cell(value)
+                boxes.append(
+                    Box(
+                        x(cell),
+                        row_y,
+                        width,
+                        height,
+                        text,
+                        role,
+                        KERNEL,
+                        _font(width, text, 18 * scale),
+                    )
+                )
+    sum_y = products_y + height + gap
+    boxes.append(
+        Box(
+            _MARGIN,
+            sum_y,
+            WIDTH - 2 * _MARGIN,
+            30 * scale,
+            _sum_text(explanation, step, lags),
+            "sum",
+            size=16 * scale,
+            align="left",
+            bold=True,
+        )
+    )
+    output_y = sum_y + 30 * scale + gap
+    name = _NAMES[explanation.operation]
+    boxes.append(
+        Box(
+            _MARGIN,
+            output_y,
+            _LABEL_WIDTH - 2 * _MARGIN,
+            height,
+            name,
+            "label",
+            size=15 * scale,
+            align="left",
+            bold=True,
+        )
+    )
+    outputs = explanation.output
+    shown = _visible(outputs.size, room, done - 1, done - 1)
+    for index in shown:
+        current = index == done - 1
+        text = format_cell(outputs[index]) if index < done else "·"
+        role = "current" if current else "output" if index < done else "pending"
+        fill = OUTPUT if current else _PLAIN
+        boxes.append(
+            Box(
+                left + (index - shown.start) * width,
+                output_y,
+                width,
+                height,
+                text,
+                role,
+                fill,
+                _font(width, text, 18 * scale),
+            )
+        )
+    return boxes
+
+
+def _grid(
+    values: np.ndarray,
+    texts: list[str],
+    fills: list[str],
+    roles: list[str],
+    x: float,
+    y: float,
+    cell: float,
+) -> list[Box]:
+    """A 2-D array as cells ``cell`` pixels wide from ``x, y``, written if they fit."""
+    rows, columns = values.shape
+    write = rows * columns <= _WRITTEN_CELLS and cell >= 22
+    if not write:  # too many to read: plain cells shaded by magnitude, as an image
+        fills = [
+            shade if fill == _PLAIN and role != "pending" else fill
+            for fill, shade, role in zip(fills, _shades(values), roles)
+        ]
+    boxes = []
+    for number, (i, j) in enumerate(np.ndindex(rows, columns)):
+        text = texts[number] if write else ""
+        size = _font(cell, text, 16) if write else 10
+        box = Box(x + j * cell, y + i * cell, cell, cell, text, roles[number], fills[number], size)
+        boxes.append(box)
+    return boxes
+
+
+def _shades(values: np.ndarray) -> list[str]:
+    """A grey per cell, darker for larger magnitudes (light enough to read the window by)."""
+    try:
+        magnitudes = np.abs(np.asarray(values, dtype=np.complex128)).ravel()
+    except (OverflowError, TypeError):
+        return [_PLAIN] * values.size
+    finite = np.where(np.isfinite(magnitudes), magnitudes, 0.0)
+    top = finite.max() if finite.size else 0.0
+    levels = 1 - 0.55 * (finite / top if top > 0 else finite)
+    return ["#" + f"{round(255 * level):02x}" * 3 for level in levels]
+
+
+def _band_2d(
+    explanation: Explanation, step: Step, done: int, lags: bool, top: float, band: float
+) -> list[Box]:
+    """One operation's part of a 2-D frame: heading, the sum, then the padded signal with
+    the window lit, the kernel as slid, the products and the output so far, side by side."""
+    scale = min(band / 360, 1.4)
+    prepared = explanation.setup
+    boxes = [_heading(explanation, top, scale)]
+    boxes.append(
+        Box(
+            _MARGIN,
+            top + 40 * scale,
+            WIDTH - 2 * _MARGIN,
+            28 * scale,
+            _sum_text(explanation, step, lags),
+            "sum",
+            size=15 * scale,
+            align="left",
+            bold=True,
+        )
+    )
+    grid_top = top + 100 * scale
+    room = band - (grid_top - top) - 10
+    before = np.array([pad[0] for pad in explanation.geometry.pads])
+    lit = np.zeros(prepared.padded.shape, dtype=bool)
+    lit[tuple((step.cells + before).reshape(-1, 2).T)] = True
+    padding = ~prepared.in_signal
+    output = explanation.output
+    filled = np.arange(output.size).reshape(output.shape) < done
+    current = np.zeros(output.shape, dtype=bool)
+    current[step.position] = True
+    panes = [
+        (
+            "padded f" if padding.any() else "f",
+            prepared.padded,
+            [
+                _term(v, bool(p)) if p else format_cell(v)
+                for v, p in zip(prepared.padded.flat, padding.flat)
+            ],
+            [WINDOW if on else PAD if p else _PLAIN for on, p in zip(lit.flat, padding.flat)],
+            [
+                "window" if on else "padding" if p else "signal"
+                for on, p in zip(lit.flat, padding.flat)
+            ],
+        ),
+        (
+            _slid_name(explanation),
+            step.weights,
+            [format_cell(v) for v in step.weights.flat],
+            [KERNEL] * step.weights.size,
+            ["kernel"] * step.weights.size,
+        ),
+        (
+            "products",
+            step.products,
+            [format_cell(v) for v in step.products.flat],
+            [KERNEL] * step.products.size,
+            ["product"] * step.products.size,
+        ),
+        (
+            _NAMES[explanation.operation],
+            output,
+            [format_cell(v) if on else "·" for v, on in zip(output.flat, filled.flat)],
+            [OUTPUT if now else _PLAIN for now in current.flat],
+            [
+                "current" if now else "output" if on else "pending"
+                for now, on in zip(current.flat, filled.flat)
+            ],
+        ),
+    ]
+    # each grid as large as the band's height lets it (at most 60 pixels a cell), all
+    # scaled down together if they are wider than the frame; a label is never cut
+    cells = [min(room / values.shape[0], 60 * scale) for _, values, *_ in panes]
+    widths = [
+        max(values.shape[1] * cell, 11 * scale * len(name))
+        for (name, values, *_), cell in zip(panes, cells)
+    ]
+    gap = 30.0
+    room_wide = WIDTH - 2 * _MARGIN - gap * (len(panes) - 1)
+    shrink = min(1.0, room_wide / sum(widths))
+    x = float(_MARGIN)
+    for (name, values, texts, fills, roles), cell, width in zip(panes, cells, widths):
+        columns = values.shape[1]
+        cell *= shrink
+        boxes.append(
+            Box(
+                x,
+                grid_top - 30 * scale,
+                columns * cell,
+                26 * scale,
+                name,
+                "label",
+                size=14 * scale,
+                align="left",
+                bold=True,
+            )
+        )
+        boxes += _grid(values, texts, fills, roles, x, grid_top, cell)
+        x += width * shrink + gap
+    return boxes
