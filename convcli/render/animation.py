@@ -19,9 +19,9 @@ import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
 from convcli.errors import ConvcliError
-from convcli.render.explain import _HEADINGS, _NAMES, _label, _slid_name, _term, _visible
+from convcli.render.explain import HEADINGS, slid_name, step_label, sum_term, visible_cells
 from convcli.render.handout import products_text
-from convcli.render.tables import display_options, format_cell
+from convcli.render.tables import NAMES, display_options, format_cell
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -229,7 +229,7 @@ def _cell_width(explanation: Explanation) -> float:
     """Pixels per cell of a 1-D frame: room for the widest number any frame shows."""
     prepared = explanation.setup
     texts = [format_cell(value) for value in prepared.weights.flat]
-    texts += [_term(v, True) for v in prepared.padded[~prepared.in_signal].flat[:1]]
+    texts += [sum_term(v, True) for v in prepared.padded[~prepared.in_signal].flat[:1]]
     texts += [format_cell(v) for v in prepared.padded.flat]
     texts += [format_cell(v) for v in explanation.output.flat]
     for position in explanation.positions():
@@ -245,7 +245,7 @@ def _heading(explanation: Explanation, top: float, scale: float) -> Box:
         top + 6,
         WIDTH - 2 * _MARGIN,
         30 * scale,
-        _HEADINGS[explanation.operation],
+        HEADINGS[explanation.operation],
         "heading",
         size=17 * scale,
         align="left",
@@ -255,7 +255,7 @@ def _heading(explanation: Explanation, top: float, scale: float) -> Box:
 
 def _sum_text(explanation: Explanation, step: Step, lags: bool) -> str:
     """``g[1] = (-1)*2 + 1*1 = -1``, or when long ``g[1] = sum of the products = -1``."""
-    label = _label(explanation, step, lags)
+    label = step_label(explanation, step, lags)
     written = products_text(step)
     if len(written) > 90:
         written = "sum of the products"
@@ -280,14 +280,14 @@ def _band_1d(
     before = explanation.geometry.pads[0][0]
     reads = [int(cell) + before for cell in step.cells[:, 0]]
     room = int((WIDTH - _LABEL_WIDTH - _MARGIN) // width)
-    seen = _visible(prepared.padded.size, room, min(reads), max(reads))
+    seen = visible_cells(prepared.padded.size, room, min(reads), max(reads))
     left = _LABEL_WIDTH
 
     def x(cell: int) -> float:
         return left + (cell - seen.start) * width
 
     boxes = [_heading(explanation, top, scale)]
-    rows = ["n", "f", _slid_name(explanation), "products"]
+    rows = ["n", "f", slid_name(explanation), "products"]
     y = top + 40 * scale
     ruler_height = 22 * scale
     for name, row_y in zip(
@@ -322,7 +322,7 @@ def _band_1d(
         )
         padding = not prepared.in_signal[cell]
         value = prepared.padded[cell]
-        text = _term(value, True) if padding else format_cell(value)
+        text = sum_term(value, True) if padding else format_cell(value)
         lit = cell in reads
         fill = WINDOW if lit else PAD if padding else _PLAIN
         role = "window" if lit else "padding" if padding else "signal"
@@ -363,7 +363,7 @@ def _band_1d(
         )
     )
     output_y = sum_y + 30 * scale + gap
-    name = _NAMES[explanation.operation]
+    name = NAMES[explanation.operation]
     boxes.append(
         Box(
             _MARGIN,
@@ -378,7 +378,7 @@ def _band_1d(
         )
     )
     outputs = explanation.output
-    shown = _visible(outputs.size, room, done - 1, done - 1)
+    shown = visible_cells(outputs.size, room, done - 1, done - 1)
     for index in shown:
         current = index == done - 1
         text = format_cell(outputs[index]) if index < done else "·"
@@ -473,7 +473,7 @@ def _band_2d(
             "padded f" if padding.any() else "f",
             prepared.padded,
             [
-                _term(v, bool(p)) if p else format_cell(v)
+                sum_term(v, bool(p)) if p else format_cell(v)
                 for v, p in zip(prepared.padded.flat, padding.flat)
             ],
             [WINDOW if on else PAD if p else _PLAIN for on, p in zip(lit.flat, padding.flat)],
@@ -483,7 +483,7 @@ def _band_2d(
             ],
         ),
         (
-            _slid_name(explanation),
+            slid_name(explanation),
             step.weights,
             [format_cell(v) for v in step.weights.flat],
             [KERNEL] * step.weights.size,
@@ -497,7 +497,7 @@ def _band_2d(
             ["product"] * step.products.size,
         ),
         (
-            _NAMES[explanation.operation],
+            NAMES[explanation.operation],
             output,
             [format_cell(v) if on else "·" for v, on in zip(output.flat, filled.flat)],
             [OUTPUT if now else _PLAIN for now in current.flat],

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from convcli.analysis.steps import CellTerm, Explanation, LayerCell, Step
 from convcli.render.tables import (
+    NAMES,
     PIECE_ROWS,
     RowsByPiece,
     Shown,
@@ -30,14 +31,23 @@ from convcli.render.tables import (
     side_by_side,
 )
 
-__all__ = ["animate", "explanation_view", "explanations_view", "layer_cell_view"]
+__all__ = [
+    "HEADINGS",
+    "animate",
+    "explanation_view",
+    "explanations_view",
+    "layer_cell_view",
+    "slid_name",
+    "step_label",
+    "sum_term",
+    "visible_cells",
+]
 
 #: Lines the steps of one explanation may fill before the middle ones are left out (a
 #: terminal's height is passed in instead where there is one).
 SCREEN_LINES = 24
 _SHOWN_CELLS = 40
-_NAMES = {"convolution": "g", "correlation": "r"}
-_HEADINGS = {
+HEADINGS = {
     "convolution": "convolution g = f * h: flip h, slide it over f, multiply and add",
     "correlation": "correlation r = f ⋆ h: slide h as given over f, multiply and add",
 }
@@ -45,7 +55,7 @@ _WINDOW_STYLE = "reverse bold"
 _PAD_STYLE = "dim italic"
 
 
-def _term(value: object, padding: bool = False) -> str:
+def sum_term(value: object, padding: bool = False) -> str:
     """One number in a sum: negatives and complex numbers in parentheses, padding in brackets."""
     text = format_cell(value)
     if padding:
@@ -59,9 +69,9 @@ def _index(position: tuple[int, ...]) -> str:
     return ",".join(map(str, position))
 
 
-def _label(explanation: Explanation, step: Step, lags: bool) -> str:
+def step_label(explanation: Explanation, step: Step, lags: bool) -> str:
     """``r[0]``, and with ``lags`` the lag of that output too: ``r[0] (lag -1)``."""
-    label = f"{_NAMES[explanation.operation]}[{_index(step.position)}]"
+    label = f"{NAMES[explanation.operation]}[{_index(step.position)}]"
     return f"{label} (lag {_index(explanation.lag(step.position))})" if lags else label
 
 
@@ -81,10 +91,10 @@ def _sum_row(explanation: Explanation, step: Step, lags: bool = False) -> list[T
     for number, (weight, value, padding) in enumerate(terms):
         if number:
             expression.append(" + ")
-        expression.append(f"{_term(weight)}*")
-        expression.append(_term(value, padding), style=_PAD_STYLE if padding else "")
+        expression.append(f"{sum_term(weight)}*")
+        expression.append(sum_term(value, padding), style=_PAD_STYLE if padding else "")
     return [
-        Text(_label(explanation, step, lags)),
+        Text(step_label(explanation, step, lags)),
         Text("="),
         expression,
         Text(f"= {format_cell(step.total)}", style="bold"),
@@ -124,7 +134,7 @@ def _cells_grid(
 def _cell(value: object, padding: bool = False, lit: bool = False) -> Text:
     """One signal cell: padding in brackets, the current window lit up."""
     return Text(
-        _term(value, True) if padding else format_cell(value), style=_WINDOW_STYLE if lit else ""
+        sum_term(value, True) if padding else format_cell(value), style=_WINDOW_STYLE if lit else ""
     )
 
 
@@ -146,9 +156,9 @@ def _plain_grid(values: np.ndarray) -> Table:
 
 def _block(explanation: Explanation, step: Step, lags: bool = False) -> RenderableType:
     """A 2-D step: the window, the kernel as slid and their products, then the sum."""
-    kernel_name = _slid_name(explanation)
+    kernel_name = slid_name(explanation)
     total = Text(
-        f"{_label(explanation, step, lags)} = sum of the products = {format_cell(step.total)}",
+        f"{step_label(explanation, step, lags)} = sum of the products = {format_cell(step.total)}",
         style="bold",
     )
     panes = side_by_side(
@@ -179,7 +189,7 @@ def _inputs(explanation: Explanation) -> RenderableType:
             cells = (
                 glyph("…")
                 if i is None
-                else _term(values[i], True)
+                else sum_term(values[i], True)
                 if padding[i]
                 else format_cell(values[i])
                 for i in shown(values.size, _SHOWN_CELLS)
@@ -211,7 +221,7 @@ def explanation_view(
     limit = None if show_all else _step_limit(explanation, lines or SCREEN_LINES)
     positions = list(explanation.positions())
     chosen: Shown = shown(len(positions), limit)
-    heading = Text(glyph(_HEADINGS[explanation.operation]), style="bold underline")
+    heading = Text(glyph(HEADINGS[explanation.operation]), style="bold underline")
     parts: list[RenderableType] = [heading]
     parts.append(_inputs(explanation))
     if not explanation.setup.in_signal.all():
@@ -221,7 +231,7 @@ def explanation_view(
     if one_dimensional and len(chosen) > PIECE_ROWS and None not in chosen:
         # Every step of a long signal: each row is made as it is printed (RowsByPiece).
         ends = (explanation.step(positions[0]), explanation.step(positions[-1]))
-        label = max(len(_label(explanation, step, lags)) for step in ends)  # the widest
+        label = max(len(step_label(explanation, step, lags)) for step in ends)  # the widest
         listing = RowsByPiece(
             sums,
             len(chosen),
@@ -260,7 +270,7 @@ def explanations_view(
     return Group(*spaced)
 
 
-def _slid_name(explanation: Explanation) -> str:
+def slid_name(explanation: Explanation) -> str:
     """What the kernel is as slid: flip(h) for convolution, h (conj(h) if complex) else."""
     if explanation.operation == "convolution":
         return "flip(h)"
@@ -280,7 +290,7 @@ def _layout(explanation: Explanation) -> _Layout:
     """The fixed widths of an animation of ``explanation``, from every step."""
     prepared = explanation.setup
     texts = [
-        _term(value, pad) for value, pad in zip(prepared.padded.flat, (~prepared.in_signal).flat)
+        sum_term(value, pad) for value, pad in zip(prepared.padded.flat, (~prepared.in_signal).flat)
     ]
     texts += [format_cell(value) for value in prepared.weights.flat]
     if prepared.padded.ndim == 1:
@@ -291,7 +301,7 @@ def _layout(explanation: Explanation) -> _Layout:
     return _Layout(max(map(len, texts)), max(map(len, outputs), default=1))
 
 
-def _visible(total: int, room: int, first: int, last: int) -> range:
+def visible_cells(total: int, room: int, first: int, last: int) -> range:
     """The ``room`` cells of ``total`` that show cells ``first`` to ``last``, centred."""
     if total <= room:
         return range(total)
@@ -305,7 +315,7 @@ def _output_line(name: str, outputs: list[str], done: int, width: int, size: int
     blank, cut = glyph("·").rjust(size), glyph("…").rjust(size)
     cells = [text.rjust(size) if index < done else blank for index, text in enumerate(outputs)]
     room = max((width - len(name) - 5) // (size + 2), 3)
-    window = _visible(len(cells), room, done - 1, done - 1)
+    window = visible_cells(len(cells), room, done - 1, done - 1)
     shown_cells = cells[window.start : window.stop]
     if window.start > 0:
         shown_cells[0] = cut
@@ -330,13 +340,13 @@ def _frame(
     lit = np.zeros(prepared.padded.shape, dtype=bool)
     taps = tuple(np.moveaxis(step.cells, -1, 0) + _before(explanation))
     lit[taps] = True
-    name = _NAMES[explanation.operation]
+    name = NAMES[explanation.operation]
     outputs = [format_cell(value) for value in explanation.output.flat]
-    kernel_name = _slid_name(explanation)
+    kernel_name = slid_name(explanation)
     if prepared.padded.ndim == 1:
         labels = ["n", "f", kernel_name, "products"]
         room = max((width - max(map(len, labels)) - 2) // (layout.cell + 2), 1)  # padding 1+1
-        cells = _visible(lit.size, room, int(taps[0].min()), int(taps[0].max()))
+        cells = visible_cells(lit.size, room, int(taps[0].min()), int(taps[0].max()))
         seen = slice(cells.start, cells.stop)
         padding = ~prepared.in_signal[seen]
         signal = list(map(_cell, prepared.padded[seen].tolist(), padding.tolist(), lit[seen]))
@@ -366,7 +376,7 @@ def _frame(
         columns = as_rows(explanation.output).shape[1]
         grid = [filled[start : start + columns] for start in range(0, len(filled), columns)]
         result = side_by_side((name, _cells_grid(grid, layout.output)))
-    heading = Text(glyph(_HEADINGS[explanation.operation]), style="bold underline")
+    heading = Text(glyph(HEADINGS[explanation.operation]), style="bold underline")
     return Group(heading, picture, expression, result)
 
 
@@ -458,8 +468,8 @@ def layer_cell_view(cell: LayerCell, names: list[str] | None = None) -> Renderab
         for number, (weight, value, padding) in enumerate(parts):
             if number:
                 expression.append(" + ")
-            expression.append(f"{_term(weight)}*")
-            expression.append(_term(value, padding), style=_PAD_STYLE if padding else "")
+            expression.append(f"{sum_term(weight)}*")
+            expression.append(sum_term(value, padding), style=_PAD_STYLE if padding else "")
         if not term.products.size:
             expression.append("no tap reaches this cell", style="dim")
         reads = _cell_reads(term) if term.products.size else ""
@@ -471,7 +481,7 @@ def layer_cell_view(cell: LayerCell, names: list[str] | None = None) -> Renderab
         )
     addends = ([] if cell.bias is None else [cell.bias]) + [term.total for term in cell.terms]
     total = Text(
-        f"y[{_index(cell.cell)}] = {' + '.join(_term(value) for value in addends)} = "
+        f"y[{_index(cell.cell)}] = {' + '.join(sum_term(value) for value in addends)} = "
         f"{format_cell(cell.value)}",
         style="bold",
     )

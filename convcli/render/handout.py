@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
-from convcli.render.explain import _HEADINGS, _label, _slid_name, _term
+from convcli.render.explain import HEADINGS, slid_name, step_label, sum_term
 from convcli.render.tables import as_rows, display_options, format_cell, options_line, shown
 
 __all__ = ["latex", "markdown", "products_text", "tex_number", "tex_text"]
@@ -61,7 +61,7 @@ def markdown(
     with display_options(digits):
         for number, explanation in enumerate(explanations):
             yield "\n" if number else ""
-            yield f"### {_markdown_text(_HEADINGS[explanation.operation])}\n\n"
+            yield f"### {_markdown_text(HEADINGS[explanation.operation])}\n\n"
             for name, values, padding in _inputs(explanation):
                 yield f"- {name} = `{_cells(values, padding)}`\n"
             if not explanation.setup.in_signal.all():
@@ -70,7 +70,7 @@ def markdown(
             yield "| ---: | --- | --- | --- | ---: |\n"
             for count, position in zip(explanation.steps, explanation.positions()):
                 step = explanation.step(position)
-                label = _markdown_text(_label(explanation, step, lags))
+                label = _markdown_text(step_label(explanation, step, lags))
                 window = _markdown_cell(f"`{_cells(step.values, step.padding)}`")
                 products = _markdown_cell(f"`{products_text(step)}`")
                 value = _markdown_text(format_cell(step.total))
@@ -117,7 +117,7 @@ def _inputs(explanation: Explanation) -> list[tuple[str, np.ndarray, np.ndarray 
     if not prepared.in_signal.all():
         rows.append(("padded f", prepared.padded, ~prepared.in_signal))
     rows.append(("h", prepared.kernel, None))
-    slid = _slid_name(explanation)
+    slid = slid_name(explanation)
     if slid != "h":
         rows.append((slid, prepared.weights, None))
     return rows
@@ -133,7 +133,7 @@ def _cells(values: np.ndarray, padding: np.ndarray | None) -> str:
     marks = np.zeros(values.shape, dtype=bool) if padding is None else padding
     if values.ndim == 1:
         cells = (
-            "…" if i is None else _term(values[i], True) if marks[i] else format_cell(values[i])
+            "…" if i is None else sum_term(values[i], True) if marks[i] else format_cell(values[i])
             for i in shown(values.size, _SHOWN_CELLS)
         )
         return "[" + ", ".join(cells) + "]"
@@ -153,7 +153,7 @@ def products_text(step: Step) -> str:
     '(-1)*[0] + 1*2'
     """
     terms = zip(step.weights.flat, step.values.flat, step.padding.flat)
-    return " + ".join(f"{_term(w)}*{_term(v, bool(pad))}" for w, v, pad in terms)
+    return " + ".join(f"{sum_term(w)}*{sum_term(v, bool(pad))}" for w, v, pad in terms)
 
 
 def _markdown_text(text: str) -> str:
@@ -260,7 +260,7 @@ def _tex_array(values: np.ndarray, padding: np.ndarray | None) -> str:
 
 def _tex_label(explanation: Explanation, step: Step, lags: bool) -> str:
     """``g[0]``, or ``g[0]\\ (\\text{lag } -1)`` with ``lags``."""
-    label = _label(explanation, step, False)
+    label = step_label(explanation, step, False)
     if not lags:
         return label
     lag = ",".join(map(str, explanation.lag(step.position)))

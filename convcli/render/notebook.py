@@ -22,6 +22,7 @@ import numpy as np
 
 from convcli.display import Kind
 from convcli.render.tables import (
+    NAMES,
     delay_meaning,
     format_cell,
     options_line,
@@ -54,7 +55,6 @@ __all__ = [
 SHOWN_STEPS = 10
 #: The frame's height for a 1-D lesson and for one in 2 or more dimensions.
 FRAME_HEIGHTS = (860, 1100)
-_NAMES = {"convolution": "g", "correlation": "r"}
 _SIGNS = {"convolution": "f * h", "correlation": "f \u22c6 h"}
 _LEFT = "text-align:left"
 
@@ -253,7 +253,7 @@ def _term(value: object, padding: bool) -> str:
 
 def step_text(explanation: Explanation, step: Step) -> str:
     """One step as its sum: ``g[0] = (-1)·2 + 1·1 = -1``, padding in brackets."""
-    name = _NAMES[explanation.operation]
+    name = NAMES[explanation.operation]
     index = ",".join(map(str, step.position))
     terms = " + ".join(
         f"{_term(weight, False)}\u00b7{_term(value, pad)}"
@@ -299,7 +299,7 @@ def explanation_view(explanation: Explanation) -> View:
         rows.append(Row("flip(h)", (setup.weights,)))
     elif setup.kernel.dtype.kind == "c":
         rows.append(Row("conj(h)", (setup.weights,)))
-    rows.append(Row(f"{_NAMES[operation]} = {_SIGNS[operation]}", (explanation.output,)))
+    rows.append(Row(f"{NAMES[operation]} = {_SIGNS[operation]}", (explanation.output,)))
     return View(
         f"Explanation: {operation} of f ({_shape(setup.signal)}) with h ({_shape(setup.kernel)}), "
         f"{explanation.count} steps{span}",

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would 
     from convcli.options import Pads
 
 __all__ = [
+    "NAMES",
     "PIECE_ROWS",
     "Display",
     "RowsByPiece",
@@ -90,6 +91,8 @@ _RELATIONS = {
     (False, True): "opposite",
     (False, False): "different",
 }
+#: The letter of each operation's output in the worked sums: g = f * h, r = f ⋆ h.
+NAMES = {"convolution": "g", "correlation": "r"}
 PIECE_ROWS = 1000  # longer tables are drawn in pieces (see RowsByPiece)
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
