@@ -22,7 +22,7 @@ from convcli.analysis.steps import Explanation, explain
 from convcli.engine.core import kernel_symmetry
 from convcli.errors import ConvcliError
 from convcli.options import Operation, Options
-from convcli.render.tables import format_cell, symmetry_line
+from convcli.render.tables import NAMES, format_cell, symmetry_line
 
 if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward
@@ -47,7 +47,6 @@ PAGE_LIMIT = 8_000_000
 #: Bytes the JSON spends on one number besides its text: quotes and a comma.
 _PER_NUMBER = 3
 _LIBRARY_ADVICE = "explain a range of steps: explanation.only(start, end)"
-_NAMES = {"convolution": "g", "correlation": "r"}
 _HEADINGS = {
     "convolution": "Convolution g = f * h: flip h, slide it over f, multiply and add",
     "correlation": "Correlation r = f \u22c6 h: slide h as given over f, multiply and add",
@@ -144,7 +143,7 @@ def _section(explanation: Explanation, names: dict[str, str] | None = None) -> d
         "signal": "f",
         "kernel": "h",
         "slid": slid,
-        "output": _NAMES[operation],
+        "output": NAMES[operation],
         "heading": _HEADINGS[operation],
     } | (names or {})
     return {
@@ -539,15 +538,30 @@ _LAYER_CELL_BYTES = 24
 
 
 def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
-    """A CNN layer as a page: each output cell, stepped in order, as its bias plus one
-    window sum (a one-channel correlation) per input channel.
+    """A CNN layer as a page. A forward layer steps through each (sample, output channel)
+    with one window per input channel, stepped together (that channel's correlation with
+    its kernel, unconjugated as the layer multiplies), and each cell's bias plus those
+    window sums; a transposed layer, whose input cells spread rather than slide, steps
+    through each cell as its bias plus one sum per input channel.
 
     >>> from convcli.analysis.layers import layer_terms
     >>> page = layer_page(layer_terms([[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]]]))
-    >>> "bias" in page
+    >>> "x[0,1]" in page
     True
     """
     output = terms.output
+    options_text = (
+        "cells indexed (sample, output channel, position); "
+        f"input {tuple(terms.input.shape)}, weights {tuple(terms.weights.shape)}, "
+        f"groups {terms.spec.groups}"
+        + (", transposed" if terms.spec.transposed else "")
+        + f"; output {tuple(output.shape)}"
+    )
+    title = title or "A convolution layer, cell by cell"
+    common = {"title": title, "options": options_text, "inputs": _layer_inputs(terms)}
+    if not terms.spec.transposed:
+        data = {"kind": "steps", **common, "steppers": _layer_steppers(terms)}
+        return _document(title, data)
     if output.size:
         width = max(len(format_cell(v)) for v in (output.ravel()[0], terms.terms.ravel()[0])) + 8
     else:
@@ -558,25 +572,77 @@ def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
         + output.size * ((terms.terms.shape[2] * 2 + 2) * width + _LAYER_CELL_BYTES)
     )
     if estimate > PAGE_LIMIT:
-        raise PageTooLarge(estimate, "give a smaller layer (fewer channels or a smaller input)")
-    title = title or "A convolution layer, cell by cell"
+        raise PageTooLarge(estimate, _LAYER_ADVICE)
     data = {
         "kind": "layer",
-        "title": title,
-        "options": (
-            "cells indexed (sample, output channel, position); "
-            f"input {tuple(terms.input.shape)}, weights {tuple(terms.weights.shape)}, "
-            f"groups {terms.spec.groups}"
-            + (", transposed" if terms.spec.transposed else "")
-            + f"; output {tuple(output.shape)}"
-        ),
-        "inputs": _layer_inputs(terms),
+        **common,
         "term_names": _term_names(terms),
         "biases": None if terms.bias is None else _texts(terms.bias),
         "cells": list(_layer_cells(terms)),
         "agrees": bool(terms.agrees),
     }
     return _document(title, data)
+
+
+_LAYER_ADVICE = "give a smaller layer (fewer channels or a smaller input)"
+
+
+def _layer_steppers(terms: LayerTerms) -> list[dict[str, Any]]:
+    """A forward layer's steppers: per sample and output channel, the window of each
+    input channel of its group over that channel, and each cell's total."""
+    geometry = terms.plan.geometry
+    options = Options(
+        padding=geometry.pads,
+        stride=geometry.stride,
+        dilation=geometry.dilation,
+        pad_mode=geometry.pad_mode,
+        pad_value=terms.spec.options.pad_value,
+        multiply_padding=terms.spec.options.multiply_padding,
+    )
+    pairs = list(np.ndindex(terms.output.shape[:2]))
+    kernels = {
+        (out, j): np.conj(terms.kernel(out, j))  # the engine's correlation conjugates it back
+        for out in range(terms.output.shape[1])
+        for j in range(terms.plan.group_in)
+    }
+    windows = {
+        (sample, out): [
+            explain(
+                terms.input[sample, terms.channel(out, j)], kernels[out, j], "correlation", options
+            )
+            for j in range(terms.plan.group_in)
+        ]
+        for sample, out in pairs
+    }
+    every = [explanation for group in windows.values() for explanation in group]
+    check_page_size(every, _LAYER_ADVICE)
+    steppers = []
+    for sample, out in pairs:
+        name = f"y[{sample},{out}]"
+        sections = []
+        for j, explanation in enumerate(windows[sample, out]):
+            x, w = f"x[{sample},{terms.channel(out, j)}]", f"w[{out},{j}]"
+            words = {"signal": x, "kernel": w, "slid": w, "output": f"({x}\u22c6{w})"}
+            heading = f"{x} \u22c6 {w}: input channel {terms.channel(out, j)} with its kernel"
+            sections.append(_section(explanation, words | {"heading": heading}))
+        bias = None if terms.bias is None else format_cell(terms.bias[out])
+        plus_bias = "" if bias is None else f"bias[{out}] + "
+        steppers.append(
+            {
+                "label": name,
+                "note": f"{name} = {plus_bias}the window sums below, one per input channel "
+                "of its group",
+                "sections": sections,
+                "total": {
+                    "name": "y",
+                    "cell": [sample, out],
+                    "bias": bias,
+                    "values": _texts(terms.output[sample, out]),
+                },
+                "result": {"name": name, **_grid(terms.output[sample, out])},
+            }
+        )
+    return steppers
 
 
 def embedded(page: str, height: int | None = None) -> str:

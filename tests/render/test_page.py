@@ -28,7 +28,7 @@ from convcli.render.page import (
     page_estimate,
 )
 from convcli.render.tables import display_options, format_cell
-from tests.reference import reference_convolve, reference_correlate
+from tests.reference import reference_convolve, reference_correlate, reference_layer
 
 F, H, H2 = [2, 1, 3, 5, 4], [1, -1], [-1, 2, -1]
 BOTH = ("convolution", "correlation")
@@ -259,32 +259,79 @@ def test_the_backward_page_steps_through_the_gradients(forward, options, grad):
     assert data["steppers"][1]["result"]["cells"] == [format_cell(v) for v in gradients.grad_signal]
 
 
-def test_the_layer_page_writes_each_cell_as_its_bias_and_channel_sums():
-    terms = layer_terms(
-        [[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]], [[2, 0], [0, 1]]], [10, -1]
-    )
+@pytest.mark.parametrize(
+    ("x", "w", "bias", "options"),
+    [
+        ([[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]], [[2, 0], [0, 1]]], [10, -1], {}),
+        (
+            np.arange(24).reshape(2, 4, 3),
+            np.arange(12).reshape(4, 1, 3) - 5,
+            None,
+            {"groups": 4, "padding": 1, "pad_mode": "reflect"},
+        ),
+        (
+            np.arange(32).reshape(1, 2, 4, 4) % 7,
+            np.array([[[[1, 0], [0, -1]], [[2, 1], [1, 2]]]]),
+            [3],
+            {"stride": 2, "padding": 1, "pad_mode": "constant", "pad_value": 5},
+        ),
+        ([[[1.5, -2.0, 0.25, 4.0]]], [[[1j, 2 - 1j]]], [0.5], {"padding": "same", "dilation": 2}),
+    ],
+)
+def test_the_layer_page_is_each_channels_window_and_the_layers_sum(x, w, bias, options):
+    """Each (sample, output channel) steps through one window per input channel of its group,
+    whose products multiply the weights unconjugated, as the layer does; each cell's total is
+    the independent reference layer's, and its terms are layer_terms'."""
+    terms = layer_terms(x, w, bias, **options)
     data = page_data(layer_page(terms))
-    assert data["biases"] == [format_cell(v) for v in terms.bias]
-    assert data["term_names"] == [
-        ["x[0] \u22c6 w[0,0]", "x[1] \u22c6 w[0,1]"],
-        ["x[0] \u22c6 w[1,0]", "x[1] \u22c6 w[1,1]"],
-    ]
-    cells = data["cells"]
-    assert len(cells) == terms.output.size
-    for (label, out, sums, total), cell in zip(cells, np.ndindex(terms.output.shape)):
-        assert label == ",".join(map(str, cell))
-        assert out == cell[1]
-        assert sums == [format_cell(v) for v in terms.terms[cell[0], cell[1], :, cell[2]]]
-        assert total == format_cell(terms.output[cell])
-    assert data["agrees"] is True
-    assert [row["name"] for row in data["inputs"]] == [
-        "x[0,0]",
-        "x[0,1]",
-        "w[0,0]",
-        "w[0,1]",
-        "w[1,0]",
-        "w[1,1]",
-        "bias",
+    assert data["kind"] == "steps"
+    pairs = list(np.ndindex(terms.output.shape[:2]))
+    assert [stepper["label"] for stepper in data["steppers"]] == [f"y[{n},{o}]" for n, o in pairs]
+    # the reference pads with zeros or copies: a constant's cells are checked product by product
+    reference = None if "pad_value" in options else reference_layer(x, w, bias, **options)
+    for stepper, (n, o) in zip(data["steppers"], pairs):
+        total = stepper["total"]
+        assert total["bias"] == (None if bias is None else format_cell(terms.bias[o]))
+        assert total["values"] == [format_cell(v) for v in terms.output[n, o].flat]
+        if reference is not None:
+            assert total["values"] == [format_cell(v) for v in reference[n, o].flat]
+        assert len(stepper["sections"]) == terms.plan.group_in
+        for j, section in enumerate(stepper["sections"]):
+            c = terms.channel(o, j)
+            assert section["names"]["signal"] == f"x[{n},{c}]"
+            assert section["weights"]["cells"] == [format_cell(v) for v in terms.weights[o, j].flat]
+            assert section["totals"] == [format_cell(v) for v in terms.terms[n, o, j].flat]
+            box = np.array(section["padded"]["cells"], dtype=object)
+            box = box.reshape(section["padded"]["shape"])
+            for number, position in enumerate(np.ndindex(terms.output.shape[2:])):
+                values = [box[cell] for cell in reads(section, position)]
+                assert len(values) == terms.weights[o, j].size
+                expected = [
+                    format_cell(weight * value)
+                    for weight, value in zip(
+                        terms.weights[o, j].flat, _padded_values(terms, n, c, position, options)
+                    )
+                ]
+                assert section["products"][number] == expected
+
+
+def _padded_values(terms, n, c, position, options) -> list:
+    """The input cells (padding as its pad mode fills it) that the kernel's taps meet at
+    ``position``, by numpy.pad on the channel and the layer's own geometry."""
+    geometry = terms.plan.geometry
+    mode = {"zeros": "constant", "replicate": "edge", "circular": "wrap"}.get(
+        geometry.pad_mode, geometry.pad_mode
+    )
+    fill = {"constant_values": options.get("pad_value", 0)} if mode == "constant" else {}
+    padded = np.pad(terms.input[n, c], geometry.pads, mode, **fill)
+    return [
+        padded[
+            tuple(
+                p * s + k * d
+                for p, s, k, d in zip(position, geometry.stride, tap, geometry.dilation)
+            )
+        ]
+        for tap in np.ndindex(terms.weights.shape[2:])
     ]
 
 

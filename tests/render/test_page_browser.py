@@ -360,10 +360,33 @@ def test_the_backward_page_steps_each_gradient_apart(page, screenshots):
     assert len(printed(browser)) == gradients.output.size + 9 + gradients.kernel.size
 
 
-def test_the_layer_page_shows_each_cell_as_its_sum(page, screenshots):
+def test_the_layer_page_steps_each_channels_window_and_the_cells_sum(page, screenshots):
     terms = layer_terms(
         [[[2, 1, 3, 5, 4], [0, 1, 0, 1, 0]]], [[[1, -1], [1, 1]], [[2, 0], [0, 1]]], [10, -1]
     )
+    browser = page(layer_page(terms))
+    assert len(browser.find_elements("css selector", ".stepper")) == 2  # y[0,0] and y[0,1]
+    lines = []
+    for out in range(2):
+        for position in range(terms.output.shape[2]):
+            if position:
+                click(browser, ".next", out)
+            total = browser.find_elements("css selector", ".sum.total")[out].text
+            sums = [format_cell(v) for v in terms.terms[0, out, :, position]]
+            words = " + ".join(f"({t})" if t.startswith("-") else t for t in sums)
+            bias = format_cell(terms.bias[out])
+            bias = f"({bias})" if bias.startswith("-") else bias
+            value = format_cell(terms.output[0, out, position])
+            assert total == f"y[0,{out},{position}] = {bias} + {words} = {value}"
+            view = shown(browser, out)
+            assert [section["sum"].rsplit(" = ", 1)[1] for section in view["sections"]] == sums
+            lines.append(total)
+    browser.save_screenshot(str(screenshots / "layer.png"))
+    assert printed(browser)[-4:] == lines[-4:]  # y[0,1]'s cells, after its windows' steps
+
+
+def test_the_transposed_layer_page_shows_each_cell_as_its_sum(page, screenshots):
+    terms = layer_terms([[[1, 2, 3], [0, 1, 0]]], [[[1, -1]], [[2, 1]]], [10], transposed=True)
     browser = page(layer_page(terms))
     for number, cell in enumerate(np.ndindex(terms.output.shape)):
         if number:
@@ -377,10 +400,7 @@ def test_the_layer_page_shows_each_cell_as_its_sum(page, screenshots):
             *window_sums,
             format_cell(terms.output[cell]),
         ]
-    browser.save_screenshot(str(screenshots / "layer.png"))
-    assert (
-        printed(browser)[-1] == f"y[0,1,3] = (-1) + 10 + 0 = {format_cell(terms.output[0, 1, 3])}"
-    )
+    browser.save_screenshot(str(screenshots / "layer-transposed.png"))
     assert len(printed(browser)) == terms.output.size
 
 

@@ -357,6 +357,7 @@
   let active = null;
 
   function Stepper(spec, sections) {
+    this.spec = spec;
     this.sections = sections;
     this.count = Math.max(...sections.map((s) => s.steps));
     this.t = 0;
@@ -396,6 +397,10 @@
     const row = el("div", { class: sections.length > 1 ? "sections side-by-side" : "sections" });
     for (const section of sections) add(row, section.node);
     add(this.node, row);
+    if (spec.total) {
+      this.total = el("p", { class: "sum total" });
+      add(this.node, this.total);
+    }
     if (sections[0].spec.pads) add(this.node, legend(sections[0].spec));
     if (spec.result) {
       const result = el("div", { class: "result" });
@@ -426,6 +431,10 @@
     const first = this.sections[0];
     const number = (first.spec.first || 0) + this.t;
     const sums = this.sections.filter((s) => this.t < s.steps).map((s) => s.sumText(this.t));
+    if (this.total) {
+      this.total.textContent = this.totalText(this.t);
+      sums.push(this.total.textContent);
+    }
     const where = "Step " + (this.t + 1) + " of " + this.count + (number !== this.t ? " (step " + number + ")" : "");
     this.counter.textContent = where;
     this.status.textContent = where + ": " + sums.join("; ");
@@ -433,6 +442,18 @@
     this.firstButton.disabled = this.t === 0;
     this.nextButton.disabled = this.t === this.count - 1;
     this.lastButton.disabled = this.t === this.count - 1;
+  };
+
+  // A layer's cell: its bias plus the window sums of the sections, as embedded.
+  Stepper.prototype.totalText = function (t) {
+    const total = this.spec.total;
+    const first = this.sections[0];
+    const parts = (total.bias === null ? [] : [term(total.bias)]).concat(
+      this.sections.map((section) => term(section.spec.totals[t])),
+    );
+    const value = total.values[first.spec.first + t];
+    const cell = total.cell.concat(first.position(t));
+    return total.name + "[" + label(cell) + "] = " + parts.join(" + ") + " = " + value;
   };
 
   Stepper.prototype.play = function () {
@@ -541,6 +562,12 @@
         add(printed, el("h3", null, heading));
         const list = el("ol", { class: "all-steps" });
         for (let t = 0; t < section.steps; t++) add(list, el("li", null, section.sumText(t)));
+        add(printed, list);
+      }
+      if (stepper.total) {
+        add(printed, el("h3", null, stepper.spec.note));
+        const list = el("ol", { class: "all-steps" });
+        for (let t = 0; t < stepper.count; t++) add(list, el("li", null, stepper.totalText(t)));
         add(printed, list);
       }
     }
