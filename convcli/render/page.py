@@ -558,10 +558,13 @@ def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
         + f"; output {tuple(output.shape)}"
     )
     title = title or "A convolution layer, cell by cell"
-    common = {"title": title, "options": options_text, "inputs": _layer_inputs(terms)}
+    common: dict[str, Any] = {
+        "title": title,
+        "options": options_text,
+        "inputs": _layer_inputs(terms),
+    }
     if not terms.spec.transposed:
-        data = {"kind": "steps", **common, "steppers": _layer_steppers(terms)}
-        return _document(title, data)
+        return _document(title, {"kind": "steps", **common, "steppers": _layer_steppers(terms)})
     if output.size:
         width = max(len(format_cell(v)) for v in (output.ravel()[0], terms.terms.ravel()[0])) + 8
     else:
@@ -573,7 +576,7 @@ def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
     )
     if estimate > PAGE_LIMIT:
         raise PageTooLarge(estimate, _LAYER_ADVICE)
-    data = {
+    data: dict[str, Any] = {
         "kind": "layer",
         **common,
         "term_names": _term_names(terms),
@@ -616,13 +619,14 @@ def _layer_steppers(terms: LayerTerms) -> list[dict[str, Any]]:
     }
     every = [explanation for group in windows.values() for explanation in group]
     check_page_size(every, _LAYER_ADVICE)
-    steppers = []
+    steppers: list[dict[str, Any]] = []
     for sample, out in pairs:
         name = f"y[{sample},{out}]"
         sections = []
         for j, explanation in enumerate(windows[sample, out]):
             x, w = f"x[{sample},{terms.channel(out, j)}]", f"w[{out},{j}]"
-            words = {"signal": x, "kernel": w, "slid": w, "output": f"({x}\u22c6{w})"}
+            words: dict[str, str] = {"signal": x, "kernel": w, "slid": w}
+            words["output"] = f"({x}\u22c6{w})"
             heading = f"{x} \u22c6 {w}: input channel {terms.channel(out, j)} with its kernel"
             sections.append(_section(explanation, words | {"heading": heading}))
         bias = None if terms.bias is None else format_cell(terms.bias[out])
