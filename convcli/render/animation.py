@@ -262,6 +262,15 @@ def _sum_text(explanation: Explanation, step: Step, lags: bool) -> str:
     return f"{label} = {written} = {format_cell(step.total)}"
 
 
+def _sum_box(
+    explanation: Explanation, step: Step, lags: bool, y: float, height: float, size: float
+) -> Box:
+    """The step's sum as a line of bold text across the frame, its top at ``y``."""
+    text = _sum_text(explanation, step, lags)
+    width = WIDTH - 2 * _MARGIN
+    return Box(_MARGIN, y, width, height, text, "sum", size=size, align="left", bold=True)
+
+
 def _band_1d(
     explanation: Explanation,
     step: Step,
@@ -349,19 +358,7 @@ def _band_1d(
                     )
                 )
     sum_y = products_y + height + gap
-    boxes.append(
-        Box(
-            _MARGIN,
-            sum_y,
-            WIDTH - 2 * _MARGIN,
-            30 * scale,
-            _sum_text(explanation, step, lags),
-            "sum",
-            size=16 * scale,
-            align="left",
-            bold=True,
-        )
-    )
+    boxes.append(_sum_box(explanation, step, lags, sum_y, 30 * scale, 16 * scale))
     output_y = sum_y + 30 * scale + gap
     name = NAMES[explanation.operation]
     boxes.append(
@@ -445,19 +442,7 @@ def _band_2d(
     scale = min(band / 360, 1.4)
     prepared = explanation.setup
     boxes = [_heading(explanation, top, scale)]
-    boxes.append(
-        Box(
-            _MARGIN,
-            top + 40 * scale,
-            WIDTH - 2 * _MARGIN,
-            28 * scale,
-            _sum_text(explanation, step, lags),
-            "sum",
-            size=15 * scale,
-            align="left",
-            bold=True,
-        )
-    )
+    boxes.append(_sum_box(explanation, step, lags, top + 40 * scale, 28 * scale, 15 * scale))
     grid_top = top + 100 * scale
     room = band - (grid_top - top) - 10
     before = np.array([pad[0] for pad in explanation.geometry.pads])
