@@ -36,10 +36,19 @@ import numpy as np
 
 from convcli.display import Displayed
 from convcli.engine import core as engine
-from convcli.engine.geometry import Geometry, fold_padding, spans, spread_by
+from convcli.engine.geometry import Geometry, fold_padding, pad_signal, spans, spread_by
 from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError
-from convcli.options import PAD_MODES, Operation, Options, PaddingSpec, PadMode, Pads, PerAxis
+from convcli.options import (
+    PAD_MODES,
+    Operation,
+    Options,
+    PaddingSpec,
+    PadMode,
+    Pads,
+    PadValue,
+    PerAxis,
+)
 
 __all__ = [
     "FORWARD_NAMES",
@@ -147,6 +156,7 @@ def backward(
     dilation: PerAxis = 1,
     pad_mode: PadMode = "zeros",
     forward: Forward = "corr",
+    pad_value: PadValue | None = None,
 ) -> Backward:
     """The forward result and the gradients of ``L = sum(G * y)`` with respect to x and w.
 
@@ -158,8 +168,9 @@ def backward(
     grad : array_like, optional
         The upstream gradient ``G = dL/dy``, shaped like the output ``y``;
         all ones (so ``L = sum(y)``) when omitted.
-    padding, stride, dilation, pad_mode
-        As for :func:`convcli.convolve`.
+    padding, stride, dilation, pad_mode, pad_value
+        As for :func:`convcli.convolve`. Constant padding does not depend on x, so dL/dx
+        is cropped as for zeros; its cells are terms of y, so they feed dL/dw.
     forward : {"corr", "correlation", "conv", "convolution"}
         The forward operation. Correlation forward has convolution backward
         (``dL/dx``), and convolution forward has correlation backward.
@@ -188,7 +199,9 @@ def backward(
     >>> backward([2, 1, 3, 5, 4], [1, -1], forward="conv").grad_kernel
     array([13, 11])
     """
-    options = Options.parse(padding=padding, stride=stride, dilation=dilation, pad_mode=pad_mode)
+    options = Options.parse(
+        padding=padding, stride=stride, dilation=dilation, pad_mode=pad_mode, pad_value=pad_value
+    )
     return backward_pass(signal, kernel, grad, forward, options)
 
 
@@ -220,17 +233,19 @@ def backward_pass(
     )
     uncovered = tuple(p - c for p, c in zip(geometry.padded_shape, covered))
     grad_x = _grad_signal(x.shape, w, g, geometry, covered, operation)
-    grad_w = _grad_kernel(x, w.shape, g, geometry, covered, operation)
+    grad_w = _grad_kernel(x, w.shape, g, geometry, covered, operation, options.pad_value)
 
     options = Options(
         padding=geometry.pads,
         stride=geometry.stride,
         dilation=geometry.dilation,
         pad_mode=geometry.pad_mode,
+        pad_value=options.pad_value,
     )
     if _matrix_affordable(x.size, w.size, y.size):
         method = OPERATOR_MATRIX
-        check_x = _matrix_check_signal(x.shape, w, g, operation, options)
+        # constant cells do not depend on x: the matrix of y's linear part pads with zeros
+        check_x = _matrix_check_signal(x.shape, w, g, operation, options.replace(pad_value=0))
         check_w = _matrix_check_kernel(x, w, g, operation, options)
     else:
         method = FINITE_DIFFERENCES
@@ -339,10 +354,11 @@ def _grad_kernel(
     geometry: Geometry,
     covered: tuple[int, ...],
     operation: Operation,
+    pad_value: PadValue,
 ) -> np.ndarray:
     """dL/dw: the correlation of the (covered part of the) padded x with dilate(G),
     stepping by the dilation; flipped for conv forward."""
-    padded = np.pad(x, geometry.pads, mode=PAD_MODES[geometry.pad_mode])
+    padded = pad_signal(x, geometry.pads, geometry.pad_mode, pad_value)
     padded = padded[tuple(slice(0, c) for c in covered)]
     grad = engine.compute(
         padded, g, "correlation", Options(stride=geometry.dilation, dilation=geometry.stride)

@@ -186,6 +186,11 @@ def explain(
     >>> explanation.output, explanation.count
     (array([ 1, -2, -2,  1]), 4)
     """
+    if options.axes is not None:
+        raise ConvcliError(
+            "axes= does not apply to an explanation, which slides the kernel along every "
+            "axis of the signal"
+        )
     prepared = engine.setup(signal, kernel, operation, options)
     result = engine.compute(prepared.signal, prepared.kernel, operation, options)
     return Explanation(prepared, result.values, result.method)

@@ -1100,6 +1100,11 @@ def compare(
             "scales table, CSV and JSON output; a page (--format html) shows the plain sums",
             "",
         )
+        if options.axes is not None:
+            raise click.UsageError(
+                "a page (--format html) slides the kernel along every axis; --axes broadcasts "
+                "it along the others: leave one out"
+            )
         if options.convention != "convcli":
             raise click.UsageError(
                 f"a page (--format html) writes out convcli's own sums; --convention "
@@ -1283,7 +1288,7 @@ def delay(
 @source_argument("signal")
 @source_argument("kernel")
 @operations_option("Which operation to write out.")
-@geometry_options
+@constant_geometry_options
 @output_options(
     EXPLAIN_FORMATS,
     "auto: the worked steps as text, or by a -o file's extension: .json, .html (the "
@@ -1501,7 +1506,7 @@ def _handout() -> Any:
     show_default=True,
     help="The forward operation: corr as in CNN layers, or conv.",
 )
-@geometry_options
+@constant_geometry_options
 @output_options(
     BACKWARD_FORMATS,
     "auto: the formulas and gradients as text (JSON by a -o .json file, the stepped HTML "
@@ -1846,7 +1851,7 @@ def kernels(output_format: str, output: str | None, show_all: bool) -> None:
 @cli.command(cls=NumbersCommand, epilog=INPUTS_HELP)
 @source_argument("signal")
 @source_argument("kernel")
-@geometry_options
+@constant_geometry_options
 @method_option
 @click.option(
     "-o",

@@ -417,3 +417,20 @@ def test_constant_padding_has_the_gradient_of_zero_padding():
     np.testing.assert_array_equal(constant.grad_signal, zeros.grad_signal)
     np.testing.assert_array_equal(constant.grad_kernel, zeros.grad_kernel)
     assert not any("copies signal cells" in note for note in constant.notes)
+
+
+@pytest.mark.parametrize("forward", ["corr", "conv"])
+def test_constant_padding_cells_feed_the_kernels_gradient(forward):
+    """A pad value is a term of every sum that reaches it: dL/dw_k = sum_i G_i p[i + k] over
+    the padded signal p (flipped for conv), while dL/dx is cropped as for zeros."""
+    from convcli.analysis.gradients import backward
+
+    x, w, g = [2, 1, 3, 5, 4], [1, -1, 2], [1, 2, 3, 4, 5, 6, 7]
+    result = backward(x, w, g, padding=2, pad_value=3, forward=forward)
+    p = [3, 3, *x, 3, 3]
+    by_hand = [sum(g[i] * p[i + k] for i in range(len(g))) for k in range(len(w))]
+    assert result.grad_kernel.tolist() == (by_hand if forward == "corr" else by_hand[::-1])
+    zeros = backward(x, w, g, padding=2, forward=forward)
+    assert result.grad_signal.tolist() == zeros.grad_signal.tolist()
+    assert result.check_kernel.tolist() == result.grad_kernel.tolist()
+    assert result.largest_difference == 0.0

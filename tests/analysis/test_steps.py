@@ -503,3 +503,10 @@ def test_a_range_outside_the_steps_is_refused(start: int, end: int) -> None:
     explanation = explain([2, 1, 3, 5, 4], [1, -1], "convolution")
     with pytest.raises(ConvcliError, match=r"not within the 4 steps .*0 <= START < END <= 4"):
         explanation.only(start, end)
+
+
+def test_axes_are_refused_by_an_explanation():
+    """An explanation's windows span every axis: broadcasting along some is refused, not
+    written out as windows that read past the signal."""
+    with pytest.raises(ConvcliError, match="axes= does not apply to an explanation"):
+        explain([[1, 2, 3], [4, 5, 6]], [[1, -1], [2, -2]], "convolution", Options.parse(axes=1))

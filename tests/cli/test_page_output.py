@@ -23,6 +23,7 @@ from convcli.render.tables import display_options
 from tests.cli.runner import invoke, succeed
 
 F, H = "2,1,3,5,4", "1,-1"
+BOTH = ("convolution", "correlation")
 DATA = re.compile(r'<script type="application/json" id="convcli-data">(.*?)</script>', re.S)
 
 
@@ -149,6 +150,10 @@ def test_the_layer_page_has_a_limit_too(monkeypatch):
             ("compare", F, H, "--convention", "torch", "-o", "x.html"),
             "a page (--format html) writes out convcli's own sums",
         ),
+        (
+            ("compare", "1,2,3;4,5,6", "1,-1;2,-2", "--axes", "1", "-o", "x.html"),
+            "a page (--format html) slides the kernel along every axis; --axes broadcasts",
+        ),
     ],
 )
 def test_what_a_page_cannot_show_is_a_usage_error(tmp_path, monkeypatch, args, message):
@@ -157,3 +162,22 @@ def test_what_a_page_cannot_show_is_a_usage_error(tmp_path, monkeypatch, args, m
     assert result.exit_code == 2
     assert message in error_line(result)
     assert not (tmp_path / "x.html").exists()
+
+
+def test_constant_padding_reaches_the_page_and_backward_through_pad_value():
+    """explain and backward take --pad-value as conv does: its cells are terms of the sums."""
+    page = succeed(
+        "explain", "2,1,3", "1,-1", "--padding", "1", "--pad-value", "9", "--format", "html"
+    )
+    expected = [
+        explain([2, 1, 3], [1, -1], op, Options.parse(padding=1, pad_value=9)) for op in BOTH
+    ]
+    assert page.output == explanation_page(expected)
+    assert expected[0].output.tolist() == [-7, -1, 2, 6]
+    gradients = backward_pass(
+        [2, 1, 3, 5, 4], [1, -1, 2], None, "corr", Options.parse(padding=2, pad_value=3)
+    )
+    shown = succeed(
+        "backward", "2,1,3,5,4", "1,-1,2", "--padding", "2", "--pad-value", "3", "--format", "html"
+    )
+    assert shown.output == backward_page(gradients)
