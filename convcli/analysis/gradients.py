@@ -40,7 +40,6 @@ from convcli.engine.geometry import Geometry, fold_padding, pad_signal, spans, s
 from convcli.engine.numbers import as_numeric
 from convcli.errors import ConvcliError
 from convcli.options import (
-    PAD_MODES,
     Operation,
     Options,
     PaddingSpec,

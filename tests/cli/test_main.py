@@ -1389,5 +1389,6 @@ def test_axes_with_lags_is_a_usage_error():
 
 
 def test_commands_without_constant_padding_do_not_offer_it():
-    result = invoke("backward", "1,2,3", "1,1", "--pad-mode", "constant")
+    """The line-up of other libraries' rules has no constant padding to line up."""
+    result = invoke("conventions", "1,2,3", "1,1", "--pad-mode", "constant")
     assert result.exit_code == 2 and "'constant' is not one of" in result.stderr
