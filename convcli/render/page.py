@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward
     from convcli.analysis.layers import LayerTerms
     from convcli.engine.core import Comparison
+    from convcli.engine.geometry import Geometry
 
 __all__ = [
     "PAGE_LIMIT",
@@ -247,9 +248,13 @@ def _relation(comparison: Comparison) -> str:
     return f"The results differ at {comparison.differing} of {total} positions."
 
 
-def _options_text(explanation: Explanation) -> str:
-    """The geometry in a line: padding, stride, dilation and pad mode."""
-    geometry = explanation.geometry
+def _options_text(geometry: Geometry, fill: str | None = None) -> str:
+    """The geometry in a line: padding, stride, dilation and pad mode (with ``fill``, the
+    constant's value).
+
+    >>> _options_text(explain([2, 1, 3], [1, -1], "convolution", Options.parse(padding=1)).geometry)
+    'padding explicit (1+1); pad mode zeros'
+    """
     pads = ", ".join(f"{before}+{after}" for before, after in geometry.pads)
     parts = [f"padding {geometry.padding} ({pads})"]
     if any(s != 1 for s in geometry.stride):
@@ -257,8 +262,15 @@ def _options_text(explanation: Explanation) -> str:
     if any(d != 1 for d in geometry.dilation):
         parts.append("dilation " + ",".join(map(str, geometry.dilation)))
     if any(before or after for before, after in geometry.pads):
-        parts.append(f"pad mode {geometry.pad_mode}")
+        value = f" ({fill})" if geometry.pad_mode == "constant" and fill is not None else ""
+        parts.append(f"pad mode {geometry.pad_mode}{value}")
     return "; ".join(parts)
+
+
+def _fill(explanation: Explanation) -> str | None:
+    """What constant padding holds, as displayed (None where nothing is padded)."""
+    padding = explanation.setup.padded[~explanation.setup.in_signal]
+    return format_cell(padding[0]) if padding.size else None
 
 
 def _inputs(explanation: Explanation) -> list[dict[str, Any]]:
@@ -348,7 +360,7 @@ def explanation_page(
     data = {
         "kind": "steps",
         "title": title,
-        "options": _options_text(first),
+        "options": _options_text(first.geometry, _fill(first)),
         "inputs": _inputs(first),
         "verdict": verdict,
         "steppers": [
@@ -461,7 +473,7 @@ def backward_page(gradients: Backward, *, title: str | None = None) -> str:
     data = {
         "kind": "steps",
         "title": title,
-        "options": _options_text(forward_steps),
+        "options": _options_text(gradients.geometry, _fill(forward_steps)),
         "inputs": [
             {"name": "x", "note": "the signal", **_grid(gradients.signal)},
             {"name": "w", "note": "the kernel", **_grid(gradients.kernel)},
@@ -550,12 +562,22 @@ def layer_page(terms: LayerTerms, *, title: str | None = None) -> str:
     True
     """
     output = terms.output
-    options_text = (
-        "cells indexed (sample, output channel, position); "
-        f"input {tuple(terms.input.shape)}, weights {tuple(terms.weights.shape)}, "
-        f"groups {terms.spec.groups}"
-        + (", transposed" if terms.spec.transposed else "")
-        + f"; output {tuple(output.shape)}"
+    spec = terms.spec
+    layout = (
+        "channels first, as PyTorch (the nhwc input and weights moved to that order)"
+        if spec.layout == "nhwc"
+        else "channels first"
+    )
+    extra = [f"output padding {','.join(map(str, spec.output_padding))}"] if spec.transposed else []
+    options_text = "; ".join(
+        [
+            f"cells indexed (sample, output channel, position), {layout}",
+            f"input {tuple(terms.input.shape)}, weights {tuple(terms.weights.shape)}, "
+            f"groups {spec.groups}" + (", transposed" if spec.transposed else ""),
+            _options_text(terms.plan.geometry, format_cell(spec.options.pad_value)),
+            *extra,
+            f"output {tuple(output.shape)}",
+        ]
     )
     title = title or "A convolution layer, cell by cell"
     common: dict[str, Any] = {

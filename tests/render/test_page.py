@@ -342,3 +342,20 @@ def test_a_transposed_grouped_layer_page_names_its_terms():
     assert data["term_names"][1] == ["x[0] spread by w[0,1]", "x[1] spread by w[1,1]"]
     assert data["term_names"][2] == ["x[2] spread by w[2,0]", "x[3] spread by w[3,0]"]
     assert [cell[3] for cell in data["cells"]] == [format_cell(v) for v in terms.output.flat]
+
+
+def test_the_layer_and_backward_pages_say_their_geometry():
+    """The options line names the padding rule, pad mode (a constant's value), stride and,
+    for an nhwc layer, that the page shows it channels first."""
+    terms = layer_terms(
+        [[[1], [2], [3], [4]]], [[[1]], [[2]]], layout="nhwc", padding=1, pad_value=2
+    )
+    options = page_data(layer_page(terms))["options"]
+    assert "channels first, as PyTorch (the nhwc input" in options
+    assert "padding explicit (1+1); pad mode constant (2)" in options
+    spread = layer_terms([[[1, 2, 3]]], [[[1, 1]]], transposed=True, stride=2, output_padding=1)
+    assert (
+        "stride 2; output padding 1; output (1, 1, 7)" in page_data(layer_page(spread))["options"]
+    )
+    gradients = backward_pass([2, 1, 3, 5, 4], [1, -1], None, "corr", Options())
+    assert page_data(backward_page(gradients))["options"] == "padding valid (0+0)"
