@@ -256,12 +256,14 @@ def _options_text(geometry: Geometry, fill: str | None = None) -> str:
     'padding explicit (1+1); pad mode zeros'
     """
     pads = ", ".join(f"{before}+{after}" for before, after in geometry.pads)
-    parts = [f"padding {geometry.padding} ({pads})"]
+    padded = any(before or after for before, after in geometry.pads)
+    name = geometry.padding if padded or geometry.padding != "explicit" else "valid"  # 0 is valid
+    parts = [f"padding {name} ({pads})"]
     if any(s != 1 for s in geometry.stride):
         parts.append("stride " + ",".join(map(str, geometry.stride)))
     if any(d != 1 for d in geometry.dilation):
         parts.append("dilation " + ",".join(map(str, geometry.dilation)))
-    if any(before or after for before, after in geometry.pads):
+    if padded:
         value = f" ({fill})" if geometry.pad_mode == "constant" and fill is not None else ""
         parts.append(f"pad mode {geometry.pad_mode}{value}")
     return "; ".join(parts)
