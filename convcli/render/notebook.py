@@ -77,6 +77,7 @@ class View:
     columns: tuple[str, ...] = ()
     verdict: str = ""
     notes: tuple[str, ...] = ()
+    verdict_label: str = "verdict"
 
 
 def left_out(values: np.ndarray) -> int:
@@ -126,7 +127,7 @@ def view_text(view: View) -> str:
       a        [1, 2]
       verdict  fine
     """
-    labels = [row.label for row in view.rows] + ["verdict"] * bool(view.verdict)
+    labels = [row.label for row in view.rows] + [view.verdict_label] * bool(view.verdict)
     width = max(map(len, labels), default=0) + 2
     lines = [view.title]
     for row in view.rows:
@@ -136,9 +137,13 @@ def view_text(view: View) -> str:
             cells.append(prefix + _indented(_cell_text(cell), len(prefix)))
         lines.append("  " + row.label.ljust(width) + _indented("\n".join(cells), width + 2))
     if view.verdict:
-        lines.append("  " + "verdict".ljust(width) + _indented(view.verdict, width + 2))
+        lines.append("  " + view.verdict_label.ljust(width) + _indented(view.verdict, width + 2))
     lines.extend(f"  note: {note}" for note in view.notes)
     return "\n".join(lines)
+
+
+#: Characters of an array's line in HTML before numpy wraps it.
+_HTML_LINE = 10_000
 
 
 def _cell_html(cell: object, span: int = 1) -> str:
@@ -146,7 +151,9 @@ def _cell_html(cell: object, span: int = 1) -> str:
     attributes = f' colspan="{span}"' if span > 1 else ""
     if not isinstance(cell, np.ndarray):
         return f'<td{attributes} style="{_LEFT}">{html.escape(str(cell))}</td>'
-    text = np.array2string(cell, separator=", ")
+    # one line a row however wide (a notebook scrolls the block): numpy's 75-character
+    # lines would break the rows of a small image in two
+    text = np.array2string(cell, separator=", ", max_line_width=_HTML_LINE)
     hidden = left_out(cell)
     note = f"<br/><small>({hidden} of {cell.size} values left out)</small>" if hidden else ""
     return (
@@ -444,6 +451,7 @@ def step_view(step: Step) -> View:
         ),
         verdict=f"total = sum(weights * values) = {format_cell(step.total)}",
         notes=("weights are the kernel as slid: flipped for convolution",),
+        verdict_label="sum",
     )
 
 
