@@ -369,7 +369,7 @@ def test_a_step_shows_its_window_and_sum():
         np.testing.assert_array_equal(
             array(block(text, label).replace("True", "1").replace("False", "0")), values
         )
-    assert block(text, "verdict") == f"total = sum(weights * values) = {step.total}"
+    assert block(text, "sum") == f"total = sum(weights * values) = {step.total}"
     one = convcli.explain(F, H, padding="full").correlation.step((0,))
     np.testing.assert_array_equal(array(block(repr(one), "reads f at")), [-1, 0])
     ET.fromstring(step._repr_html_())
