@@ -11,14 +11,23 @@ as usual for the command itself. Only the console script and ``python -m convcli
 from __future__ import annotations
 
 import gc
+import sys
+
+#: The exit code of a run stopped by Ctrl-C (128 + SIGINT), as convcli.cli.main's.
+_INTERRUPTED = 130
 
 
 def main() -> None:
-    """Load the command line with the collector paused, then run it (convcli.cli.main)."""
-    gc.disable()
+    """Load the command line with the collector paused, then run it (convcli.cli.main).
+    Ctrl-C while the modules load, before the command line handles it, exits 130 quietly
+    too (Python would print a traceback)."""
     try:
-        from convcli.cli.main import main as run_command_line
-    finally:
-        gc.freeze()
-        gc.enable()
-    run_command_line()
+        gc.disable()
+        try:
+            from convcli.cli.main import main as run_command_line
+        finally:
+            gc.freeze()
+            gc.enable()
+        run_command_line()
+    except KeyboardInterrupt:
+        sys.exit(_INTERRUPTED)

@@ -13,6 +13,7 @@ import functools
 import os
 import re
 import shutil
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -2090,6 +2091,14 @@ def main() -> None:
     sys.exit(code)
 
 
+def _stopped(number: int) -> int:
+    """The exit code of a run stopped by signal ``number`` (Ctrl-C quietly, others said)."""
+    if number == signal.SIGINT:
+        return _INTERRUPTED
+    click.echo(f"Error: stopped by {signal.Signals(number).name}", err=True)
+    return 128 + number
+
+
 def _run() -> int:
     """Run the command line; the exit code, with any error already reported on stderr."""
     try:
@@ -2100,12 +2109,14 @@ def _run() -> int:
     except (click.Abort, KeyboardInterrupt):
         return _INTERRUPTED
     except signals.Stopped as stop:
-        click.echo(f"Error: stopped by {stop.name}", err=True)
-        return 128 + stop.number
+        return _stopped(stop.number)
     except MemoryError:
         click.echo("Error: not enough memory for this computation", err=True)
         return 1
     except Exception as error:
+        number = signals.first_signal()
+        if number is not None:  # a library swallowed the signal's exception, raised its own
+            return _stopped(number)
         if os.environ.get("CONVCLI_DEBUG"):
             raise
         click.echo(

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import NoReturn
 
-__all__ = ["Stopped", "exit_now", "stop_if_signalled", "stopping_signals"]
+__all__ = ["Stopped", "exit_now", "first_signal", "stop_if_signalled", "stopping_signals"]
 
 
 class Stopped(BaseException):
@@ -57,6 +57,11 @@ def _catch(number: int, frame: object) -> None:
     """The handler of stopping_signals: note the signal and raise for the first one."""
     _caught.append(number)
     stop_if_signalled()
+
+
+def first_signal() -> int | None:
+    """The first signal stopping_signals caught, or None."""
+    return _caught[0] if _caught else None
 
 
 def stop_if_signalled() -> None:

@@ -273,3 +273,50 @@ def test_too_large_a_result_is_refused_not_killed():
         r"is available; use --stream .*\n",
         result.stderr,
     )
+
+
+#: Ctrl-C at the moment numpy starts to load, as the console script runs convcli: an import
+#: hook raises KeyboardInterrupt there, as Python's handler would.
+_CTRL_C_WHILE_LOADING = """
+import sys
+
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, Interrupt())
+from convcli.cli.launch import main
+main()
+"""
+
+
+def test_ctrl_c_while_loading_exits_130_without_a_traceback():
+    """Ctrl-C before the command line handles signals, while numpy, click and convcli load,
+    ends the run as Ctrl-C later does."""
+    result = finished([sys.executable, "-c", _CTRL_C_WHILE_LOADING, "compare", "1,2", "1"])
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+@pytest.mark.parametrize(
+    ("number", "code", "message"),
+    [(signal.SIGINT, 130, ""), (signal.SIGTERM, 143, "Error: stopped by SIGTERM\n")],
+)
+def test_a_signal_a_library_turned_into_its_own_error_still_stops_the_run(
+    monkeypatch, capsys, number, code, message
+):
+    """A library that swallows the handler's exception and raises another (matplotlib does)
+    must not turn Ctrl-C or SIGTERM into an internal error."""
+    from convcli.cli import main as command_line
+    from convcli.cli import signals
+
+    def swallowed(*args, **kwargs):
+        signals._caught.append(number)
+        raise ValueError("Invalid bounding box")
+
+    monkeypatch.setattr(signals, "_caught", [])
+    monkeypatch.setattr(command_line.cli, "main", swallowed)
+    assert command_line._run() == code
+    assert capsys.readouterr().err == message
