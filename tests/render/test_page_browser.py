@@ -539,3 +539,60 @@ def test_the_embedded_page_steps_inside_its_sandboxed_frame(page):
             browser.execute_script("return window.parent.document.title")  # no way out
     finally:
         browser.switch_to.default_content()
+
+
+#: Per section, the tapped cells, kernel taps and products that cannot be seen: outside
+#: their stage, or inside it past its edge with no way to scroll there.
+OUT_OF_REACH = """
+const out = [];
+for (const stage of document.querySelectorAll('.stepper .stage')) {
+  const box = stage.getBoundingClientRect();
+  const scrolls = ['auto', 'scroll'].includes(getComputedStyle(stage).overflowX);
+  const cells = stage.querySelectorAll(
+    'tr.signal td.tap, tr.kernel td.tap, tr.products td.tap, .grid td.tap, .grid.kernel td, .grid.products td');
+  for (const cell of cells) {
+    const rect = cell.getBoundingClientRect();
+    const left = rect.left - box.left + stage.scrollLeft;
+    const right = left + rect.width;
+    const fits = left >= -1 && right <= stage.clientWidth + 1;
+    const reachable = scrolls && left >= -1 && right <= stage.scrollWidth + 1;
+    if (!fits && !reachable) out.push(cell.textContent);
+  }
+}
+return out;
+"""
+
+
+def test_every_tap_of_a_widely_dilated_window_is_shown_and_reachable(page, screenshots):
+    chosen = explanations(list(range(1, 101)), [1, 2, 3], Options.parse(dilation=30))
+    browser = page(explanation_page(chosen))
+    assert_step(shown(browser), chosen, 0)
+    assert browser.execute_script(OUT_OF_REACH) == []
+    gaps = browser.execute_script(
+        "return Array.from(document.querySelectorAll('tr.signal td.gap'), n => n.textContent)"
+    )
+    assert gaps == ["\u2026"] * 4  # in each section, the 29 cells between taps elided, marked
+    browser.save_screenshot(str(screenshots / "dilated.png"))
+
+
+def test_a_long_kernels_taps_are_all_reachable(page):
+    chosen = explanations(list(range(1, 13)), list(range(1, 46)), Options.parse(padding="full"))
+    browser = page(explanation_page(chosen))
+    press(browser, "\ue014")
+    assert_step(shown(browser), chosen, 1)
+    assert browser.execute_script(OUT_OF_REACH) == []
+
+
+def test_a_wide_2d_kernel_keeps_its_whole_window_and_panes_reachable(page, screenshots):
+    signal = np.arange(6 * 24).reshape(6, 24) % 10
+    chosen = explanations(signal, np.ones((2, 18), int))
+    browser = page(explanation_page(chosen))
+    press(browser, "\ue014")
+    assert_step(shown(browser), chosen, 1)
+    assert browser.execute_script(OUT_OF_REACH) == []
+    marks = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.op-convolution .grid.signal .more'),"
+        " n => n.textContent)"
+    )
+    assert marks  # the rows and columns of f cut off are marked
+    browser.save_screenshot(str(screenshots / "wide-2d.png"))

@@ -129,6 +129,26 @@
     return [start, size];
   }
 
+  // The cells drawn along one axis, GAP where cells are left out: the window's cells and
+  // those around it up to ``size``; a window wider than that shows its tapped cells
+  // (``taps``, ascending), the cells between dilated taps elided, so no tap is ever cut off.
+  const GAP = -1;
+  function axisCells(taps, length, size) {
+    const low = taps[0];
+    const high = taps[taps.length - 1];
+    const cells = [];
+    if (high - low + 1 <= size) {
+      const [start, shown] = visible(low, high, length, size);
+      for (let n = start; n < start + shown; n++) cells.push(n);
+    } else {
+      taps.forEach((n, k) => {
+        if (k && n > taps[k - 1] + 1) cells.push(GAP);
+        cells.push(n);
+      });
+    }
+    return { cells: cells, before: cells[0] > 0, after: cells[cells.length - 1] < length - 1 };
+  }
+
   Section.prototype.render = function (t) {
     const stage = this.stage;
     stage.textContent = "";
@@ -142,10 +162,13 @@
     draw();
     // Fewer cells while they overflow the section (long numbers, a narrow screen): checked
     // once the browser has laid the step out, so that stepping forces no layout of its own.
+    // Only the tables the limit sizes count: what still overflows (a wide kernel, a window
+    // wider than the limit) scrolls sideways within the stage.
     cancelAnimationFrame(this.fitting);
     this.fitting = requestAnimationFrame(() => {
-      while (stage.scrollWidth > stage.clientWidth + 1 && this.limit > MIN_COLUMNS) {
-        this.limit -= 2;
+      const wide = () => this.fitted.some((node) => node.offsetWidth > stage.clientWidth + 1);
+      while (this.limit > MIN_COLUMNS && wide()) {
+        this.limit -= 1;
         stage.textContent = "";
         draw();
       }
@@ -165,8 +188,9 @@
     const low = reads[0];
     const high = reads[reads.length - 1];
     const boxStart = spec.origin[0];
-    const boxLength = spec.padded.shape[0];
-    const [start, size] = visible(low - boxStart, high - boxStart, boxLength, this.columns());
+    const shown = axisCells(
+      reads.map((p) => p - boxStart), spec.padded.shape[0], this.columns(),
+    );
     const tapAt = new Map(reads.map((p, k) => [p, k]));
     const table = el("table", { class: "strip", role: "presentation" });
     const rows = {
@@ -180,8 +204,14 @@
     add(rows.kernel, el("th", { scope: "row" }, spec.names.slid));
     add(rows.products, el("th", { scope: "row" }, "products"));
     const more = (side) => el("td", { class: "more", "aria-hidden": "true" }, side ? "\u2026" : "");
-    for (const row of Object.values(rows)) add(row, more(start > 0 && row === rows.signal));
-    for (let local = start; local < start + size; local++) {
+    for (const row of Object.values(rows)) add(row, more(shown.before && row === rows.signal));
+    for (const local of shown.cells) {
+      if (local === GAP) {
+        for (const row of Object.values(rows)) {
+          add(row, el("td", { class: "more gap", title: "cells left out between taps" }, row === rows.signal ? "\u2026" : ""));
+        }
+        continue;
+      }
       const p = local + boxStart;
       const padding = this.isPadding([p]);
       const [text, exact] = this.cellText([p]);
@@ -197,11 +227,11 @@
       const productClass = tapped ? "tap" + (padding ? " pad" : "") : "";
       add(rows.products, el("td", { class: productClass }, tapped ? spec.products[t][k] : ""));
     }
-    const after = start + size < boxLength;
-    for (const row of Object.values(rows)) add(row, more(after && row === rows.signal));
+    for (const row of Object.values(rows)) add(row, more(shown.after && row === rows.signal));
     add(table, rows.index, rows.signal, rows.kernel, rows.products);
-    add(this.stage, table);
-    add(this.stage, this.outputStrip(t));
+    const output = this.outputStrip(t);
+    add(this.stage, table, output);
+    this.fitted = [table, output];
   };
 
   // Output ``n`` when step ``current`` is shown: worked out (its value), the current one,
@@ -241,26 +271,40 @@
     const first = reads[0];
     const last = reads[reads.length - 1];
     const tapAt = new Map(reads.map((cell, k) => [cell.join(","), k]));
-    const ranges = [0, 1].map((axis) =>
-      visible(
-        first[axis] - spec.origin[axis],
-        last[axis] - spec.origin[axis],
-        spec.padded.shape[axis],
-        axis ? this.columns() : MAX_ROWS,
-      ),
-    );
+    const [rows, cols] = [0, 1].map((axis) => {
+      const taps = [];
+      for (let p = first[axis]; p <= last[axis]; p += spec.dilation[axis]) taps.push(p - spec.origin[axis]);
+      return axisCells(taps, spec.padded.shape[axis], axis ? this.columns() : MAX_ROWS);
+    });
     const panes = el("div", { class: "panes" });
     const grid = el("table", { class: "grid signal", role: "presentation" });
+    const mark = (text) => el("td", { class: "more", "aria-hidden": "true" }, text);
+    // a row of marks: above and below the rows drawn, and between dilated taps
+    const marks = (text) => {
+      const row = add(el("tr", { class: "elided" }), el("th"), mark(""));
+      for (let n = 0; n < cols.cells.length; n++) add(row, mark(text));
+      return add(row, mark(""));
+    };
     const head = el("tr", { class: "index" });
-    add(head, el("th"));
-    for (let c = ranges[1][0]; c < ranges[1][0] + ranges[1][1]; c++) {
-      add(head, el("th", { scope: "col" }, String(c + spec.origin[1] - spec.pads[1][0])));
+    add(head, el("th"), mark(cols.before ? "\u2026" : ""));
+    for (const c of cols.cells) {
+      add(head, el("th", { scope: "col" }, c === GAP ? "" : String(c + spec.origin[1] - spec.pads[1][0])));
     }
-    add(grid, head);
-    for (let r = ranges[0][0]; r < ranges[0][0] + ranges[0][1]; r++) {
+    add(grid, add(head, mark(cols.after ? "\u2026" : "")));
+    if (rows.before) add(grid, marks("\u22ee"));
+    for (const r of rows.cells) {
+      if (r === GAP) {
+        add(grid, marks("\u22ee"));
+        continue;
+      }
       const row = el("tr");
       add(row, el("th", { scope: "row" }, String(r + spec.origin[0] - spec.pads[0][0])));
-      for (let c = ranges[1][0]; c < ranges[1][0] + ranges[1][1]; c++) {
+      add(row, mark(cols.before ? "\u2026" : ""));
+      for (const c of cols.cells) {
+        if (c === GAP) {
+          add(row, mark("\u2026"));
+          continue;
+        }
         const cell = [r + spec.origin[0], c + spec.origin[1]];
         const [text, exact] = this.cellText(cell);
         const inWindow = cell.every((p, axis) => p >= first[axis] && p <= last[axis]);
@@ -269,13 +313,16 @@
         if (tapAt.has(cell.join(","))) cls += " tap";
         add(row, el("td", { class: cls.trim(), title: exact ? "exactly " + exact : null }, text));
       }
-      add(grid, row);
+      add(grid, add(row, mark(cols.after ? "\u2026" : "")));
     }
+    if (rows.after) add(grid, marks("\u22ee"));
+    const output = this.outputGrid(t);
     add(panes, pane(spec.names.signal + " (padded, around the window)", grid));
     add(panes, pane(spec.names.slid, small(spec.weights.cells, spec.weights.shape, "kernel", "tap")));
     add(panes, pane("products", small(spec.products[t], spec.weights.shape, "products", "tap")));
-    add(panes, pane(spec.names.output, this.outputGrid(t)));
+    add(panes, pane(spec.names.output, output));
     add(this.stage, panes);
+    this.fitted = [grid, output];
   };
 
   function pane(title, content) {
