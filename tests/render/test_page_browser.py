@@ -596,3 +596,35 @@ def test_a_wide_2d_kernel_keeps_its_whole_window_and_panes_reachable(page, scree
     )
     assert marks  # the rows and columns of f cut off are marked
     browser.save_screenshot(str(screenshots / "wide-2d.png"))
+
+
+#: Per section, for the f strip and the output strip: cells drawn, "…" marks, the table's
+#: width and a cell's, and the stage's width.
+STRIPS = """
+return Array.from(document.querySelectorAll('.stepper .stage'), stage => {
+  const strip = (row) => {
+    const cells = stage.querySelectorAll(row + ' td:not(.more)');
+    return {cells: cells.length, marks: stage.querySelectorAll(row + ' td.more').length
+              && Array.from(stage.querySelectorAll(row + ' td.more')).filter(n => n.textContent).length,
+            width: stage.querySelector(row).closest('table').offsetWidth,
+            cell: cells[0].offsetWidth};
+  };
+  return {signal: strip('tr.signal'), output: strip('tr.values'), stage: stage.clientWidth};
+});
+"""
+
+
+@pytest.mark.parametrize("width", [360, 520, 700])
+def test_a_strip_is_cut_only_for_want_of_room_and_marked_where_cut(page, browser, width):
+    chosen = explanations(F, H2, Options.parse(padding="full"))
+    page(explanation_page(chosen))
+    media(browser, size=(width, 800))
+    browser.refresh()
+    time.sleep(0.1)  # the fit runs on the next frame
+    for view in browser.execute_script(STRIPS):
+        for name, length in (("signal", 9), ("output", 7)):
+            strip = view[name]
+            if strip["cells"] < length:
+                assert strip["marks"], (name, view)
+            if name == "signal" and strip["cells"] < length:
+                assert strip["width"] + strip["cell"] > view["stage"], view  # no room for one more

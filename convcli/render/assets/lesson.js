@@ -256,10 +256,15 @@
     const row = el("tr", { class: "values" });
     add(index, el("th", { scope: "row" }, "index"));
     add(row, el("th", { scope: "row" }, spec.names.output));
+    const more = (cut) => el("td", { class: "more", "aria-hidden": "true" }, cut ? "\u2026" : "");
+    add(index, more(false));
+    add(row, more(start > 0));
     for (let n = start; n < start + size; n++) {
       add(index, el("td", null, String(n)));
       add(row, this.outputCell(n, current));
     }
+    add(index, more(false));
+    add(row, more(start + size < total));
     return add(table, index, row);
   };
 
