@@ -628,3 +628,37 @@ def test_a_strip_is_cut_only_for_want_of_room_and_marked_where_cut(page, browser
                 assert strip["marks"], (name, view)
             if name == "signal" and strip["cells"] < length:
                 assert strip["width"] + strip["cell"] > view["stage"], view  # no room for one more
+
+
+@pytest.mark.parametrize("width", [700, 800])
+def test_a_notebook_output_shows_both_operations_side_by_side_and_the_whole_page(
+    page, screenshots, width
+):
+    import convcli
+
+    output = convcli.explain(F, H)._repr_html_()
+    browser = page(
+        f'<!DOCTYPE html><title>notebook</title><div style="width: {width}px">{output}</div>'
+    )
+    frame = browser.find_element("css selector", "iframe")
+    time.sleep(0.3)  # the page reports its height once laid out
+    frame_height = frame.size["height"]
+    browser.save_screenshot(str(screenshots / f"notebook-{width}.png"))
+    browser.switch_to.frame(frame)
+    try:
+        inside = browser.execute_script(
+            """
+            const ops = Array.from(document.querySelectorAll('.op'), n => n.getBoundingClientRect());
+            return {tops: ops.map(r => Math.round(r.top)),
+                    verdict: document.querySelector('.verdict').getBoundingClientRect().bottom,
+                    scrolls: document.documentElement.scrollHeight - window.innerHeight,
+                    wide: Array.from(document.querySelectorAll('.stage'),
+                                     n => n.scrollWidth - n.clientWidth)};
+            """
+        )
+    finally:
+        browser.switch_to.default_content()
+    assert len(set(inside["tops"])) == 1, inside  # side by side
+    assert max(inside["wide"]) <= 0, inside  # the classic example whole, unscrolled
+    assert inside["verdict"] <= frame_height and inside["scrolls"] <= 0, (frame_height, inside)
+    assert frame_height < 860  # sized to the page, not a fixed height that leaves a gap

@@ -644,6 +644,15 @@
   const keys = "Keys: \u2190 \u2192 step, space plays or pauses, Home and End go to the first and last step.";
   add(root, el("p", { class: "keys" }, keys));
   for (const stepper of steppers) stepper.go(0);
+  // In a notebook's frame: post this page's height, for the notebook's script to fit the
+  // frame to it (a number is all that crosses the sandbox).
+  if (window.parent !== window && window.ResizeObserver) {
+    const report = () => {
+      const tall = document.documentElement.getBoundingClientRect().height;
+      window.parent.postMessage({ convcliHeight: Math.ceil(tall) }, "*");
+    };
+    new ResizeObserver(report).observe(document.documentElement);
+  }
   let resized = null;
   window.addEventListener("resize", () => {
     clearTimeout(resized);
