@@ -607,7 +607,7 @@ return Array.from(document.querySelectorAll('.stepper .stage'), stage => {
     return {cells: cells.length, marks: stage.querySelectorAll(row + ' td.more').length
               && Array.from(stage.querySelectorAll(row + ' td.more')).filter(n => n.textContent).length,
             width: stage.querySelector(row).closest('table').offsetWidth,
-            cell: cells[0].offsetWidth};
+            cell: cells[1].getBoundingClientRect().left - cells[0].getBoundingClientRect().left};
   };
   return {signal: strip('tr.signal'), output: strip('tr.values'), stage: stage.clientWidth};
 });
@@ -662,3 +662,40 @@ def test_a_notebook_output_shows_both_operations_side_by_side_and_the_whole_page
     assert max(inside["wide"]) <= 0, inside  # the classic example whole, unscrolled
     assert inside["verdict"] <= frame_height and inside["scrolls"] <= 0, (frame_height, inside)
     assert frame_height < 860  # sized to the page, not a fixed height that leaves a gap
+
+
+#: The bottoms of the controls, each operation and the verdict's line; the type sizes.
+FOLD = """
+const bottom = (selector) => Array.from(document.querySelectorAll(selector),
+                                        n => n.getBoundingClientRect().bottom);
+const size = (selector) => parseFloat(getComputedStyle(document.querySelector(selector)).fontSize);
+return {controls: bottom('.controls'), ops: bottom('.op'), verdict: bottom('.verdict .line'),
+        index: size('tr.index td, tr.index th[scope=col]'), legend: size('.legend'), caption: size('.pane figcaption, .legend')};
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "signal", "kernel", "options"),
+    [
+        ("1-D", F, H, Options()),
+        (
+            "2-D",
+            np.arange(20).reshape(4, 5),
+            [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
+            Options.parse(padding="same"),
+        ),
+    ],
+)
+def test_a_projector_screen_holds_the_controls_both_operations_and_the_verdict(
+    page, browser, screenshots, name, signal, kernel, options
+):
+    page(explanation_page(explanations(signal, kernel, options)))
+    media(browser, size=(1280, 720))
+    browser.refresh()
+    time.sleep(0.1)
+    fold = browser.execute_script(FOLD)
+    browser.save_screenshot(str(screenshots / f"projector-{name}.png"))
+    assert max(fold["controls"] + fold["ops"]) <= 720, fold
+    if name == "1-D":
+        assert max(fold["verdict"]) <= 720, fold
+    assert min(fold["index"], fold["legend"], fold["caption"]) >= 16, fold  # projected type

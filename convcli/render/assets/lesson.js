@@ -69,8 +69,9 @@
     for (let k = 0; k < count(kernelShape); k++) this.taps.push(unravel(k, kernelShape));
     this.node = el("section", { class: "op op-" + spec.operation, "aria-label": spec.names.heading });
     const [title, story] = spec.names.heading.split(": ");
-    add(this.node, el("h3", null, title));
-    if (story) add(this.node, el("p", { class: "story" }, story));
+    const heading = add(el("h3", null, title));
+    if (story) add(heading, el("span", { class: "story" }, story));
+    add(this.node, heading);
     this.stage = el("div", { class: "stage" });
     this.sum = el("p", { class: "sum" });
     add(this.node, this.stage, this.sum);
@@ -285,17 +286,19 @@
     const grid = el("table", { class: "grid signal", role: "presentation" });
     const mark = (text) => el("td", { class: "more", "aria-hidden": "true" }, text);
     // a row of marks: above and below the rows drawn, and between dilated taps
+    // a column of marks left and right only where columns are cut off
+    const side = (row, cut, text) => (cut ? add(row, mark(text)) : row);
     const marks = (text) => {
-      const row = add(el("tr", { class: "elided" }), el("th"), mark(""));
+      const row = side(add(el("tr", { class: "elided" }), el("th")), cols.before, "");
       for (let n = 0; n < cols.cells.length; n++) add(row, mark(text));
-      return add(row, mark(""));
+      return side(row, cols.after, "");
     };
     const head = el("tr", { class: "index" });
-    add(head, el("th"), mark(cols.before ? "\u2026" : ""));
+    side(add(head, el("th")), cols.before, "\u2026");
     for (const c of cols.cells) {
       add(head, el("th", { scope: "col" }, c === GAP ? "" : String(c + spec.origin[1] - spec.pads[1][0])));
     }
-    add(grid, add(head, mark(cols.after ? "\u2026" : "")));
+    add(grid, side(head, cols.after, "\u2026"));
     if (rows.before) add(grid, marks("\u22ee"));
     for (const r of rows.cells) {
       if (r === GAP) {
@@ -304,7 +307,7 @@
       }
       const row = el("tr");
       add(row, el("th", { scope: "row" }, String(r + spec.origin[0] - spec.pads[0][0])));
-      add(row, mark(cols.before ? "\u2026" : ""));
+      side(row, cols.before, "\u2026");
       for (const c of cols.cells) {
         if (c === GAP) {
           add(row, mark("\u2026"));
@@ -318,14 +321,16 @@
         if (tapAt.has(cell.join(","))) cls += " tap";
         add(row, el("td", { class: cls.trim(), title: exact ? "exactly " + exact : null }, text));
       }
-      add(grid, add(row, mark(cols.after ? "\u2026" : "")));
+      add(grid, side(row, cols.after, "\u2026"));
     }
     if (rows.after) add(grid, marks("\u22ee"));
     const output = this.outputGrid(t);
+    // the signal on the left; the kernel and products side by side, the output below them
+    const kernel = pane(spec.names.slid, small(spec.weights.cells, spec.weights.shape, "kernel", "tap"));
+    const products = pane("products", small(spec.products[t], spec.weights.shape, "products", "tap"));
     add(panes, pane(spec.names.signal + " (padded, around the window)", grid));
-    add(panes, pane(spec.names.slid, small(spec.weights.cells, spec.weights.shape, "kernel", "tap")));
-    add(panes, pane("products", small(spec.products[t], spec.weights.shape, "products", "tap")));
-    add(panes, pane(spec.names.output, output));
+    const column = add(el("div", { class: "column" }), add(el("div", { class: "panes" }), kernel, products));
+    add(panes, add(column, pane(spec.names.output, output)));
     add(this.stage, panes);
     this.fitted = [grid, output];
   };
@@ -585,11 +590,10 @@
     if (data.inputs) {
       const inputs = el("dl", { class: "inputs" });
       for (const row of data.inputs) {
-        add(inputs, el("dt", null, row.name));
         const dd = el("dd");
         if (row.cells.length) add(dd, arrayNode(row));
         add(dd, el("span", { class: "note" }, row.note));
-        add(inputs, dd);
+        add(inputs, add(el("div", { class: "input" }), el("dt", null, row.name), dd));
       }
       add(head, inputs);
     }
