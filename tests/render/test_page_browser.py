@@ -699,3 +699,20 @@ def test_a_projector_screen_holds_the_controls_both_operations_and_the_verdict(
     if name == "1-D":
         assert max(fold["verdict"]) <= 720, fold
     assert min(fold["index"], fold["legend"], fold["caption"]) >= 16, fold  # projected type
+
+
+@pytest.mark.parametrize(("button", "presses"), [("next", 3), ("last", 1)])
+def test_the_focus_stays_on_a_control_at_either_end(page, button, presses):
+    browser = page(explanation_page(explanations(F, H)))
+    focused = "const n = document.activeElement; return [n.tagName, n.className, n.disabled];"
+    browser.find_element("css selector", f"button.{button}").send_keys("\ue007" * presses)  # Enter
+    assert shown(browser)["slider"] == "3"
+    tag, name, disabled = browser.execute_script(focused)
+    assert tag != "BODY" and not disabled, (tag, name)
+    back = "first" if button == "last" else "back"
+    browser.find_element("css selector", f"button.{back}").send_keys("\ue007" * presses)
+    assert shown(browser)["slider"] == "0"
+    tag, name, disabled = browser.execute_script(focused)
+    assert tag != "BODY" and not disabled, (tag, name)
+    press(browser, "\ue014")  # the keys still step
+    assert shown(browser)["slider"] == "1"

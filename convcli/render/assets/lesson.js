@@ -495,10 +495,14 @@
     const where = "Step " + (this.t + 1) + " of " + this.count + (number !== this.t ? " (step " + number + ")" : "");
     this.counter.textContent = where;
     this.status.textContent = where + ": " + sums.join("; ");
+    const focused = document.activeElement;
     this.backButton.disabled = this.t === 0;
     this.firstButton.disabled = this.t === 0;
     this.nextButton.disabled = this.t === this.count - 1;
     this.lastButton.disabled = this.t === this.count - 1;
+    // a button disabled under the keyboard's focus would drop it to the page: the slider
+    // takes it (its arrow keys step on)
+    if (focused && focused.disabled) this.slider.focus();
   };
 
   // A layer's cell: its bias plus the window sums of the sections, as embedded.
