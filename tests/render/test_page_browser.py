@@ -716,3 +716,21 @@ def test_the_focus_stays_on_a_control_at_either_end(page, button, presses):
     assert tag != "BODY" and not disabled, (tag, name)
     press(browser, "\ue014")  # the keys still step
     assert shown(browser)["slider"] == "1"
+
+
+def test_the_2d_output_grid_has_indices_and_rows_of_full_height(page):
+    chosen = explanations(
+        np.arange(20).reshape(4, 5), np.ones((3, 3), int), Options.parse(padding="same")
+    )
+    browser = page(explanation_page(chosen))
+    grid = browser.execute_script(
+        """
+        const grid = document.querySelector('.op .grid.output');
+        const texts = (selector) => Array.from(grid.querySelectorAll(selector), n => n.textContent);
+        return {columns: texts('tr.index th[scope=col]'), rows: texts('th[scope=row]'),
+                heights: Array.from(grid.querySelectorAll('td'), n => n.getBoundingClientRect().height)};
+        """
+    )
+    assert grid["columns"] == ["0", "1", "2", "3", "4"]
+    assert grid["rows"] == ["0", "1", "2", "3"]
+    assert max(grid["heights"]) - min(grid["heights"]) <= 1, grid  # empty rows as tall as the rest

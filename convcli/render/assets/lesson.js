@@ -357,8 +357,11 @@
     const rows = visible(position[0], position[0], shape[0], MAX_ROWS);
     const cols = visible(position[1], position[1], shape[1], Math.min(9, this.columns()));
     const grid = el("table", { class: "grid output", role: "presentation" });
+    const head = add(el("tr", { class: "index" }), el("th"));
+    for (let c = cols[0]; c < cols[0] + cols[1]; c++) add(head, el("th", { scope: "col" }, String(c)));
+    add(grid, head);
     for (let r = rows[0]; r < rows[0] + rows[1]; r++) {
-      const row = el("tr");
+      const row = add(el("tr"), el("th", { scope: "row" }, String(r)));
       for (let c = cols[0]; c < cols[0] + cols[1]; c++) {
         add(row, this.outputCell(ravel([r, c], shape), current));
       }
