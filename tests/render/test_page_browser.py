@@ -734,3 +734,27 @@ def test_the_2d_output_grid_has_indices_and_rows_of_full_height(page):
     assert grid["columns"] == ["0", "1", "2", "3", "4"]
     assert grid["rows"] == ["0", "1", "2", "3"]
     assert max(grid["heights"]) - min(grid["heights"]) <= 1, grid  # empty rows as tall as the rest
+
+
+def test_the_layer_cells_list_shows_its_numbers_whole(page):
+    terms = layer_terms([[list(range(104))]], [[[1, -1]]], [0], transposed=True)
+    browser = page(layer_page(terms))
+    press(browser, "\ue010")  # End: the list around cell 105
+    room = browser.execute_script(
+        """
+        const stage = document.querySelector('.stage').getBoundingClientRect().left;
+        return Array.from(document.querySelectorAll('ol.cells li'), li => {
+          const style = getComputedStyle(li);
+          const probe = document.createElement('span');
+          probe.style.font = style.font;
+          probe.textContent = li.value + '. ';
+          document.body.appendChild(probe);
+          const width = probe.getBoundingClientRect().width;
+          probe.remove();
+          const inside = style.listStylePosition === 'inside';
+          return [li.value, inside || li.getBoundingClientRect().left - stage >= width];
+        });
+        """
+    )
+    assert [value for value, *_ in room][-1] == 105
+    assert [value for value, fits, *_ in room if not fits] == []
