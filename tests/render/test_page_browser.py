@@ -212,7 +212,10 @@ def assert_step(view: dict, chosen: list[Explanation], number: int) -> None:
         (title,) = section["exact"]  # the exact value, where the shown one may be rounded
         assert read_number(title.removeprefix("exactly ") if title else total) == step.total
         assert f"{position[0]}" in section["sum"].split("]")[0]
-    assert view["counter"].startswith(f"Step {number + 1} of {len(list(chosen[0].positions()))}")
+    first = chosen[0].steps.start
+    count = len(list(chosen[0].positions()))
+    ranged = " written out" if count < chosen[0].output.size else ""
+    assert view["counter"] == f"Step {first + number} ({number + 1} of {count}{ranged})"
     assert view["status"].startswith(view["counter"])
     assert int(view["slider"]) == number
 
@@ -258,7 +261,7 @@ def test_every_control_has_a_name_and_the_step_is_announced(page):
     assert status.get_attribute("aria-live") == "polite"
     click(browser, "button.next")
     assert status.get_attribute("textContent").startswith(
-        "Step 2 of 3: g[1] = (-1)\u00d71 + 2\u00d73 + (-1)\u00d75 = "
+        "Step 1 (2 of 3): g[1] = (-1)\u00d71 + 2\u00d73 + (-1)\u00d75 = "
     )
 
 
@@ -328,10 +331,17 @@ def test_a_range_of_steps_is_what_the_page_steps_through(page):
     chosen = [explanation.only(40, 45) for explanation in explanations(list(range(100)), H2)]
     browser = page(explanation_page(chosen))
     view = shown(browser)
-    assert view["counter"] == "Step 1 of 5 (step 40)"
+    assert view["counter"] == "Step 40 (1 of 5 written out)"  # numbered as --steps 40:45 counts
     assert_step(view, chosen, 0)
     press(browser, "\ue010")
     assert_step(shown(browser), chosen, 4)
+    browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    headings, starts = browser.execute_script(
+        "return [Array.from(document.querySelectorAll('#print h3'), n => n.textContent),"
+        " Array.from(document.querySelectorAll('#print ol'), n => n.start)]"
+    )
+    assert starts == [40, 40]
+    assert all(heading.endswith("(steps 40 to 44 of 0 to 97)") for heading in headings), headings
 
 
 def test_the_backward_page_steps_each_gradient_apart(page, screenshots):
@@ -756,5 +766,5 @@ def test_the_layer_cells_list_shows_its_numbers_whole(page):
         });
         """
     )
-    assert [value for value, *_ in room][-1] == 105
+    assert [value for value, *_ in room][-1] == 104  # cells numbered from 0, as the steps are
     assert [value for value, fits, *_ in room if not fits] == []

@@ -404,7 +404,7 @@
     const list = el("ol", { class: "cells" });
     const [start, size] = visible(t, t, this.steps, LIST_ROWS);
     for (let n = start; n < start + size; n++) {
-      const item = el("li", { class: n === t ? "current" : n < t ? "done" : "todo", value: String(n + 1) });
+      const item = el("li", { class: n === t ? "current" : n < t ? "done" : "todo", value: String(n) });
       item.textContent = "y[" + spec.cells[n][0] + "]" + (n <= t ? " = " + spec.cells[n][3] : "");
       add(list, item);
     }
@@ -488,14 +488,12 @@
     for (const section of this.sections) {
       section.render(this.t);
     }
-    const first = this.sections[0];
-    const number = (first.spec.first || 0) + this.t;
     const sums = this.sections.filter((s) => this.t < s.steps).map((s) => s.sumText(this.t));
     if (this.total) {
       this.total.textContent = this.totalText(this.t);
       sums.push(this.total.textContent);
     }
-    const where = "Step " + (this.t + 1) + " of " + this.count + (number !== this.t ? " (step " + number + ")" : "");
+    const where = this.where(this.t);
     this.counter.textContent = where;
     this.status.textContent = where + ": " + sums.join("; ");
     const focused = document.activeElement;
@@ -506,6 +504,24 @@
     // a button disabled under the keyboard's focus would drop it to the page: the slider
     // takes it (its arrow keys step on)
     if (focused && focused.disabled) this.slider.focus();
+  };
+
+  // Steps numbered as convcli counts them (from 0, as --steps does), with the place among
+  // those written out: "Step 40 (1 of 5 written out)" where only some are.
+  Stepper.prototype.where = function (t) {
+    const spec = this.sections[0].spec;
+    const first = spec.first || 0;
+    const ranged = spec.output_shape && this.count < count(spec.output_shape) ? " written out" : "";
+    return "Step " + (first + t) + " (" + (t + 1) + " of " + this.count + ranged + ")";
+  };
+
+  // Where a printed list of steps starts, and the range it covers when not all are written out.
+  Stepper.prototype.printedRange = function () {
+    const spec = this.sections[0].spec;
+    const first = spec.first || 0;
+    if (!spec.output_shape || this.count === count(spec.output_shape)) return [first, ""];
+    const range = " (steps " + first + " to " + (first + this.count - 1) + " of 0 to " + (count(spec.output_shape) - 1) + ")";
+    return [first, range];
   };
 
   // A layer's cell: its bias plus the window sums of the sections, as embedded.
@@ -620,16 +636,17 @@
   function layOutForPrint() {
     printed.textContent = "";
     for (const stepper of steppers) {
+      const [start, range] = stepper.printedRange();
       for (const section of stepper.sections) {
         const heading = section.spec ? (section.spec.names ? section.spec.names.heading : "the output cells") : "";
-        add(printed, el("h3", null, heading));
-        const list = el("ol", { class: "all-steps" });
+        add(printed, el("h3", null, heading + range));
+        const list = el("ol", { class: "all-steps", start: String(start) });
         for (let t = 0; t < section.steps; t++) add(list, el("li", null, section.sumText(t)));
         add(printed, list);
       }
       if (stepper.total) {
-        add(printed, el("h3", null, stepper.spec.note));
-        const list = el("ol", { class: "all-steps" });
+        add(printed, el("h3", null, stepper.spec.note + range));
+        const list = el("ol", { class: "all-steps", start: String(start) });
         for (let t = 0; t < stepper.count; t++) add(list, el("li", null, stepper.totalText(t)));
         add(printed, list);
       }
