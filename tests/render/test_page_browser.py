@@ -768,3 +768,25 @@ def test_the_layer_cells_list_shows_its_numbers_whole(page):
     )
     assert [value for value, *_ in room][-1] == 104  # cells numbered from 0, as the steps are
     assert [value for value, fits, *_ in room if not fits] == []
+
+
+def test_the_slider_says_its_step_and_the_stepper_the_keys_drive_is_marked(page):
+    gradients = backward_pass([2, 1, 3, 5, 4, 6, 7], [1, -1, 2], None, "corr", Options())
+    browser = page(backward_page(gradients))
+    marks = """
+    return Array.from(document.querySelectorAll('.stepper'), n => ({
+      current: n.getAttribute('aria-current'), border: getComputedStyle(n).borderLeftColor,
+      here: n.querySelector('.here') && n.querySelector('.here').offsetParent !== null,
+      valuetext: n.querySelector('.slider').getAttribute('aria-valuetext'),
+      counter: n.querySelector('.counter').textContent}));
+    """
+    steppers = browser.execute_script(marks)
+    assert [s["current"] for s in steppers] == ["true", None, None]  # the keys drive the first
+    assert [s["here"] for s in steppers] == [True, False, False]
+    assert steppers[0]["border"] != steppers[1]["border"]
+    assert all(s["valuetext"] == s["counter"] for s in steppers)
+    click(browser, "button.next", stepper=2)
+    steppers = browser.execute_script(marks)
+    assert [s["current"] for s in steppers] == [None, None, "true"]
+    assert [s["here"] for s in steppers] == [False, False, True]
+    assert steppers[2]["valuetext"].startswith("Step 1 (2 of")

@@ -450,6 +450,8 @@
     add(controls, speed);
     this.counter = el("span", { class: "counter", "aria-hidden": "true" });
     add(controls, this.counter);
+    // shown on the stepper the keys drive, where a page has several
+    add(controls, el("span", { class: "here" }, "\u2328 the keys step this part"));
     add(this.node, controls);
     // Announced to screen readers; the sums themselves are on the screen below.
     this.status = el("p", { class: "status", "aria-live": "polite", "aria-atomic": "true", role: "status" });
@@ -478,8 +480,8 @@
         this.play();
       }
     });
-    this.node.addEventListener("focusin", () => (active = this));
-    this.node.addEventListener("pointerdown", () => (active = this));
+    this.node.addEventListener("focusin", () => activate(this));
+    this.node.addEventListener("pointerdown", () => activate(this));
   }
 
   Stepper.prototype.go = function (t) {
@@ -495,6 +497,7 @@
     }
     const where = this.where(this.t);
     this.counter.textContent = where;
+    this.slider.setAttribute("aria-valuetext", where);
     this.status.textContent = where + ": " + sums.join("; ");
     const focused = document.activeElement;
     this.backButton.disabled = this.t === 0;
@@ -535,6 +538,18 @@
     const cell = total.cell.concat(first.position(t));
     return total.name + "[" + label(cell) + "] = " + parts.join(" + ") + " = " + value;
   };
+
+  // The stepper the keys drive: marked (for the eye and for assistive technology) on a
+  // page of several.
+  function activate(stepper) {
+    active = stepper;
+    if (steppers.length < 2) return;
+    for (const other of steppers) {
+      other.node.classList.toggle("active", other === stepper);
+      if (other === stepper) other.node.setAttribute("aria-current", "true");
+      else other.node.removeAttribute("aria-current");
+    }
+  }
 
   Stepper.prototype.play = function () {
     if (this.t >= this.count - 1) this.go(0);
@@ -672,6 +687,7 @@
   const keys = "Keys: \u2190 \u2192 step, space plays or pauses, Home and End go to the first and last step.";
   add(root, el("p", { class: "keys" }, keys));
   for (const stepper of steppers) stepper.go(0);
+  if (steppers.length) activate(steppers[0]);
   // In a notebook's frame: post this page's height, for the notebook's script to fit the
   // frame to it (a number is all that crosses the sandbox).
   if (window.parent !== window && window.ResizeObserver) {
