@@ -790,3 +790,22 @@ def test_the_slider_says_its_step_and_the_stepper_the_keys_drive_is_marked(page)
     assert [s["current"] for s in steppers] == [None, None, "true"]
     assert [s["here"] for s in steppers] == [False, False, True]
     assert steppers[2]["valuetext"].startswith("Step 1 (2 of")
+
+
+def test_printing_writes_out_every_product_of_a_long_kernel(page, browser):
+    chosen = explanations(list(range(30)), list(range(1, 21)))
+    page(explanation_page(chosen))
+    lines = printed(browser)
+    assert len(lines) == 2 * chosen[0].count
+    for line, (explanation, position) in zip(
+        lines, [(e, p) for e in chosen for p in e.positions()]
+    ):
+        step = explanation.step(position)
+        products = " + ".join(format_cell(v) for v in step.products.flat)
+        assert f" = {products} = {format_cell(step.total)}" in line, line
+    width = browser.execute_script(
+        "window.dispatchEvent(new Event('beforeprint'));"
+        "const n = document.querySelector('#print'); n.style.display = 'block';"
+        "return [n.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert width[0] <= width[1]  # wrapped, not cut off at the page's edge

@@ -104,12 +104,14 @@
     return unravel(this.spec.first + t, this.spec.output_shape);
   };
 
-  Section.prototype.sumText = function (t) {
+  // The sum of step ``t`` written out; past 16 products only its count, unless ``whole``
+  // (the printed steps, which wrap).
+  Section.prototype.sumText = function (t, whole) {
     const spec = this.spec;
     const position = this.position(t);
     const products = spec.products[t];
     const name = spec.names.output + "[" + label(position) + "]";
-    if (products.length > 16) {
+    if (products.length > 16 && !whole) {
       return name + " = the sum of its " + products.length + " products = " + spec.totals[t];
     }
     const reads = this.reads(position);
@@ -656,7 +658,7 @@
         const heading = section.spec ? (section.spec.names ? section.spec.names.heading : "the output cells") : "";
         add(printed, el("h3", null, heading + range));
         const list = el("ol", { class: "all-steps", start: String(start) });
-        for (let t = 0; t < section.steps; t++) add(list, el("li", null, section.sumText(t)));
+        for (let t = 0; t < section.steps; t++) add(list, el("li", null, section.sumText(t, true)));
         add(printed, list);
       }
       if (stepper.total) {
