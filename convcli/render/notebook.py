@@ -465,8 +465,8 @@ def layer_cell_text(cell: LayerCell) -> str:
 
 
 def _frame_height(explanations: Sequence[Explanation]) -> int:
-    """Pixels that show a 1-D lesson whole (the page is about 750 to 850 tall) and most of a
-    2-D one, whose frame scrolls past that."""
+    """The frame's height where scripts do not run (elsewhere the page posts its own): a
+    1-D lesson whole (the page is about 750 to 850 tall) and most of a 2-D one."""
     return FRAME_HEIGHTS[explanations[0].output.ndim > 1]
 
 

@@ -684,5 +684,18 @@ def embedded(page: str, height: int | None = None) -> str:
     return (
         f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
         f'style="width: 100%; height: {tall}px; border: 0" '
-        'title="convcli lesson" loading="lazy"></iframe>'
+        'title="convcli lesson" loading="lazy"></iframe>' + _FIT_FRAME
     )
+
+
+#: Fits the frame just before it to the height its page posts (``height`` stays where
+#: scripts do not run); only a number from that frame is taken, nothing else crosses.
+_FIT_FRAME = (
+    "<script>(function (frame) {"
+    ' window.addEventListener("message", function (event) {'
+    " var tall = event.data && event.data.convcliHeight;"
+    ' if (event.source === frame.contentWindow && typeof tall === "number")'
+    ' frame.style.height = Math.min(Math.max(Math.ceil(tall), 100), 20000) + "px";'
+    " });"
+    "})(document.currentScript.previousElementSibling);</script>"
+)

@@ -220,8 +220,10 @@ def test_embedded_escapes_the_whole_page_into_a_sandboxed_frame():
     page = explanation_page(explanations(F, H))
     frame = embedded(page, 500)
     srcdoc = re.fullmatch(
-        r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts" [^<>]*></iframe>', frame
-    )
+        r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts" [^<>]*></iframe>'
+        r"<script>[^<>]*event\.source === frame\.contentWindow[^<>]*</script>",
+        frame,
+    )  # and the script that fits the frame to the height its page posts
     assert srcdoc is not None
     assert html.unescape(srcdoc.group(1)) == page
     assert "height: 500px" in frame

@@ -212,7 +212,10 @@ def assert_step(view: dict, chosen: list[Explanation], number: int) -> None:
         (title,) = section["exact"]  # the exact value, where the shown one may be rounded
         assert read_number(title.removeprefix("exactly ") if title else total) == step.total
         assert f"{position[0]}" in section["sum"].split("]")[0]
-    assert view["counter"].startswith(f"Step {number + 1} of {len(list(chosen[0].positions()))}")
+    first = chosen[0].steps.start
+    count = len(list(chosen[0].positions()))
+    ranged = " written out" if count < chosen[0].output.size else ""
+    assert view["counter"] == f"Step {first + number} ({number + 1} of {count}{ranged})"
     assert view["status"].startswith(view["counter"])
     assert int(view["slider"]) == number
 
@@ -258,7 +261,7 @@ def test_every_control_has_a_name_and_the_step_is_announced(page):
     assert status.get_attribute("aria-live") == "polite"
     click(browser, "button.next")
     assert status.get_attribute("textContent").startswith(
-        "Step 2 of 3: g[1] = (-1)\u00d71 + 2\u00d73 + (-1)\u00d75 = "
+        "Step 1 (2 of 3): g[1] = (-1)\u00d71 + 2\u00d73 + (-1)\u00d75 = "
     )
 
 
@@ -328,10 +331,17 @@ def test_a_range_of_steps_is_what_the_page_steps_through(page):
     chosen = [explanation.only(40, 45) for explanation in explanations(list(range(100)), H2)]
     browser = page(explanation_page(chosen))
     view = shown(browser)
-    assert view["counter"] == "Step 1 of 5 (step 40)"
+    assert view["counter"] == "Step 40 (1 of 5 written out)"  # numbered as --steps 40:45 counts
     assert_step(view, chosen, 0)
     press(browser, "\ue010")
     assert_step(shown(browser), chosen, 4)
+    browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    headings, starts = browser.execute_script(
+        "return [Array.from(document.querySelectorAll('#print h3'), n => n.textContent),"
+        " Array.from(document.querySelectorAll('#print ol'), n => n.start)]"
+    )
+    assert starts == [40, 40]
+    assert all(heading.endswith("(steps 40 to 44 of 0 to 97)") for heading in headings), headings
 
 
 def test_the_backward_page_steps_each_gradient_apart(page, screenshots):
@@ -539,3 +549,263 @@ def test_the_embedded_page_steps_inside_its_sandboxed_frame(page):
             browser.execute_script("return window.parent.document.title")  # no way out
     finally:
         browser.switch_to.default_content()
+
+
+#: Per section, the tapped cells, kernel taps and products that cannot be seen: outside
+#: their stage, or inside it past its edge with no way to scroll there.
+OUT_OF_REACH = """
+const out = [];
+for (const stage of document.querySelectorAll('.stepper .stage')) {
+  const box = stage.getBoundingClientRect();
+  const scrolls = ['auto', 'scroll'].includes(getComputedStyle(stage).overflowX);
+  const cells = stage.querySelectorAll(
+    'tr.signal td.tap, tr.kernel td.tap, tr.products td.tap, .grid td.tap, .grid.kernel td, .grid.products td');
+  for (const cell of cells) {
+    const rect = cell.getBoundingClientRect();
+    const left = rect.left - box.left + stage.scrollLeft;
+    const right = left + rect.width;
+    const fits = left >= -1 && right <= stage.clientWidth + 1;
+    const reachable = scrolls && left >= -1 && right <= stage.scrollWidth + 1;
+    if (!fits && !reachable) out.push(cell.textContent);
+  }
+}
+return out;
+"""
+
+
+def test_every_tap_of_a_widely_dilated_window_is_shown_and_reachable(page, screenshots):
+    chosen = explanations(list(range(1, 101)), [1, 2, 3], Options.parse(dilation=30))
+    browser = page(explanation_page(chosen))
+    assert_step(shown(browser), chosen, 0)
+    assert browser.execute_script(OUT_OF_REACH) == []
+    gaps = browser.execute_script(
+        "return Array.from(document.querySelectorAll('tr.signal td.gap'), n => n.textContent)"
+    )
+    assert gaps == ["\u2026"] * 4  # in each section, the 29 cells between taps elided, marked
+    browser.save_screenshot(str(screenshots / "dilated.png"))
+
+
+def test_a_long_kernels_taps_are_all_reachable(page):
+    chosen = explanations(list(range(1, 13)), list(range(1, 46)), Options.parse(padding="full"))
+    browser = page(explanation_page(chosen))
+    press(browser, "\ue014")
+    assert_step(shown(browser), chosen, 1)
+    assert browser.execute_script(OUT_OF_REACH) == []
+
+
+def test_a_wide_2d_kernel_keeps_its_whole_window_and_panes_reachable(page, screenshots):
+    signal = np.arange(6 * 24).reshape(6, 24) % 10
+    chosen = explanations(signal, np.ones((2, 18), int))
+    browser = page(explanation_page(chosen))
+    press(browser, "\ue014")
+    assert_step(shown(browser), chosen, 1)
+    assert browser.execute_script(OUT_OF_REACH) == []
+    marks = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.op-convolution .grid.signal .more'),"
+        " n => n.textContent)"
+    )
+    assert marks  # the rows and columns of f cut off are marked
+    browser.save_screenshot(str(screenshots / "wide-2d.png"))
+
+
+#: Per section, for the f strip and the output strip: cells drawn, "…" marks, the table's
+#: width and a cell's, and the stage's width.
+STRIPS = """
+return Array.from(document.querySelectorAll('.stepper .stage'), stage => {
+  const strip = (row) => {
+    const cells = stage.querySelectorAll(row + ' td:not(.more)');
+    return {cells: cells.length, marks: stage.querySelectorAll(row + ' td.more').length
+              && Array.from(stage.querySelectorAll(row + ' td.more')).filter(n => n.textContent).length,
+            width: stage.querySelector(row).closest('table').offsetWidth,
+            cell: cells[1].getBoundingClientRect().left - cells[0].getBoundingClientRect().left};
+  };
+  return {signal: strip('tr.signal'), output: strip('tr.values'), stage: stage.clientWidth};
+});
+"""
+
+
+@pytest.mark.parametrize("width", [360, 520, 700])
+def test_a_strip_is_cut_only_for_want_of_room_and_marked_where_cut(page, browser, width):
+    chosen = explanations(F, H2, Options.parse(padding="full"))
+    page(explanation_page(chosen))
+    media(browser, size=(width, 800))
+    browser.refresh()
+    time.sleep(0.1)  # the fit runs on the next frame
+    for view in browser.execute_script(STRIPS):
+        for name, length in (("signal", 9), ("output", 7)):
+            strip = view[name]
+            if strip["cells"] < length:
+                assert strip["marks"], (name, view)
+            if name == "signal" and strip["cells"] < length:
+                assert strip["width"] + strip["cell"] > view["stage"], view  # no room for one more
+
+
+@pytest.mark.parametrize("width", [700, 800])
+def test_a_notebook_output_shows_both_operations_side_by_side_and_the_whole_page(
+    page, screenshots, width
+):
+    import convcli
+
+    output = convcli.explain(F, H)._repr_html_()
+    browser = page(
+        f'<!DOCTYPE html><title>notebook</title><div style="width: {width}px">{output}</div>'
+    )
+    frame = browser.find_element("css selector", "iframe")
+    time.sleep(0.3)  # the page reports its height once laid out
+    frame_height = frame.size["height"]
+    browser.save_screenshot(str(screenshots / f"notebook-{width}.png"))
+    browser.switch_to.frame(frame)
+    try:
+        inside = browser.execute_script(
+            """
+            const ops = Array.from(document.querySelectorAll('.op'), n => n.getBoundingClientRect());
+            return {tops: ops.map(r => Math.round(r.top)),
+                    verdict: document.querySelector('.verdict').getBoundingClientRect().bottom,
+                    scrolls: document.documentElement.scrollHeight - window.innerHeight,
+                    wide: Array.from(document.querySelectorAll('.stage'),
+                                     n => n.scrollWidth - n.clientWidth)};
+            """
+        )
+    finally:
+        browser.switch_to.default_content()
+    assert len(set(inside["tops"])) == 1, inside  # side by side
+    assert max(inside["wide"]) <= 0, inside  # the classic example whole, unscrolled
+    assert inside["verdict"] <= frame_height and inside["scrolls"] <= 0, (frame_height, inside)
+    assert frame_height < 860  # sized to the page, not a fixed height that leaves a gap
+
+
+#: The bottoms of the controls, each operation and the verdict's line; the type sizes.
+FOLD = """
+const bottom = (selector) => Array.from(document.querySelectorAll(selector),
+                                        n => n.getBoundingClientRect().bottom);
+const size = (selector) => parseFloat(getComputedStyle(document.querySelector(selector)).fontSize);
+return {controls: bottom('.controls'), ops: bottom('.op'), verdict: bottom('.verdict .line'),
+        index: size('tr.index td, tr.index th[scope=col]'), legend: size('.legend'), caption: size('.pane figcaption, .legend')};
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "signal", "kernel", "options"),
+    [
+        ("1-D", F, H, Options()),
+        (
+            "2-D",
+            np.arange(20).reshape(4, 5),
+            [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
+            Options.parse(padding="same"),
+        ),
+    ],
+)
+def test_a_projector_screen_holds_the_controls_both_operations_and_the_verdict(
+    page, browser, screenshots, name, signal, kernel, options
+):
+    page(explanation_page(explanations(signal, kernel, options)))
+    media(browser, size=(1280, 720))
+    browser.refresh()
+    time.sleep(0.1)
+    fold = browser.execute_script(FOLD)
+    browser.save_screenshot(str(screenshots / f"projector-{name}.png"))
+    assert max(fold["controls"] + fold["ops"]) <= 720, fold
+    if name == "1-D":
+        assert max(fold["verdict"]) <= 720, fold
+    assert min(fold["index"], fold["legend"], fold["caption"]) >= 16, fold  # projected type
+
+
+@pytest.mark.parametrize(("button", "presses"), [("next", 3), ("last", 1)])
+def test_the_focus_stays_on_a_control_at_either_end(page, button, presses):
+    browser = page(explanation_page(explanations(F, H)))
+    focused = "const n = document.activeElement; return [n.tagName, n.className, n.disabled];"
+    browser.find_element("css selector", f"button.{button}").send_keys("\ue007" * presses)  # Enter
+    assert shown(browser)["slider"] == "3"
+    tag, name, disabled = browser.execute_script(focused)
+    assert tag != "BODY" and not disabled, (tag, name)
+    back = "first" if button == "last" else "back"
+    browser.find_element("css selector", f"button.{back}").send_keys("\ue007" * presses)
+    assert shown(browser)["slider"] == "0"
+    tag, name, disabled = browser.execute_script(focused)
+    assert tag != "BODY" and not disabled, (tag, name)
+    press(browser, "\ue014")  # the keys still step
+    assert shown(browser)["slider"] == "1"
+
+
+def test_the_2d_output_grid_has_indices_and_rows_of_full_height(page):
+    chosen = explanations(
+        np.arange(20).reshape(4, 5), np.ones((3, 3), int), Options.parse(padding="same")
+    )
+    browser = page(explanation_page(chosen))
+    grid = browser.execute_script(
+        """
+        const grid = document.querySelector('.op .grid.output');
+        const texts = (selector) => Array.from(grid.querySelectorAll(selector), n => n.textContent);
+        return {columns: texts('tr.index th[scope=col]'), rows: texts('th[scope=row]'),
+                heights: Array.from(grid.querySelectorAll('td'), n => n.getBoundingClientRect().height)};
+        """
+    )
+    assert grid["columns"] == ["0", "1", "2", "3", "4"]
+    assert grid["rows"] == ["0", "1", "2", "3"]
+    assert max(grid["heights"]) - min(grid["heights"]) <= 1, grid  # empty rows as tall as the rest
+
+
+def test_the_layer_cells_list_shows_its_numbers_whole(page):
+    terms = layer_terms([[list(range(104))]], [[[1, -1]]], [0], transposed=True)
+    browser = page(layer_page(terms))
+    press(browser, "\ue010")  # End: the list around cell 105
+    room = browser.execute_script(
+        """
+        const stage = document.querySelector('.stage').getBoundingClientRect().left;
+        return Array.from(document.querySelectorAll('ol.cells li'), li => {
+          const style = getComputedStyle(li);
+          const probe = document.createElement('span');
+          probe.style.font = style.font;
+          probe.textContent = li.value + '. ';
+          document.body.appendChild(probe);
+          const width = probe.getBoundingClientRect().width;
+          probe.remove();
+          const inside = style.listStylePosition === 'inside';
+          return [li.value, inside || li.getBoundingClientRect().left - stage >= width];
+        });
+        """
+    )
+    assert [value for value, *_ in room][-1] == 104  # cells numbered from 0, as the steps are
+    assert [value for value, fits, *_ in room if not fits] == []
+
+
+def test_the_slider_says_its_step_and_the_stepper_the_keys_drive_is_marked(page):
+    gradients = backward_pass([2, 1, 3, 5, 4, 6, 7], [1, -1, 2], None, "corr", Options())
+    browser = page(backward_page(gradients))
+    marks = """
+    return Array.from(document.querySelectorAll('.stepper'), n => ({
+      current: n.getAttribute('aria-current'), border: getComputedStyle(n).borderLeftColor,
+      here: n.querySelector('.here') && n.querySelector('.here').offsetParent !== null,
+      valuetext: n.querySelector('.slider').getAttribute('aria-valuetext'),
+      counter: n.querySelector('.counter').textContent}));
+    """
+    steppers = browser.execute_script(marks)
+    assert [s["current"] for s in steppers] == ["true", None, None]  # the keys drive the first
+    assert [s["here"] for s in steppers] == [True, False, False]
+    assert steppers[0]["border"] != steppers[1]["border"]
+    assert all(s["valuetext"] == s["counter"] for s in steppers)
+    click(browser, "button.next", stepper=2)
+    steppers = browser.execute_script(marks)
+    assert [s["current"] for s in steppers] == [None, None, "true"]
+    assert [s["here"] for s in steppers] == [False, False, True]
+    assert steppers[2]["valuetext"].startswith("Step 1 (2 of")
+
+
+def test_printing_writes_out_every_product_of_a_long_kernel(page, browser):
+    chosen = explanations(list(range(30)), list(range(1, 21)))
+    page(explanation_page(chosen))
+    lines = printed(browser)
+    assert len(lines) == 2 * chosen[0].count
+    for line, (explanation, position) in zip(
+        lines, [(e, p) for e in chosen for p in e.positions()]
+    ):
+        step = explanation.step(position)
+        products = " + ".join(format_cell(v) for v in step.products.flat)
+        assert f" = {products} = {format_cell(step.total)}" in line, line
+    width = browser.execute_script(
+        "window.dispatchEvent(new Event('beforeprint'));"
+        "const n = document.querySelector('#print'); n.style.display = 'block';"
+        "return [n.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert width[0] <= width[1]  # wrapped, not cut off at the page's edge

@@ -69,8 +69,9 @@
     for (let k = 0; k < count(kernelShape); k++) this.taps.push(unravel(k, kernelShape));
     this.node = el("section", { class: "op op-" + spec.operation, "aria-label": spec.names.heading });
     const [title, story] = spec.names.heading.split(": ");
-    add(this.node, el("h3", null, title));
-    if (story) add(this.node, el("p", { class: "story" }, story));
+    const heading = add(el("h3", null, title));
+    if (story) add(heading, el("span", { class: "story" }, story));
+    add(this.node, heading);
     this.stage = el("div", { class: "stage" });
     this.sum = el("p", { class: "sum" });
     add(this.node, this.stage, this.sum);
@@ -103,12 +104,14 @@
     return unravel(this.spec.first + t, this.spec.output_shape);
   };
 
-  Section.prototype.sumText = function (t) {
+  // The sum of step ``t`` written out; past 16 products only its count, unless ``whole``
+  // (the printed steps, which wrap).
+  Section.prototype.sumText = function (t, whole) {
     const spec = this.spec;
     const position = this.position(t);
     const products = spec.products[t];
     const name = spec.names.output + "[" + label(position) + "]";
-    if (products.length > 16) {
+    if (products.length > 16 && !whole) {
       return name + " = the sum of its " + products.length + " products = " + spec.totals[t];
     }
     const reads = this.reads(position);
@@ -129,6 +132,26 @@
     return [start, size];
   }
 
+  // The cells drawn along one axis, GAP where cells are left out: the window's cells and
+  // those around it up to ``size``; a window wider than that shows its tapped cells
+  // (``taps``, ascending), the cells between dilated taps elided, so no tap is ever cut off.
+  const GAP = -1;
+  function axisCells(taps, length, size) {
+    const low = taps[0];
+    const high = taps[taps.length - 1];
+    const cells = [];
+    if (high - low + 1 <= size) {
+      const [start, shown] = visible(low, high, length, size);
+      for (let n = start; n < start + shown; n++) cells.push(n);
+    } else {
+      taps.forEach((n, k) => {
+        if (k && n > taps[k - 1] + 1) cells.push(GAP);
+        cells.push(n);
+      });
+    }
+    return { cells: cells, before: cells[0] > 0, after: cells[cells.length - 1] < length - 1 };
+  }
+
   Section.prototype.render = function (t) {
     const stage = this.stage;
     stage.textContent = "";
@@ -142,10 +165,13 @@
     draw();
     // Fewer cells while they overflow the section (long numbers, a narrow screen): checked
     // once the browser has laid the step out, so that stepping forces no layout of its own.
+    // Only the tables the limit sizes count: what still overflows (a wide kernel, a window
+    // wider than the limit) scrolls sideways within the stage.
     cancelAnimationFrame(this.fitting);
     this.fitting = requestAnimationFrame(() => {
-      while (stage.scrollWidth > stage.clientWidth + 1 && this.limit > MIN_COLUMNS) {
-        this.limit -= 2;
+      const wide = () => this.fitted.some((node) => node.offsetWidth > stage.clientWidth + 1);
+      while (this.limit > MIN_COLUMNS && wide()) {
+        this.limit -= 1;
         stage.textContent = "";
         draw();
       }
@@ -165,8 +191,9 @@
     const low = reads[0];
     const high = reads[reads.length - 1];
     const boxStart = spec.origin[0];
-    const boxLength = spec.padded.shape[0];
-    const [start, size] = visible(low - boxStart, high - boxStart, boxLength, this.columns());
+    const shown = axisCells(
+      reads.map((p) => p - boxStart), spec.padded.shape[0], this.columns(),
+    );
     const tapAt = new Map(reads.map((p, k) => [p, k]));
     const table = el("table", { class: "strip", role: "presentation" });
     const rows = {
@@ -180,8 +207,14 @@
     add(rows.kernel, el("th", { scope: "row" }, spec.names.slid));
     add(rows.products, el("th", { scope: "row" }, "products"));
     const more = (side) => el("td", { class: "more", "aria-hidden": "true" }, side ? "\u2026" : "");
-    for (const row of Object.values(rows)) add(row, more(start > 0 && row === rows.signal));
-    for (let local = start; local < start + size; local++) {
+    for (const row of Object.values(rows)) add(row, more(shown.before && row === rows.signal));
+    for (const local of shown.cells) {
+      if (local === GAP) {
+        for (const row of Object.values(rows)) {
+          add(row, el("td", { class: "more gap", title: "cells left out between taps" }, row === rows.signal ? "\u2026" : ""));
+        }
+        continue;
+      }
       const p = local + boxStart;
       const padding = this.isPadding([p]);
       const [text, exact] = this.cellText([p]);
@@ -197,11 +230,11 @@
       const productClass = tapped ? "tap" + (padding ? " pad" : "") : "";
       add(rows.products, el("td", { class: productClass }, tapped ? spec.products[t][k] : ""));
     }
-    const after = start + size < boxLength;
-    for (const row of Object.values(rows)) add(row, more(after && row === rows.signal));
+    for (const row of Object.values(rows)) add(row, more(shown.after && row === rows.signal));
     add(table, rows.index, rows.signal, rows.kernel, rows.products);
-    add(this.stage, table);
-    add(this.stage, this.outputStrip(t));
+    const output = this.outputStrip(t);
+    add(this.stage, table, output);
+    this.fitted = [table, output];
   };
 
   // Output ``n`` when step ``current`` is shown: worked out (its value), the current one,
@@ -226,10 +259,15 @@
     const row = el("tr", { class: "values" });
     add(index, el("th", { scope: "row" }, "index"));
     add(row, el("th", { scope: "row" }, spec.names.output));
+    const more = (cut) => el("td", { class: "more", "aria-hidden": "true" }, cut ? "\u2026" : "");
+    add(index, more(false));
+    add(row, more(start > 0));
     for (let n = start; n < start + size; n++) {
       add(index, el("td", null, String(n)));
       add(row, this.outputCell(n, current));
     }
+    add(index, more(false));
+    add(row, more(start + size < total));
     return add(table, index, row);
   };
 
@@ -241,26 +279,42 @@
     const first = reads[0];
     const last = reads[reads.length - 1];
     const tapAt = new Map(reads.map((cell, k) => [cell.join(","), k]));
-    const ranges = [0, 1].map((axis) =>
-      visible(
-        first[axis] - spec.origin[axis],
-        last[axis] - spec.origin[axis],
-        spec.padded.shape[axis],
-        axis ? this.columns() : MAX_ROWS,
-      ),
-    );
+    const [rows, cols] = [0, 1].map((axis) => {
+      const taps = [];
+      for (let p = first[axis]; p <= last[axis]; p += spec.dilation[axis]) taps.push(p - spec.origin[axis]);
+      return axisCells(taps, spec.padded.shape[axis], axis ? this.columns() : MAX_ROWS);
+    });
     const panes = el("div", { class: "panes" });
     const grid = el("table", { class: "grid signal", role: "presentation" });
+    const mark = (text) => el("td", { class: "more", "aria-hidden": "true" }, text);
+    // a row of marks: above and below the rows drawn, and between dilated taps
+    // a column of marks left and right only where columns are cut off
+    const side = (row, cut, text) => (cut ? add(row, mark(text)) : row);
+    const marks = (text) => {
+      const row = side(add(el("tr", { class: "elided" }), el("th")), cols.before, "");
+      for (let n = 0; n < cols.cells.length; n++) add(row, mark(text));
+      return side(row, cols.after, "");
+    };
     const head = el("tr", { class: "index" });
-    add(head, el("th"));
-    for (let c = ranges[1][0]; c < ranges[1][0] + ranges[1][1]; c++) {
-      add(head, el("th", { scope: "col" }, String(c + spec.origin[1] - spec.pads[1][0])));
+    side(add(head, el("th")), cols.before, "\u2026");
+    for (const c of cols.cells) {
+      add(head, el("th", { scope: "col" }, c === GAP ? "" : String(c + spec.origin[1] - spec.pads[1][0])));
     }
-    add(grid, head);
-    for (let r = ranges[0][0]; r < ranges[0][0] + ranges[0][1]; r++) {
+    add(grid, side(head, cols.after, "\u2026"));
+    if (rows.before) add(grid, marks("\u22ee"));
+    for (const r of rows.cells) {
+      if (r === GAP) {
+        add(grid, marks("\u22ee"));
+        continue;
+      }
       const row = el("tr");
       add(row, el("th", { scope: "row" }, String(r + spec.origin[0] - spec.pads[0][0])));
-      for (let c = ranges[1][0]; c < ranges[1][0] + ranges[1][1]; c++) {
+      side(row, cols.before, "\u2026");
+      for (const c of cols.cells) {
+        if (c === GAP) {
+          add(row, mark("\u2026"));
+          continue;
+        }
         const cell = [r + spec.origin[0], c + spec.origin[1]];
         const [text, exact] = this.cellText(cell);
         const inWindow = cell.every((p, axis) => p >= first[axis] && p <= last[axis]);
@@ -269,13 +323,18 @@
         if (tapAt.has(cell.join(","))) cls += " tap";
         add(row, el("td", { class: cls.trim(), title: exact ? "exactly " + exact : null }, text));
       }
-      add(grid, row);
+      add(grid, side(row, cols.after, "\u2026"));
     }
+    if (rows.after) add(grid, marks("\u22ee"));
+    const output = this.outputGrid(t);
+    // the signal on the left; the kernel and products side by side, the output below them
+    const kernel = pane(spec.names.slid, small(spec.weights.cells, spec.weights.shape, "kernel", "tap"));
+    const products = pane("products", small(spec.products[t], spec.weights.shape, "products", "tap"));
     add(panes, pane(spec.names.signal + " (padded, around the window)", grid));
-    add(panes, pane(spec.names.slid, small(spec.weights.cells, spec.weights.shape, "kernel", "tap")));
-    add(panes, pane("products", small(spec.products[t], spec.weights.shape, "products", "tap")));
-    add(panes, pane(spec.names.output, this.outputGrid(t)));
+    const column = add(el("div", { class: "column" }), add(el("div", { class: "panes" }), kernel, products));
+    add(panes, add(column, pane(spec.names.output, output)));
     add(this.stage, panes);
+    this.fitted = [grid, output];
   };
 
   function pane(title, content) {
@@ -300,8 +359,11 @@
     const rows = visible(position[0], position[0], shape[0], MAX_ROWS);
     const cols = visible(position[1], position[1], shape[1], Math.min(9, this.columns()));
     const grid = el("table", { class: "grid output", role: "presentation" });
+    const head = add(el("tr", { class: "index" }), el("th"));
+    for (let c = cols[0]; c < cols[0] + cols[1]; c++) add(head, el("th", { scope: "col" }, String(c)));
+    add(grid, head);
     for (let r = rows[0]; r < rows[0] + rows[1]; r++) {
-      const row = el("tr");
+      const row = add(el("tr"), el("th", { scope: "row" }, String(r)));
       for (let c = cols[0]; c < cols[0] + cols[1]; c++) {
         add(row, this.outputCell(ravel([r, c], shape), current));
       }
@@ -344,7 +406,7 @@
     const list = el("ol", { class: "cells" });
     const [start, size] = visible(t, t, this.steps, LIST_ROWS);
     for (let n = start; n < start + size; n++) {
-      const item = el("li", { class: n === t ? "current" : n < t ? "done" : "todo", value: String(n + 1) });
+      const item = el("li", { class: n === t ? "current" : n < t ? "done" : "todo", value: String(n) });
       item.textContent = "y[" + spec.cells[n][0] + "]" + (n <= t ? " = " + spec.cells[n][3] : "");
       add(list, item);
     }
@@ -390,6 +452,8 @@
     add(controls, speed);
     this.counter = el("span", { class: "counter", "aria-hidden": "true" });
     add(controls, this.counter);
+    // shown on the stepper the keys drive, where a page has several
+    add(controls, el("span", { class: "here" }, "\u2328 the keys step this part"));
     add(this.node, controls);
     // Announced to screen readers; the sums themselves are on the screen below.
     this.status = el("p", { class: "status", "aria-live": "polite", "aria-atomic": "true", role: "status" });
@@ -418,8 +482,8 @@
         this.play();
       }
     });
-    this.node.addEventListener("focusin", () => (active = this));
-    this.node.addEventListener("pointerdown", () => (active = this));
+    this.node.addEventListener("focusin", () => activate(this));
+    this.node.addEventListener("pointerdown", () => activate(this));
   }
 
   Stepper.prototype.go = function (t) {
@@ -428,20 +492,41 @@
     for (const section of this.sections) {
       section.render(this.t);
     }
-    const first = this.sections[0];
-    const number = (first.spec.first || 0) + this.t;
     const sums = this.sections.filter((s) => this.t < s.steps).map((s) => s.sumText(this.t));
     if (this.total) {
       this.total.textContent = this.totalText(this.t);
       sums.push(this.total.textContent);
     }
-    const where = "Step " + (this.t + 1) + " of " + this.count + (number !== this.t ? " (step " + number + ")" : "");
+    const where = this.where(this.t);
     this.counter.textContent = where;
+    this.slider.setAttribute("aria-valuetext", where);
     this.status.textContent = where + ": " + sums.join("; ");
+    const focused = document.activeElement;
     this.backButton.disabled = this.t === 0;
     this.firstButton.disabled = this.t === 0;
     this.nextButton.disabled = this.t === this.count - 1;
     this.lastButton.disabled = this.t === this.count - 1;
+    // a button disabled under the keyboard's focus would drop it to the page: the slider
+    // takes it (its arrow keys step on)
+    if (focused && focused.disabled) this.slider.focus();
+  };
+
+  // Steps numbered as convcli counts them (from 0, as --steps does), with the place among
+  // those written out: "Step 40 (1 of 5 written out)" where only some are.
+  Stepper.prototype.where = function (t) {
+    const spec = this.sections[0].spec;
+    const first = spec.first || 0;
+    const ranged = spec.output_shape && this.count < count(spec.output_shape) ? " written out" : "";
+    return "Step " + (first + t) + " (" + (t + 1) + " of " + this.count + ranged + ")";
+  };
+
+  // Where a printed list of steps starts, and the range it covers when not all are written out.
+  Stepper.prototype.printedRange = function () {
+    const spec = this.sections[0].spec;
+    const first = spec.first || 0;
+    if (!spec.output_shape || this.count === count(spec.output_shape)) return [first, ""];
+    const range = " (steps " + first + " to " + (first + this.count - 1) + " of 0 to " + (count(spec.output_shape) - 1) + ")";
+    return [first, range];
   };
 
   // A layer's cell: its bias plus the window sums of the sections, as embedded.
@@ -455,6 +540,18 @@
     const cell = total.cell.concat(first.position(t));
     return total.name + "[" + label(cell) + "] = " + parts.join(" + ") + " = " + value;
   };
+
+  // The stepper the keys drive: marked (for the eye and for assistive technology) on a
+  // page of several.
+  function activate(stepper) {
+    active = stepper;
+    if (steppers.length < 2) return;
+    for (const other of steppers) {
+      other.node.classList.toggle("active", other === stepper);
+      if (other === stepper) other.node.setAttribute("aria-current", "true");
+      else other.node.removeAttribute("aria-current");
+    }
+  }
 
   Stepper.prototype.play = function () {
     if (this.t >= this.count - 1) this.go(0);
@@ -533,11 +630,10 @@
     if (data.inputs) {
       const inputs = el("dl", { class: "inputs" });
       for (const row of data.inputs) {
-        add(inputs, el("dt", null, row.name));
         const dd = el("dd");
         if (row.cells.length) add(dd, arrayNode(row));
         add(dd, el("span", { class: "note" }, row.note));
-        add(inputs, dd);
+        add(inputs, add(el("div", { class: "input" }), el("dt", null, row.name), dd));
       }
       add(head, inputs);
     }
@@ -557,16 +653,17 @@
   function layOutForPrint() {
     printed.textContent = "";
     for (const stepper of steppers) {
+      const [start, range] = stepper.printedRange();
       for (const section of stepper.sections) {
         const heading = section.spec ? (section.spec.names ? section.spec.names.heading : "the output cells") : "";
-        add(printed, el("h3", null, heading));
-        const list = el("ol", { class: "all-steps" });
-        for (let t = 0; t < section.steps; t++) add(list, el("li", null, section.sumText(t)));
+        add(printed, el("h3", null, heading + range));
+        const list = el("ol", { class: "all-steps", start: String(start) });
+        for (let t = 0; t < section.steps; t++) add(list, el("li", null, section.sumText(t, true)));
         add(printed, list);
       }
       if (stepper.total) {
-        add(printed, el("h3", null, stepper.spec.note));
-        const list = el("ol", { class: "all-steps" });
+        add(printed, el("h3", null, stepper.spec.note + range));
+        const list = el("ol", { class: "all-steps", start: String(start) });
         for (let t = 0; t < stepper.count; t++) add(list, el("li", null, stepper.totalText(t)));
         add(printed, list);
       }
@@ -592,6 +689,16 @@
   const keys = "Keys: \u2190 \u2192 step, space plays or pauses, Home and End go to the first and last step.";
   add(root, el("p", { class: "keys" }, keys));
   for (const stepper of steppers) stepper.go(0);
+  if (steppers.length) activate(steppers[0]);
+  // In a notebook's frame: post this page's height, for the notebook's script to fit the
+  // frame to it (a number is all that crosses the sandbox).
+  if (window.parent !== window && window.ResizeObserver) {
+    const report = () => {
+      const tall = document.documentElement.getBoundingClientRect().height;
+      window.parent.postMessage({ convcliHeight: Math.ceil(tall) }, "*");
+    };
+    new ResizeObserver(report).observe(document.documentElement);
+  }
   let resized = null;
   window.addEventListener("resize", () => {
     clearTimeout(resized);
