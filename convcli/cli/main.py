@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import re
 import shutil
@@ -391,6 +392,21 @@ def _pixel_size(text: str) -> tuple[int, int]:
     raise OptionError(
         f"size={text!r} takes WIDTHxHEIGHT in pixels, each from {low} to {high}: 1280x720"
     )
+
+
+def _delay(text: str) -> float:
+    """--delay's value: seconds, a finite number from 0.
+
+    >>> _delay("0.5"), _delay("2")
+    (0.5, 2.0)
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:
+        raise OptionError(f"delay={text!r} takes a number of seconds from 0: 0.6")
+    return seconds
 
 
 def _step_span(text: str) -> tuple[int | None, int | None]:
@@ -1303,11 +1319,11 @@ def delay(
 )
 @click.option(
     "--delay",
-    type=click.FloatRange(min=0),
+    type=_Checked("delay", _delay, keep_text=False),
     default=0.6,
     show_default=True,
-    help="Seconds per step of --animate (a GIF's frames last at least 0.02 s, its last 4 "
-    "times as long).",
+    help="Seconds per step of --animate (a GIF's frames last from 0.02 s to 163.8375 s, its "
+    "last 4 times as long).",
 )
 @click.option(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
@@ -1421,6 +1437,10 @@ def explain(
             "an MP4 needs ffmpeg, which convcli does not use; write the animation as a GIF: "
             "-o FILE.gif"
         )
+    if chosen == "gif":
+        from convcli.render import animation
+
+        animation.check_delay(delay)
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
@@ -1438,7 +1458,6 @@ def explain(
         return
     if chosen == "gif":
         from convcli.cli import limits
-        from convcli.render import animation
 
         frames = len(explanations[0].steps)
         limits.check_frames(frames, animation.MAX_FRAMES)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.render.explain import HEADINGS, slid_name, step_label, sum_term, visible_cells
 from convcli.render.handout import products_text
 from convcli.render.tables import NAMES, display_options, format_cell
@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HEIGHT",
+    "LONGEST_DELAY",
     "MAX_FRAMES",
     "MISSING_PACKAGES",
     "WIDTH",
     "Box",
     "Scene",
+    "check_delay",
     "frame_durations",
     "gif_bytes",
     "scenes",
@@ -46,6 +48,9 @@ MAX_FRAMES = 200
 MISSING_PACKAGES = "a GIF needs matplotlib and Pillow: pip install 'convcli[plot]'"
 #: The last frame, every output filled in, stays this many times longer.
 HOLD_LAST = 4
+#: Longest delay (seconds) a GIF holds: a frame lasts at most 655.35 s (16 bits of 1/100 s)
+#: and the last one HOLD_LAST times the delay.
+LONGEST_DELAY = 655.35 / HOLD_LAST
 #: Shortest frame a GIF viewer shows as asked (browsers slow shorter ones to 0.1 s).
 _SHORTEST = 0.02
 _DPI = 100
@@ -80,6 +85,26 @@ class Scene:
     """Everything one frame shows."""
 
     boxes: tuple[Box, ...]
+
+
+def check_delay(delay: float) -> None:
+    """Refuse a ``delay`` (seconds per frame) that is not a number from 0 to
+    :data:`LONGEST_DELAY`, before anything is drawn.
+
+    >>> check_delay(200)
+    Traceback (most recent call last):
+    convcli.errors.OptionError: delay=200 is longer than a GIF's frames can last: at most 163.8375 seconds (its last frame lasts 4 times as long, and a frame at most 655.35 s)
+    """
+    if not 0 <= delay <= LONGEST_DELAY:
+        problem = (
+            "is longer than a GIF's frames can last"
+            if delay > LONGEST_DELAY
+            else "takes a number of seconds from 0"
+        )
+        raise OptionError(
+            f"delay={delay:g} {problem}: at most {LONGEST_DELAY} seconds (its last frame "
+            f"lasts {HOLD_LAST} times as long, and a frame at most 655.35 s)"
+        )
 
 
 def frame_durations(count: int, delay: float) -> list[int]:
@@ -128,6 +153,7 @@ def gif_bytes(
     """The animation of ``explanations`` as a looping GIF of :data:`WIDTH` x
     :data:`HEIGHT` pixels, a frame per step lasting ``delay`` seconds (see
     :func:`frame_durations`); ``drawn(count)`` is told how many frames are drawn so far."""
+    check_delay(delay)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure

@@ -449,6 +449,8 @@ def test_animate_with_json_format_writes_json(monkeypatch) -> None:
         (["1,2;3,4", "1,2"], 1, "dimension"),
         (["1,2,3", "1", "--op", "sum"], 2, "--op"),
         (["1,2,3", "1", "--delay", "-1"], 2, "--delay"),
+        (["1,2,3", "1", "--delay", "nan"], 2, "--delay nan takes"),
+        (["1,2,3", "1", "--delay", "inf", "--animate"], 2, "--delay inf takes"),
         (["1,2,3", "1", "--stride", "0"], 2, "stride"),
         (["1,2,3", "1", "--padding", "-1"], 2, "padding"),
         (["1,2,3", "1", "--format", "csv"], 2, "--format"),
@@ -523,6 +525,31 @@ def test_a_gif_of_too_many_steps_is_refused_with_a_range_to_pick(tmp_path) -> No
     assert_one_line_error(result, 1, "the animation would have 299 frames, over its limit of 200")
     assert "--steps START:END" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("delay", ["164", "1000"])
+def test_a_delay_too_long_for_a_gif_is_refused_before_drawing(tmp_path, monkeypatch, delay) -> None:
+    from convcli.render import animation
+
+    def never(*args: object) -> bytes:
+        raise AssertionError("drew the frames")
+
+    monkeypatch.setattr(animation, "gif_bytes", never)
+    out = tmp_path / "d.gif"
+    result = invoke("explain", F, H, "--delay", delay, "-o", str(out))
+    assert_one_line_error(result, 2, f"--delay {delay} is longer than a GIF's frames can last")
+    assert "at most 163.8375 seconds" in result.stderr and not out.exists()
+
+
+def test_the_longest_delay_a_gif_takes_is_written(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    from convcli.render import animation
+
+    out = tmp_path / "d.gif"
+    succeed(
+        "explain", F, H, "--op", "conv", "--delay", str(animation.LONGEST_DELAY), "-o", str(out)
+    )
+    assert 0 <= animation.LONGEST_DELAY * 1000 - gif_frames(out)[2] < 10  # in 1/100 s
 
 
 def test_an_mp4_is_refused_for_a_gif(tmp_path) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from convcli.analysis.steps import Explanation, explain
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.options import Options
 from convcli.render import animation
 from convcli.render.tables import format_cell
@@ -137,6 +137,14 @@ def test_complex_values_are_written_as_numbers():
 
 def test_frame_durations_have_a_floor():
     assert animation.frame_durations(2, 0) == [20, 20 * animation.HOLD_LAST]
+
+
+@pytest.mark.parametrize("delay", [164.0, float("nan"), float("inf"), -1.0])
+def test_a_delay_no_gif_can_hold_is_refused(delay):
+    with pytest.raises(OptionError, match="delay="):
+        animation.check_delay(delay)
+    with pytest.raises(OptionError, match="delay="):
+        animation.gif_bytes(both([1, 2], [1]), delay)
 
 
 @pytest.mark.parametrize("hidden", ["matplotlib", "PIL"])
