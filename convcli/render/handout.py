@@ -226,7 +226,8 @@ def _tex_term(value: object, padding: bool = False) -> str:
 
 
 def _tex_array(values: np.ndarray, padding: np.ndarray | None) -> str:
-    """A 1-D array as a tuple, a 2-D one as a matrix (pmatrix), padding in brackets."""
+    """A 1-D array as a tuple, a 2-D one as a matrix in parentheses, padding in brackets (an
+    ``array``, not amsmath's ``pmatrix``, which takes at most 10 columns)."""
     marks = np.zeros(values.shape, dtype=bool) if padding is None else padding
     if values.ndim == 1:
         cells = (
@@ -249,13 +250,17 @@ def _tex_array(values: np.ndarray, padding: np.ndarray | None) -> str:
             " & ".join(
                 r"\cdots"
                 if j is None
-                else f"[{tex_number(grid[i, j])}]"
+                else f"{{[{tex_number(grid[i, j])}]}}"  # braced: \\ [ would read an option
                 if grid_marks[i, j]
                 else tex_number(grid[i, j])
                 for j in columns
             )
         )
-    return "\\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
+    return (
+        f"\\left(\\begin{{array}}{{{'c' * len(columns)}}} "
+        + r" \\ ".join(rows)
+        + r" \end{array}\right)"
+    )
 
 
 def _tex_label(explanation: Explanation, step: Step, lags: bool) -> str:
