@@ -1461,9 +1461,9 @@ def explain(
 
         frames = len(explanations[0].steps)
         limits.check_frames(frames, animation.MAX_FRAMES)
-        with _frame_progress(frames) as drawn:
-            gif = animation.gif_bytes(explanations, delay, lags, digits, drawn)
-        outputs.write_text(gif, output)
+        # opened first, so a file that cannot be written is refused before the drawing
+        with outputs.output_sink(output) as write, _frame_progress(frames) as drawn:
+            write(animation.gif_bytes(explanations, delay, lags, digits, drawn))
         return
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps

@@ -7,6 +7,7 @@ animation itself.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -550,6 +551,23 @@ def test_the_longest_delay_a_gif_takes_is_written(tmp_path) -> None:
         "explain", F, H, "--op", "conv", "--delay", str(animation.LONGEST_DELAY), "-o", str(out)
     )
     assert 0 <= animation.LONGEST_DELAY * 1000 - gif_frames(out)[2] < 10  # in 1/100 s
+
+
+def test_a_gif_where_it_cannot_be_written_is_refused_before_drawing(tmp_path, monkeypatch) -> None:
+    from convcli.render import animation
+
+    def never(*args: object) -> bytes:
+        raise AssertionError("drew the frames")
+
+    monkeypatch.setattr(animation, "gif_bytes", never)
+    if os.path.isdir("/proc"):  # a folder that takes no new file, even from root
+        result = invoke("explain", F, H, "-o", "/proc/slide.gif")
+        assert_one_line_error(result, 1, "cannot write to /proc/slide.gif")
+    if os.geteuid() != 0:  # root writes into a read-only folder
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        result = invoke("explain", F, H, "-o", str(locked / "slide.gif"))
+        assert_one_line_error(result, 1, "cannot write")
 
 
 def test_an_mp4_is_refused_for_a_gif(tmp_path) -> None:
