@@ -221,3 +221,23 @@ def test_latex_compiles(tmp_path, signal, kernel, options, span):
     if span is not None:
         explanations = [explanation.only(*span) for explanation in explanations]
     compiled("".join(handout.latex(explanations)), tmp_path)
+
+
+@needs_pdflatex
+@pytest.mark.parametrize(
+    ("signal", "kernel"),
+    [
+        (list(range(1, 101)), H),
+        (list(range(1, 31)), "gaussian:7"),
+        ([0.123456789 * n for n in range(30)], [1.23456789e-5 * n for n in range(1, 20)]),
+        (np.arange(1, 145).reshape(12, 12) * 1001, SOBEL),
+    ],
+)
+def test_latex_fits_the_width_of_a4(tmp_path, signal, kernel):
+    from convcli.analysis.kernels import named_kernel
+
+    if isinstance(kernel, str):
+        kernel = named_kernel(kernel, 1)
+    explanations = [explanation.only(0, 3) for explanation in both(signal, kernel, Options())]
+    log = compiled("".join(handout.latex(explanations)), tmp_path)
+    assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)
