@@ -400,23 +400,29 @@ def _band_1d(
             bold=True,
         )
     )
+    # each output under the first cell of its window, its index beneath it
+    stride = explanation.geometry.stride[0]
     outputs = explanation.output
-    shown = visible_cells(outputs.size, room, done - 1, done - 1)
-    for index in shown:
+    for index in range(-(-seen.start // stride), outputs.size):
+        if index * stride >= seen.stop:
+            break
         current = index == done - 1
         text = format_cell(outputs[index]) if index < done else "·"
         role = "current" if current else "output" if index < done else "pending"
         fill = OUTPUT if current else _PLAIN
+        cell_x = x(index * stride)
+        boxes.append(
+            Box(cell_x, output_y, width, height, text, role, fill, _font(width, text, 18 * scale))
+        )
         boxes.append(
             Box(
-                left + (index - shown.start) * width,
-                output_y,
+                cell_x,
+                output_y + height,
                 width,
-                height,
-                text,
-                role,
-                fill,
-                _font(width, text, 18 * scale),
+                ruler_height,
+                str(index),
+                "output index",
+                size=11 * scale,
             )
         )
     return boxes

@@ -117,6 +117,28 @@ def test_steps_picks_the_frames():
     assert current == [format_cell(e.output[2]) for e in explanations]
 
 
+@pytest.mark.parametrize(
+    ("signal", "kernel", "options", "span"),
+    [
+        (list(range(1010)), H, Options(), (1000, 1003)),
+        (list(range(60)), [1, 2, 1], Options(padding="full"), (0, 62)),
+        (list(range(300)), [1, 0, -1], Options(stride=(3,)), (80, 84)),
+    ],
+)
+def test_each_output_stands_under_its_window_with_its_index(signal, kernel, options, span):
+    explanations = [e.only(*span) for e in both(signal, kernel, options)]
+    for scene, number in zip(animation.scenes(explanations), range(*span)):
+        for band in (0, 1):  # convolution above, correlation below
+            boxes = [b for b in scene.boxes if (b.y < animation.HEIGHT / 2) == (band == 0)]
+            window = min(b.x for b in boxes if b.role == "window")
+            (current,) = [b for b in boxes if b.role == "current"]
+            assert current.x == window
+            indices = {b.x: b.text for b in boxes if b.role == "output index"}
+            assert indices[current.x] == str(number)
+            outputs = [b for b in boxes if b.role in ("output", "current", "pending")]
+            assert len(indices) == len(outputs)
+
+
 def test_one_operation_fills_the_frame():
     explanations = [explain(F, H, "correlation")]
     pixels, _, size = frames(animation.gif_bytes(explanations, 0.1))
