@@ -1460,7 +1460,7 @@ def explain(
         from convcli.cli import limits
 
         frames = len(explanations[0].steps)
-        limits.check_frames(frames, animation.MAX_FRAMES)
+        limits.check_frames(frames, animation.MAX_FRAMES, explanations[0].steps.start)
         # opened first, so a file that cannot be written is refused before the drawing
         with outputs.output_sink(output) as write, _frame_progress(frames) as drawn:
             write(animation.gif_bytes(explanations, delay, lags, digits, drawn))

@@ -570,6 +570,14 @@ def test_a_gif_where_it_cannot_be_written_is_refused_before_drawing(tmp_path, mo
         assert_one_line_error(result, 1, "cannot write")
 
 
+def test_a_gif_refused_for_its_frames_suggests_a_range_from_the_start_asked(tmp_path) -> None:
+    result = invoke(
+        "explain", ",".join(["1"] * 1600), H, "--steps", "1000:1500", "-o", str(tmp_path / "s.gif")
+    )
+    assert_one_line_error(result, 1, "the animation would have 500 frames")
+    assert "(--steps 1000:1200)" in result.stderr
+
+
 def test_an_mp4_is_refused_for_a_gif(tmp_path) -> None:
     result = invoke("explain", F, H, "--animate", "-o", str(tmp_path / "slide.mp4"))
     assert_one_line_error(result, 2, "an MP4 needs ffmpeg, which convcli does not use")
