@@ -410,8 +410,8 @@ def _delay(text: str) -> float:
 
 
 def _step_span(text: str) -> tuple[int | None, int | None]:
-    """--steps' value: START:END, step numbers from 0 with END left out, as a Python slice
-    (either may be left out).
+    """--steps' value: START:END, step numbers from 0 with END left out (either may be left
+    out, not both; no negatives).
 
     >>> _step_span("2:5"), _step_span(":3"), _step_span("4:")
     ((2, 5), (None, 3), (4, None))
@@ -1347,8 +1347,9 @@ def delay(
     "step_span",
     type=_Checked("steps", _step_span, keep_text=False),
     default=None,
-    help="Write out only steps START:END (numbered from 0 in row-major order, END left out, "
-    "as a Python slice): for a page, markdown, LaTeX or a GIF of a long signal.",
+    help="Write out only steps START to END-1, numbered from 0 in row-major order: START:END, "
+    "START: or :END, within the steps and no negative numbers; for a page, markdown, LaTeX "
+    "or a GIF of a long signal.",
 )
 @layer_options
 @digits_option

@@ -605,3 +605,9 @@ def test_help_states_the_gif_bounds() -> None:
     text = " ".join(succeed("explain", "--help").stdout.split())
     assert f"{animation.WIDTH}x{animation.HEIGHT} GIF" in text
     assert f"at most {animation.MAX_FRAMES} frames" in text
+
+
+def test_steps_help_says_what_it_takes() -> None:
+    text = " ".join(succeed("explain", "--help").stdout.split())
+    assert "Python slice" not in text  # -2: and : are refused, and END must be within the steps
+    assert "START:END, START: or :END" in text and "no negative numbers" in text
