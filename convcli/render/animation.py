@@ -10,8 +10,9 @@ drawn with matplotlib on the Agg canvas and the frames joined by Pillow, both fr
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ __all__ = [
     "check_delay",
     "frame_durations",
     "gif_bytes",
+    "layers",
     "scenes",
 ]
 
@@ -166,19 +168,16 @@ def gif_bytes(
     axes.set_xlim(0, WIDTH)
     axes.set_ylim(HEIGHT, 0)
     axes.set_axis_off()
-    every = list(scenes(explanations, lags, digits))
-    # what every frame shows alike is drawn once, as the background of each frame
-    static = set(every[0].boxes).intersection(*(scene.boxes for scene in every[1:]))
-    draw(axes, [box for box in every[0].boxes if box in static])
+    fixed, changing = layers(list(scenes(explanations, lags, digits)))
+    draw(axes, fixed)
     canvas.draw()
     background = canvas.copy_from_bbox(figure.bbox)
     palette = Image.new("P", (1, 1))
     palette.putpalette(_palette())
     frames: list[Image.Image] = []  # each in the palette (a third of RGB's bytes)
-    for scene in every:
+    for boxes in changing:
         canvas.restore_region(background)
-        changing = draw(axes, [box for box in scene.boxes if box not in static])
-        for artist in changing:
+        for artist in draw(axes, boxes):
             axes.draw_artist(artist)
             artist.remove()
         rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
@@ -197,6 +196,44 @@ def gif_bytes(
         disposal=1,
     )
     return buffer.getvalue()
+
+
+def layers(every: list[Scene]) -> tuple[list[Box], list[list[Box]]]:
+    """The background every frame is drawn over, and what each frame draws over it.
+
+    The background has each cell every frame shows, as most frames show it (its fill and
+    text), and each line of text every frame shows alike; a frame draws its cells that
+    differ (a lit window, an output filled in), each with its text, and its other texts.
+
+    >>> from convcli.analysis.steps import explain
+    >>> steps = explain([1, 2, 3, 4], [1], "convolution").only(2, 4)
+    >>> fixed, changing = layers(list(scenes([steps])))
+    >>> [sorted(box.text for box in boxes if box.text) for boxes in changing]
+    [['1', '3', 'g[2] = 1*3 = 3'], ['1', '3', '3', '4', '4', '4', 'g[3] = 1*4 = 4']]
+    """
+    drawn = [[replace(box, role="") for box in scene.boxes] for scene in every]
+    placed = [{_place(box): box for box in scene if box.fill is not None} for scene in drawn]
+    common = {
+        place: Counter(frame[place] for frame in placed).most_common(1)[0][0]
+        for place in set(placed[0]).intersection(*placed[1:])
+    }
+    lines = [{box for box in scene if box.fill is None} for scene in drawn]
+    fixed_lines = lines[0].intersection(*lines[1:])
+    fixed = [*common.values(), *(box for box in drawn[0] if box in fixed_lines)]
+    changing = [
+        [
+            box
+            for box in scene
+            if (common.get(_place(box)) != box if box.fill is not None else box not in fixed_lines)
+        ]
+        for scene in drawn
+    ]
+    return fixed, changing
+
+
+def _place(box: Box) -> tuple[float, float, float, float]:
+    """Where a box is drawn."""
+    return box.x, box.y, box.width, box.height
 
 
 def _palette() -> list[int]:
