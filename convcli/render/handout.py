@@ -21,8 +21,9 @@ __all__ = ["latex", "markdown", "products_text", "tex_number", "tex_text"]
 
 #: Cells of an input written out along each axis before its middle is left out (…).
 _SHOWN_CELLS = 40
-#: Products on one line of a LaTeX sum before it goes on to the next.
-_TERMS_PER_LINE = 6
+#: Width of a line of LaTeX math that fits A4's text width (345 pt in a 10 pt article), in
+#: the units _tex_width counts (about a digit, 5 pt).
+_LINE_WIDTH = 58
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 _TEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -226,21 +227,29 @@ def _tex_term(value: object, padding: bool = False) -> str:
 
 
 def _tex_array(values: np.ndarray, padding: np.ndarray | None) -> str:
-    """A 1-D array as a tuple, a 2-D one as a matrix in parentheses, padding in brackets (an
-    ``array``, not amsmath's ``pmatrix``, which takes at most 10 columns)."""
+    r"""A 1-D array as a tuple going on over lines of :data:`_LINE_WIDTH`, a 2-D one as a
+    matrix in parentheses with as many columns as fit (the middle ones left out, ``\cdots``),
+    padding in brackets (an ``array``, not amsmath's ``pmatrix``, which takes at most 10
+    columns)."""
     marks = np.zeros(values.shape, dtype=bool) if padding is None else padding
+
+    def cell(number: object, padded: bool, braced: bool = False) -> str:
+        text = tex_number(number)
+        if not padded:
+            return text
+        return f"{{[{text}]}}" if braced else f"[{text}]"  # \\ [ would read an option
+
     if values.ndim == 1:
-        cells = (
-            r"\dots"
-            if i is None
-            else f"[{tex_number(values[i])}]"
-            if marks[i]
-            else tex_number(values[i])
+        cells = [
+            r"\dots" if i is None else cell(values[i], bool(marks[i]))
             for i in shown(values.size, _SHOWN_CELLS)
-        )
-        return "(" + ", ".join(cells) + ")"
+        ]
+        pieces = [f"{text}," for text in cells[:-1]] + cells[-1:]
+        return "(" + " \\\\\n  &\\quad ".join(_tex_lines(pieces, " ", 12)) + ")"
     grid, grid_marks = as_rows(values), as_rows(marks)
-    columns = shown(grid.shape[1], _SHOWN_CELLS)
+    widest = max(_tex_width(cell(v, bool(m))) for v, m in zip(grid.flat, grid_marks.flat))
+    fit = max(int((_LINE_WIDTH - 6) // (widest + 2)), 2)
+    columns = shown(grid.shape[1], min(fit, _SHOWN_CELLS))
     rows = []
     for i in shown(grid.shape[0], _SHOWN_CELLS):
         if i is None:
@@ -248,11 +257,7 @@ def _tex_array(values: np.ndarray, padding: np.ndarray | None) -> str:
             continue
         rows.append(
             " & ".join(
-                r"\cdots"
-                if j is None
-                else f"{{[{tex_number(grid[i, j])}]}}"  # braced: \\ [ would read an option
-                if grid_marks[i, j]
-                else tex_number(grid[i, j])
+                r"\cdots" if j is None else cell(grid[i, j], bool(grid_marks[i, j]), True)
                 for j in columns
             )
         )
@@ -261,6 +266,31 @@ def _tex_array(values: np.ndarray, padding: np.ndarray | None) -> str:
         + r" \\ ".join(rows)
         + r" \end{array}\right)"
     )
+
+
+def _tex_width(math: str) -> int:
+    r"""About how wide LaTeX math is, in digits: a command or a character counts one, a
+    space (an operator's spacing) one, braces and superscripts nothing.
+
+    >>> _tex_width(r"(-1)\cdot 2"), _tex_width(r"2\times 10^{20}")
+    (6, 6)
+    """
+    return len(re.sub(r"\\[a-zA-Z]+ ?", "#", re.sub(r"[{}^]", "", math)))
+
+
+def _tex_lines(pieces: list[str], joint: str, first: int = 0) -> list[str]:
+    """Pieces joined by ``joint`` into lines of at most :data:`_LINE_WIDTH` (the first
+    ``first`` less, the others less ``\\quad``); a piece wider than a line has one to itself."""
+    lines: list[list[str]] = [[]]
+    room, used = _LINE_WIDTH - first, 0
+    for piece in pieces:
+        width = _tex_width(piece + joint)
+        if lines[-1] and used + width > room:
+            lines.append([])
+            room, used = _LINE_WIDTH - 6, 0
+        lines[-1].append(piece)
+        used += width
+    return [joint.join(line) for line in lines]
 
 
 def _tex_label(explanation: Explanation, step: Step, lags: bool) -> str:
@@ -274,14 +304,13 @@ def _tex_label(explanation: Explanation, step: Step, lags: bool) -> str:
 
 def _tex_step(explanation: Explanation, step: Step, lags: bool) -> str:
     """One step as lines of ``align*``: the sum of products, then its value; a long sum goes
-    on over several lines, :data:`_TERMS_PER_LINE` products each."""
+    on over lines of :data:`_LINE_WIDTH`."""
     terms = [
         f"{_tex_term(w)}\\cdot {_tex_term(v, bool(pad))}"
         for w, v, pad in zip(step.weights.flat, step.values.flat, step.padding.flat)
     ]
-    lines = [
-        " + ".join(terms[i : i + _TERMS_PER_LINE]) for i in range(0, len(terms), _TERMS_PER_LINE)
-    ]
-    head = f"  {_tex_label(explanation, step, lags)} &= "
-    body = " \\\\\n  &\\quad + ".join(lines or ["0"])
-    return f"{head}{body} = {tex_number(step.total)}"
+    label = _tex_label(explanation, step, lags)
+    total = f" = {tex_number(step.total)}"
+    pieces = [*terms[:-1], terms[-1] + total] if terms else ["0" + total]
+    lines = _tex_lines(pieces, " + ", _tex_width(label) + 2)
+    return f"  {label} &= " + " \\\\\n  &\\quad + ".join(lines)
