@@ -56,8 +56,9 @@ LONGEST_DELAY = 655.35 / HOLD_LAST
 #: Shortest frame a GIF viewer shows as asked (browsers slow shorter ones to 0.1 s).
 _SHORTEST = 0.02
 _DPI = 100
-#: Colour-blind-safe fills (Okabe and Ito's orange, sky blue and bluish green, lightened).
-WINDOW, KERNEL, OUTPUT, PAD = "#f6c667", "#a6d4f2", "#8fd9c0", "#dddddd"
+#: Colour-blind-safe fills (Okabe and Ito's orange, sky blue, bluish green and reddish purple,
+#: lightened): padding is a tint, apart from the greys of a shaded grid.
+WINDOW, KERNEL, OUTPUT, PAD = "#f6c667", "#a6d4f2", "#8fd9c0", "#eccbde"
 _INK, _EDGE, _PLAIN = "#000000", "#555555", "#ffffff"
 _LABEL_WIDTH = 150
 _MARGIN = 16
@@ -301,16 +302,22 @@ def _cell_width(explanation: Explanation) -> float:
     return float(min(max(56, 14 * widest + 16), 260))
 
 
+def _line_size(text: str, largest: float) -> float:
+    """The font size (points, at most ``largest``) at which a bold line fits across the frame."""
+    return min(largest, (WIDTH - 2 * _MARGIN) / (0.62 * max(len(text), 1)) * 72 / _DPI)
+
+
 def _heading(explanation: Explanation, top: float, scale: float) -> Box:
     """What the operation does, across the top of its band."""
+    text = HEADINGS[explanation.operation]
     return Box(
         _MARGIN,
         top + 6,
         WIDTH - 2 * _MARGIN,
         30 * scale,
-        HEADINGS[explanation.operation],
+        text,
         "heading",
-        size=17 * scale,
+        size=_line_size(text, 17 * scale),
         align="left",
         bold=True,
     )
@@ -331,6 +338,7 @@ def _sum_box(
     """The step's sum as a line of bold text across the frame, its top at ``y``."""
     text = _sum_text(explanation, step, lags)
     width = WIDTH - 2 * _MARGIN
+    size = _line_size(text, size)
     return Box(_MARGIN, y, width, height, text, "sum", size=size, align="left", bold=True)
 
 
@@ -345,15 +353,16 @@ def _band_1d(
 ) -> list[Box]:
     """One operation's part of a 1-D frame: heading, padded signal with the window lit,
     the kernel as slid and the products under the window, the sum, the output so far."""
-    scale = min(band / 360, 1.4)
+    scale = min(band / 360, 2.0)  # one operation: rows twice as high
+    grow = min(scale, 1.4)  # cells, labels and their type grow less, to keep cells in view
     height, gap = 44 * scale, 8 * scale
-    width *= scale if scale > 1 else 1
+    width *= max(grow, 1)
     prepared = explanation.setup
     before = explanation.geometry.pads[0][0]
     reads = [int(cell) + before for cell in step.cells[:, 0]]
-    room = int((WIDTH - _LABEL_WIDTH - _MARGIN) // width)
+    left = _LABEL_WIDTH * max(grow, 1)
+    room = int((WIDTH - left - _MARGIN) // width)
     seen = visible_cells(prepared.padded.size, room, min(reads), max(reads))
-    left = _LABEL_WIDTH
 
     def x(cell: int) -> float:
         return left + (cell - seen.start) * width
@@ -376,11 +385,11 @@ def _band_1d(
             Box(
                 _MARGIN,
                 row_y,
-                _LABEL_WIDTH - 2 * _MARGIN,
+                left - 2 * _MARGIN,
                 row_height,
                 name,
                 "label",
-                size=15 * scale,
+                size=15 * grow,
                 align="left",
                 bold=True,
             )
@@ -428,11 +437,11 @@ def _band_1d(
         Box(
             _MARGIN,
             output_y,
-            _LABEL_WIDTH - 2 * _MARGIN,
+            left - 2 * _MARGIN,
             height,
             name,
             "label",
-            size=15 * scale,
+            size=15 * grow,
             align="left",
             bold=True,
         )
@@ -526,10 +535,7 @@ def _band_2d(
         (
             "padded f" if padding.any() else "f",
             prepared.padded,
-            [
-                sum_term(v, bool(p)) if p else format_cell(v)
-                for v, p in zip(prepared.padded.flat, padding.flat)
-            ],
+            [format_cell(v) for v in prepared.padded.flat],  # padding: by its tint
             [WINDOW if on else PAD if p else _PLAIN for on, p in zip(lit.flat, padding.flat)],
             [
                 "window" if on else "padding" if p else "signal"

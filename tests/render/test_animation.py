@@ -82,7 +82,6 @@ def test_frames_show_the_engines_steps(signal, kernel, options):
             }
             window = shown["window"]
             in_signal = ~step.padding.ravel()
-            values = [format_cell(v) for v, inside in zip(step.values.flat, in_signal) if inside]
             if explanation.output.ndim == 1:  # distinct cells, left to right as the step reads them
                 assert [b.text for b in window] == [
                     format_cell(v) if inside else f"[{format_cell(v)}]"
@@ -95,8 +94,8 @@ def test_frames_show_the_engines_steps(signal, kernel, options):
                     format_cell(v) for v in step.products.flat
                 ]
             else:
-                assert sorted(b.text for b in window if not b.text.startswith("[")) == sorted(
-                    values
+                assert sorted(b.text for b in window) == sorted(  # padding: by its tint
+                    format_cell(v) for v in step.values.flat
                 )
                 assert [b.text for b in shown["kernel"]] == [
                     format_cell(v) for v in step.weights.flat
@@ -145,6 +144,25 @@ def test_one_operation_fills_the_frame():
     assert size == (1280, 720) and len(pixels) == 4
     scene = next(iter(animation.scenes(explanations)))
     assert max(b.y + b.height for b in scene.boxes) > animation.HEIGHT / 2
+
+
+def test_one_operation_uses_the_frame_and_labels_stay_clear_of_the_cells():
+    explanations = [explain([1 + 2j, 3, 0.5], [1j, 1], "convolution", Options(padding="full"))]
+    for scene in animation.scenes(explanations):
+        assert max(b.y + b.height for b in scene.boxes) > 0.85 * animation.HEIGHT
+        cells = min(b.x for b in scene.boxes if b.fill is not None)
+        for label in (b for b in scene.boxes if b.role == "label"):
+            written = len(label.text) * 0.62 * label.size * 100 / 72  # bold sans, in pixels
+            assert label.x + written <= cells, label.text
+
+
+def test_2d_padding_is_readable_and_stands_out_from_shades():
+    from tests.cli.runner import IMAGE, SOBEL
+
+    scene = next(iter(animation.scenes(both(IMAGE, SOBEL, Options(padding="same")))))
+    assert min(b.size for b in scene.boxes if b.role == "padding") >= 10
+    red, green, blue = (int(animation.PAD[i : i + 2], 16) for i in (1, 3, 5))
+    assert max(red, green, blue) - min(red, green, blue) >= 24  # a tint, not one of the greys
 
 
 def test_complex_values_are_written_as_numbers():
