@@ -60,6 +60,13 @@ _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
 EXPLAIN_FORMATS = ("auto", "text", "json", "html", "markdown", "latex", "gif")
+#: explain's formats that --animate and --delay do nothing for, and what each writes instead.
+_STILL_FORMATS = {
+    "json": "JSON holds every step at once",
+    "markdown": "Markdown holds every step at once",
+    "latex": "LaTeX holds every step at once",
+    "html": "a page (--format html) has its own Play button",
+}
 BACKWARD_FORMATS = ("auto", "table", "json", "html")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
@@ -1314,8 +1321,9 @@ def delay(
 @click.option(
     "--animate",
     is_flag=True,
-    help="Slide the window across the signal on the terminal (static text elsewhere); with "
-    "-o FILE.gif, a 1280x720 GIF for slides, a frame per step, at most 200 frames.",
+    help="Slide the window across the signal on the terminal (static text in a pipe or a "
+    "text file; refused with JSON, Markdown, LaTeX and a page); with -o FILE.gif, a 1280x720 "
+    "GIF for slides, a frame per step, at most 200 frames.",
 )
 @click.option(
     "--delay",
@@ -1428,10 +1436,12 @@ def explain(
     chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
     if chosen == "html":
         _lags_format(lags, chosen)
+    if chosen in _STILL_FORMATS:
+        still = _STILL_FORMATS[chosen]
         _refuse_given(
             ("animate", "delay"),
-            "plays the steps on a terminal; a page (--format html) has its own Play button",
-            "play the steps on a terminal; a page (--format html) has its own Play button",
+            f"plays the steps on a terminal or writes a GIF (-o FILE.gif); {still}",
+            f"play the steps on a terminal or write a GIF (-o FILE.gif); {still}",
         )
     if chosen == "mp4":
         raise click.UsageError(

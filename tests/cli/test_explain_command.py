@@ -432,11 +432,21 @@ def test_animate_on_a_terminal_animates_each_operation(monkeypatch) -> None:
     assert calls[0][0].output.tolist() == [-1, 2, 2, -1]
 
 
-def test_animate_with_json_format_writes_json(monkeypatch) -> None:
-    monkeypatch.setattr("convcli.cli.outputs.stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(render_steps, "animate", lambda *a: pytest.fail("animated JSON"))
-    result = succeed("explain", F, H, "--animate", "--format", "json")
-    check_json_against_library(strict_json(result.stdout), [2, 1, 3, 5, 4], [1, -1])
+@pytest.mark.parametrize(
+    ("shown", "written"),
+    [
+        (["--format", "json"], "JSON"),
+        (["-o", "steps.json"], "JSON"),
+        (["-o", "steps.md"], "Markdown"),
+        (["-o", "steps.tex"], "LaTeX"),
+        (["--format", "html"], "a page"),
+    ],
+)
+def test_animate_is_refused_where_it_does_nothing(tmp_path, monkeypatch, shown, written) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("explain", F, H, "--animate", *shown)
+    assert_one_line_error(result, 2, "--animate plays the steps on a terminal or writes a GIF")
+    assert written in result.stderr and not list(tmp_path.iterdir())
 
 
 # ---------------------------------------------------------------- errors
