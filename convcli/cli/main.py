@@ -1476,6 +1476,8 @@ def explain(
         with outputs.output_sink(output) as write, _frame_progress(frames) as drawn:
             write(animation.gif_bytes(explanations, delay, lags, digits, drawn))
         return
+    if chosen in ("markdown", "latex"):
+        _handout().check_size(explanations, chosen, lags, digits)
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
 

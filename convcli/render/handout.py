@@ -14,10 +14,24 @@ from collections.abc import Iterator
 import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
+from convcli.errors import ConvcliError
 from convcli.render.explain import HEADINGS, slid_name, step_label, sum_term
 from convcli.render.tables import as_rows, display_options, format_cell, options_line, shown
 
-__all__ = ["latex", "markdown", "products_text", "tex_number", "tex_text"]
+__all__ = [
+    "HANDOUT_LIMIT",
+    "check_size",
+    "latex",
+    "markdown",
+    "products_text",
+    "tex_number",
+    "tex_text",
+]
+
+#: Most bytes of Markdown or LaTeX written at once (as for a page): more is no handout.
+HANDOUT_LIMIT = 8_000_000
+#: Steps written out to estimate a handout's size.
+_SAMPLE_STEPS = 20
 
 #: Cells of an input written out along each axis before its middle is left out (…).
 _SHOWN_CELLS = 40
@@ -109,6 +123,40 @@ def latex(
             marks = "; $[\\,]$ marks padding" if not explanation.setup.in_signal.all() else ""
             options = tex_text(_options(explanation).replace(" · ", "; "))
             yield f"{{\\small {options}{marks}}}\n"
+
+
+def check_size(
+    explanations: list[Explanation], kind: str, lags: bool = False, digits: int | None = None
+) -> None:
+    """Refuse Markdown (``kind`` "markdown") or LaTeX ("latex") of the explanations over
+    :data:`HANDOUT_LIMIT`, estimated from their first steps, before any is written; the
+    error suggests a range of steps that fits.
+
+    >>> from convcli.analysis.steps import explain
+    >>> check_size([explain(list(range(100_000)), [1, 2, 3, 4], "convolution")], "markdown")
+    Traceback (most recent call last):
+    convcli.errors.ConvcliError: the Markdown would be about 9.5 MB, over the 8.0 MB limit for Markdown; write part of it with --steps START:END (of the 99997 steps; --steps 0:84077)
+    """
+    write = {"markdown": markdown, "latex": latex}[kind]
+    first = explanations[0].steps.start
+    count = len(explanations[0].steps)
+    sample = min(count, _SAMPLE_STEPS)
+    shown = [explanation.only(first, first + sample) for explanation in explanations]
+    per_step = len("".join(write(shown, lags, digits)).encode()) / sample
+    estimate = round(per_step * count)
+    if estimate > HANDOUT_LIMIT:
+        name = {"markdown": "Markdown", "latex": "LaTeX"}[kind]
+        fit = max(int(HANDOUT_LIMIT // per_step), 1)
+        raise ConvcliError(
+            f"the {name} would be about {_size(estimate)}, over the {_size(HANDOUT_LIMIT)} "
+            f"limit for {name}; write part of it with --steps START:END (of the "
+            f"{explanations[0].count} steps; --steps {first}:{first + fit})"
+        )
+
+
+def _size(size: float) -> str:
+    """Bytes as megabytes, or kilobytes below one."""
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
 def _inputs(explanation: Explanation) -> list[tuple[str, np.ndarray, np.ndarray | None]]:

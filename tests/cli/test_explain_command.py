@@ -513,6 +513,25 @@ def test_markdown_and_latex_honour_digits_op_and_steps(shown: str, expected: str
     assert "g[1]" not in text.replace("\\", "") and "correlation" not in text.lower()
 
 
+@pytest.mark.parametrize(("shown", "name"), [("markdown", "Markdown"), ("latex", "LaTeX")])
+def test_markdown_and_latex_over_the_size_limit_are_refused_with_a_range(
+    tmp_path, monkeypatch, shown: str, name: str
+) -> None:
+    from convcli.render import handout
+
+    monkeypatch.setattr(handout, "HANDOUT_LIMIT", 20_000)
+    out = tmp_path / "steps.out"
+    args = ("explain", ",".join(map(str, range(2000))), H, "--steps", "100:1999")
+    result = invoke(*args, "--format", shown, "-o", str(out))
+    assert_one_line_error(result, 1, f"the {name} would be about")
+    assert "over the 0.0 MB limit" not in result.stderr and "--steps 100:" in result.stderr
+    assert not out.exists()
+    suggested = re.search(r"--steps (\d+):(\d+)\)", result.stderr)
+    succeed(*args[:3], "--steps", f"{suggested[1]}:{suggested[2]}", "--format", shown)
+    written = succeed(*args[:3], "--steps", "0:10", "--format", shown).stdout
+    assert len(written.encode()) < handout.HANDOUT_LIMIT
+
+
 def gif_frames(path) -> tuple[int, tuple[int, int], int]:
     image = pytest.importorskip("PIL.Image").open(path)
     return image.n_frames, image.size, image.info["duration"]
