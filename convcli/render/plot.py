@@ -172,13 +172,14 @@ def figure_bytes(
         inches = figure_inches(comparison, size, dpi, style)
         figure = Figure(figsize=inches, dpi=dpi, layout="constrained")
         FigureCanvasAgg(figure)
+        heading = _DEFAULT_TITLE if title is None else title.replace("$", r"\$")
+        lines = (heading, _verdict(comparison), _options_text(comparison))
+        # the title first, so the panels' cells are measured where they end up
+        heading_text = figure.suptitle("\n".join(lines))
         if ndim == 1:
             _draw_1d(figure, comparison, lags)
         else:
             _draw_2d(figure, comparison, lags)
-        heading = _DEFAULT_TITLE if title is None else title.replace("$", r"\$")
-        lines = (heading, _verdict(comparison), _options_text(comparison))
-        heading_text = figure.suptitle("\n".join(lines))
         options: dict[str, Any] = {"format": kind, "dpi": dpi}
         if kind in ("svg", "pdf"):
             options["metadata"] = {"Date": None} if kind == "svg" else {"CreationDate": None}
@@ -384,6 +385,7 @@ def _draw_1d(figure: Figure, comparison: Comparison, lags: bool) -> None:
     for name, (axes, xlabel) in panels.items():
         parts = _parts(arrays[name], complex_figure)
         _stems(axes, parts)
+        axes.margins(y=0.12)  # a marker at either end whole inside the frame
         title = _TITLES[name] + _nonfinite_note(parts, "not drawn")
         axes.set_title(title)
         axes.set_xlabel(xlabel)

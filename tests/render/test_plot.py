@@ -311,3 +311,17 @@ def test_projector_type_that_fits_is_drawn(request, pil_image, fixture):
     comparison = request.getfixturevalue(fixture)
     data = plot.figure_bytes(comparison, "png", style="projector", font_scale=1.2)
     assert png_size(pil_image, data) == (1280, 720)
+
+
+def test_stem_markers_stay_inside_the_axes(matplotlib, classic):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12.8, 7.2), layout="constrained")
+    plot._draw_1d(figure, classic, False)
+    figure.draw_without_rendering()
+    for axes in figure.axes:
+        low, high = axes.get_ylim()
+        markers = [line for line in axes.get_lines() if line.get_marker() not in ("None", "")]
+        values = np.concatenate([line.get_ydata() for line in markers])
+        room = 0.08 * (high - low)
+        assert low + room <= np.nanmin(values) and np.nanmax(values) <= high - room
