@@ -37,6 +37,7 @@ FLAG_PARAMETERS = (
     "pad_value",
     "steps",
     "size",
+    "delay",
 )
 #: ``name='value'`` as the library writes a parameter into a message: after a space or an
 #: opening parenthesis, the value a quoted string, then a space, a closing parenthesis, a
@@ -50,11 +51,11 @@ _PARAMETER = (
     rf"(?P<name>{'|'.join(FLAG_PARAMETERS)})="
     r"(?P<value>'(?:[^'\\]|\\.)*')(?=[ ),;]|$)"
 )
-#: ``axes=(0, 2)``, ``pad_value=2.5``, ``groups=2`` and ``output_padding=(1, 0)``: the
+#: ``axes=(0, 2)``, ``pad_value=2.5``, ``groups=2``, ``output_padding=(1, 0)`` and ``delay=2``: the
 #: parameters the library writes unquoted (a number, a tuple of ints), after a space or an
 #: opening parenthesis.
 _UNQUOTED = (
-    r"(?:(?<=[( ])|^)(?P<name>axes|pad_value|groups|output_padding)=(?P<value>\((?:[-+\d.j]+,? ?)*\)|[-+\w.]+)"
+    r"(?:(?<=[( ])|^)(?P<name>axes|pad_value|groups|output_padding|delay)=(?P<value>\((?:[-+\d.j]+,? ?)*\)|[-+\w.]+)"
     r"(?=[ ),;:]|$)"
 )
 #: What the library's messages say in Python's terms (the Stream class, engine.core's

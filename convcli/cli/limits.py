@@ -156,19 +156,19 @@ def output_bytes(
     return values * per_value
 
 
-def check_frames(steps: int, limit: int) -> None:
+def check_frames(steps: int, limit: int, start: int = 0) -> None:
     """Refuse an animation file of more than ``limit`` frames (one per step), suggesting a
-    range of steps.
+    range of steps from ``start``, the first step asked for.
 
-    >>> check_frames(500, 300)
+    >>> check_frames(500, 300, start=40)
     Traceback (most recent call last):
-    convcli.errors.ConvcliError: the animation would have 500 frames, over its limit of 300 (one frame per step); write a range of at most 300 steps with --steps START:END (--steps 0:300)
+    convcli.errors.ConvcliError: the animation would have 500 frames, over its limit of 300 (one frame per step); write a range of at most 300 steps with --steps START:END (--steps 40:340)
     """
     if steps > limit:
         raise ConvcliError(
             f"the animation would have {steps} frames, over its limit of {limit} (one frame "
             f"per step); write a range of at most {limit} steps with --steps START:END "
-            f"(--steps 0:{limit})"
+            f"(--steps {start}:{start + limit})"
         )
 
 

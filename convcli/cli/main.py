@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import re
 import shutil
@@ -60,6 +61,13 @@ _INTERRUPTED = 130
 _INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
 EXPLAIN_FORMATS = ("auto", "text", "json", "html", "markdown", "latex", "gif")
+#: explain's formats that --animate and --delay do nothing for, and what each writes instead.
+_STILL_FORMATS = {
+    "json": "JSON holds every step at once",
+    "markdown": "Markdown holds every step at once",
+    "latex": "LaTeX holds every step at once",
+    "html": "a page (--format html) has its own Play button",
+}
 BACKWARD_FORMATS = ("auto", "table", "json", "html")
 CONVENTIONS_FORMATS = ("auto", "table", "csv", "json")
 KERNELS_FORMATS = ("auto", "table", "json")
@@ -394,9 +402,24 @@ def _pixel_size(text: str) -> tuple[int, int]:
     )
 
 
+def _delay(text: str) -> float:
+    """--delay's value: seconds, a finite number from 0.
+
+    >>> _delay("0.5"), _delay("2")
+    (0.5, 2.0)
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:
+        raise OptionError(f"delay={text!r} takes a number of seconds from 0: 0.6")
+    return seconds
+
+
 def _step_span(text: str) -> tuple[int | None, int | None]:
-    """--steps' value: START:END, step numbers from 0 with END left out, as a Python slice
-    (either may be left out).
+    """--steps' value: START:END, step numbers from 0 with END left out (either may be left
+    out, not both; no negatives).
 
     >>> _step_span("2:5"), _step_span(":3"), _step_span("4:")
     ((2, 5), (None, 3), (4, None))
@@ -1299,16 +1322,17 @@ def delay(
 @click.option(
     "--animate",
     is_flag=True,
-    help="Slide the window across the signal on the terminal (static text elsewhere); with "
-    "-o FILE.gif, a 1280x720 GIF for slides, a frame per step, at most 200 frames.",
+    help="Slide the window across the signal on the terminal (static text in a pipe or a "
+    "text file; refused with JSON, Markdown, LaTeX and a page); with -o FILE.gif, a 1280x720 "
+    "GIF for slides, a frame per step, at most 200 frames.",
 )
 @click.option(
     "--delay",
-    type=click.FloatRange(min=0),
+    type=_Checked("delay", _delay, keep_text=False),
     default=0.6,
     show_default=True,
-    help="Seconds per step of --animate (a GIF's frames last at least 0.02 s, its last 4 "
-    "times as long).",
+    help="Seconds per step of --animate (a GIF's frames last from 0.02 s to 163.8375 s, its "
+    "last 4 times as long).",
 )
 @click.option(
     "--lags", is_flag=True, help="Label each output with its lag (the correlation's shift)."
@@ -1332,8 +1356,9 @@ def delay(
     "step_span",
     type=_Checked("steps", _step_span, keep_text=False),
     default=None,
-    help="Write out only steps START:END (numbered from 0 in row-major order, END left out, "
-    "as a Python slice): for a page, markdown, LaTeX or a GIF of a long signal.",
+    help="Write out only steps START to END-1, numbered from 0 in row-major order: START:END, "
+    "START: or :END, within the steps and no negative numbers; for a page, markdown, LaTeX "
+    "or a GIF of a long signal.",
 )
 @layer_options
 @digits_option
@@ -1412,16 +1437,22 @@ def explain(
     chosen = outputs.choose_format(output_format, output, screen="text", plain="text")
     if chosen == "html":
         _lags_format(lags, chosen)
+    if chosen in _STILL_FORMATS:
+        still = _STILL_FORMATS[chosen]
         _refuse_given(
             ("animate", "delay"),
-            "plays the steps on a terminal; a page (--format html) has its own Play button",
-            "play the steps on a terminal; a page (--format html) has its own Play button",
+            f"plays the steps on a terminal or writes a GIF (-o FILE.gif); {still}",
+            f"play the steps on a terminal or write a GIF (-o FILE.gif); {still}",
         )
     if chosen == "mp4":
         raise click.UsageError(
             "an MP4 needs ffmpeg, which convcli does not use; write the animation as a GIF: "
             "-o FILE.gif"
         )
+    if chosen == "gif":
+        from convcli.render import animation
+
+        animation.check_delay(delay)
     f, h = _read_inputs(signal, kernel, delimiter)
     _check_memory(f, h, options, output_format, show_all, comparing=True)
     chosen_operations = OPERATION_CHOICES[operations]
@@ -1439,14 +1470,15 @@ def explain(
         return
     if chosen == "gif":
         from convcli.cli import limits
-        from convcli.render import animation
 
         frames = len(explanations[0].steps)
-        limits.check_frames(frames, animation.MAX_FRAMES)
-        with _frame_progress(frames) as drawn:
-            gif = animation.gif_bytes(explanations, delay, lags, digits, drawn)
-        outputs.write_text(gif, output)
+        limits.check_frames(frames, animation.MAX_FRAMES, explanations[0].steps.start)
+        # opened first, so a file that cannot be written is refused before the drawing
+        with outputs.output_sink(output) as write, _frame_progress(frames) as drawn:
+            write(animation.gif_bytes(explanations, delay, lags, digits, drawn))
         return
+    if chosen in ("markdown", "latex"):
+        _handout().check_size(explanations, chosen, lags, digits)
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
 

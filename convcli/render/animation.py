@@ -10,15 +10,16 @@ drawn with matplotlib on the Agg canvas and the frames joined by Pillow, both fr
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
-from convcli.errors import ConvcliError
+from convcli.errors import ConvcliError, OptionError
 from convcli.render.explain import HEADINGS, slid_name, step_label, sum_term, visible_cells
 from convcli.render.handout import products_text
 from convcli.render.tables import NAMES, display_options, format_cell
@@ -29,13 +30,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HEIGHT",
+    "LONGEST_DELAY",
     "MAX_FRAMES",
     "MISSING_PACKAGES",
     "WIDTH",
     "Box",
     "Scene",
+    "check_delay",
     "frame_durations",
     "gif_bytes",
+    "layers",
     "scenes",
 ]
 
@@ -46,11 +50,15 @@ MAX_FRAMES = 200
 MISSING_PACKAGES = "a GIF needs matplotlib and Pillow: pip install 'convcli[plot]'"
 #: The last frame, every output filled in, stays this many times longer.
 HOLD_LAST = 4
+#: Longest delay (seconds) a GIF holds: a frame lasts at most 655.35 s (16 bits of 1/100 s)
+#: and the last one HOLD_LAST times the delay.
+LONGEST_DELAY = 655.35 / HOLD_LAST
 #: Shortest frame a GIF viewer shows as asked (browsers slow shorter ones to 0.1 s).
 _SHORTEST = 0.02
 _DPI = 100
-#: Colour-blind-safe fills (Okabe and Ito's orange, sky blue and bluish green, lightened).
-WINDOW, KERNEL, OUTPUT, PAD = "#f6c667", "#a6d4f2", "#8fd9c0", "#dddddd"
+#: Colour-blind-safe fills (Okabe and Ito's orange, sky blue, bluish green and reddish purple,
+#: lightened): padding is a tint, apart from the greys of a shaded grid.
+WINDOW, KERNEL, OUTPUT, PAD = "#f6c667", "#a6d4f2", "#8fd9c0", "#eccbde"
 _INK, _EDGE, _PLAIN = "#000000", "#555555", "#ffffff"
 _LABEL_WIDTH = 150
 _MARGIN = 16
@@ -80,6 +88,26 @@ class Scene:
     """Everything one frame shows."""
 
     boxes: tuple[Box, ...]
+
+
+def check_delay(delay: float) -> None:
+    """Refuse a ``delay`` (seconds per frame) that is not a number from 0 to
+    :data:`LONGEST_DELAY`, before anything is drawn.
+
+    >>> check_delay(200)
+    Traceback (most recent call last):
+    convcli.errors.OptionError: delay=200 is longer than a GIF's frames can last: at most 163.8375 seconds (its last frame lasts 4 times as long, and a frame at most 655.35 s)
+    """
+    if not 0 <= delay <= LONGEST_DELAY:
+        problem = (
+            "is longer than a GIF's frames can last"
+            if delay > LONGEST_DELAY
+            else "takes a number of seconds from 0"
+        )
+        raise OptionError(
+            f"delay={delay:g} {problem}: at most {LONGEST_DELAY} seconds (its last frame "
+            f"lasts {HOLD_LAST} times as long, and a frame at most 655.35 s)"
+        )
 
 
 def frame_durations(count: int, delay: float) -> list[int]:
@@ -128,6 +156,7 @@ def gif_bytes(
     """The animation of ``explanations`` as a looping GIF of :data:`WIDTH` x
     :data:`HEIGHT` pixels, a frame per step lasting ``delay`` seconds (see
     :func:`frame_durations`); ``drawn(count)`` is told how many frames are drawn so far."""
+    check_delay(delay)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -140,19 +169,16 @@ def gif_bytes(
     axes.set_xlim(0, WIDTH)
     axes.set_ylim(HEIGHT, 0)
     axes.set_axis_off()
-    every = list(scenes(explanations, lags, digits))
-    # what every frame shows alike is drawn once, as the background of each frame
-    static = set(every[0].boxes).intersection(*(scene.boxes for scene in every[1:]))
-    draw(axes, [box for box in every[0].boxes if box in static])
+    fixed, changing = layers(list(scenes(explanations, lags, digits)))
+    draw(axes, fixed)
     canvas.draw()
     background = canvas.copy_from_bbox(figure.bbox)
     palette = Image.new("P", (1, 1))
     palette.putpalette(_palette())
     frames: list[Image.Image] = []  # each in the palette (a third of RGB's bytes)
-    for scene in every:
+    for boxes in changing:
         canvas.restore_region(background)
-        changing = draw(axes, [box for box in scene.boxes if box not in static])
-        for artist in changing:
+        for artist in draw(axes, boxes):
             axes.draw_artist(artist)
             artist.remove()
         rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
@@ -171,6 +197,44 @@ def gif_bytes(
         disposal=1,
     )
     return buffer.getvalue()
+
+
+def layers(every: list[Scene]) -> tuple[list[Box], list[list[Box]]]:
+    """The background every frame is drawn over, and what each frame draws over it.
+
+    The background has each cell every frame shows, as most frames show it (its fill and
+    text), and each line of text every frame shows alike; a frame draws its cells that
+    differ (a lit window, an output filled in), each with its text, and its other texts.
+
+    >>> from convcli.analysis.steps import explain
+    >>> steps = explain([1, 2, 3, 4], [1], "convolution").only(2, 4)
+    >>> fixed, changing = layers(list(scenes([steps])))
+    >>> [sorted(box.text for box in boxes if box.text) for boxes in changing]
+    [['1', '3', 'g[2] = 1*3 = 3'], ['1', '3', '3', '4', '4', '4', 'g[3] = 1*4 = 4']]
+    """
+    drawn = [[replace(box, role="") for box in scene.boxes] for scene in every]
+    placed = [{_place(box): box for box in scene if box.fill is not None} for scene in drawn]
+    common = {
+        place: Counter(frame[place] for frame in placed).most_common(1)[0][0]
+        for place in set(placed[0]).intersection(*placed[1:])
+    }
+    lines = [{box for box in scene if box.fill is None} for scene in drawn]
+    fixed_lines = lines[0].intersection(*lines[1:])
+    fixed = [*common.values(), *(box for box in drawn[0] if box in fixed_lines)]
+    changing = [
+        [
+            box
+            for box in scene
+            if (common.get(_place(box)) != box if box.fill is not None else box not in fixed_lines)
+        ]
+        for scene in drawn
+    ]
+    return fixed, changing
+
+
+def _place(box: Box) -> tuple[float, float, float, float]:
+    """Where a box is drawn."""
+    return box.x, box.y, box.width, box.height
 
 
 def _palette() -> list[int]:
@@ -238,16 +302,22 @@ def _cell_width(explanation: Explanation) -> float:
     return float(min(max(56, 14 * widest + 16), 260))
 
 
+def _line_size(text: str, largest: float) -> float:
+    """The font size (points, at most ``largest``) at which a bold line fits across the frame."""
+    return min(largest, (WIDTH - 2 * _MARGIN) / (0.62 * max(len(text), 1)) * 72 / _DPI)
+
+
 def _heading(explanation: Explanation, top: float, scale: float) -> Box:
     """What the operation does, across the top of its band."""
+    text = HEADINGS[explanation.operation]
     return Box(
         _MARGIN,
         top + 6,
         WIDTH - 2 * _MARGIN,
         30 * scale,
-        HEADINGS[explanation.operation],
+        text,
         "heading",
-        size=17 * scale,
+        size=_line_size(text, 17 * scale),
         align="left",
         bold=True,
     )
@@ -268,6 +338,7 @@ def _sum_box(
     """The step's sum as a line of bold text across the frame, its top at ``y``."""
     text = _sum_text(explanation, step, lags)
     width = WIDTH - 2 * _MARGIN
+    size = _line_size(text, size)
     return Box(_MARGIN, y, width, height, text, "sum", size=size, align="left", bold=True)
 
 
@@ -282,15 +353,16 @@ def _band_1d(
 ) -> list[Box]:
     """One operation's part of a 1-D frame: heading, padded signal with the window lit,
     the kernel as slid and the products under the window, the sum, the output so far."""
-    scale = min(band / 360, 1.4)
+    scale = min(band / 360, 2.0)  # one operation: rows twice as high
+    grow = min(scale, 1.4)  # cells, labels and their type grow less, to keep cells in view
     height, gap = 44 * scale, 8 * scale
-    width *= scale if scale > 1 else 1
+    width *= max(grow, 1)
     prepared = explanation.setup
     before = explanation.geometry.pads[0][0]
     reads = [int(cell) + before for cell in step.cells[:, 0]]
-    room = int((WIDTH - _LABEL_WIDTH - _MARGIN) // width)
+    left = _LABEL_WIDTH * max(grow, 1)
+    room = int((WIDTH - left - _MARGIN) // width)
     seen = visible_cells(prepared.padded.size, room, min(reads), max(reads))
-    left = _LABEL_WIDTH
 
     def x(cell: int) -> float:
         return left + (cell - seen.start) * width
@@ -313,11 +385,11 @@ def _band_1d(
             Box(
                 _MARGIN,
                 row_y,
-                _LABEL_WIDTH - 2 * _MARGIN,
+                left - 2 * _MARGIN,
                 row_height,
                 name,
                 "label",
-                size=15 * scale,
+                size=15 * grow,
                 align="left",
                 bold=True,
             )
@@ -365,32 +437,38 @@ def _band_1d(
         Box(
             _MARGIN,
             output_y,
-            _LABEL_WIDTH - 2 * _MARGIN,
+            left - 2 * _MARGIN,
             height,
             name,
             "label",
-            size=15 * scale,
+            size=15 * grow,
             align="left",
             bold=True,
         )
     )
+    # each output under the first cell of its window, its index beneath it
+    stride = explanation.geometry.stride[0]
     outputs = explanation.output
-    shown = visible_cells(outputs.size, room, done - 1, done - 1)
-    for index in shown:
+    for index in range(-(-seen.start // stride), outputs.size):
+        if index * stride >= seen.stop:
+            break
         current = index == done - 1
         text = format_cell(outputs[index]) if index < done else "·"
         role = "current" if current else "output" if index < done else "pending"
         fill = OUTPUT if current else _PLAIN
+        cell_x = x(index * stride)
+        boxes.append(
+            Box(cell_x, output_y, width, height, text, role, fill, _font(width, text, 18 * scale))
+        )
         boxes.append(
             Box(
-                left + (index - shown.start) * width,
-                output_y,
+                cell_x,
+                output_y + height,
                 width,
-                height,
-                text,
-                role,
-                fill,
-                _font(width, text, 18 * scale),
+                ruler_height,
+                str(index),
+                "output index",
+                size=11 * scale,
             )
         )
     return boxes
@@ -457,10 +535,7 @@ def _band_2d(
         (
             "padded f" if padding.any() else "f",
             prepared.padded,
-            [
-                sum_term(v, bool(p)) if p else format_cell(v)
-                for v, p in zip(prepared.padded.flat, padding.flat)
-            ],
+            [format_cell(v) for v in prepared.padded.flat],  # padding: by its tint
             [WINDOW if on else PAD if p else _PLAIN for on, p in zip(lit.flat, padding.flat)],
             [
                 "window" if on else "padding" if p else "signal"

@@ -14,15 +14,30 @@ from collections.abc import Iterator
 import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
+from convcli.errors import ConvcliError
 from convcli.render.explain import HEADINGS, slid_name, step_label, sum_term
 from convcli.render.tables import as_rows, display_options, format_cell, options_line, shown
 
-__all__ = ["latex", "markdown", "products_text", "tex_number", "tex_text"]
+__all__ = [
+    "HANDOUT_LIMIT",
+    "check_size",
+    "latex",
+    "markdown",
+    "products_text",
+    "tex_number",
+    "tex_text",
+]
+
+#: Most bytes of Markdown or LaTeX written at once (as for a page): more is no handout.
+HANDOUT_LIMIT = 8_000_000
+#: Steps written out to estimate a handout's size.
+_SAMPLE_STEPS = 20
 
 #: Cells of an input written out along each axis before its middle is left out (…).
 _SHOWN_CELLS = 40
-#: Products on one line of a LaTeX sum before it goes on to the next.
-_TERMS_PER_LINE = 6
+#: Width of a line of LaTeX math that fits A4's text width (345 pt in a 10 pt article), in
+#: the units _tex_width counts (about a digit, 5 pt).
+_LINE_WIDTH = 58
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 _TEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -108,6 +123,40 @@ def latex(
             marks = "; $[\\,]$ marks padding" if not explanation.setup.in_signal.all() else ""
             options = tex_text(_options(explanation).replace(" · ", "; "))
             yield f"{{\\small {options}{marks}}}\n"
+
+
+def check_size(
+    explanations: list[Explanation], kind: str, lags: bool = False, digits: int | None = None
+) -> None:
+    """Refuse Markdown (``kind`` "markdown") or LaTeX ("latex") of the explanations over
+    :data:`HANDOUT_LIMIT`, estimated from their first steps, before any is written; the
+    error suggests a range of steps that fits.
+
+    >>> from convcli.analysis.steps import explain
+    >>> check_size([explain(list(range(100_000)), [1, 2, 3, 4], "convolution")], "markdown")
+    Traceback (most recent call last):
+    convcli.errors.ConvcliError: the Markdown would be about 9.5 MB, over the 8.0 MB limit for Markdown; write part of it with --steps START:END (of the 99997 steps; --steps 0:84077)
+    """
+    write = {"markdown": markdown, "latex": latex}[kind]
+    first = explanations[0].steps.start
+    count = len(explanations[0].steps)
+    sample = min(count, _SAMPLE_STEPS)
+    shown = [explanation.only(first, first + sample) for explanation in explanations]
+    per_step = len("".join(write(shown, lags, digits)).encode()) / sample
+    estimate = round(per_step * count)
+    if estimate > HANDOUT_LIMIT:
+        name = {"markdown": "Markdown", "latex": "LaTeX"}[kind]
+        fit = max(int(HANDOUT_LIMIT // per_step), 1)
+        raise ConvcliError(
+            f"the {name} would be about {_size(estimate)}, over the {_size(HANDOUT_LIMIT)} "
+            f"limit for {name}; write part of it with --steps START:END (of the "
+            f"{explanations[0].count} steps; --steps {first}:{first + fit})"
+        )
+
+
+def _size(size: float) -> str:
+    """Bytes as megabytes, or kilobytes below one."""
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
 def _inputs(explanation: Explanation) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
@@ -226,20 +275,29 @@ def _tex_term(value: object, padding: bool = False) -> str:
 
 
 def _tex_array(values: np.ndarray, padding: np.ndarray | None) -> str:
-    """A 1-D array as a tuple, a 2-D one as a matrix (pmatrix), padding in brackets."""
+    r"""A 1-D array as a tuple going on over lines of :data:`_LINE_WIDTH`, a 2-D one as a
+    matrix in parentheses with as many columns as fit (the middle ones left out, ``\cdots``),
+    padding in brackets (an ``array``, not amsmath's ``pmatrix``, which takes at most 10
+    columns)."""
     marks = np.zeros(values.shape, dtype=bool) if padding is None else padding
+
+    def cell(number: object, padded: bool, braced: bool = False) -> str:
+        text = tex_number(number)
+        if not padded:
+            return text
+        return f"{{[{text}]}}" if braced else f"[{text}]"  # \\ [ would read an option
+
     if values.ndim == 1:
-        cells = (
-            r"\dots"
-            if i is None
-            else f"[{tex_number(values[i])}]"
-            if marks[i]
-            else tex_number(values[i])
+        cells = [
+            r"\dots" if i is None else cell(values[i], bool(marks[i]))
             for i in shown(values.size, _SHOWN_CELLS)
-        )
-        return "(" + ", ".join(cells) + ")"
+        ]
+        pieces = [f"{text}," for text in cells[:-1]] + cells[-1:]
+        return "(" + " \\\\\n  &\\quad ".join(_tex_lines(pieces, " ", 12)) + ")"
     grid, grid_marks = as_rows(values), as_rows(marks)
-    columns = shown(grid.shape[1], _SHOWN_CELLS)
+    widest = max(_tex_width(cell(v, bool(m))) for v, m in zip(grid.flat, grid_marks.flat))
+    fit = max(int((_LINE_WIDTH - 6) // (widest + 2)), 2)
+    columns = shown(grid.shape[1], min(fit, _SHOWN_CELLS))
     rows = []
     for i in shown(grid.shape[0], _SHOWN_CELLS):
         if i is None:
@@ -247,15 +305,40 @@ def _tex_array(values: np.ndarray, padding: np.ndarray | None) -> str:
             continue
         rows.append(
             " & ".join(
-                r"\cdots"
-                if j is None
-                else f"[{tex_number(grid[i, j])}]"
-                if grid_marks[i, j]
-                else tex_number(grid[i, j])
+                r"\cdots" if j is None else cell(grid[i, j], bool(grid_marks[i, j]), True)
                 for j in columns
             )
         )
-    return "\\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
+    return (
+        f"\\left(\\begin{{array}}{{{'c' * len(columns)}}} "
+        + r" \\ ".join(rows)
+        + r" \end{array}\right)"
+    )
+
+
+def _tex_width(math: str) -> int:
+    r"""About how wide LaTeX math is, in digits: a command or a character counts one, a
+    space (an operator's spacing) one, braces and superscripts nothing.
+
+    >>> _tex_width(r"(-1)\cdot 2"), _tex_width(r"2\times 10^{20}")
+    (6, 6)
+    """
+    return len(re.sub(r"\\[a-zA-Z]+ ?", "#", re.sub(r"[{}^]", "", math)))
+
+
+def _tex_lines(pieces: list[str], joint: str, first: int = 0) -> list[str]:
+    """Pieces joined by ``joint`` into lines of at most :data:`_LINE_WIDTH` (the first
+    ``first`` less, the others less ``\\quad``); a piece wider than a line has one to itself."""
+    lines: list[list[str]] = [[]]
+    room, used = _LINE_WIDTH - first, 0
+    for piece in pieces:
+        width = _tex_width(piece + joint)
+        if lines[-1] and used + width > room:
+            lines.append([])
+            room, used = _LINE_WIDTH - 6, 0
+        lines[-1].append(piece)
+        used += width
+    return [joint.join(line) for line in lines]
 
 
 def _tex_label(explanation: Explanation, step: Step, lags: bool) -> str:
@@ -269,14 +352,13 @@ def _tex_label(explanation: Explanation, step: Step, lags: bool) -> str:
 
 def _tex_step(explanation: Explanation, step: Step, lags: bool) -> str:
     """One step as lines of ``align*``: the sum of products, then its value; a long sum goes
-    on over several lines, :data:`_TERMS_PER_LINE` products each."""
+    on over lines of :data:`_LINE_WIDTH`."""
     terms = [
         f"{_tex_term(w)}\\cdot {_tex_term(v, bool(pad))}"
         for w, v, pad in zip(step.weights.flat, step.values.flat, step.padding.flat)
     ]
-    lines = [
-        " + ".join(terms[i : i + _TERMS_PER_LINE]) for i in range(0, len(terms), _TERMS_PER_LINE)
-    ]
-    head = f"  {_tex_label(explanation, step, lags)} &= "
-    body = " \\\\\n  &\\quad + ".join(lines or ["0"])
-    return f"{head}{body} = {tex_number(step.total)}"
+    label = _tex_label(explanation, step, lags)
+    total = f" = {tex_number(step.total)}"
+    pieces = [*terms[:-1], terms[-1] + total] if terms else ["0" + total]
+    lines = _tex_lines(pieces, " + ", _tex_width(label) + 2)
+    return f"  {label} &= " + " \\\\\n  &\\quad + ".join(lines)

@@ -172,13 +172,14 @@ def figure_bytes(
         inches = figure_inches(comparison, size, dpi, style)
         figure = Figure(figsize=inches, dpi=dpi, layout="constrained")
         FigureCanvasAgg(figure)
+        heading = _DEFAULT_TITLE if title is None else title.replace("$", r"\$")
+        lines = (heading, _verdict(comparison), _options_text(comparison))
+        # the title first, so the panels' cells are measured where they end up
+        heading_text = figure.suptitle("\n".join(lines))
         if ndim == 1:
             _draw_1d(figure, comparison, lags)
         else:
             _draw_2d(figure, comparison, lags)
-        heading = _DEFAULT_TITLE if title is None else title.replace("$", r"\$")
-        lines = (heading, _verdict(comparison), _options_text(comparison))
-        figure.suptitle("\n".join(lines))
         options: dict[str, Any] = {"format": kind, "dpi": dpi}
         if kind in ("svg", "pdf"):
             options["metadata"] = {"Date": None} if kind == "svg" else {"CreationDate": None}
@@ -189,13 +190,46 @@ def figure_bytes(
             warnings.filterwarnings("error", "constrained_layout not applied", UserWarning)
             try:
                 figure.savefig(buffer, **options)
+                fits = _type_fits(figure, heading_text)
             except UserWarning:
-                width, height = figure_size(comparison, dpi, size, style)
-                raise OptionError(
-                    f"the figure's type does not fit in {width}x{height} pixels at {dpi:g} dpi: "
-                    "give a larger size, a lower dpi or a smaller font scale"
-                ) from None
+                fits = False
+        if not fits:
+            width, height = figure_size(comparison, dpi, size, style)
+            raise OptionError(
+                f"the figure's type does not fit in {width}x{height} pixels at {dpi:g} dpi: "
+                "give a larger size, a lower dpi or a smaller font scale"
+            )
     return buffer.getvalue()
+
+
+def _type_fits(figure: Figure, heading: Text) -> bool:
+    """Whether the figure as drawn is readable: its titles inside it, every panel at least
+    two lines of body text high and wide, and no two tick labels of an axis overlapping
+    (constrained layout squashes panels to slivers rather than fail)."""
+    from matplotlib import rcParams
+
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = figure.bbox.padded(1)
+    for title in [heading, *(axes.title for axes in figure.axes)]:
+        if title.get_text():
+            extent = title.get_window_extent(renderer)
+            if not (frame.x0 <= extent.x0 and extent.x1 <= frame.x1 and extent.y1 <= frame.y1):
+                return False
+    least = 2 * rcParams["font.size"] * figure.dpi / 72
+    for axes in figure.axes:
+        box = axes.get_window_extent(renderer)
+        if box.width < least or box.height < least:
+            return False
+        for axis in (axes.xaxis, axes.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            extents = [
+                label.get_window_extent(renderer).padded(-1)
+                for location, label in zip(axis.get_majorticklocs(), axis.get_majorticklabels())
+                if low <= location <= high and label.get_visible() and label.get_text()
+            ]
+            if any(a.overlaps(b) for i, a in enumerate(extents) for b in extents[i + 1 :]):
+                return False
+    return True
 
 
 @contextmanager
@@ -351,14 +385,15 @@ def _draw_1d(figure: Figure, comparison: Comparison, lags: bool) -> None:
     for name, (axes, xlabel) in panels.items():
         parts = _parts(arrays[name], complex_figure)
         _stems(axes, parts)
+        axes.margins(y=0.12)  # a marker at either end whole inside the frame
         title = _TITLES[name] + _nonfinite_note(parts, "not drawn")
         axes.set_title(title)
         axes.set_xlabel(xlabel)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
         if lags and name in _RESULTS:
             _label_lags(axes, comparison.geometry)
         if all(_whole_numbers(part) for part in parts):
-            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+            axes.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
         axes.axhline(0, color="0.45", linewidth=line * 0.5, zorder=0)
         axes.grid(axis="y", color="0.85", linewidth=line * 0.4)
         axes.set_axisbelow(True)

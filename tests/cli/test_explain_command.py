@@ -7,6 +7,7 @@ animation itself.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -431,11 +432,21 @@ def test_animate_on_a_terminal_animates_each_operation(monkeypatch) -> None:
     assert calls[0][0].output.tolist() == [-1, 2, 2, -1]
 
 
-def test_animate_with_json_format_writes_json(monkeypatch) -> None:
-    monkeypatch.setattr("convcli.cli.outputs.stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(render_steps, "animate", lambda *a: pytest.fail("animated JSON"))
-    result = succeed("explain", F, H, "--animate", "--format", "json")
-    check_json_against_library(strict_json(result.stdout), [2, 1, 3, 5, 4], [1, -1])
+@pytest.mark.parametrize(
+    ("shown", "written"),
+    [
+        (["--format", "json"], "JSON"),
+        (["-o", "steps.json"], "JSON"),
+        (["-o", "steps.md"], "Markdown"),
+        (["-o", "steps.tex"], "LaTeX"),
+        (["--format", "html"], "a page"),
+    ],
+)
+def test_animate_is_refused_where_it_does_nothing(tmp_path, monkeypatch, shown, written) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("explain", F, H, "--animate", *shown)
+    assert_one_line_error(result, 2, "--animate plays the steps on a terminal or writes a GIF")
+    assert written in result.stderr and not list(tmp_path.iterdir())
 
 
 # ---------------------------------------------------------------- errors
@@ -449,6 +460,8 @@ def test_animate_with_json_format_writes_json(monkeypatch) -> None:
         (["1,2;3,4", "1,2"], 1, "dimension"),
         (["1,2,3", "1", "--op", "sum"], 2, "--op"),
         (["1,2,3", "1", "--delay", "-1"], 2, "--delay"),
+        (["1,2,3", "1", "--delay", "nan"], 2, "--delay nan takes"),
+        (["1,2,3", "1", "--delay", "inf", "--animate"], 2, "--delay inf takes"),
         (["1,2,3", "1", "--stride", "0"], 2, "stride"),
         (["1,2,3", "1", "--padding", "-1"], 2, "padding"),
         (["1,2,3", "1", "--format", "csv"], 2, "--format"),
@@ -500,6 +513,25 @@ def test_markdown_and_latex_honour_digits_op_and_steps(shown: str, expected: str
     assert "g[1]" not in text.replace("\\", "") and "correlation" not in text.lower()
 
 
+@pytest.mark.parametrize(("shown", "name"), [("markdown", "Markdown"), ("latex", "LaTeX")])
+def test_markdown_and_latex_over_the_size_limit_are_refused_with_a_range(
+    tmp_path, monkeypatch, shown: str, name: str
+) -> None:
+    from convcli.render import handout
+
+    monkeypatch.setattr(handout, "HANDOUT_LIMIT", 20_000)
+    out = tmp_path / "steps.out"
+    args = ("explain", ",".join(map(str, range(2000))), H, "--steps", "100:1999")
+    result = invoke(*args, "--format", shown, "-o", str(out))
+    assert_one_line_error(result, 1, f"the {name} would be about")
+    assert "over the 0.0 MB limit" not in result.stderr and "--steps 100:" in result.stderr
+    assert not out.exists()
+    suggested = re.search(r"--steps (\d+):(\d+)\)", result.stderr)
+    succeed(*args[:3], "--steps", f"{suggested[1]}:{suggested[2]}", "--format", shown)
+    written = succeed(*args[:3], "--steps", "0:10", "--format", shown).stdout
+    assert len(written.encode()) < handout.HANDOUT_LIMIT
+
+
 def gif_frames(path) -> tuple[int, tuple[int, int], int]:
     image = pytest.importorskip("PIL.Image").open(path)
     return image.n_frames, image.size, image.info["duration"]
@@ -523,6 +555,56 @@ def test_a_gif_of_too_many_steps_is_refused_with_a_range_to_pick(tmp_path) -> No
     assert_one_line_error(result, 1, "the animation would have 299 frames, over its limit of 200")
     assert "--steps START:END" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("delay", ["164", "1000"])
+def test_a_delay_too_long_for_a_gif_is_refused_before_drawing(tmp_path, monkeypatch, delay) -> None:
+    from convcli.render import animation
+
+    def never(*args: object) -> bytes:
+        raise AssertionError("drew the frames")
+
+    monkeypatch.setattr(animation, "gif_bytes", never)
+    out = tmp_path / "d.gif"
+    result = invoke("explain", F, H, "--delay", delay, "-o", str(out))
+    assert_one_line_error(result, 2, f"--delay {delay} is longer than a GIF's frames can last")
+    assert "at most 163.8375 seconds" in result.stderr and not out.exists()
+
+
+def test_the_longest_delay_a_gif_takes_is_written(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    from convcli.render import animation
+
+    out = tmp_path / "d.gif"
+    succeed(
+        "explain", F, H, "--op", "conv", "--delay", str(animation.LONGEST_DELAY), "-o", str(out)
+    )
+    assert 0 <= animation.LONGEST_DELAY * 1000 - gif_frames(out)[2] < 10  # in 1/100 s
+
+
+def test_a_gif_where_it_cannot_be_written_is_refused_before_drawing(tmp_path, monkeypatch) -> None:
+    from convcli.render import animation
+
+    def never(*args: object) -> bytes:
+        raise AssertionError("drew the frames")
+
+    monkeypatch.setattr(animation, "gif_bytes", never)
+    if os.path.isdir("/proc"):  # a folder that takes no new file, even from root
+        result = invoke("explain", F, H, "-o", "/proc/slide.gif")
+        assert_one_line_error(result, 1, "cannot write to /proc/slide.gif")
+    if os.geteuid() != 0:  # root writes into a read-only folder
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        result = invoke("explain", F, H, "-o", str(locked / "slide.gif"))
+        assert_one_line_error(result, 1, "cannot write")
+
+
+def test_a_gif_refused_for_its_frames_suggests_a_range_from_the_start_asked(tmp_path) -> None:
+    result = invoke(
+        "explain", ",".join(["1"] * 1600), H, "--steps", "1000:1500", "-o", str(tmp_path / "s.gif")
+    )
+    assert_one_line_error(result, 1, "the animation would have 500 frames")
+    assert "(--steps 1000:1200)" in result.stderr
 
 
 def test_an_mp4_is_refused_for_a_gif(tmp_path) -> None:
@@ -552,3 +634,9 @@ def test_help_states_the_gif_bounds() -> None:
     text = " ".join(succeed("explain", "--help").stdout.split())
     assert f"{animation.WIDTH}x{animation.HEIGHT} GIF" in text
     assert f"at most {animation.MAX_FRAMES} frames" in text
+
+
+def test_steps_help_says_what_it_takes() -> None:
+    text = " ".join(succeed("explain", "--help").stdout.split())
+    assert "Python slice" not in text  # -2: and : are refused, and END must be within the steps
+    assert "START:END, START: or :END" in text and "no negative numbers" in text

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from convcli.analysis.steps import Explanation, explain
 from convcli.options import Options
 from convcli.render import handout
 from convcli.render.tables import display_options, format_cell
+from tests.processes import ROOT
 
 F = [2, 1, 3, 5, 4]
 H = [1, -1]
@@ -108,7 +112,7 @@ def align_lines(text: str) -> list[list[str]]:
 def test_latex_has_a_line_per_step_with_its_value(signal, kernel, options):
     explanations = both(signal, kernel, options)
     text = "".join(handout.latex(explanations, digits=4))
-    for environment in ("align*", "pmatrix"):
+    for environment in ("align*", "array"):
         assert text.count(f"\\begin{{{environment}}}") == text.count(f"\\end{{{environment}}}")
     blocks = align_lines(text)
     assert len(blocks) == 2 * len(explanations)  # inputs, then steps, per operation
@@ -166,7 +170,76 @@ def test_latex_marks_padding_and_escapes_text():
 
 
 def test_a_long_sum_goes_on_over_lines():
-    text = "".join(handout.latex([explain(list(range(20)), list(range(1, 15)), "correlation")]))
+    text = "".join(handout.latex([explain(list(range(40)), list(range(1, 31)), "correlation")]))
     lines = align_lines(text)[1]
     assert lines[1].startswith("  &\\quad + ") and lines[2].startswith("  &\\quad + ")
-    assert lines[0].count("\\cdot") == 6
+    assert 1 < lines[0].count("\\cdot") < 30
+    first = [line for line in lines if line.startswith("  r[")][:2]
+    assert first[0].startswith("  r[0] &= ") and first[1].startswith("  r[1] &= ")
+
+
+# ---------------------------------------------------------------- compiled by pdflatex
+
+PDFLATEX = shutil.which("pdflatex")
+needs_pdflatex = pytest.mark.skipif(
+    PDFLATEX is None,
+    reason="pdflatex is not installed (Debian: texlive-latex-base); the mathtext test above "
+    "still reads the math",
+)
+IMAGE32 = np.loadtxt(ROOT / "samples" / "image32.csv", delimiter=",")
+SOBEL = np.loadtxt(ROOT / "samples" / "kernel3x3.csv", delimiter=",")
+COMPILED = [
+    (F, H, Options(), None),
+    (np.arange(1, 145).reshape(12, 12), SOBEL, Options(padding="full"), (0, 3)),
+    (IMAGE32, SOBEL, Options(), (0, 1)),
+    ([1 + 2j, 3, 0.5], [1j, 1], Options(padding="full"), None),
+    (list(range(12)), [1, 0, -1], Options(padding="same", pad_mode="reflect"), None),
+]
+
+
+def compiled(body: str, folder: Path, document: str = "article") -> str:
+    """pdflatex's log of ``body`` in a document of class ``document`` with amsmath; fails
+    with the log's end if it does not compile."""
+    (folder / "doc.tex").write_text(
+        f"\\documentclass{{{document}}}\n\\usepackage{{amsmath}}\n\\begin{{document}}\n"
+        f"{body}\n\\end{{document}}\n"
+    )
+    done = subprocess.run(
+        [PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    log = (folder / "doc.log").read_text(errors="replace")
+    assert done.returncode == 0 and (folder / "doc.pdf").exists(), log[-3000:]
+    return log
+
+
+@needs_pdflatex
+@pytest.mark.parametrize(("signal", "kernel", "options", "span"), COMPILED)
+def test_latex_compiles(tmp_path, signal, kernel, options, span):
+    explanations = both(signal, kernel, options)
+    if span is not None:
+        explanations = [explanation.only(*span) for explanation in explanations]
+    compiled("".join(handout.latex(explanations)), tmp_path)
+
+
+@needs_pdflatex
+@pytest.mark.parametrize(
+    ("signal", "kernel"),
+    [
+        (list(range(1, 101)), H),
+        (list(range(1, 31)), "gaussian:7"),
+        ([0.123456789 * n for n in range(30)], [1.23456789e-5 * n for n in range(1, 20)]),
+        (np.arange(1, 145).reshape(12, 12) * 1001, SOBEL),
+    ],
+)
+def test_latex_fits_the_width_of_a4(tmp_path, signal, kernel):
+    from convcli.analysis.kernels import named_kernel
+
+    if isinstance(kernel, str):
+        kernel = named_kernel(kernel, 1)
+    explanations = [explanation.only(0, 3) for explanation in both(signal, kernel, Options())]
+    log = compiled("".join(handout.latex(explanations)), tmp_path)
+    assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)

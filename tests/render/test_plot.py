@@ -237,9 +237,9 @@ def text_points(svg: bytes, text: str) -> float:
     ("options", "expected"),
     [
         ({"size": (1000, 500)}, (1000, 500)),
-        ({"size": (1000, 500), "dpi": 120}, (1000, 500)),
+        ({"size": (1000, 700), "dpi": 120}, (1000, 700)),
         ({"style": "projector"}, plot.PROJECTOR_SIZE),
-        ({"style": "projector", "dpi": 150}, (1280, 720)),
+        ({"style": "projector", "dpi": 120}, (1280, 720)),
         ({"style": "projector", "size": (1920, 1080)}, (1920, 1080)),
         ({"dpi": 50}, (450, 375)),
     ],
@@ -269,8 +269,8 @@ def test_font_scale_and_the_projector_style_enlarge_the_type(matplotlib, classic
         return text_points(svg, "signal $f$"), text_points(svg, "index $n$")
 
     default = points()
-    doubled = points(font_scale=2)
-    assert doubled == pytest.approx((2 * default[0], 2 * default[1]))
+    halved = points(font_scale=0.5)
+    assert default == pytest.approx((2 * halved[0], 2 * halved[1]))
     projector = points(style="projector")
     assert projector[0] > default[0] and projector[1] > default[1]
     assert points(style="projector", font_scale=0.5) == pytest.approx(
@@ -295,3 +295,33 @@ def test_type_too_large_for_the_figure_is_refused(classic):
         OptionError, match=r"does not fit in 400x300 pixels at 200 dpi: give a larger size"
     ):
         plot.figure_bytes(classic, "png", size=(400, 300), dpi=200)
+
+
+@pytest.mark.parametrize(("fixture", "scale"), [("classic", 2.0), ("sobel", 1.6)])
+def test_projector_type_that_cannot_fit_is_refused(request, fixture, scale):
+    """Type too large for a slide: the title would be cut, the panels squashed to slivers or
+    their tick labels overlap; refused, not drawn broken."""
+    comparison = request.getfixturevalue(fixture)
+    with pytest.raises(OptionError, match=r"does not fit in 1280x720 pixels at 100 dpi"):
+        plot.figure_bytes(comparison, "png", style="projector", font_scale=scale)
+
+
+@pytest.mark.parametrize("fixture", ["classic", "sobel"])
+def test_projector_type_that_fits_is_drawn(request, pil_image, fixture):
+    comparison = request.getfixturevalue(fixture)
+    data = plot.figure_bytes(comparison, "png", style="projector", font_scale=1.2)
+    assert png_size(pil_image, data) == (1280, 720)
+
+
+def test_stem_markers_stay_inside_the_axes(matplotlib, classic):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12.8, 7.2), layout="constrained")
+    plot._draw_1d(figure, classic, False)
+    figure.draw_without_rendering()
+    for axes in figure.axes:
+        low, high = axes.get_ylim()
+        markers = [line for line in axes.get_lines() if line.get_marker() not in ("None", "")]
+        values = np.concatenate([line.get_ydata() for line in markers])
+        room = 0.08 * (high - low)
+        assert low + room <= np.nanmin(values) and np.nanmax(values) <= high - room
