@@ -4,7 +4,6 @@ the test lowers (as tests/cli/test_limits.py does in-process) under a cap on the
 
 from __future__ import annotations
 
-import os
 import re
 import resource
 import struct
@@ -26,9 +25,16 @@ if not sys.platform.startswith("linux"):
 TIMEOUT = 120
 #: Address space the child may take: far less than decoding the bomb takes in plot.
 ADDRESS_SPACE = 4 << 30
-#: convcli's command line with limits.available_memory reporting argv[1] bytes.
+#: convcli's command line with limits.available_memory reporting argv[2] bytes, writing its
+#: peak resident kilobytes (VmHWM) to the file argv[1] as it exits. The process's own peak:
+#: ru_maxrss of a forked child also counts the parent's pages it held until exec.
 RUNNER = (
-    "import sys\n"
+    "import atexit, sys\n"
+    "peak_file = sys.argv.pop(1)\n"
+    "def report():\n"
+    "    with open('/proc/self/status') as status, open(peak_file, 'w') as out:\n"
+    "        out.write(next(line for line in status if line.startswith('VmHWM')).split()[1])\n"
+    "atexit.register(report)\n"
     "from convcli.cli import limits, main\n"
     "available = int(sys.argv.pop(1))\n"
     "limits.available_memory = lambda *args, **kwargs: available\n"
@@ -59,19 +65,21 @@ def run_limited(available: int, *args: str, cwd: Path) -> tuple[int, str, int]:
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    process = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, str(available), *args],
+    peak = cwd.parent / f"{cwd.name}-peak.txt"
+    result = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(peak), str(available), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=cwd,
         env=environment(),
         preexec_fn=cap,
+        timeout=TIMEOUT,
+        check=False,
+        text=True,
     )
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, stderr, usage.ru_maxrss
+    kilobytes = int(peak.read_text())
+    peak.unlink()
+    return result.returncode, result.stderr, kilobytes
 
 
 @pytest.fixture(scope="module")
