@@ -132,13 +132,15 @@ class Explanation(Displayed):
         padded_cells = tuple(cells[0] for cells in self._reads(np.array([position])))
         values = prepared.padded[padded_cells]
         before = np.array([pad[0] for pad in geometry.pads]).reshape((-1,) + (1,) * len(position))
+        with np.errstate(over="ignore", invalid="ignore"):  # inf and nan, as the sums give
+            products = prepared.weights * values
         return Step(
             position=tuple(position),
             cells=np.moveaxis(np.array(padded_cells) - before, 0, -1),
             padding=~prepared.in_signal[padded_cells],
             values=values,
             weights=prepared.weights,
-            products=prepared.weights * values,
+            products=products,
             total=_python_number(self.output[tuple(position)]),
         )
 
@@ -164,7 +166,8 @@ class Explanation(Displayed):
         chosen = np.array(self.steps, dtype=np.int64)
         positions = np.stack(np.unravel_index(chosen, self.output.shape), axis=-1)
         values = self.setup.padded[self._reads(positions.reshape(len(chosen), -1))]
-        return values, self.setup.weights * values
+        with np.errstate(over="ignore", invalid="ignore"):  # inf and nan, as the sums give
+            return values, self.setup.weights * values
 
 
 def _slice_text(start: int | None, end: int | None) -> str:

@@ -1465,7 +1465,7 @@ def explain(
             output,
             lambda page: page.explanation_page(explanations),
             explanations,
-            f"write part of it with --steps START:END (of the {explanations[0].count} steps)",
+            "write part of it with --steps START:END",
         )
         return
     if chosen == "gif":

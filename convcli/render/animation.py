@@ -157,6 +157,12 @@ def gif_bytes(
     :data:`HEIGHT` pixels, a frame per step lasting ``delay`` seconds (see
     :func:`frame_durations`); ``drawn(count)`` is told how many frames are drawn so far."""
     check_delay(delay)
+    dims = explanations[0].output.ndim
+    if dims > 2:
+        raise ConvcliError(
+            f"a GIF shows 1-D and 2-D signals; this one has {dims} axes (Markdown, LaTeX and "
+            "JSON write out any number)"
+        )
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcli.analysis.steps import CellTerm, Explanation, LayerCell, Step
+from convcli.errors import ConvcliError
 from convcli.render.tables import (
     NAMES,
     PIECE_ROWS,
@@ -217,7 +218,13 @@ def explanation_view(
     """The worked example: inputs, then one line (1-D) or block (2-D) per output, each
     labelled with its lag too if ``lags``; steps beyond ``lines`` lines (default
     :data:`SCREEN_LINES`) are left out in the middle unless ``show_all``."""
-    one_dimensional = explanation.output.ndim == 1
+    dims = explanation.output.ndim
+    if dims > 2:
+        raise ConvcliError(
+            f"explain writes out 1-D and 2-D signals as text; this one has {dims} axes: "
+            "write it as JSON, Markdown or LaTeX (--format json, markdown or latex)"
+        )
+    one_dimensional = dims == 1
     limit = None if show_all else _step_limit(explanation, lines or SCREEN_LINES)
     positions = list(explanation.positions())
     chosen: Shown = shown(len(positions), limit)

@@ -476,12 +476,17 @@ def _page(explanations: Sequence[Explanation]) -> str:
     from convcli.render import page
 
     try:
-        return page.embedded(page.explanation_page(explanations), _frame_height(explanations))
+        framed = page.embedded(page.explanation_page(explanations), _frame_height(explanations))
     except page.PageTooLarge as error:
-        views = [explanation_view(explanation) for explanation in explanations]
-        advice = f"{error}; or convcli.explain(..., steps=(start, end))"
-        views[-1] = replace(views[-1], notes=(*views[-1].notes, advice))
-        return "\n".join(view_html(view) for view in views)
+        advice = str(error)
+    else:
+        if len(framed) <= page.PAGE_LIMIT:
+            return framed
+        # escaped into the frame's srcdoc, a page under the limit can double
+        advice = str(page.PageTooLarge(len(framed), page.LIBRARY_ADVICE))
+    views = [explanation_view(explanation) for explanation in explanations]
+    views[-1] = replace(views[-1], notes=(*views[-1].notes, advice))
+    return "\n".join(view_html(view) for view in views)
 
 
 _VIEWS: dict[str, Callable[[Any], View]] = {

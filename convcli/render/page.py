@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from convcli.engine.geometry import Geometry
 
 __all__ = [
+    "LIBRARY_ADVICE",
     "PAGE_LIMIT",
     "PageTooLarge",
     "backward_page",
@@ -39,6 +40,7 @@ __all__ = [
     "explanation_page",
     "layer_page",
     "page_estimate",
+    "steps_that_fit",
 ]
 
 #: The largest page written, in bytes (an estimate made before the page is built): a
@@ -47,7 +49,11 @@ __all__ = [
 PAGE_LIMIT = 8_000_000
 #: Bytes the JSON spends on one number besides its text: quotes and a comma.
 _PER_NUMBER = 3
-_LIBRARY_ADVICE = "explain a range of steps: explanation.only(start, end)"
+#: What a library caller can do about a page too long.
+LIBRARY_ADVICE = (
+    "explain a range of steps: convcli.explain(..., steps=(start, end)), or "
+    "Explanation.only(start, end)"
+)
 _HEADINGS = {
     "convolution": "Convolution g = f * h: flip h, slide it over f, multiply and add",
     "correlation": "Correlation r = f \u22c6 h: slide h as given over f, multiply and add",
@@ -66,7 +72,8 @@ class PageTooLarge(ConvcliError):
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
+    """Bytes as megabytes, to two decimals (one would show 8.04 MB as the 8.0 MB limit)."""
+    return f"{size / 1e6:.2f} MB"
 
 
 @cache
@@ -199,11 +206,31 @@ def page_estimate(explanations: Sequence[Explanation]) -> int:
     return size
 
 
+def steps_that_fit(explanations: Sequence[Explanation]) -> int:
+    """How many steps, from the first written out, a page of these explanations can hold
+    within :data:`PAGE_LIMIT` (at least 1).
+
+    >>> steps_that_fit([explain(list(range(10)), [1, -1], "convolution")])
+    9
+    """
+    first = explanations[0].steps
+    count = len(first)
+    while count > 1:
+        part = [e.only(first.start, first.start + count) for e in explanations]
+        if page_estimate(part) <= PAGE_LIMIT:
+            break
+        over = page_estimate(part) / PAGE_LIMIT
+        count = min(count - 1, int(count / over))
+    return max(count, 1)
+
+
 def check_page_size(explanations: Sequence[Explanation], advice: str) -> None:
     """Raise :class:`PageTooLarge` (with ``advice``) if the page would exceed the limit."""
     estimate = page_estimate(explanations)
     if estimate > PAGE_LIMIT:
-        raise PageTooLarge(estimate, advice)
+        start = explanations[0].steps.start
+        fits = f"{start}:{start + steps_that_fit(explanations)}"
+        raise PageTooLarge(estimate, f"{advice} ({fits} fits, of {explanations[0].count} steps)")
 
 
 def _verdict(kernel: np.ndarray, axes: tuple[int, ...] | None) -> dict[str, str]:
@@ -353,7 +380,7 @@ def explanation_page(
     """
     if not explanations:
         raise ConvcliError("a page needs at least one explanation")
-    check_page_size(explanations, _LIBRARY_ADVICE)
+    check_page_size(explanations, LIBRARY_ADVICE)
     first = explanations[0]
     verdict = _verdict(first.setup.kernel, _slide_axes(first))
     if comparison is not None:

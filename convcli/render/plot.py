@@ -432,7 +432,8 @@ def _stems(axes: Axes, parts: list[np.ndarray]) -> None:
         short = length <= _LONG_STEMS
         stems.markerline.set_markersize(rcParams["lines.markersize"] * (1 if short else 0.4))
         stems.stemlines.set_linewidth(line * (1 if short else 0.5))
-    axes.set_xlim(-0.6, length - 0.4)
+    pad = max(0.6, 0.03 * length)  # room for the end markers, whatever the number of stems
+    axes.set_xlim(-pad, length - 1 + pad)
 
 
 def lag_label(geometry: Geometry, axis: int) -> Callable[[float, object], str]:

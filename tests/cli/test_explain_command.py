@@ -20,8 +20,8 @@ from convcli.analysis import steps
 from convcli.cli.main import cli
 from convcli.options import Options
 from convcli.render import explain as render_steps
-from tests.cli.runner import invoke, normalised, strict_json, succeed
-from tests.processes import finished
+from tests.cli.runner import error_line, invoke, normalised, strict_json, succeed
+from tests.processes import PYTHON_M, finished
 
 F = "2,1,3,5,4"
 H = "1,-1"
@@ -640,3 +640,32 @@ def test_steps_help_says_what_it_takes() -> None:
     text = " ".join(succeed("explain", "--help").stdout.split())
     assert "Python slice" not in text  # -2: and : are refused, and END must be within the steps
     assert "START:END, START: or :END" in text and "no negative numbers" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "explain writes out 1-D and 2-D signals as text; this one has 3 axes"),
+        (("-o", "steps.gif"), "a GIF shows 1-D and 2-D signals; this one has 3 axes"),
+    ],
+)
+def test_a_3d_signal_is_refused_as_text_and_as_a_gif(tmp_path, monkeypatch, args, message):
+    """JSON, Markdown and LaTeX write out a 3-D explanation; text and a GIF draw only 1-D and
+    2-D, and say so in one line rather than failing inside."""
+    monkeypatch.chdir(tmp_path)
+    cube = "[[[1,2],[3,4]],[[5,6],[7,8]]]"
+    result = invoke("explain", cube, "[[[1]]]", *args)
+    assert result.exit_code == 1
+    assert message in error_line(result)
+    assert not (tmp_path / "steps.gif").exists()
+    assert strict_json(succeed("explain", cube, "[[[1]]]", "--format", "json").output)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("output", [(), ("--format", "html"), ("--format", "markdown")])
+def test_overflowing_products_show_inf_without_a_python_warning(output):
+    """In a real process, where a RuntimeWarning would reach stderr (pytest keeps it)."""
+    result = finished([*PYTHON_M, "explain", "1e300,1e300,2", "1e10,1", *output])
+    assert result.returncode == 0
+    assert "inf" in result.stdout
+    assert result.stderr == ""

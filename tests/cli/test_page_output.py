@@ -86,7 +86,7 @@ def test_backward_and_layer_write_their_pages(tmp_path):
 @pytest.mark.parametrize(
     ("args", "advice"),
     [
-        (("explain",), "write part of it with --steps START:END (of the 1001 steps)"),
+        (("explain",), "write part of it with --steps START:END"),
         (
             ("compare",),
             "write part of it with convcli explain SIGNAL KERNEL --format html --steps START:END",
@@ -108,14 +108,20 @@ def test_a_page_over_the_limit_is_refused_and_the_file_left_alone(
     target.write_text("the old lesson")
     result = invoke(*args, signal, H, "-o", str(target))
     assert result.exit_code == 1
-    assert error_line(result) == (
-        f"Error: the page would be about {estimate / 1e6:.1f} MB, over the "
-        f"{(estimate - 1) / 1e6:.1f} MB limit for a page; {advice}"
+    message = error_line(result)
+    fits = re.fullmatch(
+        rf"Error: the page would be about {estimate / 1e6:.2f} MB, over the "
+        rf"{(estimate - 1) / 1e6:.2f} MB limit for a page; {re.escape(advice)} "
+        r"\(0:(\d+) fits, of 1001 steps\)",
+        message,
     )
+    assert fits, message
     assert target.read_text() == "the old lesson"
-    if args == ("explain",):
-        succeed(*args, signal, H, "--steps", "0:100", "-o", str(target))
-        assert len(page_data(target.read_text())["steppers"][0]["sections"][0]["totals"]) == 100
+    if args == ("explain",):  # the range it says fits does, and one step more does not
+        end = int(fits.group(1))
+        succeed(*args, signal, H, "--steps", f"0:{end}", "-o", str(target))
+        assert len(page_data(target.read_text())["steppers"][0]["sections"][0]["totals"]) == end
+        assert invoke(*args, signal, H, "--steps", f"0:{end + 1}", "-o", str(target)).exit_code == 1
 
 
 def test_the_layer_page_has_a_limit_too(monkeypatch):

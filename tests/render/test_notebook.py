@@ -388,3 +388,18 @@ def test_a_layer_cell_is_written_out_as_explain_layer_prints_it():
     assert f"the layer gives {cell.layer_value}" in text
     root = ET.fromstring(cell._repr_html_())
     assert "".join(root.itertext()) == text
+
+
+def test_a_page_whose_frame_would_pass_the_limit_shows_its_table(monkeypatch):
+    """The page is escaped into the frame's srcdoc, which can double it: the notebook's output
+    keeps to the page's limit too, not only the page."""
+    from convcli.render import page
+
+    walkthrough = convcli.explain(np.arange(40), H)
+    framed = len(walkthrough._repr_html_())
+    built = len(page.explanation_page(walkthrough.explanations))
+    assert built < framed
+    monkeypatch.setattr(page, "PAGE_LIMIT", (built + framed) // 2)
+    markup = walkthrough._repr_html_()
+    assert "<iframe" not in markup
+    assert "limit for a page" in markup and "steps=(start, end)" in markup

@@ -325,3 +325,23 @@ def test_stem_markers_stay_inside_the_axes(matplotlib, classic):
         values = np.concatenate([line.get_ydata() for line in markers])
         room = 0.08 * (high - low)
         assert low + room <= np.nanmin(values) and np.nanmax(values) <= high - room
+
+
+def test_the_first_and_last_stems_stay_inside_the_axes_sideways(matplotlib):
+    """A long result's end markers, drawn whole: the frame leaves them a marker's room."""
+    from matplotlib.figure import Figure
+
+    comparison = engine.compare(np.sin(np.arange(48) / 3), np.ones(9) / 9)
+    figure = Figure(figsize=(12.8, 7.2), dpi=100, layout="constrained")
+    with plot._look("projector", 1.0):
+        plot._draw_1d(figure, comparison, False)
+        figure.draw_without_rendering()
+    for axes in figure.axes:
+        box = axes.get_window_extent()
+        for line in axes.get_lines():
+            if line.get_marker() in ("None", "") or not len(line.get_xdata()):
+                continue
+            # the marker's radius and its edge line, and a few pixels to spare
+            room = (line.get_markersize() / 2 + line.get_markeredgewidth()) * figure.dpi / 72 + 3
+            xs = axes.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+            assert box.x0 + room <= xs[:, 0].min() and xs[:, 0].max() + room <= box.x1
