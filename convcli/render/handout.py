@@ -135,7 +135,7 @@ def check_size(
     >>> from convcli.analysis.steps import explain
     >>> check_size([explain(list(range(100_000)), [1, 2, 3, 4], "convolution")], "markdown")
     Traceback (most recent call last):
-    convcli.errors.ConvcliError: the Markdown would be about 9.5 MB, over the 8.0 MB limit for Markdown; write part of it with --steps START:END (of the 99997 steps; --steps 0:84077)
+    convcli.errors.ConvcliError: the Markdown would be about 9.51 MB, over the 8.00 MB limit for Markdown; write part of it with --steps START:END (0:84077 fits, of 99997 steps)
     """
     write = {"markdown": markdown, "latex": latex}[kind]
     first = explanations[0].steps.start
@@ -149,14 +149,14 @@ def check_size(
         fit = max(int(HANDOUT_LIMIT // per_step), 1)
         raise ConvcliError(
             f"the {name} would be about {_size(estimate)}, over the {_size(HANDOUT_LIMIT)} "
-            f"limit for {name}; write part of it with --steps START:END (of the "
-            f"{explanations[0].count} steps; --steps {first}:{first + fit})"
+            f"limit for {name}; write part of it with --steps START:END "
+            f"({first}:{first + fit} fits, of {explanations[0].count} steps)"
         )
 
 
 def _size(size: float) -> str:
-    """Bytes as megabytes, or kilobytes below one."""
-    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
+    """Bytes as megabytes to two decimals (as a page's limit says them), or kilobytes below one."""
+    return f"{size / 1e6:.2f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
 def _inputs(explanation: Explanation) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
