@@ -20,9 +20,9 @@ import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
 from convcli.errors import ConvcliError, OptionError
-from convcli.render.explain import HEADINGS, slid_name, step_label, sum_term, visible_cells
+from convcli.render.explain import slid_name, step_label, sum_term, visible_cells
 from convcli.render.handout import products_text
-from convcli.render.tables import NAMES, display_options, format_cell
+from convcli.render.tables import HEADINGS, NAMES, display_options, format_cell
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist

@@ -20,6 +20,7 @@ from rich.text import Text
 from convcli.analysis.steps import CellTerm, Explanation, LayerCell, Step
 from convcli.errors import ConvcliError
 from convcli.render.tables import (
+    HEADINGS,
     NAMES,
     PIECE_ROWS,
     RowsByPiece,
@@ -33,7 +34,6 @@ from convcli.render.tables import (
 )
 
 __all__ = [
-    "HEADINGS",
     "animate",
     "explanation_view",
     "explanations_view",
@@ -48,10 +48,6 @@ __all__ = [
 #: terminal's height is passed in instead where there is one).
 SCREEN_LINES = 24
 _SHOWN_CELLS = 40
-HEADINGS = {
-    "convolution": "convolution g = f * h: flip h, slide it over f, multiply and add",
-    "correlation": "correlation r = f ⋆ h: slide h as given over f, multiply and add",
-}
 _WINDOW_STYLE = "reverse bold"
 _PAD_STYLE = "dim italic"
 

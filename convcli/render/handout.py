@@ -15,8 +15,15 @@ import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
 from convcli.errors import ConvcliError
-from convcli.render.explain import HEADINGS, slid_name, step_label, sum_term
-from convcli.render.tables import as_rows, display_options, format_cell, options_line, shown
+from convcli.render.explain import slid_name, step_label, sum_term
+from convcli.render.tables import (
+    HEADINGS,
+    as_rows,
+    display_options,
+    format_cell,
+    options_line,
+    shown,
+)
 
 __all__ = [
     "HANDOUT_LIMIT",

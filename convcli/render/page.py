@@ -22,7 +22,7 @@ from convcli.analysis.steps import Explanation, explain
 from convcli.engine.core import kernel_symmetry
 from convcli.errors import ConvcliError
 from convcli.options import Operation, Options
-from convcli.render.tables import NAMES, format_cell, symmetry_line
+from convcli.render.tables import HEADINGS, NAMES, format_cell, symmetry_line
 
 if TYPE_CHECKING:
     from convcli.analysis.gradients import Backward
@@ -54,10 +54,6 @@ LIBRARY_ADVICE = (
     "explain a range of steps: convcli.explain(..., steps=(start, end)), or "
     "Explanation.only(start, end)"
 )
-_HEADINGS = {
-    "convolution": "Convolution g = f * h: flip h, slide it over f, multiply and add",
-    "correlation": "Correlation r = f \u22c6 h: slide h as given over f, multiply and add",
-}
 
 
 class PageTooLarge(ConvcliError):
@@ -152,7 +148,7 @@ def _section(explanation: Explanation, names: dict[str, str] | None = None) -> d
         "kernel": "h",
         "slid": slid,
         "output": NAMES[operation],
-        "heading": _HEADINGS[operation],
+        "heading": _sentence(HEADINGS[operation]),
     } | (names or {})
     return {
         "names": words,
@@ -171,6 +167,11 @@ def _section(explanation: Explanation, names: dict[str, str] | None = None) -> d
         "totals": totals,
         "exact": exact_totals if totals != exact_totals else None,
     }
+
+
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter, as a page's headings begin."""
+    return text[:1].upper() + text[1:]
 
 
 def _number_width(explanation: Explanation) -> int:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # for annotations only: importing gradients or kernels would 
     from convcli.options import Pads
 
 __all__ = [
+    "HEADINGS",
     "NAMES",
     "PIECE_ROWS",
     "Display",
@@ -93,6 +94,11 @@ _RELATIONS = {
 }
 #: The letter of each operation's output in the worked sums: g = f * h, r = f ⋆ h.
 NAMES = {"convolution": "g", "correlation": "r"}
+#: What each operation does, as the worked sums' headings say it.
+HEADINGS = {
+    "convolution": "convolution g = f * h: flip h, slide it over f, multiply and add",
+    "correlation": "correlation r = f ⋆ h: slide h as given over f, multiply and add",
+}
 PIECE_ROWS = 1000  # longer tables are drawn in pieces (see RowsByPiece)
 _VERDICTS = {
     "symmetric": "[bold green]symmetric kernel[/]: flip(h) = {h}, so convolution = correlation "
