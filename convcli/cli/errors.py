@@ -72,6 +72,10 @@ _PHRASES = (
     ("call convolve and correlate separately", "run conv and corr separately"),
     ("(transposed=True)", "(--transposed)"),
     ("output_padding applies to", "--output-padding applies to"),
+    (
+        "JSON, Markdown or LaTeX instead",
+        "JSON, Markdown or LaTeX (--format json, markdown or latex)",
+    ),
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # escaped in messages, which stay one line
 #: Since click 8.2, what a group without a command raises to show its help (exit 2).

@@ -1478,7 +1478,8 @@ def explain(
             write(animation.gif_bytes(explanations, delay, lags, digits, drawn))
         return
     if chosen in ("markdown", "latex"):
-        _handout().check_size(explanations, chosen, lags, digits)
+        advice = "write part of it with --steps START:END"
+        _handout().check_size(explanations, chosen, advice, lags, digits)
     if animate and chosen == "text" and output is None and outputs.stdout_is_terminal():
         from convcli.render import explain as render_steps
 

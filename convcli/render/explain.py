@@ -218,7 +218,7 @@ def explanation_view(
     if dims > 2:
         raise ConvcliError(
             f"explain writes out 1-D and 2-D signals as text; this one has {dims} axes: "
-            "write it as JSON, Markdown or LaTeX (--format json, markdown or latex)"
+            "write it as JSON, Markdown or LaTeX instead"
         )
     one_dimensional = dims == 1
     limit = None if show_all else _step_limit(explanation, lines or SCREEN_LINES)

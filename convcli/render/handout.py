@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from convcli.analysis.steps import Explanation, Step
-from convcli.errors import ConvcliError
 from convcli.render.explain import slid_name, step_label, sum_term
+from convcli.render.page import LIBRARY_ADVICE, TooLarge
 from convcli.render.tables import (
     HEADINGS,
     as_rows,
@@ -133,16 +133,20 @@ def latex(
 
 
 def check_size(
-    explanations: list[Explanation], kind: str, lags: bool = False, digits: int | None = None
+    explanations: list[Explanation],
+    kind: str,
+    advice: str = LIBRARY_ADVICE,
+    lags: bool = False,
+    digits: int | None = None,
 ) -> None:
     """Refuse Markdown (``kind`` "markdown") or LaTeX ("latex") of the explanations over
     :data:`HANDOUT_LIMIT`, estimated from their first steps, before any is written; the
-    error suggests a range of steps that fits.
+    error gives ``advice`` and a range of steps that fits.
 
     >>> from convcli.analysis.steps import explain
     >>> check_size([explain(list(range(100_000)), [1, 2, 3, 4], "convolution")], "markdown")
     Traceback (most recent call last):
-    convcli.errors.ConvcliError: the Markdown would be about 9.51 MB, over the 8.00 MB limit for Markdown; write part of it with --steps START:END (0:84077 fits, of 99997 steps)
+    convcli.render.page.TooLarge: the Markdown would be about 9.51 MB, over the 8.00 MB limit for Markdown; explain a range of steps: convcli.explain(..., steps=(start, end)), or Explanation.only(start, end) (0:84077 fits, of 99997 steps)
     """
     write = {"markdown": markdown, "latex": latex}[kind]
     first = explanations[0].steps.start
@@ -152,18 +156,15 @@ def check_size(
     per_step = len("".join(write(shown, lags, digits)).encode()) / sample
     estimate = round(per_step * count)
     if estimate > HANDOUT_LIMIT:
-        name = {"markdown": "Markdown", "latex": "LaTeX"}[kind]
         fit = max(int(HANDOUT_LIMIT // per_step), 1)
-        raise ConvcliError(
-            f"the {name} would be about {_size(estimate)}, over the {_size(HANDOUT_LIMIT)} "
-            f"limit for {name}; write part of it with --steps START:END "
-            f"({first}:{first + fit} fits, of {explanations[0].count} steps)"
+        raise TooLarge(
+            estimate,
+            advice,
+            kind={"markdown": "Markdown", "latex": "LaTeX"}[kind],
+            limit=HANDOUT_LIMIT,
+            fits=(first, first + fit),
+            count=explanations[0].count,
         )
-
-
-def _size(size: float) -> str:
-    """Bytes as megabytes to two decimals (as a page's limit says them), or kilobytes below one."""
-    return f"{size / 1e6:.2f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
 def _inputs(explanation: Explanation) -> list[tuple[str, np.ndarray, np.ndarray | None]]:

@@ -34,6 +34,7 @@ __all__ = [
     "LIBRARY_ADVICE",
     "PAGE_LIMIT",
     "PageTooLarge",
+    "TooLarge",
     "backward_page",
     "check_page_size",
     "embedded",
@@ -56,15 +57,34 @@ LIBRARY_ADVICE = (
 )
 
 
-class PageTooLarge(ConvcliError):
-    """A page would exceed :data:`PAGE_LIMIT`; ``estimate`` is its size in bytes."""
+class TooLarge(ConvcliError):
+    """Output estimated over its size limit, refused before it is written: ``estimate``
+    bytes of ``kind`` ("page", "Markdown", "LaTeX") over ``limit``. ``advice`` says what to
+    do instead, and ``fits`` (with the ``count`` of steps) which range of steps would fit.
+    """
 
-    def __init__(self, estimate: int, advice: str) -> None:
+    def __init__(
+        self,
+        estimate: int,
+        advice: str,
+        *,
+        kind: str = "page",
+        limit: int | None = None,
+        fits: tuple[int, int] | None = None,
+        count: int = 0,
+    ) -> None:
         self.estimate = estimate
+        limit = PAGE_LIMIT if limit is None else limit
+        within = "a page" if kind == "page" else kind
+        span = "" if fits is None else f" ({fits[0]}:{fits[1]} fits, of {count} steps)"
         super().__init__(
-            f"the page would be about {_megabytes(estimate)}, over the {_megabytes(PAGE_LIMIT)} "
-            f"limit for a page; {advice}"
+            f"the {kind} would be about {_megabytes(estimate)}, over the {_megabytes(limit)} "
+            f"limit for {within}; {advice}{span}"
         )
+
+
+class PageTooLarge(TooLarge):
+    """A page would exceed :data:`PAGE_LIMIT`; ``estimate`` is its size in bytes."""
 
 
 def _megabytes(size: int) -> str:
@@ -230,8 +250,8 @@ def check_page_size(explanations: Sequence[Explanation], advice: str) -> None:
     estimate = page_estimate(explanations)
     if estimate > PAGE_LIMIT:
         start = explanations[0].steps.start
-        fits = f"{start}:{start + steps_that_fit(explanations)}"
-        raise PageTooLarge(estimate, f"{advice} ({fits} fits, of {explanations[0].count} steps)")
+        fits = (start, start + steps_that_fit(explanations))
+        raise PageTooLarge(estimate, advice, fits=fits, count=explanations[0].count)
 
 
 def _verdict(kernel: np.ndarray, axes: tuple[int, ...] | None) -> dict[str, str]:
