@@ -51,6 +51,9 @@ STDIN = "-"
 #: A kernel name, or a word meant as one: a letter, then anything but blanks and , ; [ ].
 _BARE_WORD = re.compile(r"[A-Za-z][^\s,;\[\]]*")
 _CHUNK = 1 << 21  # bytes of CSV read at a time (then up to the end of the line)
+#: Bytes of CSV read at a time once a file has shown itself large: pieces large enough for
+#: polars' reader to repay its set-up (convcli.formats.bulk).
+_LARGE_CHUNK = 1 << 23
 #: Bytes of work that parsing one piece of CSV may take, beyond its text and values.
 _READ_WORK = 32 << 20
 
@@ -140,7 +143,7 @@ def _read_source(
         while chunk:
             pieces.append(reader.feed(chunk))
             guard.keep(pieces[-1].nbytes, column is not None or reader.width <= 1)
-            chunk = _next_chunk(stream, _CHUNK, guard)
+            chunk = _next_chunk(stream, guard.piece_size(), guard)
         pieces.append(reader.finish())
     return np.concatenate(pieces), reader
 
@@ -344,19 +347,30 @@ class _ReadGuard:
         self.kept += size
         self.streamable = streamable
 
-    def check(self, text: int, needed: int | None = None) -> None:
-        """Refuse if the values kept and ``text`` bytes read and not yet parsed leave too
-        little room: ``needed`` more bytes, by default parsing the text and joining the
-        values."""
+    def piece_size(self) -> int:
+        """Bytes to read next: a large piece if the memory available takes one, else a
+        small one."""
         from convcli.cli import limits
 
-        if needed is None:
-            needed = self.kept + 4 * text + _READ_WORK
+        fits = limits.usable_memory(self._needed(_LARGE_CHUNK), self.kept) is None
+        return _LARGE_CHUNK if fits else _CHUNK
+
+    def _needed(self, text: int) -> int:
+        """Bytes that parsing ``text`` bytes and joining the values take."""
+        return self.kept + 4 * text + _READ_WORK
+
+    def check(self, text: int, needed: int | None = None, piece: int = _CHUNK) -> None:
+        """Refuse if the values kept and ``text`` bytes read and not yet parsed (asked for
+        in pieces of ``piece`` bytes) leave too little room: ``needed`` more bytes, by
+        default parsing the text and joining the values."""
+        from convcli.cli import limits
+
+        needed = self._needed(text) if needed is None else needed
         usable = limits.usable_memory(needed, self.kept + text)
         if usable is None:
             return
         what = f"the {self.role} ({self.name})"
-        line = self.streaming or text > 2 * _CHUNK  # longer than a piece and its last line
+        line = self.streaming or text > 2 * piece  # longer than a piece and its last line
         if line:
             what = f"a line of {what}"
         raise InputTooLarge(
@@ -374,11 +388,11 @@ def _next_chunk(stream: BinaryIO, size: int, guard: _ReadGuard) -> bytes:
     """
     pieces = [stream.read(size)]
     read = len(pieces[0])
-    guard.check(read)
+    guard.check(read, piece=size)
     while pieces[-1] and not pieces[-1].endswith(b"\n") and b"\x00" not in pieces[-1]:
         pieces.append(stream.readline(_CHUNK))
         read += len(pieces[-1])
-        guard.check(read)
+        guard.check(read, piece=size)
     return b"".join(pieces)
 
 

@@ -130,23 +130,20 @@ def _read_text(path: str) -> str:
         return stream.read().strip()
 
 
-def output_bytes(
-    output_format: str, values: int, kind: str, show_all: bool = False, comparing: bool = False
-) -> int:
+def output_bytes(output_format: str, values: int, kind: str, show_all: bool = False) -> int:
     """Bytes writing ``values`` values of dtype kind ``kind`` takes in ``output_format``.
 
-    The CSV of one result is written a block of rows at a time; compare's CSV
-    and every JSON document are built whole from Python numbers first; a table
-    holds only the rows it shows unless ``show_all``.
+    CSV is written a block of rows at a time (compare's too); every JSON document is
+    built whole from Python numbers first; a table holds only the rows it shows unless
+    ``show_all``.
 
-    >>> output_bytes("csv", 10**9, "f"), output_bytes("csv", 1000, "f", comparing=True)
-    (47185920, 200000)
+    >>> output_bytes("csv", 10**9, "f"), output_bytes("csv", 1000, "f")
+    (85983232, 82000)
     """
     text = _TEXT_CHARACTERS.get(kind, 50)
-    if output_format == "csv" and not comparing:  # numtext's work arrays for one block
-        return min(values, CSV_PIECE_VALUES) * 360
+    if output_format == "csv":  # one block: polars' copy of it, and its text (twice at most)
+        return min(values, CSV_PIECE_VALUES) * (32 + 2 * text)
     per_value = {
-        "csv": 150 + 2 * text,  # Python numbers, one line's text per position, the whole text
         "json": 80 + 4 * text,  # Python numbers (complex ones as strings) and the document
         "npy": 40,  # the array in a buffer, and the buffer's bytes
         "png": 10,
@@ -256,7 +253,7 @@ def check_memory(
         values = 2 * values + signal.size + kernel.size
     kind = np.result_type(signal, kernel).kind
     needed = memory_estimate(signal, kernel, geometry, method, comparing)
-    needed += output_bytes(output_format, values, kind, show_all, comparing)
+    needed += output_bytes(output_format, values, kind, show_all)
     available = shortfall(needed, available)
     if available is not None:
         shape = "x".join(map(str, geometry.output_shape))

@@ -828,7 +828,7 @@ def _emit(
     output: str | None,
     view: Callable[[], Any],
     wide: bool = False,
-    **writers: Callable[[], str | bytes | Iterable[str | bytes]],
+    **writers: Callable[[], str | bytes | Iterable[serialise.Piece]],
 ) -> None:
     """Show a result: a rich view (chosen "table" or "text"), or the writer named ``chosen``.
 
@@ -918,7 +918,7 @@ def _run_single(
         csv=lambda: (
             serialise.result_csv_pieces(result.values)
             if lag_axes is None
-            else serialise.labelled_csv({result.operation: result.values}, lag_axes)
+            else serialise.labelled_csv_pieces({result.operation: result.values}, lag_axes)
         ),
         json=lambda: serialise.result_json(result, lag_axes),
         png=lambda: _png(result.values, scale),
@@ -1165,7 +1165,7 @@ def compare(
         chosen,
         output,
         lambda: _render().comparison_view(comparison, signal, show_all, lag_axes),
-        csv=lambda: serialise.comparison_csv(comparison, lag_axes),
+        csv=lambda: serialise.comparison_csv_pieces(comparison, lag_axes),
         json=lambda: serialise.comparison_json(comparison, lag_axes),
         npy=lambda: serialise.comparison_npy(comparison),
     )

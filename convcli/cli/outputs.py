@@ -17,11 +17,14 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from convcli.cli.inputs import STDIN, exists, split_source
 from convcli.cli.signals import stop_if_signalled
 from convcli.errors import InputError, OutputError
+
+if TYPE_CHECKING:
+    from convcli.formats.serialise import Piece
 
 __all__ = [
     "FORMATS",
@@ -180,7 +183,7 @@ def comparison_png_names(output: str) -> tuple[str, str]:
     return f"{stem}.conv{suffix}", f"{stem}.corr{suffix}"
 
 
-def write_text(text: str | bytes | Iterable[str | bytes], output: str | None) -> None:
+def write_text(text: str | bytes | Iterable[Piece], output: str | None) -> None:
     """Write text, bytes or a series of pieces of either to standard output, or to a file as
     output_sink does (a regular file: all of it or, on any error, nothing)."""
     with output_sink(output) as write:
@@ -214,7 +217,7 @@ def overwritten_input(output: str | None, sources: dict[str, str | None]) -> str
 
 
 @contextmanager
-def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
+def output_sink(output: str | None) -> Iterator[Callable[[Piece], None]]:
     """A function writing text (or bytes) in pieces to standard output or to the file ``output``.
 
     A regular file is written atomically: into a temporary file next to it,
@@ -233,12 +236,14 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
     if path is not None:
         with _output_file(path) as write_raw:
 
-            def write_file(text: str | bytes) -> None:
+            def write_file(text: Piece) -> None:
                 if isinstance(text, bytes):
                     write_raw(text)
-                    return
-                for piece in _pieces(text):
-                    write_raw(piece.encode("utf-8"))
+                elif isinstance(text, str):
+                    for piece in _pieces(text):
+                        write_raw(piece.encode("utf-8"))
+                else:
+                    text(write_raw)
 
             yield write_file
         return
@@ -254,14 +259,21 @@ def output_sink(output: str | None) -> Iterator[Callable[[str | bytes], None]]:
             closed = True
             raise
 
-    def write(text: str | bytes) -> None:
+    def write_bytes(data: bytes) -> None:
         stop_if_signalled()
-        if isinstance(text, bytes):
-            guarded(stdout.flush)
-            guarded(lambda: stdout.buffer.write(text))
-        else:
+        guarded(lambda: stdout.buffer.write(data))
+
+    def write(text: Piece) -> None:
+        stop_if_signalled()
+        if isinstance(text, str):
             for piece in _pieces(text):
                 guarded(partial(stdout.write, piece))
+            return
+        guarded(stdout.flush)
+        if isinstance(text, bytes):
+            write_bytes(text)
+        else:
+            text(write_bytes)
 
     try:
         yield write

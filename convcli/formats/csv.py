@@ -3,9 +3,10 @@
 Integers stay exact (int64) and floats and complex numbers are read exactly as written.
 :class:`CsvReader` takes CSV bytes in pieces of whole lines, so a caller can read a file
 or a pipe of any length a piece at a time (convcli.cli.inputs does). Plain numbers in
-regular rows take a fast path (:mod:`convcli.formats.numtext`, numpy instead of one
-Python call per number), with the same numbers, bit for bit, as the careful cell-by-cell
-reader, which takes over for anything unusual and names the line and column of a bad cell.
+regular rows take a fast path (polars' compiled reader for large pieces, see
+:mod:`convcli.formats.bulk`), with the same numbers, bit for bit, as the careful
+cell-by-cell reader, which takes over for anything unusual and names the line and column
+of a bad cell.
 """
 
 from __future__ import annotations
@@ -36,9 +37,6 @@ _HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
 _BOM = b"\xef\xbb\xbf"
-#: The bytes a CSV body may hold for the fast reader (with the delimiter): anything else,
-#: such as quotes, comment lines or non-ASCII text, goes to the careful reader.
-_PLAIN = b"0123456789+-.eE naifNAIFtyTY\t\r\n"
 #: The number types a column may hold, narrowest first, as Python and numpy name them.
 _KINDS = (
     (int, np.dtype(np.int64), "integer"),
@@ -193,39 +191,39 @@ class CsvReader:
             header, header_line, width, width_line, start = found
             if header is not None and len(header) != width:
                 return None  # the careful reader refuses it
-        body = data[start:].rstrip(b" \t\r\n")
+        end = len(data)
+        while end > start and data[end - 1] in b" \t\r\n":
+            end -= 1
+        # the body, with the piece's last line break if that is all that follows: no copy
+        whole = start == 0 < end and data[end:] == b"\n"
+        body = data if whole else data[start:end]
         if self.decimal != ".":  # decimal commas read as points; a "." is the careful reader's
             if b"." in body:
                 return None
             body = body.replace(self.decimal.encode(), b".")
         separator = _delimiter_byte(self.delimiter)
-        if not body or separator is None or body.translate(None, _PLAIN + separator):
+        if not body or separator is None:
             return None
         if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
             return None  # a lone \r ends a line too, for the careful reader
         if self.delimiter is None and (b" " in body or b"\t" in body):
             return None
-        bounds = _cell_bounds(body, separator, width)
-        if bounds is None:
-            return None
-        starts, ends = bounds
-        rows = len(ends) // width
+        index = None
         if self.column is not None:
             try:
                 index = _column_index(header, width, self.column, self.name)
             except InputError:
                 return None  # the careful reader says which problem comes first
-            starts, ends = starts[index::width], ends[index::width]
-        values = _plain_numbers(body, starts, ends)
-        if values is not None:
+        read = _plain_numbers(body, separator, width, index)
+        if read is not None:
+            values, rows = read
             self.header, self.header_line = header, header_line
             self.width, self.width_line = width, width_line
             # lines: those before the body, the body's, and the blank ones after it
-            self.lines += (
-                data.count(b"\n", 0, start) + rows - 1 + data.count(b"\n", start + len(body))
-            )
+            self.lines += data.count(b"\n", 0, start) + rows - 1 + data.count(b"\n", end)
             self.rows += rows
-        return values
+            return values
+        return None
 
     def _careful(self, data: bytes, final: bool = False) -> np.ndarray:
         """The numbers of a piece, cell by cell, with errors naming line and column."""
@@ -285,41 +283,83 @@ def _delimiter_byte(delimiter: str | None) -> bytes | None:
     return delimiter.encode() if delimiter.isascii() else None
 
 
-def _cell_bounds(body: bytes, separator: bytes, width: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Where each cell of a body of ``width``-cell rows starts and ends (a line's \\r left
-    out); None if some row has another number of cells or a cell is empty."""
-    text = np.frombuffer(body, np.uint8)
-    breaks = text == ord("\n")
-    if separator != b"\n":
-        breaks |= text == separator[0]
-    stops = np.flatnonzero(breaks)
-    if (len(stops) + 1) % width or not np.array_equal(
-        text[stops] == ord("\n"), (np.arange(1, len(stops) + 1) % width) == 0
-    ):
+#: Bytes that only a decimal, not an integer, may hold (those of nan and inf among them).
+_DECIMAL_MARKS = (b".", b"e", b"E", b"n", b"N", b"i", b"I")
+
+
+def _plain_numbers(
+    body: bytes, separator: bytes, width: int, index: int | None
+) -> tuple[np.ndarray, int] | None:
+    """The numbers of a body of plain cells in rows of ``width`` split at ``separator``,
+    every cell row by row or column ``index``'s, as parse_numbers gives them, and the
+    number of rows; None if a row has another width or a cell is not a number
+    parse_numbers takes (the careful reader then says where and why).
+
+    polars reads large bodies (:mod:`convcli.formats.bulk`), Python small ones; both read
+    a decimal as float() does, and the cells they read otherwise than parse_numbers
+    (an integer among decimals, which it reads with int(): ``-0`` is 0.0, and one beyond
+    int64 an error; a decimal that overflows) are read again as it reads them.
+    """
+    from convcli.formats import bulk  # here, not at the top: start-up
+
+    integers = not any(mark in body for mark in _DECIMAL_MARKS)
+    # a column of integers among columns of decimals: integers are tried first
+    kinds = (True, False) if index is not None and width > 1 and not integers else (integers,)
+    polars = bulk.polars_for(len(body), bulk.READ_BYTES) if width <= bulk.WIDE else None
+    for integers in kinds:
+        read = (
+            _python_plain(body, separator, width, index, integers)
+            if polars is None
+            else bulk.read_plain(polars, body, separator, width, index, integers)
+        )
+        if read is not None:
+            break
+    if read is None:
         return None
-    starts = np.concatenate([[0], stops + 1])
-    ends = np.concatenate([stops, [len(body)]])
-    ends -= text[ends - 1] == ord("\r")
-    if (ends <= starts).any():
-        return None
-    return starts, ends
-
-
-def _plain_numbers(body: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
-    """The numbers in ``body[starts[i]:ends[i]]`` as parse_numbers gives them; None if a cell
-    is not a number parse_numbers takes (the careful reader then says where and why)."""
-    from convcli.formats import numtext  # here, not at the top: start-up
-
-    values, unread = numtext.parse_cells(body, starts, ends)
-    if len(unread):
-        cells = [body[starts[i] : ends[i]].decode("ascii") for i in unread]
+    values, rows, text_of = read
+    if integers:
+        return values, rows
+    magnitude = np.abs(values)
+    odd = np.flatnonzero(~(magnitude < 2.0**63) | ((values == 0) & np.signbit(values)))
+    if not len(odd):
+        return values, rows
+    values = values.copy()
+    for position, cell in zip(odd, text_of(odd)):
         try:
-            parsed = parse_numbers(cells, [(0, 0)] * len(cells))
-        except InputError:
+            value = _parse_cell(cell)
+        except ValueError:
             return None
-        values = values.astype(np.result_type(values, parsed))
-        values[unread] = parsed
-    return values
+        if isinstance(value, complex) or _out_of_range(value) or _overflowed(cell, value):
+            return None
+        values[position] = value
+    return values, rows
+
+
+def _python_plain(
+    body: bytes, separator: bytes, width: int, index: int | None, integers: bool
+) -> tuple[np.ndarray, int, Callable[[np.ndarray], list[str]]] | None:
+    """bulk.read_plain's numbers, read by Python's int() or float() a cell at a time."""
+    lines = body.rstrip(b"\n").split(b"\n")
+    if width == 1:
+        cells = lines
+    else:
+        if any(line.count(separator) != width - 1 for line in lines):
+            return None
+        cells = separator.join(lines).split(separator)
+        if index is not None:
+            cells = cells[index::width]
+    try:
+        if integers:
+            return np.array(list(map(int, cells)), np.int64), len(lines), _no_text
+        values = np.array(list(map(float, cells)), np.float64)
+    except (ValueError, OverflowError):
+        return None
+    return values, len(lines), lambda indices: [cells[i].decode("latin-1") for i in indices]
+
+
+def _no_text(indices: np.ndarray) -> list[str]:
+    """No cell's text: integers are read as they are written."""
+    raise AssertionError("integers need no second reading")
 
 
 def _decode_text(data: bytes) -> str:
@@ -734,6 +774,11 @@ def _parse_cell(cell: str, decimal: str = ".") -> int | float | complex:
     return complex(_as_complex_text(cell))
 
 
+def _out_of_range(value: int | float | complex) -> bool:
+    """Whether a number is an integer beyond int64."""
+    return isinstance(value, int) and not _INT64.min <= value <= _INT64.max
+
+
 def _overflowed(cell: str, value: float | complex) -> bool:
     """Whether a float or complex came out infinite where the text wrote no ``inf``."""
     parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
@@ -821,7 +866,7 @@ def _numbers(cells: list[str], where: Callable[[int], str], name: str, decimal: 
         except ValueError:
             shown = _not_a_number(cell, decimal)
             raise InputError(f"{name}, {where(i)}: {shown}") from None
-        if isinstance(value, int) and not _INT64.min <= value <= _INT64.max:
+        if _out_of_range(value):
             raise InputError(
                 f"{name}, {where(i)}: {excerpt(cell, quote=False)} does not fit "
                 "in a 64-bit integer; "

@@ -3,13 +3,13 @@
 Writing keeps every number exact: CSV and JSON hold the shortest text that reads back to
 the same value (:func:`format_number`), so a CSV written here and read again by
 :mod:`convcli.formats.csv` gives the same array, bit for bit. Large CSV is made a block of
-rows at a time by :mod:`convcli.formats.numtext`. Nothing here writes anywhere:
+rows at a time by polars (:mod:`convcli.formats.bulk`). Nothing here writes anywhere:
 convcli.cli.outputs does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from convcli.engine.core import Comparison, Result
 from convcli.engine.geometry import Geometry
 from convcli.errors import InputError, OutputError
+from convcli.formats.cells import format_number, python_csv
 
 if TYPE_CHECKING:  # imported where used, to keep start-up fast
     from convcli.analysis.conventions import Lineup
@@ -29,22 +30,28 @@ if TYPE_CHECKING:  # imported where used, to keep start-up fast
 
 __all__ = [
     "CSV_PIECE_VALUES",
+    "Piece",
+    "as_bytes_or_text",
     "backward_json",
     "comparison_csv",
+    "comparison_csv_pieces",
     "comparison_json",
     "comparison_npy",
+    "csv_rows",
     "delay_csv",
     "delay_json",
     "explanations_json",
     "format_number",
     "kernels_json",
     "labelled_csv",
+    "labelled_csv_pieces",
     "layer_backward_json",
     "layer_cell_json",
     "layer_csv",
     "layer_json",
     "lineup_csv",
     "lineup_json",
+    "python_csv",
     "result_csv",
     "result_csv_pieces",
     "result_json",
@@ -52,22 +59,8 @@ __all__ = [
     "result_png",
 ]
 
-#: Values formatted at a time by result_csv_pieces (a block per processor; larger pieces
-#: only hold more text in memory at once).
-CSV_PIECE_VALUES = 1 << 17
-
-
-def format_number(value: int | float | complex) -> str:
-    """The shortest text that Python's int(), float() or complex() reads back to the same value.
-
-    >>> format_number(3), format_number(0.1), format_number(-1e300), format_number(1 - 0.5j)
-    ('3', '0.1', '-1e+300', '1.0-0.5j')
-    """
-    if isinstance(value, complex):
-        imaginary = repr(value.imag)
-        sign = "" if imaginary.startswith("-") else "+"
-        return f"{value.real!r}{sign}{imaginary}j"
-    return repr(value)
+#: Values formatted at a time by csv_rows (larger pieces only hold more text in memory).
+CSV_PIECE_VALUES = 1 << 20
 
 
 def result_csv(values: np.ndarray) -> str:
@@ -81,18 +74,40 @@ def result_csv(values: np.ndarray) -> str:
     1,2
     3,4
     """
+    return _joined(result_csv_pieces(values))
+
+
+#: A piece of CSV text: text, ASCII bytes, or rows that write themselves into a function
+#: taking bytes (:class:`convcli.formats.bulk.Rows`: polars writes them where they go).
+Piece = str | bytes | Callable[[Callable[[bytes], None]], None]
+
+
+def _joined(pieces: Iterator[Piece]) -> str:
+    """Pieces of CSV as one str."""
     return "".join(
         piece if isinstance(piece, str) else piece.decode("ascii")
-        for piece in result_csv_pieces(values)
+        for piece in as_bytes_or_text(pieces)
     )
 
 
-def result_csv_pieces(values: np.ndarray) -> Iterator[str | bytes]:
+def as_bytes_or_text(pieces: Iterable[Piece]) -> Iterator[str | bytes]:
+    """Pieces of CSV with rows that write themselves written out.
+
+    >>> list(as_bytes_or_text(["a,b\\n", b"1,2\\n"]))
+    ['a,b\\n', b'1,2\\n']
+    """
+    for piece in pieces:
+        if isinstance(piece, (str, bytes)):
+            yield piece
+        else:
+            written: list[bytes] = []
+            piece(written.append)
+            yield from written
+
+
+def result_csv_pieces(values: np.ndarray) -> Iterator[Piece]:
     """result_csv's text in pieces of whole rows, each made as it is asked for, so that a
     large result is written without its whole text in memory at once.
-
-    Large int64, float64 and complex128 arrays are written by
-    :func:`convcli.formats.numtext.format_cells` (ASCII bytes), a block of rows at a time.
 
     >>> list(result_csv_pieces(np.array([1.5, -2.0])))
     ['1.5\\n-2.0\\n']
@@ -100,23 +115,32 @@ def result_csv_pieces(values: np.ndarray) -> Iterator[str | bytes]:
     if not values.size:
         return
     rows = values.reshape(values.shape[0], -1)
-    if values.size < _SMALL_ARRAY or values.dtype not in _FAST_DTYPES:
-        yield "".join(",".join(map(format_number, row)) + "\n" for row in rows.tolist())
-        return
-    from convcli.formats import numtext  # here, not at the top: start-up
-
-    width = rows.shape[1]
-    flat = rows.reshape(-1)
-    step = max(1, CSV_PIECE_VALUES // width) * width  # whole rows at a time
-    for start in range(0, flat.size, step):
-        yield numtext.format_cells(flat[start : start + step], width)
+    yield from csv_rows([rows[:, column] for column in range(rows.shape[1])])
 
 
-#: Below this many values, text one value at a time (numtext's set-up costs more).
-_SMALL_ARRAY = 64
+def csv_rows(columns: Sequence[np.ndarray]) -> Iterator[Piece]:
+    """CSV rows of equally long 1-D columns, every cell format_number's text, in pieces of
+    whole rows made as they are asked for. Large int64, float64 and complex128 columns are
+    written by polars (:class:`convcli.formats.bulk.Rows`, which write themselves where
+    they go), the rest by Python; the text is the same.
 
-#: The dtypes numtext.format_cells writes (results are these, or object arrays of big ints).
-_FAST_DTYPES = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.complex128))
+    >>> list(csv_rows([np.arange(2), np.array([0.5, 1e-05])]))
+    ['0,0.5\\n1,1e-05\\n']
+    """
+    length = len(columns[0])
+    polars = None
+    if all(column.dtype in _POLARS_DTYPES for column in columns):
+        from convcli.formats import bulk  # here, not at the top: start-up
+
+        polars = bulk.polars_for(length * len(columns), bulk.WRITE_VALUES)
+    step = max(1, CSV_PIECE_VALUES // len(columns))
+    for start in range(0, length, step):
+        piece = [column[start : start + step] for column in columns]
+        yield python_csv(piece) if polars is None else bulk.Rows(polars, piece)
+
+
+#: The dtypes polars writes (results are these, or object arrays of big ints).
+_POLARS_DTYPES = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.complex128))
 
 
 def comparison_csv(comparison: Comparison, lags: tuple[np.ndarray, ...] | None = None) -> str:
@@ -129,8 +153,15 @@ def comparison_csv(comparison: Comparison, lags: tuple[np.ndarray, ...] | None =
     0,-1,1
     1,2,-2
     """
+    return _joined(comparison_csv_pieces(comparison, lags))
+
+
+def comparison_csv_pieces(
+    comparison: Comparison, lags: tuple[np.ndarray, ...] | None = None
+) -> Iterator[Piece]:
+    """comparison_csv's text in pieces of whole rows (:func:`labelled_csv_pieces`)."""
     columns = {"convolution": comparison.convolution, "correlation": comparison.correlation}
-    return labelled_csv(columns, lags)
+    return labelled_csv_pieces(columns, lags)
 
 
 def labelled_csv(columns: dict[str, np.ndarray], lags: tuple[np.ndarray, ...] | None = None) -> str:
@@ -144,6 +175,13 @@ def labelled_csv(columns: dict[str, np.ndarray], lags: tuple[np.ndarray, ...] | 
     -1,1
     0,-2
     """
+    return _joined(labelled_csv_pieces(columns, lags))
+
+
+def labelled_csv_pieces(
+    columns: dict[str, np.ndarray], lags: tuple[np.ndarray, ...] | None = None
+) -> Iterator[Piece]:
+    """labelled_csv's text: its header, then its rows in pieces (:func:`csv_rows`)."""
     shape = next(iter(columns.values())).shape
     names = (
         ["index"]
@@ -154,11 +192,10 @@ def labelled_csv(columns: dict[str, np.ndarray], lags: tuple[np.ndarray, ...] | 
         lags = tuple(np.arange(n) for n in shape)
     else:
         names = ["lag"] if len(shape) == 1 else [f"{name}_lag" for name in names]
-    grids = np.meshgrid(*lags, indexing="ij")
-    positions = result_csv(np.stack([grid.reshape(-1) for grid in grids], axis=1)).splitlines()
-    cells = result_csv(np.stack([c.reshape(-1) for c in columns.values()], axis=1)).splitlines()
-    header = ",".join([*names, *columns])
-    return header + "\n" + "".join(f"{a},{b}\n" for a, b in zip(positions, cells))
+    yield ",".join([*names, *columns]) + "\n"
+    grids = np.meshgrid(*lags, indexing="ij", sparse=True)
+    positions = [np.broadcast_to(grid, shape).reshape(-1) for grid in grids]
+    yield from csv_rows([*positions, *(column.reshape(-1) for column in columns.values())])
 
 
 def _dumps(document: Any) -> str:
@@ -449,13 +486,13 @@ def layer_json(
     return _dumps(document)
 
 
-def layer_csv(values: np.ndarray, layer_plan: LayerPlan, spec: Layer) -> Iterator[str | bytes]:
+def layer_csv(values: np.ndarray, layer_plan: LayerPlan, spec: Layer) -> Iterator[Piece]:
     """CSV of a 1-D layer's output for one sample: a header ``y0,y1,...`` and one column
     per output channel, one row per position. Other outputs have no such table.
 
     >>> from convcli.analysis.layers import Layer, plan_layer
     >>> spec = Layer()
-    >>> print("".join(layer_csv(np.array([[1, 2], [3, 4]]), plan_layer((1, 3), (2, 1, 2), None, spec), spec)), end="")
+    >>> print(_joined(layer_csv(np.array([[1, 2], [3, 4]]), plan_layer((1, 3), (2, 1, 2), None, spec), spec)), end="")
     y0,y1
     1,3
     2,4

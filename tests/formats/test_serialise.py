@@ -228,8 +228,10 @@ def test_result_csv_pieces_are_whole_rows_that_join_to_result_csv(monkeypatch):
     values = np.random.default_rng(3).standard_normal((700, 7))
     pieces = list(serialise.result_csv_pieces(values))
     assert len(pieces) == 5  # 142 rows (994 values) a piece
-    assert all(piece.endswith(b"\n") and piece.count(b"\n") <= 142 for piece in pieces)
-    assert b"".join(pieces).decode("ascii") == serialise.result_csv(values)
+    written = [list(serialise.as_bytes_or_text([piece])) for piece in pieces]
+    texts = [b"".join(p if isinstance(p, bytes) else p.encode() for p in w) for w in written]
+    assert all(text.endswith(b"\n") and text.count(b"\n") <= 142 for text in texts)
+    assert b"".join(texts).decode("ascii") == serialise.result_csv(values)
     rows = values.tolist()
     assert serialise.result_csv(values) == "".join(",".join(map(repr, row)) + "\n" for row in rows)
 
