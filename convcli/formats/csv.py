@@ -306,6 +306,10 @@ def _plain_numbers(
     # a column of integers among columns of decimals: integers are tried first
     kinds = (True, False) if index is not None and width > 1 and not integers else (integers,)
     polars = bulk.polars_for(len(body), bulk.READ_BYTES) if width <= bulk.WIDE else None
+    if polars is not None and (b" " in body or b"\t" in body):
+        body = _without_blanks(body, separator)  # polars reads no blanks around a number
+        if body is None:
+            return None
     for integers in kinds:
         read = (
             _python_plain(body, separator, width, index, integers)
@@ -333,6 +337,27 @@ def _plain_numbers(
             return None
         values[position] = value
     return values, rows
+
+
+def _without_blanks(body: bytes, separator: bytes) -> bytes | None:
+    """A body without the spaces and tabs around its cells (``1, 2`` is ``1,2``); None if
+    one stands inside a cell (``1 2``), which the careful reader refuses.
+
+    >>> _without_blanks(b" 1 ,\\t2\\n3, 4", b","), _without_blanks(b"1 2,3", b",")
+    (b'1,2\\n3,4', None)
+    """
+    text = np.frombuffer(body, np.uint8)
+    blank = (text == ord(" ")) | (text == ord("\t"))
+    ends = (text == separator[0]) | (text == ord("\n")) | (text == ord("\r"))
+    cell = ~(blank | ends)
+
+    def cells(inside: np.ndarray) -> int:  # how many runs of cell characters
+        return int(inside[0]) + int(np.count_nonzero(inside[1:] & ~inside[:-1]))
+
+    kept = cell[~blank]
+    if not len(kept) or cells(cell) != cells(kept):
+        return None
+    return body.replace(b" ", b"").replace(b"\t", b"")
 
 
 def _python_plain(
