@@ -307,9 +307,10 @@ def _plain_numbers(
     kinds = (True, False) if index is not None and width > 1 and not integers else (integers,)
     polars = bulk.polars_for(len(body), bulk.READ_BYTES) if width <= bulk.WIDE else None
     if polars is not None and (b" " in body or b"\t" in body):
-        body = _without_blanks(body, separator)  # polars reads no blanks around a number
-        if body is None:
+        unblanked = _without_blanks(body, separator)  # polars reads no blanks around a number
+        if unblanked is None:
             return None
+        body = unblanked
     for integers in kinds:
         read = (
             _python_plain(body, separator, width, index, integers)
