@@ -5,7 +5,7 @@ digits, as Python's ``float()`` and ``repr()`` do, ten or more times faster. So 
 bytes written and the numbers read never depend on which path ran, this module keeps to
 Python's spelling: the cells polars spells otherwise (``NaN``, and exponents -5 to -9,
 which ``repr`` writes as ``e-05`` to ``e-09``) are respelled, and convcli.formats.csv
-hands the cells Python reads otherwise back to the careful reader. polars is imported
+reads again, as Python does, the few cells Python reads otherwise. polars is imported
 only for pieces large enough to repay its import (about a tenth of a second), and used
 only if it passes a probe of hard cases; without it, every path is Python's: slower, and
 byte for byte the same.
@@ -160,8 +160,8 @@ def read_plain(
 
     try:
         numbers = frame(kind)
-    except polars.exceptions.PolarsError:
-        return None
+    except (polars.exceptions.PolarsError, polars.exceptions.PanicException):
+        return None  # the careful reader reads what polars cannot
     if any(numbers.null_count().row(0)):
         return None  # a blank line, an empty cell or a short row
     if len(chosen) == 1:
