@@ -143,6 +143,8 @@ def read_plain(
     >>> values, rows, text_of(np.array([3]))
     (array([ 1. ,  2.5,  3. , -0. ]), 2, ['-0'])
     """
+    if index is not None and not _regular(body, separator, width):
+        return None  # polars reads only the chosen column: it would miss a ragged row
     names = [f"column_{number}" for number in range(1, width + 1)]
     chosen = names if index is None else [names[index]]
     kind = polars.Int64 if integers else polars.Float64
@@ -175,6 +177,17 @@ def read_plain(
         return [texts[int(row), int(column)] for row, column in zip(rows, columns)]
 
     return values, numbers.height, text_of
+
+
+def _regular(body: bytes, separator: bytes, width: int) -> bool:
+    """Whether every line of ``body`` has ``width`` cells.
+
+    >>> _regular(b"1,2\\n3,4\\n", b",", 2), _regular(b"1,2\\n3,4,5", b",", 2)
+    (True, False)
+    """
+    text = np.frombuffer(body, np.uint8)
+    breaks = text[(text == separator[0]) | (text == ord("\n"))]
+    return bool(np.array_equal(breaks == ord("\n"), np.arange(1, len(breaks) + 1) % width == 0))
 
 
 # ---------------------------------------------------------------------------- writing
