@@ -136,3 +136,29 @@ def test_a_ragged_row_in_a_large_csv_column_is_refused_with_polars_as_without(tm
         results.append(finished([sys.executable, "-c", code, "conv", f"{signal}:a", "1,1"]))
     assert results[1].returncode != 0 and "same length" in results[1].stderr
     assert (results[0].returncode, results[0].stderr) == (results[1].returncode, results[1].stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("conv", "{floats}", "1,-2,1", "--stream"), id="conv --stream"),
+        pytest.param(("corr", "{floats}", "[1j,2]"), id="complex kernel"),
+        pytest.param(("conv", "{wide}", "[[1,1],[1,-1]]"), id="wide 2-D"),
+        pytest.param(("compare", "{wide}", "[[1,1],[1,-1]]"), id="compare wide 2-D"),
+    ],
+)
+def test_more_large_csv_commands_give_the_same_bytes_with_polars_and_without(tmp_path, args):
+    rng = np.random.default_rng(7)
+    floats = tmp_path / "floats.csv"
+    floats.write_text(python_csv(values_of("float", 100_000)), encoding="ascii")
+    wide = rng.standard_normal((2000, 80)) * 10.0 ** rng.integers(-8, 8, (2000, 80))
+    wide[::7, 3] = np.nan
+    (tmp_path / "wide.csv").write_text(python_csv(list(wide.T)), encoding="ascii")
+    paths = {"floats": str(floats), "wide": str(tmp_path / "wide.csv")}
+    command = [arg.format(**paths) for arg in args] + ["--format", "csv"]
+    with_polars, imported = convcli(*command, hidden=False)
+    without, _ = convcli(*command, hidden=True)
+    assert imported
+    assert len(with_polars) > 1 << 20
+    assert with_polars == without
