@@ -3,6 +3,8 @@ the same as with polars hidden (every path Python's), in real processes."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from convcli.formats.serialise import python_csv
-from tests.processes import finished
+from tests.processes import ROOT, TIMEOUT, assert_clean_stderr, environment, finished
 
 #: The console script, with polars hidden (``import polars`` raises ImportError) if asked.
 RUN_MAIN = "import sys; {hide}sys.argv[0] = 'convcli'; from convcli.cli.launch import main; main()"
@@ -162,3 +164,48 @@ def test_more_large_csv_commands_give_the_same_bytes_with_polars_and_without(tmp
     assert imported
     assert len(with_polars) > 1 << 20
     assert with_polars == without
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("output", [("-o", "/dev/full"), ()])
+def test_a_full_disk_under_polars_rows_is_one_line(tmp_path, output):
+    """An OutputError raised in the sink polars writes into comes out as convcli's one line."""
+    signal = tmp_path / "big.csv"
+    signal.write_text(python_csv(values_of("float", 100_000)), encoding="ascii")
+    code = RUN_MAIN.format(hide="")
+    with open("/dev/full", "wb") as full:
+        result = finished(
+            [sys.executable, "-c", code, "conv", str(signal), "1,1", "--format", "csv", *output],
+            stdout=full,
+            stderr=subprocess.PIPE,
+        )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: no space left on device writing ")
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("head") is None, reason="needs head")
+def test_a_reader_gone_early_ends_polars_rows_quietly(tmp_path):
+    signal = tmp_path / "big.csv"
+    signal.write_text(python_csv(values_of("complex", 50_000)), encoding="ascii")
+    code = RUN_MAIN.format(hide="")
+    convcli = subprocess.Popen(
+        [sys.executable, "-c", code, "corr", str(signal), "1,2", "--format", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(),
+    )
+    head = subprocess.run(
+        ["head", "-c", "100"], stdin=convcli.stdout, capture_output=True, check=False
+    )
+    assert convcli.stdout is not None
+    convcli.stdout.close()
+    convcli.stdout = None
+    stderr = convcli.communicate(timeout=TIMEOUT)[1].decode()
+    assert len(head.stdout) == 100
+    assert convcli.returncode == 0, stderr
+    assert_clean_stderr(stderr)
+    assert "Error" not in stderr and "polars" not in stderr.lower()
