@@ -148,26 +148,31 @@ def _complex(real: np.ndarray, imaginary: np.ndarray) -> np.ndarray:
     return values
 
 
+@pytest.mark.slow
 @given(columns_of())
 def test_polars_writes_any_columns_as_python(polars, columns):
     assert_writes_as_python(polars, columns)
 
 
+@pytest.mark.slow
 @given(columns_of("f", 1, 3))
 def test_polars_writes_float_columns_as_python(polars, columns):
     assert_writes_as_python(polars, columns)
 
 
+@pytest.mark.slow
 @given(columns_of("i", 65, 70, longest=4))
 def test_polars_writes_wide_integer_rows_as_python(polars, columns):
     assert_writes_as_python(polars, columns)
 
 
+@pytest.mark.slow
 @given(columns_of("f", 65, 70, longest=4))
 def test_polars_writes_wide_float_rows_as_python(polars, columns):
     assert_writes_as_python(polars, columns)
 
 
+@pytest.mark.slow
 @given(columns_of("ifc", 65, 68, longest=4))
 def test_polars_writes_wide_rows_of_mixed_types_as_python(polars, columns):
     assert_writes_as_python(polars, columns)
@@ -258,6 +263,7 @@ def pieces_made_by_polars(pieces: list[serialise.Piece]) -> int:
     return sum(isinstance(piece, bulk.Rows) for piece in pieces)
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from(["i", "f", "c"]).flatmap(lambda kind: columns_of(kind, 1, 4)),
     st.sampled_from([1, 2, 3]),
@@ -272,6 +278,7 @@ def test_result_csv_through_polars_is_python_text(polars, columns, dims):
         assert serialise.result_csv(values) == rows_of(values)
 
 
+@pytest.mark.slow
 @given(columns_of("fc", 1, 2), st.booleans())
 def test_labelled_csv_through_polars_is_python_text(polars, columns, lags):
     with writing_by_polars():
@@ -334,7 +341,7 @@ class Refusing:
 @pytest.mark.parametrize("good", [0, 1])
 @pytest.mark.parametrize("kind", ["plain", "stand-ins", "text", "wide"])
 def test_an_error_of_the_sink_comes_out_of_rows_as_it_was(polars, error, good, kind):
-    values = np.arange(300_000) / 7
+    values = np.arange(100_000) / 7  # a few pieces of polars' text
     if kind == "stand-ins":
         values[::1000] = 1e-07
     columns = [values, _complex(values, values)] if kind == "text" else [values]
