@@ -760,3 +760,19 @@ def test_the_probe_passes_and_refuses(polars):
         patch.setattr(bulk, "_STAND_IN", 1.0)  # a float every column holds: a wrong respelling
         patch.setattr(bulk, "_respelled", lambda values: np.zeros(len(values), bool))
         assert not bulk._passes_probe(polars)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1, 2, 66])
+def test_stand_ins_across_many_pieces_of_polars_text(polars, width):
+    """Stand-ins replaced in every piece polars writes (about half a megabyte each), a
+    line and a stand-in cut between two pieces among them."""
+    rng = np.random.default_rng(width)
+    values = rng.standard_normal(300_000) * 10.0 ** rng.integers(-3, 12, 300_000)
+    where = rng.choice(len(values), len(values) // 100, replace=False)
+    values[where] = rng.choice([1e-05, -2.5e-07, math.nan, 9.999999999999999e-05], len(where))
+    columns = [np.roll(values, number)[: len(values) // width] for number in range(width)]
+    pieces: list[bytes] = []
+    bulk.Rows(polars, columns)(pieces.append)
+    assert len(pieces) > 3
+    assert b"".join(pieces) == python_bytes(columns)
