@@ -508,8 +508,12 @@ def csv_text(
     if not bad:
         rows = [[text if text not in BAD else "1" for text in row] for row in rows]
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
-    # a cell holding the delimiter makes a ragged row: test_a_ragged_row_* (a defect)
+    # a cell holding the delimiter makes a ragged row, and so does an empty last cell (a
+    # trailing delimiter) where a column is chosen: test_a_ragged_row_* (a defect)
     rows = [[text if delimiter not in text else "x" for text in row] for row in rows]
+    chosen = width > 1 and draw(st.booleans())
+    if chosen:
+        rows = [[text or "x" for text in row] for row in rows]
     int_column = draw(st.sampled_from([None, *range(width)]))
     if int_column is not None:
         for row in rows:
@@ -538,7 +542,7 @@ def csv_text(
     if draw(st.booleans()):
         data = b"\xef\xbb\xbf" + data
     column = None
-    if width > 1 and draw(st.booleans()):
+    if chosen:
         chosen = int_column if int_column is not None else draw(st.integers(0, width - 1))
         column = header[chosen] if header is not None and draw(st.booleans()) else str(chosen + 1)
     options = {"delimiter": delimiter, "column": column, "decimal": "," if decimal_comma else "."}
@@ -577,7 +581,14 @@ def test_each_spelling_reads_alike_whoever_reads(polars, cell, among):
     strict=True, reason="defect: with FILE:COLUMN, polars reads a row of another width"
 )
 @pytest.mark.parametrize(
-    "data", [b"1.5,2\n3,4,5\n", b"1.5,2\n3\n", b"1,2\n3,4,5\n", b"x,y\n2.5,1.5\n1,5,2\n2.5,-3\n"]
+    "data",
+    [
+        b"1.5,2\n3,4,5\n",
+        b"1.5,2\n3\n",
+        b"1,2\n3,4,5\n",
+        b"x,y\n2.5,1.5\n1,5,2\n2.5,-3\n",
+        b"1.5,2,3\n4,5,\n",  # an empty last cell: a trailing delimiter, so 2 cells
+    ],
 )
 def test_a_ragged_row_is_refused_when_a_column_is_chosen(polars, data):
     careful, _ = read(data, "careful", column="1")
