@@ -787,3 +787,19 @@ def test_stand_ins_across_many_pieces_of_polars_text(polars, width):
     bulk.Rows(polars, columns)(pieces.append)
     assert len(pieces) > 3
     assert b"".join(pieces) == python_bytes(columns)
+
+
+@pytest.mark.parametrize("column", [None, "1", "70"])
+@pytest.mark.parametrize("odd", ["", "-0", "nan", "1e400", str(INT64_MAX + 1), "x", "1.5,2"])
+def test_rows_wider_than_polars_takes_read_alike(polars, column, odd):
+    """Rows of more than bulk.WIDE cells are read by Python, as the careful reader reads them."""
+    rng = np.random.default_rng(70)
+    table = rng.standard_normal((50, 70)) * 10.0 ** rng.integers(-8, 8, (50, 70))
+    cells = [[repr(value) for value in row] for row in table.tolist()]
+    cells[10] = [str(number) for number in range(70)]
+    for row in cells:
+        row[0] = str(int(rng.integers(-(10**9), 10**9)))
+    if odd:
+        cells[20][0] = cells[30][69] = odd
+    data = "".join(",".join(row) + "\n" for row in cells).encode()
+    assert_read_alike(data, column=column)
