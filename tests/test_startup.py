@@ -33,7 +33,7 @@ NOT_ON_THE_CSV_PATH = (
     "convcli.render.plot",
     "convcli.formats.images",
     "convcli.engine.fft",
-    "convcli.formats.numtext",
+    "polars",
     "convcli.engine.streaming",
     "convcli.analysis.xcorr",
     "matplotlib",
@@ -126,6 +126,29 @@ def test_conv_csv_imports_only_numpy_click_and_what_it_uses() -> None:
         "convcli.formats.serialise",
     } <= set(importers)
     assert_not_imported(importers, NOT_ON_THE_CSV_PATH)
+
+
+@pytest.mark.slow
+def test_conv_of_a_small_csv_file_imports_no_polars(tmp_path: Path) -> None:
+    """Issue 18: polars (a tenth of a second to import) only for inputs that repay it."""
+    small = tmp_path / "small.csv"
+    small.write_text("x\n" + "".join(f"{n / 7!r}\n" for n in range(200)), encoding="utf-8")
+    importers = command_imports("conv", str(small), "1,1", "--format", "csv")
+    assert {"convcli.formats.csv", "convcli.formats.serialise"} <= set(importers)
+    # a file's name is checked against the image formats' (convcli.formats.images)
+    assert_not_imported(
+        importers, tuple(name for name in NOT_ON_THE_CSV_PATH if name != "convcli.formats.images")
+    )
+
+
+@pytest.mark.slow
+def test_conv_of_a_csv_file_of_a_few_megabytes_imports_polars(tmp_path: Path) -> None:
+    large = tmp_path / "large.csv"
+    rows = "".join(f"{n / 7!r}\n" for n in range(200_000))  # about 4 MB
+    large.write_text(rows, encoding="utf-8")
+    assert large.stat().st_size > 2 * (1 << 20)
+    importers = command_imports("conv", str(large), "1,1", "--format", "csv")
+    assert "polars" in importers  # in a function of convcli.formats.bulk: by "the command"
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from convcli.cli import inputs
 from convcli.errors import ConvcliError, InputError
+from convcli.formats import bulk
 from convcli.formats import csv as csv_format
 from convcli.formats.csv import excerpt
 from tests.examples import INT64_MAX, INT64_MIN, assert_identical, big_floats, float_bits, write
@@ -911,11 +912,12 @@ def test_decimal_comma(tmp_path, text, delimiter, expected):
     assert_identical(inputs.read_array(path, delimiter=delimiter, decimal=","), np.array(expected))
 
 
-def test_decimal_comma_on_a_long_file_takes_the_fast_reader(tmp_path):
+def test_decimal_comma_on_a_long_file_takes_the_fast_reader(tmp_path, plain):
     values = np.arange(-2000, 2000) / 8
     text = "".join(f"{i};{v!r}\n".replace(".", ",") for i, v in enumerate(values.tolist()))
     path = write(tmp_path, "eu.csv", text)
     assert_identical(inputs.read_array(f"{path}:2", delimiter=";", decimal=","), values)
+    assert plain is None or any(plain)  # polars read it
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(csv_format, "parse_numbers", None)  # the careful reader would fail
         assert_identical(inputs.read_array(f"{path}:2", delimiter=";", decimal=","), values)
@@ -964,6 +966,32 @@ def chunked(request, monkeypatch):
     return request.param
 
 
+def plain_reading(monkeypatch: pytest.MonkeyPatch, way: str) -> list[bool] | None:
+    """The fast reader's plain numbers read by polars (bulk.READ_BYTES of 1: every piece)
+    or by Python's int() and float() (polars hidden); a list of whether each of polars'
+    readings read its piece (None for Python's)."""
+    readings: list[bool] = []
+    if way == "polars":
+        monkeypatch.setattr(bulk, "READ_BYTES", 1)
+        original = bulk.read_plain
+
+        def counted(*args):
+            read = original(*args)
+            readings.append(read is not None)
+            return read
+
+        monkeypatch.setattr(bulk, "read_plain", counted)
+        return readings
+    monkeypatch.setattr(bulk, "polars_for", lambda size, threshold: None)
+    return None
+
+
+@pytest.fixture(params=["polars", "python"])
+def plain(request, monkeypatch):
+    """Plain numbers read by polars or by Python (issue 18: the same numbers and errors)."""
+    return plain_reading(monkeypatch, request.param)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
@@ -991,7 +1019,7 @@ def chunked(request, monkeypatch):
         pytest.param("a,b\n" + "1,2\n" * 2000, id="big header row"),
     ],
 )
-def test_fast_reader_matches_the_careful_reader(tmp_path, monkeypatch, chunked, text):
+def test_fast_reader_matches_the_careful_reader(tmp_path, monkeypatch, chunked, plain, text):
     path = write(tmp_path, "f.csv", text)
     fast = [inputs.read_array(path)]
     if "," in text:
@@ -1005,7 +1033,7 @@ def test_fast_reader_matches_the_careful_reader(tmp_path, monkeypatch, chunked, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("delimiter", ["\t", ";", "|", " ", None])
-def test_fast_reader_delimiters(tmp_path, monkeypatch, chunked, delimiter):
+def test_fast_reader_delimiters(tmp_path, monkeypatch, chunked, plain, delimiter):
     sep = "\t" if delimiter is None else delimiter
     table = np.arange(3000, dtype=np.int64).reshape(1000, 3) - 1500
     text = "".join(sep.join(map(str, row)) + "\n" for row in table.tolist())
@@ -1016,13 +1044,14 @@ def test_fast_reader_delimiters(tmp_path, monkeypatch, chunked, delimiter):
 
 
 @pytest.mark.slow
-def test_fast_reader_against_loadtxt(tmp_path):
+def test_fast_reader_against_loadtxt(tmp_path, plain):
     values = np.random.default_rng(6).standard_normal((20_000, 2))
     path = tmp_path / "f.csv"
     np.savetxt(path, values, delimiter=",")  # %.18e
     assert_identical(inputs.read_array(str(path)), np.loadtxt(path, delimiter=","))
     np.savetxt(path, values[:, 0], fmt="%.17g")
     assert_identical(inputs.read_array(str(path)), np.loadtxt(path))
+    assert plain is None or (len(plain) >= 2 and all(plain))  # polars read both
 
 
 @pytest.mark.slow
@@ -1036,7 +1065,7 @@ def test_fast_reader_against_loadtxt(tmp_path):
         ("3,,\n", r"line 2003, column 2: the cell is empty"),
     ],
 )
-def test_errors_deep_in_a_file_name_the_line(tmp_path, chunked, tail, message):
+def test_errors_deep_in_a_file_name_the_line(tmp_path, chunked, plain, tail, message):
     path = write(tmp_path, "bad.csv", "# top\na,b\n" + "1,2.5\n" * 2000 + tail + "4,5\n")
     with pytest.raises(InputError, match=message) as caught:
         inputs.read_array(path)
@@ -1089,10 +1118,12 @@ def read_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, literal:
         )
     results = {}
     for name, read in readers.items():
-        for reader in ("fast", "careful"):
+        for reader in ("fast", "careful", "polars", "python"):
             with monkeypatch.context() as patch:
                 if reader == "careful":
                     careful(patch)
+                elif reader != "fast":
+                    plain_reading(patch, reader)
                 try:
                     results[name, reader] = read()[-1]
                 except InputError as error:
@@ -1169,6 +1200,15 @@ def test_fuzz_files_parse_or_fail_cleanly(tmp_path_factory, data, dialect):
         assert (values is None) == (careful is None)
         if values is not None:
             assert_identical(values, careful)
+        if source == path:  # polars reads the plain numbers as Python does (issue 18)
+            with pytest.MonkeyPatch.context() as patch:
+                plain_reading(patch, "polars")
+                by_polars = parsed_or_one_line_error(
+                    lambda: inputs.read_array(path, delimiter=delimiter, decimal=decimal)
+                )
+            assert (by_polars is None) == (values is None)
+            if values is not None:
+                assert_identical(by_polars, values)
     piped = parsed_or_one_line_error(
         lambda: inputs.read_array("-", delimiter=delimiter, decimal=decimal, stdin=io.BytesIO(data))
     )
