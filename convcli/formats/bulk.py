@@ -180,11 +180,14 @@ def read_plain(
 
 
 def _regular(body: bytes, separator: bytes, width: int) -> bool:
-    """Whether every line of ``body`` has ``width`` cells.
+    """Whether every line of ``body`` has ``width`` cells, none of them an empty last one
+    (a trailing delimiter, which the careful reader does not count as a cell).
 
     >>> _regular(b"1,2\\n3,4\\n", b",", 2), _regular(b"1,2\\n3,4,5", b",", 2)
     (True, False)
     """
+    if separator + b"\n" in body or separator + b"\r\n" in body or body.endswith(separator):
+        return False
     text = np.frombuffer(body, np.uint8)
     breaks = text[(text == separator[0]) | (text == ord("\n"))]
     return bool(np.array_equal(breaks == ord("\n"), np.arange(1, len(breaks) + 1) % width == 0))

@@ -125,9 +125,6 @@ def test_a_column_of_a_large_csv_gives_the_same_bytes_with_polars_and_without(tm
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True, reason="defect: with FILE:COLUMN, polars reads a row of another width"
-)
 @pytest.mark.parametrize("extra", ["1.5,2,3,4", "1.5,2"])
 def test_a_ragged_row_in_a_large_csv_column_is_refused_with_polars_as_without(tmp_path, extra):
     signal = columns_file(tmp_path / "big.csv", extra)

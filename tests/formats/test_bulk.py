@@ -508,8 +508,8 @@ def csv_text(
     if not bad:
         rows = [[text if text not in BAD else "1" for text in row] for row in rows]
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
-    # a cell holding the delimiter makes a ragged row, and so does an empty last cell (a
-    # trailing delimiter) where a column is chosen: test_a_ragged_row_* (a defect)
+    # a cell holding the delimiter makes a ragged row, as an empty last cell (a trailing
+    # delimiter) does where a column is chosen: test_a_ragged_row_* checks those
     rows = [[text if delimiter not in text else "x" for text in row] for row in rows]
     chosen = width > 1 and draw(st.booleans())
     if chosen:
@@ -577,9 +577,6 @@ def test_each_spelling_reads_alike_whoever_reads(polars, cell, among):
     assert_read_alike(f"{among}\n{cell}\n{among}\n".encode())
 
 
-@pytest.mark.xfail(
-    strict=True, reason="defect: with FILE:COLUMN, polars reads a row of another width"
-)
 @pytest.mark.parametrize(
     "data",
     [
