@@ -2119,7 +2119,8 @@ def main() -> None:
         glyphs.protect(stream)  # ASCII stand-ins on streams that cannot encode the glyphs
     with signals.stopping_signals():
         code = _run()
-    if inputs.background_reader_alive():  # a --stream reader still blocked on standard input
+    # a --stream reader still blocked on standard input, or a thread still in polars
+    if inputs.background_reader_alive() or outputs.background_writer_alive():
         signals.exit_now(code)
     sys.exit(code)
 

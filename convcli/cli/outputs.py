@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from convcli.cli.inputs import STDIN, exists, split_source
 from convcli.cli.signals import stop_if_signalled
@@ -243,7 +243,7 @@ def output_sink(output: str | None) -> Iterator[Callable[[Piece], None]]:
                     for piece in _pieces(text):
                         write_raw(piece.encode("utf-8"))
                 else:
-                    text(write_raw)
+                    _write_in_thread(text, write_raw)
 
             yield write_file
         return
@@ -273,7 +273,7 @@ def output_sink(output: str | None) -> Iterator[Callable[[Piece], None]]:
         if isinstance(text, bytes):
             write_bytes(text)
         else:
-            text(write_bytes)
+            _write_in_thread(text, write_bytes)
 
     try:
         yield write
@@ -282,6 +282,69 @@ def output_sink(output: str | None) -> Iterator[Callable[[Piece], None]]:
         if not closed:
             raise
         discard_stdout()
+
+
+def _write_in_thread(
+    piece: Callable[[Callable[[bytes], None]], None], write: Callable[[bytes], None]
+) -> None:
+    """Have a piece that writes itself (polars' rows, which polars' threads hand to the
+    function they are given) write into a thread of its own, and ``write`` what it hands
+    over here, in the main thread: a signal, a closed pipe or a full disk then stops the
+    run at once, as anywhere else, even while a write is blocked on a reader that has
+    stopped reading."""
+    import queue
+    import threading
+
+    handoff: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=4)
+    stop = threading.Event()  # this thread has stopped taking pieces: so does the writer
+
+    def offer(item: bytes | BaseException | None) -> None:
+        while not stop.is_set():
+            with suppress(queue.Full):
+                handoff.put(item, timeout=0.1)
+                return
+        raise _Abandoned
+
+    def produce() -> None:
+        try:
+            piece(offer)
+            offer(None)
+        except _Abandoned:
+            return
+        except BaseException as error:  # raised again in the main thread, in its place
+            with suppress(_Abandoned):
+                offer(error)
+
+    writer = threading.Thread(target=produce, name="convcli-write", daemon=True)
+    _writers[:] = [*filter(threading.Thread.is_alive, _writers), writer]
+    writer.start()
+    try:
+        while (item := handoff.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            write(item)
+    finally:
+        stop.set()
+        writer.join(timeout=1)  # it stops at its next piece, well within a second
+
+
+class _Abandoned(Exception):
+    """The main thread stopped taking what a writing thread hands over."""
+
+
+#: _write_in_thread's threads that were running when the last one started, and that one.
+_writers: list[Any] = []
+
+
+def background_writer_alive() -> bool:
+    """Whether a _write_in_thread thread is still in polars' writer (it did not stop when
+    the run did). Python cannot then shut down normally: polars' threads would call back
+    into an interpreter that is going away, which aborts the process.
+
+    >>> background_writer_alive()
+    False
+    """
+    return any(writer.is_alive() for writer in _writers)
 
 
 @contextmanager

@@ -37,6 +37,8 @@ _HAS_MAGNITUDE = re.compile(r"\d|inf|nan", re.IGNORECASE)
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.[A-Za-z]\w*$")
 _BOM = b"\xef\xbb\xbf"
+#: A piece the fast reader refuses is read in halves down to about this many bytes.
+_HALVED = 1 << 18
 #: The number types a column may hold, narrowest first, as Python and numpy name them.
 _KINDS = (
     (int, np.dtype(np.int64), "integer"),
@@ -93,14 +95,24 @@ class CsvReader:
         self.pending = ""  # a record whose quoted cell goes on in the next piece
 
     def feed(self, data: bytes) -> np.ndarray:
-        """The numbers in a piece of whole lines: every cell, row by row, or the column's."""
+        """The numbers in a piece of whole lines: every cell, row by row, or the column's.
+
+        A large piece the fast reader refuses (a comment or a blank line in it, say) is
+        read in halves, so that the careful reader reads only a small piece around it.
+        """
         if not self.started:
             self.started = True
             data = data.removeprefix(_BOM)
         if b"\x00" in data:
             raise InputError(f"{self.name} looks like a binary file, not CSV text")
         values = None if self.pending else self._fast(data)
-        return self._careful(data) if values is None else values
+        if values is not None:
+            return values
+        middle = data.rfind(b"\n", 0, len(data) // 2) + 1
+        if self.pending or len(data) < _HALVED or not middle:
+            return self._careful(data)
+        first = self.feed(data[:middle])
+        return np.concatenate([first, self.feed(data[middle:])])
 
     def finish(self) -> np.ndarray:
         """The numbers of a record left open at the end (a quote never closed reads to the
@@ -206,6 +218,8 @@ class CsvReader:
             return None
         if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
             return None  # a lone \r ends a line too, for the careful reader
+        if b'"' in body:
+            return None  # a quoted cell may hold a delimiter or a line break
         if self.delimiter is None and (b" " in body or b"\t" in body):
             return None
         index = None
@@ -306,7 +320,8 @@ def _plain_numbers(
     # a column of integers among columns of decimals: integers are tried first
     kinds = (True, False) if index is not None and width > 1 and not integers else (integers,)
     polars = bulk.polars_for(len(body), bulk.READ_BYTES) if width <= bulk.WIDE else None
-    if polars is not None and (b" " in body or b"\t" in body):
+    blanks = b" " if separator == b"\t" else b" \t"
+    if polars is not None and any(blank in body for blank in blanks):
         unblanked = _without_blanks(body, separator)  # polars reads no blanks around a number
         if unblanked is None:
             return None
@@ -348,7 +363,9 @@ def _without_blanks(body: bytes, separator: bytes) -> bytes | None:
     (b'1,2\\n3,4', None)
     """
     text = np.frombuffer(body, np.uint8)
-    blank = (text == ord(" ")) | (text == ord("\t"))
+    blank = text == ord(" ")
+    if separator != b"\t":
+        blank |= text == ord("\t")
     ends = (text == separator[0]) | (text == ord("\n")) | (text == ord("\r"))
     cell = ~(blank | ends)
 
@@ -358,7 +375,8 @@ def _without_blanks(body: bytes, separator: bytes) -> bytes | None:
     kept = cell[~blank]
     if not len(kept) or cells(cell) != cells(kept):
         return None
-    return body.replace(b" ", b"").replace(b"\t", b"")
+    body = body.replace(b" ", b"")
+    return body if separator == b"\t" else body.replace(b"\t", b"")
 
 
 def _python_plain(

@@ -206,3 +206,42 @@ def test_a_reader_gone_early_ends_polars_rows_quietly(tmp_path):
     assert convcli.returncode == 0, stderr
     assert_clean_stderr(stderr)
     assert "Error" not in stderr and "polars" not in stderr.lower()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [2, 15], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "--stream"])
+def test_a_signal_stops_polars_rows_blocked_on_a_reader_that_does_not_read(
+    tmp_path, number, stream
+):
+    """polars' threads write the rows; a reader that stops reading must not keep the run
+    from stopping at a signal (it stopped only when the reader read again)."""
+    import os
+    import time
+
+    signal_file = tmp_path / "big.csv"
+    signal_file.write_text(python_csv(values_of("float", 300_000)), encoding="ascii")
+    args = ["conv", str(signal_file), "1,-1", "--format", "csv", *(["--stream"] * stream)]
+    reading, writing = os.pipe()
+    child = subprocess.Popen(
+        [sys.executable, "-c", RUN_MAIN.format(hide=""), *args],
+        stdout=writing,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment(),
+    )
+    os.close(writing)
+    try:
+        time.sleep(3)  # it reads the file, writes 64 KB into the pipe, and blocks there
+        assert child.poll() is None
+        sent = time.monotonic()
+        child.send_signal(number)
+        code = child.wait(timeout=TIMEOUT)
+        took = time.monotonic() - sent
+    finally:
+        child.kill()
+        os.close(reading)
+    stderr = child.stderr.read().decode() if child.stderr else ""
+    assert code == 128 + number, stderr
+    assert took < 1.0, took
+    assert "Traceback" not in stderr

@@ -800,3 +800,42 @@ def test_rows_wider_than_polars_takes_read_alike(polars, column, odd):
         cells[20][0] = cells[30][69] = odd
     data = "".join(",".join(row) + "\n" for row in cells).encode()
     assert_read_alike(data, column=column)
+
+
+def test_tab_separated_cells_are_read_by_polars(polars):
+    """Tabs that separate cells are not blanks around them: polars reads such a file."""
+    values = np.random.default_rng(5).standard_normal((300, 3))
+    data = "".join("\t".join(map(repr, row)) + "\n" for row in values.tolist()).encode()
+    assert assert_read_alike(data, delimiter="\t")
+    assert assert_read_alike(data.replace(b"\t", b" \t "), delimiter="\t")
+
+
+@pytest.mark.parametrize("column", ["1", "3"])
+def test_a_quote_in_a_column_not_chosen_reads_as_the_careful_reader_reads_it(polars, column):
+    """A quote never closed runs on past its line, whichever column is asked for."""
+    assert_read_alike(b'1,2,3\n4,5,"6\n7,8,9\n', column=column)
+    assert_read_alike(b'1,2,3\n4,5,"6,7"\n7,8,9\n' * 50, column=column)
+
+
+def test_a_comment_in_a_large_piece_leaves_the_careful_reader_a_small_piece(polars, monkeypatch):
+    """A piece the fast reader refuses is read in halves: the careful reader reads only a
+    small piece around a comment or a blank line, and the numbers are its own."""
+    rows = [
+        f"{a!r},{b!r}" for a, b in np.random.default_rng(6).standard_normal((60_000, 2)).tolist()
+    ]
+    rows[20_000:20_000] = ["# a comment", ""]
+    data = ("\n".join(rows) + "\n").encode()
+    careful_lengths: list[int] = []
+    original = csv_format.CsvReader._careful
+
+    def careful(self, piece: bytes, final: bool = False) -> np.ndarray:
+        careful_lengths.append(len(piece))
+        return original(self, piece, final)
+
+    monkeypatch.setattr(csv_format.CsvReader, "_careful", careful)
+    reader = csv_format.CsvReader(",", "2", "f.csv")
+    values = np.concatenate([reader.feed(data), reader.finish()])
+    monkeypatch.setattr(csv_format.CsvReader, "_careful", original)
+    assert max(careful_lengths) <= csv_format._HALVED
+    expected, _ = read(data, "careful", column="2")
+    assert_identical(values, expected[0])
