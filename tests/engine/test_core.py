@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, note, settings
+from hypothesis import assume, example, given, note, settings
 from hypothesis import strategies as st
 
 import convcli
@@ -1222,3 +1222,49 @@ def test_plain_route_taken_only_for_plain_requests(monkeypatch):
 def test_unknown_method_refused():
     with pytest.raises(ConvcliError, match="method='"):
         compute([1, 2], [1], "convolution", Options.parse(method="fast"))
+
+
+@settings(max_examples=200, deadline=None)
+@example(  # constant padding far larger than the signal: it sets the edges' tolerance
+    signal=[1.0, 1.0, 1.0, 1.0],
+    kernel=[1.0, 1.000000000001],
+    padding="full",
+    pad_mode="constant",
+    pad_value=1e6,
+    flip=False,
+)
+@given(
+    signal=st.lists(
+        st.one_of(
+            st.floats(-1e3, 1e3),
+            st.sampled_from([0.0, -0.0, 1e-300, np.nan, np.inf, -np.inf, 1e300]),
+        ),
+        min_size=3,
+        max_size=40,
+    ),
+    kernel=st.lists(
+        st.sampled_from([1.0, -1.0, 2.0, 0.5, 0.0, -2.0, 1e-12]), min_size=1, max_size=3
+    ),
+    padding=st.sampled_from(["valid", "full", "same"]),
+    pad_mode=st.sampled_from(["zeros", "reflect", "circular", "constant"]),
+    pad_value=st.sampled_from([0.0, 7.5, -1e6, 1e6]),
+    flip=st.booleans(),
+)
+def test_compare_bounds_the_verdicts_scale_only_where_it_cannot_change_them(
+    signal, kernel, padding, pad_mode, pad_value, flip
+):
+    """compare() runs the sums on |f| and |h| only where a position is too close to call;
+    its verdicts are those of compare_with without that bound, position by position."""
+    h = np.array(kernel + kernel[::-1] if flip else kernel)  # symmetric kernels too
+    if pad_mode != "constant":
+        pad_value = 0.0
+    options = Options.parse(padding=padding, pad_mode=pad_mode, pad_value=pad_value)
+    f = np.array(signal)
+    try:
+        fast = engine.compare(f, h, options)
+    except ConvcliError:
+        return
+    full = engine.compare_with(f, h, lambda f, h, operation: compute(f, h, operation, options))
+    assert np.array_equal(fast.equal, full.equal)
+    assert np.array_equal(fast.opposite, full.opposite)
+    assert (fast.identical, fast.negated) == (full.identical, full.negated)
