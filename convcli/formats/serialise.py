@@ -193,7 +193,7 @@ def labelled_csv_pieces(
     else:
         names = ["lag"] if len(shape) == 1 else [f"{name}_lag" for name in names]
     yield ",".join([*names, *columns]) + "\n"
-    grids = np.meshgrid(*lags, indexing="ij", sparse=True)
+    grids = np.meshgrid(*lags, indexing="ij", sparse=True, copy=False)
     positions = [np.broadcast_to(grid, shape).reshape(-1) for grid in grids]
     yield from csv_rows([*positions, *(column.reshape(-1) for column in columns.values())])
 
