@@ -51,8 +51,8 @@ STDIN = "-"
 #: A kernel name, or a word meant as one: a letter, then anything but blanks and , ; [ ].
 _BARE_WORD = re.compile(r"[A-Za-z][^\s,;\[\]]*")
 _CHUNK = 1 << 21  # bytes of CSV read at a time (then up to the end of the line)
-#: Bytes of CSV read at a time once a file has shown itself large: pieces large enough for
-#: polars' reader to repay its set-up (convcli.formats.bulk).
+#: Bytes of CSV read at a time after the first piece, where the memory available takes
+#: them: pieces large enough for polars' reader to repay its set-up (convcli.formats.bulk).
 _LARGE_CHUNK = 1 << 23
 #: Bytes of work that parsing one piece of CSV may take, beyond its text and values.
 _READ_WORK = 32 << 20

@@ -999,7 +999,7 @@ def _lags(geometry: Geometry, wanted: bool, chosen: str) -> tuple[np.ndarray, ..
 
 
 #: Values read per block by --stream.
-_STREAM_BLOCK = 1 << 17
+_STREAM_BLOCK = 1 << 16
 
 
 def _run_stream(

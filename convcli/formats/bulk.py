@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: A piece of CSV text at least this long is read by polars.
-READ_BYTES = 1 << 20
+READ_BYTES = 1 << 19
 #: An output of at least this many values is written by polars.
 WRITE_VALUES = 1 << 17
 #: Rows wider than this are read by Python (polars makes a column of each cell), and
@@ -356,8 +356,9 @@ _FEW = 64
 
 @cache
 def _stand_in_text(polars: ModuleType) -> bytes:
-    """The stand-in as polars writes it."""
-    return write_columns(polars, [np.array([_STAND_IN])]).rstrip(b"\n")
+    """The stand-in as polars writes it (its own spelling, whatever repr's is)."""
+    text = polars.DataFrame({"stand-in": [_STAND_IN]}).write_csv(include_header=False)
+    return str(text).rstrip("\n").encode()
 
 
 def _float_parts(column: np.ndarray) -> list[np.ndarray]:
