@@ -1253,6 +1253,11 @@ def time_cell(measured: Measured) -> str:
     return seconds_text(measured.seconds) + ("*" if measured.runs == 0 else "")
 
 
+def measured_cells(measured: Measured) -> list[str]:
+    """A measurement's time and peak memory cells."""
+    return [time_cell(measured), megabytes(measured.peak) if measured.ok else "-"]
+
+
 def ratio_cell(ours: Measured, theirs: Measured | None, differs: bool = False) -> str:
     if theirs is None or theirs.skipped == "n/a":
         return "n/a"
@@ -1316,8 +1321,7 @@ def engine_section(rows: list[EngineRow], columns: list[str], settings: Settings
         body.append(
             [
                 row.case,
-                time_cell(row.convcli),
-                megabytes(row.convcli.peak) if row.convcli.ok else "-",
+                *measured_cells(row.convcli),
                 *(
                     ratio_cell(row.convcli, row.references.get(c), c in row.differs)
                     for c in columns
@@ -1357,8 +1361,7 @@ def csv_section(rows: list[CsvRow], settings: Settings) -> str:
         ratios.append(
             [
                 row.case,
-                time_cell(row.convcli),
-                megabytes(row.convcli.peak) if row.convcli.ok else "-",
+                *measured_cells(row.convcli),
                 *(ratio_cell(row.convcli, row.references[n], n in row.differs) for n in names),
                 ratio_text(best) if best is not None else "-",
             ]

@@ -149,33 +149,19 @@ def _complex(real: np.ndarray, imaginary: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
-@given(columns_of())
-def test_polars_writes_any_columns_as_python(polars, columns):
-    assert_writes_as_python(polars, columns)
-
-
-@pytest.mark.slow
-@given(columns_of("f", 1, 3))
-def test_polars_writes_float_columns_as_python(polars, columns):
-    assert_writes_as_python(polars, columns)
-
-
-@pytest.mark.slow
-@given(columns_of("i", 65, 70, longest=4))
-def test_polars_writes_wide_integer_rows_as_python(polars, columns):
-    assert_writes_as_python(polars, columns)
-
-
-@pytest.mark.slow
-@given(columns_of("f", 65, 70, longest=4))
-def test_polars_writes_wide_float_rows_as_python(polars, columns):
-    assert_writes_as_python(polars, columns)
-
-
-@pytest.mark.slow
-@given(columns_of("ifc", 65, 68, longest=4))
-def test_polars_writes_wide_rows_of_mixed_types_as_python(polars, columns):
-    assert_writes_as_python(polars, columns)
+@pytest.mark.parametrize(
+    ("kinds", "widths", "longest"),
+    [
+        pytest.param("ifc", (1, 5), 200, id="any columns"),
+        pytest.param("f", (1, 3), 200, id="float columns"),
+        pytest.param("i", (65, 70), 4, id="wide integer rows"),
+        pytest.param("f", (65, 70), 4, id="wide float rows"),
+        pytest.param("ifc", (65, 68), 4, id="wide rows of mixed types"),
+    ],
+)
+@given(data=st.data())
+def test_polars_writes_columns_as_python(polars, data, kinds, widths, longest):
+    assert_writes_as_python(polars, data.draw(columns_of(kinds, *widths, longest=longest)))
 
 
 @pytest.mark.parametrize("width", [1, 3, 65])
