@@ -393,17 +393,12 @@ def _python_plain(
         if index is not None:
             cells = cells[index::width]
     try:
-        if integers:
-            return np.array(list(map(int, cells)), np.int64), len(lines), _no_text
-        values = np.array(list(map(float, cells)), np.float64)
+        values = np.array(
+            list(map(int if integers else float, cells)), np.int64 if integers else np.float64
+        )
     except (ValueError, OverflowError):
         return None
     return values, len(lines), lambda indices: [cells[i].decode("latin-1") for i in indices]
-
-
-def _no_text(indices: np.ndarray) -> list[str]:
-    """No cell's text: integers are read as they are written."""
-    raise AssertionError("integers need no second reading")
 
 
 def _decode_text(data: bytes) -> str:

@@ -102,8 +102,8 @@ ALL_FLOATS = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True
 INT64S = st.integers(INT64_MIN, INT64_MAX)
 
 
-#: Lists up to this long cover both writers: one value at a time, and numtext's blocks
-#: (from serialise._SMALL_ARRAY values on).
+#: Lists up to this long go to Python's writer (polars', which writes larger outputs to the
+#: same text, is checked in tests/formats/test_bulk.py).
 ROUND_TRIP_SIZE = 150
 
 
@@ -217,7 +217,7 @@ def test_result_csv_fast_path_matches_format_number(values):
     st.lists(st.integers(0, 150), max_size=6),
 )
 def test_result_csv_of_blocks_joined_is_result_csv_of_the_whole(values, cuts):
-    # what --stream relies on: blocks on either side of serialise._SMALL_ARRAY, and empty ones
+    # what --stream relies on: blocks of any length, empty ones too
     edges = sorted({0, len(values), *[min(cut, len(values)) for cut in cuts]})
     blocks = [values[a:b] for a, b in pairwise(edges)] + [values[:0]]
     assert "".join(serialise.result_csv(block) for block in blocks) == serialise.result_csv(values)
